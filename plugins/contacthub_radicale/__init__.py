@@ -1,0 +1,15 @@
+"""Radicale storage plugin over the contacthub store.
+
+Radicale speaks CardDAV and CalDAV; this plugin only maps its storage
+interface (`BaseStorage`, `BaseCollection`) onto the store's API, so
+discovery, PROPFIND, REPORTs, ACLs and client quirks stay Radicale's.
+
+Load it from code with `functools.partial(Storage, store=store)` as
+`[storage] type`, or by name (`type = contacthub_radicale`) with the store's
+URL in the CONTACTHUB_STORE environment variable.
+"""
+
+from .collection import Collection
+from .storage import Storage
+
+__all__ = ["Collection", "Storage"]

@@ -1,0 +1,177 @@
+"""The storage: discovery, creating and moving collections, and the per-request lock."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+import vobject
+from contacthub.store import CollectionRecord, Store, StoreError, Transaction, etag_of
+from contacthub.store.paths import check_name, parent_of
+from radicale import config, pathutils, storage, types
+from radicale.item import Item
+from radicale.log import logger
+
+from . import context
+from .collection import Collection
+from .items import to_radicale, to_store
+
+# The root "/" is no row of the store: it only lists the principals.
+ROOT = CollectionRecord(
+    id=0, path="", uuid="root", tag="", props={}, sync_seq=0, history_floor=0,
+    created_at=0.0, modified_at=0.0,
+)
+SUFFIXES = {"VADDRESSBOOK": ".vcf", "VCALENDAR": ".ics"}
+
+
+class Storage(storage.BaseStorage):
+    # Names are column values, not file names: any Unicode, any case, no collisions.
+    _is_collision_free = True
+    _supports_unicode = True
+    _supports_trailing_whitespace = True
+    _supports_problematic_chars = True
+
+    def __init__(self, configuration: config.Configuration, store: Store | None = None) -> None:
+        super().__init__(configuration)
+        if store is None:
+            url = os.environ.get("CONTACTHUB_STORE")
+            if not url:
+                raise RuntimeError("contacthub_radicale needs the store's URL in CONTACTHUB_STORE")
+            store = Store.open(url)
+        self.store = store
+
+    @types.contextmanager
+    def acquire_lock(self, mode: str, user: str = "", *args: Any, **kwargs: Any) -> Iterator[None]:
+        """One transaction per request instead of one lock for the whole server.
+
+        A write locks only the collections the request names (on PostgreSQL;
+        SQLite has one writer at a time), and commits when Radicale is done.
+        """
+        if context.has_transaction():  # nested: the outer lock's transaction serves
+            yield
+            return
+        if mode == "w":
+            paths = [pathutils.strip_path(p) for p in (kwargs.get("path"), kwargs.get("to_path"))
+                     if p]
+            scope: AbstractContextManager[Any] = self.store.write(paths)
+        else:
+            scope = self.store.read()
+        with scope as tx, context.using(tx):
+            yield
+
+    def discover(
+        self,
+        path: str,
+        depth: str = "0",
+        child_context_manager: Callable[[str, str | None], AbstractContextManager[None]]
+        | None = None,
+        user_groups: set[str] = set(),  # noqa: B006 - Radicale's signature
+    ) -> Iterator[types.CollectionOrItem]:
+        enter_child = child_context_manager or (lambda _path, _href: nullcontext())
+        sane_path = pathutils.strip_path(path)
+        with context.reading(self.store) as tx:
+            record = ROOT if not sane_path else tx.get_collection(sane_path)
+            if record is None:
+                yield from self._discover_item(tx, sane_path)
+                return
+            collection = Collection(self, record)
+            yield collection
+            if depth == "0":
+                return
+            for item in collection.get_all():
+                with enter_child(sane_path, item.href):
+                    yield item
+            for child in tx.list_children(sane_path):
+                with enter_child(child.path, None):
+                    yield Collection(self, child)
+
+    def _discover_item(self, tx: Transaction, sane_path: str) -> Iterator[Item]:
+        parent = tx.get_collection(parent_of(sane_path)) if "/" in sane_path else None
+        if parent is None:
+            return
+        record = tx.get_item(parent.id, posixpath.basename(sane_path))
+        if record is not None:
+            yield to_radicale(Collection(self, parent), record)
+
+    def create_collection(
+        self,
+        href: str,
+        items: Iterable[Item] | None = None,
+        props: Mapping[str, str] | None = None,
+    ) -> tuple[Collection, dict[str, Item], list[str]]:
+        tx = context.transaction()
+        sane_path = pathutils.strip_path(href)
+        try:
+            with tx.conn.begin_nested():
+                if not props:
+                    return Collection(self, tx.ensure_collection(sane_path)), {}, []
+                record = tx.get_collection(sane_path)
+                record = (tx.set_props(record, props) if record
+                          else tx.create_collection(sane_path, props))
+                collection = Collection(self, record)
+                wanted = list(_with_hrefs(items or [], SUFFIXES.get(props.get("tag", ""), "")))
+                replaced, added = tx.replace_items(
+                    record, [(href, to_store(href, item)) for href, item in wanted]
+                )
+                collection = Collection(self, tx.require_collection(sane_path))
+        except StoreError as error:
+            raise ValueError(f"cannot create collection {sane_path!r}: {error}") from error
+        return (
+            collection,
+            {href: to_radicale(collection, old) for href, old in replaced.items()},
+            added,
+        )
+
+    def move(self, item: Item, to_collection: storage.BaseCollection, to_href: str) -> None:
+        assert isinstance(item.collection, Collection) and isinstance(to_collection, Collection)
+        assert item.href is not None
+        tx = context.transaction()
+        try:
+            with tx.conn.begin_nested():
+                tx.move_item(item.collection.record, item.href, to_collection.record, to_href)
+        except StoreError as error:
+            raise ValueError(str(error)) from error
+
+    def verify(self) -> bool:
+        """Check that every stored item parses and its ETag matches its text."""
+        ok = True
+        with self.store.read() as tx:
+            paths = [c.path for c in tx.list_children("")]
+            while paths:
+                record = tx.require_collection(paths.pop())
+                paths.extend(c.path for c in tx.list_children(record.path))
+                for item in tx.iter_items(record.id):
+                    problem = _problem_of(item.text, item.etag)
+                    if problem:
+                        ok = False
+                        logger.error("Invalid item %r in %r: %s", item.href, record.path, problem)
+        return ok
+
+
+def _with_hrefs(items: Iterable[Item], suffix: str) -> Iterator[tuple[str, Item]]:
+    """Names for the items of a whole-collection PUT: from the UID where it is safe."""
+    taken: set[str] = set()
+    for item in items:
+        href = item.uid if item.uid.lower().endswith(suffix) else item.uid + suffix
+        try:
+            check_name(href)
+        except ValueError:
+            href = ""
+        if not href or href in taken:
+            href = uuid.uuid4().hex + suffix
+        taken.add(href)
+        yield href, item
+
+
+def _problem_of(text: str, etag: str) -> str | None:
+    if etag != etag_of(text):
+        return "its ETag does not match its text"
+    try:
+        vobject.readOne(text)
+    except Exception as error:  # any parse failure is a finding, not a crash
+        return f"does not parse: {error}"
+    return None

@@ -1,0 +1,165 @@
+"""CardDAV: Radicale's application on our storage, behind a guard for bad input.
+
+The guard answers what Radicale's storage interface cannot: a card PUT is
+checked (media type, size, UTF-8, one vCard with UID and FN) before Radicale
+sees it, with a reason a person can act on, and its exact text is handed to
+the storage so the client's bytes are what we keep and serve.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import unicodedata
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from contacthub_radicale import Storage
+from contacthub_radicale.context import PutBody, putting
+from radicale import Application, pathutils
+from radicale import config as radicale_config
+
+from .config import Settings
+from .store import DEFAULT_BOOK, DEFAULT_BOOK_PROPS, Store
+from .vcard import InvalidVCard, is_vcard_media_type, parse_one
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def radicale_configuration(settings: Settings, store: Store) -> radicale_config.Configuration:
+    configuration = radicale_config.load()
+    defaults = {
+        "auth": {"type": "htpasswd", "htpasswd_filename": str(settings.users_file),
+                 "htpasswd_encryption": "autodetect"},
+        "rights": {"type": "owner_only"},
+        "web": {"type": "none"},
+    }
+    configuration.update(defaults, "contacthub defaults", privileged=True)
+    configuration.update(settings.radicale, str(settings.config_file))
+    fixed = {
+        "storage": {
+            "type": functools.partial(Storage, store=store),
+            "predefined_collections": json.dumps({DEFAULT_BOOK: DEFAULT_BOOK_PROPS}),
+        },
+    }
+    configuration.update(fixed, "contacthub", privileged=True)
+    return configuration
+
+
+def make_carddav_app(settings: Settings, store: Store) -> WSGIApp:
+    radicale_app = Application(radicale_configuration(settings, store))
+    return CardDavGuard(radicale_app, store, settings)
+
+
+def _plain(start_response: Callable[..., Any], status: str, message: str) -> list[bytes]:
+    body = (message + "\n").encode()
+    start_response(status, [("Content-Type", "text/plain; charset=utf-8"),
+                            ("Content-Length", str(len(body)))])
+    return [body]
+
+
+class RequestRefused(Exception):
+    def __init__(self, status: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class CardDavGuard:
+    def __init__(self, app: WSGIApp, store: Store, settings: Settings) -> None:
+        self.app = app
+        self.store = store
+        self.max_content_length = settings.max_content_length
+        self.max_resource_size = settings.max_resource_size
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
+                 ) -> Iterable[bytes]:
+        try:
+            path = _request_path(environ)
+            if environ.get("REQUEST_METHOD") != "PUT":
+                self._check_length(environ, self.max_content_length)
+                return self.app(environ, start_response)
+            card = self._card_of_put(environ, path)
+        except RequestRefused as refused:
+            return _plain(start_response, refused.status, str(refused))
+        if card is None:
+            return self.app(environ, _without_empty_etag(start_response))
+        with putting(card):
+            return self.app(environ, _etag_only_if_kept(start_response, card))
+
+    def _check_length(self, environ: dict[str, Any], limit: int) -> int:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise RequestRefused("400 Bad Request", "invalid Content-Length") from None
+        if length > limit:
+            raise RequestRefused("413 Content Too Large",
+                                 f"the request body has {length} bytes; the limit is {limit}")
+        return length
+
+    def _read_body(self, environ: dict[str, Any], limit: int) -> bytes:
+        length = self._check_length(environ, limit)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        return body
+
+    def _card_of_put(self, environ: dict[str, Any], path: str) -> PutBody | None:
+        """Check a PUT of one card into an address book; None for other PUTs.
+
+        A PUT into a collection that does not exist yet (the user's very first
+        request creates the default book inside Radicale) is kept unvalidated,
+        and the storage validates it.
+        """
+        parent, _, href = path.rpartition("/")
+        with self.store.read() as tx:
+            target = tx.get_collection(path) if path else None
+            book = tx.get_collection(parent) if parent else None
+        if target is not None or not href or (book is not None and book.tag != "VADDRESSBOOK"):
+            self._check_length(environ, self.max_content_length)
+            return None
+        body = self._read_body(environ, self.max_resource_size)
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise RequestRefused(
+                "400 Bad Request", f"the body is not UTF-8 (byte {error.start})"
+            ) from None
+        if book is None:
+            return PutBody(href=href, text=text, validated=False)
+        content_type = environ.get("CONTENT_TYPE", "")
+        if not is_vcard_media_type(content_type):
+            raise RequestRefused(
+                "415 Unsupported Media Type",
+                f"a contact must be sent as text/vcard, not {content_type or 'no Content-Type'!r}",
+            )
+        try:
+            parse_one(text)
+        except InvalidVCard as error:
+            raise RequestRefused("400 Bad Request", str(error)) from None
+        return PutBody(href=href, text=text, validated=True)
+
+
+def _request_path(environ: dict[str, Any]) -> str:
+    # WSGI gives the path as latin-1 of the raw bytes; clients send UTF-8.
+    raw = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
+    if any(unicodedata.category(ch) == "Cc" for ch in raw):
+        raise RequestRefused("400 Bad Request", "the path contains control characters")
+    return pathutils.strip_path(pathutils.sanitize_path(raw))
+
+
+def _without_empty_etag(start_response: Callable[..., Any]) -> Callable[..., Any]:
+    """Radicale answers a whole-collection PUT with an empty ETag header; drop it."""
+    def patched(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+        kept = [(k, v) for k, v in headers if not (k.lower() == "etag" and not v)]
+        return start_response(status, kept, *args)
+    return patched
+
+
+def _etag_only_if_kept(start_response: Callable[..., Any], card: PutBody) -> Callable[..., Any]:
+    """An ETag in the PUT response promises the stored bytes equal the bytes sent."""
+    def patched(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+        if card.stored != card.text:
+            headers = [(k, v) for k, v in headers if k.lower() != "etag"]
+        return start_response(status, headers, *args)
+    return patched

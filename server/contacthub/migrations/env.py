@@ -1,0 +1,16 @@
+"""Alembic environment: runs on the engine the store hands in."""
+
+from alembic import context
+from contacthub.store.schema import metadata
+
+engine = context.config.attributes["engine"]
+
+with engine.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()

@@ -1,0 +1,91 @@
+"""The store: the only code that writes rows.
+
+Every change goes through a `Transaction` taken from `Store.write()`, which
+assigns the ETag, updates the index columns and appends to the change log in
+the same database transaction. Readers get a consistent snapshot from
+`Store.read()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine
+
+from .engine import is_sqlite, make_engine
+from .errors import (
+    AlreadyExists,
+    InvalidSyncToken,
+    NotFound,
+    PreconditionFailed,
+    StoreError,
+    UidConflict,
+    UnsafeName,
+)
+from .folders import DEFAULT_BOOK, DEFAULT_BOOK_PROPS
+from .items import etag_of
+from .records import CollectionRecord, ContactIndex, ItemData, ItemRecord
+from .transaction import Transaction
+
+__all__ = [
+    "DEFAULT_BOOK",
+    "DEFAULT_BOOK_PROPS",
+    "AlreadyExists",
+    "CollectionRecord",
+    "ContactIndex",
+    "InvalidSyncToken",
+    "ItemData",
+    "ItemRecord",
+    "NotFound",
+    "PreconditionFailed",
+    "Store",
+    "StoreError",
+    "Transaction",
+    "UidConflict",
+    "UnsafeName",
+    "etag_of",
+]
+
+DEFAULT_HISTORY_RETENTION = 30 * 24 * 3600  # seconds, as Radicale's max_sync_token_age
+
+
+class Store:
+    def __init__(self, engine: Engine, *, history_retention: float) -> None:
+        self.engine = engine
+        self.history_retention = history_retention
+
+    @classmethod
+    def open(
+        cls, url: str, *, history_retention: float = DEFAULT_HISTORY_RETENTION,
+        upgrade: bool = True,
+    ) -> Store:
+        """Connect to the store at `url`, bringing its schema up to date."""
+        engine = make_engine(url)
+        if upgrade:
+            from .migrate import upgrade as upgrade_schema
+
+            upgrade_schema(engine)
+        return cls(engine, history_retention=history_retention)
+
+    @contextmanager
+    def read(self) -> Iterator[Transaction]:
+        """A consistent snapshot: no torn reads while writers commit."""
+        if is_sqlite(self.engine):
+            options: dict[str, object] = {"sqlite_begin": "DEFERRED"}
+        else:
+            options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+        with self.engine.connect().execution_options(**options) as conn, conn.begin():
+            yield Transaction(self, conn, writable=False)
+
+    @contextmanager
+    def write(self, lock_paths: list[str] | None = None) -> Iterator[Transaction]:
+        """A write transaction holding the locks of `lock_paths` (see lock_collections)."""
+        options = {"sqlite_begin": "IMMEDIATE"} if is_sqlite(self.engine) else {}
+        with self.engine.connect().execution_options(**options) as conn, conn.begin():
+            tx = Transaction(self, conn, writable=True)
+            tx.lock_collections(lock_paths or [])
+            yield tx
+
+    def close(self) -> None:
+        self.engine.dispose()

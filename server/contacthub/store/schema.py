@@ -1,0 +1,110 @@
+"""The tables of the store: one schema for SQLite and PostgreSQL.
+
+Later sources add tables for sources, links and runs beside these; the item
+rows stay generic (vCards and iCalendar objects alike) so that everything
+Radicale's own storage keeps, ours keeps too.
+"""
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# A collection is a principal ("alice"), an address book ("alice/contacts"),
+# a calendar, or a plain WebDAV folder. `uuid` names this incarnation of the
+# path, so sync tokens of a deleted and re-created book are refused.
+collections = Table(
+    "collections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("path", String(1024), nullable=False, unique=True),
+    Column("parent_path", String(1024), nullable=False, index=True),
+    Column("uuid", String(36), nullable=False),
+    Column("tag", String(32), nullable=False, default=""),
+    Column("props", Text, nullable=False, default="{}"),
+    # Position in the change log: bumped by every write to the collection.
+    Column("sync_seq", BigInteger, nullable=False, default=0),
+    # Tokens older than this position can no longer be answered.
+    Column("history_floor", BigInteger, nullable=False, default=0),
+    Column("created_at", Float, nullable=False),
+    Column("modified_at", Float, nullable=False),
+)
+
+# An item keeps the client's text as received; the index columns beside it
+# hold lower-cased values framed by newlines ("\nann@x.org\nann@y.org\n") so
+# that one LIKE answers equals, starts-with, ends-with and contains.
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "collection_id",
+        Integer,
+        ForeignKey("collections.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("href", String(1024), nullable=False),
+    Column("uid", String(1024), nullable=False),
+    Column("etag", String(80), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("name", String(32), nullable=False),
+    Column("component_name", String(32), nullable=False),
+    Column("time_start", BigInteger, nullable=False),
+    Column("time_end", BigInteger, nullable=False),
+    Column("modified_at", Float, nullable=False),
+    Column("display_name", Text, nullable=False, default=""),
+    Column("idx_fn", Text, nullable=False, default=""),
+    Column("idx_email", Text, nullable=False, default=""),
+    Column("idx_tel", Text, nullable=False, default=""),
+    Column("idx_org", Text, nullable=False, default=""),
+    UniqueConstraint("collection_id", "href"),
+    UniqueConstraint("collection_id", "uid"),
+)
+
+# The change log keeps the latest change of each href: enough to answer
+# "what changed since position N" in O(changes), and bounded by the number
+# of hrefs; entries of deleted items are pruned after the retention time.
+changes = Table(
+    "changes",
+    metadata,
+    Column(
+        "collection_id",
+        Integer,
+        ForeignKey("collections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("href", String(1024), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("deleted", Boolean, nullable=False),
+    Column("changed_at", Float, nullable=False),
+    Index("ix_changes_collection_seq", "collection_id", "seq"),
+    Index("ix_changes_expiry", "collection_id", "deleted", "changed_at"),
+)
+
+# Roles of the accounts in the users file (the file holds the credentials).
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+)

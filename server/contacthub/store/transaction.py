@@ -1,0 +1,12 @@
+"""The store's API: one class, one file per concern (as Radicale's multifilesystem)."""
+
+from .accounts import AccountsPart
+from .base import TxBase
+from .changes import ChangesPart
+from .folders import FoldersPart
+from .items import ItemsPart
+from .search import SearchPart
+
+
+class Transaction(FoldersPart, ItemsPart, ChangesPart, SearchPart, AccountsPart, TxBase):
+    """Everything a caller may do to the store, inside one database transaction."""

@@ -1,0 +1,91 @@
+"""The users file: htpasswd lines `name:bcrypt-hash`, read by Radicale's own htpasswd auth."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+import bcrypt
+
+from .store.paths import check_name
+
+
+class UserError(ValueError):
+    pass
+
+
+def check_username(name: str) -> str:
+    try:
+        check_name(name)
+    except ValueError:
+        raise UserError(f"invalid user name {name!r}: no slashes, leading dots "
+                        "or control characters") from None
+    if ":" in name or " " in name or len(name) > 64:
+        raise UserError(f"invalid user name {name!r}: no colons or spaces, at most 64 characters")
+    return name
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(15)
+
+
+class UsersFile:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _read(self) -> dict[str, str]:
+        if not self.path.exists():
+            return {}
+        entries: dict[str, str] = {}
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                name, _, hashed = line.partition(":")
+                entries[name] = hashed
+        return entries
+
+    def _write(self, entries: dict[str, str]) -> None:
+        # Write a temporary file and rename it: Radicale may read at any moment.
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".users-")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.writelines(f"{name}:{hashed}\n" for name, hashed in sorted(entries.items()))
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self.path)
+
+    def names(self) -> list[str]:
+        return sorted(self._read())
+
+    def exists(self, name: str) -> bool:
+        return name in self._read()
+
+    def add(self, name: str, password: str) -> None:
+        entries = self._read()
+        if check_username(name) in entries:
+            raise UserError(f"user {name!r} already exists")
+        entries[name] = _hash(password)
+        self._write(entries)
+
+    def set_password(self, name: str, password: str) -> None:
+        entries = self._read()
+        if name not in entries:
+            raise UserError(f"no user {name!r}")
+        entries[name] = _hash(password)
+        self._write(entries)
+
+    def remove(self, name: str) -> None:
+        entries = self._read()
+        if entries.pop(name, None) is None:
+            raise UserError(f"no user {name!r}")
+        self._write(entries)
+
+    def verify(self, name: str, password: str) -> bool:
+        hashed = self._read().get(name)
+        return hashed is not None and bcrypt.checkpw(password.encode(), hashed.encode())
+
+
+def _hash(password: str) -> str:
+    if not password:
+        raise UserError("the password may not be empty")
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()

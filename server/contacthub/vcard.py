@@ -1,0 +1,91 @@
+"""vCards on the way in: validation and the values the store indexes.
+
+Parsing happens once, when a card arrives; reads hand out the stored text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import vobject
+
+from .store import ContactIndex, ItemData
+
+# Media types a CardDAV client may send a vCard with (RFC 6350, and older clients).
+VCARD_MEDIA_TYPES = ("text/vcard", "text/x-vcard", "text/directory")
+
+
+class InvalidVCard(ValueError):
+    """A card that cannot be stored; the message says why in plain words."""
+
+
+def _values(card: Any, name: str) -> list[str]:
+    values: list[str] = []
+    for prop in card.contents.get(name, []):
+        value = prop.value
+        # ORG (and CATEGORIES) parse into lists; each part is a value of its own,
+        # as Radicale's text-match treats them.
+        parts = value if isinstance(value, list) else [value]
+        values.extend(str(part) for part in parts)
+    return values
+
+
+def _display_name(card: Any) -> str:
+    for name in _values(card, "fn"):
+        if name.strip():
+            return name.strip()
+    for prop in card.contents.get("n", []):
+        n = prop.value
+        joined = " ".join(p for p in (n.prefix, n.given, n.additional, n.family, n.suffix) if p)
+        if joined.strip():
+            return joined.strip()
+    emails = _values(card, "email")
+    return emails[0] if emails else ""
+
+
+def index_of(card: Any) -> ContactIndex:
+    """The searchable values of a parsed vCard."""
+    return ContactIndex(
+        display_name=_display_name(card),
+        fn=tuple(_values(card, "fn")),
+        emails=tuple(_values(card, "email")),
+        phones=tuple(_values(card, "tel")),
+        orgs=tuple(_values(card, "org")),
+    )
+
+
+def parse_one(text: str) -> Any:
+    """Parse exactly one vCard with a UID and an FN, or say what is wrong with it."""
+    try:
+        components = list(vobject.readComponents(text, validate=False))
+    except Exception as error:  # vobject raises many kinds for bad input
+        raise InvalidVCard(f"not a valid vCard: {error}") from None
+    if len(components) != 1:
+        raise InvalidVCard(f"expected one vCard, found {len(components)} objects")
+    card = components[0]
+    if card.name != "VCARD":
+        raise InvalidVCard(f"expected a vCard, found {card.name or 'no object'}")
+    uid = _values(card, "uid")
+    if not uid or not uid[0].strip():
+        raise InvalidVCard("the vCard has no UID")
+    if not any(name.strip() for name in _values(card, "fn")):
+        raise InvalidVCard("the vCard has no FN (formatted name)")
+    return card
+
+
+def item_data(text: str, card: Any | None = None) -> ItemData:
+    """What the store keeps of a vCard: the text as given, plus its parsed index."""
+    card = card if card is not None else parse_one(text)
+    return ItemData(
+        text=text,
+        uid=_values(card, "uid")[0],
+        name="VCARD",
+        component_name="VCARD",
+        index=index_of(card),
+    )
+
+
+def is_vcard_media_type(content_type: str) -> bool:
+    return content_type.split(";", 1)[0].strip().lower() in VCARD_MEDIA_TYPES
+
+
