@@ -74,7 +74,8 @@ class Collection(storage.BaseCollection):
                 new, old = tx.put_item(self._record, href, to_store(href, item))
         except StoreError as error:
             raise ValueError(str(error)) from error
-        self._refresh()
+        # The record's counters are now one behind; Radicale does not read them
+        # again within this request, and the next request discovers afresh.
         return to_radicale(self, new), to_radicale(self, old) if old else None
 
     def delete(self, href: str | None = None) -> None:
@@ -87,8 +88,6 @@ class Collection(storage.BaseCollection):
                     tx.delete_item(self._record, href)
         except StoreError as error:
             raise ValueError(str(error)) from error
-        if href is not None:
-            self._refresh()
 
     # Properties
 
@@ -128,6 +127,3 @@ class Collection(storage.BaseCollection):
     def _all_hrefs(self) -> Iterator[str]:
         with self._reading() as tx:
             yield from tx.iter_hrefs(self._record.id)
-
-    def _refresh(self) -> None:
-        self._record = context.transaction().require_collection(self._record.path)

@@ -74,9 +74,13 @@ class Storage(storage.BaseStorage):
         enter_child = child_context_manager or (lambda _path, _href: nullcontext())
         sane_path = pathutils.strip_path(path)
         with context.reading(self.store) as tx:
-            record = ROOT if not sane_path else tx.get_collection(sane_path)
+            # One query finds the collection, or the parent of the item at the path.
+            found = tx.get_collections([sane_path, parent_of(sane_path)]) if sane_path else {}
+            record = ROOT if not sane_path else found.get(sane_path)
             if record is None:
-                yield from self._discover_item(tx, sane_path)
+                parent = found.get(parent_of(sane_path)) if "/" in sane_path else None
+                if parent is not None:
+                    yield from self._discover_item(tx, parent, sane_path)
                 return
             collection = Collection(self, record)
             yield collection
@@ -89,10 +93,9 @@ class Storage(storage.BaseStorage):
                 with enter_child(child.path, None):
                     yield Collection(self, child)
 
-    def _discover_item(self, tx: Transaction, sane_path: str) -> Iterator[Item]:
-        parent = tx.get_collection(parent_of(sane_path)) if "/" in sane_path else None
-        if parent is None:
-            return
+    def _discover_item(
+        self, tx: Transaction, parent: CollectionRecord, sane_path: str
+    ) -> Iterator[Item]:
         record = tx.get_item(parent.id, posixpath.basename(sane_path))
         if record is not None:
             yield to_radicale(Collection(self, parent), record)

@@ -31,7 +31,10 @@ def radicale_configuration(settings: Settings, store: Store) -> radicale_config.
     configuration = radicale_config.load()
     defaults = {
         "auth": {"type": "htpasswd", "htpasswd_filename": str(settings.users_file),
-                 "htpasswd_encryption": "autodetect"},
+                 "htpasswd_encryption": "autodetect",
+                 # bcrypt costs ~0.2 s a check by design; remember a good login
+                 # for a while instead of paying it on every request.
+                 "cache_logins": "True"},
         "rights": {"type": "owner_only"},
         "web": {"type": "none"},
     }
@@ -113,8 +116,8 @@ class CardDavGuard:
         """
         parent, _, href = path.rpartition("/")
         with self.store.read() as tx:
-            target = tx.get_collection(path) if path else None
-            book = tx.get_collection(parent) if parent else None
+            found = tx.get_collections([path, parent])
+        target, book = found.get(path), found.get(parent)
         if target is not None or not href or (book is not None and book.tag != "VADDRESSBOOK"):
             self._check_length(environ, self.max_content_length)
             return None

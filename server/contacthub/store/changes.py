@@ -10,7 +10,8 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .base import TxBase
 from .errors import InvalidSyncToken
@@ -18,6 +19,26 @@ from .records import CollectionRecord
 from .schema import changes, collections
 
 TOKEN_PREFIX = "urn:contacthub:sync:"
+
+# Built once: every write runs these.
+_ADVANCE = (
+    update(collections)
+    .where(collections.c.id == bindparam("collection_id"))
+    .values(sync_seq=collections.c.sync_seq + 1, modified_at=bindparam("now"))
+    .returning(collections.c.sync_seq)
+)
+
+
+def _upsert(dialect: type[sqlite.Insert] | type[postgresql.Insert]) -> object:
+    statement = dialect(changes)
+    return statement.on_conflict_do_update(
+        index_elements=[changes.c.collection_id, changes.c.href],
+        set_={"seq": statement.excluded.seq, "deleted": statement.excluded.deleted,
+              "changed_at": statement.excluded.changed_at},
+    )
+
+
+_NOTE_CHANGE = {"sqlite": _upsert(sqlite.Insert), "postgresql": _upsert(postgresql.Insert)}
 
 
 def format_token(collection: CollectionRecord, seq: int) -> str:
@@ -37,22 +58,14 @@ class ChangesPart(TxBase):
     def record_change(self, collection_id: int, href: str, *, deleted: bool) -> int:
         """Advance the collection's position and note `href` there; returns the position."""
         now = time.time()
-        seq = self.conn.execute(
-            update(collections)
-            .where(collections.c.id == collection_id)
-            .values(sync_seq=collections.c.sync_seq + 1, modified_at=now)
-            .returning(collections.c.sync_seq)
+        seq: int = self.conn.execute(
+            _ADVANCE, {"collection_id": collection_id, "now": now}
         ).scalar_one()
-        entry = {"seq": seq, "deleted": deleted, "changed_at": now}
-        found = self.conn.execute(
-            update(changes)
-            .where(changes.c.collection_id == collection_id, changes.c.href == href)
-            .values(**entry)
-        ).rowcount
-        if not found:
-            self.conn.execute(
-                changes.insert().values(collection_id=collection_id, href=href, **entry)
-            )
+        self.conn.execute(
+            _NOTE_CHANGE[self.conn.dialect.name],  # type: ignore[arg-type]
+            {"collection_id": collection_id, "href": href, "seq": seq, "deleted": deleted,
+             "changed_at": now},
+        )
         if deleted:
             self._prune_history(collection_id, now - self.store.history_retention)
         return seq

@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Mapping
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 
 from .base import TxBase
 from .errors import AlreadyExists, NotFound
@@ -19,11 +19,19 @@ from .schema import collections
 DEFAULT_BOOK = "contacts"
 DEFAULT_BOOK_PROPS = {"tag": "VADDRESSBOOK", "D:displayname": "Contacts"}
 
+# Built once: every request looks collections up.
+_GET_COLLECTIONS = select(collections).where(
+    collections.c.path.in_(bindparam("paths", expanding=True))
+)
+
 
 class FoldersPart(TxBase):
     def get_collection(self, path: str) -> CollectionRecord | None:
-        row = self.conn.execute(select(collections).where(collections.c.path == path)).first()
-        return CollectionRecord.from_row(row) if row else None
+        return self.get_collections([path]).get(path)
+
+    def get_collections(self, paths: list[str]) -> dict[str, CollectionRecord]:
+        rows = self.conn.execute(_GET_COLLECTIONS, {"paths": paths})
+        return {row.path: CollectionRecord.from_row(row) for row in rows}
 
     def require_collection(self, path: str) -> CollectionRecord:
         found = self.get_collection(path)

@@ -8,7 +8,7 @@ from hashlib import sha256
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from .base import TxBase
 from .errors import NotFound, PreconditionFailed, UidConflict
@@ -50,6 +50,22 @@ def _row_values(data: ItemData) -> dict[str, Any]:
     }
 
 
+# Built once: every PUT runs these, and building a statement costs more than running it.
+_GET_ITEM = select(items).where(
+    items.c.collection_id == bindparam("collection_id"), items.c.href == bindparam("href")
+)
+# The item at the href, and any other item that already has the UID, in one query.
+_ITEM_OR_UID_OWNER = select(items).where(
+    items.c.collection_id == bindparam("collection_id"),
+    or_(items.c.href == bindparam("href"), items.c.uid == bindparam("uid")),
+)
+_HREF_OF_UID = select(items.c.href).where(
+    items.c.collection_id == bindparam("collection_id"), items.c.uid == bindparam("uid")
+)
+_INSERT_ITEM = items.insert().returning(items.c.id)
+_UPDATE_ITEM = update(items).where(items.c.id == bindparam("item_id"))
+
+
 def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
     iterator = iter(values)
     while chunk := list(islice(iterator, _CHUNK)):
@@ -59,7 +75,7 @@ def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
 class ItemsPart(TxBase):
     def get_item(self, collection_id: int, href: str) -> ItemRecord | None:
         row = self.conn.execute(
-            select(items).where(items.c.collection_id == collection_id, items.c.href == href)
+            _GET_ITEM, {"collection_id": collection_id, "href": href}
         ).first()
         return ItemRecord.from_row(row) if row else None
 
@@ -89,8 +105,7 @@ class ItemsPart(TxBase):
 
     def href_of_uid(self, collection_id: int, uid: str) -> str | None:
         return self.conn.execute(
-            select(items.c.href).where(items.c.collection_id == collection_id,
-                                       items.c.uid == uid)
+            _HREF_OF_UID, {"collection_id": collection_id, "uid": uid}
         ).scalar()
 
     def put_item(
@@ -109,23 +124,33 @@ class ItemsPart(TxBase):
         """
         check_name(href)
         self.lock_collections([collection.path])  # type: ignore[attr-defined]
-        old = self.get_item(collection.id, href)
+        old: ItemRecord | None = None
+        for row in self.conn.execute(
+            _ITEM_OR_UID_OWNER, {"collection_id": collection.id, "href": href, "uid": data.uid}
+        ):
+            if row.href == href:
+                old = ItemRecord.from_row(row)
+            else:
+                raise UidConflict(data.uid, row.href)
         _check_preconditions(href, old, if_match, if_none_match)
-        owner = self.href_of_uid(collection.id, data.uid)
-        if owner is not None and owner != href:
-            raise UidConflict(data.uid, owner)
         values = _row_values(data)
         if old is not None and old.etag == values["etag"]:
             return old, old
         if old is None:
-            self.conn.execute(
-                items.insert().values(collection_id=collection.id, href=href, **values)
-            )
+            item_id = self.conn.execute(
+                _INSERT_ITEM, {"collection_id": collection.id, "href": href, **values}
+            ).scalar_one()
         else:
-            self.conn.execute(update(items).where(items.c.id == old.id).values(**values))
+            item_id = old.id
+            self.conn.execute(_UPDATE_ITEM, {"item_id": item_id, **values})
         self.record_change(collection.id, href, deleted=False)  # type: ignore[attr-defined]
-        new = self.get_item(collection.id, href)
-        assert new is not None
+        new = ItemRecord(
+            id=item_id, collection_id=collection.id, href=href, uid=data.uid,
+            etag=values["etag"], text=data.text, name=data.name,
+            component_name=data.component_name, time_start=data.time_start,
+            time_end=data.time_end, modified_at=values["modified_at"],
+            display_name=values["display_name"],
+        )
         return new, old
 
     def delete_item(
