@@ -7,10 +7,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, overload
 
-from contacthub.store import CollectionRecord, StoreError, Transaction
-from contacthub.store.changes import format_token
 from radicale import storage
 from radicale.item import Item
+
+from contacthub.store import CollectionRecord, StoreError, Transaction
+from contacthub.store.changes import format_token
 
 from . import context, filters
 from .items import http_date, to_radicale, to_store

@@ -10,6 +10,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
+from radicale import xmlutils
+from sqlalchemy import ColumnElement, and_
+
 from contacthub.store.search import (
     INDEXED_PROPERTIES,
     MATCH_TYPES,
@@ -17,8 +20,6 @@ from contacthub.store.search import (
     TextMatch,
     combine,
 )
-from radicale import xmlutils
-from sqlalchemy import ColumnElement, and_
 
 _FILTER = xmlutils.make_clark("CR:filter")
 _PROP_FILTER = xmlutils.make_clark("CR:prop-filter")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from radicale.item import Item
+
 from contacthub.store import ContactIndex, ItemData, ItemRecord
 from contacthub.vcard import InvalidVCard, index_of, parse_one
-from radicale.item import Item
 
 from . import context
 

@@ -10,11 +10,12 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import vobject
-from contacthub.store import CollectionRecord, Store, StoreError, Transaction, etag_of
-from contacthub.store.paths import check_name, parent_of
 from radicale import config, pathutils, storage, types
 from radicale.item import Item
 from radicale.log import logger
+
+from contacthub.store import CollectionRecord, Store, StoreError, Transaction, etag_of
+from contacthub.store.paths import check_name, parent_of
 
 from . import context
 from .collection import Collection

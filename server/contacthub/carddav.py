@@ -15,10 +15,11 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from contacthub_radicale import Storage
-from contacthub_radicale.context import PutBody, putting
 from radicale import Application, pathutils
 from radicale import config as radicale_config
+
+from contacthub_radicale import Storage
+from contacthub_radicale.context import PutBody, putting
 
 from .config import Settings
 from .store import DEFAULT_BOOK, DEFAULT_BOOK_PROPS, Store

@@ -1,6 +1,7 @@
 """Alembic environment: runs on the engine the store hands in."""
 
 from alembic import context
+
 from contacthub.store.schema import metadata
 
 engine = context.config.attributes["engine"]

@@ -90,8 +90,11 @@ class ItemsPart(TxBase):
         return found
 
     def iter_items(self, collection_id: int) -> Iterator[ItemRecord]:
-        rows = self.conn.execution_options(yield_per=1000).execute(
-            select(items).where(items.c.collection_id == collection_id).order_by(items.c.href)
+        rows = self.conn.execute(
+            select(items)
+            .where(items.c.collection_id == collection_id)
+            .order_by(items.c.href)
+            .execution_options(yield_per=1000)
         )
         return (ItemRecord.from_row(row) for row in rows)
 
