@@ -11,9 +11,11 @@ from __future__ import annotations
 import functools
 import io
 import json
+import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from radicale import Application, pathutils
 from radicale import config as radicale_config
@@ -145,11 +147,23 @@ class CardDavGuard:
 
 
 def _request_path(environ: dict[str, Any]) -> str:
+    """The sanitized path, after refusing any path that tries to leave its collection.
+
+    Radicale would resolve "a/../b" to "b" and serve another collection; a
+    client that sends such a name has a bug or an intent, so it gets a 400.
+    """
     # WSGI gives the path as latin-1 of the raw bytes; clients send UTF-8.
-    raw = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
-    if any(unicodedata.category(ch) == "Cc" for ch in raw):
+    path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
+    raw_uri = environ.get("REQUEST_URI") or environ.get("RAW_URI")
+    if raw_uri:
+        encoded = urlsplit(raw_uri).path
+        if re.search(r"%(2f|5c)", encoded, re.IGNORECASE):
+            raise RequestRefused("400 Bad Request", "names may not contain encoded slashes")
+    if any(segment in (".", "..") for segment in path.split("/")):
+        raise RequestRefused("400 Bad Request", "paths may not contain '.' or '..' segments")
+    if any(unicodedata.category(ch) == "Cc" for ch in path):
         raise RequestRefused("400 Bad Request", "the path contains control characters")
-    return pathutils.strip_path(pathutils.sanitize_path(raw))
+    return pathutils.strip_path(pathutils.sanitize_path(path))
 
 
 def _without_empty_etag(start_response: Callable[..., Any]) -> Callable[..., Any]:
