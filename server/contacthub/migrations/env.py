@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from contacthub.store.migrate import schema_filter
 from contacthub.store.schema import metadata
 
 engine = context.config.attributes["engine"]
@@ -11,6 +12,7 @@ with engine.connect() as connection:
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_object=schema_filter(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
+from .schema import SQLITE_ONLY_INDEXES
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def schema_filter(dialect_name: str) -> Callable[..., bool]:
+    """Alembic's include_object: SQLite-only indexes count on SQLite only."""
+
+    def include_object(_obj: Any, name: str | None, type_: str, *_: Any) -> bool:
+        return not (type_ == "index" and name in SQLITE_ONLY_INDEXES
+                    and dialect_name != "sqlite")
+
+    return include_object
 
 
 def alembic_config(engine: Engine) -> Config:

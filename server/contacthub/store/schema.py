@@ -80,6 +80,17 @@ items = Table(
     UniqueConstraint("collection_id", "uid"),
 )
 
+# SQLite answers a text-match by scanning these narrow covering indexes
+# instead of the rows with their cards (10 ms -> 1 ms at 10,000 contacts).
+# PostgreSQL scans the table as fast, and its B-tree entries have a size
+# limit that a long index value could pass, so it has none.
+SQLITE_ONLY_INDEXES = frozenset(
+    Index(f"ix_items_collection_id_{column}", items.c.collection_id, items.c[column])
+    .ddl_if(dialect="sqlite")
+    .name
+    for column in ("idx_fn", "idx_email", "idx_tel", "idx_org")
+)
+
 # The change log keeps the latest change of each href: enough to answer
 # "what changed since position N" in O(changes), and bounded by the number
 # of hrefs; entries of deleted items are pruned after the retention time.
