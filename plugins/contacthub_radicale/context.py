@@ -20,7 +20,8 @@ _put: ContextVar[PutBody | None] = ContextVar("put", default=None)
 
 @dataclass
 class PutBody:
-    """The text a PUT sent, whether the guard validated it as a card, and what was stored."""
+    """The text a PUT of one item sent, whether the guard checked it as a card,
+    and the text the store kept (None until stored)."""
 
     href: str
     text: str
@@ -74,6 +75,6 @@ def putting(body: PutBody) -> Iterator[PutBody]:
 
 
 def put_body_for(href: str) -> PutBody | None:
-    """The body of the PUT being handled, if it is a single card for `href`."""
+    """The body of the PUT being handled, if it is a single item for `href`."""
     body = _put.get()
     return body if body is not None and body.href == href else None

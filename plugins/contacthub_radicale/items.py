@@ -42,8 +42,8 @@ def to_store(href: str, item: Item) -> ItemData:
     Thunderbird compare it); anything else keeps Radicale's serialization.
     """
     is_card = item.name == "VCARD"
-    body = context.put_body_for(href) if is_card else None
-    if body is not None:
+    body = context.put_body_for(href)
+    if body is not None and is_card:
         if not body.validated:
             # The guard could not check it (the book did not exist before this
             # request); Radicale may have added a UID, so judge the client's text.
@@ -51,10 +51,14 @@ def to_store(href: str, item: Item) -> ItemData:
                 parse_one(body.text)
             except InvalidVCard as error:
                 raise ValueError(str(error)) from None
-        body.stored = body.text
+        text = body.text
+    else:
+        text = item.serialize()
+    if body is not None:
+        body.stored = text
     time_start, time_end = item.time_range
     return ItemData(
-        text=body.text if body is not None else item.serialize(),
+        text=text,
         uid=item.uid,
         name=item.name,
         component_name=item.component_name,

@@ -21,6 +21,7 @@ from radicale import Application, pathutils
 from radicale import config as radicale_config
 
 from contacthub_radicale import Storage
+from contacthub_radicale.auth import Auth
 from contacthub_radicale.context import PutBody, putting
 
 from .config import Settings
@@ -33,10 +34,10 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 def radicale_configuration(settings: Settings, store: Store) -> radicale_config.Configuration:
     configuration = radicale_config.load()
     defaults = {
-        "auth": {"type": "htpasswd", "htpasswd_filename": str(settings.users_file),
+        "auth": {"type": Auth, "htpasswd_filename": str(settings.users_file),
                  "htpasswd_encryption": "autodetect",
                  # bcrypt costs ~0.2 s a check by design; remember a good login
-                 # for a while instead of paying it on every request.
+                 # until it expires or the users file changes.
                  "cache_logins": "True"},
         "rights": {"type": "owner_only"},
         "web": {"type": "none"},
@@ -85,13 +86,13 @@ class CardDavGuard:
             if environ.get("REQUEST_METHOD") != "PUT":
                 self._check_length(environ, self.max_content_length)
                 return self.app(environ, start_response)
-            card = self._card_of_put(environ, path)
+            body = self._body_of_put(environ, path)
         except RequestRefused as refused:
             return _plain(start_response, refused.status, str(refused))
-        if card is None:
+        if body is None:
             return self.app(environ, _without_empty_etag(start_response))
-        with putting(card):
-            return self.app(environ, _etag_only_if_kept(start_response, card))
+        with putting(body):
+            return self.app(environ, _etag_only_if_kept(start_response, body))
 
     def _check_length(self, environ: dict[str, Any], limit: int) -> int:
         try:
@@ -110,18 +111,19 @@ class CardDavGuard:
         environ["CONTENT_LENGTH"] = str(len(body))
         return body
 
-    def _card_of_put(self, environ: dict[str, Any], path: str) -> PutBody | None:
-        """Check a PUT of one card into an address book; None for other PUTs.
+    def _body_of_put(self, environ: dict[str, Any], path: str) -> PutBody | None:
+        """Read and check the body of a PUT of one item; None for a whole-collection PUT.
 
-        A PUT into a collection that does not exist yet (the user's very first
-        request creates the default book inside Radicale) is kept unvalidated,
-        and the storage validates it.
+        A card for an address book is checked here, with reasons a person can
+        act on. A PUT into a book that does not exist yet (the user's very
+        first request creates the default book inside Radicale) is kept
+        unchecked, and the storage checks it.
         """
         parent, _, href = path.rpartition("/")
         with self.store.read() as tx:
             found = tx.get_collections([path, parent])
-        target, book = found.get(path), found.get(parent)
-        if target is not None or not href or (book is not None and book.tag != "VADDRESSBOOK"):
+        target, container = found.get(path), found.get(parent)
+        if target is not None or not href or (container is not None and not container.tag):
             self._check_length(environ, self.max_content_length)
             return None
         body = self._read_body(environ, self.max_resource_size)
@@ -131,7 +133,7 @@ class CardDavGuard:
             raise RequestRefused(
                 "400 Bad Request", f"the body is not UTF-8 (byte {error.start})"
             ) from None
-        if book is None:
+        if container is None or container.tag != "VADDRESSBOOK":
             return PutBody(href=href, text=text, validated=False)
         content_type = environ.get("CONTENT_TYPE", "")
         if not is_vcard_media_type(content_type):
@@ -174,10 +176,14 @@ def _without_empty_etag(start_response: Callable[..., Any]) -> Callable[..., Any
     return patched
 
 
-def _etag_only_if_kept(start_response: Callable[..., Any], card: PutBody) -> Callable[..., Any]:
-    """An ETag in the PUT response promises the stored bytes equal the bytes sent."""
+def _etag_only_if_kept(start_response: Callable[..., Any], body: PutBody) -> Callable[..., Any]:
+    """An ETag in the PUT response promises the stored bytes equal the bytes sent.
+
+    Cards are kept as sent; a calendar object is kept as Radicale serializes it,
+    which may differ, and then the client must GET it to learn the ETag.
+    """
     def patched(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
-        if card.stored != card.text:
+        if body.stored != body.text:
             headers = [(k, v) for k, v in headers if k.lower() != "etag"]
         return start_response(status, headers, *args)
     return patched

@@ -1,0 +1,36 @@
+"""Radicale's htpasswd authentication, with a login cache that forgets on change.
+
+Checking a bcrypt hash costs ~0.2 s by design, so successful logins are
+cached (Radicale's `cache_logins`). Radicale keeps a cached login for its
+expiry time even after the users file changed; here any change of the file
+(`contacthub user remove` or `passwd`) empties the cache at once, so a
+removed account or an old password stops working with the next request.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from radicale.auth import htpasswd
+
+
+class Auth(htpasswd.Auth):
+    def __init__(self, configuration: Any) -> None:
+        super().__init__(configuration)
+        self._users_file_version = self._version()
+
+    def _version(self) -> tuple[int, int, int] | None:
+        try:
+            stat = os.stat(self._filename)
+        except FileNotFoundError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns, stat.st_size
+
+    def login(self, login: str, password: str, context: Any) -> Any:
+        version = self._version()
+        if version != self._users_file_version and self._cache_logins:
+            with self._lock:
+                self._cache_successful.clear()
+                self._users_file_version = version
+        return super().login(login, password, context)
