@@ -70,6 +70,26 @@ class ChangesPart(TxBase):
             self._prune_history(collection_id, now - self.store.history_retention)
         return seq
 
+    def record_changes(self, collection_id: int, hrefs: list[str], *, deleted: bool) -> None:
+        """Note many hrefs at once, each at a position of its own (bulk imports)."""
+        if not hrefs:
+            return
+        now = time.time()
+        last: int = self.conn.execute(
+            update(collections)
+            .where(collections.c.id == collection_id)
+            .values(sync_seq=collections.c.sync_seq + len(hrefs), modified_at=now)
+            .returning(collections.c.sync_seq)
+        ).scalar_one()
+        first = last - len(hrefs) + 1
+        self.conn.execute(
+            _NOTE_CHANGE[self.conn.dialect.name],  # type: ignore[arg-type]
+            [{"collection_id": collection_id, "href": href, "seq": first + offset,
+              "deleted": deleted, "changed_at": now} for offset, href in enumerate(hrefs)],
+        )
+        if deleted:
+            self._prune_history(collection_id, now - self.store.history_retention)
+
     def bump(self, collection_id: int) -> None:
         """A change of the collection itself (its properties): new ctag, no href."""
         self.conn.execute(

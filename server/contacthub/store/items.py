@@ -156,6 +156,56 @@ class ItemsPart(TxBase):
         )
         return new, old
 
+    def uids_of(self, collection_id: int) -> dict[str, str]:
+        """UID -> href of every item of the collection."""
+        rows = self.conn.execute(
+            select(items.c.uid, items.c.href).where(items.c.collection_id == collection_id)
+        )
+        return {row.uid: row.href for row in rows}
+
+    def add_items(self, collection: CollectionRecord, new: list[tuple[str, ItemData]]) -> None:
+        """Insert many items in one statement; the caller has checked hrefs and UIDs are free.
+
+        A duplicate still fails the whole transaction (unique constraints).
+        """
+        for href, _ in new:
+            check_name(href)
+        self.lock_collections([collection.path])  # type: ignore[attr-defined]
+        if not new:
+            return
+        self.conn.execute(
+            items.insert(),
+            [{"collection_id": collection.id, "href": href, **_row_values(data)}
+             for href, data in new],
+        )
+        self.record_changes(collection.id, [href for href, _ in new], deleted=False)  # type: ignore[attr-defined]
+
+    def replace_items_at(
+        self, collection: CollectionRecord, changed: list[tuple[str, ItemData]]
+    ) -> None:
+        """Replace the text of many existing items (same hrefs) in one statement."""
+        self.lock_collections([collection.path])  # type: ignore[attr-defined]
+        if not changed:
+            return
+        self.conn.execute(
+            update(items).where(items.c.collection_id == bindparam("cid"),
+                                items.c.href == bindparam("at_href")),
+            [{"cid": collection.id, "at_href": href, **_row_values(data)}
+             for href, data in changed],
+        )
+        self.record_changes(collection.id, [href for href, _ in changed], deleted=False)  # type: ignore[attr-defined]
+
+    def delete_items(self, collection: CollectionRecord, hrefs: list[str]) -> None:
+        self.lock_collections([collection.path])  # type: ignore[attr-defined]
+        if not hrefs:
+            return
+        for chunk in _chunks(hrefs):
+            self.conn.execute(
+                items.delete().where(items.c.collection_id == collection.id,
+                                     items.c.href.in_(chunk))
+            )
+        self.record_changes(collection.id, hrefs, deleted=True)  # type: ignore[attr-defined]
+
     def delete_item(
         self, collection: CollectionRecord, href: str, *, if_match: str | None = None
     ) -> ItemRecord:

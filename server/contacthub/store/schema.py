@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -118,4 +119,68 @@ accounts = Table(
     Column("name", String(255), primary_key=True),
     Column("is_admin", Boolean, nullable=False, default=False),
     Column("created_at", Float, nullable=False),
+)
+
+# A source feeds one address book: a CSV sync, a phone's push, a mail account.
+# `settings` holds the kind's own options as JSON (mapping, key, policy, ...).
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner", String(255), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("book_path", String(1024), nullable=False),
+    Column("settings", Text, nullable=False, default="{}"),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("owner", "kind", "name"),
+)
+
+# Data a source holds until a person acts on it: an uploaded CSV file waiting
+# for its mapping, a phone's push waiting for "Import". In the store, so that
+# every server process on one PostgreSQL sees it.
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("filename", String(255), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+# What a source brought in: its key for a record -> the contact's UID, the
+# hash of the record as last applied, and whether the user deleted the
+# contact since (a tombstone: later runs skip that key).
+links = Table(
+    "links",
+    metadata,
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("external_key", String(1024), primary_key=True),
+    Column("uid", String(1024), nullable=False),
+    Column("href", String(1024), nullable=False),
+    Column("record_hash", String(64), nullable=False),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+# One run of a source: when, what it did, and what went wrong where.
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("finished_at", Float),
+    Column("status", String(32), nullable=False),
+    Column("trigger", String(32), nullable=False),
+    Column("counts", Text, nullable=False, default="{}"),
+    Column("problems", Text, nullable=False, default="[]"),
+    Column("message", Text, nullable=False, default=""),
+    Index("ix_runs_source_started", "source_id", "started_at"),
 )

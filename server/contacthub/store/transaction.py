@@ -5,8 +5,15 @@ from .base import TxBase
 from .changes import ChangesPart
 from .folders import FoldersPart
 from .items import ItemsPart
+from .links import LinksPart
+from .runs import RunsPart
 from .search import SearchPart
+from .sources import SourcesPart
+from .uploads import UploadsPart
 
 
-class Transaction(FoldersPart, ItemsPart, ChangesPart, SearchPart, AccountsPart, TxBase):
+class Transaction(
+    FoldersPart, ItemsPart, ChangesPart, SearchPart, AccountsPart, SourcesPart, LinksPart,
+    RunsPart, UploadsPart, TxBase,
+):
     """Everything a caller may do to the store, inside one database transaction."""

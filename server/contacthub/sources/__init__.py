@@ -1,0 +1,1 @@
+"""Source adapters: each turns what a source holds into `Incoming` records for the reconciler."""

@@ -1,0 +1,77 @@
+"""Runs: what each run of a source did, for reports, the sync list and emails."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+
+from .base import TxBase
+from .schema import runs
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: int
+    source_id: int
+    started_at: float
+    finished_at: float | None
+    status: str
+    trigger: str
+    counts: dict[str, int]
+    problems: list[dict[str, Any]]
+    message: str
+
+    @classmethod
+    def from_row(cls, row: Any) -> RunRecord:
+        return cls(
+            id=row.id, source_id=row.source_id, started_at=row.started_at,
+            finished_at=row.finished_at, status=row.status, trigger=row.trigger,
+            counts=json.loads(row.counts), problems=json.loads(row.problems),
+            message=row.message,
+        )
+
+
+class RunsPart(TxBase):
+    def record_run(
+        self,
+        source_id: int,
+        *,
+        started_at: float,
+        status: str,
+        trigger: str,
+        counts: Mapping[str, int],
+        problems: Sequence[Mapping[str, Any]] = (),
+        message: str = "",
+    ) -> RunRecord:
+        run_id = self.conn.execute(
+            runs.insert()
+            .values(source_id=source_id, started_at=started_at, finished_at=time.time(),
+                    status=status, trigger=trigger, counts=json.dumps(dict(counts)),
+                    problems=json.dumps([dict(p) for p in problems]), message=message)
+            .returning(runs.c.id)
+        ).scalar_one()
+        return self.require_run(run_id)
+
+    def require_run(self, run_id: int) -> RunRecord:
+        row = self.conn.execute(select(runs).where(runs.c.id == run_id)).one()
+        return RunRecord.from_row(row)
+
+    def get_run(self, run_id: int) -> RunRecord | None:
+        row = self.conn.execute(select(runs).where(runs.c.id == run_id)).first()
+        return RunRecord.from_row(row) if row else None
+
+    def runs_of(self, source_id: int, limit: int = 20) -> list[RunRecord]:
+        rows = self.conn.execute(
+            select(runs).where(runs.c.source_id == source_id)
+            .order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(limit)
+        )
+        return [RunRecord.from_row(row) for row in rows]
+
+    def set_run_status(self, run_id: int, status: str, message: str = "") -> None:
+        self.conn.execute(update(runs).where(runs.c.id == run_id)
+                          .values(status=status, message=message, finished_at=time.time()))

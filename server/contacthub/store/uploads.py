@@ -1,0 +1,37 @@
+"""Data a source keeps until a person acts on it (an uploaded file, a phone's push)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from .base import TxBase
+from .schema import uploads
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    content: bytes
+    sha256: str
+    created_at: float
+
+
+class UploadsPart(TxBase):
+    def put_upload(self, source_id: int, filename: str, content: bytes) -> Upload:
+        self.drop_upload(source_id)
+        upload = Upload(filename, content, hashlib.sha256(content).hexdigest(), time.time())
+        self.conn.execute(uploads.insert().values(
+            source_id=source_id, filename=filename, content=content, sha256=upload.sha256,
+            created_at=upload.created_at))
+        return upload
+
+    def get_upload(self, source_id: int) -> Upload | None:
+        row = self.conn.execute(select(uploads).where(uploads.c.source_id == source_id)).first()
+        return Upload(row.filename, row.content, row.sha256, row.created_at) if row else None
+
+    def drop_upload(self, source_id: int) -> None:
+        self.conn.execute(uploads.delete().where(uploads.c.source_id == source_id))

@@ -1,0 +1,107 @@
+"""Applying a change set, and a whole run: plan, apply, record — all or nothing."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from contacthub.store import Store, Transaction
+from contacthub.store.links import Link
+from contacthub.store.runs import RunRecord
+from contacthub.store.sources import SourceRecord
+
+from .changes import ChangeSet, Incoming, Problem
+from .plan import plan
+from .policy import Policy
+
+logger = logging.getLogger(__name__)
+
+# The report keeps the first problems; a file with a million bad rows still
+# gets a readable report and a bounded row in the store.
+MAX_REPORTED_PROBLEMS = 200
+
+
+def apply(tx: Transaction, source: SourceRecord, changes: ChangeSet) -> None:
+    """Write the change set in the caller's transaction (bulk statements)."""
+    book = tx.require_collection(source.book_path)
+    added = changes.of("add")
+    updated = changes.of("update")
+    deleted = changes.of("delete")
+    tx.add_items(book, [(c.href, c.card) for c in added if c.card is not None])
+    tx.replace_items_at(book, [(c.href, c.card) for c in updated if c.card is not None])
+    tx.delete_items(book, [c.href for c in deleted])
+    tx.save_links(source.id, [Link(c.key, c.uid, c.href, c.record_hash) for c in added + updated])
+    tx.forget_links(source.id, [c.key for c in deleted])
+    tx.mark_links_deleted(source.id, changes.tombstoned)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    changes: ChangeSet
+    run: RunRecord | None  # None for a dry run
+
+    @property
+    def status(self) -> str:
+        return self.run.status if self.run else _status_of(self.changes)
+
+
+def _status_of(changes: ChangeSet) -> str:
+    if changes.refused:
+        return "refused"
+    return "ok" if changes.has_changes else "no_changes"
+
+
+def run_source(
+    store: Store,
+    source: SourceRecord,
+    read: Callable[[], tuple[Iterable[Incoming], list[Problem]]],
+    policy: Policy,
+    *,
+    trigger: str = "manual",
+    dry_run: bool = False,
+) -> RunOutcome:
+    """Read the source, reconcile and apply in one transaction, and record the run.
+
+    `read` returns the records and the problems met reading them; it runs
+    inside the transaction so that nothing is half-applied. A failure leaves
+    the book as it was and is recorded as a failed run.
+    """
+    started = time.time()
+    try:
+        with store.write([source.book_path]) as tx:
+            records, problems = read()
+            changes = plan(tx, source, records, policy, problems)
+            if dry_run:
+                return RunOutcome(changes, None)
+            if not changes.refused:
+                apply(tx, source, changes)
+            status = _status_of(changes)
+            run = tx.record_run(
+                source.id, started_at=started, status=status, trigger=trigger,
+                counts=changes.counts,
+                problems=[p.as_dict() for p in changes.problems[:MAX_REPORTED_PROBLEMS]],
+                message=changes.refused or _summary(changes),
+            )
+            return RunOutcome(changes, run)
+    except Exception as error:
+        logger.exception("run of source %s failed", source.id)
+        with store.write() as tx:
+            run = tx.record_run(source.id, started_at=started, status="failed", trigger=trigger,
+                                counts={}, message=f"failed: {error}")
+        raise RunFailed(str(error), run) from error
+
+
+class RunFailed(Exception):
+    def __init__(self, message: str, run: RunRecord) -> None:
+        super().__init__(message)
+        self.run = run
+
+
+def _summary(changes: ChangeSet) -> str:
+    if not changes.has_changes:
+        return "no changes"
+    counts = changes.counts
+    return ", ".join(f"{counts[name]} {name}" for name in ("added", "updated", "deleted")
+                     if counts[name])
