@@ -11,7 +11,7 @@ import click
 
 from . import config as config_module
 from .config import ConfigError, Settings
-from .setup import ensure_first_admin, prepare_data_dir
+from .setup import FIRST_ADMIN, ensure_first_admin, prepare_data_dir
 from .store import Store
 from .users import UserError, UsersFile
 
@@ -70,9 +70,10 @@ def serve(data_dir: Path | None, config_file: Path | None, host: str | None, por
     store = _open_store(settings)
     password = ensure_first_admin(settings, store)
     if password:
-        click.echo(f'contacthub: created admin account "admin"; admin password: {password}')
+        click.echo(f'contacthub: created admin account "{FIRST_ADMIN}"; '
+                   f"admin password: {password}")
         click.echo("contacthub: this password is shown only once; "
-                   "change it with `contacthub user passwd admin`")
+                   f"change it with `contacthub user passwd {FIRST_ADMIN}`")
     run_server(settings, store)
 
 

@@ -9,7 +9,8 @@ from .config import Settings, default_config_text
 from .store import Store
 from .users import UsersFile, generate_password
 
-FIRST_ADMIN = "admin"
+# Not "admin": /admin/ is the admin page, so no principal may live there.
+FIRST_ADMIN = "root"
 
 
 @dataclass
@@ -33,7 +34,7 @@ def prepare_data_dir(data_dir: Path, config_file: Path) -> FirstStart:
 
 
 def ensure_first_admin(settings: Settings, store: Store) -> str | None:
-    """With no account at all, create `admin` and return its password (shown once)."""
+    """With no account at all, create the first admin and return its password (shown once)."""
     users = UsersFile(settings.users_file)
     if users.names():
         return None

@@ -16,6 +16,10 @@ class UserError(ValueError):
     pass
 
 
+# The web sidecar answers under these paths, where a user's principal would be.
+RESERVED_NAMES = frozenset({"api", "admin"})
+
+
 def check_username(name: str) -> str:
     try:
         check_name(name)
@@ -24,6 +28,9 @@ def check_username(name: str) -> str:
                         "or control characters") from None
     if ":" in name or " " in name or len(name) > 64:
         raise UserError(f"invalid user name {name!r}: no colons or spaces, at most 64 characters")
+    if name.lower() in RESERVED_NAMES:
+        raise UserError(f"the user name {name!r} is reserved: /{name.lower()}/ is the web "
+                        "sidecar's path")
     return name
 
 

@@ -143,7 +143,7 @@ def _incoming(text: str, line: int) -> Incoming:
         changed = True
     stored = card.serialize() if changed else text
     data = item_data(stored, card if not changed else None)
-    return Incoming(key=data.uid, uid=data.uid, card=data,
+    return Incoming(key=data.uid, uid=data.uid, make_card=lambda _uid: data,
                     record_hash=hashlib.sha256(_normalized(stored).encode()).hexdigest(),
                     line=line, summary=data.index.display_name)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -35,15 +36,17 @@ class Problem:
 
 @dataclass(frozen=True)
 class Incoming:
-    """A record from a source: its key, the card it should become, and a hash of it.
+    """A record from a source: its key, how to build its card, and a hash of the record.
 
-    `record_hash` is of the source's record (not the card), so an unchanged
-    record is recognised without rebuilding its card.
+    `make_card(uid)` builds the card with the UID it gets: `uid` for a new
+    contact, the linked contact's UID for an update. It runs only for adds and
+    updates, and `record_hash` (of the source's record, not the card) lets an
+    unchanged record be recognised without building anything.
     """
 
     key: str
     uid: str
-    card: ItemData
+    make_card: Callable[[str], ItemData]
     record_hash: str
     line: int | None = None
     summary: str = ""  # the name a preview shows

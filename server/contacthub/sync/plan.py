@@ -42,9 +42,9 @@ def plan(
                                                     "the book and came from elsewhere"))
             else:
                 href = _free_href(record.uid, taken_hrefs)
-                result.changes.append(Change("add", record.key, record.uid, href, record.card,
-                                             record.record_hash, line=record.line,
-                                             summary=record.summary))
+                result.changes.append(Change("add", record.key, record.uid, href,
+                                             record.make_card(record.uid), record.record_hash,
+                                             line=record.line, summary=record.summary))
         elif link.deleted or link.uid not in hrefs_by_uid:
             # Deleted on the server: never brought back.
             if not link.deleted:
@@ -58,8 +58,8 @@ def plan(
             result.changes.append(_skip(record, "changed, but updating existing contacts is off"))
         else:
             result.changes.append(Change("update", record.key, link.uid, hrefs_by_uid[link.uid],
-                                         record.card, record.record_hash, line=record.line,
-                                         summary=record.summary))
+                                         record.make_card(link.uid), record.record_hash,
+                                         line=record.line, summary=record.summary))
 
     live_links = {key: link for key, link in links.items()
                   if not link.deleted and link.uid in hrefs_by_uid}

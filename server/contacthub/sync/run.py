@@ -62,16 +62,16 @@ def run_source(
     trigger: str = "manual",
     dry_run: bool = False,
 ) -> RunOutcome:
-    """Read the source, reconcile and apply in one transaction, and record the run.
+    """Read the source, then reconcile and apply in one transaction, and record the run.
 
     `read` returns the records and the problems met reading them; it runs
-    inside the transaction so that nothing is half-applied. A failure leaves
-    the book as it was and is recorded as a failed run.
+    before the write transaction, so a long parse does not hold the book's
+    lock. A failure leaves the book as it was and is recorded as a failed run.
     """
     started = time.time()
     try:
+        records, problems = read()
         with store.write([source.book_path]) as tx:
-            records, problems = read()
             changes = plan(tx, source, records, policy, problems)
             if dry_run:
                 return RunOutcome(changes, None)
