@@ -17,7 +17,11 @@ from radicale.auth import htpasswd
 
 class Auth(htpasswd.Auth):
     def __init__(self, configuration: Any) -> None:
-        super().__init__(configuration)
+        # Radicale enables its login cache only for the auth types it knows by
+        # name; to it, this is the htpasswd type.
+        as_htpasswd = configuration.copy()
+        as_htpasswd.update({"auth": {"type": "htpasswd"}}, "contacthub", privileged=True)
+        super().__init__(as_htpasswd)
         self._users_file_version = self._version()
 
     def _version(self) -> tuple[int, int, int] | None:

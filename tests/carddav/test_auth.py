@@ -1,0 +1,53 @@
+"""Logins: bcrypt is paid once per login, and a changed users file takes effect at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import bcrypt
+import pytest
+from radicale.auth import AuthContext
+
+from contacthub import config
+from contacthub.carddav import radicale_configuration
+from contacthub.store import Store
+from contacthub.users import UsersFile
+from contacthub_radicale.auth import Auth
+
+
+@pytest.fixture
+def auth(tmp_path: Path) -> tuple[Auth, UsersFile]:
+    settings = config.load(tmp_path)
+    settings.radicale = {"auth": {"delay": "0"}}
+    users = UsersFile(settings.users_file)
+    users.add("ann", "right-password")
+    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    return Auth(radicale_configuration(settings, store)), users
+
+
+def login(auth: Auth, user: str, password: str) -> str:
+    name, _, _ = auth.login(user, password, AuthContext())
+    return str(name)
+
+
+def test_a_successful_login_is_cached(auth: tuple[Auth, UsersFile],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    checker, _ = auth
+    assert login(checker, "ann", "right-password") == "ann"
+
+    def no_bcrypt(*_: Any, **__: Any) -> bool:
+        raise AssertionError("bcrypt checked again")
+
+    monkeypatch.setattr(bcrypt, "checkpw", no_bcrypt)
+    assert login(checker, "ann", "right-password") == "ann"
+
+
+def test_a_changed_users_file_ends_cached_logins(auth: tuple[Auth, UsersFile]) -> None:
+    checker, users = auth
+    assert login(checker, "ann", "right-password") == "ann"
+    users.set_password("ann", "new-password")
+    assert login(checker, "ann", "right-password") == ""
+    assert login(checker, "ann", "new-password") == "ann"
+    users.remove("ann")
+    assert login(checker, "ann", "new-password") == ""
