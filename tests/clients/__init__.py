@@ -1,0 +1,1 @@
+"""Real DAV clients (vdirsyncer, litmus) against contacthub and a plain Radicale."""
