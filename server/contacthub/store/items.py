@@ -50,12 +50,17 @@ def _row_values(data: ItemData) -> dict[str, Any]:
     }
 
 
+# What an ItemRecord holds: the index columns stay in the database.
+_RECORD = (items.c.id, items.c.collection_id, items.c.href, items.c.uid, items.c.etag,
+           items.c.text, items.c.name, items.c.component_name, items.c.time_start,
+           items.c.time_end, items.c.modified_at, items.c.display_name)
+
 # Built once: every PUT runs these, and building a statement costs more than running it.
-_GET_ITEM = select(items).where(
+_GET_ITEM = select(*_RECORD).where(
     items.c.collection_id == bindparam("collection_id"), items.c.href == bindparam("href")
 )
 # The item at the href, and any other item that already has the UID, in one query.
-_ITEM_OR_UID_OWNER = select(items).where(
+_ITEM_OR_UID_OWNER = select(*_RECORD).where(
     items.c.collection_id == bindparam("collection_id"),
     or_(items.c.href == bindparam("href"), items.c.uid == bindparam("uid")),
 )
@@ -83,15 +88,15 @@ class ItemsPart(TxBase):
         found: dict[str, ItemRecord] = {}
         for chunk in _chunks(dict.fromkeys(hrefs)):
             rows = self.conn.execute(
-                select(items).where(items.c.collection_id == collection_id,
-                                    items.c.href.in_(chunk))
+                select(*_RECORD).where(items.c.collection_id == collection_id,
+                                       items.c.href.in_(chunk))
             )
             found.update((row.href, ItemRecord.from_row(row)) for row in rows)
         return found
 
     def iter_items(self, collection_id: int) -> Iterator[ItemRecord]:
         rows = self.conn.execute(
-            select(items)
+            select(*_RECORD)
             .where(items.c.collection_id == collection_id)
             .order_by(items.c.href)
             .execution_options(yield_per=1000)
