@@ -1,4 +1,7 @@
-"""`contacthub serve`: the WSGI server (waitress) until Ctrl-C or SIGTERM."""
+"""`contacthub serve`: the WSGI server (waitress) until Ctrl-C or SIGTERM.
+
+It serves app.py's app: CardDAV, and the web sidecar under /api/.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from types import FrameType
 import waitress
 from radicale import log as radicale_log
 
-from .carddav import make_carddav_app
+from .app import make_app
 from .config import Settings
 from .store import Store
 
@@ -24,7 +27,7 @@ def setup_logging(settings: Settings) -> None:
 
 
 def serve(settings: Settings, store: Store, *, announce: bool = True) -> None:
-    app = make_carddav_app(settings, store)
+    app = make_app(settings, store)
     server = waitress.create_server(app, host=settings.host, port=settings.port, threads=8,
                                     ident="contacthub")
 

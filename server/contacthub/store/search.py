@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, false, not_, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, false, func, literal, not_, or_, select, true
 
 from .base import TxBase
 from .records import ItemRecord
@@ -83,3 +83,71 @@ class SearchPart(TxBase):
             select(items).where(items.c.collection_id == collection_id, condition)
         )
         return (ItemRecord.from_row(row) for row in rows)
+
+    def count_items(self, collection_ids: Sequence[int]) -> dict[int, int]:
+        """Items per collection (collections without items are left out)."""
+        if not collection_ids:
+            return {}
+        rows = self.conn.execute(
+            select(items.c.collection_id, func.count())
+            .where(items.c.collection_id.in_(list(collection_ids)))
+            .group_by(items.c.collection_id)
+        )
+        return {collection_id: count for collection_id, count in rows}
+
+    def search_contacts(
+        self, collection_ids: Sequence[int], words: Sequence[str], *, limit: int, offset: int
+    ) -> tuple[list[ItemRecord], int]:
+        """A page of the collections' items where every word is in the name, an email,
+        a phone or the organisation; ordered by name. Returns (page, total matches)."""
+        if not collection_ids:
+            return [], 0
+        condition = and_(
+            items.c.collection_id.in_(list(collection_ids)),
+            *(or_(*(TextMatch(prop, word).condition() for prop in INDEXED_PROPERTIES))
+              for word in words),
+        )
+        total = self.conn.execute(select(func.count()).where(condition)).scalar_one()
+        rows = self.conn.execute(
+            select(items).where(condition)
+            .order_by(self._by_name(), items.c.collection_id, items.c.href)
+            .limit(limit).offset(offset)
+        )
+        return [ItemRecord.from_row(row) for row in rows], total
+
+    def autocomplete(
+        self, collection_ids: Sequence[int], prefix: str, *, limit: int
+    ) -> list[tuple[ItemRecord, int]]:
+        """Items with an email address whose name or an address starts with `prefix`.
+
+        Returns (item, rank) best first: rank 0 when a name starts with the
+        prefix, 1 when a later word of a name does, 2 when only an email
+        address does; then by name.
+        """
+        if not collection_ids or not prefix:
+            return []
+        needle = _escape_like(prefix.lower())
+        name_prefix = items.c.idx_fn.like(f"%\n{needle}%", escape="\\")
+        word_prefix = or_(*(items.c.idx_fn.like(f"%{sep}{needle}%", escape="\\")
+                            for sep in (" ", "-")))
+        email_prefix = items.c.idx_email.like(f"%\n{needle}%", escape="\\")
+        rank = case((name_prefix, literal(0)), (word_prefix, literal(1)), else_=literal(2))
+        best = (
+            select(items.c.id, rank.label("rank"))
+            .where(items.c.collection_id.in_(list(collection_ids)),
+                   _has_values(items.c.idx_email),
+                   or_(name_prefix, word_prefix, email_prefix))
+            .order_by(rank, self._by_name(), items.c.collection_id, items.c.href)
+            .limit(limit)
+        ).subquery()
+        # Only the winners' rows (with their cards) are read.
+        rows = self.conn.execute(
+            select(items, best.c.rank).join(best, best.c.id == items.c.id)
+            .order_by(best.c.rank, self._by_name(), items.c.collection_id, items.c.href)
+        )
+        return [(ItemRecord.from_row(row), row.rank) for row in rows]
+
+    def _by_name(self) -> ColumnElement[str]:
+        lowered = func.lower(items.c.display_name)
+        # Byte order on both databases, so that SQLite and PostgreSQL agree.
+        return lowered if self.is_sqlite else lowered.collate("C")

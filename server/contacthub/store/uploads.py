@@ -35,3 +35,9 @@ class UploadsPart(TxBase):
 
     def drop_upload(self, source_id: int) -> None:
         self.conn.execute(uploads.delete().where(uploads.c.source_id == source_id))
+
+    def upload_created_at(self, source_id: int) -> float | None:
+        """When the source's pending data arrived, without reading it; None if none."""
+        return self.conn.execute(
+            select(uploads.c.created_at).where(uploads.c.source_id == source_id)
+        ).scalar()

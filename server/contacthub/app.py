@@ -1,0 +1,31 @@
+"""The WSGI app of `contacthub serve`: /api/ goes to the Flask sidecar, the rest to CardDAV."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .carddav import WSGIApp, make_carddav_app
+from .config import Settings
+from .store import Store
+from .web import create_app
+
+# Paths of the sidecar; users.RESERVED_NAMES keeps principals from living there.
+SIDECAR_PREFIXES = ("/api",)
+
+
+def make_app(settings: Settings, store: Store) -> WSGIApp:
+    return Dispatcher(create_app(settings, store), make_carddav_app(settings, store))
+
+
+class Dispatcher:
+    def __init__(self, sidecar: WSGIApp, carddav: WSGIApp) -> None:
+        self.sidecar = sidecar
+        self.carddav = carddav
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
+                 ) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if any(path == prefix or path.startswith(prefix + "/") for prefix in SIDECAR_PREFIXES):
+            return self.sidecar(environ, start_response)
+        return self.carddav(environ, start_response)

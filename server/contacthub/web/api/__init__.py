@@ -1,0 +1,13 @@
+"""The JSON API under /api/v1: one blueprint per resource, all behind authentication."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from ..auth import authenticate
+from . import autocomplete, books, contacts, devices, docs
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+api.before_request(authenticate)
+for module in (books, contacts, autocomplete, devices, docs):
+    api.register_blueprint(module.bp)

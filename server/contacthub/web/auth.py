@@ -1,0 +1,132 @@
+"""HTTP Basic against the users file (the CardDAV accounts); roles from the store.
+
+A bcrypt check costs ~0.2 s by design, so a successful login is remembered
+for CACHE_SECONDS, keyed by the user name and a keyed hash of the password
+(never the password itself), and forgotten as soon as the users file changes
+(a removed account or a new password stops working with the next request),
+as the CardDAV side does (contacthub_radicale.auth).
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import random
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app, g, request
+from sqlalchemy.exc import IntegrityError
+
+from ..config import ConfigError, Settings
+from ..store import DEFAULT_BOOK, Store
+from ..users import UsersFile
+from .errors import ApiError, quoted
+
+CACHE_SECONDS = 15.0
+REALM = "contacthub"
+CHALLENGE = {"WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"'}
+
+FileVersion = tuple[int, int, int] | None
+
+
+def auth_delay(settings: Settings) -> float:
+    value = settings.radicale.get("auth", {}).get("delay", "1")
+    try:
+        delay = float(value)
+    except ValueError:
+        raise ConfigError(
+            f"{settings.config_file}: [auth] delay must be a number of seconds, not {value!r}"
+        ) from None
+    return max(delay, 0.0)
+
+
+class Authenticator:
+    def __init__(self, users_file: Path, delay: float) -> None:
+        self.users = UsersFile(users_file)
+        self.delay = delay
+        self._secret = secrets.token_bytes(32)
+        self._lock = threading.Lock()
+        self._cached: dict[tuple[str, bytes], float] = {}
+        self._version: FileVersion = None
+
+    def _file_version(self) -> FileVersion:
+        try:
+            stat = os.stat(self.users.path)
+        except FileNotFoundError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns, stat.st_size
+
+    def check(self, name: str, password: str) -> bool:
+        key = (name, hmac.digest(self._secret, password.encode(), "sha256"))
+        version = self._file_version()
+        now = time.monotonic()
+        with self._lock:
+            if version != self._version:
+                self._cached.clear()
+                self._version = version
+            if now - self._cached.get(key, -CACHE_SECONDS) < CACHE_SECONDS:
+                return True
+        if not self.users.verify(name, password):
+            return False
+        with self._lock:
+            if self._version == version:
+                self._cached[key] = now
+        return True
+
+    def refuse_slowly(self) -> None:
+        """Wait before a 401 for a wrong password, randomised as Radicale does."""
+        if self.delay > 0:
+            time.sleep(self.delay * (0.5 + random.random()))
+
+
+@dataclass(frozen=True)
+class Caller:
+    login: str  # who signed in
+    user: str  # whose address books the request is about
+    is_admin: bool
+
+
+def current_user() -> str:
+    """The user whose objects this request reads or writes."""
+    caller: Caller = g.caller
+    return caller.user
+
+
+def authenticate() -> None:
+    """Before every API request: who is asking, and for whom (`?user=NAME`, admins only)."""
+    services = current_app.extensions["contacthub"]
+    authenticator: Authenticator = services.authenticator
+    store: Store = services.store
+    credentials = request.authorization
+    if credentials is None or credentials.type != "basic" or not credentials.username:
+        raise ApiError(401, "unauthorized", "Sign in with your user name and password.",
+                       headers=CHALLENGE)
+    login, password = credentials.username, credentials.password or ""
+    if not authenticator.check(login, password):
+        authenticator.refuse_slowly()
+        raise ApiError(401, "unauthorized", "The user name or password is wrong.",
+                       headers=CHALLENGE)
+    target = request.args.get("user", login)
+    with store.read() as tx:
+        is_admin = tx.is_admin(login)
+    if target != login:
+        if not is_admin:
+            raise ApiError(403, "forbidden",
+                           "Only an administrator may act for another user.", field="user")
+        if not authenticator.users.exists(target):
+            raise ApiError(404, "not_found", f"There is no user {quoted(target)}.",
+                           field="user")
+    with store.read() as tx:
+        has_default_book = tx.get_collection(f"{target}/{DEFAULT_BOOK}") is not None
+    if not has_default_book:
+        try:
+            with store.write() as tx:
+                tx.ensure_default_book(target)
+        except IntegrityError:
+            pass  # a concurrent first request of the same user created it
+    g.caller = Caller(login=login, user=target, is_admin=is_admin)
+

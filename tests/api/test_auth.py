@@ -1,0 +1,99 @@
+"""Authentication (HTTP Basic, the CardDAV accounts) and acting for another user."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from contacthub.config import Settings
+from contacthub.store import Store
+from contacthub.web import create_app
+from tests.api.conftest import PASSWORDS, ApiClient, write_users
+
+
+def test_no_or_wrong_credentials_get_401_with_a_challenge(api: ApiClient, store: Store) -> None:
+    for kwargs in ({"user": None}, {"password": "wrong"}, {"user": "nobody", "password": "x"},
+                   {"user": None, "headers": {"Authorization": "Bearer abc"}},
+                   {"user": None, "headers": {"Authorization": "Basic !!!"}}):
+        response = api.get("/api/v1/books", **kwargs)
+        assert response.status_code == 401, kwargs
+        assert response.headers["WWW-Authenticate"].startswith('Basic realm="contacthub"')
+        assert response.get_json()["error"]["code"] == "unauthorized"
+    with store.read() as tx:
+        assert tx.list_children("") == []  # no default book for anyone
+
+
+def test_a_wrong_password_is_answered_after_the_configured_delay(
+    settings: Settings, store: Store
+) -> None:
+    settings.radicale["auth"]["delay"] = "0.4"
+    api = ApiClient(create_app(settings, store).test_client())
+    started = time.monotonic()
+    assert api.get("/api/v1/books", password="wrong").status_code == 401
+    assert time.monotonic() - started >= 0.2  # 0.5 to 1.5 times the delay
+    started = time.monotonic()
+    assert api.get("/api/v1/books", user=None).status_code == 401
+    assert api.get("/api/v1/books").status_code == 200
+    assert time.monotonic() - started < 0.2
+
+
+def test_a_changed_users_file_forgets_cached_logins(api: ApiClient, settings: Settings) -> None:
+    assert api.get("/api/v1/books").status_code == 200
+    assert api.get("/api/v1/books").status_code == 200  # from the cache
+    write_users(settings.users_file, {**PASSWORDS, "alice": "new-Secret"})
+    assert api.get("/api/v1/books").status_code == 401
+    assert api.get("/api/v1/books", password="new-Secret").status_code == 200
+    write_users(settings.users_file, {"bob": PASSWORDS["bob"]})
+    assert api.get("/api/v1/books", password="new-Secret").status_code == 401
+
+
+def test_the_login_cache_saves_the_bcrypt_check(app: Flask, monkeypatch: pytest.MonkeyPatch
+                                                ) -> None:
+    authenticator = app.extensions["contacthub"].authenticator
+    checks: list[str] = []
+    verify = authenticator.users.verify
+    monkeypatch.setattr(authenticator.users, "verify",
+                        lambda name, pw: checks.append(name) or verify(name, pw))
+    api = ApiClient(app.test_client())
+    for _ in range(3):
+        assert api.get("/api/v1/books").status_code == 200
+    assert api.get("/api/v1/books", password="wrong").status_code == 401
+    assert checks == ["alice", "alice"]
+
+
+def test_only_admins_act_for_others(api: ApiClient, store: Store) -> None:
+    refused = api.get("/api/v1/books?user=bob")
+    assert refused.status_code == 403
+    assert refused.get_json()["error"]["field"] == "user"
+    assert api.get("/api/v1/books?user=nobody").status_code == 403  # existence not revealed
+    with store.read() as tx:
+        assert tx.get_collection("bob") is None
+    assert api.get("/api/v1/books?user=alice").status_code == 200  # oneself is fine
+    as_bob = api.post("/api/v1/books?user=bob", user="carol", json={"display_name": "Kept"})
+    assert as_bob.status_code == 201
+    assert as_bob.headers["Location"] == "/api/v1/books/kept?user=bob"
+    with store.read() as tx:
+        assert [c.name for c in tx.list_children("bob")] == ["contacts", "kept"]
+        assert tx.get_collection("carol/kept") is None
+    missing = api.get("/api/v1/books?user=nobody", user="carol")
+    assert missing.status_code == 404 and missing.get_json()["error"]["field"] == "user"
+
+
+def test_unknown_paths_and_methods_answer_json(api: ApiClient) -> None:
+    assert api.get("/api/v1/nothing").status_code == 404
+    assert api.get("/api/v2/books").status_code == 404
+    not_allowed = api.request("PUT", "/api/v1/books")
+    assert not_allowed.status_code == 405
+    assert set(not_allowed.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+def test_a_bad_auth_delay_is_a_configuration_error(tmp_path: Path, store: Store) -> None:
+    from contacthub.config import ConfigError
+
+    settings = Settings(data_dir=tmp_path, config_file=tmp_path / "c.conf",
+                        radicale={"auth": {"delay": "soon"}})
+    with pytest.raises(ConfigError, match=r"\[auth\] delay"):
+        create_app(settings, store)
