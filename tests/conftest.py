@@ -1,0 +1,194 @@
+"""Shared fixtures: a throwaway PostgreSQL server, store URLs, real DAV servers.
+
+- ``postgres_server`` (session): a private PostgreSQL cluster from the machine's
+  binaries; ``pg_url``: a fresh empty database on it for one test.
+- ``store_url``: parametrized over ``sqlite`` (a temp file) and ``postgresql``.
+- ``contacthub_server`` (module): ``contacthub serve`` with users alice, bob and
+  carol, parametrized over the SQLite and the PostgreSQL store.
+- ``contacthub_factory``: start servers with their own config for one test.
+- ``radicale_server``: plain Radicale 3.9 (multifilesystem) with the same users.
+
+``--e2e-server=radicale`` points the ``contacthub_server`` fixture at plain
+Radicale instead (to check the protocol tests themselves); tests marked
+``contacthub_only`` are then deselected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+from tests.support.postgres import PostgresServer
+from tests.support.servers import ConfigSections, ContacthubServer, DavServer, RadicaleServer
+
+BACKENDS = ("sqlite", "postgresql")
+
+USERS: Mapping[str, str] = {
+    "alice": "alice-Secret-1",
+    "bob": "bob-Secret-2",
+    "carol": "carol-Secret-3",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--e2e-server",
+        choices=("contacthub", "radicale"),
+        default="contacthub",
+        help="server behind the contacthub_server fixture (radicale: plain Radicale "
+        "with multifilesystem storage, to check the protocol tests themselves)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "contacthub_only: behaviour specific to contacthub (not plain Radicale)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--e2e-server") != "radicale":
+        return
+    keep, drop = [], []
+    for item in items:
+        (drop if item.get_closest_marker("contacthub_only") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Attach the output of the servers a failing test used to its report."""
+    report = yield
+    if report.failed:
+        funcargs = getattr(item, "funcargs", {})
+        for name, value in funcargs.items():
+            servers = value if isinstance(value, list) else [value]
+            for server in servers:
+                if isinstance(server, DavServer):
+                    report.sections.append(
+                        (f"{server.name} output ({name}, {server.url})", server.log_tail(150))
+                    )
+    return report
+
+
+# -- PostgreSQL ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(postgres_server: PostgresServer) -> str:
+    """URL of a fresh, empty PostgreSQL database (postgresql+psycopg://...)."""
+    return postgres_server.create_database()
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty store: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+# -- DAV servers -----------------------------------------------------------------------------
+
+
+def _store_for(backend: str, request: pytest.FixtureRequest) -> str | None:
+    """--store argument for *backend*: None (the data dir's SQLite file) or a new PG db."""
+    if backend == "sqlite":
+        return None
+    if backend == "postgresql":
+        pg: PostgresServer = request.getfixturevalue("postgres_server")
+        return pg.create_database()
+    raise ValueError(f"unknown backend {backend!r}")
+
+
+def _radicale(base: Path, users: Mapping[str, str], config: ConfigSections | None = None):  # type: ignore[no-untyped-def]
+    merged: dict[str, dict[str, str]] = {"auth": {"cache_logins": "True"}}
+    for section, values in (config or {}).items():
+        merged.setdefault(section, {}).update(values)
+    return RadicaleServer(base, users, config=merged, bcrypt_rounds=4)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def contacthub_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DavServer]:
+    """A running ``contacthub serve`` (users alice, bob, carol) shared by a test module.
+
+    Tests that need a clean slate create their own address book (``new_book``).
+    """
+    base = tmp_path_factory.mktemp(f"contacthub-{request.param}")
+    server: DavServer
+    if request.config.getoption("--e2e-server") == "radicale":
+        server = _radicale(base, USERS)
+    else:
+        server = ContacthubServer(
+            base / "data", USERS, store_url=_store_for(request.param, request)
+        )
+    server.start()
+    yield server
+    server.stop()
+
+
+StartContacthub = Callable[..., DavServer]
+
+
+@pytest.fixture
+def contacthub_factory(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[StartContacthub]:
+    """Start servers for one test: ``factory(backend="sqlite", config=None, users=USERS)``.
+
+    All of them are stopped (SIGTERM, exit code 0 checked) when the test ends.
+    """
+    started: list[DavServer] = []
+
+    def start(
+        backend: str = "sqlite",
+        config: ConfigSections | None = None,
+        users: Mapping[str, str] = USERS,
+        store_url: str | None = None,
+    ) -> DavServer:
+        base = tmp_path / f"server{len(started)}"
+        server: DavServer
+        if request.config.getoption("--e2e-server") == "radicale":
+            server = _radicale(base, users, config)
+        else:
+            server = ContacthubServer(
+                base / "data", users, config=config,
+                store_url=store_url or _store_for(backend, request),
+            )
+        started.append(server)
+        return server.start()
+
+    yield start
+    errors = []
+    for server in started:
+        try:
+            server.stop()
+        except AssertionError as exc:
+            errors.append(str(exc))
+    assert not errors, "\n\n".join(errors)
+
+
+@pytest.fixture
+def radicale_server(tmp_path: Path) -> Iterator[RadicaleServer]:
+    """Plain Radicale 3.9 with multifilesystem storage and the same users."""
+    server = RadicaleServer(tmp_path / "radicale", USERS, bcrypt_rounds=4)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
