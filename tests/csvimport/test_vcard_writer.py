@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from typing import Any
 
 import pytest
@@ -174,29 +173,3 @@ def test_any_cell_survives_csv_to_vcard_to_vobject(cells: dict[str, str]) -> Non
     card = parse(to_vcard(fields, "uid-1"))
     assert_card_equals(card, fields, "uid-1")
 
-
-def test_writer_is_much_faster_than_vobject() -> None:
-    def with_vobject() -> str:
-        card = vobject.vCard()
-        card.add("uid").value = "u"
-        card.add("fn").value = ADA.full_name
-        card.add("n").value = vobject.vcard.Name(family=ADA.family, given=ADA.given)
-        for email in ADA.emails:
-            card.add("email").value = email.value
-        for phone in ADA.phones:
-            card.add("tel").value = phone.value
-        card.add("org").value = [ADA.organisation, ADA.department]
-        card.add("note").value = ADA.notes
-        card.add("categories").value = ADA.categories
-        return card.serialize()
-
-    def rate(build: Any, seconds: float = 0.5) -> float:
-        count, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds:
-            build()
-            count += 1
-        return count / (time.perf_counter() - start)
-
-    ours = rate(lambda: to_vcard(ADA, "u"))
-    theirs = rate(with_vobject)
-    assert ours > 10 * theirs, f"to_vcard {ours:.0f}/s, vobject {theirs:.0f}/s"

@@ -1,0 +1,27 @@
+"""A problem found in one row of a CSV file: where it is and what is wrong, as a value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INVALID_CHARACTERS = "Invalid characters found"
+INVALID_EMAIL = "invalid email address"
+INVALID_BIRTHDAY = "invalid birthday"
+EMPTY_ROW = "empty row"
+NOTHING_TO_NAME = "no name, organisation, email address or phone number"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """``line`` is the file's physical line (1 = the header); ``column`` a header name or None."""
+
+    line: int
+    column: str | None
+    reason: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"line": self.line, "column": self.column, "reason": self.reason}
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f", column {self.column!r}" if self.column else "")
+        return f"{where}: {self.reason}"
