@@ -80,7 +80,7 @@ def item_data(text: str, card: Any | None = None) -> ItemData:
         text=text,
         uid=_values(card, "uid")[0],
         name="VCARD",
-        component_name="VCARD",
+        component_name="",  # what Radicale's find_tag says of a vCard
         index=index_of(card),
     )
 
