@@ -264,3 +264,7 @@ def list_fields() -> None:
 
     for info in all_fields():
         click.echo(f"{info.id}\t{info.label}")
+
+
+if __name__ == "__main__":
+    main()

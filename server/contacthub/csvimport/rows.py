@@ -33,7 +33,8 @@ _TEXT_ATTRIBUTES = {
     "job_title": "job_title", "notes": "notes",
 }
 _LINE_JOINED = frozenset({"notes", "street"})
-_DOMAIN_DOTS = re.compile("[.\u3002\uff0e\uff61]")
+# Dots that end a domain label: ASCII and the ideographic/full-width ones (IDN).
+_DOMAIN_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 _EMAIL = re.compile(r"[^@\s]+@([^@\s]+)")
 
 
@@ -42,9 +43,8 @@ def is_plausible_email(value: str) -> bool:
     match = _EMAIL.fullmatch(value)
     if not match:
         return False
-    domain = match.group(1)
-    dots = [found.start() for found in _DOMAIN_DOTS.finditer(domain)]
-    return bool(dots) and dots[0] > 0 and dots[-1] < len(domain) - 1
+    domain = match.group(1).translate(_DOMAIN_DOTS)
+    return 0 < domain.find(".") and domain.rfind(".") < len(domain) - 1
 
 
 def clean(cell: str) -> str:

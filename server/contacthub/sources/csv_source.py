@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
@@ -30,6 +29,7 @@ from contacthub.csvimport import (
     Mapping,
     MappingError,
     NotCsvError,
+    Row,
     RowConverter,
     suggest_mapping,
 )
@@ -192,14 +192,20 @@ def run_import(
                     delete_missing=settings.delete_missing,
                     unattended=trigger == "schedule",
                     override_mass_deletion=override_mass_deletion)
-    return run_source(store, source, lambda: read_records(source, content, progress), policy,
-                      trigger=trigger, dry_run=dry_run)
+    with store.read() as tx:
+        known = {key: link.record_hash for key, link in tx.links_of(source.id).items()}
+    return run_source(store, source, lambda: read_records(source, content, progress, known),
+                      policy, trigger=trigger, dry_run=dry_run)
 
 
 def read_records(
     source: SourceRecord, content: bytes,
     progress: Callable[[int, int], None] | None = None,
+    known: dict[str, str] | None = None,
 ) -> tuple[list[Incoming], list[Problem]]:
+    """The file's rows as records. `known` (key -> record hash of the source's links)
+    spares the rows that are unchanged since the last run from being kept for a card."""
+    known = known or {}
     settings = CsvSettings.of(source)
     csv_file = _open(settings, content)
     try:
@@ -211,6 +217,9 @@ def read_records(
     records: list[Incoming] = []
     problems: list[Problem] = []
     codes: set[str] = set()
+    # A record's hash is of the row as read and of what turns it into a card,
+    # so a new mapping updates every contact and an unchanged row costs no card.
+    recipe = json.dumps(settings.mapping, sort_keys=True)
     for row in csv_file.rows():
         if progress is not None:
             progress(csv_file.bytes_read, csv_file.size)
@@ -229,10 +238,11 @@ def read_records(
         else:
             key = "identity:" + _digest(_identity(fields))[:32]
             code = _nine_digit_code(source.id, key, codes)
+        record_hash = _digest("\x1f".join([recipe, code, *row.cells]))
+        unchanged = known.get(key) == record_hash
         records.append(Incoming(
-            key=key, uid=str(uuid.uuid4()), make_card=_card_maker(fields, code),
-            record_hash=_digest(json.dumps([fields.to_dict(), code], sort_keys=True)),
-            line=row.line, summary=fields.derived_full_name(),
+            key=key, uid="", make_card=None if unchanged else _card_maker(converter, row, code),
+            record_hash=record_hash, line=row.line, summary=fields.derived_full_name(),
         ))
     return records, problems
 
@@ -266,8 +276,14 @@ def _org_values(fields: ContactFields) -> tuple[str, ...]:
     return (fields.organisation,) if fields.organisation else ()
 
 
-def _card_maker(fields: ContactFields, code: str) -> Callable[[str], ItemData]:
+def _card_maker(converter: RowConverter, row: Row, code: str) -> Callable[[str], ItemData]:
+    """Keeps the row's cells packed in one string, not the converted fields (a
+    large import holds every changed row until it is written); the rows that
+    become cards are converted again. NUL never occurs: the reader refuses it."""
+    packed, line, invalid = "\0".join(row.cells), row.line, row.invalid
+
     def make(uid: str) -> ItemData:
+        fields = converter.convert(Row(line, packed.split("\0"), invalid=invalid)).fields
         # The writer's output is proven equal to vobject's reading of it
         # (tests/csvimport/test_vcard_writer.py), so the index comes from the
         # fields instead of parsing every generated card again.

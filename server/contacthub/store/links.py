@@ -14,7 +14,7 @@ from .base import TxBase
 from .schema import links
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     external_key: str
     uid: str

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import posixpath
-import unicodedata
+import re
 
 from .errors import UnsafeName
+
+# Unicode's control characters (category Cc) are exactly these two ranges.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def parent_of(path: str) -> str:
@@ -35,7 +38,7 @@ def check_name(name: str) -> str:
         or "/" in name
         or "\\" in name
         or name.startswith(".")
-        or any(unicodedata.category(ch) == "Cc" for ch in name)
+        or _CONTROL.search(name)
     ):
         raise UnsafeName(f"unsafe name {name!r}: names may not be empty, start with a dot, "
                          "or contain slashes or control characters")

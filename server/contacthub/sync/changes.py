@@ -12,7 +12,7 @@ from contacthub.store import ItemData
 Action = Literal["add", "update", "delete", "unchanged", "skip"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     """Something wrong with one record, located for a person: line, column, reason."""
 
@@ -22,7 +22,8 @@ class Problem:
     key: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
+        found = {"reason": self.reason, "line": self.line, "column": self.column, "key": self.key}
+        return {k: v for k, v in found.items() if v is not None}
 
     def __str__(self) -> str:
         where = ", ".join(
@@ -34,7 +35,7 @@ class Problem:
         return f"{where}: {self.reason}" if where else self.reason
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Incoming:
     """A record from a source: its key, how to build its card, and a hash of the record.
 
@@ -45,24 +46,36 @@ class Incoming:
     """
 
     key: str
-    uid: str
-    make_card: Callable[[str], ItemData]
+    uid: str  # the UID a new contact gets; "" lets the reconciler make one
+    # None when the source knows the record is unchanged since it was last applied.
+    make_card: Callable[[str], ItemData] | None
     record_hash: str
     line: int | None = None
     summary: str = ""  # the name a preview shows
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
+    """One action of a change set. The card of an add or update is built only
+    when the change is applied (`make_card(uid)`), so a preview builds none and
+    a large import holds only a batch of cards at a time."""
+
     action: Action
     key: str
     uid: str = ""
     href: str = ""
-    card: ItemData | None = None
+    make_card: Callable[[str], ItemData] | None = None
     record_hash: str = ""
     reason: str = ""
     line: int | None = None
     summary: str = ""
+
+    def card(self) -> ItemData:
+        if self.make_card is None:
+            # The source judged the record unchanged from links that changed since:
+            # another run of the same source got in between.
+            raise RuntimeError("the sync changed while it was read; run it again")
+        return self.make_card(self.uid)
 
     def as_dict(self) -> dict[str, Any]:
         shown: dict[str, Any] = {"action": self.action, "key": self.key, "uid": self.uid,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable
 
@@ -37,13 +38,14 @@ def plan(
     for record in seen.values():
         link = links.get(record.key)
         if link is None:
-            if record.uid in hrefs_by_uid:
+            uid = record.uid or str(uuid.uuid4())
+            if uid in hrefs_by_uid:
                 result.changes.append(_skip(record, "a contact with this UID is already in "
                                                     "the book and came from elsewhere"))
             else:
-                href = _free_href(record.uid, taken_hrefs)
-                result.changes.append(Change("add", record.key, record.uid, href,
-                                             record.make_card(record.uid), record.record_hash,
+                href = _free_href(uid, taken_hrefs)
+                result.changes.append(Change("add", record.key, uid, href,
+                                             record.make_card, record.record_hash,
                                              line=record.line, summary=record.summary))
         elif link.deleted or link.uid not in hrefs_by_uid:
             # Deleted on the server: never brought back.
@@ -58,7 +60,7 @@ def plan(
             result.changes.append(_skip(record, "changed, but updating existing contacts is off"))
         else:
             result.changes.append(Change("update", record.key, link.uid, hrefs_by_uid[link.uid],
-                                         record.make_card(link.uid), record.record_hash,
+                                         record.make_card, record.record_hash,
                                          line=record.line, summary=record.summary))
 
     live_links = {key: link for key, link in links.items()
@@ -89,9 +91,12 @@ def _skip(record: Incoming, reason: str) -> Change:
                   summary=record.summary)
 
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9@_.-]")
+
+
 def _free_href(uid: str, taken: set[str]) -> str:
     """A name for a new card, from its UID where that is safe and free."""
-    safe = "".join(ch if ch.isalnum() or ch in "-_@." else "-" for ch in uid).strip(".")[:200]
+    safe = _UNSAFE.sub("-", uid).strip(".")[:200]
     href = f"{safe}.vcf" if safe else ""
     if not href or href in taken:
         href = f"{uuid.uuid4().hex}.vcf"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from contacthub.store import Store, Transaction
@@ -12,7 +14,7 @@ from contacthub.store.links import Link
 from contacthub.store.runs import RunRecord
 from contacthub.store.sources import SourceRecord
 
-from .changes import ChangeSet, Incoming, Problem
+from .changes import Change, ChangeSet, Incoming, Problem
 from .plan import plan
 from .policy import Policy
 
@@ -21,20 +23,28 @@ logger = logging.getLogger(__name__)
 # The report keeps the first problems; a file with a million bad rows still
 # gets a readable report and a bounded row in the store.
 MAX_REPORTED_PROBLEMS = 200
+# Cards are built and written this many at a time: bulk statements, bounded memory.
+BATCH = 2000
 
 
 def apply(tx: Transaction, source: SourceRecord, changes: ChangeSet) -> None:
     """Write the change set in the caller's transaction (bulk statements)."""
     book = tx.require_collection(source.book_path)
-    added = changes.of("add")
-    updated = changes.of("update")
+    for batch in _batches(changes.of("add")):
+        tx.add_items(book, [(c.href, c.card()) for c in batch])
+        tx.save_links(source.id, [Link(c.key, c.uid, c.href, c.record_hash) for c in batch])
+    for batch in _batches(changes.of("update")):
+        tx.replace_items_at(book, [(c.href, c.card()) for c in batch])
+        tx.save_links(source.id, [Link(c.key, c.uid, c.href, c.record_hash) for c in batch])
     deleted = changes.of("delete")
-    tx.add_items(book, [(c.href, c.card) for c in added if c.card is not None])
-    tx.replace_items_at(book, [(c.href, c.card) for c in updated if c.card is not None])
     tx.delete_items(book, [c.href for c in deleted])
-    tx.save_links(source.id, [Link(c.key, c.uid, c.href, c.record_hash) for c in added + updated])
     tx.forget_links(source.id, [c.key for c in deleted])
     tx.mark_links_deleted(source.id, changes.tombstoned)
+
+
+def _batches(changes: list[Change]) -> Iterator[list[Change]]:
+    for start in range(0, len(changes), BATCH):
+        yield changes[start:start + BATCH]
 
 
 @dataclass(frozen=True)
@@ -70,27 +80,47 @@ def run_source(
     """
     started = time.time()
     try:
-        records, problems = read()
-        with store.write([source.book_path]) as tx:
-            changes = plan(tx, source, records, policy, problems)
-            if dry_run:
-                return RunOutcome(changes, None)
-            if not changes.refused:
-                apply(tx, source, changes)
-            status = _status_of(changes)
-            run = tx.record_run(
-                source.id, started_at=started, status=status, trigger=trigger,
-                counts=changes.counts,
-                problems=[p.as_dict() for p in changes.problems[:MAX_REPORTED_PROBLEMS]],
-                message=changes.refused or _summary(changes),
-            )
-            return RunOutcome(changes, run)
+        with _collector_paused():
+            return _run(store, source, read, policy, trigger, dry_run, started)
     except Exception as error:
         logger.exception("run of source %s failed", source.id)
         with store.write() as tx:
             run = tx.record_run(source.id, started_at=started, status="failed", trigger=trigger,
                                 counts={}, message=f"failed: {error}")
         raise RunFailed(str(error), run) from error
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A large run creates millions of objects and no cycles; the cyclic
+    collector would rescan the growing heap again and again (a fifth of an
+    import of 100,000 rows)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _run(store: Store, source: SourceRecord,
+         read: Callable[[], tuple[Iterable[Incoming], list[Problem]]], policy: Policy,
+         trigger: str, dry_run: bool, started: float) -> RunOutcome:
+    records, problems = read()
+    with store.write([source.book_path]) as tx:
+        changes = plan(tx, source, records, policy, problems)
+        if dry_run:
+            return RunOutcome(changes, None)
+        if not changes.refused:
+            apply(tx, source, changes)
+        run = tx.record_run(
+            source.id, started_at=started, status=_status_of(changes), trigger=trigger,
+            counts=changes.counts,
+            problems=[p.as_dict() for p in changes.problems[:MAX_REPORTED_PROBLEMS]],
+            message=changes.refused or _summary(changes),
+        )
+        return RunOutcome(changes, run)
 
 
 class RunFailed(Exception):

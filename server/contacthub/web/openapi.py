@@ -87,7 +87,8 @@ def json_request(name: str) -> dict[str, Any]:
 VCARD_REQUEST = {"required": True, "content": {VCARD: {"schema": STRING}},
                  "description": "One vCard (3.0 or 4.0) as UTF-8 text; a missing UID is "
                                 "added on create, and kept from the stored card on update."}
-BOOK, CONTACT, DEVICE = (ref("parameters", name) for name in ("book_id", "contact_id", "device"))
+BOOK, CONTACT, DEVICE, IMPORT, RUN = (
+    ref("parameters", name) for name in ("book_id", "contact_id", "device", "import_id", "run_id"))
 PAGING = [ref("parameters", name) for name in ("q", "limit", "offset")]
 
 CONTACT_FIELDS: dict[str, Any] = {
@@ -101,6 +102,97 @@ CONTACT_FIELDS: dict[str, Any] = {
     "org": nullable("string"),
 }
 CONTACT_REQUIRED = list(CONTACT_FIELDS)
+
+MAPPING_ENTRY = {
+    "type": "object", "required": ["column", "field"], "additionalProperties": False,
+    "properties": {
+        "column": {"type": "string", "minLength": 1, "description": "A column of the file."},
+        "field": {"type": "string", "description": "A field id of GET /api/v1/fields, "
+                  "custom:NAME for a custom field (stored as an X- property: \"custom:Shoe "
+                  "size\" is X-SHOE-SIZE), or none (not imported)."},
+        "type_from": {"type": "string", "description": "Email, phone and address fields: a "
+                      "column whose value (\"Work\", \"* Home\", ...) sets the type row by "
+                      "row."},
+    },
+}
+IMPORT_SETTINGS: dict[str, Any] = {
+    "delimiter": nullable("string", description="comma, semicolon, tab, pipe or any other "
+                          "single character; null: detected."),
+    "encoding": nullable("string", description="utf-8, utf-16, cp1252, ...; null: detected."),
+    "mapping": schema("Mapping"),
+    "key_column": nullable("string", description="The column whose value identifies a "
+                           "contact; null: a 9-digit key is generated for each new contact "
+                           "and stored in its card."),
+    "update_existing": {"type": "boolean", "description": "Update contacts whose row "
+                        "changed."},
+    "delete_missing": {"type": "boolean", "description": "Delete this import's contacts "
+                       "whose row is gone (never other contacts)."},
+}
+IMPORT_SUMMARY: dict[str, Any] = {
+    "id": {"type": "integer"},
+    "name": STRING,
+    "book": {"type": "string", "description": "The id of the address book it fills."},
+    "key_column": IMPORT_SETTINGS["key_column"],
+    "update_existing": {"type": "boolean"},
+    "delete_missing": {"type": "boolean"},
+    "uploaded_at": nullable("string", format="date-time",
+                            description="When the current file was uploaded."),
+    "last_run": {"oneOf": [schema("Run"), {"type": "null"}]},
+}
+IMPORT_DETAIL: dict[str, Any] = {
+    "filename": STRING,
+    "encoding": {"type": "string", "description": "As the file is read (detected or set)."},
+    "encoding_detected": {"type": "boolean"},
+    "delimiter": {"type": "string", "description": "comma, semicolon, tab, pipe, or the "
+                  "character itself."},
+    "delimiter_detected": {"type": "boolean"},
+    "header": {"type": "array", "items": STRING, "description": "Column names (unique: an "
+               "empty one is \"Column N\", a repeated one gets \" (2)\")."},
+    "preview": {"type": "array", "items": {"type": "array", "items": STRING},
+                "description": "The first 10 rows as parsed, one cell per column."},
+    "mapping": schema("Mapping"),
+}
+CHANGE = obj(["action", "key", "uid", "name"],
+             action={"enum": ["add", "update", "delete", "unchanged", "skip"]},
+             key={"type": "string", "description": "The key column's value, or an internal "
+                  "identity when keys are generated."},
+             uid=STRING, name=STRING,
+             reason={"type": "string", "description": "Why a row is skipped."},
+             line={"type": "integer", "description": "The row's line in the file."})
+IMPORT_SCHEMAS: dict[str, Any] = {
+    "Field": obj(["id", "label", "group"], id=STRING, label=STRING, group=STRING),
+    "FieldCatalogue": obj(
+        ["fields", "custom_prefix", "delimiters"],
+        fields={"type": "array", "items": schema("Field")},
+        custom_prefix={"type": "string", "description": "A custom field's id is this prefix "
+                       "and the name the admin gives it."},
+        delimiters={"type": "array", "items": obj(["name", "character"], name=STRING,
+                                                  character=STRING)}),
+    "Mapping": {"type": "object", "required": ["columns"],
+                "description": "Which column goes to which field; a column left out is not "
+                               "imported.",
+                "properties": {"version": {"const": 1},
+                               "columns": {"type": "array", "items": MAPPING_ENTRY}}},
+    "ImportSummary": obj(list(IMPORT_SUMMARY), **IMPORT_SUMMARY),
+    "Import": obj([*IMPORT_SUMMARY, *IMPORT_DETAIL], **IMPORT_SUMMARY, **IMPORT_DETAIL),
+    "ImportList": obj(["imports"], imports={"type": "array", "items": schema("ImportSummary")}),
+    "ImportSettings": {"type": "object", "properties": IMPORT_SETTINGS,
+                       "additionalProperties": False},
+    "RunOptions": {"type": "object", "additionalProperties": False, "properties": {
+        "override_mass_deletion": {"type": "boolean", "description": "Run even when the "
+                                   "run would keep no more than 10% of the import's "
+                                   "contacts."}}},
+    "ChangePreview": obj(
+        ["counts", "changes", "truncated", "problems", "problems_truncated", "refused"],
+        counts=schema("Counts"),
+        changes={"type": "array", "items": CHANGE, "description": "Adds, updates, deletions, "
+                 "skips, then unchanged rows; at most 1000."},
+        truncated={"type": "boolean", "description": "More changes than listed."},
+        problems={"type": "array", "items": schema("Problem"), "description": "At most 1000."},
+        problems_truncated={"type": "boolean"},
+        refused=nullable("string", description="Why a run would be refused (the "
+                         "mass-deletion guard); null if it would not.")),
+}
 
 SCHEMAS: dict[str, Any] = {
     "Error": obj(["error"], error=obj(
@@ -170,6 +262,9 @@ SCHEMAS: dict[str, Any] = {
                        counts=schema("Counts"),
                        problems={"type": "array", "items": schema("Problem")}),
     "PushResult": obj(["device", "run"], device=STRING, run=schema("Run")),
+    "RunList": obj(["runs"], runs={"type": "array", "items": schema("Run"),
+                                   "description": "The latest first."}),
+    **IMPORT_SCHEMAS,
     "OpenAPI": {"type": "object", "required": ["openapi", "info", "paths"]},
 }
 
@@ -193,9 +288,109 @@ PARAMETERS: dict[str, Any] = {
                           "schema": STRING, "description": "The ETag read, or * to "
                           "overwrite; without it the update is refused with 428."},
     "if_match": {"name": "If-Match", "in": "header", "required": False, "schema": STRING},
+    "import_id": {"name": "import_id", "in": "path", "required": True,
+                  "schema": {"type": "integer", "minimum": 0}},
+    "run_id": {"name": "run_id", "in": "path", "required": True,
+               "schema": {"type": "integer", "minimum": 0}},
 }
 
 CONTACT_HEADERS = {"ETag": ETAG_HEADER}
+
+MULTIPART = "multipart/form-data"
+CSV_PART = {"type": "string", "contentMediaType": "text/csv",
+            "description": "The CSV file (UTF-8 with or without BOM, UTF-16 with BOM, cp1252, "
+                           "...; comma, semicolon, tab, pipe or another delimiter)."}
+UPLOAD_REQUEST = {"required": True, "content": {MULTIPART: {"schema": {
+    "type": "object", "required": ["file"], "properties": {
+        "file": CSV_PART,
+        "delimiter": {"type": "string", "description": "comma, semicolon, tab, pipe or any "
+                      "single character; detected if left out."},
+        "encoding": {"type": "string", "description": "Detected if left out."},
+        "name": {"type": "string", "maxLength": 255, "description": "The import's name "
+                 "(made unique); the file's name without extension if left out."},
+        "book": {"type": "string", "description": "The id of an address book of the user; "
+                 "if left out, a new book \"From CSV (name)\"."},
+    }}}}}
+FILE_REQUEST = {"required": True, "content": {MULTIPART: {"schema": {
+    "type": "object", "required": ["file"], "properties": {"file": CSV_PART}}}}}
+RUN_REQUEST = {"required": False, "content": {JSON: {"schema": schema("RunOptions")}}}
+RUN_OUTCOMES = ("ok: changes applied; no_changes: nothing to do; refused: the mass-deletion "
+                "guard refused it and nothing changed (run it again with "
+                "override_mass_deletion); failed: nothing changed, the message says why. "
+                "Every outcome is recorded and answered with 200: check status.")
+WITH_FILE = ("BadRequest", "TooLarge", "UnsupportedMediaType", "Invalid")
+
+IMPORT_PATHS: dict[str, Any] = {
+    "/api/v1/fields": {
+        "get": operation("The contact fields a CSV column can be mapped to", {
+            "200": body("FieldCatalogue", "The fields, the custom-field prefix and the named "
+                        "delimiters.")} | errors(), tag="imports"),
+    },
+    "/api/v1/imports": {
+        "get": operation("List the CSV imports", {"200": body("ImportList", "The imports.")}
+                         | errors(), tag="imports"),
+        "post": operation("Upload a CSV file as a new import", {
+            "201": body("Import", "The import: detected delimiter and encoding, the header, "
+                        "the first rows and the suggested mapping. Nothing is imported "
+                        "until it runs.", {"Location": LOCATION_HEADER})}
+            | errors(*WITH_FILE), request=UPLOAD_REQUEST, tag="imports",
+            description="422 when the file is not a CSV file (binary data, empty) or a "
+                        "setting is wrong; 413 above the server's max_content_length."),
+    },
+    "/api/v1/imports/{import_id}": {
+        "get": operation("Get an import with its preview", {
+            "200": body("Import", "The import.")} | errors("Conflict"),
+            parameters=[IMPORT], tag="imports"),
+        "patch": operation("Change an import's settings and mapping", {
+            "200": body("Import", "The import as the new settings read the file.")}
+            | errors("BadRequest", "TooLarge", "UnsupportedMediaType", "Invalid", "Conflict"),
+            parameters=[IMPORT], request=json_request("ImportSettings"), tag="imports",
+            description="Only the settings given change. 422 names the setting at fault "
+                        "(field) and the mapping entry. When a new delimiter or encoding "
+                        "changes the header and no mapping is given, the mapping becomes the "
+                        "suggestion for the new header, and a key column that is gone "
+                        "becomes generated keys."),
+        "delete": operation("Delete an import", {"204": NO_CONTENT} | errors(),
+                            parameters=[IMPORT], tag="imports",
+                            description="The import and its runs go; its contacts and "
+                                        "address book stay."),
+    },
+    "/api/v1/imports/{import_id}/file": {
+        "put": operation("Upload a new version of the import's file", {
+            "200": body("Import", "The import with the new file (the next run imports "
+                        "it).")} | errors(*WITH_FILE, "Conflict"),
+            parameters=[IMPORT], request=FILE_REQUEST, tag="imports",
+            description="The mapping and key column stay if the new file has their "
+                        "columns; if not, the mapping becomes the suggestion for the new "
+                        "header and the key column generated keys."),
+    },
+    "/api/v1/imports/{import_id}/dry-run": {
+        "post": operation("Preview what a run would change", {
+            "200": body("ChangePreview", "The change set; nothing is changed.")}
+            | errors("BadRequest", "UnsupportedMediaType", "Invalid"),
+            parameters=[IMPORT], request=RUN_REQUEST, tag="imports"),
+    },
+    "/api/v1/imports/{import_id}/run": {
+        "post": operation("Run the import", {
+            "200": body("Run", "The run report. " + RUN_OUTCOMES)}
+            | errors("BadRequest", "UnsupportedMediaType", "Invalid"),
+            parameters=[IMPORT], request=RUN_REQUEST, tag="imports",
+            description="All the changes are applied in one transaction, or none."),
+    },
+    "/api/v1/imports/{import_id}/runs": {
+        "get": operation("List an import's runs", {"200": body("RunList", "The latest "
+                         "first.")} | errors("BadRequest"),
+                         parameters=[IMPORT, {"name": "limit", "in": "query",
+                                              "required": False,
+                                              "schema": {"type": "integer", "minimum": 1,
+                                                         "maximum": 100, "default": 20}}],
+                         tag="imports"),
+    },
+    "/api/v1/imports/{import_id}/runs/{run_id}": {
+        "get": operation("Get a run report", {"200": body("Run", "The run.")} | errors(),
+                         parameters=[IMPORT, RUN], tag="imports"),
+    },
+}
 
 PATHS: dict[str, Any] = {
     "/api/v1/books": {
@@ -299,6 +494,7 @@ PATHS: dict[str, Any] = {
             "200": body("PushResult", "The run: what was added and updated.")}
             | errors("Invalid"), parameters=[DEVICE], tag="devices"),
     },
+    **IMPORT_PATHS,
     "/api/v1/openapi.json": {
         "get": operation("This document", {"200": body("OpenAPI", "OpenAPI 3.1.")} | errors(),
                          tag="meta"),
@@ -312,7 +508,8 @@ def document() -> dict[str, Any]:
         "info": {
             "title": "contacthub API",
             "version": __version__,
-            "description": "Address books, contacts, autocomplete and phone pushes of "
+            "description": "Address books, contacts, autocomplete, CSV imports and phone "
+                           "pushes of "
                            "contacthub. Sign in with HTTP Basic and a CardDAV account. "
                            "Errors are JSON: {\"error\": {\"code\", \"message\"}}.",
         },
