@@ -43,6 +43,13 @@ def _display_name(card: Any) -> str:
     return emails[0] if emails else ""
 
 
+def _extra_values(card: Any) -> tuple[str, ...]:
+    """Nicknames, categories and the values of X- properties (custom fields), sorted."""
+    names = [name for name in card.contents
+             if name in ("nickname", "categories") or name.startswith("x-")]
+    return tuple(sorted(value for name in names for value in _values(card, name) if value))
+
+
 def index_of(card: Any) -> ContactIndex:
     """The searchable values of a parsed vCard."""
     return ContactIndex(
@@ -51,6 +58,7 @@ def index_of(card: Any) -> ContactIndex:
         emails=tuple(_values(card, "email")),
         phones=tuple(_values(card, "tel")),
         orgs=tuple(_values(card, "org")),
+        extra=_extra_values(card),
     )
 
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
+
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
 
-from contacthub.store import Store
+from contacthub.store import Store, etag_of
 from contacthub.store.engine import make_engine
 from contacthub.store.migrate import alembic_config, current_revision, schema_filter, upgrade
 from contacthub.store.schema import metadata
-from contacthub.vcard import item_data
+from contacthub.store.search import TextMatch
 
-CARD = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:keep\r\nFN:Kept Across Upgrades\r\nEND:VCARD\r\n"
+CARD = ("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:keep\r\nFN:Kept Across Upgrades\r\n"
+        "NICKNAME:Kay\r\nEND:VCARD\r\n")
 
 
 def test_migrations_build_exactly_the_schema_the_code_uses(store_url: str) -> None:
@@ -31,15 +36,40 @@ def test_every_revision_upgrades_in_place_keeping_the_data(store_url: str) -> No
     engine = make_engine(store_url)
     revisions = [r.revision for r in ScriptDirectory.from_config(
         alembic_config(engine)).walk_revisions()]
-    first = revisions[-1]
-    upgrade(engine, first)
-    store = Store(engine, history_retention=60)
-    with store.write() as tx:
-        tx.put_item(tx.ensure_default_book("alice"), "keep.vcf", item_data(CARD))
+    upgrade(engine, revisions[-1])
+    _store_a_card_as_the_first_release_did(engine)
     upgrade(engine)  # what `contacthub serve` does on start
     assert current_revision(engine) == revisions[0]
+    store = Store(engine, history_retention=60)
     with store.read() as tx:
         book = tx.require_collection("alice/contacts")
         kept = tx.get_item(book.id, "keep.vcf")
-    assert kept is not None and kept.text == CARD
+        found = list(tx.match_items(book.id, TextMatch("FN", "kept", "contains").condition()))
+    assert kept is not None and kept.text == CARD and [i.href for i in found] == ["keep.vcf"]
+    with store.read() as tx:
+        nicknamed = tx.search_contacts([book.id], ["kay"], limit=10, offset=0)[0]
+    assert [i.href for i in nicknamed] == ["keep.vcf"]  # backfilled by revision 0004
     engine.dispose()
+
+
+def _store_a_card_as_the_first_release_did(engine: Engine) -> None:
+    """Rows written with revision 0001's columns only, as that release wrote them."""
+    collections = sa.table("collections", *(sa.column(c) for c in (
+        "id", "path", "parent_path", "uuid", "tag", "props", "sync_seq", "history_floor",
+        "created_at", "modified_at")))
+    items = sa.table("items", *(sa.column(c) for c in (
+        "collection_id", "href", "uid", "etag", "text", "name", "component_name",
+        "time_start", "time_end", "modified_at", "display_name", "idx_fn", "idx_email",
+        "idx_tel", "idx_org")))
+    with engine.begin() as conn:
+        for number, path in enumerate(["alice", "alice/contacts"], start=1):
+            conn.execute(collections.insert().values(
+                id=number, path=path, parent_path=path.rpartition("/")[0], uuid=f"u{number}",
+                tag="VADDRESSBOOK" if "/" in path else "",
+                props=json.dumps({"tag": "VADDRESSBOOK"} if "/" in path else {}),
+                sync_seq=1, history_floor=0, created_at=0.0, modified_at=0.0))
+        conn.execute(items.insert().values(
+            collection_id=2, href="keep.vcf", uid="keep", etag=etag_of(CARD), text=CARD,
+            name="VCARD", component_name="", time_start=0, time_end=0, modified_at=0.0,
+            display_name="Kept Across Upgrades", idx_fn="\nkept across upgrades\n",
+            idx_email="", idx_tel="", idx_org=""))

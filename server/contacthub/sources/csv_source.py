@@ -296,6 +296,9 @@ def _card_maker(converter: RowConverter, row: Row, code: str) -> Callable[[str],
                 emails=tuple(email.value for email in fields.emails),
                 phones=tuple(phone.value for phone in fields.phones),
                 orgs=_org_values(fields),
+                extra=tuple(sorted(value for value in (
+                    fields.nickname, *fields.categories, *fields.custom.values(), code)
+                    if value)),
             ),
         )
     return make

@@ -47,6 +47,7 @@ def _row_values(data: ItemData) -> dict[str, Any]:
         "idx_email": _frame(index.emails),
         "idx_tel": _frame(index.phones),
         "idx_org": _frame(index.orgs),
+        "idx_extra": _frame(index.extra),
     }
 
 

@@ -16,6 +16,7 @@ class ContactIndex:
     emails: tuple[str, ...] = ()
     phones: tuple[str, ...] = ()
     orgs: tuple[str, ...] = ()
+    extra: tuple[str, ...] = ()  # nicknames, categories, X- property values; sorted
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,8 @@ items = Table(
     Column("idx_email", Text, nullable=False, default=""),
     Column("idx_tel", Text, nullable=False, default=""),
     Column("idx_org", Text, nullable=False, default=""),
+    # Other searchable text: NICKNAME, CATEGORIES and X- properties (custom fields).
+    Column("idx_extra", Text, nullable=False, default="", server_default=""),
     UniqueConstraint("collection_id", "href"),
     UniqueConstraint("collection_id", "uid"),
 )

@@ -102,9 +102,11 @@ class SearchPart(TxBase):
         a phone or the organisation; ordered by name. Returns (page, total matches)."""
         if not collection_ids:
             return [], 0
+        searched = (*INDEXED_PROPERTIES.values(), items.c.idx_extra)
         condition = and_(
             items.c.collection_id.in_(list(collection_ids)),
-            *(or_(*(TextMatch(prop, word).condition() for prop in INDEXED_PROPERTIES))
+            *(or_(*(column.like(f"%{_escape_like(word.lower())}%", escape="\\")
+                    for column in searched))
               for word in words),
         )
         total = self.conn.execute(select(func.count()).where(condition)).scalar_one()
