@@ -184,11 +184,19 @@ def test_a_failure_in_the_middle_leaves_the_book_as_it_was(
         raise RuntimeError("disk full")
 
     monkeypatch.setattr("contacthub.store.transaction.Transaction.save_links", broken)
-    with pytest.raises(RunFailed, match="disk full"):
+    with pytest.raises(RunFailed, match="internal error"):
         run_import(store, source)
     with store.read() as tx:
         assert tx.uids_of(tx.require_collection(source.book_path).id) == {}
-        assert [run.status for run in tx.runs_of(source.id)] == ["failed"]
+        runs = tx.runs_of(source.id)
+    assert [run.status for run in runs] == ["failed"]
+    assert "disk full" not in runs[0].message  # internals stay in the log
+
+
+def test_two_syncs_whose_names_look_alike_get_books_of_their_own(store: Store) -> None:
+    first = create_import(store, "ann", "a b.csv", people(TEN)).source
+    second = create_import(store, "ann", "a-b.csv", people(TEN)).source
+    assert first.book_path != second.book_path
 
 
 @pytest.mark.parametrize(("name", "message"), [("garbage.bin", "does not look like a CSV"),

@@ -135,8 +135,12 @@ def _book(tx: Transaction, owner: str, name: str, book_path: str | None) -> str:
         if book is None or book.tag != "VADDRESSBOOK":
             raise ImportError_(f"there is no address book {book_path!r}")
         return book.path
-    path = f"{owner}/from-csv-{_slug(name)}"
-    tx.ensure_collection(path, {"tag": "VADDRESSBOOK", "D:displayname": f"From CSV ({name})"})
+    base = path = f"{owner}/from-csv-{_slug(name)}"
+    number = 1
+    while tx.get_collection(path) is not None:  # "a b" and "a-b" get books of their own
+        number += 1
+        path = f"{base}-{number}"
+    tx.create_collection(path, {"tag": "VADDRESSBOOK", "D:displayname": f"From CSV ({name})"})
     return path
 
 

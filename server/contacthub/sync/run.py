@@ -84,10 +84,14 @@ def run_source(
             return _run(store, source, read, policy, trigger, dry_run, started)
     except Exception as error:
         logger.exception("run of source %s failed", source.id)
+        # Our own errors are ValueErrors written for people; anything else may
+        # carry internals (SQL, paths), which belong in the log only.
+        reason = str(error) if isinstance(error, ValueError) else (
+            "an internal error; the server log has the details")
         with store.write() as tx:
             run = tx.record_run(source.id, started_at=started, status="failed", trigger=trigger,
-                                counts={}, message=f"failed: {error}")
-        raise RunFailed(str(error), run) from error
+                                counts={}, message=f"failed: {reason}")
+        raise RunFailed(reason, run) from error
 
 
 @contextmanager
