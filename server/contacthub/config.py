@@ -56,15 +56,7 @@ class Settings:
         return self._radicale_int("server", "max_resource_size", DEFAULT_MAX_RESOURCE_SIZE)
 
     def _radicale_int(self, section: str, option: str, default: int) -> int:
-        value = self.radicale.get(section, {}).get(option)
-        if value is None:
-            return default
-        try:
-            return int(value)
-        except ValueError:
-            raise ConfigError(
-                f"{self.config_file}: [{section}] {option} must be a whole number, not {value!r}"
-            ) from None
+        return _int(self.radicale, section, option, default, self.config_file)
 
 
 def default_config_text(data_dir: Path) -> str:

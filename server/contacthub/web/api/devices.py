@@ -126,25 +126,24 @@ def push(device: str) -> dict[str, Any]:
     return _preview_json(device, changes)
 
 
-@bp.get("/devices/<device>/push")
-def pending(device: str) -> dict[str, Any]:
-    user = current_user()
+def _device_with_pending_push(device: str) -> SourceRecord:
     with store().read() as tx:
-        source = _require_device(tx, user, device)
+        source = _require_device(tx, current_user(), device)
         waiting = tx.upload_created_at(source.id) is not None
     if not waiting:
         raise _no_pending(device)
+    return source
+
+
+@bp.get("/devices/<device>/push")
+def pending(device: str) -> dict[str, Any]:
+    source = _device_with_pending_push(device)
     return _preview_json(device, devices.preview(store(), source))
 
 
 @bp.post("/devices/<device>/push/apply")
 def apply(device: str) -> dict[str, Any]:
-    user = current_user()
-    with store().read() as tx:
-        source = _require_device(tx, user, device)
-        waiting = tx.upload_created_at(source.id) is not None
-    if not waiting:
-        raise _no_pending(device)
+    source = _device_with_pending_push(device)
     try:
         outcome = devices.apply_push(store(), source)
     except devices.PushRefused:  # another request applied or cancelled it meanwhile
