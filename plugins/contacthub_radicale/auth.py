@@ -9,10 +9,12 @@ removed account or an old password stops working with the next request.
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 from typing import Any
 
 from radicale.auth import htpasswd
+
+from contacthub.users import UsersFile
 
 
 class Auth(htpasswd.Auth):
@@ -22,17 +24,11 @@ class Auth(htpasswd.Auth):
         as_htpasswd = configuration.copy()
         as_htpasswd.update({"auth": {"type": "htpasswd"}}, "contacthub", privileged=True)
         super().__init__(as_htpasswd)
-        self._users_file_version = self._version()
-
-    def _version(self) -> tuple[int, int, int] | None:
-        try:
-            stat = os.stat(self._filename)
-        except FileNotFoundError:
-            return None
-        return stat.st_ino, stat.st_mtime_ns, stat.st_size
+        self._users_file = UsersFile(Path(self._filename))
+        self._users_file_version = self._users_file.version()
 
     def login(self, login: str, password: str, context: Any) -> Any:
-        version = self._version()
+        version = self._users_file.version()
         if version != self._users_file_version and self._cache_logins:
             with self._lock:
                 self._cache_successful.clear()

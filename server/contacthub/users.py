@@ -61,6 +61,15 @@ class UsersFile:
         os.chmod(tmp, 0o600)
         os.replace(tmp, self.path)
 
+    def version(self) -> tuple[int, int, int] | None:
+        """Changes whenever the file is rewritten (it is replaced, never edited in place);
+        login caches compare it to forget logins of changed accounts."""
+        try:
+            stat = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns, stat.st_size
+
     def names(self) -> list[str]:
         return sorted(self._read())
 

@@ -10,7 +10,6 @@ as the CardDAV side does (contacthub_radicale.auth).
 from __future__ import annotations
 
 import hmac
-import os
 import random
 import secrets
 import threading
@@ -53,16 +52,9 @@ class Authenticator:
         self._cached: dict[tuple[str, bytes], float] = {}
         self._version: FileVersion = None
 
-    def _file_version(self) -> FileVersion:
-        try:
-            stat = os.stat(self.users.path)
-        except FileNotFoundError:
-            return None
-        return stat.st_ino, stat.st_mtime_ns, stat.st_size
-
     def check(self, name: str, password: str) -> bool:
         key = (name, hmac.digest(self._secret, password.encode(), "sha256"))
-        version = self._file_version()
+        version = self.users.version()
         now = time.monotonic()
         with self._lock:
             if version != self._version:
