@@ -1,7 +1,7 @@
 """Configuration: one INI file, Radicale's own sections plus contacthub's.
 
 Precedence: command-line options, then the file, then the defaults below.
-contacthub's sections are [contacthub] and [store]; every other section is
+contacthub's sections are [contacthub], [store] and [smtp]; every other section is
 Radicale's and goes to Radicale as it is (see Radicale's documentation).
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .store import DEFAULT_HISTORY_RETENTION
 
-OUR_SECTIONS = ("contacthub", "store")
+OUR_SECTIONS = ("contacthub", "store", "smtp")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5232
 DEFAULT_MAX_CONTENT_LENGTH = 100_000_000  # a whole-book import
@@ -40,6 +40,7 @@ class Settings:
     port: int = DEFAULT_PORT
     store_url: str = ""
     history_retention: float = DEFAULT_HISTORY_RETENTION
+    smtp: dict[str, str] = field(default_factory=dict)  # see notify.SmtpSettings.from_config
     radicale: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
@@ -118,6 +119,7 @@ def load(
         radicale={name: dict(parser[name]) for name in parser.sections()
                   if name not in OUR_SECTIONS},
     )
+    settings.smtp = ours.get("smtp", {})
     settings.host = host or ours.get("contacthub", {}).get("host", DEFAULT_HOST)
     settings.port = port or _int(ours, "contacthub", "port", DEFAULT_PORT, config_file)
     settings.store_url = (store_url or ours.get("store", {}).get("url")

@@ -1,0 +1,298 @@
+"""Email after a sync's run: SMTP settings from ``[smtp]``, the report, and sending it.
+
+The contract with callers: `send` raises only `NotifyError`, whose message a person
+can act on and never contains the password. The caller logs it and shows it on the
+sync; a mail that cannot be sent never fails the import it reports on.
+
+``[smtp]`` options (all strings, as configparser gives them):
+
+- ``host`` (required), ``port`` (default by security: 25, 587 or 465)
+- ``security``: ``none``, ``starttls`` (default) or ``ssl``
+- ``user`` and ``password``: log in when set (both or neither)
+- ``sender`` (required): the From address
+- ``ca_file``: PEM certificates to trust instead of the system's (a private CA)
+- ``timeout``: seconds for connecting and each reply (default 30)
+"""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import formatdate, getaddresses, make_msgid, parseaddr
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+from .config import ConfigError
+
+MAX_PROBLEMS = 10
+COUNT_NAMES = ("added", "updated", "deleted", "unchanged", "errors")
+SCANNED = "messages_scanned"  # counts key set by mail sources
+RESULTS = {
+    "ok": "ok",
+    "no_changes": "no changes",
+    "failed": "failed",
+    "refused": "refused by the mass-deletion guard",
+}
+_OPTIONS = frozenset({"host", "port", "security", "user", "password", "sender", "ca_file",
+                      "timeout"})
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
+class NotifyError(Exception):
+    """An email could not be sent; the message says why in words a user can act on."""
+
+
+class SmtpConfigError(ConfigError):
+    """An ``[smtp]`` option that cannot be used; the message names the option."""
+
+
+class Security(StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    SSL = "ssl"
+
+
+DEFAULT_PORTS = {Security.NONE: 25, Security.STARTTLS: 587, Security.SSL: 465}
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    sender: str
+    port: int = 587
+    security: Security = Security.STARTTLS
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ca_file: Path | None = None
+    timeout: float = 30.0
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, str]) -> SmtpSettings:
+        """Build from the ``[smtp]`` section; SmtpConfigError names the option at fault."""
+        values = {key.strip().lower(): value.strip() for key, value in section.items()}
+        unknown = sorted(set(values) - _OPTIONS)
+        if unknown:
+            raise SmtpConfigError(f"[smtp] has no option {unknown[0]!r}")
+        host = values.get("host", "")
+        if not host:
+            raise SmtpConfigError("[smtp] host is required")
+        security = _security(values.get("security") or "starttls")
+        port = _port(values.get("port") or str(DEFAULT_PORTS[security]))
+        sender = values.get("sender", "")
+        if "@" not in parseaddr(sender)[1]:
+            raise SmtpConfigError(f"[smtp] sender must be an email address, not {sender!r}")
+        user = values.get("user") or None
+        password = values.get("password") or None
+        if (user is None) != (password is None):
+            raise SmtpConfigError("[smtp] user and password go together: set both or neither")
+        ca_file = Path(values["ca_file"]) if values.get("ca_file") else None
+        if ca_file is not None and not ca_file.is_file():
+            raise SmtpConfigError(f"[smtp] ca_file {str(ca_file)!r} is not a file")
+        return cls(host, sender, port, security, user, password, ca_file,
+                   _timeout(values.get("timeout") or "30"))
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def tls_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
+
+
+def _security(value: str) -> Security:
+    try:
+        return Security(value.lower())
+    except ValueError:
+        raise SmtpConfigError(
+            f"[smtp] security must be none, starttls or ssl, not {value!r}"
+        ) from None
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise SmtpConfigError(f"[smtp] port must be a number from 1 to 65535, not {value!r}")
+    return int(value)
+
+
+def _timeout(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= 600:
+        raise SmtpConfigError(f"[smtp] timeout must be seconds from 0 to 600, not {value!r}")
+    return seconds
+
+
+class ProblemLike(Protocol):
+    """What a report needs of a problem (csvimport's and sync's Problem both fit)."""
+
+    @property
+    def line(self) -> int | None: ...
+    @property
+    def column(self) -> str | None: ...
+    @property
+    def reason(self) -> str: ...
+
+
+def run_report_email(
+    sync_name: str,
+    finished_at: datetime,
+    status: str,
+    counts: Mapping[str, int],
+    problems: Sequence[ProblemLike],
+    message: str = "",
+    *,
+    to: str | Sequence[str] = (),
+) -> EmailMessage:
+    """The plain-text report of one run; `send` fills in From when it is missing.
+
+    `status` is a run status (ok, no_changes, failed, refused); `finished_at` is shown
+    in its own zone, so pass it converted to the owner's zone if that reads better.
+    `counts` without ``errors`` counts the problems.
+    """
+    name = _one_line(sync_name)
+    result = RESULTS.get(status, _one_line(status))
+    email = EmailMessage()
+    email["Subject"] = f"Sync {name}: {result}"
+    if to:
+        email["To"] = to if isinstance(to, str) else ", ".join(to)
+    email["Date"] = formatdate(localtime=False)
+    lines = [
+        f"Sync: {name}",
+        f"Finished: {finished_at.isoformat(timespec='seconds')} ({_in_words(finished_at)})",
+        f"Result: {result}",
+    ]
+    if message:
+        lines.append(f"Details: {message.strip()}")
+    lines.append("")
+    shown = dict(counts)
+    shown.setdefault("errors", len(problems))
+    names = [*COUNT_NAMES, SCANNED] if SCANNED in counts else list(COUNT_NAMES)
+    width = max(len(_label(n)) for n in names) + 1
+    lines += [f"{_label(n) + ':':<{width}} {shown.get(n, 0)}" for n in names]
+    if problems:
+        lines += ["", _problems_heading(len(problems))]
+        lines += [f"  {_where(p)}{_one_line(p.reason)}" for p in problems[:MAX_PROBLEMS]]
+    email.set_content("\n".join(lines) + "\n")
+    return email
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def _problems_heading(total: int) -> str:
+    if total <= MAX_PROBLEMS:
+        return "Problems:"
+    return f"Problems (the first {MAX_PROBLEMS} of {total}):"
+
+
+def _where(problem: ProblemLike) -> str:
+    parts = []
+    if problem.line is not None:
+        parts.append(f"line {problem.line}")
+    if problem.column:
+        parts.append(f"column {_one_line(problem.column)!r}")
+    return ", ".join(parts) + ": " if parts else ""
+
+
+def _one_line(text: str) -> str:
+    # Names and reasons come from users' files; they must not break headers or lines.
+    return " ".join(str(text).split())
+
+
+def _in_words(moment: datetime) -> str:
+    zone = moment.tzname() or "local time"
+    return (f"{_DAYS[moment.weekday()]} {moment.day} {_MONTHS[moment.month - 1]} "
+            f"{moment.year} at {moment:%H:%M} {zone}")
+
+
+def send(settings: SmtpSettings, message: EmailMessage) -> None:
+    """Send `message` to its To and Cc addresses.
+
+    Raises NotifyError, and nothing else, when it cannot be sent. The caller logs the
+    error and shows it on the sync; it must never fail the import being reported.
+    """
+    recipients = [addr for _, addr in getaddresses(
+        [*message.get_all("To", []), *message.get_all("Cc", [])]) if addr]
+    if not recipients:
+        raise NotifyError("the email has no recipient")
+    if "From" not in message:
+        message["From"] = settings.sender
+    if "Message-ID" not in message:
+        message["Message-ID"] = make_msgid(domain=parseaddr(settings.sender)[1].partition("@")[2])
+    try:
+        _deliver(settings, message, recipients)
+    except NotifyError:
+        raise
+    except smtplib.SMTPAuthenticationError:
+        # from None: nothing from the login exchange goes into logs.
+        raise NotifyError(
+            f"SMTP login failed for user {settings.user} at {settings.address}"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - the contract: only NotifyError escapes
+        raise NotifyError(_scrub(_explain(exc, settings), settings.password)) from None
+
+
+def _deliver(settings: SmtpSettings, message: EmailMessage, recipients: list[str]) -> None:
+    smtp: smtplib.SMTP
+    if settings.security is Security.SSL:
+        smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
+                                context=settings.tls_context())
+    else:
+        smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+    with smtp:
+        if settings.security is Security.STARTTLS:
+            smtp.ehlo()
+            if not smtp.has_extn("starttls"):
+                raise NotifyError(f"STARTTLS not supported by {settings.address}")
+            smtp.starttls(context=settings.tls_context())
+            smtp.ehlo()
+        if settings.user is not None and settings.password is not None:
+            smtp.login(settings.user, settings.password)
+        smtp.send_message(message, from_addr=parseaddr(settings.sender)[1], to_addrs=recipients)
+
+
+def _explain(exc: BaseException, settings: SmtpSettings) -> str:
+    where = settings.address
+    if isinstance(exc, ConnectionRefusedError):
+        return f"connection to {where} refused"
+    if isinstance(exc, socket.gaierror):
+        return f"cannot find the SMTP host {settings.host}"
+    if isinstance(exc, TimeoutError):
+        return f"connection to {where} timed out"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"certificate verify failed for {settings.host}: {exc.verify_message}"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS with {where} failed: {exc.reason or exc}"
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return f"{where} does not offer SMTP login (AUTH); check security and port"
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return f"{where} refused the sender {settings.sender}: {_reply(exc.smtp_error)}"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        refused = ", ".join(sorted(exc.recipients))
+        return f"{where} refused the recipient {refused}"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return f"{where} closed the connection; check security ({settings.security}) and port"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{where} answered {exc.smtp_code} {_reply(exc.smtp_error)}"
+    if isinstance(exc, OSError):
+        return f"cannot send email via {where}: {exc.strerror or exc}"
+    return f"cannot send email via {where}: {type(exc).__name__}: {exc}"
+
+
+def _reply(raw: bytes | str) -> str:
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+
+
+def _scrub(text: str, secret: str | None) -> str:
+    return text.replace(secret, "***") if secret else text
