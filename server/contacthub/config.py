@@ -1,20 +1,22 @@
 """Configuration: one INI file, Radicale's own sections plus contacthub's.
 
 Precedence: command-line options, then the file, then the defaults below.
-contacthub's sections are [contacthub], [store] and [smtp]; every other section is
-Radicale's and goes to Radicale as it is (see Radicale's documentation).
+contacthub's sections are [contacthub], [store], [fetch] and [smtp]; every other
+section is Radicale's and goes to Radicale as it is (see Radicale's documentation).
 """
 
 from __future__ import annotations
 
 import configparser
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .fetch import FetchPolicy
 from .store import DEFAULT_HISTORY_RETENTION
 
-OUR_SECTIONS = ("contacthub", "store", "smtp")
+OUR_SECTIONS = ("contacthub", "store", "fetch", "smtp")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5232
 DEFAULT_MAX_CONTENT_LENGTH = 100_000_000  # a whole-book import
@@ -41,6 +43,9 @@ class Settings:
     store_url: str = ""
     history_retention: float = DEFAULT_HISTORY_RETENTION
     smtp: dict[str, str] = field(default_factory=dict)  # see notify.SmtpSettings.from_config
+    secret_key: str | None = None  # else DATA_DIR/secret.key (contacthub.credentials)
+    scheduler: bool = True  # run due syncs inside `serve`
+    fetch_policy: FetchPolicy = field(default_factory=FetchPolicy)
     radicale: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
@@ -71,6 +76,14 @@ def default_config_text(data_dir: Path) -> str:
 host = {DEFAULT_HOST}
 port = {DEFAULT_PORT}
 
+# Run scheduled syncs inside `serve`. Turn it off where `contacthub worker`
+# processes run them instead.
+scheduler = true
+# Key that encrypts the stored passwords of remote files and mail accounts.
+# Empty: the file secret.key in the data directory (made on first use).
+# Every server process on one store needs the same key.
+secret_key =
+
 [store]
 # sqlite:///PATH (the default, a file in the data directory) or
 # postgresql://USER:PASSWORD@HOST/DBNAME (install contacthub[postgresql]).
@@ -78,6 +91,22 @@ url = sqlite:///{data_dir / "contacthub.db"}
 # Seconds a deleted contact stays in the change log. Clients whose sync token
 # is older than that do one full sync.
 history_retention = {int(DEFAULT_HISTORY_RETENTION)}
+
+[fetch]
+# Remote CSV files (HTTP, HTTPS, FTP, FTPS). Addresses on loopback, private,
+# link-local and cloud-metadata networks are refused unless allowed here:
+# allow_private = true opens all but metadata; allowed_networks opens single
+# networks (comma-separated CIDR, e.g. 10.1.2.0/24).
+allow_private = false
+allowed_networks =
+# A PEM file of CAs to trust instead of the system's (an internal CA).
+ca_bundle =
+# Seconds to connect or wait for data, and for a whole download.
+timeout = 30
+total_timeout = 600
+# Largest file, in bytes, and most redirects followed.
+max_size = {50 * 1024 * 1024}
+max_redirects = 5
 
 [server]
 # Largest request body (a whole address book PUT as one .vcf), in bytes.
@@ -120,6 +149,9 @@ def load(
                   if name not in OUR_SECTIONS},
     )
     settings.smtp = ours.get("smtp", {})
+    settings.secret_key = ours.get("contacthub", {}).get("secret_key") or None
+    settings.scheduler = _bool(ours, "contacthub", "scheduler", True, config_file)
+    settings.fetch_policy = _fetch_policy(ours, config_file)
     settings.host = host or ours.get("contacthub", {}).get("host", DEFAULT_HOST)
     settings.port = port or _int(ours, "contacthub", "port", DEFAULT_PORT, config_file)
     settings.store_url = (store_url or ours.get("store", {}).get("url")
@@ -141,3 +173,45 @@ def _int(sections: dict[str, dict[str, str]], section: str, option: str, default
         raise ConfigError(
             f"{config_file}: [{section}] {option} must be a whole number, not {value!r}"
         ) from None
+
+
+def _bool(sections: dict[str, dict[str, str]], section: str, option: str, default: bool,
+          config_file: Path) -> bool:
+    value = sections.get(section, {}).get(option, "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "yes", "true", "on"):
+        return True
+    if value in ("0", "no", "false", "off"):
+        return False
+    raise ConfigError(f"{config_file}: [{section}] {option} must be true or false, "
+                      f"not {value!r}")
+
+
+def _fetch_policy(sections: dict[str, dict[str, str]], config_file: Path) -> FetchPolicy:
+    default = FetchPolicy()
+    values = sections.get("fetch", {})
+    networks = tuple(net.strip() for net in values.get("allowed_networks", "").split(",")
+                     if net.strip())
+    for net in networks:
+        try:
+            ipaddress.ip_network(net, strict=False)
+        except ValueError:
+            raise ConfigError(f"{config_file}: [fetch] allowed_networks: {net!r} is not a "
+                              "network (write it as 10.1.2.0/24)") from None
+    ca_bundle = values.get("ca_bundle", "").strip() or None
+    if ca_bundle is not None and not Path(ca_bundle).is_file():
+        raise ConfigError(f"{config_file}: [fetch] ca_bundle {ca_bundle!r} is not a file")
+
+    def number(option: str, fallback: float) -> int:
+        return _int(sections, "fetch", option, int(fallback), config_file)
+
+    return FetchPolicy(
+        timeout=number("timeout", default.timeout),
+        total_timeout=number("total_timeout", default.total_timeout),
+        max_bytes=number("max_size", default.max_bytes),
+        max_redirects=number("max_redirects", default.max_redirects),
+        allow_private=_bool(sections, "fetch", "allow_private", False, config_file),
+        allowed_networks=networks,
+        ca_bundle=ca_bundle,
+    )

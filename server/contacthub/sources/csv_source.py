@@ -181,7 +181,8 @@ def configure(store: Store, source: SourceRecord, **changes: Any) -> ImportView:
     if settings.key_column is not None and settings.key_column not in header:
         raise ImportError_(f"the key column {settings.key_column!r} is not in the file")
     with store.write() as tx:
-        source = tx.update_source(source, settings=settings.to_json())
+        current = tx.require_source(source.id)  # keeps what other settings hold (schedule, ...)
+        source = tx.update_source(current, settings={**current.settings, **settings.to_json()})
     return view(store, source)
 
 

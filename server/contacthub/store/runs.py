@@ -25,6 +25,7 @@ class RunRecord:
     counts: dict[str, int]
     problems: list[dict[str, Any]]
     message: str
+    email: str = ""
 
     @classmethod
     def from_row(cls, row: Any) -> RunRecord:
@@ -32,7 +33,7 @@ class RunRecord:
             id=row.id, source_id=row.source_id, started_at=row.started_at,
             finished_at=row.finished_at, status=row.status, trigger=row.trigger,
             counts=json.loads(row.counts), problems=json.loads(row.problems),
-            message=row.message,
+            message=row.message, email=row.email,
         )
 
 
@@ -75,3 +76,7 @@ class RunsPart(TxBase):
     def set_run_status(self, run_id: int, status: str, message: str = "") -> None:
         self.conn.execute(update(runs).where(runs.c.id == run_id)
                           .values(status=status, message=message, finished_at=time.time()))
+
+    def set_run_email(self, run_id: int, email: str) -> None:
+        """What became of the run's report email (sent, or why not)."""
+        self.conn.execute(update(runs).where(runs.c.id == run_id).values(email=email))

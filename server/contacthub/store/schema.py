@@ -137,6 +137,14 @@ sources = Table(
     Column("enabled", Boolean, nullable=False, default=True),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    # Scheduling: when the next run is due (None: not scheduled), and the lease of
+    # the process running it now. A lease ends by release, or expires when its
+    # process died: nothing stays "running" for ever.
+    Column("next_run_at", Float, index=True),
+    Column("leased_by", String(255)),
+    Column("lease_trigger", String(32)),
+    Column("leased_at", Float),
+    Column("lease_until", Float),
     UniqueConstraint("owner", "kind", "name"),
 )
 
@@ -184,5 +192,7 @@ runs = Table(
     Column("counts", Text, nullable=False, default="{}"),
     Column("problems", Text, nullable=False, default="[]"),
     Column("message", Text, nullable=False, default=""),
+    # The report email: "" when none was asked for, else "sent to ..." or why not.
+    Column("email", Text, nullable=False, default=""),
     Index("ix_runs_source_started", "source_id", "started_at"),
 )

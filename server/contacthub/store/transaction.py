@@ -5,6 +5,7 @@ from .base import TxBase
 from .changes import ChangesPart
 from .folders import FoldersPart
 from .items import ItemsPart
+from .leases import LeasesPart
 from .links import LinksPart
 from .runs import RunsPart
 from .search import SearchPart
@@ -14,6 +15,6 @@ from .uploads import UploadsPart
 
 class Transaction(
     FoldersPart, ItemsPart, ChangesPart, SearchPart, AccountsPart, SourcesPart, LinksPart,
-    RunsPart, UploadsPart, TxBase,
+    RunsPart, UploadsPart, LeasesPart, TxBase,
 ):
     """Everything a caller may do to the store, inside one database transaction."""

@@ -8,6 +8,7 @@ from flask import Flask, request
 
 from ..config import Settings
 from ..store import Store
+from ..syncs import SyncContext
 from . import errors
 from .auth import Authenticator, auth_delay
 
@@ -17,6 +18,7 @@ class Services:
     settings: Settings
     store: Store
     authenticator: Authenticator
+    syncs: SyncContext
 
 
 def refuse_nul() -> None:
@@ -32,7 +34,8 @@ def create_app(settings: Settings, store: Store) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["contacthub"] = Services(
-        settings, store, Authenticator(settings.users_file, auth_delay(settings))
+        settings, store, Authenticator(settings.users_file, auth_delay(settings)),
+        SyncContext(store, settings),
     )
     errors.register(app)
     app.before_request(refuse_nul)

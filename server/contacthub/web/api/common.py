@@ -10,6 +10,7 @@ from flask import current_app, g, request, url_for
 from ...config import Settings
 from ...store import CollectionRecord, ItemRecord, Store, Transaction
 from ...store.paths import check_name
+from ...syncs import SyncContext
 from ...vcard import is_vcard_media_type
 from ..errors import ApiError, bad_request, quoted
 
@@ -18,6 +19,11 @@ BOOK_TAG = "VADDRESSBOOK"
 
 def store() -> Store:
     found: Store = current_app.extensions["contacthub"].store
+    return found
+
+
+def sync_context() -> SyncContext:
+    found: SyncContext = current_app.extensions["contacthub"].syncs
     return found
 
 

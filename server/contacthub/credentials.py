@@ -1,0 +1,65 @@
+"""Passwords of remote sources and mail accounts, encrypted at rest with Fernet.
+
+The key is never in the store: it is `[contacthub] secret_key` in the config,
+or else the file `secret.key` in the data directory, made on first use and
+readable by its owner only. Every server process on one store needs the same
+key (copy the file, or set it in the config).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+
+KEY_FILE = "secret.key"
+
+
+class CredentialError(ValueError):
+    """A stored secret that this server's key cannot open."""
+
+
+class Vault:
+    def __init__(self, key: bytes) -> None:
+        self._fernet = Fernet(key)
+
+    @classmethod
+    def from_config(cls, configured_key: str | None, data_dir: Path) -> Vault:
+        if configured_key:
+            try:
+                return cls(configured_key.encode())
+            except ValueError:
+                raise CredentialError("[contacthub] secret_key is not a Fernet key "
+                                      "(32 url-safe base64-encoded bytes)") from None
+        return cls(_key_file(data_dir / KEY_FILE))
+
+    def seal(self, secret: str) -> str:
+        return self._fernet.encrypt(secret.encode()).decode()
+
+    def open(self, sealed: str) -> str:
+        try:
+            return self._fernet.decrypt(sealed.encode()).decode()
+        except (InvalidToken, ValueError):
+            raise CredentialError(
+                "a stored password cannot be decrypted with this server's secret key "
+                "(was the key changed?); enter the password again") from None
+
+
+def _key_file(path: Path) -> bytes:
+    if path.exists():
+        return path.read_bytes().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        file.write(Fernet.generate_key() + b"\n")
+    try:
+        # A hard link appears whole or not at all: of two processes starting at once,
+        # one key wins and both read it.
+        os.link(temporary, path)
+    except FileExistsError:
+        pass
+    finally:
+        temporary.unlink()
+    return path.read_bytes().strip()

@@ -1,0 +1,49 @@
+"""Saved syncs: a CSV import with an origin (upload, HTTP, FTP), a schedule and
+report emails, run by hand ("Import now") or by the scheduler.
+
+    origin     where the file comes from; passwords sealed by the vault
+    saved      creating and changing a sync's settings, its next run
+    runner     one run: lease, fetch, import, record, email
+    scheduler  claiming due runs atomically, recovering interrupted ones
+    status     what the list of syncs shows
+"""
+
+from .context import SyncContext
+from .origin import Origin, OriginError
+from .runner import SyncBusy, run_sync, send_report
+from .saved import (
+    SyncError,
+    create_remote_sync,
+    delete_sync,
+    notify_of,
+    origin_of,
+    parse_notify,
+    parse_schedule,
+    save_settings,
+    schedule_of,
+    update_origin,
+)
+from .scheduler import Scheduler
+from .status import SyncStatus, status_of
+
+__all__ = [
+    "Origin",
+    "OriginError",
+    "Scheduler",
+    "SyncBusy",
+    "SyncContext",
+    "SyncError",
+    "SyncStatus",
+    "create_remote_sync",
+    "delete_sync",
+    "notify_of",
+    "origin_of",
+    "parse_notify",
+    "parse_schedule",
+    "run_sync",
+    "save_settings",
+    "schedule_of",
+    "send_report",
+    "status_of",
+    "update_origin",
+]

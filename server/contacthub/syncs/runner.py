@@ -1,0 +1,180 @@
+"""One run of a sync: take its lease, fetch the file when it is remote, import it
+through the reconciler, record the run, then send the report email.
+
+A run holds the source's lease from start to end and renews it while it lasts,
+so one sync never runs twice at once and a run whose process died is found
+(scheduler.recover) instead of showing "running" for ever. The email comes
+after the run is recorded: whatever becomes of it, the import stands.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from ..credentials import CredentialError
+from ..fetch import FetchError, fetch
+from ..notify import NotifyError, SmtpConfigError, SmtpSettings, run_report_email, send
+from ..schedule import zone
+from ..sources import csv_source
+from ..store.leases import Lease
+from ..store.runs import RunRecord
+from ..store.sources import SourceRecord
+from ..sync import Problem, RunFailed
+from .context import SyncContext
+from .origin import OriginError
+from .saved import (
+    fetch_state_of,
+    notify_of,
+    origin_of,
+    remote_filename,
+    save_fetch_state,
+    schedule_of,
+)
+
+logger = logging.getLogger(__name__)
+
+LEASE_SECONDS = 120.0
+RENEW_EVERY = 30.0  # real seconds; a lease outlives two missed renewals
+UNCHANGED = "no changes: the file is the same as at the last import"
+
+
+class SyncBusy(Exception):
+    """The sync is running already."""
+
+
+def holder_name() -> str:
+    """Who holds a lease: this host and process, and a nonce for this runner."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def run_sync(
+    ctx: SyncContext, source: SourceRecord, *, trigger: str = "manual",
+    override_mass_deletion: bool = False, lease: Lease | None = None,
+) -> RunRecord:
+    """Run the sync now. `lease` is the scheduler's claim; without one, a lease is
+    taken here and SyncBusy raised if the sync is running."""
+    if lease is None:
+        now = ctx.now()
+        lease = Lease(source.id, holder_name(), trigger, now, now + LEASE_SECONDS)
+        with ctx.store.write() as tx:
+            if not tx.take_lease(lease):
+                raise SyncBusy(f"the sync {source.name!r} is running already")
+    try:
+        with ctx.store.read() as tx:
+            source = tx.require_source(source.id)  # as it is now, not as the caller saw it
+        with _renewed(ctx, lease):
+            run = _run(ctx, source, trigger, override_mass_deletion)
+    finally:
+        with ctx.store.write() as tx:
+            tx.end_lease(lease)
+    send_report(ctx, source, run)
+    return run
+
+
+def _run(ctx: SyncContext, source: SourceRecord, trigger: str, override: bool) -> RunRecord:
+    started = ctx.now()
+    origin = origin_of(source)
+    previous = fetch_state_of(source)
+    state = None
+    if origin.is_remote:
+        try:
+            result = fetch(origin.remote(ctx.vault), previous, ctx.fetch_policy)
+        except (FetchError, OriginError, CredentialError) as error:
+            return _record(ctx, source, started, trigger, "failed", f"failed: {error}")
+        if result.unchanged:
+            return _record(ctx, source, started, trigger, "no_changes", UNCHANGED)
+        assert result.content is not None
+        state = result.state
+        with ctx.store.write() as tx:
+            tx.put_upload(source.id, remote_filename(origin), result.content)
+    try:
+        outcome = csv_source.run_import(ctx.store, source, trigger=trigger,
+                                        override_mass_deletion=override)
+    except RunFailed as failed:
+        return failed.run
+    except csv_source.ImportError_ as error:
+        return _record(ctx, source, started, trigger, "failed", f"failed: {error}")
+    assert outcome.run is not None
+    if state is not None and outcome.run.status in ("ok", "no_changes"):
+        # Only a file that was imported counts as seen: after a failure or a refusal
+        # the next run imports it again.
+        with ctx.store.write() as tx:
+            save_fetch_state(tx, source, state)
+    return outcome.run
+
+
+def _record(ctx: SyncContext, source: SourceRecord, started: float, trigger: str,
+            status: str, message: str) -> RunRecord:
+    with ctx.store.write() as tx:
+        return tx.record_run(source.id, started_at=started, status=status, trigger=trigger,
+                             counts={}, message=message)
+
+
+@contextmanager
+def _renewed(ctx: SyncContext, lease: Lease) -> Iterator[None]:
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(RENEW_EVERY):
+            try:
+                with ctx.store.write() as tx:
+                    tx.renew_lease(lease, ctx.now() + LEASE_SECONDS)
+            except Exception:  # the run goes on; a lost lease is found by recovery
+                logger.exception("renewing the lease of source %s failed", lease.source_id)
+
+    thread = threading.Thread(target=renew, name=f"lease-{lease.source_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+# -- the report email --------------------------------------------------------------------
+
+def send_report(ctx: SyncContext, source: SourceRecord, run: RunRecord) -> None:
+    """Email the run's report to the sync's addresses and note the outcome on the run.
+    Never raises: a mail failure is logged and shown on the sync."""
+    recipients = notify_of(source)
+    if not recipients:
+        return
+    try:
+        outcome = _deliver(ctx, source, run, recipients)
+    except Exception:  # noqa: BLE001 - the import is done; the report must not undo it
+        logger.exception("the report email of run %s failed", run.id)
+        outcome = "not sent: an internal error; the server log has the details"
+    if outcome.startswith("not sent"):
+        logger.warning("sync %r (source %s): report email %s", source.name, source.id, outcome)
+    with ctx.store.write() as tx:
+        tx.set_run_email(run.id, outcome)
+
+
+def _deliver(ctx: SyncContext, source: SourceRecord, run: RunRecord,
+             recipients: list[str]) -> str:
+    if not ctx.smtp.get("host"):
+        return "not sent: no SMTP server is configured ([smtp] host)"
+    try:
+        smtp = SmtpSettings.from_config(ctx.smtp)
+    except SmtpConfigError as error:
+        return f"not sent: {error}"
+    schedule = schedule_of(source)
+    finished = datetime.fromtimestamp(run.finished_at or run.started_at, UTC)
+    if schedule is not None:
+        finished = finished.astimezone(zone(schedule.timezone))
+    problems = [Problem(p.get("reason", ""), p.get("line"), p.get("column"))
+                for p in run.problems]
+    email = run_report_email(source.name, finished, run.status, run.counts, problems,
+                             run.message, to=recipients)
+    try:
+        send(smtp, email)
+    except NotifyError as error:
+        return f"not sent: {error}"
+    return f"sent to {', '.join(recipients)}"
