@@ -1,12 +1,14 @@
 """`contacthub serve`: the WSGI server (waitress) until Ctrl-C or SIGTERM.
 
-It serves app.py's app: CardDAV, and the web sidecar under /api/.
+It serves app.py's app: CardDAV, and the web sidecar under /api/; and, unless
+`[contacthub] scheduler = false`, runs scheduled syncs in a thread of its own.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
+import threading
 from types import FrameType
 
 import waitress
@@ -15,8 +17,10 @@ from radicale import log as radicale_log
 from .app import make_app
 from .config import Settings
 from .store import Store
+from .syncs import Scheduler, SyncContext
 
 logger = logging.getLogger("contacthub")
+SCHEDULER_GRACE = 10.0  # seconds a run in progress gets to finish at shutdown
 
 
 def setup_logging(settings: Settings) -> None:
@@ -36,6 +40,8 @@ def serve(settings: Settings, store: Store, *, announce: bool = True) -> None:
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
     signal.signal(signal.SIGTERM, stop)
+    scheduling = threading.Event()
+    scheduler = _start_scheduler(settings, store, scheduling) if settings.scheduler else None
     if announce:
         print(f"contacthub: listening on http://{settings.host}:{server.effective_port}/",
               flush=True)
@@ -43,5 +49,19 @@ def serve(settings: Settings, store: Store, *, announce: bool = True) -> None:
         server.run()
     finally:
         server.close()
+        scheduling.set()
+        if scheduler is not None:
+            # A run still going is left to its lease: the next scheduler to look
+            # records it as interrupted, and the sync keeps its schedule.
+            scheduler.join(timeout=SCHEDULER_GRACE)
         store.close()
         logger.info("stopped")
+
+
+def _start_scheduler(settings: Settings, store: Store, stop: threading.Event
+                     ) -> threading.Thread:
+    scheduler = Scheduler(SyncContext(store, settings))
+    thread = threading.Thread(target=scheduler.run_forever, args=(stop,), name="scheduler",
+                              daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,56 @@
+"""The `contacthub` command: `serve` here, the others one module per group."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..setup import FIRST_ADMIN, ensure_first_admin, prepare_data_dir
+from . import imports, syncs, users
+from .common import load_settings, location_options, open_store
+
+
+@click.group()
+@click.version_option(package_name="contacthub")
+def main() -> None:
+    """contacthub: address books that every phone and mail client syncs over CardDAV."""
+
+
+@main.command()
+@location_options
+@click.option("--host", help="Address to listen on [default: 127.0.0.1].")
+@click.option("--port", type=int, help="Port to listen on [default: 5232].")
+@click.option("--store", "store_url", help="Store URL: sqlite:///PATH or postgresql://...")
+def serve(data_dir: Path | None, config_file: Path | None, host: str | None, port: int | None,
+          store_url: str | None) -> None:
+    """Serve CardDAV; on the first start, create the data directory and an admin."""
+    from ..serve import serve as run_server
+    from ..serve import setup_logging
+
+    location = load_settings(data_dir, config_file)
+    first = prepare_data_dir(location.data_dir, location.config_file)
+    if first.created_data_dir:
+        click.echo(f"contacthub: created data directory {location.data_dir}")
+    if first.created_config:
+        click.echo(f"contacthub: wrote configuration {location.config_file}")
+    settings = load_settings(data_dir, config_file, host=host, port=port, store_url=store_url)
+    setup_logging(settings)
+    store = open_store(settings)
+    password = ensure_first_admin(settings, store)
+    if password:
+        click.echo(f'contacthub: created admin account "{FIRST_ADMIN}"; '
+                   f"admin password: {password}")
+        click.echo("contacthub: this password is shown only once; "
+                   f"change it with `contacthub user passwd {FIRST_ADMIN}`")
+    run_server(settings, store)
+
+
+main.add_command(users.user)
+main.add_command(imports.import_csv)
+main.add_command(imports.list_fields)
+main.add_command(syncs.sync)
+main.add_command(syncs.worker)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""What the commands share: where the data and config are, and opening the store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import config as config_module
+from ..config import ConfigError, Settings
+from ..store import Store
+
+
+def location_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option(
+        "--config", "config_file", type=click.Path(path_type=Path),
+        help="Configuration file [default: DATA_DIR/contacthub.conf].",
+    )(command)
+    return click.option(
+        "--data-dir", type=click.Path(file_okay=False, path_type=Path),
+        help="Data directory [default: $CONTACTHUB_DATA_DIR or ~/.local/share/contacthub].",
+    )(command)
+
+
+def load_settings(data_dir: Path | None, config_file: Path | None, **overrides: Any) -> Settings:
+    try:
+        return config_module.load(data_dir, config_file, **overrides)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def open_store(settings: Settings) -> Store:
+    try:
+        return Store.open(settings.store_url, history_retention=settings.history_retention)
+    except ModuleNotFoundError as error:
+        raise click.ClickException(
+            f"{error}: for PostgreSQL install contacthub[postgresql]") from None

@@ -1,0 +1,95 @@
+"""`contacthub user`: accounts in the users file, and their roles in the store."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..setup import prepare_data_dir
+from ..users import UserError, UsersFile
+from .common import load_settings, location_options, open_store
+
+
+@click.group()
+def user() -> None:
+    """Manage accounts (the users file and their roles)."""
+
+
+def _read_password(confirm: bool = True) -> str:
+    if sys.stdin.isatty():
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt=confirm))
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise click.ClickException("no password on standard input")
+    return line
+
+
+@user.command("add")
+@location_options
+@click.argument("name")
+@click.option("--admin", is_flag=True, help="May administer every account's address books.")
+def user_add(data_dir: Path | None, config_file: Path | None, name: str, admin: bool) -> None:
+    """Add an account; the password comes from a prompt or standard input."""
+    settings = load_settings(data_dir, config_file)
+    prepare_data_dir(settings.data_dir, settings.config_file)
+    settings = load_settings(data_dir, config_file)
+    users = UsersFile(settings.users_file)
+    try:
+        if users.exists(name):
+            raise UserError(f"user {name!r} already exists")
+        password = _read_password()
+        store = open_store(settings)
+        with store.write() as tx:
+            tx.set_admin(name, admin)
+        store.close()
+        users.add(name, password)
+    except UserError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"added {'admin ' if admin else ''}user {name}")
+
+
+@user.command("passwd")
+@location_options
+@click.argument("name")
+def user_passwd(data_dir: Path | None, config_file: Path | None, name: str) -> None:
+    """Set an account's password."""
+    users = UsersFile(load_settings(data_dir, config_file).users_file)
+    try:
+        if not users.exists(name):
+            raise UserError(f"no user {name!r}")
+        users.set_password(name, _read_password())
+    except UserError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"changed the password of {name}")
+
+
+@user.command("list")
+@location_options
+def user_list(data_dir: Path | None, config_file: Path | None) -> None:
+    """List the accounts."""
+    settings = load_settings(data_dir, config_file)
+    store = open_store(settings)
+    with store.read() as tx:
+        admins = tx.admins()
+    store.close()
+    for name in UsersFile(settings.users_file).names():
+        click.echo(f"{name}\tadmin" if name in admins else name)
+
+
+@user.command("remove")
+@location_options
+@click.argument("name")
+def user_remove(data_dir: Path | None, config_file: Path | None, name: str) -> None:
+    """Remove an account. Its address books stay in the store."""
+    settings = load_settings(data_dir, config_file)
+    try:
+        UsersFile(settings.users_file).remove(name)
+    except UserError as error:
+        raise click.ClickException(str(error)) from None
+    store = open_store(settings)
+    with store.write() as tx:
+        tx.forget_account(name)
+    store.close()
+    click.echo(f"removed user {name}; their address books stay in the store")
