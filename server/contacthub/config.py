@@ -108,6 +108,16 @@ total_timeout = 600
 max_size = {50 * 1024 * 1024}
 max_redirects = 5
 
+[smtp]
+# The server that sends a report email after each run of a sync that has
+# notification addresses. Without a host, no email is sent (runs say so).
+# host = mail.example.org
+# port = 587
+# security = starttls
+# user = contacthub
+# password = secret
+# sender = contacthub@example.org
+
 [server]
 # Largest request body (a whole address book PUT as one .vcf), in bytes.
 max_content_length = {DEFAULT_MAX_CONTENT_LENGTH}

@@ -12,6 +12,7 @@ from contacthub.store import Store
 from contacthub.syncs import Scheduler, status_of
 from contacthub.syncs.runner import LEASE_SECONDS
 from contacthub.syncs.scheduler import INTERRUPTED
+from tests.conftest import StartContacthub
 from tests.support.net import wait_until
 from tests.workers.conftest import Hub, SlowSite, due_sync
 
@@ -85,3 +86,22 @@ def test_a_killed_worker_leaves_no_sync_running_for_ever(
     assert after.next_run_at == next_run_at and after.next_run_at is not None
     later.store.close()
     ctx.store.close()
+
+
+def test_serve_runs_due_syncs_itself(hub: Hub, slow_site: tuple[SlowSite, str],
+                                     contacthub_factory: StartContacthub) -> None:
+    site, base = slow_site
+    source = due_sync(hub, f"{base}/7.csv", "served")
+    site.requests.clear()
+
+    contacthub_factory(store_url=hub.store_url,
+                       config={"fetch": {"allowed_networks": "127.0.0.0/8"}})
+
+    wait_until(lambda: runs_per_sync(hub)[source.id] == ["schedule"], timeout=60,
+               what="serve's scheduler to run the due sync")
+    store = Store.open(hub.store_url)
+    with store.read() as tx:
+        book = tx.require_collection(source.book_path)
+        assert ["Person 7" in item.text for item in tx.iter_items(book.id)] == [True]
+    store.close()
+    assert site.requests["/7.csv"] == 1
