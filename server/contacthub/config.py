@@ -213,14 +213,18 @@ def _fetch_policy(sections: dict[str, dict[str, str]], config_file: Path) -> Fet
     if ca_bundle is not None and not Path(ca_bundle).is_file():
         raise ConfigError(f"{config_file}: [fetch] ca_bundle {ca_bundle!r} is not a file")
 
-    def number(option: str, fallback: float) -> int:
-        return _int(sections, "fetch", option, int(fallback), config_file)
+    def number(option: str, fallback: float, least: int = 1) -> int:
+        value = _int(sections, "fetch", option, int(fallback), config_file)
+        if value < least:
+            raise ConfigError(f"{config_file}: [fetch] {option} must be at least {least}, "
+                              f"not {value}")
+        return value
 
     return FetchPolicy(
         timeout=number("timeout", default.timeout),
         total_timeout=number("total_timeout", default.total_timeout),
         max_bytes=number("max_size", default.max_bytes),
-        max_redirects=number("max_redirects", default.max_redirects),
+        max_redirects=number("max_redirects", default.max_redirects, least=0),
         allow_private=_bool(sections, "fetch", "allow_private", False, config_file),
         allowed_networks=networks,
         ca_bundle=ca_bundle,

@@ -9,6 +9,7 @@ key (copy the file, or set it in the config).
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -32,7 +33,12 @@ class Vault:
             except ValueError:
                 raise CredentialError("[contacthub] secret_key is not a Fernet key "
                                       "(32 url-safe base64-encoded bytes)") from None
-        return cls(_key_file(data_dir / KEY_FILE))
+        path = data_dir / KEY_FILE
+        try:
+            return cls(_key_file(path))
+        except ValueError:
+            raise CredentialError(f"the key file {KEY_FILE} in the data directory is not a "
+                                  "Fernet key (32 url-safe base64-encoded bytes)") from None
 
     def seal(self, secret: str) -> str:
         return self._fernet.encrypt(secret.encode()).decode()
@@ -50,8 +56,9 @@ def _key_file(path: Path) -> bytes:
     if path.exists():
         return path.read_bytes().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # A name of its own (mode 0600) for every caller: threads of one process share a pid.
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    temporary = Path(name)
     with os.fdopen(fd, "wb") as file:
         file.write(Fernet.generate_key() + b"\n")
     try:

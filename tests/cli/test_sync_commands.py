@@ -68,6 +68,7 @@ def test_run_lists_and_shows_a_remote_sync(
     first = sync(data_dir, "run", str(source.id))
     assert first.exit_code == 0, first.output
     assert first.output.startswith("ok: 2 added")
+    assert "report email not sent: no SMTP server is configured" in first.output
     again = sync(data_dir, "run", str(source.id))
     assert again.exit_code == 0 and again.output.startswith("no changes")
 

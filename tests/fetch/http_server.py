@@ -2,7 +2,8 @@
 
 Files live in ``files`` (path → bytes). Each can carry an ETag, a Last-Modified date, both or
 neither, and the server answers conditional requests with 304. It can also require Basic
-auth, redirect, and send a body without Content-Length.
+auth, redirect, and send a body without Content-Length. ``Site.requests`` and
+``Site.statuses`` keep what was asked and answered.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Site:
     files: dict[str, ServedFile] = field(default_factory=dict)
     redirects: dict[str, str] = field(default_factory=dict)  # path → Location
     requests: list[dict[str, str]] = field(default_factory=list)  # headers seen, in order
+    statuses: list[int] = field(default_factory=list)  # status of each answer, in order
 
 
 def http_date(timestamp: float) -> str:
@@ -87,6 +89,7 @@ class _Handler(BaseHTTPRequestHandler):
         return False
 
     def _send(self, status: int, body: bytes, headers: dict[str, str], length: bool = True) -> None:
+        self.server.site.statuses.append(status)
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)

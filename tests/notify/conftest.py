@@ -1,45 +1,22 @@
 """Real SMTP servers on 127.0.0.1 (aiosmtpd) and a throwaway CA for their certificates.
 
-Each server fixture yields a `Mailbox`: its port and the envelopes it accepted. aiosmtpd
-stores an envelope before it answers DATA, so once `send` returns the mail is there.
+Each server fixture yields a `Mailbox` (tests.support.smtp): its port and the envelopes it
+accepted. aiosmtpd stores an envelope before it answers DATA, so once `send` returns the
+mail is there.
 """
 
 from __future__ import annotations
 
 import ssl
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 
 from tests.notify.certs import CertificateFiles, make_certificates
-from tests.support.net import LOOPBACK, free_port
-
-USER = "reports"
-PASSWORD = "s3cret-Pass"
-
-
-@dataclass
-class Mailbox:
-    port: int
-    envelopes: list[Envelope] = field(default_factory=list)
-    logins: list[str] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-    def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str,
-                     auth_data: Any) -> AuthResult:
-        ok = (isinstance(auth_data, LoginPassword) and auth_data.login == USER.encode()
-              and auth_data.password == PASSWORD.encode())
-        if ok:
-            self.logins.append(USER)
-        return AuthResult(success=ok, handled=False)
+from tests.support.net import free_port
+from tests.support.smtp import Mailbox, serve_mailbox
 
 
 @pytest.fixture(scope="session")
@@ -54,12 +31,8 @@ def _server_context(certs: CertificateFiles) -> ssl.SSLContext:
 
 
 def _serve(mailbox: Mailbox, **options: Any) -> Iterator[Mailbox]:
-    controller = Controller(mailbox, hostname=LOOPBACK, port=mailbox.port, **options)
-    controller.start()
-    try:
+    with serve_mailbox(mailbox, **options):
         yield mailbox
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import pytest
 
 from contacthub.csvimport.problems import Problem
 from contacthub.notify import NotifyError, Security, SmtpSettings, run_report_email, send
-from tests.notify.conftest import PASSWORD, USER, Mailbox
 from tests.support.net import LOOPBACK, free_port
+from tests.support.smtp import PASSWORD, USER, Mailbox
 
 SENDER = "contacthub <hub@example.org>"
 

@@ -10,8 +10,7 @@ import time
 
 from contacthub.store import Store
 from contacthub.syncs import Scheduler, status_of
-from contacthub.syncs.runner import LEASE_SECONDS
-from contacthub.syncs.scheduler import INTERRUPTED
+from contacthub.syncs.runner import INTERRUPTED, LEASE_SECONDS
 from tests.conftest import StartContacthub
 from tests.support.net import wait_until
 from tests.workers.conftest import Hub, SlowSite, due_sync

@@ -159,6 +159,8 @@ def sync_delete(data_dir: Path | None, config_file: Path | None, sync_id: int,
             click.confirm(f"delete sync {sync_id} ({source.name!r}) of {source.owner}?",
                           abort=True)
         delete_sync(ctx, source)
+    except SyncBusy as busy:
+        raise click.ClickException(str(busy)) from None
     finally:
         ctx.store.close()
     click.echo(f"deleted sync {sync_id}; its contacts stay in {source.book_path}")

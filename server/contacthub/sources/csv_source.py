@@ -186,6 +186,24 @@ def configure(store: Store, source: SourceRecord, **changes: Any) -> ImportView:
     return view(store, source)
 
 
+def fit_to_file(store: Store, source: SourceRecord) -> ImportView:
+    """After a new file: a mapping that does not fit its columns becomes the suggested
+    one, and a key column it lacks becomes generated keys."""
+    with store.read() as tx:
+        source = tx.require_source(source.id)
+    settings = CsvSettings.of(source)
+    _, content = _content(store, source)
+    header = _open(settings, content).header
+    changes: dict[str, Any] = {}
+    try:
+        Mapping.from_json(settings.mapping).check(header)
+    except MappingError:
+        changes["mapping"] = suggest_mapping(header).to_json()
+    if settings.key_column is not None and settings.key_column not in header:
+        changes["key_column"] = None
+    return configure(store, source, **changes) if changes else view(store, source)
+
+
 def run_import(
     store: Store, source: SourceRecord, *, dry_run: bool = False, trigger: str = "manual",
     override_mass_deletion: bool = False, progress: Callable[[int, int], None] | None = None,

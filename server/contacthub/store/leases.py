@@ -73,12 +73,20 @@ class LeasesPart(TxBase):
         )
         return result.rowcount == 1
 
-    def end_lease(self, lease: Lease) -> None:
-        self.conn.execute(
-            update(sources).where(sources.c.id == lease.source_id,
-                                  sources.c.leased_by == lease.holder)
+    def end_lease(self, lease: Lease, *, expired_before: float | None = None) -> bool:
+        """Release the lease; False if its holder no longer holds it. With
+        `expired_before`, only a lease that expired by then ends: recovering a run must
+        neither end one its holder renewed meanwhile nor one another process already
+        recovered (the UPDATE waits for that process, then finds nothing to end)."""
+        condition = and_(sources.c.id == lease.source_id, sources.c.leased_by == lease.holder)
+        if expired_before is not None:
+            condition = and_(condition, sources.c.leased_at == lease.taken_at,
+                             sources.c.lease_until < expired_before)
+        result = self.conn.execute(
+            update(sources).where(condition)
             .values(leased_by=None, lease_trigger=None, leased_at=None, lease_until=None)
         )
+        return result.rowcount == 1
 
     def lease_of(self, source_id: int) -> Lease | None:
         row = self.conn.execute(select(sources).where(sources.c.id == source_id)).first()

@@ -30,6 +30,7 @@ from ..sync import Problem, RunFailed
 from .context import SyncContext
 from .origin import OriginError
 from .saved import (
+    SyncBusy,
     fetch_state_of,
     notify_of,
     origin_of,
@@ -43,10 +44,9 @@ logger = logging.getLogger(__name__)
 LEASE_SECONDS = 120.0
 RENEW_EVERY = 30.0  # real seconds; a lease outlives two missed renewals
 UNCHANGED = "no changes: the file is the same as at the last import"
-
-
-class SyncBusy(Exception):
-    """The sync is running already."""
+INTERNAL_ERROR = "failed: an internal error; the server log has the details"
+INTERRUPTED = ("failed: the run was interrupted (the process running it stopped); "
+               "the sync keeps its schedule")
 
 
 def holder_name() -> str:
@@ -61,6 +61,7 @@ def run_sync(
     """Run the sync now. `lease` is the scheduler's claim; without one, a lease is
     taken here and SyncBusy raised if the sync is running."""
     if lease is None:
+        record_interrupted(ctx)  # a dead run's lease is about to be taken over: note it
         now = ctx.now()
         lease = Lease(source.id, holder_name(), trigger, now, now + LEASE_SECONDS)
         with ctx.store.write() as tx:
@@ -69,17 +70,25 @@ def run_sync(
     try:
         with ctx.store.read() as tx:
             source = tx.require_source(source.id)  # as it is now, not as the caller saw it
+        started = ctx.now()
         with _renewed(ctx, lease):
-            run = _run(ctx, source, trigger, override_mass_deletion)
+            try:
+                run = _run(ctx, source, started, trigger, override_mass_deletion)
+            except Exception:
+                # A bug, or the store away for a moment: the run still ends as a failed
+                # run, in words that reveal no internals (the log has them).
+                logger.exception("run of source %s failed", source.id)
+                run = _record(ctx, source, started, trigger, "failed", INTERNAL_ERROR)
     finally:
         with ctx.store.write() as tx:
             tx.end_lease(lease)
     send_report(ctx, source, run)
-    return run
+    with ctx.store.read() as tx:
+        return tx.require_run(run.id)  # with what became of its email
 
 
-def _run(ctx: SyncContext, source: SourceRecord, trigger: str, override: bool) -> RunRecord:
-    started = ctx.now()
+def _run(ctx: SyncContext, source: SourceRecord, started: float, trigger: str,
+         override: bool) -> RunRecord:
     origin = origin_of(source)
     previous = fetch_state_of(source)
     state = None
@@ -89,6 +98,11 @@ def _run(ctx: SyncContext, source: SourceRecord, trigger: str, override: bool) -
         except (FetchError, OriginError, CredentialError) as error:
             return _record(ctx, source, started, trigger, "failed", f"failed: {error}")
         if result.unchanged:
+            if result.state != previous:
+                # The same content with new validators (a file touched, or written again
+                # as it was): keep them, or every run downloads the file again.
+                with ctx.store.write() as tx:
+                    save_fetch_state(tx, source, result.state)
             return _record(ctx, source, started, trigger, "no_changes", UNCHANGED)
         assert result.content is not None
         state = result.state
@@ -136,6 +150,27 @@ def _renewed(ctx: SyncContext, lease: Lease) -> Iterator[None]:
     finally:
         stop.set()
         thread.join()
+
+
+def record_interrupted(ctx: SyncContext) -> list[RunRecord]:
+    """Runs whose lease expired were interrupted (their process died): record them as
+    failed and free their syncs, which keep their schedules."""
+    now = ctx.now()
+    recorded = []
+    with ctx.store.write() as tx:
+        for lease in tx.expired_leases(now):
+            if not tx.end_lease(lease, expired_before=now):
+                continue  # renewed, or recovered by another process meanwhile
+            recorded.append(tx.record_run(
+                lease.source_id, started_at=lease.taken_at, status="failed",
+                trigger=lease.trigger, counts={}, message=INTERRUPTED))
+            logger.warning("source %s: the run started at %s by %s was interrupted",
+                           lease.source_id, _iso(lease.taken_at), lease.holder)
+    return recorded
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
 
 
 # -- the report email --------------------------------------------------------------------

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
-from email.utils import getaddresses
+from email.utils import parseaddr
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -26,6 +27,10 @@ from .context import SyncContext
 from .origin import Origin, OriginError
 
 MAX_RECIPIENTS = 10
+
+
+class SyncBusy(Exception):
+    """The sync is running already."""
 
 
 class SyncError(ValueError):
@@ -76,7 +81,8 @@ def parse_schedule(value: Any, origin: Origin, now: float) -> Schedule | None:
     try:
         schedule = Schedule.from_json(value)
     except ScheduleError as error:
-        raise SyncError(f"schedule.{error.field}", str(error)) from None
+        field = "schedule" if error.field == "schedule" else f"schedule.{error.field}"
+        raise SyncError(field, str(error)) from None
     if schedule.next_run(_instant(now)) is None:
         raise SyncError("schedule", "The schedule has no run after now: move the start or "
                         "the end of the range.")
@@ -84,7 +90,7 @@ def parse_schedule(value: Any, origin: Origin, now: float) -> Schedule | None:
 
 
 def parse_notify(value: Any) -> list[str]:
-    """One or more email addresses (a list, or text separated by commas)."""
+    """One or more email addresses (a list, or text separated by commas or semicolons)."""
     if value is None or value == "" or value == []:
         return []
     texts = value if isinstance(value, list) else [value]
@@ -93,16 +99,25 @@ def parse_notify(value: Any) -> list[str]:
                         "of them.")
     if any(ord(ch) < 32 for text in texts for ch in text):
         raise SyncError("notify", "Invalid characters found in the notification address.")
-    addresses = [address for _, address in getaddresses(texts) if address]
-    for address in addresses:
-        local, _, domain = address.rpartition("@")
-        if not local or "." not in domain or " " in address:
-            raise SyncError("notify", f"{address!r} is not an email address.")
+    entries = [entry.strip() for text in texts for entry in re.split(r"[,;]", text)
+               if entry.strip()]
+    addresses = [_address(entry) for entry in entries]
     if not addresses:
         raise SyncError("notify", "The notification address is not an email address.")
     if len(addresses) > MAX_RECIPIENTS:
         raise SyncError("notify", f"At most {MAX_RECIPIENTS} notification addresses.")
     return list(dict.fromkeys(addresses))
+
+
+def _address(entry: str) -> str:
+    """The address of one entry ("Ann <ann@example.org>" or "ann@example.org"), whole."""
+    name, address = parseaddr(entry)
+    local, _, domain = address.rpartition("@")
+    if (not local or "." not in domain.strip(".") or " " in address
+            or (not name and address != entry)):
+        raise SyncError("notify", f"{entry!r} is not an email address: write it as "
+                        "name@example.org.")
+    return address
 
 
 # -- creating and changing ---------------------------------------------------------------
@@ -137,6 +152,7 @@ def update_origin(ctx: SyncContext, source: SourceRecord, origin_json: Any) -> S
         content = fetch_now(ctx, origin)
         try:
             csv_source.replace_file(ctx.store, source, remote_filename(origin), content)
+            csv_source.fit_to_file(ctx.store, source)
         except csv_source.ImportError_ as error:
             raise SyncError("source", str(error)) from None
     return save_settings(ctx, source, origin=origin)
@@ -163,15 +179,21 @@ def save_settings(ctx: SyncContext, source: SourceRecord, **changes: Any) -> Sou
 
 
 def delete_sync(ctx: SyncContext, source: SourceRecord) -> None:
-    """The sync stops and goes; its contacts and book stay."""
+    """The sync stops and goes; its contacts and book stay. Not while it runs: its run
+    would have nowhere to be recorded."""
     with ctx.store.write() as tx:
-        tx.delete_source(tx.require_source(source.id))
+        current = tx.require_source(source.id)
+        if current.is_running(ctx.now()):
+            raise SyncBusy(f"the sync {source.name!r} is running; delete it when it is done")
+        tx.delete_source(current)
 
 
 def save_fetch_state(tx: Transaction, source: SourceRecord, state: FetchState) -> None:
+    """Note the file as imported with `source`'s settings (those the run used: settings
+    changed while it ran make the next run import the file again)."""
     current = tx.require_source(source.id)
     tx.update_source(current, settings={
-        **current.settings, "fetch": {"state": state.to_json(), "recipe": recipe(current)}})
+        **current.settings, "fetch": {"state": state.to_json(), "recipe": recipe(source)}})
 
 
 def next_run_at(schedule: Schedule | None, after: float) -> float | None:

@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, datetime
 
+from ..schedule import ScheduleError
 from ..store.leases import Lease
 from ..store.runs import RunRecord
 from ..store.sources import SourceRecord
 from .context import SyncContext
-from .runner import LEASE_SECONDS, holder_name, run_sync
+from .runner import LEASE_SECONDS, holder_name, record_interrupted, run_sync
 from .saved import next_run_at, schedule_of
 
 logger = logging.getLogger(__name__)
 
 TICK_SECONDS = 30.0
-INTERRUPTED = ("failed: the run was interrupted (the process running it stopped); "
-               "the sync keeps its schedule")
 
 
 class Scheduler:
@@ -60,7 +58,12 @@ class Scheduler:
                 for source_id, at in due:
                     tried.add(source_id)
                     source = tx.require_source(source_id)
-                    schedule = schedule_of(source)
+                    try:
+                        schedule = schedule_of(source)
+                    except ScheduleError as error:  # one broken sync must not stop the others
+                        logger.error("source %s: its schedule cannot be read (%s); it is "
+                                     "no longer scheduled", source_id, error)
+                        schedule = None
                     if schedule is None:  # a schedule removed while due
                         tx.set_next_run(source_id, None)
                         continue
@@ -69,18 +72,8 @@ class Scheduler:
                         return source, lease
 
     def recover(self) -> list[RunRecord]:
-        """Runs whose lease expired were interrupted: record them as failed."""
-        now = self.ctx.now()
-        recorded = []
-        with self.ctx.store.write() as tx:
-            for lease in tx.expired_leases(now):
-                tx.end_lease(lease)
-                recorded.append(tx.record_run(
-                    lease.source_id, started_at=lease.taken_at, status="failed",
-                    trigger=lease.trigger, counts={}, message=INTERRUPTED))
-                logger.warning("source %s: the run started at %s by %s was interrupted",
-                               lease.source_id, _iso(lease.taken_at), lease.holder)
-        return recorded
+        """Record the runs whose process died as failed (see runner.record_interrupted)."""
+        return record_interrupted(self.ctx)
 
     def run_forever(self, stop: threading.Event, interval: float = TICK_SECONDS) -> None:
         logger.info("scheduler %s started", self.holder)
@@ -92,6 +85,3 @@ class Scheduler:
             stop.wait(interval)
         logger.info("scheduler %s stopped", self.holder)
 
-
-def _iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")

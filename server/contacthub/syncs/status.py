@@ -43,5 +43,6 @@ def _words(run: RunRecord) -> str:
     if run.status == "no_changes":
         return "no changes"
     if run.status == "refused":
-        return f"refused by the mass-deletion guard: {run.message}"
+        # The guard's message starts with "refused: " itself.
+        return f"refused by the mass-deletion guard: {run.message.removeprefix('refused: ')}"
     return run.message if run.message.startswith("failed") else f"failed: {run.message}"

@@ -9,6 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import __version__
+from ..schedule import MAX_INTERVAL, WEEKDAYS, Frequency
+from ..syncs.origin import FTP, HTTP, MAX_URL, UPLOAD
+from ..syncs.status import STATUSES
 
 JSON = "application/json"
 VCARD = "text/vcard"
@@ -87,8 +90,9 @@ def json_request(name: str) -> dict[str, Any]:
 VCARD_REQUEST = {"required": True, "content": {VCARD: {"schema": STRING}},
                  "description": "One vCard (3.0 or 4.0) as UTF-8 text; a missing UID is "
                                 "added on create, and kept from the stored card on update."}
-BOOK, CONTACT, DEVICE, IMPORT, RUN = (
-    ref("parameters", name) for name in ("book_id", "contact_id", "device", "import_id", "run_id"))
+BOOK, CONTACT, DEVICE, IMPORT, RUN, SYNC = (
+    ref("parameters", name)
+    for name in ("book_id", "contact_id", "device", "import_id", "run_id", "sync_id"))
 PAGING = [ref("parameters", name) for name in ("q", "limit", "offset")]
 
 CONTACT_FIELDS: dict[str, Any] = {
@@ -159,6 +163,16 @@ CHANGE = obj(["action", "key", "uid", "name"],
              uid=STRING, name=STRING,
              reason={"type": "string", "description": "Why a row is skipped."},
              line={"type": "integer", "description": "The row's line in the file."})
+RUN_FIELDS: dict[str, Any] = {
+    "id": {"type": "integer"},
+    "status": {"enum": ["ok", "no_changes", "refused", "failed"]},
+    "trigger": {"type": "string", "description": "manual, schedule, ..."},
+    "started_at": {"type": "string", "format": "date-time"},
+    "finished_at": nullable("string", format="date-time"),
+    "counts": schema("Counts"),
+    "message": STRING,
+    "problems": {"type": "array", "items": schema("Problem")},
+}
 IMPORT_SCHEMAS: dict[str, Any] = {
     "Field": obj(["id", "label", "group"], id=STRING, label=STRING, group=STRING),
     "FieldCatalogue": obj(
@@ -192,6 +206,121 @@ IMPORT_SCHEMAS: dict[str, Any] = {
         problems_truncated={"type": "boolean"},
         refused=nullable("string", description="Why a run would be refused (the "
                          "mass-deletion guard); null if it would not.")),
+}
+
+SCHEDULE_FIELDS: dict[str, Any] = {
+    "start": {"type": "string", "description": "The first possible run: a local date and "
+              "time without an offset, 2030-03-01T09:00 (the zone is timezone)."},
+    "timezone": {"type": "string", "description": "An IANA time zone: Europe/Tallinn, UTC."},
+    "frequency": {"enum": [frequency.value for frequency in Frequency],
+                  "description": "once; hourly, daily, weekly or monthly every interval "
+                  "hours, days, weeks or months."},
+    "interval": {"type": "integer", "minimum": 1, "maximum": MAX_INTERVAL},
+    "weekdays": {"type": "array", "items": {"enum": list(WEEKDAYS)},
+                 "description": "Weekly: the days it runs on (default: the start's day)."},
+    "month_day": nullable("integer", minimum=1, maximum=31, description="Monthly: the day "
+                          "of the month (29 to 31: the last day of a shorter month)."),
+    "count": nullable("integer", minimum=1, description="The range ends after this many "
+                      "runs."),
+    "until": nullable("string", format="date", description="The range ends with this local "
+                      "day (inclusive)."),
+}
+SCHEDULE_INPUT: dict[str, Any] = {
+    **SCHEDULE_FIELDS,
+    "frequency": {"enum": [*SCHEDULE_FIELDS["frequency"]["enum"], None],
+                  "description": "Default: once."},
+    "interval": {"type": "integer", "minimum": 1, "maximum": MAX_INTERVAL,
+                 "description": "Default: 1."},
+    "weekdays": {"type": ["array", "null"], "items": {"type": "string"},
+                 "description": "Day names: monday ... sunday."},
+}
+SYNC_SOURCE_INPUT: dict[str, Any] = {
+    "type": {"enum": [UPLOAD, HTTP, FTP], "description": "Taken from the URL's scheme if "
+             "left out."},
+    "url": {"type": "string", "maxLength": MAX_URL, "description": "http, https, ftp or "
+            "ftps; a user and password in it are taken out and stored apart."},
+    "username": nullable("string", maxLength=255),
+    "password": nullable("string", maxLength=255, writeOnly=True,
+                         description="Stored encrypted and never shown again. Left out on "
+                         "a change of source: the stored one is kept while the host and "
+                         "user stay the same."),
+    "passive": {"type": "boolean", "description": "FTP: passive mode (default true)."},
+}
+NOTIFY_INPUT = {"oneOf": [{"type": "string"}, {"type": "array", "items": STRING},
+                          {"type": "null"}],
+                "description": "Addresses that get the report after each run: a list, or "
+                               "text separated by commas; at most 10. Empty or null: nobody."}
+SCHEDULE_INPUT_REF = {"oneOf": [schema("ScheduleInput"), {"type": "null"}],
+                      "description": "Remote sources only (422 for an upload); null: none."}
+SYNC_SUMMARY: dict[str, Any] = {
+    "id": {"type": "integer", "description": "The same id as under /api/v1/imports."},
+    "name": STRING,
+    "book": {"type": "string", "description": "The id of the address book it fills."},
+    "source": schema("SyncSource"),
+    "schedule": {"oneOf": [schema("Schedule"), {"type": "null"}]},
+    "schedule_text": nullable("string", description="The schedule in words: \"daily at "
+                              "09:00 (Europe/Tallinn)\"; null: not scheduled."),
+    "notify": {"type": "array", "items": STRING},
+    "next_run": nullable("string", format="date-time", description="The next scheduled "
+                         "import (UTC); null: none."),
+    "status": {"enum": list(STATUSES), "description": "The latest run's status, running "
+               "while a run lasts, never before the first."},
+    "status_text": {"type": "string", "description": "For people: \"ok: 3 added, 1 updated, "
+                    "0 deleted, 40 unchanged\", \"no changes\", \"failed: HTTP 404 for ...\", "
+                    "\"refused by the mass-deletion guard: ...\", \"running\"."},
+    "latest_run": {"oneOf": [schema("SyncRun"), {"type": "null"}]},
+    "running_since": nullable("string", format="date-time"),
+}
+SYNC_FILE: dict[str, Any] = {
+    **{key: IMPORT_DETAIL[key] for key in ("filename", "encoding", "encoding_detected",
+                                           "delimiter", "delimiter_detected", "header",
+                                           "preview", "mapping")},
+    "uploaded_at": nullable("string", format="date-time", description="When the current "
+                            "file was uploaded or fetched."),
+    **{key: IMPORT_SETTINGS[key] for key in ("key_column", "update_existing",
+                                             "delete_missing")},
+}
+SYNC_SCHEMAS: dict[str, Any] = {
+    "SyncSource": {"oneOf": [
+        obj(["type"], type={"const": UPLOAD}),
+        obj(["type", "url", "username", "has_password", "passive"],
+            type={"enum": [HTTP, FTP]},
+            url={"type": "string", "description": "Without user and password."},
+            username=nullable("string"),
+            has_password={"type": "boolean", "description": "Whether a password is "
+                          "stored; it is never shown."},
+            passive={"type": "boolean"}),
+    ]},
+    "SyncSourceInput": {"type": "object", "properties": SYNC_SOURCE_INPUT,
+                        "additionalProperties": False},
+    "Schedule": obj(list(SCHEDULE_FIELDS), **SCHEDULE_FIELDS),
+    "ScheduleInput": {"type": "object", "required": ["start", "timezone"],
+                      "properties": SCHEDULE_INPUT, "additionalProperties": False},
+    "SyncRun": obj([*RUN_FIELDS, "email"], **RUN_FIELDS, email={
+        "type": "string", "description": "The report email: empty when the sync notifies "
+        "nobody, \"sent to ADDRESSES\", or \"not sent: WHY\" (the run stands)."}),
+    "SyncRunList": obj(["runs"], runs={"type": "array", "items": schema("SyncRun"),
+                                       "description": "The latest first."}),
+    "SyncSummary": obj(list(SYNC_SUMMARY), **SYNC_SUMMARY),
+    "Sync": obj([*SYNC_SUMMARY, *SYNC_FILE], **SYNC_SUMMARY, **SYNC_FILE),
+    "SyncList": obj(["syncs"], syncs={"type": "array", "items": schema("SyncSummary")}),
+    "SyncInput": {"type": "object", "required": ["source"], "additionalProperties": False,
+                  "properties": {
+                      "name": {"type": "string", "maxLength": 255, "description": "Made "
+                               "unique; the file's name without extension if left out."},
+                      "book": {"type": "string", "description": "The id of an address book "
+                               "of the user; if left out, a new book \"From CSV (name)\"."},
+                      "source": schema("SyncSourceInput"),
+                      "delimiter": IMPORT_SETTINGS["delimiter"],
+                      "encoding": IMPORT_SETTINGS["encoding"],
+                      "schedule": SCHEDULE_INPUT_REF,
+                      "notify": NOTIFY_INPUT}},
+    "SyncSettings": {"type": "object", "additionalProperties": False, "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 255},
+        "source": schema("SyncSourceInput"),
+        "schedule": SCHEDULE_INPUT_REF,
+        "notify": NOTIFY_INPUT,
+        **IMPORT_SETTINGS}},
 }
 
 SCHEMAS: dict[str, Any] = {
@@ -237,15 +366,7 @@ SCHEMAS: dict[str, Any] = {
                "description": "added, updated, deleted, unchanged, skipped, errors"},
     "Problem": {"type": "object", "required": ["reason"], "properties": {
         "reason": STRING, "line": {"type": "integer"}, "column": STRING, "key": STRING}},
-    "Run": obj(["id", "status", "trigger", "started_at", "finished_at", "counts", "message",
-                "problems"],
-               id={"type": "integer"},
-               status={"enum": ["ok", "no_changes", "refused", "failed"]},
-               trigger=STRING,
-               started_at={"type": "string", "format": "date-time"},
-               finished_at=nullable("string", format="date-time"),
-               counts=schema("Counts"), message=STRING,
-               problems={"type": "array", "items": schema("Problem")}),
+    "Run": obj(list(RUN_FIELDS), **RUN_FIELDS),
     "Device": obj(["name", "book", "auto_export", "pending_push", "last_run"],
                   name=STRING, book=STRING, auto_export={"type": "boolean"},
                   pending_push=nullable("string", format="date-time",
@@ -265,6 +386,7 @@ SCHEMAS: dict[str, Any] = {
     "RunList": obj(["runs"], runs={"type": "array", "items": schema("Run"),
                                    "description": "The latest first."}),
     **IMPORT_SCHEMAS,
+    **SYNC_SCHEMAS,
     "OpenAPI": {"type": "object", "required": ["openapi", "info", "paths"]},
 }
 
@@ -292,6 +414,11 @@ PARAMETERS: dict[str, Any] = {
                   "schema": {"type": "integer", "minimum": 0}},
     "run_id": {"name": "run_id", "in": "path", "required": True,
                "schema": {"type": "integer", "minimum": 0}},
+    "sync_id": {"name": "sync_id", "in": "path", "required": True,
+                "schema": {"type": "integer", "minimum": 0},
+                "description": "The same id as the import's."},
+    "runs_limit": {"name": "limit", "in": "query", "required": False,
+                   "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
 }
 
 CONTACT_HEADERS = {"ETag": ETAG_HEADER}
@@ -373,22 +500,82 @@ IMPORT_PATHS: dict[str, Any] = {
     "/api/v1/imports/{import_id}/run": {
         "post": operation("Run the import", {
             "200": body("Run", "The run report. " + RUN_OUTCOMES)}
-            | errors("BadRequest", "UnsupportedMediaType", "Invalid"),
+            | errors("BadRequest", "UnsupportedMediaType", "Invalid", "Conflict"),
             parameters=[IMPORT], request=RUN_REQUEST, tag="imports",
-            description="All the changes are applied in one transaction, or none."),
+            description="All the changes are applied in one transaction, or none. A sync of "
+                        "a remote file fetches it first. The sync's notification addresses "
+                        "get the report email. 409 sync_running while it runs."),
     },
     "/api/v1/imports/{import_id}/runs": {
         "get": operation("List an import's runs", {"200": body("RunList", "The latest "
                          "first.")} | errors("BadRequest"),
-                         parameters=[IMPORT, {"name": "limit", "in": "query",
-                                              "required": False,
-                                              "schema": {"type": "integer", "minimum": 1,
-                                                         "maximum": 100, "default": 20}}],
+                         parameters=[IMPORT, ref("parameters", "runs_limit")],
                          tag="imports"),
     },
     "/api/v1/imports/{import_id}/runs/{run_id}": {
         "get": operation("Get a run report", {"200": body("Run", "The run.")} | errors(),
                          parameters=[IMPORT, RUN], tag="imports"),
+    },
+}
+
+SYNC_CREATE_REQUEST = {"required": True, "content": {
+    JSON: {"schema": schema("SyncInput")},
+    MULTIPART: UPLOAD_REQUEST["content"][MULTIPART],
+}, "description": "JSON for a remote file (HTTP, HTTPS, FTP, FTPS); the file itself, as "
+                  "for POST /api/v1/imports, for an uploaded one."}
+SYNC_PATHS: dict[str, Any] = {
+    "/api/v1/syncs": {
+        "get": operation("List the syncs", {"200": body("SyncList", "Each sync with its "
+                         "latest import, next import and status.")} | errors(), tag="syncs",
+                         description="Every CSV import is a sync: uploads made with POST "
+                                     "/api/v1/imports are listed too."),
+        "post": operation("Make a sync", {
+            "201": body("Sync", "The sync with the file's preview and suggested mapping. "
+                        "Nothing is imported until it runs.", {"Location": LOCATION_HEADER})}
+            | errors(*WITH_FILE), request=SYNC_CREATE_REQUEST, tag="syncs",
+            description="A remote file is fetched once now, for its preview: 422 on the "
+                        "field source when it cannot be (\"HTTP 404 for ...\", an address "
+                        "the server may not fetch from, a file that is not CSV). Every "
+                        "other setting is checked before: 422 names the field "
+                        "(schedule.start, notify, ...). A schedule is for remote files "
+                        "only, and must have a run after now."),
+    },
+    "/api/v1/syncs/{sync_id}": {
+        "get": operation("Get a sync with its file's preview", {
+            "200": body("Sync", "The sync.")} | errors("Conflict"),
+            parameters=[SYNC], tag="syncs",
+            description="409 when the stored file cannot be read with the settings."),
+        "patch": operation("Change a sync", {
+            "200": body("Sync", "The sync as changed.")} | errors(*WITH_FILE, "Conflict"),
+            parameters=[SYNC], request=json_request("SyncSettings"), tag="syncs",
+            description="Only what is given changes; the file's settings as in PATCH "
+                        "/api/v1/imports/{import_id}. A new source URL is fetched at once "
+                        "(422 on source when it cannot be), and the file's settings are "
+                        "then checked against the new file: a mapping or key column it "
+                        "cannot use becomes the suggestion and generated keys. The kind of "
+                        "source (upload or remote) cannot change. A new schedule sets the "
+                        "next import."),
+        "delete": operation("Delete a sync", {"204": NO_CONTENT} | errors("Conflict"),
+                            parameters=[SYNC], tag="syncs",
+                            description="The sync stops and goes with its runs; its "
+                                        "contacts and address book stay. 409 while it "
+                                        "runs."),
+    },
+    "/api/v1/syncs/{sync_id}/run": {
+        "post": operation("Import now", {
+            "200": body("SyncRun", "The run report, with what became of its email. "
+                        + RUN_OUTCOMES)}
+            | errors("BadRequest", "Conflict", "UnsupportedMediaType", "Invalid"),
+            parameters=[SYNC], request=RUN_REQUEST, tag="syncs",
+            description="Fetches the remote file and imports it, unless it is the same as "
+                        "at the last import (no_changes). 409 for an uploaded file (run it "
+                        "with POST /api/v1/imports/{import_id}/run) and while the sync is "
+                        "running."),
+    },
+    "/api/v1/syncs/{sync_id}/runs": {
+        "get": operation("List a sync's runs", {"200": body("SyncRunList", "The latest "
+                         "first.")} | errors("BadRequest"),
+                         parameters=[SYNC, ref("parameters", "runs_limit")], tag="syncs"),
     },
 }
 
@@ -495,6 +682,7 @@ PATHS: dict[str, Any] = {
             | errors("Invalid"), parameters=[DEVICE], tag="devices"),
     },
     **IMPORT_PATHS,
+    **SYNC_PATHS,
     "/api/v1/openapi.json": {
         "get": operation("This document", {"200": body("OpenAPI", "OpenAPI 3.1.")} | errors(),
                          tag="meta"),
@@ -508,10 +696,10 @@ def document() -> dict[str, Any]:
         "info": {
             "title": "contacthub API",
             "version": __version__,
-            "description": "Address books, contacts, autocomplete, CSV imports and phone "
-                           "pushes of "
-                           "contacthub. Sign in with HTTP Basic and a CardDAV account. "
-                           "Errors are JSON: {\"error\": {\"code\", \"message\"}}.",
+            "description": "Address books, contacts, autocomplete, CSV imports, saved "
+                           "syncs and phone pushes of contacthub. Sign in with HTTP Basic "
+                           "and a CardDAV account. Errors are JSON: "
+                           "{\"error\": {\"code\", \"message\"}}.",
         },
         "security": [{"basic": []}],
         "paths": PATHS,

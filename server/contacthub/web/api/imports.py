@@ -5,6 +5,9 @@ its settings and its last uploaded file live in the store, so it can be
 previewed, changed and run again. Every outcome of a run — done, nothing to
 do, refused by the mass-deletion guard, failed — is a run report with a
 status, answered with 200: the run was recorded whatever happened.
+
+Every import is also a sync with an uploaded file (syncs.py: same ids), and the
+helpers that check settings and show an import are shared with it.
 """
 
 from __future__ import annotations
@@ -30,11 +33,13 @@ from ...csvimport import (
 from ...csvimport.fields import CUSTOM_PREFIX
 from ...sources import csv_source
 from ...store import Transaction
+from ...store.runs import RunRecord
 from ...store.sources import SourceRecord
 from ...sync import ChangeSet, RunFailed
+from ...syncs import SyncBusy, run_sync
 from ..auth import current_user
-from ..errors import ApiError, bad_request, invalid, not_found, sentence
-from .common import int_arg, json_body, location, require_book, store
+from ..errors import ApiError, bad_request, conflict, invalid, not_found, quoted, sentence
+from .common import int_arg, json_body, location, require_book, store, sync_context
 from .devices import iso, run_json
 
 bp = Blueprint("imports", __name__)
@@ -45,13 +50,13 @@ MAX_ID = 2**31 - 1  # larger ids exist nowhere (and overflow PostgreSQL's intege
 DEFAULT_RUNS, MAX_RUNS = 20, 100
 # A dry run lists what changes first, so the cap cuts the unchanged rows first.
 _ORDER = {"add": 0, "update": 1, "delete": 2, "skip": 3, "unchanged": 4}
-_SETTINGS = ("delimiter", "encoding", "mapping", "key_column", "update_existing",
-             "delete_missing")
+SETTINGS = ("delimiter", "encoding", "mapping", "key_column", "update_existing",
+            "delete_missing")
 
 
 # --- JSON -------------------------------------------------------------------------------
 
-def _book_id(source: SourceRecord) -> str:
+def book_id(source: SourceRecord) -> str:
     return source.book_path.rsplit("/", 1)[-1]
 
 
@@ -65,7 +70,7 @@ def _summary_json(tx: Transaction, source: SourceRecord) -> dict[str, Any]:
     return {
         "id": source.id,
         "name": source.name,
-        "book": _book_id(source),
+        "book": book_id(source),
         "key_column": settings.key_column,
         "update_existing": settings.update_existing,
         "delete_missing": settings.delete_missing,
@@ -74,7 +79,7 @@ def _summary_json(tx: Transaction, source: SourceRecord) -> dict[str, Any]:
     }
 
 
-def _import_json(source: SourceRecord) -> dict[str, Any]:
+def import_json(source: SourceRecord) -> dict[str, Any]:
     try:
         view = csv_source.view(store(), source)
     except csv_source.ImportError_ as error:
@@ -112,7 +117,7 @@ def _has_control(text: str) -> bool:
     return any(unicodedata.category(ch) == "Cc" for ch in text)
 
 
-def _delimiter(value: Any) -> str | None:
+def check_delimiter(value: Any) -> str | None:
     if value is None:
         return None
     message = ("The delimiter is comma, semicolon, tab, pipe or any other single character "
@@ -128,7 +133,7 @@ def _delimiter(value: Any) -> str | None:
     return delimiter
 
 
-def _encoding(value: Any) -> str | None:
+def check_encoding(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value or len(value) > 40 or _has_control(value):
@@ -141,7 +146,7 @@ def _encoding(value: Any) -> str | None:
                       "utf-16, cp1252 or latin-1.", field="encoding") from None
 
 
-def _name(value: str | None) -> str | None:
+def check_name(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     value = value.strip()
@@ -224,48 +229,61 @@ def list_imports() -> dict[str, Any]:
                             for source in tx.list_sources(owner=user, kind=csv_source.KIND)]}
 
 
-@bp.post("/imports")
-def create_import() -> tuple[dict[str, Any], int, dict[str, str]]:
-    user = current_user()
+def book_path_for(user: str, book: Any) -> str | None:
+    """The path of the user's address book ``book`` (an id), or None when none is given;
+    422 on the field "book" when there is no such book."""
+    if book is None:
+        return None
+    refusal = invalid(f"There is no address book {quoted(str(book))}; leave out \"book\" to "
+                      "import into a new one.", field="book")
+    if not isinstance(book, str):
+        raise refusal
+    with store().read() as tx:
+        try:
+            return require_book(tx, user, book).path
+        except ApiError:
+            raise refusal from None
+
+
+def create_from_upload(user: str) -> SourceRecord:
+    """A new import (an upload sync) from the multipart form of POST /imports."""
     filename, content = _uploaded_file()
-    delimiter = _delimiter(_form_text("delimiter"))
-    encoding = _encoding(_form_text("encoding"))
-    name = _name(_form_text("name"))
-    book_id = _form_text("book")
+    delimiter = check_delimiter(_form_text("delimiter"))
+    encoding = check_encoding(_form_text("encoding"))
+    name = check_name(_form_text("name"))
     _opened(content, delimiter, encoding)
-    book_path = None
-    if book_id is not None:
-        with store().read() as tx:
-            try:
-                book_path = require_book(tx, user, book_id).path
-            except ApiError:
-                raise invalid(f"There is no address book {book_id!r}; leave out \"book\" to "
-                              "import into a new one.", field="book") from None
+    book_path = book_path_for(user, _form_text("book"))
     try:
         view = csv_source.create_import(store(), user, filename, content, name=name,
                                         book_path=book_path, delimiter=delimiter,
                                         encoding=encoding)
     except csv_source.ImportError_ as error:
         raise invalid(sentence(str(error)), field="file") from None
-    return (_import_json(view.source), 201,
-            {"Location": location(".get_import", import_id=view.source.id)})
+    return view.source
+
+
+@bp.post("/imports")
+def create_import() -> tuple[dict[str, Any], int, dict[str, str]]:
+    source = create_from_upload(current_user())
+    return (import_json(source), 201,
+            {"Location": location(".get_import", import_id=source.id)})
 
 
 @bp.get("/imports/<int:import_id>")
 def get_import(import_id: int) -> dict[str, Any]:
-    return _import_json(_source(import_id))
+    return import_json(_source(import_id))
 
 
-def _settings_changes(body: dict[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(body) - set(_SETTINGS))
+def settings_changes(body: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(body) - set(SETTINGS))
     if unknown:
         raise invalid(f"Unknown setting {unknown[0]!r}; an import has "
-                      f"{', '.join(_SETTINGS)}.", field=unknown[0])
+                      f"{', '.join(SETTINGS)}.", field=unknown[0])
     changes: dict[str, Any] = {}
     if "delimiter" in body:
-        changes["delimiter"] = _delimiter(body["delimiter"])
+        changes["delimiter"] = check_delimiter(body["delimiter"])
     if "encoding" in body:
-        changes["encoding"] = _encoding(body["encoding"])
+        changes["encoding"] = check_encoding(body["encoding"])
     for flag in ("update_existing", "delete_missing"):
         if flag in body:
             if not isinstance(body[flag], bool):
@@ -285,7 +303,7 @@ def _settings_changes(body: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
-def _fitted(source: SourceRecord, content: bytes, changes: dict[str, Any]) -> dict[str, Any]:
+def fit_settings(source: SourceRecord, content: bytes, changes: dict[str, Any]) -> dict[str, Any]:
     """The changes checked against the file as the new settings read it.
 
     A new delimiter or encoding that changes the header, without a mapping in the same
@@ -332,7 +350,7 @@ def _fit_header(settings: csv_source.CsvSettings, header: list[str],
     return fitted
 
 
-def _upload_content(source: SourceRecord) -> bytes:
+def upload_content(source: SourceRecord) -> bytes:
     with store().read() as tx:
         upload = tx.get_upload(source.id)
     if upload is None:
@@ -340,7 +358,7 @@ def _upload_content(source: SourceRecord) -> bytes:
     return upload.content
 
 
-def _configure(source: SourceRecord, changes: dict[str, Any]) -> SourceRecord:
+def configure(source: SourceRecord, changes: dict[str, Any]) -> SourceRecord:
     try:
         return csv_source.configure(store(), source, **changes).source
     except csv_source.ImportError_ as error:
@@ -350,9 +368,9 @@ def _configure(source: SourceRecord, changes: dict[str, Any]) -> SourceRecord:
 @bp.patch("/imports/<int:import_id>")
 def update_import(import_id: int) -> dict[str, Any]:
     source = _source(import_id)
-    changes = _settings_changes(json_body())
-    changes = _fitted(source, _upload_content(source), changes)
-    return _import_json(_configure(source, changes))
+    changes = settings_changes(json_body())
+    changes = fit_settings(source, upload_content(source), changes)
+    return import_json(configure(source, changes))
 
 
 @bp.put("/imports/<int:import_id>/file")
@@ -367,8 +385,8 @@ def replace_file(import_id: int) -> dict[str, Any]:
     except csv_source.ImportError_ as error:
         raise invalid(sentence(str(error)), field="file") from None
     if changes:
-        source = _configure(source, changes)
-    return _import_json(source)
+        source = configure(source, changes)
+    return import_json(source)
 
 
 @bp.delete("/imports/<int:import_id>")
@@ -379,7 +397,7 @@ def delete_import(import_id: int) -> Response:
     return Response(status=204)
 
 
-def _override() -> bool:
+def override_mass_deletion() -> bool:
     """``override_mass_deletion`` from an optional JSON body."""
     if not request.get_data(cache=True):
         return False
@@ -393,7 +411,7 @@ def _override() -> bool:
 @bp.post("/imports/<int:import_id>/dry-run")
 def dry_run(import_id: int) -> dict[str, Any]:
     source = _source(import_id)
-    override = _override()
+    override = override_mass_deletion()
     try:
         outcome = csv_source.run_import(store(), source, dry_run=True,
                                         override_mass_deletion=override)
@@ -403,16 +421,20 @@ def dry_run(import_id: int) -> dict[str, Any]:
     return _changes_json(outcome.changes)
 
 
+def run_now(source: SourceRecord) -> RunRecord:
+    """Run the sync as syncs.run_sync does: one run at a time, a remote file fetched
+    first, the report email sent to the sync's addresses (409 while it runs)."""
+    override = override_mass_deletion()
+    try:
+        return run_sync(sync_context(), source, override_mass_deletion=override)
+    except SyncBusy:
+        raise conflict("sync_running", f"The sync {quoted(source.name)} is running already; try "
+                       "again when the run has finished.") from None
+
+
 @bp.post("/imports/<int:import_id>/run")
 def run(import_id: int) -> dict[str, Any]:
-    source = _source(import_id)
-    override = _override()
-    try:
-        outcome = csv_source.run_import(store(), source, override_mass_deletion=override)
-    except RunFailed as failed:
-        return run_json(failed.run)
-    assert outcome.run is not None
-    return run_json(outcome.run)
+    return run_json(run_now(_source(import_id)))
 
 
 @bp.get("/imports/<int:import_id>/runs")
