@@ -1,0 +1,162 @@
+"""A loopback Exchange Web Services endpoint for the tests: SOAP over HTTP, a mailbox in memory.
+
+It answers exchangelib's real transport the way Exchange 2019 does, for what contacthub uses:
+
+* HTTP Basic authentication: a request without or with wrong credentials gets 401 and a
+  ``WWW-Authenticate: Basic`` challenge (which is how exchangelib detects the auth type);
+* version probing: every response carries a ``ServerVersionInfo`` SOAP header (build 15.2, the
+  ``V2017_07_11`` version string Exchange 2019 really sends; ``version=EXCHANGE_2010_SP3`` plays
+  an older server), ``RequestServerVersion`` values it does not know get an
+  ``ErrorInvalidServerVersion`` fault, and the probe exchangelib sends (``ConvertId`` of the id
+  ``DUMMY``) gets ``ErrorInvalidIdMalformed`` like on a real server;
+* ``GetFolder`` for the distinguished folders ``root``, ``msgfolderroot`` and ``contacts``;
+* ``SyncFolderItems`` with opaque sync states (Create, Update and Delete changes since a state,
+  paged by ``MaxChangesReturned``), ``GetItem``, ``CreateItem`` and ``UpdateItem``
+  (``SetItemField``, ``AppendToItemField``, ``DeleteItemField``, indexed fields included) with
+  change keys: a stale one gets ``ErrorIrresolvableConflict`` under ``NeverOverwrite``, a
+  malformed one ``ErrorInvalidChangeKey``;
+* anything else gets an ``ErrorInvalidOperation`` fault naming the operation, so a test fails
+  loudly instead of passing against a guess.
+
+Not covered: NTLM and Negotiate logins, autodiscover (only /EWS/Exchange.asmx answers), FindItem,
+DeleteItem, attachments and photos, BodyType conversion, AutoResolve's per-property merge (a
+stale change is simply applied) and throttling (ErrorServerBusy).
+
+Contacts are kept as the XML elements the client sent, keyed by element name, so every field
+exchangelib writes comes back as Exchange would return it (tests/support/ews_mailbox.py; the
+operations are in tests/support/ews_soap.py). Tests edit the mailbox directly
+(``Mailbox.create``, ``edit``, ``set_entry``, ``delete``) to play a user working in Outlook.
+
+    with EwsServer(users={"alice@example.org": "pw"}) as ews:
+        ews.url   # http://127.0.0.1:<port>/EWS/Exchange.asmx (https with tls=(cert, key))
+        ews.operations()   # the operations asked for so far, "401" for refused requests
+"""
+
+from __future__ import annotations
+
+import base64
+import ssl
+import threading
+from collections.abc import Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+
+from lxml import etree
+
+from tests.support.ews_mailbox import Mailbox
+from tests.support.ews_soap import EXCHANGE_2019, Ews, ServerVersion
+from tests.support.net import LOOPBACK
+
+EWS_PATH = "/ews/exchange.asmx"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    # HTTP/1.1 with Content-Length: exchangelib reads "Connection: close" on an error as "busy".
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes
+    server: _Server
+
+    def do_POST(self) -> None:  # noqa: N802
+        data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path.lower().split("?", 1)[0] != EWS_PATH:
+            self._send(404, b"", "text/plain")
+            return
+        login = self.server.ews.login(self.headers.get("Authorization"))
+        if login is None:
+            self.server.ews.record("401", None)
+            self._send(401, b"", "text/plain",
+                       {"WWW-Authenticate": f'Basic realm="{LOOPBACK}"'})
+            return
+        try:
+            envelope = etree.fromstring(data)
+        except etree.XMLSyntaxError as error:
+            self._send(400, str(error).encode(), "text/plain")
+            return
+        name, body, fault = Ews(self.server.ews.mailbox, self.server.ews.version).answer(envelope)
+        self.server.ews.record(name, login)
+        # Exchange sends SOAP faults with status 500.
+        self._send(500 if fault else 200, body, "text/xml; charset=utf-8")
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._send(404, b"", "text/plain")
+
+    def _send(self, status: int, body: bytes, content_type: str,
+              headers: Mapping[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass  # the request log below is what tests look at
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    ews: EwsServer
+
+
+class EwsServer:
+    """The endpoint on 127.0.0.1 and a free port, in a thread; a context manager."""
+
+    def __init__(self, users: Mapping[str, str], *, tls: tuple[Path, Path] | None = None,
+                 version: ServerVersion = EXCHANGE_2019) -> None:
+        """``tls``: (certificate file, key file) to serve HTTPS instead of HTTP."""
+        self.users = dict(users)
+        self.version = version
+        self.mailbox = Mailbox()
+        self.requests: list[tuple[str, str | None]] = []  # (operation or "401", login)
+        self._server = _Server((LOOPBACK, 0), _Handler)
+        self._server.ews = self
+        self.scheme = "https" if tls else "http"
+        if tls:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
+
+    @property
+    def address(self) -> str:
+        return f"{LOOPBACK}:{self._server.server_address[1]}"
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.address}/EWS/Exchange.asmx"
+
+    def login(self, authorization: str | None) -> str | None:
+        scheme, _, value = (authorization or "").partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            user, _, password = base64.b64decode(value).decode().partition(":")
+        except ValueError:
+            return None
+        return user if self.users.get(user) == password else None
+
+    def record(self, operation: str, login: str | None) -> None:
+        with self.mailbox.lock:
+            self.requests.append((operation, login))
+
+    def operations(self) -> list[str]:
+        with self.mailbox.lock:
+            return [operation for operation, _ in self.requests]
+
+    def __enter__(self) -> EwsServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop answering (the port is closed); calling it again does nothing."""
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join()
+        self._server.server_close()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
