@@ -8,7 +8,7 @@ from pathlib import Path
 from contacthub.store import Store
 from contacthub.store.sources import SourceRecord
 from contacthub.syncs import SyncContext, create_remote_sync, run_sync, status_of, update_origin
-from contacthub.syncs.runner import UNCHANGED
+from contacthub.syncs.csv_run import UNCHANGED
 from tests.fetch.ftp_server import PASSWORD, USER, LocalFTPServer
 from tests.syncs.conftest import OWNER
 from tests.syncs.helpers import (

@@ -12,7 +12,7 @@ from contacthub.store import Store
 from contacthub.store.sources import SourceRecord
 from contacthub.sync import RunOutcome
 from contacthub.syncs import SyncContext, run_sync, status_of, update_origin
-from contacthub.syncs.runner import UNCHANGED
+from contacthub.syncs.csv_run import UNCHANGED
 from tests.fetch.http_server import LocalHTTPServer, Site, http_date
 from tests.syncs.helpers import (
     ANN,

@@ -72,10 +72,11 @@ def recipe(source: SourceRecord) -> str:
 
 # -- checking what a person sends --------------------------------------------------------
 
-def parse_schedule(value: Any, origin: Origin, now: float) -> Schedule | None:
+def parse_schedule(value: Any, origin: Origin | None, now: float) -> Schedule | None:
+    """The API's schedule form; `origin` is a CSV sync's (None for a mail account)."""
     if value is None:
         return None
-    if not origin.is_remote:
+    if origin is not None and not origin.is_remote:
         raise SyncError("schedule", "An uploaded file cannot be scheduled: there is nothing "
                         "new to fetch. Use an HTTP or FTP source to import on a schedule.")
     try:
