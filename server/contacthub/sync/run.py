@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -71,17 +71,23 @@ def run_source(
     *,
     trigger: str = "manual",
     dry_run: bool = False,
+    extra_counts: Mapping[str, int] | None = None,
+    on_applied: Callable[[Transaction], None] | None = None,
 ) -> RunOutcome:
     """Read the source, then reconcile and apply in one transaction, and record the run.
 
     `read` returns the records and the problems met reading them; it runs
     before the write transaction, so a long parse does not hold the book's
     lock. A failure leaves the book as it was and is recorded as a failed run.
+    `extra_counts` join the run's counts (a mail source's messages scanned);
+    `on_applied` saves the source's own state (how far it read) in the same
+    transaction as the changes, so the two never disagree.
     """
     started = time.time()
+    after = _After(extra_counts or {}, on_applied)
     try:
         with _collector_paused():
-            return _run(store, source, read, policy, trigger, dry_run, started)
+            return _run(store, source, read, policy, trigger, dry_run, started, after)
     except Exception as error:
         logger.exception("run of source %s failed", source.id)
         # Our own errors are ValueErrors written for people; anything else may
@@ -108,9 +114,15 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+@dataclass(frozen=True)
+class _After:
+    extra_counts: Mapping[str, int]
+    on_applied: Callable[[Transaction], None] | None
+
+
 def _run(store: Store, source: SourceRecord,
          read: Callable[[], tuple[Iterable[Incoming], list[Problem]]], policy: Policy,
-         trigger: str, dry_run: bool, started: float) -> RunOutcome:
+         trigger: str, dry_run: bool, started: float, after: _After) -> RunOutcome:
     records, problems = read()
     with store.write([source.book_path]) as tx:
         changes = plan(tx, source, records, policy, problems)
@@ -118,9 +130,11 @@ def _run(store: Store, source: SourceRecord,
             return RunOutcome(changes, None)
         if not changes.refused:
             apply(tx, source, changes)
+            if after.on_applied is not None:
+                after.on_applied(tx)
         run = tx.record_run(
             source.id, started_at=started, status=_status_of(changes), trigger=trigger,
-            counts=changes.counts,
+            counts={**changes.counts, **after.extra_counts},
             problems=[p.as_dict() for p in changes.problems[:MAX_REPORTED_PROBLEMS]],
             message=changes.refused or _summary(changes),
         )
