@@ -20,6 +20,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.mail_fixtures import (  # noqa: F401 - fixtures for tests/mail and tests/api
+    account,
+    dovecot,
+    mail_certificates,
+    seeded,
+    trusted,
+)
 from tests.support.postgres import PostgresServer
 from tests.support.servers import ConfigSections, ContacthubServer, DavServer, RadicaleServer
 

@@ -31,6 +31,7 @@ MESSAGES = {
                                  "the change key passed in the request does not match the current "
                                  "change key for the item.",
     "ErrorItemNotFound": "The specified object was not found in the store.",
+    "ErrorPropertyValidationFailure": "Property validation failed.",
 }
 # Element names of fields whose values are entries keyed by label (IndexedFieldURI).
 INDEXED = {"contacts:EmailAddress": "EmailAddresses", "contacts:PhoneNumber": "PhoneNumbers",
@@ -105,6 +106,9 @@ class Mailbox:
 
     contacts: dict[str, Contact] = field(default_factory=dict)
     seq: int = 0
+    # Display names whose contacts CreateItem refuses (ErrorPropertyValidationFailure), as
+    # Exchange refuses values it cannot store.
+    refused: set[str] = field(default_factory=set)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 

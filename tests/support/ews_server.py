@@ -25,7 +25,9 @@ stale change is simply applied) and throttling (ErrorServerBusy).
 Contacts are kept as the XML elements the client sent, keyed by element name, so every field
 exchangelib writes comes back as Exchange would return it (tests/support/ews_mailbox.py; the
 operations are in tests/support/ews_soap.py). Tests edit the mailbox directly
-(``Mailbox.create``, ``edit``, ``set_entry``, ``delete``) to play a user working in Outlook.
+(``Mailbox.create``, ``edit``, ``set_entry``, ``delete``) to play a user working in Outlook;
+``Mailbox.refused`` lists display names whose CreateItem is refused, as values Exchange cannot
+store are.
 
     with EwsServer(users={"alice@example.org": "pw"}) as ews:
         ews.url   # http://127.0.0.1:<port>/EWS/Exchange.asmx (https with tls=(cert, key))

@@ -292,6 +292,11 @@ class Ews:
             if kind not in ("Contact", "DistributionList"):
                 raise EwsFault("ErrorInvalidOperation",
                                "the contacthub test double stores contacts only")
+            if item.findtext(tns("DisplayName")) in self.mailbox.refused:
+                message = _message("CreateItem", "ErrorPropertyValidationFailure")
+                etree.SubElement(message, mns("Items"))
+                yield message
+                continue
             contact = self.mailbox.contacts[self.mailbox.store(list(item), kind)]
             message = _message("CreateItem")
             result = etree.SubElement(etree.SubElement(message, mns("Items")), tns(kind))

@@ -26,15 +26,16 @@ from requests.adapters import HTTPAdapter
 from .exchange_errors import (
     ChangeKeyConflict,
     ContactGone,
+    ContactRefused,
     ExchangeError,
     SyncStateExpired,
     translated,
 )
 from .exchange_map import card_to_contact, contact_to_card
 
-__all__ = ["ChangeKeyConflict", "ContactGone", "ExchangeAccount", "ExchangeError",
-           "PulledContact", "SyncStateExpired", "connect", "pull", "push_create", "push_update",
-           "service_endpoint", "uid_for"]
+__all__ = ["ChangeKeyConflict", "ContactGone", "ContactRefused", "ExchangeAccount",
+           "ExchangeError", "PulledContact", "SyncStateExpired", "connect", "pull", "push_create",
+           "push_update", "service_endpoint", "uid_for"]
 
 EWS_PATH = "/EWS/Exchange.asmx"
 _UID_NAMESPACE = uuid.UUID("1b0c3f2e-7d4a-5e8f-9a61-0c2d3e4f5a6b")
@@ -58,6 +59,7 @@ class PulledContact(NamedTuple):
     item_id: str
     changekey: str
     card: str  # vCard 3.0 text, UID from uid_for(item_id)
+    last_modified: float | None = None  # Exchange's LastModifiedTime, as a POSIX timestamp
 
 
 def uid_for(item_id: str) -> str:
@@ -135,15 +137,20 @@ def pull(account: Account, sync_state: str | None) -> tuple[list[PulledContact],
                     continue  # deleted between the sync and the fetch
                 if isinstance(item, Exception):
                     raise item
+                modified = item.last_modified_time
                 pulled.append(PulledContact(item.id, item.changekey,
-                                            contact_to_card(item, uid_for(item.id))))
+                                            contact_to_card(item, uid_for(item.id)),
+                                            modified.timestamp() if modified else None))
         return pulled, new_state
 
     return translated(_settings_of(account), run)
 
 
 def push_create(account: Account, card: str) -> tuple[str, str]:
-    """Create the card's contact in the Contacts folder; returns (item id, change key)."""
+    """Create the card's contact in the Contacts folder; returns (item id, change key).
+
+    Raises ContactRefused for values Exchange cannot store.
+    """
 
     def run() -> tuple[str, str]:
         values = card_to_contact(card)
@@ -160,8 +167,9 @@ def push_update(account: Account, item_id: str, changekey: str, card: str) -> st
     """Write every mapped field of the card to the contact; returns the new change key.
 
     Raises ChangeKeyConflict when the contact changed in Exchange after ``changekey``,
-    ContactGone when it no longer exists. Fields the card lacks are cleared in Exchange;
-    fields the mapping does not cover are left as they are.
+    ContactGone when it no longer exists, ContactRefused for values Exchange cannot store.
+    Fields the card lacks are cleared in Exchange; fields the mapping does not cover are left
+    as they are.
     """
 
     def run() -> str:

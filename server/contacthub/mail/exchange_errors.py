@@ -27,6 +27,18 @@ class ContactGone(ExchangeError):
     """The contact no longer exists in Exchange (deleted there, or moved out of Contacts)."""
 
 
+class ContactRefused(ExchangeError):
+    """Exchange refused the values of one contact; the other contacts may still go."""
+
+
+# Errors about the values of the item written, not about the connection or the mailbox.
+_REFUSED_VALUES = (ews.ErrorItemSave, ews.ErrorItemSavePropertyError, ews.ErrorInvalidPropertySet,
+                   ews.ErrorInvalidValueForProperty, ews.ErrorPropertyValidationFailure,
+                   ews.ErrorPropertyUpdate, ews.ErrorValueOutOfRange,
+                   ews.ErrorInvalidPropertyAppend, ews.ErrorInvalidPropertyDelete,
+                   ews.ErrorRequiredPropertyMissing, ews.ErrorSchemaValidation)
+
+
 class SyncStateExpired(ExchangeError):
     """Exchange no longer accepts the stored sync state: pull again without one."""
 
@@ -46,6 +58,8 @@ def translated(account: ExchangeAccount, run: Callable[[], T]) -> T:
             f"push the merged card ({error})") from error
     except (ews.ErrorItemNotFound, ews.ErrorInvalidIdMalformed) as error:
         raise ContactGone(f"the contact is no longer in Exchange ({error})") from error
+    except _REFUSED_VALUES as error:
+        raise ContactRefused(f"Exchange refused the contact's values ({error})") from error
     except ews.ErrorInvalidSyncStateData as error:
         raise SyncStateExpired("Exchange no longer accepts the stored sync state: pull again "
                                "without one to read the Contacts folder from the start") from error

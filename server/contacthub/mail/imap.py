@@ -47,6 +47,10 @@ class ImapError(Exception):
     """The mailbox cannot be reached or read; the message is for the person who set it up."""
 
 
+class FolderMissing(ImapError):
+    """The configured Sent folder is not on the server (the setting is at fault)."""
+
+
 @dataclass(frozen=True)
 class ImapAccount:
     username: str
@@ -131,6 +135,7 @@ class ConnectionCheck:
     security: Security
     sent_folder: str | None  # None when the account has no Sent folder we could find
     inbox_messages: int
+    folders: tuple[str, ...] = ()  # the selectable folders, as the server lists them
 
 
 # -- connecting -------------------------------------------------------------------------------
@@ -407,7 +412,8 @@ def test_connection(
         typ, data = client.select("INBOX", readonly=True)
         if typ != "OK":
             raise ImapError(f"{account.host} would not open INBOX ({_text(data)})")
-        return ConnectionCheck(account.security, sent, int(data[0] or 0))
+        names = tuple(folder.name for folder in folders if folder.selectable)
+        return ConnectionCheck(account.security, sent, int(data[0] or 0), names)
     except (OSError, imaplib.IMAP4.error) as exc:
         raise _connection_error(account, exc, timeout) from exc
     finally:
@@ -421,7 +427,7 @@ def resolve_sent_folder(account: ImapAccount, folders: list[Folder]) -> str | No
     names = {folder.name for folder in folders if folder.selectable}
     if account.sent_folder not in names:
         shown = ", ".join(sorted(names)) or "none"
-        raise ImapError(
+        raise FolderMissing(
             f"there is no folder '{account.sent_folder}' on {account.host}: choose one of "
             f"{shown}, or leave the Sent folder empty to find it automatically"
         )

@@ -56,6 +56,8 @@ class ScanResult(NamedTuple):
     correspondents: dict[str, Correspondent]  # by address
     state: State  # for the folders scanned, to pass to the next scan
     messages_scanned: int
+    # The account's addresses: those given, and the From addresses of the Sent folders.
+    own_addresses: frozenset[str] = frozenset()
 
 
 def scan(
@@ -87,7 +89,7 @@ def scan(
             ) from exc
         scanned += count
     ordered = {folder: new_state[folder] for folder in names}
-    return ScanResult(harvest.correspondents(), ordered, scanned)
+    return ScanResult(harvest.correspondents(), ordered, scanned, frozenset(harvest.own))
 
 
 def scan_account(

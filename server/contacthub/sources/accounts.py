@@ -1,10 +1,13 @@
 """What the mail-account sources (IMAP, Exchange) share: form errors, their book, and
-the rule that an account's password is sealed and never shown again."""
+the address guard (a server a user names is reached only when the [fetch] policy allows
+its address, as for remote files)."""
 
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
+from ..fetch import FetchError, FetchPolicy, resolve
 from ..store import Transaction
 
 
@@ -27,3 +30,19 @@ def account_book(tx: Transaction, owner: str, slug_base: str, title: str) -> str
         path = f"{base}-{number}"
     tx.create_collection(path, {"tag": "VADDRESSBOOK", "D:displayname": title})
     return path
+
+
+def check_server(policy: FetchPolicy, host: str, port: int, field: str) -> None:
+    """Refuse a mail server on a loopback, private, link-local or metadata address unless
+    the admin allowed it ([fetch] allow_private / allowed_networks). The client connects by
+    name afterwards; the check bounds what a user can point the hub at, not DNS rebinding."""
+    try:
+        resolve(host, port, policy)
+    except FetchError as error:
+        raise AccountError(field, f"{str(error)[:1].upper()}{str(error)[1:]}.") from None
+
+
+def url_server(url: str) -> tuple[str, int]:
+    """The host and port of a server URL."""
+    parts = urlsplit(url)
+    return parts.hostname or "", parts.port or (80 if parts.scheme == "http" else 443)

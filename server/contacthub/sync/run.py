@@ -136,7 +136,7 @@ def _run(store: Store, source: SourceRecord,
             source.id, started_at=started, status=_status_of(changes), trigger=trigger,
             counts={**changes.counts, **after.extra_counts},
             problems=[p.as_dict() for p in changes.problems[:MAX_REPORTED_PROBLEMS]],
-            message=changes.refused or _summary(changes),
+            message=changes.refused or _summary(changes, after.extra_counts),
         )
         return RunOutcome(changes, run)
 
@@ -147,9 +147,10 @@ class RunFailed(Exception):
         self.run = run
 
 
-def _summary(changes: ChangeSet) -> str:
-    if not changes.has_changes:
-        return "no changes"
+def _summary(changes: ChangeSet, extra_counts: Mapping[str, int]) -> str:
     counts = changes.counts
-    return ", ".join(f"{counts[name]} {name}" for name in ("added", "updated", "deleted")
-                     if counts[name])
+    text = ", ".join(f"{counts[name]} {name}" for name in ("added", "updated", "deleted")
+                     if counts[name]) if changes.has_changes else "no changes"
+    if "messages_scanned" in extra_counts:  # what a mail source read to find them
+        text += f"; {extra_counts['messages_scanned']} messages scanned"
+    return text

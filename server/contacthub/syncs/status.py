@@ -38,7 +38,7 @@ def _words(run: RunRecord) -> str:
     if run.status == "ok":
         counts = ", ".join(f"{run.counts.get(name, 0)} {name}"
                            for name in ("added", "updated", "deleted", "unchanged"))
-        errors = len(run.problems)
+        errors = run.counts.get("errors", len(run.problems))  # conflicts are not errors
         return f"ok: {counts}" + (f", {errors} errors" if errors else "")
     if run.status == "no_changes":
         return "no changes"

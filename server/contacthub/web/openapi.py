@@ -90,9 +90,10 @@ def json_request(name: str) -> dict[str, Any]:
 VCARD_REQUEST = {"required": True, "content": {VCARD: {"schema": STRING}},
                  "description": "One vCard (3.0 or 4.0) as UTF-8 text; a missing UID is "
                                 "added on create, and kept from the stored card on update."}
-BOOK, CONTACT, DEVICE, IMPORT, RUN, SYNC = (
+BOOK, CONTACT, DEVICE, IMPORT, RUN, SYNC, ACCOUNT = (
     ref("parameters", name)
-    for name in ("book_id", "contact_id", "device", "import_id", "run_id", "sync_id"))
+    for name in ("book_id", "contact_id", "device", "import_id", "run_id", "sync_id",
+                 "account_id"))
 PAGING = [ref("parameters", name) for name in ("q", "limit", "offset")]
 
 CONTACT_FIELDS: dict[str, Any] = {
@@ -323,6 +324,58 @@ SYNC_SCHEMAS: dict[str, Any] = {
         **IMPORT_SETTINGS}},
 }
 
+ACCOUNT_TYPES = ["imap", "exchange"]
+ACCOUNT_FORM: dict[str, Any] = {
+    "type": {"enum": ACCOUNT_TYPES},
+    "name": {"type": "string", "maxLength": 255, "description": "The account's name; its "
+             "book is \"From IMAP (name)\" or \"From Exchange\"."},
+    "username": {"type": "string", "description": "IMAP: the login (the whole address, or "
+                 "the part before @). Exchange, advanced: DOMAIN\\user or user@domain."},
+    "password": {"type": "string", "writeOnly": True, "description": "Stored encrypted, "
+                 "never shown; left out on a change, the stored one is kept."},
+    "host": {"type": "string", "description": "IMAP server."},
+    "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+    "ssl": {"type": "boolean", "description": "IMAP: TLS (STARTTLS on 143)."},
+    "starttls": nullable("boolean"),
+    "sent_folder": nullable("string", description="IMAP: the Sent folder; found by "
+                            "SPECIAL-USE when left out."),
+    "preset": {"type": "string", "description": "IMAP: a provider's server and port (see "
+               "/api/v1/accounts/presets)."},
+    "email": {"type": "string", "description": "Exchange: the address (autodiscover)."},
+    "server": nullable("string", description="Exchange, advanced: the server, when "
+                       "autodiscover fails."),
+}
+# An account shows what a sync shows about its runs, and its connection instead of a file.
+ACCOUNT_SUMMARY: dict[str, Any] = {
+    "id": {"type": "integer"},
+    "type": {"enum": ACCOUNT_TYPES},
+    "name": STRING,
+    "book": {"type": "string", "description": "The id of its address book."},
+    "account": {"type": "object", "description": "The connection settings (server, port, "
+                "user, has_password, ...); never the password."},
+    **{key: value for key, value in SYNC_SUMMARY.items()
+       if key not in ("id", "name", "book", "source")},
+}
+ACCOUNT_SCHEMAS: dict[str, Any] = {
+    "Account": obj(list(ACCOUNT_SUMMARY), **ACCOUNT_SUMMARY),
+    "AccountList": obj(["accounts"], accounts={"type": "array",
+                                               "items": schema("Account")}),
+    "AccountInput": {"type": "object", "required": ["type"], "additionalProperties": False,
+                     "properties": {**ACCOUNT_FORM, "schedule": {
+                         "oneOf": [schema("ScheduleInput"), {"type": "null"}]},
+                         "notify": NOTIFY_INPUT}},
+    "AccountSettings": {"type": "object", "additionalProperties": False, "properties": {
+        **{key: value for key, value in ACCOUNT_FORM.items() if key not in ("type", "name")},
+        "schedule": {"oneOf": [schema("ScheduleInput"), {"type": "null"}]},
+        "notify": NOTIFY_INPUT}},
+    "AccountTest": {"type": "object", "required": ["ok"], "properties": {
+        "ok": {"const": True}}, "description": "What the server showed: IMAP folders and "
+        "the Sent folder, or the number of Exchange contacts."},
+    "PresetList": obj(["presets"], presets={"type": "array", "items": obj(
+        ["id", "label", "host", "port", "ssl", "note"], id=STRING, label=STRING, host=STRING,
+        port={"type": "integer"}, ssl={"type": "boolean"}, note=STRING)}),
+}
+
 SCHEMAS: dict[str, Any] = {
     "Error": obj(["error"], error=obj(
         ["code", "message"],
@@ -387,6 +440,7 @@ SCHEMAS: dict[str, Any] = {
                                    "description": "The latest first."}),
     **IMPORT_SCHEMAS,
     **SYNC_SCHEMAS,
+    **ACCOUNT_SCHEMAS,
     "OpenAPI": {"type": "object", "required": ["openapi", "info", "paths"]},
 }
 
@@ -417,6 +471,8 @@ PARAMETERS: dict[str, Any] = {
     "sync_id": {"name": "sync_id", "in": "path", "required": True,
                 "schema": {"type": "integer", "minimum": 0},
                 "description": "The same id as the import's."},
+    "account_id": {"name": "account_id", "in": "path", "required": True,
+                   "schema": {"type": "integer", "minimum": 0}},
     "runs_limit": {"name": "limit", "in": "query", "required": False,
                    "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
 }
@@ -579,6 +635,62 @@ SYNC_PATHS: dict[str, Any] = {
     },
 }
 
+ACCOUNT_PATHS: dict[str, Any] = {
+    "/api/v1/accounts/presets": {
+        "get": operation("IMAP presets of common providers", {"200": body(
+            "PresetList", "Server, port and TLS of each, and what to know.")} | errors(),
+            tag="accounts"),
+    },
+    "/api/v1/accounts/test": {
+        "post": operation("Test a connection", {"200": body("AccountTest", "It works.")}
+                          | errors("BadRequest", "UnsupportedMediaType", "Invalid"),
+                          request=json_request("AccountInput"), tag="accounts",
+                          description="Nothing is saved. 422 says what to do: a wrong "
+                                      "password, a host not found, a closed port, TLS, a "
+                                      "POP3 server, autodiscover (try the advanced "
+                                      "settings)."),
+    },
+    "/api/v1/accounts": {
+        "get": operation("List the mail accounts", {"200": body(
+            "AccountList", "Each with its status and last run.")} | errors(),
+            tag="accounts"),
+        "post": operation("Connect a mail account", {"201": body(
+            "Account", "The account; its contacts come with the first run.",
+            {"Location": LOCATION_HEADER})}
+            | errors("BadRequest", "UnsupportedMediaType", "Invalid"),
+            request=json_request("AccountInput"), tag="accounts",
+            description="The connection is tested first; nothing is saved when it fails "
+                        "(422 on account, with what to do)."),
+    },
+    "/api/v1/accounts/{account_id}": {
+        "get": operation("Get a mail account", {"200": body("Account", "The account.")}
+                         | errors(), parameters=[ACCOUNT], tag="accounts"),
+        "patch": operation("Change a mail account", {"200": body(
+            "Account", "The account as changed.")}
+            | errors("BadRequest", "UnsupportedMediaType", "Invalid"),
+            parameters=[ACCOUNT], request=json_request("AccountSettings"), tag="accounts",
+            description="A new server or login is tested before it is saved."),
+        "delete": operation("Disconnect a mail account", {"204": NO_CONTENT}
+                            | errors("Conflict"), parameters=[ACCOUNT], tag="accounts",
+                            description="Syncing stops and the account goes; its contacts "
+                                        "and address book stay. 409 while it runs."),
+    },
+    "/api/v1/accounts/{account_id}/run": {
+        "post": operation("Sync now", {"200": body("SyncRun", "The run report: contacts "
+                          "added and updated, and for IMAP messages_scanned.")}
+                          | errors("BadRequest", "Conflict", "UnsupportedMediaType",
+                                   "Invalid"),
+                          parameters=[ACCOUNT], request=RUN_REQUEST, tag="accounts",
+                          description="409 while the account is syncing."),
+    },
+    "/api/v1/accounts/{account_id}/runs": {
+        "get": operation("List an account's runs", {"200": body("SyncRunList", "The latest "
+                         "first.")} | errors("BadRequest"),
+                         parameters=[ACCOUNT, ref("parameters", "runs_limit")],
+                         tag="accounts"),
+    },
+}
+
 PATHS: dict[str, Any] = {
     "/api/v1/books": {
         "get": operation("List the address books", {"200": body("BookList", "The books, the "
@@ -683,6 +795,7 @@ PATHS: dict[str, Any] = {
     },
     **IMPORT_PATHS,
     **SYNC_PATHS,
+    **ACCOUNT_PATHS,
     "/api/v1/openapi.json": {
         "get": operation("This document", {"200": body("OpenAPI", "OpenAPI 3.1.")} | errors(),
                          tag="meta"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint
 
 from ..auth import authenticate
-from . import autocomplete, books, contacts, devices, docs, imports, syncs
+from . import accounts, autocomplete, books, contacts, devices, docs, imports, syncs
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 api.before_request(authenticate)
-for module in (books, contacts, autocomplete, devices, imports, syncs, docs):
+for module in (books, contacts, autocomplete, devices, imports, syncs, accounts, docs):
     api.register_blueprint(module.bp)

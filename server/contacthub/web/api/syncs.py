@@ -90,13 +90,20 @@ def _schedule_json(source: SourceRecord) -> tuple[dict[str, Any] | None, str | N
 
 
 def _sync_json(tx: Transaction, source: SourceRecord, now: float) -> dict[str, Any]:
-    status = status_of(tx, source, now)
-    schedule, schedule_text = _schedule_json(source)
     return {
         "id": source.id,
         "name": source.name,
         "book": book_id(source),
         "source": origin_of(source).to_json(),
+    } | run_state_json(tx, source, now)
+
+
+def run_state_json(tx: Transaction, source: SourceRecord, now: float) -> dict[str, Any]:
+    """What a scheduled source shows (a sync, a mail account): its schedule and
+    notification addresses, its next and latest run, and its status."""
+    status = status_of(tx, source, now)
+    schedule, schedule_text = _schedule_json(source)
+    return {
         "schedule": schedule,
         "schedule_text": schedule_text,
         "notify": notify_of(source),

@@ -1,0 +1,323 @@
+"""An Exchange account as a two-way source: its Contacts folder and the book "From Exchange".
+
+Connecting takes the email address and password (the server is found by autodiscover), or
+under Advanced settings the username (DOMAIN\\user or user@domain) and the server, for when
+autodiscover fails; the errors say to try them. Nothing is saved until the login works. The
+password is sealed by the vault (its key is in the config or the data directory, never in the
+store) and never shown again.
+
+A run (see exchange_sync for the steps): the cards added or changed in the book since the last
+run go to Exchange; then the contacts created or changed in Exchange since the stored sync
+state come into the book through the reconciler. A contact changed on both sides since the
+last run keeps the newer version, and the run's problems name the conflict. Deletions never
+travel, in either direction. Disconnecting (deleting the source) stops the syncing; the book
+and its contacts stay.
+
+Source settings: {"account": {"email", "username", "server"}, "sealed_password",
+"sync_state", "book_token", "items", "retry"} (exchange_sync says what the last four hold),
+plus the schedule and report addresses of saved syncs.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from exchangelib import Account
+
+from ..credentials import CredentialError
+from ..mail.exchange import ExchangeAccount, ExchangeError, connect, service_endpoint
+from ..store import AlreadyExists, Transaction
+from ..store.runs import RunRecord
+from ..store.sources import SourceRecord
+from ..sync import Incoming, Policy, RunFailed, run_source
+from ..syncs.context import SyncContext
+from ..syncs.runner import record_outcome
+from .accounts import AccountError, account_book, check_server, url_server
+from .exchange_sync import (
+    Local,
+    Sent,
+    incoming,
+    note_sent,
+    pull_changes,
+    push_local,
+    read_local,
+    state_saver,
+)
+
+KIND = "exchange"
+BOOK_TITLE = "From Exchange"
+# Deletions in Exchange are not even reported by the pull; none are made here either.
+POLICY = Policy(update_existing=True, delete_missing=False)
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+_USERNAME = re.compile(r"[^\\@\s]+(\\[^\\@\s]+|@[^\\@\s]+)?")
+_HOST = re.compile(r"([A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?/?")
+
+
+# -- the account form -----------------------------------------------------------------------
+
+def parse_form(ctx: SyncContext, form: Mapping[str, Any],
+               previous: SourceRecord | None = None) -> ExchangeAccount:
+    """The account of the whole form: email, password, and the optional username and server
+    (left out or empty: none; the server is a host[:port] or an https:// URL, or an EWS URL).
+
+    Without a password, an update keeps the sealed one of `previous`. Raises AccountError
+    naming the field at fault.
+    """
+    email = _text(form, "email")
+    if not email:
+        raise AccountError("email", "Enter the email address of the Exchange mailbox.")
+    if not _EMAIL.fullmatch(email):
+        raise AccountError("email", f"{email!r} is not an email address: enter it as "
+                           "name@example.org.")
+    username = _text(form, "username") or None
+    if username is not None and not _USERNAME.fullmatch(username):
+        raise AccountError("username", "Enter the username as DOMAIN\\user or user@domain.")
+    server = _text(form, "server") or None
+    if server is not None:
+        _check_server(server)
+    password = _password(ctx, form, previous)
+    return ExchangeAccount(email=email, password=password, username=username, server=server)
+
+
+def _text(form: Mapping[str, Any], name: str) -> str:
+    value = form.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise AccountError(name, f"The {name} is text.")
+    if _CONTROL.search(value):
+        raise AccountError(name, f"Invalid characters found in the {name}.")
+    return value.strip()
+
+
+def _password(ctx: SyncContext, form: Mapping[str, Any], previous: SourceRecord | None) -> str:
+    value = form.get("password")
+    if value is None or value == "":
+        if previous is None:
+            raise AccountError("password", "Enter the password of the Exchange mailbox.")
+        return _stored_password(ctx, previous, "password")
+    if not isinstance(value, str):
+        raise AccountError("password", "The password is text.")
+    if "\n" in value or "\r" in value or "\x00" in value:
+        raise AccountError("password", "Invalid characters found in the password.")
+    return value
+
+
+def _stored_password(ctx: SyncContext, source: SourceRecord, field: str) -> str:
+    try:
+        return ctx.vault.open(source.settings["sealed_password"])
+    except CredentialError as error:
+        raise AccountError(field, str(error)) from None
+
+
+def _check_server(server: str) -> None:
+    """A host[:port], an https:// URL, or an http:// URL on this machine (a test server)."""
+    if "://" not in server:
+        if not _HOST.fullmatch(server):
+            raise AccountError("server", f"{server!r} is not a server name: enter it as "
+                               "mail.example.org, or as an https:// URL.")
+        return
+    try:
+        parts = urlsplit(server)
+        host = parts.hostname
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:
+        host = None
+    if not host or parts.username or parts.password or parts.query or parts.fragment:
+        raise AccountError("server", f"{server!r} is not a server URL: enter it as "
+                           "https://mail.example.org.")
+    scheme = parts.scheme.lower()
+    if scheme == "https" or (scheme == "http" and _is_loopback(host)):
+        return
+    raise AccountError("server", "The server URL must start with https:// (the password is "
+                       "sent to it).")
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.lower() == "localhost"
+
+
+def account_json(source: SourceRecord) -> dict[str, Any]:
+    """The account as the API shows it: never the password."""
+    account = source.settings.get("account") or {}
+    return {"email": account.get("email"), "username": account.get("username"),
+            "server": account.get("server")}
+
+
+def _account_settings(account: ExchangeAccount) -> dict[str, Any]:
+    return {"email": account.email, "username": account.username, "server": account.server}
+
+
+# -- connecting -----------------------------------------------------------------------------
+
+def test_connection(ctx: SyncContext, account: ExchangeAccount) -> dict[str, Any]:
+    """Log in and find the Contacts folder: {"contacts": how many it holds, if told}.
+    Raises AccountError("account", what went wrong and what to do)."""
+    mailbox = _open(ctx, account, "account")
+    try:
+        count = mailbox.contacts.total_count
+    except Exception:  # the count is a nicety: the folder was found
+        count = None
+    return {"contacts": count if isinstance(count, int) else None}
+
+
+def _open(ctx: SyncContext, account: ExchangeAccount, field: str) -> Account:
+    _guard(ctx, account)
+    try:
+        return connect(account, verify=_verify(ctx))
+    except ExchangeError as error:
+        raise AccountError(field, str(error)) from None
+
+
+def _guard(ctx: SyncContext, account: ExchangeAccount) -> None:
+    """A server the user names passes the address guard (autodiscover finds its own)."""
+    if account.server:
+        host, port = url_server(service_endpoint(account.server))
+        check_server(ctx.fetch_policy, host, port, "server")
+
+
+def _verify(ctx: SyncContext) -> bool | str:
+    """The CAs to trust: the hub's CA bundle ([fetch] ca_bundle), else the system's."""
+    return ctx.fetch_policy.ca_bundle or True
+
+
+def connect_account(ctx: SyncContext, owner: str, form: Mapping[str, Any], *,
+                    name: str | None = None) -> SourceRecord:
+    """Check the account, then make its book "From Exchange" and its source; nothing is
+    saved when the login or the form fails."""
+    account = parse_form(ctx, form)
+    name = _name(name, account)
+    with ctx.store.read() as tx:
+        _check_unique(tx, owner, name, account)
+    test_connection(ctx, account)
+    settings = {"account": _account_settings(account),
+                "sealed_password": ctx.vault.seal(account.password),
+                "sync_state": None, "book_token": None, "items": {}}
+    with ctx.store.write() as tx:
+        _check_unique(tx, owner, name, account)
+        book = _new_book(tx, owner, name)
+        try:
+            return tx.create_source(owner, KIND, name, book, settings)
+        except AlreadyExists:
+            raise AccountError("name", f"An Exchange account named {name!r} is connected "
+                               "already.") from None
+
+
+def _name(name: str | None, account: ExchangeAccount) -> str:
+    if name is None:
+        return account.email
+    if not isinstance(name, str) or _CONTROL.search(name) or not name.strip():
+        raise AccountError("name", "The name is text on one line.")
+    return name.strip()
+
+
+def _check_unique(tx: Transaction, owner: str, name: str, account: ExchangeAccount) -> None:
+    sources = tx.list_sources(owner, KIND)
+    for source in sources:
+        if str(account_json(source)["email"]).lower() == account.email.lower():
+            raise AccountError("email", f"{account.email} is connected already (as "
+                               f"{source.name!r}).")
+    if any(source.name == name for source in sources):
+        raise AccountError("name", f"An Exchange account named {name!r} is connected "
+                           "already.")
+
+
+def _new_book(tx: Transaction, owner: str, name: str) -> str:
+    """ "From Exchange", or "From Exchange (NAME)" when the owner has a book of that title."""
+    titles = {book.display_name for book in tx.list_children(owner)}
+    if BOOK_TITLE not in titles:
+        return account_book(tx, owner, "from-exchange", BOOK_TITLE)
+    return account_book(tx, owner, f"from-exchange-{name}", f"{BOOK_TITLE} ({name})")
+
+
+def update_account(ctx: SyncContext, source: SourceRecord,
+                   form: Mapping[str, Any]) -> SourceRecord:
+    """New login details for the same mailbox, checked before they are saved."""
+    account = parse_form(ctx, form, previous=source)
+    if account.email.lower() != str(account_json(source)["email"]).lower():
+        raise AccountError("email", "An account keeps its mailbox: to sync another one, "
+                           "connect it as a new account.")
+    test_connection(ctx, account)
+    with ctx.store.write() as tx:
+        current = tx.require_source(source.id)
+        return tx.update_source(current, settings={
+            **current.settings, "account": _account_settings(account),
+            "sealed_password": ctx.vault.seal(account.password)})
+
+
+def stored_account(ctx: SyncContext, source: SourceRecord) -> ExchangeAccount:
+    """The account of a source, its password unsealed (CredentialError if it cannot be)."""
+    saved = source.settings["account"]
+    return ExchangeAccount(email=saved["email"],
+                           password=ctx.vault.open(source.settings["sealed_password"]),
+                           username=saved.get("username"), server=saved.get("server"))
+
+
+# -- a run ----------------------------------------------------------------------------------
+
+def run(ctx: SyncContext, source: SourceRecord, started: float, trigger: str,
+        override: bool) -> RunRecord:
+    """One run both ways (`override`, for the mass-deletion guard, has nothing to do here:
+    nothing is ever deleted). A login or server failure is recorded as a failed run."""
+    try:
+        account = stored_account(ctx, source)
+        _guard(ctx, account)
+        mailbox = connect(account, verify=_verify(ctx))
+        local = read_local(ctx.store, source)
+        sent = Sent()
+        try:
+            push_local(mailbox, local, sent)
+        finally:
+            with ctx.store.write() as tx:  # what reached Exchange is never sent twice
+                note_sent(tx, source, sent)
+        pulled, sync_state = pull_changes(mailbox, source.settings.get("sync_state"))
+        records = incoming(mailbox, ctx.store, source, local, sent, pulled)
+    except (ExchangeError, CredentialError, AccountError) as error:
+        return record_outcome(ctx, source, started, trigger, "failed", f"failed: {error}")
+    return _reconcile(ctx, source, trigger, local, sent, records, sync_state)
+
+
+def _reconcile(ctx: SyncContext, source: SourceRecord, trigger: str, local: Local, sent: Sent,
+               records: list[Incoming], sync_state: str) -> RunRecord:
+    try:
+        outcome = run_source(ctx.store, source, lambda: (records, sent.problems), POLICY,
+                             trigger=trigger, extra_counts=sent.counts,
+                             on_applied=state_saver(source, local, sent, records, sync_state))
+    except RunFailed as failed:
+        return failed.run
+    assert outcome.run is not None
+    return _restated(ctx, outcome.run)
+
+
+def _restated(ctx: SyncContext, run: RunRecord) -> RunRecord:
+    """The reconciler judges a run by the book's changes alone; a run that only sent
+    contacts to Exchange changed something too, and its message says so."""
+    if run.status not in ("ok", "no_changes"):
+        return run
+    message = summary(run.counts)
+    status = "no_changes" if message == "no changes" else "ok"
+    if (status, message) == (run.status, run.message):
+        return run
+    with ctx.store.write() as tx:
+        tx.set_run_status(run.id, status, message)
+        return tx.require_run(run.id)
+
+
+def summary(counts: Mapping[str, int]) -> str:
+    """E.g. "2 added, 1 created in Exchange, 1 conflict"; "no changes" for none."""
+    parts = [f"{counts.get(name, 0)} {words}" for name, words in (
+        ("added", "added"), ("updated", "updated"), ("pushed_created", "created in Exchange"),
+        ("pushed_updated", "updated in Exchange")) if counts.get(name)]
+    conflicts = counts.get("conflicts", 0)
+    if conflicts:
+        parts.append(f"{conflicts} conflict{'s' if conflicts != 1 else ''}")
+    return ", ".join(parts) or "no changes"

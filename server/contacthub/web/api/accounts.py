@@ -1,0 +1,194 @@
+"""Mail accounts: IMAP mailboxes and Exchange accounts whose contacts come into a book.
+
+An account is a source (contacthub.sources.imap_source, exchange_source) with the
+schedules, runs and report emails of a CSV sync. Its password is sealed in the store
+and never shown again. Disconnecting removes the account; its contacts and book stay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import ModuleType
+from typing import Any
+
+from flask import Blueprint, Response
+
+from ...mail.imap import PRESETS
+from ...sources import exchange_source, imap_source
+from ...sources.accounts import AccountError
+from ...store import Transaction
+from ...store.errors import AlreadyExists
+from ...store.sources import SourceRecord
+from ...syncs import (
+    SyncBusy,
+    SyncError,
+    delete_sync,
+    parse_notify,
+    parse_schedule,
+    save_settings,
+)
+from ..auth import current_user
+from ..errors import conflict, invalid, not_found, quoted, sentence
+from .common import int_arg, json_body, location, store, sync_context
+from .imports import DEFAULT_RUNS, MAX_ID, MAX_RUNS, book_id, run_now
+from .syncs import run_state_json, sync_run_json
+
+bp = Blueprint("accounts", __name__)
+
+KINDS: dict[str, ModuleType] = {imap_source.KIND: imap_source,
+                                exchange_source.KIND: exchange_source}
+SCHEDULING = ("schedule", "notify")
+
+
+# --- JSON -------------------------------------------------------------------------------
+
+def _account_json(tx: Transaction, source: SourceRecord, now: float) -> dict[str, Any]:
+    return {
+        "id": source.id,
+        "type": source.kind,
+        "name": source.name,
+        "book": book_id(source),
+        "account": KINDS[source.kind].account_json(source),
+    } | run_state_json(tx, source, now)
+
+
+def _shown(source: SourceRecord) -> dict[str, Any]:
+    with store().read() as tx:
+        return _account_json(tx, tx.require_source(source.id), sync_context().now())
+
+
+# --- checking what a client sends -------------------------------------------------------
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A form, a connection or a schedule that cannot be used: 422 naming the field."""
+    try:
+        yield
+    except (AccountError, SyncError) as error:
+        raise invalid(sentence(str(error)), field=error.field) from None
+
+
+def _kind(body: dict[str, Any]) -> ModuleType:
+    kind = body.pop("type", None)
+    if kind not in KINDS:
+        raise invalid("Say which kind of account: \"type\" is \"imap\" or \"exchange\".",
+                      field="type")
+    return KINDS[kind]
+
+
+def _scheduling(body: dict[str, Any]) -> dict[str, Any]:
+    """Schedule and notification addresses out of the body, checked (for save_settings)."""
+    changes: dict[str, Any] = {}
+    with _refusals():
+        if "schedule" in body:
+            changes["schedule"] = parse_schedule(body.pop("schedule"), None,
+                                                 sync_context().now())
+        if "notify" in body:
+            changes["notify"] = parse_notify(body.pop("notify"))
+    return changes
+
+
+def _require_account(account_id: int) -> SourceRecord:
+    user = current_user()
+    with store().read() as tx:
+        source = tx.get_source(account_id) if account_id <= MAX_ID else None
+    if source is None or source.owner != user or source.kind not in KINDS:
+        raise not_found(f"There is no mail account {account_id}.")
+    return source
+
+
+# --- views ------------------------------------------------------------------------------
+
+@bp.get("/accounts/presets")
+def presets() -> dict[str, Any]:
+    return {"presets": [{"id": key, "label": preset.label, "host": preset.host,
+                         "port": preset.port, "ssl": preset.ssl, "note": preset.note}
+                        for key, preset in PRESETS.items()]}
+
+
+@bp.post("/accounts/test")
+def test_account() -> dict[str, Any]:
+    """Try the connection without saving anything."""
+    body = json_body()
+    kind = _kind(body)
+    ctx = sync_context()
+    with _refusals():
+        account = kind.parse_form(ctx, body)
+        found = kind.test_connection(ctx, account)
+    return {"ok": True, **found}
+
+
+@bp.get("/accounts")
+def list_accounts() -> dict[str, Any]:
+    user = current_user()
+    now = sync_context().now()
+    with store().read() as tx:
+        found = [source for kind in KINDS for source in tx.list_sources(owner=user, kind=kind)]
+        return {"accounts": [_account_json(tx, source, now)
+                             for source in sorted(found, key=lambda source: source.id)]}
+
+
+@bp.post("/accounts")
+def connect_account() -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Test the connection, then save the account; nothing is saved when it fails."""
+    user = current_user()
+    body = json_body()
+    kind = _kind(body)
+    scheduling = _scheduling(body)
+    name = body.pop("name", None)
+    ctx = sync_context()
+    with _refusals():
+        try:
+            source = kind.connect_account(ctx, user, body, name=name)
+        except AlreadyExists:
+            raise AccountError("name", f"You already have an account named {quoted(name)}; "
+                               "choose another name.") from None
+    if scheduling:
+        source = save_settings(ctx, source, **scheduling)
+    return (_shown(source), 201, {"Location": location(".get_account",
+                                                       account_id=source.id)})
+
+
+@bp.get("/accounts/<int:account_id>")
+def get_account(account_id: int) -> dict[str, Any]:
+    return _shown(_require_account(account_id))
+
+
+@bp.patch("/accounts/<int:account_id>")
+def update_account(account_id: int) -> dict[str, Any]:
+    source = _require_account(account_id)
+    body = json_body()
+    scheduling = _scheduling(body)
+    ctx = sync_context()
+    if body:
+        with _refusals():
+            source = KINDS[source.kind].update_account(ctx, source, body)
+    if scheduling:
+        source = save_settings(ctx, source, **scheduling)
+    return _shown(source)
+
+
+@bp.delete("/accounts/<int:account_id>")
+def disconnect_account(account_id: int) -> Response:
+    """The account stops syncing and goes; its contacts and book stay."""
+    source = _require_account(account_id)
+    try:
+        delete_sync(sync_context(), source)
+    except SyncBusy:
+        raise conflict("sync_running", f"The account {quoted(source.name)} is syncing; "
+                       "disconnect it when the run has finished.") from None
+    return Response(status=204)
+
+
+@bp.post("/accounts/<int:account_id>/run")
+def sync_now(account_id: int) -> dict[str, Any]:
+    return sync_run_json(run_now(_require_account(account_id)))
+
+
+@bp.get("/accounts/<int:account_id>/runs")
+def list_account_runs(account_id: int) -> dict[str, Any]:
+    source = _require_account(account_id)
+    limit = int_arg("limit", DEFAULT_RUNS, 1, MAX_RUNS)
+    with store().read() as tx:
+        return {"runs": [sync_run_json(run) for run in tx.runs_of(source.id, limit=limit)]}
