@@ -10,7 +10,8 @@ from click.testing import CliRunner, Result
 
 from contacthub import config
 from contacthub.cli import main
-from contacthub.sources import csv_source
+from contacthub.mail.imap import ImapAccount
+from contacthub.sources import csv_source, imap_source
 from contacthub.store import Store
 from contacthub.syncs import (
     SyncContext,
@@ -21,6 +22,7 @@ from contacthub.syncs import (
     save_settings,
 )
 from tests.fetch.http_server import LocalHTTPServer, ServedFile, Site
+from tests.mail.messages import EXPECTED, INBOX_COUNT, SENT_COUNT
 
 PEOPLE = b"Name,Email\r\nAnn Archer,ann@example.org\r\nBob Baker,bob@example.org\r\n"
 
@@ -122,3 +124,21 @@ def test_delete_removes_the_sync_and_keeps_its_contacts(
         book = tx.require_collection(source.book_path)
         assert len(list(tx.iter_items(book.id))) == 2
     assert "no sync" in sync(data_dir, "show", str(source.id)).output
+
+
+def test_a_mail_account_is_listed_and_synced_like_a_file(
+        data_dir: Path, ctx: SyncContext, seeded: ImapAccount) -> None:
+    source = imap_source.connect_account(ctx, "ann", {
+        "username": seeded.username, "password": seeded.password, "host": seeded.host,
+        "port": seeded.port, "ssl": False}, name="mail")
+
+    ran = sync(data_dir, "run", str(source.id))
+    assert ran.exit_code == 0, ran.output
+    assert ran.output.startswith(f"ok: {len(EXPECTED)} added; "
+                                 f"{INBOX_COUNT + SENT_COUNT} messages scanned")
+
+    listed = sync(data_dir, "list").output.splitlines()[1]
+    assert f"imap: {seeded.username} at {seeded.host}" in listed
+    shown = sync(data_dir, "show", str(source.id)).output
+    assert f"{seeded.username} (password stored)" in shown
+    assert seeded.password not in listed + shown

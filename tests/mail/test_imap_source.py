@@ -31,7 +31,14 @@ from contacthub.sources.accounts import AccountError
 from contacthub.store import Store
 from contacthub.store.runs import RunRecord
 from contacthub.store.sources import SourceRecord
-from contacthub.syncs import SyncContext, delete_sync, run_sync, save_settings
+from contacthub.syncs import (
+    Scheduler,
+    SyncContext,
+    delete_sync,
+    parse_schedule,
+    run_sync,
+    save_settings,
+)
 from contacthub.vcard import item_data
 from tests.fetch.certs import CertificateFiles
 from tests.mail.messages import ALIAS, EXPECTED, INBOX_COUNT, SENT_COUNT, message, sent
@@ -476,3 +483,23 @@ def test_tally_adds_to_a_folder_and_replaces_a_rescanned_one() -> None:
     assert replaced["bob@example.net"]["last"] == "2024-03-09T10:00:00+00:00"
     assert "eve@example.com" not in replaced  # no message of hers is left
     assert touched == {"bob@example.net"}
+
+
+def test_an_account_runs_on_its_schedule_like_a_csv_sync(
+        store: Store, settings: Settings, seeded: ImapAccount) -> None:
+    now = [datetime(2030, 5, 1, 5, 0, tzinfo=UTC).timestamp()]
+    ctx = SyncContext(store, settings, clock=lambda: now[0])
+    source = imap_source.connect_account(ctx, OWNER, form_of(seeded))
+    schedule = parse_schedule({"start": "2030-05-01T09:00", "timezone": "Europe/Tallinn",
+                               "frequency": "daily"}, None, ctx.now())
+    source = save_settings(ctx, source, schedule=schedule)
+    assert Scheduler(ctx).tick() == []  # 09:00 in Tallinn is 06:00 UTC: not yet
+
+    now[0] += 3601  # just past 06:00 UTC
+    runs = Scheduler(ctx).tick()
+
+    assert [(run.trigger, run.status) for run in runs] == [("schedule", "ok")]
+    assert runs[0].counts["messages_scanned"] == INBOX_COUNT + SENT_COUNT
+    with store.read() as tx:
+        after = tx.require_source(source.id)
+    assert after.next_run_at == datetime(2030, 5, 2, 6, 0, tzinfo=UTC).timestamp()

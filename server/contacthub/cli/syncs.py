@@ -1,4 +1,5 @@
-"""`contacthub sync` (list, show, run, delete saved syncs) and `contacthub worker`."""
+"""`contacthub sync` (list, show, run, delete saved syncs: CSV files and mail accounts)
+and `contacthub worker`."""
 
 from __future__ import annotations
 
@@ -28,12 +29,13 @@ from ..syncs import (
 from ..syncs.scheduler import TICK_SECONDS
 from .common import load_settings, location_options, open_store
 
-KIND = "csv"
+CSV = "csv"
+KINDS = (CSV, "imap", "exchange")
 
 
 @click.group()
 def sync() -> None:
-    """Saved syncs: CSV files uploaded or fetched over HTTP or FTP, maybe on a schedule."""
+    """Saved syncs: CSV files (uploaded, or fetched over HTTP or FTP) and mail accounts."""
 
 
 def _context(data_dir: Path | None, config_file: Path | None) -> SyncContext:
@@ -44,7 +46,7 @@ def _context(data_dir: Path | None, config_file: Path | None) -> SyncContext:
 def _require(store: Store, sync_id: int) -> SourceRecord:
     with store.read() as tx:
         source = tx.get_source(sync_id)
-    if source is None or source.kind != KIND:
+    if source is None or source.kind not in KINDS:
         raise click.ClickException(f"no sync {sync_id} (see `contacthub sync list`)")
     return source
 
@@ -56,6 +58,12 @@ def _when(timestamp: float | None) -> str:
 
 
 def _where(source: SourceRecord) -> str:
+    """Where its contacts come from: a file's URL, "upload", or a mail account."""
+    if source.kind != CSV:
+        account = source.settings.get("account") or {}
+        if source.kind == "imap":
+            return f"imap: {account.get('username')} at {account.get('host')}"
+        return f"exchange: {account.get('email')}"
     origin = origin_of(source)
     return origin.url if origin.is_remote else "upload"
 
@@ -68,7 +76,8 @@ def sync_list(data_dir: Path | None, config_file: Path | None, owner: str | None
     ctx = _context(data_dir, config_file)
     rows = [("ID", "USER", "NAME", "SOURCE", "LATEST IMPORT", "NEXT IMPORT", "STATUS")]
     with ctx.store.read() as tx:
-        for source in tx.list_sources(owner=owner, kind=KIND):
+        found = [source for kind in KINDS for source in tx.list_sources(owner=owner, kind=kind)]
+        for source in sorted(found, key=lambda source: source.id):
             status = status_of(tx, source, ctx.now())
             latest = status.latest.finished_at if status.latest else None
             rows.append((str(source.id), source.owner, source.name, _where(source),
@@ -91,13 +100,10 @@ def sync_show(data_dir: Path | None, config_file: Path | None, sync_id: int) -> 
         status = status_of(tx, source, ctx.now())
         runs = tx.runs_of(source.id, limit=5)
     ctx.store.close()
-    origin = origin_of(source)
     schedule = schedule_of(source)
     lines = [
         ("name", source.name), ("user", source.owner), ("book", source.book_path),
-        ("source", _where(source)),
-        ("login", f"{origin.username or '-'}"
-                  f"{' (password stored)' if origin.sealed_password else ''}"),
+        ("source", _where(source)), ("login", _login(source)),
         ("schedule", schedule.describe() if schedule else "none"),
         ("next import", _when(status.next_run_at)),
         ("notify", ", ".join(notify_of(source)) or "nobody"),
@@ -113,6 +119,17 @@ def sync_show(data_dir: Path | None, config_file: Path | None, sync_id: int) -> 
             click.echo(f"    {where}{problem.get('reason', '')}")
 
 
+def _login(source: SourceRecord) -> str:
+    if source.kind == CSV:
+        origin = origin_of(source)
+        user, stored = origin.username, origin.sealed_password is not None
+    else:
+        account = source.settings.get("account") or {}
+        user = account.get("username") or account.get("email")
+        stored = bool(source.settings.get("sealed_password"))
+    return f"{user or '-'}{' (password stored)' if stored else ''}"
+
+
 @sync.command("run")
 @location_options
 @click.argument("sync_id", type=int)
@@ -120,11 +137,11 @@ def sync_show(data_dir: Path | None, config_file: Path | None, sync_id: int) -> 
               help="Run even if it would delete 90% or more of the sync's contacts.")
 def sync_run(data_dir: Path | None, config_file: Path | None, sync_id: int,
              allow_mass_deletion: bool) -> None:
-    """Import now: fetch the sync's remote file and import it."""
+    """Import now: fetch a sync's remote file and import it, or sync a mail account."""
     ctx = _context(data_dir, config_file)
     try:
         source = _require(ctx.store, sync_id)
-        if not origin_of(source).is_remote:
+        if source.kind == CSV and not origin_of(source).is_remote:
             raise click.ClickException(
                 f"sync {sync_id} imports an uploaded file; import a new one with "
                 "`contacthub import FILE --user USER`")
