@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import pytest
 import vobject
-from exchangelib.autodiscover import Autodiscovery
 
 from contacthub.mail.exchange import (
     ExchangeAccount,
@@ -16,7 +15,7 @@ from contacthub.mail.exchange import (
     push_create,
     service_endpoint,
 )
-from tests.exchange.conftest import EMAIL, PASSWORD, USERS
+from tests.exchange.conftest import EMAIL, PASSWORD, USERS, loopback_dns
 from tests.fetch.certs import CertificateFiles, make_certificates
 from tests.support.dns_server import DnsServer
 from tests.support.ews_server import EwsServer
@@ -93,17 +92,13 @@ def test_a_closed_port_says_the_connection_was_refused() -> None:
 
 
 @pytest.fixture
-def loopback_dns(monkeypatch: pytest.MonkeyPatch) -> Iterator[DnsServer]:
+def localhost_dns(monkeypatch: pytest.MonkeyPatch) -> Iterator[DnsServer]:
     """exchangelib's autodiscover resolver pointed at a DNS server that knows only localhost."""
-    with DnsServer({"localhost": LOOPBACK}) as dns:
-        monkeypatch.setattr(Autodiscovery, "DNS_RESOLVER_KWARGS", {"configure": False})
-        monkeypatch.setattr(Autodiscovery, "DNS_RESOLVER_ATTRS",
-                            {"nameservers": [LOOPBACK], "port": dns.port, "timeout": 5})
-        monkeypatch.setattr(Autodiscovery, "DNS_RESOLVER_LIFETIME", 5)
+    with loopback_dns(monkeypatch, {"localhost": LOOPBACK}) as dns:
         yield dns
 
 
-def test_a_failed_autodiscover_says_to_enter_the_server(loopback_dns: DnsServer) -> None:
+def test_a_failed_autodiscover_says_to_enter_the_server(localhost_dns: DnsServer) -> None:
     settings = ExchangeAccount(email="alice@localhost", password=PASSWORD)
     with pytest.raises(ExchangeError) as caught:
         connect(settings)
@@ -111,9 +106,9 @@ def test_a_failed_autodiscover_says_to_enter_the_server(loopback_dns: DnsServer)
                                  "server in Advanced settings")
     # It tried https://localhost/ (nothing answers on 443), autodiscover.localhost and the SRV
     # record, all within the loopback.
-    assert ("localhost", "A") in loopback_dns.asked
-    assert ("autodiscover.localhost", "A") in loopback_dns.asked
-    assert ("_autodiscover._tcp.localhost", "SRV") in loopback_dns.asked
+    assert ("localhost", "A") in localhost_dns.asked
+    assert ("autodiscover.localhost", "A") in localhost_dns.asked
+    assert ("_autodiscover._tcp.localhost", "SRV") in localhost_dns.asked
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ PEM = serialization.Encoding.PEM
 @dataclass(frozen=True)
 class CertificateFiles:
     ca_file: Path  # the CA to trust (FetchPolicy.ca_bundle)
-    cert_file: Path  # for DNS:localhost and IP:127.0.0.1
+    cert_file: Path  # for DNS:localhost, IP:127.0.0.1 and the dns_names asked for
     key_file: Path
     combined_file: Path  # certificate and key in one PEM, as pyftpdlib wants
     name_only_cert_file: Path  # for DNS:localhost only (same key)
@@ -43,7 +44,8 @@ def _builder(
     )
 
 
-def make_certificates(directory: Path) -> CertificateFiles:
+def make_certificates(directory: Path, dns_names: Sequence[str] = ()) -> CertificateFiles:
+    """``dns_names``: more host names for cert_file (a loopback server playing them)."""
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name("contacthub test CA")
     ca_cert = (
@@ -86,7 +88,7 @@ def make_certificates(directory: Path) -> CertificateFiles:
         name_only_cert_file=directory / "server-name-only.pem",
     )
     files.ca_file.write_bytes(ca_cert.public_bytes(PEM))
-    files.cert_file.write_bytes(leaf([localhost, loopback]))
+    files.cert_file.write_bytes(leaf([localhost, loopback, *map(x509.DNSName, dns_names)]))
     files.key_file.write_bytes(key_pem)
     files.combined_file.write_bytes(files.cert_file.read_bytes() + key_pem)
     files.name_only_cert_file.write_bytes(leaf([localhost]))

@@ -2,22 +2,29 @@
 
 exchangelib's autodiscover looks host names and SRV records up with dnspython before it
 connects; pointed at this server (``Autodiscovery.DNS_RESOLVER_KWARGS``/``_ATTRS``, its
-settings for a custom resolver), autodiscover runs without leaving the machine.
+settings for a custom resolver), autodiscover runs without leaving the machine. requests then
+connects with the system's resolver (``socket.getaddrinfo``); ``getaddrinfo(zone)`` is a stand-in
+for it that asks this server for the names in a zone, so patched in, the connections go where
+this server says too.
 
     with DnsServer({"localhost": "127.0.0.1"}) as dns:
         dns.port
+        monkeypatch.setattr(socket, "getaddrinfo", dns.getaddrinfo("example.org"))
 """
 
 from __future__ import annotations
 
+import socket
 import socketserver
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
+from typing import Any
 
 import dns.message
 import dns.rcode
 import dns.rdatatype
+import dns.resolver
 import dns.rrset
 
 from tests.support.net import LOOPBACK
@@ -62,6 +69,36 @@ class DnsServer:
     @property
     def asked(self) -> list[tuple[str, str]]:
         return list(self._server.asked)
+
+    def resolve(self, name: str) -> list[str]:
+        """The addresses of ``name`` (A records), asked of this server over UDP; [] if none."""
+        resolver = dns.resolver.Resolver(configure=False)
+        resolver.nameservers = [LOOPBACK]
+        resolver.port = self.port
+        try:
+            answer = resolver.resolve(f"{name.rstrip('.')}.", "A", lifetime=5)
+        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+            return []
+        return [record.address for record in answer]
+
+    def getaddrinfo(self, zone: str,
+                    system: Callable[..., Any] = socket.getaddrinfo) -> Callable[..., Any]:
+        """A ``socket.getaddrinfo`` that looks the names in ``zone`` up here (IPv4, TCP), and
+        leaves the others to ``system``."""
+        zone = zone.lower().rstrip(".")
+
+        def getaddrinfo(host: Any, port: Any, family: int = 0, type: int = 0,  # noqa: A002
+                        proto: int = 0, flags: int = 0) -> Any:
+            name = host.lower().rstrip(".") if isinstance(host, str) else ""
+            if name != zone and not name.endswith(f".{zone}"):
+                return system(host, port, family, type, proto, flags)
+            addresses = self.resolve(name)
+            if not addresses:
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "",
+                     (address, int(port or 0))) for address in addresses]
+
+        return getaddrinfo
 
     def __enter__(self) -> DnsServer:
         self._thread.start()

@@ -1,0 +1,103 @@
+"""Connecting with only the email address and password: autodiscover, end to end on loopback.
+
+exchangelib looks example.org up in DNS, then autodiscover.example.org, and POSTs GetUserSettings
+to https://<the name found>/autodiscover/autodiscover.svc. Here a loopback DNS server knows the
+names (exchangelib's resolver asks it, and so does every connection to a name under
+example.org: socket.getaddrinfo is patched), an autodiscover endpoint on 127.0.0.1:443 answers
+over TLS with a test CA's certificate, and hands out the URL of the EWS double, where the login
+and the Contacts folder are checked. The CA is trusted the way the hub does: connect(verify=).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from contacthub.mail.exchange import ExchangeAccount, ExchangeError, connect, pull
+from tests.exchange.conftest import EMAIL, PASSWORD, USERS, loopback_dns
+from tests.fetch.certs import CertificateFiles, make_certificates
+from tests.support.dns_server import DnsServer
+from tests.support.ews_autodiscover import AutodiscoverServer, Request
+from tests.support.ews_server import EwsServer
+from tests.support.net import LOOPBACK
+
+DOMAIN = EMAIL.rpartition("@")[2]
+AUTODISCOVER_HOST = f"autodiscover.{DOMAIN}"
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> CertificateFiles:
+    return make_certificates(tmp_path_factory.mktemp("certs"),
+                             dns_names=[DOMAIN, AUTODISCOVER_HOST])
+
+
+@pytest.fixture
+def ca(certificates: CertificateFiles) -> str:
+    return str(certificates.ca_file)
+
+
+@pytest.fixture
+def tls_ews(certificates: CertificateFiles) -> Iterator[EwsServer]:
+    with EwsServer(users=USERS, tls=(certificates.cert_file, certificates.key_file)) as server:
+        yield server
+
+
+@pytest.fixture
+def autodiscover(tls_ews: EwsServer,
+                 certificates: CertificateFiles) -> Iterator[AutodiscoverServer]:
+    try:
+        server = AutodiscoverServer(tls_ews, tls=(certificates.cert_file, certificates.key_file))
+    except OSError as error:
+        pytest.fail(f"the autodiscover endpoint must listen on {LOOPBACK}:443 (the port is in "
+                    f"the URLs exchangelib tries), and binding it failed: {error}. Run the tests "
+                    "as root (or with CAP_NET_BIND_SERVICE), with nothing else on port 443.",
+                    pytrace=False)
+    with server:
+        yield server
+
+
+@pytest.fixture
+def autodiscover_host_dns(monkeypatch: pytest.MonkeyPatch) -> Iterator[DnsServer]:
+    with loopback_dns(monkeypatch, {AUTODISCOVER_HOST: LOOPBACK}, zone=DOMAIN) as server:
+        yield server
+
+
+# Step 1 of autodiscover is https://DOMAIN/..., step 2 https://autodiscover.DOMAIN/...: DNS
+# knows one of the names, so autodiscover must find the endpoint under that one.
+@pytest.mark.parametrize("host", [AUTODISCOVER_HOST, DOMAIN],
+                         ids=["autodiscover.domain", "the domain itself"])
+def test_email_and_password_connect_through_autodiscover(
+    host: str, monkeypatch: pytest.MonkeyPatch, autodiscover: AutodiscoverServer,
+    tls_ews: EwsServer, ca: str
+) -> None:
+    ann = tls_ews.mailbox.create({"DisplayName": "Ann Lee", "GivenName": "Ann", "Surname": "Lee"})
+
+    with loopback_dns(monkeypatch, {host: LOOPBACK}, zone=DOMAIN) as dns:
+        account = connect(ExchangeAccount(email=EMAIL, password=PASSWORD), verify=ca)
+
+    assert account.protocol.service_endpoint == tls_ews.url
+    assert account.primary_smtp_address == EMAIL
+    pulled, _ = pull(account, None)
+    assert [contact.item_id for contact in pulled] == [ann]
+    assert "FN:Ann Lee" in pulled[0].card
+    # A fresh discovery, nothing cached by another test: the domain is looked up first; the
+    # endpoint is asked for its auth type without credentials, then for the settings.
+    assert dns.asked[0] == (DOMAIN, "A")
+    assert autodiscover.requests == [Request(host, "401", None),
+                                     Request(host, "GetUserSettings", EMAIL)]
+    assert {login for _, login in tls_ews.requests[1:]} == {EMAIL}
+
+
+def test_a_wrong_password_through_autodiscover_says_to_check_it(
+    autodiscover_host_dns: DnsServer, autodiscover: AutodiscoverServer, tls_ews: EwsServer,
+    ca: str
+) -> None:
+    with pytest.raises(ExchangeError) as caught:
+        connect(ExchangeAccount(email=EMAIL, password="wrong"), verify=ca)
+    assert str(caught.value) == (
+        f"Exchange refused the login for {EMAIL}: check the password; if it is right, try "
+        "Advanced settings: the username as DOMAIN\\user or user@domain")
+    assert autodiscover.requests == [Request(AUTODISCOVER_HOST, "401", None),
+                                     Request(AUTODISCOVER_HOST, "401", None)]
+    assert tls_ews.requests == []
