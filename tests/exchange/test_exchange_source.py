@@ -179,7 +179,8 @@ def test_connecting_makes_the_book_and_seals_the_password(
     assert ctx.vault.open(source.settings["sealed_password"]) == PASSWORD
     assert source.settings["sync_state"] is None
     assert exchange_source.account_json(source) == {
-        "email": EMAIL, "username": None, "server": source.settings["account"]["server"]}
+        "email": EMAIL, "username": None, "server": source.settings["account"]["server"],
+        "auth": "password", "client_id": None, "tenant_id": None, "has_client_secret": False}
 
 
 def test_test_connection_counts_the_contacts(ctx: SyncContext, ews: EwsServer) -> None:

@@ -4,6 +4,8 @@ It answers exchangelib's real transport the way Exchange 2019 does, for what con
 
 * HTTP Basic authentication: a request without or with wrong credentials gets 401 and a
   ``WWW-Authenticate: Basic`` challenge (which is how exchangelib detects the auth type);
+  OAuth2: ``Authorization: Bearer <token>`` with a token of ``tokens`` (put there by the Azure
+  AD token endpoint of tests/support/azure_token.py) logs in as its mailbox, another gets 401;
 * version probing: every response carries a ``ServerVersionInfo`` SOAP header (build 15.2, the
   ``V2017_07_11`` version string Exchange 2019 really sends; ``version=EXCHANGE_2010_SP3`` plays
   an older server), ``RequestServerVersion`` values it does not know get an
@@ -110,6 +112,7 @@ class EwsServer:
                  version: ServerVersion = EXCHANGE_2019) -> None:
         """``tls``: (certificate file, key file) to serve HTTPS instead of HTTP."""
         self.users = dict(users)
+        self.tokens: dict[str, str] = {}  # OAuth2 bearer token → the mailbox it is good for
         self.version = version
         self.mailbox = Mailbox()
         self.requests: list[tuple[str, str | None]] = []  # (operation or "401", login)
@@ -133,6 +136,9 @@ class EwsServer:
 
     def login(self, authorization: str | None) -> str | None:
         scheme, _, value = (authorization or "").partition(" ")
+        if scheme.lower() == "bearer":
+            with self.mailbox.lock:
+                return self.tokens.get(value)
         if scheme.lower() != "basic":
             return None
         try:
@@ -140,6 +146,11 @@ class EwsServer:
         except ValueError:
             return None
         return user if self.users.get(user) == password else None
+
+    def grant(self, token: str, mailbox: str) -> None:
+        """Accept ``Authorization: Bearer <token>`` from now on, as a login to ``mailbox``."""
+        with self.mailbox.lock:
+            self.tokens[token] = mailbox
 
     def record(self, operation: str, login: str | None) -> None:
         with self.mailbox.lock:

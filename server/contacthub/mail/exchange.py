@@ -1,11 +1,13 @@
 """Exchange accounts over EWS (exchangelib): connect, pull the Contacts folder, push changes.
 
 ``connect`` finds the server by autodiscover from the email address, or uses the server of the
-Advanced settings. ``pull`` reads what changed in the Contacts folder since a stored sync state
-(SyncFolderItems for the ids, GetItem for the fields). ``push_create`` and ``push_update`` write
-a card (CreateItem; UpdateItem with the change key, never overwriting a newer version).
-Deletions are never sent to Exchange. Failures are ``ExchangeError`` with a message saying what
-to do.
+Advanced settings. Instead of a password, an account may log in as an app registered in Azure AD
+(OAuth2 client credentials: client id, tenant id, client secret), impersonating the mailbox;
+that needs the server (autodiscover does not take app-only tokens). ``pull`` reads what changed
+in the Contacts folder since a stored sync state (SyncFolderItems for the ids, GetItem for the
+fields). ``push_create`` and ``push_update`` write a card (CreateItem; UpdateItem with the
+change key, never overwriting a newer version). Deletions are never sent to Exchange. Failures
+are ``ExchangeError`` with a message saying what to do.
 """
 
 from __future__ import annotations
@@ -17,7 +19,17 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import requests
-from exchangelib import DELEGATE, Account, Configuration, Credentials, FailFast
+from exchangelib import (
+    DELEGATE,
+    IMPERSONATION,
+    OAUTH2,
+    Account,
+    Configuration,
+    Credentials,
+    FailFast,
+    Identity,
+    OAuth2Credentials,
+)
 from exchangelib import errors as ews
 from exchangelib.items import NEVER_OVERWRITE, Contact
 from exchangelib.protocol import BaseProtocol, Protocol
@@ -43,16 +55,27 @@ _UID_NAMESPACE = uuid.UUID("1b0c3f2e-7d4a-5e8f-9a61-0c2d3e4f5a6b")
 
 @dataclass(frozen=True)
 class ExchangeAccount:
-    """What the user enters: email and password; username and server under Advanced settings."""
+    """What the user enters: email and password; username and server under Advanced settings.
+
+    With ``client_id`` set, the login is OAuth2 client credentials instead of the password: the
+    app (client id) of the Azure AD tenant (tenant id), by its client secret.
+    """
 
     email: str
-    password: str = field(repr=False)
+    password: str = field(default="", repr=False)
     username: str | None = None  # DOMAIN\\user or user@domain; the email address when None
     server: str | None = None  # host[:port] or an https:// URL; autodiscover when None
+    client_id: str | None = None  # OAuth2: the app's Application (client) ID
+    tenant_id: str | None = None  # OAuth2: the directory (tenant) ID or its domain name
+    client_secret: str | None = field(default=None, repr=False)
 
     @property
     def login(self) -> str:
         return self.username or self.email
+
+    @property
+    def oauth2(self) -> bool:
+        return self.client_id is not None
 
 
 class PulledContact(NamedTuple):
@@ -77,19 +100,13 @@ def connect(account: ExchangeAccount, *, verify: bool | str = True) -> Account:
     if "@" not in account.email:
         raise ExchangeError(f"{account.email!r} is not an email address: enter the address of "
                             "the Exchange mailbox")
+    if account.oauth2:
+        _check_oauth2_server(account.server)
     _TlsAdapter.verify = verify
     BaseProtocol.HTTP_ADAPTER_CLS = _TlsAdapter
-    credentials = Credentials(account.login, account.password)
 
     def open_account() -> Account:
-        if account.server:
-            config = Configuration(service_endpoint=service_endpoint(account.server),
-                                   credentials=credentials, retry_policy=FailFast())
-            mailbox = Account(account.email, config=config, autodiscover=False,
-                              access_type=DELEGATE)
-        else:
-            mailbox = Account(account.email, credentials=credentials, autodiscover=True,
-                              access_type=DELEGATE)
+        mailbox = _mailbox(account)
         try:
             mailbox.contacts  # noqa: B018 -- the first request: checks login, version and folder
         except Exception:
@@ -102,6 +119,55 @@ def connect(account: ExchangeAccount, *, verify: bool | str = True) -> Account:
 
     endpoint = service_endpoint(account.server) if account.server else None
     return translated(replace(account, server=endpoint), open_account)
+
+
+def _check_oauth2_server(server: str | None) -> None:
+    if not server:
+        raise ExchangeError("autodiscover does not work with an app's OAuth2 token: with OAuth2, "
+                            "enter the server in Advanced settings (outlook.office365.com for "
+                            "Exchange Online)")
+    if not service_endpoint(server).lower().startswith("https://"):
+        raise ExchangeError("with OAuth2, the server must be an https:// URL: the app's token "
+                            "is sent to it")
+
+
+def _mailbox(account: ExchangeAccount) -> Account:
+    """The exchangelib Account, not yet asked anything (autodiscover asks already)."""
+    if not account.server:  # a password's: connect() wants the server for OAuth2
+        return Account(account.email, credentials=_credentials(account), autodiscover=True,
+                       access_type=DELEGATE)
+    config = Configuration(service_endpoint=service_endpoint(account.server),
+                           credentials=_credentials(account),
+                           auth_type=OAUTH2 if account.oauth2 else None, retry_policy=FailFast())
+    # An app acts for the mailbox by impersonation; a user's login by delegation.
+    return Account(account.email, config=config, autodiscover=False,
+                   access_type=IMPERSONATION if account.oauth2 else DELEGATE)
+
+
+def _credentials(account: ExchangeAccount) -> Credentials | OAuth2Credentials:
+    if account.oauth2:
+        return _AppCredentials.of(account)
+    return Credentials(account.login, account.password)
+
+
+class _AppCredentials(OAuth2Credentials):
+    """OAuth2 client credentials, whose expired token is fetched anew.
+
+    exchangelib hands requests-oauthlib a refresh URL, which answers an expired token with a
+    refresh_token grant; an app token has no refresh token, so Azure AD refuses that
+    (AADSTS900144) and the request fails (exchangelib issue #1345). Without the refresh URL,
+    the expiry reaches exchangelib as TokenExpiredError: it renews the session, which fetches
+    a new token with the client credentials, and sends the request again.
+    """
+
+    @classmethod
+    def of(cls, account: ExchangeAccount) -> _AppCredentials:
+        return cls(client_id=account.client_id, client_secret=account.client_secret,
+                   tenant_id=account.tenant_id,
+                   identity=Identity(primary_smtp_address=account.email))
+
+    def session_params(self) -> dict[str, Any]:
+        return {"token": self.access_token}
 
 
 def service_endpoint(server: str) -> str:
@@ -201,6 +267,10 @@ class _TlsAdapter(HTTPAdapter):
 
 def _settings_of(account: Account) -> ExchangeAccount:
     credentials = account.protocol.credentials
+    if isinstance(credentials, OAuth2Credentials):
+        return ExchangeAccount(email=account.primary_smtp_address,
+                               server=account.protocol.service_endpoint,
+                               client_id=credentials.client_id, tenant_id=credentials.tenant_id)
     login = getattr(credentials, "username", None)
     return ExchangeAccount(email=account.primary_smtp_address, password="",
                            username=login if login != account.primary_smtp_address else None,

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import requests
 from exchangelib import errors as ews
+from oauthlib.oauth2 import OAuth2Error
 
 if TYPE_CHECKING:
     from .exchange import ExchangeAccount
@@ -63,12 +64,31 @@ def translated(account: ExchangeAccount, run: Callable[[], T]) -> T:
     except ews.ErrorInvalidSyncStateData as error:
         raise SyncStateExpired("Exchange no longer accepts the stored sync state: pull again "
                                "without one to read the Contacts folder from the start") from error
+    except OAuth2Error as error:
+        raise _token_refused(account, error) from error
     except (ews.EWSError, requests.RequestException, OSError) as error:
         raise _in_words(account, error) from error
 
 
+def _token_refused(account: ExchangeAccount, error: OAuth2Error) -> ExchangeError:
+    """Azure AD refused to issue the app's token (OAuth2 client credentials)."""
+    tenant = account.tenant_id
+    detail = f" ({error.description})" if error.description else ""
+    if error.error in ("invalid_client", "unauthorized_client"):
+        return ExchangeError(f"Azure AD refused the app credentials for tenant {tenant}: check "
+                             f"the client id and secret{detail}")
+    if "AADSTS90002" in (error.description or ""):
+        return ExchangeError(f"Azure AD knows no tenant {tenant}: check the tenant id{detail}")
+    code = f"{error.error}: {error.description}" if error.description else error.error
+    return ExchangeError(f"Azure AD refused a token for the app {account.client_id} of tenant "
+                         f"{tenant}: check the tenant id, client id and secret ({code})")
+
+
 def _in_words(account: ExchangeAccount, error: Exception) -> ExchangeError:
     where = account.server or f"the Exchange server of {account.email}"
+    refused = _app_refused(account, error) if account.oauth2 else None
+    if refused is not None:
+        return refused
     if isinstance(error, ews.UnauthorizedError):
         return ExchangeError(
             f"Exchange refused the login for {account.login}: check the password; if it is "
@@ -83,7 +103,7 @@ def _in_words(account: ExchangeAccount, error: Exception) -> ExchangeError:
         return ExchangeError(f"Exchange denied {account.login} access to the contacts of "
                              f"{account.email}: check the username in Advanced settings")
     text = _chain_text(error)
-    host = urlsplit(account.server).netloc if account.server else where
+    host = _request_host(error) or (urlsplit(account.server).netloc if account.server else where)
     if "certificate verify failed" in text or "CERTIFICATE_VERIFY_FAILED" in text:
         return ExchangeError(f"the TLS certificate of {host} is not trusted: check the server "
                              "name, or add its CA to the CA bundle")
@@ -102,6 +122,28 @@ def _in_words(account: ExchangeAccount, error: Exception) -> ExchangeError:
         return ExchangeError(f"could not talk to Exchange at {host}: {error}; check the server "
                              "in Advanced settings")
     return ExchangeError(f"the Exchange request failed: {error}")
+
+
+def _app_refused(account: ExchangeAccount, error: Exception) -> ExchangeError | None:
+    """Exchange refused the app's token (OAuth2), or what the app may do in the mailbox."""
+    if isinstance(error, ews.UnauthorizedError):
+        return ExchangeError(
+            f"Exchange refused the token of the app {account.client_id} for {account.email}: "
+            "check that the app has the Exchange permission full_access_as_app, with admin "
+            "consent")
+    if isinstance(error, (ews.ErrorAccessDenied, ews.ErrorImpersonateUserDenied)):
+        return ExchangeError(f"Exchange denied the app {account.client_id} access to the "
+                             f"contacts of {account.email}: check the app's permissions and "
+                             "the tenant's application access policies")
+    return None
+
+
+def _request_host(error: Exception) -> str | None:
+    """The host of the request that failed, when requests says (a token request does)."""
+    if not isinstance(error, requests.RequestException):
+        return None
+    url = getattr(error.request, "url", None)
+    return (urlsplit(url).netloc or None) if isinstance(url, str) else None
 
 
 def _chain_text(error: BaseException) -> str:

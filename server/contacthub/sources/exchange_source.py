@@ -2,9 +2,11 @@
 
 Connecting takes the email address and password (the server is found by autodiscover), or
 under Advanced settings the username (DOMAIN\\user or user@domain) and the server, for when
-autodiscover fails; the errors say to try them. Nothing is saved until the login works. The
-password is sealed by the vault (its key is in the config or the data directory, never in the
-store) and never shown again.
+autodiscover fails; the errors say to try them. Or, with "auth": "oauth2", as an app registered
+in Azure AD (OAuth2 client credentials: client id, tenant id, client secret, and the server,
+which autodiscover cannot find for an app), impersonating the mailbox. Nothing is saved until
+the login works. The password or client secret is sealed by the vault (its key is in the config
+or the data directory, never in the store) and never shown again.
 
 A run (see exchange_sync for the steps): the cards added or changed in the book since the last
 run go to Exchange; then the contacts created or changed in Exchange since the stored sync
@@ -13,15 +15,17 @@ last run keeps the newer version, and the run's problems name the conflict. Dele
 travel, in either direction. Disconnecting (deleting the source) stops the syncing; the book
 and its contacts stay.
 
-Source settings: {"account": {"email", "username", "server"}, "sealed_password",
-"sync_state", "book_token", "items", "retry"} (exchange_sync says what the last four hold),
-plus the schedule and report addresses of saved syncs.
+Source settings: {"account": {"email", "username", "server", "auth", "client_id", "tenant_id"},
+"sealed_password" or (OAuth2) "sealed_client_secret", "sync_state", "book_token", "items",
+"retry"} (exchange_sync says what the last four hold), plus the schedule and report addresses
+of saved syncs. Sources saved before OAuth2 have no "auth": theirs is "password".
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+import uuid
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,17 +61,23 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 _USERNAME = re.compile(r"[^\\@\s]+(\\[^\\@\s]+|@[^\\@\s]+)?")
 _HOST = re.compile(r"([A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?/?")
+# A tenant is named in the token URL's path: its id (a GUID) or a domain name.
+_TENANT = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?")
+AUTHS = ("password", "oauth2")
+SECRETS = ("sealed_password", "sealed_client_secret")
 
 
 # -- the account form -----------------------------------------------------------------------
 
 def parse_form(ctx: SyncContext, form: Mapping[str, Any],
                previous: SourceRecord | None = None) -> ExchangeAccount:
-    """The account of the whole form: email, password, and the optional username and server
-    (left out or empty: none; the server is a host[:port] or an https:// URL, or an EWS URL).
+    """The account of the whole form: email, "auth" ("password", the default, or "oauth2"),
+    then the password and the optional username and server, or for OAuth2 client_id,
+    tenant_id, client_secret and the server (left out or empty: none; the server is a
+    host[:port] or an https:// URL, or an EWS URL).
 
-    Without a password, an update keeps the sealed one of `previous`. Raises AccountError
-    naming the field at fault.
+    Without a password or client secret, an update keeps the sealed one of `previous`, and
+    without "auth" its way of logging in. Raises AccountError naming the field at fault.
     """
     email = _text(form, "email")
     if not email:
@@ -75,14 +85,75 @@ def parse_form(ctx: SyncContext, form: Mapping[str, Any],
     if not _EMAIL.fullmatch(email):
         raise AccountError("email", f"{email!r} is not an email address: enter it as "
                            "name@example.org.")
-    username = _text(form, "username") or None
+    auth = _auth(form, previous)
+    username = (_text(form, "username") or None) if auth == "password" else None
     if username is not None and not _USERNAME.fullmatch(username):
         raise AccountError("username", "Enter the username as DOMAIN\\user or user@domain.")
     server = _text(form, "server") or None
     if server is not None:
         _check_server(server)
+    if auth == "oauth2":
+        return _oauth2_account(ctx, form, previous, email, server)
     password = _password(ctx, form, previous)
     return ExchangeAccount(email=email, password=password, username=username, server=server)
+
+
+def _auth(form: Mapping[str, Any], previous: SourceRecord | None) -> str:
+    auth = _text(form, "auth") or (_auth_of(previous) if previous else "password")
+    if auth not in AUTHS:
+        raise AccountError("auth", "The auth is \"password\" or \"oauth2\" (an app registered "
+                           "in Azure AD).")
+    return auth
+
+
+def _auth_of(source: SourceRecord) -> str:
+    return str((source.settings.get("account") or {}).get("auth") or "password")
+
+
+def _oauth2_account(ctx: SyncContext, form: Mapping[str, Any], previous: SourceRecord | None,
+                    email: str, server: str | None) -> ExchangeAccount:
+    """The app's client credentials; the server is needed (autodiscover takes no app token)."""
+    client_id = _client_id(form)
+    tenant_id = _tenant_id(form)
+    secret = _client_secret(ctx, form, previous)
+    if server is None:
+        raise AccountError("server", "With OAuth2, enter the server in Advanced settings "
+                           "(outlook.office365.com for Exchange Online).")
+    if not service_endpoint(server).lower().startswith("https://"):
+        raise AccountError("server", "With OAuth2, the server URL must start with https:// "
+                           "(the app's token is sent to it).")
+    return ExchangeAccount(email=email, server=server, client_id=client_id,
+                           tenant_id=tenant_id, client_secret=secret)
+
+
+def _client_id(form: Mapping[str, Any]) -> str:
+    value = _text(form, "client_id")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise AccountError("client_id", "Enter the Application (client) ID of the app in Azure "
+                           "AD, like 00000000-0000-0000-0000-000000000000.") from None
+
+
+def _tenant_id(form: Mapping[str, Any]) -> str:
+    value = _text(form, "tenant_id")
+    if not value:
+        raise AccountError("tenant_id", "Enter the Directory (tenant) ID of the app in Azure AD.")
+    if not _TENANT.fullmatch(value) or value.lower() in ("common", "organizations", "consumers"):
+        raise AccountError("tenant_id", f"{value!r} is not a tenant: enter the Directory (tenant) "
+                           "ID, or the directory's domain name (contoso.onmicrosoft.com).")
+    return value
+
+
+def _client_secret(ctx: SyncContext, form: Mapping[str, Any],
+                   previous: SourceRecord | None) -> str:
+    value = form.get("client_secret")
+    if value is None or value == "":
+        if previous is None or "sealed_client_secret" not in previous.settings:
+            raise AccountError("client_secret", "Enter the client secret of the app (its value, "
+                               "not its id).")
+        return _unsealed(ctx, previous, "sealed_client_secret", "client_secret")
+    return _secret_text(value, "client_secret", "client secret")
 
 
 def _text(form: Mapping[str, Any], name: str) -> str:
@@ -99,19 +170,23 @@ def _text(form: Mapping[str, Any], name: str) -> str:
 def _password(ctx: SyncContext, form: Mapping[str, Any], previous: SourceRecord | None) -> str:
     value = form.get("password")
     if value is None or value == "":
-        if previous is None:
+        if previous is None or "sealed_password" not in previous.settings:
             raise AccountError("password", "Enter the password of the Exchange mailbox.")
-        return _stored_password(ctx, previous, "password")
+        return _unsealed(ctx, previous, "sealed_password", "password")
+    return _secret_text(value, "password", "password")
+
+
+def _secret_text(value: Any, field: str, words: str) -> str:
     if not isinstance(value, str):
-        raise AccountError("password", "The password is text.")
+        raise AccountError(field, f"The {words} is text.")
     if "\n" in value or "\r" in value or "\x00" in value:
-        raise AccountError("password", "Invalid characters found in the password.")
+        raise AccountError(field, f"Invalid characters found in the {words}.")
     return value
 
 
-def _stored_password(ctx: SyncContext, source: SourceRecord, field: str) -> str:
+def _unsealed(ctx: SyncContext, source: SourceRecord, key: str, field: str) -> str:
     try:
-        return ctx.vault.open(source.settings["sealed_password"])
+        return ctx.vault.open(source.settings[key])
     except CredentialError as error:
         raise AccountError(field, str(error)) from None
 
@@ -147,14 +222,25 @@ def _is_loopback(host: str) -> bool:
 
 
 def account_json(source: SourceRecord) -> dict[str, Any]:
-    """The account as the API shows it: never the password."""
+    """The account as the API shows it: never the password or the client secret."""
     account = source.settings.get("account") or {}
     return {"email": account.get("email"), "username": account.get("username"),
-            "server": account.get("server")}
+            "server": account.get("server"), "auth": _auth_of(source),
+            "client_id": account.get("client_id"), "tenant_id": account.get("tenant_id"),
+            "has_client_secret": "sealed_client_secret" in source.settings}
 
 
 def _account_settings(account: ExchangeAccount) -> dict[str, Any]:
-    return {"email": account.email, "username": account.username, "server": account.server}
+    return {"email": account.email, "username": account.username, "server": account.server,
+            "auth": "oauth2" if account.oauth2 else "password", "client_id": account.client_id,
+            "tenant_id": account.tenant_id}
+
+
+def _sealed(ctx: SyncContext, account: ExchangeAccount) -> dict[str, str]:
+    """The secret of the account's login, sealed: the client secret or the password."""
+    if account.oauth2:
+        return {"sealed_client_secret": ctx.vault.seal(account.client_secret or "")}
+    return {"sealed_password": ctx.vault.seal(account.password)}
 
 
 # -- connecting -----------------------------------------------------------------------------
@@ -199,8 +285,7 @@ def connect_account(ctx: SyncContext, owner: str, form: Mapping[str, Any], *,
     with ctx.store.read() as tx:
         _check_unique(tx, owner, name, account)
     test_connection(ctx, account)
-    settings = {"account": _account_settings(account),
-                "sealed_password": ctx.vault.seal(account.password),
+    settings = {"account": _account_settings(account), **_sealed(ctx, account),
                 "sync_state": None, "book_token": None, "items": {}}
     with ctx.store.write() as tx:
         _check_unique(tx, owner, name, account)
@@ -249,14 +334,20 @@ def update_account(ctx: SyncContext, source: SourceRecord,
     test_connection(ctx, account)
     with ctx.store.write() as tx:
         current = tx.require_source(source.id)
+        kept = {key: value for key, value in current.settings.items() if key not in SECRETS}
         return tx.update_source(current, settings={
-            **current.settings, "account": _account_settings(account),
-            "sealed_password": ctx.vault.seal(account.password)})
+            **kept, "account": _account_settings(account), **_sealed(ctx, account)})
 
 
 def stored_account(ctx: SyncContext, source: SourceRecord) -> ExchangeAccount:
-    """The account of a source, its password unsealed (CredentialError if it cannot be)."""
+    """The account of a source, its password or client secret unsealed (CredentialError if
+    it cannot be)."""
     saved = source.settings["account"]
+    if _auth_of(source) == "oauth2":
+        return ExchangeAccount(email=saved["email"], server=saved.get("server"),
+                               client_id=saved["client_id"], tenant_id=saved["tenant_id"],
+                               client_secret=ctx.vault.open(
+                                   source.settings["sealed_client_secret"]))
     return ExchangeAccount(email=saved["email"],
                            password=ctx.vault.open(source.settings["sealed_password"]),
                            username=saved.get("username"), server=saved.get("server"))

@@ -343,7 +343,18 @@ ACCOUNT_FORM: dict[str, Any] = {
                "/api/v1/accounts/presets)."},
     "email": {"type": "string", "description": "Exchange: the address (autodiscover)."},
     "server": nullable("string", description="Exchange, advanced: the server, when "
-                       "autodiscover fails."),
+                       "autodiscover fails; needed with OAuth2."),
+    "auth": {"enum": ["password", "oauth2"], "description": "Exchange: log in with the "
+             "password (the default), or as an app registered in Azure AD (OAuth2 client "
+             "credentials: client_id, tenant_id, client_secret). Left out on a change, the "
+             "account keeps its way."},
+    "client_id": {"type": "string", "description": "Exchange, OAuth2: the app's Application "
+                  "(client) ID."},
+    "tenant_id": {"type": "string", "description": "Exchange, OAuth2: the Directory (tenant) "
+                  "ID, or the directory's domain name."},
+    "client_secret": {"type": "string", "writeOnly": True, "description": "Exchange, OAuth2: "
+                      "the app's client secret (its value). Stored encrypted, never shown; "
+                      "left out on a change, the stored one is kept."},
 }
 # An account shows what a sync shows about its runs, and its connection instead of a file.
 ACCOUNT_SUMMARY: dict[str, Any] = {
@@ -352,7 +363,8 @@ ACCOUNT_SUMMARY: dict[str, Any] = {
     "name": STRING,
     "book": {"type": "string", "description": "The id of its address book."},
     "account": {"type": "object", "description": "The connection settings (server, port, "
-                "user, has_password, ...); never the password."},
+                "user, has_password, auth, client_id, has_client_secret, ...); never the "
+                "password or client secret."},
     **{key: value for key, value in SYNC_SUMMARY.items()
        if key not in ("id", "name", "book", "source")},
 }
