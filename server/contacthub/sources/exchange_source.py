@@ -37,7 +37,7 @@ from ..mail.exchange import ExchangeAccount, ExchangeError, connect, service_end
 from ..store import AlreadyExists, Transaction
 from ..store.runs import RunRecord
 from ..store.sources import SourceRecord
-from ..sync import Incoming, Policy, RunFailed, run_source
+from ..sync import Incoming, Policy, RunFailed, SourceReport, run_source
 from ..syncs.context import SyncContext
 from ..syncs.runner import record_outcome
 from .accounts import AccountError, account_book, check_server, url_server
@@ -380,27 +380,16 @@ def run(ctx: SyncContext, source: SourceRecord, started: float, trigger: str,
 def _reconcile(ctx: SyncContext, source: SourceRecord, trigger: str, local: Local, sent: Sent,
                records: list[Incoming], sync_state: str) -> RunRecord:
     try:
+        report = SourceReport(sent.counts, changed_elsewhere=bool(sent.created or sent.updated
+                                                                  or sent.conflicts),
+                              describe=summary)
         outcome = run_source(ctx.store, source, lambda: (records, sent.problems), POLICY,
-                             trigger=trigger, extra_counts=sent.counts,
+                             trigger=trigger, report=report,
                              on_applied=state_saver(source, local, sent, records, sync_state))
     except RunFailed as failed:
         return failed.run
     assert outcome.run is not None
-    return _restated(ctx, outcome.run)
-
-
-def _restated(ctx: SyncContext, run: RunRecord) -> RunRecord:
-    """The reconciler judges a run by the book's changes alone; a run that only sent
-    contacts to Exchange changed something too, and its message says so."""
-    if run.status not in ("ok", "no_changes"):
-        return run
-    message = summary(run.counts)
-    status = "no_changes" if message == "no changes" else "ok"
-    if (status, message) == (run.status, run.message):
-        return run
-    with ctx.store.write() as tx:
-        tx.set_run_status(run.id, status, message)
-        return tx.require_run(run.id)
+    return outcome.run
 
 
 def summary(counts: Mapping[str, int]) -> str:

@@ -48,7 +48,15 @@ from contacthub.mail.vcard import LAST_CONTACT_PROPERTY, MESSAGES_PROPERTY, corr
 from contacthub.store import AlreadyExists, ItemData, Store, Transaction
 from contacthub.store.runs import RunRecord
 from contacthub.store.sources import SourceRecord
-from contacthub.sync import Incoming, Policy, Problem, RunFailed, run_source
+from contacthub.sync import (
+    Incoming,
+    Policy,
+    Problem,
+    RunFailed,
+    SourceReport,
+    describe_changes,
+    run_source,
+)
 from contacthub.syncs.context import SyncContext
 from contacthub.syncs.runner import record_outcome
 from contacthub.vcard import item_data
@@ -372,12 +380,18 @@ def run(ctx: SyncContext, source: SourceRecord, started: float, trigger: str,
             ctx.store, source, lambda: (records, problems),
             Policy(update_existing=True, delete_missing=False,
                    unattended=trigger == "schedule"),
-            trigger=trigger, extra_counts={SCANNED: scanned.messages},
+            trigger=trigger, report=SourceReport({SCANNED: scanned.messages},
+                                                 describe=_with_scanned),
             on_applied=_saver(source, scanned, people))
     except RunFailed as failed:
         return failed.run
     assert outcome.run is not None
     return outcome.run
+
+
+def _with_scanned(counts: Mapping[str, int]) -> str:
+    """"9 added; 16 messages scanned": what came in, and what was read to find it."""
+    return f"{describe_changes(counts)}; {counts[SCANNED]} messages scanned"
 
 
 def scan_mailbox(ctx: SyncContext, account: ImapAccount,

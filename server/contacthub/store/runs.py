@@ -73,10 +73,6 @@ class RunsPart(TxBase):
         )
         return [RunRecord.from_row(row) for row in rows]
 
-    def set_run_status(self, run_id: int, status: str, message: str = "") -> None:
-        self.conn.execute(update(runs).where(runs.c.id == run_id)
-                          .values(status=status, message=message, finished_at=time.time()))
-
     def set_run_email(self, run_id: int, email: str) -> None:
         """What became of the run's report email (sent, or why not)."""
         self.conn.execute(update(runs).where(runs.c.id == run_id).values(email=email))

@@ -11,7 +11,7 @@ differ only in their `Policy`.
 from .changes import Change, ChangeSet, Incoming, Problem
 from .plan import plan
 from .policy import Policy
-from .run import RunFailed, RunOutcome, apply, run_source
+from .run import RunFailed, RunOutcome, SourceReport, apply, describe_changes, run_source
 
 __all__ = [
     "Change",
@@ -21,7 +21,9 @@ __all__ = [
     "Problem",
     "RunFailed",
     "RunOutcome",
+    "SourceReport",
     "apply",
+    "describe_changes",
     "plan",
     "run_source",
 ]

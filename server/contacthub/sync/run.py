@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from contacthub.store import Store, Transaction
 from contacthub.store.links import Link
@@ -57,10 +57,28 @@ class RunOutcome:
         return self.run.status if self.run else _status_of(self.changes)
 
 
-def _status_of(changes: ChangeSet) -> str:
+def _status_of(changes: ChangeSet, report: SourceReport | None = None) -> str:
     if changes.refused:
         return "refused"
-    return "ok" if changes.has_changes else "no_changes"
+    changed_elsewhere = report is not None and report.changed_elsewhere
+    return "ok" if changes.has_changes or changed_elsewhere else "no_changes"
+
+
+def describe_changes(counts: Mapping[str, int]) -> str:
+    """The book's changes in words: "2 added, 1 updated", or "no changes"."""
+    return ", ".join(f"{counts[name]} {name}" for name in ("added", "updated", "deleted")
+                     if counts.get(name)) or "no changes"
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """What a source did besides the book's changes, for its run's record: counts that join
+    the run's (messages scanned, contacts sent to Exchange), whether it changed something
+    elsewhere (then the run is ok even with the book unchanged), and how to say it all."""
+
+    counts: Mapping[str, int] = field(default_factory=dict)
+    changed_elsewhere: bool = False
+    describe: Callable[[Mapping[str, int]], str] = describe_changes
 
 
 def run_source(
@@ -71,7 +89,7 @@ def run_source(
     *,
     trigger: str = "manual",
     dry_run: bool = False,
-    extra_counts: Mapping[str, int] | None = None,
+    report: SourceReport | None = None,
     on_applied: Callable[[Transaction], None] | None = None,
 ) -> RunOutcome:
     """Read the source, then reconcile and apply in one transaction, and record the run.
@@ -79,12 +97,12 @@ def run_source(
     `read` returns the records and the problems met reading them; it runs
     before the write transaction, so a long parse does not hold the book's
     lock. A failure leaves the book as it was and is recorded as a failed run.
-    `extra_counts` join the run's counts (a mail source's messages scanned);
+    `report` is what the source did besides the book's changes (see SourceReport);
     `on_applied` saves the source's own state (how far it read) in the same
     transaction as the changes, so the two never disagree.
     """
     started = time.time()
-    after = _After(extra_counts or {}, on_applied)
+    after = _After(report or SourceReport(), on_applied)
     try:
         with _collector_paused():
             return _run(store, source, read, policy, trigger, dry_run, started, after)
@@ -116,7 +134,7 @@ def _collector_paused() -> Iterator[None]:
 
 @dataclass(frozen=True)
 class _After:
-    extra_counts: Mapping[str, int]
+    report: SourceReport
     on_applied: Callable[[Transaction], None] | None
 
 
@@ -132,11 +150,12 @@ def _run(store: Store, source: SourceRecord,
             apply(tx, source, changes)
             if after.on_applied is not None:
                 after.on_applied(tx)
+        counts = {**changes.counts, **after.report.counts}
         run = tx.record_run(
-            source.id, started_at=started, status=_status_of(changes), trigger=trigger,
-            counts={**changes.counts, **after.extra_counts},
+            source.id, started_at=started, status=_status_of(changes, after.report),
+            trigger=trigger, counts=counts,
             problems=[p.as_dict() for p in changes.problems[:MAX_REPORTED_PROBLEMS]],
-            message=changes.refused or _summary(changes, after.extra_counts),
+            message=changes.refused or after.report.describe(counts),
         )
         return RunOutcome(changes, run)
 
@@ -145,12 +164,3 @@ class RunFailed(Exception):
     def __init__(self, message: str, run: RunRecord) -> None:
         super().__init__(message)
         self.run = run
-
-
-def _summary(changes: ChangeSet, extra_counts: Mapping[str, int]) -> str:
-    counts = changes.counts
-    text = ", ".join(f"{counts[name]} {name}" for name in ("added", "updated", "deleted")
-                     if counts[name]) if changes.has_changes else "no changes"
-    if "messages_scanned" in extra_counts:  # what a mail source read to find them
-        text += f"; {extra_counts['messages_scanned']} messages scanned"
-    return text
