@@ -128,7 +128,7 @@ def create_remote_sync(
     book_path: str | None = None, delimiter: str | None = None, encoding: str | None = None,
 ) -> SourceRecord:
     """A sync of a remote file: fetched once now, for its preview and suggested mapping."""
-    origin = _origin(origin_json, ctx, None)
+    origin = parse_origin(ctx, origin_json)
     if not origin.is_remote:
         raise SyncError("source", "Upload the file to make a sync of an uploaded file.")
     content = fetch_now(ctx, origin)
@@ -145,7 +145,7 @@ def create_remote_sync(
 def update_origin(ctx: SyncContext, source: SourceRecord, origin_json: Any) -> SourceRecord:
     """A new origin; a new remote file is fetched at once so its header can be checked."""
     previous = origin_of(source)
-    origin = _origin(origin_json, ctx, previous)
+    origin = parse_origin(ctx, origin_json, previous)
     if origin.is_remote != previous.is_remote:
         raise SyncError("source.type", "A sync keeps its kind of source: make a new sync to "
                         "change between an upload and a remote file.")
@@ -219,7 +219,8 @@ def remote_filename(origin: Origin) -> str:
     return PurePosixPath(unquote(urlsplit(origin.url).path)).name or "remote.csv"
 
 
-def _origin(value: Any, ctx: SyncContext, previous: Origin | None) -> Origin:
+def parse_origin(ctx: SyncContext, value: Any, previous: Origin | None = None) -> Origin:
+    """The API's source form as an Origin; SyncError names "source" or "source.FIELD"."""
     try:
         return Origin.from_json(value, ctx.vault, previous)
     except OriginError as error:

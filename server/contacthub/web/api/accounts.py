@@ -21,18 +21,16 @@ from ...store import Transaction
 from ...store.errors import AlreadyExists
 from ...store.sources import SourceRecord
 from ...syncs import (
-    SyncBusy,
     SyncError,
-    delete_sync,
     parse_notify,
     parse_schedule,
     save_settings,
 )
 from ..auth import current_user
-from ..errors import conflict, invalid, not_found, quoted, sentence
-from .common import int_arg, json_body, location, store, sync_context
-from .imports import DEFAULT_RUNS, MAX_ID, MAX_RUNS, book_id, run_now
-from .syncs import run_state_json, sync_run_json
+from ..errors import invalid, not_found, quoted, sentence
+from .common import json_body, location, store, sync_context
+from .imports import MAX_ID, book_id, run_now
+from .syncs import delete_now, run_state_json, runs_json, sync_run_json
 
 bp = Blueprint("accounts", __name__)
 
@@ -172,13 +170,7 @@ def update_account(account_id: int) -> dict[str, Any]:
 @bp.delete("/accounts/<int:account_id>")
 def disconnect_account(account_id: int) -> Response:
     """The account stops syncing and goes; its contacts and book stay."""
-    source = _require_account(account_id)
-    try:
-        delete_sync(sync_context(), source)
-    except SyncBusy:
-        raise conflict("sync_running", f"The account {quoted(source.name)} is syncing; "
-                       "disconnect it when the run has finished.") from None
-    return Response(status=204)
+    return delete_now(_require_account(account_id), "account")
 
 
 @bp.post("/accounts/<int:account_id>/run")
@@ -188,7 +180,4 @@ def sync_now(account_id: int) -> dict[str, Any]:
 
 @bp.get("/accounts/<int:account_id>/runs")
 def list_account_runs(account_id: int) -> dict[str, Any]:
-    source = _require_account(account_id)
-    limit = int_arg("limit", DEFAULT_RUNS, 1, MAX_RUNS)
-    with store().read() as tx:
-        return {"runs": [sync_run_json(run) for run in tx.runs_of(source.id, limit=limit)]}
+    return runs_json(_require_account(account_id))

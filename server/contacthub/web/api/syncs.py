@@ -22,7 +22,6 @@ from ...store.runs import RunRecord
 from ...store.sources import SourceRecord
 from ...syncs import (
     Origin,
-    OriginError,
     SyncBusy,
     SyncError,
     create_remote_sync,
@@ -30,6 +29,7 @@ from ...syncs import (
     notify_of,
     origin_of,
     parse_notify,
+    parse_origin,
     parse_schedule,
     save_settings,
     schedule_of,
@@ -134,15 +134,7 @@ def _refusals() -> Iterator[None]:
     try:
         yield
     except SyncError as error:
-        field = _field(error.field)
-        raise invalid(_message(str(error), field), field=field) from None
-
-
-def _field(name: str) -> str:
-    """The field at fault; syncs.parse_schedule calls a schedule that is not an object
-    schedule.schedule, which is the field schedule."""
-    head, _, rest = name.partition(".")
-    return head if rest == head else name
+        raise invalid(_message(str(error), error.field), field=error.field) from None
 
 
 def _message(text: str, field: str) -> str:
@@ -168,11 +160,8 @@ def _name(value: Any) -> str | None:
 def _remote_origin(value: Any) -> Origin:
     """The origin a new sync will have, read before anything is made (to check the
     schedule with it); an upload is refused: its file comes with the request."""
-    try:
-        origin = Origin.from_json(value, sync_context().vault)
-    except OriginError as error:
-        field = "source" if error.field == "source" else f"source.{error.field}"
-        raise invalid(sentence(str(error)), field=field) from None
+    with _refusals():
+        origin = parse_origin(sync_context(), value)
     if not origin.is_remote:
         raise invalid("A sync of an uploaded file is made by sending the file: POST it as "
                       "multipart/form-data (a part named \"file\"), here or to "
@@ -303,15 +292,26 @@ def update_sync(sync_id: int) -> dict[str, Any]:
     return _detail_json(source)
 
 
-@bp.delete("/syncs/<int:sync_id>")
-def remove_sync(sync_id: int) -> Response:
-    source = _require_sync(sync_id)
+def delete_now(source: SourceRecord, what: str) -> Response:
+    """The source stops and goes, its contacts and book stay; 409 while it runs."""
     try:
         delete_sync(sync_context(), source)
     except SyncBusy:
-        raise conflict("sync_running", f"The sync {quoted(source.name)} is running; delete "
-                       "it when the run has finished.") from None
+        raise conflict("sync_running", f"The {what} {quoted(source.name)} is running; "
+                       "delete it when the run has finished.") from None
     return Response(status=204)
+
+
+def runs_json(source: SourceRecord) -> dict[str, Any]:
+    """The source's latest runs (?limit), each with what became of its email."""
+    limit = int_arg("limit", DEFAULT_RUNS, 1, MAX_RUNS)
+    with store().read() as tx:
+        return {"runs": [sync_run_json(run) for run in tx.runs_of(source.id, limit=limit)]}
+
+
+@bp.delete("/syncs/<int:sync_id>")
+def remove_sync(sync_id: int) -> Response:
+    return delete_now(_require_sync(sync_id), "sync")
 
 
 @bp.post("/syncs/<int:sync_id>/run")
@@ -325,7 +325,4 @@ def import_now(sync_id: int) -> dict[str, Any]:
 
 @bp.get("/syncs/<int:sync_id>/runs")
 def list_sync_runs(sync_id: int) -> dict[str, Any]:
-    source = _require_sync(sync_id)
-    limit = int_arg("limit", DEFAULT_RUNS, 1, MAX_RUNS)
-    with store().read() as tx:
-        return {"runs": [sync_run_json(run) for run in tx.runs_of(source.id, limit=limit)]}
+    return runs_json(_require_sync(sync_id))
