@@ -29,16 +29,15 @@ from __future__ import annotations
 
 import json
 import secrets
-import ssl
 import threading
 from collections.abc import Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
 from tests.support.ews_server import EwsServer
+from tests.support.threaded_server import DoubleServer
 
 HOST = "login.microsoftonline.com"
 ADDRESS = "127.0.0.2"  # loopback, and not the autodiscover endpoint's 127.0.0.1
@@ -71,7 +70,7 @@ class _Refusal(Exception):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
-    server: _Server
+    server: Any  # its .double is the TokenServer
 
     def do_POST(self) -> None:  # noqa: N802
         data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -81,7 +80,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, {"error": "not_found"})
             return
         form = {key: values[0] for key, values in parse_qs(data.decode()).items()}
-        azure = self.server.azure
+        azure = self.server.double
         try:
             token = azure.issue(tenant, form)
         except _Refusal as refusal:
@@ -106,12 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    azure: TokenServer
-
-
-class TokenServer:
+class TokenServer(DoubleServer):
     """The endpoint on ``ADDRESS``:``port`` over TLS, in a thread; a context manager.
 
     Raises OSError when the port cannot be bound (taken, or no permission).
@@ -127,13 +121,7 @@ class TokenServer:
         self.expires_in = expires_in
         self.requests: list[TokenRequest] = []
         self._lock = threading.Lock()
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(*tls)
-        self._server = _Server((ADDRESS, port), _Handler)
-        self._server.azure = self
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
+        super().__init__(_Handler, ADDRESS, port, tls)
 
     def issue(self, tenant: str, form: Mapping[str, str]) -> str:
         """A new token for a good request; raises _Refusal as Azure AD answers a bad one."""
@@ -173,14 +161,3 @@ class TokenServer:
         with self._lock:
             self.requests.append(TokenRequest(tenant, form.get("grant_type"),
                                               form.get("client_id"), form.get("scope"), outcome))
-
-    def __enter__(self) -> TokenServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join()
-        self._server.server_close()

@@ -24,19 +24,18 @@ sends), redirects (RedirectAddress, RedirectUrl, HTTP 302), GetDomainSettings, N
 
 from __future__ import annotations
 
-import ssl
 import threading
 from collections.abc import Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from lxml import etree
 
 from tests.support.ews_mailbox import SOAP, local_name
 from tests.support.ews_server import EwsServer
 from tests.support.net import LOOPBACK
+from tests.support.threaded_server import DoubleServer
 
 PATH = "/autodiscover/autodiscover.svc"
 A = "http://schemas.microsoft.com/exchange/2010/Autodiscover"
@@ -64,14 +63,14 @@ def _sub(parent: etree._Element, name: str, text: str | None = None) -> etree._E
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
-    server: _Server
+    server: Any  # its .double is the AutodiscoverServer
 
     def do_POST(self) -> None:  # noqa: N802
         data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.path.lower().split("?", 1)[0] != PATH:
             self._send(404, b"", "text/plain")
             return
-        autodiscover = self.server.autodiscover
+        autodiscover = self.server.double
         host = (self.headers.get("Host") or "").lower()
         login = autodiscover.ews.login(self.headers.get("Authorization"))
         if login is None:
@@ -107,12 +106,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    autodiscover: AutodiscoverServer
-
-
-class AutodiscoverServer:
+class AutodiscoverServer(DoubleServer):
     """The endpoint on 127.0.0.1:``port`` over TLS, in a thread; a context manager.
 
     Raises OSError when the port cannot be bound (taken, or no permission).
@@ -124,13 +118,7 @@ class AutodiscoverServer:
         self.ews = ews
         self.requests: list[Request] = []
         self._lock = threading.Lock()
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(*tls)
-        self._server = _Server((LOOPBACK, port), _Handler)
-        self._server.autodiscover = self
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
+        super().__init__(_Handler, LOOPBACK, port, tls)
 
     def record(self, request: Request) -> None:
         with self._lock:
@@ -197,14 +185,3 @@ class AutodiscoverServer:
             setting.set(f"{{{XSI}}}type", "StringSetting")
             _sub(setting, "Name", name)
             _sub(setting, "Value", known[name])
-
-    def __enter__(self) -> AutodiscoverServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join()
-        self._server.server_close()

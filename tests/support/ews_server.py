@@ -40,18 +40,17 @@ store are.
 from __future__ import annotations
 
 import base64
-import ssl
-import threading
 from collections.abc import Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
+from typing import Any
 
 from lxml import etree
 
 from tests.support.ews_mailbox import Mailbox
 from tests.support.ews_soap import EXCHANGE_2019, Ews, ServerVersion
 from tests.support.net import LOOPBACK
+from tests.support.threaded_server import DoubleServer
 
 EWS_PATH = "/ews/exchange.asmx"
 
@@ -60,16 +59,17 @@ class _Handler(BaseHTTPRequestHandler):
     # HTTP/1.1 with Content-Length: exchangelib reads "Connection: close" on an error as "busy".
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out in two writes
-    server: _Server
+    server: Any  # its .double is the EwsServer
 
     def do_POST(self) -> None:  # noqa: N802
         data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.path.lower().split("?", 1)[0] != EWS_PATH:
             self._send(404, b"", "text/plain")
             return
-        login = self.server.ews.login(self.headers.get("Authorization"))
+        ews: EwsServer = self.server.double
+        login = ews.login(self.headers.get("Authorization"))
         if login is None:
-            self.server.ews.record("401", None)
+            ews.record("401", None)
             self._send(401, b"", "text/plain",
                        {"WWW-Authenticate": f'Basic realm="{LOOPBACK}"'})
             return
@@ -78,8 +78,8 @@ class _Handler(BaseHTTPRequestHandler):
         except etree.XMLSyntaxError as error:
             self._send(400, str(error).encode(), "text/plain")
             return
-        name, body, fault = Ews(self.server.ews.mailbox, self.server.ews.version).answer(envelope)
-        self.server.ews.record(name, login)
+        name, body, fault = Ews(ews.mailbox, ews.version).answer(envelope)
+        ews.record(name, login)
         # Exchange sends SOAP faults with status 500.
         self._send(500 if fault else 200, body, "text/xml; charset=utf-8")
 
@@ -100,12 +100,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # the request log below is what tests look at
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    ews: EwsServer
-
-
-class EwsServer:
+class EwsServer(DoubleServer):
     """The endpoint on 127.0.0.1 and a free port, in a thread; a context manager."""
 
     def __init__(self, users: Mapping[str, str], *, tls: tuple[Path, Path] | None = None,
@@ -116,19 +111,11 @@ class EwsServer:
         self.version = version
         self.mailbox = Mailbox()
         self.requests: list[tuple[str, str | None]] = []  # (operation or "401", login)
-        self._server = _Server((LOOPBACK, 0), _Handler)
-        self._server.ews = self
-        self.scheme = "https" if tls else "http"
-        if tls:
-            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            context.load_cert_chain(*tls)
-            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
+        super().__init__(_Handler, LOOPBACK, tls=tls)
 
     @property
     def address(self) -> str:
-        return f"{LOOPBACK}:{self._server.server_address[1]}"
+        return f"{LOOPBACK}:{self.port}"
 
     @property
     def url(self) -> str:
@@ -159,18 +146,3 @@ class EwsServer:
     def operations(self) -> list[str]:
         with self.mailbox.lock:
             return [operation for operation, _ in self.requests]
-
-    def __enter__(self) -> EwsServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop answering (the port is closed); calling it again does nothing."""
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join()
-        self._server.server_close()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
