@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from contacthub.store import Store
 from tests.support.mail_fixtures import (  # noqa: F401 - fixtures for tests/mail and tests/api
     account,
     dovecot,
@@ -106,6 +107,17 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.db'}"
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """A store over ``store_url`` with the principal ``alice``, whose books sources fill.
+    Test directories that want an empty store or other users define their own."""
+    opened = Store.open(store_url)
+    with opened.write() as tx:
+        tx.create_collection("alice", {})
+    yield opened
+    opened.close()
 
 
 # -- DAV servers -----------------------------------------------------------------------------

@@ -14,7 +14,10 @@ from exchangelib import Account
 from exchangelib.autodiscover import Autodiscovery, clear_cache
 from exchangelib.protocol import BaseProtocol
 
+from contacthub.config import Settings
 from contacthub.mail.exchange import ExchangeAccount, connect
+from contacthub.store import Store
+from contacthub.syncs import SyncContext
 from tests.support.dns_server import DnsServer
 from tests.support.ews_server import EwsServer
 from tests.support.net import LOOPBACK
@@ -68,3 +71,9 @@ def settings(ews: EwsServer) -> ExchangeAccount:
 @pytest.fixture
 def account(settings: ExchangeAccount) -> Account:
     return connect(settings)
+
+
+@pytest.fixture
+def ctx(store: Store, hub_settings: Settings) -> SyncContext:
+    """The hub's side: the store (with alice) and the settings the test file gives."""
+    return SyncContext(store, hub_settings)

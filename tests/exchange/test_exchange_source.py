@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.policy import default
@@ -21,7 +20,7 @@ from contacthub.fetch import FetchPolicy
 from contacthub.mail.exchange import uid_for
 from contacthub.sources import exchange_source
 from contacthub.sources.accounts import AccountError
-from contacthub.store import ItemData, Store
+from contacthub.store import ItemData
 from contacthub.store.runs import RunRecord
 from contacthub.store.sources import SourceRecord
 from contacthub.syncs import SyncContext, delete_sync, run_sync, save_settings
@@ -43,20 +42,6 @@ def hub_settings(tmp_path: Path) -> Settings:
     # The EWS double is on loopback: the address guard lets exactly that through.
     loaded.fetch_policy = FetchPolicy(allowed_networks=("127.0.0.0/8",))
     return loaded
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    opened = Store.open(store_url)
-    with opened.write() as tx:
-        tx.create_collection(OWNER, {})
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def ctx(store: Store, hub_settings: Settings) -> SyncContext:
-    return SyncContext(store, hub_settings)
 
 
 def form(ews: EwsServer, **changes: Any) -> dict[str, Any]:

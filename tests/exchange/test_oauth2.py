@@ -27,7 +27,6 @@ from contacthub.fetch import FetchPolicy
 from contacthub.mail.exchange import ExchangeAccount, ExchangeError, connect, pull, uid_for
 from contacthub.sources import exchange_source
 from contacthub.sources.accounts import AccountError
-from contacthub.store import Store
 from contacthub.store.sources import SourceRecord
 from contacthub.syncs import SyncContext, run_sync
 from tests.api.spec import validate
@@ -185,20 +184,6 @@ def hub_settings(tmp_path: Path, ca: str) -> Settings:
     # The EWS double is on loopback: the address guard lets exactly that through.
     loaded.fetch_policy = FetchPolicy(allowed_networks=("127.0.0.0/8",), ca_bundle=ca)
     return loaded
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    opened = Store.open(store_url)
-    with opened.write() as tx:
-        tx.create_collection(OWNER, {})
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def ctx(store: Store, hub_settings: Settings) -> SyncContext:
-    return SyncContext(store, hub_settings)
 
 
 def app_form(server: str, /, **changes: Any) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.policy import default
@@ -61,15 +60,6 @@ def settings(tmp_path: Path, mail_certificates: CertificateFiles) -> Settings:
                                       allowed_networks=("127.0.0.0/8",))
     loaded.smtp = {}
     return loaded
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    opened = Store.open(store_url)
-    with opened.write() as tx:
-        tx.create_collection(OWNER, {})
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

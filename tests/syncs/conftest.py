@@ -80,15 +80,6 @@ def settings(data_dir: Path, tls_files: CertificateFiles) -> Settings:
 
 
 @pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    opened = Store.open(store_url)
-    with opened.write() as tx:
-        tx.create_collection(OWNER, {})
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
 def clock() -> Clock:
     return Clock()
 
