@@ -1,4 +1,5 @@
-"""The WSGI app of `contacthub serve`: /api/ goes to the Flask sidecar, the rest to CardDAV."""
+"""The WSGI app of `contacthub serve`: /api/ and /admin/ go to the Flask sidecar, the rest
+to CardDAV."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from .store import Store
 from .web import create_app
 
 # Paths of the sidecar; users.RESERVED_NAMES keeps principals from living there.
-SIDECAR_PREFIXES = ("/api",)
+SIDECAR_PREFIXES = ("/api", "/admin")
 
 
 def make_app(settings: Settings, store: Store) -> WSGIApp:

@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 KEY_FILE = "secret.key"
 
@@ -24,6 +26,13 @@ class CredentialError(ValueError):
 class Vault:
     def __init__(self, key: bytes) -> None:
         self._fernet = Fernet(key)
+        self._key = key
+
+    def derive_key(self, purpose: str) -> bytes:
+        """A key of its own for `purpose` (signing web sessions), from the same secret:
+        every server process on one store shares it, and it never opens passwords."""
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                    info=f"contacthub {purpose}".encode()).derive(self._key)
 
     @classmethod
     def from_config(cls, configured_key: str | None, data_dir: Path) -> Vault:

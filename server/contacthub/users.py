@@ -96,6 +96,10 @@ class UsersFile:
             raise UserError(f"no user {name!r}")
         self._write(entries)
 
+    def password_hash(self, name: str) -> str | None:
+        """The stored hash (it changes with every new password), or None for no user."""
+        return self._read().get(name)
+
     def verify(self, name: str, password: str) -> bool:
         hashed = self._read().get(name)
         return hashed is not None and bcrypt.checkpw(password.encode(), hashed.encode())

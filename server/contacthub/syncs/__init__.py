@@ -10,7 +10,8 @@ report emails, run by hand ("Import now") or by the scheduler.
 
 from .context import SyncContext
 from .origin import Origin, OriginError
-from .runner import SyncBusy, run_sync, send_report
+from .progress import Progress
+from .runner import SyncBusy, run_in_background, run_sync, send_report
 from .saved import (
     SyncError,
     create_remote_sync,
@@ -30,6 +31,7 @@ from .status import SyncStatus, status_of
 __all__ = [
     "Origin",
     "OriginError",
+    "Progress",
     "Scheduler",
     "SyncBusy",
     "SyncContext",
@@ -42,6 +44,7 @@ __all__ = [
     "parse_notify",
     "parse_origin",
     "parse_schedule",
+    "run_in_background",
     "run_sync",
     "save_settings",
     "schedule_of",

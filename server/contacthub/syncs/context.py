@@ -12,6 +12,7 @@ from ..config import Settings
 from ..credentials import Vault
 from ..fetch import FetchPolicy
 from ..store import Store
+from .progress import ProgressBoard
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,8 @@ class SyncContext:
     store: Store
     settings: Settings
     clock: Callable[[], float] = field(default=time.time)
+    # Runs started from the web page, for their progress bars.
+    progress: ProgressBoard = field(default_factory=ProgressBoard, compare=False)
 
     @cached_property
     def vault(self) -> Vault:

@@ -11,6 +11,7 @@ from ..store.sources import SourceRecord
 from ..sync import RunFailed
 from .context import SyncContext
 from .origin import OriginError
+from .progress import FETCHING
 from .runner import record_outcome
 from .saved import fetch_state_of, origin_of, remote_filename, save_fetch_state
 
@@ -23,6 +24,7 @@ def run(ctx: SyncContext, source: SourceRecord, started: float, trigger: str,
     previous = fetch_state_of(source)
     state = None
     if origin.is_remote:
+        ctx.progress.phase(source.id, FETCHING)
         try:
             result = fetch(origin.remote(ctx.vault), previous, ctx.fetch_policy)
         except (FetchError, OriginError, CredentialError) as error:
@@ -40,7 +42,8 @@ def run(ctx: SyncContext, source: SourceRecord, started: float, trigger: str,
             tx.put_upload(source.id, remote_filename(origin), result.content)
     try:
         outcome = csv_source.run_import(ctx.store, source, trigger=trigger,
-                                        override_mass_deletion=override)
+                                        override_mass_deletion=override,
+                                        progress=ctx.progress.reader(source.id))
     except RunFailed as failed:
         return failed.run
     except csv_source.ImportError_ as error:

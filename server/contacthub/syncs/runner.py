@@ -60,12 +60,7 @@ def run_sync(
     """Run the sync now. `lease` is the scheduler's claim; without one, a lease is
     taken here and SyncBusy raised if the sync is running."""
     if lease is None:
-        record_interrupted(ctx)  # a dead run's lease is about to be taken over: note it
-        now = ctx.now()
-        lease = Lease(source.id, holder_name(), trigger, now, now + LEASE_SECONDS)
-        with ctx.store.write() as tx:
-            if not tx.take_lease(lease):
-                raise SyncBusy(f"the sync {source.name!r} is running already")
+        lease = claim(ctx, source, trigger)
     try:
         with ctx.store.read() as tx:
             source = tx.require_source(source.id)  # as it is now, not as the caller saw it
@@ -84,6 +79,37 @@ def run_sync(
     send_report(ctx, source, run)
     with ctx.store.read() as tx:
         return tx.require_run(run.id)  # with what became of its email
+
+
+def claim(ctx: SyncContext, source: SourceRecord, trigger: str) -> Lease:
+    """The lease of a run starting now; SyncBusy if the sync is running."""
+    record_interrupted(ctx)  # a dead run's lease is about to be taken over: note it
+    now = ctx.now()
+    lease = Lease(source.id, holder_name(), trigger, now, now + LEASE_SECONDS)
+    with ctx.store.write() as tx:
+        if not tx.take_lease(lease):
+            raise SyncBusy(f"the sync {source.name!r} is running already")
+    return lease
+
+
+def run_in_background(ctx: SyncContext, source: SourceRecord, *,
+                      override_mass_deletion: bool = False) -> None:
+    """Start a run by hand in a thread and follow it on ctx.progress (the web page's
+    progress bar); SyncBusy at once if the sync is running."""
+    lease = claim(ctx, source, "manual")
+    ctx.progress.start(source.id)
+
+    def run() -> None:
+        run_id = None
+        try:
+            run_id = run_sync(ctx, source, override_mass_deletion=override_mass_deletion,
+                              lease=lease).id
+        except Exception:  # run_sync records failures; this is the store gone away
+            logger.exception("background run of source %s failed", source.id)
+        finally:
+            ctx.progress.finish(source.id, run_id)
+
+    threading.Thread(target=run, name=f"run-{source.id}", daemon=True).start()
 
 
 def _run(ctx: SyncContext, source: SourceRecord, started: float, trigger: str,

@@ -1,16 +1,22 @@
-"""The web sidecar: a Flask app answering under /api/ (and later /admin/)."""
+"""The web sidecar: a Flask app answering under /api/ (JSON, HTTP Basic) and /admin/
+(the admin web page: Jinja pages, a signed-in session, CSRF-checked forms)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFProtect
 
 from ..config import Settings
 from ..store import Store
 from ..syncs import SyncContext
 from . import errors
 from .auth import Authenticator, auth_delay
+
+SESSION_HOURS = 12
 
 
 @dataclass(frozen=True)
@@ -19,6 +25,15 @@ class Services:
     store: Store
     authenticator: Authenticator
     syncs: SyncContext
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the request came over TLS (directly, or
+    through a proxy named in [contacthub] trusted_proxy); a plain-HTTP test server on
+    127.0.0.1 still works, and a TLS deployment never sends the cookie in the clear."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return request.is_secure
 
 
 def refuse_nul() -> None:
@@ -33,13 +48,36 @@ def create_app(settings: Settings, store: Store) -> Flask:
     # Werkzeug refuses larger bodies with 413 before a view reads them.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["contacthub"] = Services(
+    services = Services(
         settings, store, Authenticator(settings.users_file, auth_delay(settings)),
         SyncContext(store, settings),
     )
+    app.extensions["contacthub"] = services
+    _sessions(app, services)
     errors.register(app)
     app.before_request(refuse_nul)
+    from .admin import admin
     from .api import api
 
     app.register_blueprint(api)
+    app.register_blueprint(admin)
+    # Forms of the admin page carry a CSRF token; the API authenticates every request
+    # with HTTP Basic, which a browser on another site cannot send for the user.
+    CSRFProtect(app).exempt(api)
     return app
+
+
+def _sessions(app: Flask, services: Services) -> None:
+    # Derived from the server's secret: every process on one store signs alike, and a
+    # restart does not sign everybody out.
+    app.secret_key = services.syncs.vault.derive_key("web sessions")
+    app.session_interface = SessionCookies()
+    app.config.update(
+        SESSION_COOKIE_NAME="contacthub_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+        # A form's token is good as long as the session: a wizard left open over lunch
+        # still submits.
+        WTF_CSRF_TIME_LIMIT=None,
+    )

@@ -112,13 +112,18 @@ def authenticate() -> None:
         if not authenticator.users.exists(target):
             raise ApiError(404, "not_found", f"There is no user {quoted(target)}.",
                            field="user")
+    ensure_default_book(store, target)
+    g.caller = Caller(login=login, user=target, is_admin=is_admin)
+
+
+def ensure_default_book(store: Store, user: str) -> None:
+    """A user's first request finds the default book, as a CardDAV client's would."""
     with store.read() as tx:
-        has_default_book = tx.get_collection(f"{target}/{DEFAULT_BOOK}") is not None
+        has_default_book = tx.get_collection(f"{user}/{DEFAULT_BOOK}") is not None
     if not has_default_book:
         try:
             with store.write() as tx:
-                tx.ensure_default_book(target)
+                tx.ensure_default_book(user)
         except IntegrityError:
             pass  # a concurrent first request of the same user created it
-    g.caller = Caller(login=login, user=target, is_admin=is_admin)
 

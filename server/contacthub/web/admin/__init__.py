@@ -1,0 +1,39 @@
+"""The admin web page under /admin/: server-rendered pages over the same code as the
+JSON API (its checks, the syncs and sources modules, the store).
+
+    session   sign in and out; every other page needs a signed-in account
+    pages     what every page uses: rendering, form errors, times in words
+    books     address books and their contacts
+    wizard    the import wizard: source, preview, mapping, run or schedule
+    syncs     the list of synchronizations
+    runs      a run started by hand: its progress bar and its report
+    accounts  mail accounts (IMAP, Exchange)
+    devices   the phone's pushes into "From iOS"
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, url_for
+from werkzeug.wrappers import Response
+
+from . import accounts, books, devices, pages, runs, session, syncs, wizard
+
+admin = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates",
+                  static_folder="static")
+admin.before_request(session.require_sign_in)
+admin.context_processor(pages.context)
+admin.add_app_template_filter(pages.ago, "ago")
+pages.register_errors(admin)
+for module in (session, books, wizard, syncs, runs, accounts, devices):
+    admin.register_blueprint(module.bp)
+
+
+@admin.get("/")
+def home() -> Response:
+    return redirect(url_for("admin.books.index"))
+
+
+@admin.route("/<path:anything>", methods=["GET", "POST"])
+def unknown(anything: str) -> Response:
+    """An address under /admin/ that is no page: our 404 page, not the API's JSON."""
+    raise pages.NotFound("There is no such page.")

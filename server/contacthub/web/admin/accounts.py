@@ -1,0 +1,15 @@
+"""Mail accounts (a helper fills this in)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from werkzeug.wrappers import Response
+
+from .pages import page
+
+bp = Blueprint("accounts", __name__, url_prefix="/accounts")
+
+
+@bp.get("/")
+def index() -> Response:
+    return page("placeholder.html", title="Mail accounts")

@@ -1,0 +1,93 @@
+"""A run started by hand (Run import, Import now, Sync now): it runs in a thread of the
+server while the page shows its progress bar, then its report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from ...sources import csv_source, exchange_source, imap_source
+from ...store.sources import SourceRecord
+from ...syncs import SyncBusy, run_in_background
+from ...syncs.progress import FINISHED, Progress
+from ..api.common import store, sync_context
+from ..api.imports import MAX_ID
+from ..api.syncs import sync_run_json
+from .pages import NotFound, page
+
+bp = Blueprint("runs", __name__, url_prefix="/runs")
+
+RUNNABLE = {csv_source.KIND: "sync", imap_source.KIND: "mail account",
+            exchange_source.KIND: "mail account"}
+
+
+def require_runnable(source_id: int) -> SourceRecord:
+    """The signed-in user's sync or mail account `source_id` (404 for anybody else's)."""
+    with store().read() as tx:
+        source = tx.get_source(source_id) if source_id <= MAX_ID else None
+    if source is None or source.owner != g.caller.user or source.kind not in RUNNABLE:
+        raise NotFound("There is no such sync or account.")
+    return source
+
+
+def start(source: SourceRecord, *, override_mass_deletion: bool = False) -> Response:
+    """Start the run and show its progress; a sync already running shows that run."""
+    try:
+        run_in_background(sync_context(), source,
+                          override_mass_deletion=override_mass_deletion)
+    except SyncBusy:
+        pass  # its progress page follows the run that is going on
+    return redirect(url_for("admin.runs.progress", source_id=source.id))
+
+
+@bp.post("/<int:source_id>")
+def run_now(source_id: int) -> Response:
+    override = request.form.get("override_mass_deletion") == "yes"
+    return start(require_runnable(source_id), override_mass_deletion=override)
+
+
+def _state(source: SourceRecord) -> tuple[Progress | None, dict[str, Any] | None]:
+    """How far the run is; once it has ended, its report's address."""
+    progress = sync_context().progress.get(source.id)
+    running = progress is not None and progress.phase != FINISHED
+    if running:
+        return progress, None
+    with store().read() as tx:
+        latest = tx.runs_of(source.id, limit=1)
+    run_id = progress.run_id if progress and progress.run_id else (
+        latest[0].id if latest else None)
+    return progress, {"run_id": run_id}
+
+
+@bp.get("/<int:source_id>/progress")
+def progress(source_id: int) -> Response:
+    source = require_runnable(source_id)
+    state, ended = _state(source)
+    if ended is not None and ended["run_id"] is not None:
+        return redirect(url_for(".report", source_id=source.id, run_id=ended["run_id"]))
+    return page("progress.html", source=source, progress=state or Progress(),
+                title=f"Running {source.name}")
+
+
+@bp.get("/<int:source_id>/progress.json")
+def progress_json(source_id: int) -> dict[str, Any]:
+    source = require_runnable(source_id)
+    state, ended = _state(source)
+    shown = state or Progress()
+    report = (url_for(".report", source_id=source.id, run_id=ended["run_id"])
+              if ended and ended["run_id"] is not None else None)
+    return {"phase": shown.phase, "words": shown.words, "fraction": shown.fraction,
+            "report": report}
+
+
+@bp.get("/<int:source_id>/<int:run_id>")
+def report(source_id: int, run_id: int) -> Response:
+    source = require_runnable(source_id)
+    with store().read() as tx:
+        run = tx.get_run(run_id) if run_id <= MAX_ID else None
+    if run is None or run.source_id != source.id:
+        raise NotFound("There is no such run.")
+    return page("report.html", source=source, run=sync_run_json(run), record=run,
+                what=RUNNABLE[source.kind], title=f"Run of {source.name}")

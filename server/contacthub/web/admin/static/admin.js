@@ -1,0 +1,46 @@
+// Small enhancements; every page works without them.
+"use strict";
+
+// Exact times on hover in the reader's own time zone.
+function localTimes() {
+  for (const time of document.querySelectorAll("time[datetime]")) {
+    const moment = new Date(time.getAttribute("datetime"));
+    if (!isNaN(moment)) time.title = moment.toLocaleString();
+  }
+}
+
+// A running import: poll its progress, then open its report.
+function followProgress(box) {
+  const bar = box.querySelector("progress");
+  const phase = box.querySelector("#run-phase");
+  async function poll() {
+    try {
+      const answer = await fetch(box.dataset.progressUrl, {headers: {Accept: "application/json"}});
+      if (answer.ok) {
+        const state = await answer.json();
+        if (state.report) { window.location.assign(state.report); return; }
+        phase.textContent = state.words + "…";
+        if (state.fraction === null) bar.removeAttribute("value");
+        else { bar.value = Math.round(state.fraction * 100); bar.textContent = bar.value + "%"; }
+      }
+    } catch (error) { /* the server restarting: try again */ }
+    setTimeout(poll, 500);
+  }
+  poll();
+}
+
+// Forms that destroy something ask first.
+function confirmations() {
+  for (const form of document.querySelectorAll("form[data-confirm]")) {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  localTimes();
+  confirmations();
+  const box = document.querySelector("[data-progress-url]");
+  if (box) followProgress(box);
+});

@@ -1,0 +1,15 @@
+"""The list of synchronizations (a helper fills this in)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from werkzeug.wrappers import Response
+
+from .pages import page
+
+bp = Blueprint("syncs", __name__, url_prefix="/syncs")
+
+
+@bp.get("/")
+def index() -> Response:
+    return page("placeholder.html", title="Synchronizations")

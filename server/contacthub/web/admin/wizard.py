@@ -1,0 +1,15 @@
+"""The import wizard (a helper fills this in)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from werkzeug.wrappers import Response
+
+from .pages import page
+
+bp = Blueprint("wizard", __name__, url_prefix="/import")
+
+
+@bp.get("/")
+def start() -> Response:
+    return page("placeholder.html", title="Import")

@@ -1,0 +1,94 @@
+"""The admin page in a real browser: `contacthub serve` on 127.0.0.1, Debian's Chromium
+driven by Playwright, and screenshots of every page a test visits under
+tests/artifacts/admin/<test>/ (ignored by git).
+
+    def test_something(admin: AdminPage) -> None:
+        admin.sign_in("alice")
+        admin.go("/admin/books/")
+        admin.shot("books")
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.support.browser import ARTIFACTS, Screenshots, launch
+from tests.support.servers import ContacthubServer
+
+USERS = {"alice": "alice-password", "bob": "bob-password"}
+SERVER_CONFIG = {
+    # The tests' own HTTP, FTP, IMAP and EWS servers are on loopback.
+    "fetch": {"allowed_networks": "127.0.0.0/8", "timeout": "10"},
+    "auth": {"delay": "0"},
+}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = launch(playwright)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def admin_server(tmp_path: Path) -> Iterator[ContacthubServer]:
+    with ContacthubServer(tmp_path / "data", users=USERS, config=SERVER_CONFIG) as server:
+        yield server
+
+
+class AdminPage:
+    """A browser tab on the admin page of one server, with its screenshots."""
+
+    def __init__(self, page: Page, server: ContacthubServer, shots: Screenshots) -> None:
+        self.page = page
+        self.server = server
+        self.shots = shots
+
+    def go(self, path: str) -> Page:
+        self.page.goto(self.server.url + path)
+        return self.page
+
+    def shot(self, name: str) -> Path:
+        return self.shots.take(self.page, name)
+
+    def sign_in(self, user: str = "alice", password: str | None = None) -> Page:
+        self.go("/admin/")
+        self.page.get_by_label("User name").fill(user)
+        self.page.get_by_label("Password").fill(password or self.server.users[user])
+        self.shot(f"sign in as {user}")
+        self.page.get_by_role("button", name="Sign in").click()
+        expect(self.page.get_by_role("button", name="Sign out")).to_be_visible()
+        return self.page
+
+
+def _test_folder(request: pytest.FixtureRequest) -> Path:
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
+    return ARTIFACTS / "admin" / f"{request.node.module.__name__.rsplit('.', 1)[-1]}.{name}"
+
+
+@pytest.fixture
+def admin(browser: Browser, admin_server: ContacthubServer,
+          request: pytest.FixtureRequest) -> Iterator[AdminPage]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    yield AdminPage(page, admin_server, Screenshots(_test_folder(request)))
+    context.close()
+
+
+@pytest.fixture
+def phone(browser: Browser, admin_server: ContacthubServer,
+          request: pytest.FixtureRequest) -> Iterator[AdminPage]:
+    """The admin page on a phone-sized screen (390 × 844, touch)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    yield AdminPage(page, admin_server, Screenshots(_test_folder(request) / "phone"))
+    context.close()

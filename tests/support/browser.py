@@ -1,0 +1,44 @@
+"""Debian's Chromium, headless, driven by Playwright for Python; screenshots for people.
+
+    shots = Screenshots(ARTIFACTS / "admin" / "test_name")
+    shots.take(page, "sign-in")      # tests/artifacts/admin/test_name/01-sign-in.png
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, Playwright
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+# As root Chromium needs --no-sandbox; the network flags keep it from calling home on a
+# machine whose only network is loopback (each refused connection costs time).
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def launch(playwright: Playwright) -> Browser:
+    executable = shutil.which("chromium") or CHROMIUM
+    if not Path(executable).exists():
+        raise RuntimeError("Chromium is not installed: apt-get install chromium "
+                           "(./run-tests does it when run as root)")
+    return playwright.chromium.launch(executable_path=executable, args=FLAGS)
+
+
+class Screenshots:
+    """Numbered full-page screenshots of what a test saw, in one folder per test."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        self.count = 0
+
+    def take(self, page: Page, name: str) -> Path:
+        self.count += 1
+        path = self.folder / f"{self.count:02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
