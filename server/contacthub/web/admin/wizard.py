@@ -13,3 +13,8 @@ bp = Blueprint("wizard", __name__, url_prefix="/import")
 @bp.get("/")
 def start() -> Response:
     return page("placeholder.html", title="Import")
+
+
+@bp.get("/<int:sync_id>/source")
+def source(sync_id: int) -> Response:
+    return page("placeholder.html", title="Import")
