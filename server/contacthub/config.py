@@ -45,6 +45,7 @@ class Settings:
     smtp: dict[str, str] = field(default_factory=dict)  # see notify.SmtpSettings.from_config
     secret_key: str | None = None  # else DATA_DIR/secret.key (contacthub.credentials)
     scheduler: bool = True  # run due syncs inside `serve`
+    trusted_proxy: str | None = None  # whose X-Forwarded-Proto/-For/-Host `serve` believes
     fetch_policy: FetchPolicy = field(default_factory=FetchPolicy)
     radicale: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -72,9 +73,13 @@ def default_config_text(data_dir: Path) -> str:
 # here too; see Radicale's documentation for their options.
 
 [contacthub]
-# Address and port of the server (CardDAV and, later, the admin page).
+# Address and port of the server (CardDAV, the API and the admin page /admin/).
 host = {DEFAULT_HOST}
 port = {DEFAULT_PORT}
+# Behind a reverse proxy that terminates TLS: its address (e.g. 127.0.0.1).
+# Its X-Forwarded-Proto, -For and -Host headers are then believed, so the admin
+# page's session cookie is marked Secure. Empty: no proxy is trusted.
+trusted_proxy =
 
 # Run scheduled syncs inside `serve`. Turn it off where `contacthub worker`
 # processes run them instead.
@@ -161,6 +166,7 @@ def load(
     settings.smtp = ours.get("smtp", {})
     settings.secret_key = ours.get("contacthub", {}).get("secret_key") or None
     settings.scheduler = _bool(ours, "contacthub", "scheduler", True, config_file)
+    settings.trusted_proxy = ours.get("contacthub", {}).get("trusted_proxy", "").strip() or None
     settings.fetch_policy = _fetch_policy(ours, config_file)
     settings.host = host or ours.get("contacthub", {}).get("host", DEFAULT_HOST)
     settings.port = port or _int(ours, "contacthub", "port", DEFAULT_PORT, config_file)

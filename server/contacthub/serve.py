@@ -33,7 +33,7 @@ def setup_logging(settings: Settings) -> None:
 def serve(settings: Settings, store: Store, *, announce: bool = True) -> None:
     app = make_app(settings, store)
     server = waitress.create_server(app, host=settings.host, port=settings.port, threads=8,
-                                    ident="contacthub")
+                                    ident="contacthub", **_proxy_options(settings))
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         # waitress ends its loop and its worker threads on KeyboardInterrupt.
@@ -56,6 +56,17 @@ def serve(settings: Settings, store: Store, *, announce: bool = True) -> None:
             scheduler.join(timeout=SCHEDULER_GRACE)
         store.close()
         logger.info("stopped")
+
+
+def _proxy_options(settings: Settings) -> dict[str, object]:
+    """Believe the forwarding headers of the configured proxy only; waitress drops them
+    from anybody else, so a client cannot claim to have come over TLS."""
+    if settings.trusted_proxy is None:
+        return {}
+    return {"trusted_proxy": settings.trusted_proxy,
+            "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-for",
+                                      "x-forwarded-host"},
+            "clear_untrusted_proxy_headers": True}
 
 
 def _start_scheduler(settings: Settings, store: Store, stop: threading.Event
