@@ -20,9 +20,13 @@ from . import accounts, books, devices, pages, runs, session, syncs, wizard
 
 admin = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates",
                   static_folder="static")
+admin.before_request(session.protect_forms)
 admin.before_request(session.require_sign_in)
 admin.context_processor(pages.context)
 admin.add_app_template_filter(pages.ago, "ago")
+# Globals, not only context: macros imported without "with context" use them too.
+admin.add_app_template_global(pages.exact, "exact")
+admin.add_app_template_global(pages.iso, "iso")
 pages.register_errors(admin)
 for module in (session, books, wizard, syncs, runs, accounts, devices):
     admin.register_blueprint(module.bp)

@@ -12,6 +12,7 @@ import hmac
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
 from ..api.common import store
@@ -35,6 +36,13 @@ def _stamp(login: str) -> str | None:
     if hashed is None:
         return None
     return hmac.new(current_app.secret_key, hashed.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def protect_forms() -> None:
+    """Every form of the admin page, sign-in included, must carry its CSRF token."""
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf: CSRFProtect = current_app.extensions["csrf"]
+        csrf.protect()
 
 
 def require_sign_in() -> Response | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,14 +43,46 @@ def run_json(run: RunRecord) -> dict[str, Any]:
     }
 
 
-def _device_json(tx: Transaction, source: SourceRecord) -> dict[str, Any]:
+@dataclass(frozen=True)
+class DeviceState:
+    """A device as its pages show it: its source, and whether a push waits."""
+
+    source: SourceRecord
+    pending_since: float | None
+    last_run: RunRecord | None
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    @property
+    def book(self) -> str:
+        return self.source.book_path.rsplit("/", 1)[-1]
+
+    @property
+    def auto_export(self) -> bool:
+        return bool(self.source.settings.get("auto_export", True))
+
+
+class NoPendingPush(ApiError):
+    """There is no push to import or cancel: none came, or it was applied or cancelled."""
+
+    def __init__(self, device: str) -> None:
+        super().__init__(404, "not_found", f"There is no pending push from {quoted(device)}.")
+
+
+def device_state(tx: Transaction, source: SourceRecord) -> DeviceState:
     runs = tx.runs_of(source.id, limit=1)
+    return DeviceState(source, tx.upload_created_at(source.id), runs[0] if runs else None)
+
+
+def _device_json(state: DeviceState) -> dict[str, Any]:
     return {
-        "name": source.name,
-        "book": source.book_path.rsplit("/", 1)[-1],
-        "auto_export": bool(source.settings.get("auto_export", True)),
-        "pending_push": iso(tx.upload_created_at(source.id)),
-        "last_run": run_json(runs[0]) if runs else None,
+        "name": state.name,
+        "book": state.book,
+        "auto_export": state.auto_export,
+        "pending_push": iso(state.pending_since),
+        "last_run": run_json(state.last_run) if state.last_run else None,
     }
 
 
@@ -68,10 +101,6 @@ def _require_device(tx: Transaction, user: str, device: str) -> SourceRecord:
     return source
 
 
-def _no_pending(device: str) -> ApiError:
-    return not_found(f"There is no pending push from {quoted(device)}.")
-
-
 def _preview_json(device: str, changes: ChangeSet) -> dict[str, Any]:
     return {
         "device": device,
@@ -81,19 +110,65 @@ def _preview_json(device: str, changes: ChangeSet) -> dict[str, Any]:
     }
 
 
+# --- what the API and the admin page do, with plain arguments ---------------------------------
+
+def device_states(user: str) -> list[DeviceState]:
+    with store().read() as tx:
+        return [device_state(tx, source)
+                for source in tx.list_sources(owner=user, kind=devices.KIND)]
+
+
+def state_of(user: str, device: str) -> DeviceState:
+    with store().read() as tx:
+        return device_state(tx, _require_device(tx, user, device))
+
+
+def set_auto_export(user: str, device: str, on: bool) -> DeviceState:
+    """Turn the device's automatic export on or off (creating the device if it is new)."""
+    _checked(device)
+    with store().write() as tx:
+        source = devices.set_auto_export(tx, devices.device_source(tx, user, device), on)
+        return device_state(tx, source)
+
+
+def pending_source(user: str, device: str) -> SourceRecord:
+    """The device's source, if a push from it waits (404 for no device, NoPendingPush)."""
+    with store().read() as tx:
+        source = _require_device(tx, user, device)
+        waiting = tx.upload_created_at(source.id) is not None
+    if not waiting:
+        raise NoPendingPush(device)
+    return source
+
+
+def preview_pending(user: str, device: str) -> ChangeSet:
+    return devices.preview(store(), pending_source(user, device))
+
+
+def apply_pending(user: str, device: str) -> RunRecord:
+    source = pending_source(user, device)
+    try:
+        outcome = devices.apply_push(store(), source)
+    except devices.PushRefused:  # another request applied or cancelled it meanwhile
+        raise NoPendingPush(device) from None
+    assert outcome.run is not None
+    return outcome.run
+
+
+def cancel_pending(user: str, device: str) -> None:
+    devices.cancel_push(store(), pending_source(user, device))
+
+
+# --- the API's views ------------------------------------------------------------------------
+
 @bp.get("/devices")
 def list_devices() -> dict[str, Any]:
-    user = current_user()
-    with store().read() as tx:
-        return {"devices": [_device_json(tx, source)
-                            for source in tx.list_sources(owner=user, kind=devices.KIND)]}
+    return {"devices": [_device_json(state) for state in device_states(current_user())]}
 
 
 @bp.get("/devices/<device>")
 def get_device(device: str) -> dict[str, Any]:
-    user = current_user()
-    with store().read() as tx:
-        return _device_json(tx, _require_device(tx, user, device))
+    return _device_json(state_of(current_user(), device))
 
 
 @bp.put("/devices/<device>")
@@ -103,10 +178,7 @@ def set_device(device: str) -> dict[str, Any]:
     auto_export = json_body().get("auto_export")
     if not isinstance(auto_export, bool):
         raise invalid("Set auto_export to true or false.", field="auto_export")
-    with store().write() as tx:
-        source = devices.set_auto_export(tx, devices.device_source(tx, user, device),
-                                         auto_export)
-        return _device_json(tx, source)
+    return _device_json(set_auto_export(user, device, auto_export))
 
 
 @bp.post("/devices/<device>/push")
@@ -126,39 +198,17 @@ def push(device: str) -> dict[str, Any]:
     return _preview_json(device, changes)
 
 
-def _device_with_pending_push(device: str) -> SourceRecord:
-    with store().read() as tx:
-        source = _require_device(tx, current_user(), device)
-        waiting = tx.upload_created_at(source.id) is not None
-    if not waiting:
-        raise _no_pending(device)
-    return source
-
-
 @bp.get("/devices/<device>/push")
 def pending(device: str) -> dict[str, Any]:
-    source = _device_with_pending_push(device)
-    return _preview_json(device, devices.preview(store(), source))
+    return _preview_json(device, preview_pending(current_user(), device))
 
 
 @bp.post("/devices/<device>/push/apply")
 def apply(device: str) -> dict[str, Any]:
-    source = _device_with_pending_push(device)
-    try:
-        outcome = devices.apply_push(store(), source)
-    except devices.PushRefused:  # another request applied or cancelled it meanwhile
-        raise _no_pending(device) from None
-    assert outcome.run is not None
-    return {"device": device, "run": run_json(outcome.run)}
+    return {"device": device, "run": run_json(apply_pending(current_user(), device))}
 
 
 @bp.delete("/devices/<device>/push")
 def cancel(device: str) -> Response:
-    user = current_user()
-    with store().read() as tx:
-        source = _require_device(tx, user, device)
-        waiting = tx.upload_created_at(source.id) is not None
-    if not waiting:
-        raise _no_pending(device)
-    devices.cancel_push(store(), source)
+    cancel_pending(current_user(), device)
     return Response(status=204)
