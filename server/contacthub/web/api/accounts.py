@@ -7,7 +7,7 @@ and never shown again. Disconnecting removes the account; its contacts and book 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
@@ -68,11 +68,15 @@ def _refusals() -> Iterator[None]:
 
 
 def _kind(body: dict[str, Any]) -> ModuleType:
-    kind = body.pop("type", None)
-    if kind not in KINDS:
+    return kind_of(body.pop("type", None))
+
+
+def kind_of(name: Any) -> ModuleType:
+    """The source module of an account type ("imap", "exchange")."""
+    if name not in KINDS:
         raise invalid("Say which kind of account: \"type\" is \"imap\" or \"exchange\".",
                       field="type")
-    return KINDS[kind]
+    return KINDS[name]
 
 
 def _scheduling(body: dict[str, Any]) -> dict[str, Any]:
@@ -87,12 +91,46 @@ def _scheduling(body: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
-def _require_account(account_id: int) -> SourceRecord:
+def require_account(account_id: int) -> SourceRecord:
+    """The caller's mail account `account_id` (404 for anybody else's, or a sync)."""
     user = current_user()
     with store().read() as tx:
         source = tx.get_source(account_id) if account_id <= MAX_ID else None
     if source is None or source.owner != user or source.kind not in KINDS:
         raise not_found(f"There is no mail account {account_id}.")
+    return source
+
+
+# --- what the API and the admin page do ------------------------------------------------
+
+def accounts_of(tx: Transaction, user: str) -> list[SourceRecord]:
+    """The user's mail accounts, oldest first."""
+    found = [source for kind in KINDS for source in tx.list_sources(owner=user, kind=kind)]
+    return sorted(found, key=lambda source: source.id)
+
+
+def try_connection(kind: ModuleType, form: Mapping[str, Any]) -> dict[str, Any]:
+    """Log in with what a person entered, saving nothing: what the server showed (IMAP:
+    "folders", "sent_folder"; Exchange: "contacts"); 422 naming the field at fault."""
+    ctx = sync_context()
+    with _refusals():
+        account = kind.parse_form(ctx, form)
+        return kind.test_connection(ctx, account)
+
+
+def connect(user: str, kind: ModuleType, form: Mapping[str, Any], *, name: Any = None,
+            scheduling: dict[str, Any] | None = None) -> SourceRecord:
+    """Test the connection, then save the account (with `scheduling` from _scheduling);
+    nothing is saved when it fails."""
+    ctx = sync_context()
+    with _refusals():
+        try:
+            source = kind.connect_account(ctx, user, form, name=name)
+        except AlreadyExists:
+            raise AccountError("name", f"You already have an account named {quoted(name)}; "
+                               "choose another name.") from None
+    if scheduling:
+        source = save_settings(ctx, source, **scheduling)
     return source
 
 
@@ -110,11 +148,7 @@ def test_account() -> dict[str, Any]:
     """Try the connection without saving anything."""
     body = json_body()
     kind = _kind(body)
-    ctx = sync_context()
-    with _refusals():
-        account = kind.parse_form(ctx, body)
-        found = kind.test_connection(ctx, account)
-    return {"ok": True, **found}
+    return {"ok": True, **try_connection(kind, body)}
 
 
 @bp.get("/accounts")
@@ -122,9 +156,8 @@ def list_accounts() -> dict[str, Any]:
     user = current_user()
     now = sync_context().now()
     with store().read() as tx:
-        found = [source for kind in KINDS for source in tx.list_sources(owner=user, kind=kind)]
         return {"accounts": [_account_json(tx, source, now)
-                             for source in sorted(found, key=lambda source: source.id)]}
+                             for source in accounts_of(tx, user)]}
 
 
 @bp.post("/accounts")
@@ -135,27 +168,19 @@ def connect_account() -> tuple[dict[str, Any], int, dict[str, str]]:
     kind = _kind(body)
     scheduling = _scheduling(body)
     name = body.pop("name", None)
-    ctx = sync_context()
-    with _refusals():
-        try:
-            source = kind.connect_account(ctx, user, body, name=name)
-        except AlreadyExists:
-            raise AccountError("name", f"You already have an account named {quoted(name)}; "
-                               "choose another name.") from None
-    if scheduling:
-        source = save_settings(ctx, source, **scheduling)
+    source = connect(user, kind, body, name=name, scheduling=scheduling)
     return (_shown(source), 201, {"Location": location(".get_account",
                                                        account_id=source.id)})
 
 
 @bp.get("/accounts/<int:account_id>")
 def get_account(account_id: int) -> dict[str, Any]:
-    return _shown(_require_account(account_id))
+    return _shown(require_account(account_id))
 
 
 @bp.patch("/accounts/<int:account_id>")
 def update_account(account_id: int) -> dict[str, Any]:
-    source = _require_account(account_id)
+    source = require_account(account_id)
     body = json_body()
     scheduling = _scheduling(body)
     ctx = sync_context()
@@ -170,14 +195,14 @@ def update_account(account_id: int) -> dict[str, Any]:
 @bp.delete("/accounts/<int:account_id>")
 def disconnect_account(account_id: int) -> Response:
     """The account stops syncing and goes; its contacts and book stay."""
-    return delete_now(_require_account(account_id), "account")
+    return delete_now(require_account(account_id), "account")
 
 
 @bp.post("/accounts/<int:account_id>/run")
 def sync_now(account_id: int) -> dict[str, Any]:
-    return sync_run_json(run_now(_require_account(account_id)))
+    return sync_run_json(run_now(require_account(account_id)))
 
 
 @bp.get("/accounts/<int:account_id>/runs")
 def list_account_runs(account_id: int) -> dict[str, Any]:
-    return runs_json(_require_account(account_id))
+    return runs_json(require_account(account_id))
