@@ -36,6 +36,12 @@ class UploadsPart(TxBase):
     def drop_upload(self, source_id: int) -> None:
         self.conn.execute(uploads.delete().where(uploads.c.source_id == source_id))
 
+    def upload_filename(self, source_id: int) -> str | None:
+        """The name of the source's uploaded file, without reading it; None if none."""
+        return self.conn.execute(
+            select(uploads.c.filename).where(uploads.c.source_id == source_id)
+        ).scalar()
+
     def upload_created_at(self, source_id: int) -> float | None:
         """When the source's pending data arrived, without reading it; None if none."""
         return self.conn.execute(

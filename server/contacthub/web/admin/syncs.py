@@ -44,9 +44,8 @@ class SyncRow:
 
 def _row(tx: Transaction, source: SourceRecord, now: float) -> SyncRow:
     origin = origin_of(source)
-    upload = None if origin.is_remote else tx.get_upload(source.id)
-    return SyncRow(source, origin, status_of(tx, source, now),
-                   upload.filename if upload else None)
+    filename = None if origin.is_remote else tx.upload_filename(source.id)
+    return SyncRow(source, origin, status_of(tx, source, now), filename)
 
 
 def _rows(user: str) -> list[SyncRow]:
