@@ -1,15 +1,296 @@
-"""Address books and their contacts (a helper fills this in)."""
+"""Address books and their contacts: the list of books (how many contacts, where they come
+from), a book's contacts with search and paging, and one contact to view, edit and delete.
+
+Everything goes through the JSON API's own functions (api.books, api.contacts): the same
+search, the same ownership checks (404 for anybody else's book or contact), the same PUT
+with If-Match, so an edit never overwrites a change a phone made meanwhile.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from dataclasses import dataclass
+from typing import Any
+
+import vobject
+from flask import Blueprint, flash, redirect, request, url_for
+from werkzeug.http import parse_etags
 from werkzeug.wrappers import Response
 
-from .pages import page
+from ...store import ItemRecord
+from ...vcard import InvalidVCard
+from ...vcard_edit import EditableFields, editable_fields, edited, problems, rebased
+from ..api.books import book_of, books_of
+from ..api.common import contact_json, require_book, settings, store, user_books
+from ..api.contacts import (
+    contacts_page,
+    page_args,
+    remove_contact,
+    replace_contact,
+    require_contact,
+)
+from ..auth import current_user
+from ..errors import ApiError
+from .pages import FORM, FormErrors, page
 
 bp = Blueprint("books", __name__, url_prefix="/books")
+
+CHANGED_ELSEWHERE = "This contact was changed elsewhere since you opened it."
+
+
+# --- books and searches -----------------------------------------------------------------------
+
+PAGE_ARGS = {"offset": FORM, "limit": FORM}  # no field of their own: said above the form
+
+
+def _paging(found: dict[str, Any] | None, endpoint: str, **values: str) -> dict[str, str | None]:
+    """The addresses of the previous and next pages of a search (None where there is none)."""
+    if not found:
+        return {"previous": None, "next": None}
+    kept = {key: request.args[key] for key in ("q", "limit") if request.args.get(key)}
+
+    def at(offset: int) -> str:
+        return url_for(endpoint, **values, **kept, offset=offset or None)
+
+    offset, limit, total = found["offset"], found["limit"], found["total"]
+    return {"previous": at(max(offset - limit, 0)) if offset > 0 else None,
+            "next": at(offset + limit) if offset + limit < total else None}
 
 
 @bp.get("/")
 def index() -> Response:
-    return page("placeholder.html", title="Address books")
+    user = current_user()
+    query = request.args.get("q", "")
+    errors = FormErrors()
+    found = None
+    if query.strip():
+        with errors.catching(rename=PAGE_ARGS), store().read() as tx:
+            found = contacts_page(tx, user_books(tx, user), *page_args())
+    books = books_of(user)
+    return page("books.html", status=errors.status, books=books, query=query, found=found,
+                paging=_paging(found, ".index"), errors=errors, title="Address books",
+                book_names={book["id"]: book["display_name"] or book["id"] for book in books})
+
+
+@bp.get("/<book_id>/")
+def book(book_id: str) -> Response:
+    user = current_user()
+    shown = book_of(user, book_id)
+    errors = FormErrors()
+    found = None
+    with errors.catching(rename=PAGE_ARGS), store().read() as tx:
+        found = contacts_page(tx, [require_book(tx, user, book_id)], *page_args())
+    return page("books_contacts.html", status=errors.status, book=shown,
+                query=request.args.get("q", ""), found=found,
+                paging=_paging(found, ".book", book_id=book_id),
+                errors=errors, title=shown["display_name"])
+
+
+# --- one contact ------------------------------------------------------------------------------
+
+def _contact(book_id: str, contact_id: str) -> ItemRecord:
+    with store().read() as tx:
+        return require_contact(tx, require_book(tx, current_user(), book_id), contact_id)
+
+
+@dataclass(frozen=True)
+class Detail:
+    """One value of a contact as the page shows it: "Work" "ann@example.org"."""
+
+    value: str
+    kinds: str = ""  # "work, mobile", or an iOS label
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class Details:
+    organization: str
+    emails: list[Detail]
+    phones: list[Detail]
+    note: str
+    others: list[tuple[str, Detail]]  # (what it is, its value), in the card's order
+
+
+SHOWN_ABOVE = {"VERSION", "UID", "PRODID", "REV", "FN", "ORG", "EMAIL", "TEL", "NOTE",
+               "X-ABLABEL"}
+LABELS = {
+    "N": "Name in parts", "NICKNAME": "Nickname", "ADR": "Address", "LABEL": "Address label",
+    "BDAY": "Birthday", "ANNIVERSARY": "Anniversary", "URL": "Website", "TITLE": "Job title",
+    "ROLE": "Role", "CATEGORIES": "Groups", "PHOTO": "Photo", "LOGO": "Logo",
+    "IMPP": "Instant messaging", "X-SOCIALPROFILE": "Social profile", "GEO": "Location",
+    "TZ": "Time zone", "LANG": "Language", "GENDER": "Gender", "KIND": "Kind",
+    "MEMBER": "Member", "RELATED": "Related person", "X-ABRELATEDNAMES": "Related person",
+    "X-ABDATE": "Date", "KEY": "Public key", "SOUND": "Sound", "CLASS": "Class",
+    "SORT-STRING": "Sorted as", "X-PHONETIC-FIRST-NAME": "Phonetic first name",
+    "X-PHONETIC-LAST-NAME": "Phonetic last name", "X-ABSHOWAS": "Show as",
+}
+KIND_WORDS = {"cell": "mobile", "internet": "", "pref": "", "voice": "", "x-internet": ""}
+
+
+def _size(data: bytes) -> str:
+    return f"{len(data)} bytes" if len(data) < 1024 else f"{round(len(data) / 1024)} KB"
+
+
+def _words(prop: Any) -> str:
+    """A property's value as words: addresses on one line, pictures by their size."""
+    value = prop.value
+    if isinstance(value, bytes):
+        return f"A picture ({_size(value)})" if prop.name in ("PHOTO", "LOGO") \
+            else f"Binary data ({_size(value)})"
+    if isinstance(value, vobject.vcard.Address):
+        parts = (value.box, value.extended, value.street, value.city, value.region,
+                 value.code, value.country)
+        return ", ".join(_flat(part) for part in parts if _flat(part))
+    if isinstance(value, vobject.vcard.Name):
+        parts = (value.prefix, value.given, value.additional, value.family, value.suffix)
+        return " ".join(_flat(part) for part in parts if _flat(part))
+    return _flat(value)
+
+
+def _flat(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(part).strip() for part in value if str(part).strip())
+    return str(value).strip()
+
+
+def _label_of(text: str) -> str:
+    """An iOS label without its wrapping: "_$!<Work>!$_" is "Work"."""
+    return text.removeprefix("_$!<").removesuffix(">!$_")
+
+
+def _detail(prop: Any, labels: dict[str, str], link: str | None = None) -> Detail:
+    label = labels.get((prop.group or "").upper())
+    kinds = [KIND_WORDS.get(kind.lower(), kind.lower())
+             for kind in prop.params.get("TYPE", [])]
+    return Detail(_words(prop), label or ", ".join(kind for kind in kinds if kind), link)
+
+
+def details(text: str) -> Details | None:
+    """What a card says, ready to show; None for a card that cannot be read."""
+    try:
+        card = vobject.readOne(text, validate=False)
+    except Exception:  # stored before cards were checked: the page shows the text
+        return None
+    children = list(card.getChildren())
+    labels = {child.group.upper(): _label_of(str(child.value)) for child in children
+              if child.name == "X-ABLABEL" and child.group}
+    name = _flat(card.contents["fn"][0].value) if "fn" in card.contents else ""
+    others = [(LABELS.get(child.name, child.name), _detail(child, labels))
+              for child in children if child.name not in SHOWN_ABOVE
+              and not (child.name == "N" and _words(child) in ("", name))]
+    return Details(
+        organization=_flat(card.contents["org"][0].value) if "org" in card.contents else "",
+        emails=[_detail(prop, labels, f"mailto:{_words(prop)}")
+                for prop in card.contents.get("email", []) if _words(prop)],
+        phones=[_detail(prop, labels, f"tel:{_words(prop).replace(' ', '')}")
+                for prop in card.contents.get("tel", []) if _words(prop)],
+        note="\n\n".join(_words(prop) for prop in card.contents.get("note", [])),
+        others=[(what, detail) for what, detail in others if detail.value],
+    )
+
+
+@bp.get("/<book_id>/contacts/<contact_id>")
+def contact(book_id: str, contact_id: str) -> Response:
+    item = _contact(book_id, contact_id)
+    return page("contact.html", book=book_of(current_user(), book_id),
+                contact=contact_json(item, book_id, with_vcard=True),
+                details=details(item.text), title=item.display_name)
+
+
+# --- editing and deleting ---------------------------------------------------------------------
+
+def _fields_of(item: ItemRecord) -> EditableFields:
+    try:
+        return editable_fields(item.text)
+    except InvalidVCard:
+        raise ApiError(422, "unreadable", "This contact's card cannot be read, so it cannot "
+                       "be edited here; a phone or computer that has it can still change "
+                       "it.") from None
+
+
+def _lines(text: str) -> tuple[str, ...]:
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _submitted(prefix: str = "") -> EditableFields:
+    """The fields as the form sent them; with prefix "opened_", as the form first showed
+    them (its hidden copy of the version it was opened with)."""
+    form = request.form
+    return EditableFields(
+        full_name=form.get(f"{prefix}full_name", "").strip(),
+        organization=form.get(f"{prefix}organization", "").strip(),
+        emails=_lines(form.get(f"{prefix}emails", "")),
+        phones=_lines(form.get(f"{prefix}phones", "")),
+        note=form.get(f"{prefix}note", "").replace("\r\n", "\n").strip(),
+    )
+
+
+def _save(book_id: str, current: ItemRecord, fields: EditableFields, opened: str,
+          errors: FormErrors) -> ItemRecord | None:
+    """The contact with `fields` saved over the version the form was opened with (ETag
+    `opened`); None, with the reason in `errors`, when that cannot be."""
+    if current.etag != opened:
+        errors[FORM] = CHANGED_ELSEWHERE
+        return None
+    text = edited(current.text, fields)
+    limit = settings().max_resource_size
+    if len(text.encode()) > limit:
+        errors[FORM] = f"The contact would be larger than this server keeps ({limit} bytes)."
+        return None
+    with errors.catching(rename={"vcard": FORM}):
+        try:
+            return replace_contact(current_user(), book_id, current.href, text,
+                                   parse_etags(opened))
+        except ApiError as error:
+            if error.status != 412:
+                raise
+            errors[FORM] = CHANGED_ELSEWHERE
+    return None
+
+
+def _edit_page(book_id: str, item: ItemRecord, fields: EditableFields,
+               opened: tuple[EditableFields, str], errors: FormErrors, *,
+               changed: bool = False) -> Response:
+    """The form showing `fields`, for the version `opened` (its fields and ETag)."""
+    return page("contact_edit.html", status=errors.status, book=book_of(current_user(), book_id),
+                contact=contact_json(item, book_id, with_vcard=False), fields=fields,
+                opened=opened[0], etag=opened[1], errors=errors,
+                current=details(item.text) if changed else None,
+                title=f"Edit {item.display_name}")
+
+
+@bp.route("/<book_id>/contacts/<contact_id>/edit", methods=["GET", "POST"])
+def edit(book_id: str, contact_id: str) -> Response:
+    item = _contact(book_id, contact_id)
+    if request.method == "GET":
+        shown = _fields_of(item)
+        return _edit_page(book_id, item, shown, (shown, item.etag), FormErrors())
+    fields, opened, etag = _submitted(), _submitted("opened_"), request.form.get("etag", "")
+    errors = FormErrors(problems(fields))
+    if not errors:
+        saved = _save(book_id, item, fields, etag, errors)
+        if saved is not None:
+            flash(f"Saved “{saved.display_name}”.")
+            return redirect(url_for(".contact", book_id=book_id, contact_id=saved.href))
+    if errors.get(FORM) != CHANGED_ELSEWHERE:
+        return _edit_page(book_id, item, fields, (opened, etag), errors)
+    # The form now edits the version that is there: its fields, with this person's changes.
+    current = _contact(book_id, contact_id)
+    theirs = _fields_of(current)
+    return _edit_page(book_id, current, rebased(opened, fields, theirs),
+                      (theirs, current.etag), errors, changed=True)
+
+
+@bp.post("/<book_id>/contacts/<contact_id>/delete")
+def delete(book_id: str, contact_id: str) -> Response:
+    opened = request.form.get("etag")
+    try:
+        old = remove_contact(current_user(), book_id, contact_id,
+                             parse_etags(opened) if opened else None)
+    except ApiError as error:
+        if error.status != 412:
+            raise
+        flash(f"{CHANGED_ELSEWHERE} This is its current version: delete it again if you "
+              "still mean to.", "error")
+        return redirect(url_for(".contact", book_id=book_id, contact_id=contact_id))
+    flash(f"Deleted “{old.display_name}”.")
+    return redirect(url_for(".book", book_id=book_id))

@@ -63,11 +63,21 @@ def _new_id(tx: Transaction, user: str, display_name: str) -> str:
     return candidate
 
 
+def books_of(user: str) -> list[dict[str, Any]]:
+    """The user's address books as the API lists them: counts and where contacts come from."""
+    with store().read() as tx:
+        return _described(tx, user, user_books(tx, user))
+
+
+def book_of(user: str, book_id: str) -> dict[str, Any]:
+    """One of the user's address books as the API shows it (404 for no such book)."""
+    with store().read() as tx:
+        return _described(tx, user, [require_book(tx, user, book_id)])[0]
+
+
 @bp.get("/books")
 def list_books() -> dict[str, Any]:
-    user = current_user()
-    with store().read() as tx:
-        return {"books": _described(tx, user, user_books(tx, user))}
+    return {"books": books_of(current_user())}
 
 
 @bp.post("/books")
@@ -84,9 +94,7 @@ def create_book() -> tuple[dict[str, Any], int, dict[str, str]]:
 
 @bp.get("/books/<book_id>")
 def get_book(book_id: str) -> dict[str, Any]:
-    user = current_user()
-    with store().read() as tx:
-        return _described(tx, user, [require_book(tx, user, book_id)])[0]
+    return book_of(current_user(), book_id)
 
 
 @bp.patch("/books/<book_id>")

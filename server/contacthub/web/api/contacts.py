@@ -6,6 +6,9 @@ next sync-collection REPORT.
 
 An update must carry If-Match (428 without it): a lost update is silent, a
 refused one is not. A client that means to overwrite sends `If-Match: *`.
+
+The views parse the request and call functions of plain arguments (contacts_page,
+replace_contact, remove_contact), which the admin page calls too.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from werkzeug.datastructures import ETags
 
 from ...store import CollectionRecord, ItemRecord, Transaction
 from ...store.paths import check_name
@@ -43,7 +47,8 @@ _BEGIN = re.compile(r"^BEGIN:VCARD[ \t]*\r?\n", re.IGNORECASE | re.MULTILINE)
 _AT_LINE = re.compile(r"line (\d+)", re.IGNORECASE)
 
 
-def _page_args() -> tuple[list[str], int, int]:
+def page_args() -> tuple[list[str], int, int]:
+    """The search words, limit and offset of the request's query (`q`, `limit`, `offset`)."""
     query = request.args.get("q", "")
     if len(query) > MAX_QUERY:
         raise ApiError(400, "bad_request",
@@ -52,8 +57,9 @@ def _page_args() -> tuple[list[str], int, int]:
         "offset", 0, 0, 10**9)
 
 
-def _page(tx: Transaction, books: list[CollectionRecord]) -> dict[str, Any]:
-    words, limit, offset = _page_args()
+def contacts_page(tx: Transaction, books: list[CollectionRecord], words: list[str],
+                  limit: int, offset: int) -> dict[str, Any]:
+    """A page of the books' contacts that have every word, ordered by name, and the total."""
     names = {book.id: book.name for book in books}
     found, total = tx.search_contacts(list(names), words, limit=limit, offset=offset)
     return {
@@ -69,17 +75,17 @@ def _page(tx: Transaction, books: list[CollectionRecord]) -> dict[str, Any]:
 def search_all() -> dict[str, Any]:
     user = current_user()
     with store().read() as tx:
-        return _page(tx, user_books(tx, user))
+        return contacts_page(tx, user_books(tx, user), *page_args())
 
 
 @bp.get("/books/<book_id>/contacts")
 def list_contacts(book_id: str) -> dict[str, Any]:
     user = current_user()
     with store().read() as tx:
-        return _page(tx, [require_book(tx, user, book_id)])
+        return contacts_page(tx, [require_book(tx, user, book_id)], *page_args())
 
 
-def _require_contact(tx: Transaction, book: CollectionRecord, contact_id: str) -> ItemRecord:
+def require_contact(tx: Transaction, book: CollectionRecord, contact_id: str) -> ItemRecord:
     try:
         check_name(contact_id)
     except ValueError:
@@ -105,7 +111,7 @@ def _with_etag(shown: dict[str, Any], status: int = 200) -> Response:
 def get_contact(book_id: str, contact_id: str) -> Response:
     user = current_user()
     with store().read() as tx:
-        item = _require_contact(tx, require_book(tx, user, book_id), contact_id)
+        item = require_contact(tx, require_book(tx, user, book_id), contact_id)
     return _with_etag(contact_json(item, book_id, with_vcard=True))
 
 
@@ -149,14 +155,18 @@ def create_contact(book_id: str) -> Response:
     return response
 
 
-def _check_if_match(item: ItemRecord, required: bool) -> None:
-    if "If-Match" not in request.headers:
+def _if_match() -> ETags | None:
+    """The request's If-Match, or None when it has none."""
+    return request.if_match if "If-Match" in request.headers else None
+
+
+def _check_if_match(item: ItemRecord, wanted: ETags | None, required: bool) -> None:
+    if wanted is None:
         if required:
             raise ApiError(428, "precondition_required",
                            "Send If-Match with the contact's ETag (or * to overwrite it "
                            "whatever it holds), so that changes made elsewhere are not lost.")
         return
-    wanted = request.if_match
     if not (wanted.star_tag or wanted.contains(item.etag.strip('"'))):
         raise ApiError(412, "precondition_failed",
                        "The contact has changed since you read it; read it again and "
@@ -164,28 +174,42 @@ def _check_if_match(item: ItemRecord, required: bool) -> None:
                        headers={"ETag": item.etag})
 
 
-@bp.put("/books/<book_id>/contacts/<contact_id>")
-def update_contact(book_id: str, contact_id: str) -> Response:
-    user = current_user()
-    text = vcard_body(settings().max_resource_size)
+def replace_contact(user: str, book_id: str, contact_id: str, text: str,
+                    if_match: ETags | None) -> ItemRecord:
+    """Store `text` as the contact's new version, keeping its UID, if its ETag is still one
+    `if_match` names (412 if not, 428 without one)."""
     with store().write([f"{user}/{book_id}"]) as tx:
         book = require_book(tx, user, book_id)
-        old = _require_contact(tx, book, contact_id)
-        _check_if_match(old, required=True)
+        old = require_contact(tx, book, contact_id)
+        _check_if_match(old, if_match, required=True)
         data = _card(text, old.uid)
         if data.uid != old.uid:
             raise conflict("uid_changed", f"A contact's UID cannot change: this one is "
                            f"{old.uid!r}, the card sent has {data.uid!r}.")
         item, _ = tx.put_item(book, old.href, data, if_match=old.etag)
+    return item
+
+
+def remove_contact(user: str, book_id: str, contact_id: str,
+                   if_match: ETags | None) -> ItemRecord:
+    """Delete the contact (if its ETag is one `if_match` names, when given); returns it."""
+    with store().write([f"{user}/{book_id}"]) as tx:
+        book = require_book(tx, user, book_id)
+        old = require_contact(tx, book, contact_id)
+        _check_if_match(old, if_match, required=False)
+        tx.delete_item(book, old.href, if_match=old.etag)
+    return old
+
+
+@bp.put("/books/<book_id>/contacts/<contact_id>")
+def update_contact(book_id: str, contact_id: str) -> Response:
+    user = current_user()
+    text = vcard_body(settings().max_resource_size)
+    item = replace_contact(user, book_id, contact_id, text, _if_match())
     return _with_etag(contact_json(item, book_id, with_vcard=True))
 
 
 @bp.delete("/books/<book_id>/contacts/<contact_id>")
 def delete_contact(book_id: str, contact_id: str) -> Response:
-    user = current_user()
-    with store().write([f"{user}/{book_id}"]) as tx:
-        book = require_book(tx, user, book_id)
-        old = _require_contact(tx, book, contact_id)
-        _check_if_match(old, required=False)
-        tx.delete_item(book, old.href, if_match=old.etag)
+    remove_contact(current_user(), book_id, contact_id, _if_match())
     return Response(status=204)
