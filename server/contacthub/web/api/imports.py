@@ -161,7 +161,7 @@ def _filename(upload: FileStorage) -> str:
     return name.replace("\\", "/").rsplit("/", 1)[-1][:MAX_NAME] or "upload.csv"
 
 
-def _uploaded_file() -> tuple[str, bytes]:
+def uploaded_file() -> tuple[str, bytes]:
     """The multipart part "file": its name and content (413 above the server's limit)."""
     if not (request.content_type or "").startswith("multipart/form-data"):
         raise ApiError(415, "unsupported_media_type",
@@ -180,7 +180,7 @@ def _form_text(name: str) -> str | None:
     return value if value not in (None, "") else None
 
 
-def _opened(content: bytes, delimiter: str | None, encoding: str | None,
+def opened_csv(content: bytes, delimiter: str | None, encoding: str | None,
             changed: str = "file") -> CsvFile:
     """The file as the settings read it; 422 naming ``changed`` when it cannot be read."""
     try:
@@ -247,12 +247,21 @@ def book_path_for(user: str, book: Any) -> str | None:
 
 def create_from_upload(user: str) -> SourceRecord:
     """A new import (an upload sync) from the multipart form of POST /imports."""
-    filename, content = _uploaded_file()
-    delimiter = check_delimiter(_form_text("delimiter"))
-    encoding = check_encoding(_form_text("encoding"))
-    name = check_name(_form_text("name"))
-    _opened(content, delimiter, encoding)
-    book_path = book_path_for(user, _form_text("book"))
+    filename, content = uploaded_file()
+    return create_upload(user, filename, content, delimiter=_form_text("delimiter"),
+                         encoding=_form_text("encoding"), name=_form_text("name"),
+                         book=_form_text("book"))
+
+
+def create_upload(user: str, filename: str, content: bytes, *, delimiter: str | None = None,
+                  encoding: str | None = None, name: str | None = None,
+                  book: str | None = None) -> SourceRecord:
+    """A new import (an upload sync) of ``content``; every setting is checked first."""
+    delimiter = check_delimiter(delimiter)
+    encoding = check_encoding(encoding)
+    name = check_name(name)
+    opened_csv(content, delimiter, encoding)
+    book_path = book_path_for(user, book)
     try:
         view = csv_source.create_import(store(), user, filename, content, name=name,
                                         book_path=book_path, delimiter=delimiter,
@@ -314,7 +323,7 @@ def fit_settings(source: SourceRecord, content: bytes, changes: dict[str, Any]) 
     delimiter = changes.get("delimiter", settings.delimiter)
     encoding = changes.get("encoding", settings.encoding)
     changed = "encoding" if "encoding" in changes else "delimiter"
-    header = _opened(content, delimiter, encoding, changed).header
+    header = opened_csv(content, delimiter, encoding, changed).header
     fitted = dict(changes)
     if "mapping" not in changes and header != _header_or_none(content, settings):
         fitted["mapping"] = suggest_mapping(header).to_json()
@@ -365,20 +374,29 @@ def configure(source: SourceRecord, changes: dict[str, Any]) -> SourceRecord:
         raise invalid(sentence(str(error))) from None
 
 
+def update_settings(source: SourceRecord, body: dict[str, Any]) -> SourceRecord:
+    """Change the import's settings (PATCH /imports/{id}): all checked against the file."""
+    changes = settings_changes(body)
+    changes = fit_settings(source, upload_content(source), changes)
+    return configure(source, changes)
+
+
 @bp.patch("/imports/<int:import_id>")
 def update_import(import_id: int) -> dict[str, Any]:
-    source = _source(import_id)
-    changes = settings_changes(json_body())
-    changes = fit_settings(source, upload_content(source), changes)
-    return import_json(configure(source, changes))
+    return import_json(update_settings(_source(import_id), json_body()))
 
 
 @bp.put("/imports/<int:import_id>/file")
 def replace_file(import_id: int) -> dict[str, Any]:
     source = _source(import_id)
-    filename, content = _uploaded_file()
+    filename, content = uploaded_file()
+    return import_json(replace_upload(source, filename, content))
+
+
+def replace_upload(source: SourceRecord, filename: str, content: bytes) -> SourceRecord:
+    """A new file for the import; a mapping or key column it cannot use is replaced."""
     settings = csv_source.CsvSettings.of(source)
-    header = _opened(content, settings.delimiter, settings.encoding).header
+    header = opened_csv(content, settings.delimiter, settings.encoding).header
     changes = _fit_header(settings, header, {}, given={})
     try:
         csv_source.replace_file(store(), source, filename, content)
@@ -386,7 +404,7 @@ def replace_file(import_id: int) -> dict[str, Any]:
         raise invalid(sentence(str(error)), field="file") from None
     if changes:
         source = configure(source, changes)
-    return import_json(source)
+    return source
 
 
 @bp.delete("/imports/<int:import_id>")

@@ -169,7 +169,7 @@ def _remote_origin(value: Any) -> Origin:
     return origin
 
 
-def _require_sync(sync_id: int) -> SourceRecord:
+def require_sync(sync_id: int) -> SourceRecord:
     user = current_user()
     with store().read() as tx:
         source = tx.get_source(sync_id) if sync_id <= MAX_ID else None
@@ -205,8 +205,9 @@ def _sync_changes(source: SourceRecord, body: dict[str, Any]) -> dict[str, Any]:
 
 # --- changing ---------------------------------------------------------------------------
 
-def _create_remote(user: str, body: dict[str, Any]) -> SourceRecord:
-    """Every setting is checked before the file is fetched and the sync made."""
+def create_remote(user: str, body: dict[str, Any]) -> SourceRecord:
+    """A new sync of a remote file from the API's JSON form (POST /syncs). Every setting
+    is checked before the file is fetched and the sync made."""
     _no_unknown(body, CREATE_FIELDS, "a new sync")
     if "source" not in body:
         raise invalid("Give the sync's source: {\"url\": \"https://...\"} (with username "
@@ -256,7 +257,7 @@ def create_sync() -> tuple[dict[str, Any], int, dict[str, str]]:
     if content_type.startswith(MULTIPART):
         source = create_from_upload(user)  # as POST /imports
     elif request.is_json:
-        source = _create_remote(user, json_body())
+        source = create_remote(user, json_body())
     else:
         raise ApiError(415, "unsupported_media_type", "Send a remote sync as JSON "
                        "(application/json), or the file of an uploaded one as "
@@ -267,15 +268,20 @@ def create_sync() -> tuple[dict[str, Any], int, dict[str, str]]:
 
 @bp.get("/syncs/<int:sync_id>")
 def get_sync(sync_id: int) -> dict[str, Any]:
-    return _detail_json(_require_sync(sync_id))
+    return _detail_json(require_sync(sync_id))
 
 
 @bp.patch("/syncs/<int:sync_id>")
 def update_sync(sync_id: int) -> dict[str, Any]:
-    """Everything is checked before anything changes, except what depends on a new
-    source's file: that is fetched first, and the file's settings are checked against it."""
-    source = _require_sync(sync_id)
-    body = json_body()
+    source = require_sync(sync_id)
+    return _detail_json(change_sync(source, json_body()))
+
+
+def change_sync(source: SourceRecord, body: dict[str, Any]) -> SourceRecord:
+    """Change a sync from the API's JSON form (PATCH /syncs/{id}): name, source, schedule,
+    notify and the file's settings. Everything is checked before anything changes, except
+    what depends on a new source's file: that is fetched first, and the file's settings
+    are checked against it."""
     _no_unknown(body, (*SYNC_FIELDS, *SETTINGS), "a sync")
     file_changes = settings_changes({key: body[key] for key in SETTINGS if key in body})
     sync_changes = _sync_changes(source, body)
@@ -289,7 +295,7 @@ def update_sync(sync_id: int) -> dict[str, Any]:
         source = save_settings(sync_context(), source, **sync_changes)
     if name is not None:
         source = _rename(source, name)
-    return _detail_json(source)
+    return source
 
 
 def delete_now(source: SourceRecord, what: str) -> Response:
@@ -311,12 +317,12 @@ def runs_json(source: SourceRecord) -> dict[str, Any]:
 
 @bp.delete("/syncs/<int:sync_id>")
 def remove_sync(sync_id: int) -> Response:
-    return delete_now(_require_sync(sync_id), "sync")
+    return delete_now(require_sync(sync_id), "sync")
 
 
 @bp.post("/syncs/<int:sync_id>/run")
 def import_now(sync_id: int) -> dict[str, Any]:
-    source = _require_sync(sync_id)
+    source = require_sync(sync_id)
     if not origin_of(source).is_remote:
         raise conflict("uploaded_file", "Import now is for remote files; run an uploaded "
                        f"file with POST /api/v1/imports/{sync_id}/run.")
@@ -325,4 +331,4 @@ def import_now(sync_id: int) -> dict[str, Any]:
 
 @bp.get("/syncs/<int:sync_id>/runs")
 def list_sync_runs(sync_id: int) -> dict[str, Any]:
-    return runs_json(_require_sync(sync_id))
+    return runs_json(require_sync(sync_id))
