@@ -67,7 +67,7 @@ class AdminPage:
         return self.page
 
 
-def _test_folder(request: pytest.FixtureRequest) -> Path:
+def artifacts_folder(request: pytest.FixtureRequest) -> Path:
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
     return ARTIFACTS / "admin" / f"{request.node.module.__name__.rsplit('.', 1)[-1]}.{name}"
 
@@ -78,7 +78,7 @@ def admin(browser: Browser, admin_server: ContacthubServer,
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(20_000)
     page = context.new_page()
-    yield AdminPage(page, admin_server, Screenshots(_test_folder(request)))
+    yield AdminPage(page, admin_server, Screenshots(artifacts_folder(request)))
     context.close()
 
 
@@ -90,5 +90,5 @@ def phone(browser: Browser, admin_server: ContacthubServer,
                                   has_touch=True)
     context.set_default_timeout(20_000)
     page = context.new_page()
-    yield AdminPage(page, admin_server, Screenshots(_test_folder(request) / "phone"))
+    yield AdminPage(page, admin_server, Screenshots(artifacts_folder(request) / "phone"))
     context.close()

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.admin.conftest import AdminPage, _test_folder
+from tests.admin.conftest import AdminPage, artifacts_folder
 from tests.fetch.ftp_server import PASSWORD as FTP_PASSWORD
 from tests.fetch.ftp_server import USER as FTP_USER
 from tests.fetch.ftp_server import LocalFTPServer
@@ -489,7 +489,7 @@ def test_without_javascript_every_input_is_there_and_works(
     context = browser.new_context(java_script_enabled=False)
     try:
         admin = AdminPage(context.new_page(), admin_server,
-                          Screenshots(_test_folder(request)))
+                          Screenshots(artifacts_folder(request)))
         page = admin.sign_in("alice")
         admin.go("/admin/import/")
         expect(page.get_by_label("CSV file")).to_be_visible()  # nothing is hidden

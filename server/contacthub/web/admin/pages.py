@@ -28,8 +28,7 @@ def page(template: str, *, status: int = 200, **context: Any) -> Response:
 def context() -> dict[str, Any]:
     """What every template may use: who is signed in, and the clock."""
     caller = getattr(g, "caller", None)
-    return {"login": caller.login if caller else None, "now": sync_context().now(),
-            "exact": exact, "iso": iso}
+    return {"login": caller.login if caller else None, "now": sync_context().now()}
 
 
 # --- errors ---------------------------------------------------------------------------------
