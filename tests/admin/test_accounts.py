@@ -97,7 +97,6 @@ def sync_now(admin: AdminPage, name: str) -> Page:
     page = admin.page
     row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=name))
     row.get_by_role("button", name="Sync now").click()
-    admin.shot(f"sync {name} started")
     expect(page).to_have_url(REPORT)
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Run of “{name}”")
     admin.shot(f"report of {name}")

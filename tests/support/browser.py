@@ -10,7 +10,7 @@ import re
 import shutil
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, Playwright
+from playwright.sync_api import Browser, Error, Page, Playwright
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -40,5 +40,14 @@ class Screenshots:
     def take(self, page: Page, name: str) -> Path:
         self.count += 1
         path = self.folder / f"{self.count:02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.png"
-        page.screenshot(path=str(path), full_page=True)
+        for attempt in range(3):
+            # A page that navigates on its own (a progress page opening its report) can
+            # be replaced while it is taken: wait for the new one and take that.
+            try:
+                page.wait_for_load_state()
+                page.screenshot(path=str(path), full_page=True, timeout=8_000)
+                return path
+            except Error:
+                if attempt == 2:
+                    raise
         return path
