@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from contacthub.store import Store
+from tests.fetch.http_server import LocalHTTPServer, Site
 from tests.support.mail_fixtures import (  # noqa: F401 - fixtures for tests/mail and tests/api
     account,
     dovecot,
@@ -211,3 +212,24 @@ def radicale_server(tmp_path: Path) -> Iterator[RadicaleServer]:
         yield server
     finally:
         server.stop()
+
+
+# -- the tests' own file servers (remote CSV sources) ---------------------------------
+
+@pytest.fixture
+def site() -> Site:
+    """The files the `http` server serves (tests add them)."""
+    return Site()
+
+
+@pytest.fixture
+def http(site: Site) -> Iterator[LocalHTTPServer]:
+    with LocalHTTPServer(site) as server:
+        yield server
+
+
+@pytest.fixture
+def ftp_root(tmp_path: Path) -> Path:
+    root = tmp_path / "ftp"
+    root.mkdir()
+    return root

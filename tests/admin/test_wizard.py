@@ -30,22 +30,6 @@ DATA = Path(__file__).parents[1] / "data" / "csv"
 EXTRA_ROWS = 6000
 
 
-@pytest.fixture
-def site() -> Site:
-    return Site()
-
-
-@pytest.fixture
-def http(site: Site) -> Iterator[LocalHTTPServer]:
-    with LocalHTTPServer(site) as server:
-        yield server
-
-
-@pytest.fixture
-def ftp_root(tmp_path: Path) -> Path:
-    root = tmp_path / "ftp"
-    root.mkdir()
-    return root
 
 
 @pytest.fixture

@@ -120,12 +120,6 @@ def site() -> Site:
 
 
 @pytest.fixture
-def http(site: Site) -> Iterator[LocalHTTPServer]:
-    with LocalHTTPServer(site) as server:
-        yield server
-
-
-@pytest.fixture
 def ftp(tmp_path: Path) -> Iterator[tuple[Path, LocalFTPServer]]:
     logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
     root = tmp_path / "ftp"

@@ -37,11 +37,6 @@ def tls_policy(certificates: CertificateFiles) -> FetchPolicy:
 
 
 @pytest.fixture
-def site() -> Site:
-    return Site()
-
-
-@pytest.fixture
 def http_server(site: Site) -> Iterator[LocalHTTPServer]:
     with LocalHTTPServer(site) as server:
         yield server
@@ -51,13 +46,6 @@ def http_server(site: Site) -> Iterator[LocalHTTPServer]:
 def https_server(site: Site, certificates: CertificateFiles) -> Iterator[LocalHTTPServer]:
     with LocalHTTPServer(site, certificates.cert_file, certificates.key_file) as server:
         yield server
-
-
-@pytest.fixture
-def ftp_root(tmp_path: Path) -> Path:
-    root = tmp_path / "ftp"
-    root.mkdir()
-    return root
 
 
 @pytest.fixture(params=["ftp", "ftps"])

@@ -29,7 +29,6 @@ from contacthub.store import Store
 from contacthub.syncs import SyncContext
 from tests.fetch.certs import CertificateFiles, make_certificates
 from tests.fetch.ftp_server import LocalFTPServer
-from tests.fetch.http_server import LocalHTTPServer, Site
 from tests.support.net import LOOPBACK, free_port
 from tests.support.smtp import Mailbox, serve_mailbox
 
@@ -87,24 +86,6 @@ def clock() -> Clock:
 @pytest.fixture
 def ctx(store: Store, settings: Settings, clock: Clock) -> SyncContext:
     return SyncContext(store, settings, clock=clock)
-
-
-@pytest.fixture
-def site() -> Site:
-    return Site()
-
-
-@pytest.fixture
-def http(site: Site) -> Iterator[LocalHTTPServer]:
-    with LocalHTTPServer(site) as server:
-        yield server
-
-
-@pytest.fixture
-def ftp_root(tmp_path: Path) -> Path:
-    root = tmp_path / "ftp"
-    root.mkdir()
-    return root
 
 
 @pytest.fixture(params=["ftp", "ftps"])
