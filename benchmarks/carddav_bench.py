@@ -149,7 +149,8 @@ def put_cards(client: Client, indexes: Iterable[int], threads: int, budget_s: fl
             return
         href, text = card_for(index)
         r = client.session().put(
-            BOOK + href, data=text.encode("utf-8"),
+            BOOK + href,
+            data=text.encode("utf-8"),
             headers={"Content-Type": "text/vcard; charset=utf-8", "If-None-Match": "*"},
         )
         if r.status_code != 201:
@@ -165,8 +166,12 @@ def put_cards(client: Client, indexes: Iterable[int], threads: int, budget_s: fl
     return done
 
 
-def timed(fn: Callable[[], requests.Response], runs: int, budget_s: float,
-          check: Callable[[requests.Response], None]) -> tuple[float, int]:
+def timed(
+    fn: Callable[[], requests.Response],
+    runs: int,
+    budget_s: float,
+    check: Callable[[requests.Response], None],
+) -> tuple[float, int]:
     """Median ms of up to *runs* calls (at least 3, or fewer if the budget is gone)."""
     samples: list[float] = []
     deadline = time.monotonic() + budget_s
@@ -184,14 +189,20 @@ def timed(fn: Callable[[], requests.Response], runs: int, budget_s: float,
 def expect_members(count: int | None) -> Callable[[requests.Response], None]:
     def check(response: requests.Response) -> None:
         if response.status_code != 207:
-            raise RuntimeError(f"{response.request.method} -> {response.status_code}: "
-                               f"{response.text[:300]}")
+            raise RuntimeError(
+                f"{response.request.method} -> {response.status_code}: {response.text[:300]}"
+            )
         if count is not None:
-            members = [r for r in dav.parse_multistatus(response.content)
-                       if r.href.rstrip("/") != BOOK.rstrip("/")]
+            members = [
+                r
+                for r in dav.parse_multistatus(response.content)
+                if r.href.rstrip("/") != BOOK.rstrip("/")
+            ]
             if len(members) != count:
-                raise RuntimeError(f"{response.request.method}: {len(members)} members, "
-                                   f"expected {count}")
+                raise RuntimeError(
+                    f"{response.request.method}: {len(members)} members, expected {count}"
+                )
+
     return check
 
 
@@ -207,8 +218,9 @@ class Bench:
         base = self.workdir / kind
         server: DavServer
         if kind == "contacthub":
-            server = ContacthubServer(base / "data", users, store_url=store_url,
-                                      config=COMMON_CONFIG)
+            server = ContacthubServer(
+                base / "data", users, store_url=store_url, config=COMMON_CONFIG
+            )
         else:
             server = RadicaleServer(base, users, config=COMMON_CONFIG, bcrypt_rounds=12)
         server.start()
@@ -241,8 +253,9 @@ class Bench:
         log(f"{kind}: filled {start:,} → {stop:,} ({how}) in {time.monotonic() - t0:.1f} s")
 
     # -- one size -------------------------------------------------------------------------
-    def measure(self, kind: str, server: DavServer, client: Client, next_index: int,
-                size: int) -> tuple[Measurement, int]:
+    def measure(
+        self, kind: str, server: DavServer, client: Client, next_index: int, size: int
+    ) -> tuple[Measurement, int]:
         args = self.args
         self.fill(kind, server, client, next_index, size)
         s = client.session()
@@ -253,8 +266,9 @@ class Bench:
         expect_members(size)(r)
 
         t0 = time.perf_counter()
-        m.put_count = put_cards(client, range(size, size + args.put_window), args.threads,
-                                args.put_budget)
+        m.put_count = put_cards(
+            client, range(size, size + args.put_window), args.threads, args.put_budget
+        )
         m.put_per_s = m.put_count / (time.perf_counter() - t0)
         if m.put_count < args.put_window:
             m.notes.append(f"PUT window cut at {m.put_count} by the {args.put_budget:.0f} s budget")
@@ -267,24 +281,32 @@ class Bench:
         expect_members(total)(first)
         token = dav.parse_multistatus(first.content).sync_token
         m.sync_ms, m.runs["sync"] = timed(
-            lambda: dav.sync_collection_raw(s, BOOK, token), args.runs, args.budget,
+            lambda: dav.sync_collection_raw(s, BOOK, token),
+            args.runs,
+            args.budget,
             expect_members(0),
         )
         log(f"{kind} @ {total:,}: sync-collection {m.sync_ms:.1f} ms")
 
         m.propfind_ms, m.runs["propfind"] = timed(
-            lambda: dav.propfind_raw(s, BOOK, [dav.GETETAG], depth="1"), args.runs,
-            args.budget, expect_members(total),
+            lambda: dav.propfind_raw(s, BOOK, [dav.GETETAG], depth="1"),
+            args.runs,
+            args.budget,
+            expect_members(total),
         )
         log(f"{kind} @ {total:,}: PROPFIND {m.propfind_ms:.1f} ms")
 
         hrefs = [
-            r.href for r in dav.parse_multistatus(
-                dav.propfind_raw(s, BOOK, [dav.GETETAG], depth="1").content)
+            r.href
+            for r in dav.parse_multistatus(
+                dav.propfind_raw(s, BOOK, [dav.GETETAG], depth="1").content
+            )
             if r.href.rstrip("/") != BOOK.rstrip("/")
         ]
         m.multiget_ms, m.runs["multiget"] = timed(
-            lambda: dav.multiget_raw(s, BOOK, hrefs), args.runs, args.budget,
+            lambda: dav.multiget_raw(s, BOOK, hrefs),
+            args.runs,
+            args.budget,
             expect_members(total),
         )
         log(f"{kind} @ {total:,}: multiget {m.multiget_ms:.1f} ms")
@@ -292,14 +314,18 @@ class Bench:
         wanted = total // 2
         match = dav.TextMatch("EMAIL", f".{wanted}@", "contains")
         m.query_ms, m.runs["query"] = timed(
-            lambda: dav.addressbook_query_raw(s, BOOK, [match]), args.runs, args.budget,
+            lambda: dav.addressbook_query_raw(s, BOOK, [match]),
+            args.runs,
+            args.budget,
             expect_members(1),
         )
         log(f"{kind} @ {total:,}: addressbook-query {m.query_ms:.1f} ms")
 
         m.rss_mib = rss_mib(self.pid(server))
-        log(f"{kind} @ {total:,}: RSS {m.rss_loaded_mib:.0f} MiB after filling, "
-            f"{m.rss_mib:.0f} MiB after the queries")
+        log(
+            f"{kind} @ {total:,}: RSS {m.rss_loaded_mib:.0f} MiB after filling, "
+            f"{m.rss_mib:.0f} MiB after the queries"
+        )
         return m, total
 
     def run_server(self, kind: str) -> None:
@@ -311,8 +337,10 @@ class Bench:
             r = dav.propfind_raw(client.session(), BOOK, [dav.GETETAG], depth="0")
             if r.status_code != 207:
                 raise RuntimeError(f"{kind}: no default book ({r.status_code})")
-            log(f"{kind}: started, pid {self.pid(server)}, RSS "
-                f"{rss_mib(self.pid(server)):.0f} MiB, {server.url}")
+            log(
+                f"{kind}: started, pid {self.pid(server)}, RSS "
+                f"{rss_mib(self.pid(server)):.0f} MiB, {server.url}"
+            )
             next_index = 0
             for size in self.args.sizes:
                 m, next_index = self.measure(kind, server, client, next_index, size)
@@ -339,11 +367,19 @@ class Bench:
                 raw: list[float | None] = []
                 for kind in kinds:
                     m = by.get((kind, size))
-                    value = None if m is None else {
-                        "put": m.put_per_s, "sync": m.sync_ms, "propfind": m.propfind_ms,
-                        "multiget": m.multiget_ms, "query": m.query_ms,
-                        "rss_loaded": m.rss_loaded_mib, "rss": m.rss_mib,
-                    }[key]
+                    value = (
+                        None
+                        if m is None
+                        else {
+                            "put": m.put_per_s,
+                            "sync": m.sync_ms,
+                            "propfind": m.propfind_ms,
+                            "multiget": m.multiget_ms,
+                            "query": m.query_ms,
+                            "rss_loaded": m.rss_loaded_mib,
+                            "rss": m.rss_mib,
+                        }[key]
+                    )
                     raw.append(value)
                     values.append("—" if value is None else _fmt(value))
                 row = f"| {LABELS[key]} | {size:,} | " + " | ".join(values)
@@ -371,21 +407,33 @@ def _fmt(value: float) -> str:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--sizes", default="1000,10000",
-                   help="book sizes, comma-separated (default 1000,10000)")
-    p.add_argument("--only", choices=("contacthub", "radicale"),
-                   help="benchmark one server only (e.g. contacthub at 100000)")
-    p.add_argument("--fill-direct", action="store_true",
-                   help="prefill Radicale's book by writing .vcf files into its folder")
+    p.add_argument(
+        "--sizes", default="1000,10000", help="book sizes, comma-separated (default 1000,10000)"
+    )
+    p.add_argument(
+        "--only",
+        choices=("contacthub", "radicale"),
+        help="benchmark one server only (e.g. contacthub at 100000)",
+    )
+    p.add_argument(
+        "--fill-direct",
+        action="store_true",
+        help="prefill Radicale's book by writing .vcf files into its folder",
+    )
     p.add_argument("--store", help="contacthub store URL (default: SQLite in the data dir)")
     p.add_argument("--threads", type=int, default=4, help="client threads for the PUT window")
     p.add_argument("--fill-threads", type=int, default=8, help="client threads for filling")
     p.add_argument("--put-window", type=int, default=500, help="PUTs timed at each size")
-    p.add_argument("--put-budget", type=float, default=300.0,
-                   help="seconds the PUT window may take at most")
+    p.add_argument(
+        "--put-budget", type=float, default=300.0, help="seconds the PUT window may take at most"
+    )
     p.add_argument("--runs", type=int, default=20, help="repetitions of each query")
-    p.add_argument("--budget", type=float, default=60.0,
-                   help="seconds each query series may take (at least 3 runs)")
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=60.0,
+        help="seconds each query series may take (at least 3 runs)",
+    )
     p.add_argument("--workdir", type=Path, help="keep data here (default: a temp dir)")
     args = p.parse_args(argv)
     args.sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip())

@@ -19,8 +19,18 @@ import tempfile
 import time
 from pathlib import Path
 
-HEADER = ["ID", "First Name", "Last Name", "E-mail Address", "Mobile Phone", "Company",
-          "Job Title", "Business City", "Birthday", "Notes"]
+HEADER = [
+    "ID",
+    "First Name",
+    "Last Name",
+    "E-mail Address",
+    "Mobile Phone",
+    "Company",
+    "Job Title",
+    "Business City",
+    "Birthday",
+    "Notes",
+]
 
 
 def write_file(path: Path, rows: int, changed: set[int] = frozenset()) -> None:  # type: ignore[assignment]
@@ -31,15 +41,30 @@ def write_file(path: Path, rows: int, changed: set[int] = frozenset()) -> None: 
         for n in range(rows):
             first = names[n % len(names)]
             note = "changed" if n in changed else f"Met at event {n % 97}"
-            writer.writerow([n, first, f"Family{n}", f"{first.lower()}.{n}@example.org",
-                             f"+1 555 {n:07d}", f"Company {n % 500}", "Engineer",
-                             "Springfield", f"19{n % 90 + 10:02d}-0{n % 9 + 1}-1{n % 9}", note])
+            writer.writerow(
+                [
+                    n,
+                    first,
+                    f"Family{n}",
+                    f"{first.lower()}.{n}@example.org",
+                    f"+1 555 {n:07d}",
+                    f"Company {n % 500}",
+                    "Engineer",
+                    "Springfield",
+                    f"19{n % 90 + 10:02d}-0{n % 9 + 1}-1{n % 9}",
+                    note,
+                ]
+            )
 
 
 def run(*args: str) -> tuple[float, float, str]:
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "contacthub.cli", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "contacthub.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     output = proc.stdout.read() if proc.stdout else ""
@@ -54,14 +79,38 @@ def main() -> None:
     rows = parser.parse_args().rows
     with tempfile.TemporaryDirectory() as tmp:
         data_dir, csv_path = Path(tmp) / "data", Path(tmp) / "people.csv"
-        subprocess.run([sys.executable, "-m", "contacthub.cli", "user", "add", "ann",
-                        "--data-dir", str(data_dir)], input="secret\n", text=True,
-                       check=True, capture_output=True)
-        common = ["import", str(csv_path), "--user", "ann", "--data-dir", str(data_dir),
-                  "--key", "ID", "--update"]
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "contacthub.cli",
+                "user",
+                "add",
+                "ann",
+                "--data-dir",
+                str(data_dir),
+            ],
+            input="secret\n",
+            text=True,
+            check=True,
+            capture_output=True,
+        )
+        common = [
+            "import",
+            str(csv_path),
+            "--user",
+            "ann",
+            "--data-dir",
+            str(data_dir),
+            "--key",
+            "ID",
+            "--update",
+        ]
         write_file(csv_path, rows)
-        print(f"| run ({rows:,} rows, {csv_path.stat().st_size / 1e6:.1f} MB) | seconds "
-              "| peak RSS MiB | report |\n| --- | --- | --- | --- |")
+        print(
+            f"| run ({rows:,} rows, {csv_path.stat().st_size / 1e6:.1f} MB) | seconds "
+            "| peak RSS MiB | report |\n| --- | --- | --- | --- |"
+        )
         for label in ("into an empty book", "the same file again", "1% of rows changed"):
             if label.startswith("1%"):
                 write_file(csv_path, rows, set(random.Random(1).sample(range(rows), rows // 100)))

@@ -55,17 +55,22 @@ def timed(label: str, ctx: SyncContext, source_id: int) -> None:
     start = time.perf_counter()
     run = run_sync(ctx, source)
     elapsed = time.perf_counter() - start
-    print(f"{label:<30} {elapsed:7.2f} s   {run.counts.get('messages_scanned', 0):>6} "
-          f"scanned   {run.counts.get('added', 0):>5} added   "
-          f"{run.counts.get('updated', 0):>5} updated", flush=True)
+    print(
+        f"{label:<30} {elapsed:7.2f} s   {run.counts.get('messages_scanned', 0):>6} "
+        f"scanned   {run.counts.get('added', 0):>5} added   "
+        f"{run.counts.get('updated', 0):>5} updated",
+        flush=True,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=10_000)
     total = parser.parse_args().messages
-    with tempfile.TemporaryDirectory() as tmp, \
-            DovecotServer(make_certificates(Path(tmp))) as dovecot:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        DovecotServer(make_certificates(Path(tmp))) as dovecot,
+    ):
         dovecot.add_user(USER, PASSWORD)
         start = time.perf_counter()
         seed(dovecot, 0, total)
@@ -76,9 +81,17 @@ def main() -> None:
         with store.write() as tx:
             tx.create_collection("ann", {})
         ctx = SyncContext(store, settings)
-        source = imap_source.connect_account(ctx, "ann", {
-            "username": USER, "password": PASSWORD, "host": dovecot.host,
-            "port": dovecot.imap_port, "ssl": False})
+        source = imap_source.connect_account(
+            ctx,
+            "ann",
+            {
+                "username": USER,
+                "password": PASSWORD,
+                "host": dovecot.host,
+                "port": dovecot.imap_port,
+                "ssl": False,
+            },
+        )
         timed("first run", ctx, source.id)
         timed("nothing new", ctx, source.id)
         seed(dovecot, total, total // 100)

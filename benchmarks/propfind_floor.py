@@ -35,9 +35,11 @@ BODY = '<?xml version="1.0"?><propfind xmlns="DAV:"><prop><getetag/></prop></pro
 
 
 def card(number: int, uid: str) -> str:
-    return (f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:Person {number}\r\n"
-            f"N:{number};Person;;;\r\nEMAIL:p{number}@example.org\r\n"
-            f"TEL:+1555{number:07d}\r\nEND:VCARD\r\n")
+    return (
+        f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:Person {number}\r\n"
+        f"N:{number};Person;;;\r\nEMAIL:p{number}@example.org\r\n"
+        f"TEL:+1555{number:07d}\r\nEND:VCARD\r\n"
+    )
 
 
 def median_ms(client: Client, headers: dict[str, str], runs: int = 9) -> float:
@@ -83,9 +85,11 @@ def main() -> None:
         median_ms(client, headers, runs=1)
         floor = median_ms(client, headers)
         store.close()
-    print(f"| PROPFIND Depth 1 of {count:,} cards, in-process | ms |\n| --- | --- |\n"
-          f"| from the store | {from_store:.0f} |\n| storage cost removed (Radicale alone) "
-          f"| {floor:.0f} |")
+    print(
+        f"| PROPFIND Depth 1 of {count:,} cards, in-process | ms |\n| --- | --- |\n"
+        f"| from the store | {from_store:.0f} |\n| storage cost removed (Radicale alone) "
+        f"| {floor:.0f} |"
+    )
 
 
 if __name__ == "__main__":

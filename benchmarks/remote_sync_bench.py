@@ -48,9 +48,9 @@ def main() -> None:
         write_file(base / "b.csv", rows, changed=set(range(0, rows, 100)))
         first, changed = (base / "a.csv").read_bytes(), (base / "b.csv").read_bytes()
         settings = config.load(base / "data")
-        settings.fetch_policy = replace(settings.fetch_policy,
-                                        allowed_networks=("127.0.0.0/8",),
-                                        max_bytes=1 << 30)
+        settings.fetch_policy = replace(
+            settings.fetch_policy, allowed_networks=("127.0.0.0/8",), max_bytes=1 << 30
+        )
         store = Store.open(f"sqlite:///{base / 'store.db'}")
         with store.write() as tx:
             tx.create_collection("ann", {})
@@ -59,8 +59,9 @@ def main() -> None:
         with LocalHTTPServer(site) as server:
             print(f"{rows} rows, {len(first) / 1e6:.1f} MB over HTTP on 127.0.0.1")
             source = create_remote_sync(ctx, "ann", {"url": server.url("/people.csv")})
-            csv_source.configure(store, source, key_column="ID", update_existing=True,
-                                 delete_missing=True)
+            csv_source.configure(
+                store, source, key_column="ID", update_existing=True, delete_missing=True
+            )
             timed("first run (download, import)", ctx, source.id)
             timed("unchanged, server answers 304", ctx, source.id)
             site.files["/people.csv"] = ServedFile(first, etag=False)

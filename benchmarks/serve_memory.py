@@ -24,14 +24,21 @@ import requests
 from contacthub.store import Store
 from contacthub.vcard import item_data
 
-SYNC = ('<?xml version="1.0"?><sync-collection xmlns="DAV:"><sync-token>{}</sync-token>'
-        "<sync-level>1</sync-level><prop><getetag/></prop></sync-collection>")
+SYNC = (
+    '<?xml version="1.0"?><sync-collection xmlns="DAV:"><sync-token>{}</sync-token>'
+    "<sync-level>1</sync-level><prop><getetag/></prop></sync-collection>"
+)
 PROPFIND = '<?xml version="1.0"?><propfind xmlns="DAV:"><prop><getetag/></prop></propfind>'
 
 
 def fill(data_dir: Path, count: int) -> None:
-    subprocess.run([sys.executable, "-m", "contacthub.cli", "user", "add", "ann", "--data-dir",
-                    str(data_dir)], input="pw\n", text=True, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "contacthub.cli", "user", "add", "ann", "--data-dir", str(data_dir)],
+        input="pw\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
     store = Store.open(f"sqlite:///{data_dir / 'contacthub.db'}")
     with store.write() as tx:
         book = tx.ensure_default_book("ann")
@@ -39,9 +46,15 @@ def fill(data_dir: Path, count: int) -> None:
             batch = []
             for number in range(start, min(start + 5000, count)):
                 uid = uuid.uuid4().hex
-                batch.append((f"{uid}.vcf", item_data(
-                    f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:Person {number}\r\n"
-                    f"EMAIL:p{number}@example.org\r\nTEL:+1555{number:07d}\r\nEND:VCARD\r\n")))
+                batch.append(
+                    (
+                        f"{uid}.vcf",
+                        item_data(
+                            f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:Person {number}\r\n"
+                            f"EMAIL:p{number}@example.org\r\nTEL:+1555{number:07d}\r\nEND:VCARD\r\n"
+                        ),
+                    )
+                )
             tx.add_items(book, batch)
     store.close()
 
@@ -56,8 +69,20 @@ def main() -> None:
         probe.close()
         fill(Path(tmp), count)
         server = subprocess.Popen(
-            [sys.executable, "-m", "contacthub.cli", "serve", "--data-dir", tmp, "--port",
-             str(port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            [
+                sys.executable,
+                "-m",
+                "contacthub.cli",
+                "serve",
+                "--data-dir",
+                tmp,
+                "--port",
+                str(port),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         try:
             assert server.stdout is not None
             for line in server.stdout:
@@ -79,12 +104,16 @@ def main() -> None:
             for _ in range(20):
                 session.request("REPORT", book, headers={"Depth": "1"}, data=SYNC.format(token))
             took = (time.perf_counter() - start) / 20 * 1000
-            print(f"| after an initial sync and 20 no-change syncs | {rss():.0f} "
-                  f"| {took:.1f} ms each |")
+            print(
+                f"| after an initial sync and 20 no-change syncs | {rss():.0f} "
+                f"| {took:.1f} ms each |"
+            )
             start = time.perf_counter()
             session.request("PROPFIND", book, headers={"Depth": "1"}, data=PROPFIND)
-            print(f"| after a PROPFIND Depth 1 of the book | {rss():.0f} "
-                  f"| {time.perf_counter() - start:.1f} s |")
+            print(
+                f"| after a PROPFIND Depth 1 of the book | {rss():.0f} "
+                f"| {time.perf_counter() - start:.1f} s |"
+            )
         finally:
             server.terminate()
             server.wait()

@@ -1,6 +1,6 @@
 """Cards per second: contacthub's vCard writer against building the same card with vobject.
 
-    python benchmarks/vcard_writer_bench.py
+python benchmarks/vcard_writer_bench.py
 """
 
 from __future__ import annotations
@@ -15,11 +15,15 @@ from contacthub.csvimport.contact import Email, Phone
 from contacthub.vcard_writer import to_vcard
 
 ADA = ContactFields(
-    full_name="Ada Lovelace", given="Ada", family="Lovelace",
+    full_name="Ada Lovelace",
+    given="Ada",
+    family="Lovelace",
     emails=[Email("ada@example.org", "work", True), Email("ada@home.example", "home", False)],
     phones=[Phone("+44 20 7946 0000", "mobile", True)],
-    organisation="Analytical Engines", department="Research",
-    notes="Wrote the first program;\nnotes, commas and semicolons", categories=["math", "vip"],
+    organisation="Analytical Engines",
+    department="Research",
+    notes="Wrote the first program;\nnotes, commas and semicolons",
+    categories=["math", "vip"],
 )
 
 
@@ -49,5 +53,7 @@ def rate(build: Callable[[], str], seconds: float = 2.0) -> float:
 if __name__ == "__main__":
     ours = rate(lambda: to_vcard(ADA, "u"))
     theirs = rate(with_vobject)
-    print(f"| writer | cards/s |\n| --- | --- |\n| contacthub to_vcard | {ours:,.0f} |\n"
-          f"| vobject | {theirs:,.0f} |\n\n{ours / theirs:.0f}x")
+    print(
+        f"| writer | cards/s |\n| --- | --- |\n| contacthub to_vcard | {ours:,.0f} |\n"
+        f"| vobject | {theirs:,.0f} |\n\n{ours / theirs:.0f}x"
+    )

@@ -166,9 +166,7 @@ StartContacthub = Callable[..., DavServer]
 
 
 @pytest.fixture
-def contacthub_factory(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[StartContacthub]:
+def contacthub_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StartContacthub]:
     """Start servers for one test: ``factory(backend="sqlite", config=None, users=USERS)``.
 
     All of them are stopped (SIGTERM, exit code 0 checked) when the test ends.
@@ -187,7 +185,9 @@ def contacthub_factory(
             server = _radicale(base, users, config)
         else:
             server = ContacthubServer(
-                base / "data", users, config=config,
+                base / "data",
+                users,
+                config=config,
                 store_url=store_url or _store_for(backend, request),
             )
         started.append(server)
@@ -215,6 +215,7 @@ def radicale_server(tmp_path: Path) -> Iterator[RadicaleServer]:
 
 
 # -- the tests' own file servers (remote CSV sources) ---------------------------------
+
 
 @pytest.fixture
 def site() -> Site:

@@ -9,7 +9,7 @@ Load it from code with `functools.partial(Storage, store=store)` as
 URL in the CONTACTHUB_STORE environment variable.
 """
 
-from .collection import Collection
-from .storage import Storage
+from contacthub_radicale.collection import Collection
+from contacthub_radicale.storage import Storage
 
 __all__ = ["Collection", "Storage"]

@@ -12,12 +12,11 @@ from radicale.item import Item
 
 from contacthub.store import CollectionRecord, StoreError, Transaction
 from contacthub.store.changes import format_token
-
-from . import context, filters
-from .items import http_date, to_radicale, to_store
+from contacthub_radicale import context, filters
+from contacthub_radicale.items import http_date, to_radicale, to_store
 
 if TYPE_CHECKING:
-    from .storage import Storage
+    from contacthub_radicale.storage import Storage
 
 
 class Collection(storage.BaseCollection):

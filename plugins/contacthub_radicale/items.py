@@ -9,11 +9,10 @@ from radicale.item import Item
 
 from contacthub.store import ContactIndex, ItemData, ItemRecord
 from contacthub.vcard import InvalidVCard, index_of, parse_one
-
-from . import context
+from contacthub_radicale import context
 
 if TYPE_CHECKING:
-    from .collection import Collection
+    from contacthub_radicale.collection import Collection
 
 
 def http_date(timestamp: float) -> str:

@@ -16,15 +16,21 @@ from radicale.log import logger
 
 from contacthub.store import CollectionRecord, Store, StoreError, Transaction, etag_of
 from contacthub.store.paths import check_name, parent_of
-
-from . import context
-from .collection import Collection
-from .items import to_radicale, to_store
+from contacthub_radicale import context
+from contacthub_radicale.collection import Collection
+from contacthub_radicale.items import to_radicale, to_store
 
 # The root "/" is no row of the store: it only lists the principals.
 ROOT = CollectionRecord(
-    id=0, path="", uuid="root", tag="", props={}, sync_seq=0, history_floor=0,
-    created_at=0.0, modified_at=0.0,
+    id=0,
+    path="",
+    uuid="root",
+    tag="",
+    props={},
+    sync_seq=0,
+    history_floor=0,
+    created_at=0.0,
+    modified_at=0.0,
 )
 SUFFIXES = {"VADDRESSBOOK": ".vcf", "VCALENDAR": ".ics"}
 
@@ -56,8 +62,9 @@ class Storage(storage.BaseStorage):
             yield
             return
         if mode == "w":
-            paths = [pathutils.strip_path(p) for p in (kwargs.get("path"), kwargs.get("to_path"))
-                     if p]
+            paths = [
+                pathutils.strip_path(p) for p in (kwargs.get("path"), kwargs.get("to_path")) if p
+            ]
             scope: AbstractContextManager[Any] = self.store.write(paths)
         else:
             scope = self.store.read()
@@ -114,8 +121,11 @@ class Storage(storage.BaseStorage):
                 if not props:
                     return Collection(self, tx.ensure_collection(sane_path)), {}, []
                 record = tx.get_collection(sane_path)
-                record = (tx.set_props(record, props) if record
-                          else tx.create_collection(sane_path, props))
+                record = (
+                    tx.set_props(record, props)
+                    if record
+                    else tx.create_collection(sane_path, props)
+                )
                 collection = Collection(self, record)
                 wanted = list(_with_hrefs(items or [], SUFFIXES.get(props.get("tag", ""), "")))
                 replaced, added = tx.replace_items(

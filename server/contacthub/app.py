@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .carddav import WSGIApp, make_carddav_app
-from .config import Settings
-from .store import Store
-from .web import create_app
+from contacthub.carddav import WSGIApp, make_carddav_app
+from contacthub.config import Settings
+from contacthub.store import Store
+from contacthub.web import create_app
 
 # Paths of the sidecar; users.RESERVED_NAMES keeps principals from living there.
 SIDECAR_PREFIXES = ("/api", "/admin")
@@ -24,8 +24,9 @@ class Dispatcher:
         self.sidecar = sidecar
         self.carddav = carddav
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
-                 ) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if any(path == prefix or path.startswith(prefix + "/") for prefix in SIDECAR_PREFIXES):
             return self.sidecar(environ, start_response)

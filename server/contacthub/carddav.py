@@ -20,13 +20,12 @@ from urllib.parse import urlsplit
 from radicale import Application, pathutils
 from radicale import config as radicale_config
 
+from contacthub.config import Settings
+from contacthub.store import DEFAULT_BOOK, DEFAULT_BOOK_PROPS, Store
+from contacthub.vcard import InvalidVCard, is_vcard_media_type, parse_one
 from contacthub_radicale import Storage
 from contacthub_radicale.auth import Auth
 from contacthub_radicale.context import PutBody, putting
-
-from .config import Settings
-from .store import DEFAULT_BOOK, DEFAULT_BOOK_PROPS, Store
-from .vcard import InvalidVCard, is_vcard_media_type, parse_one
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -34,11 +33,14 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 def radicale_configuration(settings: Settings, store: Store) -> radicale_config.Configuration:
     configuration = radicale_config.load()
     defaults = {
-        "auth": {"type": Auth, "htpasswd_filename": str(settings.users_file),
-                 "htpasswd_encryption": "autodetect",
-                 # bcrypt costs ~0.2 s a check by design; remember a good login
-                 # until it expires or the users file changes.
-                 "cache_logins": "True"},
+        "auth": {
+            "type": Auth,
+            "htpasswd_filename": str(settings.users_file),
+            "htpasswd_encryption": "autodetect",
+            # bcrypt costs ~0.2 s a check by design; remember a good login
+            # until it expires or the users file changes.
+            "cache_logins": "True",
+        },
         "rights": {"type": "owner_only"},
         "web": {"type": "none"},
     }
@@ -61,8 +63,9 @@ def make_carddav_app(settings: Settings, store: Store) -> WSGIApp:
 
 def _plain(start_response: Callable[..., Any], status: str, message: str) -> list[bytes]:
     body = (message + "\n").encode()
-    start_response(status, [("Content-Type", "text/plain; charset=utf-8"),
-                            ("Content-Length", str(len(body)))])
+    start_response(
+        status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+    )
     return [body]
 
 
@@ -79,8 +82,9 @@ class CardDavGuard:
         self.max_content_length = settings.max_content_length
         self.max_resource_size = settings.max_resource_size
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
-                 ) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         try:
             path = _request_path(environ)
             if environ.get("REQUEST_METHOD") != "PUT":
@@ -100,8 +104,10 @@ class CardDavGuard:
         except ValueError:
             raise RequestRefused("400 Bad Request", "invalid Content-Length") from None
         if length > limit:
-            raise RequestRefused("413 Content Too Large",
-                                 f"the request body has {length} bytes; the limit is {limit}")
+            raise RequestRefused(
+                "413 Content Too Large",
+                f"the request body has {length} bytes; the limit is {limit}",
+            )
         return length
 
     def _read_body(self, environ: dict[str, Any], limit: int) -> bytes:
@@ -170,9 +176,11 @@ def _request_path(environ: dict[str, Any]) -> str:
 
 def _without_empty_etag(start_response: Callable[..., Any]) -> Callable[..., Any]:
     """Radicale answers a whole-collection PUT with an empty ETag header; drop it."""
+
     def patched(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
         kept = [(k, v) for k, v in headers if not (k.lower() == "etag" and not v)]
         return start_response(status, kept, *args)
+
     return patched
 
 
@@ -182,8 +190,10 @@ def _etag_only_if_kept(start_response: Callable[..., Any], body: PutBody) -> Cal
     Cards are kept as sent; a calendar object is kept as Radicale serializes it,
     which may differ, and then the client must GET it to learn the ETag.
     """
+
     def patched(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
         if body.stored != body.text:
             headers = [(k, v) for k, v in headers if k.lower() != "etag"]
         return start_response(status, headers, *args)
+
     return patched

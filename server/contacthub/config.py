@@ -13,8 +13,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .fetch import FetchPolicy
-from .store import DEFAULT_HISTORY_RETENTION
+from contacthub.fetch import FetchPolicy
+from contacthub.store import DEFAULT_HISTORY_RETENTION
 
 OUR_SECTIONS = ("contacthub", "store", "fetch", "smtp")
 DEFAULT_HOST = "127.0.0.1"
@@ -51,8 +51,9 @@ class Settings:
 
     @property
     def users_file(self) -> Path:
-        return Path(self.radicale.get("auth", {}).get("htpasswd_filename")
-                    or self.data_dir / "users")
+        return Path(
+            self.radicale.get("auth", {}).get("htpasswd_filename") or self.data_dir / "users"
+        )
 
     @property
     def max_content_length(self) -> int:
@@ -160,8 +161,9 @@ def load(
     settings = Settings(
         data_dir=data_dir,
         config_file=config_file,
-        radicale={name: dict(parser[name]) for name in parser.sections()
-                  if name not in OUR_SECTIONS},
+        radicale={
+            name: dict(parser[name]) for name in parser.sections() if name not in OUR_SECTIONS
+        },
     )
     settings.smtp = ours.get("smtp", {})
     settings.secret_key = ours.get("contacthub", {}).get("secret_key") or None
@@ -170,16 +172,18 @@ def load(
     settings.fetch_policy = _fetch_policy(ours, config_file)
     settings.host = host or ours.get("contacthub", {}).get("host", DEFAULT_HOST)
     settings.port = port or _int(ours, "contacthub", "port", DEFAULT_PORT, config_file)
-    settings.store_url = (store_url or ours.get("store", {}).get("url")
-                          or f"sqlite:///{data_dir / 'contacthub.db'}")
+    settings.store_url = (
+        store_url or ours.get("store", {}).get("url") or f"sqlite:///{data_dir / 'contacthub.db'}"
+    )
     settings.history_retention = _int(
         ours, "store", "history_retention", int(DEFAULT_HISTORY_RETENTION), config_file
     )
     return settings
 
 
-def _int(sections: dict[str, dict[str, str]], section: str, option: str, default: int,
-         config_file: Path) -> int:
+def _int(
+    sections: dict[str, dict[str, str]], section: str, option: str, default: int, config_file: Path
+) -> int:
     value = sections.get(section, {}).get(option)
     if value is None:
         return default
@@ -191,8 +195,9 @@ def _int(sections: dict[str, dict[str, str]], section: str, option: str, default
         ) from None
 
 
-def _bool(sections: dict[str, dict[str, str]], section: str, option: str, default: bool,
-          config_file: Path) -> bool:
+def _bool(
+    sections: dict[str, dict[str, str]], section: str, option: str, default: bool, config_file: Path
+) -> bool:
     value = sections.get(section, {}).get(option, "").strip().lower()
     if not value:
         return default
@@ -200,21 +205,23 @@ def _bool(sections: dict[str, dict[str, str]], section: str, option: str, defaul
         return True
     if value in ("0", "no", "false", "off"):
         return False
-    raise ConfigError(f"{config_file}: [{section}] {option} must be true or false, "
-                      f"not {value!r}")
+    raise ConfigError(f"{config_file}: [{section}] {option} must be true or false, not {value!r}")
 
 
 def _fetch_policy(sections: dict[str, dict[str, str]], config_file: Path) -> FetchPolicy:
     default = FetchPolicy()
     values = sections.get("fetch", {})
-    networks = tuple(net.strip() for net in values.get("allowed_networks", "").split(",")
-                     if net.strip())
+    networks = tuple(
+        net.strip() for net in values.get("allowed_networks", "").split(",") if net.strip()
+    )
     for net in networks:
         try:
             ipaddress.ip_network(net, strict=False)
         except ValueError:
-            raise ConfigError(f"{config_file}: [fetch] allowed_networks: {net!r} is not a "
-                              "network (write it as 10.1.2.0/24)") from None
+            raise ConfigError(
+                f"{config_file}: [fetch] allowed_networks: {net!r} is not a "
+                "network (write it as 10.1.2.0/24)"
+            ) from None
     ca_bundle = values.get("ca_bundle", "").strip() or None
     if ca_bundle is not None and not Path(ca_bundle).is_file():
         raise ConfigError(f"{config_file}: [fetch] ca_bundle {ca_bundle!r} is not a file")
@@ -222,8 +229,9 @@ def _fetch_policy(sections: dict[str, dict[str, str]], config_file: Path) -> Fet
     def number(option: str, fallback: float, least: int = 1) -> int:
         value = _int(sections, "fetch", option, int(fallback), config_file)
         if value < least:
-            raise ConfigError(f"{config_file}: [fetch] {option} must be at least {least}, "
-                              f"not {value}")
+            raise ConfigError(
+                f"{config_file}: [fetch] {option} must be at least {least}, not {value}"
+            )
         return value
 
     return FetchPolicy(

@@ -31,8 +31,9 @@ class Vault:
     def derive_key(self, purpose: str) -> bytes:
         """A key of its own for `purpose` (signing web sessions), from the same secret:
         every server process on one store shares it, and it never opens passwords."""
-        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                    info=f"contacthub {purpose}".encode()).derive(self._key)
+        return HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=f"contacthub {purpose}".encode()
+        ).derive(self._key)
 
     @classmethod
     def from_config(cls, configured_key: str | None, data_dir: Path) -> Vault:
@@ -40,14 +41,17 @@ class Vault:
             try:
                 return cls(configured_key.encode())
             except ValueError:
-                raise CredentialError("[contacthub] secret_key is not a Fernet key "
-                                      "(32 url-safe base64-encoded bytes)") from None
+                raise CredentialError(
+                    "[contacthub] secret_key is not a Fernet key (32 url-safe base64-encoded bytes)"
+                ) from None
         path = data_dir / KEY_FILE
         try:
             return cls(_key_file(path))
         except ValueError:
-            raise CredentialError(f"the key file {KEY_FILE} in the data directory is not a "
-                                  "Fernet key (32 url-safe base64-encoded bytes)") from None
+            raise CredentialError(
+                f"the key file {KEY_FILE} in the data directory is not a "
+                "Fernet key (32 url-safe base64-encoded bytes)"
+            ) from None
 
     def seal(self, secret: str) -> str:
         return self._fernet.encrypt(secret.encode()).decode()
@@ -58,7 +62,8 @@ class Vault:
         except (InvalidToken, ValueError):
             raise CredentialError(
                 "a stored password cannot be decrypted with this server's secret key "
-                "(was the key changed?); enter the password again") from None
+                "(was the key changed?); enter the password again"
+            ) from None
 
 
 def _key_file(path: Path) -> bytes:

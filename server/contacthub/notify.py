@@ -28,7 +28,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
-from .config import ConfigError
+from contacthub.config import ConfigError
 
 MAX_PROBLEMS = 10
 COUNT_NAMES = ("added", "updated", "deleted", "unchanged", "errors")
@@ -39,11 +39,24 @@ RESULTS = {
     "failed": "failed",
     "refused": "refused by the mass-deletion guard",
 }
-_OPTIONS = frozenset({"host", "port", "security", "user", "password", "sender", "ca_file",
-                      "timeout"})
+_OPTIONS = frozenset(
+    {"host", "port", "security", "user", "password", "sender", "ca_file", "timeout"}
+)
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 class NotifyError(Exception):
@@ -96,8 +109,16 @@ class SmtpSettings:
         ca_file = Path(values["ca_file"]) if values.get("ca_file") else None
         if ca_file is not None and not ca_file.is_file():
             raise SmtpConfigError(f"[smtp] ca_file {str(ca_file)!r} is not a file")
-        return cls(host, sender, port, security, user, password, ca_file,
-                   _timeout(values.get("timeout") or "30"))
+        return cls(
+            host,
+            sender,
+            port,
+            security,
+            user,
+            password,
+            ca_file,
+            _timeout(values.get("timeout") or "30"),
+        )
 
     @property
     def address(self) -> str:
@@ -212,8 +233,10 @@ def _one_line(text: str) -> str:
 
 def _in_words(moment: datetime) -> str:
     zone = moment.tzname() or "local time"
-    return (f"{_DAYS[moment.weekday()]} {moment.day} {_MONTHS[moment.month - 1]} "
-            f"{moment.year} at {moment:%H:%M} {zone}")
+    return (
+        f"{_DAYS[moment.weekday()]} {moment.day} {_MONTHS[moment.month - 1]} "
+        f"{moment.year} at {moment:%H:%M} {zone}"
+    )
 
 
 def send(settings: SmtpSettings, message: EmailMessage) -> None:
@@ -222,8 +245,11 @@ def send(settings: SmtpSettings, message: EmailMessage) -> None:
     Raises NotifyError, and nothing else, when it cannot be sent. The caller logs the
     error and shows it on the sync; it must never fail the import being reported.
     """
-    recipients = [addr for _, addr in getaddresses(
-        [*message.get_all("To", []), *message.get_all("Cc", [])]) if addr]
+    recipients = [
+        addr
+        for _, addr in getaddresses([*message.get_all("To", []), *message.get_all("Cc", [])])
+        if addr
+    ]
     if not recipients:
         raise NotifyError("the email has no recipient")
     if "From" not in message:
@@ -246,8 +272,9 @@ def send(settings: SmtpSettings, message: EmailMessage) -> None:
 def _deliver(settings: SmtpSettings, message: EmailMessage, recipients: list[str]) -> None:
     smtp: smtplib.SMTP
     if settings.security is Security.SSL:
-        smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
-                                context=settings.tls_context())
+        smtp = smtplib.SMTP_SSL(
+            settings.host, settings.port, timeout=settings.timeout, context=settings.tls_context()
+        )
     else:
         smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
     with smtp:

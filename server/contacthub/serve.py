@@ -14,10 +14,10 @@ from types import FrameType
 import waitress
 from radicale import log as radicale_log
 
-from .app import make_app
-from .config import Settings
-from .store import Store
-from .syncs import Scheduler, SyncContext
+from contacthub.app import make_app
+from contacthub.config import Settings
+from contacthub.store import Store
+from contacthub.syncs import Scheduler, SyncContext
 
 logger = logging.getLogger("contacthub")
 SCHEDULER_GRACE = 10.0  # seconds a run in progress gets to finish at shutdown
@@ -32,8 +32,14 @@ def setup_logging(settings: Settings) -> None:
 
 def serve(settings: Settings, store: Store, *, announce: bool = True) -> None:
     app = make_app(settings, store)
-    server = waitress.create_server(app, host=settings.host, port=settings.port, threads=8,
-                                    ident="contacthub", **_proxy_options(settings))
+    server = waitress.create_server(
+        app,
+        host=settings.host,
+        port=settings.port,
+        threads=8,
+        ident="contacthub",
+        **_proxy_options(settings),
+    )
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         # waitress ends its loop and its worker threads on KeyboardInterrupt.
@@ -43,8 +49,9 @@ def serve(settings: Settings, store: Store, *, announce: bool = True) -> None:
     scheduling = threading.Event()
     scheduler = _start_scheduler(settings, store, scheduling) if settings.scheduler else None
     if announce:
-        print(f"contacthub: listening on http://{settings.host}:{server.effective_port}/",
-              flush=True)
+        print(
+            f"contacthub: listening on http://{settings.host}:{server.effective_port}/", flush=True
+        )
     try:
         server.run()
     finally:
@@ -63,16 +70,17 @@ def _proxy_options(settings: Settings) -> dict[str, object]:
     from anybody else, so a client cannot claim to have come over TLS."""
     if settings.trusted_proxy is None:
         return {}
-    return {"trusted_proxy": settings.trusted_proxy,
-            "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-for",
-                                      "x-forwarded-host"},
-            "clear_untrusted_proxy_headers": True}
+    return {
+        "trusted_proxy": settings.trusted_proxy,
+        "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-for", "x-forwarded-host"},
+        "clear_untrusted_proxy_headers": True,
+    }
 
 
-def _start_scheduler(settings: Settings, store: Store, stop: threading.Event
-                     ) -> threading.Thread:
+def _start_scheduler(settings: Settings, store: Store, stop: threading.Event) -> threading.Thread:
     scheduler = Scheduler(SyncContext(store, settings))
-    thread = threading.Thread(target=scheduler.run_forever, args=(stop,), name="scheduler",
-                              daemon=True)
+    thread = threading.Thread(
+        target=scheduler.run_forever, args=(stop,), name="scheduler", daemon=True
+    )
     thread.start()
     return thread

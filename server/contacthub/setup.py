@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Settings, default_config_text
-from .store import Store
-from .users import UsersFile, generate_password
+from contacthub.config import Settings, default_config_text
+from contacthub.store import Store
+from contacthub.users import UsersFile, generate_password
 
 # Not "admin": /admin/ is the admin page, so no principal may live there.
 FIRST_ADMIN = "root"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import bcrypt
 
-from .store.paths import check_name
+from contacthub.store.paths import check_name
 
 
 class UserError(ValueError):
@@ -24,13 +24,15 @@ def check_username(name: str) -> str:
     try:
         check_name(name)
     except ValueError:
-        raise UserError(f"invalid user name {name!r}: no slashes, leading dots "
-                        "or control characters") from None
+        raise UserError(
+            f"invalid user name {name!r}: no slashes, leading dots or control characters"
+        ) from None
     if ":" in name or " " in name or len(name) > 64:
         raise UserError(f"invalid user name {name!r}: no colons or spaces, at most 64 characters")
     if name.lower() in RESERVED_NAMES:
-        raise UserError(f"the user name {name!r} is reserved: /{name.lower()}/ is the web "
-                        "sidecar's path")
+        raise UserError(
+            f"the user name {name!r} is reserved: /{name.lower()}/ is the web sidecar's path"
+        )
     return name
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import vobject
 
-from .store import ContactIndex, ItemData
+from contacthub.store import ContactIndex, ItemData
 
 # Media types a CardDAV client may send a vCard with (RFC 6350, and older clients).
 VCARD_MEDIA_TYPES = ("text/vcard", "text/x-vcard", "text/directory")
@@ -45,8 +45,11 @@ def _display_name(card: Any) -> str:
 
 def _extra_values(card: Any) -> tuple[str, ...]:
     """Nicknames, categories and the values of X- properties (custom fields), sorted."""
-    names = [name for name in card.contents
-             if name in ("nickname", "categories") or name.startswith("x-")]
+    names = [
+        name
+        for name in card.contents
+        if name in ("nickname", "categories") or name.startswith("x-")
+    ]
     return tuple(sorted(value for name in names for value in _values(card, name) if value))
 
 
@@ -95,5 +98,3 @@ def item_data(text: str, card: Any | None = None) -> ItemData:
 
 def is_vcard_media_type(content_type: str) -> bool:
     return content_type.split(";", 1)[0].strip().lower() in VCARD_MEDIA_TYPES
-
-

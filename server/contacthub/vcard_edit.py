@@ -17,9 +17,9 @@ from typing import Any
 import vobject
 from vobject.base import textLineToContentLine
 
-from .csvimport.problems import INVALID_CHARACTERS
-from .csvimport.rows import is_plausible_email
-from .vcard import InvalidVCard
+from contacthub.csvimport.problems import INVALID_CHARACTERS
+from contacthub.csvimport.rows import is_plausible_email
+from contacthub.vcard import InvalidVCard
 
 _LINE_OCTETS = 75
 _PHYSICAL_LINE = re.compile(r"[^\n]*\n|[^\n]+$")
@@ -42,6 +42,7 @@ class EditableFields:
 
 # --- reading ----------------------------------------------------------------------------------
 
+
 def _first_text(card: Any, name: str) -> str:
     for prop in card.contents.get(name, []):
         value = prop.value[0] if isinstance(prop.value, list) and prop.value else prop.value
@@ -51,8 +52,11 @@ def _first_text(card: Any, name: str) -> str:
 
 
 def _texts(card: Any, name: str) -> tuple[str, ...]:
-    return tuple(prop.value.strip() for prop in card.contents.get(name, [])
-                 if isinstance(prop.value, str) and prop.value.strip())
+    return tuple(
+        prop.value.strip()
+        for prop in card.contents.get(name, [])
+        if isinstance(prop.value, str) and prop.value.strip()
+    )
 
 
 def editable_fields(text: str) -> EditableFields:
@@ -71,16 +75,19 @@ def editable_fields(text: str) -> EditableFields:
     )
 
 
-def rebased(opened: EditableFields, mine: EditableFields,
-            theirs: EditableFields) -> EditableFields:
+def rebased(opened: EditableFields, mine: EditableFields, theirs: EditableFields) -> EditableFields:
     """My changes to the version I opened, applied to the version there is now: a field I
     did not change shows theirs, one I changed shows mine."""
-    return EditableFields(**{
-        name: getattr(mine if getattr(mine, name) != getattr(opened, name) else theirs, name)
-        for name in EditableFields.__dataclass_fields__})
+    return EditableFields(
+        **{
+            name: getattr(mine if getattr(mine, name) != getattr(opened, name) else theirs, name)
+            for name in EditableFields.__dataclass_fields__
+        }
+    )
 
 
 # --- checking ---------------------------------------------------------------------------------
+
 
 def _has_controls(value: str, allowed: Iterable[str] = ()) -> bool:
     allowed = frozenset(allowed)
@@ -101,8 +108,9 @@ def problems(fields: EditableFields) -> dict[str, str]:
     else:
         wrong = [email for email in fields.emails if not is_plausible_email(email)]
         if wrong:
-            found["emails"] = (f"“{wrong[0]}” is not an email address: it should look like "
-                               "name@example.com.")
+            found["emails"] = (
+                f"“{wrong[0]}” is not an email address: it should look like name@example.com."
+            )
     if any(_has_controls(phone) for phone in fields.phones):
         found["phones"] = INVALID_CHARACTERS
     else:
@@ -115,6 +123,7 @@ def problems(fields: EditableFields) -> dict[str, str]:
 
 
 # --- the card as lines ------------------------------------------------------------------------
+
 
 @dataclass(eq=False)  # lines are told apart by identity: two may read alike
 class _Line:
@@ -138,8 +147,10 @@ def _logical_lines(text: str) -> list[str]:
     for physical in _PHYSICAL_LINE.findall(text):
         previous = grouped[-1] if grouped else None
         continues = physical[:1] in (" ", "\t") or (
-            previous is not None and _is_quoted_printable(previous)
-            and previous.rstrip("\r\n").endswith("="))
+            previous is not None
+            and _is_quoted_printable(previous)
+            and previous.rstrip("\r\n").endswith("=")
+        )
         if previous is not None and continues:
             grouped[-1] = previous + physical
         else:
@@ -176,9 +187,14 @@ def _read(raw: str) -> _Line:
     except Exception:  # vobject raises many kinds for a line it cannot read
         return _Line(raw)
     value = parsed.value if isinstance(parsed.value, str) else ""
-    return _Line(raw, parsed.name.upper(), parsed.group,
-                 {key.upper(): values for key, values in parsed.params.items()},
-                 unfolded[:end], value if "ENCODING" in parsed.params else _unescape(value))
+    return _Line(
+        raw,
+        parsed.name.upper(),
+        parsed.group,
+        {key.upper(): values for key, values in parsed.params.items()},
+        unfolded[:end],
+        value if "ENCODING" in parsed.params else _unescape(value),
+    )
 
 
 def _escape(value: str) -> str:
@@ -227,8 +243,11 @@ class _Card:
 
     def rewrite(self, line: _Line, escaped_value: str) -> None:
         """Give `line` a new value, keeping its group and parameters."""
-        prefix = line.prefix if "ENCODING" not in line.params and "CHARSET" not in line.params \
+        prefix = (
+            line.prefix
+            if "ENCODING" not in line.params and "CHARSET" not in line.params
             else _plain_prefix(line)
+        )
         line.raw = self.new_line(prefix, escaped_value)
 
     def insert_after(self, anchor: _Line | None, raw: str, name: str, value: str) -> _Line:
@@ -249,19 +268,23 @@ class _Card:
 def _plain_prefix(line: _Line) -> str:
     """The line's group, name and parameters, without an encoding or charset."""
     params = "".join(
-        f";{key}=" + ",".join(f'"{value}"' if re.search(r"[:;,]", value) else value
-                              for value in values)
-        for key, values in line.params.items() if key not in ("ENCODING", "CHARSET"))
+        f";{key}="
+        + ",".join(f'"{value}"' if re.search(r"[:;,]", value) else value for value in values)
+        for key, values in line.params.items()
+        if key not in ("ENCODING", "CHARSET")
+    )
     return f"{line.group + '.' if line.group else ''}{line.name}{params}"
 
 
 # --- editing ----------------------------------------------------------------------------------
 
+
 def _joined_name(components: list[str]) -> str:
     """An N value in reading order (prefix given additional family suffix)."""
     family, given, additional, prefix, suffix = (components + [""] * 5)[:5]
-    return " ".join(part.strip() for part in (prefix, given, additional, family, suffix)
-                    if part.strip())
+    return " ".join(
+        part.strip() for part in (prefix, given, additional, family, suffix) if part.strip()
+    )
 
 
 def _split_name(full_name: str) -> str:
@@ -289,15 +312,16 @@ def _set_name(card: _Card, full_name: str) -> None:
 
 def _raw_value(line: _Line) -> str:
     unfolded = _unfolded(line.raw)
-    return unfolded[_prefix_end(unfolded) + 1:]
+    return unfolded[_prefix_end(unfolded) + 1 :]
 
 
 def _set_organization(card: _Card, organization: str) -> None:
     org_lines = card.named("ORG")
     if not org_lines:
         if organization:
-            card.insert_after(None, card.new_line("ORG", _escape(organization)), "ORG",
-                              organization)
+            card.insert_after(
+                None, card.new_line("ORG", _escape(organization)), "ORG", organization
+            )
         return
     line = org_lines[0]
     parts = _components(_raw_value(line))

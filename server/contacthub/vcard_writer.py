@@ -14,11 +14,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from .csvimport.contact import ContactFields
+from contacthub.csvimport.contact import ContactFields
 
 _EMAIL_TYPES = {"home": "INTERNET,HOME", "work": "INTERNET,WORK", "other": "INTERNET"}
-_PHONE_TYPES = {"mobile": "CELL", "home": "HOME", "work": "WORK", "fax": "FAX",
-                "pager": "PAGER", "other": "VOICE"}
+_PHONE_TYPES = {
+    "mobile": "CELL",
+    "home": "HOME",
+    "work": "WORK",
+    "fax": "FAX",
+    "pager": "PAGER",
+    "other": "VOICE",
+}
 _ADDRESS_TYPES = {"home": ";TYPE=HOME", "work": ";TYPE=WORK", "other": ""}
 _PROPERTY_NAME = re.compile(r"^X-[A-Za-z0-9-]+$")
 # Control characters cannot be written: the CSV reader refuses them ("Invalid characters
@@ -74,8 +80,10 @@ def to_vcard(fields: ContactFields, uid: str, *, extra: Mapping[str, str] | None
     """
     full_name = fields.full_name or fields.derived_full_name()
     if not full_name:
-        raise ValueError("a vCard needs a full name (FN): the contact has no name, "
-                         "organisation, email address or phone number")
+        raise ValueError(
+            "a vCard needs a full name (FN): the contact has no name, "
+            "organisation, email address or phone number"
+        )
     esc = _escape
     lines = [
         "BEGIN:VCARD",
@@ -103,8 +111,10 @@ def to_vcard(fields: ContactFields, uid: str, *, extra: Mapping[str, str] | None
         types = _ADDRESS_TYPES[adr.type]
         if adr.primary:
             types = f"{types},PREF" if types else ";TYPE=PREF"
-        append(f"ADR{types}:{esc(adr.po_box)};{esc(adr.extended)};{esc(adr.street)};"
-               f"{esc(adr.city)};{esc(adr.region)};{esc(adr.postal_code)};{esc(adr.country)}")
+        append(
+            f"ADR{types}:{esc(adr.po_box)};{esc(adr.extended)};{esc(adr.street)};"
+            f"{esc(adr.city)};{esc(adr.region)};{esc(adr.postal_code)};{esc(adr.country)}"
+        )
     for website in fields.websites:
         append("URL:" + esc(website))
     if fields.birthday:

@@ -73,8 +73,9 @@ def artifacts_folder(request: pytest.FixtureRequest) -> Path:
 
 
 @pytest.fixture
-def admin(browser: Browser, admin_server: ContacthubServer,
-          request: pytest.FixtureRequest) -> Iterator[AdminPage]:
+def admin(
+    browser: Browser, admin_server: ContacthubServer, request: pytest.FixtureRequest
+) -> Iterator[AdminPage]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(20_000)
     page = context.new_page()
@@ -83,11 +84,13 @@ def admin(browser: Browser, admin_server: ContacthubServer,
 
 
 @pytest.fixture
-def phone(browser: Browser, admin_server: ContacthubServer,
-          request: pytest.FixtureRequest) -> Iterator[AdminPage]:
+def phone(
+    browser: Browser, admin_server: ContacthubServer, request: pytest.FixtureRequest
+) -> Iterator[AdminPage]:
     """The admin page on a phone-sized screen (390 × 844, touch)."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  has_touch=True)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
     context.set_default_timeout(20_000)
     page = context.new_page()
     yield AdminPage(page, admin_server, Screenshots(artifacts_folder(request) / "phone"))

@@ -27,12 +27,12 @@ REPORT = re.compile(r"/admin/runs/\d+/\d+$")
 
 
 @pytest.fixture
-def admin_server(tmp_path: Path, mail_certificates: CertificateFiles
-                 ) -> Iterator[ContacthubServer]:
+def admin_server(tmp_path: Path, mail_certificates: CertificateFiles) -> Iterator[ContacthubServer]:
     """The admin tests' server, trusting the CA of the tests' Dovecot certificate."""
     fetch = {**SERVER_CONFIG["fetch"], "ca_bundle": str(mail_certificates.ca_file)}
-    with ContacthubServer(tmp_path / "data", users=USERS,
-                          config={**SERVER_CONFIG, "fetch": fetch}) as server:
+    with ContacthubServer(
+        tmp_path / "data", users=USERS, config={**SERVER_CONFIG, "fetch": fetch}
+    ) as server:
         yield server
 
 
@@ -44,6 +44,7 @@ def ews() -> Iterator[EwsServer]:
 
 # --- helpers --------------------------------------------------------------------------------
 
+
 def imap_form(page: Page) -> Locator:
     return page.locator("section#imap form")
 
@@ -52,8 +53,9 @@ def exchange_form(page: Page) -> Locator:
     return page.locator("section#exchange form")
 
 
-def fill_imap(form: Locator, dovecot: DovecotServer, account: ImapAccount, password: str,
-              name: str = "") -> None:
+def fill_imap(
+    form: Locator, dovecot: DovecotServer, account: ImapAccount, password: str, name: str = ""
+) -> None:
     form.get_by_label("Username").fill(account.username)
     form.get_by_label("Password").fill(password)
     form.get_by_label("Server").fill(dovecot.host)
@@ -89,7 +91,8 @@ def contact_addresses(admin: AdminPage, book: str) -> list[str]:
 def fact(page: Page, name: str) -> Locator:
     """The value of a fact of the run report (dl.facts)."""
     return page.locator("dl.facts dt", has_text=re.compile(f"^{name}$")).locator(
-        "xpath=following-sibling::dd[1]")
+        "xpath=following-sibling::dd[1]"
+    )
 
 
 def sync_now(admin: AdminPage, name: str) -> Page:
@@ -109,8 +112,10 @@ def account_row(page: Page, name: str) -> Locator:
 
 # --- IMAP -----------------------------------------------------------------------------------
 
+
 def test_a_wrong_imap_password_stands_next_to_the_password_and_nothing_is_saved(
-        admin: AdminPage, dovecot: DovecotServer, account: ImapAccount) -> None:
+    admin: AdminPage, dovecot: DovecotServer, account: ImapAccount
+) -> None:
     admin.sign_in("alice")
     page = admin.go(ACCOUNTS)
     admin.shot("no accounts")
@@ -147,7 +152,8 @@ def test_a_wrong_imap_password_stands_next_to_the_password_and_nothing_is_saved(
 
 
 def test_an_imap_mailbox_is_connected_synced_and_disconnected(
-        admin: AdminPage, dovecot: DovecotServer, seeded: ImapAccount) -> None:
+    admin: AdminPage, dovecot: DovecotServer, seeded: ImapAccount
+) -> None:
     admin.sign_in("alice")
     page = admin.go(ACCOUNTS)
     form = imap_form(page)
@@ -156,7 +162,8 @@ def test_an_imap_mailbox_is_connected_synced_and_disconnected(
     form.get_by_role("button", name="Connect", exact=True).click()
     admin.shot("connected")
     expect(page.get_by_role("status").first).to_have_text(
-        "Connected “Work mail”. Press Sync now to bring in its contacts.")
+        "Connected “Work mail”. Press Sync now to bring in its contacts."
+    )
     row = account_row(page, "Work mail")
     expect(row).to_contain_text("IMAP")
     expect(row).to_contain_text(f"{dovecot.host} port {dovecot.imaps_port} (SSL)")
@@ -197,11 +204,21 @@ def test_an_imap_mailbox_is_connected_synced_and_disconnected(
     assert contact_addresses(admin, saved["book"]) == addresses
 
 
-def test_accounts_are_their_owners_only(admin: AdminPage, dovecot: DovecotServer,
-                                        account: ImapAccount) -> None:
-    made = admin.server.session("alice").post("/api/v1/accounts", json={
-        "type": "imap", "username": account.username, "password": account.password,
-        "host": dovecot.host, "port": dovecot.imaps_port, "ssl": True, "name": "Alice's"})
+def test_accounts_are_their_owners_only(
+    admin: AdminPage, dovecot: DovecotServer, account: ImapAccount
+) -> None:
+    made = admin.server.session("alice").post(
+        "/api/v1/accounts",
+        json={
+            "type": "imap",
+            "username": account.username,
+            "password": account.password,
+            "host": dovecot.host,
+            "port": dovecot.imaps_port,
+            "ssl": True,
+            "name": "Alice's",
+        },
+    )
     assert made.status_code == 201, made.text
     admin.sign_in("bob")
     page = admin.go(ACCOUNTS)
@@ -212,8 +229,10 @@ def test_accounts_are_their_owners_only(admin: AdminPage, dovecot: DovecotServer
 
 # --- Exchange -------------------------------------------------------------------------------
 
+
 def test_an_exchange_account_with_its_server_in_advanced_settings(
-        admin: AdminPage, ews: EwsServer) -> None:
+    admin: AdminPage, ews: EwsServer
+) -> None:
     ews.mailbox.create({"DisplayName": "Dora Diaz", "GivenName": "Dora", "Surname": "Diaz"})
     admin.sign_in("alice")
     page = admin.go(ACCOUNTS)
@@ -235,7 +254,8 @@ def test_an_exchange_account_with_its_server_in_advanced_settings(
     form.get_by_role("button", name="Test connection").click()
     admin.shot("exchange connection works")
     expect(form.get_by_role("status")).to_have_text(
-        "The connection works: the Contacts folder holds 1 contact.")
+        "The connection works: the Contacts folder holds 1 contact."
+    )
 
     form.get_by_label("Password").fill(EWS_PASSWORD)
     form.get_by_role("button", name="Connect", exact=True).click()
@@ -249,8 +269,7 @@ def test_an_exchange_account_with_its_server_in_advanced_settings(
     expect(fact(page, "Added")).to_have_text("1")
     [saved] = api_accounts(admin)
     assert saved["status"] == "ok"
-    assert [contact["display_name"] for contact in contacts(admin, saved["book"])] == [
-        "Dora Diaz"]
+    assert [contact["display_name"] for contact in contacts(admin, saved["book"])] == ["Dora Diaz"]
 
 
 def test_an_exchange_form_says_what_is_missing(admin: AdminPage) -> None:
@@ -274,11 +293,21 @@ def test_an_exchange_form_says_what_is_missing(admin: AdminPage) -> None:
 
 # --- a phone --------------------------------------------------------------------------------
 
-def test_the_page_fits_a_phone(phone: AdminPage, dovecot: DovecotServer,
-                               account: ImapAccount) -> None:
-    made = phone.server.session("alice").post("/api/v1/accounts", json={
-        "type": "imap", "username": account.username, "password": account.password,
-        "host": dovecot.host, "port": dovecot.imaps_port, "ssl": True})
+
+def test_the_page_fits_a_phone(
+    phone: AdminPage, dovecot: DovecotServer, account: ImapAccount
+) -> None:
+    made = phone.server.session("alice").post(
+        "/api/v1/accounts",
+        json={
+            "type": "imap",
+            "username": account.username,
+            "password": account.password,
+            "host": dovecot.host,
+            "port": dovecot.imaps_port,
+            "ssl": True,
+        },
+    )
     assert made.status_code == 201, made.text
     phone.sign_in("alice")
     page = phone.go(ACCOUNTS)

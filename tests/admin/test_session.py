@@ -22,8 +22,11 @@ def signed_in(server: ContacthubServer, user: str = "alice") -> tuple[requests.S
     """A plain HTTP client signed in to the admin page, and its CSRF token."""
     client = requests.Session()
     token = TOKEN.search(client.get(server.url + "/admin/sign-in").text).group(1)
-    answer = client.post(server.url + "/admin/sign-in", allow_redirects=False, data={
-        "username": user, "password": server.users[user], "csrf_token": token})
+    answer = client.post(
+        server.url + "/admin/sign-in",
+        allow_redirects=False,
+        data={"username": user, "password": server.users[user], "csrf_token": token},
+    )
     assert answer.status_code == 302, answer.text
     page = client.get(server.url + "/admin/books/")
     return client, TOKEN.search(page.text).group(1)
@@ -73,31 +76,36 @@ def test_the_pages_fit_a_phone_screen(phone: AdminPage) -> None:
     phone.shot("sign in")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     phone.sign_in("alice")
-    for path in ("/admin/books/", "/admin/import/", "/admin/syncs/", "/admin/accounts/",
-                 "/admin/phone/"):
+    for path in (
+        "/admin/books/",
+        "/admin/import/",
+        "/admin/syncs/",
+        "/admin/accounts/",
+        "/admin/phone/",
+    ):
         phone.go(path)
         phone.shot(path.strip("/").replace("/", "-"))
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
 
 
-def test_a_new_password_ends_the_sessions_of_the_old_one(admin_server: ContacthubServer
-                                                          ) -> None:
+def test_a_new_password_ends_the_sessions_of_the_old_one(admin_server: ContacthubServer) -> None:
     client, _ = signed_in(admin_server)
-    assert client.get(admin_server.url + "/admin/books/", allow_redirects=False
-                      ).status_code == 200
+    assert client.get(admin_server.url + "/admin/books/", allow_redirects=False).status_code == 200
     admin_server.cli("user", "passwd", "alice", input="a new password\n")
     answer = client.get(admin_server.url + "/admin/books/", allow_redirects=False)
     assert answer.status_code == 302
     assert "/admin/sign-in" in answer.headers["Location"]
 
 
-def test_signing_in_never_sends_the_browser_to_another_site(admin_server: ContacthubServer
-                                                            ) -> None:
+def test_signing_in_never_sends_the_browser_to_another_site(admin_server: ContacthubServer) -> None:
     client = requests.Session()
     url = admin_server.url + "/admin/sign-in?next=//evil.example/admin/"
     token = TOKEN.search(client.get(url).text).group(1)
-    answer = client.post(url, allow_redirects=False, data={
-        "username": "alice", "password": USERS["alice"], "csrf_token": token})
+    answer = client.post(
+        url,
+        allow_redirects=False,
+        data={"username": "alice", "password": USERS["alice"], "csrf_token": token},
+    )
     assert answer.headers["Location"] == "/admin/"
 
 
@@ -110,11 +118,13 @@ def _session_cookie(answer: requests.Response) -> str:
 
 def _sign_in_answer(server: ContacthubServer, headers: dict[str, str]) -> requests.Response:
     client = requests.Session()
-    token = TOKEN.search(client.get(server.url + "/admin/sign-in", headers=headers).text
-                         ).group(1)
-    return client.post(server.url + "/admin/sign-in", allow_redirects=False, headers=headers,
-                       data={"username": "alice", "password": USERS["alice"],
-                             "csrf_token": token})
+    token = TOKEN.search(client.get(server.url + "/admin/sign-in", headers=headers).text).group(1)
+    return client.post(
+        server.url + "/admin/sign-in",
+        allow_redirects=False,
+        headers=headers,
+        data={"username": "alice", "password": USERS["alice"], "csrf_token": token},
+    )
 
 
 def test_the_session_cookie_is_httponly_and_samesite(admin_server: ContacthubServer) -> None:
@@ -128,20 +138,34 @@ def test_the_session_cookie_is_httponly_and_samesite(admin_server: ContacthubSer
 def test_behind_a_trusted_tls_proxy_the_session_cookie_is_secure(tmp_path: Path) -> None:
     config = {**SERVER_CONFIG, "contacthub": {"trusted_proxy": "127.0.0.1"}}
     with ContacthubServer(tmp_path / "data", users=USERS, config=config) as server:
-        proxied = {"X-Forwarded-Proto": "https",
-                   "Referer": f"https://{server.host}:{server.port}/admin/sign-in"}
+        proxied = {
+            "X-Forwarded-Proto": "https",
+            "Referer": f"https://{server.host}:{server.port}/admin/sign-in",
+        }
         form = requests.get(server.url + "/admin/sign-in", headers=proxied, timeout=30)
         first = _session_cookie(form)
         # A client sends a Secure cookie over TLS only; here the proxy is played by hand.
         cookie = {"Cookie": first.split(";", 1)[0]}
-        fields = {"username": "alice", "password": USERS["alice"],
-                  "csrf_token": TOKEN.search(form.text).group(1)}
-        signed = requests.post(server.url + "/admin/sign-in", data=fields, timeout=30,
-                               headers={**proxied, **cookie}, allow_redirects=False)
+        fields = {
+            "username": "alice",
+            "password": USERS["alice"],
+            "csrf_token": TOKEN.search(form.text).group(1),
+        }
+        signed = requests.post(
+            server.url + "/admin/sign-in",
+            data=fields,
+            timeout=30,
+            headers={**proxied, **cookie},
+            allow_redirects=False,
+        )
         # Over TLS a form must also come from a page of this site (Referer checked).
-        foreign = requests.post(server.url + "/admin/sign-in", data=fields, timeout=30,
-                                headers={**proxied, **cookie, "Referer": "https://evil.example/"},
-                                allow_redirects=False)
+        foreign = requests.post(
+            server.url + "/admin/sign-in",
+            data=fields,
+            timeout=30,
+            headers={**proxied, **cookie, "Referer": "https://evil.example/"},
+            allow_redirects=False,
+        )
     assert "Secure" in first and "HttpOnly" in first
     assert signed.status_code == 302
     assert "Secure" in _session_cookie(signed)
@@ -158,28 +182,31 @@ def _post_routes(tmp_path: Path) -> list[str]:
         store.close()
     routes = []
     for rule in app.url_map.iter_rules():
-        if (rule.endpoint.startswith("admin.") and "POST" in (rule.methods or ())
-                and rule.endpoint != "admin.unknown"):
+        if (
+            rule.endpoint.startswith("admin.")
+            and "POST" in (rule.methods or ())
+            and rule.endpoint != "admin.unknown"
+        ):
             routes.append(re.sub(r"<(?:[a-z]+:)?[a-z_]+>", "1", rule.rule))
     return routes
 
 
-def test_every_form_needs_its_csrf_token(admin_server: ContacthubServer,
-                                         tmp_path: Path) -> None:
+def test_every_form_needs_its_csrf_token(admin_server: ContacthubServer, tmp_path: Path) -> None:
     routes = _post_routes(tmp_path)
     assert "/admin/sign-out" in routes and len(routes) >= 5, routes
     client, token = signed_in(admin_server)
     for route in routes:
-        answer = client.post(admin_server.url + route, data={"name": "x"},
-                             allow_redirects=False)
+        answer = client.post(admin_server.url + route, data={"name": "x"}, allow_redirects=False)
         assert answer.status_code == 400, (route, answer.status_code)
         assert "did not come from this site" in answer.text, route
-        forged = client.post(admin_server.url + route, allow_redirects=False,
-                             data={"name": "x", "csrf_token": token + "x"})
+        forged = client.post(
+            admin_server.url + route,
+            allow_redirects=False,
+            data={"name": "x", "csrf_token": token + "x"},
+        )
         assert forged.status_code == 400, route
     # Still signed in: the refused sign-out did nothing.
-    assert client.get(admin_server.url + "/admin/books/", allow_redirects=False
-                      ).status_code == 200
+    assert client.get(admin_server.url + "/admin/books/", allow_redirects=False).status_code == 200
 
 
 def test_an_unknown_admin_address_is_a_page_not_json(admin_server: ContacthubServer) -> None:

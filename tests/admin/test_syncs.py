@@ -23,12 +23,15 @@ from tests.support.browser import ARTIFACTS, Screenshots
 from tests.support.net import LOOPBACK
 from tests.support.servers import ContacthubServer
 
-PEOPLE = (b"Id,Name,Email\r\n1,Ann Archer,ann@example.org\r\n2,Bob Baker,bob@example.org\r\n"
-          b"3,Cid Carter,cid@example.org\r\n")
+PEOPLE = (
+    b"Id,Name,Email\r\n1,Ann Archer,ann@example.org\r\n2,Bob Baker,bob@example.org\r\n"
+    b"3,Cid Carter,cid@example.org\r\n"
+)
 SYNCS = "/admin/syncs/"
 
 
 # --- a file server whose answers can be held back --------------------------------------
+
 
 @dataclass
 class Files:
@@ -69,8 +72,9 @@ def files() -> Iterator[Files]:
     served = Files({"/people.csv": PEOPLE})
     httpd = _Server((LOOPBACK, 0), _Handler)
     httpd.files = served
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     served.port = int(httpd.server_address[1])
     yield served
@@ -86,10 +90,18 @@ def url_of(files: Files, path: str = "/people.csv") -> str:
 
 # --- helpers ----------------------------------------------------------------------------
 
-def remote_sync(server: ContacthubServer, files: Files, name: str, path: str = "/people.csv",
-                user: str = "alice", **body: Any) -> dict[str, Any]:
-    response = server.session(user).post("/api/v1/syncs", json={
-        "name": name, "source": {"url": url_of(files, path)}, **body})
+
+def remote_sync(
+    server: ContacthubServer,
+    files: Files,
+    name: str,
+    path: str = "/people.csv",
+    user: str = "alice",
+    **body: Any,
+) -> dict[str, Any]:
+    response = server.session(user).post(
+        "/api/v1/syncs", json={"name": name, "source": {"url": url_of(files, path)}, **body}
+    )
     assert response.status_code == 201, response.text
     made: dict[str, Any] = response.json()
     return made
@@ -97,7 +109,8 @@ def remote_sync(server: ContacthubServer, files: Files, name: str, path: str = "
 
 def upload_sync(server: ContacthubServer, name: str, filename: str) -> dict[str, Any]:
     response = server.session("alice").post(
-        "/api/v1/imports", data={"name": name}, files={"file": (filename, io.BytesIO(PEOPLE))})
+        "/api/v1/imports", data={"name": name}, files={"file": (filename, io.BytesIO(PEOPLE))}
+    )
     assert response.status_code == 201, response.text
     made: dict[str, Any] = response.json()
     return made
@@ -142,37 +155,50 @@ def go_and_wait_for_report(admin: AdminPage, files: Files, name: str) -> None:
 
 # --- tests ------------------------------------------------------------------------------
 
-def test_the_list_shows_each_sync_and_import_now_runs_it(admin: AdminPage,
-                                                         files: Files) -> None:
+
+def test_the_list_shows_each_sync_and_import_now_runs_it(admin: AdminPage, files: Files) -> None:
     page = admin.sign_in("alice")
     admin.go(SYNCS)
     expect(page.get_by_text("You have no synchronizations yet.")).to_be_visible()
     expect(page.get_by_role("link", name="Import a CSV file")).to_have_attribute(
-        "href", "/admin/import/")
+        "href", "/admin/import/"
+    )
     admin.shot("no syncs")
 
     server = admin.server
     clients = remote_sync(server, files, "Clients")
     soon = (datetime.now(UTC) + timedelta(hours=3)).replace(second=0, microsecond=0)
-    remote_sync(server, files, "Nightly", schedule={
-        "start": soon.strftime("%Y-%m-%dT%H:%M"), "timezone": "UTC", "frequency": "daily"})
+    remote_sync(
+        server,
+        files,
+        "Nightly",
+        schedule={
+            "start": soon.strftime("%Y-%m-%dT%H:%M"),
+            "timezone": "UTC",
+            "frequency": "daily",
+        },
+    )
     upload_sync(server, "Team", "team.csv")
 
     admin.go(SYNCS)
     headings = page.get_by_role("columnheader")
-    expect(headings).to_have_text(["Name", "Latest import", "Next import", "Import now",
-                                   "Status", "Edit", "Delete"])
-    expect(page.get_by_role("rowheader")).to_have_text([
-        f"Clients {url_of(files)}", f"Nightly {url_of(files)}", "Team Uploaded file team.csv"])
+    expect(headings).to_have_text(
+        ["Name", "Latest import", "Next import", "Import now", "Status", "Edit", "Delete"]
+    )
+    expect(page.get_by_role("rowheader")).to_have_text(
+        [f"Clients {url_of(files)}", f"Nightly {url_of(files)}", "Team Uploaded file team.csv"]
+    )
     expect(cell(page, "Clients", LATEST)).to_have_text("Never")
     expect(cell(page, "Clients", NEXT)).to_have_text("Not scheduled")
     expect(cell(page, "Clients", STATUS)).to_have_text("not run yet")
     expect(cell(page, "Nightly", NEXT)).to_have_text("in 3 hours")
     expect(cell(page, "Nightly", NEXT).locator("time")).to_have_attribute(
-        "datetime", soon.isoformat())
+        "datetime", soon.isoformat()
+    )
     expect(row(page, "Team").get_by_role("button", name=GO_BUTTON)).to_have_count(0)
     expect(row(page, "Clients").get_by_role("link", name="Edit")).to_have_attribute(
-        "href", f"/admin/import/{clients['id']}/source")
+        "href", f"/admin/import/{clients['id']}/source"
+    )
     admin.shot("three syncs")
 
     go_and_wait_for_report(admin, files, "Clients")
@@ -183,7 +209,8 @@ def test_the_list_shows_each_sync_and_import_now_runs_it(admin: AdminPage,
     page.get_by_role("link", name="Back to the synchronizations").click()
     expect(cell(page, "Clients", LATEST).locator("time")).to_have_text("seconds ago")
     expect(cell(page, "Clients", STATUS)).to_have_text(
-        "ok: 3 added, 0 updated, 0 deleted, 0 unchanged")
+        "ok: 3 added, 0 updated, 0 deleted, 0 unchanged"
+    )
     expect(cell(page, "Clients", STATUS)).to_have_class(re.compile(r"\bstatus-ok\b"))
     admin.shot("after import now")
 
@@ -203,8 +230,7 @@ def test_the_list_shows_each_sync_and_import_now_runs_it(admin: AdminPage,
     admin.shot("latest import's report")
 
 
-def test_a_source_that_fails_shows_failed_with_its_message(admin: AdminPage,
-                                                           files: Files) -> None:
+def test_a_source_that_fails_shows_failed_with_its_message(admin: AdminPage, files: Files) -> None:
     remote_sync(admin.server, files, "Gone")
     del files.served["/people.csv"]
     page = admin.sign_in("alice")
@@ -248,7 +274,8 @@ def test_delete_asks_first_and_the_contacts_stay(admin: AdminPage, files: Files)
     page.once("dialog", lambda dialog: answer(dialog, True))
     delete.click()
     expect(page.get_by_role("status")).to_have_text(
-        "The sync “Old list” is deleted. Its contacts stay in their address book.")
+        "The sync “Old list” is deleted. Its contacts stay in their address book."
+    )
     expect(row(page, "Old list")).to_have_count(0)
     expect(page.get_by_text("You have no synchronizations yet.")).to_be_visible()
     admin.shot("deleted")
@@ -271,20 +298,22 @@ def test_a_running_sync_is_not_deleted(admin: AdminPage, files: Files) -> None:
     page.once("dialog", lambda dialog: dialog.accept())
     row(page, "Busy").get_by_role("button", name="Delete").click()
     expect(page.locator(".flash.error")).to_have_text(
-        "The sync 'Busy' is running; delete it when the run has finished.")
+        "The sync 'Busy' is running; delete it when the run has finished."
+    )
     expect(row(page, "Busy")).to_have_count(1)
     admin.shot("not deleted")
     files.gate.set()
 
 
-def test_without_javascript_delete_works_directly(browser: Browser, admin_server:
-                                                  ContacthubServer, files: Files,
-                                                  request: pytest.FixtureRequest) -> None:
+def test_without_javascript_delete_works_directly(
+    browser: Browser, admin_server: ContacthubServer, files: Files, request: pytest.FixtureRequest
+) -> None:
     made = remote_sync(admin_server, files, "Plain")
     context = browser.new_context(java_script_enabled=False)
     context.set_default_timeout(20_000)
-    admin = AdminPage(context.new_page(), admin_server,
-                      Screenshots(_folder(request, "no-javascript")))
+    admin = AdminPage(
+        context.new_page(), admin_server, Screenshots(_folder(request, "no-javascript"))
+    )
     page = admin.sign_in("alice")
     admin.go(SYNCS)
     admin.shot("list")
@@ -296,8 +325,8 @@ def test_without_javascript_delete_works_directly(browser: Browser, admin_server
 
 
 def test_bob_sees_none_of_alices_syncs_and_cannot_touch_them(
-        admin: AdminPage, browser: Browser, files: Files,
-        request: pytest.FixtureRequest) -> None:
+    admin: AdminPage, browser: Browser, files: Files, request: pytest.FixtureRequest
+) -> None:
     server = admin.server
     made = remote_sync(server, files, "Alice's clients")
     admin.sign_in("alice")
@@ -315,8 +344,9 @@ def test_bob_sees_none_of_alices_syncs_and_cannot_touch_them(
 
     token = page.locator("input[name=csrf_token]").first.get_attribute("value")
     for action in (f"/admin/runs/{made['id']}", f"/admin/syncs/{made['id']}/delete"):
-        answer = page.request.post(server.url + action, form={"csrf_token": token or ""},
-                                   max_redirects=0)
+        answer = page.request.post(
+            server.url + action, form={"csrf_token": token or ""}, max_redirects=0
+        )
         assert answer.status == 404, (action, answer.status)
     assert listed(server)[made["id"]]["latest_run"] is None
     assert made["id"] not in listed(server, "bob")

@@ -30,8 +30,6 @@ DATA = Path(__file__).parents[1] / "data" / "csv"
 EXTRA_ROWS = 6000
 
 
-
-
 @pytest.fixture
 def ftp(ftp_root: Path) -> Iterator[LocalFTPServer]:
     logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
@@ -42,8 +40,11 @@ def ftp(ftp_root: Path) -> Iterator[LocalFTPServer]:
 def semicolon_file(folder: Path, extra_rows: int = 0) -> Path:
     """Excel's semicolon export (German headers, a BOM), with generated people after it."""
     text = (DATA / "excel_semicolon_bom.csv").read_text("utf-8-sig").rstrip("\r\n")
-    people = [f"Person {n};person{n}@example.org;+49 30 {n:07d};Acme GmbH;Hauptstraße {n};"
-              f"{10000 + n};Berlin;Deutschland;;{n % 20}" for n in range(extra_rows)]
+    people = [
+        f"Person {n};person{n}@example.org;+49 30 {n:07d};Acme GmbH;Hauptstraße {n};"
+        f"{10000 + n};Berlin;Deutschland;;{n % 20}"
+        for n in range(extra_rows)
+    ]
     path = folder / "kunden.csv"
     path.write_bytes("\r\n".join([text, *people, ""]).encode("utf-8-sig"))
     return path
@@ -78,8 +79,9 @@ def error_next_to(page: Page, field_id: str, text: str) -> None:
     expect(page.locator(f".field:has(#{field_id}) .error")).to_have_count(1)
 
 
-def upload_step(page: Page, path: Path, *, delimiter: str | None = None,
-                name: str | None = None) -> None:
+def upload_step(
+    page: Page, path: Path, *, delimiter: str | None = None, name: str | None = None
+) -> None:
     page.get_by_label("Upload a file").check()
     page.get_by_label("CSV file").set_input_files(path)
     if name is not None:
@@ -88,8 +90,7 @@ def upload_step(page: Page, path: Path, *, delimiter: str | None = None,
         page.get_by_label(delimiter, exact=True).check()
 
 
-def remote_step(page: Page, kind: str, url: str, *, username: str = "",
-                password: str = "") -> None:
+def remote_step(page: Page, kind: str, url: str, *, username: str = "", password: str = "") -> None:
     page.get_by_label(kind).check()
     page.get_by_label("Address (URL)").fill(url)
     if username:
@@ -104,8 +105,8 @@ def click(page: Page, name: str) -> None:
 
 # --- the whole wizard ---------------------------------------------------------------------
 
-def test_an_upload_goes_from_the_file_to_the_run_report(admin: AdminPage,
-                                                         tmp_path: Path) -> None:
+
+def test_an_upload_goes_from_the_file_to_the_run_report(admin: AdminPage, tmp_path: Path) -> None:
     page = admin.sign_in("alice")
     path = semicolon_file(tmp_path, EXTRA_ROWS)
     admin.go("/admin/import/")
@@ -207,7 +208,8 @@ def test_back_at_every_step_keeps_what_was_entered(admin: AdminPage, tmp_path: P
     expect(page.get_by_label("Nickname", exact=True)).to_have_value("none")
     expect(page.get_by_label("Phonetic First Name", exact=True)).to_have_value("nickname")
     expect(page.get_by_label("Column that identifies each contact")).to_have_value(
-        "E-mail 1 - Value")
+        "E-mail 1 - Value"
+    )
     # The label columns still set the types of the Google export's values.
     expect(page.get_by_text("from the column “E-mail 1 - Label”")).to_be_visible()
     admin.shot("back at the mapping")
@@ -231,13 +233,15 @@ def test_back_at_every_step_keeps_what_was_entered(admin: AdminPage, tmp_path: P
     assert detail["latest_run"] is None
 
 
-def test_an_http_source_is_scheduled_weekly_on_two_days(admin: AdminPage, site: Site,
-                                                        http: LocalHTTPServer) -> None:
+def test_an_http_source_is_scheduled_weekly_on_two_days(
+    admin: AdminPage, site: Site, http: LocalHTTPServer
+) -> None:
     site.files["/export/outlook.csv"] = ServedFile((DATA / "outlook_en.csv").read_bytes())
     page = admin.sign_in("alice")
     admin.go("/admin/import/")
-    remote_step(page, "Download from a web address (HTTP or HTTPS)",
-                http.url("/export/outlook.csv"))
+    remote_step(
+        page, "Download from a web address (HTTP or HTTPS)", http.url("/export/outlook.csv")
+    )
     page.get_by_label("Name of this import").fill("CRM export")
     admin.shot("source: an HTTP address")
     click(page, "Next")
@@ -274,12 +278,23 @@ def test_an_http_source_is_scheduled_weekly_on_two_days(admin: AdminPage, site: 
     admin.shot("synchronizations with the new sync")
     [listed] = syncs(admin)
     shown = api_get(admin, f"/syncs/{listed['id']}")
-    assert shown["source"] == {"type": "http", "url": http.url("/export/outlook.csv"),
-                               "username": None, "has_password": False, "passive": True}
+    assert shown["source"] == {
+        "type": "http",
+        "url": http.url("/export/outlook.csv"),
+        "username": None,
+        "has_password": False,
+        "passive": True,
+    }
     assert shown["schedule"] == {
-        "start": f"{first.isoformat()}T07:30", "timezone": "Europe/Tallinn",
-        "frequency": "weekly", "interval": 1, "weekdays": ["monday", "thursday"],
-        "month_day": None, "count": 6, "until": None}
+        "start": f"{first.isoformat()}T07:30",
+        "timezone": "Europe/Tallinn",
+        "frequency": "weekly",
+        "interval": 1,
+        "weekdays": ["monday", "thursday"],
+        "month_day": None,
+        "count": 6,
+        "until": None,
+    }
     assert shown["notify"] == ["ops@example.org", "it@example.org"]
     assert shown["next_run"] is not None and shown["latest_run"] is None
 
@@ -291,8 +306,9 @@ def test_an_http_source_is_scheduled_weekly_on_two_days(admin: AdminPage, site: 
     # Edit: another address is fetched at once, and the schedule stays.
     site.files["/export/google.csv"] = ServedFile((DATA / "google_contacts.csv").read_bytes())
     admin.go(f"/admin/import/{listed['id']}/source")
-    expect(page.get_by_label("Passive mode (FTP; leave it on unless the server needs active "
-                             "mode)")).to_have_count(0)
+    expect(
+        page.get_by_label("Passive mode (FTP; leave it on unless the server needs active mode)")
+    ).to_have_count(0)
     page.get_by_label("Address (URL)").fill(http.url("/export/google.csv"))
     click(page, "Next")
     expect(page.get_by_role("cell", name="Lovelace")).to_be_visible()
@@ -302,13 +318,19 @@ def test_an_http_source_is_scheduled_weekly_on_two_days(admin: AdminPage, site: 
     assert shown["schedule"]["weekdays"] == ["monday", "thursday"]
 
 
-def test_an_ftp_source_keeps_its_password_and_runs(admin: AdminPage, ftp: LocalFTPServer,
-                                                   ftp_root: Path) -> None:
+def test_an_ftp_source_keeps_its_password_and_runs(
+    admin: AdminPage, ftp: LocalFTPServer, ftp_root: Path
+) -> None:
     (ftp_root / "contacts.csv").write_bytes((DATA / "google_contacts.csv").read_bytes())
     page = admin.sign_in("alice")
     admin.go("/admin/import/")
-    remote_step(page, "Download from an FTP server", ftp.url("/contacts.csv"),
-                username=FTP_USER, password=FTP_PASSWORD)
+    remote_step(
+        page,
+        "Download from an FTP server",
+        ftp.url("/contacts.csv"),
+        username=FTP_USER,
+        password=FTP_PASSWORD,
+    )
     admin.shot("source: FTP")
     click(page, "Next")
     current_step(page, "Preview")
@@ -332,8 +354,8 @@ def test_an_ftp_source_keeps_its_password_and_runs(admin: AdminPage, ftp: LocalF
 
 # --- refusals next to their fields --------------------------------------------------------
 
-def test_a_two_character_delimiter_is_refused_next_to_the_other_field(
-        admin: AdminPage) -> None:
+
+def test_a_two_character_delimiter_is_refused_next_to_the_other_field(admin: AdminPage) -> None:
     page = admin.sign_in("alice")
     admin.go("/admin/import/")
     upload_step(page, DATA / "google_contacts.csv")
@@ -352,13 +374,17 @@ def test_a_two_character_delimiter_is_refused_next_to_the_other_field(
     assert syncs(admin) == []
 
 
-@pytest.mark.parametrize(("url", "words"), [
-    ("crm.example.org/contacts.csv", "The URL must start with http://"),
-    ("http://10.20.30.40/contacts.csv", "private"),
-    ("ftp://127.0.0.1/contacts.csv", "needs an http or https URL"),
-])
-def test_a_url_that_cannot_be_used_is_refused_next_to_it(admin: AdminPage, url: str,
-                                                          words: str) -> None:
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("crm.example.org/contacts.csv", "The URL must start with http://"),
+        ("http://10.20.30.40/contacts.csv", "private"),
+        ("ftp://127.0.0.1/contacts.csv", "needs an http or https URL"),
+    ],
+)
+def test_a_url_that_cannot_be_used_is_refused_next_to_it(
+    admin: AdminPage, url: str, words: str
+) -> None:
     page = admin.sign_in("alice")
     admin.go("/admin/import/")
     remote_step(page, "Download from a web address (HTTP or HTTPS)", url)
@@ -371,7 +397,8 @@ def test_a_url_that_cannot_be_used_is_refused_next_to_it(admin: AdminPage, url: 
 
 
 def test_schedule_and_email_refusals_stand_next_to_their_fields(
-        admin: AdminPage, site: Site, http: LocalHTTPServer) -> None:
+    admin: AdminPage, site: Site, http: LocalHTTPServer
+) -> None:
     site.files["/contacts.csv"] = ServedFile((DATA / "google_contacts.csv").read_bytes())
     page = admin.sign_in("alice")
     admin.go("/admin/import/")
@@ -425,6 +452,7 @@ def test_a_custom_field_without_letters_is_refused(admin: AdminPage) -> None:
 
 # --- drafts -------------------------------------------------------------------------------
 
+
 def test_cancel_removes_a_new_import_but_not_one_being_edited(admin: AdminPage) -> None:
     page = admin.sign_in("alice")
     page.on("dialog", lambda dialog: dialog.accept())
@@ -467,18 +495,20 @@ def test_the_mapping_fits_a_phone_screen(phone: AdminPage) -> None:
 
 
 def test_without_javascript_every_input_is_there_and_works(
-        browser: Browser, admin_server: ContacthubServer, site: Site, http: LocalHTTPServer,
-        request: pytest.FixtureRequest) -> None:
+    browser: Browser,
+    admin_server: ContacthubServer,
+    site: Site,
+    http: LocalHTTPServer,
+    request: pytest.FixtureRequest,
+) -> None:
     site.files["/contacts.csv"] = ServedFile((DATA / "google_contacts_old.csv").read_bytes())
     context = browser.new_context(java_script_enabled=False)
     try:
-        admin = AdminPage(context.new_page(), admin_server,
-                          Screenshots(artifacts_folder(request)))
+        admin = AdminPage(context.new_page(), admin_server, Screenshots(artifacts_folder(request)))
         page = admin.sign_in("alice")
         admin.go("/admin/import/")
         expect(page.get_by_label("CSV file")).to_be_visible()  # nothing is hidden
-        remote_step(page, "Download from a web address (HTTP or HTTPS)",
-                    http.url("/contacts.csv"))
+        remote_step(page, "Download from a web address (HTTP or HTTPS)", http.url("/contacts.csv"))
         admin.shot("source without JavaScript")
         click(page, "Next")
         page.get_by_role("link", name="Next").click()

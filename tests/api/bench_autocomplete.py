@@ -23,10 +23,46 @@ from contacthub.web import create_app
 from tests.api.conftest import write_users
 from tests.support.postgres import PostgresServer
 
-GIVEN = ["Ann", "Anna", "Andrew", "Bob", "Carla", "Dieter", "Eve", "Frank", "Grace", "Hana",
-         "Ivan", "Jean-Luc", "Kim", "Lena", "Marta", "Nils", "Olga", "Paul", "Rosa", "Sven"]
-FAMILY = ["Smith", "Andersen", "Brown", "Müller", "Garcia", "Ng", "O'Brien", "Rossi",
-          "Schmidt", "Tanaka", "Novak", "Kowalski", "Dubois", "Silva", "Jensen", "Ivanova"]
+GIVEN = [
+    "Ann",
+    "Anna",
+    "Andrew",
+    "Bob",
+    "Carla",
+    "Dieter",
+    "Eve",
+    "Frank",
+    "Grace",
+    "Hana",
+    "Ivan",
+    "Jean-Luc",
+    "Kim",
+    "Lena",
+    "Marta",
+    "Nils",
+    "Olga",
+    "Paul",
+    "Rosa",
+    "Sven",
+]
+FAMILY = [
+    "Smith",
+    "Andersen",
+    "Brown",
+    "Müller",
+    "Garcia",
+    "Ng",
+    "O'Brien",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+    "Novak",
+    "Kowalski",
+    "Dubois",
+    "Silva",
+    "Jensen",
+    "Ivanova",
+]
 
 
 def fill(store: Store, count: int) -> None:
@@ -34,8 +70,14 @@ def fill(store: Store, count: int) -> None:
     cards = []
     for n in range(count):
         name = f"{rng.choice(GIVEN)} {rng.choice(FAMILY)} {n}"
-        lines = ["BEGIN:VCARD", "VERSION:3.0", f"UID:bench-{n}", f"FN:{name}",
-                 f"TEL:+44 20 7946 {n:04d}", f"ORG:Company {n % 300}"]
+        lines = [
+            "BEGIN:VCARD",
+            "VERSION:3.0",
+            f"UID:bench-{n}",
+            f"FN:{name}",
+            f"TEL:+44 20 7946 {n:04d}",
+            f"ORG:Company {n % 300}",
+        ]
         if n % 5:
             lines.append(f"EMAIL:{name.split()[0].lower()}.{n}@example.org")
         text = "\r\n".join([*lines, "END:VCARD", ""])
@@ -57,8 +99,11 @@ def main() -> None:
 def run(work: Path, url: str) -> None:
     store = Store.open(url)
     write_users(work / "users", {"alice": "pw"})
-    settings = Settings(data_dir=work, config_file=work / "c.conf",
-                        radicale={"auth": {"htpasswd_filename": str(work / "users")}})
+    settings = Settings(
+        data_dir=work,
+        config_file=work / "c.conf",
+        radicale={"auth": {"htpasswd_filename": str(work / "users")}},
+    )
     fill(store, 10_000)
     client = create_app(settings, store).test_client()
     headers = {"Authorization": "Basic " + base64.b64encode(b"alice:pw").decode()}
@@ -72,8 +117,10 @@ def run(work: Path, url: str) -> None:
             assert response.status_code == 200
         found = len(response.get_json()["suggestions"])
         times.sort()
-        print(f"q={query!r:7} {found:2} suggestions  median {statistics.median(times):6.1f} ms"
-              f"  p95 {times[int(len(times) * 0.95) - 1]:6.1f} ms")
+        print(
+            f"q={query!r:7} {found:2} suggestions  median {statistics.median(times):6.1f} ms"
+            f"  p95 {times[int(len(times) * 0.95) - 1]:6.1f} ms"
+        )
     store.close()
 
 

@@ -28,15 +28,17 @@ ADMINS = {"carol"}
 
 def write_users(path: Path, passwords: dict[str, str]) -> None:
     # Cost 4: the tests check passwords, not bcrypt's cost.
-    path.write_text("".join(
-        f"{name}:{bcrypt.hashpw(pw.encode(), bcrypt.gensalt(4)).decode()}\n"
-        for name, pw in passwords.items()))
+    path.write_text(
+        "".join(
+            f"{name}:{bcrypt.hashpw(pw.encode(), bcrypt.gensalt(4)).decode()}\n"
+            for name, pw in passwords.items()
+        )
+    )
 
 
 def vcard(uid: str | None, name: str, *lines: str) -> str:
     body = [f"UID:{uid}"] if uid is not None else []
-    return "\r\n".join(["BEGIN:VCARD", "VERSION:3.0", *body, f"FN:{name}", *lines,
-                        "END:VCARD", ""])
+    return "\r\n".join(["BEGIN:VCARD", "VERSION:3.0", *body, f"FN:{name}", *lines, "END:VCARD", ""])
 
 
 class ApiClient:
@@ -45,14 +47,22 @@ class ApiClient:
     def __init__(self, client: FlaskClient) -> None:
         self.client = client
 
-    def request(self, method: str, path: str, *, user: str | None = "alice",
-                password: str | None = None, vcard: str | bytes | None = None,
-                **kwargs: Any) -> TestResponse:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        user: str | None = "alice",
+        password: str | None = None,
+        vcard: str | bytes | None = None,
+        **kwargs: Any,
+    ) -> TestResponse:
         headers = dict(kwargs.pop("headers", {}))
         if user is not None:
             secret = password if password is not None else PASSWORDS[user]
-            headers["Authorization"] = "Basic " + base64.b64encode(
-                f"{user}:{secret}".encode()).decode()
+            headers["Authorization"] = (
+                "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
+            )
         if vcard is not None:
             kwargs["data"] = vcard.encode() if isinstance(vcard, str) else vcard
             kwargs.setdefault("content_type", "text/vcard; charset=utf-8")
@@ -61,7 +71,8 @@ class ApiClient:
         if response.status_code >= 400:
             message = response.get_json()["error"]["message"]
             assert message[0].isupper() and message.endswith(".") and not message.endswith(".."), (
-                f"not a sentence: {message!r}")
+                f"not a sentence: {message!r}"
+            )
         return response
 
     def get(self, path: str, **kwargs: Any) -> TestResponse:
@@ -94,10 +105,14 @@ def store(store_url: str) -> Iterator[Store]:
 def settings(tmp_path: Path) -> Settings:
     users = tmp_path / "users"
     write_users(users, PASSWORDS)
-    return Settings(data_dir=tmp_path, config_file=tmp_path / "contacthub.conf",
-                    radicale={"auth": {"htpasswd_filename": str(users), "delay": "0"},
-                              "server": {"max_resource_size": "20000",
-                                         "max_content_length": "200000"}})
+    return Settings(
+        data_dir=tmp_path,
+        config_file=tmp_path / "contacthub.conf",
+        radicale={
+            "auth": {"htpasswd_filename": str(users), "delay": "0"},
+            "server": {"max_resource_size": "20000", "max_content_length": "200000"},
+        },
+    )
 
 
 @pytest.fixture

@@ -26,8 +26,10 @@ def spec() -> dict[str, Any]:
 
 @cache
 def _templates() -> list[tuple[re.Pattern[str], str]]:
-    return [(re.compile("^" + re.sub(r"\{[^}/]+\}", "[^/]+", path) + "$"), path)
-            for path in spec()["paths"]]
+    return [
+        (re.compile("^" + re.sub(r"\{[^}/]+\}", "[^/]+", path) + "$"), path)
+        for path in spec()["paths"]
+    ]
 
 
 def template_of(path: str) -> str | None:
@@ -64,8 +66,8 @@ def check(method: str, path: str, status: int, headers: Mapping[str, str], body:
         return
     documented = operation["responses"]
     assert str(status) in documented, (
-        f"{method} {template} answered {status}, which the document does not list: "
-        f"{body[:300]!r}")
+        f"{method} {template} answered {status}, which the document does not list: {body[:300]!r}"
+    )
     response = _resolve(documented[str(status)])
     for header in response.get("headers", {}):
         assert header in headers, f"{method} {template} {status}: no {header} header"

@@ -34,13 +34,17 @@ def mailbox() -> Iterator[Mailbox]:
 
 
 @pytest.fixture
-def settings(settings: Settings, mail_certificates: CertificateFiles,
-             mailbox: Mailbox) -> Settings:
+def settings(settings: Settings, mail_certificates: CertificateFiles, mailbox: Mailbox) -> Settings:
     # The test servers are on loopback: the address guard lets exactly that through.
-    settings.fetch_policy = FetchPolicy(timeout=5, allowed_networks=("127.0.0.0/8",),
-                                        ca_bundle=str(mail_certificates.ca_file))
-    settings.smtp = {"host": LOOPBACK, "port": str(mailbox.port), "security": "none",
-                     "sender": "hub@example.org"}
+    settings.fetch_policy = FetchPolicy(
+        timeout=5, allowed_networks=("127.0.0.0/8",), ca_bundle=str(mail_certificates.ca_file)
+    )
+    settings.smtp = {
+        "host": LOOPBACK,
+        "port": str(mailbox.port),
+        "security": "none",
+        "sender": "hub@example.org",
+    }
     return settings
 
 
@@ -54,15 +58,26 @@ def ews() -> Iterator[EwsServer]:
 
 
 def imap_form(account: ImapAccount, **changes: Any) -> dict[str, Any]:
-    return {"type": "imap", "username": account.username, "password": account.password,
-            "host": account.host, "port": account.port, "ssl": account.ssl, **changes}
+    return {
+        "type": "imap",
+        "username": account.username,
+        "password": account.password,
+        "host": account.host,
+        "port": account.port,
+        "ssl": account.ssl,
+        **changes,
+    }
 
 
 def book_names(store: Store, book_path: str) -> list[str]:
     with store.read() as tx:
         book = tx.require_collection(book_path)
-        return sorted(line[3:] for item in tx.iter_items(book.id)
-                      for line in item.text.splitlines() if line.startswith("FN:"))
+        return sorted(
+            line[3:]
+            for item in tx.iter_items(book.id)
+            for line in item.text.splitlines()
+            if line.startswith("FN:")
+        )
 
 
 def test_presets_fill_server_and_port(api: ApiClient) -> None:
@@ -72,8 +87,7 @@ def test_presets_fill_server_and_port(api: ApiClient) -> None:
 
 
 def test_testing_a_connection_says_what_to_do(api: ApiClient, account: ImapAccount) -> None:
-    wrong = error_of(api.post(f"{ACCOUNTS}/test", json=imap_form(account, password="wrong")),
-                     422)
+    wrong = error_of(api.post(f"{ACCOUNTS}/test", json=imap_form(account, password="wrong")), 422)
     assert wrong["field"] == "account"
     assert "wrong username or password" in wrong["message"]
     assert "try only the part before @" in wrong["message"]
@@ -84,10 +98,14 @@ def test_testing_a_connection_says_what_to_do(api: ApiClient, account: ImapAccou
 
 
 def test_an_imap_account_is_connected_synced_and_disconnected(
-        api: ApiClient, store: Store, seeded: ImapAccount, mailbox: Mailbox) -> None:
-    form = imap_form(seeded, name="Work mail", notify="me@example.org",
-                     schedule={"start": "2030-01-01T08:00", "timezone": "Europe/Tallinn",
-                               "frequency": "daily"})
+    api: ApiClient, store: Store, seeded: ImapAccount, mailbox: Mailbox
+) -> None:
+    form = imap_form(
+        seeded,
+        name="Work mail",
+        notify="me@example.org",
+        schedule={"start": "2030-01-01T08:00", "timezone": "Europe/Tallinn", "frequency": "daily"},
+    )
     created = api.post(ACCOUNTS, json=form)
     assert created.status_code == 201, created.get_json()
     shown = created.get_json()
@@ -120,10 +138,10 @@ def test_an_imap_account_is_connected_synced_and_disconnected(
 
 
 def test_an_exchange_account_comes_in_through_the_api(
-        api: ApiClient, store: Store, ews: EwsServer) -> None:
+    api: ApiClient, store: Store, ews: EwsServer
+) -> None:
     ews.mailbox.create({"DisplayName": "Dora Diaz", "GivenName": "Dora", "Surname": "Diaz"})
-    form = {"type": "exchange", "email": EWS_EMAIL, "password": EWS_PASSWORD,
-            "server": ews.url}
+    form = {"type": "exchange", "email": EWS_EMAIL, "password": EWS_PASSWORD, "server": ews.url}
     wrong = error_of(api.post(ACCOUNTS, json={**form, "password": "wrong"}), 422)
     assert wrong["field"] == "account" and "Advanced settings" in wrong["message"]
 

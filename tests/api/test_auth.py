@@ -15,9 +15,13 @@ from tests.api.conftest import PASSWORDS, ApiClient, write_users
 
 
 def test_no_or_wrong_credentials_get_401_with_a_challenge(api: ApiClient, store: Store) -> None:
-    for kwargs in ({"user": None}, {"password": "wrong"}, {"user": "nobody", "password": "x"},
-                   {"user": None, "headers": {"Authorization": "Bearer abc"}},
-                   {"user": None, "headers": {"Authorization": "Basic !!!"}}):
+    for kwargs in (
+        {"user": None},
+        {"password": "wrong"},
+        {"user": "nobody", "password": "x"},
+        {"user": None, "headers": {"Authorization": "Bearer abc"}},
+        {"user": None, "headers": {"Authorization": "Basic !!!"}},
+    ):
         response = api.get("/api/v1/books", **kwargs)
         assert response.status_code == 401, kwargs
         assert response.headers["WWW-Authenticate"].startswith('Basic realm="contacthub"')
@@ -50,13 +54,15 @@ def test_a_changed_users_file_forgets_cached_logins(api: ApiClient, settings: Se
     assert api.get("/api/v1/books", password="new-Secret").status_code == 401
 
 
-def test_the_login_cache_saves_the_bcrypt_check(app: Flask, monkeypatch: pytest.MonkeyPatch
-                                                ) -> None:
+def test_the_login_cache_saves_the_bcrypt_check(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
     authenticator = app.extensions["contacthub"].authenticator
     checks: list[str] = []
     verify = authenticator.users.verify
-    monkeypatch.setattr(authenticator.users, "verify",
-                        lambda name, pw: checks.append(name) or verify(name, pw))
+    monkeypatch.setattr(
+        authenticator.users, "verify", lambda name, pw: checks.append(name) or verify(name, pw)
+    )
     api = ApiClient(app.test_client())
     for _ in range(3):
         assert api.get("/api/v1/books").status_code == 200
@@ -93,7 +99,8 @@ def test_unknown_paths_and_methods_answer_json(api: ApiClient) -> None:
 def test_a_bad_auth_delay_is_a_configuration_error(tmp_path: Path, store: Store) -> None:
     from contacthub.config import ConfigError
 
-    settings = Settings(data_dir=tmp_path, config_file=tmp_path / "c.conf",
-                        radicale={"auth": {"delay": "soon"}})
+    settings = Settings(
+        data_dir=tmp_path, config_file=tmp_path / "c.conf", radicale={"auth": {"delay": "soon"}}
+    )
     with pytest.raises(ConfigError, match=r"\[auth\] delay"):
         create_app(settings, store)

@@ -7,16 +7,17 @@ from tests.api.conftest import ApiClient, vcard
 BOOK = "/api/v1/books/contacts/contacts"
 
 
-def add(api: ApiClient, uid: str, name: str, *emails: str, user: str = "alice",
-        book: str = BOOK) -> None:
+def add(
+    api: ApiClient, uid: str, name: str, *emails: str, user: str = "alice", book: str = BOOK
+) -> None:
     lines = [f"EMAIL:{email}" for email in emails]
     assert api.post(book, vcard=vcard(uid, name, *lines), user=user).status_code == 201
 
 
-def suggest(api: ApiClient, query: str, as_user: str = "alice", **params: str
-            ) -> list[tuple[str, str]]:
-    response = api.get("/api/v1/autocomplete", query_string={"q": query, **params},
-                       user=as_user)
+def suggest(
+    api: ApiClient, query: str, as_user: str = "alice", **params: str
+) -> list[tuple[str, str]]:
+    response = api.get("/api/v1/autocomplete", query_string={"q": query, **params}, user=as_user)
     assert response.status_code == 200
     return [(s["name"], s["email"]) for s in response.get_json()["suggestions"]]
 
@@ -39,8 +40,10 @@ def test_best_first_name_prefix_then_word_prefix_then_address(api: ApiClient) ->
         ("Zoe Andrews", "zoe@example.org"),
         ("Carl Jones", "andy.carl@example.org"),
     ]
-    assert suggest(api, "AN", limit="2") == [("andre", "andre@example.org"),
-                                             ("Anna Bell", "Anna.Bell@Example.org")]
+    assert suggest(api, "AN", limit="2") == [
+        ("andre", "andre@example.org"),
+        ("Anna Bell", "Anna.Bell@Example.org"),
+    ]
     assert suggest(api, "anna.b") == [("Anna Bell", "Anna.Bell@Example.org")]
     assert suggest(api, "x") == []
     assert suggest(api, "%") == [] and suggest(api, "_") == []
@@ -57,9 +60,12 @@ def test_across_the_users_books_only(api: ApiClient) -> None:
         {"name": "Ann Work", "email": "ann@work.test", "uid": "2", "book": "work"},
     ]
     assert suggest(api, "ann", as_user="carol") == []
-    assert [s for s in api.get("/api/v1/autocomplete?q=ann&user=bob", user="carol")
-            .get_json()["suggestions"]] == [
-        {"name": "Ann Bob", "email": "ann@bob.test", "uid": "3", "book": "contacts"}]
+    assert [
+        s
+        for s in api.get("/api/v1/autocomplete?q=ann&user=bob", user="carol").get_json()[
+            "suggestions"
+        ]
+    ] == [{"name": "Ann Bob", "email": "ann@bob.test", "uid": "3", "book": "contacts"}]
 
 
 def test_bad_queries(api: ApiClient) -> None:

@@ -15,9 +15,15 @@ def books(api: ApiClient, user: str = "alice") -> dict[str, dict]:
 def test_the_default_book_exists_from_the_first_request(api: ApiClient, store: Store) -> None:
     with store.read() as tx:
         assert tx.get_collection("alice/contacts") is None
-    assert books(api) == {"contacts": {
-        "id": "contacts", "display_name": "Contacts", "contacts": 0, "default": True,
-        "source": {"kind": "carddav", "name": None}}}
+    assert books(api) == {
+        "contacts": {
+            "id": "contacts",
+            "display_name": "Contacts",
+            "contacts": 0,
+            "default": True,
+            "source": {"kind": "carddav", "name": None},
+        }
+    }
 
 
 def test_create_rename_and_delete(api: ApiClient) -> None:
@@ -27,8 +33,12 @@ def test_create_rename_and_delete(api: ApiClient) -> None:
     assert created.headers["Location"] == "/api/v1/books/work"
     again = api.post("/api/v1/books", json={"display_name": "  Work  "})
     assert again.get_json() | {"id": "?"} == {
-        "id": "?", "display_name": "Work", "contacts": 0, "default": False,
-        "source": {"kind": "carddav", "name": None}}
+        "id": "?",
+        "display_name": "Work",
+        "contacts": 0,
+        "default": False,
+        "source": {"kind": "carddav", "name": None},
+    }
     assert again.get_json()["id"] == "work-2"
     renamed = api.patch("/api/v1/books/work", json={"display_name": "Office"})
     assert renamed.status_code == 200 and renamed.get_json()["display_name"] == "Office"
@@ -40,8 +50,13 @@ def test_create_rename_and_delete(api: ApiClient) -> None:
 
 
 def test_book_ids_are_safe_whatever_the_name(api: ApiClient, store: Store) -> None:
-    for name, expected in [("../../bob", "bob"), ("Família Ünïcode", "familia-unicode"),
-                           ("日本", "book"), (".hidden", "hidden"), ("a/b\\c", "a-b-c")]:
+    for name, expected in [
+        ("../../bob", "bob"),
+        ("Família Ünïcode", "familia-unicode"),
+        ("日本", "book"),
+        (".hidden", "hidden"),
+        ("a/b\\c", "a-b-c"),
+    ]:
         response = api.post("/api/v1/books", json={"display_name": name})
         assert response.status_code == 201, name
         assert response.get_json()["id"] == expected
@@ -49,7 +64,13 @@ def test_book_ids_are_safe_whatever_the_name(api: ApiClient, store: Store) -> No
     with store.read() as tx:
         assert tx.get_collection("bob") is None
         assert {c.name for c in tx.list_children("alice")} == {
-            "contacts", "bob", "familia-unicode", "book", "hidden", "a-b-c"}
+            "contacts",
+            "bob",
+            "familia-unicode",
+            "book",
+            "hidden",
+            "a-b-c",
+        }
 
 
 def test_counts_and_source(api: ApiClient, store: Store) -> None:
@@ -58,9 +79,13 @@ def test_counts_and_source(api: ApiClient, store: Store) -> None:
     api.put("/api/v1/devices/iPhone", json={"auto_export": True})
     listed = books(api)
     assert listed["contacts"]["contacts"] == 3
-    assert listed["from-ios"] == {"id": "from-ios", "display_name": "From iOS", "contacts": 0,
-                                  "default": False,
-                                  "source": {"kind": "device", "name": "iPhone"}}
+    assert listed["from-ios"] == {
+        "id": "from-ios",
+        "display_name": "From iOS",
+        "contacts": 0,
+        "default": False,
+        "source": {"kind": "device", "name": "iPhone"},
+    }
 
 
 def test_the_default_book_cannot_be_deleted(api: ApiClient) -> None:
@@ -73,8 +98,11 @@ def test_the_default_book_cannot_be_deleted(api: ApiClient) -> None:
 
 def test_bad_bodies_are_refused_with_reasons(api: ApiClient) -> None:
     cases = [
-        ({"data": "display_name=x", "content_type": "application/x-www-form-urlencoded"},
-         415, None),
+        (
+            {"data": "display_name=x", "content_type": "application/x-www-form-urlencoded"},
+            415,
+            None,
+        ),
         ({"data": "{nope", "content_type": "application/json"}, 400, None),
         ({"json": ["Work"]}, 400, None),
         ({"json": {}}, 422, "display_name"),
@@ -100,8 +128,10 @@ def test_other_users_books_are_invisible(api: ApiClient) -> None:
     for method in ("GET", "DELETE"):
         response = api.request(method, "/api/v1/books/secret", user="bob")
         assert response.status_code == 404
-    assert api.patch("/api/v1/books/secret", user="bob",
-                     json={"display_name": "Mine"}).status_code == 404
+    assert (
+        api.patch("/api/v1/books/secret", user="bob", json={"display_name": "Mine"}).status_code
+        == 404
+    )
     assert books(api)["secret"]["display_name"] == "Secret"
 
 

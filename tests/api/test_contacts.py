@@ -8,8 +8,9 @@ from tests.api.conftest import ApiClient, vcard
 BOOK = "/api/v1/books/contacts/contacts"
 
 
-def create(api: ApiClient, uid: str | None, name: str, *lines: str, user: str = "alice",
-           book: str = BOOK) -> dict:
+def create(
+    api: ApiClient, uid: str | None, name: str, *lines: str, user: str = "alice", book: str = BOOK
+) -> dict:
     response = api.post(book, vcard=vcard(uid, name, *lines), user=user)
     assert response.status_code == 201, response.get_json()
     return response.get_json()
@@ -22,15 +23,27 @@ def stored_items(store: Store, path: str = "alice/contacts") -> dict[str, str]:
 
 
 def test_create_then_get(api: ApiClient, store: Store) -> None:
-    text = vcard("ann-1", "Ann Example", "EMAIL;TYPE=WORK:Ann@Example.org",
-                 "TEL;TYPE=CELL:+44 20 7946 0001", "ORG:Example Ltd;Sales")
+    text = vcard(
+        "ann-1",
+        "Ann Example",
+        "EMAIL;TYPE=WORK:Ann@Example.org",
+        "TEL;TYPE=CELL:+44 20 7946 0001",
+        "ORG:Example Ltd;Sales",
+    )
     created = api.post(BOOK, vcard=text)
     assert created.status_code == 201
     shown = created.get_json()
-    assert shown == {"id": "ann-1.vcf", "book": "contacts", "uid": "ann-1",
-                     "etag": etag_of(text), "display_name": "Ann Example",
-                     "emails": ["Ann@Example.org"], "phones": ["+44 20 7946 0001"],
-                     "org": "Example Ltd", "vcard": text}
+    assert shown == {
+        "id": "ann-1.vcf",
+        "book": "contacts",
+        "uid": "ann-1",
+        "etag": etag_of(text),
+        "display_name": "Ann Example",
+        "emails": ["Ann@Example.org"],
+        "phones": ["+44 20 7946 0001"],
+        "org": "Example Ltd",
+        "vcard": text,
+    }
     assert created.headers["ETag"] == etag_of(text)
     fetched = api.get(created.headers["Location"])
     assert fetched.status_code == 200
@@ -107,8 +120,10 @@ def test_update_keeps_the_uid(api: ApiClient, store: Store) -> None:
     assert changed.status_code == 409 and changed.get_json()["error"]["code"] == "uid_changed"
     without = api.put(path, vcard=vcard(None, "Ann Again"), headers={"If-Match": "*"})
     assert without.status_code == 200 and without.get_json()["uid"] == "u1"
-    assert api.put(f"{BOOK}/missing.vcf", vcard=vcard("m", "M"),
-                   headers={"If-Match": "*"}).status_code == 404
+    assert (
+        api.put(f"{BOOK}/missing.vcf", vcard=vcard("m", "M"), headers={"If-Match": "*"}).status_code
+        == 404
+    )
 
 
 def test_delete_with_optional_if_match(api: ApiClient, store: Store) -> None:
@@ -116,8 +131,9 @@ def test_delete_with_optional_if_match(api: ApiClient, store: Store) -> None:
     second = create(api, "u2", "Bob")
     stale = api.delete(f"{BOOK}/{first['id']}", headers={"If-Match": etag_of("x")})
     assert stale.status_code == 412
-    assert api.delete(f"{BOOK}/{first['id']}",
-                      headers={"If-Match": first["etag"]}).status_code == 204
+    assert (
+        api.delete(f"{BOOK}/{first['id']}", headers={"If-Match": first["etag"]}).status_code == 204
+    )
     assert api.delete(f"{BOOK}/{second['id']}").status_code == 204
     assert api.delete(f"{BOOK}/{second['id']}").status_code == 404
     assert api.get(f"{BOOK}/{second['id']}").status_code == 404
@@ -162,13 +178,17 @@ def test_search_across_books(api: ApiClient) -> None:
     create(api, "b", "Ann Work", book="/api/v1/books/work/contacts")
     create(api, "c", "Ann Bob's", user="bob")
     page = api.get("/api/v1/contacts?q=ann").get_json()
-    assert [(c["uid"], c["book"]) for c in page["contacts"]] == [("a", "contacts"),
-                                                                 ("b", "work")]
+    assert [(c["uid"], c["book"]) for c in page["contacts"]] == [("a", "contacts"), ("b", "work")]
 
 
 def test_bad_paging_parameters(api: ApiClient) -> None:
-    for query, field in [("limit=0", "limit"), ("limit=201", "limit"), ("limit=x", "limit"),
-                         ("offset=-1", "offset"), ("q=" + "x" * 201, "q")]:
+    for query, field in [
+        ("limit=0", "limit"),
+        ("limit=201", "limit"),
+        ("limit=x", "limit"),
+        ("offset=-1", "offset"),
+        ("q=" + "x" * 201, "q"),
+    ]:
         for path in (BOOK, "/api/v1/contacts"):
             response = api.get(f"{path}?{query}")
             assert response.status_code == 400, query
@@ -181,8 +201,10 @@ def test_other_users_contacts_are_invisible_to_them_but_not_to_admins(
     shown = create(api, "u1", "Ann")
     path = f"{BOOK}/{shown['id']}"
     assert api.get(path, user="bob").status_code == 404
-    assert api.put(path, user="bob", vcard=vcard("u1", "Mine"),
-                   headers={"If-Match": "*"}).status_code == 404
+    assert (
+        api.put(path, user="bob", vcard=vcard("u1", "Mine"), headers={"If-Match": "*"}).status_code
+        == 404
+    )
     assert api.delete(path, user="bob").status_code == 404
     assert api.get("/api/v1/contacts?q=ann", user="bob").get_json()["total"] == 0
     assert api.get(f"{path}?user=alice", user="bob").status_code == 403

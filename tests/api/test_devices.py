@@ -37,16 +37,17 @@ def test_preview_lists_only_new_contacts_then_apply(api: ApiClient, store: Store
     assert api.post(f"{PUSH}/apply").status_code == 404
     listed = api.get("/api/v1/devices").get_json()["devices"]
     assert [(d["name"], d["pending_push"], d["last_run"]["id"]) for d in listed] == [
-        ("iPhone", None, run["id"])]
+        ("iPhone", None, run["id"])
+    ]
 
-    again = api.post(PUSH, vcard=vcard("a", "Ann Changed") + vcard("b", "Bob") +
-                     vcard("c", "Cid")).get_json()
+    again = api.post(
+        PUSH, vcard=vcard("a", "Ann Changed") + vcard("b", "Bob") + vcard("c", "Cid")
+    ).get_json()
     assert again["new"] == [{"uid": "c", "name": "Cid"}]
     assert again["counts"]["updated"] == 1 and again["counts"]["unchanged"] == 1
 
 
-def test_a_contact_deleted_through_the_api_is_never_readded(api: ApiClient,
-                                                             store: Store) -> None:
+def test_a_contact_deleted_through_the_api_is_never_readded(api: ApiClient, store: Store) -> None:
     api.post(PUSH, vcard=vcard("a", "Ann") + vcard("b", "Bob"))
     api.post(f"{PUSH}/apply")
     assert api.delete("/api/v1/books/from-ios/contacts/b.vcf").status_code == 204
@@ -83,8 +84,13 @@ def test_auto_export_can_be_turned_off_before_the_first_push(api: ApiClient) -> 
     assert api.get("/api/v1/devices").get_json() == {"devices": []}
     assert api.get("/api/v1/devices/iPad").status_code == 404
     created = api.put("/api/v1/devices/iPad", json={"auto_export": False}).get_json()
-    assert created == {"name": "iPad", "book": "from-ios", "auto_export": False,
-                       "pending_push": None, "last_run": None}
+    assert created == {
+        "name": "iPad",
+        "book": "from-ios",
+        "auto_export": False,
+        "pending_push": None,
+        "last_run": None,
+    }
     assert api.post("/api/v1/devices/iPad/push", vcard=vcard("a", "A")).status_code == 409
 
 
@@ -105,8 +111,12 @@ def test_bad_pushes_change_nothing(api: ApiClient, store: Store) -> None:
 def test_devices_belong_to_their_user(api: ApiClient, store: Store) -> None:
     api.post(PUSH, vcard=vcard("a", "Ann"))
     assert api.get("/api/v1/devices", user="bob").get_json() == {"devices": []}
-    for method, path in [("GET", PUSH), ("POST", f"{PUSH}/apply"), ("DELETE", PUSH),
-                         ("GET", "/api/v1/devices/iPhone")]:
+    for method, path in [
+        ("GET", PUSH),
+        ("POST", f"{PUSH}/apply"),
+        ("DELETE", PUSH),
+        ("GET", "/api/v1/devices/iPhone"),
+    ]:
         assert api.request(method, path, user="bob").status_code == 404
     assert api.post(f"{PUSH}/apply?user=alice", user="carol").status_code == 200
     assert book_uids(store) == {"a"} and book_uids(store, "bob") == set()

@@ -56,14 +56,16 @@ HOSTILE: list[tuple[str, str, dict[str, Any]]] = [
 
 def snapshot(store: Store) -> dict[str, list[Any]]:
     with store.read() as tx:
-        return {table: sorted(map(tuple, tx.conn.execute(text(f"SELECT * FROM {table}"))),
-                              key=repr)
-                for table in TABLES}
+        return {
+            table: sorted(map(tuple, tx.conn.execute(text(f"SELECT * FROM {table}"))), key=repr)
+            for table in TABLES
+        }
 
 
 @pytest.mark.parametrize("user", ["alice", "carol"])
-def test_hostile_requests_are_refused_and_change_nothing(api: ApiClient, store: Store,
-                                                         user: str) -> None:
+def test_hostile_requests_are_refused_and_change_nothing(
+    api: ApiClient, store: Store, user: str
+) -> None:
     api.get("/api/v1/books", user=user)  # the default book exists before the snapshot
     before = snapshot(store)
     for method, path, kwargs in HOSTILE:

@@ -26,15 +26,21 @@ PEOPLE = (
 )
 
 
-def upload(api: ApiClient, filename: str, content: bytes | None = None, *,
-           user: str = "alice", **form: str) -> TestResponse:
+def upload(
+    api: ApiClient, filename: str, content: bytes | None = None, *, user: str = "alice", **form: str
+) -> TestResponse:
     content = (DATA / filename).read_bytes() if content is None else content
-    return api.post(IMPORTS, user=user, content_type="multipart/form-data",
-                    data={"file": (io.BytesIO(content), filename), **form})
+    return api.post(
+        IMPORTS,
+        user=user,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(content), filename), **form},
+    )
 
 
-def created(api: ApiClient, filename: str, content: bytes | None = None, **form: str
-            ) -> dict[str, Any]:
+def created(
+    api: ApiClient, filename: str, content: bytes | None = None, **form: str
+) -> dict[str, Any]:
     response = upload(api, filename, content, **form)
     assert response.status_code == 201, response.get_json()
     shown: dict[str, Any] = response.get_json()
@@ -53,10 +59,12 @@ def patch(api: ApiClient, import_id: int, **settings: Any) -> TestResponse:
     return api.patch(f"{IMPORTS}/{import_id}", json=settings)
 
 
-def replace(api: ApiClient, import_id: int, content: str, name: str = "people.csv"
-            ) -> TestResponse:
-    return api.put(f"{IMPORTS}/{import_id}/file", content_type="multipart/form-data",
-                   data={"file": (io.BytesIO(content.encode()), name)})
+def replace(api: ApiClient, import_id: int, content: str, name: str = "people.csv") -> TestResponse:
+    return api.put(
+        f"{IMPORTS}/{import_id}/file",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(content.encode()), name)},
+    )
 
 
 def contacts(api: ApiClient, book: str) -> dict[str, dict[str, Any]]:
@@ -77,8 +85,10 @@ def field_of(shown: dict[str, Any], column: str) -> str | None:
 
 
 def unmapped(mapping: dict[str, Any], *columns: str) -> dict[str, Any]:
-    return {**mapping, "columns": [entry for entry in mapping["columns"]
-                                   if entry["column"] not in columns]}
+    return {
+        **mapping,
+        "columns": [entry for entry in mapping["columns"] if entry["column"] not in columns],
+    }
 
 
 def store_state(store: Store, user: str = "alice") -> tuple[list[Any], dict[str, int]]:
@@ -91,20 +101,34 @@ def store_state(store: Store, user: str = "alice") -> tuple[list[Any], dict[str,
 
 # --- the catalogue ----------------------------------------------------------------------
 
+
 def test_fields_and_delimiters(api: ApiClient) -> None:
     shown = api.get("/api/v1/fields").get_json()
     ids = [field["id"] for field in shown["fields"]]
-    for field_id in ("full_name", "given_name", "email.work", "phone.mobile",
-                     "address.home.postal_code", "organisation", "birthday", "categories",
-                     "none"):
+    for field_id in (
+        "full_name",
+        "given_name",
+        "email.work",
+        "phone.mobile",
+        "address.home.postal_code",
+        "organisation",
+        "birthday",
+        "categories",
+        "none",
+    ):
         assert field_id in ids
     assert {"id": "email.home", "label": "Email (home)", "group": "Email"} in shown["fields"]
     assert shown["custom_prefix"] == "custom:"
     assert {d["name"]: d["character"] for d in shown["delimiters"]} == {
-        "comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
+        "comma": ",",
+        "semicolon": ";",
+        "tab": "\t",
+        "pipe": "|",
+    }
 
 
 # --- uploads of real exports ------------------------------------------------------------
+
 
 def test_google_export_is_detected_and_mapped(api: ApiClient) -> None:
     shown = created(api, "google_contacts.csv")
@@ -116,8 +140,11 @@ def test_google_export_is_detected_and_mapped(api: ApiClient) -> None:
     assert all(len(row) == 36 for row in shown["preview"]) and len(shown["preview"]) == 5
     assert shown["preview"][0][0] == "Ada"
     assert shown["preview"][0][14] == 'Met at the Royal Society.\nPrefers "Ada", not Augusta.'
-    assert {"column": "E-mail 1 - Value", "field": "email.other",
-            "type_from": "E-mail 1 - Label"} in shown["mapping"]["columns"]
+    assert {
+        "column": "E-mail 1 - Value",
+        "field": "email.other",
+        "type_from": "E-mail 1 - Label",
+    } in shown["mapping"]["columns"]
     assert field_of(shown, "Labels") == "categories"
     assert field_of(shown, "Organization Name") == "organisation"
     assert field_of(shown, "Phonetic First Name") is None
@@ -188,8 +215,8 @@ def test_into_an_existing_book(api: ApiClient) -> None:
 
 # --- settings and mapping ---------------------------------------------------------------
 
-def test_a_custom_field_lands_in_the_card_and_a_removed_mapping_does_not(
-        api: ApiClient) -> None:
+
+def test_a_custom_field_lands_in_the_card_and_a_removed_mapping_does_not(api: ApiClient) -> None:
     shown = created(api, "people.csv", PEOPLE.encode())
     assert field_of(shown, "Shoe size") is None and field_of(shown, "Phone") == "phone.other"
     mapping = unmapped(shown["mapping"], "Phone")
@@ -207,8 +234,12 @@ def test_a_custom_field_lands_in_the_card_and_a_removed_mapping_does_not(
 
 def test_a_custom_field_is_searchable(api: ApiClient) -> None:
     shown = created(api, "people.csv", PEOPLE.encode())
-    mapping = {"columns": [{"column": "Name", "field": "full_name"},
-                           {"column": "Shoe size", "field": "custom:Shoe size"}]}
+    mapping = {
+        "columns": [
+            {"column": "Name", "field": "full_name"},
+            {"column": "Shoe size", "field": "custom:Shoe size"},
+        ]
+    }
     assert patch(api, shown["id"], mapping=mapping).status_code == 200
     run(api, shown["id"])
     found = api.get("/api/v1/contacts?q=44").get_json()["contacts"]
@@ -226,7 +257,13 @@ def test_key_column_follows_edits_generated_keys_do_not(api: ApiClient) -> None:
         assert replace(api, shown["id"], edited).status_code == 200
     keyed_run, generated_run = run(api, keyed["id"]), run(api, generated["id"])
     assert keyed_run["counts"] | {"errors": 0} == {
-        "added": 0, "updated": 1, "deleted": 0, "unchanged": 2, "skipped": 0, "errors": 0}
+        "added": 0,
+        "updated": 1,
+        "deleted": 0,
+        "unchanged": 2,
+        "skipped": 0,
+        "errors": 0,
+    }
     # A generated key comes from name, email and phone: a new name is a new contact.
     assert (generated_run["counts"]["added"], generated_run["counts"]["unchanged"]) == (1, 2)
     keyed_people = contacts(api, keyed["book"])
@@ -234,8 +271,11 @@ def test_key_column_follows_edits_generated_keys_do_not(api: ApiClient) -> None:
     assert "X-CONTACTHUB-KEY:1\r\n" in keyed_people["Ann Archer-Smith"]["vcard"]
     generated_people = contacts(api, generated["book"])
     assert len(generated_people) == 4
-    code = [line for line in generated_people["Bob Baker"]["vcard"].split("\r\n")
-            if line.startswith("X-CONTACTHUB-KEY:")][0].split(":")[1]
+    code = [
+        line
+        for line in generated_people["Bob Baker"]["vcard"].split("\r\n")
+        if line.startswith("X-CONTACTHUB-KEY:")
+    ][0].split(":")[1]
     assert len(code) == 9 and code.isdigit()
 
 
@@ -272,13 +312,19 @@ def test_update_and_delete_options(api: ApiClient) -> None:
     patch(api, shown["id"], key_column="Id")
     run(api, shown["id"])
     fewer = PEOPLE.replace("Bob Baker", "Robert Baker").replace(
-        "3,Cid Carter,cid@example.org,+1 555 0103,41\r\n", "")
+        "3,Cid Carter,cid@example.org,+1 555 0103,41\r\n", ""
+    )
     replace(api, shown["id"], fewer)
     skipped = api.post(f"{IMPORTS}/{shown['id']}/dry-run").get_json()
     assert (skipped["counts"]["skipped"], skipped["counts"]["deleted"]) == (1, 0)
-    assert {"action": "skip", "key": "2", "uid": skipped["changes"][0]["uid"],
-            "name": "Robert Baker", "line": 3,
-            "reason": "changed, but updating existing contacts is off"} in skipped["changes"]
+    assert {
+        "action": "skip",
+        "key": "2",
+        "uid": skipped["changes"][0]["uid"],
+        "name": "Robert Baker",
+        "line": 3,
+        "reason": "changed, but updating existing contacts is off",
+    } in skipped["changes"]
     assert patch(api, shown["id"], update_existing=True, delete_missing=True).status_code == 200
     report = run(api, shown["id"])
     assert (report["counts"]["updated"], report["counts"]["deleted"]) == (1, 1)
@@ -291,8 +337,7 @@ def test_delete_missing_never_touches_other_contacts(api: ApiClient) -> None:
     run(api, shown["id"])
     card = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:mine\r\nFN:Mine Alone\r\nEND:VCARD\r\n"
     api.post(f"/api/v1/books/{shown['book']}/contacts", vcard=card)
-    replace(api, shown["id"], PEOPLE.replace("3,Cid Carter,cid@example.org,+1 555 0103,41\r\n",
-                                             ""))
+    replace(api, shown["id"], PEOPLE.replace("3,Cid Carter,cid@example.org,+1 555 0103,41\r\n", ""))
     assert run(api, shown["id"])["counts"]["deleted"] == 1
     assert set(contacts(api, shown["book"])) == {"Ann Archer", "Bob Baker", "Mine Alone"}
 
@@ -308,8 +353,9 @@ def test_the_mass_deletion_guard_and_its_override(api: ApiClient) -> None:
     refused = run(api, shown["id"])
     assert refused["status"] == "refused" and "delete 19" in refused["message"]
     assert len(contacts(api, shown["book"])) == 20  # nothing changed
-    overridden = api.post(f"{IMPORTS}/{shown['id']}/dry-run",
-                          json={"override_mass_deletion": True}).get_json()
+    overridden = api.post(
+        f"{IMPORTS}/{shown['id']}/dry-run", json={"override_mass_deletion": True}
+    ).get_json()
     assert overridden["refused"] is None and overridden["counts"]["deleted"] == 19
     done = run(api, shown["id"], override_mass_deletion=True)
     assert done["status"] == "ok" and done["counts"]["deleted"] == 19
@@ -328,13 +374,13 @@ def test_a_new_delimiter_re_reads_the_header_and_suggests_again(api: ApiClient) 
     shown = created(api, "semi.csv", b"Name;Email\r\nAnn;ann@example.org\r\n", delimiter="comma")
     assert shown["header"] == ["Name;Email"] and shown["mapping"]["columns"] == []
     fixed = patch(api, shown["id"], delimiter="semicolon").get_json()
-    assert fixed["header"] == ["Name", "Email"] and fixed["preview"] == [
-        ["Ann", "ann@example.org"]]
+    assert fixed["header"] == ["Name", "Email"] and fixed["preview"] == [["Ann", "ann@example.org"]]
     assert field_of(fixed, "Email") == "email.other"
     assert patch(api, shown["id"], delimiter=None).get_json()["delimiter_detected"] is True
 
 
 # --- refusals ---------------------------------------------------------------------------
+
 
 def error_of(response: TestResponse, status: int) -> dict[str, Any]:
     assert response.status_code == status, (response.status_code, response.get_json())
@@ -353,7 +399,8 @@ def test_files_that_are_not_csv_are_refused(api: ApiClient, store: Store) -> Non
     missing = api.post(IMPORTS, content_type="multipart/form-data", data={"name": "x"})
     assert error_of(missing, 400)["field"] == "file"
     assert error_of(api.post(IMPORTS, json={"file": "a,b"}), 415)["code"] == (
-        "unsupported_media_type")
+        "unsupported_media_type"
+    )
     huge = upload(api, "big.csv", b"Name,Email\r\n" + b"Ann,ann@example.org\r\n" * 12_000)
     assert error_of(huge, 413)["code"] == "too_large"
     assert store_state(store) == before
@@ -362,10 +409,14 @@ def test_files_that_are_not_csv_are_refused(api: ApiClient, store: Store) -> Non
 def test_bad_upload_settings_are_refused(api: ApiClient, store: Store) -> None:
     assert api.get(IMPORTS).get_json() == {"imports": []}
     before = store_state(store)
-    for form, field in [({"delimiter": "ab"}, "delimiter"), ({"delimiter": '"'}, "delimiter"),
-                        ({"delimiter": "\x01"}, "delimiter"),
-                        ({"encoding": "no-such-codec"}, "encoding"),
-                        ({"book": "nonexistent"}, "book"), ({"name": "a\x00b"}, "name")]:
+    for form, field in [
+        ({"delimiter": "ab"}, "delimiter"),
+        ({"delimiter": '"'}, "delimiter"),
+        ({"delimiter": "\x01"}, "delimiter"),
+        ({"encoding": "no-such-codec"}, "encoding"),
+        ({"book": "nonexistent"}, "book"),
+        ({"name": "a\x00b"}, "name"),
+    ]:
         refused = error_of(upload(api, "people.csv", PEOPLE.encode(), **form), 422)
         assert refused["field"] == field, refused
     assert store_state(store) == before
@@ -374,14 +425,22 @@ def test_bad_upload_settings_are_refused(api: ApiClient, store: Store) -> None:
 def test_bad_settings_are_refused_and_change_nothing(api: ApiClient) -> None:
     shown = created(api, "people.csv", PEOPLE.encode())
     url = f"{IMPORTS}/{shown['id']}"
-    bad_field = {**shown["mapping"], "columns": [*shown["mapping"]["columns"],
-                                                 {"column": "Shoe size", "field": "shoe"}]}
+    bad_field = {
+        **shown["mapping"],
+        "columns": [*shown["mapping"]["columns"], {"column": "Shoe size", "field": "shoe"}],
+    }
     cases: list[tuple[dict[str, Any], str, str]] = [
         ({"mapping": bad_field}, "mapping", "unknown field 'shoe'"),
-        ({"mapping": {"columns": [{"column": "Nope", "field": "full_name"}]}}, "mapping",
-         "'Nope' is not in the file"),
-        ({"mapping": {"columns": [{"column": "Id", "field": "custom:X-CONTACTHUB-KEY"}]}},
-         "mapping", "reserved"),
+        (
+            {"mapping": {"columns": [{"column": "Nope", "field": "full_name"}]}},
+            "mapping",
+            "'Nope' is not in the file",
+        ),
+        (
+            {"mapping": {"columns": [{"column": "Id", "field": "custom:X-CONTACTHUB-KEY"}]}},
+            "mapping",
+            "reserved",
+        ),
         ({"mapping": "Name=full_name"}, "mapping", '"columns" list'),
         ({"key_column": "Nope"}, "key_column", "'Nope' is not in the file"),
         ({"key_column": 3}, "key_column", "key column"),
@@ -395,17 +454,21 @@ def test_bad_settings_are_refused_and_change_nothing(api: ApiClient) -> None:
         assert error["field"] == field and words in error["message"], (body, error)
     assert error_of(api.patch(url, data="x", content_type="text/plain"), 415)
     assert error_of(api.patch(url, data="{", content_type="application/json"), 400)
-    bad_file = api.put(f"{url}/file", content_type="multipart/form-data",
-                       data={"file": (io.BytesIO((DATA / "garbage.bin").read_bytes()), "x")})
+    bad_file = api.put(
+        f"{url}/file",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO((DATA / "garbage.bin").read_bytes()), "x")},
+    )
     assert error_of(bad_file, 422)["field"] == "file"
     assert api.get(url).get_json() == shown
-    assert error_of(api.post(f"{url}/run", json={"override_mass_deletion": "yes"}), 422)[
-        "field"] == "override_mass_deletion"
+    assert (
+        error_of(api.post(f"{url}/run", json={"override_mass_deletion": "yes"}), 422)["field"]
+        == "override_mass_deletion"
+    )
     assert api.get(f"{url}/runs").get_json() == {"runs": []}
 
 
-def test_a_failing_run_is_a_failed_report_and_changes_nothing(api: ApiClient,
-                                                             store: Store) -> None:
+def test_a_failing_run_is_a_failed_report_and_changes_nothing(api: ApiClient, store: Store) -> None:
     shown = created(api, "people.csv", PEOPLE.encode())
     with store.write() as tx:  # a file that went bad behind the API's back
         tx.put_upload(shown["id"], "people.csv", (DATA / "garbage.bin").read_bytes())
@@ -419,20 +482,32 @@ def test_a_failing_run_is_a_failed_report_and_changes_nothing(api: ApiClient,
 
 # --- ownership and deletion -------------------------------------------------------------
 
+
 def test_imports_belong_to_their_user(api: ApiClient) -> None:
     shown = created(api, "people.csv", PEOPLE.encode())
     first = run(api, shown["id"])
     url = f"{IMPORTS}/{shown['id']}"
     assert api.get(IMPORTS, user="bob").get_json() == {"imports": []}
     for method, path, kwargs in [
-        ("GET", url, {}), ("PATCH", url, {"json": {"update_existing": True}}),
-        ("DELETE", url, {}), ("POST", f"{url}/dry-run", {}), ("POST", f"{url}/run", {}),
-        ("GET", f"{url}/runs", {}), ("GET", f"{url}/runs/{first['id']}", {}),
-        ("PUT", f"{url}/file", {"content_type": "multipart/form-data",
-                                "data": {"file": (io.BytesIO(PEOPLE.encode()), "p.csv")}}),
+        ("GET", url, {}),
+        ("PATCH", url, {"json": {"update_existing": True}}),
+        ("DELETE", url, {}),
+        ("POST", f"{url}/dry-run", {}),
+        ("POST", f"{url}/run", {}),
+        ("GET", f"{url}/runs", {}),
+        ("GET", f"{url}/runs/{first['id']}", {}),
+        (
+            "PUT",
+            f"{url}/file",
+            {
+                "content_type": "multipart/form-data",
+                "data": {"file": (io.BytesIO(PEOPLE.encode()), "p.csv")},
+            },
+        ),
     ]:
         assert error_of(api.request(method, path, user="bob", **kwargs), 404)["code"] == (
-            "not_found")
+            "not_found"
+        )
     other = created(api, "other.csv", PEOPLE.encode())
     assert error_of(api.get(f"{IMPORTS}/{other['id']}/runs/{first['id']}"), 404)
     for missing in ("999999", "99999999999999999999", "x"):

@@ -28,11 +28,14 @@ def test_the_document_is_served_to_signed_in_users(api: ApiClient) -> None:
 def test_every_route_is_documented_and_every_documented_operation_exists(app: Flask) -> None:
     routes = {
         (re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule), method.lower())
-        for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/")
-        for method in rule.methods or () if method not in IMPLICIT
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/")
+        for method in rule.methods or ()
+        if method not in IMPLICIT
     }
-    documented = {(path, method) for path, operations in spec()["paths"].items()
-                  for method in operations}
+    documented = {
+        (path, method) for path, operations in spec()["paths"].items() for method in operations
+    }
     assert routes == documented
     assert all(path.startswith("/api/v1/") for path, _ in documented)
 
@@ -41,6 +44,5 @@ def test_every_operation_documents_authentication_errors_and_the_user_parameter(
     for path, operations in spec()["paths"].items():
         for method, operation in operations.items():
             assert {"400", "401", "403", "404"} <= set(operation["responses"]), (method, path)
-            names = [p["$ref"].rsplit("/", 1)[-1] for p in operation["parameters"]
-                     if "$ref" in p]
+            names = [p["$ref"].rsplit("/", 1)[-1] for p in operation["parameters"] if "$ref" in p]
             assert "user" in names, (method, path)

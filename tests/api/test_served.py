@@ -35,8 +35,9 @@ def test_api_writes_reach_carddav_sync_at_once(contacthub_server: DavServer) -> 
     url = f"/alice/{book}/"
     token = dav.sync_collection(alice, url, None).sync_token
     text = vcard("api-1", "Made By The API", "EMAIL:api@example.org")
-    created = call(alice, "POST", f"/api/v1/books/{book}/contacts", data=text.encode(),
-                   headers=vcard_headers())
+    created = call(
+        alice, "POST", f"/api/v1/books/{book}/contacts", data=text.encode(), headers=vcard_headers()
+    )
     assert created.status_code == 201
     href = f"{url}{created.json()['id']}"
     delta = dav.sync_collection(alice, url, token)
@@ -55,16 +56,28 @@ def test_carddav_writes_reach_the_api(contacthub_server: DavServer) -> None:
     shown = call(alice, "GET", "/api/v1/books/contacts/contacts/dav-1.vcf").json()
     assert shown["etag"] == etag and shown["vcard"] == text
     suggestions = call(alice, "GET", "/api/v1/autocomplete?q=put").json()["suggestions"]
-    assert {"name": "Put Over CardDAV", "email": "dav@example.org", "uid": "dav-1",
-            "book": "contacts"} in suggestions
-    updated = call(alice, "PUT", "/api/v1/books/contacts/contacts/dav-1.vcf",
-                   data=vcard("dav-1", "Changed By The API").encode(),
-                   headers=vcard_headers(**{"If-Match": etag}))
+    assert {
+        "name": "Put Over CardDAV",
+        "email": "dav@example.org",
+        "uid": "dav-1",
+        "book": "contacts",
+    } in suggestions
+    updated = call(
+        alice,
+        "PUT",
+        "/api/v1/books/contacts/contacts/dav-1.vcf",
+        data=vcard("dav-1", "Changed By The API").encode(),
+        headers=vcard_headers(**{"If-Match": etag}),
+    )
     assert updated.status_code == 200
     assert alice.get("/alice/contacts/dav-1.vcf").headers["ETag"] == updated.headers["ETag"]
-    stale = call(alice, "PUT", "/api/v1/books/contacts/contacts/dav-1.vcf",
-                 data=vcard("dav-1", "Lost Update").encode(),
-                 headers=vcard_headers(**{"If-Match": etag}))
+    stale = call(
+        alice,
+        "PUT",
+        "/api/v1/books/contacts/contacts/dav-1.vcf",
+        data=vcard("dav-1", "Lost Update").encode(),
+        headers=vcard_headers(**{"If-Match": etag}),
+    )
     assert stale.status_code == 412
     assert "Changed By The API" in alice.get("/alice/contacts/dav-1.vcf").text
 
@@ -72,18 +85,30 @@ def test_carddav_writes_reach_the_api(contacthub_server: DavServer) -> None:
 def test_a_phone_push_with_a_carddav_deletion_between(contacthub_server: DavServer) -> None:
     bob = contacthub_server.session("bob")
     push = "/api/v1/devices/bobs-phone/push"
-    first = call(bob, "POST", push, data=(vcard("p1", "One") + vcard("p2", "Two")).encode(),
-                 headers=vcard_headers())
+    first = call(
+        bob,
+        "POST",
+        push,
+        data=(vcard("p1", "One") + vcard("p2", "Two")).encode(),
+        headers=vcard_headers(),
+    )
     assert [c["uid"] for c in first.json()["new"]] == ["p1", "p2"]
     assert call(bob, "POST", f"{push}/apply").json()["run"]["counts"]["added"] == 2
     assert bob.delete("/bob/from-ios/p2.vcf").status_code in (200, 204)
-    second = call(bob, "POST", push, headers=vcard_headers(),
-                  data=(vcard("p1", "One") + vcard("p2", "Two") + vcard("p3", "Three")).encode())
+    second = call(
+        bob,
+        "POST",
+        push,
+        headers=vcard_headers(),
+        data=(vcard("p1", "One") + vcard("p2", "Two") + vcard("p3", "Three")).encode(),
+    )
     assert second.json()["new"] == [{"uid": "p3", "name": "Three"}]
     call(bob, "POST", f"{push}/apply")
     full = dav.sync_collection(bob, "/bob/from-ios/", None)
     assert sorted(r.href for r in full if r.status != 404) == [
-        "/bob/from-ios/p1.vcf", "/bob/from-ios/p3.vcf"]
+        "/bob/from-ios/p1.vcf",
+        "/bob/from-ios/p3.vcf",
+    ]
 
 
 def test_errors_and_routing(contacthub_server: DavServer) -> None:

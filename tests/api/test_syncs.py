@@ -39,11 +39,14 @@ from tests.support.smtp import Mailbox, serve_mailbox
 SYNCS = "/api/v1/syncs"
 LOOPBACK_ONLY = FetchPolicy(timeout=5, allowed_networks=("127.0.0.0/8",))
 LOGIN = ("reader", "pa55-Word!zq")
-PEOPLE = (b"Id,Name,Email\r\n1,Ann Archer,ann@example.org\r\n2,Bob Baker,bob@example.org\r\n"
-          b"3,Cid Carter,cid@example.org\r\n")
+PEOPLE = (
+    b"Id,Name,Email\r\n1,Ann Archer,ann@example.org\r\n2,Bob Baker,bob@example.org\r\n"
+    b"3,Cid Carter,cid@example.org\r\n"
+)
 
 
 # --- the app, its clock, and the servers it talks to -----------------------------------
+
 
 @dataclass
 class Clock:
@@ -84,8 +87,12 @@ def mailbox(smtp_server: Mailbox) -> Mailbox:
 @pytest.fixture
 def settings(settings: Settings, mailbox: Mailbox) -> Settings:
     settings.fetch_policy = LOOPBACK_ONLY
-    settings.smtp = {"host": LOOPBACK, "port": str(mailbox.port), "security": "none",
-                     "sender": "hub@example.org"}
+    settings.smtp = {
+        "host": LOOPBACK,
+        "port": str(mailbox.port),
+        "security": "none",
+        "sender": "hub@example.org",
+    }
     return settings
 
 
@@ -130,6 +137,7 @@ def ftp(tmp_path: Path) -> Iterator[tuple[Path, LocalFTPServer]]:
 
 # --- helpers ----------------------------------------------------------------------------
 
+
 def make(api: ApiClient, **body: Any) -> dict[str, Any]:
     response = api.post(SYNCS, json=body)
     assert response.status_code == 201, response.get_json()
@@ -138,8 +146,9 @@ def make(api: ApiClient, **body: Any) -> dict[str, Any]:
     return shown
 
 
-def http_sync(api: ApiClient, http: LocalHTTPServer, path: str = "/people.csv",
-              **body: Any) -> dict[str, Any]:
+def http_sync(
+    api: ApiClient, http: LocalHTTPServer, path: str = "/people.csv", **body: Any
+) -> dict[str, Any]:
     return make(api, source={"url": http.url(path)}, **body)
 
 
@@ -169,8 +178,11 @@ def names_in(api: ApiClient, book: str) -> list[str]:
 
 
 def upload_sync(api: ApiClient, content: bytes = PEOPLE, **form: str) -> dict[str, Any]:
-    response = api.post(SYNCS, content_type="multipart/form-data",
-                        data={"file": (io.BytesIO(content), "people.csv"), **form})
+    response = api.post(
+        SYNCS,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(content), "people.csv"), **form},
+    )
     assert response.status_code == 201, response.get_json()
     shown: dict[str, Any] = response.get_json()
     return shown
@@ -183,21 +195,35 @@ def received(mailbox: Mailbox) -> tuple[list[str], Any]:
 
 # --- remote files -----------------------------------------------------------------------
 
+
 def test_an_http_sync_with_a_login_imports_then_sees_no_changes_then_updates(
-        api: RecordingClient, store: Store, site: Site, http: LocalHTTPServer) -> None:
+    api: RecordingClient, store: Store, site: Site, http: LocalHTTPServer
+) -> None:
     site.files["/people.csv"] = ServedFile(PEOPLE, credentials=LOGIN)
     url = http.url("/people.csv")
-    shown = make(api, name="Clients", source={"url": url, "username": LOGIN[0],
-                                              "password": LOGIN[1]})
-    assert shown["source"] == {"type": "http", "url": url, "username": "reader",
-                               "has_password": True, "passive": True}
+    shown = make(
+        api, name="Clients", source={"url": url, "username": LOGIN[0], "password": LOGIN[1]}
+    )
+    assert shown["source"] == {
+        "type": "http",
+        "url": url,
+        "username": "reader",
+        "has_password": True,
+        "passive": True,
+    }
     assert (shown["name"], shown["book"], shown["filename"]) == (
-        "Clients", "from-csv-clients", "people.csv")
+        "Clients",
+        "from-csv-clients",
+        "people.csv",
+    )
     assert shown["header"] == ["Id", "Name", "Email"]
     assert shown["preview"][1] == ["2", "Bob Baker", "bob@example.org"]
     assert field_of(shown, "Email") == "email.other"
     assert (shown["status"], shown["status_text"], shown["latest_run"]) == (
-        "never", "not run yet", None)
+        "never",
+        "not run yet",
+        None,
+    )
     assert (shown["schedule"], shown["schedule_text"], shown["next_run"]) == (None, None, None)
     assert api.get(f"{SYNCS}/{shown['id']}").get_json() == shown
     patch(api, shown["id"], key_column="Id", update_existing=True)
@@ -207,7 +233,9 @@ def test_an_http_sync_with_a_login_imports_then_sees_no_changes_then_updates(
     assert first["counts"]["added"] == 3
     item = listed(api, shown["id"])
     assert (item["status"], item["status_text"]) == (
-        "ok", "ok: 3 added, 0 updated, 0 deleted, 0 unchanged")
+        "ok",
+        "ok: 3 added, 0 updated, 0 deleted, 0 unchanged",
+    )
     assert item["latest_run"] == first and item["running_since"] is None
     assert names_in(api, shown["book"]) == ["Ann Archer", "Bob Baker", "Cid Carter"]
 
@@ -215,15 +243,19 @@ def test_an_http_sync_with_a_login_imports_then_sees_no_changes_then_updates(
     assert again["status"] == "no_changes" and again["message"].startswith("no changes")
     assert site.requests[-1].get("If-None-Match") == site.files["/people.csv"].etag_value()
     assert (listed(api, shown["id"])["status"], listed(api, shown["id"])["status_text"]) == (
-        "no_changes", "no changes")
+        "no_changes",
+        "no changes",
+    )
 
-    site.files["/people.csv"] = ServedFile(PEOPLE.replace(b"Bob Baker", b"Robert Baker"),
-                                           credentials=LOGIN)
+    site.files["/people.csv"] = ServedFile(
+        PEOPLE.replace(b"Bob Baker", b"Robert Baker"), credentials=LOGIN
+    )
     changed = import_now(api, shown["id"])
     assert changed["status"] == "ok"
     assert (changed["counts"]["updated"], changed["counts"]["unchanged"]) == (1, 2)
     assert listed(api, shown["id"])["status_text"] == (
-        "ok: 0 added, 1 updated, 0 deleted, 2 unchanged")
+        "ok: 0 added, 1 updated, 0 deleted, 2 unchanged"
+    )
     assert names_in(api, shown["book"]) == ["Ann Archer", "Cid Carter", "Robert Baker"]
     runs = api.get(f"{SYNCS}/{shown['id']}/runs").get_json()["runs"]
     assert [run["id"] for run in runs] == [changed["id"], again["id"], first["id"]]
@@ -235,7 +267,8 @@ def test_an_http_sync_with_a_login_imports_then_sees_no_changes_then_updates(
 
 
 def test_a_file_gone_from_the_server_is_a_failed_run(
-        api: ApiClient, site: Site, http: LocalHTTPServer) -> None:
+    api: ApiClient, site: Site, http: LocalHTTPServer
+) -> None:
     shown = http_sync(api, http)
     del site.files["/people.csv"]
     run = import_now(api, shown["id"])
@@ -248,20 +281,18 @@ def test_a_file_gone_from_the_server_is_a_failed_run(
 
 
 def test_a_source_that_cannot_be_fetched_is_refused_and_nothing_is_made(
-        api: ApiClient, store: Store, settings: Settings, site: Site,
-        http: LocalHTTPServer) -> None:
+    api: ApiClient, store: Store, settings: Settings, site: Site, http: LocalHTTPServer
+) -> None:
     site.files["/secret.csv"] = ServedFile(PEOPLE, credentials=LOGIN)
     api.get(SYNCS)  # alice's default book exists before the state is taken
     before = store_state(store)
     missing = error_of(api.post(SYNCS, json={"source": {"url": http.url("/nope.csv")}}), 422)
     assert missing["field"] == "source"
     assert missing["message"].startswith(f"HTTP 404 for {http.url('/nope.csv')}")
-    no_login = error_of(api.post(SYNCS, json={"source": {"url": http.url("/secret.csv")}}),
-                        422)
+    no_login = error_of(api.post(SYNCS, json={"source": {"url": http.url("/secret.csv")}}), 422)
     assert "asks for a user name and password" in no_login["message"]
     settings.fetch_policy = FetchPolicy(timeout=5)  # the default: no private addresses
-    private = error_of(api.post(SYNCS, json={"source": {"url": http.url("/people.csv")}}),
-                       422)
+    private = error_of(api.post(SYNCS, json={"source": {"url": http.url("/people.csv")}}), 422)
     assert private["field"] == "source"
     assert f"Address {LOOPBACK} of host {LOOPBACK} is loopback" in private["message"]
     assert "allow private addresses in the config" in private["message"]
@@ -274,8 +305,13 @@ def test_an_ftp_sync(api: ApiClient, ftp: tuple[Path, LocalFTPServer]) -> None:
     (root / "people.csv").write_bytes(PEOPLE)
     url = server.url("/people.csv")
     shown = make(api, source={"url": url, "username": FTP_USER, "password": FTP_PASSWORD})
-    assert shown["source"] == {"type": "ftp", "url": url, "username": FTP_USER,
-                               "has_password": True, "passive": True}
+    assert shown["source"] == {
+        "type": "ftp",
+        "url": url,
+        "username": FTP_USER,
+        "has_password": True,
+        "passive": True,
+    }
     assert shown["name"] == "people" and shown["header"] == ["Id", "Name", "Email"]
     run = import_now(api, shown["id"])
     assert (run["status"], run["counts"]["added"]) == ("ok", 3)
@@ -284,15 +320,17 @@ def test_an_ftp_sync(api: ApiClient, ftp: tuple[Path, LocalFTPServer]) -> None:
 
 
 def test_changing_the_source_fetches_the_new_file_and_keeps_the_password(
-        api: RecordingClient, site: Site, http: LocalHTTPServer) -> None:
+    api: RecordingClient, site: Site, http: LocalHTTPServer
+) -> None:
     site.files["/people.csv"] = ServedFile(PEOPLE, credentials=LOGIN)
-    site.files["/other.csv"] = ServedFile(b"Full name;Mail\r\nDee Dane;dee@example.org\r\n",
-                                          credentials=LOGIN)
-    shown = make(api, source={"url": http.url("/people.csv"), "username": LOGIN[0],
-                              "password": LOGIN[1]})
+    site.files["/other.csv"] = ServedFile(
+        b"Full name;Mail\r\nDee Dane;dee@example.org\r\n", credentials=LOGIN
+    )
+    shown = make(
+        api, source={"url": http.url("/people.csv"), "username": LOGIN[0], "password": LOGIN[1]}
+    )
     shown = patch(api, shown["id"], key_column="Id")
-    moved = patch(api, shown["id"], source={"url": http.url("/other.csv"),
-                                            "username": LOGIN[0]})
+    moved = patch(api, shown["id"], source={"url": http.url("/other.csv"), "username": LOGIN[0]})
     assert moved["source"]["url"] == http.url("/other.csv")
     assert moved["source"]["has_password"] is True
     assert (moved["header"], moved["delimiter"]) == (["Full name", "Mail"], "semicolon")
@@ -300,25 +338,33 @@ def test_changing_the_source_fetches_the_new_file_and_keeps_the_password(
     run = import_now(api, shown["id"])
     assert (run["status"], run["counts"]["added"]) == ("ok", 1)
 
-    bad_url = error_of(api.patch(f"{SYNCS}/{shown['id']}",
-                                 json={"source": {"url": "gopher://x/a.csv"}}), 422)
+    bad_url = error_of(
+        api.patch(f"{SYNCS}/{shown['id']}", json={"source": {"url": "gopher://x/a.csv"}}), 422
+    )
     assert bad_url["field"] == "source.url"
-    to_upload = error_of(api.patch(f"{SYNCS}/{shown['id']}",
-                                   json={"source": {"type": "upload"}}), 422)
+    to_upload = error_of(
+        api.patch(f"{SYNCS}/{shown['id']}", json={"source": {"type": "upload"}}), 422
+    )
     assert to_upload["field"] == "source.type"
     unchanged = api.get(f"{SYNCS}/{shown['id']}").get_json()
     assert (unchanged["source"], unchanged["header"]) == (moved["source"], moved["header"])
 
     in_the_url = http.url("/people.csv").replace("//", f"//{LOGIN[0]}:{LOGIN[1]}@")
     back = patch(api, shown["id"], source={"url": in_the_url})
-    assert back["source"] == {"type": "http", "url": http.url("/people.csv"),
-                              "username": LOGIN[0], "has_password": True, "passive": True}
+    assert back["source"] == {
+        "type": "http",
+        "url": http.url("/people.csv"),
+        "username": LOGIN[0],
+        "has_password": True,
+        "passive": True,
+    }
     assert back["header"] == ["Id", "Name", "Email"]
     assert all(LOGIN[1].encode() not in body for body in api.bodies)
 
 
 def test_the_mass_deletion_guard_refuses_then_is_overridden(
-        api: ApiClient, site: Site, http: LocalHTTPServer) -> None:
+    api: ApiClient, site: Site, http: LocalHTTPServer
+) -> None:
     rows = b"".join(b"%d,Person %d,p%d@example.org\r\n" % (n, n, n) for n in range(1, 21))
     site.files["/people.csv"] = ServedFile(b"Id,Name,Email\r\n" + rows)
     shown = http_sync(api, http)
@@ -338,14 +384,22 @@ def test_the_mass_deletion_guard_refuses_then_is_overridden(
 
 # --- schedules --------------------------------------------------------------------------
 
+
 def test_a_daily_schedule_in_tallinn_runs_at_nine_local_across_dst(
-        api: ApiClient, ctx: SyncContext, clock: Clock, http: LocalHTTPServer) -> None:
+    api: ApiClient, ctx: SyncContext, clock: Clock, http: LocalHTTPServer
+) -> None:
     clock.set(datetime(2025, 3, 29, 12, 0, tzinfo=UTC))  # Tallinn moves to UTC+3 on the 30th
     shown = http_sync(api, http)
     daily = {"start": "2025-03-01T09:00", "timezone": "Europe/Tallinn", "frequency": "daily"}
     scheduled = patch(api, shown["id"], schedule=daily)
-    assert scheduled["schedule"] == {**daily, "interval": 1, "weekdays": [], "month_day": None,
-                                     "count": None, "until": None}
+    assert scheduled["schedule"] == {
+        **daily,
+        "interval": 1,
+        "weekdays": [],
+        "month_day": None,
+        "count": None,
+        "until": None,
+    }
     assert scheduled["schedule_text"] == "daily at 09:00 (Europe/Tallinn)"
     assert scheduled["next_run"] == "2025-03-30T06:00:00+00:00"
     assert listed(api, shown["id"])["next_run"] == "2025-03-30T06:00:00+00:00"
@@ -361,21 +415,26 @@ def test_a_daily_schedule_in_tallinn_runs_at_nine_local_across_dst(
     assert (unscheduled["schedule"], unscheduled["next_run"]) == (None, None)
 
 
-def test_a_schedule_given_at_creation(api: ApiClient, clock: Clock,
-                                      http: LocalHTTPServer) -> None:
+def test_a_schedule_given_at_creation(api: ApiClient, clock: Clock, http: LocalHTTPServer) -> None:
     clock.set(datetime(2025, 6, 2, 12, 0, tzinfo=UTC))
     # Every other week from Sunday 1 June: the week of 26 May runs (but its days are before
     # the start), the week of 2 June does not, the week of 9 June does.
-    weekly = {"start": "2025-06-01T07:30", "timezone": "UTC", "frequency": "weekly",
-              "interval": 2, "weekdays": ["monday", "friday"], "count": 10}
+    weekly = {
+        "start": "2025-06-01T07:30",
+        "timezone": "UTC",
+        "frequency": "weekly",
+        "interval": 2,
+        "weekdays": ["monday", "friday"],
+        "count": 10,
+    }
     shown = http_sync(api, http, schedule=weekly)
-    assert shown["schedule_text"] == ("every 2 weeks on Monday and Friday at 07:30 (UTC), "
-                                      "10 times")
+    assert shown["schedule_text"] == ("every 2 weeks on Monday and Friday at 07:30 (UTC), 10 times")
     assert shown["next_run"] == "2025-06-09T07:30:00+00:00"
 
 
-def test_schedules_that_cannot_be_are_refused(api: ApiClient, store: Store,
-                                              http: LocalHTTPServer) -> None:
+def test_schedules_that_cannot_be_are_refused(
+    api: ApiClient, store: Store, http: LocalHTTPServer
+) -> None:
     upload = upload_sync(api)
     assert upload["source"] == {"type": "upload"}
     daily = {"start": "2030-03-01T09:00", "timezone": "Europe/Tallinn", "frequency": "daily"}
@@ -399,29 +458,32 @@ def test_schedules_that_cannot_be_are_refused(api: ApiClient, store: Store,
         assert error["field"] == field_name and words in error["message"], (schedule, error)
     assert listed(api, remote["id"])["schedule"] is None
     before = store_state(store)
-    at_creation = api.post(SYNCS, json={"source": {"url": http.url("/people.csv")},
-                                        "schedule": cases[0][0]})
+    at_creation = api.post(
+        SYNCS, json={"source": {"url": http.url("/people.csv")}, "schedule": cases[0][0]}
+    )
     assert error_of(at_creation, 422)["field"] == "schedule"
     assert store_state(store) == before
 
 
-
 def test_a_stored_schedule_that_cannot_be_read_does_not_break_the_list(
-        api: ApiClient, store: Store, http: LocalHTTPServer) -> None:
+    api: ApiClient, store: Store, http: LocalHTTPServer
+) -> None:
     shown = http_sync(api, http)
     with store.write() as tx:
         source = tx.require_source(shown["id"])
-        tx.update_source(source, settings={**source.settings,
-                                           "schedule": "RRULE:FREQ=SECONDLY\r\n"})
+        tx.update_source(
+            source, settings={**source.settings, "schedule": "RRULE:FREQ=SECONDLY\r\n"}
+        )
     item = listed(api, shown["id"])
     assert item["schedule"] is None
     assert item["schedule_text"].startswith("the stored schedule cannot be read")
     assert api.get(f"{SYNCS}/{shown['id']}").status_code == 200
 
+
 # --- report emails ----------------------------------------------------------------------
 
-def test_a_run_emails_its_report(api: ApiClient, mailbox: Mailbox,
-                                 http: LocalHTTPServer) -> None:
+
+def test_a_run_emails_its_report(api: ApiClient, mailbox: Mailbox, http: LocalHTTPServer) -> None:
     shown = http_sync(api, http, name="Clients", notify="boss@example.org")
     assert shown["notify"] == ["boss@example.org"]
     shown = patch(api, shown["id"], notify=["boss@example.org", "Ops <ops@example.org>"])
@@ -441,8 +503,8 @@ def test_a_run_emails_its_report(api: ApiClient, mailbox: Mailbox,
 
 
 def test_a_mail_failure_is_shown_and_the_run_stands(
-        api: ApiClient, settings: Settings, http: LocalHTTPServer,
-        caplog: pytest.LogCaptureFixture) -> None:
+    api: ApiClient, settings: Settings, http: LocalHTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
     settings.smtp = {**settings.smtp, "port": str(free_port())}  # nothing listens there
     shown = http_sync(api, http, notify=["boss@example.org"])
     with caplog.at_level(logging.WARNING, logger="contacthub.syncs.runner"):
@@ -456,7 +518,8 @@ def test_a_mail_failure_is_shown_and_the_run_stands(
 
 
 def test_an_uploaded_file_run_with_post_imports_emails_its_report(
-        api: ApiClient, mailbox: Mailbox) -> None:
+    api: ApiClient, mailbox: Mailbox
+) -> None:
     shown = upload_sync(api, name="Uploaded")
     patch(api, shown["id"], notify="boss@example.org")
     report = api.post(f"/api/v1/imports/{shown['id']}/run").get_json()
@@ -466,27 +529,38 @@ def test_an_uploaded_file_run_with_post_imports_emails_its_report(
     assert listed(api, shown["id"])["latest_run"]["email"] == "sent to boss@example.org"
 
 
-def test_bad_notification_addresses_are_refused(api: ApiClient, store: Store,
-                                                http: LocalHTTPServer) -> None:
+def test_bad_notification_addresses_are_refused(
+    api: ApiClient, store: Store, http: LocalHTTPServer
+) -> None:
     shown = http_sync(api, http)
     url = f"{SYNCS}/{shown['id']}"
-    for notify in ("not an address", ["boss@example.org", 3], "a@b@", "x\ny@example.org",
-                   [f"p{n}@example.org" for n in range(11)]):
+    for notify in (
+        "not an address",
+        ["boss@example.org", 3],
+        "a@b@",
+        "x\ny@example.org",
+        [f"p{n}@example.org" for n in range(11)],
+    ):
         error = error_of(api.patch(url, json={"notify": notify}), 422)
         assert error["field"] == "notify", (notify, error)
     assert listed(api, shown["id"])["notify"] == []
     before = store_state(store)
-    at_creation = api.post(SYNCS, json={"source": {"url": http.url("/people.csv")},
-                                        "notify": "nobody"})
+    at_creation = api.post(
+        SYNCS, json={"source": {"url": http.url("/people.csv")}, "notify": "nobody"}
+    )
     assert error_of(at_creation, 422)["field"] == "notify"
     assert store_state(store) == before
 
 
 # --- uploads ----------------------------------------------------------------------------
 
+
 def test_uploads_are_syncs_but_not_for_import_now(api: ApiClient) -> None:
-    made_as_import = api.post("/api/v1/imports", content_type="multipart/form-data",
-                              data={"file": (io.BytesIO(PEOPLE), "team.csv")}).get_json()
+    made_as_import = api.post(
+        "/api/v1/imports",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(PEOPLE), "team.csv")},
+    ).get_json()
     made_here = upload_sync(api, name="Here")
     assert api.get(f"/api/v1/imports/{made_here['id']}").status_code == 200
     ids = [item["id"] for item in api.get(SYNCS).get_json()["syncs"]]
@@ -494,18 +568,20 @@ def test_uploads_are_syncs_but_not_for_import_now(api: ApiClient) -> None:
     shown = api.get(f"{SYNCS}/{made_as_import['id']}").get_json()
     assert shown["source"] == {"type": "upload"} and shown["filename"] == "team.csv"
     refused = error_of(api.post(f"{SYNCS}/{made_here['id']}/run"), 409)
-    assert refused["message"] == ("Import now is for remote files; run an uploaded file "
-                                  f"with POST /api/v1/imports/{made_here['id']}/run.")
+    assert refused["message"] == (
+        "Import now is for remote files; run an uploaded file "
+        f"with POST /api/v1/imports/{made_here['id']}/run."
+    )
     assert api.get(f"{SYNCS}/{made_here['id']}/runs").get_json() == {"runs": []}
     renamed = patch(api, made_here["id"], name="Team", delimiter="comma")
     assert (renamed["name"], renamed["delimiter_detected"]) == ("Team", False)
-    taken = error_of(api.patch(f"{SYNCS}/{made_here['id']}",
-                               json={"name": made_as_import["name"]}), 422)
+    taken = error_of(
+        api.patch(f"{SYNCS}/{made_here['id']}", json={"name": made_as_import["name"]}), 422
+    )
     assert taken["field"] == "name" and "already have a sync" in taken["message"]
 
 
-def test_bad_requests_to_make_a_sync(api: ApiClient, store: Store,
-                                     http: LocalHTTPServer) -> None:
+def test_bad_requests_to_make_a_sync(api: ApiClient, store: Store, http: LocalHTTPServer) -> None:
     api.get(SYNCS)
     before = store_state(store)
     url = http.url("/people.csv")
@@ -532,8 +608,10 @@ def test_bad_requests_to_make_a_sync(api: ApiClient, store: Store,
 
 # --- running, deleting, ownership -------------------------------------------------------
 
+
 def test_a_running_sync_shows_it_and_cannot_run_or_go(
-        api: ApiClient, store: Store, clock: Clock, http: LocalHTTPServer) -> None:
+    api: ApiClient, store: Store, clock: Clock, http: LocalHTTPServer
+) -> None:
     shown = http_sync(api, http)
     clock.set(datetime(2025, 5, 1, 8, 0, tzinfo=UTC))
     taken = clock()
@@ -551,11 +629,15 @@ def test_a_running_sync_shows_it_and_cannot_run_or_go(
 
 
 def test_deleting_a_sync_keeps_its_book_and_contacts(
-        api: ApiClient, ctx: SyncContext, clock: Clock, http: LocalHTTPServer) -> None:
+    api: ApiClient, ctx: SyncContext, clock: Clock, http: LocalHTTPServer
+) -> None:
     shown = http_sync(api, http)
     import_now(api, shown["id"])
-    patch(api, shown["id"], schedule={"start": "2020-01-01T09:00", "timezone": "UTC",
-                                      "frequency": "hourly"})
+    patch(
+        api,
+        shown["id"],
+        schedule={"start": "2020-01-01T09:00", "timezone": "UTC", "frequency": "hourly"},
+    )
     assert api.delete(f"{SYNCS}/{shown['id']}").status_code == 204
     assert api.get(f"{SYNCS}/{shown['id']}").status_code == 404
     assert api.get(f"/api/v1/imports/{shown['id']}").status_code == 404
@@ -573,19 +655,24 @@ def test_syncs_belong_to_their_user(api: ApiClient, http: LocalHTTPServer) -> No
     url = f"{SYNCS}/{shown['id']}"
     assert api.get(SYNCS, user="bob").get_json() == {"syncs": []}
     for method, path, kwargs in [
-        ("GET", url, {}), ("PATCH", url, {"json": {"name": "Mine"}}), ("DELETE", url, {}),
-        ("POST", f"{url}/run", {}), ("GET", f"{url}/runs", {}),
+        ("GET", url, {}),
+        ("PATCH", url, {"json": {"name": "Mine"}}),
+        ("DELETE", url, {}),
+        ("POST", f"{url}/run", {}),
+        ("GET", f"{url}/runs", {}),
     ]:
         assert error_of(api.request(method, path, user="bob", **kwargs), 404)["code"] == (
-            "not_found")
+            "not_found"
+        )
     for missing in ("999999", "99999999999999999999", "x"):
         assert api.get(f"{SYNCS}/{missing}").status_code == 404
     assert api.get(f"{url}?user=alice", user="carol").get_json()["id"] == shown["id"]
-    made = api.post(f"{SYNCS}?user=bob", user="carol",
-                    json={"source": {"url": http.url("/people.csv")}})
+    made = api.post(
+        f"{SYNCS}?user=bob", user="carol", json={"source": {"url": http.url("/people.csv")}}
+    )
     assert made.status_code == 201
     assert made.headers["Location"].endswith(f"{SYNCS}/{made.get_json()['id']}?user=bob")
     assert [s["id"] for s in api.get(SYNCS, user="bob").get_json()["syncs"]] == [
-        made.get_json()["id"]]
+        made.get_json()["id"]
+    ]
     assert api.get(f"{url}?user=alice", user="bob").status_code == 403
-

@@ -31,8 +31,9 @@ def login(auth: Auth, user: str, password: str) -> str:
     return str(name)
 
 
-def test_a_successful_login_is_cached(auth: tuple[Auth, UsersFile],
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_successful_login_is_cached(
+    auth: tuple[Auth, UsersFile], monkeypatch: pytest.MonkeyPatch
+) -> None:
     checker, _ = auth
     assert login(checker, "ann", "right-password") == "ann"
 

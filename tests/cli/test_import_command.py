@@ -15,15 +15,15 @@ DATA = Path(__file__).parent.parent / "data" / "csv"
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
-    result = CliRunner().invoke(main, ["user", "add", "ann", "--data-dir", str(tmp_path)],
-                                input="secret\n")
+    result = CliRunner().invoke(
+        main, ["user", "add", "ann", "--data-dir", str(tmp_path)], input="secret\n"
+    )
     assert result.exit_code == 0, result.output
     return tmp_path
 
 
 def run(data_dir: Path, *args: str) -> Result:
-    return CliRunner().invoke(main, ["import", *args, "--user", "ann",
-                                     "--data-dir", str(data_dir)])
+    return CliRunner().invoke(main, ["import", *args, "--user", "ann", "--data-dir", str(data_dir)])
 
 
 def write(path: Path, rows: list[str]) -> Path:
@@ -69,23 +69,34 @@ def test_a_mass_deletion_is_refused_with_exit_code_3(data_dir: Path, tmp_path: P
     refused = run(data_dir, str(people), "--key", "ID", "--delete-missing")
     assert refused.exit_code == 3 and "would delete 9" in refused.output
     assert len(book_texts(data_dir)) == 10
-    allowed = run(data_dir, str(people), "--key", "ID", "--delete-missing",
-                  "--allow-mass-deletion")
+    allowed = run(data_dir, str(people), "--key", "ID", "--delete-missing", "--allow-mass-deletion")
     assert allowed.exit_code == 0 and len(book_texts(data_dir)) == 1
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["garbage.bin"], "does not look like a CSV file"),
-    (["google_contacts.csv", "--map", "First Name=no.such.field"], "no.such.field"),
-    (["google_contacts.csv", "--key", "Nope"], "key column 'Nope' is not in the file"),
-    (["google_contacts.csv", "--delimiter", '"'], "delimiter"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["garbage.bin"], "does not look like a CSV file"),
+        (["google_contacts.csv", "--map", "First Name=no.such.field"], "no.such.field"),
+        (["google_contacts.csv", "--key", "Nope"], "key column 'Nope' is not in the file"),
+        (["google_contacts.csv", "--delimiter", '"'], "delimiter"),
+    ],
+)
 def test_bad_input_gets_a_clear_error(data_dir: Path, args: list[str], message: str) -> None:
     result = run(data_dir, str(DATA / args[0]), *args[1:])
     assert result.exit_code != 0 and message in result.output
 
 
 def test_an_unknown_user_is_refused(data_dir: Path) -> None:
-    result = CliRunner().invoke(main, ["import", str(DATA / "google_contacts.csv"), "--user",
-                                       "nobody", "--data-dir", str(data_dir)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "import",
+            str(DATA / "google_contacts.csv"),
+            "--user",
+            "nobody",
+            "--data-dir",
+            str(data_dir),
+        ],
+    )
     assert result.exit_code != 0 and "no user 'nobody'" in result.output

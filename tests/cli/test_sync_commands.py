@@ -30,9 +30,11 @@ PEOPLE = b"Name,Email\r\nAnn Archer,ann@example.org\r\nBob Baker,bob@example.org
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     (tmp_path / "contacthub.conf").write_text(
-        "[fetch]\nallowed_networks = 127.0.0.0/8\ntimeout = 5\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["user", "add", "ann", "--data-dir", str(tmp_path)],
-                                input="secret\n")
+        "[fetch]\nallowed_networks = 127.0.0.0/8\ntimeout = 5\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        main, ["user", "add", "ann", "--data-dir", str(tmp_path)], input="secret\n"
+    )
     assert result.exit_code == 0, result.output
     return tmp_path
 
@@ -59,12 +61,19 @@ def sync(data_dir: Path, *args: str) -> Result:
 
 
 def test_run_lists_and_shows_a_remote_sync(
-        data_dir: Path, ctx: SyncContext, site: tuple[Site, LocalHTTPServer]) -> None:
+    data_dir: Path, ctx: SyncContext, site: tuple[Site, LocalHTTPServer]
+) -> None:
     _, server = site
-    source = create_remote_sync(ctx, "ann", {"url": server.url("/people.csv"),
-                                             "username": "reader", "password": "pa55-word"})
-    schedule = parse_schedule({"start": "2030-03-01T09:00", "timezone": "Europe/Tallinn",
-                               "frequency": "daily"}, origin_of(source), ctx.now())
+    source = create_remote_sync(
+        ctx,
+        "ann",
+        {"url": server.url("/people.csv"), "username": "reader", "password": "pa55-word"},
+    )
+    schedule = parse_schedule(
+        {"start": "2030-03-01T09:00", "timezone": "Europe/Tallinn", "frequency": "daily"},
+        origin_of(source),
+        ctx.now(),
+    )
     save_settings(ctx, source, schedule=schedule, notify=parse_notify("boss@example.org"))
 
     first = sync(data_dir, "run", str(source.id))
@@ -77,8 +86,17 @@ def test_run_lists_and_shows_a_remote_sync(
     listed = sync(data_dir, "list")
     assert listed.exit_code == 0, listed.output
     header, row = listed.output.splitlines()
-    assert header.split() == ["ID", "USER", "NAME", "SOURCE", "LATEST", "IMPORT", "NEXT",
-                              "IMPORT", "STATUS"]
+    assert header.split() == [
+        "ID",
+        "USER",
+        "NAME",
+        "SOURCE",
+        "LATEST",
+        "IMPORT",
+        "NEXT",
+        "IMPORT",
+        "STATUS",
+    ]
     assert "people" in row and server.url("/people.csv") in row
     assert "2030-03-01 07:00 UTC" in row  # 09:00 in Tallinn, winter time
     assert row.endswith("no changes")
@@ -94,7 +112,8 @@ def test_run_lists_and_shows_a_remote_sync(
 
 
 def test_a_failed_run_exits_non_zero_with_the_reason(
-        data_dir: Path, ctx: SyncContext, site: tuple[Site, LocalHTTPServer]) -> None:
+    data_dir: Path, ctx: SyncContext, site: tuple[Site, LocalHTTPServer]
+) -> None:
     files, server = site
     source = create_remote_sync(ctx, "ann", {"url": server.url("/people.csv")})
     del files.files["/people.csv"]
@@ -111,7 +130,8 @@ def test_an_uploaded_file_is_not_run_by_sync_run(data_dir: Path, ctx: SyncContex
 
 
 def test_delete_removes_the_sync_and_keeps_its_contacts(
-        data_dir: Path, ctx: SyncContext, site: tuple[Site, LocalHTTPServer]) -> None:
+    data_dir: Path, ctx: SyncContext, site: tuple[Site, LocalHTTPServer]
+) -> None:
     _, server = site
     source = create_remote_sync(ctx, "ann", {"url": server.url("/people.csv")})
     assert sync(data_dir, "run", str(source.id)).exit_code == 0
@@ -127,15 +147,26 @@ def test_delete_removes_the_sync_and_keeps_its_contacts(
 
 
 def test_a_mail_account_is_listed_and_synced_like_a_file(
-        data_dir: Path, ctx: SyncContext, seeded: ImapAccount) -> None:
-    source = imap_source.connect_account(ctx, "ann", {
-        "username": seeded.username, "password": seeded.password, "host": seeded.host,
-        "port": seeded.port, "ssl": False}, name="mail")
+    data_dir: Path, ctx: SyncContext, seeded: ImapAccount
+) -> None:
+    source = imap_source.connect_account(
+        ctx,
+        "ann",
+        {
+            "username": seeded.username,
+            "password": seeded.password,
+            "host": seeded.host,
+            "port": seeded.port,
+            "ssl": False,
+        },
+        name="mail",
+    )
 
     ran = sync(data_dir, "run", str(source.id))
     assert ran.exit_code == 0, ran.output
-    assert ran.output.startswith(f"ok: {len(EXPECTED)} added; "
-                                 f"{INBOX_COUNT + SENT_COUNT} messages scanned")
+    assert ran.output.startswith(
+        f"ok: {len(EXPECTED)} added; {INBOX_COUNT + SENT_COUNT} messages scanned"
+    )
 
     listed = sync(data_dir, "list").output.splitlines()[1]
     assert f"imap: {seeded.username} at {seeded.host}" in listed

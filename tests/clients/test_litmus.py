@@ -149,7 +149,8 @@ def test_litmus_fails_nothing_radicale_passes(
     # A test that passes on Radicale's own storage must pass on ours (not fail, not be
     # skipped because an earlier step failed).
     regressions = [
-        key for key, (status, _) in reference.results.items()
+        key
+        for key, (status, _) in reference.results.items()
         if status == "pass" and ours.results.get(key, ("NOT RUN", ""))[0] != "pass"
     ]
     report = (
@@ -163,7 +164,10 @@ def test_litmus_fails_nothing_radicale_passes(
     print(report)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / f"litmus-{backend}.txt").write_text(
-        report + "\n--- contacthub output ---\n" + ours.output
-        + "\n--- radicale output ---\n" + reference.output
+        report
+        + "\n--- contacthub output ---\n"
+        + ours.output
+        + "\n--- radicale output ---\n"
+        + reference.output
     )
     assert not ours_only and not regressions, report

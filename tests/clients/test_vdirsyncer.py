@@ -186,7 +186,8 @@ def test_vdirsyncer_two_way_sync(server: DavServer, tmp_path: Path) -> None:
         path, etag, _ = remote[uid]
         text = cards.make_card(1000 + number, seed=SEED, revision=1, uid=uid)
         r = s.put(
-            urljoin(book, path), data=text.encode("utf-8"),
+            urljoin(book, path),
+            data=text.encode("utf-8"),
             headers={"Content-Type": "text/vcard; charset=utf-8", "If-Match": etag},
         )
         assert r.status_code in (200, 201, 204), (uid, r.status_code, r.text[:300])
@@ -199,7 +200,8 @@ def test_vdirsyncer_two_way_sync(server: DavServer, tmp_path: Path) -> None:
     for number in range(5):
         text = cards.make_card(2000 + number, seed=SEED)
         r = s.put(
-            urljoin(book, f"server-added-{number}.vcf"), data=text.encode("utf-8"),
+            urljoin(book, f"server-added-{number}.vcf"),
+            data=text.encode("utf-8"),
             headers={"Content-Type": "text/vcard; charset=utf-8", "If-None-Match": "*"},
         )
         assert r.status_code == 201, (r.status_code, r.text[:300])

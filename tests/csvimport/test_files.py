@@ -43,17 +43,33 @@ def test_google_current_export() -> None:
     assert mapping.columns["Address 1 - Postal Code"].field == "address.other.postal_code"
     assert mapping.columns["Address 1 - Postal Code"].type_from == "Address 1 - Label"
     expected = {
-        "First Name": "given_name", "Middle Name": "middle_name", "Last Name": "family_name",
-        "Name Prefix": "name_prefix", "Name Suffix": "name_suffix", "Nickname": "nickname",
-        "Organization Name": "organisation", "Organization Title": "job_title",
-        "Organization Department": "department", "Birthday": "birthday", "Notes": "notes",
-        "Labels": "categories", "Address 1 - Street": "address.other.street",
-        "Address 1 - City": "address.other.city", "Address 1 - Region": "address.other.region",
-        "Address 1 - Country": "address.other.country", "Website 1 - Value": "website",
+        "First Name": "given_name",
+        "Middle Name": "middle_name",
+        "Last Name": "family_name",
+        "Name Prefix": "name_prefix",
+        "Name Suffix": "name_suffix",
+        "Nickname": "nickname",
+        "Organization Name": "organisation",
+        "Organization Title": "job_title",
+        "Organization Department": "department",
+        "Birthday": "birthday",
+        "Notes": "notes",
+        "Labels": "categories",
+        "Address 1 - Street": "address.other.street",
+        "Address 1 - City": "address.other.city",
+        "Address 1 - Region": "address.other.region",
+        "Address 1 - Country": "address.other.country",
+        "Website 1 - Value": "website",
     }
     assert {column: fields_of("google_contacts.csv")[column] for column in expected} == expected
-    for unmapped in ("Phonetic First Name", "File As", "Photo", "E-mail 1 - Label",
-                     "Address 1 - Formatted", "Address 1 - Label"):
+    for unmapped in (
+        "Phonetic First Name",
+        "File As",
+        "Photo",
+        "E-mail 1 - Label",
+        "Address 1 - Formatted",
+        "Address 1 - Label",
+    ):
         assert mapping.field_of(unmapped) is None
 
     # Ada's record spans lines 2-5: a note and a formatted address with line breaks.
@@ -61,14 +77,27 @@ def test_google_current_export() -> None:
     ada = rows[0].fields
     assert ada.full_name == "Lady Ada King Lovelace"
     assert ada.notes == 'Met at the Royal Society.\nPrefers "Ada", not Augusta.'
-    assert ada.emails == [Email("ada@engines.example", "work", True),
-                          Email("ada@home.example", "home"), Email("ada.l@home.example", "home")]
+    assert ada.emails == [
+        Email("ada@engines.example", "work", True),
+        Email("ada@home.example", "home"),
+        Email("ada.l@home.example", "home"),
+    ]
     assert ada.phones == [Phone("+44 20 7946 0958", "mobile"), Phone("+44 20 7946 0959", "fax")]
-    assert ada.addresses == [Address("home", street="12 St James's Square", city="London",
-                                     postal_code="SW1Y 4JH", country="United Kingdom")]
+    assert ada.addresses == [
+        Address(
+            "home",
+            street="12 St James's Square",
+            city="London",
+            postal_code="SW1Y 4JH",
+            country="United Kingdom",
+        )
+    ]
     assert ada.categories == ["Friends", "VIP"]
     assert (ada.organisation, ada.department, ada.job_title) == (
-        "Analytical Engines Ltd", "R&D", "Programmer")
+        "Analytical Engines Ltd",
+        "R&D",
+        "Programmer",
+    )
     assert (ada.birthday, ada.websites) == ("1815-12-10", ["https://ada.example/"])
     assert rows[0].problems == ()
 
@@ -80,8 +109,10 @@ def test_google_current_export() -> None:
 
     jurgen = rows[3].fields
     assert jurgen.birthday == "1964-02-29"
-    assert jurgen.phones == [Phone("+49 89 123456", "work", True),
-                             Phone("+49 171 2345678", "mobile")]
+    assert jurgen.phones == [
+        Phone("+49 89 123456", "work", True),
+        Phone("+49 171 2345678", "mobile"),
+    ]
     assert [(a.type, a.street, a.city, a.postal_code) for a in jurgen.addresses] == [
         ("home", "Am Anger 3", "München", "80331"),
         ("work", "Industriestraße 7", "Augsburg", "86150"),
@@ -90,8 +121,10 @@ def test_google_current_export() -> None:
 
     grace = rows[4]
     assert grace.fields.full_name == "Grace Hopper" and grace.fields.emails == []
-    assert grace.problems == (Problem(9, "Birthday", "invalid birthday"),
-                              Problem(9, "E-mail 1 - Value", "invalid email address"))
+    assert grace.problems == (
+        Problem(9, "Birthday", "invalid birthday"),
+        Problem(9, "E-mail 1 - Value", "invalid email address"),
+    )
 
 
 def test_google_older_export() -> None:
@@ -106,11 +139,14 @@ def test_google_older_export() -> None:
     assert fields["Organization 1 - Name"] == "organisation"
     assert fields["Organization 1 - Title"] == "job_title"
     assert suggest_mapping(csv_file.header).columns["E-mail 1 - Value"].type_from == (
-        "E-mail 1 - Type")
+        "E-mail 1 - Type"
+    )
     alan = rows[0].fields
     assert alan.full_name == "Alan Turing"
-    assert alan.emails == [Email("alan@turing.example", "home", True),
-                           Email("a.turing@gchq.example", "work")]
+    assert alan.emails == [
+        Email("alan@turing.example", "home", True),
+        Email("a.turing@gchq.example", "work"),
+    ]
     assert alan.phones == [Phone("07700 900123", "mobile")]
     assert alan.categories == ["Bletchley"]
     assert alan.addresses[0].region == "Cheshire"
@@ -125,18 +161,31 @@ def test_outlook_english_export() -> None:
     assert len(csv_file.header) == 92
     fields = fields_of("outlook_en.csv")
     expected = {
-        "Title": "name_prefix", "First Name": "given_name", "Last Name": "family_name",
-        "Suffix": "name_suffix", "Company": "organisation", "Department": "department",
-        "Job Title": "job_title", "E-mail Address": "email.other",
-        "E-mail 2 Address": "email.other", "E-mail 3 Address": "email.other",
-        "Business Phone": "phone.work", "Home Phone": "phone.home",
-        "Mobile Phone": "phone.mobile", "Business Fax": "phone.fax",
-        "Business Street": "address.work.street", "Business Street 2": "address.work.street",
-        "Business City": "address.work.city", "Business State": "address.work.region",
+        "Title": "name_prefix",
+        "First Name": "given_name",
+        "Last Name": "family_name",
+        "Suffix": "name_suffix",
+        "Company": "organisation",
+        "Department": "department",
+        "Job Title": "job_title",
+        "E-mail Address": "email.other",
+        "E-mail 2 Address": "email.other",
+        "E-mail 3 Address": "email.other",
+        "Business Phone": "phone.work",
+        "Home Phone": "phone.home",
+        "Mobile Phone": "phone.mobile",
+        "Business Fax": "phone.fax",
+        "Business Street": "address.work.street",
+        "Business Street 2": "address.work.street",
+        "Business City": "address.work.city",
+        "Business State": "address.work.region",
         "Business Postal Code": "address.work.postal_code",
         "Business Country/Region": "address.work.country",
-        "Home Street": "address.home.street", "Home Country/Region": "address.home.country",
-        "Birthday": "birthday", "Notes": "notes", "Web Page": "website",
+        "Home Street": "address.home.street",
+        "Home Country/Region": "address.home.country",
+        "Birthday": "birthday",
+        "Notes": "notes",
+        "Web Page": "website",
         "Categories": "categories",
     }
     assert {column: fields[column] for column in expected} == expected
@@ -146,13 +195,26 @@ def test_outlook_english_export() -> None:
     jose = rows[0].fields
     assert jose.full_name == "Mr. José Núñez"
     assert jose.organisation == "Café Olé, Inc."
-    assert jose.emails == [Email("jose@cafeole.example", "other"),
-                           Email("jose.nunez@home.example", "other")]
-    assert jose.phones == [Phone("(217) 555-0135", "fax"), Phone("(217) 555-0134", "work"),
-                           Phone("(217) 555-0142", "home"), Phone("(217) 555-0199", "mobile")]
-    assert jose.addresses == [Address("work", street="1 Main St\nSuite 200", city="Springfield",
-                                      region="IL", postal_code="62701",
-                                      country="United States of America")]
+    assert jose.emails == [
+        Email("jose@cafeole.example", "other"),
+        Email("jose.nunez@home.example", "other"),
+    ]
+    assert jose.phones == [
+        Phone("(217) 555-0135", "fax"),
+        Phone("(217) 555-0134", "work"),
+        Phone("(217) 555-0142", "home"),
+        Phone("(217) 555-0199", "mobile"),
+    ]
+    assert jose.addresses == [
+        Address(
+            "work",
+            street="1 Main St\nSuite 200",
+            city="Springfield",
+            region="IL",
+            postal_code="62701",
+            country="United States of America",
+        )
+    ]
     assert (jose.birthday, jose.categories) == ("1980-05-17", ["Business", "VIP"])
     assert jose.notes == "Prefers calls – after 10am"
     zoe = rows[1]
@@ -167,17 +229,29 @@ def test_outlook_german_export() -> None:
     assert csv_file.header[:4] == ["Anrede", "Vorname", "Weitere Vornamen", "Nachname"]
     fields = fields_of("outlook_de.csv")
     expected = {
-        "Anrede": "name_prefix", "Vorname": "given_name", "Weitere Vornamen": "middle_name",
-        "Nachname": "family_name", "Firma": "organisation", "Abteilung": "department",
-        "Position": "job_title", "E-Mail-Adresse": "email.other",
-        "E-Mail 2: Adresse": "email.other", "E-Mail 3: Adresse": "email.other",
-        "Telefon geschäftlich": "phone.work", "Mobiltelefon": "phone.mobile",
-        "Telefon privat": "phone.home", "Fax geschäftlich": "phone.fax",
-        "Straße geschäftlich": "address.work.street", "Ort geschäftlich": "address.work.city",
+        "Anrede": "name_prefix",
+        "Vorname": "given_name",
+        "Weitere Vornamen": "middle_name",
+        "Nachname": "family_name",
+        "Firma": "organisation",
+        "Abteilung": "department",
+        "Position": "job_title",
+        "E-Mail-Adresse": "email.other",
+        "E-Mail 2: Adresse": "email.other",
+        "E-Mail 3: Adresse": "email.other",
+        "Telefon geschäftlich": "phone.work",
+        "Mobiltelefon": "phone.mobile",
+        "Telefon privat": "phone.home",
+        "Fax geschäftlich": "phone.fax",
+        "Straße geschäftlich": "address.work.street",
+        "Ort geschäftlich": "address.work.city",
         "Postleitzahl geschäftlich": "address.work.postal_code",
         "Land/Region geschäftlich": "address.work.country",
-        "Straße privat": "address.home.street", "Land/Region privat": "address.home.country",
-        "Geburtstag": "birthday", "Notizen": "notes", "Kategorien": "categories",
+        "Straße privat": "address.home.street",
+        "Land/Region privat": "address.home.country",
+        "Geburtstag": "birthday",
+        "Notizen": "notes",
+        "Kategorien": "categories",
         "Webseite": "website",
     }
     assert {column: fields[column] for column in expected} == expected
@@ -190,8 +264,11 @@ def test_outlook_german_export() -> None:
     assert kaethe.birthday == "1980-05-17"
     assert kaethe.categories == ["Kunden", "Weihnachtskarte"]
     assert kaethe.notes == "Rabatt 12,5 %; liefert dienstags\nTor 2 benutzen"
-    assert kaethe.addresses == [Address("work", street="Hauptstraße 12", city="Köln",
-                                        postal_code="50667", country="Deutschland")]
+    assert kaethe.addresses == [
+        Address(
+            "work", street="Hauptstraße 12", city="Köln", postal_code="50667", country="Deutschland"
+        )
+    ]
     assert rows[0].line == 2 and rows[1].line == 4  # the note spans two lines
     assert rows[1].fields.addresses[0].country == "Österreich"
     assert all(row.problems == () for row in rows)
@@ -201,18 +278,41 @@ def test_european_excel_semicolons_with_bom() -> None:
     csv_file, rows = read("excel_semicolon_bom.csv")
     assert (csv_file.encoding, csv_file.delimiter) == ("utf-8-sig", ";")
     assert csv_file.header[0] == "Name"  # no BOM left in the first name
-    assert csv_file.preview(1) == [[
-        "Élodie Durand", "elodie@durand.example", "+33 1 23 45 67 89", "Durand & Fils",
-        "12, rue de la Paix", "75002", "Paris", "France", "03.04.1975", "12,5"]]
+    assert csv_file.preview(1) == [
+        [
+            "Élodie Durand",
+            "elodie@durand.example",
+            "+33 1 23 45 67 89",
+            "Durand & Fils",
+            "12, rue de la Paix",
+            "75002",
+            "Paris",
+            "France",
+            "03.04.1975",
+            "12,5",
+        ]
+    ]
     assert fields_of("excel_semicolon_bom.csv") == {
-        "Name": "full_name", "E-Mail": "email.other", "Telefon": "phone.other",
-        "Firma": "organisation", "Straße": "address.other.street",
-        "PLZ": "address.other.postal_code", "Ort": "address.other.city",
-        "Land": "address.other.country", "Geburtstag": "birthday",
+        "Name": "full_name",
+        "E-Mail": "email.other",
+        "Telefon": "phone.other",
+        "Firma": "organisation",
+        "Straße": "address.other.street",
+        "PLZ": "address.other.postal_code",
+        "Ort": "address.other.city",
+        "Land": "address.other.country",
+        "Geburtstag": "birthday",
     }
     elodie = rows[0].fields
-    assert elodie.addresses == [Address("other", street="12, rue de la Paix", city="Paris",
-                                        postal_code="75002", country="France")]
+    assert elodie.addresses == [
+        Address(
+            "other",
+            street="12, rue de la Paix",
+            city="Paris",
+            postal_code="75002",
+            country="France",
+        )
+    ]
     assert elodie.birthday == "1975-04-03"
     assert rows[2].fields.full_name == "Ωmega Ltd"
 
@@ -224,7 +324,10 @@ def test_tab_separated_utf16_with_bom() -> None:
     assert csv_file.preview(5)[1][0] == "Ольга Петрова"
     taro = rows[0].fields
     assert (taro.full_name, taro.organisation, taro.notes) == (
-        "山田 太郎", "株式会社山田", "Likes 🍣, golf")
+        "山田 太郎",
+        "株式会社山田",
+        "Likes 🍣, golf",
+    )
     assert taro.phones == [Phone("+81 90-1234-5678", "mobile")]
 
 
@@ -233,7 +336,8 @@ def test_quoted_fields_with_newlines_and_delimiters() -> None:
     assert (csv_file.delimiter, csv_file.header) == (",", ["Name", "Email", "Address", "Notes"])
     assert [row.line for row in rows] == [2, 5, 7]
     assert csv_file.preview(1) == [
-        ["Smith, John", "john@smith.example", "1 Road\nFlat 2\nTown", 'He said "hi"; then left']]
+        ["Smith, John", "john@smith.example", "1 Road\nFlat 2\nTown", 'He said "hi"; then left']
+    ]
     assert rows[0].fields.addresses[0].street == "1 Road\nFlat 2\nTown"
     assert rows[1].fields.addresses[0].street == "Line A\nLine B"  # CRLF inside → "\n"
     assert rows[1].fields.notes == "a,b,c"

@@ -28,7 +28,10 @@ def test_path_and_bytes_read_the_same(tmp_path: Path) -> None:
     path.write_bytes(data)
     from_path, from_bytes = CsvFile(path), CsvFile(data)
     assert (from_path.encoding, from_path.delimiter, from_path.header) == (
-        from_bytes.encoding, from_bytes.delimiter, from_bytes.header)
+        from_bytes.encoding,
+        from_bytes.delimiter,
+        from_bytes.header,
+    )
     assert list(from_path.rows()) == list(from_bytes.rows())
     assert from_path.size == len(data)
 
@@ -59,7 +62,7 @@ def test_bytes_beyond_the_sample_that_are_not_utf8(tmp_path: Path) -> None:
 
 
 def test_an_oversized_field_is_a_problem_not_an_exception() -> None:
-    data = ('a,b\n1,2\n"' + "z" * 200_000 + '\n3,4\n').encode()
+    data = ('a,b\n1,2\n"' + "z" * 200_000 + "\n3,4\n").encode()
     rows = list(CsvFile(data).rows())
     assert rows[0].cells == ["1", "2"]
     broken = rows[1]

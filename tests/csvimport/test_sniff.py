@@ -12,17 +12,22 @@ from contacthub.csvimport.sniff import detect_delimiter, detect_encoding
 TEXT = "Name,City\nJürgen Weiß,München\nRenée,Köln\n"
 
 
-@pytest.mark.parametrize(("data", "encoding"), [
-    (codecs.BOM_UTF8 + TEXT.encode(), "utf-8-sig"),
-    (TEXT.encode(), "utf-8"),
-    (codecs.BOM_UTF16_LE + TEXT.encode("utf-16-le"), "utf-16"),
-    (codecs.BOM_UTF16_BE + TEXT.encode("utf-16-be"), "utf-16"),
-    (TEXT.encode("cp1252"), "cp1252"),
-    ("Name,Price\nCafé,5 €\n".encode("cp1252"), "cp1252"),
-    ("Имя,Город\nИван Петров,Москва\nАнна Смирнова,Санкт-Петербург\n".encode("cp1251"),
-     "cp1251"),
-    ("Όνομα,Πόλη\nΓιώργος,Αθήνα\n".encode("cp1253"), "cp1253"),
-])
+@pytest.mark.parametrize(
+    ("data", "encoding"),
+    [
+        (codecs.BOM_UTF8 + TEXT.encode(), "utf-8-sig"),
+        (TEXT.encode(), "utf-8"),
+        (codecs.BOM_UTF16_LE + TEXT.encode("utf-16-le"), "utf-16"),
+        (codecs.BOM_UTF16_BE + TEXT.encode("utf-16-be"), "utf-16"),
+        (TEXT.encode("cp1252"), "cp1252"),
+        ("Name,Price\nCafé,5 €\n".encode("cp1252"), "cp1252"),
+        (
+            "Имя,Город\nИван Петров,Москва\nАнна Смирнова,Санкт-Петербург\n".encode("cp1251"),
+            "cp1251",
+        ),
+        ("Όνομα,Πόλη\nΓιώργος,Αθήνα\n".encode("cp1253"), "cp1253"),
+    ],
+)
 def test_encoding_detection(data: bytes, encoding: str) -> None:
     assert detect_encoding(data) == encoding
 
@@ -47,17 +52,20 @@ def test_utf8_cut_in_the_middle_of_a_character_is_still_utf8() -> None:
     assert detect_encoding(head, complete=True) == "cp1252"  # "Ã", not a katakana
 
 
-@pytest.mark.parametrize(("sample", "delimiter"), [
-    ("a,b,c\n1,2,3\n", ","),
-    ("a;b;c\n1,5;2,5;3\n4;5,1;6\n", ";"),  # decimal commas do not fool it
-    ('name;notes\n"Smith, John";"x, y, z"\n"Doe, Jane";"p, q"\n', ";"),
-    ('name,notes\n"a;b;c;d",x\n"e;f;g;h",y\n', ","),  # semicolons inside quotes do not count
-    ("a\tb\n1\t2\n", "\t"),
-    ("a|b|c\n1|2|3\n", "|"),
-    ("email\nx@example.com\n", ","),  # one column: nothing to detect, comma
-    ("", ","),
-    ("a,b;c\n1,2;3\n4,5;6,7\n", ";"),  # the consistent count wins
-])
+@pytest.mark.parametrize(
+    ("sample", "delimiter"),
+    [
+        ("a,b,c\n1,2,3\n", ","),
+        ("a;b;c\n1,5;2,5;3\n4;5,1;6\n", ";"),  # decimal commas do not fool it
+        ('name;notes\n"Smith, John";"x, y, z"\n"Doe, Jane";"p, q"\n', ";"),
+        ('name,notes\n"a;b;c;d",x\n"e;f;g;h",y\n', ","),  # semicolons inside quotes do not count
+        ("a\tb\n1\t2\n", "\t"),
+        ("a|b|c\n1|2|3\n", "|"),
+        ("email\nx@example.com\n", ","),  # one column: nothing to detect, comma
+        ("", ","),
+        ("a,b;c\n1,2;3\n4,5;6,7\n", ";"),  # the consistent count wins
+    ],
+)
 def test_delimiter_detection(sample: str, delimiter: str) -> None:
     assert detect_delimiter(sample) == delimiter
 
@@ -99,10 +107,18 @@ def test_unknown_encoding_and_bad_delimiters_are_refused() -> None:
             parse_delimiter(bad)
 
 
-@pytest.mark.parametrize(("given", "char"), [
-    ("comma", ","), ("Semicolon", ";"), ("tab", "\t"), ("\\t", "\t"), ("pipe", "|"),
-    ("#", "#"), ("\t", "\t"),
-])
+@pytest.mark.parametrize(
+    ("given", "char"),
+    [
+        ("comma", ","),
+        ("Semicolon", ";"),
+        ("tab", "\t"),
+        ("\\t", "\t"),
+        ("pipe", "|"),
+        ("#", "#"),
+        ("\t", "\t"),
+    ],
+)
 def test_delimiter_names(given: str, char: str) -> None:
     assert parse_delimiter(given) == char
     assert parse_delimiter(delimiter_name(char)) == char

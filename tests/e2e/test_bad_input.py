@@ -46,8 +46,11 @@ class Snapshot:
 @pytest.fixture
 def book_with_card(contacthub_server: DavServer, new_book: str) -> Iterator[str]:
     alice = contacthub_server.session("alice")
-    dav.create_card(alice, new_book + "existing.vcf",
-                    make_card(new_uid(), "Existing Person", emails=["existing@example.org"]))
+    dav.create_card(
+        alice,
+        new_book + "existing.vcf",
+        make_card(new_uid(), "Existing Person", emails=["existing@example.org"]),
+    )
     # bob's default book exists and holds a card: escapes must not reach it.
     bob = contacthub_server.session("bob")
     dav.sync_collection(bob, "/bob/contacts/", None)
@@ -62,24 +65,38 @@ def _body(text: str) -> bytes:
 
 def _without(prop: str) -> bytes:
     card = make_card(new_uid(), "Nameless Wonder", emails=["nw@example.org"])
-    return _body("".join(line + "\r\n" for line in card.split("\r\n")
-                         if line and not line.startswith(prop + ":")
-                         and not (prop == "FN" and line.startswith("N:"))))
+    return _body(
+        "".join(
+            line + "\r\n"
+            for line in card.split("\r\n")
+            if line
+            and not line.startswith(prop + ":")
+            and not (prop == "FN" and line.startswith("N:"))
+        )
+    )
 
 
 BAD_CARDS: dict[str, tuple[bytes, str]] = {
     "not-a-vcard": (b"hello, this is not a vCard\r\n", "text/vcard"),
     "empty-body": (b"", "text/vcard"),
-    "unterminated": (_body("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u-1\r\nFN:Cut Off\r\n"),
-                     "text/vcard"),
-    "garbage-line": (_body("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u-2\r\nFN:Broken\r\n"
-                           "this line has no colon at all\r\nEND:VCARD\r\n"), "text/vcard"),
+    "unterminated": (
+        _body("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u-1\r\nFN:Cut Off\r\n"),
+        "text/vcard",
+    ),
+    "garbage-line": (
+        _body(
+            "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u-2\r\nFN:Broken\r\n"
+            "this line has no colon at all\r\nEND:VCARD\r\n"
+        ),
+        "text/vcard",
+    ),
     "no-uid": (_without("UID"), "text/vcard"),
     "no-fn": (_without("FN"), "text/vcard"),
-    "two-cards": (_body(make_card(new_uid(), "One") + make_card(new_uid(), "Two")),
-                  "text/vcard"),
-    "an-event": (_body(event(new_uid(), "Not a contact", "20250101T100000Z",
-                             "20250101T110000Z")), "text/calendar"),
+    "two-cards": (_body(make_card(new_uid(), "One") + make_card(new_uid(), "Two")), "text/vcard"),
+    "an-event": (
+        _body(event(new_uid(), "Not a contact", "20250101T100000Z", "20250101T110000Z")),
+        "text/calendar",
+    ),
     "not-utf8": (make_card(new_uid(), "Zoë Latin1").encode("latin-1"), "text/vcard"),
     "json-content-type": (_body(make_card(new_uid(), "Json Typed")), "application/json"),
     "no-content-type": (_body(make_card(new_uid(), "Untyped")), ""),
@@ -92,8 +109,10 @@ CONTACTHUB_ONLY = {"no-uid", "no-fn", "json-content-type", "no-content-type", "n
 
 @pytest.mark.parametrize(
     "case",
-    [pytest.param(c, marks=pytest.mark.contacthub_only) if c in CONTACTHUB_ONLY else c
-     for c in sorted(BAD_CARDS)],
+    [
+        pytest.param(c, marks=pytest.mark.contacthub_only) if c in CONTACTHUB_ONLY else c
+        for c in sorted(BAD_CARDS)
+    ],
 )
 def test_bad_card_is_refused_and_store_unchanged(
     contacthub_server: DavServer, book_with_card: str, case: str
@@ -121,8 +140,9 @@ def test_refusals_give_a_reason(contacthub_server: DavServer, book_with_card: st
     expectations = {"no-uid": "UID", "no-fn": "FN", "json-content-type": "text/vcard"}
     for case, word in expectations.items():
         body, content_type = BAD_CARDS[case]
-        resp = alice.put(f"{book_with_card}{case}.vcf", data=body,
-                         headers={"Content-Type": content_type})
+        resp = alice.put(
+            f"{book_with_card}{case}.vcf", data=body, headers={"Content-Type": content_type}
+        )
         assert resp.status_code in (400, 415)
         assert word in resp.text, (case, resp.text)
 
@@ -135,8 +155,13 @@ class RawClient:
         token = base64.b64encode(f"{user}:{server.users[user]}".encode()).decode()
         self.auth = f"Basic {token}"
 
-    def request(self, method: str, path: str, body: bytes = b"",
-                content_type: str = "text/vcard; charset=utf-8") -> tuple[int, bytes]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        content_type: str = "text/vcard; charset=utf-8",
+    ) -> tuple[int, bytes]:
         conn = http.client.HTTPConnection(self.server.host, self.server.port, timeout=60)
         try:
             conn.putrequest(method, path, skip_accept_encoding=True)
@@ -174,8 +199,10 @@ RESOLVED_BY_RADICALE = {"../escaped-{n}.vcf", "."}
 
 @pytest.mark.parametrize(
     "name",
-    [pytest.param(n, marks=pytest.mark.contacthub_only) if n in RESOLVED_BY_RADICALE else n
-     for n in ESCAPING_NAMES],
+    [
+        pytest.param(n, marks=pytest.mark.contacthub_only) if n in RESOLVED_BY_RADICALE else n
+        for n in ESCAPING_NAMES
+    ],
 )
 def test_names_that_could_escape_the_book_are_refused(
     contacthub_server: DavServer, book_with_card: str, name: str
@@ -194,14 +221,20 @@ def test_names_that_could_escape_the_book_are_refused(
 @pytest.mark.contacthub_only
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_size_limits_give_413(contacthub_factory: StartContacthub, backend: str) -> None:
-    server = contacthub_factory(backend, config={
-        "server": {"max_content_length": "40000", "max_resource_size": "8000"},
-    })
+    server = contacthub_factory(
+        backend,
+        config={
+            "server": {"max_content_length": "40000", "max_resource_size": "8000"},
+        },
+    )
     alice = server.session("alice")
     book = "/alice/contacts/"
     dav.sync_collection(alice, book, None)
-    dav.create_card(alice, book + "small.vcf",
-                    make_card(new_uid(), "Small Enough", extra=["NOTE:" + "s" * 6000]))
+    dav.create_card(
+        alice,
+        book + "small.vcf",
+        make_card(new_uid(), "Small Enough", extra=["NOTE:" + "s" * 6000]),
+    )
     before = Snapshot.take(server, [book])
 
     big_card = make_card(new_uid(), "Too Big", extra=["NOTE:" + "b" * 12000])
@@ -212,10 +245,14 @@ def test_size_limits_give_413(contacthub_factory: StartContacthub, backend: str)
     resp = dav.put_vcard(alice, book + "huge.vcf", huge_card)
     assert resp.status_code == 413, resp.text[:300]
     # A whole-book upload over max_content_length.
-    many = "".join(make_card(new_uid(), f"Bulk {i}", extra=["NOTE:" + "x" * 3000])
-                   for i in range(20))
-    resp = alice.put(f"/alice/bulk-{uuid.uuid4().hex[:6]}/", data=many.encode(),
-                     headers={"Content-Type": "text/vcard"})
+    many = "".join(
+        make_card(new_uid(), f"Bulk {i}", extra=["NOTE:" + "x" * 3000]) for i in range(20)
+    )
+    resp = alice.put(
+        f"/alice/bulk-{uuid.uuid4().hex[:6]}/",
+        data=many.encode(),
+        headers={"Content-Type": "text/vcard"},
+    )
     assert resp.status_code == 413, resp.text[:300]
     # A REPORT body over max_content_length.
     hrefs = [f"{book}{'n' * 200}-{i}.vcf" for i in range(300)]
@@ -231,8 +268,11 @@ def test_bad_card_as_the_very_first_request(
     """Before the default book exists, a bad PUT into it must still be refused."""
     server = contacthub_factory(backend, users={"dave": "dave-Secret-4"})
     dave = server.session("dave")
-    resp = dave.put("/dave/contacts/first.vcf", data=BAD_CARDS["no-fn"][0],
-                    headers={"Content-Type": "text/vcard"})
+    resp = dave.put(
+        "/dave/contacts/first.vcf",
+        data=BAD_CARDS["no-fn"][0],
+        headers={"Content-Type": "text/vcard"},
+    )
     assert resp.status_code in (400, 415), resp.text[:300]
     assert dave.get("/dave/contacts/first.vcf").status_code == 404
     listing = dav.propfind(dave, "/dave/contacts/", [GETETAG], depth="1")
@@ -247,18 +287,32 @@ def test_nothing_a_client_sends_crashes_the_server(
     xml = {"Content-Type": "application/xml"}
     attempts = [
         ("PROPFIND", book, b"<not-xml", {**xml, "Depth": "1"}),
-        ("PROPFIND", book, b"<?xml version='1.0'?><D:propfind xmlns:D='DAV:'><D:prop>",
-         {**xml, "Depth": "1"}),
+        (
+            "PROPFIND",
+            book,
+            b"<?xml version='1.0'?><D:propfind xmlns:D='DAV:'><D:prop>",
+            {**xml, "Depth": "1"},
+        ),
         ("PROPFIND", book, b"", {"Depth": "infinity"}),
         ("PROPFIND", book, b"", {"Depth": "banana"}),
         ("REPORT", book, b"<x/>", xml),
-        ("REPORT", book, b"<?xml version='1.0'?><D:sync-collection xmlns:D='DAV:'>"
-                         b"<D:sync-token>1</D:sync-token></D:sync-collection>", xml),
-        ("REPORT", book, b"<?xml version='1.0'?><C:addressbook-query "
-                         b"xmlns:C='urn:ietf:params:xml:ns:carddav' xmlns:D='DAV:'>"
-                         b"<C:filter><C:prop-filter name='EMAIL'><C:text-match "
-                         b"match-type='regex'>x</C:text-match></C:prop-filter></C:filter>"
-                         b"</C:addressbook-query>", {**xml, "Depth": "1"}),
+        (
+            "REPORT",
+            book,
+            b"<?xml version='1.0'?><D:sync-collection xmlns:D='DAV:'>"
+            b"<D:sync-token>1</D:sync-token></D:sync-collection>",
+            xml,
+        ),
+        (
+            "REPORT",
+            book,
+            b"<?xml version='1.0'?><C:addressbook-query "
+            b"xmlns:C='urn:ietf:params:xml:ns:carddav' xmlns:D='DAV:'>"
+            b"<C:filter><C:prop-filter name='EMAIL'><C:text-match "
+            b"match-type='regex'>x</C:text-match></C:prop-filter></C:filter>"
+            b"</C:addressbook-query>",
+            {**xml, "Depth": "1"},
+        ),
         ("PROPPATCH", book, b"<garbage>", xml),
         ("MKCOL", book + "sub/", b"<not-xml", xml),
         ("MOVE", book + "existing.vcf", b"", {"Destination": "not a url"}),

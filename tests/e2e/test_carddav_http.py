@@ -222,11 +222,20 @@ def test_addressbook_multiget(alice: DavSession, new_book: str) -> None:
 
 
 QUERY_CARDS = {
-    "ann": make_card(new_uid(), "Ann Example", emails=["ann@example.org"],
-                     tels=["+1 555 0100"], org="Example Org"),
-    "bob": make_card(new_uid(), "Bob Builder",
-                     emails=["bob@builders.example", "b.builder@example.org"],
-                     tels=["+44 20 7946 0000"], org="Builders Ltd"),
+    "ann": make_card(
+        new_uid(),
+        "Ann Example",
+        emails=["ann@example.org"],
+        tels=["+1 555 0100"],
+        org="Example Org",
+    ),
+    "bob": make_card(
+        new_uid(),
+        "Bob Builder",
+        emails=["bob@builders.example", "b.builder@example.org"],
+        tels=["+44 20 7946 0000"],
+        org="Builders Ltd",
+    ),
     "cyd": make_card(new_uid(), "Cyd Annex", emails=["CYD@Example.NET"], tels=["+1 555 0199"]),
     "dee": make_card(new_uid(), "Dee", tels=["0049 30 1234567"]),
     "eve": make_card(new_uid(), "Évelyne Côté", emails=["evelyne@cote.example"]),
@@ -244,21 +253,20 @@ def query_book(contacthub_server: DavServer) -> Iterator[str]:
     # A look-alike in another book must never show up in this book's answers.
     decoy = f"/alice/decoy-{uuid.uuid4().hex[:8]}/"
     dav.mkcol_addressbook(alice, decoy, "Decoy")
-    dav.create_card(alice, decoy + "ann.vcf",
-                    make_card(new_uid(), "Ann Decoy", emails=["ann@example.org"]))
+    dav.create_card(
+        alice, decoy + "ann.vcf", make_card(new_uid(), "Ann Decoy", emails=["ann@example.org"])
+    )
     yield book
 
 
 QueryCase = tuple[list[TextMatch], str, set[str]]
 QUERIES: dict[str, QueryCase] = {
     "email-equals": ([TextMatch("EMAIL", "ann@example.org", "equals")], "anyof", {"ann"}),
-    "email-equals-is-not-contains": (
-        [TextMatch("EMAIL", "example.org", "equals")], "anyof", set()),
+    "email-equals-is-not-contains": ([TextMatch("EMAIL", "example.org", "equals")], "anyof", set()),
     "email-contains": ([TextMatch("EMAIL", "example.org")], "anyof", {"ann", "bob"}),
     "email-starts-with": ([TextMatch("EMAIL", "bob@", "starts-with")], "anyof", {"bob"}),
     "email-ends-with": ([TextMatch("EMAIL", "example.net", "ends-with")], "anyof", {"cyd"}),
-    "email-case-insensitive": (
-        [TextMatch("EMAIL", "cyd@example.net", "equals")], "anyof", {"cyd"}),
+    "email-case-insensitive": ([TextMatch("EMAIL", "cyd@example.net", "equals")], "anyof", {"cyd"}),
     "fn-contains": ([TextMatch("FN", "ann")], "anyof", {"ann", "cyd"}),
     "fn-starts-with": ([TextMatch("FN", "ann", "starts-with")], "anyof", {"ann"}),
     "fn-equals": ([TextMatch("FN", "dee", "equals")], "anyof", {"dee"}),
@@ -268,8 +276,11 @@ QUERIES: dict[str, QueryCase] = {
     "tel-starts-with": ([TextMatch("TEL", "+44", "starts-with")], "anyof", {"bob"}),
     "tel-equals": ([TextMatch("TEL", "+1 555 0100", "equals")], "anyof", {"ann"}),
     "org-contains": ([TextMatch("ORG", "builders")], "anyof", {"bob"}),
-    "anyof": ([TextMatch("EMAIL", "builders"), TextMatch("FN", "dee", "equals")], "anyof",
-              {"bob", "dee"}),
+    "anyof": (
+        [TextMatch("EMAIL", "builders"), TextMatch("FN", "dee", "equals")],
+        "anyof",
+        {"bob", "dee"},
+    ),
     "allof": ([TextMatch("FN", "ann"), TextMatch("TEL", "0199")], "allof", {"cyd"}),
     "fn-negate": ([TextMatch("FN", "ann", negate=True)], "anyof", {"bob", "dee", "eve", "grp"}),
 }
@@ -285,7 +296,7 @@ def test_addressbook_query_text_match(
     names = set()
     for resp in ms:
         assert resp.href.startswith(query_book), resp.href
-        name = resp.href[len(query_book):].removesuffix(".vcf")
+        name = resp.href[len(query_book) :].removesuffix(".vcf")
         names.add(name)
         assert resp.etag
         data = vobject.readOne(resp.address_data or "")
@@ -297,10 +308,8 @@ def test_addressbook_query_text_match(
 def test_whole_book_upload_by_put(alice: DavSession) -> None:
     """PUT of a .vcf with several cards onto a new collection path creates a book."""
     book = f"/alice/imported-{uuid.uuid4().hex[:8]}/"
-    cards = [make_card(new_uid(), f"Imported {i}", emails=[f"i{i}@imp.example"])
-             for i in range(3)]
-    resp = alice.put(book, data="".join(cards).encode(),
-                     headers={"Content-Type": "text/vcard"})
+    cards = [make_card(new_uid(), f"Imported {i}", emails=[f"i{i}@imp.example"]) for i in range(3)]
+    resp = alice.put(book, data="".join(cards).encode(), headers={"Content-Type": "text/vcard"})
     assert resp.status_code == 201, resp.text
     items = listing(alice, book)
     assert len(items) == 3
@@ -308,4 +317,3 @@ def test_whole_book_upload_by_put(alice: DavSession) -> None:
     assert sorted(t.count("FN:Imported") for t in texts) == [1, 1, 1]
     hit = dav.addressbook_query(alice, book, [TextMatch("EMAIL", "i1@imp.example", "equals")])
     assert len(hit) == 1
-

@@ -38,11 +38,15 @@ FAST_AUTH = {"auth": {"cache_logins": "True"}}
 
 def counter_card(uid: str, value: int) -> str:
     # The counter appears at the start and at the end of the card, around a long NOTE.
-    return make_card(uid, f"Counter {uid}", extra=[
-        f"X-COUNTER:{value}",
-        "NOTE:" + (f"{value:08d}" * (PADDING // 8)),
-        f"X-COUNTER-CHECK:{value}",
-    ])
+    return make_card(
+        uid,
+        f"Counter {uid}",
+        extra=[
+            f"X-COUNTER:{value}",
+            "NOTE:" + (f"{value:08d}" * (PADDING // 8)),
+            f"X-COUNTER-CHECK:{value}",
+        ],
+    )
 
 
 def parse_counter(text: str, uid: str) -> int:
@@ -69,8 +73,10 @@ class Ledger:
 
 
 def run_contention(servers: Sequence[DavServer], book: str) -> None:
-    hrefs = {f"{book}counter-{i}.vcf": f"COUNTER-{i}-{book.strip('/').replace('/', '-')}"
-             for i in range(CARDS)}
+    hrefs = {
+        f"{book}counter-{i}.vcf": f"COUNTER-{i}-{book.strip('/').replace('/', '-')}"
+        for i in range(CARDS)
+    }
     setup = servers[0].session("alice")
     ledger = Ledger()
     for href, uid in hrefs.items():
@@ -90,8 +96,12 @@ def run_contention(servers: Sequence[DavServer], book: str) -> None:
                     got = session.get(href)
                     assert got.status_code == 200, (got.status_code, got.text[:200])
                     value = parse_counter(got.content.decode("utf-8"), hrefs[href])
-                    put = dav.put_vcard(session, href, counter_card(hrefs[href], value + 1),
-                                        if_match=got.headers["ETag"])
+                    put = dav.put_vcard(
+                        session,
+                        href,
+                        counter_card(hrefs[href], value + 1),
+                        if_match=got.headers["ETag"],
+                    )
                     if put.status_code == 412:
                         with ledger.lock:
                             ledger.conflicts += 1

@@ -27,8 +27,9 @@ GOOGLE = Path(__file__).parents[1] / "data" / "csv" / "google_contacts.csv"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def server(request: pytest.FixtureRequest,
-           contacthub_factory: Callable[..., DavServer]) -> DavServer:
+def server(
+    request: pytest.FixtureRequest, contacthub_factory: Callable[..., DavServer]
+) -> DavServer:
     return contacthub_factory(backend=request.param)
 
 
@@ -59,13 +60,17 @@ def folder_contacts(vd: Vdirsyncer) -> dict[str, tuple[str, list[str]]]:
 def test_an_imported_csv_reaches_carddav_clients(server: DavServer, tmp_path: Path) -> None:
     alice = server.session("alice")
     content = GOOGLE.read_bytes()
-    created = call(alice, "POST", "/api/v1/imports", data={"name": "Google"},
-                   files={"file": ("google_contacts.csv", content, "text/csv")})
+    created = call(
+        alice,
+        "POST",
+        "/api/v1/imports",
+        data={"name": "Google"},
+        files={"file": ("google_contacts.csv", content, "text/csv")},
+    )
     assert created.status_code == 201, created.text
     shown = created.json()
     import_id, book = shown["id"], shown["book"]
-    settings = call(alice, "PATCH", f"/api/v1/imports/{import_id}",
-                    json={"update_existing": True})
+    settings = call(alice, "PATCH", f"/api/v1/imports/{import_id}", json={"update_existing": True})
     assert settings.status_code == 200, settings.text
     report = call(alice, "POST", f"/api/v1/imports/{import_id}/run").json()
     assert report["status"] == "ok" and report["counts"]["added"] == 5, report
@@ -89,21 +94,29 @@ def test_an_imported_csv_reaches_carddav_clients(server: DavServer, tmp_path: Pa
     # The same export a week later: Ada's company changed, nothing else.
     changed = content.replace(b"Analytical Engines Ltd", b"Analytical Engines plc")
     assert changed != content
-    put = call(alice, "PUT", f"/api/v1/imports/{import_id}/file",
-               files={"file": ("google_contacts.csv", changed, "text/csv")})
+    put = call(
+        alice,
+        "PUT",
+        f"/api/v1/imports/{import_id}/file",
+        files={"file": ("google_contacts.csv", changed, "text/csv")},
+    )
     assert put.status_code == 200, put.text
     second = call(alice, "POST", f"/api/v1/imports/{import_id}/run").json()
     assert second["status"] == "ok", second
     assert (second["counts"]["updated"], second["counts"]["unchanged"]) == (1, 4), second
 
     ada_uid = next(uid for uid, (name, _) in expected.items() if name == "Lady Ada King Lovelace")
-    ada_href = next(c["id"] for c in call(alice, "GET", f"/api/v1/books/{book}/contacts")
-                    .json()["contacts"] if c["uid"] == ada_uid)
+    ada_href = next(
+        c["id"]
+        for c in call(alice, "GET", f"/api/v1/books/{book}/contacts").json()["contacts"]
+        if c["uid"] == ada_uid
+    )
     delta = dav.sync_collection(alice, book_path, token)
     fetched = alice.get(f"{book_path}{ada_href}")
     assert "Analytical Engines plc" in fetched.text
-    assert [(r.href, r.etag) for r in delta] == [(f"{book_path}{ada_href}",
-                                                  fetched.headers["ETag"])]
+    assert [(r.href, r.etag) for r in delta] == [
+        (f"{book_path}{ada_href}", fetched.headers["ETag"])
+    ]
 
     out = vd.sync()
     assert out.count("Copying (updating)") == out.count(" to local") == 1, out[-2000:]

@@ -31,8 +31,9 @@ def address_books(session: DavSession, home: str) -> list[dav.DavResponse]:
 def discover_books(server: DavServer, user: str) -> list[dav.DavResponse]:
     """What a client does with only the server address (RFC 6764, RFC 6352)."""
     session = server.session(user)
-    resp = session.request("PROPFIND", "/.well-known/carddav", allow_redirects=False,
-                           headers={"Depth": "0"})
+    resp = session.request(
+        "PROPFIND", "/.well-known/carddav", allow_redirects=False, headers={"Depth": "0"}
+    )
     assert resp.status_code in REDIRECTS, (resp.status_code, resp.text[:500])
     context = urljoin(server.url + "/.well-known/carddav", resp.headers["Location"])
     principal_resp = dav.propfind_one(session, context, [q(DAV, "current-user-principal")])
@@ -70,9 +71,11 @@ def test_contacts_is_listed_first_in_a_stable_order(contacthub_server: DavServer
     alice = contacthub_server.session("alice")
     discover_books(contacthub_server, "alice")  # first login creates "Contacts"
     # Books whose names sort before and after "contacts", created after it.
-    for name, title in (("aaa-" + uuid.uuid4().hex[:6], "Archive"),
-                        ("zzz-" + uuid.uuid4().hex[:6], "Zoo"),
-                        ("0-" + uuid.uuid4().hex[:6], "000 first by name")):
+    for name, title in (
+        ("aaa-" + uuid.uuid4().hex[:6], "Archive"),
+        ("zzz-" + uuid.uuid4().hex[:6], "Zoo"),
+        ("0-" + uuid.uuid4().hex[:6], "000 first by name"),
+    ):
         dav.mkcol_addressbook(alice, f"/alice/{name}/", title)
     listings = [[b.href for b in discover_books(contacthub_server, "alice")] for _ in range(3)]
     assert listings[0][0] == "/alice/contacts/"
@@ -85,8 +88,9 @@ def test_supported_address_data_is_only_vcard_3(contacthub_server: DavServer) ->
     discover_books(contacthub_server, "alice")
     resp = dav.propfind_one(alice, "/alice/contacts/", [q(CARD, "supported-address-data")])
     elem = resp.props[q(CARD, "supported-address-data")]
-    types = {(t.get("content-type"), t.get("version"))
-             for t in elem.iter(q(CARD, "address-data-type"))}
+    types = {
+        (t.get("content-type"), t.get("version")) for t in elem.iter(q(CARD, "address-data-type"))
+    }
     assert types == {("text/vcard", "3.0")}
 
 
@@ -107,8 +111,7 @@ def test_wrong_password_gets_401_after_a_delay(contacthub_server: DavServer) -> 
     anonymous = contacthub_server.session(None)
     assert anonymous.request("PROPFIND", "/alice/", headers={"Depth": "0"}).status_code == 401
     # The right password still works afterwards.
-    ok = contacthub_server.session("alice").request("PROPFIND", "/alice/",
-                                                     headers={"Depth": "0"})
+    ok = contacthub_server.session("alice").request("PROPFIND", "/alice/", headers={"Depth": "0"})
     assert ok.status_code == 207
 
 
@@ -124,8 +127,7 @@ def test_other_users_cannot_read_or_write_alices_books(contacthub_server: DavSer
 
     denied = (403, 404)
     assert bob.get(href).status_code in denied
-    assert bob.request("PROPFIND", "/alice/contacts/", headers={"Depth": "1"}).status_code \
-        in denied
+    assert bob.request("PROPFIND", "/alice/contacts/", headers={"Depth": "1"}).status_code in denied
     assert dav.sync_collection_raw(bob, "/alice/contacts/", None).status_code in denied
     multiget = dav.multiget_raw(bob, "/alice/contacts/", [href])
     assert multiget.status_code in denied or "Private Person" not in multiget.text
@@ -138,8 +140,7 @@ def test_other_users_cannot_read_or_write_alices_books(contacthub_server: DavSer
     got = alice.get(href)
     assert got.status_code == 200 and got.headers["ETag"] == etag
     assert alice.get("/alice/contacts/planted.vcf").status_code == 404
-    assert alice.request("PROPFIND", "/alice/bobs-book/", headers={"Depth": "0"}).status_code \
-        == 404
+    assert alice.request("PROPFIND", "/alice/bobs-book/", headers={"Depth": "0"}).status_code == 404
     after = dav.propfind_one(alice, "/alice/contacts/", [dav.SYNC_TOKEN]).text(dav.SYNC_TOKEN)
     assert after == before
 
@@ -161,8 +162,9 @@ def test_create_rename_and_delete_an_address_book(contacthub_server: DavServer) 
         "<D:displayname>Work (old)</D:displayname>"
         "</D:prop></D:set></D:propertyupdate>"
     )
-    resp = alice.request("PROPPATCH", path, data=patch.encode(),
-                         headers={"Content-Type": "application/xml"})
+    resp = alice.request(
+        "PROPPATCH", path, data=patch.encode(), headers={"Content-Type": "application/xml"}
+    )
     assert resp.status_code == 207
     assert dav.propfind_one(alice, path, [DISPLAYNAME]).text(DISPLAYNAME) == "Work (old)"
 
@@ -184,9 +186,11 @@ def test_calendars_still_work(contacthub_server: DavServer) -> None:
 
     uid = new_uid()
     ics = event(uid, "Quarterly review", "20250310T090000Z", "20250310T100000Z")
-    resp = alice.put(cal + "review.ics", data=ics.encode(),
-                     headers={"Content-Type": "text/calendar; charset=utf-8",
-                              "If-None-Match": "*"})
+    resp = alice.put(
+        cal + "review.ics",
+        data=ics.encode(),
+        headers={"Content-Type": "text/calendar; charset=utf-8", "If-None-Match": "*"},
+    )
     assert resp.status_code == 201
     got = alice.get(cal + "review.ics")
     assert got.status_code == 200 and "SUMMARY:Quarterly review" in got.text

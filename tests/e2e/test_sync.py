@@ -46,8 +46,9 @@ def test_delta_lists_each_add_change_and_delete_once(alice: DavSession, new_book
 
     added = dav.create_card(alice, new_book + "d.vcf", make_card(new_uid(), "Person d"))
     etag_a = alice.get(new_book + "a.vcf").headers["ETag"]
-    changed = dav.put_vcard(alice, new_book + "a.vcf", make_card(uids["a"], "Person a v2"),
-                            if_match=etag_a)
+    changed = dav.put_vcard(
+        alice, new_book + "a.vcf", make_card(uids["a"], "Person a v2"), if_match=etag_a
+    )
     assert changed.status_code in (200, 201, 204)
     assert alice.delete(new_book + "b.vcf").status_code in (200, 204)
 
@@ -80,8 +81,9 @@ def test_repeated_changes_appear_once_with_the_last_etag(alice: DavSession, new_
     etag = dav.create_card(alice, new_book + "busy.vcf", make_card(uid, "Busy 0"))
     token = dav.sync_collection(alice, new_book, None).sync_token
     for i in range(1, 6):
-        resp = dav.put_vcard(alice, new_book + "busy.vcf", make_card(uid, f"Busy {i}"),
-                             if_match=etag)
+        resp = dav.put_vcard(
+            alice, new_book + "busy.vcf", make_card(uid, f"Busy {i}"), if_match=etag
+        )
         assert resp.status_code in (200, 201, 204)
         etag = resp.headers["ETag"]
     # Created and deleted after the token: reported at most once, as deleted.
@@ -118,8 +120,9 @@ def test_token_of_another_book_is_refused(alice: DavSession, new_book: str) -> N
     assert live(dav.sync_collection(alice, new_book, None)) == []
 
 
-@pytest.mark.parametrize("token", ["garbage", "urn:contacthub:sync:not-a-token",
-                                   "http://radicale.org/ns/sync/0000"])
+@pytest.mark.parametrize(
+    "token", ["garbage", "urn:contacthub:sync:not-a-token", "http://radicale.org/ns/sync/0000"]
+)
 def test_malformed_token_is_refused(alice: DavSession, new_book: str, token: str) -> None:
     assert_token_refused(alice, new_book, token)
 

@@ -33,8 +33,11 @@ def _exchangelib_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
     # (with open sessions) per endpoint: leave neither behind for the next test.
     # Autodiscover remembers each domain's endpoint in memory and in a file in the system's temp
     # directory, shared by every process of the user: each test gets its own, emptied after.
-    monkeypatch.setattr(exchangelib.autodiscover.cache, "AUTODISCOVER_PERSISTENT_STORAGE",
-                        tmp_path / "exchangelib-autodiscover-cache")
+    monkeypatch.setattr(
+        exchangelib.autodiscover.cache,
+        "AUTODISCOVER_PERSISTENT_STORAGE",
+        tmp_path / "exchangelib-autodiscover-cache",
+    )
     adapter = BaseProtocol.HTTP_ADAPTER_CLS
     yield
     exchangelib.close_connections()
@@ -43,14 +46,18 @@ def _exchangelib_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
 
 
 @contextmanager
-def loopback_dns(monkeypatch: pytest.MonkeyPatch, records: Mapping[str, str],
-                 zone: str | None = None) -> Iterator[DnsServer]:
+def loopback_dns(
+    monkeypatch: pytest.MonkeyPatch, records: Mapping[str, str], zone: str | None = None
+) -> Iterator[DnsServer]:
     """A DNS server with ``records``, asked by exchangelib's autodiscover resolver; with
     ``zone``, also by every connection to a name in it (socket.getaddrinfo)."""
     with DnsServer(records) as dns:
         monkeypatch.setattr(Autodiscovery, "DNS_RESOLVER_KWARGS", {"configure": False})
-        monkeypatch.setattr(Autodiscovery, "DNS_RESOLVER_ATTRS",
-                            {"nameservers": [LOOPBACK], "port": dns.port, "timeout": 5})
+        monkeypatch.setattr(
+            Autodiscovery,
+            "DNS_RESOLVER_ATTRS",
+            {"nameservers": [LOOPBACK], "port": dns.port, "timeout": 5},
+        )
         monkeypatch.setattr(Autodiscovery, "DNS_RESOLVER_LIFETIME", 5)
         if zone:
             monkeypatch.setattr(socket, "getaddrinfo", dns.getaddrinfo(zone))

@@ -28,8 +28,9 @@ AUTODISCOVER_HOST = f"autodiscover.{DOMAIN}"
 
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> CertificateFiles:
-    return make_certificates(tmp_path_factory.mktemp("certs"),
-                             dns_names=[DOMAIN, AUTODISCOVER_HOST])
+    return make_certificates(
+        tmp_path_factory.mktemp("certs"), dns_names=[DOMAIN, AUTODISCOVER_HOST]
+    )
 
 
 @pytest.fixture
@@ -44,15 +45,18 @@ def tls_ews(certificates: CertificateFiles) -> Iterator[EwsServer]:
 
 
 @pytest.fixture
-def autodiscover(tls_ews: EwsServer,
-                 certificates: CertificateFiles) -> Iterator[AutodiscoverServer]:
+def autodiscover(
+    tls_ews: EwsServer, certificates: CertificateFiles
+) -> Iterator[AutodiscoverServer]:
     try:
         server = AutodiscoverServer(tls_ews, tls=(certificates.cert_file, certificates.key_file))
     except OSError as error:
-        pytest.fail(f"the autodiscover endpoint must listen on {LOOPBACK}:443 (the port is in "
-                    f"the URLs exchangelib tries), and binding it failed: {error}. Run the tests "
-                    "as root (or with CAP_NET_BIND_SERVICE), with nothing else on port 443.",
-                    pytrace=False)
+        pytest.fail(
+            f"the autodiscover endpoint must listen on {LOOPBACK}:443 (the port is in "
+            f"the URLs exchangelib tries), and binding it failed: {error}. Run the tests "
+            "as root (or with CAP_NET_BIND_SERVICE), with nothing else on port 443.",
+            pytrace=False,
+        )
     with server:
         yield server
 
@@ -65,11 +69,15 @@ def autodiscover_host_dns(monkeypatch: pytest.MonkeyPatch) -> Iterator[DnsServer
 
 # Step 1 of autodiscover is https://DOMAIN/..., step 2 https://autodiscover.DOMAIN/...: DNS
 # knows one of the names, so autodiscover must find the endpoint under that one.
-@pytest.mark.parametrize("host", [AUTODISCOVER_HOST, DOMAIN],
-                         ids=["autodiscover.domain", "the domain itself"])
+@pytest.mark.parametrize(
+    "host", [AUTODISCOVER_HOST, DOMAIN], ids=["autodiscover.domain", "the domain itself"]
+)
 def test_email_and_password_connect_through_autodiscover(
-    host: str, monkeypatch: pytest.MonkeyPatch, autodiscover: AutodiscoverServer,
-    tls_ews: EwsServer, ca: str
+    host: str,
+    monkeypatch: pytest.MonkeyPatch,
+    autodiscover: AutodiscoverServer,
+    tls_ews: EwsServer,
+    ca: str,
 ) -> None:
     ann = tls_ews.mailbox.create({"DisplayName": "Ann Lee", "GivenName": "Ann", "Surname": "Lee"})
 
@@ -84,20 +92,24 @@ def test_email_and_password_connect_through_autodiscover(
     # A fresh discovery, nothing cached by another test: the domain is looked up first; the
     # endpoint is asked for its auth type without credentials, then for the settings.
     assert dns.asked[0] == (DOMAIN, "A")
-    assert autodiscover.requests == [Request(host, "401", None),
-                                     Request(host, "GetUserSettings", EMAIL)]
+    assert autodiscover.requests == [
+        Request(host, "401", None),
+        Request(host, "GetUserSettings", EMAIL),
+    ]
     assert {login for _, login in tls_ews.requests[1:]} == {EMAIL}
 
 
 def test_a_wrong_password_through_autodiscover_says_to_check_it(
-    autodiscover_host_dns: DnsServer, autodiscover: AutodiscoverServer, tls_ews: EwsServer,
-    ca: str
+    autodiscover_host_dns: DnsServer, autodiscover: AutodiscoverServer, tls_ews: EwsServer, ca: str
 ) -> None:
     with pytest.raises(ExchangeError) as caught:
         connect(ExchangeAccount(email=EMAIL, password="wrong"), verify=ca)
     assert str(caught.value) == (
         f"Exchange refused the login for {EMAIL}: check the password; if it is right, try "
-        "Advanced settings: the username as DOMAIN\\user or user@domain")
-    assert autodiscover.requests == [Request(AUTODISCOVER_HOST, "401", None),
-                                     Request(AUTODISCOVER_HOST, "401", None)]
+        "Advanced settings: the username as DOMAIN\\user or user@domain"
+    )
+    assert autodiscover.requests == [
+        Request(AUTODISCOVER_HOST, "401", None),
+        Request(AUTODISCOVER_HOST, "401", None),
+    ]
     assert tls_ews.requests == []

@@ -22,8 +22,10 @@ from tests.support.ews_server import EwsServer
 from tests.support.ews_soap import EXCHANGE_2010_SP3
 from tests.support.net import LOOPBACK, free_port
 
-CARD = ("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u\r\nFN:Ann Lee\r\nN:Lee;Ann;;;\r\n"
-        "EMAIL:ann@example.org\r\nEND:VCARD\r\n")
+CARD = (
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u\r\nFN:Ann Lee\r\nN:Lee;Ann;;;\r\n"
+    "EMAIL:ann@example.org\r\nEND:VCARD\r\n"
+)
 
 
 def test_connect_checks_the_login_and_finds_the_contacts_folder(
@@ -56,20 +58,23 @@ def test_a_wrong_password_says_to_check_it_and_try_the_username(ews: EwsServer) 
         connect(settings)
     assert str(caught.value) == (
         f"Exchange refused the login for {EMAIL}: check the password; if it is right, try "
-        "Advanced settings: the username as DOMAIN\\user or user@domain")
+        "Advanced settings: the username as DOMAIN\\user or user@domain"
+    )
     assert [operation for operation, _ in ews.requests] == ["401", "401"]
 
 
 def test_the_username_of_advanced_settings_is_the_login(ews: EwsServer) -> None:
-    settings = ExchangeAccount(email=EMAIL, password=PASSWORD, username="EXAMPLE\\alice",
-                               server=ews.url)
+    settings = ExchangeAccount(
+        email=EMAIL, password=PASSWORD, username="EXAMPLE\\alice", server=ews.url
+    )
     connect(settings)
     assert {login for _, login in ews.requests[1:]} == {"EXAMPLE\\alice"}
 
 
 def test_a_wrong_username_names_it(ews: EwsServer) -> None:
-    settings = ExchangeAccount(email=EMAIL, password=PASSWORD, username="EXAMPLE\\bob",
-                               server=ews.url)
+    settings = ExchangeAccount(
+        email=EMAIL, password=PASSWORD, username="EXAMPLE\\bob", server=ews.url
+    )
     with pytest.raises(ExchangeError, match=r"refused the login for EXAMPLE\\bob"):
         connect(settings)
 
@@ -78,8 +83,9 @@ def test_an_unknown_server_says_it_was_not_found() -> None:
     settings = ExchangeAccount(email=EMAIL, password=PASSWORD, server="exchange.invalid")
     with pytest.raises(ExchangeError) as caught:
         connect(settings)
-    assert str(caught.value) == ("the server exchange.invalid was not found: check the server "
-                                 "name in Advanced settings")
+    assert str(caught.value) == (
+        "the server exchange.invalid was not found: check the server name in Advanced settings"
+    )
 
 
 def test_a_closed_port_says_the_connection_was_refused() -> None:
@@ -87,8 +93,9 @@ def test_a_closed_port_says_the_connection_was_refused() -> None:
     settings = ExchangeAccount(email=EMAIL, password=PASSWORD, server=server)
     with pytest.raises(ExchangeError) as caught:
         connect(settings)
-    assert str(caught.value) == (f"{server} refused the connection: check the server name and "
-                                 "port in Advanced settings")
+    assert str(caught.value) == (
+        f"{server} refused the connection: check the server name and port in Advanced settings"
+    )
 
 
 @pytest.fixture
@@ -102,8 +109,9 @@ def test_a_failed_autodiscover_says_to_enter_the_server(localhost_dns: DnsServer
     settings = ExchangeAccount(email="alice@localhost", password=PASSWORD)
     with pytest.raises(ExchangeError) as caught:
         connect(settings)
-    assert str(caught.value) == ("autodiscover found no Exchange server for localhost: enter the "
-                                 "server in Advanced settings")
+    assert str(caught.value) == (
+        "autodiscover found no Exchange server for localhost: enter the server in Advanced settings"
+    )
     # It tried https://localhost/ (nothing answers on 443), autodiscover.localhost and the SRV
     # record, all within the loopback.
     assert ("localhost", "A") in localhost_dns.asked
@@ -122,8 +130,9 @@ def tls_ews(certificates: CertificateFiles) -> Iterator[EwsServer]:
         yield server
 
 
-def test_https_with_the_ca_bundle_connects(tls_ews: EwsServer,
-                                           certificates: CertificateFiles) -> None:
+def test_https_with_the_ca_bundle_connects(
+    tls_ews: EwsServer, certificates: CertificateFiles
+) -> None:
     settings = ExchangeAccount(email=EMAIL, password=PASSWORD, server=tls_ews.address)
     account = connect(settings, verify=str(certificates.ca_file))
     assert account.protocol.service_endpoint == tls_ews.url
@@ -133,17 +142,22 @@ def test_an_untrusted_certificate_says_so(tls_ews: EwsServer) -> None:
     settings = ExchangeAccount(email=EMAIL, password=PASSWORD, server=tls_ews.address)
     with pytest.raises(ExchangeError) as caught:
         connect(settings)
-    assert str(caught.value) == (f"the TLS certificate of {tls_ews.address} is not trusted: "
-                                 "check the server name, or add its CA to the CA bundle")
+    assert str(caught.value) == (
+        f"the TLS certificate of {tls_ews.address} is not trusted: "
+        "check the server name, or add its CA to the CA bundle"
+    )
 
 
 def test_a_url_that_is_not_ews_says_so(ews: EwsServer) -> None:
-    settings = ExchangeAccount(email=EMAIL, password=PASSWORD,
-                               server=f"http://{ews.address}/owa/service.asmx")
+    settings = ExchangeAccount(
+        email=EMAIL, password=PASSWORD, server=f"http://{ews.address}/owa/service.asmx"
+    )
     with pytest.raises(ExchangeError) as caught:
         connect(settings)
-    assert str(caught.value) == (f"no Exchange Web Services answered at {settings.server}: "
-                                 "check the server in Advanced settings")
+    assert str(caught.value) == (
+        f"no Exchange Web Services answered at {settings.server}: "
+        "check the server in Advanced settings"
+    )
 
 
 def test_an_email_without_at_is_refused_before_any_request() -> None:
@@ -151,13 +165,19 @@ def test_an_email_without_at_is_refused_before_any_request() -> None:
         connect(ExchangeAccount(email="alice", password=PASSWORD))
 
 
-@pytest.mark.parametrize(("server", "endpoint"), [
-    ("mail.example.org", "https://mail.example.org/EWS/Exchange.asmx"),
-    ("mail.example.org:8443/", "https://mail.example.org:8443/EWS/Exchange.asmx"),
-    ("https://mail.example.org/owa/", "https://mail.example.org/EWS/Exchange.asmx"),
-    ("https://mail.example.org/ews/exchange.asmx", "https://mail.example.org/ews/exchange.asmx"),
-    (" http://127.0.0.1:8080 ", "http://127.0.0.1:8080/EWS/Exchange.asmx"),
-])
+@pytest.mark.parametrize(
+    ("server", "endpoint"),
+    [
+        ("mail.example.org", "https://mail.example.org/EWS/Exchange.asmx"),
+        ("mail.example.org:8443/", "https://mail.example.org:8443/EWS/Exchange.asmx"),
+        ("https://mail.example.org/owa/", "https://mail.example.org/EWS/Exchange.asmx"),
+        (
+            "https://mail.example.org/ews/exchange.asmx",
+            "https://mail.example.org/ews/exchange.asmx",
+        ),
+        (" http://127.0.0.1:8080 ", "http://127.0.0.1:8080/EWS/Exchange.asmx"),
+    ],
+)
 def test_the_server_setting_becomes_an_ews_endpoint(server: str, endpoint: str) -> None:
     assert service_endpoint(server) == endpoint
 

@@ -55,10 +55,21 @@ def source(ctx: SyncContext, ews: EwsServer) -> SourceRecord:
 
 # -- helpers --------------------------------------------------------------------------------
 
+
 def card(uid: str, fn: str, *lines: str) -> str:
     given, _, family = fn.partition(" ")
-    return "\r\n".join(["BEGIN:VCARD", "VERSION:3.0", f"UID:{uid}", f"FN:{fn}",
-                        f"N:{family};{given};;;", *lines, "END:VCARD", ""])
+    return "\r\n".join(
+        [
+            "BEGIN:VCARD",
+            "VERSION:3.0",
+            f"UID:{uid}",
+            f"FN:{fn}",
+            f"N:{family};{given};;;",
+            *lines,
+            "END:VCARD",
+            "",
+        ]
+    )
 
 
 def put(ctx: SyncContext, source: SourceRecord, text: str, href: str | None = None) -> None:
@@ -95,8 +106,9 @@ def by_name(ctx: SyncContext, source: SourceRecord, name: str) -> Any:
 
 
 def item_named(ews: EwsServer, name: str) -> str:
-    found = [c.item_id for c in ews.mailbox.live()
-             if ews.mailbox.text(c.item_id, "DisplayName") == name]
+    found = [
+        c.item_id for c in ews.mailbox.live() if ews.mailbox.text(c.item_id, "DisplayName") == name
+    ]
     assert len(found) == 1, f"{len(found)} contacts named {name!r} in Exchange"
     return found[0]
 
@@ -117,18 +129,27 @@ def exchange_time(ews: EwsServer, item_id: str, moment: float) -> None:
     """Set the LastModifiedTime Exchange reports for the contact."""
     with ews.mailbox.lock:
         ews.mailbox.contacts[item_id].modified = datetime.fromtimestamp(moment, UTC).strftime(
-            "%Y-%m-%dT%H:%M:%SZ")
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
 
 
 def add_ann(ews: EwsServer) -> str:
-    ann = ews.mailbox.create({"DisplayName": "Ann Lee", "GivenName": "Ann", "Surname": "Lee",
-                              "CompanyName": "Acme", "JobTitle": "Clerk"})
+    ann = ews.mailbox.create(
+        {
+            "DisplayName": "Ann Lee",
+            "GivenName": "Ann",
+            "Surname": "Lee",
+            "CompanyName": "Acme",
+            "JobTitle": "Clerk",
+        }
+    )
     ews.mailbox.set_entry(ann, "EmailAddresses", "EmailAddress1", "ann@example.org")
     ews.mailbox.set_entry(ann, "PhoneNumbers", "MobilePhone", "+1 555 0100")
     return ann
 
 
 # -- connecting -----------------------------------------------------------------------------
+
 
 def test_a_wrong_password_names_the_advanced_settings_and_saves_nothing(
     ctx: SyncContext, ews: EwsServer
@@ -164,8 +185,14 @@ def test_connecting_makes_the_book_and_seals_the_password(
     assert ctx.vault.open(source.settings["sealed_password"]) == PASSWORD
     assert source.settings["sync_state"] is None
     assert exchange_source.account_json(source) == {
-        "email": EMAIL, "username": None, "server": source.settings["account"]["server"],
-        "auth": "password", "client_id": None, "tenant_id": None, "has_client_secret": False}
+        "email": EMAIL,
+        "username": None,
+        "server": source.settings["account"]["server"],
+        "auth": "password",
+        "client_id": None,
+        "tenant_id": None,
+        "has_client_secret": False,
+    }
 
 
 def test_test_connection_counts_the_contacts(ctx: SyncContext, ews: EwsServer) -> None:
@@ -181,24 +208,28 @@ def test_a_second_account_gets_a_book_of_its_own(
         exchange_source.connect_account(ctx, OWNER, form(ews))
     assert caught.value.field == "email"
     other = exchange_source.connect_account(
-        ctx, OWNER, form(ews, email="bob@example.org", username="EXAMPLE\\alice"), name="Work")
+        ctx, OWNER, form(ews, email="bob@example.org", username="EXAMPLE\\alice"), name="Work"
+    )
     with ctx.store.read() as tx:
         book = tx.require_collection(other.book_path)
     assert book.display_name == "From Exchange (Work)"
     assert other.book_path != source.book_path
 
 
-@pytest.mark.parametrize(("changes", "field"), [
-    ({"email": ""}, "email"),
-    ({"email": "alice"}, "email"),
-    ({"password": ""}, "password"),
-    ({"password": None}, "password"),
-    ({"username": "EXAMPLE\\al ice"}, "username"),
-    ({"server": "ftp://mail.example.org"}, "server"),
-    ({"server": "http://mail.example.org/EWS/Exchange.asmx"}, "server"),
-    ({"server": "mail example org"}, "server"),
-    ({"server": 8080}, "server"),
-])
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"email": ""}, "email"),
+        ({"email": "alice"}, "email"),
+        ({"password": ""}, "password"),
+        ({"password": None}, "password"),
+        ({"username": "EXAMPLE\\al ice"}, "username"),
+        ({"server": "ftp://mail.example.org"}, "server"),
+        ({"server": "http://mail.example.org/EWS/Exchange.asmx"}, "server"),
+        ({"server": "mail example org"}, "server"),
+        ({"server": 8080}, "server"),
+    ],
+)
 def test_the_form_names_the_field_at_fault(
     ctx: SyncContext, ews: EwsServer, changes: dict[str, Any], field: str
 ) -> None:
@@ -208,8 +239,13 @@ def test_the_form_names_the_field_at_fault(
 
 
 def test_the_server_may_be_a_host_or_an_https_url(ctx: SyncContext, ews: EwsServer) -> None:
-    for server in ("mail.example.org", "mail.example.org:8443", "https://mail.example.org/",
-                   "https://mail.example.org/EWS/Exchange.asmx", ews.url):
+    for server in (
+        "mail.example.org",
+        "mail.example.org:8443",
+        "https://mail.example.org/",
+        "https://mail.example.org/EWS/Exchange.asmx",
+        ews.url,
+    ):
         assert exchange_source.parse_form(ctx, form(ews, server=server)).server == server
 
 
@@ -217,7 +253,8 @@ def test_an_update_without_password_keeps_the_sealed_one(
     ctx: SyncContext, ews: EwsServer, source: SourceRecord
 ) -> None:
     updated = exchange_source.update_account(
-        ctx, source, {"email": EMAIL, "username": "EXAMPLE\\alice", "server": ews.url})
+        ctx, source, {"email": EMAIL, "username": "EXAMPLE\\alice", "server": ews.url}
+    )
     assert exchange_source.account_json(updated)["username"] == "EXAMPLE\\alice"
     assert ctx.vault.open(updated.settings["sealed_password"]) == PASSWORD
     run, _ = sync(ctx, updated, ews)
@@ -238,6 +275,7 @@ def test_an_update_that_cannot_log_in_changes_nothing(
 
 
 # -- from Exchange --------------------------------------------------------------------------
+
 
 def test_the_first_run_pulls_the_contacts_into_from_exchange(
     ctx: SyncContext, ews: EwsServer, source: SourceRecord
@@ -311,6 +349,7 @@ def test_a_sync_state_exchange_forgot_reads_the_folder_again_without_duplicates(
 
 # -- to Exchange ----------------------------------------------------------------------------
 
+
 def test_a_card_put_into_the_book_is_created_in_exchange_and_keeps_its_uid(
     ctx: SyncContext, ews: EwsServer, source: SourceRecord
 ) -> None:
@@ -333,8 +372,11 @@ def test_an_edit_here_goes_to_exchange_with_its_change_key(
 ) -> None:
     ann = add_ann(ews)
     sync(ctx, source, ews)
-    put(ctx, source, card(uid_for(ann), "Ann Lee", "TITLE:Director",
-                          "EMAIL;TYPE=INTERNET:ann@new.example"))
+    put(
+        ctx,
+        source,
+        card(uid_for(ann), "Ann Lee", "TITLE:Director", "EMAIL;TYPE=INTERNET:ann@new.example"),
+    )
 
     run, operations = sync(ctx, source, ews)
 
@@ -350,9 +392,20 @@ def test_an_edit_here_goes_to_exchange_with_its_change_key(
 def test_a_card_from_here_edited_in_exchange_comes_back_with_its_uid_and_photo(
     ctx: SyncContext, ews: EwsServer, source: SourceRecord
 ) -> None:
-    put(ctx, source, card("hub-2", "Dee Poe", "NICKNAME:Dee-Dee", "item1.URL:https://dee.example",
-                          "item1.X-ABLabel:blog", "PHOTO;ENCODING=b;TYPE=JPEG:aGVsbG8=",
-                          "item2.TEL:+1 555 0199", "item2.X-ABLabel:other"))
+    put(
+        ctx,
+        source,
+        card(
+            "hub-2",
+            "Dee Poe",
+            "NICKNAME:Dee-Dee",
+            "item1.URL:https://dee.example",
+            "item1.X-ABLabel:blog",
+            "PHOTO;ENCODING=b;TYPE=JPEG:aGVsbG8=",
+            "item2.TEL:+1 555 0199",
+            "item2.X-ABLabel:other",
+        ),
+    )
     sync(ctx, source, ews)
     dee = item_named(ews, "Dee Poe")
     ews.mailbox.edit(dee, {"JobTitle": "Poet"})
@@ -389,6 +442,7 @@ def test_a_card_that_is_no_vcard_exchange_takes_is_reported(
 
 
 # -- deletions never travel -----------------------------------------------------------------
+
 
 def test_a_contact_deleted_here_stays_in_exchange_and_does_not_come_back(
     ctx: SyncContext, ews: EwsServer, source: SourceRecord
@@ -433,8 +487,10 @@ def test_a_contact_deleted_in_exchange_stays_here(
 
 # -- conflicts ------------------------------------------------------------------------------
 
-def both_changed(ctx: SyncContext, ews: EwsServer, source: SourceRecord,
-                 exchange_later_by: float) -> str:
+
+def both_changed(
+    ctx: SyncContext, ews: EwsServer, source: SourceRecord, exchange_later_by: float
+) -> str:
     """Ann, changed here and in Exchange since the last run; returns her item id."""
     ann = add_ann(ews)
     sync(ctx, source, ews)
@@ -484,6 +540,7 @@ def test_a_conflict_keeps_the_newer_version_from_here_and_says_so(
 
 # -- failures, disconnecting, the report ----------------------------------------------------
 
+
 def test_a_refused_login_is_a_failed_run(
     ctx: SyncContext, ews: EwsServer, source: SourceRecord
 ) -> None:
@@ -519,8 +576,12 @@ def test_the_report_email_names_the_conflict(
     ctx: SyncContext, ews: EwsServer, source: SourceRecord
 ) -> None:
     with serve_mailbox(SmtpMailbox(free_port())) as smtp:
-        ctx.settings.smtp = {"host": LOOPBACK, "port": str(smtp.port), "security": "none",
-                             "sender": "contacthub@example.org"}
+        ctx.settings.smtp = {
+            "host": LOOPBACK,
+            "port": str(smtp.port),
+            "security": "none",
+            "sender": "contacthub@example.org",
+        }
         source = save_settings(ctx, source, notify=["ann@example.org"])
         both_changed(ctx, ews, source, exchange_later_by=3600)
         run, _ = sync(ctx, source, ews)
@@ -542,8 +603,9 @@ def test_a_contact_exchange_refuses_is_reported_and_the_others_still_go(
 
     assert (run.status, run.message) == ("ok", "1 created in Exchange")
     [problem] = run.problems
-    assert problem["reason"].startswith("Bad Value was not sent to Exchange: Exchange refused "
-                                        "the contact's values")
+    assert problem["reason"].startswith(
+        "Bad Value was not sent to Exchange: Exchange refused the contact's values"
+    )
     assert run.counts["errors"] == 1
     item_named(ews, "Cy Young")
     # Tried again on the next run, though the card did not change.

@@ -42,8 +42,9 @@ CLIENT_SECRET = "Qx8~contacthub.app-secret_0123456789"
 APP = App(TENANT, CLIENT_ID, CLIENT_SECRET)
 OWNER = "alice"
 ISSUED = TokenRequest(TENANT, "client_credentials", CLIENT_ID, SCOPE, "issued")
-REFUSED_APP = (f"Azure AD refused the app credentials for tenant {TENANT}: check the client id "
-               "and secret")
+REFUSED_APP = (
+    f"Azure AD refused the app credentials for tenant {TENANT}: check the client id and secret"
+)
 
 
 @pytest.fixture(scope="module")
@@ -63,32 +64,44 @@ def tls_ews(certificates: CertificateFiles) -> Iterator[EwsServer]:
 
 
 @pytest.fixture
-def azure(monkeypatch: pytest.MonkeyPatch, tls_ews: EwsServer,
-          certificates: CertificateFiles) -> Iterator[TokenServer]:
+def azure(
+    monkeypatch: pytest.MonkeyPatch, tls_ews: EwsServer, certificates: CertificateFiles
+) -> Iterator[TokenServer]:
     try:
-        server = TokenServer(tls_ews, APP, mailbox=EMAIL,
-                             tls=(certificates.cert_file, certificates.key_file))
+        server = TokenServer(
+            tls_ews, APP, mailbox=EMAIL, tls=(certificates.cert_file, certificates.key_file)
+        )
     except OSError as error:
-        pytest.fail(f"the token endpoint must listen on {ADDRESS}:443 (the port is in the URL "
-                    f"exchangelib asks), and binding it failed: {error}. Run the tests as root "
-                    "(or with CAP_NET_BIND_SERVICE), with nothing else on that port.",
-                    pytrace=False)
+        pytest.fail(
+            f"the token endpoint must listen on {ADDRESS}:443 (the port is in the URL "
+            f"exchangelib asks), and binding it failed: {error}. Run the tests as root "
+            "(or with CAP_NET_BIND_SERVICE), with nothing else on that port.",
+            pytrace=False,
+        )
     with server, loopback_dns(monkeypatch, {HOST: ADDRESS}, zone=HOST):
         yield server
 
 
 @pytest.fixture
 def app_account(tls_ews: EwsServer) -> ExchangeAccount:
-    return ExchangeAccount(email=EMAIL, server=tls_ews.url, client_id=CLIENT_ID,
-                           tenant_id=TENANT, client_secret=CLIENT_SECRET)
+    return ExchangeAccount(
+        email=EMAIL,
+        server=tls_ews.url,
+        client_id=CLIENT_ID,
+        tenant_id=TENANT,
+        client_secret=CLIENT_SECRET,
+    )
 
 
 def add_contacts(ews: EwsServer) -> list[str]:
-    return [ews.mailbox.create({"DisplayName": "Ann Lee", "GivenName": "Ann", "Surname": "Lee"}),
-            ews.mailbox.create({"DisplayName": "Bob Ray", "GivenName": "Bob", "Surname": "Ray"})]
+    return [
+        ews.mailbox.create({"DisplayName": "Ann Lee", "GivenName": "Ann", "Surname": "Lee"}),
+        ews.mailbox.create({"DisplayName": "Bob Ray", "GivenName": "Bob", "Surname": "Ray"}),
+    ]
 
 
 # -- connecting -----------------------------------------------------------------------------
+
 
 def test_an_app_connects_with_its_client_credentials_and_pulls(
     azure: TokenServer, tls_ews: EwsServer, app_account: ExchangeAccount, ca: str
@@ -100,7 +113,9 @@ def test_an_app_connects_with_its_client_credentials_and_pulls(
 
     assert sorted(contact.item_id for contact in pulled) == sorted(ids)
     assert {contact.card.split("FN:")[1].split("\r\n")[0] for contact in pulled} == {
-        "Ann Lee", "Bob Ray"}
+        "Ann Lee",
+        "Bob Ray",
+    }
     assert azure.requests == [ISSUED]
     assert tls_ews.requests and {login for _, login in tls_ews.requests} == {EMAIL}
     assert CLIENT_SECRET not in repr(app_account)
@@ -118,14 +133,24 @@ def test_a_wrong_client_secret_names_azure_ad_and_reaches_no_mailbox(
     assert connect(app_account, verify=ca).primary_smtp_address == EMAIL
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"client_id": "00000000-0000-0000-0000-000000000001"}, REFUSED_APP),
-    ({"tenant_id": "other.onmicrosoft.com"},
-     "Azure AD knows no tenant other.onmicrosoft.com: check the tenant id"),
-], ids=["unknown app", "unknown tenant"])
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"client_id": "00000000-0000-0000-0000-000000000001"}, REFUSED_APP),
+        (
+            {"tenant_id": "other.onmicrosoft.com"},
+            "Azure AD knows no tenant other.onmicrosoft.com: check the tenant id",
+        ),
+    ],
+    ids=["unknown app", "unknown tenant"],
+)
 def test_an_unknown_app_or_tenant_says_which_to_check(
-    azure: TokenServer, tls_ews: EwsServer, app_account: ExchangeAccount, ca: str,
-    changes: dict[str, str], message: str
+    azure: TokenServer,
+    tls_ews: EwsServer,
+    app_account: ExchangeAccount,
+    ca: str,
+    changes: dict[str, str],
+    message: str,
 ) -> None:
     with pytest.raises(ExchangeError) as caught:
         connect(replace(app_account, **changes), verify=ca)
@@ -133,12 +158,16 @@ def test_an_unknown_app_or_tenant_says_which_to_check(
     assert tls_ews.requests == []
 
 
-@pytest.mark.parametrize(("server", "message"), [
-    (None, "with OAuth2, enter the server in Advanced settings"),
-    ("http://127.0.0.1:8080", "with OAuth2, the server must be an https:// URL"),
-])
-def test_oauth2_needs_the_server_over_https(azure: TokenServer, app_account: ExchangeAccount,
-                                            ca: str, server: str | None, message: str) -> None:
+@pytest.mark.parametrize(
+    ("server", "message"),
+    [
+        (None, "with OAuth2, enter the server in Advanced settings"),
+        ("http://127.0.0.1:8080", "with OAuth2, the server must be an https:// URL"),
+    ],
+)
+def test_oauth2_needs_the_server_over_https(
+    azure: TokenServer, app_account: ExchangeAccount, ca: str, server: str | None, message: str
+) -> None:
     with pytest.raises(ExchangeError) as caught:
         connect(replace(app_account, server=server), verify=ca)
     assert message in str(caught.value)
@@ -155,7 +184,8 @@ def test_a_token_refused_by_exchange_says_to_check_the_apps_permission(
         pull(account, None)
     assert str(caught.value) == (
         f"Exchange refused the token of the app {CLIENT_ID} for {EMAIL}: check that the app "
-        "has the Exchange permission full_access_as_app, with admin consent")
+        "has the Exchange permission full_access_as_app, with admin consent"
+    )
     assert tls_ews.operations()[-1] == "401"
 
 
@@ -177,6 +207,7 @@ def test_an_expired_token_is_fetched_anew_with_the_client_credentials(
 
 # -- the source -----------------------------------------------------------------------------
 
+
 @pytest.fixture
 def hub_settings(tmp_path: Path, ca: str) -> Settings:
     loaded = config.load(tmp_path / "data")
@@ -187,8 +218,15 @@ def hub_settings(tmp_path: Path, ca: str) -> Settings:
 
 
 def app_form(server: str, /, **changes: Any) -> dict[str, Any]:
-    return {"email": EMAIL, "auth": "oauth2", "client_id": CLIENT_ID, "tenant_id": TENANT,
-            "client_secret": CLIENT_SECRET, "server": server, **changes}
+    return {
+        "email": EMAIL,
+        "auth": "oauth2",
+        "client_id": CLIENT_ID,
+        "tenant_id": TENANT,
+        "client_secret": CLIENT_SECRET,
+        "server": server,
+        **changes,
+    }
 
 
 @pytest.fixture
@@ -203,8 +241,15 @@ def test_the_source_seals_the_client_secret_and_never_shows_it(
     assert ctx.vault.open(source.settings["sealed_client_secret"]) == CLIENT_SECRET
     assert "sealed_password" not in source.settings
     shown = exchange_source.account_json(source)
-    assert shown == {"email": EMAIL, "username": None, "server": tls_ews.url, "auth": "oauth2",
-                     "client_id": CLIENT_ID, "tenant_id": TENANT, "has_client_secret": True}
+    assert shown == {
+        "email": EMAIL,
+        "username": None,
+        "server": tls_ews.url,
+        "auth": "oauth2",
+        "client_id": CLIENT_ID,
+        "tenant_id": TENANT,
+        "has_client_secret": True,
+    }
     assert CLIENT_SECRET not in json.dumps(shown)
 
 
@@ -226,16 +271,21 @@ def test_a_run_pulls_the_contacts_with_the_apps_token(
 def test_an_update_without_the_secret_keeps_the_sealed_one(
     ctx: SyncContext, tls_ews: EwsServer, source: SourceRecord
 ) -> None:
-    changes = {"email": EMAIL, "client_id": CLIENT_ID, "tenant_id": TENANT,
-               "server": tls_ews.address}
+    changes = {
+        "email": EMAIL,
+        "client_id": CLIENT_ID,
+        "tenant_id": TENANT,
+        "server": tls_ews.address,
+    }
     updated = exchange_source.update_account(ctx, source, changes)  # "auth" kept too
     assert exchange_source.account_json(updated)["server"] == tls_ews.address
     assert ctx.vault.open(updated.settings["sealed_client_secret"]) == CLIENT_SECRET
     assert run_sync(ctx, updated).status == "no_changes"
 
 
-def test_a_wrong_secret_saves_nothing(ctx: SyncContext, azure: TokenServer,
-                                      tls_ews: EwsServer) -> None:
+def test_a_wrong_secret_saves_nothing(
+    ctx: SyncContext, azure: TokenServer, tls_ews: EwsServer
+) -> None:
     with pytest.raises(AccountError) as caught:
         exchange_source.connect_account(ctx, OWNER, app_form(tls_ews.url, client_secret="wrong"))
     assert caught.value.field == "account"
@@ -248,24 +298,28 @@ def test_switching_to_the_password_needs_one(
     ctx: SyncContext, tls_ews: EwsServer, source: SourceRecord
 ) -> None:
     with pytest.raises(AccountError) as caught:
-        exchange_source.update_account(ctx, source, {"email": EMAIL, "auth": "password",
-                                                     "server": tls_ews.url})
+        exchange_source.update_account(
+            ctx, source, {"email": EMAIL, "auth": "password", "server": tls_ews.url}
+        )
     assert caught.value.field == "password"
 
 
-@pytest.mark.parametrize(("changes", "field"), [
-    ({"auth": "kerberos"}, "auth"),
-    ({"client_id": ""}, "client_id"),
-    ({"client_id": "my-app"}, "client_id"),
-    ({"tenant_id": None}, "tenant_id"),
-    ({"tenant_id": "contoso/../x"}, "tenant_id"),
-    ({"tenant_id": "common"}, "tenant_id"),
-    ({"client_secret": ""}, "client_secret"),
-    ({"client_secret": 42}, "client_secret"),
-    ({"client_secret": "a\nb"}, "client_secret"),
-    ({"server": None}, "server"),
-    ({"server": "http://127.0.0.1:8080/EWS/Exchange.asmx"}, "server"),
-])
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"auth": "kerberos"}, "auth"),
+        ({"client_id": ""}, "client_id"),
+        ({"client_id": "my-app"}, "client_id"),
+        ({"tenant_id": None}, "tenant_id"),
+        ({"tenant_id": "contoso/../x"}, "tenant_id"),
+        ({"tenant_id": "common"}, "tenant_id"),
+        ({"client_secret": ""}, "client_secret"),
+        ({"client_secret": 42}, "client_secret"),
+        ({"client_secret": "a\nb"}, "client_secret"),
+        ({"server": None}, "server"),
+        ({"server": "http://127.0.0.1:8080/EWS/Exchange.asmx"}, "server"),
+    ],
+)
 def test_the_oauth2_form_names_the_field_at_fault(
     ctx: SyncContext, tls_ews: EwsServer, changes: dict[str, Any], field: str
 ) -> None:

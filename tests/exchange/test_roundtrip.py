@@ -10,45 +10,53 @@ from exchangelib import Account
 from contacthub.mail.exchange import pull, push_create, uid_for
 from tests.support.ews_server import EwsServer
 
-CARD = "\r\n".join([
-    "BEGIN:VCARD",
-    "VERSION:3.0",
-    "UID:roundtrip-1",
-    "FN:Zoë Marie Lee-Smith",
-    "N:Lee-Smith;Zoë;Marie;;",
-    "EMAIL;TYPE=INTERNET,WORK,PREF:zoe@work.example",
-    "EMAIL;TYPE=INTERNET,HOME:zoe@home.example",
-    "EMAIL;TYPE=INTERNET:zoe.lee@other.example",
-    "TEL;TYPE=CELL:+1 555 0100",
-    "TEL;TYPE=WORK,VOICE:+1 555 0101",
-    "TEL;TYPE=WORK,VOICE:+1 555 0106",
-    "TEL;TYPE=HOME,VOICE:+1 555 0102",
-    "TEL;TYPE=WORK,FAX:+1 555 0103",
-    "TEL;TYPE=HOME,FAX:+1 555 0107",
-    "TEL;TYPE=PAGER:+1 555 0104",
-    "TEL;TYPE=VOICE:+1 555 0105",
-    "ADR;TYPE=WORK:;;1 Main Street\\nFloor 3;Springfield;IL;62701;USA",
-    "ADR;TYPE=HOME:;;22 Elm Road;Shelbyville;IL;62565;USA",
-    "ADR:;;7 Harbour Lane;Capital City;IL;62000;USA",
-    "ORG:Acme\\, Inc.;Research",
-    "TITLE:Chief Tester",
-    "BDAY:1980-05-17",
-    "NOTE:Met at the conference.\\nLikes tea\\; not coffee.",
-    "CATEGORIES:Friends,Work\\, mostly",
-    "END:VCARD",
-    "",
-])
+CARD = "\r\n".join(
+    [
+        "BEGIN:VCARD",
+        "VERSION:3.0",
+        "UID:roundtrip-1",
+        "FN:Zoë Marie Lee-Smith",
+        "N:Lee-Smith;Zoë;Marie;;",
+        "EMAIL;TYPE=INTERNET,WORK,PREF:zoe@work.example",
+        "EMAIL;TYPE=INTERNET,HOME:zoe@home.example",
+        "EMAIL;TYPE=INTERNET:zoe.lee@other.example",
+        "TEL;TYPE=CELL:+1 555 0100",
+        "TEL;TYPE=WORK,VOICE:+1 555 0101",
+        "TEL;TYPE=WORK,VOICE:+1 555 0106",
+        "TEL;TYPE=HOME,VOICE:+1 555 0102",
+        "TEL;TYPE=WORK,FAX:+1 555 0103",
+        "TEL;TYPE=HOME,FAX:+1 555 0107",
+        "TEL;TYPE=PAGER:+1 555 0104",
+        "TEL;TYPE=VOICE:+1 555 0105",
+        "ADR;TYPE=WORK:;;1 Main Street\\nFloor 3;Springfield;IL;62701;USA",
+        "ADR;TYPE=HOME:;;22 Elm Road;Shelbyville;IL;62565;USA",
+        "ADR:;;7 Harbour Lane;Capital City;IL;62000;USA",
+        "ORG:Acme\\, Inc.;Research",
+        "TITLE:Chief Tester",
+        "BDAY:1980-05-17",
+        "NOTE:Met at the conference.\\nLikes tea\\; not coffee.",
+        "CATEGORIES:Friends,Work\\, mostly",
+        "END:VCARD",
+        "",
+    ]
+)
 
 
 def _tels(card: Any) -> list[tuple[str, frozenset[str]]]:
-    return sorted((t.value, frozenset(v.upper() for v in t.params.get("TYPE", [])))
-                  for t in card.contents["tel"])
+    return sorted(
+        (t.value, frozenset(v.upper() for v in t.params.get("TYPE", [])))
+        for t in card.contents["tel"]
+    )
 
 
 def _adrs(card: Any) -> list[tuple[str, tuple[str, ...]]]:
-    return sorted((",".join(a.params.get("TYPE", [])),
-                   (a.value.street, a.value.city, a.value.region, a.value.code, a.value.country))
-                  for a in card.contents["adr"])
+    return sorted(
+        (
+            ",".join(a.params.get("TYPE", [])),
+            (a.value.street, a.value.city, a.value.region, a.value.code, a.value.country),
+        )
+        for a in card.contents["adr"]
+    )
 
 
 def test_every_mapped_field_survives_the_round_trip(account: Account, ews: EwsServer) -> None:
@@ -68,8 +76,11 @@ def test_every_mapped_field_survives_the_round_trip(account: Account, ews: EwsSe
 
     assert after.uid.value == uid_for(item_id)
     assert after.fn.value == before.fn.value
-    assert (after.n.value.family, after.n.value.given, after.n.value.additional) == \
-        ("Lee-Smith", "Zoë", "Marie")
+    assert (after.n.value.family, after.n.value.given, after.n.value.additional) == (
+        "Lee-Smith",
+        "Zoë",
+        "Marie",
+    )
     # Exchange keeps addresses in three slots without HOME/WORK types; the PREF one is first.
     assert [e.value for e in after.contents["email"]] == [e.value for e in before.contents["email"]]
     assert _tels(after) == _tels(before)

@@ -21,8 +21,16 @@ from tests.support.ews_server import EwsServer
 
 def _card(uid: str, fn: str, *lines: str) -> str:
     given, _, family = fn.partition(" ")
-    body = ["BEGIN:VCARD", "VERSION:3.0", f"UID:{uid}", f"FN:{fn}", f"N:{family};{given};;;",
-            *lines, "END:VCARD", ""]
+    body = [
+        "BEGIN:VCARD",
+        "VERSION:3.0",
+        f"UID:{uid}",
+        f"FN:{fn}",
+        f"N:{family};{given};;;",
+        *lines,
+        "END:VCARD",
+        "",
+    ]
     return "\r\n".join(body)
 
 
@@ -59,8 +67,14 @@ def test_a_contact_edited_in_exchange_comes_back_as_an_update(
 
 def test_a_contact_added_in_exchange_comes_back(account: Account, ews: EwsServer) -> None:
     _, state = pull(account, None)
-    item_id = ews.mailbox.create({"DisplayName": "Cy Young", "GivenName": "Cy",
-                                  "Surname": "Young", "CompanyName": "Outlook Co"})
+    item_id = ews.mailbox.create(
+        {
+            "DisplayName": "Cy Young",
+            "GivenName": "Cy",
+            "Surname": "Young",
+            "CompanyName": "Outlook Co",
+        }
+    )
     pulled, _ = pull(account, state)
     assert [p.item_id for p in pulled] == [item_id]
     card = vobject.readOne(pulled[0].card)
@@ -81,8 +95,13 @@ def test_deletions_in_exchange_are_not_reported_and_none_are_sent(
 def test_an_edit_in_the_hub_goes_to_exchange_with_its_change_key(
     account: Account, ews: EwsServer
 ) -> None:
-    card = _card("a", "Ann Lee", "EMAIL;TYPE=INTERNET:ann@example.org", "TITLE:Clerk",
-                 "TEL;TYPE=CELL:+1 555 0100")
+    card = _card(
+        "a",
+        "Ann Lee",
+        "EMAIL;TYPE=INTERNET:ann@example.org",
+        "TITLE:Clerk",
+        "TEL;TYPE=CELL:+1 555 0100",
+    )
     item_id, changekey = push_create(account, card)
     _, state = pull(account, None)
 

@@ -38,7 +38,10 @@ def test_presets_fill_server_and_port() -> None:
     assert set(PRESETS) == {"outlook", "yahoo", "aol", "icloud", "gmail"}
     gmail = PRESETS["gmail"].account("ann@gmail.com", "app-password")
     assert (gmail.host, gmail.port, gmail.ssl, gmail.security) == (
-        "imap.gmail.com", 993, True, "ssl",
+        "imap.gmail.com",
+        993,
+        True,
+        "ssl",
     )
     assert "app password" in PRESETS["gmail"].note
     for preset in PRESETS.values():
@@ -86,8 +89,9 @@ def test_ssl_port_with_the_test_ca(
 
 def test_non_ascii_password(dovecot: DovecotServer) -> None:
     dovecot.add_user("jose@example.org", "contraseña-Größe-1")
-    account = ImapAccount("jose@example.org", "contraseña-Größe-1", dovecot.host,
-                          dovecot.imap_port, ssl=False)
+    account = ImapAccount(
+        "jose@example.org", "contraseña-Größe-1", dovecot.host, dovecot.imap_port, ssl=False
+    )
     assert test_connection(account, timeout=10).inbox_messages == 0
 
 

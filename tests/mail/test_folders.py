@@ -56,14 +56,26 @@ def folders(*lines: bytes) -> list[Folder]:
 
 
 def test_sent_by_name_without_special_use() -> None:
-    assert pick_sent_folder(folders(
-        b'(\\HasChildren) "." INBOX',
-        b'(\\HasNoChildren) "." "INBOX.Drafts"',
-        b'(\\HasNoChildren) "." "INBOX.Sent Items"',
-    )) == "INBOX.Sent Items"
-    assert pick_sent_folder(folders(
-        b'() "/" INBOX', b'() "/" "Gesendete Objekte"', b'() "/" Sent',
-    )) == "Sent"  # the more usual name first
+    assert (
+        pick_sent_folder(
+            folders(
+                b'(\\HasChildren) "." INBOX',
+                b'(\\HasNoChildren) "." "INBOX.Drafts"',
+                b'(\\HasNoChildren) "." "INBOX.Sent Items"',
+            )
+        )
+        == "INBOX.Sent Items"
+    )
+    assert (
+        pick_sent_folder(
+            folders(
+                b'() "/" INBOX',
+                b'() "/" "Gesendete Objekte"',
+                b'() "/" Sent',
+            )
+        )
+        == "Sent"
+    )  # the more usual name first
     assert pick_sent_folder(folders(b'() "/" "[Gmail]/Sent Mail"')) == "[Gmail]/Sent Mail"
     assert pick_sent_folder(folders(b'() "/" "&AMk-l&AOk-ments envoy&AOk-s"')) == (
         "Éléments envoyés"
@@ -71,8 +83,14 @@ def test_sent_by_name_without_special_use() -> None:
 
 
 def test_special_use_beats_names_and_noselect_is_skipped() -> None:
-    assert pick_sent_folder(folders(
-        b'() "/" Sent', b'(\\Sent) "/" "Outbox copies"',
-    )) == "Outbox copies"
+    assert (
+        pick_sent_folder(
+            folders(
+                b'() "/" Sent',
+                b'(\\Sent) "/" "Outbox copies"',
+            )
+        )
+        == "Outbox copies"
+    )
     assert pick_sent_folder(folders(b'(\\Noselect \\Sent) "/" Sent', b'() "/" INBOX')) is None
     assert pick_sent_folder(folders(b'() "/" INBOX', b'() "/" Archive')) is None

@@ -64,13 +64,22 @@ def test_normalise_address(raw: str, address: str | None) -> None:
 @pytest.mark.parametrize(
     "address",
     [
-        "noreply@github.com", "no-reply@accounts.google.com", "no_reply@example.com",
-        "do-not-reply@bank.example", "donotreply@example.com", "dont-reply@example.com",
-        "github-noreply@github.com", "noreply-dmarc-support@google.com",
-        "mailer-daemon@mx.example.org", "postmaster@example.org",
-        "bounces+12345-abc@mail.example.com", "bounce-mc.us5_123@mail.example.com",
-        "notifications@github.com", "notification@facebookmail.com",
-        "notify@service.example", "no.reply@example.com",
+        "noreply@github.com",
+        "no-reply@accounts.google.com",
+        "no_reply@example.com",
+        "do-not-reply@bank.example",
+        "donotreply@example.com",
+        "dont-reply@example.com",
+        "github-noreply@github.com",
+        "noreply-dmarc-support@google.com",
+        "mailer-daemon@mx.example.org",
+        "postmaster@example.org",
+        "bounces+12345-abc@mail.example.com",
+        "bounce-mc.us5_123@mail.example.com",
+        "notifications@github.com",
+        "notification@facebookmail.com",
+        "notify@service.example",
+        "no.reply@example.com",
     ],
 )
 def test_automated_addresses(address: str) -> None:
@@ -79,8 +88,13 @@ def test_automated_addresses(address: str) -> None:
 
 @pytest.mark.parametrize(
     "address",
-    ["nora@example.com", "reply.guy@example.com", "ann@noreply-not-local.example",
-     "bob.notary@example.com", "daemon.smith@example.com"],
+    [
+        "nora@example.com",
+        "reply.guy@example.com",
+        "ann@noreply-not-local.example",
+        "bob.notary@example.com",
+        "daemon.smith@example.com",
+    ],
 )
 def test_people_are_not_automated(address: str) -> None:
     assert not is_automated(address)
@@ -124,13 +138,15 @@ def test_clean_name(raw: str, name: str) -> None:
 
 
 def test_addresses_of_folded_grouped_and_encoded_headers() -> None:
-    message = parse_headers(headers("""
+    message = parse_headers(
+        headers("""
 From: =?UTF-8?B?Wm/DqyDDhW5nc3Ryw7Zt?= <zoe@example.com>
 To: Friends: "Stone, Bob" <bob@example.net>,
  ann@example.org;, undisclosed-recipients:;
 Cc: =?ISO-8859-1?Q?H=E9l=E8ne?= <helene@EXAMPLE.fr>
 Reply-To: zoe.private@example.com
-"""))
+""")
+    )
     assert addresses(message, ("From", "To", "Cc", "Reply-To")) == [
         ("Zoë Ångström", "zoe@example.com"),
         ("Stone, Bob", "bob@example.net"),
@@ -174,8 +190,7 @@ def test_own_addresses_are_skipped_in_any_case() -> None:
 
 def test_sent_from_addresses_are_own() -> None:
     harvest = Harvest(["ann@example.org"])
-    harvest.add(headers("From: Ann <ann.alias@example.org>\nTo: Bob <bob@example.net>"),
-                sent=True)
+    harvest.add(headers("From: Ann <ann.alias@example.org>\nTo: Bob <bob@example.net>"), sent=True)
     harvest.add(headers("From: Carl <carl@example.com>\nTo: ann.alias@example.org"))
     assert set(harvest.correspondents()) == {"bob@example.net", "carl@example.com"}
 
@@ -202,8 +217,12 @@ def test_best_name_is_the_most_frequent_real_one() -> None:
 
 
 def test_a_name_other_than_the_local_part_wins() -> None:
-    found = harvest_of("From: bob <bob@example.net>", "From: BOB <bob@example.net>",
-                       "From: Bob Stone <bob@example.net>", "From: carl <carl@example.com>")
+    found = harvest_of(
+        "From: bob <bob@example.net>",
+        "From: BOB <bob@example.net>",
+        "From: Bob Stone <bob@example.net>",
+        "From: carl <carl@example.com>",
+    )
     assert found["bob@example.net"].name == "Bob Stone"
     assert found["carl@example.com"].name == "carl"
 

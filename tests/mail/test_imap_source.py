@@ -47,17 +47,25 @@ from tests.support.smtp import Mailbox, serve_mailbox
 
 OWNER = "alice"
 # What no contact may be: automated senders, list and bulk traffic, the account's alias.
-NEVER = {"noreply@github.com", "notifications@service.example", "mailer-daemon@mx.example.org",
-         "do-not-reply@bank.example", "carol@example.org", "news@shop.example",
-         "dev@lists.example.org", ALIAS}
+NEVER = {
+    "noreply@github.com",
+    "notifications@service.example",
+    "mailer-daemon@mx.example.org",
+    "do-not-reply@bank.example",
+    "carol@example.org",
+    "news@shop.example",
+    "dev@lists.example.org",
+    ALIAS,
+}
 
 
 @pytest.fixture
 def settings(tmp_path: Path, mail_certificates: CertificateFiles) -> Settings:
     loaded = config.load(tmp_path / "data")
     # The test servers are on loopback: the address guard lets exactly that through.
-    loaded.fetch_policy = FetchPolicy(timeout=5, ca_bundle=str(mail_certificates.ca_file),
-                                      allowed_networks=("127.0.0.0/8",))
+    loaded.fetch_policy = FetchPolicy(
+        timeout=5, ca_bundle=str(mail_certificates.ca_file), allowed_networks=("127.0.0.0/8",)
+    )
     loaded.smtp = {}
     return loaded
 
@@ -68,8 +76,14 @@ def ctx(store: Store, settings: Settings) -> SyncContext:
 
 
 def form_of(account: ImapAccount, **changes: Any) -> dict[str, Any]:
-    return {"username": account.username, "password": account.password,
-            "host": account.host, "port": account.port, "ssl": account.ssl, **changes}
+    return {
+        "username": account.username,
+        "password": account.password,
+        "host": account.host,
+        "port": account.port,
+        "ssl": account.ssl,
+        **changes,
+    }
 
 
 @pytest.fixture
@@ -79,13 +93,15 @@ def source(ctx: SyncContext, seeded: ImapAccount) -> SourceRecord:
 
 # -- views of the store ------------------------------------------------------------------
 
+
 def cards_of(store: Store, source: SourceRecord) -> dict[str, tuple[str, str, str]]:
     """email -> (href, etag, text) of the book's cards."""
     with store.read() as tx:
         book = tx.require_collection(source.book_path)
         items = list(tx.iter_items(book.id))
-    return {vobject.readOne(item.text).email.value: (item.href, item.etag, item.text)
-            for item in items}
+    return {
+        vobject.readOne(item.text).email.value: (item.href, item.etag, item.text) for item in items
+    }
 
 
 def people_of(store: Store, source: SourceRecord) -> dict[str, tuple[str, int, str]]:
@@ -94,8 +110,11 @@ def people_of(store: Store, source: SourceRecord) -> dict[str, tuple[str, int, s
     for email, (_, _, text) in cards_of(store, source).items():
         card = vobject.readOne(text)
         name = "" if card.fn.value == email else card.fn.value
-        found[email] = (name, int(card.contents["x-contacthub-messages"][0].value),
-                        card.contents["x-contacthub-last-contact"][0].value)
+        found[email] = (
+            name,
+            int(card.contents["x-contacthub-messages"][0].value),
+            card.contents["x-contacthub-last-contact"][0].value,
+        )
     return found
 
 
@@ -136,10 +155,15 @@ def with_lines(text: str, *lines: str) -> str:
 
 # -- the form ----------------------------------------------------------------------------
 
+
 def test_parse_form_checks_each_field(ctx: SyncContext, account: ImapAccount) -> None:
     parsed = imap_source.parse_form(ctx, form_of(account, sent_folder=" Sent "))
     assert (parsed.username, parsed.host, parsed.port, parsed.ssl) == (
-        account.username, account.host, account.port, False)
+        account.username,
+        account.host,
+        account.port,
+        False,
+    )
     assert (parsed.sent_folder, parsed.starttls) == ("Sent", None)
     cases = {
         "username": {"username": ""},
@@ -160,19 +184,21 @@ def test_parse_form_checks_each_field(ctx: SyncContext, account: ImapAccount) ->
 
 
 def test_a_preset_fills_server_and_port(ctx: SyncContext) -> None:
-    parsed = imap_source.parse_form(ctx, {"username": "ann@gmail.com", "password": "app-pw",
-                                          "preset": "gmail"})
+    parsed = imap_source.parse_form(
+        ctx, {"username": "ann@gmail.com", "password": "app-pw", "preset": "gmail"}
+    )
     assert (parsed.host, parsed.port, parsed.ssl) == ("imap.gmail.com", 993, True)
-    plain = imap_source.parse_form(ctx, {"username": "ann", "password": "pw",
-                                         "host": "mail.example.org", "ssl": False})
+    plain = imap_source.parse_form(
+        ctx, {"username": "ann", "password": "pw", "host": "mail.example.org", "ssl": False}
+    )
     assert (plain.port, plain.security) == (143, "none")
-    starttls = imap_source.parse_form(ctx, {"username": "ann", "password": "pw",
-                                            "host": "mail.example.org", "port": "143"})
+    starttls = imap_source.parse_form(
+        ctx, {"username": "ann", "password": "pw", "host": "mail.example.org", "port": "143"}
+    )
     assert (starttls.port, starttls.security) == (143, "starttls")
 
 
-def test_wrong_password_saves_nothing(
-        ctx: SyncContext, store: Store, account: ImapAccount) -> None:
+def test_wrong_password_saves_nothing(ctx: SyncContext, store: Store, account: ImapAccount) -> None:
     with pytest.raises(AccountError) as caught:
         imap_source.connect_account(ctx, OWNER, form_of(account, password="wrong"))
     assert caught.value.field == "account"
@@ -183,7 +209,8 @@ def test_wrong_password_saves_nothing(
 
 
 def test_a_server_on_a_private_address_is_refused_unless_the_admin_allows_it(
-        ctx: SyncContext, store: Store, account: ImapAccount) -> None:
+    ctx: SyncContext, store: Store, account: ImapAccount
+) -> None:
     ctx.settings.fetch_policy = FetchPolicy(timeout=5)  # the default: public addresses only
     with pytest.raises(AccountError) as caught:
         imap_source.connect_account(ctx, OWNER, form_of(account))
@@ -194,33 +221,43 @@ def test_a_server_on_a_private_address_is_refused_unless_the_admin_allows_it(
 
 
 def test_connecting_over_tls_with_the_configured_ca(
-        ctx: SyncContext, store: Store, dovecot: DovecotServer, account: ImapAccount) -> None:
+    ctx: SyncContext, store: Store, dovecot: DovecotServer, account: ImapAccount
+) -> None:
     over_ssl = form_of(account, port=dovecot.imaps_port, ssl=True)
     found = imap_source.test_connection(ctx, imap_source.parse_form(ctx, over_ssl))
     assert found["sent_folder"] == SENT_FOLDER
     assert {"INBOX", SENT_FOLDER, "Drafts", "Trash"} <= set(found["folders"])
     source = imap_source.connect_account(
-        ctx, OWNER, form_of(account, ssl=True, starttls=True), name="Work mail")
+        ctx, OWNER, form_of(account, ssl=True, starttls=True), name="Work mail"
+    )
     assert source.kind == imap_source.KIND == "imap"
     with store.read() as tx:
         book = tx.require_collection(source.book_path)
     assert book.display_name == "From IMAP (Work mail)"
     assert imap_source.account_json(source) == {
-        "username": account.username, "host": account.host, "port": account.port,
-        "ssl": True, "starttls": True, "sent_folder": None, "has_password": True}
+        "username": account.username,
+        "host": account.host,
+        "port": account.port,
+        "ssl": True,
+        "starttls": True,
+        "sent_folder": None,
+        "has_password": True,
+    }
     assert account.password not in json.dumps(source.settings)
 
 
 def test_the_name_is_unique_and_a_missing_sent_folder_is_named(
-        ctx: SyncContext, store: Store, account: ImapAccount) -> None:
+    ctx: SyncContext, store: Store, account: ImapAccount
+) -> None:
     first = imap_source.connect_account(ctx, OWNER, form_of(account))
     assert first.name == account.username
     with pytest.raises(AccountError) as caught:
         imap_source.connect_account(ctx, OWNER, form_of(account))
     assert caught.value.field == "name"
     with pytest.raises(AccountError) as caught:
-        imap_source.connect_account(ctx, OWNER, form_of(account, sent_folder="Sent Items"),
-                                    name="other")
+        imap_source.connect_account(
+            ctx, OWNER, form_of(account, sent_folder="Sent Items"), name="other"
+        )
     assert caught.value.field == "sent_folder"
     assert SENT_FOLDER in str(caught.value)
     with store.read() as tx:
@@ -228,7 +265,8 @@ def test_the_name_is_unique_and_a_missing_sent_folder_is_named(
 
 
 def test_update_keeps_the_password_for_the_same_login(
-        ctx: SyncContext, source: SourceRecord, seeded: ImapAccount) -> None:
+    ctx: SyncContext, source: SourceRecord, seeded: ImapAccount
+) -> None:
     changed = imap_source.update_account(ctx, source, {"sent_folder": SENT_FOLDER})
     assert imap_source.account_json(changed)["sent_folder"] == SENT_FOLDER
     assert imap_source.account_of(ctx, changed).password == seeded.password
@@ -243,8 +281,10 @@ def test_update_keeps_the_password_for_the_same_login(
 
 # -- runs --------------------------------------------------------------------------------
 
+
 def test_first_run_brings_in_the_people(
-        ctx: SyncContext, store: Store, source: SourceRecord, seeded: ImapAccount) -> None:
+    ctx: SyncContext, store: Store, source: SourceRecord, seeded: ImapAccount
+) -> None:
     run = run_sync(ctx, source)
 
     assert run.status == "ok"
@@ -261,21 +301,29 @@ def test_first_run_brings_in_the_people(
 
 
 def test_a_second_run_scans_nothing_and_changes_nothing(
-        ctx: SyncContext, store: Store, source: SourceRecord) -> None:
+    ctx: SyncContext, store: Store, source: SourceRecord
+) -> None:
     run_sync(ctx, source)
     before = cards_of(store, source)
 
     again = run_sync(ctx, source)
 
     assert again.status == "no_changes"
-    assert (again.counts["messages_scanned"], again.counts["added"],
-            again.counts["updated"]) == (0, 0, 0)
+    assert (again.counts["messages_scanned"], again.counts["added"], again.counts["updated"]) == (
+        0,
+        0,
+        0,
+    )
     assert cards_of(store, source) == before
 
 
 def test_new_mail_updates_only_its_people(
-        ctx: SyncContext, store: Store, dovecot: DovecotServer, source: SourceRecord,
-        seeded: ImapAccount) -> None:
+    ctx: SyncContext,
+    store: Store,
+    dovecot: DovecotServer,
+    source: SourceRecord,
+    seeded: ImapAccount,
+) -> None:
     run_sync(ctx, source)
     before = cards_of(store, source)
     append(dovecot, seeded, "INBOX", from_zoe(seeded))
@@ -288,16 +336,24 @@ def test_new_mail_updates_only_its_people(
     after = cards_of(store, source)
     assert after["zoe@example.com"][0] == before["zoe@example.com"][0]  # the same contact
     assert {e: c for e, c in after.items() if e != "zoe@example.com"} == {
-        e: c for e, c in before.items() if e != "zoe@example.com"}
+        e: c for e, c in before.items() if e != "zoe@example.com"
+    }
 
 
 def test_an_update_keeps_what_the_user_edited(
-        ctx: SyncContext, store: Store, dovecot: DovecotServer, source: SourceRecord,
-        seeded: ImapAccount) -> None:
+    ctx: SyncContext,
+    store: Store,
+    dovecot: DovecotServer,
+    source: SourceRecord,
+    seeded: ImapAccount,
+) -> None:
     run_sync(ctx, source)
     href, _, text = cards_of(store, source)["zoe@example.com"]
-    edited = with_lines(text.replace("FN:Zoë Ångström", "FN:Zoë (climbing)"),
-                        "TEL;TYPE=CELL:+41 79 555 01 02", "NOTE:met at the crag")
+    edited = with_lines(
+        text.replace("FN:Zoë Ångström", "FN:Zoë (climbing)"),
+        "TEL;TYPE=CELL:+41 79 555 01 02",
+        "NOTE:met at the crag",
+    )
     put_card(store, source, href, edited)
     append(dovecot, seeded, "INBOX", from_zoe(seeded))
 
@@ -314,15 +370,24 @@ def test_an_update_keeps_what_the_user_edited(
 
 
 def test_a_name_fills_a_contact_that_had_only_the_address(
-        ctx: SyncContext, store: Store, dovecot: DovecotServer, source: SourceRecord,
-        seeded: ImapAccount) -> None:
+    ctx: SyncContext,
+    store: Store,
+    dovecot: DovecotServer,
+    source: SourceRecord,
+    seeded: ImapAccount,
+) -> None:
     run_sync(ctx, source)
     assert people_of(store, source)["dave@example.com"][0] == ""
-    append(dovecot, seeded, "INBOX", message(f"""\
+    append(
+        dovecot,
+        seeded,
+        "INBOX",
+        message(f"""\
 From: Dave Brown <dave@example.com>
 To: {seeded.username}
 Subject: More photos
-Date: Thu, 21 Mar 2024 10:00:00 +0000"""))
+Date: Thu, 21 Mar 2024 10:00:00 +0000"""),
+    )
 
     run_sync(ctx, source)
 
@@ -333,8 +398,12 @@ Date: Thu, 21 Mar 2024 10:00:00 +0000"""))
 
 
 def test_a_contact_the_user_deleted_is_not_added_again(
-        ctx: SyncContext, store: Store, dovecot: DovecotServer, source: SourceRecord,
-        seeded: ImapAccount) -> None:
+    ctx: SyncContext,
+    store: Store,
+    dovecot: DovecotServer,
+    source: SourceRecord,
+    seeded: ImapAccount,
+) -> None:
     run_sync(ctx, source)
     href = cards_of(store, source)["zoe@example.com"][0]
     with store.write([source.book_path]) as tx:
@@ -350,8 +419,12 @@ def test_a_contact_the_user_deleted_is_not_added_again(
 
 
 def test_a_uidvalidity_change_rescans_without_duplicates(
-        ctx: SyncContext, store: Store, dovecot: DovecotServer, source: SourceRecord,
-        seeded: ImapAccount) -> None:
+    ctx: SyncContext,
+    store: Store,
+    dovecot: DovecotServer,
+    source: SourceRecord,
+    seeded: ImapAccount,
+) -> None:
     run_sync(ctx, source)
     first_state = reload(store, source).settings["state"]
     with dovecot.client(seeded.username) as admin:
@@ -370,12 +443,15 @@ def test_a_uidvalidity_change_rescans_without_duplicates(
 
 
 def test_a_connection_failure_is_a_failed_run(
-        ctx: SyncContext, store: Store, source: SourceRecord) -> None:
+    ctx: SyncContext, store: Store, source: SourceRecord
+) -> None:
     # The password changed at the provider since the account was connected.
     with store.write() as tx:
         current = tx.require_source(source.id)
-        tx.update_source(current, settings={
-            **current.settings, "sealed_password": ctx.vault.seal("an-old-password")})
+        tx.update_source(
+            current,
+            settings={**current.settings, "sealed_password": ctx.vault.seal("an-old-password")},
+        )
 
     run = run_sync(ctx, source)
 
@@ -387,24 +463,31 @@ def test_a_connection_failure_is_a_failed_run(
 
 
 def test_the_report_email_counts_contacts_and_messages(
-        ctx: SyncContext, settings: Settings, source: SourceRecord) -> None:
+    ctx: SyncContext, settings: Settings, source: SourceRecord
+) -> None:
     with serve_mailbox(Mailbox(free_port())) as mailbox:
-        settings.smtp = {"host": LOOPBACK, "port": str(mailbox.port), "security": "none",
-                         "sender": "hub@example.org"}
+        settings.smtp = {
+            "host": LOOPBACK,
+            "port": str(mailbox.port),
+            "security": "none",
+            "sender": "hub@example.org",
+        }
         notified = save_settings(ctx, source, notify=["me@example.org"])
         run = run_sync(ctx, notified)
 
     assert run.email == "sent to me@example.org"
     report = message_from_bytes(mailbox.envelopes[0].content, policy=default)
     body = str(report.get_content()).replace("\r\n", "\n")  # type: ignore[attr-defined]
-    counts = {name: int(value) for name, value in
-              re.findall(r"^([\w ]+):\s+(\d+)$", body, re.MULTILINE)}
+    counts = {
+        name: int(value) for name, value in re.findall(r"^([\w ]+):\s+(\d+)$", body, re.MULTILINE)
+    }
     assert counts["Added"] == len(EXPECTED)
     assert counts["Messages scanned"] == INBOX_COUNT + SENT_COUNT
 
 
 def test_disconnecting_keeps_the_contacts(
-        ctx: SyncContext, store: Store, source: SourceRecord) -> None:
+    ctx: SyncContext, store: Store, source: SourceRecord
+) -> None:
     run_sync(ctx, source)
     cards = cards_of(store, source)
 
@@ -418,56 +501,79 @@ def test_disconnecting_keeps_the_contacts(
 
 # -- merging a card ----------------------------------------------------------------------
 
+
 def test_merge_card_replaces_only_the_counts() -> None:
-    existing = ("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u1\r\nFN:bob@example.net\r\nN:;;;;\r\n"
-                "EMAIL;TYPE=INTERNET:bob@example.net\r\nNOTE:a long note that was folded \r\n"
-                " by the client\r\nX-CONTACTHUB-MESSAGES:2\r\nitem1.X-CONTACTHUB-LAST-CONTACT:"
-                "2024-03-01\r\nEND:VCARD\r\n")
-    fresh = ("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u1\r\nFN:Bob Stone\r\nN:Stone;Bob;;;\r\n"
-             "EMAIL;TYPE=INTERNET,PREF:bob@example.net\r\nX-CONTACTHUB-MESSAGES:3\r\n"
-             "X-CONTACTHUB-LAST-CONTACT:2024-03-13\r\nEND:VCARD\r\n")
+    existing = (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u1\r\nFN:bob@example.net\r\nN:;;;;\r\n"
+        "EMAIL;TYPE=INTERNET:bob@example.net\r\nNOTE:a long note that was folded \r\n"
+        " by the client\r\nX-CONTACTHUB-MESSAGES:2\r\nitem1.X-CONTACTHUB-LAST-CONTACT:"
+        "2024-03-01\r\nEND:VCARD\r\n"
+    )
+    fresh = (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u1\r\nFN:Bob Stone\r\nN:Stone;Bob;;;\r\n"
+        "EMAIL;TYPE=INTERNET,PREF:bob@example.net\r\nX-CONTACTHUB-MESSAGES:3\r\n"
+        "X-CONTACTHUB-LAST-CONTACT:2024-03-13\r\nEND:VCARD\r\n"
+    )
     merged = imap_source.merge_card(existing, fresh, "bob@example.net")
     assert merged == (
         "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u1\r\nFN:Bob Stone\r\nN:Stone;Bob;;;\r\n"
         "EMAIL;TYPE=INTERNET:bob@example.net\r\nNOTE:a long note that was folded \r\n"
         " by the client\r\nX-CONTACTHUB-LAST-CONTACT:2024-03-13\r\n"
-        "X-CONTACTHUB-MESSAGES:3\r\nEND:VCARD\r\n")
+        "X-CONTACTHUB-MESSAGES:3\r\nEND:VCARD\r\n"
+    )
     named = existing.replace("FN:bob@example.net", "FN:Bobby")
     assert "FN:Bobby\r\nN:;;;;\r\n" in imap_source.merge_card(named, fresh, "bob@example.net")
 
 
 # -- the tallies -------------------------------------------------------------------------
 
+
 def found(email: str, name: str, messages: int, day: int) -> Correspondent:
     return Correspondent(email, name, messages, datetime(2024, 3, day, tzinfo=UTC))
 
 
-def scanned_of(folder: str, uidvalidity: int, *people: Correspondent,
-               own: frozenset[str] = frozenset()) -> imap_source.Scanned:
-    result = ScanResult({c.email: c for c in people},
-                        {folder: {"uidvalidity": uidvalidity, "last_uid": 9}}, 9, own)
+def scanned_of(
+    folder: str, uidvalidity: int, *people: Correspondent, own: frozenset[str] = frozenset()
+) -> imap_source.Scanned:
+    result = ScanResult(
+        {c.email: c for c in people}, {folder: {"uidvalidity": uidvalidity, "last_uid": 9}}, 9, own
+    )
     return imap_source.Scanned({folder: result}, own)
 
 
 def test_tally_adds_to_a_folder_and_replaces_a_rescanned_one() -> None:
     people = {
-        "bob@example.net": {"name": "bob", "per_folder": {"INBOX": 2, "Sent": 1},
-                            "last": "2024-03-09T10:00:00+00:00"},
+        "bob@example.net": {
+            "name": "bob",
+            "per_folder": {"INBOX": 2, "Sent": 1},
+            "last": "2024-03-09T10:00:00+00:00",
+        },
         "eve@example.com": {"name": "Eve", "per_folder": {"INBOX": 1}, "last": None},
         "me@example.org": {"name": "Me", "per_folder": {"INBOX": 4}, "last": None},
     }
     state = {"INBOX": {"uidvalidity": 1, "last_uid": 5}}
 
-    added, touched = imap_source.tally(people, state, scanned_of(
-        "INBOX", 1, found("bob@example.net", "Bob Stone", 1, 20),
-        own=frozenset({"me@example.org"})))
-    assert added["bob@example.net"] == {"name": "Bob Stone", "per_folder": {"INBOX": 3,
-                                        "Sent": 1}, "last": "2024-03-20T00:00:00+00:00"}
+    added, touched = imap_source.tally(
+        people,
+        state,
+        scanned_of(
+            "INBOX",
+            1,
+            found("bob@example.net", "Bob Stone", 1, 20),
+            own=frozenset({"me@example.org"}),
+        ),
+    )
+    assert added["bob@example.net"] == {
+        "name": "Bob Stone",
+        "per_folder": {"INBOX": 3, "Sent": 1},
+        "last": "2024-03-20T00:00:00+00:00",
+    }
     assert touched == {"bob@example.net"} and "me@example.org" not in added
     assert people["bob@example.net"]["per_folder"]["INBOX"] == 2  # the input is kept
 
-    replaced, touched = imap_source.tally(people, state, scanned_of(
-        "INBOX", 2, found("bob@example.net", "Robert", 2, 1)))
+    replaced, touched = imap_source.tally(
+        people, state, scanned_of("INBOX", 2, found("bob@example.net", "Robert", 2, 1))
+    )
     assert replaced["bob@example.net"]["per_folder"] == {"INBOX": 2, "Sent": 1}
     assert replaced["bob@example.net"]["name"] == "Robert"  # "bob" was only the local part
     assert replaced["bob@example.net"]["last"] == "2024-03-09T10:00:00+00:00"
@@ -476,12 +582,16 @@ def test_tally_adds_to_a_folder_and_replaces_a_rescanned_one() -> None:
 
 
 def test_an_account_runs_on_its_schedule_like_a_csv_sync(
-        store: Store, settings: Settings, seeded: ImapAccount) -> None:
+    store: Store, settings: Settings, seeded: ImapAccount
+) -> None:
     now = [datetime(2030, 5, 1, 5, 0, tzinfo=UTC).timestamp()]
     ctx = SyncContext(store, settings, clock=lambda: now[0])
     source = imap_source.connect_account(ctx, OWNER, form_of(seeded))
-    schedule = parse_schedule({"start": "2030-05-01T09:00", "timezone": "Europe/Tallinn",
-                               "frequency": "daily"}, None, ctx.now())
+    schedule = parse_schedule(
+        {"start": "2030-05-01T09:00", "timezone": "Europe/Tallinn", "frequency": "daily"},
+        None,
+        ctx.now(),
+    )
     source = save_settings(ctx, source, schedule=schedule)
     assert Scheduler(ctx).tick() == []  # 09:00 in Tallinn is 06:00 UTC: not yet
 

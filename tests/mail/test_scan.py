@@ -33,14 +33,16 @@ def summary(found: dict[str, Correspondent]) -> dict[str, tuple[str, int, str]]:
 
 def scan_all(client: imaplib.IMAP4, account: ImapAccount, state: dict, **options: object):
     return scan(
-        client, FOLDERS, state, own_addresses=[account.username], sent_folders=[SENT_FOLDER],
+        client,
+        FOLDERS,
+        state,
+        own_addresses=[account.username],
+        sent_folders=[SENT_FOLDER],
         **options,  # type: ignore[arg-type]
     )
 
 
-def test_sent_folder_found_by_special_use(
-    dovecot: DovecotServer, account: ImapAccount
-) -> None:
+def test_sent_folder_found_by_special_use(dovecot: DovecotServer, account: ImapAccount) -> None:
     with dovecot.client(account.username) as admin:
         assert admin.create('"Sent"')[0] == "OK"  # a usual name, but not marked \Sent
         assert admin.create('"Sent Items"')[0] == "OK"
@@ -86,12 +88,16 @@ def test_incremental_scans(
     assert again.state == first.state
 
     with dovecot.client(seeded.username) as admin:
-        dovecot.append(admin, "INBOX", message(f"""\
+        dovecot.append(
+            admin,
+            "INBOX",
+            message(f"""\
 From: =?UTF-8?Q?Bj=C3=B6rn?= <bjorn@example.se>
 To: {seeded.username}
 Cc: Bob Stone <bob@example.net>
 Subject: Hej
-Date: Fri, 15 Mar 2024 10:00:00 +0100"""))
+Date: Fri, 15 Mar 2024 10:00:00 +0100"""),
+        )
     third = scan_all(client, seeded, again.state)
     assert third.messages_scanned == 1
     assert summary(third.correspondents) == {
@@ -118,7 +124,10 @@ def test_uidvalidity_change_rescans_that_folder(
     assert second.messages_scanned == SENT_COUNT  # the Sent folder again, INBOX not
     # Addresses already known come back once each, under the same names, nothing new.
     assert set(second.correspondents) == {
-        "bob@example.net", "zoe@example.com", "helene@example.fr", "frank@example.com",
+        "bob@example.net",
+        "zoe@example.com",
+        "helene@example.fr",
+        "frank@example.com",
     }
     for address, correspondent in second.correspondents.items():
         assert correspondent.email == address
@@ -126,9 +135,7 @@ def test_uidvalidity_change_rescans_that_folder(
         assert correspondent.messages == 1
 
 
-def test_scanning_marks_nothing_read(
-    dovecot: DovecotServer, account: ImapAccount
-) -> None:
+def test_scanning_marks_nothing_read(dovecot: DovecotServer, account: ImapAccount) -> None:
     with dovecot.client(account.username) as admin:
         typ, _ = admin.append("INBOX", None, None, message("From: Bob <bob@example.net>"))
         assert typ == "OK"
@@ -158,11 +165,15 @@ def test_a_missing_folder(client: imaplib.IMAP4) -> None:
 
 def test_parse_fetch_with_uid_before_or_after_the_literal() -> None:
     data = [
-        (b'1 (UID 7 INTERNALDATE "04-Mar-2024 09:15:00 +0100" BODY[HEADER.FIELDS (FROM)] {20}',
-         b"From: a@example.com\r\n"),
+        (
+            b'1 (UID 7 INTERNALDATE "04-Mar-2024 09:15:00 +0100" BODY[HEADER.FIELDS (FROM)] {20}',
+            b"From: a@example.com\r\n",
+        ),
         b")",
-        (b'2 (INTERNALDATE " 5-Mar-2024 23:30:00 -0130" BODY[HEADER.FIELDS (FROM)] {20}',
-         b"From: b@example.com\r\n"),
+        (
+            b'2 (INTERNALDATE " 5-Mar-2024 23:30:00 -0130" BODY[HEADER.FIELDS (FROM)] {20}',
+            b"From: b@example.com\r\n",
+        ),
         b" UID 9)",
         b"3 (FLAGS (\\Seen))",  # an unsolicited update, no literal
     ]

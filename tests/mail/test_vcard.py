@@ -16,8 +16,9 @@ def read(text: str) -> vobject.base.Component:
 
 
 def test_vcard_with_a_name() -> None:
-    zoe = Correspondent("zoe@bücher.example", "Zoë Ångström", 4,
-                        datetime(2024, 3, 13, 7, 30, tzinfo=UTC))
+    zoe = Correspondent(
+        "zoe@bücher.example", "Zoë Ångström", 4, datetime(2024, 3, 13, 7, 30, tzinfo=UTC)
+    )
     text = correspondent_vcard(zoe, "imap-123")
     assert text.endswith("END:VCARD\r\n")
     card = read(text)

@@ -24,8 +24,12 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def _builder(subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePrivateKey,
-             issuer_key: ec.EllipticCurvePrivateKey) -> x509.CertificateBuilder:
+def _builder(
+    subject: x509.Name,
+    issuer: x509.Name,
+    key: ec.EllipticCurvePrivateKey,
+    issuer_key: ec.EllipticCurvePrivateKey,
+) -> x509.CertificateBuilder:
     now = datetime.now(UTC)
     return (
         x509.CertificateBuilder()
@@ -48,26 +52,37 @@ def make_certificates(directory: Path) -> CertificateFiles:
     ca = (
         _builder(ca_name, ca_name, ca_key, ca_key)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False),
-                       True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False), True
+        )
         .sign(ca_key, hashes.SHA256())
     )
     key = ec.generate_private_key(ec.SECP256R1())
     server = (
         _builder(_name("localhost"), ca_name, key, ca_key)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
-        .add_extension(x509.SubjectAlternativeName([
-            x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-        ]), False)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [
+                    x509.DNSName("localhost"),
+                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                ]
+            ),
+            False,
+        )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
         .sign(ca_key, hashes.SHA256())
     )
-    found = CertificateFiles(directory / "ca.pem", directory / "server.pem",
-                             directory / "server.key")
+    found = CertificateFiles(
+        directory / "ca.pem", directory / "server.pem", directory / "server.key"
+    )
     found.ca_cert.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     found.server_cert.write_bytes(server.public_bytes(serialization.Encoding.PEM))
-    found.server_key.write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ))
+    found.server_key.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return found

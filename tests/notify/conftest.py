@@ -43,24 +43,34 @@ def plain_server() -> Iterator[Mailbox]:
 @pytest.fixture
 def auth_server() -> Iterator[Mailbox]:
     mailbox = Mailbox(free_port())
-    yield from _serve(mailbox, authenticator=mailbox.authenticate, auth_required=True,
-                      auth_require_tls=False)
+    yield from _serve(
+        mailbox, authenticator=mailbox.authenticate, auth_required=True, auth_require_tls=False
+    )
 
 
 @pytest.fixture
 def starttls_server(certificates: CertificateFiles) -> Iterator[Mailbox]:
     mailbox = Mailbox(free_port())
-    yield from _serve(mailbox, tls_context=_server_context(certificates), require_starttls=True,
-                      authenticator=mailbox.authenticate, auth_required=True)
+    yield from _serve(
+        mailbox,
+        tls_context=_server_context(certificates),
+        require_starttls=True,
+        authenticator=mailbox.authenticate,
+        auth_required=True,
+    )
 
 
 @pytest.fixture
 def ssl_server(certificates: CertificateFiles) -> Iterator[Mailbox]:
     mailbox = Mailbox(free_port())
     # aiosmtpd counts only STARTTLS as TLS when it decides to offer AUTH, not implicit TLS.
-    yield from _serve(mailbox, ssl_context=_server_context(certificates),
-                      authenticator=mailbox.authenticate, auth_required=True,
-                      auth_require_tls=False)
+    yield from _serve(
+        mailbox,
+        ssl_context=_server_context(certificates),
+        authenticator=mailbox.authenticate,
+        auth_required=True,
+        auth_require_tls=False,
+    )
 
 
 @pytest.fixture

@@ -18,10 +18,10 @@ def body(email: object) -> str:
 
 
 def test_ok_report() -> None:
-    problems = [CsvProblem(4, "Email", "invalid email address"),
-                CsvProblem(9, None, "empty row")]
-    email = run_report_email("Clients", FINISHED, "ok", COUNTS, problems, "3 added, 1 updated",
-                             to="owner@example.org")
+    problems = [CsvProblem(4, "Email", "invalid email address"), CsvProblem(9, None, "empty row")]
+    email = run_report_email(
+        "Clients", FINISHED, "ok", COUNTS, problems, "3 added, 1 updated", to="owner@example.org"
+    )
     assert email["Subject"] == "Sync Clients: ok"
     assert email["To"] == "owner@example.org"
     text = body(email)
@@ -30,8 +30,9 @@ def test_ok_report() -> None:
     assert "Result: ok\nDetails: 3 added, 1 updated\n" in text
     for line in ("Added:     3", "Updated:   1", "Deleted:   0", "Unchanged: 120", "Errors:    2"):
         assert line in text
-    assert ("Problems:\n  line 4, column 'Email': invalid email address\n"
-            "  line 9: empty row\n") in text
+    assert (
+        "Problems:\n  line 4, column 'Email': invalid email address\n  line 9: empty row\n"
+    ) in text
     assert "scanned" not in text
 
 
@@ -63,15 +64,23 @@ def test_only_the_first_ten_problems() -> None:
 
 
 def test_mail_source_counts_messages_scanned() -> None:
-    text = body(run_report_email("Inbox", FINISHED, "ok", {**COUNTS, "messages_scanned": 500},
-                                 [], ""))
+    text = body(
+        run_report_email("Inbox", FINISHED, "ok", {**COUNTS, "messages_scanned": 500}, [], "")
+    )
     assert "Messages scanned: 500" in text
 
 
 def test_names_and_reasons_cannot_break_headers_or_lines() -> None:
     problems = [SyncProblem("bad\nvalue", line=2, column="A\r\nB")]
-    email = run_report_email("Evil\r\nBcc: x@example.org", FINISHED, "ok", {}, problems, "",
-                             to=["a@example.org", "b@example.org"])
+    email = run_report_email(
+        "Evil\r\nBcc: x@example.org",
+        FINISHED,
+        "ok",
+        {},
+        problems,
+        "",
+        to=["a@example.org", "b@example.org"],
+    )
     assert email["Subject"] == "Sync Evil Bcc: x@example.org: ok"
     assert email["Bcc"] is None
     assert email["To"] == "a@example.org, b@example.org"

@@ -22,9 +22,13 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiri
 
 def report(to: str | list[str] = "owner@example.org"):  # noqa: ANN201
     return run_report_email(
-        "Clients", datetime(2025, 3, 30, 6, 0, tzinfo=UTC), "ok",
+        "Clients",
+        datetime(2025, 3, 30, 6, 0, tzinfo=UTC),
+        "ok",
         {"added": 3, "updated": 1, "deleted": 2, "unchanged": 40, "errors": 1},
-        [Problem(7, "Phone", "invalid phone number")], "", to=to,
+        [Problem(7, "Phone", "invalid phone number")],
+        "",
+        to=to,
     )
 
 
@@ -47,8 +51,13 @@ def test_plain_server_receives_the_report(plain_server: Mailbox) -> None:
     assert email["From"] == SENDER  # type: ignore[index]
     assert email["Message-ID"]  # type: ignore[index]
     text = email.get_content()  # type: ignore[attr-defined]
-    for line in ("Added:     3", "Deleted:   2", "Unchanged: 40", "Errors:    1",
-                 "line 7, column 'Phone': invalid phone number"):
+    for line in (
+        "Added:     3",
+        "Deleted:   2",
+        "Unchanged: 40",
+        "Errors:    1",
+        "line 7, column 'Phone': invalid phone number",
+    ):
         assert line in text
 
 
@@ -75,16 +84,22 @@ def test_server_requiring_auth_without_user(auth_server: Mailbox) -> None:
 
 
 def test_starttls_with_a_trusted_test_ca(starttls_server: Mailbox, ca_file: Path) -> None:
-    send(settings(starttls_server.port, Security.STARTTLS, user=USER, password=PASSWORD,
-                  ca_file=ca_file), report())
+    send(
+        settings(
+            starttls_server.port, Security.STARTTLS, user=USER, password=PASSWORD, ca_file=ca_file
+        ),
+        report(),
+    )
     assert starttls_server.logins == [USER]
     assert len(starttls_server.envelopes) == 1
 
 
 def test_starttls_with_an_untrusted_certificate(starttls_server: Mailbox) -> None:
     with pytest.raises(NotifyError, match=f"certificate verify failed for {LOOPBACK}"):
-        send(settings(starttls_server.port, Security.STARTTLS, user=USER, password=PASSWORD),
-             report())
+        send(
+            settings(starttls_server.port, Security.STARTTLS, user=USER, password=PASSWORD),
+            report(),
+        )
     assert starttls_server.envelopes == []
 
 
@@ -96,8 +111,10 @@ def test_starttls_not_offered(plain_server: Mailbox, ca_file: Path) -> None:
 
 
 def test_ssl(ssl_server: Mailbox, ca_file: Path) -> None:
-    send(settings(ssl_server.port, Security.SSL, user=USER, password=PASSWORD, ca_file=ca_file),
-         report())
+    send(
+        settings(ssl_server.port, Security.SSL, user=USER, password=PASSWORD, ca_file=ca_file),
+        report(),
+    )
     assert ssl_server.logins == [USER]
     assert len(ssl_server.envelopes) == 1
 

@@ -16,8 +16,10 @@ from contacthub.store.migrate import alembic_config, current_revision, schema_fi
 from contacthub.store.schema import metadata
 from contacthub.store.search import TextMatch
 
-CARD = ("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:keep\r\nFN:Kept Across Upgrades\r\n"
-        "NICKNAME:Kay\r\nEND:VCARD\r\n")
+CARD = (
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:keep\r\nFN:Kept Across Upgrades\r\n"
+    "NICKNAME:Kay\r\nEND:VCARD\r\n"
+)
 
 
 def test_migrations_build_exactly_the_schema_the_code_uses(store_url: str) -> None:
@@ -34,8 +36,9 @@ def test_migrations_build_exactly_the_schema_the_code_uses(store_url: str) -> No
 
 def test_every_revision_upgrades_in_place_keeping_the_data(store_url: str) -> None:
     engine = make_engine(store_url)
-    revisions = [r.revision for r in ScriptDirectory.from_config(
-        alembic_config(engine)).walk_revisions()]
+    revisions = [
+        r.revision for r in ScriptDirectory.from_config(alembic_config(engine)).walk_revisions()
+    ]
     upgrade(engine, revisions[-1])
     _store_a_card_as_the_first_release_did(engine)
     upgrade(engine)  # what `contacthub serve` does on start
@@ -54,22 +57,79 @@ def test_every_revision_upgrades_in_place_keeping_the_data(store_url: str) -> No
 
 def _store_a_card_as_the_first_release_did(engine: Engine) -> None:
     """Rows written with revision 0001's columns only, as that release wrote them."""
-    collections = sa.table("collections", *(sa.column(c) for c in (
-        "id", "path", "parent_path", "uuid", "tag", "props", "sync_seq", "history_floor",
-        "created_at", "modified_at")))
-    items = sa.table("items", *(sa.column(c) for c in (
-        "collection_id", "href", "uid", "etag", "text", "name", "component_name",
-        "time_start", "time_end", "modified_at", "display_name", "idx_fn", "idx_email",
-        "idx_tel", "idx_org")))
+    collections = sa.table(
+        "collections",
+        *(
+            sa.column(c)
+            for c in (
+                "id",
+                "path",
+                "parent_path",
+                "uuid",
+                "tag",
+                "props",
+                "sync_seq",
+                "history_floor",
+                "created_at",
+                "modified_at",
+            )
+        ),
+    )
+    items = sa.table(
+        "items",
+        *(
+            sa.column(c)
+            for c in (
+                "collection_id",
+                "href",
+                "uid",
+                "etag",
+                "text",
+                "name",
+                "component_name",
+                "time_start",
+                "time_end",
+                "modified_at",
+                "display_name",
+                "idx_fn",
+                "idx_email",
+                "idx_tel",
+                "idx_org",
+            )
+        ),
+    )
     with engine.begin() as conn:
         for number, path in enumerate(["alice", "alice/contacts"], start=1):
-            conn.execute(collections.insert().values(
-                id=number, path=path, parent_path=path.rpartition("/")[0], uuid=f"u{number}",
-                tag="VADDRESSBOOK" if "/" in path else "",
-                props=json.dumps({"tag": "VADDRESSBOOK"} if "/" in path else {}),
-                sync_seq=1, history_floor=0, created_at=0.0, modified_at=0.0))
-        conn.execute(items.insert().values(
-            collection_id=2, href="keep.vcf", uid="keep", etag=etag_of(CARD), text=CARD,
-            name="VCARD", component_name="", time_start=0, time_end=0, modified_at=0.0,
-            display_name="Kept Across Upgrades", idx_fn="\nkept across upgrades\n",
-            idx_email="", idx_tel="", idx_org=""))
+            conn.execute(
+                collections.insert().values(
+                    id=number,
+                    path=path,
+                    parent_path=path.rpartition("/")[0],
+                    uuid=f"u{number}",
+                    tag="VADDRESSBOOK" if "/" in path else "",
+                    props=json.dumps({"tag": "VADDRESSBOOK"} if "/" in path else {}),
+                    sync_seq=1,
+                    history_floor=0,
+                    created_at=0.0,
+                    modified_at=0.0,
+                )
+            )
+        conn.execute(
+            items.insert().values(
+                collection_id=2,
+                href="keep.vcf",
+                uid="keep",
+                etag=etag_of(CARD),
+                text=CARD,
+                name="VCARD",
+                component_name="",
+                time_start=0,
+                time_end=0,
+                modified_at=0.0,
+                display_name="Kept Across Upgrades",
+                idx_fn="\nkept across upgrades\n",
+                idx_email="",
+                idx_tel="",
+                idx_org="",
+            )
+        )

@@ -63,8 +63,9 @@ def test_creating_a_book_creates_its_principal_and_refuses_duplicates(store: Sto
         tx.create_collection("bob/work")
 
 
-@pytest.mark.parametrize("path", ["alice/..", "alice/.hidden", "alice/a\\b", "alice/tab\there",
-                                  "alice/nul\x00"])
+@pytest.mark.parametrize(
+    "path", ["alice/..", "alice/.hidden", "alice/a\\b", "alice/tab\there", "alice/nul\x00"]
+)
 def test_unsafe_collection_names_are_refused(store: Store, path: str) -> None:
     with pytest.raises(UnsafeName), store.write() as tx:
         tx.create_collection(path)
@@ -217,12 +218,14 @@ def test_history_of_deletions_is_pruned_and_older_tokens_expire(store_url: str) 
         (PropertyPresence("EMAIL", defined=False), {"carl"}),
     ],
 )
-def test_text_match_on_the_index(store: Store, book: str, test: object,
-                                 expected: set[str]) -> None:
+def test_text_match_on_the_index(store: Store, book: str, test: object, expected: set[str]) -> None:
     with store.write() as tx:
         collection = tx.require_collection(book)
-        tx.put_item(collection, "ann.vcf", card("ann", "Ann", email="Ann@Example.org",
-                                                tel="+1 555 0100", org="Acme;Sales"))
+        tx.put_item(
+            collection,
+            "ann.vcf",
+            card("ann", "Ann", email="Ann@Example.org", tel="+1 555 0100", org="Acme;Sales"),
+        )
         tx.put_item(collection, "bob.vcf", card("bob", "Bob Müller", email="bob@example.org"))
         tx.put_item(collection, "carl.vcf", card("carl", "Carl"))
     with store.read() as tx:

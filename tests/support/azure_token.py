@@ -85,12 +85,20 @@ class _Handler(BaseHTTPRequestHandler):
             token = azure.issue(tenant, form)
         except _Refusal as refusal:
             azure.record(tenant, form, refusal.error)
-            self._send(refusal.status, {"error": refusal.error,
-                                        "error_description": refusal.description})
+            self._send(
+                refusal.status, {"error": refusal.error, "error_description": refusal.description}
+            )
             return
         azure.record(tenant, form, "issued")
-        self._send(200, {"token_type": "Bearer", "expires_in": azure.expires_in,
-                         "ext_expires_in": azure.expires_in, "access_token": token})
+        self._send(
+            200,
+            {
+                "token_type": "Bearer",
+                "expires_in": azure.expires_in,
+                "ext_expires_in": azure.expires_in,
+                "access_token": token,
+            },
+        )
 
     def _send(self, status: int, body: Mapping[str, object]) -> None:
         data = json.dumps(body).encode()
@@ -111,8 +119,16 @@ class TokenServer(DoubleServer):
     Raises OSError when the port cannot be bound (taken, or no permission).
     """
 
-    def __init__(self, ews: EwsServer, app: App, *, mailbox: str, tls: tuple[Path, Path],
-                 expires_in: int = 3599, port: int = 443) -> None:
+    def __init__(
+        self,
+        ews: EwsServer,
+        app: App,
+        *,
+        mailbox: str,
+        tls: tuple[Path, Path],
+        expires_in: int = 3599,
+        port: int = 443,
+    ) -> None:
         """``ews``: the double its tokens are good for, as a login to ``mailbox``;
         ``tls``: (certificate file, key file), the certificate for ``HOST``."""
         self.ews = ews
@@ -133,31 +149,61 @@ class TokenServer(DoubleServer):
     def _check(self, tenant: str, form: Mapping[str, str]) -> None:
         app = self.app
         if tenant.lower() != app.tenant_id.lower():
-            raise _Refusal(400, "invalid_request", f"AADSTS90002: Tenant '{tenant}' not found. "
-                           "Check to make sure you have the correct tenant ID.")
+            raise _Refusal(
+                400,
+                "invalid_request",
+                f"AADSTS90002: Tenant '{tenant}' not found. "
+                "Check to make sure you have the correct tenant ID.",
+            )
         grant = form.get("grant_type")
         if grant == "refresh_token" and not form.get("refresh_token"):
-            raise _Refusal(400, "invalid_request", "AADSTS900144: The request body must "
-                           "contain the following parameter: 'refresh_token'.")
+            raise _Refusal(
+                400,
+                "invalid_request",
+                "AADSTS900144: The request body must "
+                "contain the following parameter: 'refresh_token'.",
+            )
         if grant != "client_credentials":
-            raise _Refusal(400, "unsupported_grant_type", "AADSTS70003: The app requested an "
-                           "unsupported grant type.")
+            raise _Refusal(
+                400,
+                "unsupported_grant_type",
+                "AADSTS70003: The app requested an unsupported grant type.",
+            )
         if form.get("client_id") != app.client_id:
-            raise _Refusal(400, "unauthorized_client", "AADSTS700016: Application with "
-                           f"identifier '{form.get('client_id')}' was not found in the "
-                           f"directory '{tenant}'.")
+            raise _Refusal(
+                400,
+                "unauthorized_client",
+                "AADSTS700016: Application with "
+                f"identifier '{form.get('client_id')}' was not found in the "
+                f"directory '{tenant}'.",
+            )
         if form.get("client_secret") != app.client_secret:
-            raise _Refusal(401, "invalid_client", "AADSTS7000215: Invalid client secret "
-                           "provided. Ensure the secret being sent in the request is the client "
-                           f"secret value, not the client secret ID, for a secret added to app "
-                           f"'{app.client_id}'.")
+            raise _Refusal(
+                401,
+                "invalid_client",
+                "AADSTS7000215: Invalid client secret "
+                "provided. Ensure the secret being sent in the request is the client "
+                f"secret value, not the client secret ID, for a secret added to app "
+                f"'{app.client_id}'.",
+            )
         if form.get("scope") != SCOPE:
-            raise _Refusal(400, "invalid_scope", f"AADSTS1002012: The provided value for scope "
-                           f"{form.get('scope')} is not valid. Client credential flows must "
-                           "have a scope value with /.default suffixed to the resource "
-                           "identifier (application ID URI).")
+            raise _Refusal(
+                400,
+                "invalid_scope",
+                f"AADSTS1002012: The provided value for scope "
+                f"{form.get('scope')} is not valid. Client credential flows must "
+                "have a scope value with /.default suffixed to the resource "
+                "identifier (application ID URI).",
+            )
 
     def record(self, tenant: str, form: Mapping[str, str], outcome: str) -> None:
         with self._lock:
-            self.requests.append(TokenRequest(tenant, form.get("grant_type"),
-                                              form.get("client_id"), form.get("scope"), outcome))
+            self.requests.append(
+                TokenRequest(
+                    tenant,
+                    form.get("grant_type"),
+                    form.get("client_id"),
+                    form.get("scope"),
+                    outcome,
+                )
+            )

@@ -1,7 +1,7 @@
 """Debian's Chromium, headless, driven by Playwright for Python; screenshots for people.
 
-    shots = Screenshots(ARTIFACTS / "admin" / "test_name")
-    shots.take(page, "sign-in")      # tests/artifacts/admin/test_name/01-sign-in.png
+shots = Screenshots(ARTIFACTS / "admin" / "test_name")
+shots.take(page, "sign-in")      # tests/artifacts/admin/test_name/01-sign-in.png
 """
 
 from __future__ import annotations
@@ -16,15 +16,24 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 # As root Chromium needs --no-sandbox; the network flags keep it from calling home on a
 # machine whose only network is loopback (each refused connection costs time).
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def launch(playwright: Playwright) -> Browser:
     executable = shutil.which("chromium") or CHROMIUM
     if not Path(executable).exists():
-        raise RuntimeError("Chromium is not installed: apt-get install chromium "
-                           "(./run-tests does it when run as root)")
+        raise RuntimeError(
+            "Chromium is not installed: apt-get install chromium "
+            "(./run-tests does it when run as root)"
+        )
     return playwright.chromium.launch(executable_path=executable, args=FLAGS)
 
 

@@ -142,10 +142,16 @@ def parse_multistatus(body: bytes | str) -> Multistatus:
 # -- request bodies ------------------------------------------------------------------------
 
 
-def _el(parent: ET.Element | None, name: str, text: str | None = None,
-        attrib: dict[str, str] | None = None) -> ET.Element:
-    elem = ET.Element(name, attrib or {}) if parent is None else ET.SubElement(
-        parent, name, attrib or {}
+def _el(
+    parent: ET.Element | None,
+    name: str,
+    text: str | None = None,
+    attrib: dict[str, str] | None = None,
+) -> ET.Element:
+    elem = (
+        ET.Element(name, attrib or {})
+        if parent is None
+        else ET.SubElement(parent, name, attrib or {})
     )
     if text is not None:
         elem.text = text
@@ -179,7 +185,9 @@ def _expect(resp: requests.Response, *codes: int) -> requests.Response:
 
 
 def propfind_raw(
-    session: requests.Session, url: str, props: Sequence[str] | None = None,
+    session: requests.Session,
+    url: str,
+    props: Sequence[str] | None = None,
     depth: str = "0",
 ) -> requests.Response:
     """PROPFIND; *props* None asks for ``<allprop/>``. Returns the raw response."""
@@ -194,7 +202,9 @@ def propfind_raw(
 
 
 def propfind(
-    session: requests.Session, url: str, props: Sequence[str] | None = None,
+    session: requests.Session,
+    url: str,
+    props: Sequence[str] | None = None,
     depth: str = "0",
 ) -> Multistatus:
     """PROPFIND expecting 207; the parsed multistatus."""
@@ -208,8 +218,9 @@ def propfind_one(session: requests.Session, url: str, props: Sequence[str]) -> D
     return ms.responses[0]
 
 
-def report_raw(session: requests.Session, url: str, body: ET.Element,
-               depth: str | None = None) -> requests.Response:
+def report_raw(
+    session: requests.Session, url: str, body: ET.Element, depth: str | None = None
+) -> requests.Response:
     headers = dict(XML_HEADERS)
     if depth is not None:
         headers["Depth"] = depth
@@ -217,7 +228,9 @@ def report_raw(session: requests.Session, url: str, body: ET.Element,
 
 
 def sync_collection_raw(
-    session: requests.Session, url: str, token: str | None,
+    session: requests.Session,
+    url: str,
+    token: str | None,
     props: Sequence[str] = (GETETAG,),
 ) -> requests.Response:
     """sync-collection REPORT (RFC 6578), sync-level 1; token None: initial sync."""
@@ -229,7 +242,9 @@ def sync_collection_raw(
 
 
 def sync_collection(
-    session: requests.Session, url: str, token: str | None,
+    session: requests.Session,
+    url: str,
+    token: str | None,
     props: Sequence[str] = (GETETAG,),
 ) -> Multistatus:
     ms = parse_multistatus(_expect(sync_collection_raw(session, url, token, props), 207).content)
@@ -238,7 +253,9 @@ def sync_collection(
 
 
 def multiget_raw(
-    session: requests.Session, url: str, hrefs: Iterable[str],
+    session: requests.Session,
+    url: str,
+    hrefs: Iterable[str],
     props: Sequence[str] = (GETETAG, ADDRESS_DATA),
 ) -> requests.Response:
     root = _el(None, q(CARD, "addressbook-multiget"))
@@ -249,7 +266,9 @@ def multiget_raw(
 
 
 def multiget(
-    session: requests.Session, url: str, hrefs: Iterable[str],
+    session: requests.Session,
+    url: str,
+    hrefs: Iterable[str],
     props: Sequence[str] = (GETETAG, ADDRESS_DATA),
 ) -> Multistatus:
     """addressbook-multiget REPORT (RFC 6352 8.7)."""
@@ -268,7 +287,9 @@ class TextMatch:
 
 
 def addressbook_query_raw(
-    session: requests.Session, url: str, filters: Sequence[TextMatch],
+    session: requests.Session,
+    url: str,
+    filters: Sequence[TextMatch],
     test: Literal["anyof", "allof"] = "anyof",
     props: Sequence[str] = (GETETAG, ADDRESS_DATA),
 ) -> requests.Response:
@@ -287,7 +308,9 @@ def addressbook_query_raw(
 
 
 def addressbook_query(
-    session: requests.Session, url: str, filters: Sequence[TextMatch],
+    session: requests.Session,
+    url: str,
+    filters: Sequence[TextMatch],
     test: Literal["anyof", "allof"] = "anyof",
     props: Sequence[str] = (GETETAG, ADDRESS_DATA),
 ) -> Multistatus:
@@ -297,7 +320,10 @@ def addressbook_query(
 
 
 def calendar_query(
-    session: requests.Session, url: str, start: str, end: str,
+    session: requests.Session,
+    url: str,
+    start: str,
+    end: str,
     component: str = "VEVENT",
 ) -> Multistatus:
     """calendar-query REPORT for *component*s overlapping [start, end) (UTC, basic format)."""
@@ -311,7 +337,9 @@ def calendar_query(
 
 
 def mkcol_addressbook_raw(
-    session: requests.Session, url: str, displayname: str,
+    session: requests.Session,
+    url: str,
+    displayname: str,
     description: str | None = None,
 ) -> requests.Response:
     """Extended MKCOL (RFC 5689) creating an address book."""
@@ -356,8 +384,12 @@ VCARD_TYPE = "text/vcard; charset=utf-8"
 
 
 def put_vcard(
-    session: requests.Session, url: str, card: str | bytes, *,
-    if_match: str | None = None, if_none_match: str | None = None,
+    session: requests.Session,
+    url: str,
+    card: str | bytes,
+    *,
+    if_match: str | None = None,
+    if_none_match: str | None = None,
     content_type: str = VCARD_TYPE,
 ) -> requests.Response:
     headers = {"Content-Type": content_type}

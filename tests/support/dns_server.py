@@ -59,8 +59,9 @@ class DnsServer:
         self._server = _Server((LOOPBACK, 0), _Handler)
         self._server.records = {name.lower(): ip for name, ip in records.items()}
         self._server.asked = []  # (name, record type) in the order asked
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
 
     @property
     def port(self) -> int:
@@ -81,22 +82,37 @@ class DnsServer:
             return []
         return [record.address for record in answer]
 
-    def getaddrinfo(self, zone: str,
-                    system: Callable[..., Any] = socket.getaddrinfo) -> Callable[..., Any]:
+    def getaddrinfo(
+        self, zone: str, system: Callable[..., Any] = socket.getaddrinfo
+    ) -> Callable[..., Any]:
         """A ``socket.getaddrinfo`` that looks the names in ``zone`` up here (IPv4, TCP), and
         leaves the others to ``system``."""
         zone = zone.lower().rstrip(".")
 
-        def getaddrinfo(host: Any, port: Any, family: int = 0, type: int = 0,  # noqa: A002
-                        proto: int = 0, flags: int = 0) -> Any:
+        def getaddrinfo(
+            host: Any,
+            port: Any,
+            family: int = 0,
+            type: int = 0,  # noqa: A002
+            proto: int = 0,
+            flags: int = 0,
+        ) -> Any:
             name = host.lower().rstrip(".") if isinstance(host, str) else ""
             if name != zone and not name.endswith(f".{zone}"):
                 return system(host, port, family, type, proto, flags)
             addresses = self.resolve(name)
             if not addresses:
                 raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "",
-                     (address, int(port or 0))) for address in addresses]
+            return [
+                (
+                    socket.AF_INET,
+                    socket.SOCK_STREAM,
+                    socket.IPPROTO_TCP,
+                    "",
+                    (address, int(port or 0)),
+                )
+                for address in addresses
+            ]
 
         return getaddrinfo
 
@@ -104,8 +120,12 @@ class DnsServer:
         self._thread.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()

@@ -233,7 +233,9 @@ class DovecotServer:
         )
         try:
             wait_until(
-                self._ready, START_TIMEOUT, f"Dovecot on {self.host}:{self.imap_port}",
+                self._ready,
+                START_TIMEOUT,
+                f"Dovecot on {self.host}:{self.imap_port}",
                 abort=self._exited,
             )
         except BaseException:
@@ -320,9 +322,7 @@ class DovecotServer:
 def _plain_or_tls(server: DovecotServer, port: int) -> Iterator[imaplib.IMAP4]:
     if port == server.imaps_port:
         context = ssl.create_default_context(cafile=str(server.certificates.ca_file))
-        client: imaplib.IMAP4 = imaplib.IMAP4_SSL(
-            server.host, port, ssl_context=context, timeout=5
-        )
+        client: imaplib.IMAP4 = imaplib.IMAP4_SSL(server.host, port, ssl_context=context, timeout=5)
     else:
         client = imaplib.IMAP4(server.host, port, timeout=5)
     try:

@@ -83,17 +83,20 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, str(error).encode(), "text/plain")
             return
         message = body[0] if body is not None and len(body) else None
-        operation = local_name(message.tag).removesuffix("RequestMessage") if message is not None \
-            else ""
+        operation = (
+            local_name(message.tag).removesuffix("RequestMessage") if message is not None else ""
+        )
         autodiscover.record(Request(host, operation, login))
         if message is None or message.tag != _a("GetUserSettingsRequestMessage"):
-            self._send(400, f"not answered here: {operation or 'no operation'}".encode(),
-                       "text/plain")
+            self._send(
+                400, f"not answered here: {operation or 'no operation'}".encode(), "text/plain"
+            )
             return
         self._send(200, autodiscover.get_user_settings(message), "text/xml; charset=utf-8")
 
-    def _send(self, status: int, body: bytes, content_type: str,
-              headers: Mapping[str, str] | None = None) -> None:
+    def _send(
+        self, status: int, body: bytes, content_type: str, headers: Mapping[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -126,8 +129,10 @@ class AutodiscoverServer(DoubleServer):
 
     def mailbox(self, address: str) -> str | None:
         """The primary address of a mailbox of the EWS double, matched case-insensitively."""
-        return next((user for user in self.ews.users
-                     if "@" in user and user.lower() == address.lower()), None)
+        return next(
+            (user for user in self.ews.users if "@" in user and user.lower() == address.lower()),
+            None,
+        )
 
     def settings(self, primary: str) -> dict[str, str]:
         return {
@@ -138,8 +143,10 @@ class AutodiscoverServer(DoubleServer):
         }
 
     def get_user_settings(self, message: etree._Element) -> bytes:
-        asked = [s.text or "" for s in message.iterfind(f"{_a('Request')}/{_a('RequestedSettings')}"
-                                                        f"/{_a('Setting')}")]
+        asked = [
+            s.text or ""
+            for s in message.iterfind(f"{_a('Request')}/{_a('RequestedSettings')}/{_a('Setting')}")
+        ]
         envelope = etree.Element(f"{{{SOAP}}}Envelope", nsmap={"s": SOAP, "a": WSA})
         header = etree.SubElement(envelope, f"{{{SOAP}}}Header")
         action = etree.SubElement(header, f"{{{WSA}}}Action")
@@ -151,15 +158,17 @@ class AutodiscoverServer(DoubleServer):
             _sub(info, name, str(number))
         _sub(info, "Version", "Exchange2015")  # what Exchange 2013 and later report here
         body = etree.SubElement(envelope, f"{{{SOAP}}}Body")
-        response_message = etree.SubElement(body, _a("GetUserSettingsResponseMessage"),
-                                            nsmap={None: A})
+        response_message = etree.SubElement(
+            body, _a("GetUserSettingsResponseMessage"), nsmap={None: A}
+        )
         response = _sub(response_message, "Response")
         _sub(response, "ErrorCode", "NoError")
         _sub(response, "ErrorMessage")
         responses = _sub(response, "UserResponses")
         for user in message.iterfind(f"{_a('Request')}/{_a('Users')}/{_a('User')}"):
-            self._user_response(_sub(responses, "UserResponse"),
-                                user.findtext(_a("Mailbox")) or "", asked)
+            self._user_response(
+                _sub(responses, "UserResponse"), user.findtext(_a("Mailbox")) or "", asked
+            )
         return etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
 
     def _user_response(self, elem: etree._Element, address: str, asked: list[str]) -> None:

@@ -28,14 +28,18 @@ MESSAGES = {
     "ErrorInvalidServerVersion": "The specified server version is invalid.",
     "ErrorInvalidSyncStateData": "Synchronization state data is corrupt or otherwise invalid.",
     "ErrorIrresolvableConflict": "The send or update operation could not be performed because "
-                                 "the change key passed in the request does not match the current "
-                                 "change key for the item.",
+    "the change key passed in the request does not match the current "
+    "change key for the item.",
     "ErrorItemNotFound": "The specified object was not found in the store.",
     "ErrorPropertyValidationFailure": "Property validation failed.",
 }
 # Element names of fields whose values are entries keyed by label (IndexedFieldURI).
-INDEXED = {"contacts:EmailAddress": "EmailAddresses", "contacts:PhoneNumber": "PhoneNumbers",
-           "contacts:PhysicalAddress": "PhysicalAddresses", "contacts:ImAddress": "ImAddresses"}
+INDEXED = {
+    "contacts:EmailAddress": "EmailAddresses",
+    "contacts:PhoneNumber": "PhoneNumbers",
+    "contacts:PhysicalAddress": "PhysicalAddresses",
+    "contacts:ImAddress": "ImAddresses",
+}
 
 
 def tns(name: str) -> str:
@@ -117,8 +121,7 @@ class Mailbox:
     def create(self, values: Mapping[str, str], kind: str = "Contact") -> str:
         """Add a contact of simple text fields (element name → text); returns its item id."""
         with self.lock:
-            return self.store([text_element(name, value) for name, value in values.items()],
-                              kind)
+            return self.store([text_element(name, value) for name, value in values.items()], kind)
 
     def edit(self, item_id: str, values: Mapping[str, str | None]) -> None:
         """Set (or with None remove) simple text fields; the change key and sequence move on."""
@@ -170,8 +173,15 @@ class Mailbox:
     def store(self, elements: list[etree._Element], kind: str = "Contact") -> str:
         self.seq += 1
         now = _now()
-        contact = Contact(number=next(self._numbers), fields={}, kind=kind,
-                          created_seq=self.seq, changed_seq=self.seq, created=now, modified=now)
+        contact = Contact(
+            number=next(self._numbers),
+            fields={},
+            kind=kind,
+            created_seq=self.seq,
+            changed_seq=self.seq,
+            created=now,
+            modified=now,
+        )
         for elem in elements:
             contact.fields[local_name(elem.tag)] = copy.deepcopy(elem)
         self.contacts[contact.item_id] = contact
@@ -232,8 +242,14 @@ def apply_update(fields: dict[str, etree._Element], update: etree._Element) -> N
         fields[name] = new
 
 
-def _apply_entry(fields: dict[str, etree._Element], container: str, key: str, subfield: str,
-                 kind: str, value: etree._Element | None) -> None:
+def _apply_entry(
+    fields: dict[str, etree._Element],
+    container: str,
+    key: str,
+    subfield: str,
+    kind: str,
+    value: etree._Element | None,
+) -> None:
     elem = fields.setdefault(container, etree.Element(tns(container)))
     entry = next((e for e in elem.findall(tns("Entry")) if e.get("Key") == key), None)
     if kind == "DeleteItemField":

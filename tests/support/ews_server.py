@@ -70,8 +70,7 @@ class _Handler(BaseHTTPRequestHandler):
         login = ews.login(self.headers.get("Authorization"))
         if login is None:
             ews.record("401", None)
-            self._send(401, b"", "text/plain",
-                       {"WWW-Authenticate": f'Basic realm="{LOOPBACK}"'})
+            self._send(401, b"", "text/plain", {"WWW-Authenticate": f'Basic realm="{LOOPBACK}"'})
             return
         try:
             envelope = etree.fromstring(data)
@@ -86,8 +85,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         self._send(404, b"", "text/plain")
 
-    def _send(self, status: int, body: bytes, content_type: str,
-              headers: Mapping[str, str] | None = None) -> None:
+    def _send(
+        self, status: int, body: bytes, content_type: str, headers: Mapping[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -103,8 +103,13 @@ class _Handler(BaseHTTPRequestHandler):
 class EwsServer(DoubleServer):
     """The endpoint on 127.0.0.1 and a free port, in a thread; a context manager."""
 
-    def __init__(self, users: Mapping[str, str], *, tls: tuple[Path, Path] | None = None,
-                 version: ServerVersion = EXCHANGE_2019) -> None:
+    def __init__(
+        self,
+        users: Mapping[str, str],
+        *,
+        tls: tuple[Path, Path] | None = None,
+        version: ServerVersion = EXCHANGE_2019,
+    ) -> None:
         """``tls``: (certificate file, key file) to serve HTTPS instead of HTTP."""
         self.users = dict(users)
         self.tokens: dict[str, str] = {}  # OAuth2 bearer token → the mailbox it is good for

@@ -33,9 +33,17 @@ from tests.support.ews_mailbox import (
     tns,
 )
 
-API_VERSIONS = ("Exchange2007", "Exchange2007_SP1", "Exchange2010", "Exchange2010_SP1",
-                "Exchange2010_SP2", "Exchange2013", "Exchange2013_SP1", "Exchange2015",
-                "Exchange2016")
+API_VERSIONS = (
+    "Exchange2007",
+    "Exchange2007_SP1",
+    "Exchange2010",
+    "Exchange2010_SP1",
+    "Exchange2010_SP2",
+    "Exchange2013",
+    "Exchange2013_SP1",
+    "Exchange2015",
+    "Exchange2016",
+)
 
 
 @dataclass(frozen=True)
@@ -48,17 +56,46 @@ class ServerVersion:
 EXCHANGE_2019 = ServerVersion((15, 2, 1118, 7), "V2017_07_11", API_VERSIONS)
 EXCHANGE_2010_SP3 = ServerVersion((14, 3, 123, 4), "Exchange2010_SP2", API_VERSIONS[:5])
 # Schema order of the elements a contact is returned with; unknown ones follow in arrival order.
-ORDER = ("ItemId", "ParentFolderId", "ItemClass", "Subject", "Sensitivity", "Body", "Categories",
-         "Importance", "DateTimeCreated", "LastModifiedTime", "Culture", "FileAs", "FileAsMapping",
-         "DisplayName", "GivenName", "Initials", "MiddleName", "Nickname", "CompleteName",
-         "CompanyName", "EmailAddresses", "PhysicalAddresses", "PhoneNumbers", "Birthday",
-         "Department", "JobTitle", "PostalAddressIndex", "Surname")
+ORDER = (
+    "ItemId",
+    "ParentFolderId",
+    "ItemClass",
+    "Subject",
+    "Sensitivity",
+    "Body",
+    "Categories",
+    "Importance",
+    "DateTimeCreated",
+    "LastModifiedTime",
+    "Culture",
+    "FileAs",
+    "FileAsMapping",
+    "DisplayName",
+    "GivenName",
+    "Initials",
+    "MiddleName",
+    "Nickname",
+    "CompleteName",
+    "CompanyName",
+    "EmailAddresses",
+    "PhysicalAddresses",
+    "PhoneNumbers",
+    "Birthday",
+    "Department",
+    "JobTitle",
+    "PostalAddressIndex",
+    "Surname",
+)
 FOLDERS = {  # distinguished id → (folder id, element, class, display name, parent)
     "root": ("Zm9sZGVyOnJvb3Q=", "Folder", None, "", None),
-    "msgfolderroot": ("Zm9sZGVyOnRvaXM=", "Folder", "IPF.Note", "Top of Information Store",
-                      "root"),
-    "contacts": ("Zm9sZGVyOmNvbnRhY3Rz", "ContactsFolder", "IPF.Contact", "Contacts",
-                 "msgfolderroot"),
+    "msgfolderroot": ("Zm9sZGVyOnRvaXM=", "Folder", "IPF.Note", "Top of Information Store", "root"),
+    "contacts": (
+        "Zm9sZGVyOmNvbnRhY3Rz",
+        "ContactsFolder",
+        "IPF.Contact",
+        "Contacts",
+        "msgfolderroot",
+    ),
 }
 
 
@@ -109,8 +146,12 @@ def _computed(contact: Contact) -> dict[str, etree._Element]:
         "LastModifiedTime": text_element("LastModifiedTime", contact.modified),
     }
     complete = etree.Element(tns("CompleteName"))
-    for source, target in (("GivenName", "FirstName"), ("MiddleName", "MiddleName"),
-                           ("Surname", "LastName"), ("DisplayName", "FullName")):
+    for source, target in (
+        ("GivenName", "FirstName"),
+        ("MiddleName", "MiddleName"),
+        ("Surname", "LastName"),
+        ("DisplayName", "FullName"),
+    ):
         if source in contact.fields:
             _sub_text(complete, target, contact.fields[source].text or "")
     values["CompleteName"] = complete
@@ -124,8 +165,9 @@ def _sub_text(parent: etree._Element, name: str, text: str) -> etree._Element:
 
 
 def _message(service: str, code: str = "NoError") -> etree._Element:
-    message = etree.Element(mns(f"{service}ResponseMessage"),
-                            ResponseClass="Success" if code == "NoError" else "Error")
+    message = etree.Element(
+        mns(f"{service}ResponseMessage"), ResponseClass="Success" if code == "NoError" else "Error"
+    )
     if code != "NoError":
         etree.SubElement(message, mns("MessageText")).text = MESSAGES[code]
     etree.SubElement(message, mns("ResponseCode")).text = code
@@ -134,15 +176,23 @@ def _message(service: str, code: str = "NoError") -> etree._Element:
     return message
 
 
-def _envelope(server: ServerVersion, body_child: etree._Element | None,
-              fault: EwsFault | None = None) -> bytes:
+def _envelope(
+    server: ServerVersion, body_child: etree._Element | None, fault: EwsFault | None = None
+) -> bytes:
     envelope = etree.Element(f"{{{SOAP}}}Envelope", nsmap={"s": SOAP})
     if fault is None:
         header = etree.SubElement(envelope, f"{{{SOAP}}}Header")
         major, minor, major_build, minor_build = map(str, server.build)
-        etree.SubElement(header, tns("ServerVersionInfo"), MajorVersion=major,
-                         MinorVersion=minor, MajorBuildNumber=major_build,
-                         MinorBuildNumber=minor_build, Version=server.version, nsmap={"h": T})
+        etree.SubElement(
+            header,
+            tns("ServerVersionInfo"),
+            MajorVersion=major,
+            MinorVersion=minor,
+            MajorBuildNumber=major_build,
+            MinorBuildNumber=minor_build,
+            Version=server.version,
+            nsmap={"h": T},
+        )
     body = etree.SubElement(envelope, f"{{{SOAP}}}Body")
     if fault is not None:
         elem = etree.SubElement(body, f"{{{SOAP}}}Fault")
@@ -189,8 +239,9 @@ class Ews:
                 raise EwsFault("ErrorInvalidServerVersion")
             handler = getattr(self, f"op_{name}", None)
             if handler is None:
-                raise EwsFault("ErrorInvalidOperation",
-                               f"the contacthub test double does not implement {name}")
+                raise EwsFault(
+                    "ErrorInvalidOperation", f"the contacthub test double does not implement {name}"
+                )
             response = etree.Element(mns(f"{name}Response"), nsmap={"m": M, "t": T})
             messages = etree.SubElement(response, mns("ResponseMessages"))
             with self.mailbox.lock:
@@ -222,8 +273,9 @@ class Ews:
         elem = etree.Element(tns(element))
         etree.SubElement(elem, tns("FolderId"), Id=folder_id, ChangeKey="AQAAAA==")
         if parent is not None:
-            etree.SubElement(elem, tns("ParentFolderId"), Id=FOLDERS[parent][0],
-                             ChangeKey="AQAAAA==")
+            etree.SubElement(
+                elem, tns("ParentFolderId"), Id=FOLDERS[parent][0], ChangeKey="AQAAAA=="
+            )
         if folder_class is not None:
             _sub_text(elem, "FolderClass", folder_class)
         _sub_text(elem, "DisplayName", name)
@@ -251,8 +303,9 @@ class Ews:
             return
         limit = int(op.findtext(mns("MaxChangesReturned")) or "512")
         names = _requested(op.find(mns("ItemShape")))
-        changed = sorted((c for c in self.mailbox.contacts.values() if last_seq(c) > since),
-                         key=last_seq)
+        changed = sorted(
+            (c for c in self.mailbox.contacts.values() if last_seq(c) > since), key=last_seq
+        )
         pending = [c for c in changed if change_kind(c, since) is not None]
         page = pending[:limit]
         complete = len(page) == len(pending)
@@ -265,8 +318,9 @@ class Ews:
             kind = change_kind(contact, since) or ""
             change = etree.SubElement(changes, tns(kind))
             if kind == "Delete":
-                etree.SubElement(change, tns("ItemId"), Id=contact.item_id,
-                                 ChangeKey=contact.changekey)
+                etree.SubElement(
+                    change, tns("ItemId"), Id=contact.item_id, ChangeKey=contact.changekey
+                )
             else:
                 change.append(_contact_element(contact, names))
         yield message
@@ -290,8 +344,9 @@ class Ews:
         for item in op.iterfind(f"{mns('Items')}/*"):
             kind = local_name(item.tag)
             if kind not in ("Contact", "DistributionList"):
-                raise EwsFault("ErrorInvalidOperation",
-                               "the contacthub test double stores contacts only")
+                raise EwsFault(
+                    "ErrorInvalidOperation", "the contacthub test double stores contacts only"
+                )
             if item.findtext(tns("DisplayName")) in self.mailbox.refused:
                 message = _message("CreateItem", "ErrorPropertyValidationFailure")
                 etree.SubElement(message, mns("Items"))
@@ -300,8 +355,7 @@ class Ews:
             contact = self.mailbox.contacts[self.mailbox.store(list(item), kind)]
             message = _message("CreateItem")
             result = etree.SubElement(etree.SubElement(message, mns("Items")), tns(kind))
-            etree.SubElement(result, tns("ItemId"), Id=contact.item_id,
-                             ChangeKey=contact.changekey)
+            etree.SubElement(result, tns("ItemId"), Id=contact.item_id, ChangeKey=contact.changekey)
             yield message
 
     def op_UpdateItem(self, op: etree._Element) -> Iterator[etree._Element]:  # noqa: N802
@@ -331,8 +385,7 @@ class Ews:
             self.mailbox.touch(contact)
             message = _message("UpdateItem")
             result = etree.SubElement(etree.SubElement(message, mns("Items")), tns(contact.kind))
-            etree.SubElement(result, tns("ItemId"), Id=contact.item_id,
-                             ChangeKey=contact.changekey)
+            etree.SubElement(result, tns("ItemId"), Id=contact.item_id, ChangeKey=contact.changekey)
             conflicts = etree.SubElement(message, mns("ConflictResults"))
             _sub_text(conflicts, "Count", "0")
             yield message

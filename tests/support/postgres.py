@@ -103,8 +103,15 @@ class PostgresServer:
 
     def start(self) -> PostgresServer:
         self._run(
-            "initdb", "-D", str(self.data_dir), "-U", SUPERUSER, "--auth=trust",
-            "--encoding=UTF8", "--no-locale", "--no-sync",
+            "initdb",
+            "-D",
+            str(self.data_dir),
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-locale",
+            "--no-sync",
         )
         settings = {
             "listen_addresses": "''",
@@ -125,10 +132,20 @@ class PostgresServer:
         else:
             subprocess.run(
                 ["mkdir", "-m", "0700", str(self.socket_dir)],
-                check=True, user=self._run_as, group=self._run_as, extra_groups=[],
+                check=True,
+                user=self._run_as,
+                group=self._run_as,
+                extra_groups=[],
             )
         self._run(
-            "pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", "60",
+            "pg_ctl",
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.log_file),
+            "-w",
+            "-t",
+            "60",
             "start",
         )
         self._running = True
@@ -147,7 +164,10 @@ class PostgresServer:
         import psycopg
 
         return psycopg.connect(
-            host=str(self.socket_dir), port=self.port, user=SUPERUSER, dbname=dbname,
+            host=str(self.socket_dir),
+            port=self.port,
+            user=SUPERUSER,
+            dbname=dbname,
             autocommit=True,
         )
 

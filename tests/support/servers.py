@@ -195,16 +195,16 @@ class DavServer:
         proc, self._proc = self._proc, None
         code = proc.terminate()
         if check:
-            assert code == 0, (
-                f"{self.name} exited with code {code} after SIGTERM:\n{proc.tail()}"
-            )
+            assert code == 0, f"{self.name} exited with code {code} after SIGTERM:\n{proc.tail()}"
         return code
 
     def __enter__(self) -> DavServer:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         # Do not mask the original error with a failed exit-code check.
@@ -275,8 +275,14 @@ class ContacthubServer(DavServer):
                 self.add_user(user, password, admin=user in self.admins)
             self._users_created = True
         argv = [
-            *contacthub_command(), "serve",
-            "--host", self.host, "--port", str(self.port), "--data-dir", str(self.data_dir),
+            *contacthub_command(),
+            "serve",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
         ]
         if self.store_url:
             argv += ["--store", self.store_url]
@@ -287,7 +293,9 @@ class ContacthubServer(DavServer):
         try:
             wait_until(
                 lambda: proc.find(ready) is not None and port_open(self.host, self.port),
-                START_TIMEOUT, f"{self.name} to print '{ready}'", abort=proc.exited,
+                START_TIMEOUT,
+                f"{self.name} to print '{ready}'",
+                abort=proc.exited,
             )
         except BaseException:
             self._proc = None

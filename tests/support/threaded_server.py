@@ -21,8 +21,13 @@ class DoubleServer:
     """Binds at construction (OSError when the port is taken or not permitted), serves
     from ``__enter__`` until ``stop()`` or ``__exit__``."""
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler], address: str, port: int = 0,
-                 tls: tuple[Path, Path] | None = None) -> None:
+    def __init__(
+        self,
+        handler: type[BaseHTTPRequestHandler],
+        address: str,
+        port: int = 0,
+        tls: tuple[Path, Path] | None = None,
+    ) -> None:
         """``tls``: (certificate file, key file) to serve HTTPS instead of HTTP."""
         self._server = _Server((address, port), handler)
         self._server.double = self
@@ -31,8 +36,9 @@ class DoubleServer:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(*tls)
             self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
 
     @property
     def port(self) -> int:
@@ -49,6 +55,10 @@ class DoubleServer:
             self._thread.join()
         self._server.server_close()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()

@@ -32,9 +32,7 @@ def fold(line: str, limit: int = 75, eol: str = CRLF) -> str:
 
 
 def escape(value: str) -> str:
-    return (
-        value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\n", "\\n")
-    )
+    return value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\n", "\\n")
 
 
 def make_card(
@@ -113,7 +111,8 @@ def apple_person_card() -> str:
         "NOTE:Met at the Uppsala meetup\\, spring 2023.\\nPrefers Signal; "
         + "speaks svenska\\, English and 日本語 — fluently.",
         "PHOTO;ENCODING=b;TYPE=JPEG;X-ABCROP-RECTANGLE=ABClipRect_1&0&0&64&64&"
-        + "3bvo9LiaFuzqk4ARqVNzjg==:" + photo,
+        + "3bvo9LiaFuzqk4ARqVNzjg==:"
+        + photo,
         "X-ABUID:" + PERSON_UID + ":ABPerson",
         "REV:2024-03-15T10:22:31Z",
         "UID:" + PERSON_UID,
@@ -154,7 +153,8 @@ def odd_but_valid_card() -> str:
         "X-EVOLUTION-FILE-AS:O'Neil-Smith\\, Ruth",
         "X-MS-IMADDRESS:ruth@im.example",
         "CATEGORIES:friends,book club,Ünïcödé",
-        "NOTE:" + "A long note that has to be folded because it is far longer than "
+        "NOTE:"
+        + "A long note that has to be folded because it is far longer than "
         + "seventy-five octets, with ümlauts and emoji 🎉 near the fold boundary.",
         "END:VCARD",
     ]

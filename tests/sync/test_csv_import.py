@@ -53,8 +53,9 @@ def cards(store: Store, book: str = "ann/from-csv-people") -> dict[str, str]:
 
 
 def test_google_export_lands_as_valid_cards_and_again_changes_nothing(store: Store) -> None:
-    view = create_import(store, "ann", "google_contacts.csv",
-                         (DATA / "google_contacts.csv").read_bytes())
+    view = create_import(
+        store, "ann", "google_contacts.csv", (DATA / "google_contacts.csv").read_bytes()
+    )
     assert view.delimiter == "," and view.encoding_detected and view.header[0] == "First Name"
     first = run_import(store, view.source)
     assert first.status == "ok" and first.changes.counts["added"] >= 5
@@ -71,9 +72,17 @@ def test_google_export_lands_as_valid_cards_and_again_changes_nothing(store: Sto
     assert again.run.message == "no changes"
 
 
-@pytest.mark.parametrize("name", ["google_contacts.csv", "google_contacts_old.csv",
-                                  "outlook_en.csv", "outlook_de.csv", "excel_semicolon_bom.csv",
-                                  "quoted_multiline.csv"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "google_contacts.csv",
+        "google_contacts_old.csv",
+        "outlook_en.csv",
+        "outlook_de.csv",
+        "excel_semicolon_bom.csv",
+        "quoted_multiline.csv",
+    ],
+)
 def test_the_index_of_a_generated_card_is_what_parsing_it_gives(store: Store, name: str) -> None:
     view = create_import(store, "ann", name, (DATA / name).read_bytes())
     records, _ = csv_source.read_records(view.source, (DATA / name).read_bytes())
@@ -89,8 +98,14 @@ def test_update_existing_and_delete_missing_follow_the_options(store: Store) -> 
     edited = [("1", "Person One", "p1@example.org"), *TEN[1:9]]  # 1 renamed, 10 gone
     source = upload(store, source, people(edited))
     skipped = run_import(store, source)
-    assert skipped.changes.counts == {"added": 0, "updated": 0, "deleted": 0, "unchanged": 8,
-                                      "skipped": 1, "errors": 0}
+    assert skipped.changes.counts == {
+        "added": 0,
+        "updated": 0,
+        "deleted": 0,
+        "unchanged": 8,
+        "skipped": 1,
+        "errors": 0,
+    }
     assert "Person 1" in cards(store) and "Person 10" in cards(store)
     source = configure(store, source, update_existing=True, delete_missing=True).source
     applied = run_import(store, source)
@@ -103,8 +118,9 @@ def test_delete_missing_never_touches_contacts_from_elsewhere(store: Store) -> N
     run_import(store, source)
     with store.write() as tx:
         book = tx.require_collection(source.book_path)
-        tx.put_item(book, "mine.vcf", csv_source.read_records(source, people(TEN))[0][0]
-                    .make_card("mine"))
+        tx.put_item(
+            book, "mine.vcf", csv_source.read_records(source, people(TEN))[0][0].make_card("mine")
+        )
     source = upload(store, source, people(TEN[:5]))
     assert run_import(store, source).changes.counts["deleted"] == 5
     with store.read() as tx:
@@ -133,8 +149,10 @@ def test_a_repeated_key_keeps_the_later_row_and_says_so(store: Store) -> None:
 def test_generated_keys_are_nine_digits_stable_and_unique(store: Store) -> None:
     view = create_import(store, "ann", "people.csv", people(TEN))
     run_import(store, view.source)
-    codes = {name: re.search(r"X-CONTACTHUB-KEY:(\d+)", text).group(1)  # type: ignore[union-attr]
-             for name, text in cards(store).items()}
+    codes = {
+        name: re.search(r"X-CONTACTHUB-KEY:(\d+)", text).group(1)  # type: ignore[union-attr]
+        for name, text in cards(store).items()
+    }
     assert all(re.fullmatch(r"[1-9]\d{8}", code) for code in codes.values())
     assert len(set(codes.values())) == 10
     assert run_import(store, view.source).status == "no_changes"
@@ -157,8 +175,13 @@ def _uid_of(text: str) -> str:
 
 
 def test_problems_are_reported_with_line_and_column(store: Store) -> None:
-    content = people([("1", "Good", "good@example.org"), ("2", "Bad mail", "not-an-address"),
-                      ("", "No key", "k@example.org")])
+    content = people(
+        [
+            ("1", "Good", "good@example.org"),
+            ("2", "Bad mail", "not-an-address"),
+            ("", "No key", "k@example.org"),
+        ]
+    )
     outcome = run_import(store, keyed_sync(store, content))
     located = {(p.line, p.column, p.reason) for p in outcome.changes.problems}
     assert (3, "E-mail", "invalid email address") in located
@@ -199,8 +222,10 @@ def test_two_syncs_whose_names_look_alike_get_books_of_their_own(store: Store) -
     assert first.book_path != second.book_path
 
 
-@pytest.mark.parametrize(("name", "message"), [("garbage.bin", "does not look like a CSV"),
-                                               ("pixel.png", "does not look like a CSV")])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("garbage.bin", "does not look like a CSV"), ("pixel.png", "does not look like a CSV")],
+)
 def test_a_file_that_is_not_csv_is_refused_and_nothing_is_created(
     store: Store, name: str, message: str
 ) -> None:
@@ -213,7 +238,10 @@ def test_a_file_that_is_not_csv_is_refused_and_nothing_is_created(
 def test_a_mapping_naming_a_missing_column_is_refused(store: Store) -> None:
     source = keyed_sync(store, people(TEN))
     with pytest.raises(ImportError_, match="Phone"):
-        configure(store, source, mapping={"version": 1, "columns": [
-            {"column": "Phone", "field": "phone.mobile"}]})
+        configure(
+            store,
+            source,
+            mapping={"version": 1, "columns": [{"column": "Phone", "field": "phone.mobile"}]},
+        )
     with pytest.raises(ImportError_, match="key column 'Nope'"):
         configure(store, source, key_column="Nope")

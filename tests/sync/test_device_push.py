@@ -46,9 +46,12 @@ def push(store: Store, body: str) -> list[str]:
 
 def test_preview_lists_only_new_contacts_and_applying_updates_changed_ones(store: Store) -> None:
     assert push(store, vcard("a", "Ann") + vcard("b", "Bob")) == ["Ann", "Bob"]
-    changes = receive_push(store, "ann", "iPhone",
-                           (vcard("a", "Ann Changed") + vcard("b", "Bob") + vcard("c", "Cid"))
-                           .encode())
+    changes = receive_push(
+        store,
+        "ann",
+        "iPhone",
+        (vcard("a", "Ann Changed") + vcard("b", "Bob") + vcard("c", "Cid")).encode(),
+    )
     assert [c.summary for c in changes.of("add")] == ["Cid"]
     assert [c.summary for c in changes.of("update")] == ["Ann Changed"]
     with store.read() as tx:
@@ -85,9 +88,12 @@ def test_every_contact_comes_in_whatever_it_holds(store: Store) -> None:
 
 
 def test_malformed_cards_are_reported_and_the_rest_imported(store: Store) -> None:
-    changes = receive_push(store, "ann", "iPhone",
-                           (vcard("a", "Ann") + "BEGIN:VCARD\r\nnot a line\r\nEND:VCARD\r\n")
-                           .encode())
+    changes = receive_push(
+        store,
+        "ann",
+        "iPhone",
+        (vcard("a", "Ann") + "BEGIN:VCARD\r\nnot a line\r\nEND:VCARD\r\n").encode(),
+    )
     assert [c.summary for c in changes.of("add")] == ["Ann"]
     assert [p.line for p in changes.problems] == [6]
 

@@ -72,8 +72,9 @@ def data_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(data_dir: Path, tls_files: CertificateFiles) -> Settings:
     loaded = config.load(data_dir)
-    loaded.fetch_policy = FetchPolicy(timeout=5, allowed_networks=("127.0.0.0/8",),
-                                      ca_bundle=str(tls_files.ca_file))
+    loaded.fetch_policy = FetchPolicy(
+        timeout=5, allowed_networks=("127.0.0.0/8",), ca_bundle=str(tls_files.ca_file)
+    )
     loaded.smtp = {}
     return loaded
 
@@ -89,8 +90,9 @@ def ctx(store: Store, settings: Settings, clock: Clock) -> SyncContext:
 
 
 @pytest.fixture(params=["ftp", "ftps"])
-def ftp(request: pytest.FixtureRequest, ftp_root: Path,
-        tls_files: CertificateFiles) -> Iterator[LocalFTPServer]:
+def ftp(
+    request: pytest.FixtureRequest, ftp_root: Path, tls_files: CertificateFiles
+) -> Iterator[LocalFTPServer]:
     logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
     certfile = tls_files.combined_file if request.param == "ftps" else None
     with LocalFTPServer(ftp_root, certfile) as server:

@@ -45,8 +45,14 @@ def serve(site: Site, path: str, content: bytes, **options: Any) -> None:
     site.files[path] = ServedFile(content, **options)
 
 
-def http_sync(ctx: SyncContext, site: Site, http: LocalHTTPServer, path: str = "/people.csv",
-              content: bytes = PEOPLE, **origin: Any) -> SourceRecord:
+def http_sync(
+    ctx: SyncContext,
+    site: Site,
+    http: LocalHTTPServer,
+    path: str = "/people.csv",
+    content: bytes = PEOPLE,
+    **origin: Any,
+) -> SourceRecord:
     """A sync of a file served at `path` (the creation fetches it once, for its preview)."""
     if path not in site.files:
         serve(site, path, content)
@@ -76,8 +82,12 @@ class Book:
 
     @property
     def names(self) -> list[str]:
-        return sorted(line[3:] for _, _, text in self.cards for line in text.splitlines()
-                      if line.startswith("FN:"))
+        return sorted(
+            line[3:]
+            for _, _, text in self.cards
+            for line in text.splitlines()
+            if line.startswith("FN:")
+        )
 
 
 def book_of(store: Store, source: SourceRecord) -> Book:
@@ -90,8 +100,9 @@ def book_of(store: Store, source: SourceRecord) -> Book:
 def stored_settings_json(store: Store, source: SourceRecord) -> str:
     """The settings column exactly as the database holds it."""
     with store.engine.connect() as conn:
-        return str(conn.execute(select(sources.c.settings)
-                                .where(sources.c.id == source.id)).scalar_one())
+        return str(
+            conn.execute(select(sources.c.settings).where(sources.c.id == source.id)).scalar_one()
+        )
 
 
 def stored_fetch_state(store: Store, source: SourceRecord) -> dict[str, Any] | None:

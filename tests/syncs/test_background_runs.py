@@ -26,7 +26,8 @@ class RecordingBoard(ProgressBoard):
 
 
 def test_a_background_run_reports_its_phases_and_ends_with_its_run(
-        ctx: SyncContext, site: Site, http: LocalHTTPServer) -> None:
+    ctx: SyncContext, site: Site, http: LocalHTTPServer
+) -> None:
     board = RecordingBoard()
     followed = SyncContext(ctx.store, ctx.settings, clock=ctx.clock, progress=board)
     source = http_sync(followed, site, http, content=csv_of(*crowd(3000)))
@@ -46,7 +47,8 @@ def test_a_background_run_reports_its_phases_and_ends_with_its_run(
 
 
 def test_a_sync_that_is_running_is_not_started_twice(
-        ctx: SyncContext, site: Site, http: LocalHTTPServer) -> None:
+    ctx: SyncContext, site: Site, http: LocalHTTPServer
+) -> None:
     source = http_sync(ctx, site, http)
     lease = runner.claim(ctx, source, "schedule")  # the scheduler is running it
     with pytest.raises(SyncBusy):

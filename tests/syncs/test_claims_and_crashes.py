@@ -29,12 +29,14 @@ NEXT = utc(2027, 3, 3, 7)
 DEAD = "dead-host:4242:0badcafe"
 
 
-def scheduled_sync(ctx: SyncContext, site: Site, http: LocalHTTPServer, clock: Clock,
-                   path: str = "/people.csv") -> SourceRecord:
+def scheduled_sync(
+    ctx: SyncContext, site: Site, http: LocalHTTPServer, clock: Clock, path: str = "/people.csv"
+) -> SourceRecord:
     clock.set(utc(2027, 3, 1))
     source = http_sync(ctx, site, http, path)
-    return schedule(ctx, source, start="2027-03-02T09:00", timezone="Europe/Tallinn",
-                    frequency="daily")
+    return schedule(
+        ctx, source, start="2027-03-02T09:00", timezone="Europe/Tallinn", frequency="daily"
+    )
 
 
 def at(timestamp: float | None) -> datetime | None:
@@ -43,15 +45,17 @@ def at(timestamp: float | None) -> datetime | None:
 
 # -- claiming ------------------------------------------------------------------------------
 
+
 def test_two_schedulers_on_one_store_run_each_due_sync_exactly_once(
-        ctx: SyncContext, store: Store, store_url: str, site: Site, http: LocalHTTPServer,
-        clock: Clock) -> None:
+    ctx: SyncContext, store: Store, store_url: str, site: Site, http: LocalHTTPServer, clock: Clock
+) -> None:
     paths = [f"/sync-{n:02}.csv" for n in range(20)]
     syncs = [scheduled_sync(ctx, site, http, clock, path) for path in paths]
     other_store = Store.open(store_url, upgrade=False)  # as another process would
-    schedulers = [Scheduler(ctx, holder="worker-a"),
-                  Scheduler(SyncContext(other_store, ctx.settings, clock=clock),
-                            holder="worker-b")]
+    schedulers = [
+        Scheduler(ctx, holder="worker-a"),
+        Scheduler(SyncContext(other_store, ctx.settings, clock=clock), holder="worker-b"),
+    ]
     clock.set(DUE)
     site.requests.clear()
     start = threading.Barrier(len(schedulers))
@@ -79,6 +83,7 @@ def test_two_schedulers_on_one_store_run_each_due_sync_exactly_once(
 
 # -- runs whose process died -----------------------------------------------------------------
 
+
 def dead_claim(store: Store, source: SourceRecord, now: float) -> Lease:
     """Claim the due occurrence as a process that then dies (it never ends its lease)."""
     lease = Lease(source.id, DEAD, "schedule", now, now + LEASE_SECONDS)
@@ -88,8 +93,8 @@ def dead_claim(store: Store, source: SourceRecord, now: float) -> Lease:
 
 
 def test_a_run_left_by_a_dead_process_is_running_until_its_lease_ends_then_interrupted(
-        ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer,
-        clock: Clock) -> None:
+    ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer, clock: Clock
+) -> None:
     source = scheduled_sync(ctx, site, http, clock)
     clock.set(DUE)
     lease = dead_claim(store, source, clock())
@@ -127,8 +132,13 @@ def test_a_run_left_by_a_dead_process_is_running_until_its_lease_ends_then_inter
 
 
 def test_an_interrupted_run_is_recorded_once_by_schedulers_that_both_saw_it(
-        ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer, clock: Clock,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx: SyncContext,
+    store: Store,
+    site: Site,
+    http: LocalHTTPServer,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     source = scheduled_sync(ctx, site, http, clock)
     clock.set(DUE)
     lease = dead_claim(store, source, clock())
@@ -143,8 +153,13 @@ def test_an_interrupted_run_is_recorded_once_by_schedulers_that_both_saw_it(
 
 
 def test_a_lease_renewed_after_it_was_seen_expired_is_not_taken_for_dead(
-        ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer, clock: Clock,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx: SyncContext,
+    store: Store,
+    site: Site,
+    http: LocalHTTPServer,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     source = scheduled_sync(ctx, site, http, clock)
     clock.set(DUE)
     lease = dead_claim(store, source, clock())
@@ -161,10 +176,14 @@ def test_a_lease_renewed_after_it_was_seen_expired_is_not_taken_for_dead(
     assert held is not None and held.holder == DEAD
 
 
-
 def test_a_long_run_renews_its_lease_and_is_not_taken_for_dead(
-        ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer, clock: Clock,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx: SyncContext,
+    store: Store,
+    site: Site,
+    http: LocalHTTPServer,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     source = http_sync(ctx, site, http)
     clock.set(DUE)
     monkeypatch.setattr(runner, "RENEW_EVERY", 0.01)
@@ -194,7 +213,9 @@ def lease_until(store: Store, source: SourceRecord) -> float:
     assert lease is not None
     return lease.until
 
+
 # -- runs that break ---------------------------------------------------------------------------
+
 
 def break_imports(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: Any, **kwargs: Any) -> RunOutcome:
@@ -204,8 +225,14 @@ def break_imports(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_scheduled_run_that_breaks_is_recorded_failed_without_internals(
-        ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer, clock: Clock,
-        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    ctx: SyncContext,
+    store: Store,
+    site: Site,
+    http: LocalHTTPServer,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     source = scheduled_sync(ctx, site, http, clock)
     break_imports(monkeypatch)
     clock.set(DUE)
@@ -225,8 +252,12 @@ def test_a_scheduled_run_that_breaks_is_recorded_failed_without_internals(
 
 
 def test_a_manual_run_that_breaks_is_recorded_failed_and_frees_the_sync(
-        ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx: SyncContext,
+    store: Store,
+    site: Site,
+    http: LocalHTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     source = http_sync(ctx, site, http)
     break_imports(monkeypatch)
 
@@ -239,9 +270,15 @@ def test_a_manual_run_that_breaks_is_recorded_failed_and_frees_the_sync(
 
 # -- a sync that is running -------------------------------------------------------------------
 
+
 def test_running_a_sync_that_is_running_raises_sync_busy(
-        ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer, clock: Clock,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx: SyncContext,
+    store: Store,
+    site: Site,
+    http: LocalHTTPServer,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     source = scheduled_sync(ctx, site, http, clock)
     clock.set(DUE)
     inside, release = threading.Event(), threading.Event()
@@ -275,7 +312,8 @@ def test_running_a_sync_that_is_running_raises_sync_busy(
 
 
 def test_a_sync_never_run_says_so(
-        ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer) -> None:
+    ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer
+) -> None:
     source = http_sync(ctx, site, http)
 
     with store.read() as tx:

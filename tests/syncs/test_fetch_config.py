@@ -24,7 +24,9 @@ def test_every_fetch_option_is_read(tmp_path: Path) -> None:
     bundle = tmp_path / "ca.pem"
     bundle.write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
 
-    policy = load_with(tmp_path, f"""\
+    policy = load_with(
+        tmp_path,
+        f"""\
 [fetch]
 allow_private = yes
 allowed_networks = 10.1.2.0/24, 192.168.7.3 ,fd00::/8
@@ -33,35 +35,47 @@ timeout = 7
 total_timeout = 90
 max_size = 1048576
 max_redirects = 2
-""").fetch_policy
+""",
+    ).fetch_policy
 
     assert policy == FetchPolicy(
-        timeout=7, total_timeout=90, max_bytes=1048576, max_redirects=2, allow_private=True,
-        allowed_networks=("10.1.2.0/24", "192.168.7.3", "fd00::/8"), ca_bundle=str(bundle))
+        timeout=7,
+        total_timeout=90,
+        max_bytes=1048576,
+        max_redirects=2,
+        allow_private=True,
+        allowed_networks=("10.1.2.0/24", "192.168.7.3", "fd00::/8"),
+        ca_bundle=str(bundle),
+    )
 
 
 def test_empty_fetch_options_keep_their_defaults(tmp_path: Path) -> None:
-    policy = load_with(tmp_path, "[fetch]\nallow_private =\nallowed_networks =\n"
-                                 "ca_bundle =\n").fetch_policy
+    policy = load_with(
+        tmp_path, "[fetch]\nallow_private =\nallowed_networks =\nca_bundle =\n"
+    ).fetch_policy
 
     assert (policy.allow_private, policy.allowed_networks, policy.ca_bundle) == (False, (), None)
 
 
-@pytest.mark.parametrize(("line", "named"), [
-    ("allowed_networks = 10.1.2.0/24, intranet", "[fetch] allowed_networks: 'intranet'"),
-    ("allowed_networks = 10.0.0.0/33", "[fetch] allowed_networks: '10.0.0.0/33'"),
-    ("allow_private = perhaps", "[fetch] allow_private must be true or false, not 'perhaps'"),
-    ("ca_bundle = /nowhere/ca.pem", "[fetch] ca_bundle '/nowhere/ca.pem' is not a file"),
-    ("timeout = soon", "[fetch] timeout must be a whole number, not 'soon'"),
-    ("total_timeout = 1.5", "[fetch] total_timeout must be a whole number, not '1.5'"),
-    ("max_size = 50MB", "[fetch] max_size must be a whole number, not '50MB'"),
-    ("max_redirects = many", "[fetch] max_redirects must be a whole number, not 'many'"),
-    ("timeout = 0", "[fetch] timeout must be at least 1, not 0"),
-    ("max_size = -5", "[fetch] max_size must be at least 1, not -5"),
-    ("max_redirects = -1", "[fetch] max_redirects must be at least 0, not -1"),
-])
+@pytest.mark.parametrize(
+    ("line", "named"),
+    [
+        ("allowed_networks = 10.1.2.0/24, intranet", "[fetch] allowed_networks: 'intranet'"),
+        ("allowed_networks = 10.0.0.0/33", "[fetch] allowed_networks: '10.0.0.0/33'"),
+        ("allow_private = perhaps", "[fetch] allow_private must be true or false, not 'perhaps'"),
+        ("ca_bundle = /nowhere/ca.pem", "[fetch] ca_bundle '/nowhere/ca.pem' is not a file"),
+        ("timeout = soon", "[fetch] timeout must be a whole number, not 'soon'"),
+        ("total_timeout = 1.5", "[fetch] total_timeout must be a whole number, not '1.5'"),
+        ("max_size = 50MB", "[fetch] max_size must be a whole number, not '50MB'"),
+        ("max_redirects = many", "[fetch] max_redirects must be a whole number, not 'many'"),
+        ("timeout = 0", "[fetch] timeout must be at least 1, not 0"),
+        ("max_size = -5", "[fetch] max_size must be at least 1, not -5"),
+        ("max_redirects = -1", "[fetch] max_redirects must be at least 0, not -1"),
+    ],
+)
 def test_a_bad_fetch_option_names_the_file_section_and_option(
-        tmp_path: Path, line: str, named: str) -> None:
+    tmp_path: Path, line: str, named: str
+) -> None:
     with pytest.raises(ConfigError) as raised:
         load_with(tmp_path, f"[fetch]\n{line}\n")
 

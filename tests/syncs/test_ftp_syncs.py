@@ -34,12 +34,14 @@ def put(root: Path, content: bytes, modified: float = MODIFIED) -> None:
 
 def ftp_sync(ctx: SyncContext, ftp: LocalFTPServer, root: Path) -> SourceRecord:
     put(root, PEOPLE)
-    return create_remote_sync(ctx, OWNER, {"url": ftp.url("/people.csv"), "username": USER,
-                                           "password": PASSWORD})
+    return create_remote_sync(
+        ctx, OWNER, {"url": ftp.url("/people.csv"), "username": USER, "password": PASSWORD}
+    )
 
 
 def test_an_ftp_sync_imports_and_then_finds_the_file_unchanged(
-        ctx: SyncContext, store: Store, ftp: LocalFTPServer, ftp_root: Path) -> None:
+    ctx: SyncContext, store: Store, ftp: LocalFTPServer, ftp_root: Path
+) -> None:
     source = ftp_sync(ctx, ftp, ftp_root)
 
     first = run_sync(ctx, source)
@@ -55,7 +57,8 @@ def test_an_ftp_sync_imports_and_then_finds_the_file_unchanged(
 
 
 def test_a_file_changed_on_the_ftp_server_is_imported(
-        ctx: SyncContext, store: Store, ftp: LocalFTPServer, ftp_root: Path) -> None:
+    ctx: SyncContext, store: Store, ftp: LocalFTPServer, ftp_root: Path
+) -> None:
     source = ftp_sync(ctx, ftp, ftp_root)
     run_sync(ctx, source)
 
@@ -68,7 +71,8 @@ def test_a_file_changed_on_the_ftp_server_is_imported(
 
 
 def test_a_touched_ftp_file_with_the_same_content_is_no_change_and_its_time_is_kept(
-        ctx: SyncContext, store: Store, ftp: LocalFTPServer, ftp_root: Path) -> None:
+    ctx: SyncContext, store: Store, ftp: LocalFTPServer, ftp_root: Path
+) -> None:
     source = ftp_sync(ctx, ftp, ftp_root)
     run_sync(ctx, source)
     before = stored_fetch_state(store, source)
@@ -86,10 +90,14 @@ def test_a_touched_ftp_file_with_the_same_content_is_no_change_and_its_time_is_k
 
 
 def test_a_failed_ftp_login_is_a_failed_run_naming_the_user(
-        ctx: SyncContext, store: Store, ftp: LocalFTPServer, ftp_root: Path) -> None:
+    ctx: SyncContext, store: Store, ftp: LocalFTPServer, ftp_root: Path
+) -> None:
     source = ftp_sync(ctx, ftp, ftp_root)
-    source = update_origin(ctx, source, {"url": ftp.url("/people.csv"), "username": USER,
-                                         "password": "not-the-password"})
+    source = update_origin(
+        ctx,
+        source,
+        {"url": ftp.url("/people.csv"), "username": USER, "password": "not-the-password"},
+    )
 
     run = run_sync(ctx, source)
 
@@ -101,7 +109,8 @@ def test_a_failed_ftp_login_is_a_failed_run_naming_the_user(
 
 
 def test_a_missing_ftp_file_is_a_failed_run(
-        ctx: SyncContext, ftp: LocalFTPServer, ftp_root: Path) -> None:
+    ctx: SyncContext, ftp: LocalFTPServer, ftp_root: Path
+) -> None:
     source = ftp_sync(ctx, ftp, ftp_root)
     (ftp_root / "people.csv").unlink()
 

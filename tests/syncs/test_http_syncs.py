@@ -29,14 +29,19 @@ from tests.syncs.helpers import (
 )
 
 PASSWORD = "pa55-Word!zq"
-WORK_EMAILS = {"version": 1, "columns": [
-    {"column": "Name", "field": "full_name"},
-    {"column": "Email", "field": "email.work"},
-    {"column": "Company", "field": "organisation"}]}
+WORK_EMAILS = {
+    "version": 1,
+    "columns": [
+        {"column": "Name", "field": "full_name"},
+        {"column": "Email", "field": "email.work"},
+        {"column": "Company", "field": "organisation"},
+    ],
+}
 
 
 def test_the_first_run_imports_the_file(
-        ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer) -> None:
+    ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer
+) -> None:
     source = http_sync(ctx, site, http)
 
     run = run_sync(ctx, source)
@@ -49,7 +54,8 @@ def test_the_first_run_imports_the_file(
 
 
 def test_a_second_run_of_an_unchanged_file_changes_nothing(
-        ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer) -> None:
+    ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer
+) -> None:
     source = http_sync(ctx, site, http)
     run_sync(ctx, source)
     book = book_of(store, source)
@@ -64,7 +70,8 @@ def test_a_second_run_of_an_unchanged_file_changes_nothing(
 
 
 def test_an_unchanged_file_is_recognised_by_its_etag(
-        ctx: SyncContext, site: Site, http: LocalHTTPServer) -> None:
+    ctx: SyncContext, site: Site, http: LocalHTTPServer
+) -> None:
     source = http_sync(ctx, site, http)
     run_sync(ctx, source)
     etag = site.files["/people.csv"].etag_value()
@@ -77,7 +84,8 @@ def test_an_unchanged_file_is_recognised_by_its_etag(
 
 
 def test_an_unchanged_file_is_recognised_by_its_last_modified_date(
-        ctx: SyncContext, site: Site, http: LocalHTTPServer) -> None:
+    ctx: SyncContext, site: Site, http: LocalHTTPServer
+) -> None:
     modified = http_date(1_700_000_000)
     serve(site, "/people.csv", csv_of(ANN, BOB), etag=False, last_modified=modified)
     source = http_sync(ctx, site, http)
@@ -91,7 +99,8 @@ def test_an_unchanged_file_is_recognised_by_its_last_modified_date(
 
 
 def test_a_changed_file_updates_and_adds_contacts(
-        ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer) -> None:
+    ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer
+) -> None:
     source = http_sync(ctx, site, http)
     csv_source.configure(store, source, update_existing=True)
     run_sync(ctx, source)
@@ -110,7 +119,8 @@ def test_a_changed_file_updates_and_adds_contacts(
 
 
 def test_basic_auth_works_and_no_clear_text_password_is_stored(
-        ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer) -> None:
+    ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer
+) -> None:
     serve(site, "/private.csv", csv_of(ANN, BOB), credentials=("reader", PASSWORD))
     source = http_sync(ctx, site, http, "/private.csv", username="reader", password=PASSWORD)
 
@@ -126,7 +136,8 @@ def test_basic_auth_works_and_no_clear_text_password_is_stored(
 
 
 def test_a_password_written_in_the_url_is_sealed_too(
-        ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer) -> None:
+    ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer
+) -> None:
     serve(site, "/private.csv", csv_of(ANN), credentials=("reader", PASSWORD))
     url = http.url("/private.csv").replace("://", f"://reader:{PASSWORD}@")
     source = http_sync(ctx, site, http, "/private.csv", url=url)
@@ -138,22 +149,29 @@ def test_a_password_written_in_the_url_is_sealed_too(
 
 
 def test_a_wrong_password_fails_the_run_with_a_message_to_act_on(
-        ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer) -> None:
+    ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer
+) -> None:
     serve(site, "/private.csv", csv_of(ANN), credentials=("reader", PASSWORD))
     source = http_sync(ctx, site, http, "/private.csv", username="reader", password=PASSWORD)
-    source = update_origin(ctx, source, {"url": http.url("/private.csv"),
-                                         "username": "reader", "password": "wrong-one"})
+    source = update_origin(
+        ctx,
+        source,
+        {"url": http.url("/private.csv"), "username": "reader", "password": "wrong-one"},
+    )
 
     run = run_sync(ctx, source)
 
     assert run.status == "failed"
-    assert run.message == (f"failed: HTTP 401 for {http.url('/private.csv')}: "
-                           "the server refused the user name or password")
+    assert run.message == (
+        f"failed: HTTP 401 for {http.url('/private.csv')}: "
+        "the server refused the user name or password"
+    )
     assert "wrong-one" not in run.message
 
 
 def test_a_new_mapping_imports_the_unchanged_file_again(
-        ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer) -> None:
+    ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer
+) -> None:
     source = http_sync(ctx, site, http)
     run_sync(ctx, source)
     assert run_sync(ctx, source).status == "no_changes"
@@ -169,7 +187,8 @@ def test_a_new_mapping_imports_the_unchanged_file_again(
 
 
 def test_a_missing_file_fails_the_run_with_the_http_status(
-        ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer) -> None:
+    ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer
+) -> None:
     source = http_sync(ctx, site, http)
     run_sync(ctx, source)
     book = book_of(store, source)
@@ -186,7 +205,8 @@ def test_a_missing_file_fails_the_run_with_the_http_status(
 
 
 def test_a_changed_file_that_cannot_be_imported_changes_nothing_and_is_tried_again(
-        ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer) -> None:
+    ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer
+) -> None:
     source = http_sync(ctx, site, http)
     run_sync(ctx, source)
     good_state = stored_fetch_state(store, source)
@@ -212,7 +232,8 @@ def test_a_changed_file_that_cannot_be_imported_changes_nothing_and_is_tried_aga
 
 
 def test_a_file_touched_without_changes_is_not_downloaded_again(
-        ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer) -> None:
+    ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer
+) -> None:
     serve(site, "/people.csv", csv_of(ANN, BOB), etag=False, last_modified=http_date(1e9))
     source = http_sync(ctx, site, http)
     run_sync(ctx, source)
@@ -228,15 +249,19 @@ def test_a_file_touched_without_changes_is_not_downloaded_again(
     assert site.statuses[-1] == 304
 
 
-
 def test_a_mapping_changed_while_a_run_imports_is_applied_by_the_next_run(
-        ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx: SyncContext,
+    store: Store,
+    site: Site,
+    http: LocalHTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     source = http_sync(ctx, site, http)
     real_import = csv_source.run_import
 
     def import_while_someone_edits_the_mapping(
-            store_: Store, source_: SourceRecord, **options: Any) -> RunOutcome:
+        store_: Store, source_: SourceRecord, **options: Any
+    ) -> RunOutcome:
         csv_source.configure(store_, source_, mapping=WORK_EMAILS, update_existing=True)
         return real_import(store_, source_, **options)  # with the settings it started with
 

@@ -20,8 +20,7 @@ from tests.syncs.helpers import ANN, BOB, CID, csv_of, http_sync, runs_of, serve
 BOSS = "boss@example.org"
 
 
-def notified(ctx: SyncContext, site: Site, http: LocalHTTPServer,
-             *addresses: str) -> SourceRecord:
+def notified(ctx: SyncContext, site: Site, http: LocalHTTPServer, *addresses: str) -> SourceRecord:
     source = http_sync(ctx, site, http)
     return save_settings(ctx, source, notify=parse_notify(list(addresses) or [BOSS]))
 
@@ -37,13 +36,20 @@ def body_of(message: EmailMessage) -> str:
 
 
 def counts_in(body: str) -> dict[str, int]:
-    return {name.lower(): int(value)
-            for name, value in re.findall(r"^(\w+):\s+(\d+)$", body, re.MULTILINE)}
+    return {
+        name.lower(): int(value)
+        for name, value in re.findall(r"^(\w+):\s+(\d+)$", body, re.MULTILINE)
+    }
 
 
 def test_every_run_emails_the_sync_name_result_and_counts(
-        ctx: SyncContext, settings: Settings, store: Store, site: Site, http: LocalHTTPServer,
-        mailbox: Mailbox) -> None:
+    ctx: SyncContext,
+    settings: Settings,
+    store: Store,
+    site: Site,
+    http: LocalHTTPServer,
+    mailbox: Mailbox,
+) -> None:
     settings.smtp = smtp_to(mailbox)
     source = notified(ctx, site, http, BOSS, "deputy@example.org")
 
@@ -57,7 +63,10 @@ def test_every_run_emails_the_sync_name_result_and_counts(
     assert mailbox.envelopes[0].mail_from == SENDER
     reports = [read(mailbox, n) for n in range(3)]
     assert [report["Subject"] for report in reports] == [
-        "Sync people: ok", "Sync people: ok", "Sync people: no changes"]
+        "Sync people: ok",
+        "Sync people: ok",
+        "Sync people: no changes",
+    ]
     bodies = [body_of(report) for report in reports]
     assert all("Sync: people\n" in body for body in bodies)
     assert "Result: ok\n" in bodies[0] and "Result: no changes\n" in bodies[2]
@@ -70,8 +79,8 @@ def test_every_run_emails_the_sync_name_result_and_counts(
 
 
 def test_a_failed_run_emails_why_it_failed(
-        ctx: SyncContext, settings: Settings, site: Site, http: LocalHTTPServer,
-        mailbox: Mailbox) -> None:
+    ctx: SyncContext, settings: Settings, site: Site, http: LocalHTTPServer, mailbox: Mailbox
+) -> None:
     settings.smtp = smtp_to(mailbox)
     source = notified(ctx, site, http)
     del site.files["/people.csv"]
@@ -84,11 +93,10 @@ def test_a_failed_run_emails_why_it_failed(
 
 
 def test_with_the_smtp_server_down_the_run_stands_and_says_the_email_was_not_sent(
-        ctx: SyncContext, settings: Settings, store: Store, site: Site,
-        http: LocalHTTPServer) -> None:
+    ctx: SyncContext, settings: Settings, store: Store, site: Site, http: LocalHTTPServer
+) -> None:
     port = free_port()  # nothing listens there
-    settings.smtp = {"host": LOOPBACK, "port": str(port), "security": "none",
-                     "sender": SENDER}
+    settings.smtp = {"host": LOOPBACK, "port": str(port), "security": "none", "sender": SENDER}
     source = notified(ctx, site, http)
 
     run = run_sync(ctx, source)
@@ -99,7 +107,8 @@ def test_with_the_smtp_server_down_the_run_stands_and_says_the_email_was_not_sen
 
 
 def test_without_an_smtp_server_configured_the_run_says_so(
-        ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer) -> None:
+    ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer
+) -> None:
     source = notified(ctx, site, http)
 
     run_sync(ctx, source)
@@ -110,8 +119,13 @@ def test_without_an_smtp_server_configured_the_run_says_so(
 
 
 def test_a_bad_smtp_setting_is_shown_on_the_run(
-        ctx: SyncContext, settings: Settings, store: Store, site: Site, http: LocalHTTPServer,
-        mailbox: Mailbox) -> None:
+    ctx: SyncContext,
+    settings: Settings,
+    store: Store,
+    site: Site,
+    http: LocalHTTPServer,
+    mailbox: Mailbox,
+) -> None:
     settings.smtp = {**smtp_to(mailbox), "security": "tls-please"}
     source = notified(ctx, site, http)
 
@@ -119,14 +133,20 @@ def test_a_bad_smtp_setting_is_shown_on_the_run(
 
     [recorded] = runs_of(store, source)
     assert recorded.status == "ok"
-    assert recorded.email == ("not sent: [smtp] security must be none, starttls or ssl, "
-                              "not 'tls-please'")
+    assert recorded.email == (
+        "not sent: [smtp] security must be none, starttls or ssl, not 'tls-please'"
+    )
     assert mailbox.envelopes == []
 
 
 def test_a_sync_without_notification_addresses_sends_nothing(
-        ctx: SyncContext, settings: Settings, store: Store, site: Site, http: LocalHTTPServer,
-        mailbox: Mailbox) -> None:
+    ctx: SyncContext,
+    settings: Settings,
+    store: Store,
+    site: Site,
+    http: LocalHTTPServer,
+    mailbox: Mailbox,
+) -> None:
     settings.smtp = smtp_to(mailbox)
     source = http_sync(ctx, site, http)
 

@@ -25,13 +25,16 @@ from tests.syncs.helpers import book_of, http_sync, reload, runs_of, serve
 
 def test_notify_takes_addresses_separated_by_commas_or_semicolons() -> None:
     assert parse_notify("ann@example.org; Bob <bob@example.org>, ann@example.org") == [
-        "ann@example.org", "bob@example.org"]
+        "ann@example.org",
+        "bob@example.org",
+    ]
     assert parse_notify(["cid@example.org"]) == ["cid@example.org"]
     assert parse_notify("") == []
 
 
-@pytest.mark.parametrize("text", ["not an address", "ann@localhost", "@example.org",
-                                  "ann@example.org bob@example.org"])
+@pytest.mark.parametrize(
+    "text", ["not an address", "ann@localhost", "@example.org", "ann@example.org bob@example.org"]
+)
 def test_notify_names_the_entry_that_is_not_an_address(text: str) -> None:
     with pytest.raises(SyncError) as raised:
         parse_notify(f"ok@example.org, {text}")
@@ -40,7 +43,8 @@ def test_notify_names_the_entry_that_is_not_an_address(text: str) -> None:
 
 
 def test_a_schedule_that_is_not_an_object_is_reported_on_the_schedule(
-        ctx: SyncContext, site: Site, http: LocalHTTPServer) -> None:
+    ctx: SyncContext, site: Site, http: LocalHTTPServer
+) -> None:
     source = http_sync(ctx, site, http)
     with pytest.raises(SyncError) as raised:
         parse_schedule("daily", origin_of(source), ctx.now())
@@ -48,7 +52,8 @@ def test_a_schedule_that_is_not_an_object_is_reported_on_the_schedule(
 
 
 def test_a_new_url_with_other_columns_gets_a_mapping_that_fits(
-        ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer) -> None:
+    ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer
+) -> None:
     source = http_sync(ctx, site, http)  # Name, Email, Company
     serve(site, "/other.csv", b"Full Name;E-mail Address\r\nDee Dunn;dee@example.org\r\n")
 
@@ -59,8 +64,9 @@ def test_a_new_url_with_other_columns_gets_a_mapping_that_fits(
     assert book_of(store, source).names == ["Dee Dunn"]
 
 
-def test_a_running_sync_is_not_deleted(ctx: SyncContext, store: Store, site: Site,
-                                       http: LocalHTTPServer) -> None:
+def test_a_running_sync_is_not_deleted(
+    ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer
+) -> None:
     source = http_sync(ctx, site, http)
     now = ctx.now()
     with store.write() as tx:
@@ -71,8 +77,8 @@ def test_a_running_sync_is_not_deleted(ctx: SyncContext, store: Store, site: Sit
 
 
 def test_import_now_after_a_dead_run_records_that_run_first(
-        ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer,
-        clock: Clock) -> None:
+    ctx: SyncContext, store: Store, site: Site, http: LocalHTTPServer, clock: Clock
+) -> None:
     source = http_sync(ctx, site, http)
     now = ctx.now()
     with store.write() as tx:
@@ -82,5 +88,4 @@ def test_import_now_after_a_dead_run_records_that_run_first(
     run = run_sync(ctx, source)
 
     assert run.status == "ok"
-    assert [(r.status, r.message) for r in runs_of(store, source)][:1] == [
-        ("failed", INTERRUPTED)]
+    assert [(r.status, r.message) for r in runs_of(store, source)][:1] == [("failed", INTERRUPTED)]

@@ -27,7 +27,8 @@ def private_sync(ctx: SyncContext, site: Site, http: LocalHTTPServer) -> SourceR
 
 
 def test_a_password_sealed_with_another_key_fails_the_run_and_asks_for_it_again(
-        store: Store, settings: Settings, site: Site, http: LocalHTTPServer) -> None:
+    store: Store, settings: Settings, site: Site, http: LocalHTTPServer
+) -> None:
     before = SyncContext(store, replace(settings, secret_key=Fernet.generate_key().decode()))
     source = private_sync(before, site, http)
     after = SyncContext(store, replace(settings, secret_key=Fernet.generate_key().decode()))
@@ -40,14 +41,15 @@ def test_a_password_sealed_with_another_key_fails_the_run_and_asks_for_it_again(
     assert run.message.endswith("enter the password again")
     assert len(site.requests) == asked  # nothing was fetched without the password
 
-    source = update_origin(after, source, {"url": http.url("/private.csv"),
-                                           "username": "reader", "password": PASSWORD})
+    source = update_origin(
+        after, source, {"url": http.url("/private.csv"), "username": "reader", "password": PASSWORD}
+    )
     assert run_sync(after, source).status == "ok"
 
 
 def test_the_key_file_is_made_readable_by_its_owner_only_and_reused(
-        store: Store, settings: Settings, data_dir: Path, site: Site,
-        http: LocalHTTPServer) -> None:
+    store: Store, settings: Settings, data_dir: Path, site: Site, http: LocalHTTPServer
+) -> None:
     assert settings.secret_key is None
     first = SyncContext(store, settings)
     source = private_sync(first, site, http)
@@ -87,20 +89,23 @@ def test_threads_making_the_key_file_at_once_agree_on_one_key(tmp_path: Path) ->
 
 
 def test_a_damaged_key_file_fails_the_run_with_words_to_act_on(
-        store: Store, settings: Settings, data_dir: Path, site: Site,
-        http: LocalHTTPServer) -> None:
+    store: Store, settings: Settings, data_dir: Path, site: Site, http: LocalHTTPServer
+) -> None:
     source = private_sync(SyncContext(store, settings), site, http)
     (data_dir / KEY_FILE).write_text("not a key\n")
 
     run = run_sync(SyncContext(store, settings), source)
 
     assert run.status == "failed"
-    assert run.message == ("failed: the key file secret.key in the data directory is not a "
-                           "Fernet key (32 url-safe base64-encoded bytes)")
+    assert run.message == (
+        "failed: the key file secret.key in the data directory is not a "
+        "Fernet key (32 url-safe base64-encoded bytes)"
+    )
 
 
 def test_a_configured_key_that_is_no_fernet_key_fails_the_run_naming_the_option(
-        store: Store, settings: Settings, site: Site, http: LocalHTTPServer) -> None:
+    store: Store, settings: Settings, site: Site, http: LocalHTTPServer
+) -> None:
     source = private_sync(SyncContext(store, settings), site, http)
 
     run = run_sync(SyncContext(store, replace(settings, secret_key="too-short")), source)

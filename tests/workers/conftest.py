@@ -79,8 +79,9 @@ def slow_site() -> Iterator[tuple[SlowSite, str]]:
     site = SlowSite()
     server = _Server((LOOPBACK, 0), _Handler)
     server.site = site
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield site, f"http://{LOOPBACK}:{server.server_address[1]}"
@@ -109,8 +110,7 @@ class Hub:
         return [sys.executable, "-m", "contacthub.cli", *args, "--data-dir", str(self.data_dir)]
 
     def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(self.command(*args), capture_output=True, text=True,
-                              timeout=timeout)
+        return subprocess.run(self.command(*args), capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture
@@ -119,7 +119,9 @@ def hub(tmp_path: Path, store_url: str) -> Iterator[Hub]:
     data_dir.mkdir()
     (data_dir / "contacthub.conf").write_text(
         f"[store]\nurl = {store_url}\n\n[fetch]\nallowed_networks = 127.0.0.0/8\ntimeout = 10\n"
-        "\n[logging]\nlevel = warning\n", encoding="utf-8")
+        "\n[logging]\nlevel = warning\n",
+        encoding="utf-8",
+    )
     store = Store.open(store_url)
     with store.write() as tx:
         tx.create_collection(OWNER, {})
@@ -132,9 +134,11 @@ def due_sync(hub: Hub, url: str, name: str) -> SourceRecord:
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
     ctx = hub.context(clock=start.timestamp() - 1)
     source = create_remote_sync(ctx, OWNER, {"url": url}, name=name)
-    schedule = parse_schedule({"start": start.replace(tzinfo=None).isoformat(),
-                                "timezone": "UTC", "frequency": "daily"},
-                              origin_of(source), ctx.now())
+    schedule = parse_schedule(
+        {"start": start.replace(tzinfo=None).isoformat(), "timezone": "UTC", "frequency": "daily"},
+        origin_of(source),
+        ctx.now(),
+    )
     source = save_settings(ctx, source, schedule=schedule)
     ctx.store.close()
     return source

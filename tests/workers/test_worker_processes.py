@@ -21,22 +21,32 @@ SYNCS = 20
 def runs_per_sync(hub: Hub) -> dict[int, list[str]]:
     store = Store.open(hub.store_url)
     with store.read() as tx:
-        found = {source.id: [run.trigger for run in tx.runs_of(source.id)]
-                 for source in tx.list_sources()}
+        found = {
+            source.id: [run.trigger for run in tx.runs_of(source.id)]
+            for source in tx.list_sources()
+        }
     store.close()
     return found
 
 
 def test_two_workers_run_each_due_occurrence_exactly_once(
-        hub: Hub, slow_site: tuple[SlowSite, str]) -> None:
+    hub: Hub, slow_site: tuple[SlowSite, str]
+) -> None:
     site, base = slow_site
     for number in range(SYNCS):
         due_sync(hub, f"{base}/{number}.csv", f"sync {number}")
     site.requests.clear()
     site.delay = 0.2  # 4 s of fetching alone: both workers are up long before the end
 
-    workers = [subprocess.Popen(hub.command("worker", "--once"), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    workers = [
+        subprocess.Popen(
+            hub.command("worker", "--once"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outputs = [worker.communicate(timeout=120) for worker in workers]
 
     assert [worker.returncode for worker in workers] == [0, 0], outputs
@@ -50,17 +60,22 @@ def test_two_workers_run_each_due_occurrence_exactly_once(
 
 
 def test_a_killed_worker_leaves_no_sync_running_for_ever(
-        hub: Hub, slow_site: tuple[SlowSite, str]) -> None:
+    hub: Hub, slow_site: tuple[SlowSite, str]
+) -> None:
     site, base = slow_site
     source = due_sync(hub, f"{base}/hangs.csv", "hanging")
     site.requests.clear()
     site.hold = threading.Event()  # the server does not answer
-    worker = subprocess.Popen(hub.command("worker", "--interval", "1"),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    worker = subprocess.Popen(
+        hub.command("worker", "--interval", "1"), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     try:
-        wait_until(lambda: site.requests["/hangs.csv"] == 1, timeout=60,
-                   what="the worker to start fetching",
-                   abort=lambda: "the worker exited" if worker.poll() is not None else None)
+        wait_until(
+            lambda: site.requests["/hangs.csv"] == 1,
+            timeout=60,
+            what="the worker to start fetching",
+            abort=lambda: "the worker exited" if worker.poll() is not None else None,
+        )
         ctx = hub.context()
         with ctx.store.read() as tx:
             running = tx.require_source(source.id)
@@ -87,17 +102,22 @@ def test_a_killed_worker_leaves_no_sync_running_for_ever(
     ctx.store.close()
 
 
-def test_serve_runs_due_syncs_itself(hub: Hub, slow_site: tuple[SlowSite, str],
-                                     contacthub_factory: StartContacthub) -> None:
+def test_serve_runs_due_syncs_itself(
+    hub: Hub, slow_site: tuple[SlowSite, str], contacthub_factory: StartContacthub
+) -> None:
     site, base = slow_site
     source = due_sync(hub, f"{base}/7.csv", "served")
     site.requests.clear()
 
-    contacthub_factory(store_url=hub.store_url,
-                       config={"fetch": {"allowed_networks": "127.0.0.0/8"}})
+    contacthub_factory(
+        store_url=hub.store_url, config={"fetch": {"allowed_networks": "127.0.0.0/8"}}
+    )
 
-    wait_until(lambda: runs_per_sync(hub)[source.id] == ["schedule"], timeout=60,
-               what="serve's scheduler to run the due sync")
+    wait_until(
+        lambda: runs_per_sync(hub)[source.id] == ["schedule"],
+        timeout=60,
+        what="serve's scheduler to run the due sync",
+    )
     store = Store.open(hub.store_url)
     with store.read() as tx:
         book = tx.require_collection(source.book_path)

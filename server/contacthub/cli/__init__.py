@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from ..setup import FIRST_ADMIN, ensure_first_admin, prepare_data_dir
-from . import imports, syncs, users
-from .common import load_settings, location_options, open_store
+from contacthub.cli import imports, syncs, users
+from contacthub.cli.common import load_settings, location_options, open_store
+from contacthub.setup import FIRST_ADMIN, ensure_first_admin, prepare_data_dir
 
 
 @click.group()
@@ -22,11 +22,16 @@ def main() -> None:
 @click.option("--host", help="Address to listen on [default: 127.0.0.1].")
 @click.option("--port", type=int, help="Port to listen on [default: 5232].")
 @click.option("--store", "store_url", help="Store URL: sqlite:///PATH or postgresql://...")
-def serve(data_dir: Path | None, config_file: Path | None, host: str | None, port: int | None,
-          store_url: str | None) -> None:
+def serve(
+    data_dir: Path | None,
+    config_file: Path | None,
+    host: str | None,
+    port: int | None,
+    store_url: str | None,
+) -> None:
     """Serve CardDAV; on the first start, create the data directory and an admin."""
-    from ..serve import serve as run_server
-    from ..serve import setup_logging
+    from contacthub.serve import serve as run_server
+    from contacthub.serve import setup_logging
 
     location = load_settings(data_dir, config_file)
     first = prepare_data_dir(location.data_dir, location.config_file)
@@ -39,10 +44,11 @@ def serve(data_dir: Path | None, config_file: Path | None, host: str | None, por
     store = open_store(settings)
     password = ensure_first_admin(settings, store)
     if password:
-        click.echo(f'contacthub: created admin account "{FIRST_ADMIN}"; '
-                   f"admin password: {password}")
-        click.echo("contacthub: this password is shown only once; "
-                   f"change it with `contacthub user passwd {FIRST_ADMIN}`")
+        click.echo(f'contacthub: created admin account "{FIRST_ADMIN}"; admin password: {password}')
+        click.echo(
+            "contacthub: this password is shown only once; "
+            f"change it with `contacthub user passwd {FIRST_ADMIN}`"
+        )
     run_server(settings, store)
 
 

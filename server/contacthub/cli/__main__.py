@@ -1,3 +1,3 @@
-from . import main
+from contacthub.cli import main
 
 main()

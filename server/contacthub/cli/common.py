@@ -8,18 +8,21 @@ from typing import Any
 
 import click
 
-from .. import config as config_module
-from ..config import ConfigError, Settings
-from ..store import Store
+from contacthub import config as config_module
+from contacthub.config import ConfigError, Settings
+from contacthub.store import Store
 
 
 def location_options(command: Callable[..., Any]) -> Callable[..., Any]:
     command = click.option(
-        "--config", "config_file", type=click.Path(path_type=Path),
+        "--config",
+        "config_file",
+        type=click.Path(path_type=Path),
         help="Configuration file [default: DATA_DIR/contacthub.conf].",
     )(command)
     return click.option(
-        "--data-dir", type=click.Path(file_okay=False, path_type=Path),
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
         help="Data directory [default: $CONTACTHUB_DATA_DIR or ~/.local/share/contacthub].",
     )(command)
 
@@ -36,4 +39,5 @@ def open_store(settings: Settings) -> Store:
         return Store.open(settings.store_url, history_retention=settings.history_retention)
     except ModuleNotFoundError as error:
         raise click.ClickException(
-            f"{error}: for PostgreSQL install contacthub[postgresql]") from None
+            f"{error}: for PostgreSQL install contacthub[postgresql]"
+        ) from None

@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
-from ..store import Store
-from ..users import UsersFile
-from .common import load_settings, location_options, open_store
+from contacthub.cli.common import load_settings, location_options, open_store
+from contacthub.store import Store
+from contacthub.users import UsersFile
 
 
 @click.command("import")
@@ -18,29 +18,50 @@ from .common import load_settings, location_options, open_store
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--user", "owner", required=True, help="Whose address book receives the contacts.")
 @click.option("--book", help="An existing book (its id, e.g. contacts) [default: From CSV (FILE)].")
-@click.option("--delimiter", help="comma, semicolon, tab, pipe or any one character "
-              "[default: detected].")
+@click.option(
+    "--delimiter", help="comma, semicolon, tab, pipe or any one character [default: detected]."
+)
 @click.option("--encoding", help="e.g. utf-8, utf-16, cp1252 [default: detected].")
-@click.option("--map", "assignments", multiple=True, metavar="COLUMN=FIELD",
-              help="Map a column to a field (see `contacthub fields`); FIELD none unmaps. "
-                   "Other columns keep the suggested mapping.")
+@click.option(
+    "--map",
+    "assignments",
+    multiple=True,
+    metavar="COLUMN=FIELD",
+    help="Map a column to a field (see `contacthub fields`); FIELD none unmaps. "
+    "Other columns keep the suggested mapping.",
+)
 @click.option("--key", "key_column", metavar="COLUMN", help="The column that identifies a row.")
 @click.option("--generate-key", is_flag=True, help="Generate a 9-digit key per contact [default].")
 @click.option("--update", is_flag=True, help="Update existing contacts with changes from the file.")
-@click.option("--delete-missing", is_flag=True,
-              help="Delete the sync's contacts that are not in the file.")
-@click.option("--allow-mass-deletion", is_flag=True,
-              help="Run even if it would delete 90% or more of the sync's contacts.")
+@click.option(
+    "--delete-missing", is_flag=True, help="Delete the sync's contacts that are not in the file."
+)
+@click.option(
+    "--allow-mass-deletion",
+    is_flag=True,
+    help="Run even if it would delete 90% or more of the sync's contacts.",
+)
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
-def import_csv(data_dir: Path | None, config_file: Path | None, file: Path, owner: str,
-               book: str | None, delimiter: str | None, encoding: str | None,
-               assignments: tuple[str, ...], key_column: str | None, generate_key: bool,
-               update: bool, delete_missing: bool, allow_mass_deletion: bool,
-               dry_run: bool) -> None:
+def import_csv(
+    data_dir: Path | None,
+    config_file: Path | None,
+    file: Path,
+    owner: str,
+    book: str | None,
+    delimiter: str | None,
+    encoding: str | None,
+    assignments: tuple[str, ...],
+    key_column: str | None,
+    generate_key: bool,
+    update: bool,
+    delete_missing: bool,
+    allow_mass_deletion: bool,
+    dry_run: bool,
+) -> None:
     """Import FILE (CSV) into USER's contacts; the same file again changes nothing."""
-    from ..csvimport import Mapping, MappingError, parse_assignment, parse_delimiter
-    from ..sources import csv_source
-    from ..sync import RunFailed
+    from contacthub.csvimport import Mapping, MappingError, parse_assignment, parse_delimiter
+    from contacthub.sources import csv_source
+    from contacthub.sync import RunFailed
 
     if key_column and generate_key:
         raise click.UsageError("--key and --generate-key exclude each other")
@@ -57,17 +78,31 @@ def import_csv(data_dir: Path | None, config_file: Path | None, file: Path, owne
             column, field_id = parse_assignment(assignment)
             mapping.set(column, field_id)
         view = csv_source.configure(
-            store, source, delimiter=separator, encoding=encoding, mapping=mapping.to_json(),
-            key_column=key_column, update_existing=update, delete_missing=delete_missing)
-        click.echo(f"{file.name}: {view.encoding}, delimiter {view.delimiter!r}, "
-                   f"{len(view.header)} columns, into {view.source.book_path}")
-        with click.progressbar(length=file.stat().st_size, label="reading",
-                               file=sys.stderr) as bar:
+            store,
+            source,
+            delimiter=separator,
+            encoding=encoding,
+            mapping=mapping.to_json(),
+            key_column=key_column,
+            update_existing=update,
+            delete_missing=delete_missing,
+        )
+        click.echo(
+            f"{file.name}: {view.encoding}, delimiter {view.delimiter!r}, "
+            f"{len(view.header)} columns, into {view.source.book_path}"
+        )
+        with click.progressbar(length=file.stat().st_size, label="reading", file=sys.stderr) as bar:
+
             def progress(done: int, _total: int) -> None:
                 bar.update(done - bar.pos)
-            outcome = csv_source.run_import(store, view.source, dry_run=dry_run,
-                                            override_mass_deletion=allow_mass_deletion,
-                                            progress=progress)
+
+            outcome = csv_source.run_import(
+                store,
+                view.source,
+                dry_run=dry_run,
+                override_mass_deletion=allow_mass_deletion,
+                progress=progress,
+            )
     except (csv_source.ImportError_, MappingError, ValueError) as error:
         raise click.ClickException(str(error)) from None
     except RunFailed as error:
@@ -79,10 +114,16 @@ def import_csv(data_dir: Path | None, config_file: Path | None, file: Path, owne
         sys.exit(3)
 
 
-def _csv_source_for(store: Store, owner: str, file: Path, book: str | None,
-                    delimiter: str | None, encoding: str | None) -> Any:
+def _csv_source_for(
+    store: Store,
+    owner: str,
+    file: Path,
+    book: str | None,
+    delimiter: str | None,
+    encoding: str | None,
+) -> Any:
     """The file's sync (found by its name), with the file as it is now."""
-    from ..sources import csv_source
+    from contacthub.sources import csv_source
 
     content = file.read_bytes()
     with store.read() as tx:
@@ -91,9 +132,16 @@ def _csv_source_for(store: Store, owner: str, file: Path, book: str | None,
         csv_source.replace_file(store, existing, file.name, content)
         return existing
     book_path = f"{owner}/{book}" if book else None
-    return csv_source.create_import(store, owner, file.name, content, name=file.stem,
-                                    book_path=book_path, delimiter=delimiter,
-                                    encoding=encoding).source
+    return csv_source.create_import(
+        store,
+        owner,
+        file.name,
+        content,
+        name=file.stem,
+        book_path=book_path,
+        delimiter=delimiter,
+        encoding=encoding,
+    ).source
 
 
 def _report(outcome: Any, dry_run: bool) -> None:
@@ -113,7 +161,7 @@ def _report(outcome: Any, dry_run: bool) -> None:
 @click.command("fields")
 def list_fields() -> None:
     """The contact fields a CSV column can be mapped to."""
-    from ..csvimport import all_fields
+    from contacthub.csvimport import all_fields
 
     for info in all_fields():
         click.echo(f"{info.id}\t{info.label}")

@@ -12,10 +12,11 @@ from types import FrameType
 
 import click
 
-from ..config import Settings
-from ..store import Store
-from ..store.sources import SourceRecord
-from ..syncs import (
+from contacthub.cli.common import load_settings, location_options, open_store
+from contacthub.config import Settings
+from contacthub.store import Store
+from contacthub.store.sources import SourceRecord
+from contacthub.syncs import (
     Scheduler,
     SyncBusy,
     SyncContext,
@@ -26,8 +27,7 @@ from ..syncs import (
     schedule_of,
     status_of,
 )
-from ..syncs.scheduler import TICK_SECONDS
-from .common import load_settings, location_options, open_store
+from contacthub.syncs.scheduler import TICK_SECONDS
 
 CSV = "csv"
 KINDS = (CSV, "imap", "exchange")
@@ -80,8 +80,17 @@ def sync_list(data_dir: Path | None, config_file: Path | None, owner: str | None
         for source in sorted(found, key=lambda source: source.id):
             status = status_of(tx, source, ctx.now())
             latest = status.latest.finished_at if status.latest else None
-            rows.append((str(source.id), source.owner, source.name, _where(source),
-                         _when(latest), _when(status.next_run_at), status.text))
+            rows.append(
+                (
+                    str(source.id),
+                    source.owner,
+                    source.name,
+                    _where(source),
+                    _when(latest),
+                    _when(status.next_run_at),
+                    status.text,
+                )
+            )
     ctx.store.close()
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
@@ -102,8 +111,11 @@ def sync_show(data_dir: Path | None, config_file: Path | None, sync_id: int) -> 
     ctx.store.close()
     schedule = schedule_of(source)
     lines = [
-        ("name", source.name), ("user", source.owner), ("book", source.book_path),
-        ("source", _where(source)), ("login", _login(source)),
+        ("name", source.name),
+        ("user", source.owner),
+        ("book", source.book_path),
+        ("source", _where(source)),
+        ("login", _login(source)),
         ("schedule", schedule.describe() if schedule else "none"),
         ("next import", _when(status.next_run_at)),
         ("notify", ", ".join(notify_of(source)) or "nobody"),
@@ -112,8 +124,10 @@ def sync_show(data_dir: Path | None, config_file: Path | None, sync_id: int) -> 
     for name, value in lines:
         click.echo(f"{name + ':':<13}{value}")
     for run in runs:
-        click.echo(f"run {run.id}: {_when(run.started_at)} {run.trigger}: {run.status} "
-                   f"- {run.message}" + (f" (email {run.email})" if run.email else ""))
+        click.echo(
+            f"run {run.id}: {_when(run.started_at)} {run.trigger}: {run.status} "
+            f"- {run.message}" + (f" (email {run.email})" if run.email else "")
+        )
         for problem in run.problems[:5]:
             where = f"line {problem['line']}: " if problem.get("line") else ""
             click.echo(f"    {where}{problem.get('reason', '')}")
@@ -133,10 +147,14 @@ def _login(source: SourceRecord) -> str:
 @sync.command("run")
 @location_options
 @click.argument("sync_id", type=int)
-@click.option("--allow-mass-deletion", is_flag=True,
-              help="Run even if it would delete 90% or more of the sync's contacts.")
-def sync_run(data_dir: Path | None, config_file: Path | None, sync_id: int,
-             allow_mass_deletion: bool) -> None:
+@click.option(
+    "--allow-mass-deletion",
+    is_flag=True,
+    help="Run even if it would delete 90% or more of the sync's contacts.",
+)
+def sync_run(
+    data_dir: Path | None, config_file: Path | None, sync_id: int, allow_mass_deletion: bool
+) -> None:
     """Import now: fetch a sync's remote file and import it, or sync a mail account."""
     ctx = _context(data_dir, config_file)
     try:
@@ -144,7 +162,8 @@ def sync_run(data_dir: Path | None, config_file: Path | None, sync_id: int,
         if source.kind == CSV and not origin_of(source).is_remote:
             raise click.ClickException(
                 f"sync {sync_id} imports an uploaded file; import a new one with "
-                "`contacthub import FILE --user USER`")
+                "`contacthub import FILE --user USER`"
+            )
         run = run_sync(ctx, source, override_mass_deletion=allow_mass_deletion)
     except SyncBusy as busy:
         raise click.ClickException(str(busy)) from None
@@ -166,15 +185,13 @@ def sync_run(data_dir: Path | None, config_file: Path | None, sync_id: int,
 @location_options
 @click.argument("sync_id", type=int)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def sync_delete(data_dir: Path | None, config_file: Path | None, sync_id: int,
-                yes: bool) -> None:
+def sync_delete(data_dir: Path | None, config_file: Path | None, sync_id: int, yes: bool) -> None:
     """Stop and remove a sync; its contacts and address book stay."""
     ctx = _context(data_dir, config_file)
     try:
         source = _require(ctx.store, sync_id)
         if not yes:
-            click.confirm(f"delete sync {sync_id} ({source.name!r}) of {source.owner}?",
-                          abort=True)
+            click.confirm(f"delete sync {sync_id} ({source.name!r}) of {source.owner}?", abort=True)
         delete_sync(ctx, source)
     except SyncBusy as busy:
         raise click.ClickException(str(busy)) from None
@@ -186,12 +203,16 @@ def sync_delete(data_dir: Path | None, config_file: Path | None, sync_id: int,
 @click.command()
 @location_options
 @click.option("--once", is_flag=True, help="Run what is due now, then exit.")
-@click.option("--interval", type=float, default=TICK_SECONDS, show_default=True,
-              help="Seconds between looks for due syncs.")
-def worker(data_dir: Path | None, config_file: Path | None, once: bool,
-           interval: float) -> None:
+@click.option(
+    "--interval",
+    type=float,
+    default=TICK_SECONDS,
+    show_default=True,
+    help="Seconds between looks for due syncs.",
+)
+def worker(data_dir: Path | None, config_file: Path | None, once: bool, interval: float) -> None:
     """Run scheduled syncs (beside or instead of the scheduler in `serve`)."""
-    from ..serve import setup_logging
+    from contacthub.serve import setup_logging
 
     settings = load_settings(data_dir, config_file)
     setup_logging(settings)
@@ -215,6 +236,9 @@ def _run_until_stopped(scheduler: Scheduler, interval: float, settings: Settings
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    click.echo(f"contacthub worker {scheduler.holder}: running due syncs of "
-               f"{settings.store_url.split('://')[0]} store", err=True)
+    click.echo(
+        f"contacthub worker {scheduler.holder}: running due syncs of "
+        f"{settings.store_url.split('://')[0]} store",
+        err=True,
+    )
     scheduler.run_forever(stop, interval)

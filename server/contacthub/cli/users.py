@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from ..setup import prepare_data_dir
-from ..users import UserError, UsersFile
-from .common import load_settings, location_options, open_store
+from contacthub.cli.common import load_settings, location_options, open_store
+from contacthub.setup import prepare_data_dir
+from contacthub.users import UserError, UsersFile
 
 
 @click.group()

@@ -8,8 +8,8 @@
 The vCard text of a ContactFields comes from ``contacthub.vcard_writer.to_vcard``.
 """
 
-from .contact import Address, ContactFields, Email, Phone
-from .fields import (
+from contacthub.csvimport.contact import Address, ContactFields, Email, Phone
+from contacthub.csvimport.fields import (
     NOT_IMPORTED,
     FieldInfo,
     InvalidField,
@@ -18,7 +18,7 @@ from .fields import (
     custom_property_name,
     field_info,
 )
-from .mapping import (
+from contacthub.csvimport.mapping import (
     ColumnMapping,
     Mapping,
     MappingError,
@@ -27,10 +27,10 @@ from .mapping import (
     parse_assignment,
     suggest_mapping,
 )
-from .problems import Problem
-from .reader import CsvFile, Row
-from .rows import ContactRow, RowConverter, contact_rows
-from .sniff import DELIMITER_NAMES, NotCsvError, delimiter_name, parse_delimiter
+from contacthub.csvimport.problems import Problem
+from contacthub.csvimport.reader import CsvFile, Row
+from contacthub.csvimport.rows import ContactRow, RowConverter, contact_rows
+from contacthub.csvimport.sniff import DELIMITER_NAMES, NotCsvError, delimiter_name, parse_delimiter
 
 __all__ = [
     "DELIMITER_NAMES",

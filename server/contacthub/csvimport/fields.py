@@ -33,11 +33,23 @@ PHONE_TYPES = ("mobile", "home", "work", "fax", "pager", "other")
 ADDRESS_TYPES = ("home", "work", "other")
 ADDRESS_PARTS = ("street", "city", "region", "postal_code", "country", "po_box", "extended")
 
-_TYPE_LABELS = {"home": "home", "work": "work", "other": "other", "mobile": "mobile",
-                "fax": "fax", "pager": "pager"}
-_PART_LABELS = {"street": "street", "city": "city", "region": "region (state, province)",
-                "postal_code": "postal code", "country": "country", "po_box": "PO box",
-                "extended": "extended address"}
+_TYPE_LABELS = {
+    "home": "home",
+    "work": "work",
+    "other": "other",
+    "mobile": "mobile",
+    "fax": "fax",
+    "pager": "pager",
+}
+_PART_LABELS = {
+    "street": "street",
+    "city": "city",
+    "region": "region (state, province)",
+    "postal_code": "postal code",
+    "country": "country",
+    "po_box": "PO box",
+    "extended": "extended address",
+}
 # Prefix reserved for the properties contacthub itself writes (X-CONTACTHUB-KEY, ...).
 RESERVED_PROPERTY_PREFIX = "X-CONTACTHUB-"
 
@@ -74,9 +86,9 @@ def _catalogue() -> list[FieldInfo]:
         FieldInfo("job_title", "Job title", "Work"),
     ]
     fields += [
-        FieldInfo(f"address.{t}.{p}", f"Address ({_TYPE_LABELS[t]}): {_PART_LABELS[p]}",
-                  "Address")
-        for t in ADDRESS_TYPES for p in ADDRESS_PARTS
+        FieldInfo(f"address.{t}.{p}", f"Address ({_TYPE_LABELS[t]}): {_PART_LABELS[p]}", "Address")
+        for t in ADDRESS_TYPES
+        for p in ADDRESS_PARTS
     ]
     fields += [
         FieldInfo("website", "Website", "Other"),
@@ -119,8 +131,7 @@ def custom_property_name(name: str) -> str:
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).upper()
     core = re.sub(r"[^A-Z0-9]+", "-", bare).strip("-")
     if not core:
-        raise InvalidField(
-            f"custom field name {name!r} needs at least one letter A-Z or digit")
+        raise InvalidField(f"custom field name {name!r} needs at least one letter A-Z or digit")
     prop = core if core.startswith("X-") else f"X-{core}"
     if prop + "-" == RESERVED_PROPERTY_PREFIX or prop.startswith(RESERVED_PROPERTY_PREFIX):
         raise InvalidField(f"custom field name {name!r} is reserved for contacthub")
@@ -130,7 +141,7 @@ def custom_property_name(name: str) -> str:
 def field_info(field_id: str) -> FieldInfo:
     """The catalogue entry of ``field_id`` (custom fields and "none" included)."""
     if field_id.startswith(CUSTOM_PREFIX):
-        name = field_id[len(CUSTOM_PREFIX):]
+        name = field_id[len(CUSTOM_PREFIX) :]
         return FieldInfo(custom_field(name), f"Custom: {name.strip()}", "Custom")
     if field_id == NOT_IMPORTED:
         return FieldInfo(NOT_IMPORTED, "Not imported", "Other")
@@ -149,7 +160,7 @@ def is_field(field_id: str) -> bool:
 
 
 def kind_of(field_id: str) -> str:
-    """"email", "phone", "address", "custom", or the id itself for single-purpose fields."""
+    """ "email", "phone", "address", "custom", or the id itself for single-purpose fields."""
     if field_id.startswith(CUSTOM_PREFIX):
         return "custom"
     return field_id.split(".", 1)[0]

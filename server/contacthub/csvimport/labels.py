@@ -21,13 +21,26 @@ _PHONE_WORDS = (
     ("fax", ("fax",)),
     ("pager", ("pager", "piepser")),
     ("mobile", ("mobile", "mobil", "cell", "handy", "iphone")),
-    ("work", ("work", "business", "office", "geschaftlich", "geschäftlich", "arbeit", "buro",
-              "büro", "firma")),
+    (
+        "work",
+        (
+            "work",
+            "business",
+            "office",
+            "geschaftlich",
+            "geschäftlich",
+            "arbeit",
+            "buro",
+            "büro",
+            "firma",
+        ),
+    ),
     ("home", ("home", "privat", "private", "personal", "zuhause")),
     ("other", ("other", "main", "weitere", "andere")),
 )
-_EMAIL_WORDS = tuple((kind, words) for kind, words in _PHONE_WORDS if kind in (
-    "work", "home", "other"))
+_EMAIL_WORDS = tuple(
+    (kind, words) for kind, words in _PHONE_WORDS if kind in ("work", "home", "other")
+)
 
 
 def split_primary(value: str) -> tuple[str, bool]:
@@ -35,7 +48,7 @@ def split_primary(value: str) -> tuple[str, bool]:
     if value == PRIMARY_MARK.strip():
         return "", True
     if value.startswith(PRIMARY_MARK):
-        return value[len(PRIMARY_MARK):].strip(), True
+        return value[len(PRIMARY_MARK) :].strip(), True
     return value, False
 
 

@@ -24,7 +24,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .fields import NOT_IMPORTED, InvalidField, field_info, is_field, takes_type_labels
+from contacthub.csvimport.fields import (
+    NOT_IMPORTED,
+    InvalidField,
+    field_info,
+    is_field,
+    takes_type_labels,
+)
 
 JSON_VERSION = 1
 
@@ -93,15 +99,16 @@ class Mapping:
             column, field_id = raw.get("column"), raw.get("field")
             type_from = raw.get("type_from")
             if not isinstance(column, str) or not column:
-                raise MappingError(f"{where}: \"column\" must be a non-empty string")
+                raise MappingError(f'{where}: "column" must be a non-empty string')
             if not isinstance(field_id, str):
-                raise MappingError(f"{where} (column {column!r}): \"field\" must be a string")
+                raise MappingError(f'{where} (column {column!r}): "field" must be a string')
             if type_from is not None and not isinstance(type_from, str):
-                raise MappingError(f"{where} (column {column!r}): \"type_from\" must be a string")
+                raise MappingError(f'{where} (column {column!r}): "type_from" must be a string')
             if column in mapping.columns:
                 raise MappingError(f"{where}: column {column!r} is mapped twice")
-            entry = _checked(ColumnMapping(column, field_id, type_from),
-                             f"{where} (column {column!r})")
+            entry = _checked(
+                ColumnMapping(column, field_id, type_from), f"{where} (column {column!r})"
+            )
             if entry is not None:
                 mapping.columns[column] = entry
         return mapping
@@ -113,8 +120,10 @@ class Mapping:
             if entry.column not in names:
                 raise MappingError(f"column {entry.column!r} is not in the file")
             if entry.type_from is not None and entry.type_from not in names:
-                raise MappingError(f"column {entry.column!r}: its type column "
-                                   f"{entry.type_from!r} is not in the file")
+                raise MappingError(
+                    f"column {entry.column!r}: its type column "
+                    f"{entry.type_from!r} is not in the file"
+                )
 
 
 def _checked(entry: ColumnMapping, where: str) -> ColumnMapping | None:
@@ -146,16 +155,17 @@ def parse_assignment(text: str) -> tuple[str, str]:
     """
     positions = [i for i, ch in enumerate(text) if ch == "="]
     for position in reversed(positions):
-        column, field_id = text[:position], text[position + 1:]
+        column, field_id = text[:position], text[position + 1 :]
         if column and is_field(field_id):
             return column, field_id
     if positions:
-        field_id = text[positions[-1] + 1:]
+        field_id = text[positions[-1] + 1 :]
         raise MappingError(f"{text!r}: unknown field {field_id!r}")
     raise MappingError(f"{text!r}: expected COLUMN=FIELD")
 
 
 # --- suggestions -------------------------------------------------------------------------
+
 
 def header_key(name: str) -> str:
     """Without case, accents, spaces, punctuation: "Straße geschäftlich" → strassegeschaftlich."""
@@ -175,81 +185,221 @@ def _address(kind: str, **parts: tuple[str, ...]) -> dict[str, str]:
 
 
 _KNOWN: dict[str, str] = {
-    **_keys("full_name", "Name", "Full Name", "Display Name", "Contact Name", "Formatted Name",
-            "FN", "Vollständiger Name"),
+    **_keys(
+        "full_name",
+        "Name",
+        "Full Name",
+        "Display Name",
+        "Contact Name",
+        "Formatted Name",
+        "FN",
+        "Vollständiger Name",
+    ),
     **_keys("given_name", "First Name", "Given Name", "Forename", "First", "Vorname"),
     **_keys("middle_name", "Middle Name", "Additional Name", "Weitere Vornamen", "Second Name"),
     **_keys("family_name", "Last Name", "Family Name", "Surname", "Last", "Nachname"),
     **_keys("name_prefix", "Name Prefix", "Prefix", "Salutation", "Anrede"),
     **_keys("name_suffix", "Name Suffix", "Suffix"),
     **_keys("nickname", "Nickname", "Nick", "Spitzname"),
-    **_keys("email.other", "E-mail", "Email", "Mail", "E-mail Address", "Email Address",
-            "E-Mail-Adresse", "Emails", "Other Email"),
+    **_keys(
+        "email.other",
+        "E-mail",
+        "Email",
+        "Mail",
+        "E-mail Address",
+        "Email Address",
+        "E-Mail-Adresse",
+        "Emails",
+        "Other Email",
+    ),
     **_keys("email.work", "Work Email", "Business Email", "Email (Work)", "E-Mail geschäftlich"),
-    **_keys("email.home", "Home Email", "Personal Email", "Private Email", "Email (Home)",
-            "E-Mail privat"),
-    **_keys("phone.other", "Phone", "Telephone", "Tel", "Phone Number", "Telefon",
-            "Telefonnummer", "Other Phone", "Primary Phone", "Callback", "Assistant's Phone",
-            "Radio Phone", "ISDN", "Telex", "TTY/TDD Phone", "Weiteres Telefon", "Haupttelefon",
-            "Rückmeldung", "Telefon Assistent", "Telefon für Hörbehinderte"),
-    **_keys("phone.mobile", "Mobile", "Mobile Phone", "Mobile Phone 2", "Cell", "Cell Phone",
-            "Mobile Number", "Handy", "Mobil", "Mobiltelefon", "Mobiltelefon 2", "Car Phone",
-            "Autotelefon"),
-    **_keys("phone.work", "Business Phone", "Business Phone 2", "Company Main Phone",
-            "Work Phone", "Office Phone", "Telefon geschäftlich", "Telefon geschäftlich 2",
-            "Telefon Firma"),
-    **_keys("phone.home", "Home Phone", "Home Phone 2", "Private Phone", "Telefon privat",
-            "Telefon privat 2"),
-    **_keys("phone.fax", "Fax", "Fax Number", "Business Fax", "Home Fax", "Other Fax",
-            "Fax geschäftlich", "Fax privat", "Weiteres Fax"),
+    **_keys(
+        "email.home",
+        "Home Email",
+        "Personal Email",
+        "Private Email",
+        "Email (Home)",
+        "E-Mail privat",
+    ),
+    **_keys(
+        "phone.other",
+        "Phone",
+        "Telephone",
+        "Tel",
+        "Phone Number",
+        "Telefon",
+        "Telefonnummer",
+        "Other Phone",
+        "Primary Phone",
+        "Callback",
+        "Assistant's Phone",
+        "Radio Phone",
+        "ISDN",
+        "Telex",
+        "TTY/TDD Phone",
+        "Weiteres Telefon",
+        "Haupttelefon",
+        "Rückmeldung",
+        "Telefon Assistent",
+        "Telefon für Hörbehinderte",
+    ),
+    **_keys(
+        "phone.mobile",
+        "Mobile",
+        "Mobile Phone",
+        "Mobile Phone 2",
+        "Cell",
+        "Cell Phone",
+        "Mobile Number",
+        "Handy",
+        "Mobil",
+        "Mobiltelefon",
+        "Mobiltelefon 2",
+        "Car Phone",
+        "Autotelefon",
+    ),
+    **_keys(
+        "phone.work",
+        "Business Phone",
+        "Business Phone 2",
+        "Company Main Phone",
+        "Work Phone",
+        "Office Phone",
+        "Telefon geschäftlich",
+        "Telefon geschäftlich 2",
+        "Telefon Firma",
+    ),
+    **_keys(
+        "phone.home",
+        "Home Phone",
+        "Home Phone 2",
+        "Private Phone",
+        "Telefon privat",
+        "Telefon privat 2",
+    ),
+    **_keys(
+        "phone.fax",
+        "Fax",
+        "Fax Number",
+        "Business Fax",
+        "Home Fax",
+        "Other Fax",
+        "Fax geschäftlich",
+        "Fax privat",
+        "Weiteres Fax",
+    ),
     **_keys("phone.pager", "Pager"),
-    **_keys("organisation", "Company", "Company Name", "Organization", "Organisation",
-            "Organization Name", "Firma", "Unternehmen", "Employer"),
+    **_keys(
+        "organisation",
+        "Company",
+        "Company Name",
+        "Organization",
+        "Organisation",
+        "Organization Name",
+        "Firma",
+        "Unternehmen",
+        "Employer",
+    ),
     **_keys("department", "Department", "Organization Department", "Abteilung"),
     **_keys("job_title", "Job Title", "Organization Title", "Position", "Role"),
-    **_address("work",
-               street=("Business Street", "Business Street 2", "Business Street 3",
-                       "Straße geschäftlich", "Straße geschäftlich 2", "Straße geschäftlich 3"),
-               city=("Business City", "Ort geschäftlich"),
-               region=("Business State", "Region geschäftlich",
-                       "Bundesland/Kanton geschäftlich"),
-               postal_code=("Business Postal Code", "Postleitzahl geschäftlich"),
-               country=("Business Country/Region", "Business Country", "Land/Region geschäftlich"),
-               po_box=("Business Address PO Box", "Postfach geschäftlich")),
-    **_address("home",
-               street=("Home Street", "Home Street 2", "Home Street 3", "Straße privat",
-                       "Straße privat 2", "Straße privat 3"),
-               city=("Home City", "Ort privat"),
-               region=("Home State", "Bundesland/Kanton privat", "Region privat"),
-               postal_code=("Home Postal Code", "Postleitzahl privat"),
-               country=("Home Country/Region", "Home Country", "Land/Region privat"),
-               po_box=("Home Address PO Box", "Postfach privat")),
-    **_address("other",
-               street=("Other Street", "Other Street 2", "Other Street 3", "Weitere Straße",
-                       "Weitere Straße 2", "Weitere Straße 3", "Address", "Street",
-                       "Street Address", "Straße", "Adresse"),
-               city=("Other City", "Weiterer Ort", "City", "Town", "Stadt"),
-               region=("Other State", "Weiteres/r Bundesland/Kanton", "State", "Region",
-                       "Province", "Bundesland"),
-               postal_code=("Other Postal Code", "Weitere Postleitzahl", "Zip", "Zip Code",
-                            "Postal Code", "Postcode", "PLZ", "Postleitzahl"),
-               country=("Other Country/Region", "Weiteres/e Land/Region", "Country", "Land"),
-               po_box=("Other Address PO Box", "Weiteres Postfach", "PO Box", "Postfach")),
+    **_address(
+        "work",
+        street=(
+            "Business Street",
+            "Business Street 2",
+            "Business Street 3",
+            "Straße geschäftlich",
+            "Straße geschäftlich 2",
+            "Straße geschäftlich 3",
+        ),
+        city=("Business City", "Ort geschäftlich"),
+        region=("Business State", "Region geschäftlich", "Bundesland/Kanton geschäftlich"),
+        postal_code=("Business Postal Code", "Postleitzahl geschäftlich"),
+        country=("Business Country/Region", "Business Country", "Land/Region geschäftlich"),
+        po_box=("Business Address PO Box", "Postfach geschäftlich"),
+    ),
+    **_address(
+        "home",
+        street=(
+            "Home Street",
+            "Home Street 2",
+            "Home Street 3",
+            "Straße privat",
+            "Straße privat 2",
+            "Straße privat 3",
+        ),
+        city=("Home City", "Ort privat"),
+        region=("Home State", "Bundesland/Kanton privat", "Region privat"),
+        postal_code=("Home Postal Code", "Postleitzahl privat"),
+        country=("Home Country/Region", "Home Country", "Land/Region privat"),
+        po_box=("Home Address PO Box", "Postfach privat"),
+    ),
+    **_address(
+        "other",
+        street=(
+            "Other Street",
+            "Other Street 2",
+            "Other Street 3",
+            "Weitere Straße",
+            "Weitere Straße 2",
+            "Weitere Straße 3",
+            "Address",
+            "Street",
+            "Street Address",
+            "Straße",
+            "Adresse",
+        ),
+        city=("Other City", "Weiterer Ort", "City", "Town", "Stadt"),
+        region=(
+            "Other State",
+            "Weiteres/r Bundesland/Kanton",
+            "State",
+            "Region",
+            "Province",
+            "Bundesland",
+        ),
+        postal_code=(
+            "Other Postal Code",
+            "Weitere Postleitzahl",
+            "Zip",
+            "Zip Code",
+            "Postal Code",
+            "Postcode",
+            "PLZ",
+            "Postleitzahl",
+        ),
+        country=("Other Country/Region", "Weiteres/e Land/Region", "Country", "Land"),
+        po_box=("Other Address PO Box", "Weiteres Postfach", "PO Box", "Postfach"),
+    ),
     **_keys("website", "Website", "Web Site", "Web Page", "Webseite", "URL", "Homepage", "Web"),
     **_keys("birthday", "Birthday", "Geburtstag", "Date of Birth", "DOB", "Birth Date", "BDAY"),
     **_keys("notes", "Notes", "Note", "Notizen", "Comments", "Comment", "Bemerkungen"),
-    **_keys("categories", "Categories", "Category", "Kategorien", "Labels", "Group Membership",
-            "Groups", "Group", "Tags"),
+    **_keys(
+        "categories",
+        "Categories",
+        "Category",
+        "Kategorien",
+        "Labels",
+        "Group Membership",
+        "Groups",
+        "Group",
+        "Tags",
+    ),
 }
 
 # Google's numbered groups, in both export formats: "E-mail 1 - Value", "Phone 2 - Label",
 # "Address 1 - Postal Code", "Website 1 - Value", "Organization 1 - Name" (older format).
 _GOOGLE = re.compile(r"^(email|phone|address|website|organization)(\d+)([a-z]+)$")
-_GOOGLE_ADDRESS_PARTS = {"street": "street", "city": "city", "region": "region",
-                         "postalcode": "postal_code", "country": "country", "pobox": "po_box",
-                         "extendedaddress": "extended"}
-_GOOGLE_ORGANIZATION = {"name": "organisation", "title": "job_title",
-                        "department": "department"}
+_GOOGLE_ADDRESS_PARTS = {
+    "street": "street",
+    "city": "city",
+    "region": "region",
+    "postalcode": "postal_code",
+    "country": "country",
+    "pobox": "po_box",
+    "extendedaddress": "extended",
+}
+_GOOGLE_ORGANIZATION = {"name": "organisation", "title": "job_title", "department": "department"}
 _NUMBERED_EMAIL = re.compile(r"^email(\d+)(address|adresse)?$")  # Outlook, English and German
 _NUMBERED_PHONE = re.compile(r"^phone(\d+)$")
 

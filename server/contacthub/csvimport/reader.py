@@ -25,8 +25,8 @@ from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
 
-from .problems import INVALID_CHARACTERS, Problem
-from .sniff import (
+from contacthub.csvimport.problems import INVALID_CHARACTERS, Problem
+from contacthub.csvimport.sniff import (
     DECODE_ERRORS,
     INVALID_CHARACTER,
     SAMPLE_SIZE,
@@ -119,8 +119,11 @@ class CsvFile:
         sample = decode_sample(head, self.encoding, complete=complete)
         check_not_binary(head, sample, self.encoding)
         self.delimiter_detected = delimiter is None
-        self.delimiter = (detect_delimiter(sample, complete=complete) if delimiter is None
-                          else parse_delimiter(delimiter))
+        self.delimiter = (
+            detect_delimiter(sample, complete=complete)
+            if delimiter is None
+            else parse_delimiter(delimiter)
+        )
         self.header: list[str] = self._read_header()
 
     @property
@@ -136,8 +139,9 @@ class CsvFile:
 
     def _open_text(self, counter: list[int]) -> io.TextIOWrapper:
         counting = _CountingReader(self._open_binary(), counter)
-        return io.TextIOWrapper(io.BufferedReader(counting), encoding=self.encoding,
-                                errors=DECODE_ERRORS, newline="")
+        return io.TextIOWrapper(
+            io.BufferedReader(counting), encoding=self.encoding, errors=DECODE_ERRORS, newline=""
+        )
 
     def _records(self) -> Iterator[tuple[int, list[str] | None, str]]:
         """(first line, record or None if unreadable, csv error) for every non-blank record."""
@@ -181,14 +185,19 @@ class CsvFile:
             problems: list[Problem] = []
             if len(record) != width:
                 problems.append(Problem(line, None, _ragged(len(record), width)))
-                record = record[:width] if len(record) > width else (
-                    record + [""] * (width - len(record)))
+                record = (
+                    record[:width]
+                    if len(record) > width
+                    else (record + [""] * (width - len(record)))
+                )
             invalid: frozenset[int] = frozenset()
             if INVALID_CHARACTER.search("".join(record)):
                 invalid = frozenset(
-                    index for index, cell in enumerate(record) if INVALID_CHARACTER.search(cell))
-                problems.extend(Problem(line, header[index], INVALID_CHARACTERS)
-                                for index in sorted(invalid))
+                    index for index, cell in enumerate(record) if INVALID_CHARACTER.search(cell)
+                )
+                problems.extend(
+                    Problem(line, header[index], INVALID_CHARACTERS) for index in sorted(invalid)
+                )
             yield Row(line, record, tuple(problems), invalid)
 
     def preview(self, n: int = 10) -> list[list[str]]:

@@ -18,19 +18,32 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from . import labels
-from .contact import Address, ContactFields, Email, Phone
-from .dates import InvalidDate, parse_birthday
-from .fields import custom_property_name, kind_of
-from .mapping import Mapping
-from .problems import EMPTY_ROW, INVALID_BIRTHDAY, INVALID_EMAIL, NOTHING_TO_NAME, Problem
-from .reader import CsvFile, Row
+from contacthub.csvimport import labels
+from contacthub.csvimport.contact import Address, ContactFields, Email, Phone
+from contacthub.csvimport.dates import InvalidDate, parse_birthday
+from contacthub.csvimport.fields import custom_property_name, kind_of
+from contacthub.csvimport.mapping import Mapping
+from contacthub.csvimport.problems import (
+    EMPTY_ROW,
+    INVALID_BIRTHDAY,
+    INVALID_EMAIL,
+    NOTHING_TO_NAME,
+    Problem,
+)
+from contacthub.csvimport.reader import CsvFile, Row
 
 _TEXT_ATTRIBUTES = {
-    "full_name": "full_name", "given_name": "given", "family_name": "family",
-    "middle_name": "middle", "name_prefix": "prefix", "name_suffix": "suffix",
-    "nickname": "nickname", "organisation": "organisation", "department": "department",
-    "job_title": "job_title", "notes": "notes",
+    "full_name": "full_name",
+    "given_name": "given",
+    "family_name": "family",
+    "middle_name": "middle",
+    "name_prefix": "prefix",
+    "name_suffix": "suffix",
+    "nickname": "nickname",
+    "organisation": "organisation",
+    "department": "department",
+    "job_title": "job_title",
+    "notes": "notes",
 }
 _LINE_JOINED = frozenset({"notes", "street"})
 # Dots that end a domain label: ASCII and the ideographic/full-width ones (IDN).
@@ -81,12 +94,20 @@ class RowConverter:
         mapping.check(header)
         position = {name: index for index, name in enumerate(header)}
         self._steps = [
-            _Step(position[entry.column], entry.column, kind_of(entry.field), entry.field,
-                  position[entry.type_from] if entry.type_from is not None else None)
+            _Step(
+                position[entry.column],
+                entry.column,
+                kind_of(entry.field),
+                entry.field,
+                position[entry.type_from] if entry.type_from is not None else None,
+            )
             for entry in mapping
         ]
-        self._custom_names = {step.field: custom_property_name(step.field.split(":", 1)[1])
-                              for step in self._steps if step.kind == "custom"}
+        self._custom_names = {
+            step.field: custom_property_name(step.field.split(":", 1)[1])
+            for step in self._steps
+            if step.kind == "custom"
+        }
 
     def convert(self, row: Row) -> ContactRow:
         fields = ContactFields()
@@ -122,7 +143,8 @@ class RowConverter:
                 address_labels[key] = label
             elif kind == "website":
                 fields.websites.extend(
-                    labels.split_primary(part)[0] for part in labels.split_multi(value))
+                    labels.split_primary(part)[0] for part in labels.split_multi(value)
+                )
             elif kind == "birthday":
                 try:
                     fields.birthday = parse_birthday(value)
@@ -149,8 +171,14 @@ class RowConverter:
         return ContactRow(row.line, fields, tuple(problems))
 
     @staticmethod
-    def _emails(fields: ContactFields, cell: str, label_cell: str, step: _Step, line: int,
-                problems: list[Problem]) -> None:
+    def _emails(
+        fields: ContactFields,
+        cell: str,
+        label_cell: str,
+        step: _Step,
+        line: int,
+        problems: list[Problem],
+    ) -> None:
         values = labels.split_emails(cell)
         label_list = labels.split_multi(label_cell)
         default = step.field.split(".")[1]
@@ -162,7 +190,8 @@ class RowConverter:
                 problems.append(Problem(line, step.column, INVALID_EMAIL))
                 continue
             fields.emails.append(
-                Email(value, labels.email_type(label, default), primary or label_primary))
+                Email(value, labels.email_type(label, default), primary or label_primary)
+            )
 
 
 def _phones(fields: ContactFields, cell: str, label_cell: str, default: str) -> None:
@@ -174,7 +203,8 @@ def _phones(fields: ContactFields, cell: str, label_cell: str, default: str) -> 
         label, label_primary = labels.split_primary(labels.label_for(label_list, index, count))
         if value:
             fields.phones.append(
-                Phone(value, labels.phone_type(label, default), primary or label_primary))
+                Phone(value, labels.phone_type(label, default), primary or label_primary)
+            )
 
 
 def _addresses(parts: dict[str, list[str]], label_cell: str, default: str) -> list[Address]:

@@ -81,8 +81,11 @@ def _non_latin_guess(head: bytes) -> str | None:
         return None
     # Trust it only for real text in another script: a few stray bytes read as one
     # half-width katakana must not turn a short Western file into Japanese.
-    other = [ch for ch in str(best) if ord(ch) > 127 and ch.isalpha()
-             and not unicodedata.name(ch, "").startswith("LATIN")]
+    other = [
+        ch
+        for ch in str(best)
+        if ord(ch) > 127 and ch.isalpha() and not unicodedata.name(ch, "").startswith("LATIN")
+    ]
     non_ascii = sum(1 for ch in str(best) if ord(ch) > 127)
     if len(other) < _MIN_SCRIPT_LETTERS or len(other) < non_ascii / 2:
         return None
@@ -135,8 +138,11 @@ def check_not_binary(head: bytes, text: str, encoding: str) -> None:
     if not wide and b"\x00" in head:
         raise NotCsvError(
             "it contains binary data (a NUL byte"
-            + ("; if it is UTF-16 text without a byte-order mark, choose the encoding)"
-               if _looks_like_utf16(head) else ")"),
+            + (
+                "; if it is UTF-16 text without a byte-order mark, choose the encoding)"
+                if _looks_like_utf16(head)
+                else ")"
+            ),
             head.index(b"\x00"),
         )
     invalid = INVALID_CHARACTER.findall(text)
@@ -193,15 +199,16 @@ def parse_delimiter(value: str) -> str:
     if value == "\\t":
         return "\t"
     if len(value) != 1:
-        raise ValueError(f"a delimiter is one character or one of {', '.join(DELIMITER_NAMES)};"
-                         f" got {value!r}")
+        raise ValueError(
+            f"a delimiter is one character or one of {', '.join(DELIMITER_NAMES)}; got {value!r}"
+        )
     if value in '"\r\n':
         raise ValueError(f"{value!r} cannot be a delimiter")
     return value
 
 
 def delimiter_name(delimiter: str) -> str:
-    """"comma", "semicolon", "tab", "pipe", or the character itself."""
+    """ "comma", "semicolon", "tab", "pipe", or the character itself."""
     for name, char in DELIMITER_NAMES.items():
         if char == delimiter:
             return name

@@ -35,7 +35,7 @@ from exchangelib.items import NEVER_OVERWRITE, Contact
 from exchangelib.protocol import BaseProtocol, Protocol
 from requests.adapters import HTTPAdapter
 
-from .exchange_errors import (
+from contacthub.mail.exchange_errors import (
     ChangeKeyConflict,
     ContactGone,
     ContactRefused,
@@ -43,11 +43,23 @@ from .exchange_errors import (
     SyncStateExpired,
     translated,
 )
-from .exchange_map import card_to_contact, contact_to_card
+from contacthub.mail.exchange_map import card_to_contact, contact_to_card
 
-__all__ = ["ChangeKeyConflict", "ContactGone", "ContactRefused", "ExchangeAccount",
-           "ExchangeError", "PulledContact", "SyncStateExpired", "connect", "pull", "push_create",
-           "push_update", "service_endpoint", "uid_for"]
+__all__ = [
+    "ChangeKeyConflict",
+    "ContactGone",
+    "ContactRefused",
+    "ExchangeAccount",
+    "ExchangeError",
+    "PulledContact",
+    "SyncStateExpired",
+    "connect",
+    "pull",
+    "push_create",
+    "push_update",
+    "service_endpoint",
+    "uid_for",
+]
 
 EWS_PATH = "/EWS/Exchange.asmx"
 _UID_NAMESPACE = uuid.UUID("1b0c3f2e-7d4a-5e8f-9a61-0c2d3e4f5a6b")
@@ -98,8 +110,9 @@ def connect(account: ExchangeAccount, *, verify: bool | str = True) -> Account:
     adapter class for all (the hub has one CA setting, like [fetch] ca_bundle).
     """
     if "@" not in account.email:
-        raise ExchangeError(f"{account.email!r} is not an email address: enter the address of "
-                            "the Exchange mailbox")
+        raise ExchangeError(
+            f"{account.email!r} is not an email address: enter the address of the Exchange mailbox"
+        )
     if account.oauth2:
         _check_oauth2_server(account.server)
     _TlsAdapter.verify = verify
@@ -123,25 +136,39 @@ def connect(account: ExchangeAccount, *, verify: bool | str = True) -> Account:
 
 def _check_oauth2_server(server: str | None) -> None:
     if not server:
-        raise ExchangeError("autodiscover does not work with an app's OAuth2 token: with OAuth2, "
-                            "enter the server in Advanced settings (outlook.office365.com for "
-                            "Exchange Online)")
+        raise ExchangeError(
+            "autodiscover does not work with an app's OAuth2 token: with OAuth2, "
+            "enter the server in Advanced settings (outlook.office365.com for "
+            "Exchange Online)"
+        )
     if not service_endpoint(server).lower().startswith("https://"):
-        raise ExchangeError("with OAuth2, the server must be an https:// URL: the app's token "
-                            "is sent to it")
+        raise ExchangeError(
+            "with OAuth2, the server must be an https:// URL: the app's token is sent to it"
+        )
 
 
 def _mailbox(account: ExchangeAccount) -> Account:
     """The exchangelib Account, not yet asked anything (autodiscover asks already)."""
     if not account.server:  # a password's: connect() wants the server for OAuth2
-        return Account(account.email, credentials=_credentials(account), autodiscover=True,
-                       access_type=DELEGATE)
-    config = Configuration(service_endpoint=service_endpoint(account.server),
-                           credentials=_credentials(account),
-                           auth_type=OAUTH2 if account.oauth2 else None, retry_policy=FailFast())
+        return Account(
+            account.email,
+            credentials=_credentials(account),
+            autodiscover=True,
+            access_type=DELEGATE,
+        )
+    config = Configuration(
+        service_endpoint=service_endpoint(account.server),
+        credentials=_credentials(account),
+        auth_type=OAUTH2 if account.oauth2 else None,
+        retry_policy=FailFast(),
+    )
     # An app acts for the mailbox by impersonation; a user's login by delegation.
-    return Account(account.email, config=config, autodiscover=False,
-                   access_type=IMPERSONATION if account.oauth2 else DELEGATE)
+    return Account(
+        account.email,
+        config=config,
+        autodiscover=False,
+        access_type=IMPERSONATION if account.oauth2 else DELEGATE,
+    )
 
 
 def _credentials(account: ExchangeAccount) -> Credentials | OAuth2Credentials:
@@ -162,9 +189,12 @@ class _AppCredentials(OAuth2Credentials):
 
     @classmethod
     def of(cls, account: ExchangeAccount) -> _AppCredentials:
-        return cls(client_id=account.client_id, client_secret=account.client_secret,
-                   tenant_id=account.tenant_id,
-                   identity=Identity(primary_smtp_address=account.email))
+        return cls(
+            client_id=account.client_id,
+            client_secret=account.client_secret,
+            tenant_id=account.tenant_id,
+            identity=Identity(primary_smtp_address=account.email),
+        )
 
     def session_params(self) -> dict[str, Any]:
         return {"token": self.access_token}
@@ -204,9 +234,14 @@ def pull(account: Account, sync_state: str | None) -> tuple[list[PulledContact],
                 if isinstance(item, Exception):
                     raise item
                 modified = item.last_modified_time
-                pulled.append(PulledContact(item.id, item.changekey,
-                                            contact_to_card(item, uid_for(item.id)),
-                                            modified.timestamp() if modified else None))
+                pulled.append(
+                    PulledContact(
+                        item.id,
+                        item.changekey,
+                        contact_to_card(item, uid_for(item.id)),
+                        modified.timestamp() if modified else None,
+                    )
+                )
         return pulled, new_state
 
     return translated(_settings_of(account), run)
@@ -240,8 +275,9 @@ def push_update(account: Account, item_id: str, changekey: str, card: str) -> st
 
     def run() -> str:
         values = card_to_contact(card)
-        contact = Contact(account=account, folder=account.contacts, id=item_id,
-                          changekey=changekey, **values)
+        contact = Contact(
+            account=account, folder=account.contacts, id=item_id, changekey=changekey, **values
+        )
         contact.save(update_fields=list(values), conflict_resolution=NEVER_OVERWRITE)
         return str(contact.changekey)
 
@@ -268,10 +304,16 @@ class _TlsAdapter(HTTPAdapter):
 def _settings_of(account: Account) -> ExchangeAccount:
     credentials = account.protocol.credentials
     if isinstance(credentials, OAuth2Credentials):
-        return ExchangeAccount(email=account.primary_smtp_address,
-                               server=account.protocol.service_endpoint,
-                               client_id=credentials.client_id, tenant_id=credentials.tenant_id)
+        return ExchangeAccount(
+            email=account.primary_smtp_address,
+            server=account.protocol.service_endpoint,
+            client_id=credentials.client_id,
+            tenant_id=credentials.tenant_id,
+        )
     login = getattr(credentials, "username", None)
-    return ExchangeAccount(email=account.primary_smtp_address, password="",
-                           username=login if login != account.primary_smtp_address else None,
-                           server=account.protocol.service_endpoint)
+    return ExchangeAccount(
+        email=account.primary_smtp_address,
+        password="",
+        username=login if login != account.primary_smtp_address else None,
+        server=account.protocol.service_endpoint,
+    )

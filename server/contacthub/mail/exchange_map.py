@@ -23,7 +23,7 @@ from exchangelib.indexed_properties import EmailAddress, PhoneNumber, PhysicalAd
 from exchangelib.items import Contact
 from exchangelib.properties import Body, HTMLBody
 
-from ..vcard import parse_one
+from contacthub.vcard import parse_one
 
 EMAIL_LABELS = ("EmailAddress1", "EmailAddress2", "EmailAddress3")
 # Exchange label → vCard TEL types written for it. A card's TEL takes the first free label
@@ -51,8 +51,21 @@ PHONE_LABELS: dict[str, tuple[str, ...]] = {
 }
 # Types that say what kind of line a number is: a TEL with one of these only takes a label
 # that has it too, so a fax never lands in BusinessPhone.
-_KIND_TYPES = frozenset({"CELL", "FAX", "PAGER", "CAR", "ISDN", "X-ASSISTANT", "X-CALLBACK",
-                         "X-COMPANY-MAIN", "X-RADIO", "X-TELEX", "X-TTYTDD"})
+_KIND_TYPES = frozenset(
+    {
+        "CELL",
+        "FAX",
+        "PAGER",
+        "CAR",
+        "ISDN",
+        "X-ASSISTANT",
+        "X-CALLBACK",
+        "X-COMPANY-MAIN",
+        "X-RADIO",
+        "X-TELEX",
+        "X-TTYTDD",
+    }
+)
 _TYPE_ALIASES = {"IPHONE": "CELL", "TEXTPHONE": "X-TTYTDD"}  # Apple's and vCard 4.0's
 ADDRESS_LABELS = {"WORK": "Business", "HOME": "Home"}  # anything else is "Other"
 _ADDRESS_TYPES = {"Business": "WORK", "Home": "HOME", "Other": None}
@@ -77,8 +90,12 @@ def card_to_contact(vcard_text: str) -> dict[str, Any]:
     units = [_joined(unit).strip() for unit in (org if isinstance(org, list) else [org])]
     company = units[0] if units else ""
     department = ", ".join(unit for unit in units[1:] if unit)
-    categories = [str(c)[:_MAX_NAME] for value in _values(card, "categories")
-                  for c in (value if isinstance(value, list) else [value]) if str(c).strip()]
+    categories = [
+        str(c)[:_MAX_NAME]
+        for value in _values(card, "categories")
+        for c in (value if isinstance(value, list) else [value])
+        if str(c).strip()
+    ]
     note = _first(card, "note")
     return {
         "display_name": _first(card, "fn"),
@@ -102,9 +119,11 @@ def contact_to_card(contact: Contact, uid: str) -> str:
     card = vobject.vCard()
     card.add("uid").value = uid
     card.add("fn").value = _display_name(contact)
-    card.add("n").value = vobject.vcard.Name(family=contact.surname or "",
-                                             given=contact.given_name or "",
-                                             additional=contact.middle_name or "")
+    card.add("n").value = vobject.vcard.Name(
+        family=contact.surname or "",
+        given=contact.given_name or "",
+        additional=contact.middle_name or "",
+    )
     emails = {e.label: e.email for e in contact.email_addresses or [] if e.email}
     for label in EMAIL_LABELS:
         if label in emails:
@@ -120,14 +139,18 @@ def contact_to_card(contact: Contact, uid: str) -> str:
     addresses = {a.label: a for a in contact.physical_addresses or []}
     for label, adr_type in _ADDRESS_TYPES.items():
         address = addresses.get(label)
-        if address is None or not any((address.street, address.city, address.state,
-                                       address.zipcode, address.country)):
+        if address is None or not any(
+            (address.street, address.city, address.state, address.zipcode, address.country)
+        ):
             continue
         prop = card.add("adr")
-        prop.value = vobject.vcard.Address(street=address.street or "", city=address.city or "",
-                                           region=address.state or "",
-                                           code=address.zipcode or "",
-                                           country=address.country or "")
+        prop.value = vobject.vcard.Address(
+            street=address.street or "",
+            city=address.city or "",
+            region=address.state or "",
+            code=address.zipcode or "",
+            country=address.country or "",
+        )
         if adr_type:
             prop.type_param = adr_type
     if contact.company_name or contact.department:
@@ -177,8 +200,10 @@ def _types(prop: Any) -> set[str]:
 def _emails(card: Any) -> list[EmailAddress]:
     props = [p for p in card.contents.get("email", []) if str(p.value).strip()]
     props.sort(key=lambda p: "PREF" not in _types(p))  # stable: preferred first, else as given
-    return [EmailAddress(email=str(p.value).strip(), label=label)
-            for p, label in zip(props, EMAIL_LABELS, strict=False)]
+    return [
+        EmailAddress(email=str(p.value).strip(), label=label)
+        for p, label in zip(props, EMAIL_LABELS, strict=False)
+    ]
 
 
 def _phones(card: Any) -> list[PhoneNumber]:
@@ -210,14 +235,23 @@ def _addresses(card: Any) -> list[PhysicalAddress]:
         types = _types(prop)
         wanted = next((ADDRESS_LABELS[t] for t in ("WORK", "HOME") if t in types), "Other")
         label = next((lab for lab in (wanted, "Other") if lab not in addresses), None)
-        street = "\n".join(part for part in (_joined(adr.street), _joined(adr.extended),
-                                             _joined(adr.box)) if part.strip())
-        values = {"street": street, "city": _joined(adr.city), "state": _joined(adr.region),
-                  "zipcode": _joined(adr.code), "country": _joined(adr.country)}
+        street = "\n".join(
+            part
+            for part in (_joined(adr.street), _joined(adr.extended), _joined(adr.box))
+            if part.strip()
+        )
+        values = {
+            "street": street,
+            "city": _joined(adr.city),
+            "state": _joined(adr.region),
+            "zipcode": _joined(adr.code),
+            "country": _joined(adr.country),
+        }
         if label is None or not any(v.strip() for v in values.values()):
             continue
         addresses[label] = PhysicalAddress(
-            label=label, **{key: value.strip() or None for key, value in values.items()})
+            label=label, **{key: value.strip() or None for key, value in values.items()}
+        )
     return list(addresses.values())
 
 
@@ -239,11 +273,14 @@ def _birthday(text: str) -> datetime.date | None:
 
 
 def _display_name(contact: Contact) -> str:
-    names = (contact.display_name,
-             " ".join(p for p in (contact.given_name, contact.middle_name, contact.surname) if p),
-             contact.file_as, contact.company_name,
-             next((e.email for e in contact.email_addresses or [] if e.email), None),
-             next((p.phone_number for p in contact.phone_numbers or [] if p.phone_number), None))
+    names = (
+        contact.display_name,
+        " ".join(p for p in (contact.given_name, contact.middle_name, contact.surname) if p),
+        contact.file_as,
+        contact.company_name,
+        next((e.email for e in contact.email_addresses or [] if e.email), None),
+        next((p.phone_number for p in contact.phone_numbers or [] if p.phone_number), None),
+    )
     # A vCard needs an FN; a contact with none of these is empty in Outlook as well.
     return next((name.strip() for name in names if name and name.strip()), "Unnamed contact")
 

@@ -188,8 +188,9 @@ class Harvest:
         for address, tally in self._tallies.items():
             if address in self.own:
                 continue
-            result[address] = Correspondent(address, _best_name(address, tally), tally.messages,
-                                            tally.last_date)
+            result[address] = Correspondent(
+                address, _best_name(address, tally), tally.messages, tally.last_date
+            )
         return result
 
 
@@ -203,6 +204,8 @@ def _best_name(address: str, tally: _Tally) -> str:
     return max(
         tally.names,
         key=lambda name: (
-            name.lower() != local, tally.names[name], tally.name_dates.get(name, oldest)
+            name.lower() != local,
+            tally.names[name],
+            tally.name_dates.get(name, oldest),
         ),
     )

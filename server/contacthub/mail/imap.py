@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .utf7 import decode_mailbox, encode_mailbox
+from contacthub.mail.utf7 import decode_mailbox, encode_mailbox
 
 STARTTLS_PORT = 143
 DEFAULT_TIMEOUT = 30.0
@@ -26,16 +26,35 @@ Security = Literal["ssl", "starttls", "none"]
 # Last path components of Sent folders in common clients and languages, for servers
 # without SPECIAL-USE; compared case-insensitively, in this order of preference.
 SENT_NAMES = (
-    "sent", "sent items", "sent messages", "sent mail", "sent-mail",
-    "gesendet", "gesendete objekte", "gesendete elemente",
-    "envoyés", "éléments envoyés", "messages envoyés",
-    "enviados", "elementos enviados", "posta inviata", "inviata",
-    "verzonden", "verzonden items", "skickat", "skickade objekt", "sendt", "wysłane",
+    "sent",
+    "sent items",
+    "sent messages",
+    "sent mail",
+    "sent-mail",
+    "gesendet",
+    "gesendete objekte",
+    "gesendete elemente",
+    "envoyés",
+    "éléments envoyés",
+    "messages envoyés",
+    "enviados",
+    "elementos enviados",
+    "posta inviata",
+    "inviata",
+    "verzonden",
+    "verzonden items",
+    "skickat",
+    "skickade objekt",
+    "sendt",
+    "wysłane",
     "отправленные",
 )
 # OpenSSL's reasons when the other end answers a TLS handshake in plain text.
 _PLAINTEXT_REASONS = {
-    "WRONG_VERSION_NUMBER", "HTTP_REQUEST", "PACKET_LENGTH_TOO_LONG", "RECORD_LAYER_FAILURE",
+    "WRONG_VERSION_NUMBER",
+    "HTTP_REQUEST",
+    "PACKET_LENGTH_TOO_LONG",
+    "RECORD_LAYER_FAILURE",
 }
 _RESPONSE_CODE = re.compile(r"^\[([A-Z-]+)[^\]]*\]\s*")
 _LIST_LINE = re.compile(
@@ -94,25 +113,30 @@ class Preset:
 
 PRESETS: dict[str, Preset] = {
     "outlook": Preset(
-        "Outlook.com / Hotmail", "outlook.office365.com",
+        "Outlook.com / Hotmail",
+        "outlook.office365.com",
         note="Microsoft may refuse password logins from other apps; with two-step "
         "verification, create an app password at account.microsoft.com → Security.",
     ),
     "yahoo": Preset(
-        "Yahoo Mail", "imap.mail.yahoo.com",
+        "Yahoo Mail",
+        "imap.mail.yahoo.com",
         note="Use an app password: Yahoo account → Security → Generate app password.",
     ),
     "aol": Preset(
-        "AOL Mail", "imap.aol.com",
+        "AOL Mail",
+        "imap.aol.com",
         note="Use an app password: AOL account → Security → Generate app password.",
     ),
     "icloud": Preset(
-        "iCloud Mail", "imap.mail.me.com",
+        "iCloud Mail",
+        "imap.mail.me.com",
         note="Use an app-specific password (account.apple.com → Sign-In and Security). "
         "The username is usually the part of the address before @.",
     ),
     "gmail": Preset(
-        "Gmail", "imap.gmail.com",
+        "Gmail",
+        "imap.gmail.com",
         note="Use an app password (Google account → Security → 2-Step Verification → "
         "App passwords), not the account password.",
     ),
@@ -300,8 +324,7 @@ def _connection_error(account: ImapAccount, exc: BaseException, timeout: float) 
             else "; a firewall may block the port"
         )
         return ImapError(
-            f"no answer from {where} within {timeout:g} s: check the server name and "
-            f"port{hint}"
+            f"no answer from {where} within {timeout:g} s: check the server name and port{hint}"
         )
     if isinstance(exc, ssl.SSLCertVerificationError):
         detail = exc.verify_message or exc.reason or str(exc)

@@ -16,8 +16,8 @@ from collections.abc import Collection, Iterable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import NamedTuple, TypedDict
 
-from .harvest import Correspondent, Harvest
-from .imap import (
+from contacthub.mail.harvest import Correspondent, Harvest
+from contacthub.mail.imap import (
     DEFAULT_TIMEOUT,
     ImapAccount,
     ImapError,
@@ -28,9 +28,7 @@ from .imap import (
     resolve_sent_folder,
 )
 
-HEADER_FIELDS = (
-    "FROM TO CC REPLY-TO DATE LIST-ID PRECEDENCE LIST-UNSUBSCRIBE AUTO-SUBMITTED"
-)
+HEADER_FIELDS = "FROM TO CC REPLY-TO DATE LIST-ID PRECEDENCE LIST-UNSUBSCRIBE AUTO-SUBMITTED"
 FETCH_ITEMS = f"(UID INTERNALDATE BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})])"
 BATCH_SIZE = 500
 
@@ -39,9 +37,12 @@ _INTERNALDATE = re.compile(
     rb'INTERNALDATE "\s?(\d{1,2})-([A-Za-z]{3})-(\d{4}) '
     rb'(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})"'
 )
-_MONTHS = {m: i for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
-)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
 
 
 class FolderState(TypedDict):

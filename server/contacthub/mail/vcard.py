@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from contacthub.csvimport.contact import ContactFields, Email
+from contacthub.mail.harvest import Correspondent
 from contacthub.vcard_writer import to_vcard
-
-from .harvest import Correspondent
 
 MESSAGES_PROPERTY = "X-CONTACTHUB-MESSAGES"
 LAST_CONTACT_PROPERTY = "X-CONTACTHUB-LAST-CONTACT"

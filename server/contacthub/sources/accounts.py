@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from ..fetch import FetchError, FetchPolicy, resolve
-from ..store import Transaction
+from contacthub.fetch import FetchError, FetchPolicy, resolve
+from contacthub.store import Transaction
 
 
 class AccountError(ValueError):

@@ -95,8 +95,15 @@ def _open(settings: CsvSettings, content: bytes) -> CsvFile:
 
 
 def create_import(
-    store: Store, owner: str, filename: str, content: bytes, *, name: str | None = None,
-    book_path: str | None = None, delimiter: str | None = None, encoding: str | None = None,
+    store: Store,
+    owner: str,
+    filename: str,
+    content: bytes,
+    *,
+    name: str | None = None,
+    book_path: str | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
 ) -> ImportView:
     """A new CSV sync from an uploaded file, with a suggested mapping."""
     settings = CsvSettings(delimiter=delimiter, encoding=encoding)
@@ -157,9 +164,14 @@ def view(store: Store, source: SourceRecord) -> ImportView:
     settings = CsvSettings.of(source)
     csv_file = _open(settings, content)
     return ImportView(
-        source=source, settings=settings, filename=filename, encoding=csv_file.encoding,
-        encoding_detected=csv_file.encoding_detected, delimiter=csv_file.delimiter,
-        delimiter_detected=csv_file.delimiter_detected, header=csv_file.header,
+        source=source,
+        settings=settings,
+        filename=filename,
+        encoding=csv_file.encoding,
+        encoding_detected=csv_file.encoding_detected,
+        delimiter=csv_file.delimiter,
+        delimiter_detected=csv_file.delimiter_detected,
+        header=csv_file.header,
         preview=csv_file.preview(PREVIEW_ROWS),
     )
 
@@ -205,24 +217,38 @@ def fit_to_file(store: Store, source: SourceRecord) -> ImportView:
 
 
 def run_import(
-    store: Store, source: SourceRecord, *, dry_run: bool = False, trigger: str = "manual",
-    override_mass_deletion: bool = False, progress: Callable[[int, int], None] | None = None,
+    store: Store,
+    source: SourceRecord,
+    *,
+    dry_run: bool = False,
+    trigger: str = "manual",
+    override_mass_deletion: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RunOutcome:
     """Import the sync's file: one transaction, recorded as a run (not when dry)."""
     settings = CsvSettings.of(source)
     _, content = _content(store, source)
-    policy = Policy(update_existing=settings.update_existing,
-                    delete_missing=settings.delete_missing,
-                    unattended=trigger == "schedule",
-                    override_mass_deletion=override_mass_deletion)
+    policy = Policy(
+        update_existing=settings.update_existing,
+        delete_missing=settings.delete_missing,
+        unattended=trigger == "schedule",
+        override_mass_deletion=override_mass_deletion,
+    )
     with store.read() as tx:
         known = {key: link.record_hash for key, link in tx.links_of(source.id).items()}
-    return run_source(store, source, lambda: read_records(source, content, progress, known),
-                      policy, trigger=trigger, dry_run=dry_run)
+    return run_source(
+        store,
+        source,
+        lambda: read_records(source, content, progress, known),
+        policy,
+        trigger=trigger,
+        dry_run=dry_run,
+    )
 
 
 def read_records(
-    source: SourceRecord, content: bytes,
+    source: SourceRecord,
+    content: bytes,
     progress: Callable[[int, int], None] | None = None,
     known: dict[str, str] | None = None,
 ) -> tuple[list[Incoming], list[Problem]]:
@@ -235,8 +261,9 @@ def read_records(
         converter = RowConverter(Mapping.from_json(settings.mapping), csv_file.header)
     except MappingError as error:
         raise ImportError_(str(error)) from None
-    key_index = (csv_file.header.index(settings.key_column)
-                 if settings.key_column is not None else None)
+    key_index = (
+        csv_file.header.index(settings.key_column) if settings.key_column is not None else None
+    )
     records: list[Incoming] = []
     problems: list[Problem] = []
     codes: set[str] = set()
@@ -254,8 +281,13 @@ def read_records(
         if key_index is not None:
             key = row.cells[key_index].strip()
             if not key:
-                problems.append(Problem("the unique key is empty: the row is skipped",
-                                        line=row.line, column=settings.key_column))
+                problems.append(
+                    Problem(
+                        "the unique key is empty: the row is skipped",
+                        line=row.line,
+                        column=settings.key_column,
+                    )
+                )
                 continue
             code = key
         else:
@@ -263,10 +295,16 @@ def read_records(
             code = _nine_digit_code(source.id, key, codes)
         record_hash = _digest("\x1f".join([recipe, code, *row.cells]))
         unchanged = known.get(key) == record_hash
-        records.append(Incoming(
-            key=key, uid="", make_card=None if unchanged else _card_maker(converter, row, code),
-            record_hash=record_hash, line=row.line, summary=fields.derived_full_name(),
-        ))
+        records.append(
+            Incoming(
+                key=key,
+                uid="",
+                make_card=None if unchanged else _card_maker(converter, row, code),
+                record_hash=record_hash,
+                line=row.line,
+                summary=fields.derived_full_name(),
+            )
+        )
     return records, problems
 
 
@@ -312,16 +350,28 @@ def _card_maker(converter: RowConverter, row: Row, code: str) -> Callable[[str],
         # fields instead of parsing every generated card again.
         return ItemData(
             text=to_vcard(fields, uid, extra={KEY_PROPERTY: code}),
-            uid=uid, name="VCARD", component_name="",
+            uid=uid,
+            name="VCARD",
+            component_name="",
             index=ContactIndex(
                 display_name=fields.derived_full_name(),
                 fn=(fields.derived_full_name(),),
                 emails=tuple(email.value for email in fields.emails),
                 phones=tuple(phone.value for phone in fields.phones),
                 orgs=_org_values(fields),
-                extra=tuple(sorted(value for value in (
-                    fields.nickname, *fields.categories, *fields.custom.values(), code)
-                    if value)),
+                extra=tuple(
+                    sorted(
+                        value
+                        for value in (
+                            fields.nickname,
+                            *fields.categories,
+                            *fields.custom.values(),
+                            code,
+                        )
+                        if value
+                    )
+                ),
             ),
         )
+
     return make

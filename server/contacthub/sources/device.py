@@ -56,8 +56,9 @@ def receive_push(store: Store, user: str, device: str, body: bytes) -> ChangeSet
     with store.write() as tx:
         source = device_source(tx, user, device)
         if not source.settings.get("auto_export", True):
-            raise PushRefused(f"automatic export is off for {device!r}: turn it on to push "
-                              "this device's contacts")
+            raise PushRefused(
+                f"automatic export is off for {device!r}: turn it on to push this device's contacts"
+            )
         tx.put_upload(source.id, "push.vcf", body)
     return preview(store, source)
 
@@ -73,8 +74,7 @@ def preview(store: Store, source: SourceRecord) -> ChangeSet:
     body = pending_push(store, source)
     if body is None:
         return ChangeSet()
-    return run_source(store, source, lambda: read_push(body.decode()), POLICY,
-                      dry_run=True).changes
+    return run_source(store, source, lambda: read_push(body.decode()), POLICY, dry_run=True).changes
 
 
 def apply_push(store: Store, source: SourceRecord) -> RunOutcome:
@@ -135,17 +135,25 @@ def _incoming(text: str, line: int) -> Incoming:
         changed = True
     if not _value(card, "fn"):
         phones = [p.value for p in card.contents.get("tel", [])]
-        _set(card, "fn", index_of(card).display_name or (phones[0] if phones else "")
-             or "Unnamed contact")
+        _set(
+            card,
+            "fn",
+            index_of(card).display_name or (phones[0] if phones else "") or "Unnamed contact",
+        )
         changed = True
     if "n" not in card.contents:
         card.add("n").value = vobject.vcard.Name()
         changed = True
     stored = card.serialize() if changed else text
     data = item_data(stored, card if not changed else None)
-    return Incoming(key=data.uid, uid=data.uid, make_card=lambda _uid: data,
-                    record_hash=hashlib.sha256(_normalized(stored).encode()).hexdigest(),
-                    line=line, summary=data.index.display_name)
+    return Incoming(
+        key=data.uid,
+        uid=data.uid,
+        make_card=lambda _uid: data,
+        record_hash=hashlib.sha256(_normalized(stored).encode()).hexdigest(),
+        line=line,
+        summary=data.index.display_name,
+    )
 
 
 def _value(card: Any, name: str) -> str:

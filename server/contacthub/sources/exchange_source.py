@@ -32,16 +32,10 @@ from urllib.parse import urlsplit
 
 from exchangelib import Account
 
-from ..credentials import CredentialError
-from ..mail.exchange import ExchangeAccount, ExchangeError, connect, service_endpoint
-from ..store import AlreadyExists, Transaction
-from ..store.runs import RunRecord
-from ..store.sources import SourceRecord
-from ..sync import Incoming, Policy, RunFailed, SourceReport, run_source
-from ..syncs.context import SyncContext
-from ..syncs.runner import record_outcome
-from .accounts import AccountError, account_book, check_server, url_server
-from .exchange_sync import (
+from contacthub.credentials import CredentialError
+from contacthub.mail.exchange import ExchangeAccount, ExchangeError, connect, service_endpoint
+from contacthub.sources.accounts import AccountError, account_book, check_server, url_server
+from contacthub.sources.exchange_sync import (
     Local,
     Sent,
     incoming,
@@ -51,6 +45,12 @@ from .exchange_sync import (
     read_local,
     state_saver,
 )
+from contacthub.store import AlreadyExists, Transaction
+from contacthub.store.runs import RunRecord
+from contacthub.store.sources import SourceRecord
+from contacthub.sync import Incoming, Policy, RunFailed, SourceReport, run_source
+from contacthub.syncs.context import SyncContext
+from contacthub.syncs.runner import record_outcome
 
 KIND = "exchange"
 BOOK_TITLE = "From Exchange"
@@ -69,8 +69,10 @@ SECRETS = ("sealed_password", "sealed_client_secret")
 
 # -- the account form -----------------------------------------------------------------------
 
-def parse_form(ctx: SyncContext, form: Mapping[str, Any],
-               previous: SourceRecord | None = None) -> ExchangeAccount:
+
+def parse_form(
+    ctx: SyncContext, form: Mapping[str, Any], previous: SourceRecord | None = None
+) -> ExchangeAccount:
     """The account of the whole form: email, "auth" ("password", the default, or "oauth2"),
     then the password and the optional username and server, or for OAuth2 client_id,
     tenant_id, client_secret and the server (left out or empty: none; the server is a
@@ -83,8 +85,9 @@ def parse_form(ctx: SyncContext, form: Mapping[str, Any],
     if not email:
         raise AccountError("email", "Enter the email address of the Exchange mailbox.")
     if not _EMAIL.fullmatch(email):
-        raise AccountError("email", f"{email!r} is not an email address: enter it as "
-                           "name@example.org.")
+        raise AccountError(
+            "email", f"{email!r} is not an email address: enter it as name@example.org."
+        )
     auth = _auth(form, previous)
     username = (_text(form, "username") or None) if auth == "password" else None
     if username is not None and not _USERNAME.fullmatch(username):
@@ -101,8 +104,9 @@ def parse_form(ctx: SyncContext, form: Mapping[str, Any],
 def _auth(form: Mapping[str, Any], previous: SourceRecord | None) -> str:
     auth = _text(form, "auth") or (_auth_of(previous) if previous else "password")
     if auth not in AUTHS:
-        raise AccountError("auth", "The auth is \"password\" or \"oauth2\" (an app registered "
-                           "in Azure AD).")
+        raise AccountError(
+            "auth", 'The auth is "password" or "oauth2" (an app registered in Azure AD).'
+        )
     return auth
 
 
@@ -110,20 +114,31 @@ def _auth_of(source: SourceRecord) -> str:
     return str((source.settings.get("account") or {}).get("auth") or "password")
 
 
-def _oauth2_account(ctx: SyncContext, form: Mapping[str, Any], previous: SourceRecord | None,
-                    email: str, server: str | None) -> ExchangeAccount:
+def _oauth2_account(
+    ctx: SyncContext,
+    form: Mapping[str, Any],
+    previous: SourceRecord | None,
+    email: str,
+    server: str | None,
+) -> ExchangeAccount:
     """The app's client credentials; the server is needed (autodiscover takes no app token)."""
     client_id = _client_id(form)
     tenant_id = _tenant_id(form)
     secret = _client_secret(ctx, form, previous)
     if server is None:
-        raise AccountError("server", "With OAuth2, enter the server in Advanced settings "
-                           "(outlook.office365.com for Exchange Online).")
+        raise AccountError(
+            "server",
+            "With OAuth2, enter the server in Advanced settings "
+            "(outlook.office365.com for Exchange Online).",
+        )
     if not service_endpoint(server).lower().startswith("https://"):
-        raise AccountError("server", "With OAuth2, the server URL must start with https:// "
-                           "(the app's token is sent to it).")
-    return ExchangeAccount(email=email, server=server, client_id=client_id,
-                           tenant_id=tenant_id, client_secret=secret)
+        raise AccountError(
+            "server",
+            "With OAuth2, the server URL must start with https:// (the app's token is sent to it).",
+        )
+    return ExchangeAccount(
+        email=email, server=server, client_id=client_id, tenant_id=tenant_id, client_secret=secret
+    )
 
 
 def _client_id(form: Mapping[str, Any]) -> str:
@@ -131,8 +146,11 @@ def _client_id(form: Mapping[str, Any]) -> str:
     try:
         return str(uuid.UUID(value))
     except ValueError:
-        raise AccountError("client_id", "Enter the Application (client) ID of the app in Azure "
-                           "AD, like 00000000-0000-0000-0000-000000000000.") from None
+        raise AccountError(
+            "client_id",
+            "Enter the Application (client) ID of the app in Azure "
+            "AD, like 00000000-0000-0000-0000-000000000000.",
+        ) from None
 
 
 def _tenant_id(form: Mapping[str, Any]) -> str:
@@ -140,18 +158,21 @@ def _tenant_id(form: Mapping[str, Any]) -> str:
     if not value:
         raise AccountError("tenant_id", "Enter the Directory (tenant) ID of the app in Azure AD.")
     if not _TENANT.fullmatch(value) or value.lower() in ("common", "organizations", "consumers"):
-        raise AccountError("tenant_id", f"{value!r} is not a tenant: enter the Directory (tenant) "
-                           "ID, or the directory's domain name (contoso.onmicrosoft.com).")
+        raise AccountError(
+            "tenant_id",
+            f"{value!r} is not a tenant: enter the Directory (tenant) "
+            "ID, or the directory's domain name (contoso.onmicrosoft.com).",
+        )
     return value
 
 
-def _client_secret(ctx: SyncContext, form: Mapping[str, Any],
-                   previous: SourceRecord | None) -> str:
+def _client_secret(ctx: SyncContext, form: Mapping[str, Any], previous: SourceRecord | None) -> str:
     value = form.get("client_secret")
     if value is None or value == "":
         if previous is None or "sealed_client_secret" not in previous.settings:
-            raise AccountError("client_secret", "Enter the client secret of the app (its value, "
-                               "not its id).")
+            raise AccountError(
+                "client_secret", "Enter the client secret of the app (its value, not its id)."
+            )
         return _unsealed(ctx, previous, "sealed_client_secret", "client_secret")
     return _secret_text(value, "client_secret", "client secret")
 
@@ -195,8 +216,11 @@ def _check_server(server: str) -> None:
     """A host[:port], an https:// URL, or an http:// URL on this machine (a test server)."""
     if "://" not in server:
         if not _HOST.fullmatch(server):
-            raise AccountError("server", f"{server!r} is not a server name: enter it as "
-                               "mail.example.org, or as an https:// URL.")
+            raise AccountError(
+                "server",
+                f"{server!r} is not a server name: enter it as "
+                "mail.example.org, or as an https:// URL.",
+            )
         return
     try:
         parts = urlsplit(server)
@@ -205,13 +229,15 @@ def _check_server(server: str) -> None:
     except ValueError:
         host = None
     if not host or parts.username or parts.password or parts.query or parts.fragment:
-        raise AccountError("server", f"{server!r} is not a server URL: enter it as "
-                           "https://mail.example.org.")
+        raise AccountError(
+            "server", f"{server!r} is not a server URL: enter it as https://mail.example.org."
+        )
     scheme = parts.scheme.lower()
     if scheme == "https" or (scheme == "http" and _is_loopback(host)):
         return
-    raise AccountError("server", "The server URL must start with https:// (the password is "
-                       "sent to it).")
+    raise AccountError(
+        "server", "The server URL must start with https:// (the password is sent to it)."
+    )
 
 
 def _is_loopback(host: str) -> bool:
@@ -224,16 +250,26 @@ def _is_loopback(host: str) -> bool:
 def account_json(source: SourceRecord) -> dict[str, Any]:
     """The account as the API shows it: never the password or the client secret."""
     account = source.settings.get("account") or {}
-    return {"email": account.get("email"), "username": account.get("username"),
-            "server": account.get("server"), "auth": _auth_of(source),
-            "client_id": account.get("client_id"), "tenant_id": account.get("tenant_id"),
-            "has_client_secret": "sealed_client_secret" in source.settings}
+    return {
+        "email": account.get("email"),
+        "username": account.get("username"),
+        "server": account.get("server"),
+        "auth": _auth_of(source),
+        "client_id": account.get("client_id"),
+        "tenant_id": account.get("tenant_id"),
+        "has_client_secret": "sealed_client_secret" in source.settings,
+    }
 
 
 def _account_settings(account: ExchangeAccount) -> dict[str, Any]:
-    return {"email": account.email, "username": account.username, "server": account.server,
-            "auth": "oauth2" if account.oauth2 else "password", "client_id": account.client_id,
-            "tenant_id": account.tenant_id}
+    return {
+        "email": account.email,
+        "username": account.username,
+        "server": account.server,
+        "auth": "oauth2" if account.oauth2 else "password",
+        "client_id": account.client_id,
+        "tenant_id": account.tenant_id,
+    }
 
 
 def _sealed(ctx: SyncContext, account: ExchangeAccount) -> dict[str, str]:
@@ -244,6 +280,7 @@ def _sealed(ctx: SyncContext, account: ExchangeAccount) -> dict[str, str]:
 
 
 # -- connecting -----------------------------------------------------------------------------
+
 
 def test_connection(ctx: SyncContext, account: ExchangeAccount) -> dict[str, Any]:
     """Log in and find the Contacts folder: {"contacts": how many it holds, if told}.
@@ -276,8 +313,9 @@ def _verify(ctx: SyncContext) -> bool | str:
     return ctx.fetch_policy.ca_bundle or True
 
 
-def connect_account(ctx: SyncContext, owner: str, form: Mapping[str, Any], *,
-                    name: str | None = None) -> SourceRecord:
+def connect_account(
+    ctx: SyncContext, owner: str, form: Mapping[str, Any], *, name: str | None = None
+) -> SourceRecord:
     """Check the account, then make its book "From Exchange" and its source; nothing is
     saved when the login or the form fails."""
     account = parse_form(ctx, form)
@@ -285,16 +323,22 @@ def connect_account(ctx: SyncContext, owner: str, form: Mapping[str, Any], *,
     with ctx.store.read() as tx:
         _check_unique(tx, owner, name, account)
     test_connection(ctx, account)
-    settings = {"account": _account_settings(account), **_sealed(ctx, account),
-                "sync_state": None, "book_token": None, "items": {}}
+    settings = {
+        "account": _account_settings(account),
+        **_sealed(ctx, account),
+        "sync_state": None,
+        "book_token": None,
+        "items": {},
+    }
     with ctx.store.write() as tx:
         _check_unique(tx, owner, name, account)
         book = _new_book(tx, owner, name)
         try:
             return tx.create_source(owner, KIND, name, book, settings)
         except AlreadyExists:
-            raise AccountError("name", f"An Exchange account named {name!r} is connected "
-                               "already.") from None
+            raise AccountError(
+                "name", f"An Exchange account named {name!r} is connected already."
+            ) from None
 
 
 def _name(name: str | None, account: ExchangeAccount) -> str:
@@ -309,11 +353,11 @@ def _check_unique(tx: Transaction, owner: str, name: str, account: ExchangeAccou
     sources = tx.list_sources(owner, KIND)
     for source in sources:
         if str(account_json(source)["email"]).lower() == account.email.lower():
-            raise AccountError("email", f"{account.email} is connected already (as "
-                               f"{source.name!r}).")
+            raise AccountError(
+                "email", f"{account.email} is connected already (as {source.name!r})."
+            )
     if any(source.name == name for source in sources):
-        raise AccountError("name", f"An Exchange account named {name!r} is connected "
-                           "already.")
+        raise AccountError("name", f"An Exchange account named {name!r} is connected already.")
 
 
 def _new_book(tx: Transaction, owner: str, name: str) -> str:
@@ -324,19 +368,22 @@ def _new_book(tx: Transaction, owner: str, name: str) -> str:
     return account_book(tx, owner, f"from-exchange-{name}", f"{BOOK_TITLE} ({name})")
 
 
-def update_account(ctx: SyncContext, source: SourceRecord,
-                   form: Mapping[str, Any]) -> SourceRecord:
+def update_account(ctx: SyncContext, source: SourceRecord, form: Mapping[str, Any]) -> SourceRecord:
     """New login details for the same mailbox, checked before they are saved."""
     account = parse_form(ctx, form, previous=source)
     if account.email.lower() != str(account_json(source)["email"]).lower():
-        raise AccountError("email", "An account keeps its mailbox: to sync another one, "
-                           "connect it as a new account.")
+        raise AccountError(
+            "email",
+            "An account keeps its mailbox: to sync another one, connect it as a new account.",
+        )
     test_connection(ctx, account)
     with ctx.store.write() as tx:
         current = tx.require_source(source.id)
         kept = {key: value for key, value in current.settings.items() if key not in SECRETS}
-        return tx.update_source(current, settings={
-            **kept, "account": _account_settings(account), **_sealed(ctx, account)})
+        return tx.update_source(
+            current,
+            settings={**kept, "account": _account_settings(account), **_sealed(ctx, account)},
+        )
 
 
 def stored_account(ctx: SyncContext, source: SourceRecord) -> ExchangeAccount:
@@ -344,19 +391,27 @@ def stored_account(ctx: SyncContext, source: SourceRecord) -> ExchangeAccount:
     it cannot be)."""
     saved = source.settings["account"]
     if _auth_of(source) == "oauth2":
-        return ExchangeAccount(email=saved["email"], server=saved.get("server"),
-                               client_id=saved["client_id"], tenant_id=saved["tenant_id"],
-                               client_secret=ctx.vault.open(
-                                   source.settings["sealed_client_secret"]))
-    return ExchangeAccount(email=saved["email"],
-                           password=ctx.vault.open(source.settings["sealed_password"]),
-                           username=saved.get("username"), server=saved.get("server"))
+        return ExchangeAccount(
+            email=saved["email"],
+            server=saved.get("server"),
+            client_id=saved["client_id"],
+            tenant_id=saved["tenant_id"],
+            client_secret=ctx.vault.open(source.settings["sealed_client_secret"]),
+        )
+    return ExchangeAccount(
+        email=saved["email"],
+        password=ctx.vault.open(source.settings["sealed_password"]),
+        username=saved.get("username"),
+        server=saved.get("server"),
+    )
 
 
 # -- a run ----------------------------------------------------------------------------------
 
-def run(ctx: SyncContext, source: SourceRecord, started: float, trigger: str,
-        override: bool) -> RunRecord:
+
+def run(
+    ctx: SyncContext, source: SourceRecord, started: float, trigger: str, override: bool
+) -> RunRecord:
     """One run both ways (`override`, for the mass-deletion guard, has nothing to do here:
     nothing is ever deleted). A login or server failure is recorded as a failed run."""
     try:
@@ -377,15 +432,30 @@ def run(ctx: SyncContext, source: SourceRecord, started: float, trigger: str,
     return _reconcile(ctx, source, trigger, local, sent, records, sync_state)
 
 
-def _reconcile(ctx: SyncContext, source: SourceRecord, trigger: str, local: Local, sent: Sent,
-               records: list[Incoming], sync_state: str) -> RunRecord:
+def _reconcile(
+    ctx: SyncContext,
+    source: SourceRecord,
+    trigger: str,
+    local: Local,
+    sent: Sent,
+    records: list[Incoming],
+    sync_state: str,
+) -> RunRecord:
     try:
-        report = SourceReport(sent.counts, changed_elsewhere=bool(sent.created or sent.updated
-                                                                  or sent.conflicts),
-                              describe=summary)
-        outcome = run_source(ctx.store, source, lambda: (records, sent.problems), POLICY,
-                             trigger=trigger, report=report,
-                             on_applied=state_saver(source, local, sent, records, sync_state))
+        report = SourceReport(
+            sent.counts,
+            changed_elsewhere=bool(sent.created or sent.updated or sent.conflicts),
+            describe=summary,
+        )
+        outcome = run_source(
+            ctx.store,
+            source,
+            lambda: (records, sent.problems),
+            POLICY,
+            trigger=trigger,
+            report=report,
+            on_applied=state_saver(source, local, sent, records, sync_state),
+        )
     except RunFailed as failed:
         return failed.run
     assert outcome.run is not None
@@ -394,9 +464,16 @@ def _reconcile(ctx: SyncContext, source: SourceRecord, trigger: str, local: Loca
 
 def summary(counts: Mapping[str, int]) -> str:
     """E.g. "2 added, 1 created in Exchange, 1 conflict"; "no changes" for none."""
-    parts = [f"{counts.get(name, 0)} {words}" for name, words in (
-        ("added", "added"), ("updated", "updated"), ("pushed_created", "created in Exchange"),
-        ("pushed_updated", "updated in Exchange")) if counts.get(name)]
+    parts = [
+        f"{counts.get(name, 0)} {words}"
+        for name, words in (
+            ("added", "added"),
+            ("updated", "updated"),
+            ("pushed_created", "created in Exchange"),
+            ("pushed_updated", "updated in Exchange"),
+        )
+        if counts.get(name)
+    ]
     conflicts = counts.get("conflicts", 0)
     if conflicts:
         parts.append(f"{conflicts} conflict{'s' if conflicts != 1 else ''}")

@@ -31,7 +31,7 @@ from typing import Any
 import vobject
 from exchangelib import Account
 
-from ..mail.exchange import (
+from contacthub.mail.exchange import (
     ChangeKeyConflict,
     ContactGone,
     ContactRefused,
@@ -42,17 +42,33 @@ from ..mail.exchange import (
     push_update,
     uid_for,
 )
-from ..store import InvalidSyncToken, ItemRecord, Store, Transaction
-from ..store.changes import format_token
-from ..store.links import Link
-from ..store.records import CollectionRecord
-from ..store.sources import SourceRecord
-from ..sync import Incoming, Problem
-from ..vcard import InvalidVCard, item_data
+from contacthub.store import InvalidSyncToken, ItemRecord, Store, Transaction
+from contacthub.store.changes import format_token
+from contacthub.store.links import Link
+from contacthub.store.records import CollectionRecord
+from contacthub.store.sources import SourceRecord
+from contacthub.sync import Incoming, Problem
+from contacthub.vcard import InvalidVCard, item_data
 
 # Properties a pulled card brings (exchange_map); the card here keeps all others.
-MAPPED = frozenset({"version", "prodid", "rev", "uid", "fn", "n", "email", "tel", "adr", "org",
-                    "title", "bday", "note", "categories"})
+MAPPED = frozenset(
+    {
+        "version",
+        "prodid",
+        "rev",
+        "uid",
+        "fn",
+        "n",
+        "email",
+        "tel",
+        "adr",
+        "org",
+        "title",
+        "bday",
+        "note",
+        "categories",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -68,8 +84,14 @@ class LocalCard:
 
     @classmethod
     def of(cls, item: ItemRecord) -> LocalCard:
-        return cls(item.href, item.uid, item.etag, item.text, item.modified_at,
-                   item.display_name or item.href)
+        return cls(
+            item.href,
+            item.uid,
+            item.etag,
+            item.text,
+            item.modified_at,
+            item.display_name or item.href,
+        )
 
 
 @dataclass(frozen=True)
@@ -106,11 +128,16 @@ class Sent:
     @property
     def counts(self) -> dict[str, int]:
         # Conflicts are reported as problems, but they are not errors.
-        return {"pushed_created": self.created, "pushed_updated": self.updated,
-                "conflicts": self.conflicts, "errors": len(self.problems) - self.conflicts}
+        return {
+            "pushed_created": self.created,
+            "pushed_updated": self.updated,
+            "conflicts": self.conflicts,
+            "errors": len(self.problems) - self.conflicts,
+        }
 
 
 # -- what changed here ----------------------------------------------------------------------
+
 
 def read_local(store: Store, source: SourceRecord) -> Local:
     """The cards added or changed in the book since the last run, and the source's links."""
@@ -122,8 +149,11 @@ def read_local(store: Store, source: SourceRecord) -> Local:
         found = tx.get_items(book.id, hrefs)
         links = tx.links_of(source.id)
     by_uid = links_by_uid(links.values())
-    changed = [LocalCard.of(item) for _, item in sorted(found.items())
-               if item.name == "VCARD" and not _synced(item, by_uid.get(item.uid), synced)]
+    changed = [
+        LocalCard.of(item)
+        for _, item in sorted(found.items())
+        if item.name == "VCARD" and not _synced(item, by_uid.get(item.uid), synced)
+    ]
     return Local(format_token(book, book.sync_seq), changed, links)
 
 
@@ -149,6 +179,7 @@ def links_by_uid(links: Iterable[Link]) -> dict[str, Link]:
 
 
 # -- to Exchange ----------------------------------------------------------------------------
+
 
 def push_local(mailbox: Account, local: Local, sent: Sent) -> None:
     """Create the new cards in Exchange and update the changed ones; a card deleted in
@@ -184,9 +215,13 @@ def _update(mailbox: Account, card: LocalCard, link: Link, sent: Sent) -> None:
         return
     except ContactGone:
         sent.gone.append(link.external_key)
-        sent.problems.append(Problem(f"{card.name} is no longer in Exchange (deleted there): "
-                                     "it stays here and is no longer synced",
-                                     key=link.external_key))
+        sent.problems.append(
+            Problem(
+                f"{card.name} is no longer in Exchange (deleted there): "
+                "it stays here and is no longer synced",
+                key=link.external_key,
+            )
+        )
         return
     sent.note(replace(link, href=card.href, record_hash=changekey), card.etag)
     sent.updated += 1
@@ -205,6 +240,7 @@ def note_sent(tx: Transaction, source: SourceRecord, sent: Sent) -> None:
 
 # -- from Exchange --------------------------------------------------------------------------
 
+
 def pull_changes(mailbox: Account, sync_state: str | None) -> tuple[list[PulledContact], str]:
     """What changed in Exchange since the state; the whole folder when Exchange no longer
     knows the state (what is already here is recognised by its change key)."""
@@ -214,8 +250,14 @@ def pull_changes(mailbox: Account, sync_state: str | None) -> tuple[list[PulledC
         return pull(mailbox, None)
 
 
-def incoming(mailbox: Account, store: Store, source: SourceRecord, local: Local, sent: Sent,
-             pulled: list[PulledContact]) -> list[Incoming]:
+def incoming(
+    mailbox: Account,
+    store: Store,
+    source: SourceRecord,
+    local: Local,
+    sent: Sent,
+    pulled: list[PulledContact],
+) -> list[Incoming]:
     """The reconciler's records for the contacts changed in Exchange (not by this hub),
     conflicts decided: the newer side wins."""
     links = {**local.links, **sent.links}
@@ -225,8 +267,7 @@ def incoming(mailbox: Account, store: Store, source: SourceRecord, local: Local,
     for contact in fresh:
         link = links.get(contact.item_id)
         card = sent.refused.pop(contact.item_id, None)
-        if card is not None and link is not None and _kept_here(mailbox, contact, link, card,
-                                                                sent):
+        if card is not None and link is not None and _kept_here(mailbox, contact, link, card, sent):
             continue
         records.append(_record(contact, link, texts.get(link.uid) if link else None))
     # Refused for a change in Exchange the pull did not bring (deleted there meanwhile?).
@@ -247,8 +288,9 @@ def _texts_here(store: Store, source: SourceRecord, links: list[Link]) -> dict[s
     return {item.uid: item.text for item in found.values()}
 
 
-def _kept_here(mailbox: Account, contact: PulledContact, link: Link, card: LocalCard,
-               sent: Sent) -> bool:
+def _kept_here(
+    mailbox: Account, contact: PulledContact, link: Link, card: LocalCard, sent: Sent
+) -> bool:
     """Decide a conflict: True when the card here was newer and went to Exchange."""
     changed_there = contact.last_modified or 0.0
     sent.conflicts += 1
@@ -268,17 +310,23 @@ def _kept_here(mailbox: Account, contact: PulledContact, link: Link, card: Local
 
 def _conflict(card: LocalCard, contact: PulledContact, kept: str, at: float) -> Problem:
     when = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return Problem(f"conflict: {card.name} was changed here and in Exchange since the last "
-                   f"run; kept {kept} version, changed at {when}", key=contact.item_id)
+    return Problem(
+        f"conflict: {card.name} was changed here and in Exchange since the last "
+        f"run; kept {kept} version, changed at {when}",
+        key=contact.item_id,
+    )
 
 
 def _record(contact: PulledContact, link: Link | None, text_here: str | None) -> Incoming:
     def make_card(uid: str) -> Any:
         return item_data(merged_card(contact.card, uid, text_here))
 
-    return Incoming(key=contact.item_id,
-                    uid=link.uid if link is not None else uid_for(contact.item_id),
-                    make_card=make_card, record_hash=contact.changekey)
+    return Incoming(
+        key=contact.item_id,
+        uid=link.uid if link is not None else uid_for(contact.item_id),
+        make_card=make_card,
+        record_hash=contact.changekey,
+    )
 
 
 def merged_card(pulled: str, uid: str, text_here: str | None) -> str:
@@ -288,8 +336,9 @@ def merged_card(pulled: str, uid: str, text_here: str | None) -> str:
     card.uid.value = uid
     old = _parsed(text_here)
     if old is not None:
-        mapped_groups = {prop.group for name in MAPPED for prop in old.contents.get(name, [])
-                         if prop.group}
+        mapped_groups = {
+            prop.group for name in MAPPED for prop in old.contents.get(name, []) if prop.group
+        }
         for name, props in old.contents.items():
             for prop in props:
                 if name not in MAPPED and (not prop.group or prop.group not in mapped_groups):
@@ -308,8 +357,10 @@ def _parsed(text: str | None) -> Any:
 
 # -- the state for the next run -------------------------------------------------------------
 
-def state_saver(source: SourceRecord, local: Local, sent: Sent, records: list[Incoming],
-                sync_state: str) -> Callable[[Transaction], None]:
+
+def state_saver(
+    source: SourceRecord, local: Local, sent: Sent, records: list[Incoming], sync_state: str
+) -> Callable[[Transaction], None]:
     """What run_source calls in the changes' transaction: the links and ETags of what was
     sent and pulled, Exchange's sync state and the book's token, together."""
 
@@ -319,23 +370,36 @@ def state_saver(source: SourceRecord, local: Local, sent: Sent, records: list[In
         links = tx.links_of(source.id)
         items: dict[str, str] = dict(current.settings.get("items") or {})
         items.update(_written_etags(tx, source, links, records))
-        live = {key: etag for key, etag in items.items()
-                if key in links and not links[key].deleted}
-        tx.update_source(current, settings={**current.settings, "items": live,
-                                            "sync_state": sync_state,
-                                            "book_token": local.token,
-                                            "retry": sorted(sent.retry)})
+        live = {key: etag for key, etag in items.items() if key in links and not links[key].deleted}
+        tx.update_source(
+            current,
+            settings={
+                **current.settings,
+                "items": live,
+                "sync_state": sync_state,
+                "book_token": local.token,
+                "retry": sorted(sent.retry),
+            },
+        )
 
     return save
 
 
-def _written_etags(tx: Transaction, source: SourceRecord, links: dict[str, Link],
-                   records: list[Incoming]) -> dict[str, str]:
+def _written_etags(
+    tx: Transaction, source: SourceRecord, links: dict[str, Link], records: list[Incoming]
+) -> dict[str, str]:
     """Item id → ETag of the cards the reconciler just wrote from the records."""
-    written = {record.key: links[record.key] for record in records
-               if record.key in links and not links[record.key].deleted
-               and links[record.key].record_hash == record.record_hash}
+    written = {
+        record.key: links[record.key]
+        for record in records
+        if record.key in links
+        and not links[record.key].deleted
+        and links[record.key].record_hash == record.record_hash
+    }
     book = tx.require_collection(source.book_path)
     found = tx.get_items(book.id, [link.href for link in written.values()])
-    return {key: found[link.href].etag for key, link in written.items()
-            if link.href in found and found[link.href].uid == link.uid}
+    return {
+        key: found[link.href].etag
+        for key, link in written.items()
+        if link.href in found and found[link.href].uid == link.uid
+    }

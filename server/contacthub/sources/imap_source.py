@@ -45,6 +45,7 @@ from contacthub.mail.imap import (
 from contacthub.mail.imap import test_connection as check_connection
 from contacthub.mail.scan import ScanResult, State, scan
 from contacthub.mail.vcard import LAST_CONTACT_PROPERTY, MESSAGES_PROPERTY, correspondent_vcard
+from contacthub.sources.accounts import AccountError, account_book, check_server
 from contacthub.store import AlreadyExists, ItemData, Store, Transaction
 from contacthub.store.runs import RunRecord
 from contacthub.store.sources import SourceRecord
@@ -61,8 +62,6 @@ from contacthub.syncs.context import SyncContext
 from contacthub.syncs.runner import record_outcome
 from contacthub.vcard import item_data
 
-from .accounts import AccountError, account_book, check_server
-
 KIND = "imap"
 INBOX = "INBOX"
 SCANNED = "messages_scanned"  # the run's count of messages read (notify.SCANNED)
@@ -78,13 +77,16 @@ People = dict[str, dict[str, Any]]  # address -> {"name", "per_folder": {folder:
 
 # -- the form ----------------------------------------------------------------------------
 
-def parse_form(ctx: SyncContext, form: Mapping[str, Any],
-               previous: SourceRecord | None = None) -> ImapAccount:
+
+def parse_form(
+    ctx: SyncContext, form: Mapping[str, Any], previous: SourceRecord | None = None
+) -> ImapAccount:
     """The account a person entered. On an update (`previous`), a field left out keeps
     its value, and so does the password while the server and username stay the same."""
     if not isinstance(form, Mapping):
-        raise AccountError("account", "The account is an object with username, password, "
-                           "host, port and ssl.")
+        raise AccountError(
+            "account", "The account is an object with username, password, host, port and ssl."
+        )
     values: dict[str, Any] = dict(stored_account(previous)) if previous is not None else {}
     values.update((key, form[key]) for key in _ACCOUNT_FIELDS if key in form)
     preset = _preset(form.get("preset"))
@@ -92,8 +94,9 @@ def parse_form(ctx: SyncContext, form: Mapping[str, Any],
         values.update(host=preset.host, ssl=preset.ssl)
         if _blank(form.get("port")):
             values["port"] = preset.port
-    username = _text(values.get("username"), "username",
-                     "Enter the username: usually the whole email address.")
+    username = _text(
+        values.get("username"), "username", "Enter the username: usually the whole email address."
+    )
     host = _host(values.get("host"))
     use_ssl = _flag(values.get("ssl", True), "ssl", "Use SSL")
     starttls = _starttls(values.get("starttls"), use_ssl)
@@ -117,8 +120,10 @@ def _preset(value: Any) -> Preset | None:
         return None
     if not isinstance(value, str) or value.lower() not in PRESETS:
         known = ", ".join(sorted(PRESETS))
-        raise AccountError("preset", f"Unknown provider {value!r}: choose one of {known}, "
-                           "or enter the server and port.")
+        raise AccountError(
+            "preset",
+            f"Unknown provider {value!r}: choose one of {known}, or enter the server and port.",
+        )
     return PRESETS[value.lower()]
 
 
@@ -128,20 +133,26 @@ def _text(value: Any, field: str, missing: str) -> str:
     if _blank(value):
         raise AccountError(field, missing)
     if not isinstance(value, str) or len(value) > MAX_TEXT or _CONTROL.search(value):
-        raise AccountError(field, f"The {field.replace('_', ' ')} is text of at most "
-                           f"{MAX_TEXT} characters, on one line.")
+        raise AccountError(
+            field,
+            f"The {field.replace('_', ' ')} is text of at most {MAX_TEXT} characters, on one line.",
+        )
     return value
 
 
 def _host(value: Any) -> str:
-    host = _text(value, "host", "Enter the IMAP server, e.g. imap.example.org, or pick a "
-                 "provider.")
+    host = _text(value, "host", "Enter the IMAP server, e.g. imap.example.org, or pick a provider.")
     if "://" in host or "/" in host or " " in host:
-        raise AccountError("host", "Enter only the server name, e.g. imap.example.org "
-                           "(no imap://, https:// or path).")
+        raise AccountError(
+            "host",
+            "Enter only the server name, e.g. imap.example.org (no imap://, https:// or path).",
+        )
     if host.count(":") == 1:
-        raise AccountError("host", "Enter the server name without the port, e.g. "
-                           "imap.example.org: the port has a field of its own.")
+        raise AccountError(
+            "host",
+            "Enter the server name without the port, e.g. "
+            "imap.example.org: the port has a field of its own.",
+        )
     return host
 
 
@@ -156,8 +167,7 @@ def _starttls(value: Any, use_ssl: bool) -> bool | None:
         return None
     starttls = _flag(value, "starttls", "STARTTLS")
     if starttls and not use_ssl:
-        raise AccountError("ssl", "STARTTLS encrypts the connection: turn on Use SSL to "
-                           "use it.")
+        raise AccountError("ssl", "STARTTLS encrypts the connection: turn on Use SSL to use it.")
     return starttls
 
 
@@ -167,8 +177,9 @@ def _port(value: Any, use_ssl: bool) -> int:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-        raise AccountError("port", "The port is a number from 1 to 65535: usually 993 with "
-                           "SSL, or 143.")
+        raise AccountError(
+            "port", "The port is a number from 1 to 65535: usually 993 with SSL, or 143."
+        )
     return value
 
 
@@ -177,26 +188,36 @@ def _sent_folder(value: Any) -> str | None:
         return None
     folder = _text(value, "sent_folder", "Enter the Sent folder, or leave it empty.")
     if folder.upper() == INBOX:
-        raise AccountError("sent_folder", "The Sent folder cannot be INBOX: choose the folder "
-                           "your mail program puts sent messages in, or leave it empty.")
+        raise AccountError(
+            "sent_folder",
+            "The Sent folder cannot be INBOX: choose the folder "
+            "your mail program puts sent messages in, or leave it empty.",
+        )
     return folder
 
 
-def _password(ctx: SyncContext, value: Any, previous: SourceRecord | None, username: str,
-              host: str) -> str:
+def _password(
+    ctx: SyncContext, value: Any, previous: SourceRecord | None, username: str, host: str
+) -> str:
     if not _blank(value):
-        if not isinstance(value, str) or len(value) > 1024 or "\0" in value or (
-                "\r" in value or "\n" in value):
+        if (
+            not isinstance(value, str)
+            or len(value) > 1024
+            or "\0" in value
+            or ("\r" in value or "\n" in value)
+        ):
             raise AccountError("password", "The password is text on one line.")
         return value
     sealed = previous.settings.get("sealed_password") if previous is not None else None
     if previous is None or not sealed:
-        raise AccountError("password", "Enter the password (Gmail, Yahoo, AOL and iCloud "
-                           "want an app password).")
+        raise AccountError(
+            "password", "Enter the password (Gmail, Yahoo, AOL and iCloud want an app password)."
+        )
     before = stored_account(previous)
     if (before.get("host"), before.get("username")) != (host, username):
-        raise AccountError("password", "Enter the password again: the server or the "
-                           "username changed.")
+        raise AccountError(
+            "password", "Enter the password again: the server or the username changed."
+        )
     try:
         return ctx.vault.open(sealed)
     except CredentialError as error:
@@ -204,6 +225,7 @@ def _password(ctx: SyncContext, value: Any, previous: SourceRecord | None, usern
 
 
 # -- testing, connecting, changing -------------------------------------------------------
+
 
 def test_connection(ctx: SyncContext, account: ImapAccount) -> dict[str, Any]:
     """Log in, list the folders and open INBOX: {"folders": [...], "sent_folder": ...}."""
@@ -221,8 +243,9 @@ def test_connection(ctx: SyncContext, account: ImapAccount) -> dict[str, Any]:
 test_connection.__test__ = False  # type: ignore[attr-defined]
 
 
-def connect_account(ctx: SyncContext, owner: str, form: Mapping[str, Any], *,
-                    name: str | None = None) -> SourceRecord:
+def connect_account(
+    ctx: SyncContext, owner: str, form: Mapping[str, Any], *, name: str | None = None
+) -> SourceRecord:
     """Check the account, then save it with a new book "From IMAP (name)" (the name is
     `name`, else the form's "name", else the username). Nothing is saved when the
     connection fails."""
@@ -231,9 +254,13 @@ def connect_account(ctx: SyncContext, owner: str, form: Mapping[str, Any], *,
     with ctx.store.read() as tx:
         _check_unique(tx, owner, title)
     test_connection(ctx, account)
-    settings = {"account": _account_settings(account),
-                "sealed_password": ctx.vault.seal(account.password),
-                "state": {}, "people": {}, "own": []}
+    settings = {
+        "account": _account_settings(account),
+        "sealed_password": ctx.vault.seal(account.password),
+        "state": {},
+        "people": {},
+        "own": [],
+    }
     with ctx.store.write() as tx:
         _check_unique(tx, owner, title)
         book = account_book(tx, owner, f"from-imap-{title}", f"From IMAP ({title})")
@@ -243,8 +270,7 @@ def connect_account(ctx: SyncContext, owner: str, form: Mapping[str, Any], *,
             raise _name_taken(title) from None
 
 
-def update_account(ctx: SyncContext, source: SourceRecord,
-                   form: Mapping[str, Any]) -> SourceRecord:
+def update_account(ctx: SyncContext, source: SourceRecord, form: Mapping[str, Any]) -> SourceRecord:
     """New account settings, tested first when the server, login or Sent folder changed.
     Another server or username is another mailbox: its scan starts again."""
     account = parse_form(ctx, form, source)
@@ -252,8 +278,11 @@ def update_account(ctx: SyncContext, source: SourceRecord,
         test_connection(ctx, account)
     with ctx.store.write() as tx:
         current = tx.require_source(source.id)
-        settings = {**current.settings, "account": _account_settings(account),
-                    "sealed_password": ctx.vault.seal(account.password)}
+        settings = {
+            **current.settings,
+            "account": _account_settings(account),
+            "sealed_password": ctx.vault.seal(account.password),
+        }
         if _login_of(current.settings.get("account")) != (account.host, account.username):
             settings.update(state={}, people={}, own=[])
         return tx.update_source(current, settings=settings)
@@ -262,8 +291,10 @@ def update_account(ctx: SyncContext, source: SourceRecord,
 def account_json(source: SourceRecord) -> dict[str, Any]:
     """What a client sees of the account: never the password."""
     stored = stored_account(source)
-    return {**{key: stored.get(key) for key in _ACCOUNT_FIELDS},
-            "has_password": bool(source.settings.get("sealed_password"))}
+    return {
+        **{key: stored.get(key) for key in _ACCOUNT_FIELDS},
+        "has_password": bool(source.settings.get("sealed_password")),
+    }
 
 
 def stored_account(source: SourceRecord) -> Mapping[str, Any]:
@@ -286,14 +317,22 @@ def account_of(ctx: SyncContext, source: SourceRecord) -> ImapAccount:
 
 
 def _account_settings(account: ImapAccount) -> dict[str, Any]:
-    return {"username": account.username, "host": account.host, "port": account.port,
-            "ssl": account.ssl, "starttls": account.starttls,
-            "sent_folder": account.sent_folder}
+    return {
+        "username": account.username,
+        "host": account.host,
+        "port": account.port,
+        "ssl": account.ssl,
+        "starttls": account.starttls,
+        "sent_folder": account.sent_folder,
+    }
 
 
 def _login_of(stored: Any) -> tuple[Any, Any]:
-    return (stored.get("host"), stored.get("username")) if isinstance(stored, Mapping) else (
-        None, None)
+    return (
+        (stored.get("host"), stored.get("username"))
+        if isinstance(stored, Mapping)
+        else (None, None)
+    )
 
 
 def _needs_test(ctx: SyncContext, source: SourceRecord, account: ImapAccount) -> bool:
@@ -307,10 +346,13 @@ def _needs_test(ctx: SyncContext, source: SourceRecord, account: ImapAccount) ->
 
 def _account_name(name: str | None, username: str) -> str:
     value = username if name is None else name
-    if (not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME
-            or _CONTROL.search(value)):
-        raise AccountError("name", f"The name is text of 1 to {MAX_NAME} characters, on one "
-                           "line.")
+    if (
+        not isinstance(value, str)
+        or not value.strip()
+        or len(value) > MAX_NAME
+        or _CONTROL.search(value)
+    ):
+        raise AccountError("name", f"The name is text of 1 to {MAX_NAME} characters, on one line.")
     return value.strip()
 
 
@@ -320,8 +362,9 @@ def _check_unique(tx: Transaction, owner: str, name: str) -> None:
 
 
 def _name_taken(name: str) -> AccountError:
-    return AccountError("name", f"There is already an IMAP account named {name!r}: choose "
-                        "another name.")
+    return AccountError(
+        "name", f"There is already an IMAP account named {name!r}: choose another name."
+    )
 
 
 def _ssl_context(ctx: SyncContext) -> ssl.SSLContext | None:
@@ -341,6 +384,7 @@ def _sentence(error: Exception, host: str) -> str:
 
 # -- a run -------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Scanned:
     """What one run read: each folder's result, in the order scanned."""
@@ -357,8 +401,9 @@ class Scanned:
         return {folder: result.state[folder] for folder, result in self.folders.items()}
 
 
-def run(ctx: SyncContext, source: SourceRecord, started: float, trigger: str,
-        override: bool) -> RunRecord:
+def run(
+    ctx: SyncContext, source: SourceRecord, started: float, trigger: str, override: bool
+) -> RunRecord:
     """Scan what is new in the mailbox and bring the people it names into the book.
     `override` has no use here: an IMAP source never deletes."""
     try:
@@ -371,18 +416,21 @@ def run(ctx: SyncContext, source: SourceRecord, started: float, trigger: str,
     with ctx.store.read() as tx:
         links = tx.links_of(source.id)
     known = {key: link.record_hash for key, link in links.items()}
-    cards = ExistingCards(ctx.store, source.book_path,
-                          {links[key].uid for key in touched if key in links})
+    cards = ExistingCards(
+        ctx.store, source.book_path, {links[key].uid for key in touched if key in links}
+    )
     records = incoming(people, touched, known, cards)
     problems: list[Problem] = []
     try:
         outcome = run_source(
-            ctx.store, source, lambda: (records, problems),
-            Policy(update_existing=True, delete_missing=False,
-                   unattended=trigger == "schedule"),
-            trigger=trigger, report=SourceReport({SCANNED: scanned.messages},
-                                                 describe=_with_scanned),
-            on_applied=_saver(source, scanned, people))
+            ctx.store,
+            source,
+            lambda: (records, problems),
+            Policy(update_existing=True, delete_missing=False, unattended=trigger == "schedule"),
+            trigger=trigger,
+            report=SourceReport({SCANNED: scanned.messages}, describe=_with_scanned),
+            on_applied=_saver(source, scanned, people),
+        )
     except RunFailed as failed:
         return failed.run
     assert outcome.run is not None
@@ -390,12 +438,11 @@ def run(ctx: SyncContext, source: SourceRecord, started: float, trigger: str,
 
 
 def _with_scanned(counts: Mapping[str, int]) -> str:
-    """"9 added; 16 messages scanned": what came in, and what was read to find it."""
+    """ "9 added; 16 messages scanned": what came in, and what was read to find it."""
     return f"{describe_changes(counts)}; {counts[SCANNED]} messages scanned"
 
 
-def scan_mailbox(ctx: SyncContext, account: ImapAccount,
-                 settings: Mapping[str, Any]) -> Scanned:
+def scan_mailbox(ctx: SyncContext, account: ImapAccount, settings: Mapping[str, Any]) -> Scanned:
     """Scan the Sent folder (its From addresses are the account's), then INBOX."""
     state = _state(settings.get("state"))
     own = frozenset([*account.own_addresses, *_strings(settings.get("own"))])
@@ -404,12 +451,12 @@ def scan_mailbox(ctx: SyncContext, account: ImapAccount,
         try:
             sent = resolve_sent_folder(account, list_folders(client))
         except (OSError, imaplib.IMAP4.error) as error:
-            raise ImapError(f"listing the folders on {account.host} failed ({error}): "
-                            "try again later") from error
+            raise ImapError(
+                f"listing the folders on {account.host} failed ({error}): try again later"
+            ) from error
         results: dict[str, ScanResult] = {}
         if sent is not None:
-            results[sent] = scan(client, [sent], state, own_addresses=own,
-                                 sent_folders=[sent])
+            results[sent] = scan(client, [sent], state, own_addresses=own, sent_folders=[sent])
             own = results[sent].own_addresses
         results[INBOX] = scan(client, [INBOX], state, own_addresses=own)
         return Scanned(results, results[INBOX].own_addresses)
@@ -423,8 +470,10 @@ def tally(people: People, previous: State, scanned: Scanned) -> tuple[People, se
     A folder scanned from the start (new, or its UIDVALIDITY changed) replaces its
     counts; a folder scanned on from its last UID adds to them.
     """
-    people = {email: {**person, "per_folder": dict(person.get("per_folder") or {})}
-              for email, person in people.items()}
+    people = {
+        email: {**person, "per_folder": dict(person.get("per_folder") or {})}
+        for email, person in people.items()
+    }
     touched: set[str] = set()
     for folder, result in scanned.folders.items():
         before = previous.get(folder)
@@ -504,8 +553,9 @@ def record_hash(correspondent: Correspondent) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def incoming(people: People, touched: set[str], known: Mapping[str, str],
-             cards: ExistingCards) -> list[Incoming]:
+def incoming(
+    people: People, touched: set[str], known: Mapping[str, str], cards: ExistingCards
+) -> list[Incoming]:
     """The records of the people whose tally changed; `known` (key -> record hash of the
     links) spares those whose card would not change."""
     records = []
@@ -513,19 +563,26 @@ def incoming(people: People, touched: set[str], known: Mapping[str, str],
         correspondent = correspondent_of(email, people[email])
         digest = record_hash(correspondent)
         maker = None if known.get(email) == digest else _card_maker(correspondent, cards)
-        records.append(Incoming(key=email, uid="", make_card=maker, record_hash=digest,
-                                summary=correspondent.name or email))
+        records.append(
+            Incoming(
+                key=email,
+                uid="",
+                make_card=maker,
+                record_hash=digest,
+                summary=correspondent.name or email,
+            )
+        )
     return records
 
 
-def _card_maker(correspondent: Correspondent,
-                cards: ExistingCards) -> Callable[[str], ItemData]:
+def _card_maker(correspondent: Correspondent, cards: ExistingCards) -> Callable[[str], ItemData]:
     def make(uid: str) -> ItemData:
         fresh = correspondent_vcard(correspondent, uid)
         existing = cards.text(uid)
         if existing is None:
             return item_data(fresh)
         return item_data(merge_card(existing, fresh, correspondent.email))
+
     return make
 
 
@@ -604,7 +661,7 @@ def _value(line: str) -> str:
         if char == '"':
             quoted = not quoted
         elif char == ":" and not quoted:
-            return text[index + 1:]
+            return text[index + 1 :]
     return ""
 
 
@@ -614,17 +671,23 @@ def _weak_fn(lines: list[str], email: str) -> bool:
     return not value or value.casefold() == email.casefold()
 
 
-def _saver(source: SourceRecord, scanned: Scanned,
-           people: People) -> Callable[[Transaction], None]:
+def _saver(source: SourceRecord, scanned: Scanned, people: People) -> Callable[[Transaction], None]:
     """Saves how far the run read, with the changes (the reconciler's transaction)."""
+
     def save(tx: Transaction) -> None:
         current = tx.require_source(source.id)
-        if _login_of(current.settings.get("account")) != _login_of(
-                source.settings.get("account")):
+        if _login_of(current.settings.get("account")) != _login_of(source.settings.get("account")):
             return  # another mailbox was set while this run read the old one
-        tx.update_source(current, settings={
-            **current.settings, "state": scanned.state, "people": people,
-            "own": sorted(scanned.own)})
+        tx.update_source(
+            current,
+            settings={
+                **current.settings,
+                "state": scanned.state,
+                "people": people,
+                "own": sorted(scanned.own),
+            },
+        )
+
     return save
 
 
@@ -632,8 +695,7 @@ def _people_of(source: SourceRecord) -> People:
     stored = source.settings.get("people")
     if not isinstance(stored, Mapping):
         return {}
-    return {email: dict(person) for email, person in stored.items()
-            if isinstance(person, Mapping)}
+    return {email: dict(person) for email, person in stored.items() if isinstance(person, Mapping)}
 
 
 def _state_of(source: SourceRecord) -> State:
@@ -645,10 +707,13 @@ def _state(stored: Any) -> State:
     again, and its counts replaced)."""
     if not isinstance(stored, Mapping):
         return {}
-    return {folder: {"uidvalidity": value["uidvalidity"], "last_uid": value["last_uid"]}
-            for folder, value in stored.items()
-            if isinstance(value, Mapping) and isinstance(value.get("uidvalidity"), int)
-            and isinstance(value.get("last_uid"), int)}
+    return {
+        folder: {"uidvalidity": value["uidvalidity"], "last_uid": value["last_uid"]}
+        for folder, value in stored.items()
+        if isinstance(value, Mapping)
+        and isinstance(value.get("uidvalidity"), int)
+        and isinstance(value.get("last_uid"), int)
+    }
 
 
 def _strings(value: Any) -> list[str]:

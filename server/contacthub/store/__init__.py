@@ -13,8 +13,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine
 
-from .engine import is_sqlite, make_engine
-from .errors import (
+from contacthub.store.engine import is_sqlite, make_engine
+from contacthub.store.errors import (
     AlreadyExists,
     InvalidSyncToken,
     NotFound,
@@ -23,10 +23,10 @@ from .errors import (
     UidConflict,
     UnsafeName,
 )
-from .folders import DEFAULT_BOOK, DEFAULT_BOOK_PROPS
-from .items import etag_of
-from .records import CollectionRecord, ContactIndex, ItemData, ItemRecord
-from .transaction import Transaction
+from contacthub.store.folders import DEFAULT_BOOK, DEFAULT_BOOK_PROPS
+from contacthub.store.items import etag_of
+from contacthub.store.records import CollectionRecord, ContactIndex, ItemData, ItemRecord
+from contacthub.store.transaction import Transaction
 
 __all__ = [
     "DEFAULT_BOOK",
@@ -57,13 +57,16 @@ class Store:
 
     @classmethod
     def open(
-        cls, url: str, *, history_retention: float = DEFAULT_HISTORY_RETENTION,
+        cls,
+        url: str,
+        *,
+        history_retention: float = DEFAULT_HISTORY_RETENTION,
         upgrade: bool = True,
     ) -> Store:
         """Connect to the store at `url`, bringing its schema up to date."""
         engine = make_engine(url)
         if upgrade:
-            from .migrate import upgrade as upgrade_schema
+            from contacthub.store.migrate import upgrade as upgrade_schema
 
             upgrade_schema(engine)
         return cls(engine, history_retention=history_retention)

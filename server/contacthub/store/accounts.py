@@ -6,8 +6,8 @@ import time
 
 from sqlalchemy import select, update
 
-from .base import TxBase
-from .schema import accounts
+from contacthub.store.base import TxBase
+from contacthub.store.schema import accounts
 
 
 class AccountsPart(TxBase):

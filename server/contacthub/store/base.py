@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection
 
 if TYPE_CHECKING:
-    from . import Store
+    from contacthub.store import Store
 
 
 class TxBase:

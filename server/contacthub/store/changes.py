@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .base import TxBase
-from .errors import InvalidSyncToken
-from .records import CollectionRecord
-from .schema import changes, collections
+from contacthub.store.base import TxBase
+from contacthub.store.errors import InvalidSyncToken
+from contacthub.store.records import CollectionRecord
+from contacthub.store.schema import changes, collections
 
 TOKEN_PREFIX = "urn:contacthub:sync:"
 
@@ -33,8 +33,11 @@ def _upsert(dialect: type[sqlite.Insert] | type[postgresql.Insert]) -> object:
     statement = dialect(changes)
     return statement.on_conflict_do_update(
         index_elements=[changes.c.collection_id, changes.c.href],
-        set_={"seq": statement.excluded.seq, "deleted": statement.excluded.deleted,
-              "changed_at": statement.excluded.changed_at},
+        set_={
+            "seq": statement.excluded.seq,
+            "deleted": statement.excluded.deleted,
+            "changed_at": statement.excluded.changed_at,
+        },
     )
 
 
@@ -48,7 +51,7 @@ def format_token(collection: CollectionRecord, seq: int) -> str:
 def parse_token(token: str) -> tuple[str, int]:
     if not token.startswith(TOKEN_PREFIX):
         raise InvalidSyncToken(f"not a contacthub sync token: {token!r}")
-    uuid, _, seq = token[len(TOKEN_PREFIX):].rpartition(":")
+    uuid, _, seq = token[len(TOKEN_PREFIX) :].rpartition(":")
     if not uuid or not seq.isdigit():
         raise InvalidSyncToken(f"malformed sync token: {token!r}")
     return uuid, int(seq)
@@ -63,8 +66,13 @@ class ChangesPart(TxBase):
         ).scalar_one()
         self.conn.execute(
             _NOTE_CHANGE[self.conn.dialect.name],  # type: ignore[arg-type]
-            {"collection_id": collection_id, "href": href, "seq": seq, "deleted": deleted,
-             "changed_at": now},
+            {
+                "collection_id": collection_id,
+                "href": href,
+                "seq": seq,
+                "deleted": deleted,
+                "changed_at": now,
+            },
         )
         if deleted:
             self._prune_history(collection_id, now - self.store.history_retention)
@@ -84,8 +92,16 @@ class ChangesPart(TxBase):
         first = last - len(hrefs) + 1
         self.conn.execute(
             _NOTE_CHANGE[self.conn.dialect.name],  # type: ignore[arg-type]
-            [{"collection_id": collection_id, "href": href, "seq": first + offset,
-              "deleted": deleted, "changed_at": now} for offset, href in enumerate(hrefs)],
+            [
+                {
+                    "collection_id": collection_id,
+                    "href": href,
+                    "seq": first + offset,
+                    "deleted": deleted,
+                    "changed_at": now,
+                }
+                for offset, href in enumerate(hrefs)
+            ],
         )
         if deleted:
             self._prune_history(collection_id, now - self.store.history_retention)
@@ -131,7 +147,6 @@ class ChangesPart(TxBase):
         self.conn.execute(changes.delete().where(expired))
         self.conn.execute(
             update(collections)
-            .where(collections.c.id == collection_id,
-                   collections.c.history_floor < newest_expired)
+            .where(collections.c.id == collection_id, collections.c.history_floor < newest_expired)
             .values(history_floor=newest_expired)
         )

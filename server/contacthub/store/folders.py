@@ -9,11 +9,11 @@ from collections.abc import Mapping
 
 from sqlalchemy import and_, bindparam, or_, select, update
 
-from .base import TxBase
-from .errors import AlreadyExists, NotFound
-from .paths import ancestors_of, check_path, descendants_range, parent_of
-from .records import CollectionRecord
-from .schema import collections
+from contacthub.store.base import TxBase
+from contacthub.store.errors import AlreadyExists, NotFound
+from contacthub.store.paths import ancestors_of, check_path, descendants_range, parent_of
+from contacthub.store.records import CollectionRecord
+from contacthub.store.schema import collections
 
 # The book every user has from the first login: iOS cannot create one.
 DEFAULT_BOOK = "contacts"
@@ -102,8 +102,10 @@ class FoldersPart(TxBase):
         low, high = descendants_range(path)
         deleted = self.conn.execute(
             collections.delete().where(
-                or_(collections.c.path == path,
-                    and_(collections.c.path >= low, collections.c.path < high))
+                or_(
+                    collections.c.path == path,
+                    and_(collections.c.path >= low, collections.c.path < high),
+                )
             )
         ).rowcount
         if not deleted:

@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
 
-from .base import TxBase
-from .errors import NotFound, PreconditionFailed, UidConflict
-from .paths import check_name
-from .records import CollectionRecord, ItemData, ItemRecord
-from .schema import items
+from contacthub.store.base import TxBase
+from contacthub.store.errors import NotFound, PreconditionFailed, UidConflict
+from contacthub.store.paths import check_name
+from contacthub.store.records import CollectionRecord, ItemData, ItemRecord
+from contacthub.store.schema import items
 
 # Enough hrefs per IN (...) to be quick, few enough for every database's limit.
 _CHUNK = 500
@@ -26,7 +26,7 @@ def etag_of(text: str) -> str:
 
 
 def _frame(values: Iterable[str]) -> str:
-    """"\\nann@x.org\\nann@y.org\\n": one LIKE then matches whole values or parts."""
+    """ "\\nann@x.org\\nann@y.org\\n": one LIKE then matches whole values or parts."""
     lowered = [value.lower() for value in values]
     return "\n" + "\n".join(lowered) + "\n" if lowered else ""
 
@@ -52,9 +52,20 @@ def _row_values(data: ItemData) -> dict[str, Any]:
 
 
 # What an ItemRecord holds: the index columns stay in the database.
-_RECORD = (items.c.id, items.c.collection_id, items.c.href, items.c.uid, items.c.etag,
-           items.c.text, items.c.name, items.c.component_name, items.c.time_start,
-           items.c.time_end, items.c.modified_at, items.c.display_name)
+_RECORD = (
+    items.c.id,
+    items.c.collection_id,
+    items.c.href,
+    items.c.uid,
+    items.c.etag,
+    items.c.text,
+    items.c.name,
+    items.c.component_name,
+    items.c.time_start,
+    items.c.time_end,
+    items.c.modified_at,
+    items.c.display_name,
+)
 
 # Built once: every PUT runs these, and building a statement costs more than running it.
 _GET_ITEM = select(*_RECORD).where(
@@ -80,17 +91,16 @@ def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
 
 class ItemsPart(TxBase):
     def get_item(self, collection_id: int, href: str) -> ItemRecord | None:
-        row = self.conn.execute(
-            _GET_ITEM, {"collection_id": collection_id, "href": href}
-        ).first()
+        row = self.conn.execute(_GET_ITEM, {"collection_id": collection_id, "href": href}).first()
         return ItemRecord.from_row(row) if row else None
 
     def get_items(self, collection_id: int, hrefs: Iterable[str]) -> dict[str, ItemRecord]:
         found: dict[str, ItemRecord] = {}
         for chunk in _chunks(dict.fromkeys(hrefs)):
             rows = self.conn.execute(
-                select(*_RECORD).where(items.c.collection_id == collection_id,
-                                       items.c.href.in_(chunk))
+                select(*_RECORD).where(
+                    items.c.collection_id == collection_id, items.c.href.in_(chunk)
+                )
             )
             found.update((row.href, ItemRecord.from_row(row)) for row in rows)
         return found
@@ -106,9 +116,7 @@ class ItemsPart(TxBase):
 
     def iter_hrefs(self, collection_id: int) -> Iterator[str]:
         """The hrefs of the collection; the query runs only when iterated."""
-        rows = self.conn.execute(
-            select(items.c.href).where(items.c.collection_id == collection_id)
-        )
+        rows = self.conn.execute(select(items.c.href).where(items.c.collection_id == collection_id))
         for row in rows:
             yield row.href
 
@@ -154,10 +162,17 @@ class ItemsPart(TxBase):
             self.conn.execute(_UPDATE_ITEM, {"item_id": item_id, **values})
         self.record_change(collection.id, href, deleted=False)  # type: ignore[attr-defined]
         new = ItemRecord(
-            id=item_id, collection_id=collection.id, href=href, uid=data.uid,
-            etag=values["etag"], text=data.text, name=data.name,
-            component_name=data.component_name, time_start=data.time_start,
-            time_end=data.time_end, modified_at=values["modified_at"],
+            id=item_id,
+            collection_id=collection.id,
+            href=href,
+            uid=data.uid,
+            etag=values["etag"],
+            text=data.text,
+            name=data.name,
+            component_name=data.component_name,
+            time_start=data.time_start,
+            time_end=data.time_end,
+            modified_at=values["modified_at"],
             display_name=values["display_name"],
         )
         return new, old
@@ -181,8 +196,10 @@ class ItemsPart(TxBase):
             return
         self.conn.execute(
             items.insert(),
-            [{"collection_id": collection.id, "href": href, **_row_values(data)}
-             for href, data in new],
+            [
+                {"collection_id": collection.id, "href": href, **_row_values(data)}
+                for href, data in new
+            ],
         )
         self.record_changes(collection.id, [href for href, _ in new], deleted=False)  # type: ignore[attr-defined]
 
@@ -194,10 +211,13 @@ class ItemsPart(TxBase):
         if not changed:
             return
         self.conn.execute(
-            update(items).where(items.c.collection_id == bindparam("cid"),
-                                items.c.href == bindparam("at_href")),
-            [{"cid": collection.id, "at_href": href, **_row_values(data)}
-             for href, data in changed],
+            update(items).where(
+                items.c.collection_id == bindparam("cid"), items.c.href == bindparam("at_href")
+            ),
+            [
+                {"cid": collection.id, "at_href": href, **_row_values(data)}
+                for href, data in changed
+            ],
         )
         self.record_changes(collection.id, [href for href, _ in changed], deleted=False)  # type: ignore[attr-defined]
 
@@ -207,8 +227,9 @@ class ItemsPart(TxBase):
             return
         for chunk in _chunks(hrefs):
             self.conn.execute(
-                items.delete().where(items.c.collection_id == collection.id,
-                                     items.c.href.in_(chunk))
+                items.delete().where(
+                    items.c.collection_id == collection.id, items.c.href.in_(chunk)
+                )
             )
         self.record_changes(collection.id, hrefs, deleted=True)  # type: ignore[attr-defined]
 

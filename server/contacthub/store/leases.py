@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
 
-from .base import TxBase
-from .schema import sources
+from contacthub.store.base import TxBase
+from contacthub.store.schema import sources
 
 
 @dataclass(frozen=True)
@@ -34,15 +34,15 @@ def _free(now: float) -> ColumnElement[bool]:
 
 class LeasesPart(TxBase):
     def set_next_run(self, source_id: int, at: float | None) -> None:
-        self.conn.execute(update(sources).where(sources.c.id == source_id)
-                          .values(next_run_at=at))
+        self.conn.execute(update(sources).where(sources.c.id == source_id).values(next_run_at=at))
 
     def due_sources(self, now: float, limit: int = 100) -> list[tuple[int, float]]:
         """(source id, due time) of enabled sources that are due and not running."""
         rows = self.conn.execute(
             select(sources.c.id, sources.c.next_run_at)
             .where(sources.c.enabled, sources.c.next_run_at <= now, _free(now))
-            .order_by(sources.c.next_run_at, sources.c.id).limit(limit)
+            .order_by(sources.c.next_run_at, sources.c.id)
+            .limit(limit)
         )
         return [(row.id, row.next_run_at) for row in rows]
 
@@ -51,8 +51,12 @@ class LeasesPart(TxBase):
         another process took it first or the source is running."""
         result = self.conn.execute(
             update(sources)
-            .where(sources.c.id == source_id, sources.c.enabled,
-                   sources.c.next_run_at == due, _free(lease.taken_at))
+            .where(
+                sources.c.id == source_id,
+                sources.c.enabled,
+                sources.c.next_run_at == due,
+                _free(lease.taken_at),
+            )
             .values(next_run_at=next_at, **_lease_values(lease))
         )
         return result.rowcount == 1
@@ -60,15 +64,16 @@ class LeasesPart(TxBase):
     def take_lease(self, lease: Lease) -> bool:
         """Lease a source for a run started by a person; False if it is running."""
         result = self.conn.execute(
-            update(sources).where(sources.c.id == lease.source_id, _free(lease.taken_at))
+            update(sources)
+            .where(sources.c.id == lease.source_id, _free(lease.taken_at))
             .values(**_lease_values(lease))
         )
         return result.rowcount == 1
 
     def renew_lease(self, lease: Lease, until: float) -> bool:
         result = self.conn.execute(
-            update(sources).where(sources.c.id == lease.source_id,
-                                  sources.c.leased_by == lease.holder)
+            update(sources)
+            .where(sources.c.id == lease.source_id, sources.c.leased_by == lease.holder)
             .values(lease_until=until)
         )
         return result.rowcount == 1
@@ -80,10 +85,14 @@ class LeasesPart(TxBase):
         recovered (the UPDATE waits for that process, then finds nothing to end)."""
         condition = and_(sources.c.id == lease.source_id, sources.c.leased_by == lease.holder)
         if expired_before is not None:
-            condition = and_(condition, sources.c.leased_at == lease.taken_at,
-                             sources.c.lease_until < expired_before)
+            condition = and_(
+                condition,
+                sources.c.leased_at == lease.taken_at,
+                sources.c.lease_until < expired_before,
+            )
         result = self.conn.execute(
-            update(sources).where(condition)
+            update(sources)
+            .where(condition)
             .values(leased_by=None, lease_trigger=None, leased_at=None, lease_until=None)
         )
         return result.rowcount == 1
@@ -93,16 +102,28 @@ class LeasesPart(TxBase):
         return _lease(row) if row is not None and row.leased_by is not None else None
 
     def expired_leases(self, now: float) -> list[Lease]:
-        rows = self.conn.execute(select(sources).where(
-            and_(sources.c.leased_by.is_not(None), sources.c.lease_until < now)))
+        rows = self.conn.execute(
+            select(sources).where(
+                and_(sources.c.leased_by.is_not(None), sources.c.lease_until < now)
+            )
+        )
         return [_lease(row) for row in rows]
 
 
 def _lease_values(lease: Lease) -> dict[str, object]:
-    return {"leased_by": lease.holder, "lease_trigger": lease.trigger,
-            "leased_at": lease.taken_at, "lease_until": lease.until}
+    return {
+        "leased_by": lease.holder,
+        "lease_trigger": lease.trigger,
+        "leased_at": lease.taken_at,
+        "lease_until": lease.until,
+    }
 
 
 def _lease(row: Any) -> Lease:
-    return Lease(row.id, row.leased_by, row.lease_trigger or "schedule", row.leased_at or 0.0,
-                 row.lease_until or 0.0)
+    return Lease(
+        row.id,
+        row.leased_by,
+        row.lease_trigger or "schedule",
+        row.leased_at or 0.0,
+        row.lease_until or 0.0,
+    )

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .base import TxBase
-from .schema import links
+from contacthub.store.base import TxBase
+from contacthub.store.schema import links
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +27,10 @@ def _upsert(dialect: type[sqlite.Insert] | type[postgresql.Insert]) -> Any:
     statement = dialect(links)
     return statement.on_conflict_do_update(
         index_elements=[links.c.source_id, links.c.external_key],
-        set_={name: statement.excluded[name]
-              for name in ("uid", "href", "record_hash", "deleted", "updated_at")},
+        set_={
+            name: statement.excluded[name]
+            for name in ("uid", "href", "record_hash", "deleted", "updated_at")
+        },
     )
 
 
@@ -43,17 +45,24 @@ class LinksPart(TxBase):
     def links_of(self, source_id: int) -> dict[str, Link]:
         rows = self.conn.execute(select(links).where(links.c.source_id == source_id))
         return {
-            row.external_key: Link(row.external_key, row.uid, row.href, row.record_hash,
-                                   row.deleted)
+            row.external_key: Link(
+                row.external_key, row.uid, row.href, row.record_hash, row.deleted
+            )
             for row in rows
         }
 
     def save_links(self, source_id: int, saved: Iterable[Link]) -> None:
         now = time.time()
         rows = [
-            {"source_id": source_id, "external_key": link.external_key, "uid": link.uid,
-             "href": link.href, "record_hash": link.record_hash, "deleted": link.deleted,
-             "updated_at": now}
+            {
+                "source_id": source_id,
+                "external_key": link.external_key,
+                "uid": link.uid,
+                "href": link.href,
+                "record_hash": link.record_hash,
+                "deleted": link.deleted,
+                "updated_at": now,
+            }
             for link in saved
         ]
         if rows:
@@ -70,8 +79,9 @@ class LinksPart(TxBase):
         if rows:
             self.conn.execute(
                 update(links)
-                .where(links.c.source_id == bindparam("sid"),
-                       links.c.external_key == bindparam("key"))
+                .where(
+                    links.c.source_id == bindparam("sid"), links.c.external_key == bindparam("key")
+                )
                 .values(deleted=True, updated_at=time.time()),
                 rows,
             )

@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from .schema import SQLITE_ONLY_INDEXES
+from contacthub.store.schema import SQLITE_ONLY_INDEXES
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -19,8 +19,7 @@ def schema_filter(dialect_name: str) -> Callable[..., bool]:
     """Alembic's include_object: SQLite-only indexes count on SQLite only."""
 
     def include_object(_obj: Any, name: str | None, type_: str, *_: Any) -> bool:
-        return not (type_ == "index" and name in SQLITE_ONLY_INDEXES
-                    and dialect_name != "sqlite")
+        return not (type_ == "index" and name in SQLITE_ONLY_INDEXES and dialect_name != "sqlite")
 
     return include_object
 

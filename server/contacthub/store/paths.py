@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from .errors import UnsafeName
+from contacthub.store.errors import UnsafeName
 
 # Unicode's control characters (category Cc) are exactly these two ranges.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -40,8 +40,10 @@ def check_name(name: str) -> str:
         or name.startswith(".")
         or _CONTROL.search(name)
     ):
-        raise UnsafeName(f"unsafe name {name!r}: names may not be empty, start with a dot, "
-                         "or contain slashes or control characters")
+        raise UnsafeName(
+            f"unsafe name {name!r}: names may not be empty, start with a dot, "
+            "or contain slashes or control characters"
+        )
     return name
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from .base import TxBase
-from .schema import runs
+from contacthub.store.base import TxBase
+from contacthub.store.schema import runs
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,16 @@ class RunRecord:
     @classmethod
     def from_row(cls, row: Any) -> RunRecord:
         return cls(
-            id=row.id, source_id=row.source_id, started_at=row.started_at,
-            finished_at=row.finished_at, status=row.status, trigger=row.trigger,
-            counts=json.loads(row.counts), problems=json.loads(row.problems),
-            message=row.message, email=row.email,
+            id=row.id,
+            source_id=row.source_id,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            status=row.status,
+            trigger=row.trigger,
+            counts=json.loads(row.counts),
+            problems=json.loads(row.problems),
+            message=row.message,
+            email=row.email,
         )
 
 
@@ -51,9 +57,16 @@ class RunsPart(TxBase):
     ) -> RunRecord:
         run_id = self.conn.execute(
             runs.insert()
-            .values(source_id=source_id, started_at=started_at, finished_at=time.time(),
-                    status=status, trigger=trigger, counts=json.dumps(dict(counts)),
-                    problems=json.dumps([dict(p) for p in problems]), message=message)
+            .values(
+                source_id=source_id,
+                started_at=started_at,
+                finished_at=time.time(),
+                status=status,
+                trigger=trigger,
+                counts=json.dumps(dict(counts)),
+                problems=json.dumps([dict(p) for p in problems]),
+                message=message,
+            )
             .returning(runs.c.id)
         ).scalar_one()
         return self.require_run(run_id)
@@ -68,8 +81,10 @@ class RunsPart(TxBase):
 
     def runs_of(self, source_id: int, limit: int = 20) -> list[RunRecord]:
         rows = self.conn.execute(
-            select(runs).where(runs.c.source_id == source_id)
-            .order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(limit)
+            select(runs)
+            .where(runs.c.source_id == source_id)
+            .order_by(runs.c.started_at.desc(), runs.c.id.desc())
+            .limit(limit)
         )
         return [RunRecord.from_row(row) for row in rows]
 

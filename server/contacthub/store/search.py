@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, case, false, func, literal, not_, or_, select, true
 
-from .base import TxBase
-from .records import ItemRecord
-from .schema import items
+from contacthub.store.base import TxBase
+from contacthub.store.records import ItemRecord
+from contacthub.store.schema import items
 
 # vCard property -> index column; the column holds every instance, framed by newlines.
 INDEXED_PROPERTIES = {
@@ -105,15 +105,23 @@ class SearchPart(TxBase):
         searched = (*INDEXED_PROPERTIES.values(), items.c.idx_extra)
         condition = and_(
             items.c.collection_id.in_(list(collection_ids)),
-            *(or_(*(column.like(f"%{_escape_like(word.lower())}%", escape="\\")
-                    for column in searched))
-              for word in words),
+            *(
+                or_(
+                    *(
+                        column.like(f"%{_escape_like(word.lower())}%", escape="\\")
+                        for column in searched
+                    )
+                )
+                for word in words
+            ),
         )
         total = self.conn.execute(select(func.count()).where(condition)).scalar_one()
         rows = self.conn.execute(
-            select(items).where(condition)
+            select(items)
+            .where(condition)
             .order_by(self._by_name(), items.c.collection_id, items.c.href)
-            .limit(limit).offset(offset)
+            .limit(limit)
+            .offset(offset)
         )
         return [ItemRecord.from_row(row) for row in rows], total
 
@@ -130,21 +138,25 @@ class SearchPart(TxBase):
             return []
         needle = _escape_like(prefix.lower())
         name_prefix = items.c.idx_fn.like(f"%\n{needle}%", escape="\\")
-        word_prefix = or_(*(items.c.idx_fn.like(f"%{sep}{needle}%", escape="\\")
-                            for sep in (" ", "-")))
+        word_prefix = or_(
+            *(items.c.idx_fn.like(f"%{sep}{needle}%", escape="\\") for sep in (" ", "-"))
+        )
         email_prefix = items.c.idx_email.like(f"%\n{needle}%", escape="\\")
         rank = case((name_prefix, literal(0)), (word_prefix, literal(1)), else_=literal(2))
         best = (
             select(items.c.id, rank.label("rank"))
-            .where(items.c.collection_id.in_(list(collection_ids)),
-                   _has_values(items.c.idx_email),
-                   or_(name_prefix, word_prefix, email_prefix))
+            .where(
+                items.c.collection_id.in_(list(collection_ids)),
+                _has_values(items.c.idx_email),
+                or_(name_prefix, word_prefix, email_prefix),
+            )
             .order_by(rank, self._by_name(), items.c.collection_id, items.c.href)
             .limit(limit)
         ).subquery()
         # Only the winners' rows (with their cards) are read.
         rows = self.conn.execute(
-            select(items, best.c.rank).join(best, best.c.id == items.c.id)
+            select(items, best.c.rank)
+            .join(best, best.c.id == items.c.id)
             .order_by(best.c.rank, self._by_name(), items.c.collection_id, items.c.href)
         )
         return [(ItemRecord.from_row(row), row.rank) for row in rows]

@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from .base import TxBase
-from .errors import AlreadyExists, NotFound
-from .schema import sources
+from contacthub.store.base import TxBase
+from contacthub.store.errors import AlreadyExists, NotFound
+from contacthub.store.schema import sources
 
 
 @dataclass(frozen=True)
@@ -33,13 +33,19 @@ class SourceRecord:
     def is_running(self, now: float) -> bool:
         return self.lease_until is not None and self.lease_until >= now
 
-
     @classmethod
     def from_row(cls, row: Any) -> SourceRecord:
         return cls(
-            id=row.id, owner=row.owner, kind=row.kind, name=row.name, book_path=row.book_path,
-            settings=json.loads(row.settings), enabled=row.enabled, created_at=row.created_at,
-            updated_at=row.updated_at, next_run_at=row.next_run_at,
+            id=row.id,
+            owner=row.owner,
+            kind=row.kind,
+            name=row.name,
+            book_path=row.book_path,
+            settings=json.loads(row.settings),
+            enabled=row.enabled,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            next_run_at=row.next_run_at,
             running_since=row.leased_at if row.leased_by is not None else None,
             lease_until=row.lease_until if row.leased_by is not None else None,
         )
@@ -54,9 +60,16 @@ class SourcesPart(TxBase):
         now = time.time()
         source_id = self.conn.execute(
             sources.insert()
-            .values(owner=owner, kind=kind, name=name, book_path=book_path,
-                    settings=json.dumps(dict(settings)), enabled=True, created_at=now,
-                    updated_at=now)
+            .values(
+                owner=owner,
+                kind=kind,
+                name=name,
+                book_path=book_path,
+                settings=json.dumps(dict(settings)),
+                enabled=True,
+                created_at=now,
+                updated_at=now,
+            )
             .returning(sources.c.id)
         ).scalar_one()
         return self.require_source(source_id)
@@ -73,13 +86,13 @@ class SourcesPart(TxBase):
 
     def find_source(self, owner: str, kind: str, name: str) -> SourceRecord | None:
         row = self.conn.execute(
-            select(sources).where(sources.c.owner == owner, sources.c.kind == kind,
-                                  sources.c.name == name)
+            select(sources).where(
+                sources.c.owner == owner, sources.c.kind == kind, sources.c.name == name
+            )
         ).first()
         return SourceRecord.from_row(row) if row else None
 
-    def list_sources(self, owner: str | None = None, kind: str | None = None
-                     ) -> list[SourceRecord]:
+    def list_sources(self, owner: str | None = None, kind: str | None = None) -> list[SourceRecord]:
         query = select(sources).order_by(sources.c.id)
         if owner is not None:
             query = query.where(sources.c.owner == owner)
@@ -92,7 +105,8 @@ class SourcesPart(TxBase):
         if "settings" in values:
             values["settings"] = json.dumps(dict(values["settings"]))
         self.conn.execute(
-            update(sources).where(sources.c.id == source.id)
+            update(sources)
+            .where(sources.c.id == source.id)
             .values(updated_at=time.time(), **values)
         )
         return self.require_source(source.id)

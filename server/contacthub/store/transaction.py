@@ -1,20 +1,29 @@
 """The store's API: one class, one file per concern (as Radicale's multifilesystem)."""
 
-from .accounts import AccountsPart
-from .base import TxBase
-from .changes import ChangesPart
-from .folders import FoldersPart
-from .items import ItemsPart
-from .leases import LeasesPart
-from .links import LinksPart
-from .runs import RunsPart
-from .search import SearchPart
-from .sources import SourcesPart
-from .uploads import UploadsPart
+from contacthub.store.accounts import AccountsPart
+from contacthub.store.base import TxBase
+from contacthub.store.changes import ChangesPart
+from contacthub.store.folders import FoldersPart
+from contacthub.store.items import ItemsPart
+from contacthub.store.leases import LeasesPart
+from contacthub.store.links import LinksPart
+from contacthub.store.runs import RunsPart
+from contacthub.store.search import SearchPart
+from contacthub.store.sources import SourcesPart
+from contacthub.store.uploads import UploadsPart
 
 
 class Transaction(
-    FoldersPart, ItemsPart, ChangesPart, SearchPart, AccountsPart, SourcesPart, LinksPart,
-    RunsPart, UploadsPart, LeasesPart, TxBase,
+    FoldersPart,
+    ItemsPart,
+    ChangesPart,
+    SearchPart,
+    AccountsPart,
+    SourcesPart,
+    LinksPart,
+    RunsPart,
+    UploadsPart,
+    LeasesPart,
+    TxBase,
 ):
     """Everything a caller may do to the store, inside one database transaction."""

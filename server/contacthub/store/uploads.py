@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from .base import TxBase
-from .schema import uploads
+from contacthub.store.base import TxBase
+from contacthub.store.schema import uploads
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,15 @@ class UploadsPart(TxBase):
     def put_upload(self, source_id: int, filename: str, content: bytes) -> Upload:
         self.drop_upload(source_id)
         upload = Upload(filename, content, hashlib.sha256(content).hexdigest(), time.time())
-        self.conn.execute(uploads.insert().values(
-            source_id=source_id, filename=filename, content=content, sha256=upload.sha256,
-            created_at=upload.created_at))
+        self.conn.execute(
+            uploads.insert().values(
+                source_id=source_id,
+                filename=filename,
+                content=content,
+                sha256=upload.sha256,
+                created_at=upload.created_at,
+            )
+        )
         return upload
 
     def get_upload(self, source_id: int) -> Upload | None:

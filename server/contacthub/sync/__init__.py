@@ -8,10 +8,17 @@ caller's transaction; `run_source` does both and records the run. Sources
 differ only in their `Policy`.
 """
 
-from .changes import Change, ChangeSet, Incoming, Problem
-from .plan import plan
-from .policy import Policy
-from .run import RunFailed, RunOutcome, SourceReport, apply, describe_changes, run_source
+from contacthub.sync.changes import Change, ChangeSet, Incoming, Problem
+from contacthub.sync.plan import plan
+from contacthub.sync.policy import Policy
+from contacthub.sync.run import (
+    RunFailed,
+    RunOutcome,
+    SourceReport,
+    apply,
+    describe_changes,
+    run_source,
+)
 
 __all__ = [
     "Change",

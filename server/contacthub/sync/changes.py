@@ -27,10 +27,12 @@ class Problem:
 
     def __str__(self) -> str:
         where = ", ".join(
-            part for part in (
+            part
+            for part in (
                 f"line {self.line}" if self.line is not None else "",
                 f"column {self.column!r}" if self.column else "",
-            ) if part
+            )
+            if part
         )
         return f"{where}: {self.reason}" if where else self.reason
 
@@ -78,8 +80,12 @@ class Change:
         return self.make_card(self.uid)
 
     def as_dict(self) -> dict[str, Any]:
-        shown: dict[str, Any] = {"action": self.action, "key": self.key, "uid": self.uid,
-                                 "name": self.summary}
+        shown: dict[str, Any] = {
+            "action": self.action,
+            "key": self.key,
+            "uid": self.uid,
+            "name": self.summary,
+        }
         if self.reason:
             shown["reason"] = self.reason
         if self.line is not None:

@@ -8,9 +8,8 @@ from collections.abc import Iterable
 
 from contacthub.store import Transaction
 from contacthub.store.sources import SourceRecord
-
-from .changes import Change, ChangeSet, Incoming, Problem
-from .policy import MASS_DELETION_KEEP_RATIO, Policy
+from contacthub.sync.changes import Change, ChangeSet, Incoming, Problem
+from contacthub.sync.policy import MASS_DELETION_KEEP_RATIO, Policy
 
 
 def plan(
@@ -30,9 +29,13 @@ def plan(
     for record in incoming:
         if record.key in seen:
             # The later row wins; the report says so.
-            result.problems.append(Problem(
-                f"key {record.key!r} repeats line {seen[record.key].line}; the later row wins",
-                line=record.line, key=record.key))
+            result.problems.append(
+                Problem(
+                    f"key {record.key!r} repeats line {seen[record.key].line}; the later row wins",
+                    line=record.line,
+                    key=record.key,
+                )
+            )
         seen[record.key] = record
 
     for record in seen.values():
@@ -40,39 +43,68 @@ def plan(
         if link is None:
             uid = record.uid or str(uuid.uuid4())
             if uid in hrefs_by_uid:
-                result.changes.append(_skip(record, "a contact with this UID is already in "
-                                                    "the book and came from elsewhere"))
+                result.changes.append(
+                    _skip(
+                        record,
+                        "a contact with this UID is already in the book and came from elsewhere",
+                    )
+                )
             else:
                 href = _free_href(uid, taken_hrefs)
-                result.changes.append(Change("add", record.key, uid, href,
-                                             record.make_card, record.record_hash,
-                                             line=record.line, summary=record.summary))
+                result.changes.append(
+                    Change(
+                        "add",
+                        record.key,
+                        uid,
+                        href,
+                        record.make_card,
+                        record.record_hash,
+                        line=record.line,
+                        summary=record.summary,
+                    )
+                )
         elif link.deleted or link.uid not in hrefs_by_uid:
             # Deleted on the server: never brought back.
             if not link.deleted:
                 result.tombstoned.append(record.key)
             result.changes.append(_skip(record, "deleted on the server"))
         elif link.record_hash == record.record_hash:
-            result.changes.append(Change("unchanged", record.key, link.uid,
-                                         hrefs_by_uid[link.uid], line=record.line,
-                                         summary=record.summary))
+            result.changes.append(
+                Change(
+                    "unchanged",
+                    record.key,
+                    link.uid,
+                    hrefs_by_uid[link.uid],
+                    line=record.line,
+                    summary=record.summary,
+                )
+            )
         elif not policy.update_existing:
             result.changes.append(_skip(record, "changed, but updating existing contacts is off"))
         else:
-            result.changes.append(Change("update", record.key, link.uid, hrefs_by_uid[link.uid],
-                                         record.make_card, record.record_hash,
-                                         line=record.line, summary=record.summary))
+            result.changes.append(
+                Change(
+                    "update",
+                    record.key,
+                    link.uid,
+                    hrefs_by_uid[link.uid],
+                    record.make_card,
+                    record.record_hash,
+                    line=record.line,
+                    summary=record.summary,
+                )
+            )
 
-    live_links = {key: link for key, link in links.items()
-                  if not link.deleted and link.uid in hrefs_by_uid}
+    live_links = {
+        key: link for key, link in links.items() if not link.deleted and link.uid in hrefs_by_uid
+    }
     for key, link in links.items():
         if key not in seen and not link.deleted and link.uid not in hrefs_by_uid:
             result.tombstoned.append(key)
     if policy.delete_missing:
         for key, link in live_links.items():
             if key not in seen:
-                result.changes.append(Change("delete", key, link.uid,
-                                             hrefs_by_uid[link.uid]))
+                result.changes.append(Change("delete", key, link.uid, hrefs_by_uid[link.uid]))
         result.refused = _mass_deletion(len(live_links), len(result.of("delete")), policy)
     return result
 
@@ -81,14 +113,17 @@ def _mass_deletion(contacts: int, deletions: int, policy: Policy) -> str:
     kept = contacts - deletions
     overridden = policy.override_mass_deletion and not policy.unattended
     if deletions and not overridden and kept <= contacts * MASS_DELETION_KEEP_RATIO:
-        return (f"refused: this run would delete {deletions} of the sync's {contacts} contacts "
-                f"and keep {kept}; run it by hand with the override if that is intended")
+        return (
+            f"refused: this run would delete {deletions} of the sync's {contacts} contacts "
+            f"and keep {kept}; run it by hand with the override if that is intended"
+        )
     return ""
 
 
 def _skip(record: Incoming, reason: str) -> Change:
-    return Change("skip", record.key, record.uid, reason=reason, line=record.line,
-                  summary=record.summary)
+    return Change(
+        "skip", record.key, record.uid, reason=reason, line=record.line, summary=record.summary
+    )
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9@_.-]")

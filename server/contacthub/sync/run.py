@@ -13,10 +13,9 @@ from contacthub.store import Store, Transaction
 from contacthub.store.links import Link
 from contacthub.store.runs import RunRecord
 from contacthub.store.sources import SourceRecord
-
-from .changes import Change, ChangeSet, Incoming, Problem
-from .plan import plan
-from .policy import Policy
+from contacthub.sync.changes import Change, ChangeSet, Incoming, Problem
+from contacthub.sync.plan import plan
+from contacthub.sync.policy import Policy
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ def apply(tx: Transaction, source: SourceRecord, changes: ChangeSet) -> None:
 
 def _batches(changes: list[Change]) -> Iterator[list[Change]]:
     for start in range(0, len(changes), BATCH):
-        yield changes[start:start + BATCH]
+        yield changes[start : start + BATCH]
 
 
 @dataclass(frozen=True)
@@ -66,8 +65,12 @@ def _status_of(changes: ChangeSet, report: SourceReport | None = None) -> str:
 
 def describe_changes(counts: Mapping[str, int]) -> str:
     """The book's changes in words: "2 added, 1 updated", or "no changes"."""
-    return ", ".join(f"{counts[name]} {name}" for name in ("added", "updated", "deleted")
-                     if counts.get(name)) or "no changes"
+    return (
+        ", ".join(
+            f"{counts[name]} {name}" for name in ("added", "updated", "deleted") if counts.get(name)
+        )
+        or "no changes"
+    )
 
 
 @dataclass(frozen=True)
@@ -110,11 +113,20 @@ def run_source(
         logger.exception("run of source %s failed", source.id)
         # Our own errors are ValueErrors written for people; anything else may
         # carry internals (SQL, paths), which belong in the log only.
-        reason = str(error) if isinstance(error, ValueError) else (
-            "an internal error; the server log has the details")
+        reason = (
+            str(error)
+            if isinstance(error, ValueError)
+            else ("an internal error; the server log has the details")
+        )
         with store.write() as tx:
-            run = tx.record_run(source.id, started_at=started, status="failed", trigger=trigger,
-                                counts={}, message=f"failed: {reason}")
+            run = tx.record_run(
+                source.id,
+                started_at=started,
+                status="failed",
+                trigger=trigger,
+                counts={},
+                message=f"failed: {reason}",
+            )
         raise RunFailed(reason, run) from error
 
 
@@ -138,9 +150,16 @@ class _After:
     on_applied: Callable[[Transaction], None] | None
 
 
-def _run(store: Store, source: SourceRecord,
-         read: Callable[[], tuple[Iterable[Incoming], list[Problem]]], policy: Policy,
-         trigger: str, dry_run: bool, started: float, after: _After) -> RunOutcome:
+def _run(
+    store: Store,
+    source: SourceRecord,
+    read: Callable[[], tuple[Iterable[Incoming], list[Problem]]],
+    policy: Policy,
+    trigger: str,
+    dry_run: bool,
+    started: float,
+    after: _After,
+) -> RunOutcome:
     records, problems = read()
     with store.write([source.book_path]) as tx:
         changes = plan(tx, source, records, policy, problems)
@@ -152,8 +171,11 @@ def _run(store: Store, source: SourceRecord,
                 after.on_applied(tx)
         counts = {**changes.counts, **after.report.counts}
         run = tx.record_run(
-            source.id, started_at=started, status=_status_of(changes, after.report),
-            trigger=trigger, counts=counts,
+            source.id,
+            started_at=started,
+            status=_status_of(changes, after.report),
+            trigger=trigger,
+            counts=counts,
             problems=[p.as_dict() for p in changes.problems[:MAX_REPORTED_PROBLEMS]],
             message=changes.refused or after.report.describe(counts),
         )

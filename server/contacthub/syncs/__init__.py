@@ -8,11 +8,11 @@ report emails, run by hand ("Import now") or by the scheduler.
     status     what the list of syncs shows
 """
 
-from .context import SyncContext
-from .origin import Origin, OriginError
-from .progress import Progress
-from .runner import SyncBusy, run_in_background, run_sync, send_report
-from .saved import (
+from contacthub.syncs.context import SyncContext
+from contacthub.syncs.origin import Origin, OriginError
+from contacthub.syncs.progress import Progress
+from contacthub.syncs.runner import SyncBusy, run_in_background, run_sync, send_report
+from contacthub.syncs.saved import (
     SyncError,
     create_remote_sync,
     delete_sync,
@@ -25,8 +25,8 @@ from .saved import (
     schedule_of,
     update_origin,
 )
-from .scheduler import Scheduler
-from .status import SyncStatus, status_of
+from contacthub.syncs.scheduler import Scheduler
+from contacthub.syncs.status import SyncStatus, status_of
 
 __all__ = [
     "Origin",

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from ..config import Settings
-from ..credentials import Vault
-from ..fetch import FetchPolicy
-from ..store import Store
-from .progress import ProgressBoard
+from contacthub.config import Settings
+from contacthub.credentials import Vault
+from contacthub.fetch import FetchPolicy
+from contacthub.store import Store
+from contacthub.syncs.progress import ProgressBoard
 
 
 @dataclass(frozen=True)

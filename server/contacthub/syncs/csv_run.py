@@ -3,23 +3,24 @@ through the reconciler. Only a file that was imported counts as seen."""
 
 from __future__ import annotations
 
-from ..credentials import CredentialError
-from ..fetch import FetchError, fetch
-from ..sources import csv_source
-from ..store.runs import RunRecord
-from ..store.sources import SourceRecord
-from ..sync import RunFailed
-from .context import SyncContext
-from .origin import OriginError
-from .progress import FETCHING
-from .runner import record_outcome
-from .saved import fetch_state_of, origin_of, remote_filename, save_fetch_state
+from contacthub.credentials import CredentialError
+from contacthub.fetch import FetchError, fetch
+from contacthub.sources import csv_source
+from contacthub.store.runs import RunRecord
+from contacthub.store.sources import SourceRecord
+from contacthub.sync import RunFailed
+from contacthub.syncs.context import SyncContext
+from contacthub.syncs.origin import OriginError
+from contacthub.syncs.progress import FETCHING
+from contacthub.syncs.runner import record_outcome
+from contacthub.syncs.saved import fetch_state_of, origin_of, remote_filename, save_fetch_state
 
 UNCHANGED = "no changes: the file is the same as at the last import"
 
 
-def run(ctx: SyncContext, source: SourceRecord, started: float, trigger: str,
-         override: bool) -> RunRecord:
+def run(
+    ctx: SyncContext, source: SourceRecord, started: float, trigger: str, override: bool
+) -> RunRecord:
     origin = origin_of(source)
     previous = fetch_state_of(source)
     state = None
@@ -41,9 +42,13 @@ def run(ctx: SyncContext, source: SourceRecord, started: float, trigger: str,
         with ctx.store.write() as tx:
             tx.put_upload(source.id, remote_filename(origin), result.content)
     try:
-        outcome = csv_source.run_import(ctx.store, source, trigger=trigger,
-                                        override_mass_deletion=override,
-                                        progress=ctx.progress.reader(source.id))
+        outcome = csv_source.run_import(
+            ctx.store,
+            source,
+            trigger=trigger,
+            override_mass_deletion=override,
+            progress=ctx.progress.reader(source.id),
+        )
     except RunFailed as failed:
         return failed.run
     except csv_source.ImportError_ as error:

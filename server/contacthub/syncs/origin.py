@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from ..credentials import Vault
-from ..fetch import FetchError, RemoteSource
+from contacthub.credentials import Vault
+from contacthub.fetch import FetchError, RemoteSource
 
 UPLOAD, HTTP, FTP = "upload", "http", "ftp"
 _TYPE_OF_SCHEME = {"http": HTTP, "https": HTTP, "ftp": FTP, "ftps": FTP}
@@ -46,16 +46,24 @@ class Origin:
     @classmethod
     def of(cls, settings: Mapping[str, Any]) -> Origin:
         stored = settings.get("origin") or {}
-        return cls(type=stored.get("type", UPLOAD), url=stored.get("url", ""),
-                   username=stored.get("username"),
-                   sealed_password=stored.get("sealed_password"),
-                   passive=stored.get("passive", True))
+        return cls(
+            type=stored.get("type", UPLOAD),
+            url=stored.get("url", ""),
+            username=stored.get("username"),
+            sealed_password=stored.get("sealed_password"),
+            passive=stored.get("passive", True),
+        )
 
     def to_settings(self) -> dict[str, Any]:
         if not self.is_remote:
             return {"type": UPLOAD}
-        return {"type": self.type, "url": self.url, "username": self.username,
-                "sealed_password": self.sealed_password, "passive": self.passive}
+        return {
+            "type": self.type,
+            "url": self.url,
+            "username": self.username,
+            "sealed_password": self.sealed_password,
+            "passive": self.passive,
+        }
 
     # -- what a client sends and sees -------------------------------------------------
 
@@ -67,8 +75,11 @@ class Origin:
             raise OriginError("source", "The source is an object with a type and a URL.")
         unknown = sorted(set(data) - _FIELDS)
         if unknown:
-            raise OriginError(unknown[0], f"A source has no field {unknown[0]!r}; it has "
-                              "type, url, username, password and passive.")
+            raise OriginError(
+                unknown[0],
+                f"A source has no field {unknown[0]!r}; it has "
+                "type, url, username, password and passive.",
+            )
         kind = data.get("type")
         if kind == UPLOAD:
             if data.get("url"):
@@ -77,8 +88,11 @@ class Origin:
         url, url_user, url_password = _url(data.get("url"))
         scheme_type = _TYPE_OF_SCHEME[urlsplit(url).scheme.lower()]
         if kind is not None and kind != scheme_type:
-            raise OriginError("url", f"A source of type {kind!r} needs an "
-                              f"{'http or https' if kind == HTTP else 'ftp or ftps'} URL.")
+            raise OriginError(
+                "url",
+                f"A source of type {kind!r} needs an "
+                f"{'http or https' if kind == HTTP else 'ftp or ftps'} URL.",
+            )
         username = _text(data.get("username"), "username") or url_user
         password = _text(data.get("password"), "password") or url_password
         passive = data.get("passive", True)
@@ -86,8 +100,7 @@ class Origin:
             raise OriginError("passive", "Set passive to true or false.")
         if password is not None:
             sealed: str | None = vault.seal(password)
-        elif previous is not None and previous.is_remote and _same_login(previous, url,
-                                                                         username):
+        elif previous is not None and previous.is_remote and _same_login(previous, url, username):
             sealed = previous.sealed_password
         else:
             sealed = None
@@ -96,8 +109,13 @@ class Origin:
     def to_json(self) -> dict[str, Any]:
         if not self.is_remote:
             return {"type": UPLOAD}
-        return {"type": self.type, "url": self.url, "username": self.username,
-                "has_password": self.sealed_password is not None, "passive": self.passive}
+        return {
+            "type": self.type,
+            "url": self.url,
+            "username": self.username,
+            "has_password": self.sealed_password is not None,
+            "passive": self.passive,
+        }
 
     def remote(self, vault: Vault) -> RemoteSource:
         password = vault.open(self.sealed_password) if self.sealed_password else None
@@ -131,8 +149,7 @@ def _url(value: Any) -> tuple[str, str | None, str | None]:
     except ValueError as error:
         raise OriginError("url", f"The URL cannot be read: {error}.") from None
     if parts.scheme.lower() not in _TYPE_OF_SCHEME:
-        raise OriginError("url", "The URL must start with http://, https://, ftp:// or "
-                          "ftps://.")
+        raise OriginError("url", "The URL must start with http://, https://, ftp:// or ftps://.")
     if not parts.hostname:
         raise OriginError("url", "The URL names no server.")
     if _TYPE_OF_SCHEME[parts.scheme.lower()] == FTP and len(parts.path) < 2:
@@ -146,5 +163,6 @@ def _url(value: Any) -> tuple[str, str | None, str | None]:
 
 
 def _same_login(previous: Origin, url: str, username: str | None) -> bool:
-    return (urlsplit(previous.url).hostname == urlsplit(url).hostname
-            and previous.username == username)
+    return (
+        urlsplit(previous.url).hostname == urlsplit(url).hostname and previous.username == username
+    )

@@ -13,7 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 STARTING, FETCHING, READING, SAVING, FINISHED = (
-    "starting", "fetching", "reading", "saving", "finished")
+    "starting",
+    "fetching",
+    "reading",
+    "saving",
+    "finished",
+)
 PHASE_WORDS = {
     STARTING: "Starting",
     FETCHING: "Fetching the file",
@@ -65,9 +70,11 @@ class ProgressBoard:
 
     def reader(self, source_id: int) -> Callable[[int, int], None]:
         """A progress callback for reading a file: bytes read, of the file's size."""
+
         def report(done: int, total: int) -> None:
             phase = SAVING if total and done >= total else READING
             self._update(source_id, phase=phase, done=done, total=total)
+
         return report
 
     def _update(self, source_id: int, **changes: object) -> None:

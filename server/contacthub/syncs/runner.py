@@ -20,18 +20,14 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from ..notify import NotifyError, SmtpConfigError, SmtpSettings, run_report_email, send
-from ..schedule import zone
-from ..store.leases import Lease
-from ..store.runs import RunRecord
-from ..store.sources import SourceRecord
-from ..sync import Problem
-from .context import SyncContext
-from .saved import (
-    SyncBusy,
-    notify_of,
-    schedule_of,
-)
+from contacthub.notify import NotifyError, SmtpConfigError, SmtpSettings, run_report_email, send
+from contacthub.schedule import zone
+from contacthub.store.leases import Lease
+from contacthub.store.runs import RunRecord
+from contacthub.store.sources import SourceRecord
+from contacthub.sync import Problem
+from contacthub.syncs.context import SyncContext
+from contacthub.syncs.saved import SyncBusy, notify_of, schedule_of
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +40,9 @@ RUNS = {
     "exchange": "contacthub.sources.exchange_source",
 }
 INTERNAL_ERROR = "failed: an internal error; the server log has the details"
-INTERRUPTED = ("failed: the run was interrupted (the process running it stopped); "
-               "the sync keeps its schedule")
+INTERRUPTED = (
+    "failed: the run was interrupted (the process running it stopped); the sync keeps its schedule"
+)
 
 
 def holder_name() -> str:
@@ -54,8 +51,12 @@ def holder_name() -> str:
 
 
 def run_sync(
-    ctx: SyncContext, source: SourceRecord, *, trigger: str = "manual",
-    override_mass_deletion: bool = False, lease: Lease | None = None,
+    ctx: SyncContext,
+    source: SourceRecord,
+    *,
+    trigger: str = "manual",
+    override_mass_deletion: bool = False,
+    lease: Lease | None = None,
 ) -> RunRecord:
     """Run the sync now. `lease` is the scheduler's claim; without one, a lease is
     taken here and SyncBusy raised if the sync is running."""
@@ -92,8 +93,9 @@ def claim(ctx: SyncContext, source: SourceRecord, trigger: str) -> Lease:
     return lease
 
 
-def run_in_background(ctx: SyncContext, source: SourceRecord, *,
-                      override_mass_deletion: bool = False) -> None:
+def run_in_background(
+    ctx: SyncContext, source: SourceRecord, *, override_mass_deletion: bool = False
+) -> None:
     """Start a run by hand in a thread and follow it on ctx.progress (the web page's
     progress bar); SyncBusy at once if the sync is running."""
     lease = claim(ctx, source, "manual")
@@ -102,8 +104,9 @@ def run_in_background(ctx: SyncContext, source: SourceRecord, *,
     def run() -> None:
         run_id = None
         try:
-            run_id = run_sync(ctx, source, override_mass_deletion=override_mass_deletion,
-                              lease=lease).id
+            run_id = run_sync(
+                ctx, source, override_mass_deletion=override_mass_deletion, lease=lease
+            ).id
         except Exception:  # run_sync records failures; this is the store gone away
             logger.exception("background run of source %s failed", source.id)
         finally:
@@ -112,20 +115,28 @@ def run_in_background(ctx: SyncContext, source: SourceRecord, *,
     threading.Thread(target=run, name=f"run-{source.id}", daemon=True).start()
 
 
-def _run(ctx: SyncContext, source: SourceRecord, started: float, trigger: str,
-         override: bool) -> RunRecord:
+def _run(
+    ctx: SyncContext, source: SourceRecord, started: float, trigger: str, override: bool
+) -> RunRecord:
     """The run of the source's kind: each kind's module has `run` with this signature."""
     kind: Any = importlib.import_module(RUNS[source.kind])
     run: RunRecord = kind.run(ctx, source, started, trigger, override)
     return run
 
 
-def record_outcome(ctx: SyncContext, source: SourceRecord, started: float, trigger: str,
-                   status: str, message: str) -> RunRecord:
+def record_outcome(
+    ctx: SyncContext, source: SourceRecord, started: float, trigger: str, status: str, message: str
+) -> RunRecord:
     """A run that ended before the reconciler could record one (nothing changed)."""
     with ctx.store.write() as tx:
-        return tx.record_run(source.id, started_at=started, status=status, trigger=trigger,
-                             counts={}, message=message)
+        return tx.record_run(
+            source.id,
+            started_at=started,
+            status=status,
+            trigger=trigger,
+            counts={},
+            message=message,
+        )
 
 
 @contextmanager
@@ -158,11 +169,22 @@ def record_interrupted(ctx: SyncContext) -> list[RunRecord]:
         for lease in tx.expired_leases(now):
             if not tx.end_lease(lease, expired_before=now):
                 continue  # renewed, or recovered by another process meanwhile
-            recorded.append(tx.record_run(
-                lease.source_id, started_at=lease.taken_at, status="failed",
-                trigger=lease.trigger, counts={}, message=INTERRUPTED))
-            logger.warning("source %s: the run started at %s by %s was interrupted",
-                           lease.source_id, _iso(lease.taken_at), lease.holder)
+            recorded.append(
+                tx.record_run(
+                    lease.source_id,
+                    started_at=lease.taken_at,
+                    status="failed",
+                    trigger=lease.trigger,
+                    counts={},
+                    message=INTERRUPTED,
+                )
+            )
+            logger.warning(
+                "source %s: the run started at %s by %s was interrupted",
+                lease.source_id,
+                _iso(lease.taken_at),
+                lease.holder,
+            )
     return recorded
 
 
@@ -171,6 +193,7 @@ def _iso(timestamp: float) -> str:
 
 
 # -- the report email --------------------------------------------------------------------
+
 
 def send_report(ctx: SyncContext, source: SourceRecord, run: RunRecord) -> None:
     """Email the run's report to the sync's addresses and note the outcome on the run.
@@ -189,8 +212,7 @@ def send_report(ctx: SyncContext, source: SourceRecord, run: RunRecord) -> None:
         tx.set_run_email(run.id, outcome)
 
 
-def _deliver(ctx: SyncContext, source: SourceRecord, run: RunRecord,
-             recipients: list[str]) -> str:
+def _deliver(ctx: SyncContext, source: SourceRecord, run: RunRecord, recipients: list[str]) -> str:
     if not ctx.smtp.get("host"):
         return "not sent: no SMTP server is configured ([smtp] host)"
     try:
@@ -201,10 +223,10 @@ def _deliver(ctx: SyncContext, source: SourceRecord, run: RunRecord,
     finished = datetime.fromtimestamp(run.finished_at or run.started_at, UTC)
     if schedule is not None:
         finished = finished.astimezone(zone(schedule.timezone))
-    problems = [Problem(p.get("reason", ""), p.get("line"), p.get("column"))
-                for p in run.problems]
-    email = run_report_email(source.name, finished, run.status, run.counts, problems,
-                             run.message, to=recipients)
+    problems = [Problem(p.get("reason", ""), p.get("line"), p.get("column")) for p in run.problems]
+    email = run_report_email(
+        source.name, finished, run.status, run.counts, problems, run.message, to=recipients
+    )
     try:
         send(smtp, email)
     except NotifyError as error:

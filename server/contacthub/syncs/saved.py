@@ -18,13 +18,13 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ..fetch import FetchError, FetchState, fetch
-from ..schedule import Schedule, ScheduleError
-from ..sources import csv_source
-from ..store import Transaction
-from ..store.sources import SourceRecord
-from .context import SyncContext
-from .origin import Origin, OriginError
+from contacthub.fetch import FetchError, FetchState, fetch
+from contacthub.schedule import Schedule, ScheduleError
+from contacthub.sources import csv_source
+from contacthub.store import Transaction
+from contacthub.store.sources import SourceRecord
+from contacthub.syncs.context import SyncContext
+from contacthub.syncs.origin import Origin, OriginError
 
 MAX_RECIPIENTS = 10
 
@@ -42,6 +42,7 @@ class SyncError(ValueError):
 
 
 # -- reading the stored settings ---------------------------------------------------------
+
 
 def origin_of(source: SourceRecord) -> Origin:
     return Origin.of(source.settings)
@@ -72,21 +73,26 @@ def recipe(source: SourceRecord) -> str:
 
 # -- checking what a person sends --------------------------------------------------------
 
+
 def parse_schedule(value: Any, origin: Origin | None, now: float) -> Schedule | None:
     """The API's schedule form; `origin` is a CSV sync's (None for a mail account)."""
     if value is None:
         return None
     if origin is not None and not origin.is_remote:
-        raise SyncError("schedule", "An uploaded file cannot be scheduled: there is nothing "
-                        "new to fetch. Use an HTTP or FTP source to import on a schedule.")
+        raise SyncError(
+            "schedule",
+            "An uploaded file cannot be scheduled: there is nothing "
+            "new to fetch. Use an HTTP or FTP source to import on a schedule.",
+        )
     try:
         schedule = Schedule.from_json(value)
     except ScheduleError as error:
         field = "schedule" if error.field == "schedule" else f"schedule.{error.field}"
         raise SyncError(field, str(error)) from None
     if schedule.next_run(_instant(now)) is None:
-        raise SyncError("schedule", "The schedule has no run after now: move the start or "
-                        "the end of the range.")
+        raise SyncError(
+            "schedule", "The schedule has no run after now: move the start or the end of the range."
+        )
     return schedule
 
 
@@ -96,12 +102,14 @@ def parse_notify(value: Any) -> list[str]:
         return []
     texts = value if isinstance(value, list) else [value]
     if not all(isinstance(text, str) for text in texts):
-        raise SyncError("notify", "The notification address is an email address, or a list "
-                        "of them.")
+        raise SyncError(
+            "notify", "The notification address is an email address, or a list of them."
+        )
     if any(ord(ch) < 32 for text in texts for ch in text):
         raise SyncError("notify", "Invalid characters found in the notification address.")
-    entries = [entry.strip() for text in texts for entry in re.split(r"[,;]", text)
-               if entry.strip()]
+    entries = [
+        entry.strip() for text in texts for entry in re.split(r"[,;]", text) if entry.strip()
+    ]
     addresses = [_address(entry) for entry in entries]
     if not addresses:
         raise SyncError("notify", "The notification address is not an email address.")
@@ -114,18 +122,30 @@ def _address(entry: str) -> str:
     """The address of one entry ("Ann <ann@example.org>" or "ann@example.org"), whole."""
     name, address = parseaddr(entry)
     local, _, domain = address.rpartition("@")
-    if (not local or "." not in domain.strip(".") or " " in address
-            or (not name and address != entry)):
-        raise SyncError("notify", f"{entry!r} is not an email address: write it as "
-                        "name@example.org.")
+    if (
+        not local
+        or "." not in domain.strip(".")
+        or " " in address
+        or (not name and address != entry)
+    ):
+        raise SyncError(
+            "notify", f"{entry!r} is not an email address: write it as name@example.org."
+        )
     return address
 
 
 # -- creating and changing ---------------------------------------------------------------
 
+
 def create_remote_sync(
-    ctx: SyncContext, owner: str, origin_json: Any, *, name: str | None = None,
-    book_path: str | None = None, delimiter: str | None = None, encoding: str | None = None,
+    ctx: SyncContext,
+    owner: str,
+    origin_json: Any,
+    *,
+    name: str | None = None,
+    book_path: str | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
 ) -> SourceRecord:
     """A sync of a remote file: fetched once now, for its preview and suggested mapping."""
     origin = parse_origin(ctx, origin_json)
@@ -135,8 +155,15 @@ def create_remote_sync(
     filename = remote_filename(origin)
     try:
         view = csv_source.create_import(
-            ctx.store, owner, filename, content, name=name or PurePosixPath(filename).stem,
-            book_path=book_path, delimiter=delimiter, encoding=encoding)
+            ctx.store,
+            owner,
+            filename,
+            content,
+            name=name or PurePosixPath(filename).stem,
+            book_path=book_path,
+            delimiter=delimiter,
+            encoding=encoding,
+        )
     except csv_source.ImportError_ as error:
         raise SyncError("source", str(error)) from None
     return save_settings(ctx, view.source, origin=origin)
@@ -147,8 +174,11 @@ def update_origin(ctx: SyncContext, source: SourceRecord, origin_json: Any) -> S
     previous = origin_of(source)
     origin = parse_origin(ctx, origin_json, previous)
     if origin.is_remote != previous.is_remote:
-        raise SyncError("source.type", "A sync keeps its kind of source: make a new sync to "
-                        "change between an upload and a remote file.")
+        raise SyncError(
+            "source.type",
+            "A sync keeps its kind of source: make a new sync to "
+            "change between an upload and a remote file.",
+        )
     if origin.is_remote and (origin.url, origin.username) != (previous.url, previous.username):
         content = fetch_now(ctx, origin)
         try:
@@ -193,8 +223,13 @@ def save_fetch_state(tx: Transaction, source: SourceRecord, state: FetchState) -
     """Note the file as imported with `source`'s settings (those the run used: settings
     changed while it ran make the next run import the file again)."""
     current = tx.require_source(source.id)
-    tx.update_source(current, settings={
-        **current.settings, "fetch": {"state": state.to_json(), "recipe": recipe(source)}})
+    tx.update_source(
+        current,
+        settings={
+            **current.settings,
+            "fetch": {"state": state.to_json(), "recipe": recipe(source)},
+        },
+    )
 
 
 def next_run_at(schedule: Schedule | None, after: float) -> float | None:
@@ -205,6 +240,7 @@ def next_run_at(schedule: Schedule | None, after: float) -> float | None:
 
 
 # -- fetching ----------------------------------------------------------------------------
+
 
 def fetch_now(ctx: SyncContext, origin: Origin) -> bytes:
     try:
@@ -224,8 +260,9 @@ def parse_origin(ctx: SyncContext, value: Any, previous: Origin | None = None) -
     try:
         return Origin.from_json(value, ctx.vault, previous)
     except OriginError as error:
-        raise SyncError(f"source.{error.field}" if error.field != "source" else "source",
-                        str(error)) from None
+        raise SyncError(
+            f"source.{error.field}" if error.field != "source" else "source", str(error)
+        ) from None
 
 
 def _instant(timestamp: float) -> datetime:

@@ -13,13 +13,13 @@ from __future__ import annotations
 import logging
 import threading
 
-from ..schedule import ScheduleError
-from ..store.leases import Lease
-from ..store.runs import RunRecord
-from ..store.sources import SourceRecord
-from .context import SyncContext
-from .runner import LEASE_SECONDS, holder_name, record_interrupted, run_sync
-from .saved import next_run_at, schedule_of
+from contacthub.schedule import ScheduleError
+from contacthub.store.leases import Lease
+from contacthub.store.runs import RunRecord
+from contacthub.store.sources import SourceRecord
+from contacthub.syncs.context import SyncContext
+from contacthub.syncs.runner import LEASE_SECONDS, holder_name, record_interrupted, run_sync
+from contacthub.syncs.saved import next_run_at, schedule_of
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +51,11 @@ class Scheduler:
         while True:
             now = self.ctx.now()
             with self.ctx.store.write() as tx:
-                due = [(source_id, at) for source_id, at in tx.due_sources(now, len(tried) + 20)
-                       if source_id not in tried]
+                due = [
+                    (source_id, at)
+                    for source_id, at in tx.due_sources(now, len(tried) + 20)
+                    if source_id not in tried
+                ]
                 if not due:
                     return None
                 for source_id, at in due:
@@ -61,8 +64,12 @@ class Scheduler:
                     try:
                         schedule = schedule_of(source)
                     except ScheduleError as error:  # one broken sync must not stop the others
-                        logger.error("source %s: its schedule cannot be read (%s); it is "
-                                     "no longer scheduled", source_id, error)
+                        logger.error(
+                            "source %s: its schedule cannot be read (%s); it is "
+                            "no longer scheduled",
+                            source_id,
+                            error,
+                        )
                         schedule = None
                     if schedule is None:  # a schedule removed while due
                         tx.set_next_run(source_id, None)
@@ -84,4 +91,3 @@ class Scheduler:
                 logger.exception("scheduler tick failed")
             stop.wait(interval)
         logger.info("scheduler %s stopped", self.holder)
-

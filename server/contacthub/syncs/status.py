@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..store import Transaction
-from ..store.runs import RunRecord
-from ..store.sources import SourceRecord
+from contacthub.store import Transaction
+from contacthub.store.runs import RunRecord
+from contacthub.store.sources import SourceRecord
 
 # A run's status, or "running", or "never" before the first run.
 STATUSES = ("ok", "no_changes", "failed", "refused", "running", "never")
@@ -30,14 +30,21 @@ def status_of(tx: Transaction, source: SourceRecord, now: float) -> SyncStatus:
         status, text = "never", "not run yet"
     else:
         status, text = latest.status, _words(latest)
-    return SyncStatus(status, text, latest, source.next_run_at,
-                      source.running_since if status == "running" else None)
+    return SyncStatus(
+        status,
+        text,
+        latest,
+        source.next_run_at,
+        source.running_since if status == "running" else None,
+    )
 
 
 def _words(run: RunRecord) -> str:
     if run.status == "ok":
-        counts = ", ".join(f"{run.counts.get(name, 0)} {name}"
-                           for name in ("added", "updated", "deleted", "unchanged"))
+        counts = ", ".join(
+            f"{run.counts.get(name, 0)} {name}"
+            for name in ("added", "updated", "deleted", "unchanged")
+        )
         errors = run.counts.get("errors", len(run.problems))  # conflicts are not errors
         return f"ok: {counts}" + (f", {errors} errors" if errors else "")
     if run.status == "no_changes":

@@ -10,11 +10,11 @@ from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
-from ..config import Settings
-from ..store import Store
-from ..syncs import SyncContext
-from . import errors
-from .auth import Authenticator, auth_delay
+from contacthub.config import Settings
+from contacthub.store import Store
+from contacthub.syncs import SyncContext
+from contacthub.web import errors
+from contacthub.web.auth import Authenticator, auth_delay
 
 SESSION_HOURS = 12
 
@@ -38,8 +38,9 @@ class SessionCookies(SecureCookieSessionInterface):
 
 def refuse_nul() -> None:
     """PostgreSQL cannot hold NUL in text, and no name or search has one: refuse it early."""
-    if "\x00" in request.path or any("\x00" in key + value
-                                      for key, value in request.args.items(multi=True)):
+    if "\x00" in request.path or any(
+        "\x00" in key + value for key, value in request.args.items(multi=True)
+    ):
         raise errors.bad_request("The address contains a NUL character.")
 
 
@@ -49,15 +50,17 @@ def create_app(settings: Settings, store: Store) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
     app.json.sort_keys = False  # type: ignore[attr-defined]
     services = Services(
-        settings, store, Authenticator(settings.users_file, auth_delay(settings)),
+        settings,
+        store,
+        Authenticator(settings.users_file, auth_delay(settings)),
         SyncContext(store, settings),
     )
     app.extensions["contacthub"] = services
     _sessions(app, services)
     errors.register(app)
     app.before_request(refuse_nul)
-    from .admin import admin
-    from .api import api
+    from contacthub.web.admin import admin
+    from contacthub.web.api import api
 
     app.register_blueprint(api)
     app.register_blueprint(admin)

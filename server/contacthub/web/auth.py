@@ -20,10 +20,10 @@ from pathlib import Path
 from flask import current_app, g, request
 from sqlalchemy.exc import IntegrityError
 
-from ..config import ConfigError, Settings
-from ..store import DEFAULT_BOOK, Store
-from ..users import UsersFile
-from .errors import ApiError, quoted
+from contacthub.config import ConfigError, Settings
+from contacthub.store import DEFAULT_BOOK, Store
+from contacthub.users import UsersFile
+from contacthub.web.errors import ApiError, quoted
 
 CACHE_SECONDS = 15.0
 REALM = "contacthub"
@@ -95,23 +95,25 @@ def authenticate() -> None:
     store: Store = services.store
     credentials = request.authorization
     if credentials is None or credentials.type != "basic" or not credentials.username:
-        raise ApiError(401, "unauthorized", "Sign in with your user name and password.",
-                       headers=CHALLENGE)
+        raise ApiError(
+            401, "unauthorized", "Sign in with your user name and password.", headers=CHALLENGE
+        )
     login, password = credentials.username, credentials.password or ""
     if not authenticator.check(login, password):
         authenticator.refuse_slowly()
-        raise ApiError(401, "unauthorized", "The user name or password is wrong.",
-                       headers=CHALLENGE)
+        raise ApiError(
+            401, "unauthorized", "The user name or password is wrong.", headers=CHALLENGE
+        )
     target = request.args.get("user", login)
     with store.read() as tx:
         is_admin = tx.is_admin(login)
     if target != login:
         if not is_admin:
-            raise ApiError(403, "forbidden",
-                           "Only an administrator may act for another user.", field="user")
+            raise ApiError(
+                403, "forbidden", "Only an administrator may act for another user.", field="user"
+            )
         if not authenticator.users.exists(target):
-            raise ApiError(404, "not_found", f"There is no user {quoted(target)}.",
-                           field="user")
+            raise ApiError(404, "not_found", f"There is no user {quoted(target)}.", field="user")
     ensure_default_book(store, target)
     g.caller = Caller(login=login, user=target, is_admin=is_admin)
 
@@ -126,4 +128,3 @@ def ensure_default_book(store: Store, user: str) -> None:
                 tx.ensure_default_book(user)
         except IntegrityError:
             pass  # a concurrent first request of the same user created it
-

@@ -30,7 +30,8 @@ class ApiError(Exception):
         self.code = code
         self.message = message
         self.details: dict[str, Any] = {
-            key: value for key, value in (("field", field), ("line", line), ("column", column))
+            key: value
+            for key, value in (("field", field), ("line", line), ("column", column))
             if value is not None
         }
         self.headers = headers or {}
@@ -77,8 +78,7 @@ _HTTP_ERRORS: dict[int, tuple[str, str]] = {
 
 
 def error_response(error: ApiError) -> Response:
-    response = jsonify({"error": {"code": error.code, "message": error.message,
-                                  **error.details}})
+    response = jsonify({"error": {"code": error.code, "message": error.message, **error.details}})
     response.status_code = error.status
     response.headers.update(error.headers)
     return response
@@ -93,8 +93,9 @@ def _from_http(error: HTTPException) -> Response:
 
 def _unexpected(error: Exception) -> Response:
     logger.exception("unexpected error in the API", exc_info=error)
-    return error_response(ApiError(500, "internal_error",
-                                   "Something went wrong on the server; the error was logged."))
+    return error_response(
+        ApiError(500, "internal_error", "Something went wrong on the server; the error was logged.")
+    )
 
 
 def register(app: Flask) -> None:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import __version__
-from ..schedule import MAX_INTERVAL, WEEKDAYS, Frequency
-from ..syncs.origin import FTP, HTTP, MAX_URL, UPLOAD
-from ..syncs.status import STATUSES
+from contacthub import __version__
+from contacthub.schedule import MAX_INTERVAL, WEEKDAYS, Frequency
+from contacthub.syncs.origin import FTP, HTTP, MAX_URL, UPLOAD
+from contacthub.syncs.status import STATUSES
 
 JSON = "application/json"
 VCARD = "text/vcard"
@@ -26,8 +26,12 @@ def schema(name: str) -> dict[str, str]:
 
 
 def obj(required: list[str], **properties: Any) -> dict[str, Any]:
-    return {"type": "object", "required": required, "properties": properties,
-            "additionalProperties": False}
+    return {
+        "type": "object",
+        "required": required,
+        "properties": properties,
+        "additionalProperties": False,
+    }
 
 
 def nullable(type_: str, **rest: Any) -> dict[str, Any]:
@@ -35,8 +39,10 @@ def nullable(type_: str, **rest: Any) -> dict[str, Any]:
 
 
 def body(name: str, description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
-    response: dict[str, Any] = {"description": description,
-                                "content": {JSON: {"schema": schema(name)}}}
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {JSON: {"schema": schema(name)}},
+    }
     if headers:
         response["headers"] = headers
     return response
@@ -59,9 +65,18 @@ ERROR_RESPONSES = {
     "Invalid": "The body was understood but its content is not acceptable.",
     "PreconditionRequired": "An update without If-Match.",
 }
-STATUS_OF = {"BadRequest": "400", "Unauthorized": "401", "Forbidden": "403", "NotFound": "404",
-             "Conflict": "409", "PreconditionFailed": "412", "TooLarge": "413",
-             "UnsupportedMediaType": "415", "Invalid": "422", "PreconditionRequired": "428"}
+STATUS_OF = {
+    "BadRequest": "400",
+    "Unauthorized": "401",
+    "Forbidden": "403",
+    "NotFound": "404",
+    "Conflict": "409",
+    "PreconditionFailed": "412",
+    "TooLarge": "413",
+    "UnsupportedMediaType": "415",
+    "Invalid": "422",
+    "PreconditionRequired": "428",
+}
 
 
 def errors(*names: str) -> dict[str, Any]:
@@ -70,12 +85,21 @@ def errors(*names: str) -> dict[str, Any]:
     return {STATUS_OF[name]: ref("responses", name) for name in wanted}
 
 
-def operation(summary: str, responses: dict[str, Any], *, parameters: list[Any] | None = None,
-              request: dict[str, Any] | None = None, tag: str, description: str = ""
-              ) -> dict[str, Any]:
-    op: dict[str, Any] = {"tags": [tag], "summary": summary,
-                          "parameters": [ref("parameters", "user"), *(parameters or [])],
-                          "responses": responses}
+def operation(
+    summary: str,
+    responses: dict[str, Any],
+    *,
+    parameters: list[Any] | None = None,
+    request: dict[str, Any] | None = None,
+    tag: str,
+    description: str = "",
+) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "tags": [tag],
+        "summary": summary,
+        "parameters": [ref("parameters", "user"), *(parameters or [])],
+        "responses": responses,
+    }
     if description:
         op["description"] = description
     if request:
@@ -87,13 +111,16 @@ def json_request(name: str) -> dict[str, Any]:
     return {"required": True, "content": {JSON: {"schema": schema(name)}}}
 
 
-VCARD_REQUEST = {"required": True, "content": {VCARD: {"schema": STRING}},
-                 "description": "One vCard (3.0 or 4.0) as UTF-8 text; a missing UID is "
-                                "added on create, and kept from the stored card on update."}
+VCARD_REQUEST = {
+    "required": True,
+    "content": {VCARD: {"schema": STRING}},
+    "description": "One vCard (3.0 or 4.0) as UTF-8 text; a missing UID is "
+    "added on create, and kept from the stored card on update.",
+}
 BOOK, CONTACT, DEVICE, IMPORT, RUN, SYNC, ACCOUNT = (
     ref("parameters", name)
-    for name in ("book_id", "contact_id", "device", "import_id", "run_id", "sync_id",
-                 "account_id"))
+    for name in ("book_id", "contact_id", "device", "import_id", "run_id", "sync_id", "account_id")
+)
 PAGING = [ref("parameters", name) for name in ("q", "limit", "offset")]
 
 CONTACT_FIELDS: dict[str, Any] = {
@@ -109,29 +136,43 @@ CONTACT_FIELDS: dict[str, Any] = {
 CONTACT_REQUIRED = list(CONTACT_FIELDS)
 
 MAPPING_ENTRY = {
-    "type": "object", "required": ["column", "field"], "additionalProperties": False,
+    "type": "object",
+    "required": ["column", "field"],
+    "additionalProperties": False,
     "properties": {
         "column": {"type": "string", "minLength": 1, "description": "A column of the file."},
-        "field": {"type": "string", "description": "A field id of GET /api/v1/fields, "
-                  "custom:NAME for a custom field (stored as an X- property: \"custom:Shoe "
-                  "size\" is X-SHOE-SIZE), or none (not imported)."},
-        "type_from": {"type": "string", "description": "Email, phone and address fields: a "
-                      "column whose value (\"Work\", \"* Home\", ...) sets the type row by "
-                      "row."},
+        "field": {
+            "type": "string",
+            "description": "A field id of GET /api/v1/fields, "
+            'custom:NAME for a custom field (stored as an X- property: "custom:Shoe '
+            'size" is X-SHOE-SIZE), or none (not imported).',
+        },
+        "type_from": {
+            "type": "string",
+            "description": "Email, phone and address fields: a "
+            'column whose value ("Work", "* Home", ...) sets the type row by '
+            "row.",
+        },
     },
 }
 IMPORT_SETTINGS: dict[str, Any] = {
-    "delimiter": nullable("string", description="comma, semicolon, tab, pipe or any other "
-                          "single character; null: detected."),
+    "delimiter": nullable(
+        "string",
+        description="comma, semicolon, tab, pipe or any other single character; null: detected.",
+    ),
     "encoding": nullable("string", description="utf-8, utf-16, cp1252, ...; null: detected."),
     "mapping": schema("Mapping"),
-    "key_column": nullable("string", description="The column whose value identifies a "
-                           "contact; null: a 9-digit key is generated for each new contact "
-                           "and stored in its card."),
-    "update_existing": {"type": "boolean", "description": "Update contacts whose row "
-                        "changed."},
-    "delete_missing": {"type": "boolean", "description": "Delete this import's contacts "
-                       "whose row is gone (never other contacts)."},
+    "key_column": nullable(
+        "string",
+        description="The column whose value identifies a "
+        "contact; null: a 9-digit key is generated for each new contact "
+        "and stored in its card.",
+    ),
+    "update_existing": {"type": "boolean", "description": "Update contacts whose row changed."},
+    "delete_missing": {
+        "type": "boolean",
+        "description": "Delete this import's contacts whose row is gone (never other contacts).",
+    },
 }
 IMPORT_SUMMARY: dict[str, Any] = {
     "id": {"type": "integer"},
@@ -140,30 +181,45 @@ IMPORT_SUMMARY: dict[str, Any] = {
     "key_column": IMPORT_SETTINGS["key_column"],
     "update_existing": {"type": "boolean"},
     "delete_missing": {"type": "boolean"},
-    "uploaded_at": nullable("string", format="date-time",
-                            description="When the current file was uploaded."),
+    "uploaded_at": nullable(
+        "string", format="date-time", description="When the current file was uploaded."
+    ),
     "last_run": {"oneOf": [schema("Run"), {"type": "null"}]},
 }
 IMPORT_DETAIL: dict[str, Any] = {
     "filename": STRING,
     "encoding": {"type": "string", "description": "As the file is read (detected or set)."},
     "encoding_detected": {"type": "boolean"},
-    "delimiter": {"type": "string", "description": "comma, semicolon, tab, pipe, or the "
-                  "character itself."},
+    "delimiter": {
+        "type": "string",
+        "description": "comma, semicolon, tab, pipe, or the character itself.",
+    },
     "delimiter_detected": {"type": "boolean"},
-    "header": {"type": "array", "items": STRING, "description": "Column names (unique: an "
-               "empty one is \"Column N\", a repeated one gets \" (2)\")."},
-    "preview": {"type": "array", "items": {"type": "array", "items": STRING},
-                "description": "The first 10 rows as parsed, one cell per column."},
+    "header": {
+        "type": "array",
+        "items": STRING,
+        "description": "Column names (unique: an "
+        'empty one is "Column N", a repeated one gets " (2)").',
+    },
+    "preview": {
+        "type": "array",
+        "items": {"type": "array", "items": STRING},
+        "description": "The first 10 rows as parsed, one cell per column.",
+    },
     "mapping": schema("Mapping"),
 }
-CHANGE = obj(["action", "key", "uid", "name"],
-             action={"enum": ["add", "update", "delete", "unchanged", "skip"]},
-             key={"type": "string", "description": "The key column's value, or an internal "
-                  "identity when keys are generated."},
-             uid=STRING, name=STRING,
-             reason={"type": "string", "description": "Why a row is skipped."},
-             line={"type": "integer", "description": "The row's line in the file."})
+CHANGE = obj(
+    ["action", "key", "uid", "name"],
+    action={"enum": ["add", "update", "delete", "unchanged", "skip"]},
+    key={
+        "type": "string",
+        "description": "The key column's value, or an internal identity when keys are generated.",
+    },
+    uid=STRING,
+    name=STRING,
+    reason={"type": "string", "description": "Why a row is skipped."},
+    line={"type": "integer", "description": "The row's line in the file."},
+)
 RUN_FIELDS: dict[str, Any] = {
     "id": {"type": "integer"},
     "status": {"enum": ["ok", "no_changes", "refused", "failed"]},
@@ -179,182 +235,327 @@ IMPORT_SCHEMAS: dict[str, Any] = {
     "FieldCatalogue": obj(
         ["fields", "custom_prefix", "delimiters"],
         fields={"type": "array", "items": schema("Field")},
-        custom_prefix={"type": "string", "description": "A custom field's id is this prefix "
-                       "and the name the admin gives it."},
-        delimiters={"type": "array", "items": obj(["name", "character"], name=STRING,
-                                                  character=STRING)}),
-    "Mapping": {"type": "object", "required": ["columns"],
-                "description": "Which column goes to which field; a column left out is not "
-                               "imported.",
-                "properties": {"version": {"const": 1},
-                               "columns": {"type": "array", "items": MAPPING_ENTRY}}},
+        custom_prefix={
+            "type": "string",
+            "description": "A custom field's id is this prefix and the name the admin gives it.",
+        },
+        delimiters={
+            "type": "array",
+            "items": obj(["name", "character"], name=STRING, character=STRING),
+        },
+    ),
+    "Mapping": {
+        "type": "object",
+        "required": ["columns"],
+        "description": "Which column goes to which field; a column left out is not imported.",
+        "properties": {
+            "version": {"const": 1},
+            "columns": {"type": "array", "items": MAPPING_ENTRY},
+        },
+    },
     "ImportSummary": obj(list(IMPORT_SUMMARY), **IMPORT_SUMMARY),
     "Import": obj([*IMPORT_SUMMARY, *IMPORT_DETAIL], **IMPORT_SUMMARY, **IMPORT_DETAIL),
     "ImportList": obj(["imports"], imports={"type": "array", "items": schema("ImportSummary")}),
-    "ImportSettings": {"type": "object", "properties": IMPORT_SETTINGS,
-                       "additionalProperties": False},
-    "RunOptions": {"type": "object", "additionalProperties": False, "properties": {
-        "override_mass_deletion": {"type": "boolean", "description": "Run even when the "
-                                   "run would keep no more than 10% of the import's "
-                                   "contacts."}}},
+    "ImportSettings": {
+        "type": "object",
+        "properties": IMPORT_SETTINGS,
+        "additionalProperties": False,
+    },
+    "RunOptions": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "override_mass_deletion": {
+                "type": "boolean",
+                "description": "Run even when the "
+                "run would keep no more than 10% of the import's "
+                "contacts.",
+            }
+        },
+    },
     "ChangePreview": obj(
         ["counts", "changes", "truncated", "problems", "problems_truncated", "refused"],
         counts=schema("Counts"),
-        changes={"type": "array", "items": CHANGE, "description": "Adds, updates, deletions, "
-                 "skips, then unchanged rows; at most 1000."},
+        changes={
+            "type": "array",
+            "items": CHANGE,
+            "description": "Adds, updates, deletions, skips, then unchanged rows; at most 1000.",
+        },
         truncated={"type": "boolean", "description": "More changes than listed."},
         problems={"type": "array", "items": schema("Problem"), "description": "At most 1000."},
         problems_truncated={"type": "boolean"},
-        refused=nullable("string", description="Why a run would be refused (the "
-                         "mass-deletion guard); null if it would not.")),
+        refused=nullable(
+            "string",
+            description="Why a run would be refused (the "
+            "mass-deletion guard); null if it would not.",
+        ),
+    ),
 }
 
 SCHEDULE_FIELDS: dict[str, Any] = {
-    "start": {"type": "string", "description": "The first possible run: a local date and "
-              "time without an offset, 2030-03-01T09:00 (the zone is timezone)."},
+    "start": {
+        "type": "string",
+        "description": "The first possible run: a local date and "
+        "time without an offset, 2030-03-01T09:00 (the zone is timezone).",
+    },
     "timezone": {"type": "string", "description": "An IANA time zone: Europe/Tallinn, UTC."},
-    "frequency": {"enum": [frequency.value for frequency in Frequency],
-                  "description": "once; hourly, daily, weekly or monthly every interval "
-                  "hours, days, weeks or months."},
+    "frequency": {
+        "enum": [frequency.value for frequency in Frequency],
+        "description": "once; hourly, daily, weekly or monthly every interval "
+        "hours, days, weeks or months.",
+    },
     "interval": {"type": "integer", "minimum": 1, "maximum": MAX_INTERVAL},
-    "weekdays": {"type": "array", "items": {"enum": list(WEEKDAYS)},
-                 "description": "Weekly: the days it runs on (default: the start's day)."},
-    "month_day": nullable("integer", minimum=1, maximum=31, description="Monthly: the day "
-                          "of the month (29 to 31: the last day of a shorter month)."),
-    "count": nullable("integer", minimum=1, description="The range ends after this many "
-                      "runs."),
-    "until": nullable("string", format="date", description="The range ends with this local "
-                      "day (inclusive)."),
+    "weekdays": {
+        "type": "array",
+        "items": {"enum": list(WEEKDAYS)},
+        "description": "Weekly: the days it runs on (default: the start's day).",
+    },
+    "month_day": nullable(
+        "integer",
+        minimum=1,
+        maximum=31,
+        description="Monthly: the day of the month (29 to 31: the last day of a shorter month).",
+    ),
+    "count": nullable("integer", minimum=1, description="The range ends after this many runs."),
+    "until": nullable(
+        "string", format="date", description="The range ends with this local day (inclusive)."
+    ),
 }
 SCHEDULE_INPUT: dict[str, Any] = {
     **SCHEDULE_FIELDS,
-    "frequency": {"enum": [*SCHEDULE_FIELDS["frequency"]["enum"], None],
-                  "description": "Default: once."},
-    "interval": {"type": "integer", "minimum": 1, "maximum": MAX_INTERVAL,
-                 "description": "Default: 1."},
-    "weekdays": {"type": ["array", "null"], "items": {"type": "string"},
-                 "description": "Day names: monday ... sunday."},
+    "frequency": {
+        "enum": [*SCHEDULE_FIELDS["frequency"]["enum"], None],
+        "description": "Default: once.",
+    },
+    "interval": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": MAX_INTERVAL,
+        "description": "Default: 1.",
+    },
+    "weekdays": {
+        "type": ["array", "null"],
+        "items": {"type": "string"},
+        "description": "Day names: monday ... sunday.",
+    },
 }
 SYNC_SOURCE_INPUT: dict[str, Any] = {
-    "type": {"enum": [UPLOAD, HTTP, FTP], "description": "Taken from the URL's scheme if "
-             "left out."},
-    "url": {"type": "string", "maxLength": MAX_URL, "description": "http, https, ftp or "
-            "ftps; a user and password in it are taken out and stored apart."},
+    "type": {
+        "enum": [UPLOAD, HTTP, FTP],
+        "description": "Taken from the URL's scheme if left out.",
+    },
+    "url": {
+        "type": "string",
+        "maxLength": MAX_URL,
+        "description": "http, https, ftp or "
+        "ftps; a user and password in it are taken out and stored apart.",
+    },
     "username": nullable("string", maxLength=255),
-    "password": nullable("string", maxLength=255, writeOnly=True,
-                         description="Stored encrypted and never shown again. Left out on "
-                         "a change of source: the stored one is kept while the host and "
-                         "user stay the same."),
+    "password": nullable(
+        "string",
+        maxLength=255,
+        writeOnly=True,
+        description="Stored encrypted and never shown again. Left out on "
+        "a change of source: the stored one is kept while the host and "
+        "user stay the same.",
+    ),
     "passive": {"type": "boolean", "description": "FTP: passive mode (default true)."},
 }
-NOTIFY_INPUT = {"oneOf": [{"type": "string"}, {"type": "array", "items": STRING},
-                          {"type": "null"}],
-                "description": "Addresses that get the report after each run: a list, or "
-                               "text separated by commas; at most 10. Empty or null: nobody."}
-SCHEDULE_INPUT_REF = {"oneOf": [schema("ScheduleInput"), {"type": "null"}],
-                      "description": "Remote sources only (422 for an upload); null: none."}
+NOTIFY_INPUT = {
+    "oneOf": [{"type": "string"}, {"type": "array", "items": STRING}, {"type": "null"}],
+    "description": "Addresses that get the report after each run: a list, or "
+    "text separated by commas; at most 10. Empty or null: nobody.",
+}
+SCHEDULE_INPUT_REF = {
+    "oneOf": [schema("ScheduleInput"), {"type": "null"}],
+    "description": "Remote sources only (422 for an upload); null: none.",
+}
 SYNC_SUMMARY: dict[str, Any] = {
     "id": {"type": "integer", "description": "The same id as under /api/v1/imports."},
     "name": STRING,
     "book": {"type": "string", "description": "The id of the address book it fills."},
     "source": schema("SyncSource"),
     "schedule": {"oneOf": [schema("Schedule"), {"type": "null"}]},
-    "schedule_text": nullable("string", description="The schedule in words: \"daily at "
-                              "09:00 (Europe/Tallinn)\"; null: not scheduled."),
+    "schedule_text": nullable(
+        "string",
+        description='The schedule in words: "daily at '
+        '09:00 (Europe/Tallinn)"; null: not scheduled.',
+    ),
     "notify": {"type": "array", "items": STRING},
-    "next_run": nullable("string", format="date-time", description="The next scheduled "
-                         "import (UTC); null: none."),
-    "status": {"enum": list(STATUSES), "description": "The latest run's status, running "
-               "while a run lasts, never before the first."},
-    "status_text": {"type": "string", "description": "For people: \"ok: 3 added, 1 updated, "
-                    "0 deleted, 40 unchanged\", \"no changes\", \"failed: HTTP 404 for ...\", "
-                    "\"refused by the mass-deletion guard: ...\", \"running\"."},
+    "next_run": nullable(
+        "string", format="date-time", description="The next scheduled import (UTC); null: none."
+    ),
+    "status": {
+        "enum": list(STATUSES),
+        "description": "The latest run's status, running "
+        "while a run lasts, never before the first.",
+    },
+    "status_text": {
+        "type": "string",
+        "description": 'For people: "ok: 3 added, 1 updated, '
+        '0 deleted, 40 unchanged", "no changes", "failed: HTTP 404 for ...", '
+        '"refused by the mass-deletion guard: ...", "running".',
+    },
     "latest_run": {"oneOf": [schema("SyncRun"), {"type": "null"}]},
     "running_since": nullable("string", format="date-time"),
 }
 SYNC_FILE: dict[str, Any] = {
-    **{key: IMPORT_DETAIL[key] for key in ("filename", "encoding", "encoding_detected",
-                                           "delimiter", "delimiter_detected", "header",
-                                           "preview", "mapping")},
-    "uploaded_at": nullable("string", format="date-time", description="When the current "
-                            "file was uploaded or fetched."),
-    **{key: IMPORT_SETTINGS[key] for key in ("key_column", "update_existing",
-                                             "delete_missing")},
+    **{
+        key: IMPORT_DETAIL[key]
+        for key in (
+            "filename",
+            "encoding",
+            "encoding_detected",
+            "delimiter",
+            "delimiter_detected",
+            "header",
+            "preview",
+            "mapping",
+        )
+    },
+    "uploaded_at": nullable(
+        "string", format="date-time", description="When the current file was uploaded or fetched."
+    ),
+    **{key: IMPORT_SETTINGS[key] for key in ("key_column", "update_existing", "delete_missing")},
 }
 SYNC_SCHEMAS: dict[str, Any] = {
-    "SyncSource": {"oneOf": [
-        obj(["type"], type={"const": UPLOAD}),
-        obj(["type", "url", "username", "has_password", "passive"],
-            type={"enum": [HTTP, FTP]},
-            url={"type": "string", "description": "Without user and password."},
-            username=nullable("string"),
-            has_password={"type": "boolean", "description": "Whether a password is "
-                          "stored; it is never shown."},
-            passive={"type": "boolean"}),
-    ]},
-    "SyncSourceInput": {"type": "object", "properties": SYNC_SOURCE_INPUT,
-                        "additionalProperties": False},
+    "SyncSource": {
+        "oneOf": [
+            obj(["type"], type={"const": UPLOAD}),
+            obj(
+                ["type", "url", "username", "has_password", "passive"],
+                type={"enum": [HTTP, FTP]},
+                url={"type": "string", "description": "Without user and password."},
+                username=nullable("string"),
+                has_password={
+                    "type": "boolean",
+                    "description": "Whether a password is stored; it is never shown.",
+                },
+                passive={"type": "boolean"},
+            ),
+        ]
+    },
+    "SyncSourceInput": {
+        "type": "object",
+        "properties": SYNC_SOURCE_INPUT,
+        "additionalProperties": False,
+    },
     "Schedule": obj(list(SCHEDULE_FIELDS), **SCHEDULE_FIELDS),
-    "ScheduleInput": {"type": "object", "required": ["start", "timezone"],
-                      "properties": SCHEDULE_INPUT, "additionalProperties": False},
-    "SyncRun": obj([*RUN_FIELDS, "email"], **RUN_FIELDS, email={
-        "type": "string", "description": "The report email: empty when the sync notifies "
-        "nobody, \"sent to ADDRESSES\", or \"not sent: WHY\" (the run stands)."}),
-    "SyncRunList": obj(["runs"], runs={"type": "array", "items": schema("SyncRun"),
-                                       "description": "The latest first."}),
+    "ScheduleInput": {
+        "type": "object",
+        "required": ["start", "timezone"],
+        "properties": SCHEDULE_INPUT,
+        "additionalProperties": False,
+    },
+    "SyncRun": obj(
+        [*RUN_FIELDS, "email"],
+        **RUN_FIELDS,
+        email={
+            "type": "string",
+            "description": "The report email: empty when the sync notifies "
+            'nobody, "sent to ADDRESSES", or "not sent: WHY" (the run stands).',
+        },
+    ),
+    "SyncRunList": obj(
+        ["runs"],
+        runs={"type": "array", "items": schema("SyncRun"), "description": "The latest first."},
+    ),
     "SyncSummary": obj(list(SYNC_SUMMARY), **SYNC_SUMMARY),
     "Sync": obj([*SYNC_SUMMARY, *SYNC_FILE], **SYNC_SUMMARY, **SYNC_FILE),
     "SyncList": obj(["syncs"], syncs={"type": "array", "items": schema("SyncSummary")}),
-    "SyncInput": {"type": "object", "required": ["source"], "additionalProperties": False,
-                  "properties": {
-                      "name": {"type": "string", "maxLength": 255, "description": "Made "
-                               "unique; the file's name without extension if left out."},
-                      "book": {"type": "string", "description": "The id of an address book "
-                               "of the user; if left out, a new book \"From CSV (name)\"."},
-                      "source": schema("SyncSourceInput"),
-                      "delimiter": IMPORT_SETTINGS["delimiter"],
-                      "encoding": IMPORT_SETTINGS["encoding"],
-                      "schedule": SCHEDULE_INPUT_REF,
-                      "notify": NOTIFY_INPUT}},
-    "SyncSettings": {"type": "object", "additionalProperties": False, "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 255},
-        "source": schema("SyncSourceInput"),
-        "schedule": SCHEDULE_INPUT_REF,
-        "notify": NOTIFY_INPUT,
-        **IMPORT_SETTINGS}},
+    "SyncInput": {
+        "type": "object",
+        "required": ["source"],
+        "additionalProperties": False,
+        "properties": {
+            "name": {
+                "type": "string",
+                "maxLength": 255,
+                "description": "Made unique; the file's name without extension if left out.",
+            },
+            "book": {
+                "type": "string",
+                "description": "The id of an address book "
+                'of the user; if left out, a new book "From CSV (name)".',
+            },
+            "source": schema("SyncSourceInput"),
+            "delimiter": IMPORT_SETTINGS["delimiter"],
+            "encoding": IMPORT_SETTINGS["encoding"],
+            "schedule": SCHEDULE_INPUT_REF,
+            "notify": NOTIFY_INPUT,
+        },
+    },
+    "SyncSettings": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 255},
+            "source": schema("SyncSourceInput"),
+            "schedule": SCHEDULE_INPUT_REF,
+            "notify": NOTIFY_INPUT,
+            **IMPORT_SETTINGS,
+        },
+    },
 }
 
 ACCOUNT_TYPES = ["imap", "exchange"]
 ACCOUNT_FORM: dict[str, Any] = {
     "type": {"enum": ACCOUNT_TYPES},
-    "name": {"type": "string", "maxLength": 255, "description": "The account's name; its "
-             "book is \"From IMAP (name)\" or \"From Exchange\"."},
-    "username": {"type": "string", "description": "IMAP: the login (the whole address, or "
-                 "the part before @). Exchange, advanced: DOMAIN\\user or user@domain."},
-    "password": {"type": "string", "writeOnly": True, "description": "Stored encrypted, "
-                 "never shown; left out on a change, the stored one is kept."},
+    "name": {
+        "type": "string",
+        "maxLength": 255,
+        "description": 'The account\'s name; its book is "From IMAP (name)" or "From Exchange".',
+    },
+    "username": {
+        "type": "string",
+        "description": "IMAP: the login (the whole address, or "
+        "the part before @). Exchange, advanced: DOMAIN\\user or user@domain.",
+    },
+    "password": {
+        "type": "string",
+        "writeOnly": True,
+        "description": "Stored encrypted, "
+        "never shown; left out on a change, the stored one is kept.",
+    },
     "host": {"type": "string", "description": "IMAP server."},
     "port": {"type": "integer", "minimum": 1, "maximum": 65535},
     "ssl": {"type": "boolean", "description": "IMAP: TLS (STARTTLS on 143)."},
     "starttls": nullable("boolean"),
-    "sent_folder": nullable("string", description="IMAP: the Sent folder; found by "
-                            "SPECIAL-USE when left out."),
-    "preset": {"type": "string", "description": "IMAP: a provider's server and port (see "
-               "/api/v1/accounts/presets)."},
+    "sent_folder": nullable(
+        "string", description="IMAP: the Sent folder; found by SPECIAL-USE when left out."
+    ),
+    "preset": {
+        "type": "string",
+        "description": "IMAP: a provider's server and port (see /api/v1/accounts/presets).",
+    },
     "email": {"type": "string", "description": "Exchange: the address (autodiscover)."},
-    "server": nullable("string", description="Exchange, advanced: the server, when "
-                       "autodiscover fails; needed with OAuth2."),
-    "auth": {"enum": ["password", "oauth2"], "description": "Exchange: log in with the "
-             "password (the default), or as an app registered in Azure AD (OAuth2 client "
-             "credentials: client_id, tenant_id, client_secret). Left out on a change, the "
-             "account keeps its way."},
-    "client_id": {"type": "string", "description": "Exchange, OAuth2: the app's Application "
-                  "(client) ID."},
-    "tenant_id": {"type": "string", "description": "Exchange, OAuth2: the Directory (tenant) "
-                  "ID, or the directory's domain name."},
-    "client_secret": {"type": "string", "writeOnly": True, "description": "Exchange, OAuth2: "
-                      "the app's client secret (its value). Stored encrypted, never shown; "
-                      "left out on a change, the stored one is kept."},
+    "server": nullable(
+        "string",
+        description="Exchange, advanced: the server, when autodiscover fails; needed with OAuth2.",
+    ),
+    "auth": {
+        "enum": ["password", "oauth2"],
+        "description": "Exchange: log in with the "
+        "password (the default), or as an app registered in Azure AD (OAuth2 client "
+        "credentials: client_id, tenant_id, client_secret). Left out on a change, the "
+        "account keeps its way.",
+    },
+    "client_id": {
+        "type": "string",
+        "description": "Exchange, OAuth2: the app's Application (client) ID.",
+    },
+    "tenant_id": {
+        "type": "string",
+        "description": "Exchange, OAuth2: the Directory (tenant) "
+        "ID, or the directory's domain name.",
+    },
+    "client_secret": {
+        "type": "string",
+        "writeOnly": True,
+        "description": "Exchange, OAuth2: "
+        "the app's client secret (its value). Stored encrypted, never shown; "
+        "left out on a change, the stored one is kept.",
+    },
 }
 # An account shows what a sync shows about its runs, and its connection instead of a file.
 ACCOUNT_SUMMARY: dict[str, Any] = {
@@ -362,94 +563,178 @@ ACCOUNT_SUMMARY: dict[str, Any] = {
     "type": {"enum": ACCOUNT_TYPES},
     "name": STRING,
     "book": {"type": "string", "description": "The id of its address book."},
-    "account": {"type": "object", "description": "The connection settings (server, port, "
-                "user, has_password, auth, client_id, has_client_secret, ...); never the "
-                "password or client secret."},
-    **{key: value for key, value in SYNC_SUMMARY.items()
-       if key not in ("id", "name", "book", "source")},
+    "account": {
+        "type": "object",
+        "description": "The connection settings (server, port, "
+        "user, has_password, auth, client_id, has_client_secret, ...); never the "
+        "password or client secret.",
+    },
+    **{
+        key: value
+        for key, value in SYNC_SUMMARY.items()
+        if key not in ("id", "name", "book", "source")
+    },
 }
 ACCOUNT_SCHEMAS: dict[str, Any] = {
     "Account": obj(list(ACCOUNT_SUMMARY), **ACCOUNT_SUMMARY),
-    "AccountList": obj(["accounts"], accounts={"type": "array",
-                                               "items": schema("Account")}),
-    "AccountInput": {"type": "object", "required": ["type"], "additionalProperties": False,
-                     "properties": {**ACCOUNT_FORM, "schedule": {
-                         "oneOf": [schema("ScheduleInput"), {"type": "null"}]},
-                         "notify": NOTIFY_INPUT}},
-    "AccountSettings": {"type": "object", "additionalProperties": False, "properties": {
-        **{key: value for key, value in ACCOUNT_FORM.items() if key not in ("type", "name")},
-        "schedule": {"oneOf": [schema("ScheduleInput"), {"type": "null"}]},
-        "notify": NOTIFY_INPUT}},
-    "AccountTest": {"type": "object", "required": ["ok"], "properties": {
-        "ok": {"const": True}}, "description": "What the server showed: IMAP folders and "
-        "the Sent folder, or the number of Exchange contacts."},
-    "PresetList": obj(["presets"], presets={"type": "array", "items": obj(
-        ["id", "label", "host", "port", "ssl", "note"], id=STRING, label=STRING, host=STRING,
-        port={"type": "integer"}, ssl={"type": "boolean"}, note=STRING)}),
+    "AccountList": obj(["accounts"], accounts={"type": "array", "items": schema("Account")}),
+    "AccountInput": {
+        "type": "object",
+        "required": ["type"],
+        "additionalProperties": False,
+        "properties": {
+            **ACCOUNT_FORM,
+            "schedule": {"oneOf": [schema("ScheduleInput"), {"type": "null"}]},
+            "notify": NOTIFY_INPUT,
+        },
+    },
+    "AccountSettings": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            **{key: value for key, value in ACCOUNT_FORM.items() if key not in ("type", "name")},
+            "schedule": {"oneOf": [schema("ScheduleInput"), {"type": "null"}]},
+            "notify": NOTIFY_INPUT,
+        },
+    },
+    "AccountTest": {
+        "type": "object",
+        "required": ["ok"],
+        "properties": {"ok": {"const": True}},
+        "description": "What the server showed: IMAP folders and "
+        "the Sent folder, or the number of Exchange contacts.",
+    },
+    "PresetList": obj(
+        ["presets"],
+        presets={
+            "type": "array",
+            "items": obj(
+                ["id", "label", "host", "port", "ssl", "note"],
+                id=STRING,
+                label=STRING,
+                host=STRING,
+                port={"type": "integer"},
+                ssl={"type": "boolean"},
+                note=STRING,
+            ),
+        },
+    ),
 }
 
 SCHEMAS: dict[str, Any] = {
-    "Error": obj(["error"], error=obj(
-        ["code", "message"],
-        code={"type": "string", "description": "Stable, for programs: not_found, "
-              "uid_conflict, precondition_failed, push_refused, ..."},
-        message={"type": "string", "description": "A sentence a person understands."},
-        field={"type": "string", "description": "The parameter or body field at fault."},
-        line={"type": "integer", "description": "Line of the body at fault."},
-        column={"type": "integer", "description": "Column of the body at fault."},
-    )),
-    "Source": obj(["kind", "name"],
-                  kind={"type": "string", "description": '"carddav" for a book that CardDAV '
-                        'clients and the API fill; else the kind of its source ("device", '
-                        '"csv", ...)'},
-                  name=nullable("string", description="The source's name (null for carddav).")),
-    "Book": obj(["id", "display_name", "contacts", "default", "source"],
-                id={"type": "string", "description": "The book's name in its CardDAV path "
-                    "(/USER/ID/) and in this API."},
-                display_name=STRING,
-                contacts={"type": "integer", "minimum": 0},
-                default={"type": "boolean", "description": "The book every user has "
-                         "(\"Contacts\"); it cannot be deleted."},
-                source=schema("Source")),
+    "Error": obj(
+        ["error"],
+        error=obj(
+            ["code", "message"],
+            code={
+                "type": "string",
+                "description": "Stable, for programs: not_found, "
+                "uid_conflict, precondition_failed, push_refused, ...",
+            },
+            message={"type": "string", "description": "A sentence a person understands."},
+            field={"type": "string", "description": "The parameter or body field at fault."},
+            line={"type": "integer", "description": "Line of the body at fault."},
+            column={"type": "integer", "description": "Column of the body at fault."},
+        ),
+    ),
+    "Source": obj(
+        ["kind", "name"],
+        kind={
+            "type": "string",
+            "description": '"carddav" for a book that CardDAV '
+            'clients and the API fill; else the kind of its source ("device", '
+            '"csv", ...)',
+        },
+        name=nullable("string", description="The source's name (null for carddav)."),
+    ),
+    "Book": obj(
+        ["id", "display_name", "contacts", "default", "source"],
+        id={
+            "type": "string",
+            "description": "The book's name in its CardDAV path (/USER/ID/) and in this API.",
+        },
+        display_name=STRING,
+        contacts={"type": "integer", "minimum": 0},
+        default={
+            "type": "boolean",
+            "description": 'The book every user has ("Contacts"); it cannot be deleted.',
+        },
+        source=schema("Source"),
+    ),
     "BookList": obj(["books"], books={"type": "array", "items": schema("Book")}),
-    "BookInput": {"type": "object", "required": ["display_name"],
-                  "properties": {"display_name": {"type": "string", "minLength": 1,
-                                                  "maxLength": 255}}},
+    "BookInput": {
+        "type": "object",
+        "required": ["display_name"],
+        "properties": {"display_name": {"type": "string", "minLength": 1, "maxLength": 255}},
+    },
     "ContactSummary": obj(CONTACT_REQUIRED, **CONTACT_FIELDS),
-    "Contact": obj([*CONTACT_REQUIRED, "vcard"], **CONTACT_FIELDS,
-                   vcard={"type": "string", "description": "The card exactly as stored."}),
-    "ContactPage": obj(["contacts", "total", "limit", "offset"],
-                       contacts={"type": "array", "items": schema("ContactSummary")},
-                       total={"type": "integer", "minimum": 0},
-                       limit={"type": "integer", "minimum": 1},
-                       offset={"type": "integer", "minimum": 0}),
-    "Suggestion": obj(["name", "email", "uid", "book"], name=STRING, email=STRING, uid=STRING,
-                      book=STRING),
-    "Suggestions": obj(["suggestions"], suggestions={"type": "array",
-                                                     "items": schema("Suggestion")}),
-    "Counts": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
-               "description": "added, updated, deleted, unchanged, skipped, errors"},
-    "Problem": {"type": "object", "required": ["reason"], "properties": {
-        "reason": STRING, "line": {"type": "integer"}, "column": STRING, "key": STRING}},
+    "Contact": obj(
+        [*CONTACT_REQUIRED, "vcard"],
+        **CONTACT_FIELDS,
+        vcard={"type": "string", "description": "The card exactly as stored."},
+    ),
+    "ContactPage": obj(
+        ["contacts", "total", "limit", "offset"],
+        contacts={"type": "array", "items": schema("ContactSummary")},
+        total={"type": "integer", "minimum": 0},
+        limit={"type": "integer", "minimum": 1},
+        offset={"type": "integer", "minimum": 0},
+    ),
+    "Suggestion": obj(
+        ["name", "email", "uid", "book"], name=STRING, email=STRING, uid=STRING, book=STRING
+    ),
+    "Suggestions": obj(
+        ["suggestions"], suggestions={"type": "array", "items": schema("Suggestion")}
+    ),
+    "Counts": {
+        "type": "object",
+        "additionalProperties": {"type": "integer", "minimum": 0},
+        "description": "added, updated, deleted, unchanged, skipped, errors",
+    },
+    "Problem": {
+        "type": "object",
+        "required": ["reason"],
+        "properties": {
+            "reason": STRING,
+            "line": {"type": "integer"},
+            "column": STRING,
+            "key": STRING,
+        },
+    },
     "Run": obj(list(RUN_FIELDS), **RUN_FIELDS),
-    "Device": obj(["name", "book", "auto_export", "pending_push", "last_run"],
-                  name=STRING, book=STRING, auto_export={"type": "boolean"},
-                  pending_push=nullable("string", format="date-time",
-                                        description="When the push waiting for a decision "
-                                        "arrived; null if none."),
-                  last_run={"oneOf": [schema("Run"), {"type": "null"}]}),
+    "Device": obj(
+        ["name", "book", "auto_export", "pending_push", "last_run"],
+        name=STRING,
+        book=STRING,
+        auto_export={"type": "boolean"},
+        pending_push=nullable(
+            "string",
+            format="date-time",
+            description="When the push waiting for a decision arrived; null if none.",
+        ),
+        last_run={"oneOf": [schema("Run"), {"type": "null"}]},
+    ),
     "DeviceList": obj(["devices"], devices={"type": "array", "items": schema("Device")}),
-    "DeviceSettings": {"type": "object", "required": ["auto_export"],
-                       "properties": {"auto_export": {"type": "boolean"}}},
-    "PushPreview": obj(["device", "new", "counts", "problems"],
-                       device=STRING,
-                       new={"type": "array", "description": "Only the contacts that would "
-                            "be added.", "items": obj(["uid", "name"], uid=STRING, name=STRING)},
-                       counts=schema("Counts"),
-                       problems={"type": "array", "items": schema("Problem")}),
+    "DeviceSettings": {
+        "type": "object",
+        "required": ["auto_export"],
+        "properties": {"auto_export": {"type": "boolean"}},
+    },
+    "PushPreview": obj(
+        ["device", "new", "counts", "problems"],
+        device=STRING,
+        new={
+            "type": "array",
+            "description": "Only the contacts that would be added.",
+            "items": obj(["uid", "name"], uid=STRING, name=STRING),
+        },
+        counts=schema("Counts"),
+        problems={"type": "array", "items": schema("Problem")},
+    ),
     "PushResult": obj(["device", "run"], device=STRING, run=schema("Run")),
-    "RunList": obj(["runs"], runs={"type": "array", "items": schema("Run"),
-                                   "description": "The latest first."}),
+    "RunList": obj(
+        ["runs"], runs={"type": "array", "items": schema("Run"), "description": "The latest first."}
+    ),
     **IMPORT_SCHEMAS,
     **SYNC_SCHEMAS,
     **ACCOUNT_SCHEMAS,
@@ -457,360 +742,650 @@ SCHEMAS: dict[str, Any] = {
 }
 
 PARAMETERS: dict[str, Any] = {
-    "user": {"name": "user", "in": "query", "required": False, "schema": STRING,
-             "description": "Administrators: act for this user. Others may give only "
-                            "their own name."},
+    "user": {
+        "name": "user",
+        "in": "query",
+        "required": False,
+        "schema": STRING,
+        "description": "Administrators: act for this user. Others may give only their own name.",
+    },
     "book_id": {"name": "book_id", "in": "path", "required": True, "schema": STRING},
     "contact_id": {"name": "contact_id", "in": "path", "required": True, "schema": STRING},
-    "device": {"name": "device", "in": "path", "required": True,
-               "schema": {"type": "string", "maxLength": 255}},
-    "q": {"name": "q", "in": "query", "required": False,
-          "schema": {"type": "string", "maxLength": 200},
-          "description": "Words that must each appear in the name, an email address, a "
-                         "phone number or the organisation (case-insensitive)."},
-    "limit": {"name": "limit", "in": "query", "required": False,
-              "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
-    "offset": {"name": "offset", "in": "query", "required": False,
-               "schema": {"type": "integer", "minimum": 0, "default": 0}},
-    "if_match_required": {"name": "If-Match", "in": "header", "required": True,
-                          "schema": STRING, "description": "The ETag read, or * to "
-                          "overwrite; without it the update is refused with 428."},
+    "device": {
+        "name": "device",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "maxLength": 255},
+    },
+    "q": {
+        "name": "q",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "maxLength": 200},
+        "description": "Words that must each appear in the name, an email address, a "
+        "phone number or the organisation (case-insensitive).",
+    },
+    "limit": {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+    },
+    "offset": {
+        "name": "offset",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 0, "default": 0},
+    },
+    "if_match_required": {
+        "name": "If-Match",
+        "in": "header",
+        "required": True,
+        "schema": STRING,
+        "description": "The ETag read, or * to "
+        "overwrite; without it the update is refused with 428.",
+    },
     "if_match": {"name": "If-Match", "in": "header", "required": False, "schema": STRING},
-    "import_id": {"name": "import_id", "in": "path", "required": True,
-                  "schema": {"type": "integer", "minimum": 0}},
-    "run_id": {"name": "run_id", "in": "path", "required": True,
-               "schema": {"type": "integer", "minimum": 0}},
-    "sync_id": {"name": "sync_id", "in": "path", "required": True,
-                "schema": {"type": "integer", "minimum": 0},
-                "description": "The same id as the import's."},
-    "account_id": {"name": "account_id", "in": "path", "required": True,
-                   "schema": {"type": "integer", "minimum": 0}},
-    "runs_limit": {"name": "limit", "in": "query", "required": False,
-                   "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+    "import_id": {
+        "name": "import_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "run_id": {
+        "name": "run_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "sync_id": {
+        "name": "sync_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+        "description": "The same id as the import's.",
+    },
+    "account_id": {
+        "name": "account_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "runs_limit": {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+    },
 }
 
 CONTACT_HEADERS = {"ETag": ETAG_HEADER}
 
 MULTIPART = "multipart/form-data"
-CSV_PART = {"type": "string", "contentMediaType": "text/csv",
-            "description": "The CSV file (UTF-8 with or without BOM, UTF-16 with BOM, cp1252, "
-                           "...; comma, semicolon, tab, pipe or another delimiter)."}
-UPLOAD_REQUEST = {"required": True, "content": {MULTIPART: {"schema": {
-    "type": "object", "required": ["file"], "properties": {
-        "file": CSV_PART,
-        "delimiter": {"type": "string", "description": "comma, semicolon, tab, pipe or any "
-                      "single character; detected if left out."},
-        "encoding": {"type": "string", "description": "Detected if left out."},
-        "name": {"type": "string", "maxLength": 255, "description": "The import's name "
-                 "(made unique); the file's name without extension if left out."},
-        "book": {"type": "string", "description": "The id of an address book of the user; "
-                 "if left out, a new book \"From CSV (name)\"."},
-    }}}}}
-FILE_REQUEST = {"required": True, "content": {MULTIPART: {"schema": {
-    "type": "object", "required": ["file"], "properties": {"file": CSV_PART}}}}}
+CSV_PART = {
+    "type": "string",
+    "contentMediaType": "text/csv",
+    "description": "The CSV file (UTF-8 with or without BOM, UTF-16 with BOM, cp1252, "
+    "...; comma, semicolon, tab, pipe or another delimiter).",
+}
+UPLOAD_REQUEST = {
+    "required": True,
+    "content": {
+        MULTIPART: {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": CSV_PART,
+                    "delimiter": {
+                        "type": "string",
+                        "description": "comma, semicolon, tab, pipe or any "
+                        "single character; detected if left out.",
+                    },
+                    "encoding": {"type": "string", "description": "Detected if left out."},
+                    "name": {
+                        "type": "string",
+                        "maxLength": 255,
+                        "description": "The import's name "
+                        "(made unique); the file's name without extension if left out.",
+                    },
+                    "book": {
+                        "type": "string",
+                        "description": "The id of an address book of the user; "
+                        'if left out, a new book "From CSV (name)".',
+                    },
+                },
+            }
+        }
+    },
+}
+FILE_REQUEST = {
+    "required": True,
+    "content": {
+        MULTIPART: {
+            "schema": {"type": "object", "required": ["file"], "properties": {"file": CSV_PART}}
+        }
+    },
+}
 RUN_REQUEST = {"required": False, "content": {JSON: {"schema": schema("RunOptions")}}}
-RUN_OUTCOMES = ("ok: changes applied; no_changes: nothing to do; refused: the mass-deletion "
-                "guard refused it and nothing changed (run it again with "
-                "override_mass_deletion); failed: nothing changed, the message says why. "
-                "Every outcome is recorded and answered with 200: check status.")
+RUN_OUTCOMES = (
+    "ok: changes applied; no_changes: nothing to do; refused: the mass-deletion "
+    "guard refused it and nothing changed (run it again with "
+    "override_mass_deletion); failed: nothing changed, the message says why. "
+    "Every outcome is recorded and answered with 200: check status."
+)
 WITH_FILE = ("BadRequest", "TooLarge", "UnsupportedMediaType", "Invalid")
 
 IMPORT_PATHS: dict[str, Any] = {
     "/api/v1/fields": {
-        "get": operation("The contact fields a CSV column can be mapped to", {
-            "200": body("FieldCatalogue", "The fields, the custom-field prefix and the named "
-                        "delimiters.")} | errors(), tag="imports"),
+        "get": operation(
+            "The contact fields a CSV column can be mapped to",
+            {
+                "200": body(
+                    "FieldCatalogue",
+                    "The fields, the custom-field prefix and the named delimiters.",
+                )
+            }
+            | errors(),
+            tag="imports",
+        ),
     },
     "/api/v1/imports": {
-        "get": operation("List the CSV imports", {"200": body("ImportList", "The imports.")}
-                         | errors(), tag="imports"),
-        "post": operation("Upload a CSV file as a new import", {
-            "201": body("Import", "The import: detected delimiter and encoding, the header, "
-                        "the first rows and the suggested mapping. Nothing is imported "
-                        "until it runs.", {"Location": LOCATION_HEADER})}
-            | errors(*WITH_FILE), request=UPLOAD_REQUEST, tag="imports",
+        "get": operation(
+            "List the CSV imports",
+            {"200": body("ImportList", "The imports.")} | errors(),
+            tag="imports",
+        ),
+        "post": operation(
+            "Upload a CSV file as a new import",
+            {
+                "201": body(
+                    "Import",
+                    "The import: detected delimiter and encoding, the header, "
+                    "the first rows and the suggested mapping. Nothing is imported "
+                    "until it runs.",
+                    {"Location": LOCATION_HEADER},
+                )
+            }
+            | errors(*WITH_FILE),
+            request=UPLOAD_REQUEST,
+            tag="imports",
             description="422 when the file is not a CSV file (binary data, empty) or a "
-                        "setting is wrong; 413 above the server's max_content_length."),
+            "setting is wrong; 413 above the server's max_content_length.",
+        ),
     },
     "/api/v1/imports/{import_id}": {
-        "get": operation("Get an import with its preview", {
-            "200": body("Import", "The import.")} | errors("Conflict"),
-            parameters=[IMPORT], tag="imports"),
-        "patch": operation("Change an import's settings and mapping", {
-            "200": body("Import", "The import as the new settings read the file.")}
+        "get": operation(
+            "Get an import with its preview",
+            {"200": body("Import", "The import.")} | errors("Conflict"),
+            parameters=[IMPORT],
+            tag="imports",
+        ),
+        "patch": operation(
+            "Change an import's settings and mapping",
+            {"200": body("Import", "The import as the new settings read the file.")}
             | errors("BadRequest", "TooLarge", "UnsupportedMediaType", "Invalid", "Conflict"),
-            parameters=[IMPORT], request=json_request("ImportSettings"), tag="imports",
+            parameters=[IMPORT],
+            request=json_request("ImportSettings"),
+            tag="imports",
             description="Only the settings given change. 422 names the setting at fault "
-                        "(field) and the mapping entry. When a new delimiter or encoding "
-                        "changes the header and no mapping is given, the mapping becomes the "
-                        "suggestion for the new header, and a key column that is gone "
-                        "becomes generated keys."),
-        "delete": operation("Delete an import", {"204": NO_CONTENT} | errors(),
-                            parameters=[IMPORT], tag="imports",
-                            description="The import and its runs go; its contacts and "
-                                        "address book stay."),
+            "(field) and the mapping entry. When a new delimiter or encoding "
+            "changes the header and no mapping is given, the mapping becomes the "
+            "suggestion for the new header, and a key column that is gone "
+            "becomes generated keys.",
+        ),
+        "delete": operation(
+            "Delete an import",
+            {"204": NO_CONTENT} | errors(),
+            parameters=[IMPORT],
+            tag="imports",
+            description="The import and its runs go; its contacts and address book stay.",
+        ),
     },
     "/api/v1/imports/{import_id}/file": {
-        "put": operation("Upload a new version of the import's file", {
-            "200": body("Import", "The import with the new file (the next run imports "
-                        "it).")} | errors(*WITH_FILE, "Conflict"),
-            parameters=[IMPORT], request=FILE_REQUEST, tag="imports",
+        "put": operation(
+            "Upload a new version of the import's file",
+            {"200": body("Import", "The import with the new file (the next run imports it).")}
+            | errors(*WITH_FILE, "Conflict"),
+            parameters=[IMPORT],
+            request=FILE_REQUEST,
+            tag="imports",
             description="The mapping and key column stay if the new file has their "
-                        "columns; if not, the mapping becomes the suggestion for the new "
-                        "header and the key column generated keys."),
+            "columns; if not, the mapping becomes the suggestion for the new "
+            "header and the key column generated keys.",
+        ),
     },
     "/api/v1/imports/{import_id}/dry-run": {
-        "post": operation("Preview what a run would change", {
-            "200": body("ChangePreview", "The change set; nothing is changed.")}
+        "post": operation(
+            "Preview what a run would change",
+            {"200": body("ChangePreview", "The change set; nothing is changed.")}
             | errors("BadRequest", "UnsupportedMediaType", "Invalid"),
-            parameters=[IMPORT], request=RUN_REQUEST, tag="imports"),
+            parameters=[IMPORT],
+            request=RUN_REQUEST,
+            tag="imports",
+        ),
     },
     "/api/v1/imports/{import_id}/run": {
-        "post": operation("Run the import", {
-            "200": body("Run", "The run report. " + RUN_OUTCOMES)}
+        "post": operation(
+            "Run the import",
+            {"200": body("Run", "The run report. " + RUN_OUTCOMES)}
             | errors("BadRequest", "UnsupportedMediaType", "Invalid", "Conflict"),
-            parameters=[IMPORT], request=RUN_REQUEST, tag="imports",
+            parameters=[IMPORT],
+            request=RUN_REQUEST,
+            tag="imports",
             description="All the changes are applied in one transaction, or none. A sync of "
-                        "a remote file fetches it first. The sync's notification addresses "
-                        "get the report email. 409 sync_running while it runs."),
+            "a remote file fetches it first. The sync's notification addresses "
+            "get the report email. 409 sync_running while it runs.",
+        ),
     },
     "/api/v1/imports/{import_id}/runs": {
-        "get": operation("List an import's runs", {"200": body("RunList", "The latest "
-                         "first.")} | errors("BadRequest"),
-                         parameters=[IMPORT, ref("parameters", "runs_limit")],
-                         tag="imports"),
+        "get": operation(
+            "List an import's runs",
+            {"200": body("RunList", "The latest first.")} | errors("BadRequest"),
+            parameters=[IMPORT, ref("parameters", "runs_limit")],
+            tag="imports",
+        ),
     },
     "/api/v1/imports/{import_id}/runs/{run_id}": {
-        "get": operation("Get a run report", {"200": body("Run", "The run.")} | errors(),
-                         parameters=[IMPORT, RUN], tag="imports"),
+        "get": operation(
+            "Get a run report",
+            {"200": body("Run", "The run.")} | errors(),
+            parameters=[IMPORT, RUN],
+            tag="imports",
+        ),
     },
 }
 
-SYNC_CREATE_REQUEST = {"required": True, "content": {
-    JSON: {"schema": schema("SyncInput")},
-    MULTIPART: UPLOAD_REQUEST["content"][MULTIPART],
-}, "description": "JSON for a remote file (HTTP, HTTPS, FTP, FTPS); the file itself, as "
-                  "for POST /api/v1/imports, for an uploaded one."}
+SYNC_CREATE_REQUEST = {
+    "required": True,
+    "content": {
+        JSON: {"schema": schema("SyncInput")},
+        MULTIPART: UPLOAD_REQUEST["content"][MULTIPART],
+    },
+    "description": "JSON for a remote file (HTTP, HTTPS, FTP, FTPS); the file itself, as "
+    "for POST /api/v1/imports, for an uploaded one.",
+}
 SYNC_PATHS: dict[str, Any] = {
     "/api/v1/syncs": {
-        "get": operation("List the syncs", {"200": body("SyncList", "Each sync with its "
-                         "latest import, next import and status.")} | errors(), tag="syncs",
-                         description="Every CSV import is a sync: uploads made with POST "
-                                     "/api/v1/imports are listed too."),
-        "post": operation("Make a sync", {
-            "201": body("Sync", "The sync with the file's preview and suggested mapping. "
-                        "Nothing is imported until it runs.", {"Location": LOCATION_HEADER})}
-            | errors(*WITH_FILE), request=SYNC_CREATE_REQUEST, tag="syncs",
+        "get": operation(
+            "List the syncs",
+            {"200": body("SyncList", "Each sync with its latest import, next import and status.")}
+            | errors(),
+            tag="syncs",
+            description="Every CSV import is a sync: uploads made with POST "
+            "/api/v1/imports are listed too.",
+        ),
+        "post": operation(
+            "Make a sync",
+            {
+                "201": body(
+                    "Sync",
+                    "The sync with the file's preview and suggested mapping. "
+                    "Nothing is imported until it runs.",
+                    {"Location": LOCATION_HEADER},
+                )
+            }
+            | errors(*WITH_FILE),
+            request=SYNC_CREATE_REQUEST,
+            tag="syncs",
             description="A remote file is fetched once now, for its preview: 422 on the "
-                        "field source when it cannot be (\"HTTP 404 for ...\", an address "
-                        "the server may not fetch from, a file that is not CSV). Every "
-                        "other setting is checked before: 422 names the field "
-                        "(schedule.start, notify, ...). A schedule is for remote files "
-                        "only, and must have a run after now."),
+            'field source when it cannot be ("HTTP 404 for ...", an address '
+            "the server may not fetch from, a file that is not CSV). Every "
+            "other setting is checked before: 422 names the field "
+            "(schedule.start, notify, ...). A schedule is for remote files "
+            "only, and must have a run after now.",
+        ),
     },
     "/api/v1/syncs/{sync_id}": {
-        "get": operation("Get a sync with its file's preview", {
-            "200": body("Sync", "The sync.")} | errors("Conflict"),
-            parameters=[SYNC], tag="syncs",
-            description="409 when the stored file cannot be read with the settings."),
-        "patch": operation("Change a sync", {
-            "200": body("Sync", "The sync as changed.")} | errors(*WITH_FILE, "Conflict"),
-            parameters=[SYNC], request=json_request("SyncSettings"), tag="syncs",
+        "get": operation(
+            "Get a sync with its file's preview",
+            {"200": body("Sync", "The sync.")} | errors("Conflict"),
+            parameters=[SYNC],
+            tag="syncs",
+            description="409 when the stored file cannot be read with the settings.",
+        ),
+        "patch": operation(
+            "Change a sync",
+            {"200": body("Sync", "The sync as changed.")} | errors(*WITH_FILE, "Conflict"),
+            parameters=[SYNC],
+            request=json_request("SyncSettings"),
+            tag="syncs",
             description="Only what is given changes; the file's settings as in PATCH "
-                        "/api/v1/imports/{import_id}. A new source URL is fetched at once "
-                        "(422 on source when it cannot be), and the file's settings are "
-                        "then checked against the new file: a mapping or key column it "
-                        "cannot use becomes the suggestion and generated keys. The kind of "
-                        "source (upload or remote) cannot change. A new schedule sets the "
-                        "next import."),
-        "delete": operation("Delete a sync", {"204": NO_CONTENT} | errors("Conflict"),
-                            parameters=[SYNC], tag="syncs",
-                            description="The sync stops and goes with its runs; its "
-                                        "contacts and address book stay. 409 while it "
-                                        "runs."),
+            "/api/v1/imports/{import_id}. A new source URL is fetched at once "
+            "(422 on source when it cannot be), and the file's settings are "
+            "then checked against the new file: a mapping or key column it "
+            "cannot use becomes the suggestion and generated keys. The kind of "
+            "source (upload or remote) cannot change. A new schedule sets the "
+            "next import.",
+        ),
+        "delete": operation(
+            "Delete a sync",
+            {"204": NO_CONTENT} | errors("Conflict"),
+            parameters=[SYNC],
+            tag="syncs",
+            description="The sync stops and goes with its runs; its "
+            "contacts and address book stay. 409 while it "
+            "runs.",
+        ),
     },
     "/api/v1/syncs/{sync_id}/run": {
-        "post": operation("Import now", {
-            "200": body("SyncRun", "The run report, with what became of its email. "
-                        + RUN_OUTCOMES)}
+        "post": operation(
+            "Import now",
+            {
+                "200": body(
+                    "SyncRun", "The run report, with what became of its email. " + RUN_OUTCOMES
+                )
+            }
             | errors("BadRequest", "Conflict", "UnsupportedMediaType", "Invalid"),
-            parameters=[SYNC], request=RUN_REQUEST, tag="syncs",
+            parameters=[SYNC],
+            request=RUN_REQUEST,
+            tag="syncs",
             description="Fetches the remote file and imports it, unless it is the same as "
-                        "at the last import (no_changes). 409 for an uploaded file (run it "
-                        "with POST /api/v1/imports/{import_id}/run) and while the sync is "
-                        "running."),
+            "at the last import (no_changes). 409 for an uploaded file (run it "
+            "with POST /api/v1/imports/{import_id}/run) and while the sync is "
+            "running.",
+        ),
     },
     "/api/v1/syncs/{sync_id}/runs": {
-        "get": operation("List a sync's runs", {"200": body("SyncRunList", "The latest "
-                         "first.")} | errors("BadRequest"),
-                         parameters=[SYNC, ref("parameters", "runs_limit")], tag="syncs"),
+        "get": operation(
+            "List a sync's runs",
+            {"200": body("SyncRunList", "The latest first.")} | errors("BadRequest"),
+            parameters=[SYNC, ref("parameters", "runs_limit")],
+            tag="syncs",
+        ),
     },
 }
 
 ACCOUNT_PATHS: dict[str, Any] = {
     "/api/v1/accounts/presets": {
-        "get": operation("IMAP presets of common providers", {"200": body(
-            "PresetList", "Server, port and TLS of each, and what to know.")} | errors(),
-            tag="accounts"),
+        "get": operation(
+            "IMAP presets of common providers",
+            {"200": body("PresetList", "Server, port and TLS of each, and what to know.")}
+            | errors(),
+            tag="accounts",
+        ),
     },
     "/api/v1/accounts/test": {
-        "post": operation("Test a connection", {"200": body("AccountTest", "It works.")}
-                          | errors("BadRequest", "UnsupportedMediaType", "Invalid"),
-                          request=json_request("AccountInput"), tag="accounts",
-                          description="Nothing is saved. 422 says what to do: a wrong "
-                                      "password, a host not found, a closed port, TLS, a "
-                                      "POP3 server, autodiscover (try the advanced "
-                                      "settings)."),
+        "post": operation(
+            "Test a connection",
+            {"200": body("AccountTest", "It works.")}
+            | errors("BadRequest", "UnsupportedMediaType", "Invalid"),
+            request=json_request("AccountInput"),
+            tag="accounts",
+            description="Nothing is saved. 422 says what to do: a wrong "
+            "password, a host not found, a closed port, TLS, a "
+            "POP3 server, autodiscover (try the advanced "
+            "settings).",
+        ),
     },
     "/api/v1/accounts": {
-        "get": operation("List the mail accounts", {"200": body(
-            "AccountList", "Each with its status and last run.")} | errors(),
-            tag="accounts"),
-        "post": operation("Connect a mail account", {"201": body(
-            "Account", "The account; its contacts come with the first run.",
-            {"Location": LOCATION_HEADER})}
+        "get": operation(
+            "List the mail accounts",
+            {"200": body("AccountList", "Each with its status and last run.")} | errors(),
+            tag="accounts",
+        ),
+        "post": operation(
+            "Connect a mail account",
+            {
+                "201": body(
+                    "Account",
+                    "The account; its contacts come with the first run.",
+                    {"Location": LOCATION_HEADER},
+                )
+            }
             | errors("BadRequest", "UnsupportedMediaType", "Invalid"),
-            request=json_request("AccountInput"), tag="accounts",
+            request=json_request("AccountInput"),
+            tag="accounts",
             description="The connection is tested first; nothing is saved when it fails "
-                        "(422 on account, with what to do)."),
+            "(422 on account, with what to do).",
+        ),
     },
     "/api/v1/accounts/{account_id}": {
-        "get": operation("Get a mail account", {"200": body("Account", "The account.")}
-                         | errors(), parameters=[ACCOUNT], tag="accounts"),
-        "patch": operation("Change a mail account", {"200": body(
-            "Account", "The account as changed.")}
+        "get": operation(
+            "Get a mail account",
+            {"200": body("Account", "The account.")} | errors(),
+            parameters=[ACCOUNT],
+            tag="accounts",
+        ),
+        "patch": operation(
+            "Change a mail account",
+            {"200": body("Account", "The account as changed.")}
             | errors("BadRequest", "UnsupportedMediaType", "Invalid"),
-            parameters=[ACCOUNT], request=json_request("AccountSettings"), tag="accounts",
-            description="A new server or login is tested before it is saved."),
-        "delete": operation("Disconnect a mail account", {"204": NO_CONTENT}
-                            | errors("Conflict"), parameters=[ACCOUNT], tag="accounts",
-                            description="Syncing stops and the account goes; its contacts "
-                                        "and address book stay. 409 while it runs."),
+            parameters=[ACCOUNT],
+            request=json_request("AccountSettings"),
+            tag="accounts",
+            description="A new server or login is tested before it is saved.",
+        ),
+        "delete": operation(
+            "Disconnect a mail account",
+            {"204": NO_CONTENT} | errors("Conflict"),
+            parameters=[ACCOUNT],
+            tag="accounts",
+            description="Syncing stops and the account goes; its contacts "
+            "and address book stay. 409 while it runs.",
+        ),
     },
     "/api/v1/accounts/{account_id}/run": {
-        "post": operation("Sync now", {"200": body("SyncRun", "The run report: contacts "
-                          "added and updated, and for IMAP messages_scanned.")}
-                          | errors("BadRequest", "Conflict", "UnsupportedMediaType",
-                                   "Invalid"),
-                          parameters=[ACCOUNT], request=RUN_REQUEST, tag="accounts",
-                          description="409 while the account is syncing."),
+        "post": operation(
+            "Sync now",
+            {
+                "200": body(
+                    "SyncRun",
+                    "The run report: contacts added and updated, and for IMAP messages_scanned.",
+                )
+            }
+            | errors("BadRequest", "Conflict", "UnsupportedMediaType", "Invalid"),
+            parameters=[ACCOUNT],
+            request=RUN_REQUEST,
+            tag="accounts",
+            description="409 while the account is syncing.",
+        ),
     },
     "/api/v1/accounts/{account_id}/runs": {
-        "get": operation("List an account's runs", {"200": body("SyncRunList", "The latest "
-                         "first.")} | errors("BadRequest"),
-                         parameters=[ACCOUNT, ref("parameters", "runs_limit")],
-                         tag="accounts"),
+        "get": operation(
+            "List an account's runs",
+            {"200": body("SyncRunList", "The latest first.")} | errors("BadRequest"),
+            parameters=[ACCOUNT, ref("parameters", "runs_limit")],
+            tag="accounts",
+        ),
     },
 }
 
 PATHS: dict[str, Any] = {
     "/api/v1/books": {
-        "get": operation("List the address books", {"200": body("BookList", "The books, the "
-                         "default book first.")} | errors(), tag="books"),
-        "post": operation("Create an address book", {
-            "201": body("Book", "Created.", {"Location": LOCATION_HEADER})}
+        "get": operation(
+            "List the address books",
+            {"200": body("BookList", "The books, the default book first.")} | errors(),
+            tag="books",
+        ),
+        "post": operation(
+            "Create an address book",
+            {"201": body("Book", "Created.", {"Location": LOCATION_HEADER})}
             | errors("BadRequest", "TooLarge", "UnsupportedMediaType", "Invalid"),
-            request=json_request("BookInput"), tag="books",
+            request=json_request("BookInput"),
+            tag="books",
             description="The id is derived from the display name (lower case ASCII letters, "
-                        "digits and dashes), made unique among the user's books."),
+            "digits and dashes), made unique among the user's books.",
+        ),
     },
     "/api/v1/books/{book_id}": {
-        "get": operation("Get an address book", {"200": body("Book", "The book.")} | errors(),
-                         parameters=[BOOK], tag="books"),
-        "patch": operation("Rename an address book", {"200": body("Book", "Renamed.")}
-                           | errors("BadRequest", "TooLarge", "UnsupportedMediaType",
-                                    "Invalid"),
-                           parameters=[BOOK], request=json_request("BookInput"), tag="books"),
-        "delete": operation("Delete an address book and its contacts",
-                            {"204": NO_CONTENT} | errors("Conflict"), parameters=[BOOK],
-                            tag="books", description="The default book cannot be deleted "
-                            "(409)."),
+        "get": operation(
+            "Get an address book",
+            {"200": body("Book", "The book.")} | errors(),
+            parameters=[BOOK],
+            tag="books",
+        ),
+        "patch": operation(
+            "Rename an address book",
+            {"200": body("Book", "Renamed.")}
+            | errors("BadRequest", "TooLarge", "UnsupportedMediaType", "Invalid"),
+            parameters=[BOOK],
+            request=json_request("BookInput"),
+            tag="books",
+        ),
+        "delete": operation(
+            "Delete an address book and its contacts",
+            {"204": NO_CONTENT} | errors("Conflict"),
+            parameters=[BOOK],
+            tag="books",
+            description="The default book cannot be deleted (409).",
+        ),
     },
     "/api/v1/contacts": {
-        "get": operation("Search all the user's address books",
-                         {"200": body("ContactPage", "A page of contacts, by name.")}
-                         | errors("BadRequest"), parameters=PAGING, tag="contacts"),
+        "get": operation(
+            "Search all the user's address books",
+            {"200": body("ContactPage", "A page of contacts, by name.")} | errors("BadRequest"),
+            parameters=PAGING,
+            tag="contacts",
+        ),
     },
     "/api/v1/books/{book_id}/contacts": {
-        "get": operation("List or search an address book's contacts",
-                         {"200": body("ContactPage", "A page of contacts, by name.")}
-                         | errors("BadRequest"), parameters=[BOOK, *PAGING], tag="contacts"),
-        "post": operation("Create a contact", {
-            "201": body("Contact", "Created.", {"ETag": ETAG_HEADER,
-                                                "Location": LOCATION_HEADER})}
+        "get": operation(
+            "List or search an address book's contacts",
+            {"200": body("ContactPage", "A page of contacts, by name.")} | errors("BadRequest"),
+            parameters=[BOOK, *PAGING],
+            tag="contacts",
+        ),
+        "post": operation(
+            "Create a contact",
+            {"201": body("Contact", "Created.", {"ETag": ETAG_HEADER, "Location": LOCATION_HEADER})}
             | errors("BadRequest", "Conflict", "TooLarge", "UnsupportedMediaType", "Invalid"),
-            parameters=[BOOK], request=VCARD_REQUEST, tag="contacts",
-            description="409 uid_conflict when the book already has a contact with the "
-                        "card's UID."),
+            parameters=[BOOK],
+            request=VCARD_REQUEST,
+            tag="contacts",
+            description="409 uid_conflict when the book already has a contact with the card's UID.",
+        ),
     },
     "/api/v1/books/{book_id}/contacts/{contact_id}": {
-        "get": operation("Get a contact", {"200": body("Contact", "The contact.",
-                                                       CONTACT_HEADERS)} | errors(),
-                         parameters=[BOOK, CONTACT], tag="contacts"),
-        "put": operation("Replace a contact's card", {
-            "200": body("Contact", "Replaced.", CONTACT_HEADERS)}
-            | errors("BadRequest", "Conflict", "PreconditionFailed", "TooLarge",
-                     "UnsupportedMediaType", "Invalid", "PreconditionRequired"),
+        "get": operation(
+            "Get a contact",
+            {"200": body("Contact", "The contact.", CONTACT_HEADERS)} | errors(),
+            parameters=[BOOK, CONTACT],
+            tag="contacts",
+        ),
+        "put": operation(
+            "Replace a contact's card",
+            {"200": body("Contact", "Replaced.", CONTACT_HEADERS)}
+            | errors(
+                "BadRequest",
+                "Conflict",
+                "PreconditionFailed",
+                "TooLarge",
+                "UnsupportedMediaType",
+                "Invalid",
+                "PreconditionRequired",
+            ),
             parameters=[BOOK, CONTACT, ref("parameters", "if_match_required")],
-            request=VCARD_REQUEST, tag="contacts",
+            request=VCARD_REQUEST,
+            tag="contacts",
             description="If-Match is required (428 without it). The UID cannot change "
-                        "(409 uid_changed)."),
-        "delete": operation("Delete a contact", {"204": NO_CONTENT}
-                            | errors("PreconditionFailed"),
-                            parameters=[BOOK, CONTACT, ref("parameters", "if_match")],
-                            tag="contacts"),
+            "(409 uid_changed).",
+        ),
+        "delete": operation(
+            "Delete a contact",
+            {"204": NO_CONTENT} | errors("PreconditionFailed"),
+            parameters=[BOOK, CONTACT, ref("parameters", "if_match")],
+            tag="contacts",
+        ),
     },
     "/api/v1/autocomplete": {
-        "get": operation("Suggest addresses for composing mail", {
-            "200": body("Suggestions", "Contacts with an email address whose name, a word of "
-                        "the name, or an address starts with q: in that order, then by name; "
-                        "one suggestion per matching address.")} | errors("BadRequest"),
-            parameters=[{"name": "q", "in": "query", "required": True,
-                         "schema": {"type": "string", "minLength": 1, "maxLength": 100}},
-                        {"name": "limit", "in": "query", "required": False,
-                         "schema": {"type": "integer", "minimum": 1, "maximum": 50,
-                                    "default": 10}}],
-            tag="autocomplete"),
+        "get": operation(
+            "Suggest addresses for composing mail",
+            {
+                "200": body(
+                    "Suggestions",
+                    "Contacts with an email address whose name, a word of "
+                    "the name, or an address starts with q: in that order, then by name; "
+                    "one suggestion per matching address.",
+                )
+            }
+            | errors("BadRequest"),
+            parameters=[
+                {
+                    "name": "q",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+                },
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10},
+                },
+            ],
+            tag="autocomplete",
+        ),
     },
     "/api/v1/devices": {
-        "get": operation("List the devices that push their address book",
-                         {"200": body("DeviceList", "The devices.")} | errors(),
-                         tag="devices"),
+        "get": operation(
+            "List the devices that push their address book",
+            {"200": body("DeviceList", "The devices.")} | errors(),
+            tag="devices",
+        ),
     },
     "/api/v1/devices/{device}": {
-        "get": operation("Get a device", {"200": body("Device", "The device.")} | errors(
-            "Invalid"), parameters=[DEVICE], tag="devices"),
-        "put": operation("Turn a device's automatic export on or off", {
-            "200": body("Device", "The device (created if new).")}
+        "get": operation(
+            "Get a device",
+            {"200": body("Device", "The device.")} | errors("Invalid"),
+            parameters=[DEVICE],
+            tag="devices",
+        ),
+        "put": operation(
+            "Turn a device's automatic export on or off",
+            {"200": body("Device", "The device (created if new).")}
             | errors("BadRequest", "TooLarge", "UnsupportedMediaType", "Invalid"),
-            parameters=[DEVICE], request=json_request("DeviceSettings"), tag="devices"),
+            parameters=[DEVICE],
+            request=json_request("DeviceSettings"),
+            tag="devices",
+        ),
     },
     "/api/v1/devices/{device}/push": {
-        "post": operation("Push the phone's whole address book", {
-            "200": body("PushPreview", "Kept until applied or cancelled; a later push "
-                        "replaces it.")}
+        "post": operation(
+            "Push the phone's whole address book",
+            {
+                "200": body(
+                    "PushPreview", "Kept until applied or cancelled; a later push replaces it."
+                )
+            }
             | errors("BadRequest", "Conflict", "TooLarge", "UnsupportedMediaType", "Invalid"),
-            parameters=[DEVICE], tag="devices",
-            request={"required": True, "content": {VCARD: {"schema": STRING}},
-                     "description": "The vCards of the phone's book, one after another."},
-            description="409 push_refused while the device's automatic export is off."),
-        "get": operation("Preview the pending push", {"200": body("PushPreview", "What "
-                         "applying it would do.")} | errors("Invalid"),
-                         parameters=[DEVICE], tag="devices"),
-        "delete": operation("Cancel the pending push", {"204": NO_CONTENT} | errors("Invalid"),
-                            parameters=[DEVICE], tag="devices"),
+            parameters=[DEVICE],
+            tag="devices",
+            request={
+                "required": True,
+                "content": {VCARD: {"schema": STRING}},
+                "description": "The vCards of the phone's book, one after another.",
+            },
+            description="409 push_refused while the device's automatic export is off.",
+        ),
+        "get": operation(
+            "Preview the pending push",
+            {"200": body("PushPreview", "What applying it would do.")} | errors("Invalid"),
+            parameters=[DEVICE],
+            tag="devices",
+        ),
+        "delete": operation(
+            "Cancel the pending push",
+            {"204": NO_CONTENT} | errors("Invalid"),
+            parameters=[DEVICE],
+            tag="devices",
+        ),
     },
     "/api/v1/devices/{device}/push/apply": {
-        "post": operation("Apply the pending push", {
-            "200": body("PushResult", "The run: what was added and updated.")}
-            | errors("Invalid"), parameters=[DEVICE], tag="devices"),
+        "post": operation(
+            "Apply the pending push",
+            {"200": body("PushResult", "The run: what was added and updated.")} | errors("Invalid"),
+            parameters=[DEVICE],
+            tag="devices",
+        ),
     },
     **IMPORT_PATHS,
     **SYNC_PATHS,
     **ACCOUNT_PATHS,
     "/api/v1/openapi.json": {
-        "get": operation("This document", {"200": body("OpenAPI", "OpenAPI 3.1.")} | errors(),
-                         tag="meta"),
+        "get": operation(
+            "This document", {"200": body("OpenAPI", "OpenAPI 3.1.")} | errors(), tag="meta"
+        ),
     },
 }
 
@@ -822,9 +1397,9 @@ def document() -> dict[str, Any]:
             "title": "contacthub API",
             "version": __version__,
             "description": "Address books, contacts, autocomplete, CSV imports, saved "
-                           "syncs and phone pushes of contacthub. Sign in with HTTP Basic "
-                           "and a CardDAV account. Errors are JSON: "
-                           "{\"error\": {\"code\", \"message\"}}.",
+            "syncs and phone pushes of contacthub. Sign in with HTTP Basic "
+            "and a CardDAV account. Errors are JSON: "
+            '{"error": {"code", "message"}}.',
         },
         "security": [{"basic": []}],
         "paths": PATHS,
@@ -836,8 +1411,11 @@ def document() -> dict[str, Any]:
                 name: {
                     "description": description,
                     "content": {JSON: {"schema": schema("Error")}},
-                    **({"headers": {"WWW-Authenticate": {"schema": STRING}}}
-                       if name == "Unauthorized" else {}),
+                    **(
+                        {"headers": {"WWW-Authenticate": {"schema": STRING}}}
+                        if name == "Unauthorized"
+                        else {}
+                    ),
                 }
                 for name, description in ERROR_RESPONSES.items()
             },

@@ -12,8 +12,10 @@ import random
 import sys
 from pathlib import Path
 
-HEADER = ("First Name,Last Name,E-mail Address,Mobile Phone,Company,Job Title,"
-          "Business City,Business Postal Code,Birthday,Notes")
+HEADER = (
+    "First Name,Last Name,E-mail Address,Mobile Phone,Company,Job Title,"
+    "Business City,Business Postal Code,Birthday,Notes"
+)
 _GIVEN = ("Anna", "Ben", "Chloé", "Dmitri", "Eva", "François", "Grace", "Hiro", "Ines", "Jürgen")
 _FAMILY = ("Smith", "Müller", "García", "Nakamura", "O'Brien", "Kowalski", "Dubois", "Rossi")
 _COMPANIES = ("Acme Ltd", "Globex", "Initech", "Umbrella", "Stark Industries", "Wayne Enterprises")
@@ -24,9 +26,11 @@ def row(number: int, rng: random.Random) -> str:
     given, family = rng.choice(_GIVEN), rng.choice(_FAMILY)
     notes = f'"Row {number}, with a comma\nand a second line"' if number % 1000 == 0 else ""
     email = f"{given.lower()}.{number}@example.com"
-    return (f"{given},{family},{email},+44 7700 {number % 1000000:06d},"
-            f"{rng.choice(_COMPANIES)},Engineer,{rng.choice(_CITIES)},{10000 + number % 89999},"
-            f"19{50 + number % 50}-{1 + number % 12:02d}-{1 + number % 28:02d},{notes}")
+    return (
+        f"{given},{family},{email},+44 7700 {number % 1000000:06d},"
+        f"{rng.choice(_COMPANIES)},Engineer,{rng.choice(_CITIES)},{10000 + number % 89999},"
+        f"19{50 + number % 50}-{1 + number % 12:02d}-{1 + number % 28:02d},{notes}"
+    )
 
 
 def write_big_csv(path: Path, size: int = 50 * 1024 * 1024) -> int:

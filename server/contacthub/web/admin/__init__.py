@@ -16,10 +16,11 @@ from __future__ import annotations
 from flask import Blueprint, redirect, url_for
 from werkzeug.wrappers import Response
 
-from . import accounts, books, devices, pages, runs, session, syncs, wizard
+from contacthub.web.admin import accounts, books, devices, pages, runs, session, syncs, wizard
 
-admin = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates",
-                  static_folder="static")
+admin = Blueprint(
+    "admin", __name__, url_prefix="/admin", template_folder="templates", static_folder="static"
+)
 admin.before_request(session.protect_forms)
 admin.before_request(session.require_sign_in)
 admin.context_processor(pages.context)

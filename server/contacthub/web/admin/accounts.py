@@ -15,16 +15,16 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from ...mail.imap import PRESETS
-from ...sources import exchange_source, imap_source
-from ...store import Transaction
-from ...store.sources import SourceRecord
-from ...syncs import SyncStatus, status_of
-from ..api.accounts import KINDS, accounts_of, connect, require_account, try_connection
-from ..api.common import store, sync_context
-from ..api.syncs import delete_now
-from ..errors import ApiError
-from .pages import FORM, FormErrors, NotFound, page
+from contacthub.mail.imap import PRESETS
+from contacthub.sources import exchange_source, imap_source
+from contacthub.store import Transaction
+from contacthub.store.sources import SourceRecord
+from contacthub.syncs import SyncStatus, status_of
+from contacthub.web.admin.pages import FORM, FormErrors, NotFound, page
+from contacthub.web.api.accounts import KINDS, accounts_of, connect, require_account, try_connection
+from contacthub.web.api.common import store, sync_context
+from contacthub.web.api.syncs import delete_now
+from contacthub.web.errors import ApiError
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
@@ -32,6 +32,7 @@ KIND_WORDS = {imap_source.KIND: "IMAP", exchange_source.KIND: "Exchange"}
 
 
 # --- the list -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class AccountRow:
@@ -61,8 +62,9 @@ class AccountRow:
 def _row(tx: Transaction, source: SourceRecord, now: float) -> AccountRow:
     book = tx.get_collection(source.book_path)
     title = (book.display_name if book else "") or source.book_path.rsplit("/", 1)[-1]
-    return AccountRow(source, KINDS[source.kind].account_json(source),
-                      status_of(tx, source, now), title)
+    return AccountRow(
+        source, KINDS[source.kind].account_json(source), status_of(tx, source, now), title
+    )
 
 
 def _rows(user: str) -> list[AccountRow]:
@@ -72,6 +74,7 @@ def _rows(user: str) -> list[AccountRow]:
 
 
 # --- the two connect forms ------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ConnectForm:
@@ -90,19 +93,31 @@ class ConnectForm:
     @property
     def rename(self) -> dict[str, str]:
         """For FormErrors.catching: the API's field names to the input names."""
-        moved = {api_field: target if target == FORM else self.input_name(target)
-                 for api_field, target in self.elsewhere.items()}
+        moved = {
+            api_field: target if target == FORM else self.input_name(target)
+            for api_field, target in self.elsewhere.items()
+        }
         return {name: self.input_name(name) for name in self.fields} | moved
 
 
 FORMS = {
     imap_source.KIND: ConnectForm(
-        imap_source.KIND, ("username", "password", "host", "port", "ssl", "preset", "name"),
-        {"account": "password", "starttls": "ssl", "sent_folder": FORM, "type": FORM}),
+        imap_source.KIND,
+        ("username", "password", "host", "port", "ssl", "preset", "name"),
+        {"account": "password", "starttls": "ssl", "sent_folder": FORM, "type": FORM},
+    ),
     exchange_source.KIND: ConnectForm(
-        exchange_source.KIND, ("email", "password", "username", "server", "name"),
-        {"account": "password", "auth": FORM, "client_id": FORM, "tenant_id": FORM,
-         "client_secret": FORM, "type": FORM}),
+        exchange_source.KIND,
+        ("email", "password", "username", "server", "name"),
+        {
+            "account": "password",
+            "auth": FORM,
+            "client_id": FORM,
+            "tenant_id": FORM,
+            "client_secret": FORM,
+            "type": FORM,
+        },
+    ),
 }
 
 
@@ -121,15 +136,18 @@ class Filled:
         """Exchange's Advanced settings show when they hold something, have an error, or
         the message of a failed login says to try them."""
         advanced = ("username", "server")
-        return (any(self.values.get(name) for name in advanced)
-                or any(self.errors.get(f"exchange.{name}") for name in advanced)
-                or "Advanced settings" in self.errors.get("exchange.password", ""))
+        return (
+            any(self.values.get(name) for name in advanced)
+            or any(self.errors.get(f"exchange.{name}") for name in advanced)
+            or "Advanced settings" in self.errors.get("exchange.password", "")
+        )
 
 
 def _typed(form: ConnectForm) -> dict[str, Any]:
     """What the person typed, as the API's fields (the name apart)."""
-    values: dict[str, Any] = {name: request.form.get(form.input_name(name), "")
-                              for name in form.fields if name != "ssl"}
+    values: dict[str, Any] = {
+        name: request.form.get(form.input_name(name), "") for name in form.fields if name != "ssl"
+    }
     if form.kind == imap_source.KIND:
         values["ssl"] = request.form.get(form.input_name("ssl")) == "yes"
     return values
@@ -152,20 +170,31 @@ def _works(kind: str, found: Mapping[str, Any]) -> str:
     if kind == imap_source.KIND:
         folders = found.get("folders") or []
         sent = found.get("sent_folder")
-        where = (f"sent mail is in “{sent}”" if sent
-                 else "no Sent folder was found, so only INBOX will be read")
+        where = (
+            f"sent mail is in “{sent}”"
+            if sent
+            else "no Sent folder was found, so only INBOX will be read"
+        )
         return f"The connection works: {len(folders)} folders, {where}."
     contacts = found.get("contacts")
     if isinstance(contacts, int):
-        return (f"The connection works: the Contacts folder holds {contacts} "
-                f"contact{'' if contacts == 1 else 's'}.")
+        return (
+            f"The connection works: the Contacts folder holds {contacts} "
+            f"contact{'' if contacts == 1 else 's'}."
+        )
     return "The connection works: the Contacts folder was found."
 
 
 def _index(status: int = 200, **filled: Filled) -> Response:
     forms = {kind: filled.get(kind) or Filled(values={"ssl": True}) for kind in FORMS}
-    return page("accounts.html", status=status, accounts=_rows(g.caller.user), forms=forms,
-                presets=PRESETS, title="Mail accounts")
+    return page(
+        "accounts.html",
+        status=status,
+        accounts=_rows(g.caller.user),
+        forms=forms,
+        presets=PRESETS,
+        title="Mail accounts",
+    )
 
 
 @bp.get("/")

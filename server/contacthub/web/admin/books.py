@@ -16,21 +16,21 @@ from flask import Blueprint, flash, redirect, request, url_for
 from werkzeug.http import parse_etags
 from werkzeug.wrappers import Response
 
-from ...store import ItemRecord
-from ...vcard import InvalidVCard
-from ...vcard_edit import EditableFields, editable_fields, edited, problems, rebased
-from ..api.books import book_of, books_of
-from ..api.common import contact_json, require_book, settings, store, user_books
-from ..api.contacts import (
+from contacthub.store import ItemRecord
+from contacthub.vcard import InvalidVCard
+from contacthub.vcard_edit import EditableFields, editable_fields, edited, problems, rebased
+from contacthub.web.admin.pages import FORM, FormErrors, page
+from contacthub.web.api.books import book_of, books_of
+from contacthub.web.api.common import contact_json, require_book, settings, store, user_books
+from contacthub.web.api.contacts import (
     contacts_page,
     page_args,
     remove_contact,
     replace_contact,
     require_contact,
 )
-from ..auth import current_user
-from ..errors import ApiError
-from .pages import FORM, FormErrors, page
+from contacthub.web.auth import current_user
+from contacthub.web.errors import ApiError
 
 bp = Blueprint("books", __name__, url_prefix="/books")
 
@@ -52,8 +52,10 @@ def _paging(found: dict[str, Any] | None, endpoint: str, **values: str) -> dict[
         return url_for(endpoint, **values, **kept, offset=offset or None)
 
     offset, limit, total = found["offset"], found["limit"], found["total"]
-    return {"previous": at(max(offset - limit, 0)) if offset > 0 else None,
-            "next": at(offset + limit) if offset + limit < total else None}
+    return {
+        "previous": at(max(offset - limit, 0)) if offset > 0 else None,
+        "next": at(offset + limit) if offset + limit < total else None,
+    }
 
 
 @bp.get("/")
@@ -66,9 +68,17 @@ def index() -> Response:
         with errors.catching(rename=PAGE_ARGS), store().read() as tx:
             found = contacts_page(tx, user_books(tx, user), *page_args())
     books = books_of(user)
-    return page("books.html", status=errors.status, books=books, query=query, found=found,
-                paging=_paging(found, ".index"), errors=errors, title="Address books",
-                book_names={book["id"]: book["display_name"] or book["id"] for book in books})
+    return page(
+        "books.html",
+        status=errors.status,
+        books=books,
+        query=query,
+        found=found,
+        paging=_paging(found, ".index"),
+        errors=errors,
+        title="Address books",
+        book_names={book["id"]: book["display_name"] or book["id"] for book in books},
+    )
 
 
 @bp.get("/<book_id>/")
@@ -79,13 +89,20 @@ def book(book_id: str) -> Response:
     found = None
     with errors.catching(rename=PAGE_ARGS), store().read() as tx:
         found = contacts_page(tx, [require_book(tx, user, book_id)], *page_args())
-    return page("books_contacts.html", status=errors.status, book=shown,
-                query=request.args.get("q", ""), found=found,
-                paging=_paging(found, ".book", book_id=book_id),
-                errors=errors, title=shown["display_name"])
+    return page(
+        "books_contacts.html",
+        status=errors.status,
+        book=shown,
+        query=request.args.get("q", ""),
+        found=found,
+        paging=_paging(found, ".book", book_id=book_id),
+        errors=errors,
+        title=shown["display_name"],
+    )
 
 
 # --- one contact ------------------------------------------------------------------------------
+
 
 def _contact(book_id: str, contact_id: str) -> ItemRecord:
     with store().read() as tx:
@@ -110,18 +127,38 @@ class Details:
     others: list[tuple[str, Detail]]  # (what it is, its value), in the card's order
 
 
-SHOWN_ABOVE = {"VERSION", "UID", "PRODID", "REV", "FN", "ORG", "EMAIL", "TEL", "NOTE",
-               "X-ABLABEL"}
+SHOWN_ABOVE = {"VERSION", "UID", "PRODID", "REV", "FN", "ORG", "EMAIL", "TEL", "NOTE", "X-ABLABEL"}
 LABELS = {
-    "N": "Name in parts", "NICKNAME": "Nickname", "ADR": "Address", "LABEL": "Address label",
-    "BDAY": "Birthday", "ANNIVERSARY": "Anniversary", "URL": "Website", "TITLE": "Job title",
-    "ROLE": "Role", "CATEGORIES": "Groups", "PHOTO": "Photo", "LOGO": "Logo",
-    "IMPP": "Instant messaging", "X-SOCIALPROFILE": "Social profile", "GEO": "Location",
-    "TZ": "Time zone", "LANG": "Language", "GENDER": "Gender", "KIND": "Kind",
-    "MEMBER": "Member", "RELATED": "Related person", "X-ABRELATEDNAMES": "Related person",
-    "X-ABDATE": "Date", "KEY": "Public key", "SOUND": "Sound", "CLASS": "Class",
-    "SORT-STRING": "Sorted as", "X-PHONETIC-FIRST-NAME": "Phonetic first name",
-    "X-PHONETIC-LAST-NAME": "Phonetic last name", "X-ABSHOWAS": "Show as",
+    "N": "Name in parts",
+    "NICKNAME": "Nickname",
+    "ADR": "Address",
+    "LABEL": "Address label",
+    "BDAY": "Birthday",
+    "ANNIVERSARY": "Anniversary",
+    "URL": "Website",
+    "TITLE": "Job title",
+    "ROLE": "Role",
+    "CATEGORIES": "Groups",
+    "PHOTO": "Photo",
+    "LOGO": "Logo",
+    "IMPP": "Instant messaging",
+    "X-SOCIALPROFILE": "Social profile",
+    "GEO": "Location",
+    "TZ": "Time zone",
+    "LANG": "Language",
+    "GENDER": "Gender",
+    "KIND": "Kind",
+    "MEMBER": "Member",
+    "RELATED": "Related person",
+    "X-ABRELATEDNAMES": "Related person",
+    "X-ABDATE": "Date",
+    "KEY": "Public key",
+    "SOUND": "Sound",
+    "CLASS": "Class",
+    "SORT-STRING": "Sorted as",
+    "X-PHONETIC-FIRST-NAME": "Phonetic first name",
+    "X-PHONETIC-LAST-NAME": "Phonetic last name",
+    "X-ABSHOWAS": "Show as",
 }
 KIND_WORDS = {"cell": "mobile", "internet": "", "pref": "", "voice": "", "x-internet": ""}
 
@@ -134,11 +171,21 @@ def _words(prop: Any) -> str:
     """A property's value as words: addresses on one line, pictures by their size."""
     value = prop.value
     if isinstance(value, bytes):
-        return f"A picture ({_size(value)})" if prop.name in ("PHOTO", "LOGO") \
+        return (
+            f"A picture ({_size(value)})"
+            if prop.name in ("PHOTO", "LOGO")
             else f"Binary data ({_size(value)})"
+        )
     if isinstance(value, vobject.vcard.Address):
-        parts = (value.box, value.extended, value.street, value.city, value.region,
-                 value.code, value.country)
+        parts = (
+            value.box,
+            value.extended,
+            value.street,
+            value.city,
+            value.region,
+            value.code,
+            value.country,
+        )
         return ", ".join(_flat(part) for part in parts if _flat(part))
     if isinstance(value, vobject.vcard.Name):
         parts = (value.prefix, value.given, value.additional, value.family, value.suffix)
@@ -159,8 +206,7 @@ def _label_of(text: str) -> str:
 
 def _detail(prop: Any, labels: dict[str, str], link: str | None = None) -> Detail:
     label = labels.get((prop.group or "").upper())
-    kinds = [KIND_WORDS.get(kind.lower(), kind.lower())
-             for kind in prop.params.get("TYPE", [])]
+    kinds = [KIND_WORDS.get(kind.lower(), kind.lower()) for kind in prop.params.get("TYPE", [])]
     return Detail(_words(prop), label or ", ".join(kind for kind in kinds if kind), link)
 
 
@@ -171,18 +217,29 @@ def details(text: str) -> Details | None:
     except Exception:  # stored before cards were checked: the page shows the text
         return None
     children = list(card.getChildren())
-    labels = {child.group.upper(): _label_of(str(child.value)) for child in children
-              if child.name == "X-ABLABEL" and child.group}
+    labels = {
+        child.group.upper(): _label_of(str(child.value))
+        for child in children
+        if child.name == "X-ABLABEL" and child.group
+    }
     name = _flat(card.contents["fn"][0].value) if "fn" in card.contents else ""
-    others = [(LABELS.get(child.name, child.name), _detail(child, labels))
-              for child in children if child.name not in SHOWN_ABOVE
-              and not (child.name == "N" and _words(child) in ("", name))]
+    others = [
+        (LABELS.get(child.name, child.name), _detail(child, labels))
+        for child in children
+        if child.name not in SHOWN_ABOVE and not (child.name == "N" and _words(child) in ("", name))
+    ]
     return Details(
         organization=_flat(card.contents["org"][0].value) if "org" in card.contents else "",
-        emails=[_detail(prop, labels, f"mailto:{_words(prop)}")
-                for prop in card.contents.get("email", []) if _words(prop)],
-        phones=[_detail(prop, labels, f"tel:{_words(prop).replace(' ', '')}")
-                for prop in card.contents.get("tel", []) if _words(prop)],
+        emails=[
+            _detail(prop, labels, f"mailto:{_words(prop)}")
+            for prop in card.contents.get("email", [])
+            if _words(prop)
+        ],
+        phones=[
+            _detail(prop, labels, f"tel:{_words(prop).replace(' ', '')}")
+            for prop in card.contents.get("tel", [])
+            if _words(prop)
+        ],
         note="\n\n".join(_words(prop) for prop in card.contents.get("note", [])),
         others=[(what, detail) for what, detail in others if detail.value],
     )
@@ -191,20 +248,29 @@ def details(text: str) -> Details | None:
 @bp.get("/<book_id>/contacts/<contact_id>")
 def contact(book_id: str, contact_id: str) -> Response:
     item = _contact(book_id, contact_id)
-    return page("contact.html", book=book_of(current_user(), book_id),
-                contact=contact_json(item, book_id, with_vcard=True),
-                details=details(item.text), title=item.display_name)
+    return page(
+        "contact.html",
+        book=book_of(current_user(), book_id),
+        contact=contact_json(item, book_id, with_vcard=True),
+        details=details(item.text),
+        title=item.display_name,
+    )
 
 
 # --- editing and deleting ---------------------------------------------------------------------
+
 
 def _fields_of(item: ItemRecord) -> EditableFields:
     try:
         return editable_fields(item.text)
     except InvalidVCard:
-        raise ApiError(422, "unreadable", "This contact's card cannot be read, so it cannot "
-                       "be edited here; a phone or computer that has it can still change "
-                       "it.") from None
+        raise ApiError(
+            422,
+            "unreadable",
+            "This contact's card cannot be read, so it cannot "
+            "be edited here; a phone or computer that has it can still change "
+            "it.",
+        ) from None
 
 
 def _lines(text: str) -> tuple[str, ...]:
@@ -224,8 +290,9 @@ def _submitted(prefix: str = "") -> EditableFields:
     )
 
 
-def _save(book_id: str, current: ItemRecord, fields: EditableFields, opened: str,
-          errors: FormErrors) -> ItemRecord | None:
+def _save(
+    book_id: str, current: ItemRecord, fields: EditableFields, opened: str, errors: FormErrors
+) -> ItemRecord | None:
     """The contact with `fields` saved over the version the form was opened with (ETag
     `opened`); None, with the reason in `errors`, when that cannot be."""
     if current.etag != opened:
@@ -238,8 +305,7 @@ def _save(book_id: str, current: ItemRecord, fields: EditableFields, opened: str
         return None
     with errors.catching(rename={"vcard": FORM}):
         try:
-            return replace_contact(current_user(), book_id, current.href, text,
-                                   parse_etags(opened))
+            return replace_contact(current_user(), book_id, current.href, text, parse_etags(opened))
         except ApiError as error:
             if error.status != 412:
                 raise
@@ -247,15 +313,28 @@ def _save(book_id: str, current: ItemRecord, fields: EditableFields, opened: str
     return None
 
 
-def _edit_page(book_id: str, item: ItemRecord, fields: EditableFields,
-               opened: tuple[EditableFields, str], errors: FormErrors, *,
-               changed: bool = False) -> Response:
+def _edit_page(
+    book_id: str,
+    item: ItemRecord,
+    fields: EditableFields,
+    opened: tuple[EditableFields, str],
+    errors: FormErrors,
+    *,
+    changed: bool = False,
+) -> Response:
     """The form showing `fields`, for the version `opened` (its fields and ETag)."""
-    return page("contact_edit.html", status=errors.status, book=book_of(current_user(), book_id),
-                contact=contact_json(item, book_id, with_vcard=False), fields=fields,
-                opened=opened[0], etag=opened[1], errors=errors,
-                current=details(item.text) if changed else None,
-                title=f"Edit {item.display_name}")
+    return page(
+        "contact_edit.html",
+        status=errors.status,
+        book=book_of(current_user(), book_id),
+        contact=contact_json(item, book_id, with_vcard=False),
+        fields=fields,
+        opened=opened[0],
+        etag=opened[1],
+        errors=errors,
+        current=details(item.text) if changed else None,
+        title=f"Edit {item.display_name}",
+    )
 
 
 @bp.route("/<book_id>/contacts/<contact_id>/edit", methods=["GET", "POST"])
@@ -276,21 +355,31 @@ def edit(book_id: str, contact_id: str) -> Response:
     # The form now edits the version that is there: its fields, with this person's changes.
     current = _contact(book_id, contact_id)
     theirs = _fields_of(current)
-    return _edit_page(book_id, current, rebased(opened, fields, theirs),
-                      (theirs, current.etag), errors, changed=True)
+    return _edit_page(
+        book_id,
+        current,
+        rebased(opened, fields, theirs),
+        (theirs, current.etag),
+        errors,
+        changed=True,
+    )
 
 
 @bp.post("/<book_id>/contacts/<contact_id>/delete")
 def delete(book_id: str, contact_id: str) -> Response:
     opened = request.form.get("etag")
     try:
-        old = remove_contact(current_user(), book_id, contact_id,
-                             parse_etags(opened) if opened else None)
+        old = remove_contact(
+            current_user(), book_id, contact_id, parse_etags(opened) if opened else None
+        )
     except ApiError as error:
         if error.status != 412:
             raise
-        flash(f"{CHANGED_ELSEWHERE} This is its current version: delete it again if you "
-              "still mean to.", "error")
+        flash(
+            f"{CHANGED_ELSEWHERE} This is its current version: delete it again if you "
+            "still mean to.",
+            "error",
+        )
         return redirect(url_for(".contact", book_id=book_id, contact_id=contact_id))
     flash(f"Deleted “{old.display_name}”.")
     return redirect(url_for(".book", book_id=book_id))

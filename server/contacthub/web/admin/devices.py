@@ -9,12 +9,12 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from ...store.runs import RunRecord
-from ...sync import ChangeSet
-from ..api import devices as api
-from ..api.common import store
-from ..api.imports import MAX_ID
-from .pages import NotFound, page
+from contacthub.store.runs import RunRecord
+from contacthub.sync import ChangeSet
+from contacthub.web.admin.pages import NotFound, page
+from contacthub.web.api import devices as api
+from contacthub.web.api.common import store
+from contacthub.web.api.imports import MAX_ID
 
 bp = Blueprint("devices", __name__, url_prefix="/phone")
 
@@ -37,8 +37,13 @@ def _previews(states: list[api.DeviceState]) -> dict[str, ChangeSet]:
 @bp.get("/")
 def index() -> Response:
     states = api.device_states(g.caller.user)
-    return page("devices.html", devices=states, previews=_previews(states),
-                push_endpoint=PUSH_ENDPOINT, title="Phone sync")
+    return page(
+        "devices.html",
+        devices=states,
+        previews=_previews(states),
+        push_endpoint=PUSH_ENDPOINT,
+        title="Phone sync",
+    )
 
 
 def _back() -> Response:
@@ -52,11 +57,13 @@ def _plural(count: int, one: str, many: str) -> str:
 def _imported(device: str, run: RunRecord) -> str:
     counts = run.counts
     added = counts.get("added", 0)
-    details = ", ".join([
-        f"{counts.get('updated', 0)} updated",
-        f"{counts.get('unchanged', 0)} unchanged",
-        _plural(counts.get("errors", 0), "problem", "problems"),
-    ])
+    details = ", ".join(
+        [
+            f"{counts.get('updated', 0)} updated",
+            f"{counts.get('unchanged', 0)} unchanged",
+            _plural(counts.get("errors", 0), "problem", "problems"),
+        ]
+    )
     return f"Imported {_plural(added, 'contact', 'contacts')} from {device} ({details})."
 
 
@@ -91,8 +98,7 @@ def cancel_push(device: str) -> Response:
 
 
 def _already_handled(device: str) -> str:
-    return (f"There is no pending push from {device} any more: "
-            "it was imported or cancelled already.")
+    return f"There is no pending push from {device} any more: it was imported or cancelled already."
 
 
 @bp.get("/<device>/runs/<int:run_id>")
@@ -102,5 +108,4 @@ def report(device: str, run_id: int) -> Response:
         run = tx.get_run(run_id) if run_id <= MAX_ID else None
     if run is None or run.source_id != state.source.id:
         raise NotFound("There is no such import.")
-    return page("devices_report.html", device=state, run=run,
-                title=f"Import from {state.name}")
+    return page("devices_report.html", device=state, run=run, title=f"Import from {state.name}")

@@ -13,15 +13,16 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from ..api.common import sync_context
-from ..errors import ApiError
+from contacthub.web.api.common import sync_context
+from contacthub.web.errors import ApiError
 
 FORM = "_form"  # the key of an error that belongs to the whole form, not to one field
 
 
 def page(template: str, *, status: int = 200, **context: Any) -> Response:
-    response = Response(render_template(f"admin/{template}", **context),
-                        status=status, mimetype="text/html")
+    response = Response(
+        render_template(f"admin/{template}", **context), status=status, mimetype="text/html"
+    )
     return response
 
 
@@ -32,6 +33,7 @@ def context() -> dict[str, Any]:
 
 
 # --- errors ---------------------------------------------------------------------------------
+
 
 class NotFound(ApiError):
     def __init__(self, message: str) -> None:
@@ -73,8 +75,11 @@ def _api_error(error: ApiError) -> Response:
 
 
 def _csrf_error(error: CSRFError) -> Response:
-    return _error_page(400, "This form has expired or did not come from this site. "
-                            "Go back, reload the page and send the form again.")
+    return _error_page(
+        400,
+        "This form has expired or did not come from this site. "
+        "Go back, reload the page and send the form again.",
+    )
 
 
 def _http_error(error: HTTPException) -> Response:
@@ -113,7 +118,7 @@ def in_words(seconds: float) -> str:
 
 
 def ago(moment: float | None, now: float | None = None) -> str:
-    """"3 hours ago" for a past moment, "in 3 hours" for a future one."""
+    """ "3 hours ago" for a past moment, "in 3 hours" for a future one."""
     if moment is None:
         return ""
     now = sync_context().now() if now is None else now

@@ -8,19 +8,22 @@ from typing import Any
 from flask import Blueprint, g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from ...sources import csv_source, exchange_source, imap_source
-from ...store.sources import SourceRecord
-from ...syncs import SyncBusy, run_in_background
-from ...syncs.progress import FINISHED, Progress
-from ..api.common import store, sync_context
-from ..api.imports import MAX_ID
-from ..api.syncs import sync_run_json
-from .pages import NotFound, page
+from contacthub.sources import csv_source, exchange_source, imap_source
+from contacthub.store.sources import SourceRecord
+from contacthub.syncs import SyncBusy, run_in_background
+from contacthub.syncs.progress import FINISHED, Progress
+from contacthub.web.admin.pages import NotFound, page
+from contacthub.web.api.common import store, sync_context
+from contacthub.web.api.imports import MAX_ID
+from contacthub.web.api.syncs import sync_run_json
 
 bp = Blueprint("runs", __name__, url_prefix="/runs")
 
-RUNNABLE = {csv_source.KIND: "sync", imap_source.KIND: "mail account",
-            exchange_source.KIND: "mail account"}
+RUNNABLE = {
+    csv_source.KIND: "sync",
+    imap_source.KIND: "mail account",
+    exchange_source.KIND: "mail account",
+}
 
 
 def require_runnable(source_id: int) -> SourceRecord:
@@ -35,8 +38,7 @@ def require_runnable(source_id: int) -> SourceRecord:
 def start(source: SourceRecord, *, override_mass_deletion: bool = False) -> Response:
     """Start the run and show its progress; a sync already running shows that run."""
     try:
-        run_in_background(sync_context(), source,
-                          override_mass_deletion=override_mass_deletion)
+        run_in_background(sync_context(), source, override_mass_deletion=override_mass_deletion)
     except SyncBusy:
         pass  # its progress page follows the run that is going on
     return redirect(url_for("admin.runs.progress", source_id=source.id))
@@ -56,8 +58,7 @@ def _state(source: SourceRecord) -> tuple[Progress | None, dict[str, Any] | None
         return progress, None
     with store().read() as tx:
         latest = tx.runs_of(source.id, limit=1)
-    run_id = progress.run_id if progress and progress.run_id else (
-        latest[0].id if latest else None)
+    run_id = progress.run_id if progress and progress.run_id else (latest[0].id if latest else None)
     return progress, {"run_id": run_id}
 
 
@@ -67,8 +68,9 @@ def progress(source_id: int) -> Response:
     state, ended = _state(source)
     if ended is not None and ended["run_id"] is not None:
         return redirect(url_for(".report", source_id=source.id, run_id=ended["run_id"]))
-    return page("progress.html", source=source, progress=state or Progress(),
-                title=f"Running {source.name}")
+    return page(
+        "progress.html", source=source, progress=state or Progress(), title=f"Running {source.name}"
+    )
 
 
 @bp.get("/<int:source_id>/progress.json")
@@ -76,10 +78,17 @@ def progress_json(source_id: int) -> dict[str, Any]:
     source = require_runnable(source_id)
     state, ended = _state(source)
     shown = state or Progress()
-    report = (url_for(".report", source_id=source.id, run_id=ended["run_id"])
-              if ended and ended["run_id"] is not None else None)
-    return {"phase": shown.phase, "words": shown.words, "fraction": shown.fraction,
-            "report": report}
+    report = (
+        url_for(".report", source_id=source.id, run_id=ended["run_id"])
+        if ended and ended["run_id"] is not None
+        else None
+    )
+    return {
+        "phase": shown.phase,
+        "words": shown.words,
+        "fraction": shown.fraction,
+        "report": report,
+    }
 
 
 @bp.get("/<int:source_id>/<int:run_id>")
@@ -89,5 +98,11 @@ def report(source_id: int, run_id: int) -> Response:
         run = tx.get_run(run_id) if run_id <= MAX_ID else None
     if run is None or run.source_id != source.id:
         raise NotFound("There is no such run.")
-    return page("report.html", source=source, run=sync_run_json(run), record=run,
-                what=RUNNABLE[source.kind], title=f"Run of {source.name}")
+    return page(
+        "report.html",
+        source=source,
+        run=sync_run_json(run),
+        record=run,
+        what=RUNNABLE[source.kind],
+        title=f"Run of {source.name}",
+    )

@@ -15,9 +15,9 @@ from flask import Blueprint, current_app, flash, g, redirect, request, session, 
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
-from ..api.common import store
-from ..auth import Authenticator, Caller, ensure_default_book
-from .pages import page
+from contacthub.web.admin.pages import page
+from contacthub.web.api.common import store
+from contacthub.web.auth import Authenticator, Caller, ensure_default_book
 
 bp = Blueprint("session", __name__)
 
@@ -89,8 +89,7 @@ def sign_in() -> Response | str:
             session["login"] = login
             session["stamp"] = _stamp(login)
             return redirect(_local(request.args.get("next")) or url_for("admin.home"))
-    return page("sign_in.html", errors=errors, status=422 if errors else 200,
-                title="Sign in")
+    return page("sign_in.html", errors=errors, status=422 if errors else 200, title="Sign in")
 
 
 @bp.post("/sign-out")

@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from flask import Blueprint, flash, g, redirect, url_for
 from werkzeug.wrappers import Response
 
-from ...sources import csv_source
-from ...store import Transaction
-from ...store.sources import SourceRecord
-from ...syncs import Origin, SyncStatus, origin_of, status_of
-from ..api.common import store, sync_context
-from ..api.syncs import delete_now
-from ..errors import ApiError
-from .pages import NotFound, page
-from .runs import require_runnable
+from contacthub.sources import csv_source
+from contacthub.store import Transaction
+from contacthub.store.sources import SourceRecord
+from contacthub.syncs import Origin, SyncStatus, origin_of, status_of
+from contacthub.web.admin.pages import NotFound, page
+from contacthub.web.admin.runs import require_runnable
+from contacthub.web.api.common import store, sync_context
+from contacthub.web.api.syncs import delete_now
+from contacthub.web.errors import ApiError
 
 bp = Blueprint("syncs", __name__, url_prefix="/syncs")
 
@@ -51,8 +51,9 @@ def _row(tx: Transaction, source: SourceRecord, now: float) -> SyncRow:
 def _rows(user: str) -> list[SyncRow]:
     now = sync_context().now()
     with store().read() as tx:
-        return [_row(tx, source, now)
-                for source in tx.list_sources(owner=user, kind=csv_source.KIND)]
+        return [
+            _row(tx, source, now) for source in tx.list_sources(owner=user, kind=csv_source.KIND)
+        ]
 
 
 def _require_sync(sync_id: int) -> SourceRecord:

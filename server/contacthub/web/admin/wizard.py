@@ -25,15 +25,17 @@ from zoneinfo import available_timezones
 from flask import Blueprint, flash, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
-from ...csvimport import NOT_IMPORTED, InvalidField, all_fields, custom_field, field_info
-from ...csvimport.fields import CUSTOM_PREFIX, takes_type_labels
-from ...schedule import WEEKDAYS, ScheduleError
-from ...sources import csv_source
-from ...store.sources import SourceRecord
-from ...syncs import origin_of, schedule_of
-from ...syncs.origin import FTP, HTTP, UPLOAD
-from ..api.common import store
-from ..api.imports import (
+from contacthub.csvimport import NOT_IMPORTED, InvalidField, all_fields, custom_field, field_info
+from contacthub.csvimport.fields import CUSTOM_PREFIX, takes_type_labels
+from contacthub.schedule import WEEKDAYS, ScheduleError
+from contacthub.sources import csv_source
+from contacthub.store.sources import SourceRecord
+from contacthub.syncs import origin_of, schedule_of
+from contacthub.syncs.origin import FTP, HTTP, UPLOAD
+from contacthub.web.admin import runs
+from contacthub.web.admin.pages import FORM, FormErrors, ago, page
+from contacthub.web.api.common import store
+from contacthub.web.api.imports import (
     create_upload,
     import_json,
     opened_csv,
@@ -41,43 +43,68 @@ from ..api.imports import (
     update_settings,
     uploaded_file,
 )
-from ..api.syncs import change_sync, create_remote, delete_now, require_sync
-from ..auth import current_user
-from ..errors import ApiError
-from . import runs
-from .pages import FORM, FormErrors, ago, page
+from contacthub.web.api.syncs import change_sync, create_remote, delete_now, require_sync
+from contacthub.web.auth import current_user
+from contacthub.web.errors import ApiError
 
 bp = Blueprint("wizard", __name__, url_prefix="/import")
 
-STEPS = (("source", "Source"), ("preview", "Preview"), ("mapping", "Mapping"),
-         ("finish", "Run or schedule"))
+STEPS = (
+    ("source", "Source"),
+    ("preview", "Preview"),
+    ("mapping", "Mapping"),
+    ("finish", "Run or schedule"),
+)
 DRAFTS = "import_drafts"  # session: ids of syncs made here, not yet run or finished
 HELD = "import_schedules"  # session: the schedule step's fields as Back left them
 
-KINDS = ((UPLOAD, "Upload a file"), (HTTP, "Download from a web address (HTTP or HTTPS)"),
-         (FTP, "Download from an FTP server"))
-DELIMITERS = (("auto", "Detect automatically"), ("comma", "Comma ( , )"),
-              ("semicolon", "Semicolon ( ; )"), ("tab", "Tab"), ("other", "Other"))
+KINDS = (
+    (UPLOAD, "Upload a file"),
+    (HTTP, "Download from a web address (HTTP or HTTPS)"),
+    (FTP, "Download from an FTP server"),
+)
+DELIMITERS = (
+    ("auto", "Detect automatically"),
+    ("comma", "Comma ( , )"),
+    ("semicolon", "Semicolon ( ; )"),
+    ("tab", "Tab"),
+    ("other", "Other"),
+)
 _NAMED = {",": "comma", ";": "semicolon", "\t": "tab"}
-ENCODINGS = (("", "Detect automatically"), ("utf-8", "UTF-8 (Unicode)"),
-             ("utf-16", "UTF-16 (Excel's “Unicode text”)"),
-             ("cp1252", "Windows Western European (cp1252)"),
-             ("iso8859-1", "ISO 8859-1 (Latin-1)"), ("iso8859-15", "ISO 8859-15 (Latin-9)"),
-             ("mac-roman", "Mac Roman"))
+ENCODINGS = (
+    ("", "Detect automatically"),
+    ("utf-8", "UTF-8 (Unicode)"),
+    ("utf-16", "UTF-16 (Excel's “Unicode text”)"),
+    ("cp1252", "Windows Western European (cp1252)"),
+    ("iso8859-1", "ISO 8859-1 (Latin-1)"),
+    ("iso8859-15", "ISO 8859-15 (Latin-9)"),
+    ("mac-roman", "Mac Roman"),
+)
 # The API's field names of a source, as this form names them.
-_SOURCE_FIELDS = {"source": "url", "source.url": "url", "source.type": "kind",
-                  "source.username": "username", "source.password": "password",
-                  "source.passive": "passive"}
+_SOURCE_FIELDS = {
+    "source": "url",
+    "source.url": "url",
+    "source.type": "kind",
+    "source.username": "username",
+    "source.password": "password",
+    "source.passive": "passive",
+}
 MAX_CUSTOM_NAME = 100
 
 
 # --- the steps and drafts ---------------------------------------------------------------
 
+
 def steps(current: str, sync: SourceRecord | None) -> list[dict[str, Any]]:
     """The list of steps; once the sync exists every step but the current is a link."""
-    return [{"label": label, "current": name == current,
-             "url": url_for(f".{name}", sync_id=sync.id) if sync and name != current else None}
-            for name, label in STEPS]
+    return [
+        {
+            "label": label,
+            "current": name == current,
+            "url": url_for(f".{name}", sync_id=sync.id) if sync and name != current else None,
+        }
+        for name, label in STEPS
+    ]
 
 
 def _drafts() -> list[int]:
@@ -100,12 +127,19 @@ def _done(sync: SourceRecord) -> None:
         session[HELD] = held
 
 
-def _wizard_page(template: str, current: str, sync: SourceRecord | None, *,
-                 status: int = 200, **context: Any) -> Response:
+def _wizard_page(
+    template: str, current: str, sync: SourceRecord | None, *, status: int = 200, **context: Any
+) -> Response:
     name = f"“{sync.name}”" if sync else "a file"
-    return page(template, status=status, steps=steps(current, sync), sync=sync,
-                draft=sync is not None and is_draft(sync),
-                title=f"Import {name}: {dict(STEPS)[current]}", **context)
+    return page(
+        template,
+        status=status,
+        steps=steps(current, sync),
+        sync=sync,
+        draft=sync is not None and is_draft(sync),
+        title=f"Import {name}: {dict(STEPS)[current]}",
+        **context,
+    )
 
 
 @bp.post("/<int:sync_id>/cancel")
@@ -122,6 +156,7 @@ def cancel(sync_id: int) -> Response:
 
 
 # --- step 1: the source -----------------------------------------------------------------
+
 
 @dataclass
 class SourceForm:
@@ -147,14 +182,21 @@ class SourceForm:
             upload = tx.get_upload(sync.id)
             uploaded_at = tx.upload_created_at(sync.id)
         delimiter = settings.delimiter
-        return cls(kind=origin.type, name=sync.name, url=origin.url,
-                   username=origin.username or "", passive=origin.passive,
-                   has_password=origin.sealed_password is not None,
-                   delimiter="auto" if delimiter is None else _NAMED.get(delimiter, "other"),
-                   delimiter_other="" if delimiter is None or delimiter in _NAMED else delimiter,
-                   encoding=settings.encoding or "", update_existing=settings.update_existing,
-                   delete_missing=settings.delete_missing,
-                   filename=upload.filename if upload else "", uploaded_at=uploaded_at)
+        return cls(
+            kind=origin.type,
+            name=sync.name,
+            url=origin.url,
+            username=origin.username or "",
+            passive=origin.passive,
+            has_password=origin.sealed_password is not None,
+            delimiter="auto" if delimiter is None else _NAMED.get(delimiter, "other"),
+            delimiter_other="" if delimiter is None or delimiter in _NAMED else delimiter,
+            encoding=settings.encoding or "",
+            update_existing=settings.update_existing,
+            delete_missing=settings.delete_missing,
+            filename=upload.filename if upload else "",
+            uploaded_at=uploaded_at,
+        )
 
     @classmethod
     def posted(cls, stored: SourceForm | None = None) -> SourceForm:
@@ -164,20 +206,24 @@ class SourceForm:
         kind = kind if kind in dict(KINDS) else UPLOAD
         delimiter = form.get("delimiter", "auto")
         # Only an FTP form has the passive box; HTTP keeps what it had.
-        passive = form.get("passive") == "yes" if kind == FTP else (
-            stored.passive if stored else True)
-        return cls(kind=kind,
-                   name=form.get("name", "").strip(), url=form.get("url", "").strip(),
-                   username=form.get("username", "").strip(),
-                   passive=passive,
-                   has_password=stored.has_password if stored else False,
-                   delimiter=delimiter if delimiter in dict(DELIMITERS) else "auto",
-                   delimiter_other=form.get("delimiter_other", ""),
-                   encoding=form.get("encoding", ""),
-                   update_existing=form.get("update_existing") == "yes",
-                   delete_missing=form.get("delete_missing") == "yes",
-                   filename=stored.filename if stored else "",
-                   uploaded_at=stored.uploaded_at if stored else None)
+        passive = (
+            form.get("passive") == "yes" if kind == FTP else (stored.passive if stored else True)
+        )
+        return cls(
+            kind=kind,
+            name=form.get("name", "").strip(),
+            url=form.get("url", "").strip(),
+            username=form.get("username", "").strip(),
+            passive=passive,
+            has_password=stored.has_password if stored else False,
+            delimiter=delimiter if delimiter in dict(DELIMITERS) else "auto",
+            delimiter_other=form.get("delimiter_other", ""),
+            encoding=form.get("encoding", ""),
+            update_existing=form.get("update_existing") == "yes",
+            delete_missing=form.get("delete_missing") == "yes",
+            filename=stored.filename if stored else "",
+            uploaded_at=stored.uploaded_at if stored else None,
+        )
 
     @property
     def delimiter_value(self) -> str | None:
@@ -196,16 +242,20 @@ class SourceForm:
 
     def origin(self, password: str) -> dict[str, Any]:
         """The API's source form; no password keeps the saved one (same server and user)."""
-        origin: dict[str, Any] = {"type": self.kind, "url": self.url,
-                                  "username": self.username or None,
-                                  "password": password or None}
+        origin: dict[str, Any] = {
+            "type": self.kind,
+            "url": self.url,
+            "username": self.username or None,
+            "password": password or None,
+        }
         if self.kind == FTP:
             origin["passive"] = self.passive
         return origin
 
     def origin_changed(self, stored: SourceForm, password: str) -> bool:
-        return bool(password) or ((self.url, self.username, self.passive)
-                                  != (stored.url, stored.username, stored.passive))
+        return bool(password) or (
+            (self.url, self.username, self.passive) != (stored.url, stored.username, stored.passive)
+        )
 
     def encoding_choices(self) -> list[tuple[str, str]]:
         known = dict(ENCODINGS)
@@ -220,8 +270,9 @@ def _chosen_file() -> bool:
 
 def _checked_delimiter(form: SourceForm, errors: FormErrors) -> None:
     if form.delimiter == "other" and not form.delimiter_other:
-        errors["delimiter_other"] = ("Type the character that separates the fields, or "
-                                     "choose another delimiter.")
+        errors["delimiter_other"] = (
+            "Type the character that separates the fields, or choose another delimiter."
+        )
 
 
 def _renames(form: SourceForm) -> dict[str, str]:
@@ -241,20 +292,30 @@ def _create(form: SourceForm, errors: FormErrors) -> SourceRecord | None:
     with errors.catching(rename=_renames(form)):
         if form.kind == UPLOAD:
             filename, content = uploaded_file()
-            made = create_upload(current_user(), filename, content,
-                                 delimiter=form.delimiter_value,
-                                 encoding=form.encoding_value, name=form.name or None)
+            made = create_upload(
+                current_user(),
+                filename,
+                content,
+                delimiter=form.delimiter_value,
+                encoding=form.encoding_value,
+                name=form.name or None,
+            )
         else:
-            made = create_remote(current_user(), {
-                "name": form.name or None, "source": form.origin(request.form.get("password", "")),
-                "delimiter": form.delimiter_value, "encoding": form.encoding_value})
+            made = create_remote(
+                current_user(),
+                {
+                    "name": form.name or None,
+                    "source": form.origin(request.form.get("password", "")),
+                    "delimiter": form.delimiter_value,
+                    "encoding": form.encoding_value,
+                },
+            )
     if made is not None and (form.update_existing or form.delete_missing):
         made = update_settings(made, form.options)
     return made
 
 
-def _update(sync: SourceRecord, stored: SourceForm, form: SourceForm,
-            errors: FormErrors) -> bool:
+def _update(sync: SourceRecord, stored: SourceForm, form: SourceForm, errors: FormErrors) -> bool:
     """Save the changed source step with the code of PATCH /syncs/{id}; then a new file
     of an upload sync (PUT /imports/{id}/file), read with the new settings."""
     _checked_delimiter(form, errors)
@@ -281,8 +342,16 @@ def _update(sync: SourceRecord, stored: SourceForm, form: SourceForm,
 
 
 def _source_page(form: SourceForm, errors: FormErrors, sync: SourceRecord | None) -> Response:
-    return _wizard_page("wizard_source.html", "source", sync, status=errors.status, form=form,
-                        errors=errors, kinds=KINDS, delimiters=DELIMITERS)
+    return _wizard_page(
+        "wizard_source.html",
+        "source",
+        sync,
+        status=errors.status,
+        form=form,
+        errors=errors,
+        kinds=KINDS,
+        delimiters=DELIMITERS,
+    )
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -315,6 +384,7 @@ def source(sync_id: int) -> Response:
 
 # --- step 2: the preview ----------------------------------------------------------------
 
+
 def _file_of(sync: SourceRecord) -> tuple[dict[str, Any] | None, str | None]:
     """The file as GET /imports/{id} shows it, or why it cannot be read."""
     try:
@@ -333,12 +403,20 @@ def preview(sync_id: int) -> Response:
     if shown is not None:
         width = len(shown["header"])
         rows = [(row + [""] * width)[:width] for row in shown["preview"]]
-    return _wizard_page("wizard_preview.html", "preview", sync, status=409 if problem else 200,
-                        file=shown, rows=rows, problem=problem,
-                        delimiter_words={**dict(DELIMITERS), "pipe": "Pipe ( | )"})
+    return _wizard_page(
+        "wizard_preview.html",
+        "preview",
+        sync,
+        status=409 if problem else 200,
+        file=shown,
+        rows=rows,
+        problem=problem,
+        delimiter_words={**dict(DELIMITERS), "pipe": "Pipe ( | )"},
+    )
 
 
 # --- step 3: the mapping ----------------------------------------------------------------
+
 
 @dataclass
 class MappingRow:
@@ -364,19 +442,33 @@ def _stored_rows(shown: dict[str, Any]) -> list[MappingRow]:
     for index, column in enumerate(shown["header"]):
         samples = (row[index] for row in shown["preview"] if index < len(row))
         entry = entries.get(column, {})
-        rows.append(MappingRow(index, column, next((s for s in samples if s.strip()), ""),
-                               entry.get("field", NOT_IMPORTED), entry.get("type_from")))
+        rows.append(
+            MappingRow(
+                index,
+                column,
+                next((s for s in samples if s.strip()), ""),
+                entry.get("field", NOT_IMPORTED),
+                entry.get("type_from"),
+            )
+        )
     return rows
 
 
 def _posted_rows(rows: list[MappingRow]) -> list[MappingRow]:
     """The rows with the fields chosen in the form; Remove leaves its column out."""
     removed = request.form.get("remove")
-    return [MappingRow(row.index, row.column, row.sample,
-                       NOT_IMPORTED if removed == str(row.index)
-                       else request.form.get(f"field-{row.index}", NOT_IMPORTED),
-                       row.type_from)
-            for row in rows]
+    return [
+        MappingRow(
+            row.index,
+            row.column,
+            row.sample,
+            NOT_IMPORTED
+            if removed == str(row.index)
+            else request.form.get(f"field-{row.index}", NOT_IMPORTED),
+            row.type_from,
+        )
+        for row in rows
+    ]
 
 
 def _added_field(rows: list[MappingRow], errors: FormErrors) -> None:
@@ -395,8 +487,9 @@ def _custom_field_id(name: str, errors: FormErrors) -> str | None:
         errors["custom_name"] = "Give the new field a name."
         return None
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
-        errors["custom_name"] = ("Invalid characters found: a field name is letters, digits "
-                                 "and spaces on one line.")
+        errors["custom_name"] = (
+            "Invalid characters found: a field name is letters, digits and spaces on one line."
+        )
         return None
     if len(name) > MAX_CUSTOM_NAME:
         errors["custom_name"] = f"A field name has at most {MAX_CUSTOM_NAME} characters."
@@ -458,36 +551,58 @@ def mapping(sync_id: int) -> Response:
             _added_field(rows, errors)
         if not errors:
             with errors.catching():
-                update_settings(sync, {"mapping": _mapping_json(rows),
-                                       "key_column": key or None})
+                update_settings(sync, {"mapping": _mapping_json(rows), "key_column": key or None})
         if not errors:
             if action in _NEXT:
                 return redirect(url_for(_NEXT[action], sync_id=sync.id))
             flash("The mapping is saved.")
             return redirect(url_for(".mapping", sync_id=sync.id))
-    return _wizard_page("wizard_mapping.html", "mapping", sync, status=errors.status,
-                        rows=rows, key=key, errors=errors, choices=field_choices(rows),
-                        not_imported=NOT_IMPORTED,
-                        column_choices=[("", "Choose a column"),
-                                        *((str(row.index), row.column) for row in rows)],
-                        key_choices=[("", "Generate unique key automatically"),
-                                     *((column, column) for column in shown["header"])],
-                        custom_name=request.form.get("custom_name", "") if errors else "",
-                        custom_column=request.form.get("custom_column", ""))
+    return _wizard_page(
+        "wizard_mapping.html",
+        "mapping",
+        sync,
+        status=errors.status,
+        rows=rows,
+        key=key,
+        errors=errors,
+        choices=field_choices(rows),
+        not_imported=NOT_IMPORTED,
+        column_choices=[("", "Choose a column"), *((str(row.index), row.column) for row in rows)],
+        key_choices=[
+            ("", "Generate unique key automatically"),
+            *((column, column) for column in shown["header"]),
+        ],
+        custom_name=request.form.get("custom_name", "") if errors else "",
+        custom_column=request.form.get("custom_column", ""),
+    )
 
 
 # --- step 4: run, or schedule and finish ------------------------------------------------
 
-FREQUENCIES = (("none", "Not scheduled: import when I choose Run import"), ("once", "Once"),
-               ("hourly", "Hourly"), ("daily", "Daily"), ("weekly", "Weekly"),
-               ("monthly", "Monthly"))
-ENDS = (("never", "No end date"), ("count", "End after a number of imports"),
-        ("until", "End by a date"))
+FREQUENCIES = (
+    ("none", "Not scheduled: import when I choose Run import"),
+    ("once", "Once"),
+    ("hourly", "Hourly"),
+    ("daily", "Daily"),
+    ("weekly", "Weekly"),
+    ("monthly", "Monthly"),
+)
+ENDS = (
+    ("never", "No end date"),
+    ("count", "End after a number of imports"),
+    ("until", "End by a date"),
+)
 # The schedule's reasons name its JSON fields; the page names its inputs.
-_SCHEDULE_WORDS = {"start": "The start", "until": "The end date",
-                   "count": "The number of imports", "interval": "The interval",
-                   "month_day": "The day of the month", "weekdays": "The days",
-                   "timezone": "The time zone", "frequency": "The pattern"}
+_SCHEDULE_WORDS = {
+    "start": "The start",
+    "until": "The end date",
+    "count": "The number of imports",
+    "interval": "The interval",
+    "month_day": "The day of the month",
+    "weekdays": "The days",
+    "timezone": "The time zone",
+    "frequency": "The pattern",
+}
 
 
 @cache
@@ -518,30 +633,42 @@ class ScheduleForm:
             schedule = None  # unreadable: shown as not scheduled, to be set again
         if schedule is None:
             start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-            return cls(start=(start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
-                       notify=notify, fresh=not notify)
+            return cls(
+                start=(start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+                notify=notify,
+                fresh=not notify,
+            )
         saved = schedule.to_json()
-        return cls(frequency=saved["frequency"], start=saved["start"][:16],
-                   timezone=saved["timezone"], interval=str(saved["interval"]),
-                   weekdays=list(saved["weekdays"]),
-                   month_day=str(saved["month_day"] or ""),
-                   end="count" if saved["count"] else "until" if saved["until"] else "never",
-                   count=str(saved["count"] or ""), until=saved["until"] or "",
-                   notify=notify, fresh=False)
+        return cls(
+            frequency=saved["frequency"],
+            start=saved["start"][:16],
+            timezone=saved["timezone"],
+            interval=str(saved["interval"]),
+            weekdays=list(saved["weekdays"]),
+            month_day=str(saved["month_day"] or ""),
+            end="count" if saved["count"] else "until" if saved["until"] else "never",
+            count=str(saved["count"] or ""),
+            until=saved["until"] or "",
+            notify=notify,
+            fresh=False,
+        )
 
     @classmethod
     def posted(cls) -> ScheduleForm:
         form = request.form
-        return cls(frequency=form.get("schedule.frequency", "none"),
-                   start=form.get("schedule.start", "").strip(),
-                   timezone=form.get("schedule.timezone", "UTC"),
-                   interval=form.get("schedule.interval", "1").strip(),
-                   weekdays=form.getlist("schedule.weekdays"),
-                   month_day=form.get("schedule.month_day", "").strip(),
-                   end=form.get("schedule.end", "never"),
-                   count=form.get("schedule.count", "").strip(),
-                   until=form.get("schedule.until", "").strip(),
-                   notify=form.get("notify", "").strip(), fresh=False)
+        return cls(
+            frequency=form.get("schedule.frequency", "none"),
+            start=form.get("schedule.start", "").strip(),
+            timezone=form.get("schedule.timezone", "UTC"),
+            interval=form.get("schedule.interval", "1").strip(),
+            weekdays=form.getlist("schedule.weekdays"),
+            month_day=form.get("schedule.month_day", "").strip(),
+            end=form.get("schedule.end", "never"),
+            count=form.get("schedule.count", "").strip(),
+            until=form.get("schedule.until", "").strip(),
+            notify=form.get("notify", "").strip(),
+            fresh=False,
+        )
 
     def schedule_json(self, errors: FormErrors) -> dict[str, Any] | None:
         """The API's schedule form; numbers that are not numbers go into `errors`."""
@@ -549,8 +676,11 @@ class ScheduleForm:
             return None
         if not self.start:
             errors["schedule.start"] = "Choose the date and time of the first import."
-        schedule: dict[str, Any] = {"start": self.start, "timezone": self.timezone,
-                                    "frequency": self.frequency}
+        schedule: dict[str, Any] = {
+            "start": self.start,
+            "timezone": self.timezone,
+            "frequency": self.frequency,
+        }
         if self.frequency == "once":
             return schedule
         schedule["interval"] = _number(self.interval, "schedule.interval", errors)
@@ -582,11 +712,12 @@ def _plain(errors: FormErrors) -> None:
             bare = name.removeprefix("schedule.")
             prefix = bare[:1].upper() + bare[1:] + " "
             if message.startswith(prefix) and bare in _SCHEDULE_WORDS:
-                errors[name] = f"{_SCHEDULE_WORDS[bare]} {message[len(prefix):]}"
+                errors[name] = f"{_SCHEDULE_WORDS[bare]} {message[len(prefix) :]}"
 
 
-def _save_schedule(sync: SourceRecord, form: ScheduleForm,
-                   errors: FormErrors) -> SourceRecord | None:
+def _save_schedule(
+    sync: SourceRecord, form: ScheduleForm, errors: FormErrors
+) -> SourceRecord | None:
     """Save the schedule and addresses with the code of PATCH /syncs/{id}."""
     body: dict[str, Any] = {"notify": form.notify}
     if origin_of(sync).is_remote:
@@ -624,11 +755,20 @@ def _hold(sync: SourceRecord, form: ScheduleForm) -> None:
 
 def _finish_page(sync: SourceRecord, form: ScheduleForm, errors: FormErrors) -> Response:
     saved = schedule_of_or_none(sync)
-    return _wizard_page("wizard_finish.html", "finish", sync, status=errors.status, form=form,
-                        errors=errors, remote=origin_of(sync).is_remote,
-                        frequencies=FREQUENCIES, ends=ENDS,
-                        zones=[(zone, zone) for zone in time_zones()],
-                        weekdays=WEEKDAYS, saved=saved)
+    return _wizard_page(
+        "wizard_finish.html",
+        "finish",
+        sync,
+        status=errors.status,
+        form=form,
+        errors=errors,
+        remote=origin_of(sync).is_remote,
+        frequencies=FREQUENCIES,
+        ends=ENDS,
+        zones=[(zone, zone) for zone in time_zones()],
+        weekdays=WEEKDAYS,
+        saved=saved,
+    )
 
 
 def schedule_of_or_none(sync: SourceRecord) -> str | None:

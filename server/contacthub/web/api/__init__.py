@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from ..auth import authenticate
-from . import accounts, autocomplete, books, contacts, devices, docs, imports, syncs
+from contacthub.web.api import (
+    accounts,
+    autocomplete,
+    books,
+    contacts,
+    devices,
+    docs,
+    imports,
+    syncs,
+)
+from contacthub.web.auth import authenticate
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 api.before_request(authenticate)

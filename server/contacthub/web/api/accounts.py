@@ -14,32 +14,30 @@ from typing import Any
 
 from flask import Blueprint, Response
 
-from ...mail.imap import PRESETS
-from ...sources import exchange_source, imap_source
-from ...sources.accounts import AccountError
-from ...store import Transaction
-from ...store.errors import AlreadyExists
-from ...store.sources import SourceRecord
-from ...syncs import (
-    SyncError,
-    parse_notify,
-    parse_schedule,
-    save_settings,
-)
-from ..auth import current_user
-from ..errors import invalid, not_found, quoted, sentence
-from .common import json_body, location, store, sync_context
-from .imports import MAX_ID, book_id, run_now
-from .syncs import delete_now, run_state_json, runs_json, sync_run_json
+from contacthub.mail.imap import PRESETS
+from contacthub.sources import exchange_source, imap_source
+from contacthub.sources.accounts import AccountError
+from contacthub.store import Transaction
+from contacthub.store.errors import AlreadyExists
+from contacthub.store.sources import SourceRecord
+from contacthub.syncs import SyncError, parse_notify, parse_schedule, save_settings
+from contacthub.web.api.common import json_body, location, store, sync_context
+from contacthub.web.api.imports import MAX_ID, book_id, run_now
+from contacthub.web.api.syncs import delete_now, run_state_json, runs_json, sync_run_json
+from contacthub.web.auth import current_user
+from contacthub.web.errors import invalid, not_found, quoted, sentence
 
 bp = Blueprint("accounts", __name__)
 
-KINDS: dict[str, ModuleType] = {imap_source.KIND: imap_source,
-                                exchange_source.KIND: exchange_source}
+KINDS: dict[str, ModuleType] = {
+    imap_source.KIND: imap_source,
+    exchange_source.KIND: exchange_source,
+}
 SCHEDULING = ("schedule", "notify")
 
 
 # --- JSON -------------------------------------------------------------------------------
+
 
 def _account_json(tx: Transaction, source: SourceRecord, now: float) -> dict[str, Any]:
     return {
@@ -58,6 +56,7 @@ def _shown(source: SourceRecord) -> dict[str, Any]:
 
 # --- checking what a client sends -------------------------------------------------------
 
+
 @contextmanager
 def _refusals() -> Iterator[None]:
     """A form, a connection or a schedule that cannot be used: 422 naming the field."""
@@ -74,8 +73,7 @@ def _kind(body: dict[str, Any]) -> ModuleType:
 def kind_of(name: Any) -> ModuleType:
     """The source module of an account type ("imap", "exchange")."""
     if name not in KINDS:
-        raise invalid("Say which kind of account: \"type\" is \"imap\" or \"exchange\".",
-                      field="type")
+        raise invalid('Say which kind of account: "type" is "imap" or "exchange".', field="type")
     return KINDS[name]
 
 
@@ -84,8 +82,7 @@ def _scheduling(body: dict[str, Any]) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     with _refusals():
         if "schedule" in body:
-            changes["schedule"] = parse_schedule(body.pop("schedule"), None,
-                                                 sync_context().now())
+            changes["schedule"] = parse_schedule(body.pop("schedule"), None, sync_context().now())
         if "notify" in body:
             changes["notify"] = parse_notify(body.pop("notify"))
     return changes
@@ -103,6 +100,7 @@ def require_account(account_id: int) -> SourceRecord:
 
 # --- what the API and the admin page do ------------------------------------------------
 
+
 def accounts_of(tx: Transaction, user: str) -> list[SourceRecord]:
     """The user's mail accounts, oldest first."""
     found = [source for kind in KINDS for source in tx.list_sources(owner=user, kind=kind)]
@@ -118,8 +116,14 @@ def try_connection(kind: ModuleType, form: Mapping[str, Any]) -> dict[str, Any]:
         return kind.test_connection(ctx, account)
 
 
-def connect(user: str, kind: ModuleType, form: Mapping[str, Any], *, name: Any = None,
-            scheduling: dict[str, Any] | None = None) -> SourceRecord:
+def connect(
+    user: str,
+    kind: ModuleType,
+    form: Mapping[str, Any],
+    *,
+    name: Any = None,
+    scheduling: dict[str, Any] | None = None,
+) -> SourceRecord:
     """Test the connection, then save the account (with `scheduling` from _scheduling);
     nothing is saved when it fails."""
     ctx = sync_context()
@@ -127,8 +131,9 @@ def connect(user: str, kind: ModuleType, form: Mapping[str, Any], *, name: Any =
         try:
             source = kind.connect_account(ctx, user, form, name=name)
         except AlreadyExists:
-            raise AccountError("name", f"You already have an account named {quoted(name)}; "
-                               "choose another name.") from None
+            raise AccountError(
+                "name", f"You already have an account named {quoted(name)}; choose another name."
+            ) from None
     if scheduling:
         source = save_settings(ctx, source, **scheduling)
     return source
@@ -136,11 +141,22 @@ def connect(user: str, kind: ModuleType, form: Mapping[str, Any], *, name: Any =
 
 # --- views ------------------------------------------------------------------------------
 
+
 @bp.get("/accounts/presets")
 def presets() -> dict[str, Any]:
-    return {"presets": [{"id": key, "label": preset.label, "host": preset.host,
-                         "port": preset.port, "ssl": preset.ssl, "note": preset.note}
-                        for key, preset in PRESETS.items()]}
+    return {
+        "presets": [
+            {
+                "id": key,
+                "label": preset.label,
+                "host": preset.host,
+                "port": preset.port,
+                "ssl": preset.ssl,
+                "note": preset.note,
+            }
+            for key, preset in PRESETS.items()
+        ]
+    }
 
 
 @bp.post("/accounts/test")
@@ -156,8 +172,7 @@ def list_accounts() -> dict[str, Any]:
     user = current_user()
     now = sync_context().now()
     with store().read() as tx:
-        return {"accounts": [_account_json(tx, source, now)
-                             for source in accounts_of(tx, user)]}
+        return {"accounts": [_account_json(tx, source, now) for source in accounts_of(tx, user)]}
 
 
 @bp.post("/accounts")
@@ -169,8 +184,7 @@ def connect_account() -> tuple[dict[str, Any], int, dict[str, str]]:
     scheduling = _scheduling(body)
     name = body.pop("name", None)
     source = connect(user, kind, body, name=name, scheduling=scheduling)
-    return (_shown(source), 201, {"Location": location(".get_account",
-                                                       account_id=source.id)})
+    return (_shown(source), 201, {"Location": location(".get_account", account_id=source.id)})
 
 
 @bp.get("/accounts/<int:account_id>")

@@ -7,9 +7,9 @@ from typing import Any
 import vobject
 from flask import Blueprint, request
 
-from ..auth import current_user
-from ..errors import bad_request
-from .common import int_arg, store, user_books
+from contacthub.web.api.common import int_arg, store, user_books
+from contacthub.web.auth import current_user
+from contacthub.web.errors import bad_request
 
 bp = Blueprint("autocomplete", __name__)
 
@@ -24,8 +24,11 @@ def _emails(text: str) -> list[str]:
         card = vobject.readOne(text, validate=False)
     except Exception:
         return []
-    return [str(prop.value).strip() for prop in card.contents.get("email", [])
-            if str(prop.value).strip()]
+    return [
+        str(prop.value).strip()
+        for prop in card.contents.get("email", [])
+        if str(prop.value).strip()
+    ]
 
 
 @bp.get("/autocomplete")
@@ -47,6 +50,12 @@ def autocomplete() -> dict[str, Any]:
         for email in _emails(item.text):
             if rank > NAME_MATCH and not email.lower().startswith(lowered):
                 continue
-            suggestions.append({"name": item.display_name, "email": email, "uid": item.uid,
-                                "book": names[item.collection_id]})
+            suggestions.append(
+                {
+                    "name": item.display_name,
+                    "email": email,
+                    "uid": item.uid,
+                    "book": names[item.collection_id],
+                }
+            )
     return {"suggestions": suggestions[:limit]}

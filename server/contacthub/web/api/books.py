@@ -8,18 +8,17 @@ from typing import Any
 
 from flask import Blueprint, Response
 
-from ...store import DEFAULT_BOOK, CollectionRecord, Transaction
-from ..auth import current_user
-from ..errors import conflict, invalid
-from .common import BOOK_TAG, json_body, location, require_book, store, user_books
+from contacthub.store import DEFAULT_BOOK, CollectionRecord, Transaction
+from contacthub.web.api.common import BOOK_TAG, json_body, location, require_book, store, user_books
+from contacthub.web.auth import current_user
+from contacthub.web.errors import conflict, invalid
 
 bp = Blueprint("books", __name__)
 
 MAX_DISPLAY_NAME = 255
 
 
-def book_json(book: CollectionRecord, count: int, source: tuple[str, str] | None
-              ) -> dict[str, Any]:
+def book_json(book: CollectionRecord, count: int, source: tuple[str, str] | None) -> dict[str, Any]:
     kind, name = source if source else ("carddav", None)
     return {
         "id": book.name,
@@ -30,11 +29,11 @@ def book_json(book: CollectionRecord, count: int, source: tuple[str, str] | None
     }
 
 
-def _described(tx: Transaction, user: str, books: list[CollectionRecord]
-               ) -> list[dict[str, Any]]:
+def _described(tx: Transaction, user: str, books: list[CollectionRecord]) -> list[dict[str, Any]]:
     counts = tx.count_items([book.id for book in books])
-    sources = {source.book_path: (source.kind, source.name)
-               for source in tx.list_sources(owner=user)}
+    sources = {
+        source.book_path: (source.kind, source.name) for source in tx.list_sources(owner=user)
+    }
     return [book_json(book, counts.get(book.id, 0), sources.get(book.path)) for book in books]
 
 
@@ -44,8 +43,9 @@ def _display_name(body: dict[str, Any]) -> str:
         raise invalid("Give the address book a name (display_name).", field="display_name")
     value = value.strip()
     if len(value) > MAX_DISPLAY_NAME:
-        raise invalid(f"The name may have at most {MAX_DISPLAY_NAME} characters.",
-                      field="display_name")
+        raise invalid(
+            f"The name may have at most {MAX_DISPLAY_NAME} characters.", field="display_name"
+        )
     if any(unicodedata.category(ch) == "Cc" for ch in value):
         raise invalid("The name may not contain control characters.", field="display_name")
     return value
@@ -86,8 +86,10 @@ def create_book() -> tuple[dict[str, Any], int, dict[str, str]]:
     display_name = _display_name(json_body())
     with store().write([user]) as tx:
         tx.ensure_collection(user)
-        book = tx.create_collection(f"{user}/{_new_id(tx, user, display_name)}",
-                                    {"tag": BOOK_TAG, "D:displayname": display_name})
+        book = tx.create_collection(
+            f"{user}/{_new_id(tx, user, display_name)}",
+            {"tag": BOOK_TAG, "D:displayname": display_name},
+        )
         shown = _described(tx, user, [book])[0]
     return shown, 201, {"Location": location(".get_book", book_id=book.name)}
 
@@ -113,7 +115,9 @@ def delete_book(book_id: str) -> Response:
     with store().write([f"{user}/{book_id}"]) as tx:
         book = require_book(tx, user, book_id)
         if book.name == DEFAULT_BOOK:
-            raise conflict("default_book", "The default address book cannot be deleted: "
-                           "phones save new contacts there.")
+            raise conflict(
+                "default_book",
+                "The default address book cannot be deleted: phones save new contacts there.",
+            )
         tx.delete_collection(book.path)
     return Response(status=204)

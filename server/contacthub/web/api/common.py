@@ -7,12 +7,12 @@ from typing import Any
 import vobject
 from flask import current_app, g, request, url_for
 
-from ...config import Settings
-from ...store import CollectionRecord, ItemRecord, Store, Transaction
-from ...store.paths import check_name
-from ...syncs import SyncContext
-from ...vcard import is_vcard_media_type
-from ..errors import ApiError, bad_request, quoted
+from contacthub.config import Settings
+from contacthub.store import CollectionRecord, ItemRecord, Store, Transaction
+from contacthub.store.paths import check_name
+from contacthub.syncs import SyncContext
+from contacthub.vcard import is_vcard_media_type
+from contacthub.web.errors import ApiError, bad_request, quoted
 
 BOOK_TAG = "VADDRESSBOOK"
 
@@ -41,8 +41,11 @@ def location(endpoint: str, **values: Any) -> str:
 
 def json_body() -> dict[str, Any]:
     if not request.is_json:
-        raise ApiError(415, "unsupported_media_type",
-                       "Send the request body as JSON (Content-Type: application/json).")
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "Send the request body as JSON (Content-Type: application/json).",
+        )
     body = request.get_json(silent=True)
     if body is None:
         raise bad_request("The request body is not valid JSON.")
@@ -55,8 +58,11 @@ def vcard_body(limit: int) -> str:
     """The body as vCard text: the right media type, at most `limit` bytes, UTF-8."""
     content_type = request.content_type or ""
     if not is_vcard_media_type(content_type):
-        raise ApiError(415, "unsupported_media_type",
-                       f"Send the contact as text/vcard, not {content_type or 'no type'!r}.")
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"Send the contact as text/vcard, not {content_type or 'no type'!r}.",
+        )
     return utf8_text(read_body(limit))
 
 
@@ -91,11 +97,13 @@ def int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise bad_request(f"The parameter {name} must be a whole number, not {quoted(raw)}.",
-                          field=name) from None
+        raise bad_request(
+            f"The parameter {name} must be a whole number, not {quoted(raw)}.", field=name
+        ) from None
     if not minimum <= value <= maximum:
-        raise bad_request(f"The parameter {name} must be between {minimum} and {maximum}.",
-                          field=name)
+        raise bad_request(
+            f"The parameter {name} must be between {minimum} and {maximum}.", field=name
+        )
     return value
 
 
@@ -117,7 +125,6 @@ def require_book(tx: Transaction, user: str, book_id: str) -> CollectionRecord:
 
 def book_not_found(book_id: str) -> ApiError:
     return ApiError(404, "not_found", f"There is no address book {quoted(book_id)}.")
-
 
 
 def _values(card: Any, name: str) -> list[str]:

@@ -20,12 +20,10 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.datastructures import ETags
 
-from ...store import CollectionRecord, ItemRecord, Transaction
-from ...store.paths import check_name
-from ...vcard import InvalidVCard, item_data, parse_one
-from ..auth import current_user
-from ..errors import ApiError, conflict, invalid, not_found, quoted, sentence
-from .common import (
+from contacthub.store import CollectionRecord, ItemRecord, Transaction
+from contacthub.store.paths import check_name
+from contacthub.vcard import InvalidVCard, item_data, parse_one
+from contacthub.web.api.common import (
     contact_json,
     int_arg,
     location,
@@ -35,6 +33,8 @@ from .common import (
     user_books,
     vcard_body,
 )
+from contacthub.web.auth import current_user
+from contacthub.web.errors import ApiError, conflict, invalid, not_found, quoted, sentence
 
 bp = Blueprint("contacts", __name__)
 
@@ -51,20 +51,29 @@ def page_args() -> tuple[list[str], int, int]:
     """The search words, limit and offset of the request's query (`q`, `limit`, `offset`)."""
     query = request.args.get("q", "")
     if len(query) > MAX_QUERY:
-        raise ApiError(400, "bad_request",
-                       f"The search (q) may have at most {MAX_QUERY} characters.", field="q")
-    return query.split(), int_arg("limit", DEFAULT_PAGE, 1, MAX_PAGE), int_arg(
-        "offset", 0, 0, 10**9)
+        raise ApiError(
+            400,
+            "bad_request",
+            f"The search (q) may have at most {MAX_QUERY} characters.",
+            field="q",
+        )
+    return (
+        query.split(),
+        int_arg("limit", DEFAULT_PAGE, 1, MAX_PAGE),
+        int_arg("offset", 0, 0, 10**9),
+    )
 
 
-def contacts_page(tx: Transaction, books: list[CollectionRecord], words: list[str],
-                  limit: int, offset: int) -> dict[str, Any]:
+def contacts_page(
+    tx: Transaction, books: list[CollectionRecord], words: list[str], limit: int, offset: int
+) -> dict[str, Any]:
     """A page of the books' contacts that have every word, ordered by name, and the total."""
     names = {book.id: book.name for book in books}
     found, total = tx.search_contacts(list(names), words, limit=limit, offset=offset)
     return {
-        "contacts": [contact_json(item, names[item.collection_id], with_vcard=False)
-                     for item in found],
+        "contacts": [
+            contact_json(item, names[item.collection_id], with_vcard=False) for item in found
+        ],
         "total": total,
         "limit": limit,
         "offset": offset,
@@ -125,8 +134,9 @@ def _card(text: str, uid: str) -> Any:
     except InvalidVCard as error:
         message = str(error)
         at_line = _AT_LINE.search(message)
-        raise invalid(sentence(message), field="vcard",
-                      line=int(at_line.group(1)) if at_line else None) from None
+        raise invalid(
+            sentence(message), field="vcard", line=int(at_line.group(1)) if at_line else None
+        ) from None
 
 
 def _free_href(tx: Transaction, book: CollectionRecord, uid: str) -> str:
@@ -146,12 +156,14 @@ def create_contact(book_id: str) -> Response:
         book = require_book(tx, user, book_id)
         existing = tx.href_of_uid(book.id, data.uid)
         if existing is not None:
-            raise conflict("uid_conflict", f"A contact with UID {data.uid!r} is already in "
-                           f"this address book (id {existing!r}).")
+            raise conflict(
+                "uid_conflict",
+                f"A contact with UID {data.uid!r} is already in "
+                f"this address book (id {existing!r}).",
+            )
         item, _ = tx.put_item(book, _free_href(tx, book, data.uid), data, if_none_match=True)
     response = _with_etag(contact_json(item, book_id, with_vcard=True), 201)
-    response.headers["Location"] = location(".get_contact", book_id=book_id,
-                                            contact_id=item.href)
+    response.headers["Location"] = location(".get_contact", book_id=book_id, contact_id=item.href)
     return response
 
 
@@ -163,19 +175,26 @@ def _if_match() -> ETags | None:
 def _check_if_match(item: ItemRecord, wanted: ETags | None, required: bool) -> None:
     if wanted is None:
         if required:
-            raise ApiError(428, "precondition_required",
-                           "Send If-Match with the contact's ETag (or * to overwrite it "
-                           "whatever it holds), so that changes made elsewhere are not lost.")
+            raise ApiError(
+                428,
+                "precondition_required",
+                "Send If-Match with the contact's ETag (or * to overwrite it "
+                "whatever it holds), so that changes made elsewhere are not lost.",
+            )
         return
     if not (wanted.star_tag or wanted.contains(item.etag.strip('"'))):
-        raise ApiError(412, "precondition_failed",
-                       "The contact has changed since you read it; read it again and "
-                       "apply your change to the new version.",
-                       headers={"ETag": item.etag})
+        raise ApiError(
+            412,
+            "precondition_failed",
+            "The contact has changed since you read it; read it again and "
+            "apply your change to the new version.",
+            headers={"ETag": item.etag},
+        )
 
 
-def replace_contact(user: str, book_id: str, contact_id: str, text: str,
-                    if_match: ETags | None) -> ItemRecord:
+def replace_contact(
+    user: str, book_id: str, contact_id: str, text: str, if_match: ETags | None
+) -> ItemRecord:
     """Store `text` as the contact's new version, keeping its UID, if its ETag is still one
     `if_match` names (412 if not, 428 without one)."""
     with store().write([f"{user}/{book_id}"]) as tx:
@@ -184,14 +203,16 @@ def replace_contact(user: str, book_id: str, contact_id: str, text: str,
         _check_if_match(old, if_match, required=True)
         data = _card(text, old.uid)
         if data.uid != old.uid:
-            raise conflict("uid_changed", f"A contact's UID cannot change: this one is "
-                           f"{old.uid!r}, the card sent has {data.uid!r}.")
+            raise conflict(
+                "uid_changed",
+                f"A contact's UID cannot change: this one is "
+                f"{old.uid!r}, the card sent has {data.uid!r}.",
+            )
         item, _ = tx.put_item(book, old.href, data, if_match=old.etag)
     return item
 
 
-def remove_contact(user: str, book_id: str, contact_id: str,
-                   if_match: ETags | None) -> ItemRecord:
+def remove_contact(user: str, book_id: str, contact_id: str, if_match: ETags | None) -> ItemRecord:
     """Delete the contact (if its ETag is one `if_match` names, when given); returns it."""
     with store().write([f"{user}/{book_id}"]) as tx:
         book = require_book(tx, user, book_id)

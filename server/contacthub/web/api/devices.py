@@ -9,15 +9,15 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from ...sources import device as devices
-from ...store import Transaction
-from ...store.runs import RunRecord
-from ...store.sources import SourceRecord
-from ...sync import ChangeSet
-from ...vcard import is_vcard_media_type
-from ..auth import current_user
-from ..errors import ApiError, conflict, invalid, not_found, quoted, sentence
-from .common import json_body, read_body, settings, store, utf8_text
+from contacthub.sources import device as devices
+from contacthub.store import Transaction
+from contacthub.store.runs import RunRecord
+from contacthub.store.sources import SourceRecord
+from contacthub.sync import ChangeSet
+from contacthub.vcard import is_vcard_media_type
+from contacthub.web.api.common import json_body, read_body, settings, store, utf8_text
+from contacthub.web.auth import current_user
+from contacthub.web.errors import ApiError, conflict, invalid, not_found, quoted, sentence
 
 bp = Blueprint("devices", __name__)
 
@@ -87,10 +87,16 @@ def _device_json(state: DeviceState) -> dict[str, Any]:
 
 
 def _checked(device: str) -> str:
-    if (len(device) > MAX_DEVICE_NAME or device.startswith(".")
-            or any(unicodedata.category(ch) == "Cc" for ch in device)):
-        raise invalid("A device name has at most 255 characters, no control characters, "
-                      "and does not start with a dot.", field="device")
+    if (
+        len(device) > MAX_DEVICE_NAME
+        or device.startswith(".")
+        or any(unicodedata.category(ch) == "Cc" for ch in device)
+    ):
+        raise invalid(
+            "A device name has at most 255 characters, no control characters, "
+            "and does not start with a dot.",
+            field="device",
+        )
     return device
 
 
@@ -112,10 +118,12 @@ def _preview_json(device: str, changes: ChangeSet) -> dict[str, Any]:
 
 # --- what the API and the admin page do, with plain arguments ---------------------------------
 
+
 def device_states(user: str) -> list[DeviceState]:
     with store().read() as tx:
-        return [device_state(tx, source)
-                for source in tx.list_sources(owner=user, kind=devices.KIND)]
+        return [
+            device_state(tx, source) for source in tx.list_sources(owner=user, kind=devices.KIND)
+        ]
 
 
 def state_of(user: str, device: str) -> DeviceState:
@@ -161,6 +169,7 @@ def cancel_pending(user: str, device: str) -> None:
 
 # --- the API's views ------------------------------------------------------------------------
 
+
 @bp.get("/devices")
 def list_devices() -> dict[str, Any]:
     return {"devices": [_device_json(state) for state in device_states(current_user())]}
@@ -187,8 +196,11 @@ def push(device: str) -> dict[str, Any]:
     _checked(device)
     content_type = request.content_type or ""
     if not is_vcard_media_type(content_type):
-        raise ApiError(415, "unsupported_media_type", "Send the address book as text/vcard, "
-                       f"not {content_type or 'no type'!r}.")
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"Send the address book as text/vcard, not {content_type or 'no type'!r}.",
+        )
     body = read_body(min(settings().max_content_length, devices.MAX_PUSH_BYTES))
     utf8_text(body)
     try:

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint
 
-from ..openapi import document
+from contacthub.web.openapi import document
 
 bp = Blueprint("docs", __name__)
 

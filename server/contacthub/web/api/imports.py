@@ -19,7 +19,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 from werkzeug.datastructures import FileStorage
 
-from ...csvimport import (
+from contacthub.csvimport import (
     DELIMITER_NAMES,
     CsvFile,
     Mapping,
@@ -30,17 +30,32 @@ from ...csvimport import (
     parse_delimiter,
     suggest_mapping,
 )
-from ...csvimport.fields import CUSTOM_PREFIX
-from ...sources import csv_source
-from ...store import Transaction
-from ...store.runs import RunRecord
-from ...store.sources import SourceRecord
-from ...sync import ChangeSet, RunFailed
-from ...syncs import SyncBusy, run_sync
-from ..auth import current_user
-from ..errors import ApiError, bad_request, conflict, invalid, not_found, quoted, sentence
-from .common import int_arg, json_body, location, require_book, store, sync_context
-from .devices import iso, run_json
+from contacthub.csvimport.fields import CUSTOM_PREFIX
+from contacthub.sources import csv_source
+from contacthub.store import Transaction
+from contacthub.store.runs import RunRecord
+from contacthub.store.sources import SourceRecord
+from contacthub.sync import ChangeSet, RunFailed
+from contacthub.syncs import SyncBusy, run_sync
+from contacthub.web.api.common import (
+    int_arg,
+    json_body,
+    location,
+    require_book,
+    store,
+    sync_context,
+)
+from contacthub.web.api.devices import iso, run_json
+from contacthub.web.auth import current_user
+from contacthub.web.errors import (
+    ApiError,
+    bad_request,
+    conflict,
+    invalid,
+    not_found,
+    quoted,
+    sentence,
+)
 
 bp = Blueprint("imports", __name__)
 
@@ -50,11 +65,11 @@ MAX_ID = 2**31 - 1  # larger ids exist nowhere (and overflow PostgreSQL's intege
 DEFAULT_RUNS, MAX_RUNS = 20, 100
 # A dry run lists what changes first, so the cap cuts the unchanged rows first.
 _ORDER = {"add": 0, "update": 1, "delete": 2, "skip": 3, "unchanged": 4}
-SETTINGS = ("delimiter", "encoding", "mapping", "key_column", "update_existing",
-            "delete_missing")
+SETTINGS = ("delimiter", "encoding", "mapping", "key_column", "update_existing", "delete_missing")
 
 
 # --- JSON -------------------------------------------------------------------------------
+
 
 def book_id(source: SourceRecord) -> str:
     return source.book_path.rsplit("/", 1)[-1]
@@ -86,16 +101,18 @@ def import_json(source: SourceRecord) -> dict[str, Any]:
         raise ApiError(409, "unreadable_file", sentence(str(error))) from None
     with store().read() as tx:
         shown = _summary_json(tx, view.source)
-    shown.update({
-        "filename": view.filename,
-        "encoding": view.encoding,
-        "encoding_detected": view.encoding_detected,
-        "delimiter": delimiter_name(view.delimiter),
-        "delimiter_detected": view.delimiter_detected,
-        "header": view.header,
-        "preview": view.preview,
-        "mapping": Mapping.from_json(view.settings.mapping).to_json(),
-    })
+    shown.update(
+        {
+            "filename": view.filename,
+            "encoding": view.encoding,
+            "encoding_detected": view.encoding_detected,
+            "delimiter": delimiter_name(view.delimiter),
+            "delimiter_detected": view.delimiter_detected,
+            "header": view.header,
+            "preview": view.preview,
+            "mapping": Mapping.from_json(view.settings.mapping).to_json(),
+        }
+    )
     return shown
 
 
@@ -113,6 +130,7 @@ def _changes_json(changes: ChangeSet) -> dict[str, Any]:
 
 # --- checking what a client sends -------------------------------------------------------
 
+
 def _has_control(text: str) -> bool:
     return any(unicodedata.category(ch) == "Cc" for ch in text)
 
@@ -120,8 +138,10 @@ def _has_control(text: str) -> bool:
 def check_delimiter(value: Any) -> str | None:
     if value is None:
         return None
-    message = ("The delimiter is comma, semicolon, tab, pipe or any other single character "
-               "(not a quote, a line break or a control character).")
+    message = (
+        "The delimiter is comma, semicolon, tab, pipe or any other single character "
+        "(not a quote, a line break or a control character)."
+    )
     if not isinstance(value, str):
         raise invalid(message, field="delimiter")
     try:
@@ -137,13 +157,18 @@ def check_encoding(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value or len(value) > 40 or _has_control(value):
-        raise invalid("The encoding is the name of a character set, such as utf-8 or cp1252.",
-                      field="encoding")
+        raise invalid(
+            "The encoding is the name of a character set, such as utf-8 or cp1252.",
+            field="encoding",
+        )
     try:
         return codecs.lookup(value).name
     except LookupError:
-        raise invalid(f"The encoding {value!r} is not one this server knows; try utf-8, "
-                      "utf-16, cp1252 or latin-1.", field="encoding") from None
+        raise invalid(
+            f"The encoding {value!r} is not one this server knows; try utf-8, "
+            "utf-16, cp1252 or latin-1.",
+            field="encoding",
+        ) from None
 
 
 def check_name(value: str | None) -> str | None:
@@ -151,8 +176,9 @@ def check_name(value: str | None) -> str | None:
         return None
     value = value.strip()
     if len(value) > MAX_NAME or _has_control(value):
-        raise invalid(f"The name has at most {MAX_NAME} characters and no control characters.",
-                      field="name")
+        raise invalid(
+            f"The name has at most {MAX_NAME} characters and no control characters.", field="name"
+        )
     return value
 
 
@@ -164,11 +190,14 @@ def _filename(upload: FileStorage) -> str:
 def uploaded_file() -> tuple[str, bytes]:
     """The multipart part "file": its name and content (413 above the server's limit)."""
     if not (request.content_type or "").startswith("multipart/form-data"):
-        raise ApiError(415, "unsupported_media_type",
-                       "Send the file as multipart/form-data, in a part named \"file\".")
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            'Send the file as multipart/form-data, in a part named "file".',
+        )
     upload = request.files.get("file")
     if upload is None:
-        raise bad_request("Send the CSV file in a part named \"file\".", field="file")
+        raise bad_request('Send the CSV file in a part named "file".', field="file")
     content = upload.read()
     if not content:
         raise invalid("The file is empty: there is nothing to import.", field="file")
@@ -180,8 +209,9 @@ def _form_text(name: str) -> str | None:
     return value if value not in (None, "") else None
 
 
-def opened_csv(content: bytes, delimiter: str | None, encoding: str | None,
-            changed: str = "file") -> CsvFile:
+def opened_csv(
+    content: bytes, delimiter: str | None, encoding: str | None, changed: str = "file"
+) -> CsvFile:
     """The file as the settings read it; 422 naming ``changed`` when it cannot be read."""
     try:
         csv_file = CsvFile(content, delimiter=delimiter, encoding=encoding)
@@ -195,6 +225,7 @@ def opened_csv(content: bytes, delimiter: str | None, encoding: str | None,
 
 
 # --- finding imports --------------------------------------------------------------------
+
 
 def _require_import(tx: Transaction, user: str, import_id: int) -> SourceRecord:
     source = tx.get_source(import_id) if import_id <= MAX_ID else None
@@ -211,13 +242,15 @@ def _source(import_id: int) -> SourceRecord:
 
 # --- views ------------------------------------------------------------------------------
 
+
 @bp.get("/fields")
 def fields() -> dict[str, Any]:
     return {
         "fields": [field.to_dict() for field in all_fields()],
         "custom_prefix": CUSTOM_PREFIX,
-        "delimiters": [{"name": name, "character": character}
-                       for name, character in DELIMITER_NAMES.items()],
+        "delimiters": [
+            {"name": name, "character": character} for name, character in DELIMITER_NAMES.items()
+        ],
     }
 
 
@@ -225,8 +258,12 @@ def fields() -> dict[str, Any]:
 def list_imports() -> dict[str, Any]:
     user = current_user()
     with store().read() as tx:
-        return {"imports": [_summary_json(tx, source)
-                            for source in tx.list_sources(owner=user, kind=csv_source.KIND)]}
+        return {
+            "imports": [
+                _summary_json(tx, source)
+                for source in tx.list_sources(owner=user, kind=csv_source.KIND)
+            ]
+        }
 
 
 def book_path_for(user: str, book: Any) -> str | None:
@@ -234,8 +271,10 @@ def book_path_for(user: str, book: Any) -> str | None:
     422 on the field "book" when there is no such book."""
     if book is None:
         return None
-    refusal = invalid(f"There is no address book {quoted(str(book))}; leave out \"book\" to "
-                      "import into a new one.", field="book")
+    refusal = invalid(
+        f'There is no address book {quoted(str(book))}; leave out "book" to import into a new one.',
+        field="book",
+    )
     if not isinstance(book, str):
         raise refusal
     with store().read() as tx:
@@ -248,14 +287,27 @@ def book_path_for(user: str, book: Any) -> str | None:
 def create_from_upload(user: str) -> SourceRecord:
     """A new import (an upload sync) from the multipart form of POST /imports."""
     filename, content = uploaded_file()
-    return create_upload(user, filename, content, delimiter=_form_text("delimiter"),
-                         encoding=_form_text("encoding"), name=_form_text("name"),
-                         book=_form_text("book"))
+    return create_upload(
+        user,
+        filename,
+        content,
+        delimiter=_form_text("delimiter"),
+        encoding=_form_text("encoding"),
+        name=_form_text("name"),
+        book=_form_text("book"),
+    )
 
 
-def create_upload(user: str, filename: str, content: bytes, *, delimiter: str | None = None,
-                  encoding: str | None = None, name: str | None = None,
-                  book: str | None = None) -> SourceRecord:
+def create_upload(
+    user: str,
+    filename: str,
+    content: bytes,
+    *,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    name: str | None = None,
+    book: str | None = None,
+) -> SourceRecord:
     """A new import (an upload sync) of ``content``; every setting is checked first."""
     delimiter = check_delimiter(delimiter)
     encoding = check_encoding(encoding)
@@ -263,9 +315,16 @@ def create_upload(user: str, filename: str, content: bytes, *, delimiter: str | 
     opened_csv(content, delimiter, encoding)
     book_path = book_path_for(user, book)
     try:
-        view = csv_source.create_import(store(), user, filename, content, name=name,
-                                        book_path=book_path, delimiter=delimiter,
-                                        encoding=encoding)
+        view = csv_source.create_import(
+            store(),
+            user,
+            filename,
+            content,
+            name=name,
+            book_path=book_path,
+            delimiter=delimiter,
+            encoding=encoding,
+        )
     except csv_source.ImportError_ as error:
         raise invalid(sentence(str(error)), field="file") from None
     return view.source
@@ -274,8 +333,7 @@ def create_upload(user: str, filename: str, content: bytes, *, delimiter: str | 
 @bp.post("/imports")
 def create_import() -> tuple[dict[str, Any], int, dict[str, str]]:
     source = create_from_upload(current_user())
-    return (import_json(source), 201,
-            {"Location": location(".get_import", import_id=source.id)})
+    return (import_json(source), 201, {"Location": location(".get_import", import_id=source.id)})
 
 
 @bp.get("/imports/<int:import_id>")
@@ -286,8 +344,10 @@ def get_import(import_id: int) -> dict[str, Any]:
 def settings_changes(body: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(body) - set(SETTINGS))
     if unknown:
-        raise invalid(f"Unknown setting {unknown[0]!r}; an import has "
-                      f"{', '.join(SETTINGS)}.", field=unknown[0])
+        raise invalid(
+            f"Unknown setting {unknown[0]!r}; an import has {', '.join(SETTINGS)}.",
+            field=unknown[0],
+        )
     changes: dict[str, Any] = {}
     if "delimiter" in body:
         changes["delimiter"] = check_delimiter(body["delimiter"])
@@ -301,8 +361,11 @@ def settings_changes(body: dict[str, Any]) -> dict[str, Any]:
     if "key_column" in body:
         key = body["key_column"]
         if key is not None and (not isinstance(key, str) or not key):
-            raise invalid("The key column is the name of a column of the file, or null to "
-                          "generate a key for each contact.", field="key_column")
+            raise invalid(
+                "The key column is the name of a column of the file, or null to "
+                "generate a key for each contact.",
+                field="key_column",
+            )
         changes["key_column"] = key
     if "mapping" in body:
         try:
@@ -337,8 +400,13 @@ def _header_or_none(content: bytes, settings: csv_source.CsvSettings) -> list[st
         return None
 
 
-def _fit_header(settings: csv_source.CsvSettings, header: list[str],
-                changes: dict[str, Any], *, given: dict[str, Any]) -> dict[str, Any]:
+def _fit_header(
+    settings: csv_source.CsvSettings,
+    header: list[str],
+    changes: dict[str, Any],
+    *,
+    given: dict[str, Any],
+) -> dict[str, Any]:
     """Settings that the client did not send and that ``header`` cannot use are replaced:
     the mapping by the suggestion for it, the key column by generated keys."""
     fitted = dict(changes)
@@ -352,9 +420,11 @@ def _fit_header(settings: csv_source.CsvSettings, header: list[str],
     key = fitted.get("key_column", settings.key_column)
     if key is not None and key not in header:
         if "key_column" in given:
-            raise invalid(f"The key column {key!r} is not in the file; its columns are "
-                          f"{', '.join(repr(name) for name in header[:20])}.",
-                          field="key_column")
+            raise invalid(
+                f"The key column {key!r} is not in the file; its columns are "
+                f"{', '.join(repr(name) for name in header[:20])}.",
+                field="key_column",
+            )
         fitted["key_column"] = None
     return fitted
 
@@ -421,8 +491,9 @@ def override_mass_deletion() -> bool:
         return False
     value = json_body().get("override_mass_deletion", False)
     if not isinstance(value, bool):
-        raise invalid("Set override_mass_deletion to true or false.",
-                      field="override_mass_deletion")
+        raise invalid(
+            "Set override_mass_deletion to true or false.", field="override_mass_deletion"
+        )
     return value
 
 
@@ -431,11 +502,13 @@ def dry_run(import_id: int) -> dict[str, Any]:
     source = _source(import_id)
     override = override_mass_deletion()
     try:
-        outcome = csv_source.run_import(store(), source, dry_run=True,
-                                        override_mass_deletion=override)
+        outcome = csv_source.run_import(
+            store(), source, dry_run=True, override_mass_deletion=override
+        )
     except RunFailed as failed:
-        raise ApiError(422, "import_failed",
-                       sentence(f"the file cannot be imported: {failed}")) from None
+        raise ApiError(
+            422, "import_failed", sentence(f"the file cannot be imported: {failed}")
+        ) from None
     return _changes_json(outcome.changes)
 
 
@@ -446,8 +519,11 @@ def run_now(source: SourceRecord) -> RunRecord:
     try:
         return run_sync(sync_context(), source, override_mass_deletion=override)
     except SyncBusy:
-        raise conflict("sync_running", f"The sync {quoted(source.name)} is running already; try "
-                       "again when the run has finished.") from None
+        raise conflict(
+            "sync_running",
+            f"The sync {quoted(source.name)} is running already; try "
+            "again when the run has finished.",
+        ) from None
 
 
 @bp.post("/imports/<int:import_id>/run")

@@ -15,12 +15,12 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from ...schedule import ScheduleError
-from ...sources import csv_source
-from ...store import Transaction
-from ...store.runs import RunRecord
-from ...store.sources import SourceRecord
-from ...syncs import (
+from contacthub.schedule import ScheduleError
+from contacthub.sources import csv_source
+from contacthub.store import Transaction
+from contacthub.store.runs import RunRecord
+from contacthub.store.sources import SourceRecord
+from contacthub.syncs import (
     Origin,
     SyncBusy,
     SyncError,
@@ -36,11 +36,9 @@ from ...syncs import (
     status_of,
     update_origin,
 )
-from ..auth import current_user
-from ..errors import ApiError, conflict, invalid, not_found, quoted, sentence
-from .common import int_arg, json_body, location, store, sync_context
-from .devices import iso, run_json
-from .imports import (
+from contacthub.web.api.common import int_arg, json_body, location, store, sync_context
+from contacthub.web.api.devices import iso, run_json
+from contacthub.web.api.imports import (
     DEFAULT_RUNS,
     MAX_ID,
     MAX_RUNS,
@@ -58,6 +56,8 @@ from .imports import (
     settings_changes,
     upload_content,
 )
+from contacthub.web.auth import current_user
+from contacthub.web.errors import ApiError, conflict, invalid, not_found, quoted, sentence
 
 bp = Blueprint("syncs", __name__)
 
@@ -65,14 +65,29 @@ MULTIPART = "multipart/form-data"
 CREATE_FIELDS = ("name", "book", "source", "delimiter", "encoding", "schedule", "notify")
 SYNC_FIELDS = ("name", "source", "schedule", "notify")
 # What GET /syncs/{id} adds to the list's item: the file as the import shows it.
-FILE_FIELDS = ("filename", "uploaded_at", "encoding", "encoding_detected", "delimiter",
-               "delimiter_detected", "header", "preview", "mapping", "key_column",
-               "update_existing", "delete_missing")
-_FIELD_WORDS = {"notify": "The notification address", "source": "The source",
-                "schedule": "The schedule"}
+FILE_FIELDS = (
+    "filename",
+    "uploaded_at",
+    "encoding",
+    "encoding_detected",
+    "delimiter",
+    "delimiter_detected",
+    "header",
+    "preview",
+    "mapping",
+    "key_column",
+    "update_existing",
+    "delete_missing",
+)
+_FIELD_WORDS = {
+    "notify": "The notification address",
+    "source": "The source",
+    "schedule": "The schedule",
+}
 
 
 # --- JSON -------------------------------------------------------------------------------
+
 
 def sync_run_json(run: RunRecord) -> dict[str, Any]:
     """A run as /imports shows it, and what became of its report email."""
@@ -127,6 +142,7 @@ def _detail_json(source: SourceRecord) -> dict[str, Any]:
 
 # --- checking what a client sends -------------------------------------------------------
 
+
 @contextmanager
 def _refusals() -> Iterator[None]:
     """A SyncError (settings that cannot be saved, a file that cannot be fetched) as a 422
@@ -147,8 +163,9 @@ def _message(text: str, field: str) -> str:
 def _no_unknown(body: dict[str, Any], known: tuple[str, ...], what: str) -> None:
     unknown = sorted(set(body) - set(known))
     if unknown:
-        raise invalid(f"Unknown field {quoted(unknown[0])}; {what} has {', '.join(known)}.",
-                      field=unknown[0])
+        raise invalid(
+            f"Unknown field {quoted(unknown[0])}; {what} has {', '.join(known)}.", field=unknown[0]
+        )
 
 
 def _name(value: Any) -> str | None:
@@ -163,9 +180,12 @@ def _remote_origin(value: Any) -> Origin:
     with _refusals():
         origin = parse_origin(sync_context(), value)
     if not origin.is_remote:
-        raise invalid("A sync of an uploaded file is made by sending the file: POST it as "
-                      "multipart/form-data (a part named \"file\"), here or to "
-                      "/api/v1/imports.", field="source")
+        raise invalid(
+            "A sync of an uploaded file is made by sending the file: POST it as "
+            'multipart/form-data (a part named "file"), here or to '
+            "/api/v1/imports.",
+            field="source",
+        )
     return origin
 
 
@@ -186,8 +206,9 @@ def _free_name(source: SourceRecord, value: Any) -> str:
     with store().read() as tx:
         other = tx.find_source(source.owner, source.kind, name)
     if other is not None and other.id != source.id:
-        raise invalid(f"You already have a sync named {quoted(name)}; choose another name.",
-                      field="name")
+        raise invalid(
+            f"You already have a sync named {quoted(name)}; choose another name.", field="name"
+        )
     return name
 
 
@@ -196,8 +217,9 @@ def _sync_changes(source: SourceRecord, body: dict[str, Any]) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     with _refusals():
         if "schedule" in body:
-            changes["schedule"] = parse_schedule(body["schedule"], origin_of(source),
-                                                 sync_context().now())
+            changes["schedule"] = parse_schedule(
+                body["schedule"], origin_of(source), sync_context().now()
+            )
         if "notify" in body:
             changes["notify"] = parse_notify(body["notify"])
     return changes
@@ -205,13 +227,17 @@ def _sync_changes(source: SourceRecord, body: dict[str, Any]) -> dict[str, Any]:
 
 # --- changing ---------------------------------------------------------------------------
 
+
 def create_remote(user: str, body: dict[str, Any]) -> SourceRecord:
     """A new sync of a remote file from the API's JSON form (POST /syncs). Every setting
     is checked before the file is fetched and the sync made."""
     _no_unknown(body, CREATE_FIELDS, "a new sync")
     if "source" not in body:
-        raise invalid("Give the sync's source: {\"url\": \"https://...\"} (with username "
-                      "and password if the server asks for them).", field="source")
+        raise invalid(
+            'Give the sync\'s source: {"url": "https://..."} (with username '
+            "and password if the server asks for them).",
+            field="source",
+        )
     ctx = sync_context()
     name = _name(body.get("name"))
     book_path = book_path_for(user, body.get("book"))
@@ -221,8 +247,15 @@ def create_remote(user: str, body: dict[str, Any]) -> SourceRecord:
     with _refusals():
         schedule = parse_schedule(body.get("schedule"), origin, ctx.now())
         notify = parse_notify(body.get("notify"))
-        source = create_remote_sync(ctx, user, body["source"], name=name, book_path=book_path,
-                                    delimiter=delimiter, encoding=encoding)
+        source = create_remote_sync(
+            ctx,
+            user,
+            body["source"],
+            name=name,
+            book_path=book_path,
+            delimiter=delimiter,
+            encoding=encoding,
+        )
     return save_settings(ctx, source, schedule=schedule, notify=notify)
 
 
@@ -241,13 +274,18 @@ def _rename(source: SourceRecord, name: str) -> SourceRecord:
 
 # --- views ------------------------------------------------------------------------------
 
+
 @bp.get("/syncs")
 def list_syncs() -> dict[str, Any]:
     user = current_user()
     now = sync_context().now()
     with store().read() as tx:
-        return {"syncs": [_sync_json(tx, source, now)
-                          for source in tx.list_sources(owner=user, kind=csv_source.KIND)]}
+        return {
+            "syncs": [
+                _sync_json(tx, source, now)
+                for source in tx.list_sources(owner=user, kind=csv_source.KIND)
+            ]
+        }
 
 
 @bp.post("/syncs")
@@ -259,11 +297,14 @@ def create_sync() -> tuple[dict[str, Any], int, dict[str, str]]:
     elif request.is_json:
         source = create_remote(user, json_body())
     else:
-        raise ApiError(415, "unsupported_media_type", "Send a remote sync as JSON "
-                       "(application/json), or the file of an uploaded one as "
-                       "multipart/form-data.")
-    return (_detail_json(source), 201,
-            {"Location": location(".get_sync", sync_id=source.id)})
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "Send a remote sync as JSON "
+            "(application/json), or the file of an uploaded one as "
+            "multipart/form-data.",
+        )
+    return (_detail_json(source), 201, {"Location": location(".get_sync", sync_id=source.id)})
 
 
 @bp.get("/syncs/<int:sync_id>")
@@ -303,8 +344,10 @@ def delete_now(source: SourceRecord, what: str) -> Response:
     try:
         delete_sync(sync_context(), source)
     except SyncBusy:
-        raise conflict("sync_running", f"The {what} {quoted(source.name)} is running; "
-                       "delete it when the run has finished.") from None
+        raise conflict(
+            "sync_running",
+            f"The {what} {quoted(source.name)} is running; delete it when the run has finished.",
+        ) from None
     return Response(status=204)
 
 
@@ -324,8 +367,11 @@ def remove_sync(sync_id: int) -> Response:
 def import_now(sync_id: int) -> dict[str, Any]:
     source = require_sync(sync_id)
     if not origin_of(source).is_remote:
-        raise conflict("uploaded_file", "Import now is for remote files; run an uploaded "
-                       f"file with POST /api/v1/imports/{sync_id}/run.")
+        raise conflict(
+            "uploaded_file",
+            "Import now is for remote files; run an uploaded "
+            f"file with POST /api/v1/imports/{sync_id}/run.",
+        )
     return sync_run_json(run_now(source))
 
 
