@@ -5,7 +5,7 @@ incremental run with nothing new, and one with 1% new messages.
 
 Starts a private Dovecot (as the tests do; the dovecot-imapd package must be installed),
 appends MESSAGES messages to INBOX from 2,000 correspondents, connects the account on a
-SQLite store and runs it through contacthub.syncs.run_sync. Prints each run's wall time,
+SQLite store and runs it through contacthub.jobs.run_sync. Prints each run's wall time,
 messages scanned and contacts added and updated.
 """
 
@@ -21,11 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from contacthub import config  # noqa: E402
 from contacthub.fetch import FetchPolicy  # noqa: E402
-from contacthub.sources import imap_source  # noqa: E402
+from contacthub.jobs.runner import run_sync  # noqa: E402
+from contacthub.sources.context import RunContext  # noqa: E402
+from contacthub.sources.imap import source as imap_source  # noqa: E402
 from contacthub.store import Store  # noqa: E402
-from contacthub.syncs import SyncContext, run_sync  # noqa: E402
 from tests.fetch.certs import make_certificates  # noqa: E402
-from tests.mail.messages import message  # noqa: E402
+from tests.imap.messages import message  # noqa: E402
 from tests.support.dovecot import DovecotServer  # noqa: E402
 
 PEOPLE = 2000
@@ -49,7 +50,7 @@ def seed(dovecot: DovecotServer, first: int, count: int) -> None:
             dovecot.append(client, "INBOX", mail(number))
 
 
-def timed(label: str, ctx: SyncContext, source_id: int) -> None:
+def timed(label: str, ctx: RunContext, source_id: int) -> None:
     with ctx.store.read() as tx:
         source = tx.require_source(source_id)
     start = time.perf_counter()
@@ -80,7 +81,7 @@ def main() -> None:
         store = Store.open(f"sqlite:///{Path(tmp) / 'store.db'}")
         with store.write() as tx:
             tx.create_collection("ann", {})
-        ctx = SyncContext(store, settings)
+        ctx = RunContext(store, settings)
         source = imap_source.connect_account(
             ctx,
             "ann",

@@ -25,10 +25,10 @@ from radicale.item import Item
 from werkzeug.test import Client
 
 from contacthub import config
-from contacthub.carddav import make_carddav_app
-from contacthub.setup import ensure_first_admin, prepare_data_dir
+from contacthub.carddav.app import make_carddav_app
+from contacthub.firstrun import ensure_first_admin, prepare_data_dir
 from contacthub.store import Store
-from contacthub.vcard import item_data
+from contacthub.vcard.parse import item_data
 from contacthub_radicale.collection import Collection
 
 BODY = '<?xml version="1.0"?><propfind xmlns="DAV:"><prop><getetag/></prop></propfind>'

@@ -4,7 +4,7 @@ what it costs when it did not.
     python benchmarks/remote_sync_bench.py [--rows 100000]
 
 Serves a file of ROWS rows (10 columns) from a local HTTP server and runs one sync of
-it through contacthub.syncs.run_sync on a SQLite store, four times: the first import;
+it through contacthub.jobs.run_sync on a SQLite store, four times: the first import;
 the same file again with the server answering 304 to If-None-Match; the same bytes
 from a server without validators (a full download, then the content hash says
 unchanged); and the file with 1% of its rows changed. Prints the wall time of each.
@@ -23,13 +23,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.csv_import_bench import write_file  # noqa: E402
 from contacthub import config  # noqa: E402
-from contacthub.sources import csv_source  # noqa: E402
+from contacthub.jobs.runner import run_sync  # noqa: E402
+from contacthub.sources.context import RunContext  # noqa: E402
+from contacthub.sources.csv import source as csv_source  # noqa: E402
+from contacthub.sources.csv.remote import create_remote_sync  # noqa: E402
 from contacthub.store import Store  # noqa: E402
-from contacthub.syncs import SyncContext, create_remote_sync, run_sync  # noqa: E402
 from tests.fetch.http_server import LocalHTTPServer, ServedFile, Site  # noqa: E402
 
 
-def timed(label: str, ctx: SyncContext, source_id: int) -> None:
+def timed(label: str, ctx: RunContext, source_id: int) -> None:
     with ctx.store.read() as tx:
         source = tx.require_source(source_id)
     start = time.perf_counter()
@@ -54,7 +56,7 @@ def main() -> None:
         store = Store.open(f"sqlite:///{base / 'store.db'}")
         with store.write() as tx:
             tx.create_collection("ann", {})
-        ctx = SyncContext(store, settings)
+        ctx = RunContext(store, settings)
         site = Site(files={"/people.csv": ServedFile(first)})
         with LocalHTTPServer(site) as server:
             print(f"{rows} rows, {len(first) / 1e6:.1f} MB over HTTP on 127.0.0.1")

@@ -22,7 +22,7 @@ from pathlib import Path
 import requests
 
 from contacthub.store import Store
-from contacthub.vcard import item_data
+from contacthub.vcard.parse import item_data
 
 SYNC = (
     '<?xml version="1.0"?><sync-collection xmlns="DAV:"><sync-token>{}</sync-token>'

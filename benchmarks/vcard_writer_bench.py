@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 import vobject
 
-from contacthub.csvimport import ContactFields
-from contacthub.csvimport.contact import Email, Phone
-from contacthub.vcard_writer import to_vcard
+from contacthub.sources.csv import ContactFields
+from contacthub.vcard.fields import Email, Phone
+from contacthub.vcard.write import to_vcard
 
 ADA = ContactFields(
     full_name="Ada Lovelace",

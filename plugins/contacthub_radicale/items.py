@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from radicale.item import Item
 
 from contacthub.store import ContactIndex, ItemData, ItemRecord
-from contacthub.vcard import InvalidVCard, index_of, parse_one
+from contacthub.vcard.parse import InvalidVCard, index_of, parse_one
 from contacthub_radicale import context
 
 if TYPE_CHECKING:

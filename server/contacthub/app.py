@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from contacthub.carddav import WSGIApp, make_carddav_app
+from contacthub.carddav.app import make_carddav_app
+from contacthub.carddav.guard import WSGIApp
 from contacthub.config import Settings
 from contacthub.store import Store
 from contacthub.web import create_app

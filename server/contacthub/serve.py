@@ -16,8 +16,9 @@ from radicale import log as radicale_log
 
 from contacthub.app import make_app
 from contacthub.config import Settings
+from contacthub.jobs.scheduler import Scheduler
+from contacthub.sources.context import RunContext
 from contacthub.store import Store
-from contacthub.syncs import Scheduler, SyncContext
 
 logger = logging.getLogger("contacthub")
 SCHEDULER_GRACE = 10.0  # seconds a run in progress gets to finish at shutdown
@@ -78,7 +79,7 @@ def _proxy_options(settings: Settings) -> dict[str, object]:
 
 
 def _start_scheduler(settings: Settings, store: Store, stop: threading.Event) -> threading.Thread:
-    scheduler = Scheduler(SyncContext(store, settings))
+    scheduler = Scheduler(RunContext(store, settings))
     thread = threading.Thread(
         target=scheduler.run_forever, args=(stop,), name="scheduler", daemon=True
     )

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Dialog, Locator, Page, expect
 
-from contacthub.mail.imap import ImapAccount
+from contacthub.sources.imap.connection import ImapAccount
 from tests.admin.conftest import SERVER_CONFIG, USERS, AdminPage
 from tests.fetch.certs import CertificateFiles
-from tests.mail.messages import EXPECTED, INBOX_COUNT, SENT_COUNT
+from tests.imap.messages import EXPECTED, INBOX_COUNT, SENT_COUNT
 from tests.support.dovecot import DovecotServer
 from tests.support.ews_server import EwsServer
 from tests.support.servers import ContacthubServer

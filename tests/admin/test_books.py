@@ -11,7 +11,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from contacthub.vcard_edit import (
+from contacthub.vcard.edit import (
     EditableFields,
     editable_fields,
     edited,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from contacthub.config import Settings
 from contacthub.store import Store
-from contacthub.vcard import item_data
+from contacthub.vcard.parse import item_data
 from contacthub.web import create_app
 from tests.api.conftest import write_users
 from tests.support.postgres import PostgresServer

@@ -13,12 +13,12 @@ from exchangelib.protocol import BaseProtocol
 
 from contacthub.config import Settings
 from contacthub.fetch import FetchPolicy
-from contacthub.mail.imap import ImapAccount
+from contacthub.sources.imap.connection import ImapAccount
 from contacthub.store import Store
 from tests.api.conftest import ApiClient
 from tests.api.test_imports import error_of
 from tests.fetch.certs import CertificateFiles
-from tests.mail.messages import EXPECTED, INBOX_COUNT, SENT_COUNT
+from tests.imap.messages import EXPECTED, INBOX_COUNT, SENT_COUNT
 from tests.support.ews_server import EwsServer
 from tests.support.net import LOOPBACK, free_port
 from tests.support.smtp import Mailbox, serve_mailbox

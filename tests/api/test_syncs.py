@@ -24,9 +24,10 @@ from werkzeug.test import TestResponse
 
 from contacthub.config import Settings
 from contacthub.fetch import FetchPolicy
+from contacthub.jobs.scheduler import Scheduler
+from contacthub.sources.context import RunContext
 from contacthub.store import Store
 from contacthub.store.leases import Lease
-from contacthub.syncs import Scheduler, SyncContext
 from tests.api.conftest import ApiClient
 from tests.api.test_imports import error_of, field_of, store_state
 from tests.fetch.ftp_server import PASSWORD as FTP_PASSWORD
@@ -50,7 +51,7 @@ PEOPLE = (
 
 @dataclass
 class Clock:
-    """What the app's SyncContext.now() answers: the real time until a test fixes it."""
+    """What the app's RunContext.now() answers: the real time until a test fixes it."""
 
     fixed: float | None = None
 
@@ -109,8 +110,8 @@ def app(app: Flask, clock: Clock) -> Flask:
 
 
 @pytest.fixture
-def ctx(app: Flask) -> SyncContext:
-    found: SyncContext = app.extensions["contacthub"].syncs
+def ctx(app: Flask) -> RunContext:
+    found: RunContext = app.extensions["contacthub"].syncs
     return found
 
 
@@ -386,7 +387,7 @@ def test_the_mass_deletion_guard_refuses_then_is_overridden(
 
 
 def test_a_daily_schedule_in_tallinn_runs_at_nine_local_across_dst(
-    api: ApiClient, ctx: SyncContext, clock: Clock, http: LocalHTTPServer
+    api: ApiClient, ctx: RunContext, clock: Clock, http: LocalHTTPServer
 ) -> None:
     clock.set(datetime(2025, 3, 29, 12, 0, tzinfo=UTC))  # Tallinn moves to UTC+3 on the 30th
     shown = http_sync(api, http)
@@ -507,7 +508,7 @@ def test_a_mail_failure_is_shown_and_the_run_stands(
 ) -> None:
     settings.smtp = {**settings.smtp, "port": str(free_port())}  # nothing listens there
     shown = http_sync(api, http, notify=["boss@example.org"])
-    with caplog.at_level(logging.WARNING, logger="contacthub.syncs.runner"):
+    with caplog.at_level(logging.WARNING, logger="contacthub.jobs.runner"):
         run = import_now(api, shown["id"])
     assert (run["status"], run["counts"]["added"]) == ("ok", 3)
     assert run["email"].startswith("not sent")
@@ -629,7 +630,7 @@ def test_a_running_sync_shows_it_and_cannot_run_or_go(
 
 
 def test_deleting_a_sync_keeps_its_book_and_contacts(
-    api: ApiClient, ctx: SyncContext, clock: Clock, http: LocalHTTPServer
+    api: ApiClient, ctx: RunContext, clock: Clock, http: LocalHTTPServer
 ) -> None:
     shown = http_sync(api, http)
     import_now(api, shown["id"])

@@ -10,7 +10,7 @@ import pytest
 from radicale.auth import AuthContext
 
 from contacthub import config
-from contacthub.carddav import radicale_configuration
+from contacthub.carddav.app import radicale_configuration
 from contacthub.store import Store
 from contacthub.users import UsersFile
 from contacthub_radicale.auth import Auth

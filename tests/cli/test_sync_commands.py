@@ -10,19 +10,15 @@ from click.testing import CliRunner, Result
 
 from contacthub import config
 from contacthub.cli import main
-from contacthub.mail.imap import ImapAccount
-from contacthub.sources import csv_source, imap_source
+from contacthub.sources.context import RunContext
+from contacthub.sources.csv import source as csv_source
+from contacthub.sources.csv.remote import create_remote_sync, origin_of
+from contacthub.sources.imap import source as imap_source
+from contacthub.sources.imap.connection import ImapAccount
+from contacthub.sources.settings import parse_notify, parse_schedule, save_settings
 from contacthub.store import Store
-from contacthub.syncs import (
-    SyncContext,
-    create_remote_sync,
-    origin_of,
-    parse_notify,
-    parse_schedule,
-    save_settings,
-)
 from tests.fetch.http_server import LocalHTTPServer, ServedFile, Site
-from tests.mail.messages import EXPECTED, INBOX_COUNT, SENT_COUNT
+from tests.imap.messages import EXPECTED, INBOX_COUNT, SENT_COUNT
 
 PEOPLE = b"Name,Email\r\nAnn Archer,ann@example.org\r\nBob Baker,bob@example.org\r\n"
 
@@ -47,9 +43,9 @@ def site() -> Iterator[tuple[Site, LocalHTTPServer]]:
 
 
 @pytest.fixture
-def ctx(data_dir: Path) -> Iterator[SyncContext]:
+def ctx(data_dir: Path) -> Iterator[RunContext]:
     settings = config.load(data_dir)
-    context = SyncContext(Store.open(settings.store_url), settings)
+    context = RunContext(Store.open(settings.store_url), settings)
     with context.store.write() as tx:
         tx.create_collection("ann", {})
     yield context
@@ -61,7 +57,7 @@ def sync(data_dir: Path, *args: str) -> Result:
 
 
 def test_run_lists_and_shows_a_remote_sync(
-    data_dir: Path, ctx: SyncContext, site: tuple[Site, LocalHTTPServer]
+    data_dir: Path, ctx: RunContext, site: tuple[Site, LocalHTTPServer]
 ) -> None:
     _, server = site
     source = create_remote_sync(
@@ -112,7 +108,7 @@ def test_run_lists_and_shows_a_remote_sync(
 
 
 def test_a_failed_run_exits_non_zero_with_the_reason(
-    data_dir: Path, ctx: SyncContext, site: tuple[Site, LocalHTTPServer]
+    data_dir: Path, ctx: RunContext, site: tuple[Site, LocalHTTPServer]
 ) -> None:
     files, server = site
     source = create_remote_sync(ctx, "ann", {"url": server.url("/people.csv")})
@@ -122,7 +118,7 @@ def test_a_failed_run_exits_non_zero_with_the_reason(
     assert f"failed: HTTP 404 for {server.url('/people.csv')}" in result.output
 
 
-def test_an_uploaded_file_is_not_run_by_sync_run(data_dir: Path, ctx: SyncContext) -> None:
+def test_an_uploaded_file_is_not_run_by_sync_run(data_dir: Path, ctx: RunContext) -> None:
     view = csv_source.create_import(ctx.store, "ann", "people.csv", PEOPLE)
     result = sync(data_dir, "run", str(view.source.id))
     assert result.exit_code == 1
@@ -130,7 +126,7 @@ def test_an_uploaded_file_is_not_run_by_sync_run(data_dir: Path, ctx: SyncContex
 
 
 def test_delete_removes_the_sync_and_keeps_its_contacts(
-    data_dir: Path, ctx: SyncContext, site: tuple[Site, LocalHTTPServer]
+    data_dir: Path, ctx: RunContext, site: tuple[Site, LocalHTTPServer]
 ) -> None:
     _, server = site
     source = create_remote_sync(ctx, "ann", {"url": server.url("/people.csv")})
@@ -147,7 +143,7 @@ def test_delete_removes_the_sync_and_keeps_its_contacts(
 
 
 def test_a_mail_account_is_listed_and_synced_like_a_file(
-    data_dir: Path, ctx: SyncContext, seeded: ImapAccount
+    data_dir: Path, ctx: RunContext, seeded: ImapAccount
 ) -> None:
     source = imap_source.connect_account(
         ctx,

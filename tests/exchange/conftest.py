@@ -15,9 +15,9 @@ from exchangelib.autodiscover import Autodiscovery, clear_cache
 from exchangelib.protocol import BaseProtocol
 
 from contacthub.config import Settings
-from contacthub.mail.exchange import ExchangeAccount, connect
+from contacthub.sources.context import RunContext
+from contacthub.sources.exchange.client import ExchangeAccount, connect
 from contacthub.store import Store
-from contacthub.syncs import SyncContext
 from tests.support.dns_server import DnsServer
 from tests.support.ews_server import EwsServer
 from tests.support.net import LOOPBACK
@@ -81,6 +81,6 @@ def account(settings: ExchangeAccount) -> Account:
 
 
 @pytest.fixture
-def ctx(store: Store, hub_settings: Settings) -> SyncContext:
+def ctx(store: Store, hub_settings: Settings) -> RunContext:
     """The hub's side: the store (with alice) and the settings the test file gives."""
-    return SyncContext(store, hub_settings)
+    return RunContext(store, hub_settings)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from contacthub.mail.exchange import ExchangeAccount, ExchangeError, connect, pull
+from contacthub.sources.exchange.client import ExchangeAccount, ExchangeError, connect, pull
 from tests.exchange.conftest import EMAIL, PASSWORD, USERS, loopback_dns
 from tests.fetch.certs import CertificateFiles, make_certificates
 from tests.support.dns_server import DnsServer

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 import vobject
 
-from contacthub.mail.exchange import (
+from contacthub.sources.exchange.client import (
     ExchangeAccount,
     ExchangeError,
     connect,

@@ -17,14 +17,16 @@ import vobject
 from contacthub import config
 from contacthub.config import Settings
 from contacthub.fetch import FetchPolicy
-from contacthub.mail.exchange import uid_for
-from contacthub.sources import exchange_source
-from contacthub.sources.accounts import AccountError
+from contacthub.jobs.runner import run_sync
+from contacthub.sources.context import RunContext
+from contacthub.sources.exchange import source as exchange_source
+from contacthub.sources.exchange.client import uid_for
+from contacthub.sources.mail_account import AccountError
+from contacthub.sources.settings import delete_sync, save_settings
 from contacthub.store import ItemData
 from contacthub.store.runs import RunRecord
 from contacthub.store.sources import SourceRecord
-from contacthub.syncs import SyncContext, delete_sync, run_sync, save_settings
-from contacthub.vcard import item_data
+from contacthub.vcard.parse import item_data
 from tests.exchange.conftest import EMAIL, PASSWORD
 from tests.support.ews_server import EwsServer
 from tests.support.net import LOOPBACK, free_port
@@ -49,7 +51,7 @@ def form(ews: EwsServer, **changes: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def source(ctx: SyncContext, ews: EwsServer) -> SourceRecord:
+def source(ctx: RunContext, ews: EwsServer) -> SourceRecord:
     return exchange_source.connect_account(ctx, OWNER, form(ews))
 
 
@@ -72,7 +74,7 @@ def card(uid: str, fn: str, *lines: str) -> str:
     )
 
 
-def put(ctx: SyncContext, source: SourceRecord, text: str, href: str | None = None) -> None:
+def put(ctx: RunContext, source: SourceRecord, text: str, href: str | None = None) -> None:
     """A card written into the book, as a phone's PUT does."""
     data = item_data(text)
     with ctx.store.write() as tx:
@@ -80,7 +82,7 @@ def put(ctx: SyncContext, source: SourceRecord, text: str, href: str | None = No
         tx.put_item(book, href or tx.href_of_uid(book.id, data.uid) or f"{data.uid}.vcf", data)
 
 
-def delete(ctx: SyncContext, source: SourceRecord, uid: str) -> None:
+def delete(ctx: RunContext, source: SourceRecord, uid: str) -> None:
     with ctx.store.write() as tx:
         book = tx.require_collection(source.book_path)
         href = tx.href_of_uid(book.id, uid)
@@ -88,18 +90,18 @@ def delete(ctx: SyncContext, source: SourceRecord, uid: str) -> None:
         tx.delete_item(book, href)
 
 
-def texts(ctx: SyncContext, source: SourceRecord) -> dict[str, str]:
+def texts(ctx: RunContext, source: SourceRecord) -> dict[str, str]:
     """UID → text of the book's cards."""
     with ctx.store.read() as tx:
         book = tx.require_collection(source.book_path)
         return {item.uid: item.text for item in tx.iter_items(book.id)}
 
 
-def cards(ctx: SyncContext, source: SourceRecord) -> dict[str, Any]:
+def cards(ctx: RunContext, source: SourceRecord) -> dict[str, Any]:
     return {uid: vobject.readOne(text) for uid, text in texts(ctx, source).items()}
 
 
-def by_name(ctx: SyncContext, source: SourceRecord, name: str) -> Any:
+def by_name(ctx: RunContext, source: SourceRecord, name: str) -> Any:
     found = [c for c in cards(ctx, source).values() if c.fn.value == name]
     assert len(found) == 1, f"{len(found)} cards named {name!r}"
     return found[0]
@@ -113,14 +115,14 @@ def item_named(ews: EwsServer, name: str) -> str:
     return found[0]
 
 
-def sync(ctx: SyncContext, source: SourceRecord, ews: EwsServer) -> tuple[RunRecord, list[str]]:
+def sync(ctx: RunContext, source: SourceRecord, ews: EwsServer) -> tuple[RunRecord, list[str]]:
     """Run the sync; returns its run and the EWS operations it asked for."""
     before = len(ews.operations())
     run = run_sync(ctx, source)
     return run, ews.operations()[before:]
 
 
-def reload(ctx: SyncContext, source: SourceRecord) -> SourceRecord:
+def reload(ctx: RunContext, source: SourceRecord) -> SourceRecord:
     with ctx.store.read() as tx:
         return tx.require_source(source.id)
 
@@ -152,7 +154,7 @@ def add_ann(ews: EwsServer) -> str:
 
 
 def test_a_wrong_password_names_the_advanced_settings_and_saves_nothing(
-    ctx: SyncContext, ews: EwsServer
+    ctx: RunContext, ews: EwsServer
 ) -> None:
     with pytest.raises(AccountError) as caught:
         exchange_source.connect_account(ctx, OWNER, form(ews, password="wrong"))
@@ -165,7 +167,7 @@ def test_a_wrong_password_names_the_advanced_settings_and_saves_nothing(
 
 
 def test_a_server_on_a_private_address_is_refused_unless_the_admin_allows_it(
-    ctx: SyncContext, ews: EwsServer
+    ctx: RunContext, ews: EwsServer
 ) -> None:
     ctx.settings.fetch_policy = FetchPolicy()  # the default: public addresses only
     with pytest.raises(AccountError) as caught:
@@ -176,7 +178,7 @@ def test_a_server_on_a_private_address_is_refused_unless_the_admin_allows_it(
 
 
 def test_connecting_makes_the_book_and_seals_the_password(
-    ctx: SyncContext, source: SourceRecord
+    ctx: RunContext, source: SourceRecord
 ) -> None:
     assert (source.kind, source.name) == ("exchange", EMAIL)
     with ctx.store.read() as tx:
@@ -195,14 +197,14 @@ def test_connecting_makes_the_book_and_seals_the_password(
     }
 
 
-def test_test_connection_counts_the_contacts(ctx: SyncContext, ews: EwsServer) -> None:
+def test_test_connection_counts_the_contacts(ctx: RunContext, ews: EwsServer) -> None:
     add_ann(ews)
     account = exchange_source.parse_form(ctx, form(ews))
     assert exchange_source.test_connection(ctx, account) == {"contacts": 1}
 
 
 def test_a_second_account_gets_a_book_of_its_own(
-    ctx: SyncContext, ews: EwsServer, source: SourceRecord
+    ctx: RunContext, ews: EwsServer, source: SourceRecord
 ) -> None:
     with pytest.raises(AccountError) as caught:
         exchange_source.connect_account(ctx, OWNER, form(ews))
@@ -231,14 +233,14 @@ def test_a_second_account_gets_a_book_of_its_own(
     ],
 )
 def test_the_form_names_the_field_at_fault(
-    ctx: SyncContext, ews: EwsServer, changes: dict[str, Any], field: str
+    ctx: RunContext, ews: EwsServer, changes: dict[str, Any], field: str
 ) -> None:
     with pytest.raises(AccountError) as caught:
         exchange_source.parse_form(ctx, form(ews, **changes))
     assert caught.value.field == field
 
 
-def test_the_server_may_be_a_host_or_an_https_url(ctx: SyncContext, ews: EwsServer) -> None:
+def test_the_server_may_be_a_host_or_an_https_url(ctx: RunContext, ews: EwsServer) -> None:
     for server in (
         "mail.example.org",
         "mail.example.org:8443",
@@ -250,7 +252,7 @@ def test_the_server_may_be_a_host_or_an_https_url(ctx: SyncContext, ews: EwsServ
 
 
 def test_an_update_without_password_keeps_the_sealed_one(
-    ctx: SyncContext, ews: EwsServer, source: SourceRecord
+    ctx: RunContext, ews: EwsServer, source: SourceRecord
 ) -> None:
     updated = exchange_source.update_account(
         ctx, source, {"email": EMAIL, "username": "EXAMPLE\\alice", "server": ews.url}
@@ -263,7 +265,7 @@ def test_an_update_without_password_keeps_the_sealed_one(
 
 
 def test_an_update_that_cannot_log_in_changes_nothing(
-    ctx: SyncContext, ews: EwsServer, source: SourceRecord
+    ctx: RunContext, ews: EwsServer, source: SourceRecord
 ) -> None:
     with pytest.raises(AccountError) as caught:
         exchange_source.update_account(ctx, source, form(ews, password="wrong"))
@@ -278,7 +280,7 @@ def test_an_update_that_cannot_log_in_changes_nothing(
 
 
 def test_the_first_run_pulls_the_contacts_into_from_exchange(
-    ctx: SyncContext, ews: EwsServer, source: SourceRecord
+    ctx: RunContext, ews: EwsServer, source: SourceRecord
 ) -> None:
     ann = add_ann(ews)
     ews.mailbox.create({"DisplayName": "Bob Ray", "GivenName": "Bob", "Surname": "Ray"})
@@ -299,7 +301,7 @@ def test_the_first_run_pulls_the_contacts_into_from_exchange(
 
 
 def test_an_edit_in_exchange_comes_back(
-    ctx: SyncContext, ews: EwsServer, source: SourceRecord
+    ctx: RunContext, ews: EwsServer, source: SourceRecord
 ) -> None:
     ann = add_ann(ews)
     sync(ctx, source, ews)
@@ -315,7 +317,7 @@ def test_an_edit_in_exchange_comes_back(
 
 
 def test_a_second_run_with_no_changes_sends_and_pulls_nothing(
-    ctx: SyncContext, ews: EwsServer, source: SourceRecord
+    ctx: RunContext, ews: EwsServer, source: SourceRecord
 ) -> None:
     add_ann(ews)
     sync(ctx, source, ews)
@@ -332,7 +334,7 @@ def test_a_second_run_with_no_changes_sends_and_pulls_nothing(
 
 
 def test_a_sync_state_exchange_forgot_reads_the_folder_again_without_duplicates(
-    ctx: SyncContext, ews: EwsServer, source: SourceRecord
+    ctx: RunContext, ews: EwsServer, source: SourceRecord
 ) -> None:
     add_ann(ews)
     sync(ctx, source, ews)
@@ -351,7 +353,7 @@ def test_a_sync_state_exchange_forgot_reads_the_folder_again_without_duplicates(
 
 
 def test_a_card_put_into_the_book_is_created_in_exchange_and_keeps_its_uid(
-    ctx: SyncContext, ews: EwsServer, source: SourceRecord
+    ctx: RunContext, ews: EwsServer, source: SourceRecord
 ) -> None:
     sync(ctx, source, ews)
     text = card("hub-1", "Cy Young", "EMAIL;TYPE=INTERNET:cy@example.org", "TITLE:Pitcher")
@@ -368,7 +370,7 @@ def test_a_card_put_into_the_book_is_created_in_exchange_and_keeps_its_uid(
 
 
 def test_an_edit_here_goes_to_exchange_with_its_change_key(
-    ctx: SyncContext, ews: EwsServer, source: SourceRecord
+    ctx: RunContext, ews: EwsServer, source: SourceRecord
 ) -> None:
     ann = add_ann(ews)
     sync(ctx, source, ews)
@@ -390,7 +392,7 @@ def test_an_edit_here_goes_to_exchange_with_its_change_key(
 
 
 def test_a_card_from_here_edited_in_exchange_comes_back_with_its_uid_and_photo(
-    ctx: SyncContext, ews: EwsServer, source: SourceRecord
+    ctx: RunContext, ews: EwsServer, source: SourceRecord
 ) -> None:
     put(
         ctx,
@@ -427,7 +429,7 @@ def test_a_card_from_here_edited_in_exchange_comes_back_with_its_uid_and_photo(
 
 
 def test_a_card_that_is_no_vcard_exchange_takes_is_reported(
-    ctx: SyncContext, ews: EwsServer, source: SourceRecord
+    ctx: RunContext, ews: EwsServer, source: SourceRecord
 ) -> None:
     # Stored before the hub checked cards (CardDAV refuses one without FN now).
     text = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:no-fn\r\nN:;;;;\r\nEND:VCARD\r\n"
@@ -445,7 +447,7 @@ def test_a_card_that_is_no_vcard_exchange_takes_is_reported(
 
 
 def test_a_contact_deleted_here_stays_in_exchange_and_does_not_come_back(
-    ctx: SyncContext, ews: EwsServer, source: SourceRecord
+    ctx: RunContext, ews: EwsServer, source: SourceRecord
 ) -> None:
     ann = add_ann(ews)
     sync(ctx, source, ews)
@@ -463,7 +465,7 @@ def test_a_contact_deleted_here_stays_in_exchange_and_does_not_come_back(
 
 
 def test_a_contact_deleted_in_exchange_stays_here(
-    ctx: SyncContext, ews: EwsServer, source: SourceRecord
+    ctx: RunContext, ews: EwsServer, source: SourceRecord
 ) -> None:
     ann = add_ann(ews)
     sync(ctx, source, ews)
@@ -489,7 +491,7 @@ def test_a_contact_deleted_in_exchange_stays_here(
 
 
 def both_changed(
-    ctx: SyncContext, ews: EwsServer, source: SourceRecord, exchange_later_by: float
+    ctx: RunContext, ews: EwsServer, source: SourceRecord, exchange_later_by: float
 ) -> str:
     """Ann, changed here and in Exchange since the last run; returns her item id."""
     ann = add_ann(ews)
@@ -501,7 +503,7 @@ def both_changed(
 
 
 def test_a_conflict_keeps_the_newer_exchange_version_and_says_so(
-    ctx: SyncContext, ews: EwsServer, source: SourceRecord
+    ctx: RunContext, ews: EwsServer, source: SourceRecord
 ) -> None:
     ann = both_changed(ctx, ews, source, exchange_later_by=3600)
 
@@ -521,7 +523,7 @@ def test_a_conflict_keeps_the_newer_exchange_version_and_says_so(
 
 
 def test_a_conflict_keeps_the_newer_version_from_here_and_says_so(
-    ctx: SyncContext, ews: EwsServer, source: SourceRecord
+    ctx: RunContext, ews: EwsServer, source: SourceRecord
 ) -> None:
     ann = both_changed(ctx, ews, source, exchange_later_by=-3600)
 
@@ -542,7 +544,7 @@ def test_a_conflict_keeps_the_newer_version_from_here_and_says_so(
 
 
 def test_a_refused_login_is_a_failed_run(
-    ctx: SyncContext, ews: EwsServer, source: SourceRecord
+    ctx: RunContext, ews: EwsServer, source: SourceRecord
 ) -> None:
     ews.users[EMAIL] = "changed in Exchange"
     run, _ = sync(ctx, source, ews)
@@ -550,7 +552,7 @@ def test_a_refused_login_is_a_failed_run(
     assert run.message.startswith(f"failed: Exchange refused the login for {EMAIL}")
 
 
-def test_a_server_that_is_gone_is_a_failed_run(ctx: SyncContext, ews: EwsServer) -> None:
+def test_a_server_that_is_gone_is_a_failed_run(ctx: RunContext, ews: EwsServer) -> None:
     source = exchange_source.connect_account(ctx, OWNER, form(ews))
     with ctx.store.write() as tx:
         current = tx.require_source(source.id)
@@ -562,7 +564,7 @@ def test_a_server_that_is_gone_is_a_failed_run(ctx: SyncContext, ews: EwsServer)
 
 
 def test_disconnecting_stops_the_syncing_and_keeps_the_contacts(
-    ctx: SyncContext, ews: EwsServer, source: SourceRecord
+    ctx: RunContext, ews: EwsServer, source: SourceRecord
 ) -> None:
     ann = add_ann(ews)
     sync(ctx, source, ews)
@@ -573,7 +575,7 @@ def test_disconnecting_stops_the_syncing_and_keeps_the_contacts(
 
 
 def test_the_report_email_names_the_conflict(
-    ctx: SyncContext, ews: EwsServer, source: SourceRecord
+    ctx: RunContext, ews: EwsServer, source: SourceRecord
 ) -> None:
     with serve_mailbox(SmtpMailbox(free_port())) as smtp:
         ctx.settings.smtp = {
@@ -593,7 +595,7 @@ def test_the_report_email_names_the_conflict(
 
 
 def test_a_contact_exchange_refuses_is_reported_and_the_others_still_go(
-    ctx: SyncContext, ews: EwsServer, source: SourceRecord
+    ctx: RunContext, ews: EwsServer, source: SourceRecord
 ) -> None:
     ews.mailbox.refused.add("Bad Value")
     put(ctx, source, card("hub-bad", "Bad Value"))

@@ -10,8 +10,8 @@ from exchangelib.indexed_properties import EmailAddress, PhoneNumber, PhysicalAd
 from exchangelib.items import Contact
 from exchangelib.properties import Body, HTMLBody
 
-from contacthub.mail.exchange_map import PHONE_LABELS, card_to_contact, contact_to_card
-from contacthub.vcard import InvalidVCard
+from contacthub.sources.exchange.mapping import PHONE_LABELS, card_to_contact, contact_to_card
+from contacthub.vcard.parse import InvalidVCard
 
 FIELDS = {
     "display_name",

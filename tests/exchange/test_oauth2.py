@@ -24,17 +24,24 @@ import pytest
 from contacthub import config
 from contacthub.config import Settings
 from contacthub.fetch import FetchPolicy
-from contacthub.mail.exchange import ExchangeAccount, ExchangeError, connect, pull, uid_for
-from contacthub.sources import exchange_source
-from contacthub.sources.accounts import AccountError
+from contacthub.jobs.runner import run_sync
+from contacthub.sources.context import RunContext
+from contacthub.sources.exchange import source as exchange_source
+from contacthub.sources.exchange.client import (
+    ExchangeAccount,
+    ExchangeError,
+    connect,
+    pull,
+    uid_for,
+)
+from contacthub.sources.mail_account import AccountError
 from contacthub.store.sources import SourceRecord
-from contacthub.syncs import SyncContext, run_sync
 from tests.api.spec import validate
 from tests.exchange.conftest import EMAIL, USERS, loopback_dns
 from tests.fetch.certs import CertificateFiles, make_certificates
+from tests.jobs.helpers import stored_settings_json
 from tests.support.azure_token import ADDRESS, HOST, SCOPE, App, TokenRequest, TokenServer
 from tests.support.ews_server import EwsServer
-from tests.syncs.helpers import stored_settings_json
 
 TENANT = "0b6f5c1a-2c4d-4e8f-9a10-3b5c7d9e1f20"
 CLIENT_ID = "5a1e3c9b-7d2f-4b8e-a6c4-1f0e9d8c7b6a"
@@ -230,12 +237,12 @@ def app_form(server: str, /, **changes: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def source(ctx: SyncContext, azure: TokenServer, tls_ews: EwsServer) -> SourceRecord:
+def source(ctx: RunContext, azure: TokenServer, tls_ews: EwsServer) -> SourceRecord:
     return exchange_source.connect_account(ctx, OWNER, app_form(tls_ews.url))
 
 
 def test_the_source_seals_the_client_secret_and_never_shows_it(
-    ctx: SyncContext, tls_ews: EwsServer, source: SourceRecord
+    ctx: RunContext, tls_ews: EwsServer, source: SourceRecord
 ) -> None:
     assert CLIENT_SECRET not in stored_settings_json(ctx.store, source)
     assert ctx.vault.open(source.settings["sealed_client_secret"]) == CLIENT_SECRET
@@ -254,7 +261,7 @@ def test_the_source_seals_the_client_secret_and_never_shows_it(
 
 
 def test_a_run_pulls_the_contacts_with_the_apps_token(
-    ctx: SyncContext, azure: TokenServer, tls_ews: EwsServer, source: SourceRecord
+    ctx: RunContext, azure: TokenServer, tls_ews: EwsServer, source: SourceRecord
 ) -> None:
     ids = add_contacts(tls_ews)
 
@@ -269,7 +276,7 @@ def test_a_run_pulls_the_contacts_with_the_apps_token(
 
 
 def test_an_update_without_the_secret_keeps_the_sealed_one(
-    ctx: SyncContext, tls_ews: EwsServer, source: SourceRecord
+    ctx: RunContext, tls_ews: EwsServer, source: SourceRecord
 ) -> None:
     changes = {
         "email": EMAIL,
@@ -284,7 +291,7 @@ def test_an_update_without_the_secret_keeps_the_sealed_one(
 
 
 def test_a_wrong_secret_saves_nothing(
-    ctx: SyncContext, azure: TokenServer, tls_ews: EwsServer
+    ctx: RunContext, azure: TokenServer, tls_ews: EwsServer
 ) -> None:
     with pytest.raises(AccountError) as caught:
         exchange_source.connect_account(ctx, OWNER, app_form(tls_ews.url, client_secret="wrong"))
@@ -295,7 +302,7 @@ def test_a_wrong_secret_saves_nothing(
 
 
 def test_switching_to_the_password_needs_one(
-    ctx: SyncContext, tls_ews: EwsServer, source: SourceRecord
+    ctx: RunContext, tls_ews: EwsServer, source: SourceRecord
 ) -> None:
     with pytest.raises(AccountError) as caught:
         exchange_source.update_account(
@@ -321,7 +328,7 @@ def test_switching_to_the_password_needs_one(
     ],
 )
 def test_the_oauth2_form_names_the_field_at_fault(
-    ctx: SyncContext, tls_ews: EwsServer, changes: dict[str, Any], field: str
+    ctx: RunContext, tls_ews: EwsServer, changes: dict[str, Any], field: str
 ) -> None:
     with pytest.raises(AccountError) as caught:
         exchange_source.parse_form(ctx, app_form(tls_ews.url, **changes))

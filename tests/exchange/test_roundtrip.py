@@ -7,7 +7,7 @@ from typing import Any
 import vobject
 from exchangelib import Account
 
-from contacthub.mail.exchange import pull, push_create, uid_for
+from contacthub.sources.exchange.client import pull, push_create, uid_for
 from tests.support.ews_server import EwsServer
 
 CARD = "\r\n".join(

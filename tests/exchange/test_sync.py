@@ -7,7 +7,7 @@ import pytest
 import vobject
 from exchangelib import Account
 
-from contacthub.mail.exchange import (
+from contacthub.sources.exchange.client import (
     ChangeKeyConflict,
     ContactGone,
     ExchangeError,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from contacthub.csvimport.problems import Problem as CsvProblem
-from contacthub.notify import run_report_email
-from contacthub.sync.changes import Problem as SyncProblem
+from contacthub.jobs.notify import run_report_email
+from contacthub.reconcile.changes import Problem as SyncProblem
+from contacthub.sources.csv.problems import Problem as CsvProblem
 
 FINISHED = datetime(2025, 3, 30, 6, 0, 5, tzinfo=UTC)
 COUNTS = {"added": 3, "updated": 1, "deleted": 0, "unchanged": 120, "errors": 2}

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from contacthub.csvimport.problems import Problem
-from contacthub.notify import NotifyError, Security, SmtpSettings, run_report_email, send
+from contacthub.jobs.notify import NotifyError, Security, SmtpSettings, run_report_email, send
+from contacthub.sources.csv.problems import Problem
 from tests.support.net import LOOPBACK, free_port
 from tests.support.smtp import PASSWORD, USER, Mailbox
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from contacthub.config import ConfigError
-from contacthub.notify import Security, SmtpConfigError, SmtpSettings
+from contacthub.jobs.notify import Security, SmtpConfigError, SmtpSettings
 
 BASE = {"host": "mail.example.org", "sender": "contacthub <hub@example.org>"}
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from dateutil.rrule import rrulestr
 
-from contacthub.schedule import Frequency, Schedule, ScheduleError
+from contacthub.sources.schedule import Frequency, Schedule, ScheduleError
 
 EXAMPLES = [
     Schedule(datetime(2025, 3, 1, 9, 0), "Europe/Tallinn", Frequency.DAILY),

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from contacthub.schedule import Frequency, Schedule
+from contacthub.sources.schedule import Frequency, Schedule
 
 
 def utc(*args: int) -> datetime:

@@ -19,7 +19,7 @@ from contacthub.store import (
 )
 from contacthub.store.changes import format_token
 from contacthub.store.search import PropertyPresence, TextMatch
-from contacthub.vcard import item_data
+from contacthub.vcard.parse import item_data
 
 
 def card(uid: str, name: str, *, email: str = "", tel: str = "", org: str = "") -> ItemData:

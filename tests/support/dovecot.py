@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from contacthub.mail.imap import quote_mailbox
+from contacthub.sources.imap.connection import quote_mailbox
 from tests.fetch.certs import CertificateFiles
 from tests.support.net import LOOPBACK, free_port, wait_until
 

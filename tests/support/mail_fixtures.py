@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from contacthub.mail.imap import ImapAccount
+from contacthub.sources.imap.connection import ImapAccount
 from tests.fetch.certs import CertificateFiles, make_certificates
-from tests.mail.messages import mailbox
+from tests.imap.messages import mailbox
 from tests.support.dovecot import DovecotServer
 
 _accounts = itertools.count(1)

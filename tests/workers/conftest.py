@@ -21,15 +21,11 @@ from pathlib import Path
 import pytest
 
 from contacthub import config
+from contacthub.sources.context import RunContext
+from contacthub.sources.csv.remote import create_remote_sync, origin_of
+from contacthub.sources.settings import parse_schedule, save_settings
 from contacthub.store import Store
 from contacthub.store.sources import SourceRecord
-from contacthub.syncs import (
-    SyncContext,
-    create_remote_sync,
-    origin_of,
-    parse_schedule,
-    save_settings,
-)
 from tests.support.net import LOOPBACK
 
 OWNER = "ann"
@@ -100,11 +96,11 @@ class Hub:
     def settings(self) -> config.Settings:
         return config.load(self.data_dir)
 
-    def context(self, clock: float | None = None) -> SyncContext:
+    def context(self, clock: float | None = None) -> RunContext:
         store = Store.open(self.store_url)
         if clock is None:
-            return SyncContext(store, self.settings())
-        return SyncContext(store, self.settings(), clock=lambda: clock)
+            return RunContext(store, self.settings())
+        return RunContext(store, self.settings(), clock=lambda: clock)
 
     def command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "contacthub.cli", *args, "--data-dir", str(self.data_dir)]

@@ -8,9 +8,10 @@ import subprocess
 import threading
 import time
 
+from contacthub.jobs.runner import INTERRUPTED, LEASE_SECONDS
+from contacthub.jobs.scheduler import Scheduler
+from contacthub.jobs.status import status_of
 from contacthub.store import Store
-from contacthub.syncs import Scheduler, status_of
-from contacthub.syncs.runner import INTERRUPTED, LEASE_SECONDS
 from tests.conftest import StartContacthub
 from tests.support.net import wait_until
 from tests.workers.conftest import Hub, SlowSite, due_sync

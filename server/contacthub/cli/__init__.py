@@ -8,7 +8,7 @@ import click
 
 from contacthub.cli import imports, syncs, users
 from contacthub.cli.common import load_settings, location_options, open_store
-from contacthub.setup import FIRST_ADMIN, ensure_first_admin, prepare_data_dir
+from contacthub.firstrun import FIRST_ADMIN, ensure_first_admin, prepare_data_dir
 
 
 @click.group()

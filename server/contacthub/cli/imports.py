@@ -59,9 +59,9 @@ def import_csv(
     dry_run: bool,
 ) -> None:
     """Import FILE (CSV) into USER's contacts; the same file again changes nothing."""
-    from contacthub.csvimport import Mapping, MappingError, parse_assignment, parse_delimiter
-    from contacthub.sources import csv_source
-    from contacthub.sync import RunFailed
+    from contacthub.reconcile import RunFailed
+    from contacthub.sources.csv import Mapping, MappingError, parse_assignment, parse_delimiter
+    from contacthub.sources.csv import source as csv_source
 
     if key_column and generate_key:
         raise click.UsageError("--key and --generate-key exclude each other")
@@ -123,7 +123,7 @@ def _csv_source_for(
     encoding: str | None,
 ) -> Any:
     """The file's sync (found by its name), with the file as it is now."""
-    from contacthub.sources import csv_source
+    from contacthub.sources.csv import source as csv_source
 
     content = file.read_bytes()
     with store.read() as tx:
@@ -161,7 +161,7 @@ def _report(outcome: Any, dry_run: bool) -> None:
 @click.command("fields")
 def list_fields() -> None:
     """The contact fields a CSV column can be mapped to."""
-    from contacthub.csvimport import all_fields
+    from contacthub.sources.csv import all_fields
 
     for info in all_fields():
         click.echo(f"{info.id}\t{info.label}")

@@ -14,20 +14,14 @@ import click
 
 from contacthub.cli.common import load_settings, location_options, open_store
 from contacthub.config import Settings
+from contacthub.jobs.runner import run_sync
+from contacthub.jobs.scheduler import TICK_SECONDS, Scheduler
+from contacthub.jobs.status import status_of
+from contacthub.sources.context import RunContext
+from contacthub.sources.csv.remote import origin_of
+from contacthub.sources.settings import SyncBusy, delete_sync, notify_of, schedule_of
 from contacthub.store import Store
 from contacthub.store.sources import SourceRecord
-from contacthub.syncs import (
-    Scheduler,
-    SyncBusy,
-    SyncContext,
-    delete_sync,
-    notify_of,
-    origin_of,
-    run_sync,
-    schedule_of,
-    status_of,
-)
-from contacthub.syncs.scheduler import TICK_SECONDS
 
 CSV = "csv"
 KINDS = (CSV, "imap", "exchange")
@@ -38,9 +32,9 @@ def sync() -> None:
     """Saved syncs: CSV files (uploaded, or fetched over HTTP or FTP) and mail accounts."""
 
 
-def _context(data_dir: Path | None, config_file: Path | None) -> SyncContext:
+def _context(data_dir: Path | None, config_file: Path | None) -> RunContext:
     settings = load_settings(data_dir, config_file)
-    return SyncContext(open_store(settings), settings)
+    return RunContext(open_store(settings), settings)
 
 
 def _require(store: Store, sync_id: int) -> SourceRecord:
@@ -216,7 +210,7 @@ def worker(data_dir: Path | None, config_file: Path | None, once: bool, interval
 
     settings = load_settings(data_dir, config_file)
     setup_logging(settings)
-    ctx = SyncContext(open_store(settings), settings)
+    ctx = RunContext(open_store(settings), settings)
     scheduler = Scheduler(ctx)
     try:
         if once:

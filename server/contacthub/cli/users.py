@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from contacthub.cli.common import load_settings, location_options, open_store
-from contacthub.setup import prepare_data_dir
+from contacthub.firstrun import prepare_data_dir
 from contacthub.users import UserError, UsersFile
 
 

@@ -17,10 +17,10 @@ from typing import Any
 
 import vobject
 
+from contacthub.reconcile import ChangeSet, Incoming, Policy, Problem, RunOutcome, run_source
 from contacthub.store import Store, Transaction
 from contacthub.store.sources import SourceRecord
-from contacthub.sync import ChangeSet, Incoming, Policy, Problem, RunOutcome, run_source
-from contacthub.vcard import index_of, item_data
+from contacthub.vcard.parse import index_of, item_data
 
 KIND = "device"
 BOOK = "from-ios"

@@ -1,12 +1,12 @@
 """The store's API: one class, one file per concern (as Radicale's multifilesystem)."""
 
-from contacthub.store.accounts import AccountsPart
 from contacthub.store.base import TxBase
 from contacthub.store.changes import ChangesPart
 from contacthub.store.folders import FoldersPart
 from contacthub.store.items import ItemsPart
 from contacthub.store.leases import LeasesPart
 from contacthub.store.links import LinksPart
+from contacthub.store.roles import AccountsPart
 from contacthub.store.runs import RunsPart
 from contacthub.store.search import SearchPart
 from contacthub.store.sources import SourcesPart

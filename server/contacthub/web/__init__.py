@@ -11,8 +11,8 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
 from contacthub.config import Settings
+from contacthub.sources.context import RunContext
 from contacthub.store import Store
-from contacthub.syncs import SyncContext
 from contacthub.web import errors
 from contacthub.web.auth import Authenticator, auth_delay
 
@@ -24,7 +24,7 @@ class Services:
     settings: Settings
     store: Store
     authenticator: Authenticator
-    syncs: SyncContext
+    syncs: RunContext
 
 
 class SessionCookies(SecureCookieSessionInterface):
@@ -53,7 +53,7 @@ def create_app(settings: Settings, store: Store) -> Flask:
         settings,
         store,
         Authenticator(settings.users_file, auth_delay(settings)),
-        SyncContext(store, settings),
+        RunContext(store, settings),
     )
     app.extensions["contacthub"] = services
     _sessions(app, services)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from contacthub import __version__
-from contacthub.schedule import MAX_INTERVAL, WEEKDAYS, Frequency
-from contacthub.syncs.origin import FTP, HTTP, MAX_URL, UPLOAD
-from contacthub.syncs.status import STATUSES
+from contacthub.jobs.status import STATUSES
+from contacthub.sources.csv.origin import FTP, HTTP, MAX_URL, UPLOAD
+from contacthub.sources.schedule import MAX_INTERVAL, WEEKDAYS, Frequency
 
 JSON = "application/json"
 VCARD = "text/vcard"

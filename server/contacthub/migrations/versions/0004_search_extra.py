@@ -23,7 +23,7 @@ def upgrade() -> None:
 def _backfill() -> None:
     """Index the cards already stored (once, at the upgrade)."""
     from contacthub.store.items import _frame
-    from contacthub.vcard import index_of
+    from contacthub.vcard.parse import index_of
 
     conn = op.get_bind()
     items = sa.table("items", sa.column("id"), sa.column("name"), sa.column("text"),

@@ -7,7 +7,7 @@ JSON API (its checks, the syncs and sources modules, the store).
     wizard    the import wizard: source, preview, mapping, run or schedule
     syncs     the list of synchronizations
     runs      a run started by hand: its progress bar and its report
-    accounts  mail accounts (IMAP, Exchange)
+    mail_accounts  mail accounts (IMAP, Exchange)
     devices   the phone's pushes into "From iOS"
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, url_for
 from werkzeug.wrappers import Response
 
-from contacthub.web.admin import accounts, books, devices, pages, runs, session, syncs, wizard
+from contacthub.web.admin import books, devices, mail_accounts, pages, runs, session, syncs, wizard
 
 admin = Blueprint(
     "admin", __name__, url_prefix="/admin", template_folder="templates", static_folder="static"
@@ -29,7 +29,7 @@ admin.add_app_template_filter(pages.ago, "ago")
 admin.add_app_template_global(pages.exact, "exact")
 admin.add_app_template_global(pages.iso, "iso")
 pages.register_errors(admin)
-for module in (session, books, wizard, syncs, runs, accounts, devices):
+for module in (session, books, wizard, syncs, runs, mail_accounts, devices):
     admin.register_blueprint(module.bp)
 
 

@@ -17,8 +17,8 @@ from werkzeug.http import parse_etags
 from werkzeug.wrappers import Response
 
 from contacthub.store import ItemRecord
-from contacthub.vcard import InvalidVCard
-from contacthub.vcard_edit import EditableFields, editable_fields, edited, problems, rebased
+from contacthub.vcard.edit import EditableFields, editable_fields, edited, problems, rebased
+from contacthub.vcard.parse import InvalidVCard
 from contacthub.web.admin.pages import FORM, FormErrors, page
 from contacthub.web.api.books import book_of, books_of
 from contacthub.web.api.common import contact_json, require_book, settings, store, user_books

@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from contacthub.reconcile import ChangeSet
 from contacthub.store.runs import RunRecord
-from contacthub.sync import ChangeSet
 from contacthub.web.admin.pages import NotFound, page
 from contacthub.web.api import devices as api
 from contacthub.web.api.common import store

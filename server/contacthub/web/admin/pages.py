@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from contacthub.web.api.common import sync_context
+from contacthub.web.api.common import run_context
 from contacthub.web.errors import ApiError
 
 FORM = "_form"  # the key of an error that belongs to the whole form, not to one field
@@ -29,7 +29,7 @@ def page(template: str, *, status: int = 200, **context: Any) -> Response:
 def context() -> dict[str, Any]:
     """What every template may use: who is signed in, and the clock."""
     caller = getattr(g, "caller", None)
-    return {"login": caller.login if caller else None, "now": sync_context().now()}
+    return {"login": caller.login if caller else None, "now": run_context().now()}
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -121,7 +121,7 @@ def ago(moment: float | None, now: float | None = None) -> str:
     """ "3 hours ago" for a past moment, "in 3 hours" for a future one."""
     if moment is None:
         return ""
-    now = sync_context().now() if now is None else now
+    now = run_context().now() if now is None else now
     words = in_words(now - moment)
     return f"{words} ago" if moment <= now else f"in {words}"
 

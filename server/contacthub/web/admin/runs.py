@@ -8,22 +8,17 @@ from typing import Any
 from flask import Blueprint, g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from contacthub.sources import csv_source, exchange_source, imap_source
+from contacthub.jobs.runner import run_in_background
+from contacthub.sources.progress import FINISHED, Progress
+from contacthub.sources.registry import RUNNABLE
+from contacthub.sources.settings import SyncBusy
 from contacthub.store.sources import SourceRecord
-from contacthub.syncs import SyncBusy, run_in_background
-from contacthub.syncs.progress import FINISHED, Progress
 from contacthub.web.admin.pages import NotFound, page
-from contacthub.web.api.common import store, sync_context
+from contacthub.web.api.common import run_context, store
 from contacthub.web.api.imports import MAX_ID
 from contacthub.web.api.syncs import sync_run_json
 
 bp = Blueprint("runs", __name__, url_prefix="/runs")
-
-RUNNABLE = {
-    csv_source.KIND: "sync",
-    imap_source.KIND: "mail account",
-    exchange_source.KIND: "mail account",
-}
 
 
 def require_runnable(source_id: int) -> SourceRecord:
@@ -38,7 +33,7 @@ def require_runnable(source_id: int) -> SourceRecord:
 def start(source: SourceRecord, *, override_mass_deletion: bool = False) -> Response:
     """Start the run and show its progress; a sync already running shows that run."""
     try:
-        run_in_background(sync_context(), source, override_mass_deletion=override_mass_deletion)
+        run_in_background(run_context(), source, override_mass_deletion=override_mass_deletion)
     except SyncBusy:
         pass  # its progress page follows the run that is going on
     return redirect(url_for("admin.runs.progress", source_id=source.id))
@@ -52,7 +47,7 @@ def run_now(source_id: int) -> Response:
 
 def _state(source: SourceRecord) -> tuple[Progress | None, dict[str, Any] | None]:
     """How far the run is; once it has ended, its report's address."""
-    progress = sync_context().progress.get(source.id)
+    progress = run_context().progress.get(source.id)
     running = progress is not None and progress.phase != FINISHED
     if running:
         return progress, None
@@ -103,6 +98,6 @@ def report(source_id: int, run_id: int) -> Response:
         source=source,
         run=sync_run_json(run),
         record=run,
-        what=RUNNABLE[source.kind],
+        what=RUNNABLE[source.kind].noun,
         title=f"Run of {source.name}",
     )

@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from flask import Blueprint, flash, g, redirect, url_for
 from werkzeug.wrappers import Response
 
-from contacthub.sources import csv_source
+from contacthub.jobs.status import SyncStatus, status_of
+from contacthub.sources.csv import source as csv_source
+from contacthub.sources.csv.origin import Origin
+from contacthub.sources.csv.remote import origin_of
 from contacthub.store import Transaction
 from contacthub.store.sources import SourceRecord
-from contacthub.syncs import Origin, SyncStatus, origin_of, status_of
 from contacthub.web.admin.pages import NotFound, page
 from contacthub.web.admin.runs import require_runnable
-from contacthub.web.api.common import store, sync_context
+from contacthub.web.api.common import run_context, store
 from contacthub.web.api.syncs import delete_now
 from contacthub.web.errors import ApiError
 
@@ -49,7 +51,7 @@ def _row(tx: Transaction, source: SourceRecord, now: float) -> SyncRow:
 
 
 def _rows(user: str) -> list[SyncRow]:
-    now = sync_context().now()
+    now = run_context().now()
     with store().read() as tx:
         return [
             _row(tx, source, now) for source in tx.list_sources(owner=user, kind=csv_source.KIND)

@@ -25,13 +25,14 @@ from zoneinfo import available_timezones
 from flask import Blueprint, flash, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
-from contacthub.csvimport import NOT_IMPORTED, InvalidField, all_fields, custom_field, field_info
-from contacthub.csvimport.fields import CUSTOM_PREFIX, takes_type_labels
-from contacthub.schedule import WEEKDAYS, ScheduleError
-from contacthub.sources import csv_source
+from contacthub.sources.csv import NOT_IMPORTED, InvalidField, all_fields, custom_field, field_info
+from contacthub.sources.csv import source as csv_source
+from contacthub.sources.csv.fields import CUSTOM_PREFIX, takes_type_labels
+from contacthub.sources.csv.origin import FTP, HTTP, UPLOAD
+from contacthub.sources.csv.remote import origin_of
+from contacthub.sources.schedule import WEEKDAYS, ScheduleError
+from contacthub.sources.settings import schedule_of
 from contacthub.store.sources import SourceRecord
-from contacthub.syncs import origin_of, schedule_of
-from contacthub.syncs.origin import FTP, HTTP, UPLOAD
 from contacthub.web.admin import runs
 from contacthub.web.admin.pages import FORM, FormErrors, ago, page
 from contacthub.web.api.common import store

@@ -8,10 +8,10 @@ import vobject
 from flask import current_app, g, request, url_for
 
 from contacthub.config import Settings
+from contacthub.sources.context import RunContext
 from contacthub.store import CollectionRecord, ItemRecord, Store, Transaction
 from contacthub.store.paths import check_name
-from contacthub.syncs import SyncContext
-from contacthub.vcard import is_vcard_media_type
+from contacthub.vcard.parse import is_vcard_media_type
 from contacthub.web.errors import ApiError, bad_request, quoted
 
 BOOK_TAG = "VADDRESSBOOK"
@@ -22,8 +22,8 @@ def store() -> Store:
     return found
 
 
-def sync_context() -> SyncContext:
-    found: SyncContext = current_app.extensions["contacthub"].syncs
+def run_context() -> RunContext:
+    found: RunContext = current_app.extensions["contacthub"].syncs
     return found
 
 

@@ -22,7 +22,7 @@ from werkzeug.datastructures import ETags
 
 from contacthub.store import CollectionRecord, ItemRecord, Transaction
 from contacthub.store.paths import check_name
-from contacthub.vcard import InvalidVCard, item_data, parse_one
+from contacthub.vcard.parse import InvalidVCard, item_data, parse_one
 from contacthub.web.api.common import (
     contact_json,
     int_arg,

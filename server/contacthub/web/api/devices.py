@@ -9,12 +9,12 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
+from contacthub.reconcile import ChangeSet
 from contacthub.sources import device as devices
 from contacthub.store import Transaction
 from contacthub.store.runs import RunRecord
 from contacthub.store.sources import SourceRecord
-from contacthub.sync import ChangeSet
-from contacthub.vcard import is_vcard_media_type
+from contacthub.vcard.parse import is_vcard_media_type
 from contacthub.web.api.common import json_body, read_body, settings, store, utf8_text
 from contacthub.web.auth import current_user
 from contacthub.web.errors import ApiError, conflict, invalid, not_found, quoted, sentence

@@ -1,6 +1,6 @@
 """CSV imports (syncs): upload, settings and mapping, dry run, run, run reports.
 
-An import is a CSV source of the reconciler (contacthub.sources.csv_source):
+An import is a CSV source of the reconciler (contacthub.sources.csv.source):
 its settings and its last uploaded file live in the store, so it can be
 previewed, changed and run again. Every outcome of a run — done, nothing to
 do, refused by the mass-deletion guard, failed — is a run report with a
@@ -19,7 +19,9 @@ from typing import Any
 from flask import Blueprint, Response, request
 from werkzeug.datastructures import FileStorage
 
-from contacthub.csvimport import (
+from contacthub.jobs.runner import run_sync
+from contacthub.reconcile import ChangeSet, RunFailed
+from contacthub.sources.csv import (
     DELIMITER_NAMES,
     CsvFile,
     Mapping,
@@ -30,20 +32,19 @@ from contacthub.csvimport import (
     parse_delimiter,
     suggest_mapping,
 )
-from contacthub.csvimport.fields import CUSTOM_PREFIX
-from contacthub.sources import csv_source
+from contacthub.sources.csv import source as csv_source
+from contacthub.sources.csv.fields import CUSTOM_PREFIX
+from contacthub.sources.settings import SyncBusy
 from contacthub.store import Transaction
 from contacthub.store.runs import RunRecord
 from contacthub.store.sources import SourceRecord
-from contacthub.sync import ChangeSet, RunFailed
-from contacthub.syncs import SyncBusy, run_sync
 from contacthub.web.api.common import (
     int_arg,
     json_body,
     location,
     require_book,
+    run_context,
     store,
-    sync_context,
 )
 from contacthub.web.api.devices import iso, run_json
 from contacthub.web.auth import current_user
@@ -517,7 +518,7 @@ def run_now(source: SourceRecord) -> RunRecord:
     first, the report email sent to the sync's addresses (409 while it runs)."""
     override = override_mass_deletion()
     try:
-        return run_sync(sync_context(), source, override_mass_deletion=override)
+        return run_sync(run_context(), source, override_mass_deletion=override)
     except SyncBusy:
         raise conflict(
             "sync_running",

@@ -1,6 +1,6 @@
 """Saved syncs: a CSV import with its origin (upload, HTTP, FTP), schedule and report emails.
 
-A sync is a CSV source (contacthub.syncs), so it has the same id as under /imports:
+A sync is a CSV source (contacthub.jobs), so it has the same id as under /imports:
 an upload made with POST /imports is listed here too, and the settings and mapping
 of its file are the import's. What this resource adds is where the file comes from,
 when it is fetched and imported again, who gets the report, and "Import now".
@@ -15,28 +15,25 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from contacthub.schedule import ScheduleError
-from contacthub.sources import csv_source
-from contacthub.store import Transaction
-from contacthub.store.runs import RunRecord
-from contacthub.store.sources import SourceRecord
-from contacthub.syncs import (
-    Origin,
+from contacthub.jobs.status import status_of
+from contacthub.sources.csv import source as csv_source
+from contacthub.sources.csv.origin import Origin
+from contacthub.sources.csv.remote import create_remote_sync, origin_of, parse_origin, update_origin
+from contacthub.sources.schedule import ScheduleError
+from contacthub.sources.settings import (
     SyncBusy,
     SyncError,
-    create_remote_sync,
     delete_sync,
     notify_of,
-    origin_of,
     parse_notify,
-    parse_origin,
     parse_schedule,
     save_settings,
     schedule_of,
-    status_of,
-    update_origin,
 )
-from contacthub.web.api.common import int_arg, json_body, location, store, sync_context
+from contacthub.store import Transaction
+from contacthub.store.runs import RunRecord
+from contacthub.store.sources import SourceRecord
+from contacthub.web.api.common import int_arg, json_body, location, run_context, store
 from contacthub.web.api.devices import iso, run_json
 from contacthub.web.api.imports import (
     DEFAULT_RUNS,
@@ -134,7 +131,7 @@ def _detail_json(source: SourceRecord) -> dict[str, Any]:
     """The list's item and the file: header, preview, mapping and settings (409 when the
     stored file cannot be read, as for an import)."""
     imported = import_json(source)
-    ctx = sync_context()
+    ctx = run_context()
     with store().read() as tx:
         shown = _sync_json(tx, tx.require_source(source.id), ctx.now())
     return shown | {key: imported[key] for key in FILE_FIELDS}
@@ -178,7 +175,7 @@ def _remote_origin(value: Any) -> Origin:
     """The origin a new sync will have, read before anything is made (to check the
     schedule with it); an upload is refused: its file comes with the request."""
     with _refusals():
-        origin = parse_origin(sync_context(), value)
+        origin = parse_origin(run_context(), value)
     if not origin.is_remote:
         raise invalid(
             "A sync of an uploaded file is made by sending the file: POST it as "
@@ -218,7 +215,7 @@ def _sync_changes(source: SourceRecord, body: dict[str, Any]) -> dict[str, Any]:
     with _refusals():
         if "schedule" in body:
             changes["schedule"] = parse_schedule(
-                body["schedule"], origin_of(source), sync_context().now()
+                body["schedule"], origin_of(source), run_context().now()
             )
         if "notify" in body:
             changes["notify"] = parse_notify(body["notify"])
@@ -238,7 +235,7 @@ def create_remote(user: str, body: dict[str, Any]) -> SourceRecord:
             "and password if the server asks for them).",
             field="source",
         )
-    ctx = sync_context()
+    ctx = run_context()
     name = _name(body.get("name"))
     book_path = book_path_for(user, body.get("book"))
     delimiter = check_delimiter(body.get("delimiter"))
@@ -278,7 +275,7 @@ def _rename(source: SourceRecord, name: str) -> SourceRecord:
 @bp.get("/syncs")
 def list_syncs() -> dict[str, Any]:
     user = current_user()
-    now = sync_context().now()
+    now = run_context().now()
     with store().read() as tx:
         return {
             "syncs": [
@@ -329,11 +326,11 @@ def change_sync(source: SourceRecord, body: dict[str, Any]) -> SourceRecord:
     name = _free_name(source, body["name"]) if "name" in body else None
     if "source" in body:
         with _refusals():
-            source = update_origin(sync_context(), source, body["source"])
+            source = update_origin(run_context(), source, body["source"])
     if file_changes or "source" in body:
         source = _refit(source, file_changes)
     if sync_changes:
-        source = save_settings(sync_context(), source, **sync_changes)
+        source = save_settings(run_context(), source, **sync_changes)
     if name is not None:
         source = _rename(source, name)
     return source
@@ -342,7 +339,7 @@ def change_sync(source: SourceRecord, body: dict[str, Any]) -> SourceRecord:
 def delete_now(source: SourceRecord, what: str) -> Response:
     """The source stops and goes, its contacts and book stay; 409 while it runs."""
     try:
-        delete_sync(sync_context(), source)
+        delete_sync(run_context(), source)
     except SyncBusy:
         raise conflict(
             "sync_running",

@@ -1,0 +1,46 @@
+"""CardDAV: Radicale's application on our storage plugin, behind the guard."""
+
+from __future__ import annotations
+
+import functools
+import json
+
+from radicale import Application
+from radicale import config as radicale_config
+
+from contacthub.carddav.guard import CardDavGuard, WSGIApp
+from contacthub.config import Settings
+from contacthub.store import DEFAULT_BOOK, DEFAULT_BOOK_PROPS, Store
+from contacthub_radicale import Storage
+from contacthub_radicale.auth import Auth
+
+
+def radicale_configuration(settings: Settings, store: Store) -> radicale_config.Configuration:
+    configuration = radicale_config.load()
+    defaults = {
+        "auth": {
+            "type": Auth,
+            "htpasswd_filename": str(settings.users_file),
+            "htpasswd_encryption": "autodetect",
+            # bcrypt costs ~0.2 s a check by design; remember a good login
+            # until it expires or the users file changes.
+            "cache_logins": "True",
+        },
+        "rights": {"type": "owner_only"},
+        "web": {"type": "none"},
+    }
+    configuration.update(defaults, "contacthub defaults", privileged=True)
+    configuration.update(settings.radicale, str(settings.config_file))
+    fixed = {
+        "storage": {
+            "type": functools.partial(Storage, store=store),
+            "predefined_collections": json.dumps({DEFAULT_BOOK: DEFAULT_BOOK_PROPS}),
+        },
+    }
+    configuration.update(fixed, "contacthub", privileged=True)
+    return configuration
+
+
+def make_carddav_app(settings: Settings, store: Store) -> WSGIApp:
+    radicale_app = Application(radicale_configuration(settings, store))
+    return CardDavGuard(radicale_app, store, settings)

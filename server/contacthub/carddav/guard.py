@@ -1,0 +1,163 @@
+"""The guard in front of Radicale: bad input refused in words before Radicale sees it.
+
+The guard answers what Radicale's storage interface cannot: a card PUT is
+checked (media type, size, UTF-8, one vCard with UID and FN) before Radicale
+sees it, with a reason a person can act on, and its exact text is handed to
+the storage so the client's bytes are what we keep and serve.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from radicale import pathutils
+
+from contacthub.config import Settings
+from contacthub.store import Store
+from contacthub.vcard.parse import InvalidVCard, is_vcard_media_type, parse_one
+from contacthub_radicale.context import PutBody, putting
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def _plain(start_response: Callable[..., Any], status: str, message: str) -> list[bytes]:
+    body = (message + "\n").encode()
+    start_response(
+        status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
+
+
+class RequestRefused(Exception):
+    def __init__(self, status: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class CardDavGuard:
+    def __init__(self, app: WSGIApp, store: Store, settings: Settings) -> None:
+        self.app = app
+        self.store = store
+        self.max_content_length = settings.max_content_length
+        self.max_resource_size = settings.max_resource_size
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        try:
+            path = _request_path(environ)
+            if environ.get("REQUEST_METHOD") != "PUT":
+                self._check_length(environ, self.max_content_length)
+                return self.app(environ, start_response)
+            body = self._body_of_put(environ, path)
+        except RequestRefused as refused:
+            return _plain(start_response, refused.status, str(refused))
+        if body is None:
+            return self.app(environ, _without_empty_etag(start_response))
+        with putting(body):
+            return self.app(environ, _etag_only_if_kept(start_response, body))
+
+    def _check_length(self, environ: dict[str, Any], limit: int) -> int:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise RequestRefused("400 Bad Request", "invalid Content-Length") from None
+        if length > limit:
+            raise RequestRefused(
+                "413 Content Too Large",
+                f"the request body has {length} bytes; the limit is {limit}",
+            )
+        return length
+
+    def _read_body(self, environ: dict[str, Any], limit: int) -> bytes:
+        length = self._check_length(environ, limit)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        return body
+
+    def _body_of_put(self, environ: dict[str, Any], path: str) -> PutBody | None:
+        """Read and check the body of a PUT of one item; None for a whole-collection PUT.
+
+        A card for an address book is checked here, with reasons a person can
+        act on. A PUT into a book that does not exist yet (the user's very
+        first request creates the default book inside Radicale) is kept
+        unchecked, and the storage checks it.
+        """
+        parent, _, href = path.rpartition("/")
+        with self.store.read() as tx:
+            found = tx.get_collections([path, parent])
+        target, container = found.get(path), found.get(parent)
+        if target is not None or not href or (container is not None and not container.tag):
+            self._check_length(environ, self.max_content_length)
+            return None
+        body = self._read_body(environ, self.max_resource_size)
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise RequestRefused(
+                "400 Bad Request", f"the body is not UTF-8 (byte {error.start})"
+            ) from None
+        if container is None or container.tag != "VADDRESSBOOK":
+            return PutBody(href=href, text=text, validated=False)
+        content_type = environ.get("CONTENT_TYPE", "")
+        if not is_vcard_media_type(content_type):
+            raise RequestRefused(
+                "415 Unsupported Media Type",
+                f"a contact must be sent as text/vcard, not {content_type or 'no Content-Type'!r}",
+            )
+        try:
+            parse_one(text)
+        except InvalidVCard as error:
+            raise RequestRefused("400 Bad Request", str(error)) from None
+        return PutBody(href=href, text=text, validated=True)
+
+
+def _request_path(environ: dict[str, Any]) -> str:
+    """The sanitized path, after refusing any path that tries to leave its collection.
+
+    Radicale would resolve "a/../b" to "b" and serve another collection; a
+    client that sends such a name has a bug or an intent, so it gets a 400.
+    """
+    # WSGI gives the path as latin-1 of the raw bytes; clients send UTF-8.
+    path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
+    raw_uri = environ.get("REQUEST_URI") or environ.get("RAW_URI")
+    if raw_uri:
+        encoded = urlsplit(raw_uri).path
+        if re.search(r"%(2f|5c)", encoded, re.IGNORECASE):
+            raise RequestRefused("400 Bad Request", "names may not contain encoded slashes")
+    if any(segment in (".", "..") for segment in path.split("/")):
+        raise RequestRefused("400 Bad Request", "paths may not contain '.' or '..' segments")
+    if any(unicodedata.category(ch) == "Cc" for ch in path):
+        raise RequestRefused("400 Bad Request", "the path contains control characters")
+    return pathutils.strip_path(pathutils.sanitize_path(path))
+
+
+def _without_empty_etag(start_response: Callable[..., Any]) -> Callable[..., Any]:
+    """Radicale answers a whole-collection PUT with an empty ETag header; drop it."""
+
+    def patched(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+        kept = [(k, v) for k, v in headers if not (k.lower() == "etag" and not v)]
+        return start_response(status, kept, *args)
+
+    return patched
+
+
+def _etag_only_if_kept(start_response: Callable[..., Any], body: PutBody) -> Callable[..., Any]:
+    """An ETag in the PUT response promises the stored bytes equal the bytes sent.
+
+    Cards are kept as sent; a calendar object is kept as Radicale serializes it,
+    which may differ, and then the client must GET it to learn the ETag.
+    """
+
+    def patched(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+        if body.stored != body.text:
+            headers = [(k, v) for k, v in headers if k.lower() != "etag"]
+        return start_response(status, headers, *args)
+
+    return patched

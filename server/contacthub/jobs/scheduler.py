@@ -1,0 +1,93 @@
+"""The scheduler: runs the syncs that are due, in `serve` or in `contacthub worker`.
+
+Every tick it first ends the leases of runs whose process died (recording them
+as failed; their syncs keep their schedules), then claims due syncs one at a
+time and runs each. A claim moves the sync's next run on in the same UPDATE,
+so however many schedulers share one store, each occurrence runs once. A
+scheduler that was down does not catch up on missed occurrences: a sync runs
+once, then at its next occurrence after now.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from contacthub.jobs.runner import LEASE_SECONDS, holder_name, record_interrupted, run_sync
+from contacthub.sources.context import RunContext
+from contacthub.sources.schedule import ScheduleError
+from contacthub.sources.settings import next_run_at, schedule_of
+from contacthub.store.leases import Lease
+from contacthub.store.runs import RunRecord
+from contacthub.store.sources import SourceRecord
+
+logger = logging.getLogger(__name__)
+
+TICK_SECONDS = 30.0
+
+
+class Scheduler:
+    def __init__(self, ctx: RunContext, holder: str | None = None) -> None:
+        self.ctx = ctx
+        self.holder = holder or holder_name()
+
+    def tick(self) -> list[RunRecord]:
+        """Recover dead runs, then run every sync that is due now; returns their runs."""
+        self.recover()
+        done: list[RunRecord] = []
+        tried: set[int] = set()
+        while True:
+            claimed = self._claim_next(tried)
+            if claimed is None:
+                return done
+            source, lease = claimed
+            try:
+                done.append(run_sync(self.ctx, source, trigger="schedule", lease=lease))
+            except Exception:  # one broken sync must not stop the others
+                logger.exception("scheduled run of source %s failed", source.id)
+
+    def _claim_next(self, tried: set[int]) -> tuple[SourceRecord, Lease] | None:
+        """Claim one due sync not tried yet in this tick; None when none is left."""
+        while True:
+            now = self.ctx.now()
+            with self.ctx.store.write() as tx:
+                due = [
+                    (source_id, at)
+                    for source_id, at in tx.due_sources(now, len(tried) + 20)
+                    if source_id not in tried
+                ]
+                if not due:
+                    return None
+                for source_id, at in due:
+                    tried.add(source_id)
+                    source = tx.require_source(source_id)
+                    try:
+                        schedule = schedule_of(source)
+                    except ScheduleError as error:  # one broken sync must not stop the others
+                        logger.error(
+                            "source %s: its schedule cannot be read (%s); it is "
+                            "no longer scheduled",
+                            source_id,
+                            error,
+                        )
+                        schedule = None
+                    if schedule is None:  # a schedule removed while due
+                        tx.set_next_run(source_id, None)
+                        continue
+                    lease = Lease(source_id, self.holder, "schedule", now, now + LEASE_SECONDS)
+                    if tx.claim_due(source_id, at, next_run_at(schedule, max(now, at)), lease):
+                        return source, lease
+
+    def recover(self) -> list[RunRecord]:
+        """Record the runs whose process died as failed (see runner.record_interrupted)."""
+        return record_interrupted(self.ctx)
+
+    def run_forever(self, stop: threading.Event, interval: float = TICK_SECONDS) -> None:
+        logger.info("scheduler %s started", self.holder)
+        while not stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # the store may be away for a moment; try again next tick
+                logger.exception("scheduler tick failed")
+            stop.wait(interval)
+        logger.info("scheduler %s stopped", self.holder)

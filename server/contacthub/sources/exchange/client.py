@@ -1,0 +1,319 @@
+"""Exchange accounts over EWS (exchangelib): connect, pull the Contacts folder, push changes.
+
+``connect`` finds the server by autodiscover from the email address, or uses the server of the
+Advanced settings. Instead of a password, an account may log in as an app registered in Azure AD
+(OAuth2 client credentials: client id, tenant id, client secret), impersonating the mailbox;
+that needs the server (autodiscover does not take app-only tokens). ``pull`` reads what changed
+in the Contacts folder since a stored sync state (SyncFolderItems for the ids, GetItem for the
+fields). ``push_create`` and ``push_update`` write a card (CreateItem; UpdateItem with the
+change key, never overwriting a newer version). Deletions are never sent to Exchange. Failures
+are ``ExchangeError`` with a message saying what to do.
+"""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+
+import requests
+from exchangelib import (
+    DELEGATE,
+    IMPERSONATION,
+    OAUTH2,
+    Account,
+    Configuration,
+    Credentials,
+    FailFast,
+    Identity,
+    OAuth2Credentials,
+)
+from exchangelib import errors as ews
+from exchangelib.items import NEVER_OVERWRITE, Contact
+from exchangelib.protocol import BaseProtocol, Protocol
+from requests.adapters import HTTPAdapter
+
+from contacthub.sources.exchange.errors import (
+    ChangeKeyConflict,
+    ContactGone,
+    ContactRefused,
+    ExchangeError,
+    SyncStateExpired,
+    translated,
+)
+from contacthub.sources.exchange.mapping import card_to_contact, contact_to_card
+
+__all__ = [
+    "ChangeKeyConflict",
+    "ContactGone",
+    "ContactRefused",
+    "ExchangeAccount",
+    "ExchangeError",
+    "PulledContact",
+    "SyncStateExpired",
+    "connect",
+    "pull",
+    "push_create",
+    "push_update",
+    "service_endpoint",
+    "uid_for",
+]
+
+EWS_PATH = "/EWS/Exchange.asmx"
+_UID_NAMESPACE = uuid.UUID("1b0c3f2e-7d4a-5e8f-9a61-0c2d3e4f5a6b")
+
+
+@dataclass(frozen=True)
+class ExchangeAccount:
+    """What the user enters: email and password; username and server under Advanced settings.
+
+    With ``client_id`` set, the login is OAuth2 client credentials instead of the password: the
+    app (client id) of the Azure AD tenant (tenant id), by its client secret.
+    """
+
+    email: str
+    password: str = field(default="", repr=False)
+    username: str | None = None  # DOMAIN\\user or user@domain; the email address when None
+    server: str | None = None  # host[:port] or an https:// URL; autodiscover when None
+    client_id: str | None = None  # OAuth2: the app's Application (client) ID
+    tenant_id: str | None = None  # OAuth2: the directory (tenant) ID or its domain name
+    client_secret: str | None = field(default=None, repr=False)
+
+    @property
+    def login(self) -> str:
+        return self.username or self.email
+
+    @property
+    def oauth2(self) -> bool:
+        return self.client_id is not None
+
+
+class PulledContact(NamedTuple):
+    item_id: str
+    changekey: str
+    card: str  # vCard 3.0 text, UID from uid_for(item_id)
+    last_modified: float | None = None  # Exchange's LastModifiedTime, as a POSIX timestamp
+
+
+def uid_for(item_id: str) -> str:
+    """The UID of the card pulled for an Exchange item: stable for as long as its item id is."""
+    return str(uuid.uuid5(_UID_NAMESPACE, item_id))
+
+
+def connect(account: ExchangeAccount, *, verify: bool | str = True) -> Account:
+    """An exchangelib Account whose login and Contacts folder have been checked.
+
+    ``verify``: True for the system's CAs, a path to a PEM bundle of CAs to trust, or False.
+    It applies to every Exchange connection of the process, as exchangelib has one HTTP
+    adapter class for all (the hub has one CA setting, like [fetch] ca_bundle).
+    """
+    if "@" not in account.email:
+        raise ExchangeError(
+            f"{account.email!r} is not an email address: enter the address of the Exchange mailbox"
+        )
+    if account.oauth2:
+        _check_oauth2_server(account.server)
+    _TlsAdapter.verify = verify
+    BaseProtocol.HTTP_ADAPTER_CLS = _TlsAdapter
+
+    def open_account() -> Account:
+        mailbox = _mailbox(account)
+        try:
+            mailbox.contacts  # noqa: B018 -- the first request: checks login, version and folder
+        except Exception:
+            # exchangelib caches a protocol per endpoint and password for the process' life.
+            with suppress(KeyError):
+                del Protocol[mailbox.protocol.config]
+            mailbox.protocol.close()
+            raise
+        return mailbox
+
+    endpoint = service_endpoint(account.server) if account.server else None
+    return translated(replace(account, server=endpoint), open_account)
+
+
+def _check_oauth2_server(server: str | None) -> None:
+    if not server:
+        raise ExchangeError(
+            "autodiscover does not work with an app's OAuth2 token: with OAuth2, "
+            "enter the server in Advanced settings (outlook.office365.com for "
+            "Exchange Online)"
+        )
+    if not service_endpoint(server).lower().startswith("https://"):
+        raise ExchangeError(
+            "with OAuth2, the server must be an https:// URL: the app's token is sent to it"
+        )
+
+
+def _mailbox(account: ExchangeAccount) -> Account:
+    """The exchangelib Account, not yet asked anything (autodiscover asks already)."""
+    if not account.server:  # a password's: connect() wants the server for OAuth2
+        return Account(
+            account.email,
+            credentials=_credentials(account),
+            autodiscover=True,
+            access_type=DELEGATE,
+        )
+    config = Configuration(
+        service_endpoint=service_endpoint(account.server),
+        credentials=_credentials(account),
+        auth_type=OAUTH2 if account.oauth2 else None,
+        retry_policy=FailFast(),
+    )
+    # An app acts for the mailbox by impersonation; a user's login by delegation.
+    return Account(
+        account.email,
+        config=config,
+        autodiscover=False,
+        access_type=IMPERSONATION if account.oauth2 else DELEGATE,
+    )
+
+
+def _credentials(account: ExchangeAccount) -> Credentials | OAuth2Credentials:
+    if account.oauth2:
+        return _AppCredentials.of(account)
+    return Credentials(account.login, account.password)
+
+
+class _AppCredentials(OAuth2Credentials):
+    """OAuth2 client credentials, whose expired token is fetched anew.
+
+    exchangelib hands requests-oauthlib a refresh URL, which answers an expired token with a
+    refresh_token grant; an app token has no refresh token, so Azure AD refuses that
+    (AADSTS900144) and the request fails (exchangelib issue #1345). Without the refresh URL,
+    the expiry reaches exchangelib as TokenExpiredError: it renews the session, which fetches
+    a new token with the client credentials, and sends the request again.
+    """
+
+    @classmethod
+    def of(cls, account: ExchangeAccount) -> _AppCredentials:
+        return cls(
+            client_id=account.client_id,
+            client_secret=account.client_secret,
+            tenant_id=account.tenant_id,
+            identity=Identity(primary_smtp_address=account.email),
+        )
+
+    def session_params(self) -> dict[str, Any]:
+        return {"token": self.access_token}
+
+
+def service_endpoint(server: str) -> str:
+    """The EWS URL for what the user typed as server: a host[:port], or a URL."""
+    server = server.strip()
+    if "://" not in server:
+        return f"https://{server.strip('/')}{EWS_PATH}"
+    parts = urlsplit(server)
+    if parts.path.lower().endswith(".asmx"):
+        return server
+    return f"{parts.scheme}://{parts.netloc}{EWS_PATH}"
+
+
+def pull(account: Account, sync_state: str | None) -> tuple[list[PulledContact], str]:
+    """Contacts created or updated in Exchange since ``sync_state`` (None: all), and the state
+    to store for the next pull. Deletions in Exchange are not reported; distribution lists
+    are skipped.
+    """
+
+    def run() -> tuple[list[PulledContact], str]:
+        folder = account.contacts
+        folder.item_sync_state = sync_state  # the folder object keeps the last one otherwise
+        changed: dict[str, None] = {}
+        # IdOnly here, fields by GetItem: Exchange leaves some properties out of sync results.
+        for change, item in folder.sync_items(only_fields=[]):
+            if change in ("create", "update") and isinstance(item, Contact):
+                changed[item.id] = None
+        new_state = folder.item_sync_state
+        pulled = []
+        if changed:
+            for item in account.fetch(ids=[(i, None) for i in changed], folder=folder):
+                if isinstance(item, ews.ErrorItemNotFound):
+                    continue  # deleted between the sync and the fetch
+                if isinstance(item, Exception):
+                    raise item
+                modified = item.last_modified_time
+                pulled.append(
+                    PulledContact(
+                        item.id,
+                        item.changekey,
+                        contact_to_card(item, uid_for(item.id)),
+                        modified.timestamp() if modified else None,
+                    )
+                )
+        return pulled, new_state
+
+    return translated(_settings_of(account), run)
+
+
+def push_create(account: Account, card: str) -> tuple[str, str]:
+    """Create the card's contact in the Contacts folder; returns (item id, change key).
+
+    Raises ContactRefused for values Exchange cannot store.
+    """
+
+    def run() -> tuple[str, str]:
+        values = card_to_contact(card)
+        contact = Contact(account=account, folder=account.contacts, **values)
+        # Outlook lists and sorts contacts by File As, which Exchange leaves empty over EWS.
+        contact.file_as = _file_as(values)
+        contact.save()
+        return contact.id, contact.changekey
+
+    return translated(_settings_of(account), run)
+
+
+def push_update(account: Account, item_id: str, changekey: str, card: str) -> str:
+    """Write every mapped field of the card to the contact; returns the new change key.
+
+    Raises ChangeKeyConflict when the contact changed in Exchange after ``changekey``,
+    ContactGone when it no longer exists, ContactRefused for values Exchange cannot store.
+    Fields the card lacks are cleared in Exchange; fields the mapping does not cover are left
+    as they are.
+    """
+
+    def run() -> str:
+        values = card_to_contact(card)
+        contact = Contact(
+            account=account, folder=account.contacts, id=item_id, changekey=changekey, **values
+        )
+        contact.save(update_fields=list(values), conflict_resolution=NEVER_OVERWRITE)
+        return str(contact.changekey)
+
+    return translated(_settings_of(account), run)
+
+
+def _file_as(values: dict[str, Any]) -> str:
+    family, given = values.get("surname"), values.get("given_name")
+    if family and given:
+        return f"{family}, {given}"
+    return str(family or given or values["display_name"])
+
+
+class _TlsAdapter(HTTPAdapter):
+    """exchangelib builds its sessions itself; this adapter puts our CA setting into each."""
+
+    verify: bool | str = True
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        kwargs["verify"] = self.verify
+        return super().send(request, *args, **kwargs)
+
+
+def _settings_of(account: Account) -> ExchangeAccount:
+    credentials = account.protocol.credentials
+    if isinstance(credentials, OAuth2Credentials):
+        return ExchangeAccount(
+            email=account.primary_smtp_address,
+            server=account.protocol.service_endpoint,
+            client_id=credentials.client_id,
+            tenant_id=credentials.tenant_id,
+        )
+    login = getattr(credentials, "username", None)
+    return ExchangeAccount(
+        email=account.primary_smtp_address,
+        password="",
+        username=login if login != account.primary_smtp_address else None,
+        server=account.protocol.service_endpoint,
+    )

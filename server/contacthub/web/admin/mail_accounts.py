@@ -1,0 +1,243 @@
+"""Mail accounts: the signed-in user's IMAP mailboxes and Exchange accounts, with their
+status, last run, Sync now and Disconnect, and the two forms that connect a new one.
+
+Everything goes through the code of /api/v1/accounts: its list, its connection test
+(try_connection), its connect, and its disconnect (delete_now); Sync now is the runs page.
+A password is never sent back into the page: after a test, it is entered again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from contacthub.jobs.status import SyncStatus, status_of
+from contacthub.sources.exchange import source as exchange_source
+from contacthub.sources.imap import source as imap_source
+from contacthub.sources.imap.connection import PRESETS
+from contacthub.store import Transaction
+from contacthub.store.sources import SourceRecord
+from contacthub.web.admin.pages import FORM, FormErrors, NotFound, page
+from contacthub.web.api.common import run_context, store
+from contacthub.web.api.mail_accounts import (
+    MAIL_ACCOUNTS,
+    accounts_of,
+    connect,
+    require_account,
+    try_connection,
+)
+from contacthub.web.api.syncs import delete_now
+from contacthub.web.errors import ApiError
+
+bp = Blueprint("accounts", __name__, url_prefix="/accounts")
+
+KIND_WORDS = {imap_source.KIND: "IMAP", exchange_source.KIND: "Exchange"}
+
+
+# --- the list -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """One line of the list: what GET /api/v1/accounts says of the account."""
+
+    source: SourceRecord
+    account: Mapping[str, Any]  # the source module's account_json: never the password
+    status: SyncStatus
+    book: str  # the title of the account's address book
+
+    @property
+    def kind(self) -> str:
+        return KIND_WORDS[self.source.kind]
+
+    @property
+    def login(self) -> str:
+        return str(self.account.get("username") or self.account.get("email") or "")
+
+    @property
+    def server(self) -> str:
+        if self.source.kind == imap_source.KIND:
+            security = "SSL" if self.account.get("ssl") else "no SSL"
+            return f"{self.account.get('host')} port {self.account.get('port')} ({security})"
+        return str(self.account.get("server") or "found by autodiscover")
+
+
+def _row(tx: Transaction, source: SourceRecord, now: float) -> AccountRow:
+    book = tx.get_collection(source.book_path)
+    title = (book.display_name if book else "") or source.book_path.rsplit("/", 1)[-1]
+    return AccountRow(
+        source, MAIL_ACCOUNTS[source.kind].account_json(source), status_of(tx, source, now), title
+    )
+
+
+def _rows(user: str) -> list[AccountRow]:
+    now = run_context().now()
+    with store().read() as tx:
+        return [_row(tx, source, now) for source in accounts_of(tx, user)]
+
+
+# --- the two connect forms ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConnectForm:
+    """A connect form: its input names are "<kind>.<field>", the API's field names."""
+
+    kind: str
+    fields: tuple[str, ...]  # the inputs, the password included
+    # The API's fields without an input here, and the input (or FORM) their messages stand
+    # next to. "account" is the connection as a whole: its message goes next to the
+    # password, which has to be entered again after every try anyway.
+    elsewhere: Mapping[str, str]
+
+    def input_name(self, name: str) -> str:
+        return f"{self.kind}.{name}"
+
+    @property
+    def rename(self) -> dict[str, str]:
+        """For FormErrors.catching: the API's field names to the input names."""
+        moved = {
+            api_field: target if target == FORM else self.input_name(target)
+            for api_field, target in self.elsewhere.items()
+        }
+        return {name: self.input_name(name) for name in self.fields} | moved
+
+
+FORMS = {
+    imap_source.KIND: ConnectForm(
+        imap_source.KIND,
+        ("username", "password", "host", "port", "ssl", "preset", "name"),
+        {"account": "password", "starttls": "ssl", "sent_folder": FORM, "type": FORM},
+    ),
+    exchange_source.KIND: ConnectForm(
+        exchange_source.KIND,
+        ("email", "password", "username", "server", "name"),
+        {
+            "account": "password",
+            "auth": FORM,
+            "client_id": FORM,
+            "tenant_id": FORM,
+            "client_secret": FORM,
+            "type": FORM,
+        },
+    ),
+}
+
+
+@dataclass
+class Filled:
+    """A connect form as it comes back: what was typed (never the password), the messages
+    next to its fields, and what a successful test found."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: FormErrors = field(default_factory=FormErrors)
+    works: str | None = None
+    sent: bool = False  # the form was sent: its password has to be entered again
+
+    @property
+    def advanced_open(self) -> bool:
+        """Exchange's Advanced settings show when they hold something, have an error, or
+        the message of a failed login says to try them."""
+        advanced = ("username", "server")
+        return (
+            any(self.values.get(name) for name in advanced)
+            or any(self.errors.get(f"exchange.{name}") for name in advanced)
+            or "Advanced settings" in self.errors.get("exchange.password", "")
+        )
+
+
+def _typed(form: ConnectForm) -> dict[str, Any]:
+    """What the person typed, as the API's fields (the name apart)."""
+    values: dict[str, Any] = {
+        name: request.form.get(form.input_name(name), "") for name in form.fields if name != "ssl"
+    }
+    if form.kind == imap_source.KIND:
+        values["ssl"] = request.form.get(form.input_name("ssl")) == "yes"
+    return values
+
+
+def _api_form(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if key != "name"}
+
+
+def _name(values: Mapping[str, Any]) -> str | None:
+    return str(values.get("name") or "").strip() or None
+
+
+def _shown(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if key != "password"}
+
+
+def _works(kind: str, found: Mapping[str, Any]) -> str:
+    """What a successful test found, in words."""
+    if kind == imap_source.KIND:
+        folders = found.get("folders") or []
+        sent = found.get("sent_folder")
+        where = (
+            f"sent mail is in “{sent}”"
+            if sent
+            else "no Sent folder was found, so only INBOX will be read"
+        )
+        return f"The connection works: {len(folders)} folders, {where}."
+    contacts = found.get("contacts")
+    if isinstance(contacts, int):
+        return (
+            f"The connection works: the Contacts folder holds {contacts} "
+            f"contact{'' if contacts == 1 else 's'}."
+        )
+    return "The connection works: the Contacts folder was found."
+
+
+def _index(status: int = 200, **filled: Filled) -> Response:
+    forms = {kind: filled.get(kind) or Filled(values={"ssl": True}) for kind in FORMS}
+    return page(
+        "accounts.html",
+        status=status,
+        accounts=_rows(g.caller.user),
+        forms=forms,
+        presets=PRESETS,
+        title="Mail accounts",
+    )
+
+
+@bp.get("/")
+def index() -> Response:
+    return _index()
+
+
+@bp.post("/<kind>")
+def connect_form(kind: str) -> Response:
+    """Test connection or Connect, for one of the two forms."""
+    form = FORMS.get(kind)
+    if form is None:
+        raise NotFound("There is no such form.")
+    values = _typed(form)
+    filled = Filled(values=_shown(values), sent=True)
+    with filled.errors.catching(rename=form.rename):
+        if request.form.get("action") == "connect":
+            source = connect(
+                g.caller.user, MAIL_ACCOUNTS[kind], _api_form(values), name=_name(values)
+            )
+            flash(f"Connected “{source.name}”. Press Sync now to bring in its contacts.")
+            return redirect(url_for(".index"))
+        filled.works = _works(kind, try_connection(MAIL_ACCOUNTS[kind], _api_form(values)))
+    return _index(status=filled.errors.status, **{kind: filled})
+
+
+@bp.post("/<int:account_id>/disconnect")
+def disconnect(account_id: int) -> Response:
+    """The account goes through the API's DELETE; its contacts and book stay."""
+    source = require_account(account_id)
+    try:
+        delete_now(source, "account")
+    except ApiError as error:
+        if error.status != 409:
+            raise
+        flash(error.message, "error")
+    else:
+        flash(f"Disconnected “{source.name}”. Its contacts stay in their address book.")
+    return redirect(url_for(".index"))
