@@ -6,7 +6,7 @@ import pytest
 
 from contacthub.sources.csv import CsvFile, Mapping, Problem, contact_rows
 from contacthub.sources.csv.dates import InvalidDate, parse_birthday
-from contacthub.sources.csv.rows import is_plausible_email
+from contacthub.vcard.fields import is_plausible_email
 
 
 def convert(text: str, columns: dict[str, str]) -> list:

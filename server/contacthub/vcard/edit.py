@@ -17,8 +17,7 @@ from typing import Any
 import vobject
 from vobject.base import textLineToContentLine
 
-from contacthub.sources.csv.problems import INVALID_CHARACTERS
-from contacthub.sources.csv.rows import is_plausible_email
+from contacthub.vcard.fields import INVALID_CHARACTERS, is_plausible_email
 from contacthub.vcard.parse import InvalidVCard
 
 _LINE_OCTETS = 75

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
+
+# The words for a value with control characters, wherever a person typed it.
+INVALID_CHARACTERS = "Invalid characters found"
+_DOMAIN_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+_EMAIL = re.compile(r"[^@\s]+@([^@\s]+)")
 
 
 class Email(NamedTuple):
@@ -76,3 +82,12 @@ class ContactFields:
         data["phones"] = [phone._asdict() for phone in self.phones]
         data["addresses"] = [address._asdict() for address in self.addresses]
         return data
+
+
+def is_plausible_email(value: str) -> bool:
+    """One "@", no spaces, something before it and a dot inside the domain (IDN dots too)."""
+    match = _EMAIL.fullmatch(value)
+    if not match:
+        return False
+    domain = match.group(1).translate(_DOMAIN_DOTS)
+    return 0 < domain.find(".") and domain.rfind(".") < len(domain) - 1

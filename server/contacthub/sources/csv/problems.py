@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-INVALID_CHARACTERS = "Invalid characters found"
 INVALID_EMAIL = "invalid email address"
 INVALID_BIRTHDAY = "invalid birthday"
 EMPTY_ROW = "empty row"

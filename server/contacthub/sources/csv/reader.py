@@ -25,7 +25,7 @@ from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
 
-from contacthub.sources.csv.problems import INVALID_CHARACTERS, Problem
+from contacthub.sources.csv.problems import Problem
 from contacthub.sources.csv.sniff import (
     DECODE_ERRORS,
     INVALID_CHARACTER,
@@ -38,6 +38,7 @@ from contacthub.sources.csv.sniff import (
     detect_encoding,
     parse_delimiter,
 )
+from contacthub.vcard.fields import INVALID_CHARACTERS
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,6 @@ contact by (only a birthday, say) as "no name, organisation, email address or ph
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -30,7 +29,7 @@ from contacthub.sources.csv.problems import (
     Problem,
 )
 from contacthub.sources.csv.reader import CsvFile, Row
-from contacthub.vcard.fields import Address, ContactFields, Email, Phone
+from contacthub.vcard.fields import Address, ContactFields, Email, Phone, is_plausible_email
 
 _TEXT_ATTRIBUTES = {
     "full_name": "full_name",
@@ -47,17 +46,6 @@ _TEXT_ATTRIBUTES = {
 }
 _LINE_JOINED = frozenset({"notes", "street"})
 # Dots that end a domain label: ASCII and the ideographic/full-width ones (IDN).
-_DOMAIN_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
-_EMAIL = re.compile(r"[^@\s]+@([^@\s]+)")
-
-
-def is_plausible_email(value: str) -> bool:
-    """One "@", no spaces, something before it and a dot inside the domain (IDN dots too)."""
-    match = _EMAIL.fullmatch(value)
-    if not match:
-        return False
-    domain = match.group(1).translate(_DOMAIN_DOTS)
-    return 0 < domain.find(".") and domain.rfind(".") < len(domain) - 1
 
 
 def clean(cell: str) -> str:
