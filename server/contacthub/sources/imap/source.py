@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import imaplib
+import logging
 import re
 import ssl
 from collections.abc import Callable, Mapping
@@ -66,6 +67,8 @@ from contacthub.store.runs import RunRecord
 from contacthub.store.sources import SourceRecord
 from contacthub.vcard.lines import ContentLine, content_lines
 from contacthub.vcard.parse import item_data
+
+logger = logging.getLogger(__name__)
 
 KIND = "imap"
 INBOX = "INBOX"
@@ -416,8 +419,16 @@ def run(
         check_server(ctx.fetch_policy, account.host, account.port, "host")
         scanned = scan_mailbox(ctx, account, source.settings)
     except (ImapError, CredentialError, AccountError) as error:
+        logger.warning("IMAP source %s: reading the mailbox failed: %s", source.id, error)
         return record_outcome(ctx, source, started, trigger, "failed", f"failed: {error}")
     people, touched = tally(_people_of(source), _state_of(source), scanned)
+    logger.info(
+        "IMAP source %s: %d messages scanned in %s; %d people to update",
+        source.id,
+        scanned.messages,
+        ", ".join(scanned.folders),
+        len(touched),
+    )
     with ctx.store.read() as tx:
         links = tx.links_of(source.id)
     known = {key: link.record_hash for key, link in links.items()}
