@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -116,3 +117,22 @@ def test_cancel_discards_the_pending_push(store: Store) -> None:
     with pytest.raises(PushRefused, match="no pending push"):
         apply_push(store, source)
     assert book_uids(store) == set()
+
+
+def test_a_push_stored_applied_or_refused_is_logged_without_its_cards(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="contacthub")
+    body = vcard("a", "Ann Secretname")
+    push(store, body)
+    with store.write() as tx:
+        set_auto_export(tx, device_source(tx, "ann", "iPhone"), False)
+    with pytest.raises(PushRefused):
+        receive_push(store, "ann", "iPhone", body.encode())
+    assert [r.getMessage() for r in caplog.records if r.name == "contacthub.sources.device"] == [
+        f"push from device 'iPhone' of ann stored for preview ({len(body)} bytes; new contacts: 1)",
+        "push from device 'iPhone' of ann applied",
+        "push from device 'iPhone' of ann refused: automatic export is off for 'iPhone': "
+        "turn it on to push this device's contacts",
+    ]
+    assert "Secretname" not in caplog.text

@@ -6,6 +6,7 @@ Refused addresses are tested as addresses or IP literals, so nothing connects to
 from __future__ import annotations
 
 import ipaddress
+import logging
 
 import pytest
 
@@ -119,3 +120,17 @@ def test_redirect_to_a_refused_address_is_not_followed(
 def test_ftp_to_loopback_is_refused_unless_allowed() -> None:
     with pytest.raises(FetchError, match="is loopback; allow private addresses"):
         fetch(RemoteSource("ftp://localhost/a.csv"), None, DEFAULT)
+
+
+def test_a_refusal_is_logged_with_the_host_and_never_the_password(
+    http_server: LocalHTTPServer, site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    site.files["/a.csv"] = ServedFile(b"a\n")
+    url = http_server.url("/a.csv").replace("://", "://user:secret@")
+    with pytest.raises(FetchError):
+        fetch(RemoteSource(url), None, DEFAULT)
+    assert site.requests == []  # refused before connecting
+    [record] = [r for r in caplog.records if r.name == "contacthub.fetch.guard"]
+    assert record.levelno == logging.WARNING
+    assert record.getMessage() == "address guard: refused host 127.0.0.1 at 127.0.0.1 (loopback)"
+    assert "secret" not in caplog.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import replace
 
 import pytest
@@ -26,6 +27,26 @@ def test_first_fetch_returns_bytes_and_state(
     assert result.state.etag == site.files["/a.csv"].etag_value()
     assert result.state.last_modified == MODIFIED
     assert result.state.sha256 == hashlib.sha256(CSV).hexdigest()
+
+
+def test_a_fetch_is_logged_with_the_host_only(
+    http_server: LocalHTTPServer,
+    site: Site,
+    policy: FetchPolicy,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="contacthub")
+    site.files["/private/a.csv?key=token"] = ServedFile(CSV)
+    source = RemoteSource(
+        http_server.url("/private/a.csv?key=token").replace("://", "://user:secret@")
+    )
+    first = fetch(source, None, policy)
+    fetch(source, first.state, policy)
+    assert [r.getMessage() for r in caplog.records if r.name == "contacthub.fetch"] == [
+        f"fetched from http://127.0.0.1: {len(CSV)} bytes, new",
+        "fetched from http://127.0.0.1: unchanged",
+    ]
+    assert not any(word in caplog.text for word in ("secret", "token", "private"))
 
 
 def test_unchanged_by_etag(http_server: LocalHTTPServer, site: Site, policy: FetchPolicy) -> None:

@@ -9,6 +9,7 @@ the storage so the client's bytes are what we keep and serve.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -22,6 +23,8 @@ from contacthub.store import Store
 from contacthub.vcard.parse import InvalidVCard, is_vcard_media_type, parse_one
 from contacthub_radicale.context import PutBody, putting
 
+logger = logging.getLogger(__name__)
+
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -34,9 +37,13 @@ def _plain(start_response: Callable[..., Any], status: str, message: str) -> lis
 
 
 class RequestRefused(Exception):
-    def __init__(self, status: str, message: str) -> None:
+    """A request answered here; `reason` is what the log says, when the message (for the
+    client) may quote the card."""
+
+    def __init__(self, status: str, message: str, reason: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.reason = reason or message
 
 
 class CardDavGuard:
@@ -56,6 +63,13 @@ class CardDavGuard:
                 return self.app(environ, start_response)
             body = self._body_of_put(environ, path)
         except RequestRefused as refused:
+            logger.info(
+                "refused %s %r: %s (%s)",
+                environ.get("REQUEST_METHOD"),
+                environ.get("PATH_INFO", ""),
+                refused.status,
+                refused.reason,
+            )
             return _plain(start_response, refused.status, str(refused))
         if body is None:
             return self.app(environ, _without_empty_etag(start_response))
@@ -114,7 +128,9 @@ class CardDavGuard:
         try:
             parse_one(text)
         except InvalidVCard as error:
-            raise RequestRefused("400 Bad Request", str(error)) from None
+            # What is wrong comes before a colon; after one, vobject may quote a line.
+            reason = str(error).split(":", 1)[0]
+            raise RequestRefused("400 Bad Request", str(error), reason) from None
         return PutBody(href=href, text=text, validated=True)
 
 

@@ -8,6 +8,9 @@ the user. Hosts pass the address guard (``guard``) on every hop.
 
 from __future__ import annotations
 
+import logging
+from urllib.parse import urlsplit
+
 from contacthub.fetch.ftp import fetch_ftp
 from contacthub.fetch.guard import check_address, refusal, resolve
 from contacthub.fetch.http import fetch_http
@@ -19,6 +22,8 @@ from contacthub.fetch.model import (
     RemoteSource,
     display_url,
 )
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "FetchError",
@@ -40,5 +45,14 @@ def fetch(
     """Fetch *source*; *previous* is the state stored after the last successful fetch."""
     policy = policy or FetchPolicy()
     if source.scheme in ("http", "https"):
-        return fetch_http(source, previous, policy)
-    return fetch_ftp(source, previous, policy)
+        result = fetch_http(source, previous, policy)
+    else:
+        result = fetch_ftp(source, previous, policy)
+    # Only the scheme and host: a path or query may be a secret link, and the URL may
+    # hold a password.
+    where = f"{source.scheme}://{urlsplit(source.url).hostname}"
+    if result.content is None:
+        logger.info("fetched from %s: unchanged", where)
+    else:
+        logger.info("fetched from %s: %d bytes, new", where, len(result.content))
+    return result

@@ -7,9 +7,12 @@ answer that changes between the check and the connection (rebinding) cannot slip
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 
 from contacthub.fetch.model import FetchError, FetchPolicy
+
+logger = logging.getLogger(__name__)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -41,6 +44,7 @@ def check_address(address: str, host: str, policy: FetchPolicy) -> None:
     reason = refusal(ipaddress.ip_address(address), policy)
     if reason is None:
         return
+    logger.warning("address guard: refused host %s at %s (%s)", host, address, reason)
     if reason == "a cloud metadata address":
         raise FetchError(f"address {address} of host {host} is {reason}; it is never fetched from")
     raise FetchError(

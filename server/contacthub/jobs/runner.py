@@ -89,7 +89,11 @@ def claim(ctx: RunContext, source: SourceRecord, trigger: str) -> Lease:
     lease = Lease(source.id, holder_name(), trigger, now, now + LEASE_SECONDS)
     with ctx.store.write() as tx:
         if not tx.take_lease(lease):
+            logger.info(
+                "source %s: a %s run was refused: it is running already", source.id, trigger
+            )
             raise SyncBusy(f"the sync {source.name!r} is running already")
+    logger.debug("source %s: lease taken by %s for a %s run", source.id, lease.holder, trigger)
     return lease
 
 
@@ -131,9 +135,18 @@ def _renewed(ctx: RunContext, lease: Lease) -> Iterator[None]:
         while not stop.wait(RENEW_EVERY):
             try:
                 with ctx.store.write() as tx:
-                    tx.renew_lease(lease, ctx.now() + LEASE_SECONDS)
+                    renewed = tx.renew_lease(lease, ctx.now() + LEASE_SECONDS)
             except Exception:  # the run goes on; a lost lease is found by recovery
                 logger.exception("renewing the lease of source %s failed", lease.source_id)
+                continue
+            if not renewed:  # it expired and was recovered: another run may start
+                logger.warning(
+                    "source %s: the run of %s lost its lease (it expired and was recovered); "
+                    "the run goes on",
+                    lease.source_id,
+                    lease.holder,
+                )
+                return
 
     thread = threading.Thread(target=renew, name=f"lease-{lease.source_id}", daemon=True)
     thread.start()

@@ -41,6 +41,12 @@ class Scheduler:
             if claimed is None:
                 return done
             source, lease = claimed
+            logger.info(
+                "scheduler %s: source %s (%s) is due; running it",
+                self.holder,
+                source.id,
+                source.kind,
+            )
             try:
                 done.append(run_sync(self.ctx, source, trigger="schedule", lease=lease))
             except Exception:  # one broken sync must not stop the others

@@ -106,9 +106,17 @@ def run_source(
     """
     started = time.time()
     after = _After(report or SourceReport(), on_applied)
+    logger.log(
+        logging.DEBUG if dry_run else logging.INFO,
+        "run of source %s (%s) started (trigger: %s)%s",
+        source.id,
+        source.kind,
+        trigger,
+        " (a dry run)" if dry_run else "",
+    )
     try:
         with _collector_paused():
-            return _run(store, source, read, policy, trigger, dry_run, started, after)
+            outcome = _run(store, source, read, policy, trigger, dry_run, started, after)
     except Exception as error:
         logger.exception("run of source %s failed", source.id)
         # Our own errors are ValueErrors written for people; anything else may
@@ -128,6 +136,33 @@ def run_source(
                 message=f"failed: {reason}",
             )
         raise RunFailed(reason, run) from error
+    _log_end(source, outcome, time.time() - started)
+    return outcome
+
+
+def _log_end(source: SourceRecord, outcome: RunOutcome, seconds: float) -> None:
+    if outcome.run is None:
+        logger.debug(
+            "dry run of source %s (%s) planned: %s",
+            source.id,
+            source.kind,
+            _counts(outcome.changes.counts),
+        )
+    elif outcome.changes.refused:
+        logger.warning("run of source %s (%s) %s", source.id, source.kind, outcome.changes.refused)
+    else:
+        logger.info(
+            "run of source %s (%s) ended in %.1f s: %s, %s",
+            source.id,
+            source.kind,
+            seconds,
+            outcome.run.status,
+            _counts(outcome.run.counts),
+        )
+
+
+def _counts(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in counts.items()) or "no counts"
 
 
 @contextmanager

@@ -7,6 +7,7 @@ a kind that is never run by the runner (a phone pushes its cards) has no `run`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -14,6 +15,8 @@ from typing import Any, Protocol
 from contacthub.sources.context import RunContext
 from contacthub.store.runs import RunRecord
 from contacthub.store.sources import SourceRecord
+
+logger = logging.getLogger(__name__)
 
 # run(ctx, source, started, trigger, override_mass_deletion) -> the recorded run
 RunFunction = Callable[[RunContext, SourceRecord, float, str, bool], RunRecord]
@@ -57,6 +60,7 @@ def record_outcome(
     ctx: RunContext, source: SourceRecord, started: float, trigger: str, status: str, message: str
 ) -> RunRecord:
     """A run that ended before the reconciler could record one (nothing changed)."""
+    logger.info("run of source %s (%s) ended: %s", source.id, source.kind, message)
     with ctx.store.write() as tx:
         return tx.record_run(
             source.id,

@@ -11,6 +11,7 @@ pushes are refused; what came in stays.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +22,8 @@ from contacthub.reconcile import ChangeSet, Incoming, Policy, Problem, RunOutcom
 from contacthub.store import Store, Transaction
 from contacthub.store.sources import SourceRecord
 from contacthub.vcard.parse import index_of, item_data
+
+logger = logging.getLogger(__name__)
 
 KIND = "device"
 BOOK = "from-ios"
@@ -47,6 +50,23 @@ def set_auto_export(tx: Transaction, source: SourceRecord, on: bool) -> SourceRe
 
 def receive_push(store: Store, user: str, device: str, body: bytes) -> ChangeSet:
     """Keep the push until the user accepts it; return what it would change."""
+    try:
+        source = _store_push(store, user, device, body)
+    except PushRefused as refused:
+        logger.info("push from device %r of %s refused: %s", device, user, refused)
+        raise
+    changes = preview(store, source)
+    logger.info(
+        "push from device %r of %s stored for preview (%d bytes; new contacts: %d)",
+        device,
+        user,
+        len(body),
+        len(changes.of("add")),
+    )
+    return changes
+
+
+def _store_push(store: Store, user: str, device: str, body: bytes) -> SourceRecord:
     if len(body) > MAX_PUSH_BYTES:
         raise PushRefused(f"the push has {len(body)} bytes; the limit is {MAX_PUSH_BYTES}")
     try:
@@ -60,7 +80,7 @@ def receive_push(store: Store, user: str, device: str, body: bytes) -> ChangeSet
                 f"automatic export is off for {device!r}: turn it on to push this device's contacts"
             )
         tx.put_upload(source.id, "push.vcf", body)
-    return preview(store, source)
+    return source
 
 
 def pending_push(store: Store, source: SourceRecord) -> bytes | None:
@@ -83,6 +103,7 @@ def apply_push(store: Store, source: SourceRecord) -> RunOutcome:
         raise PushRefused("there is no pending push to import")
     outcome = run_source(store, source, lambda: read_push(body.decode()), POLICY)
     cancel_push(store, source)
+    logger.info("push from device %r of %s applied", source.name, source.owner)
     return outcome
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import vobject
-from vobject.base import textLineToContentLine
 
 from contacthub.vcard.fields import INVALID_CHARACTERS, is_plausible_email
+from contacthub.vcard.lines import ContentLine, content_lines, read_line
 from contacthub.vcard.parse import InvalidVCard
 
 _LINE_OCTETS = 75
@@ -124,88 +124,11 @@ def problems(fields: EditableFields) -> dict[str, str]:
 # --- the card as lines ------------------------------------------------------------------------
 
 
-@dataclass(eq=False)  # lines are told apart by identity: two may read alike
-class _Line:
-    """One content line: `raw` as stored (folded, with its line ending) and what it says."""
-
-    raw: str
-    name: str = ""  # upper case; "" for a line that could not be read (kept as it is)
-    group: str | None = None
-    params: dict[str, list[str]] = field(default_factory=dict)
-    prefix: str = ""  # the unfolded text before the value: group, name and parameters
-    value: str = ""  # the value as a person reads it (unescaped, decoded)
-
-
-def _is_quoted_printable(unfolded: str) -> bool:
-    return "QUOTED-PRINTABLE" in unfolded.split(":", 1)[0].upper()
-
-
-def _logical_lines(text: str) -> list[str]:
-    """The physical lines of `text` grouped into content lines, each with its folding."""
-    grouped: list[str] = []
-    for physical in _PHYSICAL_LINE.findall(text):
-        previous = grouped[-1] if grouped else None
-        continues = physical[:1] in (" ", "\t") or (
-            previous is not None
-            and _is_quoted_printable(previous)
-            and previous.rstrip("\r\n").endswith("=")
-        )
-        if previous is not None and continues:
-            grouped[-1] = previous + physical
-        else:
-            grouped.append(physical)
-    return grouped
-
-
-def _unfolded(raw: str) -> str:
-    return re.sub(r"\r?\n[ \t]", "", raw).rstrip("\r\n")
-
-
-def _prefix_end(unfolded: str) -> int:
-    """Where the value's colon is: the first one outside a quoted parameter value."""
-    quoted = False
-    for index, ch in enumerate(unfolded):
-        if ch == '"':
-            quoted = not quoted
-        elif ch == ":" and not quoted:
-            return index
-    return -1
-
-
-def _unescape(value: str) -> str:
-    return _ESCAPED.sub(lambda m: "\n" if m.group(1) in "nN" else m.group(1), value)
-
-
-def _read(raw: str) -> _Line:
-    unfolded = _unfolded(raw)
-    end = _prefix_end(unfolded)
-    if end < 0:
-        return _Line(raw)
-    try:
-        parsed = textLineToContentLine(unfolded)
-    except Exception:  # vobject raises many kinds for a line it cannot read
-        return _Line(raw)
-    value = parsed.value if isinstance(parsed.value, str) else ""
-    return _Line(
-        raw,
-        parsed.name.upper(),
-        parsed.group,
-        {key.upper(): values for key, values in parsed.params.items()},
-        unfolded[:end],
-        value if "ENCODING" in parsed.params else _unescape(value),
-    )
-
-
 def _escape(value: str) -> str:
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     for plain, escaped in (("\\", "\\\\"), (",", "\\,"), (";", "\\;"), ("\n", "\\n")):
         value = value.replace(plain, escaped)
     return value
-
-
-def _components(value: str) -> list[str]:
-    """The parts of an unfolded, still escaped structured value (ORG, N), unescaped."""
-    return [_unescape(part) for part in re.split(r"(?<!\\);", value)]
 
 
 def _fold(line: str) -> str:
@@ -225,52 +148,50 @@ class _Card:
     """The content lines of one card, and how new lines end (as the card's own do)."""
 
     def __init__(self, text: str) -> None:
-        self.lines = [_read(raw) for raw in _logical_lines(text)]
-        last = self.lines[-1].raw if self.lines else ""
-        self.newline = "\r\n" if last.endswith("\r\n") or not last.endswith("\n") else "\n"
-        if self.lines and not last.endswith("\n"):
-            self.lines[-1].raw = last + self.newline
+        self.lines = content_lines(text)
+        endings = [line.ending for line in self.lines if line.ending]
+        self.newline = endings[-1] if endings else "\r\n"
+        if self.lines and not self.lines[-1].ending:
+            self.lines[-1] = read_line(self.lines[-1].raw + self.newline)
 
     def text(self) -> str:
         return "".join(line.raw for line in self.lines)
 
-    def named(self, name: str) -> list[_Line]:
+    def named(self, name: str) -> list[ContentLine]:
         return [line for line in self.lines if line.name == name]
 
-    def new_line(self, prefix: str, escaped_value: str) -> str:
-        return _fold(f"{prefix}:{escaped_value}").replace("\r\n", self.newline) + self.newline
-
-    def rewrite(self, line: _Line, escaped_value: str) -> None:
-        """Give `line` a new value, keeping its group and parameters."""
-        prefix = (
-            line.prefix
-            if "ENCODING" not in line.params and "CHARSET" not in line.params
-            else _plain_prefix(line)
+    def new_line(self, prefix: str, escaped_value: str) -> ContentLine:
+        return read_line(
+            _fold(f"{prefix}:{escaped_value}").replace("\r\n", self.newline) + self.newline
         )
-        line.raw = self.new_line(prefix, escaped_value)
 
-    def insert_after(self, anchor: _Line | None, raw: str, name: str, value: str) -> _Line:
+    def rewrite(self, line: ContentLine, escaped_value: str) -> None:
+        """Give `line` a new value, keeping its group and parameters."""
+        plain = not line.encoding and "CHARSET" not in line.params
+        prefix = line.prefix if plain else _plain_prefix(line)
+        self.lines[self.lines.index(line)] = self.new_line(prefix, escaped_value)
+
+    def insert_after(self, anchor: ContentLine | None, new: ContentLine) -> None:
         """A new line after `anchor`, or before END:VCARD without one."""
-        new = _Line(raw, name, None, {}, name, value)
         if anchor is not None:
             at = self.lines.index(anchor) + 1
         else:
             ends = [index for index, line in enumerate(self.lines) if line.name == "END"]
             at = ends[-1] if ends else len(self.lines)
         self.lines.insert(at, new)
-        return new
 
-    def remove(self, line: _Line) -> None:
+    def remove(self, line: ContentLine) -> None:
         self.lines.remove(line)
 
 
-def _plain_prefix(line: _Line) -> str:
-    """The line's group, name and parameters, without an encoding or charset."""
+def _plain_prefix(line: ContentLine) -> str:
+    """The line's group, name and parameters, without its encoding or charset."""
     params = "".join(
-        f";{key}="
+        f";{key}"
+        + ("=" if values else "")
         + ",".join(f'"{value}"' if re.search(r"[:;,]", value) else value for value in values)
         for key, values in line.params.items()
-        if key not in ("ENCODING", "CHARSET")
+        if key not in ("ENCODING", "CHARSET") and key != line.encoding  # a bare 2.1 encoding
     )
     return f"{line.group + '.' if line.group else ''}{line.name}{params}"
 
@@ -296,7 +217,7 @@ def _split_name(full_name: str) -> str:
 def _set_name(card: _Card, full_name: str) -> None:
     fn_lines = card.named("FN")
     if not fn_lines:
-        card.insert_after(None, card.new_line("FN", _escape(full_name)), "FN", full_name)
+        card.insert_after(None, card.new_line("FN", _escape(full_name)))
         return
     old_name = fn_lines[0].value.strip()
     if old_name == full_name:
@@ -304,26 +225,18 @@ def _set_name(card: _Card, full_name: str) -> None:
     card.rewrite(fn_lines[0], _escape(full_name))
     # N is what iOS shows: follow the new name when N was only the old name in parts.
     for n_line in card.named("N")[:1]:
-        parts = _components(_raw_value(n_line))
-        if _joined_name(parts) == old_name:
+        if _joined_name(n_line.components) == old_name:
             card.rewrite(n_line, _split_name(full_name))
-
-
-def _raw_value(line: _Line) -> str:
-    unfolded = _unfolded(line.raw)
-    return unfolded[_prefix_end(unfolded) + 1 :]
 
 
 def _set_organization(card: _Card, organization: str) -> None:
     org_lines = card.named("ORG")
     if not org_lines:
         if organization:
-            card.insert_after(
-                None, card.new_line("ORG", _escape(organization)), "ORG", organization
-            )
+            card.insert_after(None, card.new_line("ORG", _escape(organization)))
         return
     line = org_lines[0]
-    parts = _components(_raw_value(line))
+    parts = line.components
     if parts[0].strip() == organization:
         return
     if not organization:
@@ -336,7 +249,7 @@ def _set_note(card: _Card, note: str) -> None:
     note_lines = card.named("NOTE")
     if not note_lines:
         if note:
-            card.insert_after(None, card.new_line("NOTE", _escape(note)), "NOTE", note)
+            card.insert_after(None, card.new_line("NOTE", _escape(note)))
         return
     if note_lines[0].value.strip() == note:
         return
@@ -346,18 +259,17 @@ def _set_note(card: _Card, note: str) -> None:
         card.remove(note_lines[0])
 
 
-def _set_values(card: _Card, name: str, values: tuple[str, ...]) -> list[_Line]:
+def _set_values(card: _Card, name: str, values: tuple[str, ...]) -> list[ContentLine]:
     """Make the card's `name` lines hold `values`; returns the lines it removed.
 
     A value that is still there keeps its line; a new value takes over the line of a
     removed one (its type and label), in order; what is left is added or removed."""
     old = card.named(name)
-    kept: dict[str, _Line] = {}
+    kept: dict[str, ContentLine] = {}
     for line in old:
         if line.value.strip() in values:
             kept.setdefault(line.value.strip(), line)
     spare = [line for line in old if line not in kept.values()]
-    anchor = old[-1] if old else None
     present = set(kept)
     for value in values:
         if value in present:
@@ -366,13 +278,14 @@ def _set_values(card: _Card, name: str, values: tuple[str, ...]) -> list[_Line]:
         if spare:
             card.rewrite(spare.pop(0), _escape(value))
         else:
-            anchor = card.insert_after(anchor, card.new_line(name, _escape(value)), name, value)
+            after = card.named(name)  # a new value goes after the last one, even a new one
+            card.insert_after(after[-1] if after else None, card.new_line(name, _escape(value)))
     for line in spare:
         card.remove(line)
     return spare
 
 
-def _drop_orphan_labels(card: _Card, removed: list[_Line]) -> None:
+def _drop_orphan_labels(card: _Card, removed: list[ContentLine]) -> None:
     """A label whose grouped value was removed labels nothing any more."""
     for group in {line.group.upper() for line in removed if line.group}:
         members = [line for line in card.lines if (line.group or "").upper() == group]
@@ -386,7 +299,7 @@ def edited(text: str, fields: EditableFields) -> str:
     card = _Card(text)
     _set_name(card, fields.full_name.strip())
     _set_organization(card, fields.organization.strip())
-    removed: list[_Line] = []
+    removed: list[ContentLine] = []
     for name, values in zip(_MULTI_VALUED, (fields.emails, fields.phones), strict=True):
         removed += _set_values(card, name, _distinct(values))
     _set_note(card, fields.note.replace("\r\n", "\n").strip())

@@ -24,6 +24,7 @@ of saved syncs. Sources saved before OAuth2 have no "auth": theirs is "password"
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 import uuid
 from collections.abc import Mapping
@@ -56,6 +57,8 @@ from contacthub.sources.mail_account import AccountError, account_book, check_se
 from contacthub.store import AlreadyExists, Transaction
 from contacthub.store.runs import RunRecord
 from contacthub.store.sources import SourceRecord
+
+logger = logging.getLogger(__name__)
 
 KIND = "exchange"
 BOOK_TITLE = "From Exchange"
@@ -433,7 +436,18 @@ def run(
         pulled, sync_state = pull_changes(mailbox, source.settings.get("sync_state"))
         records = incoming(mailbox, ctx.store, source, local, sent, pulled)
     except (ExchangeError, CredentialError, AccountError) as error:
+        logger.warning("Exchange source %s: syncing the mailbox failed: %s", source.id, error)
         return record_outcome(ctx, source, started, trigger, "failed", f"failed: {error}")
+    logger.info(
+        "Exchange source %s: %d created and %d updated in Exchange, %d conflicts, %d not sent; "
+        "%d changes pulled",
+        source.id,
+        sent.created,
+        sent.updated,
+        sent.conflicts,
+        sent.counts["errors"],
+        len(pulled),
+    )
     return _reconcile(ctx, source, trigger, local, sent, records, sync_state)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import imaplib
+import logging
 import re
 import ssl
 from collections.abc import Callable, Mapping
@@ -64,7 +65,10 @@ from contacthub.sources.mail_account import AccountError, account_book, check_se
 from contacthub.store import AlreadyExists, ItemData, Store, Transaction
 from contacthub.store.runs import RunRecord
 from contacthub.store.sources import SourceRecord
+from contacthub.vcard.lines import ContentLine, content_lines
 from contacthub.vcard.parse import item_data
+
+logger = logging.getLogger(__name__)
 
 KIND = "imap"
 INBOX = "INBOX"
@@ -415,8 +419,16 @@ def run(
         check_server(ctx.fetch_policy, account.host, account.port, "host")
         scanned = scan_mailbox(ctx, account, source.settings)
     except (ImapError, CredentialError, AccountError) as error:
+        logger.warning("IMAP source %s: reading the mailbox failed: %s", source.id, error)
         return record_outcome(ctx, source, started, trigger, "failed", f"failed: {error}")
     people, touched = tally(_people_of(source), _state_of(source), scanned)
+    logger.info(
+        "IMAP source %s: %d messages scanned in %s; %d people to update",
+        source.id,
+        scanned.messages,
+        ", ".join(scanned.folders),
+        len(touched),
+    )
     with ctx.store.read() as tx:
         links = tx.links_of(source.id)
     known = {key: link.record_hash for key, link in links.items()}
@@ -621,57 +633,26 @@ class ExistingCards:
 
 def merge_card(existing: str, fresh: str, email: str) -> str:
     """The user's card with this source's X-CONTACTHUB-* counts replaced, and FN and N
-    filled from `fresh` when FN was only the address. Everything else stays as it was."""
-    new = {_property(line): line for line in _logical_lines(fresh)}
-    lines = _logical_lines(existing)
+    filled from `fresh` when FN was only the address. Everything else stays as it was,
+    written with CRLF line breaks as the cards this source makes."""
+    new = {line.name: line for line in content_lines(fresh)}
+    lines = [line for line in content_lines(existing) if line.raw.strip()]
     fill = _weak_fn(lines, email) and not _weak_fn(list(new.values()), email)
-    merged: list[str] = []
+    merged: list[ContentLine] = []
     for line in lines:
-        name = _property(line)
-        if name in _OUR_PROPERTIES:
+        if line.name in _OUR_PROPERTIES:
             continue
-        if name == "END":
+        if line.name == "END":
             merged.extend(new[prop] for prop in sorted(_OUR_PROPERTIES) if prop in new)
-        if fill and (name == "FN" or (name == "N" and not _value(line).strip(";"))):
-            line = new.get(name, line)
+        if fill and (line.name == "FN" or (line.name == "N" and not line.escaped.strip(";"))):
+            line = new.get(line.name, line)
         merged.append(line)
-    return "\r\n".join(merged) + "\r\n"
+    return "".join(_LINE_BREAK.sub("\r\n", line.raw.rstrip("\r\n")) + "\r\n" for line in merged)
 
 
-def _logical_lines(text: str) -> list[str]:
-    """The content lines with their folds kept (CRLF plus a space or tab)."""
-    lines: list[str] = []
-    for physical in _LINE_BREAK.split(text):
-        if physical[:1] in (" ", "\t") and lines:
-            lines[-1] += "\r\n" + physical
-        elif physical.strip():
-            lines.append(physical)
-    return lines
-
-
-def _unfolded(line: str) -> str:
-    return re.sub(r"\r\n[ \t]", "", line)
-
-
-def _property(line: str) -> str:
-    """The property's name, without a group ("item1.EMAIL" is EMAIL), in upper case."""
-    head = re.split(r"[;:]", _unfolded(line), maxsplit=1)[0]
-    return head.rpartition(".")[2].strip().upper()
-
-
-def _value(line: str) -> str:
-    text, quoted = _unfolded(line), False
-    for index, char in enumerate(text):
-        if char == '"':
-            quoted = not quoted
-        elif char == ":" and not quoted:
-            return text[index + 1 :]
-    return ""
-
-
-def _weak_fn(lines: list[str], email: str) -> bool:
-    names = [_value(line) for line in lines if _property(line) == "FN"]
-    value = re.sub(r"\\(.)", r"\1", names[0]).strip() if names else ""
+def _weak_fn(lines: list[ContentLine], email: str) -> bool:
+    names = [line.value for line in lines if line.name == "FN"]
+    value = names[0].strip() if names else ""
     return not value or value.casefold() == email.casefold()
 
 
