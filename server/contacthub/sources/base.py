@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from contacthub.sources.context import RunContext
-from contacthub.store.runs import RunRecord
-from contacthub.store.sources import SourceRecord
+from contacthub.store import RunRecord, SourceRecord
 
 # run(ctx, source, started, trigger, override_mass_deletion) -> the recorded run
 RunFunction = Callable[[RunContext, SourceRecord, float, str, bool], RunRecord]

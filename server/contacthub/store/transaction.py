@@ -14,8 +14,8 @@ from contacthub.store.uploads import UploadsPart
 
 
 class Transaction(
-    FoldersPart,
     ItemsPart,
+    FoldersPart,
     ChangesPart,
     SearchPart,
     AccountsPart,
