@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, overload
 from radicale import storage
 from radicale.item import Item
 
-from contacthub.store import CollectionRecord, StoreError, Transaction
-from contacthub.store.changes import format_token
+from contacthub.store import CollectionRecord, StoreError, Transaction, format_token
 from contacthub_radicale import context, filters
 from contacthub_radicale.items import http_date, to_radicale, to_store
 
@@ -52,12 +51,12 @@ class Collection(storage.BaseCollection):
 
     def get_filtered(self, filters_: Iterable[ET.Element]) -> Iterator[tuple[Item, bool]]:
         elements = list(filters_)
-        condition = filters.plan(elements) if self.tag == "VADDRESSBOOK" else None
-        if condition is None:
+        card_filter = filters.plan(elements) if self.tag == "VADDRESSBOOK" else None
+        if card_filter is None:
             yield from super().get_filtered(elements)
             return
         with self._reading() as tx:
-            for record in tx.match_items(self._record.id, condition):
+            for record in tx.match_items(self._record.id, card_filter):
                 yield to_radicale(self, record), True
 
     def has_uid(self, uid: str) -> bool:
@@ -70,7 +69,7 @@ class Collection(storage.BaseCollection):
     def upload(self, href: str, item: Item) -> tuple[Item, Item | None]:
         tx = context.transaction()
         try:
-            with tx.conn.begin_nested():
+            with tx.savepoint():
                 new, old = tx.put_item(self._record, href, to_store(href, item))
         except StoreError as error:
             raise ValueError(str(error)) from error
@@ -81,7 +80,7 @@ class Collection(storage.BaseCollection):
     def delete(self, href: str | None = None) -> None:
         tx = context.transaction()
         try:
-            with tx.conn.begin_nested():
+            with tx.savepoint():
                 if href is None:
                     tx.delete_collection(self._record.path)
                 else:
@@ -104,7 +103,7 @@ class Collection(storage.BaseCollection):
 
     def set_meta(self, props: Mapping[str, str]) -> None:
         tx = context.transaction()
-        with tx.conn.begin_nested():
+        with tx.savepoint():
             self._record = tx.set_props(self._record, props)
 
     @property

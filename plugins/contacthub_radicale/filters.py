@@ -1,8 +1,8 @@
 """addressbook-query filters (RFC 6352 10.5) answered from the store's index.
 
-`plan` turns the filters into one SQL condition when it can express them
-exactly as Radicale's own filtering would judge them; otherwise it returns
-None and the collection falls back to Radicale's filtering.
+`plan` turns the filters into the store's search filter when it can express them
+exactly as Radicale's own filtering would judge them; otherwise it returns None
+and the collection falls back to Radicale's filtering.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
 from radicale import xmlutils
-from sqlalchemy import ColumnElement, and_
 
-from contacthub.store.search import (
+from contacthub.store import (
     INDEXED_PROPERTIES,
     MATCH_TYPES,
+    CardFilter,
+    FilterGroup,
     PropertyPresence,
     TextMatch,
-    combine,
 )
 
 _FILTER = xmlutils.make_clark("CR:filter")
@@ -33,9 +33,9 @@ class Unsupported(Exception):
     """A filter the index cannot answer exactly."""
 
 
-def plan(filters: Iterable[ET.Element]) -> ColumnElement[bool] | None:
+def plan(filters: Iterable[ET.Element]) -> CardFilter | None:
     try:
-        return and_(*[_filter(element) for element in filters])
+        return FilterGroup(tuple(_filter(element) for element in filters), all_of=True)
     except Unsupported:
         return None
 
@@ -47,22 +47,22 @@ def _all_of(element: ET.Element) -> bool:
     return test == "allof"
 
 
-def _filter(element: ET.Element) -> ColumnElement[bool]:
+def _filter(element: ET.Element) -> CardFilter:
     if element.tag != _FILTER:
         raise Unsupported(element.tag)
-    return combine([_prop_filter(child) for child in element], all_of=_all_of(element))
+    return FilterGroup(tuple(_prop_filter(child) for child in element), all_of=_all_of(element))
 
 
-def _prop_filter(element: ET.Element) -> ColumnElement[bool]:
+def _prop_filter(element: ET.Element) -> CardFilter:
     prop = element.get("name", "").upper()
     if element.tag != _PROP_FILTER or prop not in INDEXED_PROPERTIES:
         raise Unsupported(prop)
     if len(element) == 0:
-        return PropertyPresence(prop).condition()
+        return PropertyPresence(prop)
     if len(element) == 1 and element[0].tag == _IS_NOT_DEFINED:
-        return PropertyPresence(prop, defined=False).condition()
-    matches = [_text_match(prop, child).condition() for child in element]
-    return combine(matches, all_of=_all_of(element))
+        return PropertyPresence(prop, defined=False)
+    matches = tuple(_text_match(prop, child) for child in element)
+    return FilterGroup(matches, all_of=_all_of(element))
 
 
 def _text_match(prop: str, element: ET.Element) -> TextMatch:

@@ -14,8 +14,15 @@ from radicale import config, pathutils, storage, types
 from radicale.item import Item
 from radicale.log import logger
 
-from contacthub.store import CollectionRecord, Store, StoreError, Transaction, etag_of
-from contacthub.store.paths import check_name, parent_of
+from contacthub.store import (
+    CollectionRecord,
+    Store,
+    StoreError,
+    Transaction,
+    check_name,
+    etag_of,
+    parent_of,
+)
 from contacthub_radicale import context
 from contacthub_radicale.collection import Collection
 from contacthub_radicale.items import to_radicale, to_store
@@ -117,7 +124,7 @@ class Storage(storage.BaseStorage):
         tx = context.transaction()
         sane_path = pathutils.strip_path(href)
         try:
-            with tx.conn.begin_nested():
+            with tx.savepoint():
                 if not props:
                     return Collection(self, tx.ensure_collection(sane_path)), {}, []
                 record = tx.get_collection(sane_path)
@@ -145,7 +152,7 @@ class Storage(storage.BaseStorage):
         assert item.href is not None
         tx = context.transaction()
         try:
-            with tx.conn.begin_nested():
+            with tx.savepoint():
                 tx.move_item(item.collection.record, item.href, to_collection.record, to_href)
         except StoreError as error:
             raise ValueError(str(error)) from error

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import bcrypt
 
-from contacthub.store.paths import check_name
+from contacthub.store import check_name
 
 
 class UserError(ValueError):

@@ -47,7 +47,7 @@ def test_every_revision_upgrades_in_place_keeping_the_data(store_url: str) -> No
     with store.read() as tx:
         book = tx.require_collection("alice/contacts")
         kept = tx.get_item(book.id, "keep.vcf")
-        found = list(tx.match_items(book.id, TextMatch("FN", "kept", "contains").condition()))
+        found = list(tx.match_items(book.id, TextMatch("FN", "kept", "contains")))
     assert kept is not None and kept.text == CARD and [i.href for i in found] == ["keep.vcf"]
     with store.read() as tx:
         nicknamed = tx.search_contacts([book.id], ["kay"], limit=10, offset=0)[0]

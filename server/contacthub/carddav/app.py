@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from typing import Any
 
 from radicale import Application
 from radicale import config as radicale_config
@@ -17,7 +18,7 @@ from contacthub_radicale.auth import Auth
 
 def radicale_configuration(settings: Settings, store: Store) -> radicale_config.Configuration:
     configuration = radicale_config.load()
-    defaults = {
+    defaults: dict[str, dict[str, Any]] = {
         "auth": {
             "type": Auth,
             "htpasswd_filename": str(settings.users_file),

@@ -31,9 +31,7 @@ from contacthub.sources.context import RunContext
 from contacthub.sources.registry import RUNNABLE
 from contacthub.sources.schedule import zone
 from contacthub.sources.settings import SyncBusy, notify_of, schedule_of
-from contacthub.store.leases import Lease
-from contacthub.store.runs import RunRecord
-from contacthub.store.sources import SourceRecord
+from contacthub.store import Lease, RunRecord, SourceRecord
 
 logger = logging.getLogger(__name__)
 

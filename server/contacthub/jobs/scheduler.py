@@ -17,9 +17,7 @@ from contacthub.jobs.runner import LEASE_SECONDS, holder_name, record_interrupte
 from contacthub.sources.context import RunContext
 from contacthub.sources.schedule import ScheduleError
 from contacthub.sources.settings import next_run_at, schedule_of
-from contacthub.store.leases import Lease
-from contacthub.store.runs import RunRecord
-from contacthub.store.sources import SourceRecord
+from contacthub.store import Lease, RunRecord, SourceRecord
 
 logger = logging.getLogger(__name__)
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contacthub.store import Transaction
-from contacthub.store.runs import RunRecord
-from contacthub.store.sources import SourceRecord
+from contacthub.store import RunRecord, SourceRecord, Transaction
 
 # A run's status, or "running", or "never" before the first run.
 STATUSES = ("ok", "no_changes", "failed", "refused", "running", "never")

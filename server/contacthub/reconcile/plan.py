@@ -8,8 +8,7 @@ from collections.abc import Iterable
 
 from contacthub.reconcile.changes import Change, ChangeSet, Incoming, Problem
 from contacthub.reconcile.policy import MASS_DELETION_KEEP_RATIO, Policy
-from contacthub.store import Transaction
-from contacthub.store.sources import SourceRecord
+from contacthub.store import SourceRecord, Transaction
 
 
 def plan(

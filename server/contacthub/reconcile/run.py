@@ -12,10 +12,7 @@ from dataclasses import dataclass, field
 from contacthub.reconcile.changes import Change, ChangeSet, Incoming, Problem
 from contacthub.reconcile.plan import plan
 from contacthub.reconcile.policy import Policy
-from contacthub.store import Store, Transaction
-from contacthub.store.links import Link
-from contacthub.store.runs import RunRecord
-from contacthub.store.sources import SourceRecord
+from contacthub.store import Link, RunRecord, SourceRecord, Store, Transaction
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from contacthub.sources.context import RunContext
-from contacthub.store.runs import RunRecord
-from contacthub.store.sources import SourceRecord
+from contacthub.store import RunRecord, SourceRecord
 
 logger = logging.getLogger(__name__)
 

@@ -19,8 +19,7 @@ from typing import Any
 import vobject
 
 from contacthub.reconcile import ChangeSet, Incoming, Policy, Problem, RunOutcome, run_source
-from contacthub.store import Store, Transaction
-from contacthub.store.sources import SourceRecord
+from contacthub.store import SourceRecord, Store, Transaction
 from contacthub.vcard.parse import index_of, item_data
 
 logger = logging.getLogger(__name__)

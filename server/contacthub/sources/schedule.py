@@ -34,7 +34,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import rrule as du
@@ -67,7 +67,7 @@ class Frequency(StrEnum):
     MONTHLY = "monthly"
 
 
-_DU_FREQ = {
+_DU_FREQ: dict[Frequency, Literal[0, 1, 2, 3, 4, 5, 6]] = {
     Frequency.HOURLY: du.HOURLY,
     Frequency.DAILY: du.DAILY,
     Frequency.WEEKLY: du.WEEKLY,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from contacthub.sources.context import RunContext
 from contacthub.sources.schedule import Schedule, ScheduleError
-from contacthub.store.sources import SourceRecord
+from contacthub.store import SourceRecord
 
 if TYPE_CHECKING:
     from contacthub.sources.csv.origin import Origin

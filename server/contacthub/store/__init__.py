@@ -4,6 +4,9 @@ Every change goes through a `Transaction` taken from `Store.write()`, which
 assigns the ETag, updates the index columns and appends to the change log in
 the same database transaction. Readers get a consistent snapshot from
 `Store.read()`.
+
+Everything other packages use is imported from here: the records the store hands out
+and takes in, its errors, the search filters and the few helpers on names and tokens.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine
 
+from contacthub.store.changes import format_token
 from contacthub.store.engine import is_sqlite, make_engine
 from contacthub.store.errors import (
     AlreadyExists,
@@ -25,26 +29,59 @@ from contacthub.store.errors import (
 )
 from contacthub.store.folders import DEFAULT_BOOK, DEFAULT_BOOK_PROPS
 from contacthub.store.items import etag_of
-from contacthub.store.records import CollectionRecord, ContactIndex, ItemData, ItemRecord
+from contacthub.store.paths import check_name, parent_of
+from contacthub.store.records import (
+    CollectionRecord,
+    ContactIndex,
+    ItemData,
+    ItemRecord,
+    Lease,
+    Link,
+    RunRecord,
+    SourceRecord,
+    Upload,
+)
+from contacthub.store.search import (
+    INDEXED_PROPERTIES,
+    MATCH_TYPES,
+    CardFilter,
+    FilterGroup,
+    PropertyPresence,
+    TextMatch,
+)
 from contacthub.store.transaction import Transaction
 
 __all__ = [
     "DEFAULT_BOOK",
     "DEFAULT_BOOK_PROPS",
+    "INDEXED_PROPERTIES",
+    "MATCH_TYPES",
     "AlreadyExists",
+    "CardFilter",
     "CollectionRecord",
     "ContactIndex",
+    "FilterGroup",
     "InvalidSyncToken",
     "ItemData",
     "ItemRecord",
+    "Lease",
+    "Link",
     "NotFound",
     "PreconditionFailed",
+    "PropertyPresence",
+    "RunRecord",
+    "SourceRecord",
     "Store",
     "StoreError",
+    "TextMatch",
     "Transaction",
     "UidConflict",
     "UnsafeName",
+    "Upload",
+    "check_name",
     "etag_of",
+    "format_token",
+    "parent_of",
 ]
 
 DEFAULT_HISTORY_RETENTION = 30 * 24 * 3600  # seconds, as Radicale's max_sync_token_age

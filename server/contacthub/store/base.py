@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
@@ -11,7 +13,12 @@ if TYPE_CHECKING:
 
 
 class TxBase:
-    """One database transaction; the parts of the store API are mixed into it."""
+    """One database transaction; the parts of the store API are mixed into it.
+
+    A part that calls another part's methods inherits that part, as
+    `ItemsPart(FoldersPart, ChangesPart)` does: what a file builds on is in its class
+    line, and the type checker sees every call. Parts that stand alone inherit TxBase.
+    """
 
     def __init__(self, store: Store, conn: Connection, *, writable: bool) -> None:
         self.store = store
@@ -21,3 +28,9 @@ class TxBase:
     @property
     def is_sqlite(self) -> bool:
         return self.conn.dialect.name == "sqlite"
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """All or nothing inside the transaction: an error undoes only what the block did."""
+        with self.conn.begin_nested():
+            yield

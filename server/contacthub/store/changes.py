@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import Executable, and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from contacthub.store.base import TxBase
@@ -29,7 +29,7 @@ _ADVANCE = (
 )
 
 
-def _upsert(dialect: type[sqlite.Insert] | type[postgresql.Insert]) -> object:
+def _upsert(dialect: type[sqlite.Insert] | type[postgresql.Insert]) -> Executable:
     statement = dialect(changes)
     return statement.on_conflict_do_update(
         index_elements=[changes.c.collection_id, changes.c.href],
@@ -65,7 +65,7 @@ class ChangesPart(TxBase):
             _ADVANCE, {"collection_id": collection_id, "now": now}
         ).scalar_one()
         self.conn.execute(
-            _NOTE_CHANGE[self.conn.dialect.name],  # type: ignore[arg-type]
+            _NOTE_CHANGE[self.conn.dialect.name],
             {
                 "collection_id": collection_id,
                 "href": href,
@@ -91,7 +91,7 @@ class ChangesPart(TxBase):
         ).scalar_one()
         first = last - len(hrefs) + 1
         self.conn.execute(
-            _NOTE_CHANGE[self.conn.dialect.name],  # type: ignore[arg-type]
+            _NOTE_CHANGE[self.conn.dialect.name],
             [
                 {
                     "collection_id": collection_id,

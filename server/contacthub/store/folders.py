@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import and_, bindparam, or_, select, update
 
-from contacthub.store.base import TxBase
+from contacthub.store.changes import ChangesPart
 from contacthub.store.errors import AlreadyExists, NotFound
 from contacthub.store.paths import ancestors_of, check_path, descendants_range, parent_of
 from contacthub.store.records import CollectionRecord
@@ -25,7 +25,9 @@ _GET_COLLECTIONS = select(collections).where(
 )
 
 
-class FoldersPart(TxBase):
+class FoldersPart(ChangesPart):
+    """A change of a collection's properties moves its position in the change log."""
+
     def get_collection(self, path: str) -> CollectionRecord | None:
         return self.get_collections([path]).get(path)
 
@@ -94,7 +96,7 @@ class FoldersPart(TxBase):
             .where(collections.c.id == collection.id)
             .values(props=json.dumps(dict(props), sort_keys=True), tag=props.get("tag", ""))
         )
-        self.bump(collection.id)  # type: ignore[attr-defined]
+        self.bump(collection.id)
         return self.require_collection(collection.path)
 
     def delete_collection(self, path: str) -> None:

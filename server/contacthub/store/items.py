@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
 
-from contacthub.store.base import TxBase
+from contacthub.store.changes import ChangesPart
 from contacthub.store.errors import NotFound, PreconditionFailed, UidConflict
+from contacthub.store.folders import FoldersPart
 from contacthub.store.paths import check_name
 from contacthub.store.records import CollectionRecord, ItemData, ItemRecord
 from contacthub.store.schema import items
@@ -89,7 +90,9 @@ def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
         yield chunk
 
 
-class ItemsPart(TxBase):
+class ItemsPart(FoldersPart, ChangesPart):
+    """An item's write locks its collection and goes into the change log."""
+
     def get_item(self, collection_id: int, href: str) -> ItemRecord | None:
         row = self.conn.execute(_GET_ITEM, {"collection_id": collection_id, "href": href}).first()
         return ItemRecord.from_row(row) if row else None
@@ -140,7 +143,7 @@ class ItemsPart(TxBase):
         existing item). Writing the same text again changes nothing.
         """
         check_name(href)
-        self.lock_collections([collection.path])  # type: ignore[attr-defined]
+        self.lock_collections([collection.path])
         old: ItemRecord | None = None
         for row in self.conn.execute(
             _ITEM_OR_UID_OWNER, {"collection_id": collection.id, "href": href, "uid": data.uid}
@@ -160,7 +163,7 @@ class ItemsPart(TxBase):
         else:
             item_id = old.id
             self.conn.execute(_UPDATE_ITEM, {"item_id": item_id, **values})
-        self.record_change(collection.id, href, deleted=False)  # type: ignore[attr-defined]
+        self.record_change(collection.id, href, deleted=False)
         new = ItemRecord(
             id=item_id,
             collection_id=collection.id,
@@ -191,7 +194,7 @@ class ItemsPart(TxBase):
         """
         for href, _ in new:
             check_name(href)
-        self.lock_collections([collection.path])  # type: ignore[attr-defined]
+        self.lock_collections([collection.path])
         if not new:
             return
         self.conn.execute(
@@ -201,13 +204,13 @@ class ItemsPart(TxBase):
                 for href, data in new
             ],
         )
-        self.record_changes(collection.id, [href for href, _ in new], deleted=False)  # type: ignore[attr-defined]
+        self.record_changes(collection.id, [href for href, _ in new], deleted=False)
 
     def replace_items_at(
         self, collection: CollectionRecord, changed: list[tuple[str, ItemData]]
     ) -> None:
         """Replace the text of many existing items (same hrefs) in one statement."""
-        self.lock_collections([collection.path])  # type: ignore[attr-defined]
+        self.lock_collections([collection.path])
         if not changed:
             return
         self.conn.execute(
@@ -219,10 +222,10 @@ class ItemsPart(TxBase):
                 for href, data in changed
             ],
         )
-        self.record_changes(collection.id, [href for href, _ in changed], deleted=False)  # type: ignore[attr-defined]
+        self.record_changes(collection.id, [href for href, _ in changed], deleted=False)
 
     def delete_items(self, collection: CollectionRecord, hrefs: list[str]) -> None:
-        self.lock_collections([collection.path])  # type: ignore[attr-defined]
+        self.lock_collections([collection.path])
         if not hrefs:
             return
         for chunk in _chunks(hrefs):
@@ -231,18 +234,18 @@ class ItemsPart(TxBase):
                     items.c.collection_id == collection.id, items.c.href.in_(chunk)
                 )
             )
-        self.record_changes(collection.id, hrefs, deleted=True)  # type: ignore[attr-defined]
+        self.record_changes(collection.id, hrefs, deleted=True)
 
     def delete_item(
         self, collection: CollectionRecord, href: str, *, if_match: str | None = None
     ) -> ItemRecord:
-        self.lock_collections([collection.path])  # type: ignore[attr-defined]
+        self.lock_collections([collection.path])
         old = self.get_item(collection.id, href)
         if old is None:
             raise NotFound(f"no item {href!r} in {collection.path!r}")
         _check_preconditions(href, old, if_match, False)
         self.conn.execute(items.delete().where(items.c.id == old.id))
-        self.record_change(collection.id, href, deleted=True)  # type: ignore[attr-defined]
+        self.record_change(collection.id, href, deleted=True)
         return old
 
     def move_item(
@@ -250,7 +253,7 @@ class ItemsPart(TxBase):
     ) -> None:
         """Move an item, replacing whatever `target_href` held; both logs record it."""
         check_name(target_href)
-        self.lock_collections([source.path, target.path])  # type: ignore[attr-defined]
+        self.lock_collections([source.path, target.path])
         item = self.get_item(source.id, href)
         if item is None:
             raise NotFound(f"no item {href!r} in {source.path!r}")
@@ -265,8 +268,8 @@ class ItemsPart(TxBase):
             .where(items.c.id == item.id)
             .values(collection_id=target.id, href=target_href, modified_at=time.time())
         )
-        self.record_change(source.id, href, deleted=True)  # type: ignore[attr-defined]
-        self.record_change(target.id, target_href, deleted=False)  # type: ignore[attr-defined]
+        self.record_change(source.id, href, deleted=True)
+        self.record_change(target.id, target_href, deleted=False)
 
     def replace_items(
         self, collection: CollectionRecord, new_items: Iterable[tuple[str, ItemData]]

@@ -10,22 +10,13 @@ belongs to a process that died, and `expired_leases` finds it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
 
 from contacthub.store.base import TxBase
+from contacthub.store.records import Lease
 from contacthub.store.schema import sources
-
-
-@dataclass(frozen=True)
-class Lease:
-    source_id: int
-    holder: str
-    trigger: str
-    taken_at: float
-    until: float
 
 
 def _free(now: float) -> ColumnElement[bool]:

@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Executable, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from contacthub.store.base import TxBase
+from contacthub.store.records import Link
 from contacthub.store.schema import links
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
-    external_key: str
-    uid: str
-    href: str
-    record_hash: str
-    deleted: bool = False
-
-
-def _upsert(dialect: type[sqlite.Insert] | type[postgresql.Insert]) -> Any:
+def _upsert(dialect: type[sqlite.Insert] | type[postgresql.Insert]) -> Executable:
     statement = dialect(links)
     return statement.on_conflict_do_update(
         index_elements=[links.c.source_id, links.c.external_key],

@@ -98,3 +98,104 @@ class CollectionRecord:
             created_at=row.created_at,
             modified_at=row.modified_at,
         )
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """The saved settings of a CSV sync, a phone's push or a mail account."""
+
+    id: int
+    owner: str
+    kind: str
+    name: str
+    book_path: str
+    settings: dict[str, Any]
+    enabled: bool
+    created_at: float
+    updated_at: float
+    next_run_at: float | None = None
+    running_since: float | None = None  # when the current lease was taken
+    lease_until: float | None = None  # past: the process holding it died
+
+    def is_running(self, now: float) -> bool:
+        return self.lease_until is not None and self.lease_until >= now
+
+    @classmethod
+    def from_row(cls, row: Any) -> SourceRecord:
+        return cls(
+            id=row.id,
+            owner=row.owner,
+            kind=row.kind,
+            name=row.name,
+            book_path=row.book_path,
+            settings=json.loads(row.settings),
+            enabled=row.enabled,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            next_run_at=row.next_run_at,
+            running_since=row.leased_at if row.leased_by is not None else None,
+            lease_until=row.lease_until if row.leased_by is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What one run of a source did, for reports, the sync list and emails."""
+
+    id: int
+    source_id: int
+    started_at: float
+    finished_at: float | None
+    status: str
+    trigger: str
+    counts: dict[str, int]
+    problems: list[dict[str, Any]]
+    message: str
+    email: str = ""
+
+    @classmethod
+    def from_row(cls, row: Any) -> RunRecord:
+        return cls(
+            id=row.id,
+            source_id=row.source_id,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            status=row.status,
+            trigger=row.trigger,
+            counts=json.loads(row.counts),
+            problems=json.loads(row.problems),
+            message=row.message,
+            email=row.email,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """Which contact one of a source's records became."""
+
+    external_key: str
+    uid: str
+    href: str
+    record_hash: str
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class Lease:
+    """The hold of one process on a source while it runs it."""
+
+    source_id: int
+    holder: str
+    trigger: str
+    taken_at: float
+    until: float
+
+
+@dataclass(frozen=True)
+class Upload:
+    """Data a source keeps until a person acts on it (an uploaded file, a phone's push)."""
+
+    filename: str
+    content: bytes
+    sha256: str
+    created_at: float

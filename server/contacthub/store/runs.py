@@ -5,42 +5,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
 
 from contacthub.store.base import TxBase
+from contacthub.store.records import RunRecord
 from contacthub.store.schema import runs
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    id: int
-    source_id: int
-    started_at: float
-    finished_at: float | None
-    status: str
-    trigger: str
-    counts: dict[str, int]
-    problems: list[dict[str, Any]]
-    message: str
-    email: str = ""
-
-    @classmethod
-    def from_row(cls, row: Any) -> RunRecord:
-        return cls(
-            id=row.id,
-            source_id=row.source_id,
-            started_at=row.started_at,
-            finished_at=row.finished_at,
-            status=row.status,
-            trigger=row.trigger,
-            counts=json.loads(row.counts),
-            problems=json.loads(row.problems),
-            message=row.message,
-            email=row.email,
-        )
 
 
 class RunsPart(TxBase):

@@ -1,9 +1,14 @@
-"""Queries over the index columns: CardDAV text-match and search for people."""
+"""Queries over the index columns: CardDAV text-match and search for people.
+
+Callers describe what they look for in plain values (`TextMatch`, `PropertyPresence`,
+`FilterGroup`); only this module turns them into SQL.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias, assert_never
 
 from sqlalchemy import ColumnElement, and_, case, false, func, literal, not_, or_, select, true
 
@@ -12,12 +17,13 @@ from contacthub.store.records import ItemRecord
 from contacthub.store.schema import items
 
 # vCard property -> index column; the column holds every instance, framed by newlines.
-INDEXED_PROPERTIES = {
+_COLUMNS = {
     "FN": items.c.idx_fn,
     "EMAIL": items.c.idx_email,
     "TEL": items.c.idx_tel,
     "ORG": items.c.idx_org,
 }
+INDEXED_PROPERTIES = frozenset(_COLUMNS)
 MATCH_TYPES = ("equals", "contains", "starts-with", "ends-with")
 
 
@@ -40,19 +46,6 @@ class TextMatch:
     match_type: str = "contains"
     negate: bool = False
 
-    def condition(self) -> ColumnElement[bool]:
-        column = INDEXED_PROPERTIES[self.prop]
-        needle = _escape_like(self.text.lower())
-        pattern = {
-            "equals": f"%\n{needle}\n%",
-            "contains": f"%{needle}%",
-            "starts-with": f"%\n{needle}%",
-            "ends-with": f"%{needle}\n%",
-        }[self.match_type]
-        matched = column.like(pattern, escape="\\")
-        # A card without the property matches neither a condition nor its negation.
-        return and_(_has_values(column), not_(matched) if self.negate else matched)
-
 
 @dataclass(frozen=True)
 class PropertyPresence:
@@ -61,26 +54,58 @@ class PropertyPresence:
     prop: str
     defined: bool = True
 
-    def condition(self) -> ColumnElement[bool]:
-        column = INDEXED_PROPERTIES[self.prop]
-        return _has_values(column) if self.defined else column == ""
+
+@dataclass(frozen=True)
+class FilterGroup:
+    """RFC 6352's anyof (or, with `all_of`, allof) over `filters`.
+
+    An empty anyof matches nothing, as in Radicale; an empty allof matches every item.
+    """
+
+    filters: tuple[CardFilter, ...]
+    all_of: bool = False
 
 
-def combine(conditions: list[ColumnElement[bool]], *, all_of: bool) -> ColumnElement[bool]:
-    """anyof / allof, as RFC 6352 (an empty anyof matches nothing, as in Radicale)."""
-    if not conditions:
-        return true() if all_of else false()
-    return and_(*conditions) if all_of else or_(*conditions)
+CardFilter: TypeAlias = TextMatch | PropertyPresence | FilterGroup
+
+
+def _text_match(match: TextMatch) -> ColumnElement[bool]:
+    column = _COLUMNS[match.prop]
+    needle = _escape_like(match.text.lower())
+    pattern = {
+        "equals": f"%\n{needle}\n%",
+        "contains": f"%{needle}%",
+        "starts-with": f"%\n{needle}%",
+        "ends-with": f"%{needle}\n%",
+    }[match.match_type]
+    matched = column.like(pattern, escape="\\")
+    # A card without the property matches neither a condition nor its negation.
+    return and_(_has_values(column), not_(matched) if match.negate else matched)
+
+
+def _condition(card_filter: CardFilter) -> ColumnElement[bool]:
+    match card_filter:
+        case TextMatch():
+            return _text_match(card_filter)
+        case PropertyPresence(prop=prop, defined=defined):
+            column = _COLUMNS[prop]
+            return _has_values(column) if defined else column == ""
+        case FilterGroup(filters=filters, all_of=all_of):
+            conditions = [_condition(each) for each in filters]
+            if not conditions:
+                return true() if all_of else false()
+            return and_(*conditions) if all_of else or_(*conditions)
+        case _:
+            assert_never(card_filter)
 
 
 class SearchPart(TxBase):
-    def match_items(
-        self, collection_id: int, condition: ColumnElement[bool]
-    ) -> Iterator[ItemRecord]:
+    def match_items(self, collection_id: int, card_filter: CardFilter) -> Iterator[ItemRecord]:
+        """The collection's items that `card_filter` matches, in no particular order."""
         # No ORDER BY: it would make SQLite walk the href index instead of
         # scanning the narrow index of the matched column.
         rows = self.conn.execute(
-            select(items).where(items.c.collection_id == collection_id, condition)
+            select(items).where(items.c.collection_id == collection_id, _condition(card_filter))
         )
         return (ItemRecord.from_row(row) for row in rows)
 
@@ -102,7 +127,7 @@ class SearchPart(TxBase):
         a phone or the organisation; ordered by name. Returns (page, total matches)."""
         if not collection_ids:
             return [], 0
-        searched = (*INDEXED_PROPERTIES.values(), items.c.idx_extra)
+        searched = (*_COLUMNS.values(), items.c.idx_extra)
         condition = and_(
             items.c.collection_id.in_(list(collection_ids)),
             *(

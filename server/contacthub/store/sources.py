@@ -5,50 +5,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
 
 from contacthub.store.base import TxBase
 from contacthub.store.errors import AlreadyExists, NotFound
+from contacthub.store.records import SourceRecord
 from contacthub.store.schema import sources
-
-
-@dataclass(frozen=True)
-class SourceRecord:
-    id: int
-    owner: str
-    kind: str
-    name: str
-    book_path: str
-    settings: dict[str, Any]
-    enabled: bool
-    created_at: float
-    updated_at: float
-    next_run_at: float | None = None
-    running_since: float | None = None  # when the current lease was taken
-    lease_until: float | None = None  # past: the process holding it died
-
-    def is_running(self, now: float) -> bool:
-        return self.lease_until is not None and self.lease_until >= now
-
-    @classmethod
-    def from_row(cls, row: Any) -> SourceRecord:
-        return cls(
-            id=row.id,
-            owner=row.owner,
-            kind=row.kind,
-            name=row.name,
-            book_path=row.book_path,
-            settings=json.loads(row.settings),
-            enabled=row.enabled,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            next_run_at=row.next_run_at,
-            running_since=row.leased_at if row.leased_by is not None else None,
-            lease_until=row.lease_until if row.leased_by is not None else None,
-        )
 
 
 class SourcesPart(TxBase):

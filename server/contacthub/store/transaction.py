@@ -14,8 +14,8 @@ from contacthub.store.uploads import UploadsPart
 
 
 class Transaction(
-    FoldersPart,
     ItemsPart,
+    FoldersPart,
     ChangesPart,
     SearchPart,
     AccountsPart,
@@ -26,4 +26,8 @@ class Transaction(
     LeasesPart,
     TxBase,
 ):
-    """Everything a caller may do to the store, inside one database transaction."""
+    """Everything a caller may do to the store, inside one database transaction.
+
+    A part comes before the parts it inherits (ItemsPart, FoldersPart, ChangesPart), as
+    Python's method order requires.
+    """

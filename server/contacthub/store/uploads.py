@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from contacthub.store.base import TxBase
+from contacthub.store.records import Upload
 from contacthub.store.schema import uploads
-
-
-@dataclass(frozen=True)
-class Upload:
-    filename: str
-    content: bytes
-    sha256: str
-    created_at: float
 
 
 class UploadsPart(TxBase):

@@ -447,7 +447,8 @@ def suggest_mapping(header: Iterable[str]) -> Mapping:
     for name in names:
         by_key.setdefault(header_key(name), name)
     mapping = Mapping()
-    titles, towns = [], []
+    titles: list[str] = []
+    towns: list[str] = []
     for name in names:
         key = header_key(name)
         if key in ("title", "ort"):

@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import BinaryIO
 
 from contacthub.sources.csv.problems import Problem
 from contacthub.sources.csv.sniff import (
@@ -54,7 +53,7 @@ class Row:
 class _CountingReader(io.RawIOBase):
     """Counts the bytes read, for progress bars (TextIOWrapper disables tell() while iterating)."""
 
-    def __init__(self, raw: BinaryIO, counter: list[int]) -> None:
+    def __init__(self, raw: io.BufferedIOBase, counter: list[int]) -> None:
         self._raw = raw
         self._counter = counter
 
@@ -132,7 +131,7 @@ class CsvFile:
         """True when the file holds nothing at all, not even a header."""
         return not self.header
 
-    def _open_binary(self) -> BinaryIO:
+    def _open_binary(self) -> io.BufferedIOBase:
         if self._data is not None:
             return io.BytesIO(self._data)
         assert self._path is not None

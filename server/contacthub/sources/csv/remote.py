@@ -18,8 +18,7 @@ from contacthub.sources.context import RunContext
 from contacthub.sources.csv import source as csv_source
 from contacthub.sources.csv.origin import Origin, OriginError
 from contacthub.sources.settings import SyncError, save_settings
-from contacthub.store import Transaction
-from contacthub.store.sources import SourceRecord
+from contacthub.store import SourceRecord, Transaction
 
 
 def origin_of(source: SourceRecord) -> Origin:

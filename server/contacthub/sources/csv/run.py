@@ -17,8 +17,7 @@ from contacthub.sources.csv.remote import (
     save_fetch_state,
 )
 from contacthub.sources.progress import FETCHING
-from contacthub.store.runs import RunRecord
-from contacthub.store.sources import SourceRecord
+from contacthub.store import RunRecord, SourceRecord
 
 UNCHANGED = "no changes: the file is the same as at the last import"
 

@@ -35,8 +35,7 @@ from contacthub.sources.csv import (
     suggest_mapping,
 )
 from contacthub.sources.csv import Problem as CsvProblem
-from contacthub.store import ContactIndex, ItemData, Store, Transaction
-from contacthub.store.sources import SourceRecord
+from contacthub.store import ContactIndex, ItemData, SourceRecord, Store, Transaction
 from contacthub.vcard.write import to_vcard
 
 KIND = "csv"

@@ -86,7 +86,7 @@ def card_to_contact(vcard_text: str) -> dict[str, Any]:
     if "n" in card.contents:
         n = card.n.value
         family, given, middle = _joined(n.family), _joined(n.given), _joined(n.additional)
-    org = next((value for value in _values(card, "org") if value), [])
+    org: str | list[str] = next((value for value in _values(card, "org") if value), [])
     units = [_joined(unit).strip() for unit in (org if isinstance(org, list) else [org])]
     company = units[0] if units else ""
     department = ", ".join(unit for unit in units[1:] if unit)

@@ -54,9 +54,7 @@ from contacthub.sources.exchange.sync import (
     state_saver,
 )
 from contacthub.sources.mail_account import AccountError, account_book, check_server, url_server
-from contacthub.store import AlreadyExists, Transaction
-from contacthub.store.runs import RunRecord
-from contacthub.store.sources import SourceRecord
+from contacthub.store import AlreadyExists, RunRecord, SourceRecord, Transaction
 
 logger = logging.getLogger(__name__)
 

@@ -43,11 +43,16 @@ from contacthub.sources.exchange.client import (
     push_update,
     uid_for,
 )
-from contacthub.store import InvalidSyncToken, ItemRecord, Store, Transaction
-from contacthub.store.changes import format_token
-from contacthub.store.links import Link
-from contacthub.store.records import CollectionRecord
-from contacthub.store.sources import SourceRecord
+from contacthub.store import (
+    CollectionRecord,
+    InvalidSyncToken,
+    ItemRecord,
+    Link,
+    SourceRecord,
+    Store,
+    Transaction,
+    format_token,
+)
 from contacthub.vcard.parse import InvalidVCard, item_data
 
 # Properties a pulled card brings (exchange_map); the card here keeps all others.

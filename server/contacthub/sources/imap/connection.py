@@ -175,14 +175,14 @@ class _GreetingCheck(imaplib.IMAP4):
     first_line: bytes | None = None
 
     def _get_line(self) -> bytes:
-        line = super()._get_line()
+        line: bytes = super()._get_line()  # type: ignore[misc]  # not in typeshed's imaplib
         if self.first_line is None:
             self.first_line = line
         return line
 
     def _connect(self) -> None:
         try:
-            super()._connect()
+            super()._connect()  # type: ignore[misc]  # not in typeshed's imaplib
         except imaplib.IMAP4.error as exc:
             raise _BadGreeting(self.first_line) from exc
 

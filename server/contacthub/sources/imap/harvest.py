@@ -54,9 +54,10 @@ def parse_headers(raw: bytes | str) -> email.message.Message:
     """Header fields as a Message; 8-bit bytes are read as UTF-8, else as Latin-1."""
     if isinstance(raw, bytes):
         try:
-            raw = raw.decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raw = raw.decode("latin-1")
+            text = raw.decode("latin-1")
+        raw = text
     return _PARSER.parsestr(raw, headersonly=True)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import imaplib
 import re
 import ssl
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import NamedTuple, TypedDict
 
@@ -174,7 +174,7 @@ def _uid_ranges(start: int, uidnext: int | None, size: int) -> Iterator[str]:
         start = end + 1
 
 
-def parse_fetch(data: list[object]) -> Iterator[tuple[int, datetime | None, bytes]]:
+def parse_fetch(data: Sequence[object]) -> Iterator[tuple[int, datetime | None, bytes]]:
     """(UID, INTERNALDATE, header bytes) of each message in an imaplib FETCH answer."""
     for index, item in enumerate(data):
         if not isinstance(item, tuple) or len(item) != 2:

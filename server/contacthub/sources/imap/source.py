@@ -62,9 +62,7 @@ from contacthub.sources.imap.connection import test_connection as check_connecti
 from contacthub.sources.imap.harvest import Correspondent
 from contacthub.sources.imap.scan import ScanResult, State, scan
 from contacthub.sources.mail_account import AccountError, account_book, check_server
-from contacthub.store import AlreadyExists, ItemData, Store, Transaction
-from contacthub.store.runs import RunRecord
-from contacthub.store.sources import SourceRecord
+from contacthub.store import AlreadyExists, ItemData, RunRecord, SourceRecord, Store, Transaction
 from contacthub.vcard.lines import ContentLine, content_lines
 from contacthub.vcard.parse import item_data
 
