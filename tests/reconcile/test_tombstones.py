@@ -5,7 +5,15 @@ from __future__ import annotations
 from contacthub.reconcile import Policy
 from contacthub.store import Store
 from contacthub.store.sources import SourceRecord
-from tests.reconcile.tiny_source import card_of, client_deletes, links, names_from, run
+from tests.reconcile.tiny_source import (
+    card_of,
+    cards,
+    client_deletes,
+    client_puts,
+    links,
+    names_from,
+    run,
+)
 
 PEOPLE = {"a": "Ann", "b": "Bob", "c": "Cy"}
 
@@ -61,3 +69,20 @@ def test_a_contact_the_source_deleted_comes_back_when_its_record_does(
     assert "b" not in links(store, source)  # not a tombstone: the user deleted nothing
     assert run(store, source, PEOPLE).changes.counts["added"] == 1
     assert names_from(store, "tiny") == PEOPLE
+
+
+def test_a_card_the_user_restores_after_the_tombstone_is_no_longer_the_sources(
+    store: Store, source: SourceRecord
+) -> None:
+    run(store, source, PEOPLE)
+    bob = card_of(store, "tiny", "b")
+    client_deletes(store, bob.href)
+    run(store, source, PEOPLE)
+    restored = client_puts(store, bob.uid, "Bob, from a backup")
+
+    everything = Policy(update_existing=True, delete_missing=True, override_mass_deletion=True)
+    outcome = run(store, source, {"a": "Ann", "c": "Cy"}, everything)
+    assert outcome.changes.of("delete") == []
+    outcome = run(store, source, {**PEOPLE, "b": "Robert"}, everything)
+    assert outcome.status == "no_changes"
+    assert [card for card in cards(store) if card.uid == bob.uid] == [restored]

@@ -78,12 +78,9 @@ def run(
     source: SourceRecord,
     named: Mapping[str, str],
     policy: Policy | None = None,
-    **options: bool,
 ) -> RunOutcome:
-    """Run `source` with the records `named`; options go to run_source (dry_run)."""
-    return run_source(
-        store, source, reading(named, origin=source.name), policy or Policy(), **options
-    )
+    """Run `source` by hand with the records `named`."""
+    return run_source(store, source, reading(named, origin=source.name), policy or Policy())
 
 
 # -- the book ------------------------------------------------------------------------------
