@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from contacthub.errors import UserError
 from contacthub.fetch import FetchPolicy
 from contacthub.store import DEFAULT_HISTORY_RETENTION
 
@@ -30,7 +31,7 @@ def default_data_dir() -> Path:
     return Path(base) / "contacthub"
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A configuration value that cannot be used; says which file, section and option."""
 
 

@@ -16,10 +16,12 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from contacthub.errors import UserError
+
 KEY_FILE = "secret.key"
 
 
-class CredentialError(ValueError):
+class CredentialError(UserError):
     """A stored secret that this server's key cannot open."""
 
 

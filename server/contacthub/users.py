@@ -9,11 +9,12 @@ from pathlib import Path
 
 import bcrypt
 
+from contacthub.errors import UserError
 from contacthub.store import check_name
 
 
-class UserError(ValueError):
-    pass
+class UsersFileError(UserError):
+    """A user name, password or users-file change that cannot be made."""
 
 
 # The web sidecar answers under these paths, where a user's principal would be.
@@ -24,13 +25,15 @@ def check_username(name: str) -> str:
     try:
         check_name(name)
     except ValueError:
-        raise UserError(
+        raise UsersFileError(
             f"invalid user name {name!r}: no slashes, leading dots or control characters"
         ) from None
     if ":" in name or " " in name or len(name) > 64:
-        raise UserError(f"invalid user name {name!r}: no colons or spaces, at most 64 characters")
+        raise UsersFileError(
+            f"invalid user name {name!r}: no colons or spaces, at most 64 characters"
+        )
     if name.lower() in RESERVED_NAMES:
-        raise UserError(
+        raise UsersFileError(
             f"the user name {name!r} is reserved: /{name.lower()}/ is the web sidecar's path"
         )
     return name
@@ -81,21 +84,21 @@ class UsersFile:
     def add(self, name: str, password: str) -> None:
         entries = self._read()
         if check_username(name) in entries:
-            raise UserError(f"user {name!r} already exists")
+            raise UsersFileError(f"user {name!r} already exists")
         entries[name] = _hash(password)
         self._write(entries)
 
     def set_password(self, name: str, password: str) -> None:
         entries = self._read()
         if name not in entries:
-            raise UserError(f"no user {name!r}")
+            raise UsersFileError(f"no user {name!r}")
         entries[name] = _hash(password)
         self._write(entries)
 
     def remove(self, name: str) -> None:
         entries = self._read()
         if entries.pop(name, None) is None:
-            raise UserError(f"no user {name!r}")
+            raise UsersFileError(f"no user {name!r}")
         self._write(entries)
 
     def password_hash(self, name: str) -> str | None:
@@ -109,5 +112,5 @@ class UsersFile:
 
 def _hash(password: str) -> str:
     if not password:
-        raise UserError("the password may not be empty")
+        raise UsersFileError("the password may not be empty")
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()

@@ -7,12 +7,13 @@ document (tests/api/conftest.py), over SQLite and PostgreSQL.
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 from typing import Any
 
 from werkzeug.test import TestResponse
 
-from contacthub.store import Store
+from contacthub.store import Lease, Store
 from tests.api.conftest import ApiClient
 
 DATA = Path(__file__).parents[1] / "data" / "csv"
@@ -526,3 +527,25 @@ def test_deleting_an_import_keeps_its_contacts_and_book(api: ApiClient) -> None:
     assert api.get(IMPORTS).get_json() == {"imports": []}
     book = api.get(f"/api/v1/books/{shown['book']}").get_json()
     assert book["contacts"] == 3 and book["source"]["kind"] == "carddav"
+
+
+def test_a_running_import_is_not_deleted_as_a_running_sync_is_not(
+    api: ApiClient, store: Store
+) -> None:
+    shown = created(api, "people.csv", PEOPLE.encode())
+    first = run(api, shown["id"])
+    now = time.time()
+    lease = Lease(shown["id"], "elsewhere:1:abc", "schedule", now, now + 120)
+    with store.write() as tx:  # another process is running it
+        assert tx.take_lease(lease)
+    before = store_state(store)
+    as_import = api.delete(f"{IMPORTS}/{shown['id']}")
+    as_sync = api.delete(f"/api/v1/syncs/{shown['id']}")
+    assert as_import.status_code == as_sync.status_code == 409
+    assert as_import.get_json() == as_sync.get_json()
+    assert error_of(as_import, 409)["code"] == "sync_running"
+    assert store_state(store) == before
+    assert api.get(f"{IMPORTS}/{shown['id']}/runs").get_json()["runs"] == [first]
+    with store.write() as tx:
+        tx.end_lease(lease)
+    assert api.delete(f"{IMPORTS}/{shown['id']}").status_code == 204

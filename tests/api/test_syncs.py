@@ -26,8 +26,7 @@ from contacthub.config import Settings
 from contacthub.fetch import FetchPolicy
 from contacthub.jobs.scheduler import Scheduler
 from contacthub.sources.context import RunContext
-from contacthub.store import Store
-from contacthub.store.leases import Lease
+from contacthub.store import Lease, Store
 from tests.api.conftest import ApiClient
 from tests.api.test_imports import error_of, field_of, store_state
 from tests.fetch.ftp_server import PASSWORD as FTP_PASSWORD

@@ -11,9 +11,8 @@ import vobject
 
 from contacthub.reconcile import RunFailed
 from contacthub.sources.csv import source as csv_source
-from contacthub.sources.csv.source import ImportError_, configure, create_import, run_import
-from contacthub.store import Store
-from contacthub.store.sources import SourceRecord
+from contacthub.sources.csv.source import CsvImportError, configure, create_import, run_import
+from contacthub.store import SourceRecord, Store
 from contacthub.vcard.parse import index_of
 
 DATA = Path(__file__).parent.parent / "data" / "csv"
@@ -229,7 +228,7 @@ def test_two_syncs_whose_names_look_alike_get_books_of_their_own(store: Store) -
 def test_a_file_that_is_not_csv_is_refused_and_nothing_is_created(
     store: Store, name: str, message: str
 ) -> None:
-    with pytest.raises(ImportError_, match=message):
+    with pytest.raises(CsvImportError, match=message):
         create_import(store, "ann", name, (DATA / name).read_bytes())
     with store.read() as tx:
         assert tx.list_sources("ann") == []
@@ -237,11 +236,11 @@ def test_a_file_that_is_not_csv_is_refused_and_nothing_is_created(
 
 def test_a_mapping_naming_a_missing_column_is_refused(store: Store) -> None:
     source = keyed_sync(store, people(TEN))
-    with pytest.raises(ImportError_, match="Phone"):
+    with pytest.raises(CsvImportError, match="Phone"):
         configure(
             store,
             source,
             mapping={"version": 1, "columns": [{"column": "Phone", "field": "phone.mobile"}]},
         )
-    with pytest.raises(ImportError_, match="key column 'Nope'"):
+    with pytest.raises(CsvImportError, match="key column 'Nope'"):
         configure(store, source, key_column="Nope")

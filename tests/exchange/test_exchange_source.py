@@ -23,9 +23,7 @@ from contacthub.sources.exchange import source as exchange_source
 from contacthub.sources.exchange.client import uid_for
 from contacthub.sources.mail_account import AccountError
 from contacthub.sources.settings import delete_sync, save_settings
-from contacthub.store import ItemData
-from contacthub.store.runs import RunRecord
-from contacthub.store.sources import SourceRecord
+from contacthub.store import ItemData, RunRecord, SourceRecord
 from contacthub.vcard.parse import item_data
 from tests.exchange.conftest import EMAIL, PASSWORD
 from tests.support.ews_server import EwsServer

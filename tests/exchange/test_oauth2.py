@@ -35,7 +35,7 @@ from contacthub.sources.exchange.client import (
     uid_for,
 )
 from contacthub.sources.mail_account import AccountError
-from contacthub.store.sources import SourceRecord
+from contacthub.store import SourceRecord
 from tests.api.spec import validate
 from tests.exchange.conftest import EMAIL, USERS, loopback_dns
 from tests.fetch.certs import CertificateFiles, make_certificates

@@ -31,9 +31,7 @@ from contacthub.sources.imap.harvest import Correspondent
 from contacthub.sources.imap.scan import ScanResult
 from contacthub.sources.mail_account import AccountError
 from contacthub.sources.settings import delete_sync, parse_schedule, save_settings
-from contacthub.store import Store
-from contacthub.store.runs import RunRecord
-from contacthub.store.sources import SourceRecord
+from contacthub.store import RunRecord, SourceRecord, Store
 from contacthub.vcard.parse import item_data
 from tests.fetch.certs import CertificateFiles
 from tests.imap.messages import ALIAS, EXPECTED, INBOX_COUNT, SENT_COUNT, message, sent

@@ -12,10 +12,8 @@ from sqlalchemy import select
 from contacthub.sources.context import RunContext
 from contacthub.sources.csv.remote import create_remote_sync, origin_of
 from contacthub.sources.settings import parse_schedule, save_settings
-from contacthub.store import Store
-from contacthub.store.runs import RunRecord
+from contacthub.store import RunRecord, SourceRecord, Store
 from contacthub.store.schema import sources
-from contacthub.store.sources import SourceRecord
 from tests.fetch.http_server import LocalHTTPServer, ServedFile, Site
 from tests.jobs.conftest import OWNER
 

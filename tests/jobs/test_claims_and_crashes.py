@@ -19,10 +19,7 @@ from contacthub.reconcile import RunOutcome
 from contacthub.sources.context import RunContext
 from contacthub.sources.csv import source as csv_source
 from contacthub.sources.settings import SyncBusy
-from contacthub.store import Store, Transaction
-from contacthub.store.leases import Lease
-from contacthub.store.runs import RunRecord
-from contacthub.store.sources import SourceRecord
+from contacthub.store import Lease, RunRecord, SourceRecord, Store, Transaction
 from tests.fetch.http_server import LocalHTTPServer, Site
 from tests.jobs.conftest import Clock
 from tests.jobs.helpers import http_sync, reload, runs_of, schedule, utc

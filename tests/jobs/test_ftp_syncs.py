@@ -10,8 +10,7 @@ from contacthub.jobs.status import status_of
 from contacthub.sources.context import RunContext
 from contacthub.sources.csv.remote import create_remote_sync, update_origin
 from contacthub.sources.csv.run import UNCHANGED
-from contacthub.store import Store
-from contacthub.store.sources import SourceRecord
+from contacthub.store import SourceRecord, Store
 from tests.fetch.ftp_server import PASSWORD, USER, LocalFTPServer
 from tests.jobs.conftest import OWNER
 from tests.jobs.helpers import (

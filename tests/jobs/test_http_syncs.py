@@ -14,8 +14,7 @@ from contacthub.sources.context import RunContext
 from contacthub.sources.csv import source as csv_source
 from contacthub.sources.csv.remote import update_origin
 from contacthub.sources.csv.run import UNCHANGED
-from contacthub.store import Store
-from contacthub.store.sources import SourceRecord
+from contacthub.store import SourceRecord, Store
 from tests.fetch.http_server import LocalHTTPServer, Site, http_date
 from tests.jobs.helpers import (
     ANN,

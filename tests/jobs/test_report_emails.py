@@ -11,8 +11,7 @@ from contacthub.config import Settings
 from contacthub.jobs.runner import run_sync
 from contacthub.sources.context import RunContext
 from contacthub.sources.settings import parse_notify, save_settings
-from contacthub.store import Store
-from contacthub.store.sources import SourceRecord
+from contacthub.store import SourceRecord, Store
 from tests.fetch.http_server import LocalHTTPServer, Site
 from tests.jobs.conftest import SENDER, smtp_to
 from tests.jobs.helpers import ANN, BOB, CID, csv_of, http_sync, runs_of, serve

@@ -14,8 +14,7 @@ from contacthub.sources.settings import (
     parse_notify,
     parse_schedule,
 )
-from contacthub.store import Store
-from contacthub.store.leases import Lease
+from contacthub.store import Lease, Store
 from tests.fetch.http_server import LocalHTTPServer, Site
 from tests.jobs.conftest import Clock
 from tests.jobs.helpers import book_of, http_sync, reload, runs_of, serve

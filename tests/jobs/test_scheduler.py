@@ -10,9 +10,7 @@ from contacthub.jobs.scheduler import Scheduler
 from contacthub.jobs.status import status_of
 from contacthub.sources.context import RunContext
 from contacthub.sources.csv import source as csv_source
-from contacthub.store import Store
-from contacthub.store.runs import RunRecord
-from contacthub.store.sources import SourceRecord
+from contacthub.store import RunRecord, SourceRecord, Store
 from tests.fetch.http_server import LocalHTTPServer, Site
 from tests.jobs.conftest import Clock
 from tests.jobs.helpers import (

@@ -15,8 +15,7 @@ from contacthub.credentials import KEY_FILE, Vault
 from contacthub.jobs.runner import run_sync
 from contacthub.sources.context import RunContext
 from contacthub.sources.csv.remote import update_origin
-from contacthub.store import Store
-from contacthub.store.sources import SourceRecord
+from contacthub.store import SourceRecord, Store
 from tests.fetch.http_server import LocalHTTPServer, Site
 from tests.jobs.helpers import ANN, csv_of, http_sync, serve
 

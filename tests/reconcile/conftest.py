@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from contacthub.store import Store
-from contacthub.store.sources import SourceRecord
+from contacthub.store import SourceRecord, Store
 from tests.reconcile.tiny_source import OWNER, create_source
 
 

@@ -7,8 +7,7 @@ import pytest
 
 from contacthub.reconcile import Policy
 from contacthub.reconcile.policy import MASS_DELETION_KEEP_RATIO
-from contacthub.store import Store
-from contacthub.store.sources import SourceRecord
+from contacthub.store import SourceRecord, Store
 from tests.reconcile.tiny_source import (
     card_of,
     client_deletes,

@@ -7,8 +7,7 @@ import re
 import pytest
 
 from contacthub.reconcile import ChangeSet, Incoming, Policy, Problem, plan
-from contacthub.store import Store
-from contacthub.store.sources import SourceRecord
+from contacthub.store import SourceRecord, Store
 from tests.reconcile.tiny_source import (
     card_of,
     client_deletes,

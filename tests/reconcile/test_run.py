@@ -15,9 +15,7 @@ from contacthub.reconcile import (
     run_source,
 )
 from contacthub.reconcile.run import MAX_REPORTED_PROBLEMS
-from contacthub.store import ItemData, Store, Transaction
-from contacthub.store.runs import RunRecord
-from contacthub.store.sources import SourceRecord
+from contacthub.store import ItemData, RunRecord, SourceRecord, Store, Transaction
 from tests.reconcile.tiny_source import (
     Read,
     card_of,

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from contacthub.reconcile import Policy
-from contacthub.store import Store
-from contacthub.store.sources import SourceRecord
+from contacthub.store import SourceRecord, Store
 from tests.reconcile.tiny_source import (
     card_of,
     cards,

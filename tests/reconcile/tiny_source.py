@@ -12,9 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from contacthub.reconcile import Incoming, Policy, Problem, RunOutcome, run_source
-from contacthub.store import ItemData, ItemRecord, Store
-from contacthub.store.links import Link
-from contacthub.store.sources import SourceRecord
+from contacthub.store import ItemData, ItemRecord, Link, SourceRecord, Store
 from contacthub.vcard.parse import item_data
 
 OWNER = "alice"

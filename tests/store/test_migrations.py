@@ -10,11 +10,10 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from contacthub.store import Store, etag_of
+from contacthub.store import Store, TextMatch, etag_of
 from contacthub.store.engine import make_engine
 from contacthub.store.migrate import alembic_config, current_revision, schema_filter, upgrade
 from contacthub.store.schema import metadata
-from contacthub.store.search import TextMatch
 
 CARD = (
     "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:keep\r\nFN:Kept Across Upgrades\r\n"

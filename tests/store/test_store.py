@@ -13,12 +13,13 @@ from contacthub.store import (
     ItemData,
     NotFound,
     PreconditionFailed,
+    PropertyPresence,
     Store,
+    TextMatch,
     UidConflict,
     UnsafeName,
+    format_token,
 )
-from contacthub.store.changes import format_token
-from contacthub.store.search import PropertyPresence, TextMatch
 from contacthub.vcard.parse import item_data
 
 

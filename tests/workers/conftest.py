@@ -24,8 +24,7 @@ from contacthub import config
 from contacthub.sources.context import RunContext
 from contacthub.sources.csv.remote import create_remote_sync, origin_of
 from contacthub.sources.settings import parse_schedule, save_settings
-from contacthub.store import Store
-from contacthub.store.sources import SourceRecord
+from contacthub.store import SourceRecord, Store
 from tests.support.net import LOOPBACK
 
 OWNER = "ann"

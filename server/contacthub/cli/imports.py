@@ -59,8 +59,9 @@ def import_csv(
     dry_run: bool,
 ) -> None:
     """Import FILE (CSV) into USER's contacts; the same file again changes nothing."""
+    from contacthub.errors import UserError
     from contacthub.reconcile import RunFailed
-    from contacthub.sources.csv import Mapping, MappingError, parse_assignment, parse_delimiter
+    from contacthub.sources.csv import Mapping, parse_assignment, parse_delimiter
     from contacthub.sources.csv import source as csv_source
 
     if key_column and generate_key:
@@ -103,7 +104,7 @@ def import_csv(
                 override_mass_deletion=allow_mass_deletion,
                 progress=progress,
             )
-    except (csv_source.ImportError_, MappingError, ValueError) as error:
+    except (UserError, ValueError) as error:  # ValueError: a delimiter that cannot be one
         raise click.ClickException(str(error)) from None
     except RunFailed as error:
         raise click.ClickException(f"the import failed and changed nothing: {error}") from None

@@ -20,8 +20,7 @@ from contacthub.jobs.status import status_of
 from contacthub.sources.context import RunContext
 from contacthub.sources.csv.remote import origin_of
 from contacthub.sources.settings import SyncBusy, delete_sync, notify_of, schedule_of
-from contacthub.store import Store
-from contacthub.store.sources import SourceRecord
+from contacthub.store import SourceRecord, Store
 
 CSV = "csv"
 KINDS = (CSV, "imap", "exchange")

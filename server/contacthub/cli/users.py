@@ -9,7 +9,7 @@ import click
 
 from contacthub.cli.common import load_settings, location_options, open_store
 from contacthub.firstrun import prepare_data_dir
-from contacthub.users import UserError, UsersFile
+from contacthub.users import UsersFile, UsersFileError
 
 
 @click.group()
@@ -38,14 +38,14 @@ def user_add(data_dir: Path | None, config_file: Path | None, name: str, admin: 
     users = UsersFile(settings.users_file)
     try:
         if users.exists(name):
-            raise UserError(f"user {name!r} already exists")
+            raise UsersFileError(f"user {name!r} already exists")
         password = _read_password()
         store = open_store(settings)
         with store.write() as tx:
             tx.set_admin(name, admin)
         store.close()
         users.add(name, password)
-    except UserError as error:
+    except UsersFileError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"added {'admin ' if admin else ''}user {name}")
 
@@ -58,9 +58,9 @@ def user_passwd(data_dir: Path | None, config_file: Path | None, name: str) -> N
     users = UsersFile(load_settings(data_dir, config_file).users_file)
     try:
         if not users.exists(name):
-            raise UserError(f"no user {name!r}")
+            raise UsersFileError(f"no user {name!r}")
         users.set_password(name, _read_password())
-    except UserError as error:
+    except UsersFileError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"changed the password of {name}")
 
@@ -86,7 +86,7 @@ def user_remove(data_dir: Path | None, config_file: Path | None, name: str) -> N
     settings = load_settings(data_dir, config_file)
     try:
         UsersFile(settings.users_file).remove(name)
-    except UserError as error:
+    except UsersFileError as error:
         raise click.ClickException(str(error)) from None
     store = open_store(settings)
     with store.write() as tx:

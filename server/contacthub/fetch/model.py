@@ -7,11 +7,13 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from contacthub.errors import UserError
+
 SCHEMES = ("http", "https", "ftp", "ftps")
 MB = 1024 * 1024
 
 
-class FetchError(Exception):
+class FetchError(UserError):
     """A remote file could not be fetched; the message is meant for the person who set it up."""
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Protocol
 
 from contacthub.config import ConfigError
+from contacthub.errors import UserError
 
 MAX_PROBLEMS = 10
 COUNT_NAMES = ("added", "updated", "deleted", "unchanged", "errors")
@@ -59,7 +60,7 @@ _MONTHS = (
 )
 
 
-class NotifyError(Exception):
+class NotifyError(UserError):
     """An email could not be sent; the message says why in words a user can act on."""
 
 

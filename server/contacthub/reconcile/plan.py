@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterable
 
 from contacthub.reconcile.changes import Change, ChangeSet, Incoming, Problem
 from contacthub.reconcile.policy import MASS_DELETION_KEEP_RATIO, Policy
 from contacthub.store import SourceRecord, Transaction
+from contacthub.vcard.names import free_href
 
 
 def plan(
@@ -125,14 +125,8 @@ def _skip(record: Incoming, reason: str) -> Change:
     )
 
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9@_.-]")
-
-
 def _free_href(uid: str, taken: set[str]) -> str:
     """A name for a new card, from its UID where that is safe and free."""
-    safe = _UNSAFE.sub("-", uid).strip(".")[:200]
-    href = f"{safe}.vcf" if safe else ""
-    if not href or href in taken:
-        href = f"{uuid.uuid4().hex}.vcf"
+    href = free_href(uid, taken.__contains__)
     taken.add(href)
     return href

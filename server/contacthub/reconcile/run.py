@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from contacthub.errors import UserError
 from contacthub.reconcile.changes import Change, ChangeSet, Incoming, Problem
 from contacthub.reconcile.plan import plan
 from contacthub.reconcile.policy import Policy
@@ -116,12 +117,12 @@ def run_source(
             outcome = _run(store, source, read, policy, trigger, dry_run, started, after)
     except Exception as error:
         logger.exception("run of source %s failed", source.id)
-        # Our own errors are ValueErrors written for people; anything else may
-        # carry internals (SQL, paths), which belong in the log only.
+        # A UserError is written for people; anything else may carry internals
+        # (SQL, paths), which belong in the log only.
         reason = (
             str(error)
-            if isinstance(error, ValueError)
-            else ("an internal error; the server log has the details")
+            if isinstance(error, UserError)
+            else "an internal error; the server log has the details"
         )
         with store.write() as tx:
             run = tx.record_run(

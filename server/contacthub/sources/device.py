@@ -18,6 +18,7 @@ from typing import Any
 
 import vobject
 
+from contacthub.errors import UserError
 from contacthub.reconcile import ChangeSet, Incoming, Policy, Problem, RunOutcome, run_source
 from contacthub.store import SourceRecord, Store, Transaction
 from contacthub.vcard.parse import index_of, item_data
@@ -31,7 +32,7 @@ POLICY = Policy(update_existing=True, delete_missing=False)
 MAX_PUSH_BYTES = 50_000_000
 
 
-class PushRefused(Exception):
+class PushRefused(UserError):
     """A push that is not accepted as a whole; the message says why and what to do."""
 
 

@@ -7,17 +7,18 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from contacthub.errors import UserError
 from contacthub.fetch import FetchError, FetchPolicy, resolve
 from contacthub.store import Transaction
 
 
-class AccountError(ValueError):
+class AccountError(UserError):
     """An account form or connection that cannot be used; `field` names what to fix
     ("password", "host", ...; "account" when it is the connection as a whole)."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)
+        self.field: str = field
 
 
 def account_book(tx: Transaction, owner: str, slug_base: str, title: str) -> str:

@@ -39,6 +39,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import rrule as du
 
+from contacthub.errors import UserError
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _RFC_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _STAMP = "%Y%m%dT%H%M%S"
@@ -51,12 +53,12 @@ _JSON_FIELDS = frozenset(
 )
 
 
-class ScheduleError(ValueError):
+class ScheduleError(UserError):
     """A schedule that cannot be used; `field` names the JSON field at fault."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)
+        self.field: str = field
 
 
 class Frequency(StrEnum):

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from email.utils import parseaddr
 from typing import TYPE_CHECKING, Any
 
+from contacthub.errors import Conflict, UserError
 from contacthub.sources.context import RunContext
 from contacthub.sources.schedule import Schedule, ScheduleError
 from contacthub.store import SourceRecord
@@ -22,16 +23,19 @@ if TYPE_CHECKING:
 MAX_RECIPIENTS = 10
 
 
-class SyncBusy(Exception):
+class SyncBusy(Conflict):
     """The sync is running already."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__("sync_running", message)
 
-class SyncError(ValueError):
+
+class SyncError(UserError):
     """Settings that cannot be saved; `field` names the one at fault."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)
+        self.field: str = field
 
 
 def schedule_of(source: SourceRecord) -> Schedule | None:

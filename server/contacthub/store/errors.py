@@ -1,24 +1,33 @@
 """Errors the store raises; each says what and where in words a person reads."""
 
+from contacthub import errors
 
-class StoreError(Exception):
+
+class StoreError(errors.UserError):
     """Base class of the store's errors."""
 
 
-class NotFound(StoreError):
+class NotFound(StoreError, errors.NotFound):
     pass
 
 
 class AlreadyExists(StoreError):
-    pass
+    status = 409
+    code = "already_exists"
 
 
 class PreconditionFailed(StoreError):
     """An If-Match or If-None-Match condition does not hold."""
 
+    status = 412
+    code = "precondition_failed"
+
 
 class UidConflict(StoreError):
     """Another item of the same collection already has this UID."""
+
+    status = 409
+    code = "uid_conflict"
 
     def __init__(self, uid: str, href: str) -> None:
         super().__init__(f"UID {uid!r} is already used by {href!r} in this collection")
@@ -32,6 +41,12 @@ class InvalidSyncToken(StoreError, ValueError):
     A ValueError, because that is what Radicale turns into 403 valid-sync-token.
     """
 
+    status = 403
+    code = "invalid_sync_token"
+
 
 class UnsafeName(StoreError, ValueError):
-    """A collection or item name that could escape its collection."""
+    """A collection or item name that could escape its collection.
+
+    A ValueError, because callers that check a name from a request catch that.
+    """

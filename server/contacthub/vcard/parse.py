@@ -9,13 +9,14 @@ from typing import Any
 
 import vobject
 
+from contacthub.errors import UserError
 from contacthub.store import ContactIndex, ItemData
 
 # Media types a CardDAV client may send a vCard with (RFC 6350, and older clients).
 VCARD_MEDIA_TYPES = ("text/vcard", "text/x-vcard", "text/directory")
 
 
-class InvalidVCard(ValueError):
+class InvalidVCard(UserError):
     """A card that cannot be stored; the message says why in plain words."""
 
 

@@ -11,6 +11,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
 from contacthub.config import Settings
+from contacthub.errors import BadRequest
 from contacthub.sources.context import RunContext
 from contacthub.store import Store
 from contacthub.web import errors
@@ -20,7 +21,9 @@ SESSION_HOURS = 12
 
 
 @dataclass(frozen=True)
-class Services:
+class Parts:
+    """What every request of the app uses (web.context hands them to the views)."""
+
     settings: Settings
     store: Store
     authenticator: Authenticator
@@ -41,7 +44,7 @@ def refuse_nul() -> None:
     if "\x00" in request.path or any(
         "\x00" in key + value for key, value in request.args.items(multi=True)
     ):
-        raise errors.bad_request("The address contains a NUL character.")
+        raise BadRequest("The address contains a NUL character.")
 
 
 def create_app(settings: Settings, store: Store) -> Flask:
@@ -49,14 +52,14 @@ def create_app(settings: Settings, store: Store) -> Flask:
     # Werkzeug refuses larger bodies with 413 before a view reads them.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    services = Services(
+    parts = Parts(
         settings,
         store,
         Authenticator(settings.users_file, auth_delay(settings)),
         RunContext(store, settings),
     )
-    app.extensions["contacthub"] = services
-    _sessions(app, services)
+    app.extensions["contacthub"] = parts
+    _sessions(app, parts)
     errors.register(app)
     app.before_request(refuse_nul)
     from contacthub.web.admin import admin
@@ -68,10 +71,10 @@ def create_app(settings: Settings, store: Store) -> Flask:
     return app
 
 
-def _sessions(app: Flask, services: Services) -> None:
+def _sessions(app: Flask, parts: Parts) -> None:
     # Derived from the server's secret: every process on one store signs alike, and a
     # restart does not sign everybody out.
-    app.secret_key = services.syncs.vault.derive_key("web sessions")
+    app.secret_key = parts.syncs.vault.derive_key("web sessions")
     app.session_interface = SessionCookies()
     app.config.update(
         SESSION_COOKIE_NAME="contacthub_session",

@@ -21,9 +21,10 @@ from flask import current_app, g, request
 from sqlalchemy.exc import IntegrityError
 
 from contacthub.config import ConfigError, Settings
+from contacthub.errors import NotFound, quoted
 from contacthub.store import DEFAULT_BOOK, Store
 from contacthub.users import UsersFile
-from contacthub.web.errors import ApiError, quoted
+from contacthub.web.errors import ApiError
 
 CACHE_SECONDS = 15.0
 REALM = "contacthub"
@@ -113,7 +114,7 @@ def authenticate() -> None:
                 403, "forbidden", "Only an administrator may act for another user.", field="user"
             )
         if not authenticator.users.exists(target):
-            raise ApiError(404, "not_found", f"There is no user {quoted(target)}.", field="user")
+            raise NotFound(f"There is no user {quoted(target)}.", field="user")
     ensure_default_book(store, target)
     g.caller = Caller(login=login, user=target, is_admin=is_admin)
 

@@ -1,18 +1,25 @@
-"""Errors as JSON: {"error": {"code", "message", and "field"/"line"/"column" where known}}."""
+"""Errors as JSON: {"error": {"code", "message", and "field"/"line"/"column" where known}}.
+
+Any UserError is answered with its status, code and message; werkzeug's own refusals
+(routing, body size) in our words; anything else is logged and answered 500
+"internal_error", without its text.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
+from contacthub.errors import UserError
+
 logger = logging.getLogger(__name__)
 
 
-class ApiError(Exception):
-    """A refusal with a status, a stable code and a sentence a person understands."""
+class ApiError(UserError):
+    """A refusal of the HTTP exchange itself (a body of the wrong type or size, a missing
+    login), with its status and code."""
 
     def __init__(
         self,
@@ -21,47 +28,12 @@ class ApiError(Exception):
         message: str,
         *,
         field: str | None = None,
-        line: int | None = None,
-        column: int | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, field=field)
         self.status = status
         self.code = code
-        self.message = message
-        self.details: dict[str, Any] = {
-            key: value
-            for key, value in (("field", field), ("line", line), ("column", column))
-            if value is not None
-        }
         self.headers = headers or {}
-
-
-def quoted(name: str, limit: int = 80) -> str:
-    """A name for a message: quoted, and cut short if a client sent a very long one."""
-    return repr(name if len(name) <= limit else name[:limit] + "…")
-
-
-def sentence(text: str) -> str:
-    """A message from elsewhere (a parser, the reconciler) as a sentence of ours."""
-    text = text.strip().rstrip(".")
-    return text[:1].upper() + text[1:] + "."
-
-
-def bad_request(message: str, field: str | None = None) -> ApiError:
-    return ApiError(400, "bad_request", message, field=field)
-
-
-def invalid(message: str, field: str | None = None, **where: Any) -> ApiError:
-    return ApiError(422, "invalid", message, field=field, **where)
-
-
-def not_found(message: str) -> ApiError:
-    return ApiError(404, "not_found", message)
-
-
-def conflict(code: str, message: str) -> ApiError:
-    return ApiError(409, code, message)
 
 
 # Statuses werkzeug raises itself (routing, body size), in our words.
@@ -77,7 +49,7 @@ _HTTP_ERRORS: dict[int, tuple[str, str]] = {
 }
 
 
-def error_response(error: ApiError) -> Response:
+def error_response(error: UserError) -> Response:
     response = jsonify({"error": {"code": error.code, "message": error.message, **error.details}})
     response.status_code = error.status
     response.headers.update(error.headers)
@@ -99,6 +71,6 @@ def _unexpected(error: Exception) -> Response:
 
 
 def register(app: Flask) -> None:
-    app.register_error_handler(ApiError, error_response)
+    app.register_error_handler(UserError, error_response)
     app.register_error_handler(HTTPException, _from_http)
     app.register_error_handler(Exception, _unexpected)

@@ -936,10 +936,11 @@ IMPORT_PATHS: dict[str, Any] = {
         ),
         "delete": operation(
             "Delete an import",
-            {"204": NO_CONTENT} | errors(),
+            {"204": NO_CONTENT} | errors("Conflict"),
             parameters=[IMPORT],
             tag="imports",
-            description="The import and its runs go; its contacts and address book stay.",
+            description="The import and its runs go; its contacts and address book stay. "
+            "409 while it runs, as for DELETE /api/v1/syncs/{sync_id}.",
         ),
     },
     "/api/v1/imports/{import_id}/file": {

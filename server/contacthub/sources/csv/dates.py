@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime
 import re
 
+from contacthub.errors import UserError
+
 _ISO = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})(?:T.*)?$")
 _NO_YEAR = re.compile(r"^--(\d{2})-?(\d{2})$")
 _SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -19,7 +21,7 @@ _OUTLOOK_EMPTY = frozenset({"0/0/00", "0.0.00", "00.00.00", "0/0/0000", "0.0.000
 _LEAP_YEAR = 2000
 
 
-class InvalidDate(ValueError):
+class InvalidDate(UserError):
     pass
 
 

@@ -25,6 +25,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from contacthub.errors import UserError
+
 NOT_IMPORTED = "none"
 CUSTOM_PREFIX = "custom:"
 
@@ -54,7 +56,7 @@ _PART_LABELS = {
 RESERVED_PROPERTY_PREFIX = "X-CONTACTHUB-"
 
 
-class InvalidField(ValueError):
+class InvalidField(UserError):
     """A field id that is not in the catalogue, or a custom name that cannot be stored."""
 
 

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from contacthub.errors import UserError
 from contacthub.sources.csv.fields import (
     NOT_IMPORTED,
     InvalidField,
@@ -35,7 +36,7 @@ from contacthub.sources.csv.fields import (
 JSON_VERSION = 1
 
 
-class MappingError(ValueError):
+class MappingError(UserError):
     """A mapping that cannot be used; the message names the bad entry."""
 
 

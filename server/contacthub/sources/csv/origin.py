@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from contacthub.credentials import Vault
+from contacthub.errors import UserError
 from contacthub.fetch import FetchError, RemoteSource
 
 UPLOAD, HTTP, FTP = "upload", "http", "ftp"
@@ -21,12 +22,12 @@ _FIELDS = frozenset({"type", "url", "username", "password", "passive"})
 MAX_URL = 2000
 
 
-class OriginError(ValueError):
+class OriginError(UserError):
     """An origin that cannot be used; `field` names the part at fault."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)
+        self.field: str = field
 
 
 @dataclass(frozen=True)

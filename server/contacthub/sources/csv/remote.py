@@ -66,7 +66,7 @@ def create_remote_sync(
             delimiter=delimiter,
             encoding=encoding,
         )
-    except csv_source.ImportError_ as error:
+    except csv_source.CsvImportError as error:
         raise SyncError("source", str(error)) from None
     return save_settings(ctx, view.source, origin=origin)
 
@@ -86,7 +86,7 @@ def update_origin(ctx: RunContext, source: SourceRecord, origin_json: Any) -> So
         try:
             csv_source.replace_file(ctx.store, source, remote_filename(origin), content)
             csv_source.fit_to_file(ctx.store, source)
-        except csv_source.ImportError_ as error:
+        except csv_source.CsvImportError as error:
             raise SyncError("source", str(error)) from None
     return save_settings(ctx, source, origin=origin)
 

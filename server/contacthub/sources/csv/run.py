@@ -55,7 +55,7 @@ def run(
         )
     except RunFailed as failed:
         return failed.run
-    except csv_source.ImportError_ as error:
+    except csv_source.CsvImportError as error:
         return record_outcome(ctx, source, started, trigger, "failed", f"failed: {error}")
     assert outcome.run is not None
     if state is not None and outcome.run.status in ("ok", "no_changes"):

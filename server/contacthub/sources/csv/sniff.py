@@ -28,6 +28,8 @@ from collections import Counter
 
 import charset_normalizer
 
+from contacthub.errors import UserError
+
 SAMPLE_SIZE = 64 * 1024
 SAMPLE_RECORDS = 50
 
@@ -50,7 +52,7 @@ _BINARY_SHARE = 0.05
 _MIN_SCRIPT_LETTERS = 3
 
 
-class NotCsvError(ValueError):
+class NotCsvError(UserError):
     """The input is not a text file we can read as CSV; ``offset`` is the byte where it shows."""
 
     def __init__(self, reason: str, offset: int) -> None:

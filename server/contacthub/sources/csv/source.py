@@ -18,11 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
 from typing import Any
 
+from contacthub.errors import UserError
 from contacthub.reconcile import Incoming, Policy, Problem, RunOutcome, run_source
 from contacthub.sources.csv import (
     ContactFields,
@@ -43,7 +44,7 @@ KEY_PROPERTY = "X-CONTACTHUB-KEY"
 PREVIEW_ROWS = 10
 
 
-class ImportError_(ValueError):
+class CsvImportError(UserError):
     """A setting or file that cannot be used; the message says what and where."""
 
 
@@ -88,9 +89,9 @@ def _open(settings: CsvSettings, content: bytes) -> CsvFile:
     try:
         return CsvFile(content, delimiter=settings.delimiter, encoding=settings.encoding)
     except NotCsvError as error:
-        raise ImportError_(str(error)) from None
+        raise CsvImportError(str(error)) from None
     except ValueError as error:
-        raise ImportError_(f"cannot read the file: {error}") from None
+        raise CsvImportError(f"cannot read the file: {error}") from None
 
 
 def create_import(
@@ -136,10 +137,10 @@ def _unique_name(tx: Transaction, owner: str, name: str) -> str:
 def _book(tx: Transaction, owner: str, name: str, book_path: str | None) -> str:
     if book_path is not None:
         if not book_path.startswith(f"{owner}/"):
-            raise ImportError_(f"the book {book_path!r} is not {owner}'s")
+            raise CsvImportError(f"the book {book_path!r} is not {owner}'s")
         book = tx.get_collection(book_path)
         if book is None or book.tag != "VADDRESSBOOK":
-            raise ImportError_(f"there is no address book {book_path!r}")
+            raise CsvImportError(f"there is no address book {book_path!r}")
         return book.path
     base = path = f"{owner}/from-csv-{_slug(name)}"
     number = 1
@@ -154,7 +155,7 @@ def _content(store: Store, source: SourceRecord) -> tuple[str, bytes]:
     with store.read() as tx:
         upload = tx.get_upload(source.id)
     if upload is None:
-        raise ImportError_("this sync has no file: upload one")
+        raise CsvImportError("this sync has no file: upload one")
     return upload.filename, upload.content
 
 
@@ -180,7 +181,7 @@ def configure(store: Store, source: SourceRecord, **changes: Any) -> ImportView:
     settings = CsvSettings.of(source)
     unknown = set(changes) - set(CsvSettings.__dataclass_fields__)
     if unknown:
-        raise ImportError_(f"unknown setting {sorted(unknown)[0]!r}")
+        raise CsvImportError(f"unknown setting {sorted(unknown)[0]!r}")
     for key, value in changes.items():
         setattr(settings, key, value)
     _, content = _content(store, source)
@@ -188,13 +189,43 @@ def configure(store: Store, source: SourceRecord, **changes: Any) -> ImportView:
     try:
         Mapping.from_json(settings.mapping).check(header)
     except MappingError as error:
-        raise ImportError_(str(error)) from None
+        raise CsvImportError(str(error)) from None
     if settings.key_column is not None and settings.key_column not in header:
-        raise ImportError_(f"the key column {settings.key_column!r} is not in the file")
+        raise CsvImportError(f"the key column {settings.key_column!r} is not in the file")
     with store.write() as tx:
         current = tx.require_source(source.id)  # keeps what other settings hold (schedule, ...)
         source = tx.update_source(current, settings={**current.settings, **settings.to_json()})
     return view(store, source)
+
+
+def fit_to_header(
+    settings: CsvSettings,
+    header: list[str],
+    changes: dict[str, Any],
+    *,
+    chosen: Collection[str] = (),
+) -> dict[str, Any]:
+    """`changes` to the settings, and what makes them fit a file with `header`: a mapping
+    that does not fit becomes the suggestion for the header, a key column that is not in it
+    becomes generated keys. What a person chose just now (`chosen`: "mapping",
+    "key_column") is not replaced: a misfit there is a CsvImportError naming the field."""
+    fitted = dict(changes)
+    try:
+        Mapping.from_json(fitted.get("mapping", settings.mapping)).check(header)
+    except MappingError as error:
+        if "mapping" in chosen:
+            raise CsvImportError(f"mapping: {error}", field="mapping") from None
+        fitted["mapping"] = suggest_mapping(header).to_json()
+    key = fitted.get("key_column", settings.key_column)
+    if key is not None and key not in header:
+        if "key_column" in chosen:
+            raise CsvImportError(
+                f"The key column {key!r} is not in the file; its columns are "
+                f"{', '.join(repr(name) for name in header[:20])}.",
+                field="key_column",
+            )
+        fitted["key_column"] = None
+    return fitted
 
 
 def fit_to_file(store: Store, source: SourceRecord) -> ImportView:
@@ -204,14 +235,7 @@ def fit_to_file(store: Store, source: SourceRecord) -> ImportView:
         source = tx.require_source(source.id)
     settings = CsvSettings.of(source)
     _, content = _content(store, source)
-    header = _open(settings, content).header
-    changes: dict[str, Any] = {}
-    try:
-        Mapping.from_json(settings.mapping).check(header)
-    except MappingError:
-        changes["mapping"] = suggest_mapping(header).to_json()
-    if settings.key_column is not None and settings.key_column not in header:
-        changes["key_column"] = None
+    changes = fit_to_header(settings, _open(settings, content).header, {})
     return configure(store, source, **changes) if changes else view(store, source)
 
 
@@ -259,7 +283,7 @@ def read_records(
     try:
         converter = RowConverter(Mapping.from_json(settings.mapping), csv_file.header)
     except MappingError as error:
-        raise ImportError_(str(error)) from None
+        raise CsvImportError(str(error)) from None
     key_index = (
         csv_file.header.index(settings.key_column) if settings.key_column is not None else None
     )

@@ -10,13 +10,15 @@ import requests
 from exchangelib import errors as ews
 from oauthlib.oauth2 import OAuth2Error
 
+from contacthub.errors import UserError
+
 if TYPE_CHECKING:
     from contacthub.sources.exchange.client import ExchangeAccount
 
 T = TypeVar("T")
 
 
-class ExchangeError(Exception):
+class ExchangeError(UserError):
     """Exchange could not be reached or refused; the message says what to do."""
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from contacthub.errors import UserError
 from contacthub.sources.imap.utf7 import decode_mailbox, encode_mailbox
 
 STARTTLS_PORT = 143
@@ -62,7 +63,7 @@ _LIST_LINE = re.compile(
 )
 
 
-class ImapError(Exception):
+class ImapError(UserError):
     """The mailbox cannot be reached or read; the message is for the person who set it up."""
 
 

@@ -1,5 +1,5 @@
-"""The admin web page under /admin/: server-rendered pages over the same code as the
-JSON API (its checks, the syncs and sources modules, the store).
+"""The admin web page under /admin/: server-rendered pages over the same services as the
+JSON API (contacthub.services: the same checks, the same changes).
 
     session   sign in and out; every other page needs a signed-in account
     pages     what every page uses: rendering, form errors, times in words
@@ -16,6 +16,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, url_for
 from werkzeug.wrappers import Response
 
+from contacthub.errors import NotFound
 from contacthub.web.admin import books, devices, mail_accounts, pages, runs, session, syncs, wizard
 
 admin = Blueprint(
@@ -41,4 +42,4 @@ def home() -> Response:
 @admin.route("/<path:anything>", methods=["GET", "POST"])
 def unknown(anything: str) -> Response:
     """An address under /admin/ that is no page: our 404 page, not the API's JSON."""
-    raise pages.NotFound("There is no such page.")
+    raise NotFound("There is no such page.")

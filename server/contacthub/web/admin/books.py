@@ -1,9 +1,9 @@
 """Address books and their contacts: the list of books (how many contacts, where they come
 from), a book's contacts with search and paging, and one contact to view, edit and delete.
 
-Everything goes through the JSON API's own functions (api.books, api.contacts): the same
-search, the same ownership checks (404 for anybody else's book or contact), the same PUT
-with If-Match, so an edit never overwrites a change a phone made meanwhile.
+Everything goes through the services the JSON API calls (services.books, services.contacts):
+the same search, the same ownership checks (404 for anybody else's book or contact), the
+same replace with If-Match, so an edit never overwrites a change a phone made meanwhile.
 """
 
 from __future__ import annotations
@@ -16,21 +16,17 @@ from flask import Blueprint, flash, redirect, request, url_for
 from werkzeug.http import parse_etags
 from werkzeug.wrappers import Response
 
+from contacthub.errors import Invalid
+from contacthub.services import books, contacts
+from contacthub.services.contacts import ChangedElsewhere
 from contacthub.store import ItemRecord
 from contacthub.vcard.edit import EditableFields, editable_fields, edited, problems, rebased
 from contacthub.vcard.parse import InvalidVCard
 from contacthub.web.admin.pages import FORM, FormErrors, page
-from contacthub.web.api.books import book_of, books_of
-from contacthub.web.api.common import contact_json, require_book, settings, store, user_books
-from contacthub.web.api.contacts import (
-    contacts_page,
-    page_args,
-    remove_contact,
-    replace_contact,
-    require_contact,
-)
 from contacthub.web.auth import current_user
-from contacthub.web.errors import ApiError
+from contacthub.web.context import run_context, settings
+from contacthub.web.inputs import if_match_of, page_args
+from contacthub.web.shapes import book_json, contact_json, contacts_page_json
 
 bp = Blueprint("books", __name__, url_prefix="/books")
 
@@ -65,30 +61,33 @@ def index() -> Response:
     errors = FormErrors()
     found = None
     if query.strip():
-        with errors.catching(rename=PAGE_ARGS), store().read() as tx:
-            found = contacts_page(tx, user_books(tx, user), *page_args())
-    books = books_of(user)
+        with errors.catching(rename=PAGE_ARGS):
+            found = contacts_page_json(contacts.search(run_context(), user, *page_args()))
+    shown = [book_json(book) for book in books.books_of(run_context(), user)]
     return page(
         "books.html",
         status=errors.status,
-        books=books,
+        books=shown,
         query=query,
         found=found,
         paging=_paging(found, ".index"),
         errors=errors,
         title="Address books",
-        book_names={book["id"]: book["display_name"] or book["id"] for book in books},
+        book_names={book["id"]: book["display_name"] or book["id"] for book in shown},
     )
 
 
 @bp.get("/<book_id>/")
 def book(book_id: str) -> Response:
     user = current_user()
-    shown = book_of(user, book_id)
+    shown = _book(book_id)
     errors = FormErrors()
     found = None
-    with errors.catching(rename=PAGE_ARGS), store().read() as tx:
-        found = contacts_page(tx, [require_book(tx, user, book_id)], *page_args())
+    with errors.catching(rename=PAGE_ARGS):
+        words, limit, offset = page_args()
+        found = contacts_page_json(
+            contacts.search(run_context(), user, words, limit, offset, book_id=book_id)
+        )
     return page(
         "books_contacts.html",
         status=errors.status,
@@ -104,9 +103,12 @@ def book(book_id: str) -> Response:
 # --- one contact ------------------------------------------------------------------------------
 
 
+def _book(book_id: str) -> dict[str, Any]:
+    return book_json(books.book_of(run_context(), current_user(), book_id))
+
+
 def _contact(book_id: str, contact_id: str) -> ItemRecord:
-    with store().read() as tx:
-        return require_contact(tx, require_book(tx, current_user(), book_id), contact_id)
+    return contacts.get_contact(run_context(), current_user(), book_id, contact_id)
 
 
 @dataclass(frozen=True)
@@ -250,7 +252,7 @@ def contact(book_id: str, contact_id: str) -> Response:
     item = _contact(book_id, contact_id)
     return page(
         "contact.html",
-        book=book_of(current_user(), book_id),
+        book=_book(book_id),
         contact=contact_json(item, book_id, with_vcard=True),
         details=details(item.text),
         title=item.display_name,
@@ -260,13 +262,15 @@ def contact(book_id: str, contact_id: str) -> Response:
 # --- editing and deleting ---------------------------------------------------------------------
 
 
+class UnreadableCard(Invalid):
+    code = "unreadable"
+
+
 def _fields_of(item: ItemRecord) -> EditableFields:
     try:
         return editable_fields(item.text)
     except InvalidVCard:
-        raise ApiError(
-            422,
-            "unreadable",
+        raise UnreadableCard(
             "This contact's card cannot be read, so it cannot "
             "be edited here; a phone or computer that has it can still change "
             "it.",
@@ -305,10 +309,15 @@ def _save(
         return None
     with errors.catching(rename={"vcard": FORM}):
         try:
-            return replace_contact(current_user(), book_id, current.href, text, parse_etags(opened))
-        except ApiError as error:
-            if error.status != 412:
-                raise
+            return contacts.replace_contact(
+                run_context(),
+                current_user(),
+                book_id,
+                current.href,
+                text,
+                if_match_of(parse_etags(opened)),
+            )
+        except ChangedElsewhere:
             errors[FORM] = CHANGED_ELSEWHERE
     return None
 
@@ -326,7 +335,7 @@ def _edit_page(
     return page(
         "contact_edit.html",
         status=errors.status,
-        book=book_of(current_user(), book_id),
+        book=_book(book_id),
         contact=contact_json(item, book_id, with_vcard=False),
         fields=fields,
         opened=opened[0],
@@ -369,12 +378,14 @@ def edit(book_id: str, contact_id: str) -> Response:
 def delete(book_id: str, contact_id: str) -> Response:
     opened = request.form.get("etag")
     try:
-        old = remove_contact(
-            current_user(), book_id, contact_id, parse_etags(opened) if opened else None
+        old = contacts.remove_contact(
+            run_context(),
+            current_user(),
+            book_id,
+            contact_id,
+            if_match_of(parse_etags(opened)) if opened else None,
         )
-    except ApiError as error:
-        if error.status != 412:
-            raise
+    except ChangedElsewhere:
         flash(
             f"{CHANGED_ELSEWHERE} This is its current version: delete it again if you "
             "still mean to.",

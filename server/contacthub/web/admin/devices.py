@@ -1,7 +1,7 @@
 """Phone sync: each phone that pushes its address book into "From iOS", its automatic
 export switch, and the new contacts of its latest push to import or cancel.
 
-Every action goes through the same functions as the API's /api/v1/devices views.
+Every action goes through the same services as the API's /api/v1/devices views.
 """
 
 from __future__ import annotations
@@ -10,33 +10,34 @@ from flask import Blueprint, flash, g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from contacthub.reconcile import ChangeSet
-from contacthub.store.runs import RunRecord
-from contacthub.web.admin.pages import NotFound, page
-from contacthub.web.api import devices as api
-from contacthub.web.api.common import store
-from contacthub.web.api.imports import MAX_ID
+from contacthub.services import devices
+from contacthub.services.devices import DeviceState, NoPendingPush
+from contacthub.services.sources import require_run
+from contacthub.store import RunRecord
+from contacthub.web.admin.pages import page
+from contacthub.web.context import run_context
 
 bp = Blueprint("devices", __name__, url_prefix="/phone")
 
 PUSH_ENDPOINT = "/api/v1/devices/{device}/push"
 
 
-def _previews(states: list[api.DeviceState]) -> dict[str, ChangeSet]:
+def _previews(states: list[DeviceState]) -> dict[str, ChangeSet]:
     """The pending push of each device that has one, by device name."""
     found: dict[str, ChangeSet] = {}
     for state in states:
         if state.pending_since is None:
             continue
         try:
-            found[state.name] = api.preview_pending(g.caller.user, state.name)
-        except api.NoPendingPush:
+            found[state.name] = devices.preview_pending(run_context(), g.caller.user, state.name)
+        except NoPendingPush:
             pass  # imported or cancelled by another request since the list was read
     return found
 
 
 @bp.get("/")
 def index() -> Response:
-    states = api.device_states(g.caller.user)
+    states = devices.device_states(run_context(), g.caller.user)
     return page(
         "devices.html",
         devices=states,
@@ -70,7 +71,7 @@ def _imported(device: str, run: RunRecord) -> str:
 @bp.post("/<device>/auto-export")
 def auto_export(device: str) -> Response:
     on = request.form.get("auto_export") == "yes"
-    api.set_auto_export(g.caller.user, device, on)
+    devices.set_auto_export(run_context(), g.caller.user, device, on)
     flash(f"Automatic export from {device} is {'on' if on else 'off'}.")
     return _back()
 
@@ -78,8 +79,8 @@ def auto_export(device: str) -> Response:
 @bp.post("/<device>/push/import")
 def import_push(device: str) -> Response:
     try:
-        run = api.apply_pending(g.caller.user, device)
-    except api.NoPendingPush:
+        run = devices.apply_pending(run_context(), g.caller.user, device)
+    except NoPendingPush:
         flash(_already_handled(device), "error")
         return _back()
     flash(_imported(device, run))
@@ -89,8 +90,8 @@ def import_push(device: str) -> Response:
 @bp.post("/<device>/push/cancel")
 def cancel_push(device: str) -> Response:
     try:
-        api.cancel_pending(g.caller.user, device)
-    except api.NoPendingPush:
+        devices.cancel_pending(run_context(), g.caller.user, device)
+    except NoPendingPush:
         flash(_already_handled(device), "error")
         return _back()
     flash("The push was cancelled; nothing was imported.")
@@ -103,9 +104,6 @@ def _already_handled(device: str) -> str:
 
 @bp.get("/<device>/runs/<int:run_id>")
 def report(device: str, run_id: int) -> Response:
-    state = api.state_of(g.caller.user, device)
-    with store().read() as tx:
-        run = tx.get_run(run_id) if run_id <= MAX_ID else None
-    if run is None or run.source_id != state.source.id:
-        raise NotFound("There is no such import.")
+    state = devices.state_of(run_context(), g.caller.user, device)
+    run = require_run(run_context(), state.source, run_id, "There is no such import.")
     return page("devices_report.html", device=state, run=run, title=f"Import from {state.name}")

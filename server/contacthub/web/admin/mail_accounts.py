@@ -1,8 +1,8 @@
 """Mail accounts: the signed-in user's IMAP mailboxes and Exchange accounts, with their
 status, last run, Sync now and Disconnect, and the two forms that connect a new one.
 
-Everything goes through the code of /api/v1/accounts: its list, its connection test
-(try_connection), its connect, and its disconnect (delete_now); Sync now is the runs page.
+Everything goes through the services of /api/v1/accounts: the list, the connection test
+(try_connection), connect, and disconnect (delete_source); Sync now is the runs page.
 A password is never sent back into the page: after a test, it is entered again.
 """
 
@@ -15,23 +15,17 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from contacthub.jobs.status import SyncStatus, status_of
+from contacthub.errors import NotFound
+from contacthub.jobs.status import SyncStatus
+from contacthub.services import mail_accounts as accounts
+from contacthub.services.sources import SourceRunning, delete_source
 from contacthub.sources.exchange import source as exchange_source
 from contacthub.sources.imap import source as imap_source
 from contacthub.sources.imap.connection import PRESETS
-from contacthub.store import Transaction
-from contacthub.store.sources import SourceRecord
-from contacthub.web.admin.pages import FORM, FormErrors, NotFound, page
-from contacthub.web.api.common import run_context, store
-from contacthub.web.api.mail_accounts import (
-    MAIL_ACCOUNTS,
-    accounts_of,
-    connect,
-    require_account,
-    try_connection,
-)
-from contacthub.web.api.syncs import delete_now
-from contacthub.web.errors import ApiError
+from contacthub.sources.registry import MAIL_ACCOUNTS
+from contacthub.store import SourceRecord
+from contacthub.web.admin.pages import FORM, FormErrors, page
+from contacthub.web.context import run_context
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
@@ -66,18 +60,13 @@ class AccountRow:
         return str(self.account.get("server") or "found by autodiscover")
 
 
-def _row(tx: Transaction, source: SourceRecord, now: float) -> AccountRow:
-    book = tx.get_collection(source.book_path)
-    title = (book.display_name if book else "") or source.book_path.rsplit("/", 1)[-1]
-    return AccountRow(
-        source, MAIL_ACCOUNTS[source.kind].account_json(source), status_of(tx, source, now), title
-    )
+def _row(state: accounts.AccountState) -> AccountRow:
+    source = state.source
+    return AccountRow(source, accounts.account_settings(source), state.status, state.book_title)
 
 
 def _rows(user: str) -> list[AccountRow]:
-    now = run_context().now()
-    with store().read() as tx:
-        return [_row(tx, source, now) for source in accounts_of(tx, user)]
+    return [_row(state) for state in accounts.account_states(run_context(), user)]
 
 
 # --- the two connect forms ------------------------------------------------------------------
@@ -219,25 +208,28 @@ def connect_form(kind: str) -> Response:
     filled = Filled(values=_shown(values), sent=True)
     with filled.errors.catching(rename=form.rename):
         if request.form.get("action") == "connect":
-            source = connect(
-                g.caller.user, MAIL_ACCOUNTS[kind], _api_form(values), name=_name(values)
+            source = accounts.connect(
+                run_context(),
+                g.caller.user,
+                MAIL_ACCOUNTS[kind],
+                _api_form(values),
+                name=_name(values),
             )
             flash(f"Connected “{source.name}”. Press Sync now to bring in its contacts.")
             return redirect(url_for(".index"))
-        filled.works = _works(kind, try_connection(MAIL_ACCOUNTS[kind], _api_form(values)))
+        found = accounts.try_connection(run_context(), MAIL_ACCOUNTS[kind], _api_form(values))
+        filled.works = _works(kind, found)
     return _index(status=filled.errors.status, **{kind: filled})
 
 
 @bp.post("/<int:account_id>/disconnect")
 def disconnect(account_id: int) -> Response:
-    """The account goes through the API's DELETE; its contacts and book stay."""
-    source = require_account(account_id)
+    """The account goes as by the API's DELETE; its contacts and book stay."""
+    source = accounts.require_account(run_context(), g.caller.user, account_id)
     try:
-        delete_now(source, "account")
-    except ApiError as error:
-        if error.status != 409:
-            raise
-        flash(error.message, "error")
+        delete_source(run_context(), source, "account")
+    except SourceRunning as running:
+        flash(running.message, "error")
     else:
         flash(f"Disconnected “{source.name}”. Its contacts stay in their address book.")
     return redirect(url_for(".index"))

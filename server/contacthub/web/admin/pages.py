@@ -13,8 +13,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from contacthub.web.api.common import run_context
-from contacthub.web.errors import ApiError
+from contacthub.errors import UserError
+from contacthub.web.context import run_context
 
 FORM = "_form"  # the key of an error that belongs to the whole form, not to one field
 
@@ -35,24 +35,19 @@ def context() -> dict[str, Any]:
 # --- errors ---------------------------------------------------------------------------------
 
 
-class NotFound(ApiError):
-    def __init__(self, message: str) -> None:
-        super().__init__(404, "not_found", message)
-
-
 class FormErrors(dict[str, str]):
     """Messages by field name, filled by `catching`; FORM holds one for the whole form."""
 
     @contextmanager
     def catching(self, *, rename: dict[str, str] | None = None) -> Iterator[None]:
-        """An ApiError from the API's checks becomes the message next to its field
-        (`rename` maps the API's field names to the form's)."""
+        """A UserError from the services becomes the message next to its field (`rename`
+        maps the services' field names, which are the API's, to the form's)."""
         try:
             yield
-        except ApiError as error:
+        except UserError as error:
             if error.status in (401, 403, 404):
                 raise
-            field = str(error.details.get("field") or FORM)
+            field = str(error.field or FORM)
             self[(rename or {}).get(field, field)] = error.message
 
     @property
@@ -61,7 +56,7 @@ class FormErrors(dict[str, str]):
 
 
 def register_errors(blueprint: Blueprint) -> None:
-    blueprint.register_error_handler(ApiError, _api_error)
+    blueprint.register_error_handler(UserError, _user_error)
     blueprint.register_error_handler(CSRFError, _csrf_error)
     blueprint.register_error_handler(HTTPException, _http_error)
 
@@ -70,7 +65,7 @@ def _error_page(status: int, message: str) -> Response:
     return page("error.html", status=status, message=message, title="Error")
 
 
-def _api_error(error: ApiError) -> Response:
+def _user_error(error: UserError) -> Response:
     return _error_page(error.status, error.message)
 
 

@@ -16,8 +16,8 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
 from contacthub.web.admin.pages import page
-from contacthub.web.api.common import store
 from contacthub.web.auth import Authenticator, Caller, ensure_default_book
+from contacthub.web.context import store
 
 bp = Blueprint("session", __name__)
 

@@ -1,8 +1,8 @@
 """The list of synchronizations: each CSV sync of the signed-in user with its latest and
 next import, its status, and buttons to import it now, edit it or delete it.
 
-What a row shows comes from the same code as GET /api/v1/syncs (the sync's origin and
-status model), and Delete goes through the same code as DELETE /api/v1/syncs/{id}.
+What a row shows comes from the same service as GET /api/v1/syncs (the sync's origin and
+status), and Delete goes through the same service as DELETE /api/v1/syncs/{id}.
 """
 
 from __future__ import annotations
@@ -12,17 +12,15 @@ from dataclasses import dataclass
 from flask import Blueprint, flash, g, redirect, url_for
 from werkzeug.wrappers import Response
 
-from contacthub.jobs.status import SyncStatus, status_of
-from contacthub.sources.csv import source as csv_source
+from contacthub.errors import NotFound
+from contacthub.jobs.status import SyncStatus
+from contacthub.services import syncs
+from contacthub.services.sources import SourceRunning
 from contacthub.sources.csv.origin import Origin
-from contacthub.sources.csv.remote import origin_of
-from contacthub.store import Transaction
-from contacthub.store.sources import SourceRecord
-from contacthub.web.admin.pages import NotFound, page
+from contacthub.store import SourceRecord
+from contacthub.web.admin.pages import page
 from contacthub.web.admin.runs import require_runnable
-from contacthub.web.api.common import run_context, store
-from contacthub.web.api.syncs import delete_now
-from contacthub.web.errors import ApiError
+from contacthub.web.context import run_context
 
 bp = Blueprint("syncs", __name__, url_prefix="/syncs")
 
@@ -44,24 +42,17 @@ class SyncRow:
         return f"Uploaded file {self.filename}" if self.filename else "Uploaded file"
 
 
-def _row(tx: Transaction, source: SourceRecord, now: float) -> SyncRow:
-    origin = origin_of(source)
-    filename = None if origin.is_remote else tx.upload_filename(source.id)
-    return SyncRow(source, origin, status_of(tx, source, now), filename)
-
-
 def _rows(user: str) -> list[SyncRow]:
-    now = run_context().now()
-    with store().read() as tx:
-        return [
-            _row(tx, source, now) for source in tx.list_sources(owner=user, kind=csv_source.KIND)
-        ]
+    return [
+        SyncRow(state.source, state.origin, state.status, state.filename)
+        for state in syncs.sync_states(run_context(), user)
+    ]
 
 
 def _require_sync(sync_id: int) -> SourceRecord:
     """The signed-in user's sync `sync_id` (404 for anybody else's, or a mail account)."""
     source = require_runnable(sync_id)
-    if source.kind != csv_source.KIND:
+    if source.kind != syncs.KIND:
         raise NotFound("There is no such sync.")
     return source
 
@@ -75,11 +66,9 @@ def index() -> Response:
 def delete(sync_id: int) -> Response:
     source = _require_sync(sync_id)
     try:
-        delete_now(source, "sync")
-    except ApiError as error:
-        if error.status != 409:
-            raise
-        flash(error.message, "error")
+        syncs.delete_sync(run_context(), source)
+    except SourceRunning as running:
+        flash(running.message, "error")
     else:
         flash(f"The sync “{source.name}” is deleted. Its contacts stay in their address book.")
     return redirect(url_for(".index"))

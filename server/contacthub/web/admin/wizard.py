@@ -3,8 +3,8 @@ its delimiter and the update and delete options; (2) a preview of the file; (3) 
 of its columns to contact fields, and its unique key; (4) Run import, or for a remote file
 a schedule, the report's addresses and Finish.
 
-Step 1 makes the sync with the code of POST /api/v1/imports and /api/v1/syncs, and every
-later step changes it with the code of PATCH /api/v1/imports and /api/v1/syncs, so Back
+Step 1 makes the sync with the services of POST /api/v1/imports and /api/v1/syncs, and
+every later step changes it with those of PATCH /api/v1/imports and /api/v1/syncs, so Back
 shows what was saved. Only the schedule step can be left unsaved (a schedule starts runs):
 Back keeps what it held in the session until the step is shown again.
 
@@ -25,6 +25,9 @@ from zoneinfo import available_timezones
 from flask import Blueprint, flash, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
+from contacthub.errors import NotFound, UserError
+from contacthub.services import imports, syncs
+from contacthub.services.sources import runs_of
 from contacthub.sources.csv import NOT_IMPORTED, InvalidField, all_fields, custom_field, field_info
 from contacthub.sources.csv import source as csv_source
 from contacthub.sources.csv.fields import CUSTOM_PREFIX, takes_type_labels
@@ -32,21 +35,13 @@ from contacthub.sources.csv.origin import FTP, HTTP, UPLOAD
 from contacthub.sources.csv.remote import origin_of
 from contacthub.sources.schedule import WEEKDAYS, ScheduleError
 from contacthub.sources.settings import schedule_of
-from contacthub.store.sources import SourceRecord
+from contacthub.store import SourceRecord
 from contacthub.web.admin import runs
 from contacthub.web.admin.pages import FORM, FormErrors, ago, page
-from contacthub.web.api.common import store
-from contacthub.web.api.imports import (
-    create_upload,
-    import_json,
-    opened_csv,
-    replace_upload,
-    update_settings,
-    uploaded_file,
-)
-from contacthub.web.api.syncs import change_sync, create_remote, delete_now, require_sync
 from contacthub.web.auth import current_user
-from contacthub.web.errors import ApiError
+from contacthub.web.context import run_context
+from contacthub.web.inputs import uploaded_file
+from contacthub.web.shapes import import_json
 
 bp = Blueprint("wizard", __name__, url_prefix="/import")
 
@@ -143,14 +138,17 @@ def _wizard_page(
     )
 
 
+def _require_sync(sync_id: int) -> SourceRecord:
+    return syncs.require_sync(run_context(), current_user(), sync_id)
+
+
 @bp.post("/<int:sync_id>/cancel")
 def cancel(sync_id: int) -> Response:
     """Delete a draft that never ran; anything else stays as it was saved."""
-    sync = require_sync(sync_id)
-    with store().read() as tx:
-        ran = bool(tx.runs_of(sync.id, limit=1))
+    sync = _require_sync(sync_id)
+    ran = bool(runs_of(run_context(), sync, 1))
     if is_draft(sync) and not ran:
-        delete_now(sync, "import")
+        syncs.delete_sync(run_context(), sync, "import")
         flash(f"The import “{sync.name}” is cancelled and removed.")
     _done(sync)
     return redirect(url_for("admin.syncs.index"))
@@ -179,9 +177,7 @@ class SourceForm:
     def of(cls, sync: SourceRecord) -> SourceForm:
         settings = csv_source.CsvSettings.of(sync)
         origin = origin_of(sync)
-        with store().read() as tx:
-            upload = tx.get_upload(sync.id)
-            uploaded_at = tx.upload_created_at(sync.id)
+        filename, uploaded_at = imports.uploaded(run_context(), sync)
         delimiter = settings.delimiter
         return cls(
             kind=origin.type,
@@ -195,7 +191,7 @@ class SourceForm:
             encoding=settings.encoding or "",
             update_existing=settings.update_existing,
             delete_missing=settings.delete_missing,
-            filename=upload.filename if upload else "",
+            filename=filename or "",
             uploaded_at=uploaded_at,
         )
 
@@ -293,7 +289,8 @@ def _create(form: SourceForm, errors: FormErrors) -> SourceRecord | None:
     with errors.catching(rename=_renames(form)):
         if form.kind == UPLOAD:
             filename, content = uploaded_file()
-            made = create_upload(
+            made = imports.create_upload(
+                run_context(),
                 current_user(),
                 filename,
                 content,
@@ -302,7 +299,8 @@ def _create(form: SourceForm, errors: FormErrors) -> SourceRecord | None:
                 name=form.name or None,
             )
         else:
-            made = create_remote(
+            made = syncs.create_remote(
+                run_context(),
                 current_user(),
                 {
                     "name": form.name or None,
@@ -312,7 +310,7 @@ def _create(form: SourceForm, errors: FormErrors) -> SourceRecord | None:
                 },
             )
     if made is not None and (form.update_existing or form.delete_missing):
-        made = update_settings(made, form.options)
+        made = imports.update_settings(run_context(), made, form.options)
     return made
 
 
@@ -334,10 +332,10 @@ def _update(sync: SourceRecord, stored: SourceForm, form: SourceForm, errors: Fo
         new_file = uploaded_file() if form.kind == UPLOAD and _chosen_file() else None
         if new_file is not None:
             # A file the new settings cannot read is refused before anything is saved.
-            opened_csv(new_file[1], form.delimiter_value, form.encoding_value)
-        changed = change_sync(sync, body)
+            imports.opened_csv(new_file[1], form.delimiter_value, form.encoding_value)
+        changed = syncs.change_sync(run_context(), sync, body)
         if new_file is not None:
-            replace_upload(changed, *new_file)
+            imports.replace_upload(run_context(), changed, *new_file)
         return True
     return False
 
@@ -372,7 +370,7 @@ def start() -> Response:
 @bp.route("/<int:sync_id>/source", methods=["GET", "POST"])
 def source(sync_id: int) -> Response:
     """Step 1 of an existing sync (Back, or Edit on the Synchronizations page)."""
-    sync = require_sync(sync_id)
+    sync = _require_sync(sync_id)
     stored = SourceForm.of(sync)
     if request.method == "GET":
         return _source_page(stored, FormErrors(), sync)
@@ -389,16 +387,16 @@ def source(sync_id: int) -> Response:
 def _file_of(sync: SourceRecord) -> tuple[dict[str, Any] | None, str | None]:
     """The file as GET /imports/{id} shows it, or why it cannot be read."""
     try:
-        return import_json(sync), None
-    except ApiError as error:
-        if error.status == 404:
-            raise
+        return import_json(*imports.file_of(run_context(), sync)), None
+    except NotFound:
+        raise
+    except UserError as error:
         return None, error.message
 
 
 @bp.get("/<int:sync_id>/preview")
 def preview(sync_id: int) -> Response:
-    sync = require_sync(sync_id)
+    sync = _require_sync(sync_id)
     shown, problem = _file_of(sync)
     rows = []
     if shown is not None:
@@ -537,7 +535,7 @@ _NEXT = {"next": ".finish", "back": ".preview"}
 
 @bp.route("/<int:sync_id>/mapping", methods=["GET", "POST"])
 def mapping(sync_id: int) -> Response:
-    sync = require_sync(sync_id)
+    sync = _require_sync(sync_id)
     shown, problem = _file_of(sync)
     if shown is None:
         return redirect(url_for(".preview", sync_id=sync.id))
@@ -552,7 +550,8 @@ def mapping(sync_id: int) -> Response:
             _added_field(rows, errors)
         if not errors:
             with errors.catching():
-                update_settings(sync, {"mapping": _mapping_json(rows), "key_column": key or None})
+                settings = {"mapping": _mapping_json(rows), "key_column": key or None}
+                imports.update_settings(run_context(), sync, settings)
         if not errors:
             if action in _NEXT:
                 return redirect(url_for(_NEXT[action], sync_id=sync.id))
@@ -726,7 +725,7 @@ def _save_schedule(
     if errors:
         return None
     with errors.catching():
-        return change_sync(sync, body)
+        return syncs.change_sync(run_context(), sync, body)
     _plain(errors)
     return None
 
@@ -783,7 +782,7 @@ def schedule_of_or_none(sync: SourceRecord) -> str | None:
 
 @bp.route("/<int:sync_id>/finish", methods=["GET", "POST"])
 def finish(sync_id: int) -> Response:
-    sync = require_sync(sync_id)
+    sync = _require_sync(sync_id)
     if request.method == "GET":
         return _finish_page(sync, _held(sync) or ScheduleForm.of(sync), FormErrors())
     form = ScheduleForm.posted()

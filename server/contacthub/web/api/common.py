@@ -1,35 +1,22 @@
-"""What the API's views share: the store, request parsing, books and contact JSON."""
+"""What the API's views share: reading bodies, addresses of created objects, and the
+JSON of a source's schedule and status."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import vobject
-from flask import current_app, g, request, url_for
+from flask import g, request, url_for
 
-from contacthub.config import Settings
-from contacthub.sources.context import RunContext
-from contacthub.store import CollectionRecord, ItemRecord, Store, Transaction
-from contacthub.store.paths import check_name
+from contacthub.errors import BadRequest, Invalid, UserError
+from contacthub.jobs.status import SyncStatus
+from contacthub.services.sources import DEFAULT_RUNS, MAX_RUNS
+from contacthub.sources.schedule import ScheduleError
+from contacthub.sources.settings import notify_of, schedule_of
+from contacthub.store import SourceRecord
 from contacthub.vcard.parse import is_vcard_media_type
-from contacthub.web.errors import ApiError, bad_request, quoted
-
-BOOK_TAG = "VADDRESSBOOK"
-
-
-def store() -> Store:
-    found: Store = current_app.extensions["contacthub"].store
-    return found
-
-
-def run_context() -> RunContext:
-    found: RunContext = current_app.extensions["contacthub"].syncs
-    return found
-
-
-def settings() -> Settings:
-    found: Settings = current_app.extensions["contacthub"].settings
-    return found
+from contacthub.web.errors import ApiError
+from contacthub.web.inputs import int_arg
+from contacthub.web.shapes import iso, sync_run_json
 
 
 def location(endpoint: str, **values: Any) -> str:
@@ -48,9 +35,9 @@ def json_body() -> dict[str, Any]:
         )
     body = request.get_json(silent=True)
     if body is None:
-        raise bad_request("The request body is not valid JSON.")
+        raise BadRequest("The request body is not valid JSON.")
     if not isinstance(body, dict):
-        raise bad_request("The request body must be a JSON object.")
+        raise BadRequest("The request body must be a JSON object.")
     return body
 
 
@@ -70,9 +57,9 @@ def utf8_text(body: bytes) -> str:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise bad_request(f"The body is not UTF-8 text (byte {error.start}).") from None
+        raise BadRequest(f"The body is not UTF-8 text (byte {error.start}).") from None
     if "\x00" in text:
-        raise bad_request(f"The body contains a NUL character (byte {body.index(0)}).")
+        raise BadRequest(f"The body contains a NUL character (byte {body.index(0)}).")
     return text
 
 
@@ -85,81 +72,48 @@ def read_body(limit: int) -> bytes:
     return body
 
 
-def too_large(size: int | None, limit: int) -> ApiError:
+def too_large(size: int | None, limit: int) -> UserError:
     has = f"has {size} bytes" if size is not None else "is larger than that"
     return ApiError(413, "too_large", f"The request body {has}; the limit is {limit} bytes.")
 
 
-def int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise bad_request(
-            f"The parameter {name} must be a whole number, not {quoted(raw)}.", field=name
-        ) from None
-    if not minimum <= value <= maximum:
-        raise bad_request(
-            f"The parameter {name} must be between {minimum} and {maximum}.", field=name
+def override_mass_deletion() -> bool:
+    """``override_mass_deletion`` from an optional JSON body."""
+    if not request.get_data(cache=True):
+        return False
+    value = json_body().get("override_mass_deletion", False)
+    if not isinstance(value, bool):
+        raise Invalid(
+            "Set override_mass_deletion to true or false.", field="override_mass_deletion"
         )
     return value
 
 
-def user_books(tx: Transaction, user: str) -> list[CollectionRecord]:
-    """The user's address books, the default book first (as CardDAV clients see them)."""
-    return [book for book in tx.list_children(user) if book.tag == BOOK_TAG]
+def runs_limit() -> int:
+    return int_arg("limit", DEFAULT_RUNS, 1, MAX_RUNS)
 
 
-def require_book(tx: Transaction, user: str, book_id: str) -> CollectionRecord:
+def _schedule_json(source: SourceRecord) -> tuple[dict[str, Any] | None, str | None]:
+    """The schedule and its words; a stored one that cannot be read (the scheduler drops
+    it) is shown as such rather than failing the whole list."""
     try:
-        check_name(book_id)
-    except ValueError:
-        raise book_not_found(book_id) from None
-    book = tx.get_collection(f"{user}/{book_id}")
-    if book is None or book.tag != BOOK_TAG:
-        raise book_not_found(book_id)
-    return book
+        schedule = schedule_of(source)
+    except ScheduleError as error:
+        return None, f"the stored schedule cannot be read ({error}); set it again"
+    return (schedule.to_json(), schedule.describe()) if schedule else (None, None)
 
 
-def book_not_found(book_id: str) -> ApiError:
-    return ApiError(404, "not_found", f"There is no address book {quoted(book_id)}.")
-
-
-def _values(card: Any, name: str) -> list[str]:
-    found: list[str] = []
-    for prop in card.contents.get(name, []):
-        value = prop.value
-        parts = value if isinstance(value, list) else [value]
-        found.extend(str(part) for part in parts if str(part).strip())
-    return found
-
-
-def contact_json(item: ItemRecord, book_id: str, *, with_vcard: bool) -> dict[str, Any]:
-    """A contact as the API shows it; the fields come from the stored card as sent."""
-    emails: list[str] = []
-    phones: list[str] = []
-    org: str | None = None
-    try:
-        card = vobject.readOne(item.text, validate=False)
-    except Exception:  # a card stored before validation existed: show what the index has
-        card = None
-    if card is not None:
-        emails = _values(card, "email")
-        phones = _values(card, "tel")
-        orgs = _values(card, "org")
-        org = orgs[0] if orgs else None
-    shown: dict[str, Any] = {
-        "id": item.href,
-        "book": book_id,
-        "uid": item.uid,
-        "etag": item.etag,
-        "display_name": item.display_name,
-        "emails": emails,
-        "phones": phones,
-        "org": org,
+def run_state_json(source: SourceRecord, status: SyncStatus) -> dict[str, Any]:
+    """What a scheduled source shows (a sync, a mail account): its schedule and
+    notification addresses, its next and latest run, and its status."""
+    schedule, schedule_text = _schedule_json(source)
+    return {
+        "schedule": schedule,
+        "schedule_text": schedule_text,
+        "notify": notify_of(source),
+        "next_run": iso(status.next_run_at),
+        "status": status.status,
+        "status_text": status.text,
+        "latest_run": sync_run_json(status.latest) if status.latest else None,
+        "running_since": iso(status.running_since),
     }
-    if with_vcard:
-        shown["vcard"] = item.text
-    return shown
