@@ -5,8 +5,9 @@ a schedule, the report's addresses and Finish.
 
 Step 1 makes the sync with the code of POST /api/v1/imports and /api/v1/syncs, and every
 later step changes it with the code of PATCH /api/v1/imports and /api/v1/syncs, so Back
-shows what was saved. Only the schedule step can be left unsaved (a schedule starts runs):
-Back keeps what it held in the session until the step is shown again.
+shows what was saved; the bodies it hands them are checked with the API's models first.
+Only the schedule step can be left unsaved (a schedule starts runs): Back keeps what it
+held in the session until the step is shown again.
 
 Drafts: a sync made by step 1 in this browser session is a draft until it is run or
 finished, and Cancel deletes a draft that never ran. A draft left open is an ordinary sync
@@ -46,7 +47,9 @@ from contacthub.web.api.imports import (
 )
 from contacthub.web.api.syncs import change_sync, create_remote, delete_now, require_sync
 from contacthub.web.auth import current_user
+from contacthub.web.bodies import ImportSettings, SyncInput, SyncSettings
 from contacthub.web.errors import ApiError
+from contacthub.web.validation import check
 
 bp = Blueprint("wizard", __name__, url_prefix="/import")
 
@@ -302,17 +305,16 @@ def _create(form: SourceForm, errors: FormErrors) -> SourceRecord | None:
                 name=form.name or None,
             )
         else:
-            made = create_remote(
-                current_user(),
-                {
-                    "name": form.name or None,
-                    "source": form.origin(request.form.get("password", "")),
-                    "delimiter": form.delimiter_value,
-                    "encoding": form.encoding_value,
-                },
-            )
+            body = {
+                "source": form.origin(request.form.get("password", "")),
+                "delimiter": form.delimiter_value,
+                "encoding": form.encoding_value,
+            }
+            if form.name:  # else the file's name
+                body["name"] = form.name
+            made = create_remote(current_user(), check(SyncInput, body))
     if made is not None and (form.update_existing or form.delete_missing):
-        made = update_settings(made, form.options)
+        made = update_settings(made, check(ImportSettings, form.options))
     return made
 
 
@@ -335,7 +337,7 @@ def _update(sync: SourceRecord, stored: SourceForm, form: SourceForm, errors: Fo
         if new_file is not None:
             # A file the new settings cannot read is refused before anything is saved.
             opened_csv(new_file[1], form.delimiter_value, form.encoding_value)
-        changed = change_sync(sync, body)
+        changed = change_sync(sync, check(SyncSettings, body))
         if new_file is not None:
             replace_upload(changed, *new_file)
         return True
@@ -552,7 +554,8 @@ def mapping(sync_id: int) -> Response:
             _added_field(rows, errors)
         if not errors:
             with errors.catching():
-                update_settings(sync, {"mapping": _mapping_json(rows), "key_column": key or None})
+                body = {"mapping": _mapping_json(rows), "key_column": key or None}
+                update_settings(sync, check(ImportSettings, body))
         if not errors:
             if action in _NEXT:
                 return redirect(url_for(_NEXT[action], sync_id=sync.id))
@@ -726,7 +729,7 @@ def _save_schedule(
     if errors:
         return None
     with errors.catching():
-        return change_sync(sync, body)
+        return change_sync(sync, check(SyncSettings, body))
     _plain(errors)
     return None
 
