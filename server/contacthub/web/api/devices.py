@@ -184,10 +184,7 @@ def get_device(device: str) -> dict[str, Any]:
 def set_device(device: str) -> dict[str, Any]:
     user = current_user()
     _checked(device)
-    auto_export = json_body().get("auto_export")
-    if not isinstance(auto_export, bool):
-        raise invalid("Set auto_export to true or false.", field="auto_export")
-    return _device_json(set_auto_export(user, device, auto_export))
+    return _device_json(set_auto_export(user, device, json_body()["auto_export"]))
 
 
 @bp.post("/devices/<device>/push")

@@ -63,14 +63,8 @@ def _refusals() -> Iterator[None]:
 
 
 def _kind(body: dict[str, Any]) -> MailAccountKind:
-    return kind_of(body.pop("type", None))
-
-
-def kind_of(name: Any) -> MailAccountKind:
-    """The source module of an account type ("imap", "exchange")."""
-    if name not in MAIL_ACCOUNTS:
-        raise invalid('Say which kind of account: "type" is "imap" or "exchange".', field="type")
-    return MAIL_ACCOUNTS[name]
+    """The source module of the account type a body AccountInput took names."""
+    return MAIL_ACCOUNTS[body.pop("type")]
 
 
 def _scheduling(body: dict[str, Any]) -> dict[str, Any]:

@@ -59,8 +59,6 @@ from contacthub.web.errors import ApiError, conflict, invalid, not_found, quoted
 bp = Blueprint("syncs", __name__)
 
 MULTIPART = "multipart/form-data"
-CREATE_FIELDS = ("name", "book", "source", "delimiter", "encoding", "schedule", "notify")
-SYNC_FIELDS = ("name", "source", "schedule", "notify")
 # What GET /syncs/{id} adds to the list's item: the file as the import shows it.
 FILE_FIELDS = (
     "filename",
@@ -157,20 +155,6 @@ def _message(text: str, field: str) -> str:
     return sentence(text)
 
 
-def _no_unknown(body: dict[str, Any], known: tuple[str, ...], what: str) -> None:
-    unknown = sorted(set(body) - set(known))
-    if unknown:
-        raise invalid(
-            f"Unknown field {quoted(unknown[0])}; {what} has {', '.join(known)}.", field=unknown[0]
-        )
-
-
-def _name(value: Any) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise invalid("The name is text.", field="name")
-    return check_name(value)
-
-
 def _remote_origin(value: Any) -> Origin:
     """The origin a new sync will have, read before anything is made (to check the
     schedule with it); an upload is refused: its file comes with the request."""
@@ -195,9 +179,9 @@ def require_sync(sync_id: int) -> SourceRecord:
     return source
 
 
-def _free_name(source: SourceRecord, value: Any) -> str:
+def _free_name(source: SourceRecord, value: str) -> str:
     """A new name for the sync: not blank, not another sync's of the same user."""
-    name = _name(value)
+    name = check_name(value)
     if name is None:
         raise invalid("Give the sync a name.", field="name")
     with store().read() as tx:
@@ -226,17 +210,10 @@ def _sync_changes(source: SourceRecord, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_remote(user: str, body: dict[str, Any]) -> SourceRecord:
-    """A new sync of a remote file from the API's JSON form (POST /syncs). Every setting
-    is checked before the file is fetched and the sync made."""
-    _no_unknown(body, CREATE_FIELDS, "a new sync")
-    if "source" not in body:
-        raise invalid(
-            'Give the sync\'s source: {"url": "https://..."} (with username '
-            "and password if the server asks for them).",
-            field="source",
-        )
+    """A new sync of a remote file from the API's JSON form (POST /syncs, a body SyncInput
+    took). Every setting is checked before the file is fetched and the sync made."""
     ctx = run_context()
-    name = _name(body.get("name"))
+    name = check_name(body.get("name"))
     book_path = book_path_for(user, body.get("book"))
     delimiter = check_delimiter(body.get("delimiter"))
     encoding = check_encoding(body.get("encoding"))
@@ -319,8 +296,7 @@ def change_sync(source: SourceRecord, body: dict[str, Any]) -> SourceRecord:
     """Change a sync from the API's JSON form (PATCH /syncs/{id}): name, source, schedule,
     notify and the file's settings. Everything is checked before anything changes, except
     what depends on a new source's file: that is fetched first, and the file's settings
-    are checked against it."""
-    _no_unknown(body, (*SYNC_FIELDS, *SETTINGS), "a sync")
+    are checked against it. The body is one SyncSettings took."""
     file_changes = settings_changes({key: body[key] for key in SETTINGS if key in body})
     sync_changes = _sync_changes(source, body)
     name = _free_name(source, body["name"]) if "name" in body else None
