@@ -204,7 +204,7 @@ class ScheduleInput(Body):
     ] = LEFT_OUT
 
 
-Schedule = Annotated[
+SyncSchedule = Annotated[
     ScheduleInput | None,
     Field(description="Remote sources only (422 for an upload); null: none."),
     Says("Schedule must be an object."),
@@ -299,7 +299,7 @@ class SyncInput(Body):
     source: SyncSource
     delimiter: Delimiter = LEFT_OUT
     encoding: Encoding = LEFT_OUT
-    schedule: Schedule = LEFT_OUT
+    schedule: SyncSchedule = LEFT_OUT
     notify: Notify = LEFT_OUT
 
 
@@ -317,7 +317,7 @@ class SyncSettings(Body):
         ),
     ] = LEFT_OUT
     source: SyncSource = LEFT_OUT
-    schedule: Schedule = LEFT_OUT
+    schedule: SyncSchedule = LEFT_OUT
     notify: Notify = LEFT_OUT
     delimiter: Delimiter = LEFT_OUT
     encoding: Encoding = LEFT_OUT
