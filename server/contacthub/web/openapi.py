@@ -595,7 +595,7 @@ CSV_PART = {
     "description": "The CSV file (UTF-8 with or without BOM, UTF-16 with BOM, cp1252, "
     "...; comma, semicolon, tab, pipe or another delimiter).",
 }
-UPLOAD_REQUEST = {
+UPLOAD_REQUEST: dict[str, Any] = {
     "required": True,
     "content": {
         MULTIPART: {
