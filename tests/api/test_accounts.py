@@ -164,4 +164,5 @@ def test_accounts_are_their_owners_only(api: ApiClient, seeded: ImapAccount) -> 
 
 
 def test_an_account_without_a_known_type_is_refused(api: ApiClient) -> None:
-    assert error_of(api.post(ACCOUNTS, json={"username": "x"}), 422)["field"] == "type"
+    refused = api.post(ACCOUNTS, json={"username": "x"}, bad_request=True)
+    assert error_of(refused, 422)["field"] == "type"

@@ -83,7 +83,7 @@ def test_refused_creates_say_why_and_change_nothing(api: ApiClient, store: Store
         (vcard("big", "Big", "NOTE:" + "x" * 30000), "text/vcard", 413, "too_large"),
     ]
     for body, content_type, status, code in cases:
-        response = api.post(BOOK, vcard=body, content_type=content_type)
+        response = api.post(BOOK, vcard=body, content_type=content_type, bad_request=True)
         assert response.status_code == status, (body, response.get_json())
         error = response.get_json()["error"]
         assert error["code"] == code

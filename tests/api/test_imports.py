@@ -397,9 +397,11 @@ def test_files_that_are_not_csv_are_refused(api: ApiClient, store: Store) -> Non
     png = error_of(upload(api, "pixel.png"), 422)
     assert "binary data" in png["message"]
     assert "empty" in error_of(upload(api, "empty.csv"), 422)["message"]
-    missing = api.post(IMPORTS, content_type="multipart/form-data", data={"name": "x"})
+    missing = api.post(
+        IMPORTS, content_type="multipart/form-data", data={"name": "x"}, bad_request=True
+    )
     assert error_of(missing, 400)["field"] == "file"
-    assert error_of(api.post(IMPORTS, json={"file": "a,b"}), 415)["code"] == (
+    assert error_of(api.post(IMPORTS, json={"file": "a,b"}, bad_request=True), 415)["code"] == (
         "unsupported_media_type"
     )
     huge = upload(api, "big.csv", b"Name,Email\r\n" + b"Ann,ann@example.org\r\n" * 12_000)
@@ -451,10 +453,12 @@ def test_bad_settings_are_refused_and_change_nothing(api: ApiClient) -> None:
         ({"colour": "red"}, "colour", "Unknown setting 'colour'"),
     ]
     for body, field, words in cases:
-        error = error_of(api.patch(url, json=body), 422)
+        error = error_of(api.patch(url, json=body, bad_request=True), 422)
         assert error["field"] == field and words in error["message"], (body, error)
-    assert error_of(api.patch(url, data="x", content_type="text/plain"), 415)
-    assert error_of(api.patch(url, data="{", content_type="application/json"), 400)
+    assert error_of(api.patch(url, data="x", content_type="text/plain", bad_request=True), 415)
+    assert error_of(
+        api.patch(url, data="{", content_type="application/json", bad_request=True), 400
+    )
     bad_file = api.put(
         f"{url}/file",
         content_type="multipart/form-data",
@@ -463,7 +467,9 @@ def test_bad_settings_are_refused_and_change_nothing(api: ApiClient) -> None:
     assert error_of(bad_file, 422)["field"] == "file"
     assert api.get(url).get_json() == shown
     assert (
-        error_of(api.post(f"{url}/run", json={"override_mass_deletion": "yes"}), 422)["field"]
+        error_of(
+            api.post(f"{url}/run", json={"override_mass_deletion": "yes"}, bad_request=True), 422
+        )["field"]
         == "override_mass_deletion"
     )
     assert api.get(f"{url}/runs").get_json() == {"runs": []}

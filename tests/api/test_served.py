@@ -1,7 +1,7 @@
 """The API in a real `contacthub serve`, beside CardDAV (SQLite and PostgreSQL).
 
 API writes reach CardDAV clients through sync-collection at once, and CardDAV
-writes reach the API; every response is checked against the OpenAPI document.
+writes reach the API; every request and response is checked against the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ pytestmark = pytest.mark.contacthub_only
 
 def call(session: DavSession, method: str, path: str, **kwargs: Any) -> requests.Response:
     response = session.request(method, path, **kwargs)
+    spec.check_sent(method, path, response.request)
     spec.check(method, path, response.status_code, response.headers, response.content)
     return response
 

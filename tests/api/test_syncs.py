@@ -454,7 +454,7 @@ def test_schedules_that_cannot_be_are_refused(
         ("daily", "schedule", "object"),
     ]
     for schedule, field_name, words in cases:
-        error = error_of(api.patch(url, json={"schedule": schedule}), 422)
+        error = error_of(api.patch(url, json={"schedule": schedule}, bad_request=True), 422)
         assert error["field"] == field_name and words in error["message"], (schedule, error)
     assert listed(api, remote["id"])["schedule"] is None
     before = store_state(store)
@@ -541,7 +541,7 @@ def test_bad_notification_addresses_are_refused(
         "x\ny@example.org",
         [f"p{n}@example.org" for n in range(11)],
     ):
-        error = error_of(api.patch(url, json={"notify": notify}), 422)
+        error = error_of(api.patch(url, json={"notify": notify}, bad_request=True), 422)
         assert error["field"] == "notify", (notify, error)
     assert listed(api, shown["id"])["notify"] == []
     before = store_state(store)
@@ -599,10 +599,12 @@ def test_bad_requests_to_make_a_sync(api: ApiClient, store: Store, http: LocalHT
         ({"source": {"url": url}, "colour": "red"}, "colour", "Unknown field 'colour'"),
     ]
     for body, field_name, words in cases:
-        error = error_of(api.post(SYNCS, json=body), 422)
+        error = error_of(api.post(SYNCS, json=body, bad_request=True), 422)
         assert error["field"] == field_name and words in error["message"], (body, error)
-    assert error_of(api.post(SYNCS, data="x", content_type="text/plain"), 415)
-    assert error_of(api.post(SYNCS, data="{", content_type="application/json"), 400)
+    assert error_of(api.post(SYNCS, data="x", content_type="text/plain", bad_request=True), 415)
+    assert error_of(
+        api.post(SYNCS, data="{", content_type="application/json", bad_request=True), 400
+    )
     assert store_state(store) == before
 
 

@@ -1,17 +1,26 @@
 """The OpenAPI 3.1 document of /api/v1, served at /api/v1/openapi.json.
 
-Written as data beside the views; tests/api checks that every route is in it
-(and nothing else), and validates every response the tests get against it.
+Written as data beside the views, except the JSON request bodies: those components are
+generated from their models (contacthub.web.bodies), which also check every such body
+the API receives; an operation's requestBody says which model checks it. tests/api
+checks that every route is in the document (and nothing else), and validates every
+request and response the tests send and get against it.
 """
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from typing import Any
+
+from pydantic.json_schema import models_json_schema
 
 from contacthub import __version__
 from contacthub.jobs.status import STATUSES
-from contacthub.sources.csv.origin import FTP, HTTP, MAX_URL, UPLOAD
+from contacthub.sources.csv.origin import FTP, HTTP, UPLOAD
 from contacthub.sources.schedule import MAX_INTERVAL, WEEKDAYS, Frequency
+from contacthub.web import bodies
+from contacthub.web.validation import Body, DocumentSchema
 
 JSON = "application/json"
 VCARD = "text/vcard"
@@ -107,8 +116,22 @@ def operation(
     return op
 
 
-def json_request(name: str) -> dict[str, Any]:
-    return {"required": True, "content": {JSON: {"schema": schema(name)}}}
+def json_request(model: type[Body], *, required: bool = True) -> dict[str, Any]:
+    return {"required": required, "content": {JSON: {"schema": schema(model.__name__)}}}
+
+
+def _request_schemas() -> dict[str, Any]:
+    """The request bodies' components, the models they nest hoisted beside them."""
+    _, generated = models_json_schema(
+        [(model, "validation") for model in bodies.MODELS],
+        ref_template="#/components/schemas/{model}",
+        schema_generator=DocumentSchema,
+    )
+    found: dict[str, Any] = generated["$defs"]
+    return found
+
+
+REQUEST_SCHEMAS = _request_schemas()
 
 
 VCARD_REQUEST = {
@@ -135,45 +158,8 @@ CONTACT_FIELDS: dict[str, Any] = {
 }
 CONTACT_REQUIRED = list(CONTACT_FIELDS)
 
-MAPPING_ENTRY = {
-    "type": "object",
-    "required": ["column", "field"],
-    "additionalProperties": False,
-    "properties": {
-        "column": {"type": "string", "minLength": 1, "description": "A column of the file."},
-        "field": {
-            "type": "string",
-            "description": "A field id of GET /api/v1/fields, "
-            'custom:NAME for a custom field (stored as an X- property: "custom:Shoe '
-            'size" is X-SHOE-SIZE), or none (not imported).',
-        },
-        "type_from": {
-            "type": "string",
-            "description": "Email, phone and address fields: a "
-            'column whose value ("Work", "* Home", ...) sets the type row by '
-            "row.",
-        },
-    },
-}
-IMPORT_SETTINGS: dict[str, Any] = {
-    "delimiter": nullable(
-        "string",
-        description="comma, semicolon, tab, pipe or any other single character; null: detected.",
-    ),
-    "encoding": nullable("string", description="utf-8, utf-16, cp1252, ...; null: detected."),
-    "mapping": schema("Mapping"),
-    "key_column": nullable(
-        "string",
-        description="The column whose value identifies a "
-        "contact; null: a 9-digit key is generated for each new contact "
-        "and stored in its card.",
-    ),
-    "update_existing": {"type": "boolean", "description": "Update contacts whose row changed."},
-    "delete_missing": {
-        "type": "boolean",
-        "description": "Delete this import's contacts whose row is gone (never other contacts).",
-    },
-}
+# What an import shows of its settings is what it takes.
+IMPORT_SETTINGS: dict[str, Any] = REQUEST_SCHEMAS["ImportSettings"]["properties"]
 IMPORT_SUMMARY: dict[str, Any] = {
     "id": {"type": "integer"},
     "name": STRING,
@@ -244,35 +230,9 @@ IMPORT_SCHEMAS: dict[str, Any] = {
             "items": obj(["name", "character"], name=STRING, character=STRING),
         },
     ),
-    "Mapping": {
-        "type": "object",
-        "required": ["columns"],
-        "description": "Which column goes to which field; a column left out is not imported.",
-        "properties": {
-            "version": {"const": 1},
-            "columns": {"type": "array", "items": MAPPING_ENTRY},
-        },
-    },
     "ImportSummary": obj(list(IMPORT_SUMMARY), **IMPORT_SUMMARY),
     "Import": obj([*IMPORT_SUMMARY, *IMPORT_DETAIL], **IMPORT_SUMMARY, **IMPORT_DETAIL),
     "ImportList": obj(["imports"], imports={"type": "array", "items": schema("ImportSummary")}),
-    "ImportSettings": {
-        "type": "object",
-        "properties": IMPORT_SETTINGS,
-        "additionalProperties": False,
-    },
-    "RunOptions": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "override_mass_deletion": {
-                "type": "boolean",
-                "description": "Run even when the "
-                "run would keep no more than 10% of the import's "
-                "contacts.",
-            }
-        },
-    },
     "ChangePreview": obj(
         ["counts", "changes", "truncated", "problems", "problems_truncated", "refused"],
         counts=schema("Counts"),
@@ -292,13 +252,9 @@ IMPORT_SCHEMAS: dict[str, Any] = {
     ),
 }
 
+# A stored schedule shows every field of the form it was made with, defaults filled in.
 SCHEDULE_FIELDS: dict[str, Any] = {
-    "start": {
-        "type": "string",
-        "description": "The first possible run: a local date and "
-        "time without an offset, 2030-03-01T09:00 (the zone is timezone).",
-    },
-    "timezone": {"type": "string", "description": "An IANA time zone: Europe/Tallinn, UTC."},
+    **REQUEST_SCHEMAS["ScheduleInput"]["properties"],
     "frequency": {
         "enum": [frequency.value for frequency in Frequency],
         "description": "once; hourly, daily, weekly or monthly every interval "
@@ -310,65 +266,6 @@ SCHEDULE_FIELDS: dict[str, Any] = {
         "items": {"enum": list(WEEKDAYS)},
         "description": "Weekly: the days it runs on (default: the start's day).",
     },
-    "month_day": nullable(
-        "integer",
-        minimum=1,
-        maximum=31,
-        description="Monthly: the day of the month (29 to 31: the last day of a shorter month).",
-    ),
-    "count": nullable("integer", minimum=1, description="The range ends after this many runs."),
-    "until": nullable(
-        "string", format="date", description="The range ends with this local day (inclusive)."
-    ),
-}
-SCHEDULE_INPUT: dict[str, Any] = {
-    **SCHEDULE_FIELDS,
-    "frequency": {
-        "enum": [*SCHEDULE_FIELDS["frequency"]["enum"], None],
-        "description": "Default: once.",
-    },
-    "interval": {
-        "type": "integer",
-        "minimum": 1,
-        "maximum": MAX_INTERVAL,
-        "description": "Default: 1.",
-    },
-    "weekdays": {
-        "type": ["array", "null"],
-        "items": {"type": "string"},
-        "description": "Day names: monday ... sunday.",
-    },
-}
-SYNC_SOURCE_INPUT: dict[str, Any] = {
-    "type": {
-        "enum": [UPLOAD, HTTP, FTP],
-        "description": "Taken from the URL's scheme if left out.",
-    },
-    "url": {
-        "type": "string",
-        "maxLength": MAX_URL,
-        "description": "http, https, ftp or "
-        "ftps; a user and password in it are taken out and stored apart.",
-    },
-    "username": nullable("string", maxLength=255),
-    "password": nullable(
-        "string",
-        maxLength=255,
-        writeOnly=True,
-        description="Stored encrypted and never shown again. Left out on "
-        "a change of source: the stored one is kept while the host and "
-        "user stay the same.",
-    ),
-    "passive": {"type": "boolean", "description": "FTP: passive mode (default true)."},
-}
-NOTIFY_INPUT = {
-    "oneOf": [{"type": "string"}, {"type": "array", "items": STRING}, {"type": "null"}],
-    "description": "Addresses that get the report after each run: a list, or "
-    "text separated by commas; at most 10. Empty or null: nobody.",
-}
-SCHEDULE_INPUT_REF = {
-    "oneOf": [schema("ScheduleInput"), {"type": "null"}],
-    "description": "Remote sources only (422 for an upload); null: none.",
 }
 SYNC_SUMMARY: dict[str, Any] = {
     "id": {"type": "integer", "description": "The same id as under /api/v1/imports."},
@@ -435,18 +332,7 @@ SYNC_SCHEMAS: dict[str, Any] = {
             ),
         ]
     },
-    "SyncSourceInput": {
-        "type": "object",
-        "properties": SYNC_SOURCE_INPUT,
-        "additionalProperties": False,
-    },
     "Schedule": obj(list(SCHEDULE_FIELDS), **SCHEDULE_FIELDS),
-    "ScheduleInput": {
-        "type": "object",
-        "required": ["start", "timezone"],
-        "properties": SCHEDULE_INPUT,
-        "additionalProperties": False,
-    },
     "SyncRun": obj(
         [*RUN_FIELDS, "email"],
         **RUN_FIELDS,
@@ -463,100 +349,9 @@ SYNC_SCHEMAS: dict[str, Any] = {
     "SyncSummary": obj(list(SYNC_SUMMARY), **SYNC_SUMMARY),
     "Sync": obj([*SYNC_SUMMARY, *SYNC_FILE], **SYNC_SUMMARY, **SYNC_FILE),
     "SyncList": obj(["syncs"], syncs={"type": "array", "items": schema("SyncSummary")}),
-    "SyncInput": {
-        "type": "object",
-        "required": ["source"],
-        "additionalProperties": False,
-        "properties": {
-            "name": {
-                "type": "string",
-                "maxLength": 255,
-                "description": "Made unique; the file's name without extension if left out.",
-            },
-            "book": {
-                "type": "string",
-                "description": "The id of an address book "
-                'of the user; if left out, a new book "From CSV (name)".',
-            },
-            "source": schema("SyncSourceInput"),
-            "delimiter": IMPORT_SETTINGS["delimiter"],
-            "encoding": IMPORT_SETTINGS["encoding"],
-            "schedule": SCHEDULE_INPUT_REF,
-            "notify": NOTIFY_INPUT,
-        },
-    },
-    "SyncSettings": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": 255},
-            "source": schema("SyncSourceInput"),
-            "schedule": SCHEDULE_INPUT_REF,
-            "notify": NOTIFY_INPUT,
-            **IMPORT_SETTINGS,
-        },
-    },
 }
 
 ACCOUNT_TYPES = ["imap", "exchange"]
-ACCOUNT_FORM: dict[str, Any] = {
-    "type": {"enum": ACCOUNT_TYPES},
-    "name": {
-        "type": "string",
-        "maxLength": 255,
-        "description": 'The account\'s name; its book is "From IMAP (name)" or "From Exchange".',
-    },
-    "username": {
-        "type": "string",
-        "description": "IMAP: the login (the whole address, or "
-        "the part before @). Exchange, advanced: DOMAIN\\user or user@domain.",
-    },
-    "password": {
-        "type": "string",
-        "writeOnly": True,
-        "description": "Stored encrypted, "
-        "never shown; left out on a change, the stored one is kept.",
-    },
-    "host": {"type": "string", "description": "IMAP server."},
-    "port": {"type": "integer", "minimum": 1, "maximum": 65535},
-    "ssl": {"type": "boolean", "description": "IMAP: TLS (STARTTLS on 143)."},
-    "starttls": nullable("boolean"),
-    "sent_folder": nullable(
-        "string", description="IMAP: the Sent folder; found by SPECIAL-USE when left out."
-    ),
-    "preset": {
-        "type": "string",
-        "description": "IMAP: a provider's server and port (see /api/v1/accounts/presets).",
-    },
-    "email": {"type": "string", "description": "Exchange: the address (autodiscover)."},
-    "server": nullable(
-        "string",
-        description="Exchange, advanced: the server, when autodiscover fails; needed with OAuth2.",
-    ),
-    "auth": {
-        "enum": ["password", "oauth2"],
-        "description": "Exchange: log in with the "
-        "password (the default), or as an app registered in Azure AD (OAuth2 client "
-        "credentials: client_id, tenant_id, client_secret). Left out on a change, the "
-        "account keeps its way.",
-    },
-    "client_id": {
-        "type": "string",
-        "description": "Exchange, OAuth2: the app's Application (client) ID.",
-    },
-    "tenant_id": {
-        "type": "string",
-        "description": "Exchange, OAuth2: the Directory (tenant) "
-        "ID, or the directory's domain name.",
-    },
-    "client_secret": {
-        "type": "string",
-        "writeOnly": True,
-        "description": "Exchange, OAuth2: "
-        "the app's client secret (its value). Stored encrypted, never shown; "
-        "left out on a change, the stored one is kept.",
-    },
-}
 # An account shows what a sync shows about its runs, and its connection instead of a file.
 ACCOUNT_SUMMARY: dict[str, Any] = {
     "id": {"type": "integer"},
@@ -578,25 +373,6 @@ ACCOUNT_SUMMARY: dict[str, Any] = {
 ACCOUNT_SCHEMAS: dict[str, Any] = {
     "Account": obj(list(ACCOUNT_SUMMARY), **ACCOUNT_SUMMARY),
     "AccountList": obj(["accounts"], accounts={"type": "array", "items": schema("Account")}),
-    "AccountInput": {
-        "type": "object",
-        "required": ["type"],
-        "additionalProperties": False,
-        "properties": {
-            **ACCOUNT_FORM,
-            "schedule": {"oneOf": [schema("ScheduleInput"), {"type": "null"}]},
-            "notify": NOTIFY_INPUT,
-        },
-    },
-    "AccountSettings": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            **{key: value for key, value in ACCOUNT_FORM.items() if key not in ("type", "name")},
-            "schedule": {"oneOf": [schema("ScheduleInput"), {"type": "null"}]},
-            "notify": NOTIFY_INPUT,
-        },
-    },
     "AccountTest": {
         "type": "object",
         "required": ["ok"],
@@ -662,11 +438,6 @@ SCHEMAS: dict[str, Any] = {
         source=schema("Source"),
     ),
     "BookList": obj(["books"], books={"type": "array", "items": schema("Book")}),
-    "BookInput": {
-        "type": "object",
-        "required": ["display_name"],
-        "properties": {"display_name": {"type": "string", "minLength": 1, "maxLength": 255}},
-    },
     "ContactSummary": obj(CONTACT_REQUIRED, **CONTACT_FIELDS),
     "Contact": obj(
         [*CONTACT_REQUIRED, "vcard"],
@@ -715,11 +486,6 @@ SCHEMAS: dict[str, Any] = {
         last_run={"oneOf": [schema("Run"), {"type": "null"}]},
     ),
     "DeviceList": obj(["devices"], devices={"type": "array", "items": schema("Device")}),
-    "DeviceSettings": {
-        "type": "object",
-        "required": ["auto_export"],
-        "properties": {"auto_export": {"type": "boolean"}},
-    },
     "PushPreview": obj(
         ["device", "new", "counts", "problems"],
         device=STRING,
@@ -738,6 +504,7 @@ SCHEMAS: dict[str, Any] = {
     **IMPORT_SCHEMAS,
     **SYNC_SCHEMAS,
     **ACCOUNT_SCHEMAS,
+    **REQUEST_SCHEMAS,
     "OpenAPI": {"type": "object", "required": ["openapi", "info", "paths"]},
 }
 
@@ -828,7 +595,7 @@ CSV_PART = {
     "description": "The CSV file (UTF-8 with or without BOM, UTF-16 with BOM, cp1252, "
     "...; comma, semicolon, tab, pipe or another delimiter).",
 }
-UPLOAD_REQUEST = {
+UPLOAD_REQUEST: dict[str, Any] = {
     "required": True,
     "content": {
         MULTIPART: {
@@ -867,7 +634,7 @@ FILE_REQUEST = {
         }
     },
 }
-RUN_REQUEST = {"required": False, "content": {JSON: {"schema": schema("RunOptions")}}}
+RUN_REQUEST = json_request(bodies.RunOptions, required=False)
 RUN_OUTCOMES = (
     "ok: changes applied; no_changes: nothing to do; refused: the mass-deletion "
     "guard refused it and nothing changed (run it again with "
@@ -926,7 +693,7 @@ IMPORT_PATHS: dict[str, Any] = {
             {"200": body("Import", "The import as the new settings read the file.")}
             | errors("BadRequest", "TooLarge", "UnsupportedMediaType", "Invalid", "Conflict"),
             parameters=[IMPORT],
-            request=json_request("ImportSettings"),
+            request=json_request(bodies.ImportSettings),
             tag="imports",
             description="Only the settings given change. 422 names the setting at fault "
             "(field) and the mapping entry. When a new delimiter or encoding "
@@ -1000,7 +767,7 @@ IMPORT_PATHS: dict[str, Any] = {
 SYNC_CREATE_REQUEST = {
     "required": True,
     "content": {
-        JSON: {"schema": schema("SyncInput")},
+        **json_request(bodies.SyncInput)["content"],
         MULTIPART: UPLOAD_REQUEST["content"][MULTIPART],
     },
     "description": "JSON for a remote file (HTTP, HTTPS, FTP, FTPS); the file itself, as "
@@ -1049,7 +816,7 @@ SYNC_PATHS: dict[str, Any] = {
             "Change a sync",
             {"200": body("Sync", "The sync as changed.")} | errors(*WITH_FILE, "Conflict"),
             parameters=[SYNC],
-            request=json_request("SyncSettings"),
+            request=json_request(bodies.SyncSettings),
             tag="syncs",
             description="Only what is given changes; the file's settings as in PATCH "
             "/api/v1/imports/{import_id}. A new source URL is fetched at once "
@@ -1111,7 +878,7 @@ ACCOUNT_PATHS: dict[str, Any] = {
             "Test a connection",
             {"200": body("AccountTest", "It works.")}
             | errors("BadRequest", "UnsupportedMediaType", "Invalid"),
-            request=json_request("AccountInput"),
+            request=json_request(bodies.AccountInput),
             tag="accounts",
             description="Nothing is saved. 422 says what to do: a wrong "
             "password, a host not found, a closed port, TLS, a "
@@ -1135,7 +902,7 @@ ACCOUNT_PATHS: dict[str, Any] = {
                 )
             }
             | errors("BadRequest", "UnsupportedMediaType", "Invalid"),
-            request=json_request("AccountInput"),
+            request=json_request(bodies.AccountInput),
             tag="accounts",
             description="The connection is tested first; nothing is saved when it fails "
             "(422 on account, with what to do).",
@@ -1153,7 +920,7 @@ ACCOUNT_PATHS: dict[str, Any] = {
             {"200": body("Account", "The account as changed.")}
             | errors("BadRequest", "UnsupportedMediaType", "Invalid"),
             parameters=[ACCOUNT],
-            request=json_request("AccountSettings"),
+            request=json_request(bodies.AccountSettings),
             tag="accounts",
             description="A new server or login is tested before it is saved.",
         ),
@@ -1203,7 +970,7 @@ PATHS: dict[str, Any] = {
             "Create an address book",
             {"201": body("Book", "Created.", {"Location": LOCATION_HEADER})}
             | errors("BadRequest", "TooLarge", "UnsupportedMediaType", "Invalid"),
-            request=json_request("BookInput"),
+            request=json_request(bodies.BookInput),
             tag="books",
             description="The id is derived from the display name (lower case ASCII letters, "
             "digits and dashes), made unique among the user's books.",
@@ -1221,7 +988,7 @@ PATHS: dict[str, Any] = {
             {"200": body("Book", "Renamed.")}
             | errors("BadRequest", "TooLarge", "UnsupportedMediaType", "Invalid"),
             parameters=[BOOK],
-            request=json_request("BookInput"),
+            request=json_request(bodies.BookInput),
             tag="books",
         ),
         "delete": operation(
@@ -1337,7 +1104,7 @@ PATHS: dict[str, Any] = {
             {"200": body("Device", "The device (created if new).")}
             | errors("BadRequest", "TooLarge", "UnsupportedMediaType", "Invalid"),
             parameters=[DEVICE],
-            request=json_request("DeviceSettings"),
+            request=json_request(bodies.DeviceSettings),
             tag="devices",
         ),
     },
@@ -1421,4 +1188,22 @@ def document() -> dict[str, Any]:
                 for name, description in ERROR_RESPONSES.items()
             },
         },
+    }
+
+
+def path_of(rule: str) -> str:
+    """The document's path of a Flask rule: /api/v1/imports/<int:import_id> is
+    /api/v1/imports/{import_id}."""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+@cache
+def json_body_models() -> dict[tuple[str, str], type[Body]]:
+    """The model of each operation that takes a JSON body, by path and method ("PATCH")."""
+    by_name = {model.__name__: model for model in bodies.MODELS}
+    return {
+        (path, method.upper()): by_name[content[JSON]["schema"]["$ref"].rsplit("/", 1)[-1]]
+        for path, operations in PATHS.items()
+        for method, op in operations.items()
+        if JSON in (content := op.get("requestBody", {}).get("content", {}))
     }

@@ -45,7 +45,8 @@ def _paging(found: dict[str, Any] | None, endpoint: str, **values: str) -> dict[
     kept = {key: request.args[key] for key in ("q", "limit") if request.args.get(key)}
 
     def at(offset: int) -> str:
-        return url_for(endpoint, **values, **kept, offset=offset or None)
+        arguments: dict[str, Any] = {**values, **kept, "offset": offset or None}
+        return url_for(endpoint, **arguments)
 
     offset, limit, total = found["offset"], found["limit"], found["total"]
     return {
@@ -190,8 +191,8 @@ def _words(prop: Any) -> str:
         )
         return ", ".join(_flat(part) for part in parts if _flat(part))
     if isinstance(value, vobject.vcard.Name):
-        parts = (value.prefix, value.given, value.additional, value.family, value.suffix)
-        return " ".join(_flat(part) for part in parts if _flat(part))
+        names = (value.prefix, value.given, value.additional, value.family, value.suffix)
+        return " ".join(_flat(part) for part in names if _flat(part))
     return _flat(value)
 
 

@@ -5,8 +5,9 @@ a schedule, the report's addresses and Finish.
 
 Step 1 makes the sync with the services of POST /api/v1/imports and /api/v1/syncs, and
 every later step changes it with those of PATCH /api/v1/imports and /api/v1/syncs, so Back
-shows what was saved. Only the schedule step can be left unsaved (a schedule starts runs):
-Back keeps what it held in the session until the step is shown again.
+shows what was saved; the bodies it hands them are checked with the API's models first.
+Only the schedule step can be left unsaved (a schedule starts runs): Back keeps what it
+held in the session until the step is shown again.
 
 Drafts: a sync made by step 1 in this browser session is a draft until it is run or
 finished, and Cancel deletes a draft that never ran. A draft left open is an ordinary sync
@@ -39,9 +40,11 @@ from contacthub.store import SourceRecord
 from contacthub.web.admin import runs
 from contacthub.web.admin.pages import FORM, FormErrors, ago, page
 from contacthub.web.auth import current_user
+from contacthub.web.bodies import ImportSettings, SyncInput, SyncSettings
 from contacthub.web.context import run_context
 from contacthub.web.inputs import uploaded_file
 from contacthub.web.shapes import import_json
+from contacthub.web.validation import check
 
 bp = Blueprint("wizard", __name__, url_prefix="/import")
 
@@ -299,18 +302,16 @@ def _create(form: SourceForm, errors: FormErrors) -> SourceRecord | None:
                 name=form.name or None,
             )
         else:
-            made = syncs.create_remote(
-                run_context(),
-                current_user(),
-                {
-                    "name": form.name or None,
-                    "source": form.origin(request.form.get("password", "")),
-                    "delimiter": form.delimiter_value,
-                    "encoding": form.encoding_value,
-                },
-            )
+            body = {
+                "source": form.origin(request.form.get("password", "")),
+                "delimiter": form.delimiter_value,
+                "encoding": form.encoding_value,
+            }
+            if form.name:  # else the file's name
+                body["name"] = form.name
+            made = syncs.create_remote(run_context(), current_user(), check(SyncInput, body))
     if made is not None and (form.update_existing or form.delete_missing):
-        made = imports.update_settings(run_context(), made, form.options)
+        made = imports.update_settings(run_context(), made, check(ImportSettings, form.options))
     return made
 
 
@@ -333,7 +334,7 @@ def _update(sync: SourceRecord, stored: SourceForm, form: SourceForm, errors: Fo
         if new_file is not None:
             # A file the new settings cannot read is refused before anything is saved.
             imports.opened_csv(new_file[1], form.delimiter_value, form.encoding_value)
-        changed = syncs.change_sync(run_context(), sync, body)
+        changed = syncs.change_sync(run_context(), sync, check(SyncSettings, body))
         if new_file is not None:
             imports.replace_upload(run_context(), changed, *new_file)
         return True
@@ -550,8 +551,8 @@ def mapping(sync_id: int) -> Response:
             _added_field(rows, errors)
         if not errors:
             with errors.catching():
-                settings = {"mapping": _mapping_json(rows), "key_column": key or None}
-                imports.update_settings(run_context(), sync, settings)
+                body = {"mapping": _mapping_json(rows), "key_column": key or None}
+                imports.update_settings(run_context(), sync, check(ImportSettings, body))
         if not errors:
             if action in _NEXT:
                 return redirect(url_for(_NEXT[action], sync_id=sync.id))
@@ -725,7 +726,7 @@ def _save_schedule(
     if errors:
         return None
     with errors.catching():
-        return syncs.change_sync(run_context(), sync, body)
+        return syncs.change_sync(run_context(), sync, check(SyncSettings, body))
     _plain(errors)
     return None
 
