@@ -35,7 +35,9 @@ def _stamp(login: str) -> str | None:
     hashed = _authenticator().users.password_hash(login)
     if hashed is None:
         return None
-    return hmac.new(current_app.secret_key, hashed.encode(), hashlib.sha256).hexdigest()[:32]
+    key = current_app.secret_key
+    assert isinstance(key, bytes)  # derived from the server's secret in create_app
+    return hmac.new(key, hashed.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def protect_forms() -> None:
