@@ -8,12 +8,12 @@ from typing import Any, get_args
 import jsonschema
 import pytest
 
+from contacthub.errors import UserError
 from contacthub.sources.csv.origin import FTP, HTTP, UPLOAD
 from contacthub.sources.exchange.source import AUTHS
 from contacthub.sources.registry import MAIL_ACCOUNTS
 from contacthub.sources.schedule import Frequency
 from contacthub.web import bodies
-from contacthub.web.errors import ApiError
 from contacthub.web.openapi import json_body_models
 from contacthub.web.validation import Body, check
 from tests.api.conftest import ApiClient
@@ -196,8 +196,8 @@ TAKEN: list[tuple[type[Body], dict[str, Any]]] = [
 ]
 
 
-def refused(model: type[Body], body: dict[str, Any]) -> ApiError:
-    with pytest.raises(ApiError) as caught:
+def refused(model: type[Body], body: dict[str, Any]) -> UserError:
+    with pytest.raises(UserError) as caught:
         check(model, body)
     return caught.value
 
