@@ -6,10 +6,11 @@ import re
 
 import pytest
 
-from contacthub.reconcile import ChangeSet, Incoming, Policy, Problem, plan
+from contacthub.reconcile import ChangeSet, Incoming, Policy, Problem, plan, run_source
 from contacthub.store import SourceRecord, Store
 from tests.reconcile.tiny_source import (
     card_of,
+    cards,
     client_deletes,
     client_puts,
     record,
@@ -82,7 +83,7 @@ def test_a_record_that_names_a_uid_keeps_it(store: Store, source: SourceRecord) 
 
 @pytest.mark.parametrize(
     ("uid", "href"),
-    [("a b/c", "a-b-c.vcf"), ("ünï", "-n-.vcf"), ("..x..", "x.vcf")],
+    [("a b/c", "a-b-c.vcf"), ("ünï", "n.vcf"), ("..x..", "x.vcf"), ("-x-", "x.vcf")],
 )
 def test_an_href_made_from_a_uid_is_safe(
     store: Store, source: SourceRecord, uid: str, href: str
@@ -186,3 +187,18 @@ def test_a_repeated_key_keeps_the_later_record_and_says_so(
         4,
         "a",
     )
+
+
+def test_two_new_records_with_one_uid_add_one_card_and_skip_the_other(
+    store: Store, source: SourceRecord
+) -> None:
+    """A book holds one card per UID: a source that sends two records with the same UID
+    gets the first added and the second skipped with its reason, not a failed run."""
+    first, second = record("a", "Ann", uid="same-uid"), record("b", "Bob", uid="same-uid")
+    changes = planned(store, source, [first, second])
+    assert actions(changes) == {"a": "add", "b": "skip"}
+    assert changes.of("skip")[0].reason == "another record of this run has its UID"
+
+    outcome = run_source(store, source, lambda: ([first, second], []), Policy())
+    assert outcome.status == "ok"
+    assert [(card.uid, card.key) for card in cards(store)] == [("same-uid", "a")]

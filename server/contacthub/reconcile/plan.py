@@ -25,6 +25,7 @@ def plan(
     result = ChangeSet(problems=list(problems))
     taken_hrefs = set(hrefs_by_uid.values())
     seen: dict[str, Incoming] = {}
+    added_uids: set[str] = set()
     for record in incoming:
         if record.key in seen:
             # The later row wins; the report says so.
@@ -48,7 +49,11 @@ def plan(
                         "a contact with this UID is already in the book and came from elsewhere",
                     )
                 )
+            elif uid in added_uids:
+                # One book holds one card per UID: the first record of the run keeps it.
+                result.changes.append(_skip(record, "another record of this run has its UID"))
             else:
+                added_uids.add(uid)
                 href = _free_href(uid, taken_hrefs)
                 result.changes.append(
                     Change(
