@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import pytest
 
+from contacthub.errors import Invalid
 from contacthub.reconcile import (
     Incoming,
     Policy,
@@ -201,9 +202,18 @@ def test_a_read_that_fails_is_recorded_and_changes_nothing(
     run(store, source, PEOPLE)
 
     def read() -> tuple[list[Incoming], list[Problem]]:
-        raise ValueError("the file ends in the middle of a row")
+        raise Invalid("the file ends in the middle of a row")
 
     assert str(failed_run(store, source, read)) == "the file ends in the middle of a row"
+
+
+def test_an_error_not_written_for_people_is_shown_as_an_internal_error(
+    store: Store, source: SourceRecord
+) -> None:
+    def read() -> tuple[list[Incoming], list[Problem]]:
+        raise ValueError("invalid literal for int() with base 10: 'x' at /srv/contacthub")
+
+    assert str(failed_run(store, source, read)) == INTERNAL
 
 
 def test_records_that_fail_midway_change_nothing(store: Store, source: SourceRecord) -> None:
@@ -241,7 +251,7 @@ def test_a_failure_after_everything_was_applied_changes_nothing(
     run(store, source, PEOPLE)
 
     def on_applied(tx: Transaction) -> None:
-        raise ValueError("the mailbox's position could not be saved")
+        raise Invalid("the mailbox's position could not be saved")
 
     changed = reading({"a": "Anna", "d": "Di"})
     failed = failed_run(store, source, changed, on_applied=on_applied)
@@ -259,4 +269,5 @@ def test_a_record_judged_unchanged_from_stale_links_fails_the_run(
     stale = record("b", "Bob")
     unbuilt: Iterable[Incoming] = [record("a", "Ann"), Incoming("b", "", None, stale.record_hash)]
     failed = failed_run(store, source, lambda: (unbuilt, []))
-    assert "run it again" in str(failed.__cause__)
+    assert str(failed) == "the sync changed while it was read; run it again"
+    assert failed.run.message == "failed: the sync changed while it was read; run it again"

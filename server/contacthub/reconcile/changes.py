@@ -7,9 +7,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from contacthub.errors import Conflict
 from contacthub.store import ItemData
 
 Action = Literal["add", "update", "delete", "unchanged", "skip"]
+
+
+class SourceChangedMeanwhile(Conflict):
+    """Another run of the same source got in between this run's read and its plan."""
+
+    def __init__(self) -> None:
+        super().__init__("source_changed", "the sync changed while it was read; run it again")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +84,7 @@ class Change:
         if self.make_card is None:
             # The source judged the record unchanged from links that changed since:
             # another run of the same source got in between.
-            raise RuntimeError("the sync changed while it was read; run it again")
+            raise SourceChangedMeanwhile()
         return self.make_card(self.uid)
 
     def as_dict(self) -> dict[str, Any]:

@@ -10,7 +10,10 @@ from contacthub.store.base import TxBase
 from contacthub.store.schema import accounts
 
 
-class AccountsPart(TxBase):
+class RolesPart(TxBase):
+    """Who is an administrator. The table keeps its first name, "accounts"; the users file
+    holds the accounts themselves (names and password hashes)."""
+
     def set_admin(self, name: str, is_admin: bool) -> None:
         if not self.conn.execute(
             update(accounts).where(accounts.c.name == name).values(is_admin=is_admin)

@@ -6,7 +6,7 @@ from contacthub.store.folders import FoldersPart
 from contacthub.store.items import ItemsPart
 from contacthub.store.leases import LeasesPart
 from contacthub.store.links import LinksPart
-from contacthub.store.roles import AccountsPart
+from contacthub.store.roles import RolesPart
 from contacthub.store.runs import RunsPart
 from contacthub.store.search import SearchPart
 from contacthub.store.sources import SourcesPart
@@ -18,7 +18,7 @@ class Transaction(
     FoldersPart,
     ChangesPart,
     SearchPart,
-    AccountsPart,
+    RolesPart,
     SourcesPart,
     LinksPart,
     RunsPart,
