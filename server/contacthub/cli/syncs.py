@@ -18,12 +18,12 @@ from contacthub.jobs.runner import run_sync
 from contacthub.jobs.scheduler import TICK_SECONDS, Scheduler
 from contacthub.jobs.status import status_of
 from contacthub.sources.context import RunContext
+from contacthub.sources.csv import source as csv_source
 from contacthub.sources.csv.remote import origin_of
+from contacthub.sources.imap import source as imap_source
+from contacthub.sources.registry import RUNNABLE
 from contacthub.sources.settings import SyncBusy, delete_sync, notify_of, schedule_of
 from contacthub.store import SourceRecord, Store
-
-CSV = "csv"
-KINDS = (CSV, "imap", "exchange")
 
 
 @click.group()
@@ -39,7 +39,7 @@ def _context(data_dir: Path | None, config_file: Path | None) -> RunContext:
 def _require(store: Store, sync_id: int) -> SourceRecord:
     with store.read() as tx:
         source = tx.get_source(sync_id)
-    if source is None or source.kind not in KINDS:
+    if source is None or source.kind not in RUNNABLE:
         raise click.ClickException(f"no sync {sync_id} (see `contacthub sync list`)")
     return source
 
@@ -52,9 +52,9 @@ def _when(timestamp: float | None) -> str:
 
 def _where(source: SourceRecord) -> str:
     """Where its contacts come from: a file's URL, "upload", or a mail account."""
-    if source.kind != CSV:
+    if source.kind != csv_source.KIND:
         account = source.settings.get("account") or {}
-        if source.kind == "imap":
+        if source.kind == imap_source.KIND:
             return f"imap: {account.get('username')} at {account.get('host')}"
         return f"exchange: {account.get('email')}"
     origin = origin_of(source)
@@ -69,7 +69,7 @@ def sync_list(data_dir: Path | None, config_file: Path | None, owner: str | None
     ctx = _context(data_dir, config_file)
     rows = [("ID", "USER", "NAME", "SOURCE", "LATEST IMPORT", "NEXT IMPORT", "STATUS")]
     with ctx.store.read() as tx:
-        found = [source for kind in KINDS for source in tx.list_sources(owner=owner, kind=kind)]
+        found = [source for kind in RUNNABLE for source in tx.list_sources(owner=owner, kind=kind)]
         for source in sorted(found, key=lambda source: source.id):
             status = status_of(tx, source, ctx.now())
             latest = status.latest.finished_at if status.latest else None
@@ -127,7 +127,7 @@ def sync_show(data_dir: Path | None, config_file: Path | None, sync_id: int) -> 
 
 
 def _login(source: SourceRecord) -> str:
-    if source.kind == CSV:
+    if source.kind == csv_source.KIND:
         origin = origin_of(source)
         user, stored = origin.username, origin.sealed_password is not None
     else:
@@ -152,7 +152,7 @@ def sync_run(
     ctx = _context(data_dir, config_file)
     try:
         source = _require(ctx.store, sync_id)
-        if source.kind == CSV and not origin_of(source).is_remote:
+        if source.kind == csv_source.KIND and not origin_of(source).is_remote:
             raise click.ClickException(
                 f"sync {sync_id} imports an uploaded file; import a new one with "
                 "`contacthub import FILE --user USER`"
