@@ -68,6 +68,17 @@ def module_name(path: Path, package: Path) -> str:
     return ".".join(relative.parts).removesuffix(".__init__")
 
 
+def _imported(module: str, name: str) -> str:
+    """What `from module import name` imports: the submodule `name`, or from `module`."""
+    for package in PACKAGES:
+        if module.split(".")[0] != package.name:
+            continue
+        inside = package.parent.joinpath(*module.split("."), name)
+        if inside.with_suffix(".py").exists() or (inside / "__init__.py").exists():
+            return f"{module}.{name}"
+    return module
+
+
 def imports() -> Iterator[tuple[str, str, int]]:
     """(importing module, imported module, line) for every import of our own code."""
     for package in PACKAGES:
@@ -77,7 +88,7 @@ def imports() -> Iterator[tuple[str, str, int]]:
             importer = module_name(path, package)
             for node in ast.walk(ast.parse(path.read_text(), str(path))):
                 if isinstance(node, ast.ImportFrom) and node.module:
-                    targets = [node.module]
+                    targets = [_imported(node.module, alias.name) for alias in node.names]
                 elif isinstance(node, ast.Import):
                     targets = [alias.name for alias in node.names]
                 else:
