@@ -32,13 +32,6 @@ def _refusals() -> Iterator[None]:
         raise Invalid(sentence(str(error)), field=error.field) from None
 
 
-def kind_of(name: Any) -> MailAccountKind:
-    """The source module of an account type ("imap", "exchange")."""
-    if name not in MAIL_ACCOUNTS:
-        raise Invalid('Say which kind of account: "type" is "imap" or "exchange".', field="type")
-    return MAIL_ACCOUNTS[name]
-
-
 def scheduling(ctx: RunContext, body: dict[str, Any]) -> dict[str, Any]:
     """Schedule and notification addresses taken out of `body`, checked (for save_settings)."""
     changes: dict[str, Any] = {}

@@ -24,8 +24,6 @@ from contacthub.sources.settings import SyncError, parse_notify, parse_schedule,
 from contacthub.store import SourceRecord, Transaction
 
 KIND = imports.KIND
-CREATE_FIELDS = ("name", "book", "source", "delimiter", "encoding", "schedule", "notify")
-SYNC_FIELDS = ("name", "source", "schedule", "notify")
 _FIELD_WORDS = {
     "notify": "The notification address",
     "source": "The source",
@@ -85,20 +83,6 @@ def _message(text: str, field: str) -> str:
     return sentence(text)
 
 
-def _no_unknown(body: dict[str, Any], known: tuple[str, ...], what: str) -> None:
-    unknown = sorted(set(body) - set(known))
-    if unknown:
-        raise Invalid(
-            f"Unknown field {quoted(unknown[0])}; {what} has {', '.join(known)}.", field=unknown[0]
-        )
-
-
-def _name(value: Any) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise Invalid("The name is text.", field="name")
-    return imports.check_sync_name(value)
-
-
 def _remote_origin(ctx: RunContext, value: Any) -> Origin:
     """The origin a new sync will have, read before anything is made (to check the
     schedule with it); an upload is refused: its file comes with the request."""
@@ -114,9 +98,9 @@ def _remote_origin(ctx: RunContext, value: Any) -> Origin:
     return origin
 
 
-def _free_name(ctx: RunContext, source: SourceRecord, value: Any) -> str:
+def _free_name(ctx: RunContext, source: SourceRecord, value: str) -> str:
     """A new name for the sync: not blank, not another sync's of the same user."""
-    name = _name(value)
+    name = imports.check_sync_name(value)
     if name is None:
         raise Invalid("Give the sync a name.", field="name")
     with ctx.store.read() as tx:
@@ -143,16 +127,9 @@ def _sync_changes(ctx: RunContext, source: SourceRecord, body: dict[str, Any]) -
 
 
 def create_remote(ctx: RunContext, user: str, body: dict[str, Any]) -> SourceRecord:
-    """A new sync of a remote file from its JSON form. Every setting is checked before
-    the file is fetched and the sync made."""
-    _no_unknown(body, CREATE_FIELDS, "a new sync")
-    if "source" not in body:
-        raise Invalid(
-            'Give the sync\'s source: {"url": "https://..."} (with username '
-            "and password if the server asks for them).",
-            field="source",
-        )
-    name = _name(body.get("name"))
+    """A new sync of a remote file from its JSON form (a body SyncInput took). Every
+    setting is checked before the file is fetched and the sync made."""
+    name = imports.check_sync_name(body.get("name"))
     book_path = imports.book_path_for(ctx, user, body.get("book"))
     delimiter = imports.check_delimiter(body.get("delimiter"))
     encoding = imports.check_encoding(body.get("encoding"))
@@ -175,8 +152,8 @@ def create_remote(ctx: RunContext, user: str, body: dict[str, Any]) -> SourceRec
 def change_sync(ctx: RunContext, source: SourceRecord, body: dict[str, Any]) -> SourceRecord:
     """Change a sync from its JSON form: name, source, schedule, notify and the file's
     settings. Everything is checked before anything changes, except what depends on a new
-    source's file: that is fetched first, and the file's settings are checked against it."""
-    _no_unknown(body, (*SYNC_FIELDS, *imports.SETTINGS), "a sync")
+    source's file: that is fetched first, and the file's settings are checked against it.
+    The body is one SyncSettings took."""
     file_changes = imports.settings_changes(
         {key: body[key] for key in imports.SETTINGS if key in body}
     )

@@ -23,7 +23,7 @@ def list_books() -> dict[str, Any]:
 @bp.post("/books")
 def create_book() -> tuple[dict[str, Any], int, dict[str, str]]:
     user = current_user()
-    book = books.create_book(run_context(), user, json_body().get("display_name"))
+    book = books.create_book(run_context(), user, json_body()["display_name"])
     return book_json(book), 201, {"Location": location(".get_book", book_id=book.id)}
 
 
@@ -35,7 +35,7 @@ def get_book(book_id: str) -> dict[str, Any]:
 @bp.patch("/books/<book_id>")
 def rename_book(book_id: str) -> dict[str, Any]:
     user = current_user()
-    display_name = json_body().get("display_name")
+    display_name = json_body()["display_name"]
     return book_json(books.rename_book(run_context(), user, book_id, display_name))
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import g, request, url_for
 
-from contacthub.errors import BadRequest, Invalid, UserError
+from contacthub.errors import BadRequest, UserError
 from contacthub.jobs.status import SyncStatus
 from contacthub.services.sources import DEFAULT_RUNS, MAX_RUNS
 from contacthub.sources.schedule import ScheduleError
@@ -78,15 +78,10 @@ def too_large(size: int | None, limit: int) -> UserError:
 
 
 def override_mass_deletion() -> bool:
-    """``override_mass_deletion`` from an optional JSON body."""
+    """``override_mass_deletion`` from an optional JSON body (one RunOptions took)."""
     if not request.get_data(cache=True):
         return False
-    value = json_body().get("override_mass_deletion", False)
-    if not isinstance(value, bool):
-        raise Invalid(
-            "Set override_mass_deletion to true or false.", field="override_mass_deletion"
-        )
-    return value
+    return bool(json_body().get("override_mass_deletion", False))
 
 
 def runs_limit() -> int:

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from contacthub.errors import Invalid
 from contacthub.reconcile import ChangeSet
 from contacthub.services import devices
 from contacthub.services.devices import DeviceState
@@ -55,9 +54,7 @@ def get_device(device: str) -> dict[str, Any]:
 def set_device(device: str) -> dict[str, Any]:
     user = current_user()
     devices.check_device(device)
-    auto_export = json_body().get("auto_export")
-    if not isinstance(auto_export, bool):
-        raise Invalid("Set auto_export to true or false.", field="auto_export")
+    auto_export = json_body()["auto_export"]  # a body DeviceSettings took
     return _device_json(devices.set_auto_export(run_context(), user, device, auto_export))
 
 

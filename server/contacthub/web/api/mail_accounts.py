@@ -10,7 +10,9 @@ from flask import Blueprint, Response
 
 from contacthub.services import mail_accounts as accounts
 from contacthub.services.sources import delete_source, run_now, runs_of
+from contacthub.sources.base import MailAccountKind
 from contacthub.sources.imap.connection import PRESETS
+from contacthub.sources.registry import MAIL_ACCOUNTS
 from contacthub.store import SourceRecord
 from contacthub.web.api.common import (
     json_body,
@@ -45,6 +47,11 @@ def _account(account_id: int) -> SourceRecord:
     return accounts.require_account(run_context(), current_user(), account_id)
 
 
+def _kind(body: dict[str, Any]) -> MailAccountKind:
+    """The source module of the account type a body AccountInput took names, taken out."""
+    return MAIL_ACCOUNTS[body.pop("type")]
+
+
 @bp.get("/accounts/presets")
 def presets() -> dict[str, Any]:
     return {
@@ -66,7 +73,7 @@ def presets() -> dict[str, Any]:
 def test_account() -> dict[str, Any]:
     """Try the connection without saving anything."""
     body = json_body()
-    kind = accounts.kind_of(body.pop("type", None))
+    kind = _kind(body)
     return {"ok": True, **accounts.try_connection(run_context(), kind, body)}
 
 
@@ -82,7 +89,7 @@ def connect_account() -> tuple[dict[str, Any], int, dict[str, str]]:
     user = current_user()
     ctx = run_context()
     body = json_body()
-    kind = accounts.kind_of(body.pop("type", None))
+    kind = _kind(body)
     schedule = accounts.scheduling(ctx, body)
     name = body.pop("name", None)
     source = accounts.connect(ctx, user, kind, body, name=name, schedule=schedule)
