@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from contacthub.errors import Invalid, quoted, sentence
+from contacthub.errors import Invalid, sentence
 from contacthub.jobs.status import SyncStatus, status_of
 from contacthub.services.sources import require_source
 from contacthub.sources.base import MailAccountKind
@@ -20,7 +20,7 @@ from contacthub.sources.context import RunContext
 from contacthub.sources.mail_account import AccountError
 from contacthub.sources.registry import MAIL_ACCOUNTS
 from contacthub.sources.settings import SyncError, parse_notify, parse_schedule, save_settings
-from contacthub.store import AlreadyExists, SourceRecord, Transaction
+from contacthub.store import SourceRecord, Transaction
 
 
 @contextmanager
@@ -104,18 +104,13 @@ def connect(
     kind: MailAccountKind,
     form: Mapping[str, Any],
     *,
-    name: Any = None,
+    name: str | None = None,
     schedule: dict[str, Any] | None = None,
 ) -> SourceRecord:
     """Test the connection, then save the account (with `schedule` from scheduling);
     nothing is saved when it fails."""
     with _refusals():
-        try:
-            source = kind.connect_account(ctx, user, form, name=name)
-        except AlreadyExists:
-            raise AccountError(
-                "name", f"You already have an account named {quoted(name)}; choose another name."
-            ) from None
+        source = kind.connect_account(ctx, user, form, name=name)
     if schedule:
         source = save_settings(ctx, source, **schedule)
     return source
