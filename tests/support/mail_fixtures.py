@@ -1,5 +1,5 @@
-"""Mail fixtures shared by tests/mail and tests/api: a private Dovecot (session), fresh
-accounts on it, and the seeded mailbox of tests/mail/messages.py."""
+"""Mail fixtures shared by tests/imap and tests/api: a private Dovecot (session), fresh
+accounts on it, and the seeded mailbox of tests/imap/messages.py."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def account(dovecot: DovecotServer) -> ImapAccount:
 
 @pytest.fixture
 def seeded(dovecot: DovecotServer, account: ImapAccount) -> ImapAccount:
-    """*account* with the messages of tests/mail/messages.py in INBOX and the Sent folder."""
+    """*account* with the messages of tests/imap/messages.py in INBOX and the Sent folder."""
     with dovecot.client(account.username) as client:
         for folder, messages in mailbox(account.username).items():
             for raw in messages:

@@ -155,7 +155,7 @@ def _timeout(value: str) -> float:
 
 
 class ProblemLike(Protocol):
-    """What a report needs of a problem (csvimport's and sync's Problem both fit)."""
+    """What a report needs of a problem (the CSV reader's and the reconciler's Problem both fit)."""
 
     @property
     def line(self) -> int | None: ...

@@ -369,7 +369,7 @@ def _card_maker(converter: RowConverter, row: Row, code: str) -> Callable[[str],
     def make(uid: str) -> ItemData:
         fields = converter.convert(Row(line, packed.split("\0"), invalid=invalid)).fields
         # The writer's output is proven equal to vobject's reading of it
-        # (tests/csvimport/test_vcard_writer.py), so the index comes from the
+        # (tests/csv_source/test_vcard_writer.py), so the index comes from the
         # fields instead of parsing every generated card again.
         return ItemData(
             text=to_vcard(fields, uid, extra={KEY_PROPERTY: code}),

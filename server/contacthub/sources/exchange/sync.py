@@ -1,4 +1,4 @@
-"""One run of an Exchange account, both ways: the steps that `exchange_source.run` takes.
+"""One run of an Exchange account, both ways: the steps that `sources.exchange.source.run` takes.
 
 What changed here goes to Exchange (CreateItem; UpdateItem with the change key), what changed
 in Exchange comes here through the reconciler, and when both sides changed a contact since the
