@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import socket
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+import urllib3.util.connection
 
 from contacthub.fetch import (
     FetchError,
@@ -19,6 +23,7 @@ from contacthub.fetch import (
     refusal,
     resolve,
 )
+from contacthub.fetch.guard import embedded_ipv4
 from tests.fetch.conftest import LOOPBACK_ONLY
 from tests.fetch.http_server import LocalHTTPServer, ServedFile, Site
 
@@ -59,7 +64,7 @@ def test_public_addresses_pass(address: str) -> None:
 
 
 def test_allow_private_opens_private_addresses_but_not_cloud_metadata() -> None:
-    for address in ("127.0.0.1", "10.0.0.5", "fd12::1", "169.254.10.10"):
+    for address in ("127.0.0.1", "10.0.0.5", "fd12::1", "100.64.0.1"):
         assert refusal(ipaddress.ip_address(address), OPEN) is None
     assert refusal(ipaddress.ip_address("169.254.169.254"), OPEN) == "a cloud metadata address"
 
@@ -86,7 +91,8 @@ def test_every_resolved_address_is_checked() -> None:
     assert resolve("localhost", 80, LOOPBACK_ONLY) == ["127.0.0.1"]
 
 
-def test_unknown_host_is_reported() -> None:
+def test_unknown_host_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket, "getaddrinfo", answering())  # no lookup leaves the machine
     with pytest.raises(FetchError, match=r"^host no-such-host\.invalid not found$"):
         resolve("no-such-host.invalid", 80, DEFAULT)
 
@@ -134,3 +140,163 @@ def test_a_refusal_is_logged_with_the_host_and_never_the_password(
     assert record.levelno == logging.WARNING
     assert record.getMessage() == "address guard: refused host 127.0.0.1 at 127.0.0.1 (loopback)"
     assert "secret" not in caplog.text
+
+
+# -- IPv6 forms that carry an IPv4 address, and what allow_private leaves closed ------------
+
+EMBEDDED = [
+    # (address, what it carries, the refusal)
+    ("::ffff:127.0.0.1", "127.0.0.1", "loopback"),  # IPv4-mapped
+    ("::127.0.0.1", "127.0.0.1", "loopback"),  # IPv4-compatible
+    ("::10.0.0.5", "10.0.0.5", "private"),
+    ("::ffff:0:7f00:1", "127.0.0.1", "loopback"),  # IPv4-translated (RFC 2765)
+    ("64:ff9b::7f00:1", "127.0.0.1", "loopback"),  # NAT64 well-known prefix
+    ("64:ff9b::a9fe:a9fe", "169.254.169.254", "a cloud metadata address"),
+    ("64:ff9b:1::7f00:1", "127.0.0.1", "loopback"),  # local-use NAT64, /96
+    ("2002:7f00:1::", "127.0.0.1", "loopback"),  # 6to4
+    ("2002:a9fe:a9fe::1", "169.254.169.254", "a cloud metadata address"),
+    ("2002:c0a8:101::", "192.168.1.1", "private"),
+    # Teredo: a public server (94.245.121.251) and the client 127.0.0.1, XOR 0xffffffff
+    ("2001:0:5ef5:79fb::80ff:fffe", "127.0.0.1", "loopback"),
+    ("2001:0:5ef5:79fb::5601:5601", "169.254.169.254", "a cloud metadata address"),
+]
+
+
+@pytest.mark.parametrize(("address", "carried", "reason"), EMBEDDED)
+def test_ipv6_forms_are_judged_by_the_ipv4_address_they_carry(
+    address: str, carried: str, reason: str
+) -> None:
+    parsed = ipaddress.IPv6Address(address)
+    assert ipaddress.IPv4Address(carried) in embedded_ipv4(parsed)
+    assert refusal(parsed, DEFAULT) == reason
+
+
+def test_local_use_nat64_is_judged_at_every_prefix_length_it_may_use() -> None:
+    at_48 = ipaddress.IPv6Address("64:ff9b:1:7f00:0:100::")  # 127.0.0.1 after a /48 prefix
+    assert embedded_ipv4(at_48) == [
+        ipaddress.IPv4Address(ipv4) for ipv4 in ("0.1.0.0", "0.0.1.0", "127.0.0.1")
+    ]
+    other_readings_open = FetchPolicy(allowed_networks=("0.0.0.0/8",))
+    assert refusal(at_48, other_readings_open) == "loopback"
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["64:ff9b::808:808", "2002:808:808::1", "::ffff:1.1.1.1", "2001:0:5ef5:79fb::f7f7:f7f7"],
+)
+def test_ipv6_forms_that_carry_a_public_ipv4_address_pass(address: str) -> None:
+    assert refusal(ipaddress.IPv6Address(address), DEFAULT) is None
+
+
+def test_the_refusal_of_an_ipv6_form_names_the_ipv4_address_it_carries() -> None:
+    with pytest.raises(FetchError) as caught:
+        check_address("64:ff9b::7f00:1", "files.example", DEFAULT)
+    assert str(caught.value) == (
+        "address 64:ff9b::7f00:1 of host files.example carries 127.0.0.1, which is loopback; "
+        "allow private addresses in the config to fetch from it"
+    )
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "169.254.169.254",
+        "169.254.170.2",
+        "169.254.170.23",
+        "fd00:ec2::254",
+        "fd00:ec2::23",
+        "fd20:ce::254",
+        "100.100.100.200",
+        "168.63.129.16",
+        "::ffff:169.254.170.2",
+        "64:ff9b::6464:64c8",  # NAT64 of 100.100.100.200
+    ],
+)
+def test_cloud_metadata_endpoints_stay_closed_with_allow_private(address: str) -> None:
+    assert refusal(ipaddress.ip_address(address), DEFAULT) == "a cloud metadata address"
+    assert refusal(ipaddress.ip_address(address), OPEN) == "a cloud metadata address"
+
+
+@pytest.mark.parametrize(
+    "address", ["169.254.10.10", "fe80::1", "fe80::a9fe:a9fe", "::169.254.0.1"]
+)
+def test_link_local_addresses_stay_closed_with_allow_private(address: str) -> None:
+    assert refusal(ipaddress.ip_address(address), OPEN) == "link-local"
+
+
+def test_allowed_networks_open_a_metadata_or_link_local_address_they_name() -> None:
+    named = FetchPolicy(allow_private=True, allowed_networks=("169.254.170.2/32", "fe80::/10"))
+    for address in ("169.254.170.2", "fe80::1", "::ffff:169.254.170.2", "64:ff9b::a9fe:aa02"):
+        assert refusal(ipaddress.ip_address(address), named) is None
+    assert refusal(ipaddress.ip_address("169.254.169.254"), named) == "a cloud metadata address"
+    assert refusal(ipaddress.ip_address("169.254.10.10"), named) == "link-local"
+
+
+def test_with_allow_private_a_refusal_says_allowed_networks_opens_it() -> None:
+    with pytest.raises(FetchError) as caught:
+        check_address("169.254.170.2", "creds.example", OPEN)
+    assert str(caught.value) == (
+        "address 169.254.170.2 of host creds.example is a cloud metadata address; "
+        "only [fetch] allowed_networks naming it in the config opens it"
+    )
+    with pytest.raises(FetchError, match=r"fe80::1 of host h is link-local; only \[fetch\]"):
+        check_address("fe80::1", "h", OPEN)
+
+
+def answering(*addresses: str) -> Callable[..., Any]:
+    """A socket.getaddrinfo that answers every name with *addresses* (none: not found),
+    so a test names any host without asking DNS."""
+
+    def getaddrinfo(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
+        if not addresses:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [
+            (
+                socket.AF_INET6 if ":" in address else socket.AF_INET,
+                socket.SOCK_STREAM,
+                socket.IPPROTO_TCP,
+                "",
+                (address, port),
+            )
+            for address in addresses
+        ]
+
+    return getaddrinfo
+
+
+@pytest.fixture
+def no_connections(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any connection requests or urllib3 try to open."""
+
+    def refuse(address: tuple[str, int], *args: Any, **kwargs: Any) -> None:
+        raise AssertionError(f"connected to {address}")
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", refuse)
+
+
+@pytest.mark.parametrize(("address", "carried", "reason"), EMBEDDED)
+@pytest.mark.usefixtures("no_connections")
+def test_a_host_resolving_to_an_ipv6_form_is_refused_before_connecting(
+    monkeypatch: pytest.MonkeyPatch, address: str, carried: str, reason: str
+) -> None:
+    monkeypatch.setattr(socket, "getaddrinfo", answering("93.184.216.34", address))
+    with pytest.raises(FetchError) as caught:
+        fetch(RemoteSource("https://files.example/a.csv"), None, DEFAULT)
+    assert f"of host files.example carries {carried}, which is {reason};" in str(caught.value)
+
+
+@pytest.mark.parametrize("address", [address for address, _, _ in EMBEDDED])
+@pytest.mark.usefixtures("no_connections")
+def test_an_ipv6_literal_url_is_refused_before_connecting(address: str) -> None:
+    with pytest.raises(FetchError, match=r"carries [0-9.]+, which is "):
+        fetch(RemoteSource(f"http://[{address}]:8080/a.csv"), None, DEFAULT)
+
+
+@pytest.mark.parametrize("address", ["169.254.170.2", "100.100.100.200", "fe80::1"])
+@pytest.mark.usefixtures("no_connections")
+def test_a_host_at_a_metadata_or_link_local_address_is_refused_with_allow_private(
+    monkeypatch: pytest.MonkeyPatch, address: str
+) -> None:
+    monkeypatch.setattr(socket, "getaddrinfo", answering(address))
+    with pytest.raises(FetchError, match="only \\[fetch\\] allowed_networks naming it"):
+        fetch(RemoteSource("http://creds.example/v2/credentials"), None, OPEN)
