@@ -85,7 +85,9 @@ def _refused(address: IPAddress, policy: FetchPolicy) -> tuple[IPAddress, str] |
     """The address judged and why it is refused: *address*, or an IPv4 address it carries."""
     if _named(address, policy):
         return None
-    carried = embedded_ipv4(address) if isinstance(address, ipaddress.IPv6Address) else []
+    carried: list[IPAddress] = []
+    if isinstance(address, ipaddress.IPv6Address):
+        carried.extend(embedded_ipv4(address))
     for judged in carried or [address]:
         reason = _refusal(judged, policy)
         if reason is not None:
