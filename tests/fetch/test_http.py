@@ -224,3 +224,45 @@ def test_timeout(silent_port: int, policy: FetchPolicy) -> None:
             replace(policy, timeout=0.3),
         )
     assert str(caught.value) == f"connection to {LOOPBACK}:{silent_port} timed out after 0.3 s"
+
+
+@pytest.mark.parametrize(
+    ("location", "refusal"),
+    [
+        (
+            "http://[::1]:bad/",
+            "to 'http://[::1]:bad/', which is not a valid URL "
+            "(Port could not be cast to integer value as 'bad')",
+        ),
+        (
+            "http://127.0.0.1:99999/a.csv",
+            "to 'http://127.0.0.1:99999/a.csv', which is not a valid URL "
+            "(Port out of range 0-65535)",
+        ),
+        ("https:///a.csv", "to 'https:///a.csv', which is not a valid URL (it names no host)"),
+        # requests reads this one itself, before the Location reaches contacthub
+        ("http://[::1/a.csv", "to a Location that is not a valid URL (Invalid IPv6 URL)"),
+    ],
+)
+def test_a_redirect_to_a_malformed_url_fails_with_a_sentence(
+    http_server: LocalHTTPServer, site: Site, policy: FetchPolicy, location: str, refusal: str
+) -> None:
+    site.redirects["/go"] = location
+    with pytest.raises(FetchError) as caught:
+        fetch(RemoteSource(http_server.url("/go")), None, policy)
+    assert str(caught.value) == f"{http_server.url('/go')} redirected {refusal}"
+
+
+@pytest.mark.parametrize(
+    ("url", "detail"),
+    [
+        ("http://user:secret@files.example:bad/a.csv", "Port could not be cast"),
+        ("ftp://user:secret@[::1/a.csv", "Invalid IPv6 URL"),
+    ],
+)
+def test_a_malformed_url_is_refused_with_a_sentence_without_its_password(
+    url: str, detail: str
+) -> None:
+    with pytest.raises(FetchError, match=rf"^the URL is not valid: {detail}") as caught:
+        RemoteSource(url)
+    assert "secret" not in str(caught.value)

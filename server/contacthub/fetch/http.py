@@ -61,9 +61,7 @@ def _hop(
     deadline: float,
 ) -> FetchResult | str:
     """One request: the result, or the URL a redirect points to."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    parts, host, port = _address(url)
     addresses = resolve(host, port, policy)
     headers = _conditional_headers(previous)
     headers["Host"] = parts.netloc.rpartition("@")[2]
@@ -93,6 +91,11 @@ def _hop(
                 raise _network_error(exc, host, port, policy) from exc
             except requests.RequestException as exc:
                 raise _network_error(exc, host, port, policy) from exc
+            except ValueError as exc:
+                # requests parses a redirect's Location even when it follows none.
+                raise FetchError(
+                    f"{display_url(url)} redirected to a Location that is not a valid URL ({exc})"
+                ) from None
             with response:
                 return _handle(response, url, previous, policy, deadline, host, port)
     raise AssertionError("resolve() returns at least one address")
@@ -109,13 +112,7 @@ def _handle(
 ) -> FetchResult | str:
     status = response.status_code
     if status in REDIRECTS and response.headers.get("Location"):
-        target = urljoin(url, response.headers["Location"])
-        if urlsplit(target).scheme not in ("http", "https"):
-            raise FetchError(
-                f"{display_url(url)} redirected to {display_url(target)}, "
-                "which is not an http or https URL"
-            )
-        return target
+        return _redirect_target(url, response.headers["Location"])
     etag = response.headers.get("ETag")
     last_modified = response.headers.get("Last-Modified")
     if status == 304:
@@ -154,6 +151,45 @@ def _read(
                 f"the download from {host}:{port} took longer than {policy.total_timeout:g} s"
             )
     return bytes(body)
+
+
+def _address(url: str) -> tuple[SplitResult, str, int]:
+    """The parts, host and port of an http(s) URL; FetchError when it has none that work."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:  # a bad port or a bracketed host that is not an IPv6 address
+        raise FetchError(f"the URL is not valid: {exc}") from None
+    if not host:
+        raise FetchError("the URL is not valid: it names no host")
+    return parts, host, port
+
+
+def _redirect_target(url: str, location: str) -> str:
+    """The URL a redirect's Location points to, checked enough to be fetched next."""
+    try:
+        target = urljoin(url, location)
+        scheme = urlsplit(target).scheme
+        if scheme in ("http", "https"):
+            _address(target)
+    except (ValueError, FetchError) as exc:
+        detail = str(exc).removeprefix("the URL is not valid: ")
+        raise FetchError(
+            f"{display_url(url)} redirected to {_quoted(location)}, which is not a valid URL "
+            f"({detail})"
+        ) from None
+    if scheme not in ("http", "https"):
+        raise FetchError(
+            f"{display_url(url)} redirected to {display_url(target)}, "
+            "which is not an http or https URL"
+        )
+    return target
+
+
+def _quoted(text: str, limit: int = 200) -> str:
+    """*text* as it can go into a message: quoted, and cut when a server sent a long one."""
+    return repr(text if len(text) <= limit else f"{text[:limit]}...")
 
 
 def _conditional_headers(previous: FetchState | None) -> dict[str, str]:

@@ -27,7 +27,12 @@ class RemoteSource:
     passive: bool = True  # FTP only
 
     def __post_init__(self) -> None:
-        if urlsplit(self.url).scheme.lower() not in SCHEMES:
+        try:
+            parts = urlsplit(self.url)
+            parts.port  # noqa: B018 -- parsed here so that a bad port is told, not a crash
+        except ValueError as exc:  # the URL may hold a password: it is not repeated
+            raise FetchError(f"the URL is not valid: {exc}") from None
+        if parts.scheme.lower() not in SCHEMES:
             raise FetchError(f"{display_url(self.url)} is not an http, https, ftp or ftps URL")
 
     @property
