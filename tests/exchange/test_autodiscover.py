@@ -5,17 +5,21 @@ to https://<the name found>/autodiscover/autodiscover.svc. Here a loopback DNS s
 names (exchangelib's resolver asks it, and so does every connection to a name under
 example.org: socket.getaddrinfo is patched), an autodiscover endpoint on 127.0.0.1:443 answers
 over TLS with a test CA's certificate, and hands out the URL of the EWS double, where the login
-and the Contacts folder are checked. The CA is trusted the way the hub does: connect(verify=).
+and the Contacts folder are checked. The CA is trusted the way the hub does: connect(verify=);
+the guard (policy=) opens loopback, and a test checks that the default policy does not.
 """
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+import urllib3.util.connection
 
 from contacthub.sources.exchange.client import ExchangeAccount, ExchangeError, connect, pull
-from tests.exchange.conftest import EMAIL, PASSWORD, USERS, loopback_dns
+from tests.exchange.conftest import EMAIL, LOOPBACK_POLICY, PASSWORD, USERS, loopback_dns
 from tests.fetch.certs import CertificateFiles, make_certificates
 from tests.support.dns_server import DnsServer
 from tests.support.ews_autodiscover import AutodiscoverServer, Request
@@ -82,7 +86,9 @@ def test_email_and_password_connect_through_autodiscover(
     ann = tls_ews.mailbox.create({"DisplayName": "Ann Lee", "GivenName": "Ann", "Surname": "Lee"})
 
     with loopback_dns(monkeypatch, {host: LOOPBACK}, zone=DOMAIN) as dns:
-        account = connect(ExchangeAccount(email=EMAIL, password=PASSWORD), verify=ca)
+        account = connect(
+            ExchangeAccount(email=EMAIL, password=PASSWORD), verify=ca, policy=LOOPBACK_POLICY
+        )
 
     assert account.protocol.service_endpoint == tls_ews.url
     assert account.primary_smtp_address == EMAIL
@@ -103,7 +109,7 @@ def test_a_wrong_password_through_autodiscover_says_to_check_it(
     autodiscover_host_dns: DnsServer, autodiscover: AutodiscoverServer, tls_ews: EwsServer, ca: str
 ) -> None:
     with pytest.raises(ExchangeError) as caught:
-        connect(ExchangeAccount(email=EMAIL, password="wrong"), verify=ca)
+        connect(ExchangeAccount(email=EMAIL, password="wrong"), verify=ca, policy=LOOPBACK_POLICY)
     assert str(caught.value) == (
         f"Exchange refused the login for {EMAIL}: check the password; if it is right, try "
         "Advanced settings: the username as DOMAIN\\user or user@domain"
@@ -112,4 +118,74 @@ def test_a_wrong_password_through_autodiscover_says_to_check_it(
         Request(AUTODISCOVER_HOST, "401", None),
         Request(AUTODISCOVER_HOST, "401", None),
     ]
+    assert tls_ews.requests == []
+
+
+@pytest.fixture
+def loopback_connections_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail a test that would connect anywhere but loopback, instead of connecting."""
+    create = urllib3.util.connection.create_connection
+
+    def create_connection(address: tuple[str, int], *args: Any, **kwargs: Any) -> Any:
+        resolved = {info[4][0] for info in socket.getaddrinfo(*address)}  # the test's DNS
+        if resolved != {LOOPBACK}:
+            raise AssertionError(f"connected to {address} at {resolved}")
+        return create(address, *args, **kwargs)
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", create_connection)
+
+
+@pytest.mark.parametrize(
+    ("host", "address", "reason"),
+    [
+        (AUTODISCOVER_HOST, LOOPBACK, "loopback"),
+        (DOMAIN, LOOPBACK, "loopback"),
+        (AUTODISCOVER_HOST, "10.0.0.5", "private"),
+    ],
+    ids=["autodiscover.domain on loopback", "the domain on loopback", "a private address"],
+)
+@pytest.mark.usefixtures("loopback_connections_only")
+def test_autodiscover_to_a_loopback_or_private_server_is_refused_before_connecting(
+    host: str,
+    address: str,
+    reason: str,
+    monkeypatch: pytest.MonkeyPatch,
+    autodiscover: AutodiscoverServer,
+    tls_ews: EwsServer,
+    ca: str,
+) -> None:
+    # The loopback DNS server answers; the address is refused before anything connects to it.
+    with loopback_dns(monkeypatch, {host: address}, zone=DOMAIN) as dns:
+        with pytest.raises(ExchangeError) as caught:
+            connect(ExchangeAccount(email=EMAIL, password=PASSWORD), verify=ca)
+    assert str(caught.value) == (
+        f"Address {address} of host {host} is {reason}; "
+        "allow private addresses in the config to fetch from it."
+    )
+    assert (host, "A") in dns.asked
+    assert autodiscover.requests == []
+    assert tls_ews.requests == []
+
+
+@pytest.mark.usefixtures("loopback_connections_only")
+def test_autodiscover_does_not_follow_a_redirect_to_a_refused_server(
+    monkeypatch: pytest.MonkeyPatch, autodiscover: AutodiscoverServer, tls_ews: EwsServer, ca: str
+) -> None:
+    # The endpoint found (on loopback, which this policy opens) hands out an EWS URL on a
+    # private address: it is refused before any request is sent there.
+    settings = autodiscover.settings
+
+    def elsewhere(primary: str) -> dict[str, str]:
+        return {
+            name: value.replace(LOOPBACK, "10.0.0.5") for name, value in settings(primary).items()
+        }
+
+    monkeypatch.setattr(autodiscover, "settings", elsewhere)
+    with loopback_dns(monkeypatch, {AUTODISCOVER_HOST: LOOPBACK}, zone=DOMAIN):
+        with pytest.raises(ExchangeError) as caught:
+            connect(
+                ExchangeAccount(email=EMAIL, password=PASSWORD), verify=ca, policy=LOOPBACK_POLICY
+            )
+    assert str(caught.value).startswith("Address 10.0.0.5 of host 10.0.0.5 is private;")
+    assert [request.operation for request in autodiscover.requests][-1] == "GetUserSettings"
     assert tls_ews.requests == []

@@ -15,7 +15,7 @@ from contacthub.sources.exchange.client import (
     push_create,
     service_endpoint,
 )
-from tests.exchange.conftest import EMAIL, PASSWORD, USERS, loopback_dns
+from tests.exchange.conftest import EMAIL, LOOPBACK_POLICY, PASSWORD, USERS, loopback_dns
 from tests.fetch.certs import CertificateFiles, make_certificates
 from tests.support.dns_server import DnsServer
 from tests.support.ews_server import EwsServer
@@ -31,7 +31,7 @@ CARD = (
 def test_connect_checks_the_login_and_finds_the_contacts_folder(
     settings: ExchangeAccount, ews: EwsServer
 ) -> None:
-    account = connect(settings)
+    account = connect(settings, policy=LOOPBACK_POLICY)
     assert account.contacts.name == "Contacts"
     # exchangelib probes unauthenticated for the auth type (401), then logs in.
     assert ews.requests[0] == ("401", None)
@@ -41,7 +41,9 @@ def test_connect_checks_the_login_and_finds_the_contacts_folder(
 
 def test_an_older_exchange_is_probed_down_to_the_version_it_speaks() -> None:
     with EwsServer(users=USERS, version=EXCHANGE_2010_SP3) as old:
-        account = connect(ExchangeAccount(email=EMAIL, password=PASSWORD, server=old.url))
+        account = connect(
+            ExchangeAccount(email=EMAIL, password=PASSWORD, server=old.url), policy=LOOPBACK_POLICY
+        )
         item_id, _ = push_create(account, CARD)
         pulled, _ = pull(account, None)
     assert (account.version.build.major_version, account.version.build.minor_version) == (14, 3)
@@ -55,7 +57,7 @@ def test_an_older_exchange_is_probed_down_to_the_version_it_speaks() -> None:
 def test_a_wrong_password_says_to_check_it_and_try_the_username(ews: EwsServer) -> None:
     settings = ExchangeAccount(email=EMAIL, password="wrong", server=ews.url)
     with pytest.raises(ExchangeError) as caught:
-        connect(settings)
+        connect(settings, policy=LOOPBACK_POLICY)
     assert str(caught.value) == (
         f"Exchange refused the login for {EMAIL}: check the password; if it is right, try "
         "Advanced settings: the username as DOMAIN\\user or user@domain"
@@ -67,7 +69,7 @@ def test_the_username_of_advanced_settings_is_the_login(ews: EwsServer) -> None:
     settings = ExchangeAccount(
         email=EMAIL, password=PASSWORD, username="EXAMPLE\\alice", server=ews.url
     )
-    connect(settings)
+    connect(settings, policy=LOOPBACK_POLICY)
     assert {login for _, login in ews.requests[1:]} == {"EXAMPLE\\alice"}
 
 
@@ -76,13 +78,13 @@ def test_a_wrong_username_names_it(ews: EwsServer) -> None:
         email=EMAIL, password=PASSWORD, username="EXAMPLE\\bob", server=ews.url
     )
     with pytest.raises(ExchangeError, match=r"refused the login for EXAMPLE\\bob"):
-        connect(settings)
+        connect(settings, policy=LOOPBACK_POLICY)
 
 
 def test_an_unknown_server_says_it_was_not_found() -> None:
     settings = ExchangeAccount(email=EMAIL, password=PASSWORD, server="exchange.invalid")
     with pytest.raises(ExchangeError) as caught:
-        connect(settings)
+        connect(settings, policy=LOOPBACK_POLICY)
     assert str(caught.value) == (
         "the server exchange.invalid was not found: check the server name in Advanced settings"
     )
@@ -92,7 +94,7 @@ def test_a_closed_port_says_the_connection_was_refused() -> None:
     server = f"{LOOPBACK}:{free_port()}"
     settings = ExchangeAccount(email=EMAIL, password=PASSWORD, server=server)
     with pytest.raises(ExchangeError) as caught:
-        connect(settings)
+        connect(settings, policy=LOOPBACK_POLICY)
     assert str(caught.value) == (
         f"{server} refused the connection: check the server name and port in Advanced settings"
     )
@@ -108,7 +110,7 @@ def localhost_dns(monkeypatch: pytest.MonkeyPatch) -> Iterator[DnsServer]:
 def test_a_failed_autodiscover_says_to_enter_the_server(localhost_dns: DnsServer) -> None:
     settings = ExchangeAccount(email="alice@localhost", password=PASSWORD)
     with pytest.raises(ExchangeError) as caught:
-        connect(settings)
+        connect(settings, policy=LOOPBACK_POLICY)
     assert str(caught.value) == (
         "autodiscover found no Exchange server for localhost: enter the server in Advanced settings"
     )
@@ -134,14 +136,14 @@ def test_https_with_the_ca_bundle_connects(
     tls_ews: EwsServer, certificates: CertificateFiles
 ) -> None:
     settings = ExchangeAccount(email=EMAIL, password=PASSWORD, server=tls_ews.address)
-    account = connect(settings, verify=str(certificates.ca_file))
+    account = connect(settings, verify=str(certificates.ca_file), policy=LOOPBACK_POLICY)
     assert account.protocol.service_endpoint == tls_ews.url
 
 
 def test_an_untrusted_certificate_says_so(tls_ews: EwsServer) -> None:
     settings = ExchangeAccount(email=EMAIL, password=PASSWORD, server=tls_ews.address)
     with pytest.raises(ExchangeError) as caught:
-        connect(settings)
+        connect(settings, policy=LOOPBACK_POLICY)
     assert str(caught.value) == (
         f"the TLS certificate of {tls_ews.address} is not trusted: "
         "check the server name, or add its CA to the CA bundle"
@@ -153,7 +155,7 @@ def test_a_url_that_is_not_ews_says_so(ews: EwsServer) -> None:
         email=EMAIL, password=PASSWORD, server=f"http://{ews.address}/owa/service.asmx"
     )
     with pytest.raises(ExchangeError) as caught:
-        connect(settings)
+        connect(settings, policy=LOOPBACK_POLICY)
     assert str(caught.value) == (
         f"no Exchange Web Services answered at {settings.server}: "
         "check the server in Advanced settings"
@@ -162,7 +164,7 @@ def test_a_url_that_is_not_ews_says_so(ews: EwsServer) -> None:
 
 def test_an_email_without_at_is_refused_before_any_request() -> None:
     with pytest.raises(ExchangeError, match="'alice' is not an email address"):
-        connect(ExchangeAccount(email="alice", password=PASSWORD))
+        connect(ExchangeAccount(email="alice", password=PASSWORD), policy=LOOPBACK_POLICY)
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ host name resolves through a loopback DNS server (socket.getaddrinfo is patched 
 token endpoint of tests/support/azure_token.py on port 443 of a loopback address of its own,
 over TLS with a test CA's certificate; the EWS double (over TLS too: requests-oauthlib sends
 tokens over https only) accepts the tokens it issued. The CA is trusted the way the hub does:
-connect(verify=), the [fetch] ca_bundle for sources.
+connect(verify=), with a guard that opens loopback (policy=), the [fetch] ca_bundle for sources.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from contacthub.sources.exchange.client import (
 from contacthub.sources.mail_account import AccountError
 from contacthub.store import SourceRecord
 from tests.api.spec import validate
-from tests.exchange.conftest import EMAIL, USERS, loopback_dns
+from tests.exchange.conftest import EMAIL, LOOPBACK_POLICY, USERS, loopback_dns
 from tests.fetch.certs import CertificateFiles, make_certificates
 from tests.jobs.helpers import stored_settings_json
 from tests.support.azure_token import ADDRESS, HOST, SCOPE, App, TokenRequest, TokenServer
@@ -115,7 +115,7 @@ def test_an_app_connects_with_its_client_credentials_and_pulls(
 ) -> None:
     ids = add_contacts(tls_ews)
 
-    account = connect(app_account, verify=ca)
+    account = connect(app_account, verify=ca, policy=LOOPBACK_POLICY)
     pulled, _ = pull(account, None)
 
     assert sorted(contact.item_id for contact in pulled) == sorted(ids)
@@ -132,12 +132,12 @@ def test_a_wrong_client_secret_names_azure_ad_and_reaches_no_mailbox(
     azure: TokenServer, tls_ews: EwsServer, app_account: ExchangeAccount, ca: str
 ) -> None:
     with pytest.raises(ExchangeError) as caught:
-        connect(replace(app_account, client_secret="wrong"), verify=ca)
+        connect(replace(app_account, client_secret="wrong"), verify=ca, policy=LOOPBACK_POLICY)
     assert str(caught.value).startswith(f"{REFUSED_APP} (AADSTS7000215: Invalid client secret")
     assert [request.outcome for request in azure.requests] == ["invalid_client"]
     assert tls_ews.requests == []
     # Nothing of the refused login is kept: the right secret works at once.
-    assert connect(app_account, verify=ca).primary_smtp_address == EMAIL
+    assert connect(app_account, verify=ca, policy=LOOPBACK_POLICY).primary_smtp_address == EMAIL
 
 
 @pytest.mark.parametrize(
@@ -160,7 +160,7 @@ def test_an_unknown_app_or_tenant_says_which_to_check(
     message: str,
 ) -> None:
     with pytest.raises(ExchangeError) as caught:
-        connect(replace(app_account, **changes), verify=ca)
+        connect(replace(app_account, **changes), verify=ca, policy=LOOPBACK_POLICY)
     assert str(caught.value).startswith(message)
     assert tls_ews.requests == []
 
@@ -176,7 +176,7 @@ def test_oauth2_needs_the_server_over_https(
     azure: TokenServer, app_account: ExchangeAccount, ca: str, server: str | None, message: str
 ) -> None:
     with pytest.raises(ExchangeError) as caught:
-        connect(replace(app_account, server=server), verify=ca)
+        connect(replace(app_account, server=server), verify=ca, policy=LOOPBACK_POLICY)
     assert message in str(caught.value)
     assert azure.requests == []
 
@@ -184,7 +184,7 @@ def test_oauth2_needs_the_server_over_https(
 def test_a_token_refused_by_exchange_says_to_check_the_apps_permission(
     azure: TokenServer, tls_ews: EwsServer, app_account: ExchangeAccount, ca: str
 ) -> None:
-    account = connect(app_account, verify=ca)
+    account = connect(app_account, verify=ca, policy=LOOPBACK_POLICY)
     with tls_ews.mailbox.lock:
         tls_ews.tokens.clear()  # as when the admin withdraws full_access_as_app
     with pytest.raises(ExchangeError) as caught:
@@ -202,7 +202,7 @@ def test_an_expired_token_is_fetched_anew_with_the_client_credentials(
     """An app token has no refresh token: a refresh_token grant would be refused."""
     azure.expires_in = 2
     add_contacts(tls_ews)
-    account = connect(app_account, verify=ca)
+    account = connect(app_account, verify=ca, policy=LOOPBACK_POLICY)
     _, state = pull(account, None)
     issued = len(azure.requests)
     time.sleep(azure.expires_in + 1)

@@ -13,7 +13,7 @@ import ipaddress
 import logging
 import socket
 
-from contacthub.fetch.model import FetchError, FetchPolicy
+from contacthub.fetch.model import FetchError, FetchPolicy, HostNotFound
 
 logger = logging.getLogger(__name__)
 
@@ -140,10 +140,10 @@ def resolve(host: str, port: int, policy: FetchPolicy) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise FetchError(f"host {host} not found") from exc
+        raise HostNotFound(f"host {host} not found") from exc
     addresses = list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
     for address in addresses:
         check_address(address, host, policy)
     if not addresses:
-        raise FetchError(f"host {host} not found")
+        raise HostNotFound(f"host {host} not found")
     return addresses

@@ -17,6 +17,10 @@ class FetchError(UserError):
     """A remote file could not be fetched; the message is meant for the person who set it up."""
 
 
+class HostNotFound(FetchError):
+    """The host name resolves to no address."""
+
+
 @dataclass(frozen=True)
 class RemoteSource:
     """Where the file lives. Credentials may also come as ``user:password@`` in the URL."""

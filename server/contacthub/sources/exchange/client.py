@@ -35,6 +35,8 @@ from exchangelib.items import NEVER_OVERWRITE, Contact
 from exchangelib.protocol import BaseProtocol, Protocol
 from requests.adapters import HTTPAdapter
 
+from contacthub.fetch import FetchError, FetchPolicy, resolve
+from contacthub.fetch.model import HostNotFound
 from contacthub.sources.exchange.errors import (
     ChangeKeyConflict,
     ContactGone,
@@ -44,6 +46,7 @@ from contacthub.sources.exchange.errors import (
     translated,
 )
 from contacthub.sources.exchange.mapping import card_to_contact, contact_to_card
+from contacthub.sources.mail_account import url_server
 
 __all__ = [
     "ChangeKeyConflict",
@@ -102,12 +105,16 @@ def uid_for(item_id: str) -> str:
     return str(uuid.uuid5(_UID_NAMESPACE, item_id))
 
 
-def connect(account: ExchangeAccount, *, verify: bool | str = True) -> Account:
+def connect(
+    account: ExchangeAccount, *, verify: bool | str = True, policy: FetchPolicy | None = None
+) -> Account:
     """An exchangelib Account whose login and Contacts folder have been checked.
 
     ``verify``: True for the system's CAs, a path to a PEM bundle of CAs to trust, or False.
-    It applies to every Exchange connection of the process, as exchangelib has one HTTP
-    adapter class for all (the hub has one CA setting, like [fetch] ca_bundle).
+    ``policy``: the address guard's ([fetch]; the default: public addresses only), which every
+    server is checked by before each request, those autodiscover tries and finds included.
+    Both apply to every Exchange connection of the process, as exchangelib has one HTTP
+    adapter class for all (the hub has one setting of each, [fetch] ca_bundle and the guard's).
     """
     if "@" not in account.email:
         raise ExchangeError(
@@ -116,6 +123,7 @@ def connect(account: ExchangeAccount, *, verify: bool | str = True) -> Account:
     if account.oauth2:
         _check_oauth2_server(account.server)
     _TlsAdapter.verify = verify
+    _TlsAdapter.policy = policy or FetchPolicy()
     BaseProtocol.HTTP_ADAPTER_CLS = _TlsAdapter
 
     def open_account() -> Account:
@@ -292,13 +300,36 @@ def _file_as(values: dict[str, Any]) -> str:
 
 
 class _TlsAdapter(HTTPAdapter):
-    """exchangelib builds its sessions itself; this adapter puts our CA setting into each."""
+    """exchangelib builds its sessions itself; this adapter puts our CA setting into each, and
+    sends nothing to a server the address guard refuses (autodiscover tries several servers,
+    follows redirects and hands over the one it finds: each is checked here)."""
 
     verify: bool | str = True
+    policy: FetchPolicy = FetchPolicy()
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        _guard(request.url or "", self.policy)
         kwargs["verify"] = self.verify
         return super().send(request, *args, **kwargs)
+
+
+def _guard(url: str, policy: FetchPolicy) -> None:
+    """Refuse *url*'s server unless the guard allows its addresses. requests connects by name
+    afterwards: this bounds what a user can point the hub at, not DNS rebinding."""
+    try:
+        host, port = url_server(url)
+    except ValueError as error:
+        raise ExchangeError(f"the Exchange server's URL {url!r} is not valid ({error})") from None
+    try:
+        resolve(host, port, policy)
+    except HostNotFound:
+        # As requests says it, so exchangelib moves on to its next server and the words
+        # for a mistyped server stay; the request is not sent (the name may resolve then).
+        raise requests.exceptions.ConnectionError(f"Failed to resolve {host!r}") from None
+    except FetchError as error:
+        # Not a requests error: exchangelib would take it for a server that is down, try the
+        # next one and end with "autodiscover failed", losing the reason.
+        raise ExchangeError(f"{str(error)[:1].upper()}{str(error)[1:]}.") from None
 
 
 def _settings_of(account: Account) -> ExchangeAccount:

@@ -302,7 +302,7 @@ def test_connection(ctx: RunContext, account: ExchangeAccount) -> dict[str, Any]
 def _open(ctx: RunContext, account: ExchangeAccount, field: str) -> Account:
     _guard(ctx, account)
     try:
-        return connect(account, verify=_verify(ctx))
+        return connect(account, verify=_verify(ctx), policy=ctx.fetch_policy)
     except ExchangeError as error:
         raise AccountError(field, str(error)) from None
 
@@ -423,7 +423,7 @@ def run(
     try:
         account = stored_account(ctx, source)
         _guard(ctx, account)
-        mailbox = connect(account, verify=_verify(ctx))
+        mailbox = connect(account, verify=_verify(ctx), policy=ctx.fetch_policy)
         local = read_local(ctx.store, source)
         sent = Sent()
         try:
