@@ -102,8 +102,8 @@ history_retention = {int(DEFAULT_HISTORY_RETENTION)}
 [fetch]
 # Remote CSV files (HTTP, HTTPS, FTP, FTPS). Addresses on loopback, private,
 # link-local and cloud-metadata networks are refused unless allowed here:
-# allow_private = true opens all but metadata; allowed_networks opens single
-# networks (comma-separated CIDR, e.g. 10.1.2.0/24).
+# allow_private = true opens all but link-local and metadata; allowed_networks
+# opens single networks (comma-separated CIDR, e.g. 10.1.2.0/24), those too.
 allow_private = false
 allowed_networks =
 # A PEM file of CAs to trust instead of the system's (an internal CA).
