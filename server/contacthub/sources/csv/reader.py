@@ -318,7 +318,7 @@ class _Utf8Lines(_Lines):
     legacy program into an otherwise UTF-8 file) is read as cp1252, which gives Western
     letters back, and kept as read without it so its row can report the cells."""
 
-    def __init__(self, binary: io.BufferedReader) -> None:
+    def __init__(self, binary: io.BufferedIOBase) -> None:
         super().__init__()
         self._binary = binary
         self._pending: list[str] = []
