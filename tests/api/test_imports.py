@@ -555,3 +555,53 @@ def test_a_running_import_is_not_deleted_as_a_running_sync_is_not(
     with store.write() as tx:
         tx.end_lease(lease)
     assert api.delete(f"{IMPORTS}/{shown['id']}").status_code == 204
+
+
+# --- issue 12: bounds and mixed encodings ----------------------------------------------------
+
+
+def test_a_file_with_too_many_columns_is_refused_and_nothing_is_stored(
+    api: ApiClient, store: Store
+) -> None:
+    assert api.get(IMPORTS).get_json() == {"imports": []}
+    before = store_state(store)
+    header = ",".join(f"C{n}" for n in range(501))
+    wide = error_of(upload(api, "wide.csv", f"{header}\r\n{'x,' * 500}x\r\n".encode()), 422)
+    assert wide["field"] == "file"
+    assert wide["message"] == (
+        "The file cannot be read: line 1, the header, has 501 columns; "
+        "a CSV file may have at most 500."
+    )
+    assert store_state(store) == before
+    fits = ",".join(f"C{n}" for n in range(500))
+    assert len(created(api, "fits.csv", f"{fits}\r\n".encode())["header"]) == 500
+
+
+def test_a_long_cell_is_cut_in_the_preview_not_in_the_contact(api: ApiClient) -> None:
+    note = "n" * 5000
+    shown = created(api, "notes.csv", f"Name,Notes\r\nAnn Archer,{note}\r\n".encode())
+    assert shown["preview"] == [["Ann Archer", "n" * 200 + "\u2026"]]
+    report = run(api, shown["id"])
+    assert report["counts"]["added"] == 1
+    card = contacts(api, shown["book"])["Ann Archer"]["vcard"]
+    assert note[:70] in card.replace("\r\n ", "")
+
+
+def test_a_utf8_file_with_one_cp1252_line_is_read_as_utf8_and_the_line_reported(
+    api: ApiClient,
+) -> None:
+    content = (
+        "Name,Email\r\nJürgen Groß,juergen@example.org\r\nZoë Ünal,zoe@example.org\r\n".encode()
+        + "Hans Müller,hans@example.org\r\n".encode("cp1252")
+        + "Ålf Øre,alf@example.org\r\n".encode()
+    )
+    shown = created(api, "mixed.csv", content)
+    assert shown["encoding"] == "utf-8" and shown["encoding_detected"] is True
+    report = run(api, shown["id"])
+    assert report["status"] == "ok" and report["counts"]["added"] == 4
+    assert {"line": 4, "column": "Name", "reason": "not UTF-8; read as cp1252"} in [
+        {key: p.get(key) for key in ("line", "column", "reason")} for p in report["problems"]
+    ]
+    assert len(report["problems"]) == 1
+    names = set(contacts(api, shown["book"]))
+    assert names == {"Jürgen Groß", "Zoë Ünal", "Hans Müller", "Ålf Øre"}

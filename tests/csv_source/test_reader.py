@@ -7,7 +7,10 @@ import tracemalloc
 from itertools import islice
 from pathlib import Path
 
+import pytest
+
 from contacthub.sources.csv import CsvFile, Problem, contact_rows, suggest_mapping
+from contacthub.sources.csv.reader import TooLargeError
 
 GENERATOR = Path(__file__).resolve().parent.parent / "data" / "csv" / "generate_big_csv.py"
 
@@ -58,7 +61,9 @@ def test_bytes_beyond_the_sample_that_are_not_utf8(tmp_path: Path) -> None:
     assert csv_file.encoding == "utf-8"
     last = list(csv_file.rows())[-1]
     assert last.line == 8002
-    assert last.problems == (Problem(8002, "Name", "Invalid characters found"),)
+    # Issue 12: the line is read as cp1252 (0x96 is an en dash) and reported.
+    assert last.problems == (Problem(8002, "Name", "not UTF-8; read as cp1252"),)
+    assert last.cells[0] == "Bad \u2013 dash" and last.invalid == frozenset()
 
 
 def test_an_oversized_field_is_a_problem_not_an_exception() -> None:
@@ -98,3 +103,15 @@ def test_a_50_megabyte_file_streams(tmp_path: Path) -> None:
     # Every 1,000th row's note has a line break: each adds a physical line.
     assert last.line == 1 + row_count + row_count // 1000
     assert csv_file.bytes_read == csv_file.size
+
+
+def test_a_row_longer_than_1_mb_is_refused_before_it_is_split() -> None:
+    header = "Name," + "x," * (600 * 1024) + "y\n"
+    with pytest.raises(TooLargeError, match="line 1 is longer than 1 MB") as refused:
+        CsvFile(header.encode())
+    assert refused.value.line == 1
+    late = "Name,Notes\nAnn,1\n" + "a," * (600 * 1024) + "\n"
+    for encoding in (None, "cp1252"):
+        csv_file = CsvFile(late.encode(), encoding=encoding)
+        with pytest.raises(TooLargeError, match="the row starting on line 3"):
+            list(csv_file.rows())

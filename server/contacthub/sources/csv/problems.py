@@ -8,6 +8,7 @@ INVALID_EMAIL = "invalid email address"
 INVALID_BIRTHDAY = "invalid birthday"
 EMPTY_ROW = "empty row"
 NOTHING_TO_NAME = "no name, organisation, email address or phone number"
+NOT_UTF8 = "not UTF-8; read as cp1252"
 
 
 @dataclass(frozen=True, slots=True)

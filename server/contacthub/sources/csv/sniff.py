@@ -5,7 +5,9 @@ Encoding, in this order:
 1. A byte-order mark decides: UTF-8 (``utf-8-sig``), UTF-16 LE or BE (``utf-16``, as Outlook
    and Excel's "Unicode text" write it).
 2. Bytes that decode as UTF-8 are UTF-8 (``utf-8``): legacy 8-bit text with accented letters
-   almost never happens to be valid UTF-8.
+   almost never happens to be valid UTF-8. So is a file of which at least as many lines
+   with non-ASCII letters are UTF-8 as are not (a file in UTF-8 with a row that a legacy
+   program added): the reader reads its other lines as cp1252 and reports them.
 3. Otherwise ``cp1252``, what Windows Excel and Outlook write in Western Europe and America;
    charset-normalizer overrides it only when it reads the bytes as a non-Latin script (a
    Cyrillic cp1251 file, say). We do not take its first guess for Latin text: on short
@@ -77,6 +79,23 @@ def _is_utf8(head: bytes, complete: bool) -> bool:
     return True
 
 
+def _mostly_utf8(head: bytes, complete: bool) -> bool:
+    lines = head.split(b"\n")
+    if not complete:
+        lines.pop()  # the sample may end inside a line, or a character
+    utf8 = other = 0
+    for line in lines:
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            other += 1
+        else:
+            utf8 += 1
+    return utf8 >= other > 0
+
+
 def _non_latin_guess(head: bytes) -> str | None:
     best = charset_normalizer.from_bytes(head).best()
     if best is None or best.encoding.startswith(("utf_16", "utf_32")):
@@ -99,7 +118,7 @@ def detect_encoding(head: bytes, *, complete: bool = True) -> str:
     by_bom = bom_encoding(head)
     if by_bom:
         return by_bom
-    if _is_utf8(head, complete):
+    if _is_utf8(head, complete) or _mostly_utf8(head, complete):
         return "utf-8"
     try:
         head.decode("cp1252")

@@ -42,6 +42,8 @@ from contacthub.vcard.write import to_vcard
 KIND = "csv"
 KEY_PROPERTY = "X-CONTACTHUB-KEY"
 PREVIEW_ROWS = 10
+# A preview shows what a column holds; a longer cell is cut there, with an ellipsis.
+PREVIEW_CELL_CHARS = 200
 
 
 class CsvImportError(UserError):
@@ -172,8 +174,12 @@ def view(store: Store, source: SourceRecord) -> ImportView:
         delimiter=csv_file.delimiter,
         delimiter_detected=csv_file.delimiter_detected,
         header=csv_file.header,
-        preview=csv_file.preview(PREVIEW_ROWS),
+        preview=[[_clipped(cell) for cell in row] for row in csv_file.preview(PREVIEW_ROWS)],
     )
+
+
+def _clipped(cell: str) -> str:
+    return cell if len(cell) <= PREVIEW_CELL_CHARS else cell[:PREVIEW_CELL_CHARS] + "\u2026"
 
 
 def configure(store: Store, source: SourceRecord, **changes: Any) -> ImportView:
