@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, Page, expect
 
 from contacthub.config import Settings
 from contacthub.store import Store
 from contacthub.web import create_app
-from tests.admin.conftest import SERVER_CONFIG, USERS, AdminPage
+from tests.admin.conftest import SERVER_CONFIG, USERS, AdminPage, artifacts_folder, open_context
+from tests.support.browser import Screenshots
 from tests.support.servers import ContacthubServer
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -57,6 +58,55 @@ def test_sign_in_returns_to_the_page_asked_for_and_sign_out_ends_it(admin: Admin
     admin.shot("signed out")
     admin.go("/admin/syncs/")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def _second_process(server: ContacthubServer, tmp_path: Path) -> ContacthubServer:
+    """Another `serve` of the same data directory and store (users already made)."""
+    second = ContacthubServer(server.data_dir, users={}, config=SERVER_CONFIG)
+    second.users.update(server.users)
+    second._users_created = True
+    second.log_path = tmp_path / "second-serve.log"
+    return second
+
+
+def test_signing_out_ends_the_session_on_the_server(
+    admin: AdminPage, browser: Browser, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    folder = artifacts_folder(request)
+    laptop = AdminPage(
+        open_context(browser).new_page(), admin.server, Screenshots(folder / "laptop")
+    )
+    laptop.sign_in("alice")
+    admin.sign_in("alice")
+    copied = admin.page.context.cookies()
+    thief_context = open_context(browser)
+    thief = AdminPage(thief_context.new_page(), admin.server, Screenshots(folder / "thief"))
+
+    def with_the_copy(server: ContacthubServer) -> Page:
+        thief_context.clear_cookies()  # a refused cookie is replaced: put the copy back
+        thief_context.add_cookies(copied)  # type: ignore[arg-type]
+        thief.page.goto(server.url + "/admin/books/")
+        return thief.page
+
+    second = _second_process(admin.server, tmp_path).start()
+    try:
+        for server in (admin.server, second):
+            expect(with_the_copy(server).get_by_role("button", name="Sign out")).to_be_visible()
+        admin.page.get_by_role("button", name="Sign out").click()
+        expect(admin.page.get_by_text("You are signed out.")).to_be_visible()
+        for server in (admin.server, second):
+            page = with_the_copy(server)
+            expect(page).to_have_url(re.compile(r"/admin/sign-in\?next=/admin/books/"))
+            expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+            thief.shot(f"copied cookie refused by {server.port}")
+    finally:
+        second.stop()
+    laptop.go("/admin/books/")
+    expect(laptop.page.get_by_role("button", name="Sign out")).to_be_visible()
+    laptop.shot("still signed in")
+    admin.sign_in("alice")
+    admin.go("/admin/syncs/")
+    expect(admin.page).to_have_url(admin.server.url + "/admin/syncs/")
 
 
 def test_sign_in_with_the_keyboard_only(admin: AdminPage) -> None:
