@@ -222,8 +222,8 @@ def test_behind_a_trusted_tls_proxy_the_session_cookie_is_secure(tmp_path: Path)
     assert foreign.status_code == 400
 
 
-def _post_routes(tmp_path: Path) -> list[str]:
-    """Every address of the admin page that takes a POST, with numbers for its parts."""
+def _routes(tmp_path: Path, method: str) -> list[str]:
+    """Every address of the admin page that takes `method`, with numbers for its parts."""
     settings = Settings(data_dir=tmp_path, config_file=tmp_path / "none.conf")
     store = Store.open(f"sqlite:///{tmp_path / 'routes.db'}")
     try:
@@ -234,7 +234,7 @@ def _post_routes(tmp_path: Path) -> list[str]:
     for rule in app.url_map.iter_rules():
         if (
             rule.endpoint.startswith("admin.")
-            and "POST" in (rule.methods or ())
+            and method in (rule.methods or ())
             and rule.endpoint != "admin.unknown"
         ):
             routes.append(re.sub(r"<(?:[a-z]+:)?[a-z_]+>", "1", rule.rule))
@@ -242,7 +242,7 @@ def _post_routes(tmp_path: Path) -> list[str]:
 
 
 def test_every_form_needs_its_csrf_token(admin_server: ContacthubServer, tmp_path: Path) -> None:
-    routes = _post_routes(tmp_path)
+    routes = _routes(tmp_path, "POST")
     assert "/admin/sign-out" in routes and len(routes) >= 5, routes
     client, token = signed_in(admin_server)
     for route in routes:
@@ -272,3 +272,36 @@ def test_pages_need_a_signed_in_account(admin_server: ContacthubServer, path: st
     answer = requests.get(admin_server.url + path, allow_redirects=False, timeout=30)
     assert answer.status_code == 302
     assert answer.headers["Location"].startswith("/admin/sign-in")
+
+
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def _assert_secured(answer: requests.Response) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        assert answer.headers.get(name) == value, (answer.url, name, answer.headers)
+    policy = answer.headers.get("Content-Security-Policy", "")
+    directives = {part.strip() for part in policy.split(";")}
+    assert "frame-ancestors 'none'" in directives, (answer.url, policy)
+    assert "script-src 'self'" in directives and "unsafe-inline" not in policy, policy
+
+
+def test_every_admin_page_forbids_framing_and_foreign_content(
+    admin_server: ContacthubServer, tmp_path: Path
+) -> None:
+    routes = _routes(tmp_path, "GET")
+    assert {"/admin/", "/admin/books/", "/admin/sign-in"} <= set(routes), routes
+    anonymous = requests.get(admin_server.url + "/admin/sign-in", timeout=30)
+    assert anonymous.status_code == 200
+    _assert_secured(anonymous)
+    _assert_secured(requests.get(admin_server.url + "/admin/books/", allow_redirects=False))
+    client, _ = signed_in(admin_server)
+    extra = ["/admin/static/admin.js", "/admin/static/admin.css", "/admin/no-such-page"]
+    for route in [*routes, *extra]:
+        answer = client.get(admin_server.url + route, allow_redirects=False)
+        assert answer.status_code < 500, (route, answer.status_code)
+        _assert_secured(answer)
