@@ -13,9 +13,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 from tests.support.browser import ARTIFACTS, Screenshots, launch
 from tests.support.servers import ContacthubServer
@@ -40,6 +48,31 @@ def browser() -> Iterator[Browser]:
 def admin_server(tmp_path: Path) -> Iterator[ContacthubServer]:
     with ContacthubServer(tmp_path / "data", users=USERS, config=SERVER_CONFIG) as server:
         yield server
+
+
+# What Chromium says on the console when the Content-Security-Policy blocks something.
+_CSP_VIOLATIONS: list[str] = []
+
+
+def _note_csp_violation(message: ConsoleMessage) -> None:
+    if message.type == "error" and "Content Security Policy" in message.text:
+        _CSP_VIOLATIONS.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+
+def open_context(browser: Browser, **options: Any) -> BrowserContext:
+    """A new browser profile whose CSP violations fail the test."""
+    context = browser.new_context(**options)
+    context.set_default_timeout(20_000)
+    context.on("console", _note_csp_violation)
+    return context
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations() -> Iterator[None]:
+    """A page whose own script or style the policy blocks would work only in tests."""
+    _CSP_VIOLATIONS.clear()
+    yield
+    assert not _CSP_VIOLATIONS, "\n".join(_CSP_VIOLATIONS)
 
 
 class AdminPage:
@@ -76,8 +109,7 @@ def artifacts_folder(request: pytest.FixtureRequest) -> Path:
 def admin(
     browser: Browser, admin_server: ContacthubServer, request: pytest.FixtureRequest
 ) -> Iterator[AdminPage]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(20_000)
+    context = open_context(browser, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     yield AdminPage(page, admin_server, Screenshots(artifacts_folder(request)))
     context.close()
@@ -88,10 +120,9 @@ def phone(
     browser: Browser, admin_server: ContacthubServer, request: pytest.FixtureRequest
 ) -> Iterator[AdminPage]:
     """The admin page on a phone-sized screen (390 × 844, touch)."""
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    context = open_context(
+        browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
     )
-    context.set_default_timeout(20_000)
     page = context.new_page()
     yield AdminPage(page, admin_server, Screenshots(artifacts_folder(request) / "phone"))
     context.close()

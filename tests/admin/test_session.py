@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, Page, expect
 
 from contacthub.config import Settings
 from contacthub.store import Store
 from contacthub.web import create_app
-from tests.admin.conftest import SERVER_CONFIG, USERS, AdminPage
+from tests.admin.conftest import SERVER_CONFIG, USERS, AdminPage, artifacts_folder, open_context
+from tests.support.browser import Screenshots
 from tests.support.servers import ContacthubServer
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -57,6 +58,55 @@ def test_sign_in_returns_to_the_page_asked_for_and_sign_out_ends_it(admin: Admin
     admin.shot("signed out")
     admin.go("/admin/syncs/")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def _second_process(server: ContacthubServer, tmp_path: Path) -> ContacthubServer:
+    """Another `serve` of the same data directory and store (users already made)."""
+    second = ContacthubServer(server.data_dir, users={}, config=SERVER_CONFIG)
+    second.users.update(server.users)
+    second._users_created = True
+    second.log_path = tmp_path / "second-serve.log"
+    return second
+
+
+def test_signing_out_ends_the_session_on_the_server(
+    admin: AdminPage, browser: Browser, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    folder = artifacts_folder(request)
+    laptop = AdminPage(
+        open_context(browser).new_page(), admin.server, Screenshots(folder / "laptop")
+    )
+    laptop.sign_in("alice")
+    admin.sign_in("alice")
+    copied = admin.page.context.cookies()
+    thief_context = open_context(browser)
+    thief = AdminPage(thief_context.new_page(), admin.server, Screenshots(folder / "thief"))
+
+    def with_the_copy(server: ContacthubServer) -> Page:
+        thief_context.clear_cookies()  # a refused cookie is replaced: put the copy back
+        thief_context.add_cookies(copied)  # type: ignore[arg-type]
+        thief.page.goto(server.url + "/admin/books/")
+        return thief.page
+
+    second = _second_process(admin.server, tmp_path).start()
+    try:
+        for server in (admin.server, second):
+            expect(with_the_copy(server).get_by_role("button", name="Sign out")).to_be_visible()
+        admin.page.get_by_role("button", name="Sign out").click()
+        expect(admin.page.get_by_text("You are signed out.")).to_be_visible()
+        for server in (admin.server, second):
+            page = with_the_copy(server)
+            expect(page).to_have_url(re.compile(r"/admin/sign-in\?next=/admin/books/"))
+            expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+            thief.shot(f"copied cookie refused by {server.port}")
+    finally:
+        second.stop()
+    laptop.go("/admin/books/")
+    expect(laptop.page.get_by_role("button", name="Sign out")).to_be_visible()
+    laptop.shot("still signed in")
+    admin.sign_in("alice")
+    admin.go("/admin/syncs/")
+    expect(admin.page).to_have_url(admin.server.url + "/admin/syncs/")
 
 
 def test_sign_in_with_the_keyboard_only(admin: AdminPage) -> None:
@@ -172,8 +222,8 @@ def test_behind_a_trusted_tls_proxy_the_session_cookie_is_secure(tmp_path: Path)
     assert foreign.status_code == 400
 
 
-def _post_routes(tmp_path: Path) -> list[str]:
-    """Every address of the admin page that takes a POST, with numbers for its parts."""
+def _routes(tmp_path: Path, method: str) -> list[str]:
+    """Every address of the admin page that takes `method`, with numbers for its parts."""
     settings = Settings(data_dir=tmp_path, config_file=tmp_path / "none.conf")
     store = Store.open(f"sqlite:///{tmp_path / 'routes.db'}")
     try:
@@ -184,7 +234,7 @@ def _post_routes(tmp_path: Path) -> list[str]:
     for rule in app.url_map.iter_rules():
         if (
             rule.endpoint.startswith("admin.")
-            and "POST" in (rule.methods or ())
+            and method in (rule.methods or ())
             and rule.endpoint != "admin.unknown"
         ):
             routes.append(re.sub(r"<(?:[a-z]+:)?[a-z_]+>", "1", rule.rule))
@@ -192,7 +242,7 @@ def _post_routes(tmp_path: Path) -> list[str]:
 
 
 def test_every_form_needs_its_csrf_token(admin_server: ContacthubServer, tmp_path: Path) -> None:
-    routes = _post_routes(tmp_path)
+    routes = _routes(tmp_path, "POST")
     assert "/admin/sign-out" in routes and len(routes) >= 5, routes
     client, token = signed_in(admin_server)
     for route in routes:
@@ -222,3 +272,36 @@ def test_pages_need_a_signed_in_account(admin_server: ContacthubServer, path: st
     answer = requests.get(admin_server.url + path, allow_redirects=False, timeout=30)
     assert answer.status_code == 302
     assert answer.headers["Location"].startswith("/admin/sign-in")
+
+
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def _assert_secured(answer: requests.Response) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        assert answer.headers.get(name) == value, (answer.url, name, answer.headers)
+    policy = answer.headers.get("Content-Security-Policy", "")
+    directives = {part.strip() for part in policy.split(";")}
+    assert "frame-ancestors 'none'" in directives, (answer.url, policy)
+    assert "script-src 'self'" in directives and "unsafe-inline" not in policy, policy
+
+
+def test_every_admin_page_forbids_framing_and_foreign_content(
+    admin_server: ContacthubServer, tmp_path: Path
+) -> None:
+    routes = _routes(tmp_path, "GET")
+    assert {"/admin/", "/admin/books/", "/admin/sign-in"} <= set(routes), routes
+    anonymous = requests.get(admin_server.url + "/admin/sign-in", timeout=30)
+    assert anonymous.status_code == 200
+    _assert_secured(anonymous)
+    _assert_secured(requests.get(admin_server.url + "/admin/books/", allow_redirects=False))
+    client, _ = signed_in(admin_server)
+    extra = ["/admin/static/admin.js", "/admin/static/admin.css", "/admin/no-such-page"]
+    for route in [*routes, *extra]:
+        answer = client.get(admin_server.url + route, allow_redirects=False)
+        assert answer.status_code < 500, (route, answer.status_code)
+        _assert_secured(answer)

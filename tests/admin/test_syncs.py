@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.admin.conftest import AdminPage
+from tests.admin.conftest import AdminPage, open_context
 from tests.support.browser import ARTIFACTS, Screenshots
 from tests.support.net import LOOPBACK
 from tests.support.servers import ContacthubServer
@@ -309,8 +309,7 @@ def test_without_javascript_delete_works_directly(
     browser: Browser, admin_server: ContacthubServer, files: Files, request: pytest.FixtureRequest
 ) -> None:
     made = remote_sync(admin_server, files, "Plain")
-    context = browser.new_context(java_script_enabled=False)
-    context.set_default_timeout(20_000)
+    context = open_context(browser, java_script_enabled=False)
     admin = AdminPage(
         context.new_page(), admin_server, Screenshots(_folder(request, "no-javascript"))
     )
@@ -334,8 +333,7 @@ def test_bob_sees_none_of_alices_syncs_and_cannot_touch_them(
     expect(row(admin.page, "Alice's clients")).to_have_count(1)
     admin.shot("alice's list")
 
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(20_000)
+    context = open_context(browser, viewport={"width": 1280, "height": 900})
     bob = AdminPage(context.new_page(), server, Screenshots(_folder(request, "bob")))
     page = bob.sign_in("bob")
     bob.go(SYNCS)

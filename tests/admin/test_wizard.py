@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.admin.conftest import AdminPage, artifacts_folder
+from tests.admin.conftest import AdminPage, artifacts_folder, open_context
 from tests.fetch.ftp_server import PASSWORD as FTP_PASSWORD
 from tests.fetch.ftp_server import USER as FTP_USER
 from tests.fetch.ftp_server import LocalFTPServer
@@ -502,7 +502,7 @@ def test_without_javascript_every_input_is_there_and_works(
     request: pytest.FixtureRequest,
 ) -> None:
     site.files["/contacts.csv"] = ServedFile((DATA / "google_contacts_old.csv").read_bytes())
-    context = browser.new_context(java_script_enabled=False)
+    context = open_context(browser, java_script_enabled=False)
     try:
         admin = AdminPage(context.new_page(), admin_server, Screenshots(artifacts_folder(request)))
         page = admin.sign_in("alice")

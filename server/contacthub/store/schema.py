@@ -193,3 +193,12 @@ runs = Table(
     Column("email", Text, nullable=False, default=""),
     Index("ix_runs_source_started", "source_id", "started_at"),
 )
+
+# Sessions of the admin page signed out before their cookie expired: refused until
+# `expires_at`, when the signed cookie would be refused anyway and the row goes.
+ended_sessions = Table(
+    "ended_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("expires_at", Float, nullable=False, index=True),
+)

@@ -9,6 +9,7 @@ from contacthub.store.links import LinksPart
 from contacthub.store.roles import RolesPart
 from contacthub.store.runs import RunsPart
 from contacthub.store.search import SearchPart
+from contacthub.store.sessions import SessionsPart
 from contacthub.store.sources import SourcesPart
 from contacthub.store.uploads import UploadsPart
 
@@ -24,6 +25,7 @@ class Transaction(
     RunsPart,
     UploadsPart,
     LeasesPart,
+    SessionsPart,
     TxBase,
 ):
     """Everything a caller may do to the store, inside one database transaction.

@@ -2,6 +2,7 @@
 JSON API (contacthub.services: the same checks, the same changes).
 
     session   sign in and out; every other page needs a signed-in account
+    headers   the security headers of every answer (CSP, no framing)
     pages     what every page uses: rendering, form errors, times in words
     books     address books and their contacts
     wizard    the import wizard: source, preview, mapping, run or schedule
@@ -17,13 +18,24 @@ from flask import Blueprint, redirect, url_for
 from werkzeug.wrappers import Response
 
 from contacthub.errors import NotFound
-from contacthub.web.admin import books, devices, mail_accounts, pages, runs, session, syncs, wizard
+from contacthub.web.admin import (
+    books,
+    devices,
+    headers,
+    mail_accounts,
+    pages,
+    runs,
+    session,
+    syncs,
+    wizard,
+)
 
 admin = Blueprint(
     "admin", __name__, url_prefix="/admin", template_folder="templates", static_folder="static"
 )
 admin.before_request(session.protect_forms)
 admin.before_request(session.require_sign_in)
+admin.after_request(headers.add_security_headers)
 admin.context_processor(pages.context)
 admin.add_app_template_filter(pages.ago, "ago")
 # Globals, not only context: macros imported without "with context" use them too.

@@ -1,14 +1,23 @@
 """Signing in and out of the admin page with a CardDAV account.
 
 The session (a signed cookie: HttpOnly, SameSite=Lax, Secure over TLS) holds the
-login and a keyed digest of the account's password hash, so a new password or a
-removed account ends every session of that account at its next request.
+login, a keyed digest of the account's password hash, so a new password or a
+removed account ends every session of that account at its next request, and a random
+id, so that signing out ends that session on the server too.
+
+Signing out records the id in the store until the cookie would have expired anyway
+(store.sessions). The store, not the process, remembers it: every `serve` process on
+one store refuses a copy of the signed-out cookie. An id per session rather than one
+"signed in after" time per account: signing out in one browser leaves the account's
+other browsers signed in, as people expect of a sign-out button.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
@@ -51,15 +60,27 @@ def require_sign_in() -> Response | None:
     """Before every admin page: the signed-in account, or the sign-in page."""
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    login = session.get("login")
-    if not isinstance(login, str) or session.get("stamp") != _stamp(login):
+    caller = _signed_in()
+    if caller is None:
         session.clear()
         return redirect(url_for("admin.session.sign_in", next=_local(request.full_path)))
-    with store().read() as tx:
-        is_admin = tx.is_admin(login)
-    ensure_default_book(store(), login)
-    g.caller = Caller(login=login, user=login, is_admin=is_admin)
+    ensure_default_book(store(), caller.login)
+    g.caller = caller
     return None
+
+
+def _signed_in() -> Caller | None:
+    """The account of a session that is neither signed out nor of an old password."""
+    login, session_id = session.get("login"), session.get("id")
+    if not isinstance(login, str) or not isinstance(session_id, str):
+        return None
+    if session.get("stamp") != _stamp(login):
+        return None
+    with store().read() as tx:
+        if tx.session_ended(session_id):
+            return None
+        is_admin = tx.is_admin(login)
+    return Caller(login=login, user=login, is_admin=is_admin)
 
 
 def _local(target: str | None) -> str | None:
@@ -88,6 +109,7 @@ def sign_in() -> Response | str:
         else:
             session.clear()  # a new session for a new sign-in (no fixation)
             session.permanent = True
+            session["id"] = secrets.token_urlsafe(24)
             session["login"] = login
             session["stamp"] = _stamp(login)
             return redirect(_local(request.args.get("next")) or url_for("admin.home"))
@@ -96,6 +118,16 @@ def sign_in() -> Response | str:
 
 @bp.post("/sign-out")
 def sign_out() -> Response:
+    _end(session["id"])  # require_sign_in found a session with its id
     session.clear()
     flash("You are signed out.")
     return redirect(url_for("admin.session.sign_in"))
+
+
+def _end(session_id: str) -> None:
+    """Refuse the session's cookie from now on, on every process, until it would expire:
+    each answer signs it anew, so a copy taken now is good for one lifetime at most."""
+    now = time.time()
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    with store().write() as tx:
+        tx.end_session(session_id, expires_at=now + lifetime, now=now)
