@@ -45,7 +45,7 @@ class Gate:
         except (binascii.Error, UnicodeError, ValueError):
             return "", set()
         context = AuthContext()
-        context.remote_addr = environ.get("REMOTE_ADDR")
+        context.remote_addr = environ.get("REMOTE_ADDR", "")
         user, _info, groups = self.auth.login(login, password, context)
         if not user or not pathutils.is_safe_path_component(user):
             return "", set()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from xml.etree.ElementTree import ParseError
 
-import defusedxml.ElementTree as DefusedET
+import defusedxml.ElementTree as DefusedET  # type: ignore[import-untyped]
 from defusedxml import DefusedXmlException
 
 TEXT_LIMIT = 1024  # characters of a name or a description
