@@ -91,3 +91,24 @@ def test_an_accepted_put_is_not_logged_by_the_guard(
         == 201
     )
     assert refusals(caplog) == []
+
+
+class UnreadableBody:
+    """A body the guard must not touch: reading it fails the test."""
+
+    def read(self, *_: Any) -> bytes:
+        raise AssertionError("the guard read the body of a stranger's request")
+
+
+@pytest.mark.parametrize("auth", [None, ("alice", "wrong-password")])
+def test_a_strangers_put_is_handed_on_with_its_body_unread(
+    client: Client, auth: tuple[str, str] | None
+) -> None:
+    response = client.put(
+        "/alice/contacts/u4.vcf",
+        data=b"hello",
+        content_type="text/plain",
+        environ_overrides={"wsgi.input": UnreadableBody(), "CONTENT_LENGTH": "10000000"},
+        auth=auth,
+    )
+    assert response.status_code == 201  # the stand-in for Radicale answered, not the guard
