@@ -5,16 +5,28 @@ cached (Radicale's `cache_logins`). Radicale keeps a cached login for its
 expiry time even after the users file changed; here any change of the file
 (`contacthub user remove` or `passwd`) empties the cache at once, so a
 removed account or an old password stops working with the next request.
+
+The CardDAV guard authenticates a request before Radicale does (so that nothing
+about a path is told to a stranger); inside `one_check_per_request` the second
+login of the same request is answered from the first, so a password is checked
+once per request.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 from radicale.auth import htpasswd
 
 from contacthub.users import UsersFile
+
+_logins_of_request: ContextVar[dict[tuple[str, str], Any] | None] = ContextVar(
+    "logins_of_request", default=None
+)
 
 
 class Auth(htpasswd.Auth):
@@ -28,8 +40,25 @@ class Auth(htpasswd.Auth):
         self._users_file_version = self._users_file.version()
 
     # Radicale marks login final; this override only empties the cache before calling it
-    # unchanged, and Radicale offers no hook that runs before its cache is read.
+    # unchanged (or repeats the request's first answer), and Radicale offers no hook that
+    # runs before its cache is read.
     def login(self, login: str, password: str, context: Any) -> Any:  # type: ignore[misc]
+        checked = _logins_of_request.get()
+        if checked is None:
+            return self._login_now(login, password, context)
+        if (login, password) not in checked:
+            checked[login, password] = self._login_now(login, password, context)
+        return checked[login, password]
+
+    @contextmanager
+    def one_check_per_request(self) -> Iterator[None]:
+        token = _logins_of_request.set({})
+        try:
+            yield
+        finally:
+            _logins_of_request.reset(token)
+
+    def _login_now(self, login: str, password: str, context: Any) -> Any:
         version = self._users_file.version()
         if version != self._users_file_version and self._cache_logins:
             with self._lock:

@@ -6,9 +6,10 @@ import functools
 import json
 from typing import Any
 
-from radicale import Application
+from radicale import Application, rights
 from radicale import config as radicale_config
 
+from contacthub.carddav.gate import Gate
 from contacthub.carddav.guard import CardDavGuard, WSGIApp
 from contacthub.config import Settings
 from contacthub.store import DEFAULT_BOOK, DEFAULT_BOOK_PROPS, Store
@@ -43,5 +44,15 @@ def radicale_configuration(settings: Settings, store: Store) -> radicale_config.
 
 
 def make_carddav_app(settings: Settings, store: Store) -> WSGIApp:
-    radicale_app = Application(radicale_configuration(settings, store))
-    return CardDavGuard(radicale_app, store, settings)
+    configuration = radicale_configuration(settings, store)
+    # One Auth for Radicale and the guard: one login cache, one check per request.
+    auth = Auth(configuration)
+    configuration.update(
+        {"auth": {"type": functools.partial(_given, auth)}}, "contacthub", privileged=True
+    )
+    gate = Gate(configuration, auth, rights.load(configuration))
+    return CardDavGuard(Application(configuration), store, settings, gate)
+
+
+def _given(auth: Auth, _configuration: radicale_config.Configuration) -> Auth:
+    return auth

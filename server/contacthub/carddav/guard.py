@@ -3,7 +3,12 @@
 The guard answers what Radicale's storage interface cannot: a card PUT is
 checked (media type, size, UTF-8, one vCard with UID and FN) before Radicale
 sees it, with a reason a person can act on, and its exact text is handed to
-the storage so the client's bytes are what we keep and serve.
+the storage so the client's bytes are what we keep and serve. Property values
+a client sets are bounded (properties.py).
+
+A write is checked only for a caller Radicale would let write there (gate.py):
+anyone else gets Radicale's own 401 or 403, before the store is asked about the
+path or a byte of the body is read, so no answer tells a stranger what exists.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from urllib.parse import urlsplit
 
 from radicale import pathutils
 
+from contacthub.carddav.gate import Gate
+from contacthub.carddav.properties import PropertyTooLong, check_property_sizes
 from contacthub.config import Settings
 from contacthub.store import Store
 from contacthub.vcard.parse import InvalidVCard, is_vcard_media_type, parse_one
@@ -26,6 +33,10 @@ from contacthub_radicale.context import PutBody, putting
 logger = logging.getLogger(__name__)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+NAME_LIMIT = 255  # characters of one name in a path (a book, a card's file name)
+_SETS_PROPERTIES = ("PROPPATCH", "MKCOL", "MKCALENDAR")
+_WRITES = ("PUT", *_SETS_PROPERTIES)
 
 
 def _plain(start_response: Callable[..., Any], status: str, message: str) -> list[bytes]:
@@ -47,25 +58,35 @@ class RequestRefused(Exception):
 
 
 class CardDavGuard:
-    def __init__(self, app: WSGIApp, store: Store, settings: Settings) -> None:
+    def __init__(self, app: WSGIApp, store: Store, settings: Settings, gate: Gate) -> None:
         self.app = app
         self.store = store
+        self.gate = gate
         self.max_content_length = settings.max_content_length
         self.max_resource_size = settings.max_resource_size
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
+        with self.gate.auth.one_check_per_request():
+            return self._answer(environ, start_response)
+
+    def _answer(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD")
         try:
             path = _request_path(environ)
-            if environ.get("REQUEST_METHOD") != "PUT":
-                self._check_length(environ, self.max_content_length)
+            if method in _WRITES and not self.gate.may_write(environ, path):
+                return self.app(environ, start_response)
+            if method != "PUT":
+                self._check_properties(environ, method)
                 return self.app(environ, start_response)
             body = self._body_of_put(environ, path)
         except RequestRefused as refused:
             logger.info(
                 "refused %s %r: %s (%s)",
-                environ.get("REQUEST_METHOD"),
+                method,
                 environ.get("PATH_INFO", ""),
                 refused.status,
                 refused.reason,
@@ -75,6 +96,15 @@ class CardDavGuard:
             return self.app(environ, _without_empty_etag(start_response))
         with putting(body):
             return self.app(environ, _etag_only_if_kept(start_response, body))
+
+    def _check_properties(self, environ: dict[str, Any], method: str | None) -> None:
+        if method not in _SETS_PROPERTIES:
+            self._check_length(environ, self.max_content_length)
+            return
+        try:
+            check_property_sizes(self._read_body(environ, self.max_content_length))
+        except PropertyTooLong as error:
+            raise RequestRefused("400 Bad Request", str(error)) from None
 
     def _check_length(self, environ: dict[str, Any], limit: int) -> int:
         try:
@@ -151,6 +181,12 @@ def _request_path(environ: dict[str, Any]) -> str:
         raise RequestRefused("400 Bad Request", "paths may not contain '.' or '..' segments")
     if any(unicodedata.category(ch) == "Cc" for ch in path):
         raise RequestRefused("400 Bad Request", "the path contains control characters")
+    longest = max(path.split("/"), key=len)
+    if len(longest) > NAME_LIMIT:
+        raise RequestRefused(
+            "400 Bad Request",
+            f"a name in the path has {len(longest)} characters; the limit is {NAME_LIMIT}",
+        )
     return pathutils.strip_path(pathutils.sanitize_path(path))
 
 

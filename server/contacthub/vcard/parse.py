@@ -5,6 +5,7 @@ Parsing happens once, when a card arrives; reads hand out the stored text.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import vobject
@@ -14,6 +15,9 @@ from contacthub.store import ContactIndex, ItemData
 
 # Media types a CardDAV client may send a vCard with (RFC 6350, and older clients).
 VCARD_MEDIA_TYPES = ("text/vcard", "text/x-vcard", "text/directory")
+# Control characters other than tab, CR and LF (the line ends and folding of RFC 6350):
+# no value may hold them, whichever door a card comes in by and whichever store keeps it.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class InvalidVCard(UserError):
@@ -68,6 +72,7 @@ def index_of(card: Any) -> ContactIndex:
 
 def parse_one(text: str) -> Any:
     """Parse exactly one vCard with a UID and an FN, or say what is wrong with it."""
+    _refuse_control_characters(text)
     try:
         components = list(vobject.readComponents(text, validate=False))
     except Exception as error:  # vobject raises many kinds for bad input
@@ -83,6 +88,20 @@ def parse_one(text: str) -> Any:
     if not any(name.strip() for name in _values(card, "fn")):
         raise InvalidVCard("the vCard has no FN (formatted name)")
     return card
+
+
+def _refuse_control_characters(text: str) -> None:
+    found = _CONTROL.search(text)
+    if found is None:
+        return
+    line = text.count("\n", 0, found.start()) + 1
+    column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+    raise InvalidVCard(
+        f"the vCard has a control character (U+{ord(found.group()):04X}) "
+        f"on line {line}, column {column}",
+        line=line,
+        column=column,
+    )
 
 
 def item_data(text: str, card: Any | None = None) -> ItemData:

@@ -1,0 +1,52 @@
+"""Who is asking, and may they write there: Radicale's own login and rights, asked early.
+
+The guard checks a request's body and looks the path up in the store; it does
+so only for a caller Radicale would let write at that path, so a stranger
+learns nothing from the answer. Anyone else is handed to Radicale untouched,
+which answers 401 (with WWW-Authenticate) or 403 before it reads a byte of the
+body.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from radicale import httputils, pathutils
+from radicale.app.base import Access
+from radicale.auth import AuthContext
+from radicale.config import Configuration
+from radicale.rights import BaseRights
+
+from contacthub_radicale.auth import Auth
+
+
+class Gate:
+    def __init__(self, configuration: Configuration, auth: Auth, rights: BaseRights) -> None:
+        self.configuration = configuration
+        self.auth = auth
+        self.rights = rights
+
+    def may_write(self, environ: dict[str, Any], path: str) -> bool:
+        """Whether the request's credentials are good and their user may write at `path`."""
+        user, groups = self._user(environ)
+        return bool(user) and Access(self.rights, user, groups, "/" + path).check("w")
+
+    def _user(self, environ: dict[str, Any]) -> tuple[str, set[str]]:
+        authorization = environ.get("HTTP_AUTHORIZATION", "")
+        if not authorization.startswith("Basic"):
+            return "", set()
+        try:
+            decoded = base64.b64decode(authorization[len("Basic") :].strip().encode("ascii"))
+            login, password = httputils.decode_request(self.configuration, environ, decoded).split(
+                ":", 1
+            )
+        except (binascii.Error, UnicodeError, ValueError):
+            return "", set()
+        context = AuthContext()
+        context.remote_addr = environ.get("REMOTE_ADDR", "")
+        user, _info, groups = self.auth.login(login, password, context)
+        if not user or not pathutils.is_safe_path_component(user):
+            return "", set()
+        return user, set(groups)
