@@ -33,6 +33,11 @@ class Gate:
         user, groups = self._user(environ)
         return bool(user) and Access(self.rights, user, groups, "/" + path).check("w")
 
+    def signed_in(self, environ: dict[str, Any]) -> bool:
+        """Whether the request's credentials are good (Radicale will check them again,
+        answered from this check within one request)."""
+        return bool(self._user(environ)[0])
+
     def _user(self, environ: dict[str, Any]) -> tuple[str, set[str]]:
         authorization = environ.get("HTTP_AUTHORIZATION", "")
         if not authorization.startswith("Basic"):

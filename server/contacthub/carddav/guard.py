@@ -3,8 +3,10 @@
 The guard answers what Radicale's storage interface cannot: a card PUT is
 checked (media type, size, UTF-8, one vCard with UID and FN) before Radicale
 sees it, with a reason a person can act on, and its exact text is handed to
-the storage so the client's bytes are what we keep and serve. Property values
-a client sets are bounded (properties.py).
+the storage so the client's bytes are what we keep and serve. An XML body
+(PROPFIND, REPORT, PROPPATCH, MKCOL, MKCALENDAR) is parsed once within bounds
+of size, elements, depth and properties, with DTDs refused (xml_body.py), and
+property values a client sets are bounded (properties.py).
 
 A write is checked only for a caller Radicale would let write there (gate.py):
 anyone else gets Radicale's own 401 or 403, before the store is asked about the
@@ -25,6 +27,7 @@ from radicale import pathutils
 
 from contacthub.carddav.gate import Gate
 from contacthub.carddav.properties import PropertyTooLong, check_property_sizes
+from contacthub.carddav.xml_body import SIZE_LIMIT, XmlBodyRefused, parse_xml_body
 from contacthub.config import Settings
 from contacthub.store import Store
 from contacthub.vcard.parse import InvalidVCard, is_vcard_media_type, parse_one
@@ -37,6 +40,7 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 NAME_LIMIT = 255  # characters of one name in a path (a book, a card's file name)
 _SETS_PROPERTIES = ("PROPPATCH", "MKCOL", "MKCALENDAR")
 _WRITES = ("PUT", *_SETS_PROPERTIES)
+_SENDS_XML = ("PROPFIND", "REPORT", *_SETS_PROPERTIES)
 
 
 def _plain(start_response: Callable[..., Any], status: str, message: str) -> list[bytes]:
@@ -79,8 +83,11 @@ class CardDavGuard:
             path = _request_path(environ)
             if method in _WRITES and not self.gate.may_write(environ, path):
                 return self.app(environ, start_response)
+            if method in _SENDS_XML and (method in _WRITES or self.gate.signed_in(environ)):
+                self._check_xml_body(environ, method)
+                return self.app(environ, start_response)
             if method != "PUT":
-                self._check_properties(environ, method)
+                self._check_length(environ, self.max_content_length)
                 return self.app(environ, start_response)
             body = self._body_of_put(environ, path)
         except RequestRefused as refused:
@@ -97,16 +104,16 @@ class CardDavGuard:
         with putting(body):
             return self.app(environ, _etag_only_if_kept(start_response, body))
 
-    def _check_properties(self, environ: dict[str, Any], method: str | None) -> None:
-        if method not in _SETS_PROPERTIES:
-            self._check_length(environ, self.max_content_length)
-            return
+    def _check_xml_body(self, environ: dict[str, Any], method: str) -> None:
+        """Refuse an XML body over a bound or with a DTD, and a property value over its limit."""
         try:
-            check_property_sizes(self._read_body(environ, self.max_content_length))
-        except PropertyTooLong as error:
+            root = parse_xml_body(self._read_body(environ, SIZE_LIMIT, "XML body"))
+            if root is not None and method in _SETS_PROPERTIES:
+                check_property_sizes(root)
+        except (XmlBodyRefused, PropertyTooLong) as error:
             raise RequestRefused("400 Bad Request", str(error)) from None
 
-    def _check_length(self, environ: dict[str, Any], limit: int) -> int:
+    def _check_length(self, environ: dict[str, Any], limit: int, what: str = "request body") -> int:
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -114,12 +121,12 @@ class CardDavGuard:
         if length > limit:
             raise RequestRefused(
                 "413 Content Too Large",
-                f"the request body has {length} bytes; the limit is {limit}",
+                f"the {what} has {length} bytes; the limit is {limit}",
             )
         return length
 
-    def _read_body(self, environ: dict[str, Any], limit: int) -> bytes:
-        length = self._check_length(environ, limit)
+    def _read_body(self, environ: dict[str, Any], limit: int, what: str = "request body") -> bytes:
+        length = self._check_length(environ, limit, what)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))

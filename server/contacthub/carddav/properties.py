@@ -7,10 +7,7 @@ reads the book.
 
 from __future__ import annotations
 
-from xml.etree.ElementTree import ParseError
-
-import defusedxml.ElementTree as DefusedET  # type: ignore[import-untyped]
-from defusedxml import DefusedXmlException
+from xml.etree.ElementTree import Element
 
 TEXT_LIMIT = 1024  # characters of a name or a description
 OTHER_LIMIT = 8192  # characters of any other property (a calendar's VTIMEZONE fits)
@@ -21,14 +18,8 @@ class PropertyTooLong(ValueError):
     """A property value over its limit; the message names the property and the limit."""
 
 
-def check_property_sizes(body: bytes) -> None:
-    """Refuse a property value over its limit; a body that is not XML is Radicale's to refuse."""
-    if not body:
-        return
-    try:
-        root = DefusedET.fromstring(body)
-    except (ParseError, DefusedXmlException):
-        return
+def check_property_sizes(root: Element) -> None:
+    """Refuse a property value over its limit (the body parsed by xml_body.py)."""
     for prop in root.iter("{DAV:}prop"):
         for element in prop:
             name = element.tag.rpartition("}")[2]
