@@ -107,7 +107,8 @@ class CardDavGuard:
     def _check_xml_body(self, environ: dict[str, Any], method: str) -> None:
         """Refuse an XML body over a bound or with a DTD, and a property value over its limit."""
         try:
-            root = parse_xml_body(self._read_body(environ, SIZE_LIMIT, "XML body"))
+            limit = min(SIZE_LIMIT, self.max_content_length)
+            root = parse_xml_body(self._read_body(environ, limit, "XML body"))
             if root is not None and method in _SETS_PROPERTIES:
                 check_property_sizes(root)
         except (XmlBodyRefused, PropertyTooLong) as error:
