@@ -31,6 +31,7 @@ from contacthub.store.folders import DEFAULT_BOOK, DEFAULT_BOOK_PROPS
 from contacthub.store.items import etag_of
 from contacthub.store.paths import check_name, parent_of
 from contacthub.store.records import (
+    AppPassword,
     CollectionRecord,
     ContactIndex,
     ItemData,
@@ -57,6 +58,7 @@ __all__ = [
     "INDEXED_PROPERTIES",
     "MATCH_TYPES",
     "AlreadyExists",
+    "AppPassword",
     "CardFilter",
     "CollectionRecord",
     "ContactIndex",

@@ -199,3 +199,24 @@ class Upload:
     content: bytes
     sha256: str
     created_at: float
+
+
+@dataclass(frozen=True)
+class AppPassword:
+    """A device's password of an account, as its list shows it (never the secret)."""
+
+    id: int
+    owner: str
+    name: str
+    created_at: float
+    last_used_at: float | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> AppPassword:
+        return cls(
+            id=row.id,
+            owner=row.owner,
+            name=row.name,
+            created_at=row.created_at,
+            last_used_at=row.last_used_at,
+        )

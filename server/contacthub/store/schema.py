@@ -121,6 +121,8 @@ accounts = Table(
     Column("name", String(255), primary_key=True),
     Column("is_admin", Boolean, nullable=False, default=False),
     Column("created_at", Float, nullable=False),
+    # Phones and other CardDAV clients must sign in with an app password.
+    Column("carddav_requires_app_password", Boolean, nullable=False, default=False),
 )
 
 # A source feeds one address book: a CSV sync, a phone's push, a mail account.
@@ -201,4 +203,18 @@ ended_sessions = Table(
     metadata,
     Column("id", String(64), primary_key=True),
     Column("expires_at", Float, nullable=False, index=True),
+)
+
+# A password per device of an account (a phone, a mail client): a random secret kept as
+# its SHA-256 (contacthub.logins says why that, not bcrypt), revoked by deleting its row.
+app_passwords = Table(
+    "app_passwords",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner", String(255), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+    Column("last_used_at", Float),
+    UniqueConstraint("owner", "name"),
 )

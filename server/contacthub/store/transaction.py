@@ -1,5 +1,6 @@
 """The store's API: one class, one file per concern (as Radicale's multifilesystem)."""
 
+from contacthub.store.app_passwords import AppPasswordsPart
 from contacthub.store.base import TxBase
 from contacthub.store.changes import ChangesPart
 from contacthub.store.folders import FoldersPart
@@ -26,6 +27,7 @@ class Transaction(
     UploadsPart,
     LeasesPart,
     SessionsPart,
+    AppPasswordsPart,
     TxBase,
 ):
     """Everything a caller may do to the store, inside one database transaction.
