@@ -19,7 +19,7 @@ PACKAGES = (ROOT / "server" / "contacthub", ROOT / "plugins" / "contacthub_radic
 LAYERS: list[tuple[str, ...]] = [
     ("errors",),
     ("store",),
-    ("fetch", "credentials", "users"),
+    ("fetch", "credentials", "users", "logins"),
     ("config",),
     ("vcard",),
     ("reconcile",),

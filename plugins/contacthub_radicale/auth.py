@@ -6,6 +6,10 @@ expiry time even after the users file changed; here any change of the file
 (`contacthub user remove` or `passwd`) empties the cache at once, so a
 removed account or an old password stops working with the next request.
 
+An app password (contacthub.logins) is checked against the store before Radicale's
+cache is asked, at every request: a revoked one stops working with the next request.
+An account that refuses its own password for CardDAV is refused it before the cache too.
+
 The CardDAV guard authenticates a request before Radicale does (so that nothing
 about a path is told to a stranger); inside `one_check_per_request` the second
 login of the same request is answered from the first, so a password is checked
@@ -22,6 +26,7 @@ from typing import Any
 
 from radicale.auth import htpasswd
 
+from contacthub.logins import AppPasswords
 from contacthub.users import UsersFile
 
 _logins_of_request: ContextVar[dict[tuple[str, str], Any] | None] = ContextVar(
@@ -30,7 +35,7 @@ _logins_of_request: ContextVar[dict[tuple[str, str], Any] | None] = ContextVar(
 
 
 class Auth(htpasswd.Auth):
-    def __init__(self, configuration: Any) -> None:
+    def __init__(self, configuration: Any, app_passwords: AppPasswords | None = None) -> None:
         # Radicale enables its login cache only for the auth types it knows by
         # name; to it, this is the htpasswd type.
         as_htpasswd = configuration.copy()
@@ -38,6 +43,7 @@ class Auth(htpasswd.Auth):
         super().__init__(as_htpasswd)
         self._users_file = UsersFile(Path(self._filename))
         self._users_file_version = self._users_file.version()
+        self._app_passwords = app_passwords
 
     # Radicale marks login final; this override only empties the cache before calling it
     # unchanged (or repeats the request's first answer), and Radicale offers no hook that
@@ -59,6 +65,12 @@ class Auth(htpasswd.Auth):
             _logins_of_request.reset(token)
 
     def _login_now(self, login: str, password: str, context: Any) -> Any:
+        if self._app_passwords is not None:
+            device = self._app_passwords.verify(login, password)
+            if device is not None:
+                return login, f"app password {device.name!r}", set()
+            if self._app_passwords.carddav_refuses_main_password(login):
+                return "", "not an app password, and the account takes only those", set()
         version = self._users_file.version()
         if version != self._users_file_version and self._cache_logins:
             with self._lock:

@@ -12,7 +12,9 @@ from radicale import config as radicale_config
 from contacthub.carddav.gate import Gate
 from contacthub.carddav.guard import CardDavGuard, WSGIApp
 from contacthub.config import Settings
+from contacthub.logins import AppPasswords
 from contacthub.store import DEFAULT_BOOK, DEFAULT_BOOK_PROPS, Store
+from contacthub.users import UsersFile
 from contacthub_radicale import Storage
 from contacthub_radicale.auth import Auth
 
@@ -46,7 +48,7 @@ def radicale_configuration(settings: Settings, store: Store) -> radicale_config.
 def make_carddav_app(settings: Settings, store: Store) -> WSGIApp:
     configuration = radicale_configuration(settings, store)
     # One Auth for Radicale and the guard: one login cache, one check per request.
-    auth = Auth(configuration)
+    auth = Auth(configuration, AppPasswords(store, UsersFile(settings.users_file)))
     configuration.update(
         {"auth": {"type": functools.partial(_given, auth)}}, "contacthub", privileged=True
     )

@@ -12,8 +12,10 @@ from flask_wtf.csrf import CSRFProtect
 
 from contacthub.config import Settings
 from contacthub.errors import BadRequest
+from contacthub.logins import AppPasswords
 from contacthub.sources.context import RunContext
 from contacthub.store import Store
+from contacthub.users import UsersFile
 from contacthub.web import errors
 from contacthub.web.auth import Authenticator, auth_delay
 
@@ -55,7 +57,11 @@ def create_app(settings: Settings, store: Store) -> Flask:
     parts = Parts(
         settings,
         store,
-        Authenticator(settings.users_file, auth_delay(settings)),
+        Authenticator(
+            settings.users_file,
+            auth_delay(settings),
+            AppPasswords(store, UsersFile(settings.users_file)),
+        ),
         RunContext(store, settings),
     )
     app.extensions["contacthub"] = parts

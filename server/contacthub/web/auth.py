@@ -5,6 +5,9 @@ for CACHE_SECONDS, keyed by the user name and a keyed hash of the password
 (never the password itself), and forgotten as soon as the users file changes
 (a removed account or a new password stops working with the next request),
 as the CardDAV side does (contacthub_radicale.auth).
+
+The API also takes an app password (contacthub.logins), checked against the store at
+every request; the admin page's sign-in form takes only the account's own password.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contacthub.config import ConfigError, Settings
 from contacthub.errors import NotFound, quoted
+from contacthub.logins import AppPasswords
 from contacthub.store import DEFAULT_BOOK, Store
 from contacthub.users import UsersFile
 from contacthub.web.errors import ApiError
@@ -45,8 +49,11 @@ def auth_delay(settings: Settings) -> float:
 
 
 class Authenticator:
-    def __init__(self, users_file: Path, delay: float) -> None:
+    def __init__(
+        self, users_file: Path, delay: float, app_passwords: AppPasswords | None = None
+    ) -> None:
         self.users = UsersFile(users_file)
+        self.app_passwords = app_passwords
         self.delay = delay
         self._secret = secrets.token_bytes(32)
         self._lock = threading.Lock()
@@ -70,6 +77,11 @@ class Authenticator:
                 self._cached[key] = now
         return True
 
+    def app_password(self, name: str, password: str) -> str | None:
+        """The name of the account's app password that `password` is, if it is one."""
+        found = self.app_passwords.verify(name, password) if self.app_passwords else None
+        return found.name if found else None
+
     def refuse_slowly(self) -> None:
         """Wait before a 401 for a wrong password, randomised as Radicale does."""
         if self.delay > 0:
@@ -81,6 +93,7 @@ class Caller:
     login: str  # who signed in
     user: str  # whose address books the request is about
     is_admin: bool
+    app_password: str | None = None  # the device's, when it signed in with one
 
 
 def current_user() -> str:
@@ -100,7 +113,8 @@ def authenticate() -> None:
             401, "unauthorized", "Sign in with your user name and password.", headers=CHALLENGE
         )
     login, password = credentials.username, credentials.password or ""
-    if not authenticator.check(login, password):
+    app_password = authenticator.app_password(login, password)
+    if app_password is None and not authenticator.check(login, password):
         authenticator.refuse_slowly()
         raise ApiError(
             401, "unauthorized", "The user name or password is wrong.", headers=CHALLENGE
@@ -116,7 +130,7 @@ def authenticate() -> None:
         if not authenticator.users.exists(target):
             raise NotFound(f"There is no user {quoted(target)}.", field="user")
     ensure_default_book(store, target)
-    g.caller = Caller(login=login, user=target, is_admin=is_admin)
+    g.caller = Caller(login=login, user=target, is_admin=is_admin, app_password=app_password)
 
 
 def ensure_default_book(store: Store, user: str) -> None:
