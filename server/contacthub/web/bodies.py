@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
+from contacthub.services.app_passwords import MAX_NAME as MAX_DEVICE_NAME
 from contacthub.sources.csv.origin import MAX_URL
 from contacthub.sources.imap.connection import PRESETS
 from contacthub.sources.schedule import MAX_INTERVAL
@@ -468,6 +469,41 @@ class DeviceSettings(Body):
     auto_export: Annotated[bool, Says("Set auto_export to true or false.")]
 
 
+# --- app passwords ---------------------------------------------------------------------------
+
+
+class AppPasswordInput(Body):
+    unknown = "Unknown field {name}; an app password has only a name."
+
+    name: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=MAX_DEVICE_NAME,
+            description="The device it is for, such as “Anna’s iPhone”: unique among the "
+            "user's app passwords, without slashes.",
+        ),
+        Says(
+            "Give the app password the name of its device (name).",
+            string_too_long=f"A device's name has at most {MAX_DEVICE_NAME} characters.",
+        ),
+    ]
+
+
+class SignInSettings(Body):
+    unknown = "Unknown field {name}; the sign-in settings are {fields}."
+
+    carddav_requires_app_password: Annotated[
+        bool,
+        Field(
+            description="Refuse the account's own password for CardDAV, so that every phone "
+            "and program signs in with an app password; the admin page and the API still "
+            "take it."
+        ),
+        Says("Set carddav_requires_app_password to true or false."),
+    ]
+
+
 # The request components of the document, by name; nested models come with them.
 MODELS: tuple[type[Body], ...] = (
     ImportSettings,
@@ -478,4 +514,6 @@ MODELS: tuple[type[Body], ...] = (
     AccountSettings,
     BookInput,
     DeviceSettings,
+    AppPasswordInput,
+    SignInSettings,
 )

@@ -252,6 +252,37 @@ IMPORT_SCHEMAS: dict[str, Any] = {
     ),
 }
 
+APP_PASSWORD_FIELDS: dict[str, Any] = {
+    "name": {"type": "string", "description": "The device it is for."},
+    "created_at": {"type": "string", "format": "date-time"},
+    "last_used_at": nullable(
+        "string",
+        format="date-time",
+        description="When it last signed in (recorded at most once a minute); null: never.",
+    ),
+}
+APP_PASSWORD_SCHEMAS: dict[str, Any] = {
+    "AppPassword": obj(list(APP_PASSWORD_FIELDS), **APP_PASSWORD_FIELDS),
+    "NewAppPassword": obj(
+        [*APP_PASSWORD_FIELDS, "password"],
+        **APP_PASSWORD_FIELDS,
+        password={
+            "type": "string",
+            "description": "The secret, in this answer only (the server keeps its hash): "
+            "five groups of four letters and digits, xxxx-xxxx-xxxx-xxxx-xxxx; accepted in "
+            "any case, with or without the dashes.",
+        },
+    ),
+    "AppPasswordList": obj(
+        ["app_passwords"],
+        app_passwords={
+            "type": "array",
+            "items": schema("AppPassword"),
+            "description": "The oldest first.",
+        },
+    ),
+}
+
 # A stored schedule shows every field of the form it was made with, defaults filled in.
 SCHEDULE_FIELDS: dict[str, Any] = {
     **REQUEST_SCHEMAS["ScheduleInput"]["properties"],
@@ -498,6 +529,7 @@ SCHEMAS: dict[str, Any] = {
         problems={"type": "array", "items": schema("Problem")},
     ),
     "PushResult": obj(["device", "run"], device=STRING, run=schema("Run")),
+    **APP_PASSWORD_SCHEMAS,
     "RunList": obj(
         ["runs"], runs={"type": "array", "items": schema("Run"), "description": "The latest first."}
     ),
@@ -523,6 +555,13 @@ PARAMETERS: dict[str, Any] = {
         "in": "path",
         "required": True,
         "schema": {"type": "string", "maxLength": 255},
+    },
+    "app_password": {
+        "name": "name",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "maxLength": 100},
+        "description": "The app password's name (its device).",
     },
     "q": {
         "name": "q",
@@ -959,6 +998,72 @@ ACCOUNT_PATHS: dict[str, Any] = {
     },
 }
 
+OWN_PASSWORD = (
+    "403 also when the request signed in with an app password: app passwords and the "
+    "sign-in settings are managed with the account's own password."
+)
+APP_PASSWORD_NAME = ref("parameters", "app_password")
+APP_PASSWORD_PATHS: dict[str, Any] = {
+    "/api/v1/app-passwords": {
+        "get": operation(
+            "List the app passwords (a password per device)",
+            {"200": body("AppPasswordList", "Their names and uses; never their secrets.")}
+            | errors(),
+            tag="app passwords",
+            description=OWN_PASSWORD,
+        ),
+        "post": operation(
+            "Create an app password for a device",
+            {
+                "201": body(
+                    "NewAppPassword",
+                    "Created; its secret is in this answer and never shown again.",
+                    {"Location": LOCATION_HEADER},
+                )
+            }
+            | errors("BadRequest", "TooLarge", "UnsupportedMediaType", "Invalid"),
+            request=json_request(bodies.AppPasswordInput),
+            tag="app passwords",
+            description="An app password signs in to CardDAV and to this API (with the "
+            "account's user name), not to the admin page. 422 when the name is taken. "
+            + OWN_PASSWORD,
+        ),
+    },
+    "/api/v1/app-passwords/{name}": {
+        "get": operation(
+            "Get an app password",
+            {"200": body("AppPassword", "Its name and uses; never its secret.")} | errors(),
+            parameters=[APP_PASSWORD_NAME],
+            tag="app passwords",
+            description=OWN_PASSWORD,
+        ),
+        "delete": operation(
+            "Revoke an app password",
+            {"204": NO_CONTENT} | errors(),
+            parameters=[APP_PASSWORD_NAME],
+            tag="app passwords",
+            description="A device signing in with it is refused from its next request on. "
+            + OWN_PASSWORD,
+        ),
+    },
+    "/api/v1/sign-in-settings": {
+        "get": operation(
+            "Get the sign-in settings",
+            {"200": body("SignInSettings", "The settings.")} | errors(),
+            tag="app passwords",
+            description=OWN_PASSWORD,
+        ),
+        "put": operation(
+            "Refuse (or accept) the account's own password for CardDAV",
+            {"200": body("SignInSettings", "The settings, as they now are.")}
+            | errors("BadRequest", "TooLarge", "UnsupportedMediaType", "Invalid"),
+            request=json_request(bodies.SignInSettings),
+            tag="app passwords",
+            description="From the next request on. " + OWN_PASSWORD,
+        ),
+    },
+}
+
 PATHS: dict[str, Any] = {
     "/api/v1/books": {
         "get": operation(
@@ -1147,6 +1252,7 @@ PATHS: dict[str, Any] = {
             tag="devices",
         ),
     },
+    **APP_PASSWORD_PATHS,
     **IMPORT_PATHS,
     **SYNC_PATHS,
     **ACCOUNT_PATHS,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from contacthub.web.api import (
+    app_passwords,
     autocomplete,
     books,
     contacts,
@@ -34,5 +35,15 @@ def check_json_body() -> None:
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 api.before_request(authenticate)
 api.before_request(check_json_body)
-for module in (books, contacts, autocomplete, devices, imports, syncs, mail_accounts, docs):
+for module in (
+    books,
+    contacts,
+    autocomplete,
+    devices,
+    app_passwords,
+    imports,
+    syncs,
+    mail_accounts,
+    docs,
+):
     api.register_blueprint(module.bp)
