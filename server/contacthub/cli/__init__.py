@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from contacthub.cli import imports, syncs, users
+from contacthub.cli import app_passwords, imports, syncs, users
 from contacthub.cli.common import load_settings, location_options, open_store
 from contacthub.firstrun import FIRST_ADMIN, ensure_first_admin, prepare_data_dir
 
@@ -52,6 +52,7 @@ def serve(
     run_server(settings, store)
 
 
+users.user.add_command(app_passwords.app_password)
 main.add_command(users.user)
 main.add_command(imports.import_csv)
 main.add_command(imports.list_fields)

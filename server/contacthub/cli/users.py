@@ -82,7 +82,7 @@ def user_list(data_dir: Path | None, config_file: Path | None) -> None:
 @location_options
 @click.argument("name")
 def user_remove(data_dir: Path | None, config_file: Path | None, name: str) -> None:
-    """Remove an account. Its address books stay in the store."""
+    """Remove an account and its app passwords. Its address books stay in the store."""
     settings = load_settings(data_dir, config_file)
     try:
         UsersFile(settings.users_file).remove(name)
@@ -91,5 +91,6 @@ def user_remove(data_dir: Path | None, config_file: Path | None, name: str) -> N
     store = open_store(settings)
     with store.write() as tx:
         tx.forget_account(name)
+        tx.forget_app_passwords(name)
     store.close()
     click.echo(f"removed user {name}; their address books stay in the store")

@@ -7,6 +7,7 @@ which carry the field at fault; the web layer renders them.
     contacts       search, get, create, replace (If-Match), delete
     autocomplete   email suggestions for composing mail
     devices        a phone's pushes into "From iOS"
+    app_passwords  a password per device: list, create, revoke; CardDAV's own-password setting
     imports        a CSV file with its settings and mapping, dry run
     syncs          a CSV import's origin (upload, HTTP, FTP), schedule and report emails
     mail_accounts  IMAP and Exchange accounts

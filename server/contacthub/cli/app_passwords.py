@@ -1,0 +1,78 @@
+"""`contacthub user app-password add|list|revoke`: a password per device of an account."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from contacthub.cli.common import load_settings, location_options, open_store
+from contacthub.errors import UserError
+from contacthub.services import app_passwords
+from contacthub.sources.context import RunContext
+
+
+@click.group("app-password")
+def app_password() -> None:
+    """Passwords for one device each (a phone, a mail client): CardDAV and the API take
+    them, the admin page does not; revoking one leaves the others working."""
+
+
+@contextmanager
+def _context(data_dir: Path | None, config_file: Path | None) -> Iterator[RunContext]:
+    settings = load_settings(data_dir, config_file)
+    ctx = RunContext(open_store(settings), settings)
+    try:
+        yield ctx
+    except UserError as error:
+        raise click.ClickException(error.message) from None
+    finally:
+        ctx.store.close()
+
+
+def _when(moment: float | None) -> str:
+    if moment is None:
+        return "never"
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@app_password.command("add")
+@location_options
+@click.argument("user")
+@click.argument("name")
+def add(data_dir: Path | None, config_file: Path | None, user: str, name: str) -> None:
+    """Create USER's app password for the device NAME and print it (only this once)."""
+    with _context(data_dir, config_file) as ctx:
+        created = app_passwords.create_app_password(ctx, user, name)
+    click.echo(created.secret)
+    click.echo(
+        f"the app password of {user} for {created.password.name!r}: enter it on the device "
+        "now (with the user name), it is not shown again",
+        err=True,
+    )
+
+
+@app_password.command("list")
+@location_options
+@click.argument("user")
+def list_app_passwords(data_dir: Path | None, config_file: Path | None, user: str) -> None:
+    """List USER's app passwords: name, created, last used."""
+    with _context(data_dir, config_file) as ctx:
+        found = app_passwords.app_passwords_of(ctx, user)
+    for password in found:
+        created, used = _when(password.created_at), _when(password.last_used_at)
+        click.echo(f"{password.name}\tcreated {created}\tlast used {used}")
+
+
+@app_password.command("revoke")
+@location_options
+@click.argument("user")
+@click.argument("name")
+def revoke(data_dir: Path | None, config_file: Path | None, user: str, name: str) -> None:
+    """Revoke USER's app password NAME: its device is refused from its next request on."""
+    with _context(data_dir, config_file) as ctx:
+        app_passwords.revoke_app_password(ctx, user, name)
+    click.echo(f"revoked the app password {name!r} of {user}")
