@@ -44,7 +44,8 @@ def test_the_secret_is_in_the_answer_that_made_it_and_nowhere_else(
     assert listed == [{k: v for k, v in shown.items() if k != "password"}]
     assert api.get(created.headers["Location"]).get_json() == listed[0]
     with store.read() as tx:
-        kept = [str(value) for value in tx.conn.exec_driver_sql("SELECT * FROM app_passwords").one()]
+        row = tx.conn.exec_driver_sql("SELECT * FROM app_passwords").one()
+    kept = [str(value) for value in row]
     assert shown["password"] not in kept and shown["password"].replace("-", "") not in kept
 
 
