@@ -10,6 +10,7 @@ JSON API (contacthub.services: the same checks, the same changes).
     runs      a run started by hand: its progress bar and its report
     mail_accounts  mail accounts (IMAP, Exchange)
     devices   the phone's pushes into "From iOS"
+    app_passwords  a password per device, and CardDAV's own-password setting
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from contacthub.errors import NotFound
 from contacthub.web.admin import (
+    app_passwords,
     books,
     devices,
     headers,
@@ -42,7 +44,7 @@ admin.add_app_template_filter(pages.ago, "ago")
 admin.add_app_template_global(pages.exact, "exact")
 admin.add_app_template_global(pages.iso, "iso")
 pages.register_errors(admin)
-for module in (session, books, wizard, syncs, runs, mail_accounts, devices):
+for module in (session, books, wizard, syncs, runs, mail_accounts, devices, app_passwords):
     admin.register_blueprint(module.bp)
 
 

@@ -38,9 +38,29 @@ function confirmations() {
   }
 }
 
+// A secret shown once: its button copies it (where the browser lets a page write the
+// clipboard; elsewhere the button stays hidden and the secret is selected by a tap).
+function copyButtons() {
+  if (!navigator.clipboard) return;
+  for (const button of document.querySelectorAll("button[data-copy]")) {
+    const secret = document.getElementById(button.dataset.copy);
+    const state = button.parentElement.querySelector("[role=status]");
+    button.hidden = false;
+    button.addEventListener("click", async () => {
+      try {
+        await navigator.clipboard.writeText(secret.textContent.trim());
+        state.textContent = "Copied.";
+      } catch (error) {
+        state.textContent = "Select it and copy it.";
+      }
+    });
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   localTimes();
   confirmations();
+  copyButtons();
   const box = document.querySelector("[data-progress-url]");
   if (box) followProgress(box);
 });
