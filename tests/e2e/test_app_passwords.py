@@ -194,3 +194,14 @@ def test_vdirsyncer_syncs_with_an_app_password(server: ContacthubServer, tmp_pat
     )
     assert refused.returncode != 0
     assert "401" in refused.stdout + refused.stderr
+
+
+def test_removing_an_account_forgets_its_app_passwords(server: ContacthubServer) -> None:
+    server.add_user("dora", "dora's own password")
+    secret = add(server, "dora", "Phone")
+    assert propfind_status(server, "dora", secret) == 207
+    server.cli("user", "remove", "dora")
+    assert propfind_status(server, "dora", secret) == 401
+    server.add_user("dora", "a new dora's password")  # somebody else with the same name
+    assert server.cli("user", "app-password", "list", "dora").stdout == ""
+    assert propfind_status(server, "dora", secret) == 401
