@@ -146,6 +146,24 @@ def test_the_setting_refuses_the_main_password_for_carddav_only(
     assert propfind_status(server, "bob", own) == 207
 
 
+def test_the_cli_turns_the_setting_on_and_off(server: ContacthubServer) -> None:
+    own = USERS["carol"]
+    secret = add(server, "carol", "Carol's laptop")
+    server.cli("user", "app-password", "require", "carol")
+    try:
+        listed = server.cli("user", "app-password", "list", "carol")
+        assert "CardDAV refuses the own password of carol" in listed.stderr
+        assert propfind_status(server, "carol", own) == 401
+        assert propfind_status(server, "carol", secret) == 207
+    finally:
+        server.cli("user", "app-password", "require", "carol", "--off")
+        server.cli("user", "app-password", "revoke", "carol", "Carol's laptop")
+    assert propfind_status(server, "carol", own) == 207
+    nobody = server.cli("user", "app-password", "require", "nobody", check=False)
+    assert nobody.returncode != 0
+    assert "There is no user" in nobody.stderr
+
+
 def test_the_last_use_is_shown_after_use(server: ContacthubServer) -> None:
     secret = add(server, "carol", "Tablet")
     assert "\tlast used never" in server.cli("user", "app-password", "list", "carol").stdout

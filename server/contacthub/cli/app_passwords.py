@@ -1,4 +1,5 @@
-"""`contacthub user app-password add|list|revoke`: a password per device of an account."""
+"""`contacthub user app-password add|list|revoke|require`: a password per device of an
+account, and whether CardDAV still takes the account's own password."""
 
 from __future__ import annotations
 
@@ -62,9 +63,14 @@ def list_app_passwords(data_dir: Path | None, config_file: Path | None, user: st
     """List USER's app passwords: name, created, last used."""
     with _context(data_dir, config_file) as ctx:
         found = app_passwords.app_passwords_of(ctx, user)
+        required = app_passwords.carddav_requires_app_password(ctx, user)
     for password in found:
         created, used = _when(password.created_at), _when(password.last_used_at)
         click.echo(f"{password.name}\tcreated {created}\tlast used {used}")
+    if required:
+        click.echo(
+            f"CardDAV refuses the own password of {user}: only app passwords sign in", err=True
+        )
 
 
 @app_password.command("revoke")
@@ -76,3 +82,18 @@ def revoke(data_dir: Path | None, config_file: Path | None, user: str, name: str
     with _context(data_dir, config_file) as ctx:
         app_passwords.revoke_app_password(ctx, user, name)
     click.echo(f"revoked the app password {name!r} of {user}")
+
+
+@app_password.command("require")
+@location_options
+@click.argument("user")
+@click.option("--off", is_flag=True, help="Accept the account's own password for CardDAV again.")
+def require(data_dir: Path | None, config_file: Path | None, user: str, off: bool) -> None:
+    """Refuse USER's own password for CardDAV: only app passwords sign in there (the admin
+    page and the API still take it)."""
+    with _context(data_dir, config_file) as ctx:
+        app_passwords.require_app_password_for_carddav(ctx, user, not off)
+    if off:
+        click.echo(f"CardDAV accepts the own password of {user} again")
+    else:
+        click.echo(f"CardDAV refuses the own password of {user}: only app passwords sign in")
