@@ -17,8 +17,13 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from contacthub.errors import UserError
+from contacthub.store import writing
 
 KEY_FILE = "secret.key"
+KEY_FILE_PURPOSE = (
+    "the key that encrypts stored passwords is made there on first use; make the "
+    "directory writable, or set [contacthub] secret_key"
+)
 
 
 class CredentialError(UserError):
@@ -69,15 +74,20 @@ class Vault:
 
 
 def _key_file(path: Path) -> bytes:
-    if path.exists():
-        return path.read_bytes().strip()
+    if not path.exists():
+        with writing(path, KEY_FILE_PURPOSE):
+            _make_key_file(path)
+    return path.read_bytes().strip()
+
+
+def _make_key_file(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # A name of its own (mode 0600) for every caller: threads of one process share a pid.
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     temporary = Path(name)
-    with os.fdopen(fd, "wb") as file:
-        file.write(Fernet.generate_key() + b"\n")
     try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(Fernet.generate_key() + b"\n")
         # A hard link appears whole or not at all: of two processes starting at once,
         # one key wins and both read it.
         os.link(temporary, path)
@@ -85,4 +95,3 @@ def _key_file(path: Path) -> bytes:
         pass
     finally:
         temporary.unlink()
-    return path.read_bytes().strip()

@@ -6,11 +6,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contacthub.config import Settings, default_config_text
-from contacthub.store import Store
+from contacthub.store import Store, write_whole, writing
 from contacthub.users import UsersFile, generate_password
 
 # Not "admin": /admin/ is the admin page, so no principal may live there.
 FIRST_ADMIN = "root"
+DATA_DIR_PURPOSE = (
+    "the data directory holds the store, the accounts and the secret key; choose one "
+    "contacthub may write to (--data-dir or CONTACTHUB_DATA_DIR)"
+)
+CONFIG_PURPOSE = "the first start writes the configuration there (choose another with --config)"
 
 
 @dataclass
@@ -24,11 +29,11 @@ def prepare_data_dir(data_dir: Path, config_file: Path) -> FirstStart:
     """Create what is missing; never touch what exists."""
     done = FirstStart()
     if not data_dir.exists():
-        data_dir.mkdir(parents=True, mode=0o700)
+        with writing(data_dir, DATA_DIR_PURPOSE):
+            data_dir.mkdir(parents=True, mode=0o700)
         done.created_data_dir = True
     if not config_file.exists():
-        config_file.parent.mkdir(parents=True, exist_ok=True)
-        config_file.write_text(default_config_text(data_dir), encoding="utf-8")
+        write_whole(config_file, default_config_text(data_dir), CONFIG_PURPOSE)
         done.created_config = True
     return done
 
@@ -39,7 +44,8 @@ def ensure_first_admin(settings: Settings, store: Store) -> str | None:
     if users.names():
         return None
     password = generate_password()
-    users.add(FIRST_ADMIN, password)
+    # The role first: if the users file cannot be written, the next start tries again.
     with store.write() as tx:
         tx.set_admin(FIRST_ADMIN, True)
+    users.add(FIRST_ADMIN, password)
     return password

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import os
 import secrets
-import tempfile
 from pathlib import Path
 
 import bcrypt
 
 from contacthub.errors import UserError
-from contacthub.store import check_name
+from contacthub.store import check_name, write_whole
 
 
 class UsersFileError(UserError):
     """A user name, password or users-file change that cannot be made."""
 
+
+USERS_FILE_PURPOSE = "the accounts are kept there ([auth] htpasswd_filename)"
 
 # The web sidecar answers under these paths, where a user's principal would be.
 RESERVED_NAMES = frozenset({"api", "admin"})
@@ -58,13 +59,9 @@ class UsersFile:
         return entries
 
     def _write(self, entries: dict[str, str]) -> None:
-        # Write a temporary file and rename it: Radicale may read at any moment.
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".users-")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.writelines(f"{name}:{hashed}\n" for name, hashed in sorted(entries.items()))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
+        text = "".join(f"{name}:{hashed}\n" for name, hashed in sorted(entries.items()))
+        # Whole or never: Radicale may read the file at any moment.
+        write_whole(self.path, text, USERS_FILE_PURPOSE)
 
     def version(self) -> tuple[int, int, int] | None:
         """Changes whenever the file is rewritten (it is replaced, never edited in place);

@@ -11,6 +11,9 @@ property values a client sets are bounded (properties.py).
 A write is checked only for a caller Radicale would let write there (gate.py):
 anyone else gets Radicale's own 401 or 403, before the store is asked about the
 path or a byte of the body is read, so no answer tells a stranger what exists.
+
+A write that meets a full disk is answered 507 Insufficient Storage with a sentence
+(Radicale itself would say 500); nothing of it is kept, and reads go on.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from contacthub.carddav.xml_body import SIZE_LIMIT, XmlBodyRefused, parse_xml_bo
 from contacthub.config import Settings
 from contacthub.store import Store
 from contacthub.vcard.parse import InvalidVCard, is_vcard_media_type, parse_one
-from contacthub_radicale.context import PutBody, putting
+from contacthub_radicale.context import PutBody, putting, watching_storage_full
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +75,28 @@ class CardDavGuard:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        with self.gate.auth.one_check_per_request():
-            return self._answer(environ, start_response)
+        with self.gate.auth.one_check_per_request(), watching_storage_full() as full:
+            replaced: list[bytes] = []
+
+            def answering(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+                # Radicale answers a storage error 500; a full disk is 507 (RFC 4918 11.5).
+                if full.error is None:
+                    return start_response(status, headers, *args)
+                logger.error(
+                    "%s %r: 507 Insufficient Storage (the store's disk is full)",
+                    environ.get("REQUEST_METHOD"),
+                    environ.get("PATH_INFO", ""),
+                )
+                replaced.extend(
+                    _plain(start_response, "507 Insufficient Storage", full.error.message)
+                )
+                return None
+
+            answer = self._answer(environ, answering)
+            if not replaced:
+                return answer
+            getattr(answer, "close", lambda: None)()
+            return replaced
 
     def _answer(
         self, environ: dict[str, Any], start_response: Callable[..., Any]

@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 
 from contacthub.cli import app_passwords, imports, syncs, users
-from contacthub.cli.common import load_settings, location_options, open_store
+from contacthub.cli.common import Main, load_settings, location_options, open_store
 from contacthub.firstrun import FIRST_ADMIN, ensure_first_admin, prepare_data_dir
 
 
-@click.group()
+@click.group(cls=Main)
 @click.version_option(package_name="contacthub")
 def main() -> None:
     """contacthub: address books that every phone and mail client syncs over CardDAV."""

@@ -10,7 +10,25 @@ import click
 
 from contacthub import config as config_module
 from contacthub.config import ConfigError, Settings
-from contacthub.store import Store
+from contacthub.store import CannotWrite, StorageFull, Store
+
+
+class Stopped(click.ClickException):
+    """A command that cannot go on for a reason outside it: said in one sentence."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"contacthub: {self.format_message()}", file=file, err=file is None)
+
+
+class Main(click.Group):
+    """The `contacthub` group: in every command, a path that cannot be written or a full
+    disk ends it with one sentence naming what is wrong (exit code 1), not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (CannotWrite, StorageFull) as error:
+            raise Stopped(str(error)) from None
 
 
 def location_options(command: Callable[..., Any]) -> Callable[..., Any]:

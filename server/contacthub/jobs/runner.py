@@ -31,7 +31,7 @@ from contacthub.sources.context import RunContext
 from contacthub.sources.registry import RUNNABLE
 from contacthub.sources.schedule import zone
 from contacthub.sources.settings import SyncBusy, notify_of, schedule_of
-from contacthub.store import Lease, RunRecord, SourceRecord
+from contacthub.store import Lease, RunRecord, SourceRecord, StorageFull
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +67,11 @@ def run_sync(
         with _renewed(ctx, lease):
             try:
                 run = _run(ctx, source, started, trigger, override_mass_deletion)
+            except StorageFull as full:
+                # The run changed nothing; if the disk has no room for this record either,
+                # StorageFull goes on to the caller.
+                logger.error("run of source %s failed: %s", source.id, full)
+                run = record_outcome(ctx, source, started, trigger, "failed", f"failed: {full}")
             except Exception:
                 # A bug, or the store away for a moment: the run still ends as a failed
                 # run, in words that reveal no internals (the log has them).
@@ -109,6 +114,8 @@ def run_in_background(
             run_id = run_sync(
                 ctx, source, override_mass_deletion=override_mass_deletion, lease=lease
             ).id
+        except StorageFull as full:  # not even the failed run could be recorded
+            logger.error("background run of source %s failed: %s", source.id, full)
         except Exception:  # run_sync records failures; this is the store gone away
             logger.exception("background run of source %s failed", source.id)
         finally:
@@ -203,8 +210,11 @@ def send_report(ctx: RunContext, source: SourceRecord, run: RunRecord) -> None:
         outcome = "not sent: an internal error; the server log has the details"
     if outcome.startswith("not sent"):
         logger.warning("sync %r (source %s): report email %s", source.name, source.id, outcome)
-    with ctx.store.write() as tx:
-        tx.set_run_email(run.id, outcome)
+    try:
+        with ctx.store.write() as tx:
+            tx.set_run_email(run.id, outcome)
+    except StorageFull:  # the run is recorded; only the word on its email is lost
+        logger.error("run %s: the outcome of its report email was not saved (disk full)", run.id)
 
 
 def _deliver(ctx: RunContext, source: SourceRecord, run: RunRecord, recipients: list[str]) -> str:

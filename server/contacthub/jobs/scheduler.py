@@ -17,7 +17,7 @@ from contacthub.jobs.runner import LEASE_SECONDS, holder_name, record_interrupte
 from contacthub.sources.context import RunContext
 from contacthub.sources.schedule import ScheduleError
 from contacthub.sources.settings import next_run_at, schedule_of
-from contacthub.store import Lease, RunRecord, SourceRecord
+from contacthub.store import Lease, RunRecord, SourceRecord, StorageFull
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,8 @@ class Scheduler:
             )
             try:
                 done.append(run_sync(self.ctx, source, trigger="schedule", lease=lease))
+            except StorageFull as full:
+                logger.error("scheduled run of source %s failed: %s", source.id, full)
             except Exception:  # one broken sync must not stop the others
                 logger.exception("scheduled run of source %s failed", source.id)
 
@@ -91,6 +93,8 @@ class Scheduler:
         while not stop.is_set():
             try:
                 self.tick()
+            except StorageFull as full:  # reads go on; runs wait for room
+                logger.error("scheduler tick failed: %s", full)
             except Exception:  # the store may be away for a moment; try again next tick
                 logger.exception("scheduler tick failed")
             stop.wait(interval)

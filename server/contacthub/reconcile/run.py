@@ -13,7 +13,7 @@ from contacthub.errors import UserError
 from contacthub.reconcile.changes import Change, ChangeSet, Incoming, Problem
 from contacthub.reconcile.plan import plan
 from contacthub.reconcile.policy import Policy
-from contacthub.store import Link, RunRecord, SourceRecord, Store, Transaction
+from contacthub.store import Link, RunRecord, SourceRecord, StorageFull, Store, Transaction
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,10 @@ def run_source(
         with _collector_paused():
             outcome = _run(store, source, read, policy, trigger, dry_run, started, after)
     except Exception as error:
-        logger.exception("run of source %s failed", source.id)
+        if isinstance(error, StorageFull):  # not a fault of ours: no traceback
+            logger.error("run of source %s failed: %s", source.id, error)
+        else:
+            logger.exception("run of source %s failed", source.id)
         # A UserError is written for people; anything else may carry internals
         # (SQL, paths), which belong in the log only.
         reason = (

@@ -20,12 +20,21 @@ from contacthub.store.changes import format_token
 from contacthub.store.engine import is_sqlite, make_engine
 from contacthub.store.errors import (
     AlreadyExists,
+    CannotWrite,
     InvalidSyncToken,
     NotFound,
     PreconditionFailed,
+    StorageFull,
     StoreError,
     UidConflict,
     UnsafeName,
+)
+from contacthub.store.faults import (
+    check_store_writable,
+    is_storage_full,
+    storage_full_translated,
+    write_whole,
+    writing,
 )
 from contacthub.store.folders import DEFAULT_BOOK, DEFAULT_BOOK_PROPS
 from contacthub.store.items import etag_of
@@ -59,6 +68,7 @@ __all__ = [
     "MATCH_TYPES",
     "AlreadyExists",
     "AppPassword",
+    "CannotWrite",
     "CardFilter",
     "CollectionRecord",
     "ContactIndex",
@@ -73,6 +83,7 @@ __all__ = [
     "PropertyPresence",
     "RunRecord",
     "SourceRecord",
+    "StorageFull",
     "Store",
     "StoreError",
     "TextMatch",
@@ -83,7 +94,10 @@ __all__ = [
     "check_name",
     "etag_of",
     "format_token",
+    "is_storage_full",
     "parent_of",
+    "write_whole",
+    "writing",
 ]
 
 DEFAULT_HISTORY_RETENTION = 30 * 24 * 3600  # seconds, as Radicale's max_sync_token_age
@@ -102,29 +116,51 @@ class Store:
         history_retention: float = DEFAULT_HISTORY_RETENTION,
         upgrade: bool = True,
     ) -> Store:
-        """Connect to the store at `url`, bringing its schema up to date."""
-        engine = make_engine(url)
-        if upgrade:
-            from contacthub.store.migrate import upgrade as upgrade_schema
+        """Connect to the store at `url`, bringing its schema up to date.
 
-            upgrade_schema(engine)
+        StorageFull if the disk is full; CannotWrite if a SQLite store's file or
+        directory cannot be written (it names the path and what is wrong).
+        """
+        check_store_writable(url)
+        with storage_full_translated():
+            engine = make_engine(url)
+            if upgrade:
+                from contacthub.store.migrate import upgrade as upgrade_schema
+
+                upgrade_schema(engine)
         return cls(engine, history_retention=history_retention)
 
     @contextmanager
     def read(self) -> Iterator[Transaction]:
-        """A consistent snapshot: no torn reads while writers commit."""
+        """A consistent snapshot: no torn reads while writers commit.
+
+        A full disk does not stop reads; one that needs room (PostgreSQL's temporary
+        files of a large sort) raises StorageFull.
+        """
         if is_sqlite(self.engine):
             options: dict[str, object] = {"sqlite_begin": "DEFERRED"}
         else:
             options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
-        with self.engine.connect().execution_options(**options) as conn, conn.begin():
+        with (
+            storage_full_translated(),
+            self.engine.connect().execution_options(**options) as conn,
+            conn.begin(),
+        ):
             yield Transaction(self, conn, writable=False)
 
     @contextmanager
     def write(self, lock_paths: list[str] | None = None) -> Iterator[Transaction]:
-        """A write transaction holding the locks of `lock_paths` (see lock_collections)."""
+        """A write transaction holding the locks of `lock_paths` (see lock_collections).
+
+        All or nothing: on a full disk nothing of it is kept, and StorageFull is raised
+        (from a statement or from the commit).
+        """
         options = {"sqlite_begin": "IMMEDIATE"} if is_sqlite(self.engine) else {}
-        with self.engine.connect().execution_options(**options) as conn, conn.begin():
+        with (
+            storage_full_translated(),
+            self.engine.connect().execution_options(**options) as conn,
+            conn.begin(),
+        ):
             tx = Transaction(self, conn, writable=True)
             tx.lock_collections(lock_paths or [])
             yield tx

@@ -50,3 +50,32 @@ class UnsafeName(StoreError, ValueError):
 
     A ValueError, because callers that check a name from a request catch that.
     """
+
+
+class StorageFull(StoreError):
+    """The disk under the store (or under a file the server writes) is full: the change
+    was not made, and reads go on. The one error every door translates (CardDAV 507,
+    the API and the admin page a sentence, a run a failed run)."""
+
+    status = 507
+    code = "insufficient_storage"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(
+            message
+            or "The server's disk is full: the change was not saved. "
+            "Ask the administrator to free space."
+        )
+
+
+class CannotWrite(StoreError):
+    """A file or directory the server must write is not writable (a read-only file system,
+    no permission, no such directory): says which path, what is wrong and what needs it."""
+
+    status = 503
+    code = "cannot_write"
+
+    def __init__(self, path: str, reason: str, purpose: str) -> None:
+        super().__init__(f"cannot write to {path} ({reason}): {purpose}")
+        self.path = path
+        self.reason = reason

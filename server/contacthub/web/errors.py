@@ -1,8 +1,8 @@
 """Errors as JSON: {"error": {"code", "message", and "field"/"line"/"column" where known}}.
 
-Any UserError is answered with its status, code and message; werkzeug's own refusals
-(routing, body size) in our words; anything else is logged and answered 500
-"internal_error", without its text.
+Any UserError is answered with its status, code and message (a full disk, the store's
+StorageFull: 507 "insufficient_storage"); werkzeug's own refusals (routing, body size) in
+our words; anything else is logged and answered 500 "internal_error", without its text.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from contacthub.errors import UserError
+from contacthub.store import StorageFull, is_storage_full
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,9 @@ def _from_http(error: HTTPException) -> Response:
 
 
 def _unexpected(error: Exception) -> Response:
+    if is_storage_full(error):  # met outside the store: a body spooled to a full disk
+        logger.error("a request met a full disk: %s", error)
+        return error_response(StorageFull())
     logger.exception("unexpected error in the API", exc_info=error)
     return error_response(
         ApiError(500, "internal_error", "Something went wrong on the server; the error was logged.")

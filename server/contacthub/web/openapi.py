@@ -73,6 +73,7 @@ ERROR_RESPONSES = {
     "UnsupportedMediaType": "The body is not of a type this operation takes.",
     "Invalid": "The body was understood but its content is not acceptable.",
     "PreconditionRequired": "An update without If-Match.",
+    "InsufficientStorage": "The server's disk is full: nothing was changed; reads go on.",
 }
 STATUS_OF = {
     "BadRequest": "400",
@@ -85,12 +86,15 @@ STATUS_OF = {
     "UnsupportedMediaType": "415",
     "Invalid": "422",
     "PreconditionRequired": "428",
+    "InsufficientStorage": "507",
 }
 
 
 def errors(*names: str) -> dict[str, Any]:
-    """The error responses of an operation; every one may answer 400, 401, 403 and 404."""
-    wanted = dict.fromkeys(("BadRequest", "Unauthorized", "Forbidden", "NotFound", *names))
+    """The error responses of an operation; every one may answer 400, 401, 403 and 404, and
+    507 (a user's first request makes their default book, and the disk may be full)."""
+    always = ("BadRequest", "Unauthorized", "Forbidden", "NotFound", "InsufficientStorage")
+    wanted = dict.fromkeys((*always, *names))
     return {STATUS_OF[name]: ref("responses", name) for name in wanted}
 
 
