@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import requests
@@ -26,7 +27,6 @@ from tests.support.servers import ContacthubServer, DavServer
 from tests.support.vcards import make_card
 
 SECONDS = 5.0
-FAST_AUTH = {"auth": {"cache_logins": "True"}}
 # Each writes something the check reads back: none may be missing from a run.
 OPERATIONS = (
     "CardDAV PUT (new)",
@@ -51,32 +51,29 @@ FIRST_REQUESTS = 6  # per new account (two of each kind), spread over the proces
 
 
 def servers_for(
-    backend: str, start: StartContacthub, users: dict[str, str]
+    backend: str, start: StartContacthub, users: dict[str, str], tmp_path: Path
 ) -> list[ContacthubServer]:
-    """Two processes on one PostgreSQL store (and one users file), one on SQLite."""
-    first = start(backend, config=FAST_AUTH, users=users)
+    """Two processes on one PostgreSQL store, one on SQLite; one users file for all."""
+    config = mixed_writers.shared_users(tmp_path / "users", users)
+    first = start(backend, config=config, users={})
     assert isinstance(first, ContacthubServer)
-    if backend == "sqlite":
-        return [first]
-    assert first.store_url and first.store_url.startswith("postgresql")
-    users_file = {"htpasswd_filename": str(first.data_dir / "users")}
-    second = start(
-        backend,
-        config={"auth": {**FAST_AUTH["auth"], **users_file}},
-        users={},
-        store_url=first.store_url,
-    )
-    assert isinstance(second, ContacthubServer)
-    second.users.update(users)
-    return [first, second]
+    servers = [first]
+    if backend == "postgresql":
+        assert first.store_url and first.store_url.startswith("postgresql")
+        second = start(backend, config=config, users={}, store_url=first.store_url)
+        assert isinstance(second, ContacthubServer)
+        servers.append(second)
+    for server in servers:
+        server.users.update(users)
+    return servers
 
 
 @pytest.mark.contacthub_only
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_every_write_path_at_once_answers_no_5xx_and_loses_nothing(
-    contacthub_factory: StartContacthub, backend: str
+    contacthub_factory: StartContacthub, backend: str, tmp_path: Path
 ) -> None:
-    servers = servers_for(backend, contacthub_factory, {"alice": USERS["alice"]})
+    servers = servers_for(backend, contacthub_factory, {"alice": USERS["alice"]}, tmp_path)
     mixed_writers.prepare(servers)
     ledger = mixed_writers.run_mix(servers, SECONDS)
     assert ledger.server_errors() == 0, ledger.statuses
@@ -105,9 +102,9 @@ def first_request(server: DavServer, user: str, number: int) -> Callable[[], int
 @pytest.mark.contacthub_only
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_first_requests_of_a_new_account_at_once_make_one_home(
-    contacthub_factory: StartContacthub, backend: str
+    contacthub_factory: StartContacthub, backend: str, tmp_path: Path
 ) -> None:
-    servers = servers_for(backend, contacthub_factory, dict(NEW_ACCOUNTS))
+    servers = servers_for(backend, contacthub_factory, dict(NEW_ACCOUNTS), tmp_path)
     calls = [
         first_request(servers[number % len(servers)], user, number)
         for user in NEW_ACCOUNTS

@@ -21,8 +21,10 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import bcrypt
 import requests
 
 from tests.support import dav
@@ -63,6 +65,8 @@ class Ledger:
     by_operation: collections.Counter[tuple[str, int]] = field(default_factory=collections.Counter)
     latencies: dict[str, list[float]] = field(default_factory=lambda: collections.defaultdict(list))
     failures: list[str] = field(default_factory=list)
+    # (started, seconds, operation, url) of every request that took a second or more.
+    slow: list[tuple[float, float, str, str]] = field(default_factory=list)
     # Path of each contact written -> ETag of its last acknowledged write (None: gone).
     contacts: dict[str, str | None] = field(default_factory=dict)
     # Book path -> display name last acknowledged by PROPPATCH.
@@ -98,6 +102,8 @@ class Ledger:
             self.statuses[response.status_code] += 1
             self.by_operation[operation, response.status_code] += 1
             self.latencies[operation].append(elapsed)
+            if elapsed >= 1.0:
+                self.slow.append((started, elapsed, operation, url))
         if response.status_code not in ok:
             self.fail(
                 f"{operation}: {method} {url} -> {response.status_code}: {response.text[:300]!r}"
@@ -472,6 +478,27 @@ WORKERS: Mapping[str, Worker] = {
     "csv": csv_writer,
     "device": device_writer,
 }
+
+
+def shared_users(path: Path, users: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """Write one users file for every server process, and return the [auth] settings that
+    name it. Cheap bcrypt hashes (cost 4), and logins remembered for an hour: the store is
+    what the mix exercises, and every process re-checking every client's password with a
+    cost-12 hash at once when its cache expires would stall the mix for seconds on a
+    small machine."""
+    path.write_text(
+        "".join(
+            f"{user}:{bcrypt.hashpw(password.encode(), bcrypt.gensalt(4)).decode()}\n"
+            for user, password in users.items()
+        )
+    )
+    return {
+        "auth": {
+            "htpasswd_filename": str(path),
+            "cache_logins": "True",
+            "cache_successful_logins_expiry": "3600",
+        }
+    }
 
 
 def prepare(servers: Sequence[DavServer]) -> None:
