@@ -62,16 +62,19 @@ class Storage(storage.BaseStorage):
     def acquire_lock(self, mode: str, user: str = "", *args: Any, **kwargs: Any) -> Iterator[None]:
         """One transaction per request instead of one lock for the whole server.
 
-        A write locks only the collections the request names (on PostgreSQL;
-        SQLite has one writer at a time), and commits when Radicale is done.
+        A write first locks, in the store's order, every collection the request may
+        write: the one at each path it names and that one's parent (the book of an item,
+        the folder a new book goes into). SQLite has one writer at a time. The
+        transaction commits when Radicale is done.
         """
         if context.has_transaction():  # nested: the outer lock's transaction serves
             yield
             return
         if mode == "w":
-            paths = [
+            named = [
                 pathutils.strip_path(p) for p in (kwargs.get("path"), kwargs.get("to_path")) if p
             ]
+            paths = [p for path in named for p in (path, parent_of(path)) if p]
             scope: AbstractContextManager[Any] = self.store.write(paths)
         else:
             scope = self.store.read()
@@ -125,16 +128,19 @@ class Storage(storage.BaseStorage):
         sane_path = pathutils.strip_path(href)
         try:
             with tx.savepoint():
-                if not props:
-                    return Collection(self, tx.ensure_collection(sane_path)), {}, []
+                if items is None or not props:
+                    # MKCOL (which found nothing there under the lock), the principal and
+                    # its predefined books at a first request: a concurrent first request
+                    # may have made them a moment ago, and what it made stays as it is.
+                    created = tx.ensure_collection(sane_path, props)
+                    return Collection(self, created), {}, []
                 record = tx.get_collection(sane_path)
                 record = (
                     tx.set_props(record, props)
                     if record
                     else tx.create_collection(sane_path, props)
                 )
-                collection = Collection(self, record)
-                wanted = list(_with_hrefs(items or [], SUFFIXES.get(props.get("tag", ""), "")))
+                wanted = list(_with_hrefs(items, SUFFIXES.get(props.get("tag", ""), "")))
                 replaced, added = tx.replace_items(
                     record, [(href, to_store(href, item)) for href, item in wanted]
                 )

@@ -172,7 +172,7 @@ def test_foreign_future_and_malformed_tokens_are_refused(store: Store, book: str
 def test_a_recreated_book_refuses_the_old_books_tokens(store: Store, book: str) -> None:
     with store.read() as tx:
         old_token = format_token(tx.require_collection(book), 0)
-    with store.write() as tx:
+    with store.write(["alice", book]) as tx:  # the book goes, and comes back in alice
         tx.delete_collection(book)
         tx.ensure_default_book("alice")
     with pytest.raises(InvalidSyncToken), store.read() as tx:

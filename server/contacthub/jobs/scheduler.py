@@ -64,7 +64,7 @@ class Scheduler:
                 ]
                 if not due:
                     return None
-                for source_id, at in due:
+                for source_id, at in sorted(due):  # source rows are locked in id order
                     tried.add(source_id)
                     source = tx.require_source(source_id)
                     try:

@@ -37,11 +37,10 @@ class PushRefused(UserError):
 
 
 def device_source(tx: Transaction, user: str, device: str) -> SourceRecord:
-    """The device's source, created with its book on the first push."""
+    """The device's source, created with its book on the first push (two first pushes at
+    once make one of each)."""
     book = tx.ensure_collection(f"{user}/{BOOK}", BOOK_PROPS)
-    return tx.find_source(user, KIND, device) or tx.create_source(
-        user, KIND, device, book.path, {"auto_export": True}
-    )
+    return tx.ensure_source(user, KIND, device, book.path, {"auto_export": True})
 
 
 def set_auto_export(tx: Transaction, source: SourceRecord, on: bool) -> SourceRecord:

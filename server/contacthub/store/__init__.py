@@ -7,6 +7,28 @@ the same database transaction. Readers get a consistent snapshot from
 
 Everything other packages use is imported from here: the records the store hands out
 and takes in, its errors, the search filters and the few helpers on names and tokens.
+
+The lock order. CardDAV requests, the API, the admin page, source runs, a phone's push,
+the scheduler and the sessions all write at once (two server processes on one PostgreSQL
+too). They cannot deadlock because every write transaction takes its locks in one order:
+
+1. Collection rows, in path order (code points, so a parent before its children), each
+   before the first write to the collection: its row (counters, properties), its items
+   and its change log. A new collection is a write to its parent; a principal, which has
+   no parent row, is locked by its own insert. `Store.write(paths)` locks the collections
+   a writer names up front, in one statement; the store's methods lock the collection
+   they write (`lock_collections`), which costs nothing when it is held already.
+2. Then any other row: sources with their leases, links, runs and uploads (sources in
+   id order), accounts, ended sessions.
+
+Items and change-log rows need no place of their own: only the holder of their
+collection's lock writes them. A transaction that asks for a collection after a lock
+further down the order, or after writing another row, gets LockOrderError, on SQLite
+(one writer at a time, no row locks) as on PostgreSQL: a writer that would deadlock
+under load fails the first test that runs it. A writer that may touch several
+collections names them all in `Store.write(paths)`. Creation is idempotent: an insert
+of a collection or source that another transaction made meanwhile does nothing
+(`ensure_collection`, `ensure_source`), and a strict create answers AlreadyExists.
 """
 
 from __future__ import annotations
@@ -38,6 +60,7 @@ from contacthub.store.faults import (
 )
 from contacthub.store.folders import DEFAULT_BOOK, DEFAULT_BOOK_PROPS
 from contacthub.store.items import etag_of
+from contacthub.store.locks import LockOrderError
 from contacthub.store.paths import check_name, parent_of
 from contacthub.store.records import (
     AppPassword,
@@ -77,6 +100,7 @@ __all__ = [
     "ItemData",
     "ItemRecord",
     "Lease",
+    "LockOrderError",
     "Link",
     "NotFound",
     "PreconditionFailed",
@@ -150,7 +174,9 @@ class Store:
 
     @contextmanager
     def write(self, lock_paths: list[str] | None = None) -> Iterator[Transaction]:
-        """A write transaction holding the locks of `lock_paths` (see lock_collections).
+        """A write transaction that first locks the collections at `lock_paths` (those that
+        exist), in path order: every collection it will write, or whose children it will
+        create, unless it writes only one (the store then locks that one itself).
 
         All or nothing: on a full disk nothing of it is kept, and StorageFull is raised
         (from a statement or from the commit).

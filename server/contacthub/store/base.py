@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
+from contacthub.store.locks import HeldLocks
+
 if TYPE_CHECKING:
     from contacthub.store import Store
 
@@ -24,6 +26,7 @@ class TxBase:
         self.store = store
         self.conn = conn
         self.writable = writable
+        self.locks = HeldLocks()
 
     @property
     def is_sqlite(self) -> bool:
@@ -31,6 +34,17 @@ class TxBase:
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
-        """All or nothing inside the transaction: an error undoes only what the block did."""
-        with self.conn.begin_nested():
-            yield
+        """All or nothing inside the transaction: an error undoes only what the block did,
+        the row locks it took included (PostgreSQL releases them), so the store forgets
+        them too."""
+        held = self.locks.copy()
+        try:
+            with self.conn.begin_nested():
+                yield
+        except BaseException:
+            self.locks = held
+            raise
+
+    def wrote_other_rows(self, what: str) -> None:
+        """Note a write outside the collections (sources, runs, ...): see HeldLocks."""
+        self.locks.wrote(what)

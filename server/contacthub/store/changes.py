@@ -60,6 +60,7 @@ def parse_token(token: str) -> tuple[str, int]:
 class ChangesPart(TxBase):
     def record_change(self, collection_id: int, href: str, *, deleted: bool) -> int:
         """Advance the collection's position and note `href` there; returns the position."""
+        self.locks.check_held(collection_id)
         now = time.time()
         seq: int = self.conn.execute(
             _ADVANCE, {"collection_id": collection_id, "now": now}
@@ -82,6 +83,7 @@ class ChangesPart(TxBase):
         """Note many hrefs at once, each at a position of its own (bulk imports)."""
         if not hrefs:
             return
+        self.locks.check_held(collection_id)
         now = time.time()
         last: int = self.conn.execute(
             update(collections)
@@ -108,6 +110,7 @@ class ChangesPart(TxBase):
 
     def bump(self, collection_id: int) -> None:
         """A change of the collection itself (its properties): new ctag, no href."""
+        self.locks.check_held(collection_id)
         self.conn.execute(
             update(collections)
             .where(collections.c.id == collection_id)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Executable, and_, bindparam, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from contacthub.store.changes import ChangesPart
 from contacthub.store.errors import AlreadyExists, NotFound
@@ -19,10 +20,28 @@ from contacthub.store.schema import collections
 DEFAULT_BOOK = "contacts"
 DEFAULT_BOOK_PROPS = {"tag": "VADDRESSBOOK", "D:displayname": "Contacts"}
 
-# Built once: every request looks collections up.
+# Built once: every request looks collections up, and every write locks some.
 _GET_COLLECTIONS = select(collections).where(
     collections.c.path.in_(bindparam("paths", expanding=True))
 )
+_COLLECTION_IDS = select(collections.c.path, collections.c.id).where(
+    collections.c.path.in_(bindparam("paths", expanding=True))
+)
+# Code-point order, whatever the database's collation: the order Python's sorted() checks.
+_LOCK_COLLECTIONS = _COLLECTION_IDS.order_by(collections.c.path.collate("C")).with_for_update()
+
+
+def _insert_once(dialect: type[sqlite.Insert] | type[postgresql.Insert]) -> Executable:
+    """An insert that does nothing when the path is taken, even by a transaction that
+    has not committed yet (PostgreSQL waits for it): creation is idempotent."""
+    statement = dialect(collections).on_conflict_do_nothing(index_elements=[collections.c.path])
+    return statement.returning(collections.c.id)
+
+
+_INSERT_COLLECTION = {
+    "sqlite": _insert_once(sqlite.Insert),
+    "postgresql": _insert_once(postgresql.Insert),
+}
 
 
 class FoldersPart(ChangesPart):
@@ -51,39 +70,42 @@ class FoldersPart(ChangesPart):
         children.sort(key=lambda c: (c.name != DEFAULT_BOOK, c.created_at, c.id))
         return children
 
-    def lock_collections(self, paths: list[str]) -> None:
-        """Hold the write lock of these collections (or their parents) until the end.
+    def lock_collections(self, paths: Iterable[str]) -> None:
+        """Hold the locks of the collections at `paths` (those that exist) until the end.
 
-        On PostgreSQL a row lock per collection: writers of different books
-        never wait for each other. SQLite has one writer at a time anyway, and
-        the transaction took its lock at BEGIN IMMEDIATE.
+        On PostgreSQL a row lock per collection (SELECT ... FOR UPDATE, in path order):
+        writers of different books never wait for each other. SQLite has one writer at a
+        time (BEGIN IMMEDIATE), but the order is checked there too, so a writer that
+        breaks it fails on either database (LockOrderError; see the store's docstring).
         """
-        if self.is_sqlite or not paths:
+        wanted = self.locks.to_lock(paths)
+        if not wanted:
             return
-        wanted = sorted({p for path in paths for p in (path, parent_of(path))})
-        self.conn.execute(
-            select(collections.c.id)
-            .where(collections.c.path.in_(wanted))
-            .order_by(collections.c.path)
-            .with_for_update()
-        ).all()
+        statement = _LOCK_COLLECTIONS if not self.is_sqlite else _COLLECTION_IDS
+        for row in self.conn.execute(statement, {"paths": wanted}):
+            self.locks.took(row.path, row.id)
 
     def create_collection(
         self, path: str, props: Mapping[str, str] | None = None
     ) -> CollectionRecord:
-        """Create the collection at `path`, and any missing folders above it."""
+        """Create the collection at `path`, and any missing folders above it; AlreadyExists
+        if there is one (also when another transaction created it a moment ago)."""
         check_path(path)
         if self.get_collection(path) is not None:
             raise AlreadyExists(f"a collection already exists at {path!r}")
-        for ancestor in ancestors_of(path):
-            if self.get_collection(ancestor) is None:
-                self._insert(ancestor, {})
-        return self._insert(path, dict(props or {}))
+        created = self._create(path, dict(props or {}))
+        if created is None:
+            raise AlreadyExists(f"a collection already exists at {path!r}")
+        return created
 
     def ensure_collection(
         self, path: str, props: Mapping[str, str] | None = None
     ) -> CollectionRecord:
-        return self.get_collection(path) or self.create_collection(path, props)
+        """The collection at `path`, created with `props` if there is none. Any number of
+        transactions may ask at once: one creates it, the others find it."""
+        check_path(path)
+        found = self.get_collection(path) or self._create(path, dict(props or {}))
+        return found or self.require_collection(path)
 
     def ensure_default_book(self, user: str) -> CollectionRecord:
         self.ensure_collection(user)
@@ -91,6 +113,7 @@ class FoldersPart(ChangesPart):
 
     def set_props(self, collection: CollectionRecord, props: Mapping[str, str]) -> CollectionRecord:
         """Replace the collection's properties (Radicale's set_meta semantics)."""
+        self.lock_collections([collection.path])
         self.conn.execute(
             update(collections)
             .where(collections.c.id == collection.id)
@@ -102,6 +125,10 @@ class FoldersPart(ChangesPart):
     def delete_collection(self, path: str) -> None:
         """Delete the collection, everything in it and every collection below it."""
         low, high = descendants_range(path)
+        below = self.conn.execute(
+            select(collections.c.path).where(collections.c.path >= low, collections.c.path < high)
+        )
+        self.lock_collections([path, *(row.path for row in below)])
         deleted = self.conn.execute(
             collections.delete().where(
                 or_(
@@ -113,19 +140,42 @@ class FoldersPart(ChangesPart):
         if not deleted:
             raise NotFound(f"no collection at {path!r}")
 
-    def _insert(self, path: str, props: dict[str, str]) -> CollectionRecord:
+    def _create(self, path: str, props: dict[str, str]) -> CollectionRecord | None:
+        """Insert the collection and any missing folders above it; None if another
+        transaction inserted `path` first."""
+        for ancestor in ancestors_of(path):
+            if self.get_collection(ancestor) is None:
+                self._insert(ancestor, {})
+        return self._insert(path, props)
+
+    def _insert(self, path: str, props: dict[str, str]) -> CollectionRecord | None:
+        """Insert one collection, unless the path is taken (None then).
+
+        A new collection is a write to its parent, so the parent's row is locked first.
+        A principal has no parent row: its insert is the lock (a second insert of the
+        path waits for the first transaction, then does nothing).
+        """
+        parent = parent_of(path)
+        if parent:
+            self.lock_collections([parent])
+        else:
+            self.locks.to_lock([path])
         now = time.time()
-        self.conn.execute(
-            collections.insert().values(
-                path=path,
-                parent_path=parent_of(path),
-                uuid=str(uuid.uuid4()),
-                tag=props.get("tag", ""),
-                props=json.dumps(props, sort_keys=True),
-                sync_seq=0,
-                history_floor=0,
-                created_at=now,
-                modified_at=now,
-            )
-        )
+        collection_id = self.conn.execute(
+            _INSERT_COLLECTION[self.conn.dialect.name],
+            {
+                "path": path,
+                "parent_path": parent,
+                "uuid": str(uuid.uuid4()),
+                "tag": props.get("tag", ""),
+                "props": json.dumps(props, sort_keys=True),
+                "sync_seq": 0,
+                "history_floor": 0,
+                "created_at": now,
+                "modified_at": now,
+            },
+        ).scalar()
+        if collection_id is None:
+            return None
+        self.locks.took(path, collection_id)
         return self.require_collection(path)

@@ -25,6 +25,7 @@ def _free(now: float) -> ColumnElement[bool]:
 
 class LeasesPart(TxBase):
     def set_next_run(self, source_id: int, at: float | None) -> None:
+        self.wrote_other_rows("sources")
         self.conn.execute(update(sources).where(sources.c.id == source_id).values(next_run_at=at))
 
     def due_sources(self, now: float, limit: int = 100) -> list[tuple[int, float]]:
@@ -40,6 +41,7 @@ class LeasesPart(TxBase):
     def claim_due(self, source_id: int, due: float, next_at: float | None, lease: Lease) -> bool:
         """Take the occurrence due at `due` and schedule the next one; False if
         another process took it first or the source is running."""
+        self.wrote_other_rows("sources")
         result = self.conn.execute(
             update(sources)
             .where(
@@ -54,6 +56,7 @@ class LeasesPart(TxBase):
 
     def take_lease(self, lease: Lease) -> bool:
         """Lease a source for a run started by a person; False if it is running."""
+        self.wrote_other_rows("sources")
         result = self.conn.execute(
             update(sources)
             .where(sources.c.id == lease.source_id, _free(lease.taken_at))
@@ -62,6 +65,7 @@ class LeasesPart(TxBase):
         return result.rowcount == 1
 
     def renew_lease(self, lease: Lease, until: float) -> bool:
+        self.wrote_other_rows("sources")
         result = self.conn.execute(
             update(sources)
             .where(sources.c.id == lease.source_id, sources.c.leased_by == lease.holder)
@@ -74,6 +78,7 @@ class LeasesPart(TxBase):
         `expired_before`, only a lease that expired by then ends: recovering a run must
         neither end one its holder renewed meanwhile nor one another process already
         recovered (the UPDATE waits for that process, then finds nothing to end)."""
+        self.wrote_other_rows("sources")
         condition = and_(sources.c.id == lease.source_id, sources.c.leased_by == lease.holder)
         if expired_before is not None:
             condition = and_(
@@ -94,9 +99,9 @@ class LeasesPart(TxBase):
 
     def expired_leases(self, now: float) -> list[Lease]:
         rows = self.conn.execute(
-            select(sources).where(
-                and_(sources.c.leased_by.is_not(None), sources.c.lease_until < now)
-            )
+            select(sources)
+            .where(and_(sources.c.leased_by.is_not(None), sources.c.lease_until < now))
+            .order_by(sources.c.id)  # source rows are locked in id order
         )
         return [_lease(row) for row in rows]
 

@@ -42,6 +42,7 @@ class LinksPart(TxBase):
         }
 
     def save_links(self, source_id: int, saved: Iterable[Link]) -> None:
+        self.wrote_other_rows("links")
         now = time.time()
         rows = [
             {
@@ -59,12 +60,14 @@ class LinksPart(TxBase):
             self.conn.execute(_SAVE_LINK[self.conn.dialect.name], rows)
 
     def forget_links(self, source_id: int, keys: Iterable[str]) -> None:
+        self.wrote_other_rows("links")
         rows = [{"source_id": source_id, "external_key": key} for key in keys]
         if rows:
             self.conn.execute(_FORGET_LINK, rows)
 
     def mark_links_deleted(self, source_id: int, keys: Iterable[str]) -> None:
         """Tombstones: the user deleted these contacts; the source may not bring them back."""
+        self.wrote_other_rows("links")
         rows = [{"sid": source_id, "key": key} for key in keys]
         if rows:
             self.conn.execute(

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import select, update
+from sqlalchemy import Executable, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from contacthub.store.base import TxBase
 from contacthub.store.schema import accounts
+
+
+def _upsert(dialect: type[sqlite.Insert] | type[postgresql.Insert]) -> Executable:
+    statement = dialect(accounts)
+    return statement.on_conflict_do_update(
+        index_elements=[accounts.c.name], set_={"is_admin": statement.excluded.is_admin}
+    )
+
+
+_SET_ADMIN = {"sqlite": _upsert(sqlite.Insert), "postgresql": _upsert(postgresql.Insert)}
 
 
 class RolesPart(TxBase):
@@ -15,12 +26,12 @@ class RolesPart(TxBase):
     holds the accounts themselves (names and password hashes)."""
 
     def set_admin(self, name: str, is_admin: bool) -> None:
-        if not self.conn.execute(
-            update(accounts).where(accounts.c.name == name).values(is_admin=is_admin)
-        ).rowcount:
-            self.conn.execute(
-                accounts.insert().values(name=name, is_admin=is_admin, created_at=time.time())
-            )
+        """Make the account an administrator or not; two at once for one name both hold."""
+        self.wrote_other_rows("accounts")
+        self.conn.execute(
+            _SET_ADMIN[self.conn.dialect.name],
+            {"name": name, "is_admin": is_admin, "created_at": time.time()},
+        )
 
     def is_admin(self, name: str) -> bool:
         return bool(
@@ -32,4 +43,5 @@ class RolesPart(TxBase):
         return {row.name for row in rows}
 
     def forget_account(self, name: str) -> None:
+        self.wrote_other_rows("accounts")
         self.conn.execute(accounts.delete().where(accounts.c.name == name))

@@ -26,6 +26,7 @@ class RunsPart(TxBase):
         problems: Sequence[Mapping[str, Any]] = (),
         message: str = "",
     ) -> RunRecord:
+        self.wrote_other_rows("runs")
         run_id = self.conn.execute(
             runs.insert()
             .values(
@@ -61,4 +62,5 @@ class RunsPart(TxBase):
 
     def set_run_email(self, run_id: int, email: str) -> None:
         """What became of the run's report email (sent, or why not)."""
+        self.wrote_other_rows("runs")
         self.conn.execute(update(runs).where(runs.c.id == run_id).values(email=email))

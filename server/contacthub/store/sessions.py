@@ -28,6 +28,7 @@ _END_SESSION = {
 class SessionsPart(TxBase):
     def end_session(self, session_id: str, expires_at: float, now: float) -> None:
         """Refuse the session from now on; forget the ended sessions that expired by `now`."""
+        self.wrote_other_rows("ended_sessions")
         self.conn.execute(ended_sessions.delete().where(ended_sessions.c.expires_at < now))
         self.conn.execute(
             _END_SESSION[self.conn.dialect.name], {"id": session_id, "expires_at": expires_at}

@@ -14,6 +14,7 @@ from contacthub.store.schema import uploads
 
 class UploadsPart(TxBase):
     def put_upload(self, source_id: int, filename: str, content: bytes) -> Upload:
+        self.wrote_other_rows("uploads")
         self.drop_upload(source_id)
         upload = Upload(filename, content, hashlib.sha256(content).hexdigest(), time.time())
         self.conn.execute(
@@ -32,6 +33,7 @@ class UploadsPart(TxBase):
         return Upload(row.filename, row.content, row.sha256, row.created_at) if row else None
 
     def drop_upload(self, source_id: int) -> None:
+        self.wrote_other_rows("uploads")
         self.conn.execute(uploads.delete().where(uploads.c.source_id == source_id))
 
     def upload_filename(self, source_id: int) -> str | None:

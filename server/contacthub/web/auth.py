@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app, g, request
-from sqlalchemy.exc import IntegrityError
 
 from contacthub.config import ConfigError, Settings
 from contacthub.errors import NotFound, quoted
@@ -138,8 +137,5 @@ def ensure_default_book(store: Store, user: str) -> None:
     with store.read() as tx:
         has_default_book = tx.get_collection(f"{user}/{DEFAULT_BOOK}") is not None
     if not has_default_book:
-        try:
-            with store.write() as tx:
-                tx.ensure_default_book(user)
-        except IntegrityError:
-            pass  # a concurrent first request of the same user created it
+        with store.write() as tx:  # a concurrent first request may make it too: both hold
+            tx.ensure_default_book(user)

@@ -112,7 +112,7 @@ def create_import(
     csv_file = _open(settings, content)
     settings.mapping = suggest_mapping(csv_file.header).to_json()
     name = name or PurePath(filename).stem or "import"
-    with store.write() as tx:
+    with store.write([owner]) as tx:  # one new sync of the owner at a time: names stay unique
         unique = _unique_name(tx, owner, name)
         book = _book(tx, owner, unique, book_path)
         source = tx.create_source(owner, KIND, unique, book, settings.to_json())

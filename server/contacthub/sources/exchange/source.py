@@ -336,7 +336,7 @@ def connect_account(
         "book_token": None,
         "items": {},
     }
-    with ctx.store.write() as tx:
+    with ctx.store.write([owner]) as tx:  # one new account at a time: names stay unique
         _check_unique(tx, owner, name, account)
         book = _new_book(tx, owner, name)
         try:

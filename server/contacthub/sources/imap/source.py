@@ -267,7 +267,7 @@ def connect_account(
         "people": {},
         "own": [],
     }
-    with ctx.store.write() as tx:
+    with ctx.store.write([owner]) as tx:  # one new account at a time: names stay unique
         _check_unique(tx, owner, title)
         book = account_book(tx, owner, f"from-imap-{title}", f"From IMAP ({title})")
         try:
