@@ -217,4 +217,7 @@ app_passwords = Table(
     Column("created_at", Float, nullable=False),
     Column("last_used_at", Float),
     UniqueConstraint("owner", "name"),
+    # A revoked password's id is never handed to a new one (SQLite would reuse the
+    # highest), so what a process remembers of a password by id stays its own.
+    sqlite_autoincrement=True,
 )

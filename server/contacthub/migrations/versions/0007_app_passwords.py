@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_app_passwords")),
         sa.UniqueConstraint("owner", "name", name=op.f("uq_app_passwords_owner_name")),
         sa.UniqueConstraint("secret_hash", name=op.f("uq_app_passwords_secret_hash")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("accounts") as batch:
         batch.add_column(
