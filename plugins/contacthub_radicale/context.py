@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from contacthub.store import Store, Transaction
 
@@ -20,12 +21,14 @@ _put: ContextVar[PutBody | None] = ContextVar("put", default=None)
 
 @dataclass
 class PutBody:
-    """The text a PUT of one item sent, whether the guard checked it as a card,
-    and the text the store kept (None until stored)."""
+    """The text a PUT of one item sent, whether the guard checked it as a card, the
+    card it parsed (for Radicale, so the text is parsed once: reading.py), and the text
+    the store kept (None until stored)."""
 
     href: str
     text: str
     validated: bool
+    card: Any | None = None  # a vobject Component
     stored: str | None = None
 
 
@@ -72,6 +75,11 @@ def putting(body: PutBody) -> Iterator[PutBody]:
         yield body
     finally:
         _put.reset(token)
+
+
+def current_put() -> PutBody | None:
+    """The body of the PUT of one item being handled, if any."""
+    return _put.get()
 
 
 def put_body_for(href: str) -> PutBody | None:
