@@ -50,8 +50,11 @@ def reads_alike(text: str) -> bool:
     return not (
         "quoted-printable" in lowered
         or (";encoding=b" in lowered and ":data:" in lowered)  # InfCloud's photo
-        or "TZID" in text
-        or "TZNAME" in text
+        # Radicale's repairs of "TZID:x " / "TZNAME:x " and "TZID=x :" (base64 holds
+        # no colon, so a photo's data never looks like them)
+        or "TZID:" in text
+        or "TZNAME:" in text
+        or "TZID=" in text
         or has_bare_cr(text)
         or _WHITE_LINE.search(text) is not None
     )
