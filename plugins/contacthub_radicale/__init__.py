@@ -9,7 +9,10 @@ Load it from code with `functools.partial(Storage, store=store)` as
 URL in the CONTACTHUB_STORE environment variable.
 """
 
+from contacthub_radicale import reading
 from contacthub_radicale.collection import Collection
 from contacthub_radicale.storage import Storage
+
+reading.install()  # Radicale reads a card the guard parsed from that parse
 
 __all__ = ["Collection", "Storage"]

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from contacthub.store import StorageFull, Store, Transaction
 
@@ -25,12 +26,14 @@ _storage_full: ContextVar[StorageFullWatch | None] = ContextVar("storage_full", 
 
 @dataclass
 class PutBody:
-    """The text a PUT of one item sent, whether the guard checked it as a card,
-    and the text the store kept (None until stored)."""
+    """The text a PUT of one item sent, whether the guard checked it as a card, the
+    card it parsed (for Radicale, so the text is parsed once: reading.py), and the text
+    the store kept (None until stored)."""
 
     href: str
     text: str
     validated: bool
+    card: Any | None = None  # a vobject Component
     stored: str | None = None
 
 
@@ -77,6 +80,11 @@ def putting(body: PutBody) -> Iterator[PutBody]:
         yield body
     finally:
         _put.reset(token)
+
+
+def current_put() -> PutBody | None:
+    """The body of the PUT of one item being handled, if any."""
+    return _put.get()
 
 
 def put_body_for(href: str) -> PutBody | None:

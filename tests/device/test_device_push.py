@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +18,7 @@ from contacthub.sources.device import (
     set_auto_export,
 )
 from contacthub.store import Store
+from tests.support.vcards import big_photo_card
 
 
 def vcard(uid: str, name: str, extra: str = "") -> str:
@@ -136,3 +138,12 @@ def test_a_push_stored_applied_or_refused_is_logged_without_its_cards(
         "turn it on to push this device's contacts",
     ]
     assert "Secretname" not in caplog.text
+
+
+def test_a_pushed_card_with_a_big_photo_is_kept_byte_for_byte(store: Store) -> None:
+    card = big_photo_card("big", os.urandom(5 * 1024 * 1024), "3.0", fn="Photo Person")
+    assert push(store, vcard("a", "Ann") + card) == ["Ann", "Photo Person"]
+    with store.read() as tx:
+        book = tx.require_collection("ann/from-ios")
+        kept = tx.get_item(book.id, tx.uids_of(book.id)["big"])
+    assert kept is not None and kept.text == card

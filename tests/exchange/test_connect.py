@@ -81,13 +81,17 @@ def test_a_wrong_username_names_it(ews: EwsServer) -> None:
         connect(settings, policy=LOOPBACK_POLICY)
 
 
-def test_an_unknown_server_says_it_was_not_found() -> None:
+def test_an_unknown_server_says_it_was_not_found(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = ExchangeAccount(email=EMAIL, password=PASSWORD, server="exchange.invalid")
-    with pytest.raises(ExchangeError) as caught:
-        connect(settings, policy=LOOPBACK_POLICY)
+    # The name is looked up in the test's DNS server, which knows no names: the lookup
+    # never leaves the machine.
+    with loopback_dns(monkeypatch, {}, zone="exchange.invalid") as dns:
+        with pytest.raises(ExchangeError) as caught:
+            connect(settings, policy=LOOPBACK_POLICY)
     assert str(caught.value) == (
         "the server exchange.invalid was not found: check the server name in Advanced settings"
     )
+    assert ("exchange.invalid", "A") in dns.asked
 
 
 def test_a_closed_port_says_the_connection_was_refused() -> None:

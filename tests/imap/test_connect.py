@@ -18,6 +18,7 @@ from contacthub.sources.imap.connection import (
     test_connection,
 )
 from tests.imap.fake_servers import LineServer, imap_capabilities, pop3
+from tests.support.dns_server import DnsServer
 from tests.support.dovecot import SENT_FOLDER, DovecotServer
 from tests.support.net import LOOPBACK, free_port
 
@@ -125,9 +126,13 @@ def test_wrong_password_suggests_the_other_username(
     assert f"the whole email address ('{local}@…')" in message
 
 
-def test_host_not_found() -> None:
+def test_host_not_found(monkeypatch: pytest.MonkeyPatch) -> None:
     account = ImapAccount("ann", "pw", "imap.no-such-host.invalid", 993)
-    message = failure(account, timeout=10)
+    # Looked up in the test's DNS server, which knows no names: nothing leaves the machine.
+    with DnsServer({}) as dns:
+        monkeypatch.setattr(socket, "getaddrinfo", dns.getaddrinfo("imap.no-such-host.invalid"))
+        message = failure(account, timeout=10)
+    assert ("imap.no-such-host.invalid", "A") in dns.asked
     assert "IMAP server 'imap.no-such-host.invalid' not found" in message
     assert "check the server name" in message
 

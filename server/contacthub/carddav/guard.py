@@ -187,12 +187,12 @@ class CardDavGuard:
                 f"a contact must be sent as text/vcard, not {content_type or 'no Content-Type'!r}",
             )
         try:
-            parse_one(text)
+            card = parse_one(text)
         except InvalidVCard as error:
             # What is wrong comes before a colon; after one, vobject may quote a line.
             reason = str(error).split(":", 1)[0]
             raise RequestRefused("400 Bad Request", str(error), reason) from None
-        return PutBody(href=href, text=text, validated=True)
+        return PutBody(href=href, text=text, validated=True, card=card)
 
 
 def _request_path(environ: dict[str, Any]) -> str:

@@ -14,7 +14,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from vobject.base import ParseError, logical_lines_re, parseLine, wrap_re
+from vobject.base import ParseError, parseLine
+
+from contacthub.vcard.vobject_readers import raw_logical_lines, unfold
 
 QUOTED_PRINTABLE = "QUOTED-PRINTABLE"
 # vCard 2.1 may name an encoding without "ENCODING=" ("NOTE;QUOTED-PRINTABLE:...").
@@ -81,17 +83,16 @@ def read_line(raw: str) -> ContentLine:
 def _logical_lines(text: str) -> list[tuple[str, str]]:
     """Each logical line as (raw, unfolded).
 
-    vobject's own regular expressions find the lines and unfold them (RFC 6350/2425
-    folds, any line ending). Its reader (getLogicalLines) also joins a quoted-printable
-    soft line break, but hands out only the unfolded text; the raw text is what the
-    callers keep, so the join is done here.
+    The lines are found and unfolded as vobject does (RFC 6350/2425 folds, any line
+    ending), in linear time (vobject_readers.py). vobject's reader also joins a
+    quoted-printable soft line break, but hands out only the unfolded text; the raw text
+    is what the callers keep, so the join is done here.
     """
     lines: list[tuple[str, str]] = []
-    for match in logical_lines_re.finditer(text):
-        raw = match.group()
+    for raw in raw_logical_lines(text):
         if not raw:
             continue
-        unfolded = wrap_re.sub("", raw)
+        unfolded = unfold(raw)
         if lines and unfolded.strip() and _ends_with_soft_break(*lines[-1]):
             before, before_unfolded = lines[-1]
             lines[-1] = (before + raw, before_unfolded[:-1] + unfolded)  # without the "="
