@@ -12,10 +12,11 @@ from flask_wtf.csrf import CSRFProtect
 
 from contacthub.config import Settings
 from contacthub.errors import BadRequest
+from contacthub.signin_throttle import SignInThrottle
 from contacthub.sources.context import RunContext
 from contacthub.store import Store
 from contacthub.web import errors
-from contacthub.web.auth import Authenticator, auth_delay
+from contacthub.web.auth import Authenticator
 
 SESSION_HOURS = 12
 
@@ -28,6 +29,7 @@ class Parts:
     store: Store
     authenticator: Authenticator
     syncs: RunContext
+    throttle: SignInThrottle  # shared with CardDAV by app.py: one count of wrong passwords
 
 
 class SessionCookies(SecureCookieSessionInterface):
@@ -47,7 +49,7 @@ def refuse_nul() -> None:
         raise BadRequest("The address contains a NUL character.")
 
 
-def create_app(settings: Settings, store: Store) -> Flask:
+def create_app(settings: Settings, store: Store, throttle: SignInThrottle | None = None) -> Flask:
     app = Flask(__name__)
     # Werkzeug refuses larger bodies with 413 before a view reads them.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
@@ -55,8 +57,9 @@ def create_app(settings: Settings, store: Store) -> Flask:
     parts = Parts(
         settings,
         store,
-        Authenticator(settings.users_file, auth_delay(settings)),
+        Authenticator(settings.users_file),
         RunContext(store, settings),
+        throttle or SignInThrottle(settings.throttle),
     )
     app.extensions["contacthub"] = parts
     _sessions(app, parts)

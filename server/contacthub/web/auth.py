@@ -10,7 +10,6 @@ as the CardDAV side does (contacthub_radicale.auth).
 from __future__ import annotations
 
 import hmac
-import random
 import secrets
 import threading
 import time
@@ -20,8 +19,8 @@ from pathlib import Path
 from flask import current_app, g, request
 from sqlalchemy.exc import IntegrityError
 
-from contacthub.config import ConfigError, Settings
 from contacthub.errors import NotFound, quoted
+from contacthub.signin_throttle import SignInThrottle
 from contacthub.store import DEFAULT_BOOK, Store
 from contacthub.users import UsersFile
 from contacthub.web.errors import ApiError
@@ -33,21 +32,9 @@ CHALLENGE = {"WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"'}
 FileVersion = tuple[int, int, int] | None
 
 
-def auth_delay(settings: Settings) -> float:
-    value = settings.radicale.get("auth", {}).get("delay", "1")
-    try:
-        delay = float(value)
-    except ValueError:
-        raise ConfigError(
-            f"{settings.config_file}: [auth] delay must be a number of seconds, not {value!r}"
-        ) from None
-    return max(delay, 0.0)
-
-
 class Authenticator:
-    def __init__(self, users_file: Path, delay: float) -> None:
+    def __init__(self, users_file: Path) -> None:
         self.users = UsersFile(users_file)
-        self.delay = delay
         self._secret = secrets.token_bytes(32)
         self._lock = threading.Lock()
         self._cached: dict[tuple[str, bytes], float] = {}
@@ -69,11 +56,6 @@ class Authenticator:
             if self._version == version:
                 self._cached[key] = now
         return True
-
-    def refuse_slowly(self) -> None:
-        """Wait before a 401 for a wrong password, randomised as Radicale does."""
-        if self.delay > 0:
-            time.sleep(self.delay * (0.5 + random.random()))
 
 
 @dataclass(frozen=True)
@@ -100,8 +82,10 @@ def authenticate() -> None:
             401, "unauthorized", "Sign in with your user name and password.", headers=CHALLENGE
         )
     login, password = credentials.username, credentials.password or ""
-    if not authenticator.check(login, password):
-        authenticator.refuse_slowly()
+    throttle: SignInThrottle = services.throttle  # a 429 (Throttled) while it makes one wait
+    if not throttle.check(
+        request.remote_addr or "", login, lambda: authenticator.check(login, password)
+    ):
         raise ApiError(
             401, "unauthorized", "The user name or password is wrong.", headers=CHALLENGE
         )
