@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import bcrypt
 import pytest
 from flask import Flask
 
@@ -74,6 +75,21 @@ def test_the_login_cache_saves_the_bcrypt_check(
         assert api.get("/api/v1/books").status_code == 200
     assert api.get("/api/v1/books", password="wrong").status_code == 401
     assert checks == ["alice", "alice"]
+
+
+def test_an_unknown_name_costs_the_bcrypt_check_of_a_wrong_password(
+    api: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checks: list[bytes] = []
+    checkpw = bcrypt.checkpw
+    monkeypatch.setattr(
+        bcrypt,
+        "checkpw",
+        lambda password, hashed: checks.append(password) or checkpw(password, hashed),
+    )
+    assert api.get("/api/v1/books", user="alice", password="wrong-1").status_code == 401
+    assert api.get("/api/v1/books", user="nobody", password="wrong-2").status_code == 401
+    assert checks == [b"wrong-1", b"wrong-2"]
 
 
 def test_only_admins_act_for_others(api: ApiClient, store: Store) -> None:
