@@ -90,6 +90,7 @@ def test_an_account_waits_whatever_address_guesses_but_not_where_it_signed_in(
     assert wait(throttle, "192.0.2.4") == 1
     right(throttle, "192.0.2.4", "bob")  # other accounts are not held
     right(throttle, "198.51.100.7")  # nor alice at her own address
+    assert wait(throttle, "192.0.2.4") == 1  # and her signing in there forgives no guesser
     for number in range(20):
         clock.now += 10
         wrong(throttle, f"203.0.113.{number}")
@@ -108,6 +109,17 @@ def test_a_success_forgives_only_the_failures_against_that_account(
     right(throttle, "192.0.2.1", "mallory")  # mallory's own login forgives nothing else
     wrong(throttle, "192.0.2.1", "erin")
     assert wait(throttle, "192.0.2.1", "mallory") == 1
+
+
+def test_the_owners_own_failures_are_forgiven_where_she_gets_it_right(
+    throttle: SignInThrottle,
+) -> None:
+    right(throttle, "198.51.100.7")
+    for _ in range(3):
+        wrong(throttle, "198.51.100.7")  # an old password on her phone at home
+    assert wait(throttle, "192.0.2.4") == 1
+    right(throttle, "198.51.100.7")  # the new one: her failures, and the wait, are gone
+    right(throttle, "192.0.2.4")
 
 
 def test_failures_are_forgotten_after_a_quiet_time(throttle: SignInThrottle, clock: Clock) -> None:

@@ -13,9 +13,13 @@ An attacker must not be able to lock a person out: the account's cap is short (a
 minute by default) and the account's delay does not apply at an address where that
 account recently signed in (a phone at home keeps syncing while somebody elsewhere
 guesses). The address's throttle is the stronger one (a higher cap, and it holds
-whatever account is tried). A right password forgives that account's failures: the
-account's count, and the failures the address made against that account (not those
-against others, so having an account of one's own does not buy free guesses).
+whatever account is tried). A right password forgives the failures of its pair of
+address and account, at both: a person's own typos are forgotten, while failures against
+other accounts (having an account of one's own buys no free guesses) and at the account
+from elsewhere (the owner's phone signing in at home does not end a guesser's wait) stay.
+
+Attempts checked at the same moment each pass before the others' failures are counted, so
+a burst can have at most one check per worker thread beyond the free ones.
 
 Per-process memory, not the store: a wrong password must cost no write (guesses
 would otherwise become write load, and on SQLite writes wait for each other, the
@@ -46,7 +50,7 @@ from contacthub.errors import UserError
 logger = logging.getLogger(__name__)
 
 NAME_LIMIT = 65  # user names have at most 64 characters: longer ones are kept cut short
-ACCOUNTS_PER_ADDRESS = 16  # failures against further names only count in the total
+PAIRS_PER_ENTRY = 16  # failures of further pairs only count in the total (none forgives them)
 KNOWN_PER_ACCOUNT = 8  # addresses remembered as an account's own
 
 
@@ -92,7 +96,9 @@ class _Failures:
     count: int = 0
     last: float = 0.0
     until: float = 0.0  # no attempt is checked before this moment
-    by_account: dict[str, int] = field(default_factory=dict)  # of an address only
+    # The failures by the pair's other half: by account for an address, by address for
+    # an account; what a right password of that pair forgives.
+    by_pair: dict[str, int] = field(default_factory=dict)
 
 
 class _Table:
@@ -110,7 +116,7 @@ class _Table:
             return None
         return entry
 
-    def failed(self, key: str, now: float) -> _Failures:
+    def failed(self, key: str, other: str, now: float) -> _Failures:
         entry = self.get(key, now)
         if entry is None:
             self._make_room(now)
@@ -118,7 +124,18 @@ class _Table:
         self.entries.move_to_end(key)
         entry.count += 1
         entry.last = now
+        if other in entry.by_pair or len(entry.by_pair) < PAIRS_PER_ENTRY:
+            entry.by_pair[other] = entry.by_pair.get(other, 0) + 1
         return entry
+
+    def forgive(self, key: str, other: str, now: float) -> None:
+        """Forget the failures of this pair; with none left, the key's delay ends too."""
+        entry = self.get(key, now)
+        if entry is None:
+            return
+        entry.count -= entry.by_pair.pop(other, 0)
+        if entry.count <= 0:
+            del self.entries[key]
 
     def _make_room(self, now: float) -> None:
         while self.entries:
@@ -171,10 +188,8 @@ class SignInThrottle:
         policy = self.policy
         now = self.clock()
         with self._lock:
-            at_address = self._addresses.failed(address, now)
-            if login in at_address.by_account or len(at_address.by_account) < ACCOUNTS_PER_ADDRESS:
-                at_address.by_account[login] = at_address.by_account.get(login, 0) + 1
-            of_account = self._accounts.failed(login, now)
+            at_address = self._addresses.failed(address, login, now)
+            of_account = self._accounts.failed(login, address, now)
             address_delay = policy.delay(
                 at_address.count, policy.address_failures, policy.address_max_delay
             )
@@ -203,12 +218,8 @@ class SignInThrottle:
     def _succeeded(self, address: str, login: str) -> None:
         now = self.clock()
         with self._lock:
-            self._accounts.entries.pop(login, None)
-            at_address = self._addresses.get(address, now)
-            if at_address is not None:
-                at_address.count -= at_address.by_account.pop(login, 0)
-                if at_address.count <= 0:
-                    del self._addresses.entries[address]
+            self._addresses.forgive(address, login, now)
+            self._accounts.forgive(login, address, now)
             self._remember(login, address)
 
     def _remember(self, login: str, address: str) -> None:
