@@ -128,8 +128,8 @@ max_redirects = 5
 # attempt waits first_delay seconds, doubled by each further wrong password up
 # to the max_delay. Until then attempts are refused with 429 and Retry-After,
 # the right password too. An account's delay spares addresses it signed in
-# from, and a right password forgives that account's failures. Failures are
-# forgotten after forget_after seconds without one.
+# from, and a right password forgives the wrong ones of its own address.
+# Failures are forgotten after forget_after seconds without one.
 address_failures = {_THROTTLE.address_failures}
 address_max_delay = {_THROTTLE.address_max_delay:g}
 account_failures = {_THROTTLE.account_failures}
