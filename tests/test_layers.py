@@ -19,7 +19,7 @@ PACKAGES = (ROOT / "server" / "contacthub", ROOT / "plugins" / "contacthub_radic
 LAYERS: list[tuple[str, ...]] = [
     ("errors",),
     ("store",),
-    ("fetch", "credentials", "users", "logins"),
+    ("fetch", "credentials", "users", "logins", "signin_throttle"),
     ("config",),
     ("vcard",),
     ("reconcile",),

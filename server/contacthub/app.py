@@ -9,6 +9,7 @@ from typing import Any
 from contacthub.carddav.app import make_carddav_app
 from contacthub.carddav.guard import WSGIApp
 from contacthub.config import Settings
+from contacthub.signin_throttle import SignInThrottle
 from contacthub.store import Store
 from contacthub.web import create_app
 
@@ -17,7 +18,11 @@ SIDECAR_PREFIXES = ("/api", "/admin")
 
 
 def make_app(settings: Settings, store: Store) -> WSGIApp:
-    return Dispatcher(create_app(settings, store), make_carddav_app(settings, store))
+    # One count of wrong passwords for every door: guessing over the API slows CardDAV too.
+    throttle = SignInThrottle(settings.throttle)
+    return Dispatcher(
+        create_app(settings, store, throttle), make_carddav_app(settings, store, throttle)
+    )
 
 
 class Dispatcher:

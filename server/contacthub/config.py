@@ -1,7 +1,7 @@
 """Configuration: one INI file, Radicale's own sections plus contacthub's.
 
 Precedence: command-line options, then the file, then the defaults below.
-contacthub's sections are [contacthub], [store], [fetch] and [smtp]; every other
+contacthub's sections are [contacthub], [store], [fetch], [throttle] and [smtp]; every other
 section is Radicale's and goes to Radicale as it is (see Radicale's documentation).
 """
 
@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import configparser
 import ipaddress
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from contacthub.errors import UserError
 from contacthub.fetch import FetchPolicy
+from contacthub.signin_throttle import ThrottlePolicy
 from contacthub.store import DEFAULT_HISTORY_RETENTION
 
-OUR_SECTIONS = ("contacthub", "store", "fetch", "smtp")
+OUR_SECTIONS = ("contacthub", "store", "fetch", "throttle", "smtp")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5232
 DEFAULT_MAX_CONTENT_LENGTH = 100_000_000  # a whole-book import
@@ -48,6 +50,7 @@ class Settings:
     scheduler: bool = True  # run due syncs inside `serve`
     trusted_proxy: str | None = None  # whose X-Forwarded-Proto/-For/-Host `serve` believes
     fetch_policy: FetchPolicy = field(default_factory=FetchPolicy)
+    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     radicale: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
@@ -66,6 +69,9 @@ class Settings:
 
     def _radicale_int(self, section: str, option: str, default: int) -> int:
         return _int(self.radicale, section, option, default, self.config_file)
+
+
+_THROTTLE = ThrottlePolicy()
 
 
 def default_config_text(data_dir: Path) -> str:
@@ -115,6 +121,22 @@ total_timeout = 600
 max_size = {50 * 1024 * 1024}
 max_redirects = 5
 
+[throttle]
+# Wrong passwords (CardDAV, the API, the admin page's sign-in) make further
+# attempts wait: after address_failures of them from one address (an IPv6
+# address counts by its /64), or account_failures at one account, the next
+# attempt waits first_delay seconds, doubled by each further wrong password up
+# to the max_delay. Until then attempts are refused with 429 and Retry-After,
+# the right password too. An account's delay spares addresses it signed in
+# from, and a right password forgives the wrong ones of its own address.
+# Failures are forgotten after forget_after seconds without one.
+address_failures = {_THROTTLE.address_failures}
+address_max_delay = {_THROTTLE.address_max_delay:g}
+account_failures = {_THROTTLE.account_failures}
+account_max_delay = {_THROTTLE.account_max_delay:g}
+first_delay = {_THROTTLE.first_delay:g}
+forget_after = {_THROTTLE.forget_after:g}
+
 [smtp]
 # The server that sends a report email after each run of a sync that has
 # notification addresses. Without a host, no email is sent (runs say so).
@@ -134,8 +156,6 @@ max_resource_size = {DEFAULT_MAX_RESOURCE_SIZE}
 [auth]
 # Accounts and bcrypt password hashes; manage them with `contacthub user`.
 htpasswd_filename = {data_dir / "users"}
-# Seconds to wait before answering a wrong password.
-delay = 1
 
 [logging]
 level = info
@@ -171,6 +191,7 @@ def load(
     settings.scheduler = _bool(ours, "contacthub", "scheduler", True, config_file)
     settings.trusted_proxy = ours.get("contacthub", {}).get("trusted_proxy", "").strip() or None
     settings.fetch_policy = _fetch_policy(ours, config_file)
+    settings.throttle = _throttle_policy(ours, config_file)
     settings.host = host or ours.get("contacthub", {}).get("host", DEFAULT_HOST)
     settings.port = port or _int(ours, "contacthub", "port", DEFAULT_PORT, config_file)
     settings.store_url = (
@@ -243,4 +264,38 @@ def _fetch_policy(sections: dict[str, dict[str, str]], config_file: Path) -> Fet
         allow_private=_bool(sections, "fetch", "allow_private", False, config_file),
         allowed_networks=networks,
         ca_bundle=ca_bundle,
+    )
+
+
+def _throttle_policy(sections: dict[str, dict[str, str]], config_file: Path) -> ThrottlePolicy:
+    default = ThrottlePolicy()
+
+    def count(option: str, fallback: int) -> int:
+        value = _int(sections, "throttle", option, fallback, config_file)
+        if value < 1:
+            raise ConfigError(f"{config_file}: [throttle] {option} must be at least 1, not {value}")
+        return value
+
+    def seconds(option: str, fallback: float) -> float:
+        value = sections.get("throttle", {}).get(option, "").strip()
+        if not value:
+            return fallback
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not number > 0 or math.isinf(number):
+            raise ConfigError(
+                f"{config_file}: [throttle] {option} must be a number of seconds above 0, "
+                f"not {value!r}"
+            )
+        return number
+
+    return ThrottlePolicy(
+        address_failures=count("address_failures", default.address_failures),
+        account_failures=count("account_failures", default.account_failures),
+        first_delay=seconds("first_delay", default.first_delay),
+        address_max_delay=seconds("address_max_delay", default.address_max_delay),
+        account_max_delay=seconds("account_max_delay", default.account_max_delay),
+        forget_after=seconds("forget_after", default.forget_after),
     )

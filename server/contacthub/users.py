@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from pathlib import Path
@@ -104,7 +105,22 @@ class UsersFile:
 
     def verify(self, name: str, password: str) -> bool:
         hashed = self._read().get(name)
-        return hashed is not None and bcrypt.checkpw(password.encode(), hashed.encode())
+        if hashed is None:
+            check_unknown_name(password)
+            return False
+        return bcrypt.checkpw(password.encode(), hashed.encode())
+
+
+def check_unknown_name(password: str) -> None:
+    """Spend on a name without an account the bcrypt check a wrong password of an account
+    costs, so that how long a refusal takes does not say which names exist (in CPU time:
+    nothing sleeps in a worker thread; contacthub.signin_throttle limits the checks)."""
+    bcrypt.checkpw(password.encode(), _stand_in_hash())
+
+
+@functools.cache
+def _stand_in_hash() -> bytes:
+    return bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt())
 
 
 def _hash(password: str) -> str:

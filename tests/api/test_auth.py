@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import bcrypt
 import pytest
 from flask import Flask
 
 from contacthub.config import Settings
+from contacthub.signin_throttle import ThrottlePolicy
 from contacthub.store import Store
 from contacthub.web import create_app
 from tests.api.conftest import PASSWORDS, ApiClient, write_users
@@ -30,18 +32,23 @@ def test_no_or_wrong_credentials_get_401_with_a_challenge(api: ApiClient, store:
         assert tx.list_children("") == []  # no default book for anyone
 
 
-def test_a_wrong_password_is_answered_after_the_configured_delay(
+def test_a_wrong_password_is_answered_at_once_and_guessing_is_throttled(
     settings: Settings, store: Store
 ) -> None:
-    settings.radicale["auth"]["delay"] = "0.4"
+    settings.throttle = ThrottlePolicy(address_failures=3, first_delay=30)
     api = ApiClient(create_app(settings, store).test_client())
     started = time.monotonic()
-    assert api.get("/api/v1/books", password="wrong").status_code == 401
-    assert time.monotonic() - started >= 0.2  # 0.5 to 1.5 times the delay
-    started = time.monotonic()
-    assert api.get("/api/v1/books", user=None).status_code == 401
-    assert api.get("/api/v1/books").status_code == 200
-    assert time.monotonic() - started < 0.2
+    for _ in range(3):
+        assert api.get("/api/v1/books", password="wrong").status_code == 401
+    assert time.monotonic() - started < 5  # three bcrypt checks, no sleeping
+    refused = api.get("/api/v1/books")  # the right password too, during the delay
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "30"
+    assert refused.get_json()["error"] == {
+        "code": "too_many_requests",
+        "message": "Too many wrong passwords: try again in 30 seconds.",
+    }
+    assert api.get("/api/v1/books", user=None).status_code == 401  # no credentials: no count
 
 
 def test_a_changed_users_file_forgets_cached_logins(api: ApiClient, settings: Settings) -> None:
@@ -70,6 +77,21 @@ def test_the_login_cache_saves_the_bcrypt_check(
     assert checks == ["alice", "alice"]
 
 
+def test_an_unknown_name_costs_the_bcrypt_check_of_a_wrong_password(
+    api: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checks: list[bytes] = []
+    checkpw = bcrypt.checkpw
+    monkeypatch.setattr(
+        bcrypt,
+        "checkpw",
+        lambda password, hashed: checks.append(password) or checkpw(password, hashed),
+    )
+    assert api.get("/api/v1/books", user="alice", password="wrong-1").status_code == 401
+    assert api.get("/api/v1/books", user="nobody", password="wrong-2").status_code == 401
+    assert checks == [b"wrong-1", b"wrong-2"]
+
+
 def test_only_admins_act_for_others(api: ApiClient, store: Store) -> None:
     refused = api.get("/api/v1/books?user=bob")
     assert refused.status_code == 403
@@ -96,11 +118,10 @@ def test_unknown_paths_and_methods_answer_json(api: ApiClient) -> None:
     assert set(not_allowed.headers["Allow"].split(", ")) >= {"GET", "POST"}
 
 
-def test_a_bad_auth_delay_is_a_configuration_error(tmp_path: Path, store: Store) -> None:
-    from contacthub.config import ConfigError
+def test_a_bad_throttle_setting_is_a_configuration_error(tmp_path: Path) -> None:
+    from contacthub.config import ConfigError, load
 
-    settings = Settings(
-        data_dir=tmp_path, config_file=tmp_path / "c.conf", radicale={"auth": {"delay": "soon"}}
-    )
-    with pytest.raises(ConfigError, match=r"\[auth\] delay"):
-        create_app(settings, store)
+    for option, value in (("first_delay", "soon"), ("account_failures", "0")):
+        (tmp_path / "c.conf").write_text(f"[throttle]\n{option} = {value}\n")
+        with pytest.raises(ConfigError, match=rf"\[throttle\] {option}"):
+            load(tmp_path, tmp_path / "c.conf")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +53,23 @@ def test_a_changed_users_file_ends_cached_logins(auth: tuple[Auth, UsersFile]) -
     assert login(checker, "ann", "new-password") == "ann"
     users.remove("ann")
     assert login(checker, "ann", "new-password") == ""
+
+
+def test_a_wrong_password_costs_one_bcrypt_check_whoever_it_names_and_no_sleep(
+    auth: tuple[Auth, UsersFile], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checker, _ = auth
+    checks: list[bytes] = []
+    checkpw = bcrypt.checkpw
+
+    def counted(password: bytes, hashed_password: bytes) -> bool:
+        checks.append(password)
+        return checkpw(password, hashed_password)
+
+    monkeypatch.setattr(bcrypt, "checkpw", counted)
+    monkeypatch.setattr(
+        time, "sleep", lambda seconds: pytest.fail(f"slept {seconds} s in a worker thread")
+    )
+    assert login(checker, "ann", "wrong-1") == ""
+    assert login(checker, "nobody", "wrong-2") == ""
+    assert checks == [b"wrong-1", b"wrong-2"]

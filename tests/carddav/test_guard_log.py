@@ -16,6 +16,7 @@ from contacthub import config
 from contacthub.carddav.app import radicale_configuration
 from contacthub.carddav.gate import Gate
 from contacthub.carddav.guard import CardDavGuard
+from contacthub.signin_throttle import SignInThrottle
 from contacthub.store import Store
 from contacthub.users import UsersFile
 from contacthub_radicale.auth import Auth
@@ -40,7 +41,8 @@ def client(tmp_path: Path) -> Iterable[Client]:
     UsersFile(settings.users_file).add(*ALICE)
     configuration = radicale_configuration(settings, store)
     gate = Gate(configuration, Auth(configuration), rights.load(configuration))
-    yield Client(CardDavGuard(radicale_stand_in, store, settings, gate))
+    throttle = SignInThrottle(settings.throttle)
+    yield Client(CardDavGuard(radicale_stand_in, store, settings, gate, throttle))
     store.close()
 
 

@@ -7,7 +7,6 @@ the principal and the address-book home must lead it to the user's books, with
 
 from __future__ import annotations
 
-import time
 import uuid
 from urllib.parse import urljoin, urlsplit
 
@@ -94,20 +93,16 @@ def test_supported_address_data_is_only_vcard_3(contacthub_server: DavServer) ->
     assert types == {("text/vcard", "3.0")}
 
 
-def test_wrong_password_gets_401_after_a_delay(contacthub_server: DavServer) -> None:
+def test_wrong_password_gets_401(contacthub_server: DavServer) -> None:
     cases = [
         contacthub_server.session("alice", "not-the-password"),
         contacthub_server.session("alice", ""),
         contacthub_server.session("nobody", "whatever"),
     ]
     for session in cases:
-        started = time.monotonic()
         resp = session.request("PROPFIND", "/alice/", headers={"Depth": "0"})
-        elapsed = time.monotonic() - started
         assert resp.status_code == 401, session.auth
         assert resp.headers.get("WWW-Authenticate", "").lower().startswith("basic")
-        # Radicale's [auth] delay (1 s by default, randomized to 0.5-1.5 s).
-        assert elapsed >= 0.45, f"401 after only {elapsed:.3f} s"
     anonymous = contacthub_server.session(None)
     assert anonymous.request("PROPFIND", "/alice/", headers={"Depth": "0"}).status_code == 401
     # The right password still works afterwards.

@@ -13,6 +13,7 @@ from contacthub.carddav.gate import Gate
 from contacthub.carddav.guard import CardDavGuard, WSGIApp
 from contacthub.config import Settings
 from contacthub.logins import AppPasswords
+from contacthub.signin_throttle import SignInThrottle
 from contacthub.store import DEFAULT_BOOK, DEFAULT_BOOK_PROPS, Store
 from contacthub.users import UsersFile
 from contacthub_radicale import Storage
@@ -35,7 +36,10 @@ def radicale_configuration(settings: Settings, store: Store) -> radicale_config.
     }
     configuration.update(defaults, "contacthub defaults", privileged=True)
     configuration.update(settings.radicale, str(settings.config_file))
-    fixed = {
+    fixed: dict[str, dict[str, Any]] = {
+        # Radicale sleeps in the worker thread after a wrong password; the throttle
+        # (signin_throttle, asked by the guard) refuses at once instead.
+        "auth": {"delay": "0"},
         "storage": {
             "type": functools.partial(Storage, store=store),
             "predefined_collections": json.dumps({DEFAULT_BOOK: DEFAULT_BOOK_PROPS}),
@@ -45,7 +49,9 @@ def radicale_configuration(settings: Settings, store: Store) -> radicale_config.
     return configuration
 
 
-def make_carddav_app(settings: Settings, store: Store) -> WSGIApp:
+def make_carddav_app(
+    settings: Settings, store: Store, throttle: SignInThrottle | None = None
+) -> WSGIApp:
     configuration = radicale_configuration(settings, store)
     # One Auth for Radicale and the guard: one login cache, one check per request.
     auth = Auth(configuration, AppPasswords(store, UsersFile(settings.users_file)))
@@ -53,7 +59,13 @@ def make_carddav_app(settings: Settings, store: Store) -> WSGIApp:
         {"auth": {"type": functools.partial(_given, auth)}}, "contacthub", privileged=True
     )
     gate = Gate(configuration, auth, rights.load(configuration))
-    return CardDavGuard(Application(configuration), store, settings, gate)
+    return CardDavGuard(
+        Application(configuration),
+        store,
+        settings,
+        gate,
+        throttle or SignInThrottle(settings.throttle),
+    )
 
 
 def _given(auth: Auth, _configuration: radicale_config.Configuration) -> Auth:

@@ -38,17 +38,29 @@ class Gate:
         answered from this check within one request)."""
         return bool(self._user(environ)[0])
 
-    def _user(self, environ: dict[str, Any]) -> tuple[str, set[str]]:
+    def login(self, environ: dict[str, Any]) -> str | None:
+        """The user name the request signs in with, if it sends Basic credentials."""
+        credentials = self._credentials(environ)
+        return None if credentials is None else credentials[0]
+
+    def _credentials(self, environ: dict[str, Any]) -> tuple[str, str] | None:
         authorization = environ.get("HTTP_AUTHORIZATION", "")
         if not authorization.startswith("Basic"):
-            return "", set()
+            return None
         try:
             decoded = base64.b64decode(authorization[len("Basic") :].strip().encode("ascii"))
             login, password = httputils.decode_request(self.configuration, environ, decoded).split(
                 ":", 1
             )
         except (binascii.Error, UnicodeError, ValueError):
+            return None
+        return login, password
+
+    def _user(self, environ: dict[str, Any]) -> tuple[str, set[str]]:
+        credentials = self._credentials(environ)
+        if credentials is None:
             return "", set()
+        login, password = credentials
         context = AuthContext()
         context.remote_addr = environ.get("REMOTE_ADDR", "")
         user, _info, groups = self.auth.login(login, password, context)

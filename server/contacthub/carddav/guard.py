@@ -32,6 +32,7 @@ from contacthub.carddav.gate import Gate
 from contacthub.carddav.properties import PropertyTooLong, check_property_sizes
 from contacthub.carddav.xml_body import SIZE_LIMIT, XmlBodyRefused, parse_xml_body
 from contacthub.config import Settings
+from contacthub.signin_throttle import SignInThrottle, Throttled
 from contacthub.store import Store
 from contacthub.vcard.parse import InvalidVCard, is_vcard_media_type, parse_one
 from contacthub_radicale.context import PutBody, putting, watching_storage_full
@@ -46,10 +47,20 @@ _WRITES = ("PUT", *_SETS_PROPERTIES)
 _SENDS_XML = ("PROPFIND", "REPORT", *_SETS_PROPERTIES)
 
 
-def _plain(start_response: Callable[..., Any], status: str, message: str) -> list[bytes]:
+def _plain(
+    start_response: Callable[..., Any],
+    status: str,
+    message: str,
+    headers: Iterable[tuple[str, str]] = (),
+) -> list[bytes]:
     body = (message + "\n").encode()
     start_response(
-        status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+        status,
+        [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            *headers,
+        ],
     )
     return [body]
 
@@ -65,10 +76,13 @@ class RequestRefused(Exception):
 
 
 class CardDavGuard:
-    def __init__(self, app: WSGIApp, store: Store, settings: Settings, gate: Gate) -> None:
+    def __init__(
+        self, app: WSGIApp, store: Store, settings: Settings, gate: Gate, throttle: SignInThrottle
+    ) -> None:
         self.app = app
         self.store = store
         self.gate = gate
+        self.throttle = throttle
         self.max_content_length = settings.max_content_length
         self.max_resource_size = settings.max_resource_size
 
@@ -76,6 +90,15 @@ class CardDavGuard:
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         with self.gate.auth.one_check_per_request(), watching_storage_full() as full:
+            try:
+                self._check_password(environ)
+            except Throttled as throttled:
+                return _plain(
+                    start_response,
+                    "429 Too Many Requests",
+                    str(throttled),
+                    throttled.headers.items(),
+                )
             replaced: list[bytes] = []
 
             def answering(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
@@ -97,6 +120,15 @@ class CardDavGuard:
                 return answer
             getattr(answer, "close", lambda: None)()
             return replaced
+
+    def _check_password(self, environ: dict[str, Any]) -> None:
+        """Check the request's password now, counted by the throttle (Throttled while it
+        makes this address or account wait); Radicale's own check of it is answered from
+        this one."""
+        login = self.gate.login(environ)
+        if login is not None:
+            address = environ.get("REMOTE_ADDR", "")
+            self.throttle.check(address, login, lambda: self.gate.signed_in(environ))
 
     def _answer(
         self, environ: dict[str, Any], start_response: Callable[..., Any]

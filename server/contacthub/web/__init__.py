@@ -13,11 +13,12 @@ from flask_wtf.csrf import CSRFProtect
 from contacthub.config import Settings
 from contacthub.errors import BadRequest
 from contacthub.logins import AppPasswords
+from contacthub.signin_throttle import SignInThrottle
 from contacthub.sources.context import RunContext
 from contacthub.store import Store
 from contacthub.users import UsersFile
 from contacthub.web import errors
-from contacthub.web.auth import Authenticator, auth_delay
+from contacthub.web.auth import Authenticator
 
 SESSION_HOURS = 12
 
@@ -30,6 +31,7 @@ class Parts:
     store: Store
     authenticator: Authenticator
     syncs: RunContext
+    throttle: SignInThrottle  # shared with CardDAV by app.py: one count of wrong passwords
 
 
 class SessionCookies(SecureCookieSessionInterface):
@@ -49,7 +51,7 @@ def refuse_nul() -> None:
         raise BadRequest("The address contains a NUL character.")
 
 
-def create_app(settings: Settings, store: Store) -> Flask:
+def create_app(settings: Settings, store: Store, throttle: SignInThrottle | None = None) -> Flask:
     app = Flask(__name__)
     # Werkzeug refuses larger bodies with 413 before a view reads them.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
@@ -59,10 +61,10 @@ def create_app(settings: Settings, store: Store) -> Flask:
         store,
         Authenticator(
             settings.users_file,
-            auth_delay(settings),
             AppPasswords(store, UsersFile(settings.users_file)),
         ),
         RunContext(store, settings),
+        throttle or SignInThrottle(settings.throttle),
     )
     app.extensions["contacthub"] = parts
     _sessions(app, parts)

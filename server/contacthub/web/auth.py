@@ -13,7 +13,6 @@ every request; the admin page's sign-in form takes only the account's own passwo
 from __future__ import annotations
 
 import hmac
-import random
 import secrets
 import threading
 import time
@@ -22,9 +21,9 @@ from pathlib import Path
 
 from flask import current_app, g, request
 
-from contacthub.config import ConfigError, Settings
 from contacthub.errors import NotFound, quoted
 from contacthub.logins import AppPasswords
+from contacthub.signin_throttle import SignInThrottle
 from contacthub.store import DEFAULT_BOOK, Store
 from contacthub.users import UsersFile
 from contacthub.web.errors import ApiError
@@ -36,24 +35,10 @@ CHALLENGE = {"WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"'}
 FileVersion = tuple[int, int, int] | None
 
 
-def auth_delay(settings: Settings) -> float:
-    value = settings.radicale.get("auth", {}).get("delay", "1")
-    try:
-        delay = float(value)
-    except ValueError:
-        raise ConfigError(
-            f"{settings.config_file}: [auth] delay must be a number of seconds, not {value!r}"
-        ) from None
-    return max(delay, 0.0)
-
-
 class Authenticator:
-    def __init__(
-        self, users_file: Path, delay: float, app_passwords: AppPasswords | None = None
-    ) -> None:
+    def __init__(self, users_file: Path, app_passwords: AppPasswords | None = None) -> None:
         self.users = UsersFile(users_file)
         self.app_passwords = app_passwords
-        self.delay = delay
         self._secret = secrets.token_bytes(32)
         self._lock = threading.Lock()
         self._cached: dict[tuple[str, bytes], float] = {}
@@ -81,11 +66,6 @@ class Authenticator:
         found = self.app_passwords.verify(name, password) if self.app_passwords else None
         return found.name if found else None
 
-    def refuse_slowly(self) -> None:
-        """Wait before a 401 for a wrong password, randomised as Radicale does."""
-        if self.delay > 0:
-            time.sleep(self.delay * (0.5 + random.random()))
-
 
 @dataclass(frozen=True)
 class Caller:
@@ -112,9 +92,15 @@ def authenticate() -> None:
             401, "unauthorized", "Sign in with your user name and password.", headers=CHALLENGE
         )
     login, password = credentials.username, credentials.password or ""
-    app_password = authenticator.app_password(login, password)
-    if app_password is None and not authenticator.check(login, password):
-        authenticator.refuse_slowly()
+    throttle: SignInThrottle = services.throttle  # a 429 (Throttled) while it makes one wait
+    app_password: str | None = None
+
+    def verify() -> bool:
+        nonlocal app_password
+        app_password = authenticator.app_password(login, password)
+        return app_password is not None or authenticator.check(login, password)
+
+    if not throttle.check(request.remote_addr or "", login, verify):
         raise ApiError(
             401, "unauthorized", "The user name or password is wrong.", headers=CHALLENGE
         )

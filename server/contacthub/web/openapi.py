@@ -64,7 +64,7 @@ NO_CONTENT = {"description": "Done; no body."}
 
 ERROR_RESPONSES = {
     "BadRequest": "A parameter or the body could not be understood.",
-    "Unauthorized": "No credentials, or a wrong user name or password (after a delay).",
+    "Unauthorized": "No credentials, or a wrong user name or password.",
     "Forbidden": "Acting for another user (`user`) without being an administrator.",
     "NotFound": "No such object for this user (or no such user, for an administrator).",
     "Conflict": "The request conflicts with the object's state.",
@@ -74,6 +74,8 @@ ERROR_RESPONSES = {
     "Invalid": "The body was understood but its content is not acceptable.",
     "PreconditionRequired": "An update without If-Match.",
     "InsufficientStorage": "The server's disk is full: nothing was changed; reads go on.",
+    "TooManyRequests": "Too many wrong passwords from this address or for this account: "
+    "no attempt is checked, the right password included, for the seconds in Retry-After.",
 }
 STATUS_OF = {
     "BadRequest": "400",
@@ -87,13 +89,28 @@ STATUS_OF = {
     "Invalid": "422",
     "PreconditionRequired": "428",
     "InsufficientStorage": "507",
+    "TooManyRequests": "429",
+}
+
+HEADERS_OF = {
+    "Unauthorized": {"WWW-Authenticate": {"schema": STRING}},
+    "TooManyRequests": {
+        "Retry-After": {"description": "Seconds until an attempt is checked.", "schema": STRING}
+    },
 }
 
 
 def errors(*names: str) -> dict[str, Any]:
-    """The error responses of an operation; every one may answer 400, 401, 403 and 404, and
-    507 (a user's first request makes their default book, and the disk may be full)."""
-    always = ("BadRequest", "Unauthorized", "Forbidden", "NotFound", "InsufficientStorage")
+    """The error responses of an operation; every one may answer 400, 401, 403, 404 and 429,
+    and 507 (a user's first request makes their default book, and the disk may be full)."""
+    always = (
+        "BadRequest",
+        "Unauthorized",
+        "Forbidden",
+        "NotFound",
+        "TooManyRequests",
+        "InsufficientStorage",
+    )
     wanted = dict.fromkeys((*always, *names))
     return {STATUS_OF[name]: ref("responses", name) for name in wanted}
 
@@ -1289,11 +1306,7 @@ def document() -> dict[str, Any]:
                 name: {
                     "description": description,
                     "content": {JSON: {"schema": schema("Error")}},
-                    **(
-                        {"headers": {"WWW-Authenticate": {"schema": STRING}}}
-                        if name == "Unauthorized"
-                        else {}
-                    ),
+                    **({"headers": HEADERS_OF[name]} if name in HEADERS_OF else {}),
                 }
                 for name, description in ERROR_RESPONSES.items()
             },

@@ -24,6 +24,7 @@ from flask import Blueprint, current_app, flash, g, redirect, request, session, 
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
+from contacthub.signin_throttle import SignInThrottle, Throttled
 from contacthub.web.admin.pages import page
 from contacthub.web.auth import Authenticator, Caller, ensure_default_book
 from contacthub.web.context import store
@@ -36,6 +37,11 @@ MAX_LOGIN = 255
 
 def _authenticator() -> Authenticator:
     found: Authenticator = current_app.extensions["contacthub"].authenticator
+    return found
+
+
+def _throttle() -> SignInThrottle:
+    found: SignInThrottle = current_app.extensions["contacthub"].throttle
     return found
 
 
@@ -103,17 +109,34 @@ def sign_in() -> Response | str:
             errors["username"] = "Enter your user name."
         elif not password:
             errors["password"] = "Enter your password."
-        elif not _authenticator().check(login, password):
-            _authenticator().refuse_slowly()
-            errors["password"] = "The user name or password is wrong."
         else:
-            session.clear()  # a new session for a new sign-in (no fixation)
-            session.permanent = True
-            session["id"] = secrets.token_urlsafe(24)
-            session["login"] = login
-            session["stamp"] = _stamp(login)
-            return redirect(_local(request.args.get("next")) or url_for("admin.home"))
+            try:
+                if _password_is_right(login, password):
+                    return _start_session(login)
+                errors["password"] = "The user name or password is wrong."
+            except Throttled as throttled:
+                errors["password"] = throttled.message
+                refused = page("sign_in.html", errors=errors, status=429, title="Sign in")
+                refused.headers.update(throttled.headers)
+                return refused
     return page("sign_in.html", errors=errors, status=422 if errors else 200, title="Sign in")
+
+
+def _password_is_right(login: str, password: str) -> bool:
+    """The check, counted by the throttle; Throttled while it makes this address or
+    account wait."""
+    return _throttle().check(
+        request.remote_addr or "", login, lambda: _authenticator().check(login, password)
+    )
+
+
+def _start_session(login: str) -> Response:
+    session.clear()  # a new session for a new sign-in (no fixation)
+    session.permanent = True
+    session["id"] = secrets.token_urlsafe(24)
+    session["login"] = login
+    session["stamp"] = _stamp(login)
+    return redirect(_local(request.args.get("next")) or url_for("admin.home"))
 
 
 @bp.post("/sign-out")
