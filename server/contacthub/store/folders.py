@@ -125,16 +125,14 @@ class FoldersPart(ChangesPart):
     def delete_collection(self, path: str) -> None:
         """Delete the collection, everything in it and every collection below it."""
         low, high = descendants_range(path)
-        below = self.conn.execute(
-            select(collections.c.path).where(collections.c.path >= low, collections.c.path < high)
-        )
+        # The range holds in code point order only: a PostgreSQL database's own collation
+        # may ignore the "/" and put other paths between the bounds.
+        ordered = collections.c.path if self.is_sqlite else collections.c.path.collate("C")
+        below = self.conn.execute(select(collections.c.path).where(ordered >= low, ordered < high))
         self.lock_collections([path, *(row.path for row in below)])
         deleted = self.conn.execute(
             collections.delete().where(
-                or_(
-                    collections.c.path == path,
-                    and_(collections.c.path >= low, collections.c.path < high),
-                )
+                or_(collections.c.path == path, and_(ordered >= low, ordered < high))
             )
         ).rowcount
         if not deleted:
