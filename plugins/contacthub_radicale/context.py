@@ -12,10 +12,35 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from contacthub.store import Store, Transaction
+from contacthub.store import Store, StoreBusy, Transaction
 
 _transaction: ContextVar[Transaction | None] = ContextVar("transaction", default=None)
 _put: ContextVar[PutBody | None] = ContextVar("put", default=None)
+_busy: ContextVar[BusySeen | None] = ContextVar("busy", default=None)
+
+
+@dataclass
+class BusySeen:
+    """Whether the store refused the request's write as busy (Radicale answers any
+    storage error 500; the guard answers this one 503 with Retry-After)."""
+
+    error: StoreBusy | None = None
+
+
+@contextmanager
+def watching_busy() -> Iterator[BusySeen]:
+    seen = BusySeen()
+    token = _busy.set(seen)
+    try:
+        yield seen
+    finally:
+        _busy.reset(token)
+
+
+def note_busy(error: StoreBusy) -> None:
+    seen = _busy.get()
+    if seen is not None:
+        seen.error = error
 
 
 @dataclass

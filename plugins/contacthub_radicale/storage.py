@@ -17,6 +17,7 @@ from radicale.log import logger
 from contacthub.store import (
     CollectionRecord,
     Store,
+    StoreBusy,
     StoreError,
     Transaction,
     check_name,
@@ -75,8 +76,12 @@ class Storage(storage.BaseStorage):
             scope: AbstractContextManager[Any] = self.store.write(paths)
         else:
             scope = self.store.read()
-        with scope as tx, context.using(tx):
-            yield
+        try:
+            with scope as tx, context.using(tx):
+                yield
+        except StoreBusy as busy:
+            context.note_busy(busy)
+            raise
 
     def discover(
         self,

@@ -31,7 +31,7 @@ from contacthub.carddav.xml_body import SIZE_LIMIT, XmlBodyRefused, parse_xml_bo
 from contacthub.config import Settings
 from contacthub.store import Store
 from contacthub.vcard.parse import InvalidVCard, is_vcard_media_type, parse_one
-from contacthub_radicale.context import PutBody, putting
+from contacthub_radicale.context import BusySeen, PutBody, putting, watching_busy
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,30 @@ def _plain(start_response: Callable[..., Any], status: str, message: str) -> lis
         status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
     )
     return [body]
+
+
+def _busy_body(busy: BusySeen) -> bytes:
+    return (str(busy.error) + "\n").encode()
+
+
+def _busy_as_503(start_response: Callable[..., Any], busy: BusySeen) -> Callable[..., Any]:
+    """Radicale answers a storage error 500; a write the store refused as busy is a 503
+    with Retry-After, which clients retry."""
+
+    def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        if busy.error is None:
+            return start_response(status, headers, exc_info)
+        body = _busy_body(busy)
+        return start_response(
+            "503 Service Unavailable",
+            [
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Content-Length", str(len(body))),
+                *busy.error.headers.items(),
+            ],
+        )
+
+    return start
 
 
 class RequestRefused(Exception):
@@ -72,8 +96,16 @@ class CardDavGuard:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        with self.gate.auth.one_check_per_request():
-            return self._answer(environ, start_response)
+        with self.gate.auth.one_check_per_request(), watching_busy() as busy:
+            answer = self._answer(environ, _busy_as_503(start_response, busy))
+            if busy.error is None:
+                return answer
+            logger.warning(
+                "%s %r: the store was busy; answered 503",
+                environ.get("REQUEST_METHOD"),
+                environ.get("PATH_INFO", ""),
+            )
+            return [_busy_body(busy)]
 
     def _answer(
         self, environ: dict[str, Any], start_response: Callable[..., Any]

@@ -15,14 +15,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from contacthub.store.changes import format_token
-from contacthub.store.engine import is_sqlite, make_engine
+from contacthub.store.engine import DEFAULT_BUSY_TIMEOUT, is_busy, is_sqlite, make_engine
 from contacthub.store.errors import (
     AlreadyExists,
     InvalidSyncToken,
     NotFound,
     PreconditionFailed,
+    StoreBusy,
     StoreError,
     UidConflict,
     UnsafeName,
@@ -39,6 +41,7 @@ from contacthub.store.records import (
     Link,
     RunRecord,
     SourceRecord,
+    StagedChange,
     Upload,
 )
 from contacthub.store.search import (
@@ -49,10 +52,12 @@ from contacthub.store.search import (
     PropertyPresence,
     TextMatch,
 )
+from contacthub.store.staging import Staging, StagingLost
 from contacthub.store.transaction import Transaction
 
 __all__ = [
     "DEFAULT_BOOK",
+    "DEFAULT_BUSY_TIMEOUT",
     "DEFAULT_BOOK_PROPS",
     "INDEXED_PROPERTIES",
     "MATCH_TYPES",
@@ -71,7 +76,11 @@ __all__ = [
     "PropertyPresence",
     "RunRecord",
     "SourceRecord",
+    "StagedChange",
+    "Staging",
+    "StagingLost",
     "Store",
+    "StoreBusy",
     "StoreError",
     "TextMatch",
     "Transaction",
@@ -98,10 +107,11 @@ class Store:
         url: str,
         *,
         history_retention: float = DEFAULT_HISTORY_RETENTION,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         upgrade: bool = True,
     ) -> Store:
         """Connect to the store at `url`, bringing its schema up to date."""
-        engine = make_engine(url)
+        engine = make_engine(url, busy_timeout=busy_timeout)
         if upgrade:
             from contacthub.store.migrate import upgrade as upgrade_schema
 
@@ -120,12 +130,20 @@ class Store:
 
     @contextmanager
     def write(self, lock_paths: list[str] | None = None) -> Iterator[Transaction]:
-        """A write transaction holding the locks of `lock_paths` (see lock_collections)."""
+        """A write transaction holding the locks of `lock_paths` (see lock_collections).
+
+        Raises StoreBusy when SQLite's busy timeout passes while others write.
+        """
         options = {"sqlite_begin": "IMMEDIATE"} if is_sqlite(self.engine) else {}
-        with self.engine.connect().execution_options(**options) as conn, conn.begin():
-            tx = Transaction(self, conn, writable=True)
-            tx.lock_collections(lock_paths or [])
-            yield tx
+        try:
+            with self.engine.connect().execution_options(**options) as conn, conn.begin():
+                tx = Transaction(self, conn, writable=True)
+                tx.lock_collections(lock_paths or [])
+                yield tx
+        except OperationalError as error:
+            if is_busy(error):
+                raise StoreBusy() from error
+            raise
 
     def close(self) -> None:
         self.engine.dispose()
