@@ -137,11 +137,20 @@ _SAVE_LINKS = {"sqlite": _save_links(sqlite.Insert), "postgresql": _save_links(p
 class StagingPart(ItemsPart, LinksPart):
     """The rows of a run written ahead: claimed, written, published, settled or swept."""
 
+    def lock_book(self, path: str) -> CollectionRecord:
+        """Hold the write lock of the collection alone (a run's transactions touch no
+        other collection), and read it under the lock."""
+        if not self.is_sqlite:
+            self.conn.execute(
+                select(collections.c.id).where(collections.c.path == path).with_for_update()
+            ).all()
+        return self.require_collection(path)
+
     def claim_staging(self, collection: CollectionRecord, holder: str, now: float) -> Claim:
         """Take the collection's staging slot for a new generation. Otherwise say why not:
         another live run holds it ("busy"), a dead one left it ("stale": now ours, to
         sweep), or a published run awaits settling ("published")."""
-        self.lock_collections([collection.path])
+        self.lock_book(collection.path)
         row = self.conn.execute(
             select(stagings).where(stagings.c.collection_id == collection.id)
         ).first()
@@ -318,7 +327,7 @@ class StagingPart(ItemsPart, LinksPart):
     def publish_staging(self, collection: CollectionRecord, gen: int, holder: str) -> None:
         """Make everything written ahead at `gen` visible at once, at one new position of
         the change log (none when the run changed no item)."""
-        self.lock_collections([collection.path])
+        self.lock_book(collection.path)
         self.renew_staging(collection.id, gen, holder, time.time())
         changed = self.conn.execute(
             select(pending_changes.c.href)
@@ -344,7 +353,7 @@ class StagingPart(ItemsPart, LinksPart):
     def settle_some(self, collection: CollectionRecord, gen: int, limit: int) -> bool:
         """Move some of a published run's entries and links into place and drop the rows
         it replaced; False when nothing is left. Readers see the same before and after."""
-        self.lock_collections([collection.path])
+        self.lock_book(collection.path)
         entries = self.conn.execute(
             select(pending_changes.c.href, pending_changes.c.deleted)
             .where(pending_changes.c.collection_id == collection.id, pending_changes.c.gen == gen)
@@ -444,7 +453,7 @@ class StagingPart(ItemsPart, LinksPart):
 
     def sweep_some(self, collection: CollectionRecord, gen: int, limit: int) -> bool:
         """Remove some of what an unpublished run wrote ahead; False when nothing is left."""
-        self.lock_collections([collection.path])
+        self.lock_book(collection.path)
         hrefs = list(
             self.conn.execute(
                 select(pending_changes.c.href)
@@ -510,7 +519,7 @@ class Staging:
 
     def __enter__(self) -> Staging:
         while True:
-            with self.store.write([self.path]) as tx:
+            with self.store.write() as tx:
                 claim = tx.claim_staging(self._book(tx), self.holder, time.time())
             if claim.outcome == "claimed":
                 self.gen = claim.gen
@@ -541,9 +550,10 @@ class Staging:
     def write(self, step: Callable[[Transaction], T]) -> T:
         """One short write transaction of the run (it renews the run's hold)."""
         began = self._yield_to_others()
-        with self.store.write([self.path]) as tx:
+        with self.store.write() as tx:
+            book = self._book(tx)
             if self.gen and not self.published:
-                tx.renew_staging(self._book(tx).id, self.gen, self.holder, time.time())
+                tx.renew_staging(book.id, self.gen, self.holder, time.time())
             result = step(tx)
         self._wrote(began)
         return result
@@ -561,7 +571,7 @@ class Staging:
     def publish(self, then: Callable[[Transaction], T]) -> T:
         """Make the run visible, and run `then` in the same transaction."""
         began = self._yield_to_others()
-        with self.store.write([self.path]) as tx:
+        with self.store.write() as tx:
             tx.publish_staging(self._book(tx), self.gen, self.holder)
             result = then(tx)
         self.published = True
@@ -587,7 +597,7 @@ class Staging:
             pass
 
     def _book(self, tx: Transaction) -> CollectionRecord:
-        return tx.require_collection(self.path)
+        return tx.lock_book(self.path)
 
     def _yield_to_others(self) -> float:
         """On SQLite, after a while of writing leave a gap between two of the run's
