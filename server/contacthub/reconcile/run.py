@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 MAX_REPORTED_PROBLEMS = 200
 # Cards are built (outside any transaction) and written ahead this many at a time: one
 # short write transaction each, bounded memory.
-BATCH = 2000
+BATCH = 1000
 CHANGED_MEANWHILE = "changed on the server during the run; the next run tries again"
 
 

@@ -58,11 +58,11 @@ T = TypeVar("T")
 # A run renews its hold with every transaction; one silent this long died.
 LEASE_SECONDS = 120.0
 # Rows settled or swept per transaction.
-SETTLE_BATCH = 2000
+SETTLE_BATCH = 1000
 # On SQLite a waiting writer polls (every 100 ms at most) instead of queueing: after
 # this much time in its own write transactions a run leaves a pause this long, so a
 # waiting PUT gets in within about a second whatever the size of the run.
-SQLITE_BUSY_BEFORE_PAUSE = 0.5
+SQLITE_BUSY_BEFORE_PAUSE = 0.3
 SQLITE_PAUSE = 0.12
 # How often a run waiting for another run of the same collection looks again.
 WAIT_POLL = 0.5

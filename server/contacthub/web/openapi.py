@@ -73,6 +73,7 @@ ERROR_RESPONSES = {
     "UnsupportedMediaType": "The body is not of a type this operation takes.",
     "Invalid": "The body was understood but its content is not acceptable.",
     "PreconditionRequired": "An update without If-Match.",
+    "Busy": "The store is busy with other writes (SQLite); try again after Retry-After seconds.",
 }
 STATUS_OF = {
     "BadRequest": "400",
@@ -85,12 +86,14 @@ STATUS_OF = {
     "UnsupportedMediaType": "415",
     "Invalid": "422",
     "PreconditionRequired": "428",
+    "Busy": "503",
 }
 
 
 def errors(*names: str) -> dict[str, Any]:
-    """The error responses of an operation; every one may answer 400, 401, 403 and 404."""
-    wanted = dict.fromkeys(("BadRequest", "Unauthorized", "Forbidden", "NotFound", *names))
+    """The error responses of an operation; every one may answer 400, 401, 403, 404 and
+    503 (a write waiting for others too long on SQLite)."""
+    wanted = dict.fromkeys(("BadRequest", "Unauthorized", "Forbidden", "NotFound", "Busy", *names))
     return {STATUS_OF[name]: ref("responses", name) for name in wanted}
 
 
@@ -1182,6 +1185,8 @@ def document() -> dict[str, Any]:
                     **(
                         {"headers": {"WWW-Authenticate": {"schema": STRING}}}
                         if name == "Unauthorized"
+                        else {"headers": {"Retry-After": {"schema": STRING}}}
+                        if name == "Busy"
                         else {}
                     ),
                 }
