@@ -20,9 +20,10 @@ logger = logging.getLogger(__name__)
 # The report keeps the first problems; a file with a million bad rows still
 # gets a readable report and a bounded row in the store.
 MAX_REPORTED_PROBLEMS = 200
-# Cards are built (outside any transaction) and written ahead this many at a time: one
-# short write transaction each, bounded memory.
-BATCH = 1000
+# Cards are built outside any transaction and written ahead in batches of at most this
+# many (one short write transaction each; the staging sizes them to its pace): bounded
+# memory, and other writers of the book wait for one batch, not the run.
+BATCH = 4000
 CHANGED_MEANWHILE = "changed on the server during the run; the next run tries again"
 
 
@@ -31,7 +32,7 @@ def apply(staging: Staging, source: SourceRecord, changes: ChangeSet) -> None:
     whose contact a client changed since the plan is left out (a skip in the report)."""
     left_out: set[str] = set()
     for action in ("add", "update", "delete"):
-        for batch in _batches(changes.of(action)):
+        for batch in _batches(changes.of(action), staging):
             left_out |= staging.stage(source.id, [_staged(change) for change in batch])
     staging.stage_tombstones(source.id, changes.tombstoned)
     changes.left_out(left_out, CHANGED_MEANWHILE)
@@ -49,9 +50,12 @@ def _staged(change: Change) -> StagedChange:
     )
 
 
-def _batches(changes: list[Change]) -> Iterator[list[Change]]:
-    for start in range(0, len(changes), BATCH):
-        yield changes[start : start + BATCH]
+def _batches(changes: list[Change], staging: Staging) -> Iterator[list[Change]]:
+    start = 0
+    while start < len(changes):
+        size = min(BATCH, staging.batch_size)
+        yield changes[start : start + size]
+        start += size
 
 
 @dataclass(frozen=True)

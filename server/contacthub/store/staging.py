@@ -57,8 +57,10 @@ T = TypeVar("T")
 
 # A run renews its hold with every transaction; one silent this long died.
 LEASE_SECONDS = 120.0
-# Rows settled or swept per transaction.
-SETTLE_BATCH = 1000
+# Changes written, settled or swept per transaction: sized so that one transaction takes
+# about TARGET_SECONDS (other writers of the book wait for one), between the bounds.
+TARGET_SECONDS = 0.2
+FIRST_BATCH, LEAST_BATCH, MOST_BATCH = 1000, 50, 4000
 # On SQLite a waiting writer polls (every 100 ms at most) instead of queueing: after
 # this much time in its own write transactions a run leaves a pause this long, so a
 # waiting PUT gets in within about a second whatever the size of the run.
@@ -516,6 +518,7 @@ class Staging:
         self._pauses = store.engine.dialect.name == "sqlite"
         self._last_write = 0.0
         self._busy = 0.0  # seconds in write transactions since the last pause
+        self.batch_size = FIRST_BATCH  # what the next transaction should write
 
     def __enter__(self) -> Staging:
         while True:
@@ -562,8 +565,11 @@ class Staging:
         return self.write(lambda tx: tx.stage_changes(self._book(tx), self.gen, source_id, batch))
 
     def stage_tombstones(self, source_id: int, keys: list[str]) -> None:
-        for start in range(0, len(keys), SETTLE_BATCH):
-            self._stage_tombstones(source_id, keys[start : start + SETTLE_BATCH])
+        start = 0
+        while start < len(keys):
+            size = self.batch_size
+            self._stage_tombstones(source_id, keys[start : start + size])
+            start += size
 
     def _stage_tombstones(self, source_id: int, keys: list[str]) -> None:
         self.write(lambda tx: tx.stage_tombstones(self._book(tx), self.gen, source_id, keys))
@@ -579,10 +585,10 @@ class Staging:
         return result
 
     def _sweep(self, gen: int) -> None:
-        self._repeat(gen, lambda tx: tx.sweep_some(self._book(tx), gen, SETTLE_BATCH))
+        self._repeat(gen, lambda tx: tx.sweep_some(self._book(tx), gen, self.batch_size))
 
     def _settle(self, gen: int) -> None:
-        self._repeat(gen, lambda tx: tx.settle_some(self._book(tx), gen, SETTLE_BATCH))
+        self._repeat(gen, lambda tx: tx.settle_some(self._book(tx), gen, self.batch_size))
 
     def _repeat(self, gen: int, step: Callable[[Transaction], bool]) -> None:
         """`step` until nothing is left; the slot of `gen` ends with the last one."""
@@ -611,4 +617,8 @@ class Staging:
 
     def _wrote(self, began: float) -> None:
         self._last_write = time.monotonic()
-        self._busy += self._last_write - began
+        took = self._last_write - began
+        self._busy += took
+        # The next batch in proportion (a slow transaction halves it at least).
+        scaled = self.batch_size * TARGET_SECONDS / max(took, 0.001)
+        self.batch_size = int(min(MOST_BATCH, max(LEAST_BATCH, min(scaled, self.batch_size * 2))))
