@@ -41,7 +41,7 @@ def _frame(values: Iterable[str]) -> str:
     return "\n" + "\n".join(lowered) + "\n" if lowered else ""
 
 
-def _row_values(data: ItemData) -> dict[str, Any]:
+def row_values(data: ItemData) -> dict[str, Any]:
     index = data.index
     return {
         "uid": data.uid,
@@ -188,7 +188,7 @@ class ItemsPart(FoldersPart, ChangesPart):
             else:
                 raise UidConflict(data.uid, row.href)
         _check_preconditions(href, old, if_match, if_none_match)
-        values = _row_values(data)
+        values = row_values(data)
         if old is not None and old.etag == values["etag"]:
             return old, old
         if old is None:
@@ -309,7 +309,7 @@ class ItemsPart(FoldersPart, ChangesPart):
                     "collection_id": collection.id,
                     "href": href,
                     "born": state.published_gen,
-                    **_row_values(data),
+                    **row_values(data),
                 }
                 for href, data in new
             ],

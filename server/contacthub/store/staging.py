@@ -21,6 +21,7 @@ collection. Either way nothing of it was ever visible.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -34,7 +35,7 @@ from sqlalchemy import ColumnElement, Executable, and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from contacthub.store.errors import StoreError
-from contacthub.store.items import ItemsPart, _row_values
+from contacthub.store.items import ItemsPart, row_values
 from contacthub.store.links import LinksPart
 from contacthub.store.paths import check_name
 from contacthub.store.records import CollectionRecord, StagedChange
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from contacthub.store import Store, Transaction
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 # A run renews its hold with every transaction; one silent this long died.
 LEASE_SECONDS = 120.0
@@ -228,7 +230,7 @@ class StagingPart(ItemsPart, LinksPart):
                         "collection_id": collection.id,
                         "href": c.href,
                         "born": gen,
-                        **_row_values(c.data),
+                        **row_values(c.data),
                     }
                     for c in written
                     if c.data is not None
@@ -541,7 +543,12 @@ class Staging:
         tb: TracebackType | None,
     ) -> None:
         if self.published:
-            self._settle(self.gen)
+            try:
+                self._settle(self.gen)
+            except Exception:
+                # The run is done and visible; settling changes nothing anyone sees,
+                # and the next run of the book finishes it.
+                logger.exception("settling run generation %s of %r failed", self.gen, self.path)
             return
         try:
             self._sweep(self.gen)
@@ -549,6 +556,7 @@ class Staging:
             if exc_type is None:
                 raise
             # The run's own error says more; the next run of the book sweeps.
+            logger.exception("sweeping run generation %s of %r failed", self.gen, self.path)
 
     def write(self, step: Callable[[Transaction], T]) -> T:
         """One short write transaction of the run (it renews the run's hold)."""
