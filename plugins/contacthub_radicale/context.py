@@ -1,12 +1,13 @@
 """What belongs to the request being handled: its transaction, the card it PUTs, and
-whether the store's disk was full.
+whether the store's disk was full or the store too busy.
 
 Radicale calls the storage inside `acquire_lock`; the transaction opened
 there lives in a context variable until the lock is released, so every call
 of one request sees one consistent state and commits (or not) as one.
 
-Radicale answers any exception from the storage with 500; a full disk is noted here
-(`noting_storage_full`) so the guard in front of Radicale can answer 507 instead.
+Radicale answers any exception from the storage with 500; a full disk or a busy store is
+noted here (`noting_store_faults`) so the guard in front of Radicale can answer 507 or 503
+instead.
 """
 
 from __future__ import annotations
@@ -17,11 +18,15 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from contacthub.store import StorageFull, Store, Transaction
+from contacthub.store import StorageFull, Store, StoreBusy, Transaction
 
 _transaction: ContextVar[Transaction | None] = ContextVar("transaction", default=None)
 _put: ContextVar[PutBody | None] = ContextVar("put", default=None)
-_storage_full: ContextVar[StorageFullWatch | None] = ContextVar("storage_full", default=None)
+_store_fault: ContextVar[StoreFaultWatch | None] = ContextVar("store_fault", default=None)
+
+# The store's refusals the guard answers itself: a full disk (507) and a write that
+# waited too long for others (503 with Retry-After, which clients retry).
+StoreFault = StorageFull | StoreBusy
 
 
 @dataclass
@@ -56,7 +61,7 @@ def reading(store: Store) -> Iterator[Transaction]:
     if tx is not None:
         yield tx
         return
-    with noting_storage_full(), store.read() as own:
+    with noting_store_faults(), store.read() as own:
         yield own
 
 
@@ -94,30 +99,32 @@ def put_body_for(href: str) -> PutBody | None:
 
 
 @dataclass
-class StorageFullWatch:
-    """Set when the request met a full disk (the error it met), for the guard to answer."""
+class StoreFaultWatch:
+    """Set when the request met a full disk or a busy store (the error it met), for the
+    guard to answer."""
 
-    error: StorageFull | None = None
+    error: StoreFault | None = None
 
 
 @contextmanager
-def watching_storage_full() -> Iterator[StorageFullWatch]:
-    """Around the handling of one request: what `noting_storage_full` saw in it."""
-    watch = StorageFullWatch()
-    token = _storage_full.set(watch)
+def watching_store_faults() -> Iterator[StoreFaultWatch]:
+    """Around the handling of one request: what `noting_store_faults` saw in it."""
+    watch = StoreFaultWatch()
+    token = _store_fault.set(watch)
     try:
         yield watch
     finally:
-        _storage_full.reset(token)
+        _store_fault.reset(token)
 
 
 @contextmanager
-def noting_storage_full() -> Iterator[None]:
-    """Around the store's work for Radicale: a full disk is noted, then raised on."""
+def noting_store_faults() -> Iterator[None]:
+    """Around the store's work for Radicale: a full disk or a busy store is noted, then
+    raised on."""
     try:
         yield
-    except StorageFull as error:
-        watch = _storage_full.get()
+    except (StorageFull, StoreBusy) as error:
+        watch = _store_fault.get()
         if watch is not None:
             watch.error = error
         raise

@@ -78,7 +78,7 @@ class Storage(storage.BaseStorage):
             scope: AbstractContextManager[Any] = self.store.write(paths)
         else:
             scope = self.store.read()
-        with context.noting_storage_full(), scope as tx, context.using(tx):
+        with context.noting_store_faults(), scope as tx, context.using(tx):
             yield
 
     def discover(

@@ -17,7 +17,7 @@ from pathlib import Path
 from contacthub.errors import UserError
 from contacthub.fetch import FetchPolicy
 from contacthub.signin_throttle import ThrottlePolicy
-from contacthub.store import DEFAULT_HISTORY_RETENTION
+from contacthub.store import DEFAULT_BUSY_TIMEOUT, DEFAULT_HISTORY_RETENTION
 
 OUR_SECTIONS = ("contacthub", "store", "fetch", "throttle", "smtp")
 DEFAULT_HOST = "127.0.0.1"
@@ -45,6 +45,7 @@ class Settings:
     port: int = DEFAULT_PORT
     store_url: str = ""
     history_retention: float = DEFAULT_HISTORY_RETENTION
+    busy_timeout: float = DEFAULT_BUSY_TIMEOUT
     smtp: dict[str, str] = field(default_factory=dict)  # see notify.SmtpSettings.from_config
     secret_key: str | None = None  # else DATA_DIR/secret.key (contacthub.credentials)
     scheduler: bool = True  # run due syncs inside `serve`
@@ -104,6 +105,9 @@ url = sqlite:///{data_dir / "contacthub.db"}
 # Seconds a deleted contact stays in the change log. Clients whose sync token
 # is older than that do one full sync.
 history_retention = {int(DEFAULT_HISTORY_RETENTION)}
+# SQLite: seconds a write waits for others before the client is asked to try again
+# later (503 with Retry-After). Imports write in short steps and never hold it long.
+busy_timeout = {int(DEFAULT_BUSY_TIMEOUT)}
 
 [fetch]
 # Remote CSV files (HTTP, HTTPS, FTP, FTPS). Addresses on loopback, private,
@@ -199,6 +203,9 @@ def load(
     )
     settings.history_retention = _int(
         ours, "store", "history_retention", int(DEFAULT_HISTORY_RETENTION), config_file
+    )
+    settings.busy_timeout = _int(
+        ours, "store", "busy_timeout", int(DEFAULT_BUSY_TIMEOUT), config_file
     )
     return settings
 

@@ -205,7 +205,8 @@ def test_a_failure_in_the_middle_leaves_the_book_as_it_was(
     def broken(*_: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("contacthub.store.transaction.Transaction.save_links", broken)
+    # Every row is written ahead, then making them visible fails.
+    monkeypatch.setattr("contacthub.store.transaction.Transaction.publish_staging", broken)
     with pytest.raises(RunFailed, match="internal error"):
         run_import(store, source)
     with store.read() as tx:

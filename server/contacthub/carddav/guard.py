@@ -35,7 +35,7 @@ from contacthub.config import Settings
 from contacthub.signin_throttle import SignInThrottle, Throttled
 from contacthub.store import Store
 from contacthub.vcard.parse import InvalidVCard, is_vcard_media_type, parse_one
-from contacthub_radicale.context import PutBody, putting, watching_storage_full
+from contacthub_radicale.context import PutBody, StoreFault, putting, watching_store_faults
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,23 @@ def _plain(
     return [body]
 
 
+_FAULT_STATUS = {507: "507 Insufficient Storage", 503: "503 Service Unavailable"}
+
+
+def _fault_answer(
+    environ: dict[str, Any], start_response: Callable[..., Any], error: StoreFault
+) -> list[bytes]:
+    status = _FAULT_STATUS[error.status]
+    logger.error(
+        "%s %r: %s (%s)",
+        environ.get("REQUEST_METHOD"),
+        environ.get("PATH_INFO", ""),
+        status,
+        "the store's disk is full" if error.status == 507 else "the store was busy",
+    )
+    return _plain(start_response, status, error.message, error.headers.items())
+
+
 class RequestRefused(Exception):
     """A request answered here; `reason` is what the log says, when the message (for the
     client) may quote the card."""
@@ -89,7 +106,7 @@ class CardDavGuard:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        with self.gate.auth.one_check_per_request(), watching_storage_full() as full:
+        with self.gate.auth.one_check_per_request(), watching_store_faults() as fault:
             try:
                 self._check_password(environ)
             except Throttled as throttled:
@@ -102,17 +119,11 @@ class CardDavGuard:
             replaced: list[bytes] = []
 
             def answering(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
-                # Radicale answers a storage error 500; a full disk is 507 (RFC 4918 11.5).
-                if full.error is None:
+                # Radicale answers a storage error 500; a full disk is 507 (RFC 4918 11.5),
+                # a store too busy 503 with Retry-After, which clients retry.
+                if fault.error is None:
                     return start_response(status, headers, *args)
-                logger.error(
-                    "%s %r: 507 Insufficient Storage (the store's disk is full)",
-                    environ.get("REQUEST_METHOD"),
-                    environ.get("PATH_INFO", ""),
-                )
-                replaced.extend(
-                    _plain(start_response, "507 Insufficient Storage", full.error.message)
-                )
+                replaced.extend(_fault_answer(environ, start_response, fault.error))
                 return None
 
             answer = self._answer(environ, answering)

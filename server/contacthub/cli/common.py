@@ -54,7 +54,11 @@ def load_settings(data_dir: Path | None, config_file: Path | None, **overrides: 
 
 def open_store(settings: Settings) -> Store:
     try:
-        return Store.open(settings.store_url, history_retention=settings.history_retention)
+        return Store.open(
+            settings.store_url,
+            history_retention=settings.history_retention,
+            busy_timeout=settings.busy_timeout,
+        )
     except ModuleNotFoundError as error:
         raise click.ClickException(
             f"{error}: for PostgreSQL install contacthub[postgresql]"

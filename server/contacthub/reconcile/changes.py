@@ -79,6 +79,7 @@ class Change:
     reason: str = ""
     line: int | None = None
     summary: str = ""
+    etag: str = ""  # of the card an update or delete was planned from
 
     def card(self) -> ItemData:
         if self.make_card is None:
@@ -123,6 +124,19 @@ class ChangeSet:
             "errors": len(self.problems),
         }
 
+    def left_out(self, keys: set[str], reason: str) -> None:
+        """The changes of `keys` were not made after all: they are skips for `reason`."""
+        if keys:
+            self.changes = [
+                _skip(change, reason) if change.key in keys else change for change in self.changes
+            ]
+
     @property
     def has_changes(self) -> bool:
         return any(change.action in ("add", "update", "delete") for change in self.changes)
+
+
+def _skip(change: Change, reason: str) -> Change:
+    return Change(
+        "skip", change.key, change.uid, reason=reason, line=change.line, summary=change.summary
+    )

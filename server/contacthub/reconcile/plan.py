@@ -21,7 +21,8 @@ def plan(
     """Compare the records with the source's links and the book; change nothing."""
     book = tx.require_collection(source.book_path)
     links = tx.links_of(source.id)
-    hrefs_by_uid = tx.uids_of(book.id)
+    cards = tx.uid_etags_of(book.id)
+    hrefs_by_uid = {uid: href for uid, (href, _) in cards.items()}
     result = ChangeSet(problems=list(problems))
     taken_hrefs = set(hrefs_by_uid.values())
     seen: dict[str, Incoming] = {}
@@ -81,6 +82,7 @@ def plan(
                     hrefs_by_uid[link.uid],
                     line=record.line,
                     summary=record.summary,
+                    etag=cards[link.uid][1],
                 )
             )
         elif not policy.update_existing:
@@ -96,6 +98,7 @@ def plan(
                     record.record_hash,
                     line=record.line,
                     summary=record.summary,
+                    etag=cards[link.uid][1],
                 )
             )
 
@@ -108,7 +111,8 @@ def plan(
     if policy.delete_missing:
         for key, link in live_links.items():
             if key not in seen:
-                result.changes.append(Change("delete", key, link.uid, hrefs_by_uid[link.uid]))
+                href, etag = cards[link.uid]
+                result.changes.append(Change("delete", key, link.uid, href, etag=etag))
         result.refused = _mass_deletion(len(live_links), len(result.of("delete")), policy)
     return result
 

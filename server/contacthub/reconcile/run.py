@@ -13,35 +13,57 @@ from contacthub.errors import UserError
 from contacthub.reconcile.changes import Change, ChangeSet, Incoming, Problem
 from contacthub.reconcile.plan import plan
 from contacthub.reconcile.policy import Policy
-from contacthub.store import Link, RunRecord, SourceRecord, StorageFull, Store, Transaction
+from contacthub.store import (
+    RunRecord,
+    SourceRecord,
+    StagedChange,
+    Staging,
+    StorageFull,
+    Store,
+    Transaction,
+)
 
 logger = logging.getLogger(__name__)
 
 # The report keeps the first problems; a file with a million bad rows still
 # gets a readable report and a bounded row in the store.
 MAX_REPORTED_PROBLEMS = 200
-# Cards are built and written this many at a time: bulk statements, bounded memory.
-BATCH = 2000
+# Cards are built outside any transaction and written ahead in batches of at most this
+# many (one short write transaction each; the staging sizes them to its pace): bounded
+# memory, and other writers of the book wait for one batch, not the run.
+BATCH = 4000
+CHANGED_MEANWHILE = "changed on the server during the run; the next run tries again"
 
 
-def apply(tx: Transaction, source: SourceRecord, changes: ChangeSet) -> None:
-    """Write the change set in the caller's transaction (bulk statements)."""
-    book = tx.require_collection(source.book_path)
-    for batch in _batches(changes.of("add")):
-        tx.add_items(book, [(c.href, c.card()) for c in batch])
-        tx.save_links(source.id, [Link(c.key, c.uid, c.href, c.record_hash) for c in batch])
-    for batch in _batches(changes.of("update")):
-        tx.replace_items_at(book, [(c.href, c.card()) for c in batch])
-        tx.save_links(source.id, [Link(c.key, c.uid, c.href, c.record_hash) for c in batch])
-    deleted = changes.of("delete")
-    tx.delete_items(book, [c.href for c in deleted])
-    tx.forget_links(source.id, [c.key for c in deleted])
-    tx.mark_links_deleted(source.id, changes.tombstoned)
+def apply(staging: Staging, source: SourceRecord, changes: ChangeSet) -> None:
+    """Write the change set ahead, invisible until the staging is published. A change
+    whose contact a client changed since the plan is left out (a skip in the report)."""
+    left_out: set[str] = set()
+    for action in ("add", "update", "delete"):
+        for batch in _batches(changes.of(action), staging):
+            left_out |= staging.stage(source.id, [_staged(change) for change in batch])
+    staging.stage_tombstones(source.id, changes.tombstoned)
+    changes.left_out(left_out, CHANGED_MEANWHILE)
 
 
-def _batches(changes: list[Change]) -> Iterator[list[Change]]:
-    for start in range(0, len(changes), BATCH):
-        yield changes[start : start + BATCH]
+def _staged(change: Change) -> StagedChange:
+    return StagedChange(
+        change.action,
+        change.key,
+        change.href,
+        change.uid,
+        change.record_hash,
+        None if change.action == "delete" else change.card(),
+        change.etag,
+    )
+
+
+def _batches(changes: list[Change], staging: Staging) -> Iterator[list[Change]]:
+    start = 0
+    while start < len(changes):
+        size = min(BATCH, staging.batch_size)
+        yield changes[start : start + size]
+        start += size
 
 
 @dataclass(frozen=True)
@@ -93,14 +115,16 @@ def run_source(
     report: SourceReport | None = None,
     on_applied: Callable[[Transaction], None] | None = None,
 ) -> RunOutcome:
-    """Read the source, then reconcile and apply in one transaction, and record the run.
+    """Read the source, then reconcile and apply all or nothing, and record the run.
 
-    `read` returns the records and the problems met reading them; it runs
-    before the write transaction, so a long parse does not hold the book's
-    lock. A failure leaves the book as it was and is recorded as a failed run.
+    `read` returns the records and the problems met reading them; it runs before
+    anything is written, so a long parse holds no lock. The changes are written ahead
+    in short transactions and made visible in one with the run's record (a client sees
+    all of the run or none of it). A failure leaves the book as it was and is recorded
+    as a failed run.
     `report` is what the source did besides the book's changes (see SourceReport);
-    `on_applied` saves the source's own state (how far it read) in the same
-    transaction as the changes, so the two never disagree.
+    `on_applied` saves the source's own state (how far it read) in the transaction that
+    makes the changes visible, so the two never disagree.
     """
     started = time.time()
     after = _After(report or SourceReport(), on_applied)
@@ -197,25 +221,33 @@ def _run(
     after: _After,
 ) -> RunOutcome:
     records, problems = read()
-    with store.write([source.book_path]) as tx:
-        changes = plan(tx, source, records, policy, problems)
-        if dry_run:
-            return RunOutcome(changes, None)
+    if dry_run:
+        with store.read() as tx:
+            return RunOutcome(plan(tx, source, records, policy, problems), None)
+    # Written ahead in short transactions and published in one: a phone's PUT waits for
+    # one of them, never for the whole run (store/staging.py).
+    with Staging(store, source.book_path) as staging:
+        with store.read() as tx:
+            changes = plan(tx, source, records, policy, problems)
         if not changes.refused:
-            apply(tx, source, changes)
-            if after.on_applied is not None:
+            apply(staging, source, changes)
+
+        def publish(tx: Transaction) -> RunOutcome:
+            if not changes.refused and after.on_applied is not None:
                 after.on_applied(tx)
-        counts = {**changes.counts, **after.report.counts}
-        run = tx.record_run(
-            source.id,
-            started_at=started,
-            status=_status_of(changes, after.report),
-            trigger=trigger,
-            counts=counts,
-            problems=[p.as_dict() for p in changes.problems[:MAX_REPORTED_PROBLEMS]],
-            message=changes.refused or after.report.describe(counts),
-        )
-        return RunOutcome(changes, run)
+            counts = {**changes.counts, **after.report.counts}
+            run = tx.record_run(
+                source.id,
+                started_at=started,
+                status=_status_of(changes, after.report),
+                trigger=trigger,
+                counts=counts,
+                problems=[p.as_dict() for p in changes.problems[:MAX_REPORTED_PROBLEMS]],
+                message=changes.refused or after.report.describe(counts),
+            )
+            return RunOutcome(changes, run)
+
+        return staging.publish(publish)
 
 
 class RunFailed(Exception):

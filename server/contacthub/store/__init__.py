@@ -37,9 +37,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from contacthub.store.changes import format_token
-from contacthub.store.engine import is_sqlite, make_engine
+from contacthub.store.engine import DEFAULT_BUSY_TIMEOUT, is_busy, is_sqlite, make_engine
 from contacthub.store.errors import (
     AlreadyExists,
     CannotWrite,
@@ -47,6 +48,7 @@ from contacthub.store.errors import (
     NotFound,
     PreconditionFailed,
     StorageFull,
+    StoreBusy,
     StoreError,
     UidConflict,
     UnsafeName,
@@ -72,6 +74,7 @@ from contacthub.store.records import (
     Link,
     RunRecord,
     SourceRecord,
+    StagedChange,
     Upload,
 )
 from contacthub.store.search import (
@@ -82,10 +85,12 @@ from contacthub.store.search import (
     PropertyPresence,
     TextMatch,
 )
+from contacthub.store.staging import Staging, StagingLost
 from contacthub.store.transaction import Transaction
 
 __all__ = [
     "DEFAULT_BOOK",
+    "DEFAULT_BUSY_TIMEOUT",
     "DEFAULT_BOOK_PROPS",
     "INDEXED_PROPERTIES",
     "MATCH_TYPES",
@@ -107,8 +112,12 @@ __all__ = [
     "PropertyPresence",
     "RunRecord",
     "SourceRecord",
+    "StagedChange",
+    "Staging",
+    "StagingLost",
     "StorageFull",
     "Store",
+    "StoreBusy",
     "StoreError",
     "TextMatch",
     "Transaction",
@@ -138,6 +147,7 @@ class Store:
         url: str,
         *,
         history_retention: float = DEFAULT_HISTORY_RETENTION,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         upgrade: bool = True,
     ) -> Store:
         """Connect to the store at `url`, bringing its schema up to date.
@@ -147,7 +157,7 @@ class Store:
         """
         check_store_writable(url)
         with storage_full_translated():
-            engine = make_engine(url)
+            engine = make_engine(url, busy_timeout=busy_timeout)
             if upgrade:
                 from contacthub.store.migrate import upgrade as upgrade_schema
 
@@ -179,17 +189,23 @@ class Store:
         create, unless it writes only one (the store then locks that one itself).
 
         All or nothing: on a full disk nothing of it is kept, and StorageFull is raised
-        (from a statement or from the commit).
+        (from a statement or from the commit). StoreBusy when SQLite's busy timeout passes
+        while others write.
         """
         options = {"sqlite_begin": "IMMEDIATE"} if is_sqlite(self.engine) else {}
-        with (
-            storage_full_translated(),
-            self.engine.connect().execution_options(**options) as conn,
-            conn.begin(),
-        ):
-            tx = Transaction(self, conn, writable=True)
-            tx.lock_collections(lock_paths or [])
-            yield tx
+        try:
+            with (
+                storage_full_translated(),
+                self.engine.connect().execution_options(**options) as conn,
+                conn.begin(),
+            ):
+                tx = Transaction(self, conn, writable=True)
+                tx.lock_collections(lock_paths or [])
+                yield tx
+        except OperationalError as error:
+            if is_busy(error):
+                raise StoreBusy() from error
+            raise
 
     def close(self) -> None:
         self.engine.dispose()

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from contacthub.store.base import TxBase
 from contacthub.store.errors import InvalidSyncToken
 from contacthub.store.records import CollectionRecord
-from contacthub.store.schema import changes, collections
+from contacthub.store.schema import changes, collections, pending_changes
 
 TOKEN_PREFIX = "urn:contacthub:sync:"
 
@@ -130,12 +130,28 @@ class ChangesPart(TxBase):
             raise InvalidSyncToken("the sync token is newer than the collection")
         if seq < collection.history_floor:
             raise InvalidSyncToken("the sync token is older than the history kept")
-        rows = self.conn.execute(
-            select(changes.c.href)
-            .where(changes.c.collection_id == collection.id, changes.c.seq > seq)
-            .order_by(changes.c.seq)
-        )
-        return (row.href for row in rows)
+        found = [
+            (row.seq, row.href)
+            for row in self.conn.execute(
+                select(changes.c.seq, changes.c.href).where(
+                    changes.c.collection_id == collection.id, changes.c.seq > seq
+                )
+            )
+        ]
+        if collection.published_seq > seq:
+            # The latest published run's entries, not yet settled into the log: all of
+            # them at the one position where the run appeared.
+            found.extend(
+                (collection.published_seq, href)
+                for href in self.conn.execute(
+                    select(pending_changes.c.href).where(
+                        pending_changes.c.collection_id == collection.id,
+                        pending_changes.c.gen <= collection.published_gen,
+                    )
+                ).scalars()
+            )
+        found.sort()
+        return iter(dict.fromkeys(href for _, href in found))
 
     def _prune_history(self, collection_id: int, cutoff: float) -> None:
         """Forget deleted hrefs older than the retention; tokens before them expire."""

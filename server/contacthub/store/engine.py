@@ -6,16 +6,25 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+# Seconds a write waits for another on SQLite before it is refused as busy (StoreBusy).
+DEFAULT_BUSY_TIMEOUT = 30.0
 
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str) -> Engine:
+def is_busy(error: OperationalError) -> bool:
+    """SQLite's "database is locked": the busy timeout passed while another wrote."""
+    return "database is locked" in str(error.orig) or "database is busy" in str(error.orig)
+
+
+def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, busy_timeout)
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             # psycopg 3 is the driver we ship as the extra; plain URLs mean it.
@@ -24,8 +33,8 @@ def make_engine(url: str) -> Engine:
     raise ValueError(f"unsupported store URL {url!r}: use sqlite:///PATH or postgresql://...")
 
 
-def _sqlite_engine(url: str) -> Engine:
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+def _sqlite_engine(url: str, busy_timeout: float) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -37,7 +46,7 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

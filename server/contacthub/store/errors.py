@@ -1,6 +1,11 @@
 """Errors the store raises; each says what and where in words a person reads."""
 
+from types import MappingProxyType
+
 from contacthub import errors
+
+# Seconds a client is asked to wait before trying a refused write again.
+RETRY_AFTER = 5
 
 
 class StoreError(errors.UserError):
@@ -79,3 +84,16 @@ class CannotWrite(StoreError):
         super().__init__(f"cannot write to {path} ({reason}): {purpose}")
         self.path = path
         self.reason = reason
+
+
+class StoreBusy(StoreError):
+    """A write waited for others' longer than the store's busy timeout (SQLite)."""
+
+    status = 503
+    code = "busy"
+    headers = MappingProxyType({"Retry-After": str(RETRY_AFTER)})
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"The address book is busy with other changes; try again in {RETRY_AFTER} seconds."
+        )

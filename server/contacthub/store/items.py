@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from hashlib import sha256
 from itertools import islice
 from typing import Any
@@ -15,7 +16,15 @@ from contacthub.store.errors import NotFound, PreconditionFailed, UidConflict
 from contacthub.store.folders import FoldersPart
 from contacthub.store.paths import check_name
 from contacthub.store.records import CollectionRecord, ItemData, ItemRecord
-from contacthub.store.schema import items
+from contacthub.store.schema import (
+    NEVER,
+    collections,
+    items,
+    pending_changes,
+    pending_links,
+    stagings,
+)
+from contacthub.store.visible import visible
 
 # Enough hrefs per IN (...) to be quick, few enough for every database's limit.
 _CHUNK = 500
@@ -32,7 +41,7 @@ def _frame(values: Iterable[str]) -> str:
     return "\n" + "\n".join(lowered) + "\n" if lowered else ""
 
 
-def _row_values(data: ItemData) -> dict[str, Any]:
+def row_values(data: ItemData) -> dict[str, Any]:
     index = data.index
     return {
         "uid": data.uid,
@@ -68,20 +77,38 @@ _RECORD = (
     items.c.display_name,
 )
 
+_IN_COLLECTION = items.c.collection_id == bindparam("collection_id")
+_VISIBLE = visible(bindparam("collection_id"))
+
 # Built once: every PUT runs these, and building a statement costs more than running it.
-_GET_ITEM = select(*_RECORD).where(
-    items.c.collection_id == bindparam("collection_id"), items.c.href == bindparam("href")
-)
+_GET_ITEM = select(*_RECORD).where(_IN_COLLECTION, items.c.href == bindparam("href"), _VISIBLE)
 # The item at the href, and any other item that already has the UID, in one query.
 _ITEM_OR_UID_OWNER = select(*_RECORD).where(
-    items.c.collection_id == bindparam("collection_id"),
+    _IN_COLLECTION,
     or_(items.c.href == bindparam("href"), items.c.uid == bindparam("uid")),
+    _VISIBLE,
 )
-_HREF_OF_UID = select(items.c.href).where(
-    items.c.collection_id == bindparam("collection_id"), items.c.uid == bindparam("uid")
-)
+_HREF_OF_UID = select(items.c.href).where(_IN_COLLECTION, items.c.uid == bindparam("uid"), _VISIBLE)
 _INSERT_ITEM = items.insert().returning(items.c.id)
 _UPDATE_ITEM = update(items).where(items.c.id == bindparam("item_id"))
+_BOOK_STATE = (
+    select(collections.c.published_gen, stagings.c.gen, stagings.c.published)
+    .select_from(collections.outerjoin(stagings, stagings.c.collection_id == collections.c.id))
+    .where(collections.c.id == bindparam("collection_id"))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BookState:
+    """A collection's published generation, and the run writing ahead into it, if any."""
+
+    published_gen: int
+    staging_gen: int | None  # the generation a run is writing, not yet published
+
+    @classmethod
+    def of(cls, row: Any) -> BookState:
+        staging = row.gen if row.gen is not None and not row.published else None
+        return cls(row.published_gen, staging)
 
 
 def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
@@ -102,7 +129,9 @@ class ItemsPart(FoldersPart, ChangesPart):
         for chunk in _chunks(dict.fromkeys(hrefs)):
             rows = self.conn.execute(
                 select(*_RECORD).where(
-                    items.c.collection_id == collection_id, items.c.href.in_(chunk)
+                    items.c.collection_id == collection_id,
+                    items.c.href.in_(chunk),
+                    visible(collection_id),
                 )
             )
             found.update((row.href, ItemRecord.from_row(row)) for row in rows)
@@ -111,7 +140,7 @@ class ItemsPart(FoldersPart, ChangesPart):
     def iter_items(self, collection_id: int) -> Iterator[ItemRecord]:
         rows = self.conn.execute(
             select(*_RECORD)
-            .where(items.c.collection_id == collection_id)
+            .where(items.c.collection_id == collection_id, visible(collection_id))
             .order_by(items.c.href)
             .execution_options(yield_per=1000)
         )
@@ -119,7 +148,11 @@ class ItemsPart(FoldersPart, ChangesPart):
 
     def iter_hrefs(self, collection_id: int) -> Iterator[str]:
         """The hrefs of the collection; the query runs only when iterated."""
-        rows = self.conn.execute(select(items.c.href).where(items.c.collection_id == collection_id))
+        rows = self.conn.execute(
+            select(items.c.href).where(
+                items.c.collection_id == collection_id, visible(collection_id)
+            )
+        )
         for row in rows:
             yield row.href
 
@@ -144,6 +177,8 @@ class ItemsPart(FoldersPart, ChangesPart):
         """
         check_name(href)
         self.lock_collections([collection.path])
+        state = self.book_state(collection.id)
+        self.cancel_staged(collection.id, state, [href], uid=data.uid)
         old: ItemRecord | None = None
         for row in self.conn.execute(
             _ITEM_OR_UID_OWNER, {"collection_id": collection.id, "href": href, "uid": data.uid}
@@ -153,12 +188,18 @@ class ItemsPart(FoldersPart, ChangesPart):
             else:
                 raise UidConflict(data.uid, row.href)
         _check_preconditions(href, old, if_match, if_none_match)
-        values = _row_values(data)
+        values = row_values(data)
         if old is not None and old.etag == values["etag"]:
             return old, old
         if old is None:
             item_id = self.conn.execute(
-                _INSERT_ITEM, {"collection_id": collection.id, "href": href, **values}
+                _INSERT_ITEM,
+                {
+                    "collection_id": collection.id,
+                    "href": href,
+                    "born": state.published_gen,
+                    **values,
+                },
             ).scalar_one()
         else:
             item_id = old.id
@@ -183,9 +224,70 @@ class ItemsPart(FoldersPart, ChangesPart):
     def uids_of(self, collection_id: int) -> dict[str, str]:
         """UID -> href of every item of the collection."""
         rows = self.conn.execute(
-            select(items.c.uid, items.c.href).where(items.c.collection_id == collection_id)
+            select(items.c.uid, items.c.href).where(
+                items.c.collection_id == collection_id, visible(collection_id)
+            )
         )
         return {row.uid: row.href for row in rows}
+
+    def uid_etags_of(self, collection_id: int) -> dict[str, tuple[str, str]]:
+        """UID -> (href, ETag) of every item of the collection."""
+        rows = self.conn.execute(
+            select(items.c.uid, items.c.href, items.c.etag).where(
+                items.c.collection_id == collection_id, visible(collection_id)
+            )
+        )
+        return {row.uid: (row.href, row.etag) for row in rows}
+
+    def book_state(self, collection_id: int) -> BookState:
+        """Read after the collection's lock: what a write may see and must respect."""
+        row = self.conn.execute(_BOOK_STATE, {"collection_id": collection_id}).one()
+        return BookState.of(row)
+
+    def cancel_staged(
+        self, collection_id: int, state: BookState, hrefs: list[str], *, uid: str | None = None
+    ) -> None:
+        """A client's write to these hrefs (or this UID) wins over what a run is writing
+        ahead to them: the run's new versions go, the old ones no longer die, and the
+        run's change log entries and links of them go too (the source tries again at
+        its next run)."""
+        gen = state.staging_gen
+        if gen is None or not hrefs:
+            return
+        targets = (
+            items.c.href.in_(hrefs)
+            if uid is None
+            else or_(items.c.href.in_(hrefs), items.c.uid == uid)
+        )
+        dropped = self.conn.execute(
+            items.delete()
+            .where(items.c.collection_id == collection_id, items.c.born == gen, targets)
+            .returning(items.c.href)
+        ).scalars()
+        touched = {*hrefs, *dropped}
+        self.conn.execute(
+            update(items)
+            .where(
+                items.c.collection_id == collection_id,
+                items.c.href.in_(hrefs),
+                items.c.dies == gen,
+            )
+            .values(dies=NEVER)
+        )
+        self.conn.execute(
+            pending_changes.delete().where(
+                pending_changes.c.collection_id == collection_id,
+                pending_changes.c.gen == gen,
+                pending_changes.c.href.in_(touched),
+            )
+        )
+        self.conn.execute(
+            pending_links.delete().where(
+                pending_links.c.collection_id == collection_id,
+                pending_links.c.gen == gen,
+                pending_links.c.href.in_(touched),
+            )
+        )
 
     def add_items(self, collection: CollectionRecord, new: list[tuple[str, ItemData]]) -> None:
         """Insert many items in one statement; the caller has checked hrefs and UIDs are free.
@@ -197,49 +299,28 @@ class ItemsPart(FoldersPart, ChangesPart):
         self.lock_collections([collection.path])
         if not new:
             return
+        state = self.book_state(collection.id)
+        for chunk in _chunks(href for href, _ in new):
+            self.cancel_staged(collection.id, state, chunk)
         self.conn.execute(
             items.insert(),
             [
-                {"collection_id": collection.id, "href": href, **_row_values(data)}
+                {
+                    "collection_id": collection.id,
+                    "href": href,
+                    "born": state.published_gen,
+                    **row_values(data),
+                }
                 for href, data in new
             ],
         )
         self.record_changes(collection.id, [href for href, _ in new], deleted=False)
 
-    def replace_items_at(
-        self, collection: CollectionRecord, changed: list[tuple[str, ItemData]]
-    ) -> None:
-        """Replace the text of many existing items (same hrefs) in one statement."""
-        self.lock_collections([collection.path])
-        if not changed:
-            return
-        self.conn.execute(
-            update(items).where(
-                items.c.collection_id == bindparam("cid"), items.c.href == bindparam("at_href")
-            ),
-            [
-                {"cid": collection.id, "at_href": href, **_row_values(data)}
-                for href, data in changed
-            ],
-        )
-        self.record_changes(collection.id, [href for href, _ in changed], deleted=False)
-
-    def delete_items(self, collection: CollectionRecord, hrefs: list[str]) -> None:
-        self.lock_collections([collection.path])
-        if not hrefs:
-            return
-        for chunk in _chunks(hrefs):
-            self.conn.execute(
-                items.delete().where(
-                    items.c.collection_id == collection.id, items.c.href.in_(chunk)
-                )
-            )
-        self.record_changes(collection.id, hrefs, deleted=True)
-
     def delete_item(
         self, collection: CollectionRecord, href: str, *, if_match: str | None = None
     ) -> ItemRecord:
         self.lock_collections([collection.path])
+        self.cancel_staged(collection.id, self.book_state(collection.id), [href])
         old = self.get_item(collection.id, href)
         if old is None:
             raise NotFound(f"no item {href!r} in {collection.path!r}")
@@ -254,9 +335,12 @@ class ItemsPart(FoldersPart, ChangesPart):
         """Move an item, replacing whatever `target_href` held; both logs record it."""
         check_name(target_href)
         self.lock_collections([source.path, target.path])
+        self.cancel_staged(source.id, self.book_state(source.id), [href])
+        target_state = self.book_state(target.id)
         item = self.get_item(source.id, href)
         if item is None:
             raise NotFound(f"no item {href!r} in {source.path!r}")
+        self.cancel_staged(target.id, target_state, [target_href], uid=item.uid)
         replaced = self.get_item(target.id, target_href)
         if replaced is not None and replaced.id != item.id:
             self.conn.execute(items.delete().where(items.c.id == replaced.id))
@@ -266,7 +350,13 @@ class ItemsPart(FoldersPart, ChangesPart):
         self.conn.execute(
             update(items)
             .where(items.c.id == item.id)
-            .values(collection_id=target.id, href=target_href, modified_at=time.time())
+            .values(
+                collection_id=target.id,
+                href=target_href,
+                born=target_state.published_gen,
+                dies=NEVER,
+                modified_at=time.time(),
+            )
         )
         self.record_change(source.id, href, deleted=True)
         self.record_change(target.id, target_href, deleted=False)

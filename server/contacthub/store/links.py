@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import Executable, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from contacthub.store.base import TxBase
 from contacthub.store.records import Link
-from contacthub.store.schema import links
+from contacthub.store.schema import collections, links, pending_links
 
 
 def _upsert(dialect: type[sqlite.Insert] | type[postgresql.Insert]) -> Executable:
@@ -31,18 +32,35 @@ _FORGET_LINK = links.delete().where(
 )
 
 
+# A run's changes to links that are published but not yet settled into `links`.
+_PUBLISHED_OPS = (
+    select(pending_links)
+    .join(collections, collections.c.id == pending_links.c.collection_id)
+    .where(
+        pending_links.c.source_id == bindparam("source_id"),
+        pending_links.c.gen <= collections.c.published_gen,
+    )
+    .order_by(pending_links.c.gen)
+)
+
+
 class LinksPart(TxBase):
     def links_of(self, source_id: int) -> dict[str, Link]:
         rows = self.conn.execute(select(links).where(links.c.source_id == source_id))
-        return {
+        found = {
             row.external_key: Link(
                 row.external_key, row.uid, row.href, row.record_hash, row.deleted
             )
             for row in rows
         }
+        for op in self.conn.execute(_PUBLISHED_OPS, {"source_id": source_id}):
+            apply_link_op(found, op)
+        return found
 
     def save_links(self, source_id: int, saved: Iterable[Link]) -> None:
         self.wrote_other_rows("links")
+        saved = list(saved)
+        self._supersede_ops(source_id, [link.external_key for link in saved])
         now = time.time()
         rows = [
             {
@@ -61,6 +79,8 @@ class LinksPart(TxBase):
 
     def forget_links(self, source_id: int, keys: Iterable[str]) -> None:
         self.wrote_other_rows("links")
+        keys = list(keys)
+        self._supersede_ops(source_id, keys)
         rows = [{"source_id": source_id, "external_key": key} for key in keys]
         if rows:
             self.conn.execute(_FORGET_LINK, rows)
@@ -68,6 +88,8 @@ class LinksPart(TxBase):
     def mark_links_deleted(self, source_id: int, keys: Iterable[str]) -> None:
         """Tombstones: the user deleted these contacts; the source may not bring them back."""
         self.wrote_other_rows("links")
+        keys = list(keys)
+        self._supersede_ops(source_id, keys)
         rows = [{"sid": source_id, "key": key} for key in keys]
         if rows:
             self.conn.execute(
@@ -78,3 +100,25 @@ class LinksPart(TxBase):
                 .values(deleted=True, updated_at=time.time()),
                 rows,
             )
+
+    def _supersede_ops(self, source_id: int, keys: list[str]) -> None:
+        """A link written now wins over what a run wrote ahead for the same key."""
+        for start in range(0, len(keys), 500):
+            self.conn.execute(
+                pending_links.delete().where(
+                    pending_links.c.source_id == source_id,
+                    pending_links.c.external_key.in_(keys[start : start + 500]),
+                )
+            )
+
+
+def apply_link_op(found: dict[str, Link], op: Any) -> None:
+    """One op a run wrote ahead (a row of pending_links) applied to a source's links."""
+    key = op.external_key
+    if op.op == "save":
+        found[key] = Link(key, op.uid, op.href, op.record_hash)
+    elif op.op == "forget":
+        found.pop(key, None)
+    elif op.op == "tombstone" and key in found:
+        link = found[key]
+        found[key] = Link(key, link.uid, link.href, link.record_hash, deleted=True)

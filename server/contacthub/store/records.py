@@ -76,6 +76,10 @@ class CollectionRecord:
     history_floor: int
     created_at: float
     modified_at: float
+    # The newest visible run written ahead into the collection, and where in the change
+    # log its changes appeared (store/staging.py).
+    published_gen: int = 0
+    published_seq: int = 0
 
     @property
     def name(self) -> str:
@@ -97,6 +101,8 @@ class CollectionRecord:
             history_floor=row.history_floor,
             created_at=row.created_at,
             modified_at=row.modified_at,
+            published_gen=row.published_gen,
+            published_seq=row.published_seq,
         )
 
 
@@ -220,3 +226,17 @@ class AppPassword:
             created_at=row.created_at,
             last_used_at=row.last_used_at,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class StagedChange:
+    """One change of a run, to write ahead (store/staging.py): an add or update with its
+    card, or a delete; `base_etag` is the ETag the run planned an update or delete from."""
+
+    action: str  # add, update, delete
+    key: str
+    href: str
+    uid: str
+    record_hash: str = ""
+    data: ItemData | None = None
+    base_etag: str = ""

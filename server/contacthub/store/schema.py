@@ -21,6 +21,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+# `dies` of a row that no run has replaced or deleted.
+NEVER = 2**62
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -46,6 +49,10 @@ collections = Table(
     Column("sync_seq", BigInteger, nullable=False, default=0),
     # Tokens older than this position can no longer be answered.
     Column("history_floor", BigInteger, nullable=False, default=0),
+    # The newest run staged into the collection that is visible (see `items`), and the
+    # position in the change log where all of its changes appeared at once.
+    Column("published_gen", BigInteger, nullable=False, default=0, server_default="0"),
+    Column("published_seq", BigInteger, nullable=False, default=0, server_default="0"),
     Column("created_at", Float, nullable=False),
     Column("modified_at", Float, nullable=False),
 )
@@ -79,8 +86,16 @@ items = Table(
     Column("idx_org", Text, nullable=False, default=""),
     # Other searchable text: NICKNAME, CATEGORIES and X- properties (custom fields).
     Column("idx_extra", Text, nullable=False, default="", server_default=""),
-    UniqueConstraint("collection_id", "href"),
-    UniqueConstraint("collection_id", "uid"),
+    # A row is visible while born <= the collection's published_gen < dies. A run of a
+    # source writes its rows ahead in small transactions, born (and old versions dying)
+    # at the run's own generation, and publishes them all by moving published_gen; a
+    # client's write is visible at once (born at the published generation).
+    Column("born", BigInteger, nullable=False, default=0, server_default="0"),
+    Column("dies", BigInteger, nullable=False, default=NEVER, server_default=str(NEVER)),
+    # One visible item per href and per UID; `born` tells an item's old and new
+    # versions apart while a run's new version waits for publishing.
+    UniqueConstraint("collection_id", "href", "born"),
+    UniqueConstraint("collection_id", "uid", "born"),
 )
 
 # SQLite answers a text-match by scanning these narrow covering indexes
@@ -112,6 +127,41 @@ changes = Table(
     Column("changed_at", Float, nullable=False),
     Index("ix_changes_collection_seq", "collection_id", "seq"),
     Index("ix_changes_expiry", "collection_id", "deleted", "changed_at"),
+)
+
+# A run's entries of the change log, written with its rows and published with them:
+# entries of a generation <= the collection's published_gen all sit at its
+# published_seq, until they are moved into `changes` (settled) after publishing.
+pending_changes = Table(
+    "pending_changes",
+    metadata,
+    Column(
+        "collection_id",
+        Integer,
+        ForeignKey("collections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("gen", BigInteger, primary_key=True),
+    Column("href", String(1024), primary_key=True),
+    Column("deleted", Boolean, nullable=False),
+)
+
+# The run that is writing into a collection ahead of publishing (one at a time per
+# collection): its generation, who holds it until when (a killed run's lease expires),
+# and whether it is published and only its settling is left.
+stagings = Table(
+    "stagings",
+    metadata,
+    Column(
+        "collection_id",
+        Integer,
+        ForeignKey("collections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("gen", BigInteger, nullable=False),
+    Column("holder", String(255), nullable=False),
+    Column("until", Float, nullable=False),
+    Column("published", Boolean, nullable=False, default=False),
 )
 
 # Roles of the accounts in the users file (the file holds the credentials).
@@ -176,6 +226,28 @@ links = Table(
     Column("record_hash", String(64), nullable=False),
     Column("deleted", Boolean, nullable=False, default=False),
     Column("updated_at", Float, nullable=False),
+)
+
+# A run's changes to its source's links, published with its rows (see `items`): the
+# links of a source are its `links` rows with the ops of its published generations
+# applied, until settling moves them into `links`.
+pending_links = Table(
+    "pending_links",
+    metadata,
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True),
+    Column("gen", BigInteger, primary_key=True),
+    Column("external_key", String(1024), primary_key=True),
+    Column(
+        "collection_id",
+        Integer,
+        ForeignKey("collections.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("op", String(16), nullable=False),  # save, forget, tombstone
+    Column("uid", String(1024), nullable=False, default=""),
+    Column("href", String(1024), nullable=False, default=""),
+    Column("record_hash", String(64), nullable=False, default=""),
+    Index("ix_pending_links_collection_gen_href", "collection_id", "gen", "href"),
 )
 
 # One run of a source: when, what it did, and what went wrong where.

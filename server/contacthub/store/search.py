@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, and_, case, false, func, literal, not_, or
 from contacthub.store.base import TxBase
 from contacthub.store.records import ItemRecord
 from contacthub.store.schema import items
+from contacthub.store.visible import visible
 
 # vCard property -> index column; the column holds every instance, framed by newlines.
 _COLUMNS = {
@@ -105,7 +106,11 @@ class SearchPart(TxBase):
         # No ORDER BY: it would make SQLite walk the href index instead of
         # scanning the narrow index of the matched column.
         rows = self.conn.execute(
-            select(items).where(items.c.collection_id == collection_id, _condition(card_filter))
+            select(items).where(
+                items.c.collection_id == collection_id,
+                _condition(card_filter),
+                visible(collection_id),
+            )
         )
         return (ItemRecord.from_row(row) for row in rows)
 
@@ -115,7 +120,7 @@ class SearchPart(TxBase):
             return {}
         rows = self.conn.execute(
             select(items.c.collection_id, func.count())
-            .where(items.c.collection_id.in_(list(collection_ids)))
+            .where(items.c.collection_id.in_(list(collection_ids)), visible(items.c.collection_id))
             .group_by(items.c.collection_id)
         )
         return {collection_id: count for collection_id, count in rows}
@@ -130,6 +135,7 @@ class SearchPart(TxBase):
         searched = (*_COLUMNS.values(), items.c.idx_extra)
         condition = and_(
             items.c.collection_id.in_(list(collection_ids)),
+            visible(items.c.collection_id),
             *(
                 or_(
                     *(
@@ -172,6 +178,7 @@ class SearchPart(TxBase):
             select(items.c.id, rank.label("rank"))
             .where(
                 items.c.collection_id.in_(list(collection_ids)),
+                visible(items.c.collection_id),
                 _has_values(items.c.idx_email),
                 or_(name_prefix, word_prefix, email_prefix),
             )

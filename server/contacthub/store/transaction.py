@@ -12,10 +12,12 @@ from contacthub.store.runs import RunsPart
 from contacthub.store.search import SearchPart
 from contacthub.store.sessions import SessionsPart
 from contacthub.store.sources import SourcesPart
+from contacthub.store.staging import StagingPart
 from contacthub.store.uploads import UploadsPart
 
 
 class Transaction(
+    StagingPart,
     ItemsPart,
     FoldersPart,
     ChangesPart,
@@ -32,6 +34,6 @@ class Transaction(
 ):
     """Everything a caller may do to the store, inside one database transaction.
 
-    A part comes before the parts it inherits (ItemsPart, FoldersPart, ChangesPart), as
-    Python's method order requires.
+    A part comes before the parts it inherits (StagingPart, ItemsPart, FoldersPart,
+    ChangesPart), as Python's method order requires.
     """

@@ -76,6 +76,7 @@ ERROR_RESPONSES = {
     "InsufficientStorage": "The server's disk is full: nothing was changed; reads go on.",
     "TooManyRequests": "Too many wrong passwords from this address or for this account: "
     "no attempt is checked, the right password included, for the seconds in Retry-After.",
+    "Busy": "The store is busy with other writes (SQLite); try again after Retry-After seconds.",
 }
 STATUS_OF = {
     "BadRequest": "400",
@@ -90,6 +91,7 @@ STATUS_OF = {
     "PreconditionRequired": "428",
     "InsufficientStorage": "507",
     "TooManyRequests": "429",
+    "Busy": "503",
 }
 
 HEADERS_OF = {
@@ -97,18 +99,23 @@ HEADERS_OF = {
     "TooManyRequests": {
         "Retry-After": {"description": "Seconds until an attempt is checked.", "schema": STRING}
     },
+    "Busy": {
+        "Retry-After": {"description": "Seconds to wait before trying again.", "schema": STRING}
+    },
 }
 
 
 def errors(*names: str) -> dict[str, Any]:
-    """The error responses of an operation; every one may answer 400, 401, 403, 404 and 429,
-    and 507 (a user's first request makes their default book, and the disk may be full)."""
+    """The error responses of an operation; every one may answer 400, 401, 403, 404, 429,
+    503 (a write waiting for others too long on SQLite) and 507 (a user's first request
+    makes their default book, and the disk may be full)."""
     always = (
         "BadRequest",
         "Unauthorized",
         "Forbidden",
         "NotFound",
         "TooManyRequests",
+        "Busy",
         "InsufficientStorage",
     )
     wanted = dict.fromkeys((*always, *names))
