@@ -28,7 +28,7 @@ from tests.support.vcards import make_card
 
 pytestmark = pytest.mark.contacthub_only
 
-ROWS = 20_000
+ROWS = 10_000
 DEADLINE = 600.0
 
 
