@@ -25,7 +25,7 @@ def _upsert(dialect: type[sqlite.Insert] | type[postgresql.Insert]) -> Executabl
     )
 
 
-_SAVE_LINK = {"sqlite": _upsert(sqlite.Insert), "postgresql": _upsert(postgresql.Insert)}
+SAVE_LINK = {"sqlite": _upsert(sqlite.Insert), "postgresql": _upsert(postgresql.Insert)}
 _FORGET_LINK = links.delete().where(
     links.c.source_id == bindparam("source_id"),
     links.c.external_key == bindparam("external_key"),
@@ -75,7 +75,7 @@ class LinksPart(TxBase):
             for link in saved
         ]
         if rows:
-            self.conn.execute(_SAVE_LINK[self.conn.dialect.name], rows)
+            self.conn.execute(SAVE_LINK[self.conn.dialect.name], rows)
 
     def forget_links(self, source_id: int, keys: Iterable[str]) -> None:
         self.wrote_other_rows("links")

@@ -36,7 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from contacthub.store.errors import StoreError
 from contacthub.store.items import ItemsPart, row_values
-from contacthub.store.links import LinksPart
+from contacthub.store.links import SAVE_LINK, LinksPart
 from contacthub.store.paths import check_name
 from contacthub.store.records import CollectionRecord, StagedChange
 from contacthub.store.schema import (
@@ -120,22 +120,10 @@ def _note_changes(dialect: type[sqlite.Insert] | type[postgresql.Insert]) -> Exe
     )
 
 
-def _save_links(dialect: type[sqlite.Insert] | type[postgresql.Insert]) -> Executable:
-    statement = dialect(links)
-    return statement.on_conflict_do_update(
-        index_elements=[links.c.source_id, links.c.external_key],
-        set_={
-            name: statement.excluded[name]
-            for name in ("uid", "href", "record_hash", "deleted", "updated_at")
-        },
-    )
-
-
 _NOTE_CHANGES = {
     "sqlite": _note_changes(sqlite.Insert),
     "postgresql": _note_changes(postgresql.Insert),
 }
-_SAVE_LINKS = {"sqlite": _save_links(sqlite.Insert), "postgresql": _save_links(postgresql.Insert)}
 
 
 class StagingPart(ItemsPart, LinksPart):
@@ -423,7 +411,7 @@ class StagingPart(ItemsPart, LinksPart):
         saved = by_op.get("save", [])
         if saved:
             self.conn.execute(
-                _SAVE_LINKS[self.conn.dialect.name],
+                SAVE_LINK[self.conn.dialect.name],
                 [
                     {
                         "source_id": op.source_id,
