@@ -29,7 +29,11 @@ _ADVANCE = (
 )
 
 
-def _upsert(dialect: type[sqlite.Insert] | type[postgresql.Insert]) -> Executable:
+def note_change_statement(
+    dialect: type[sqlite.Insert] | type[postgresql.Insert], *, only_later: bool = False
+) -> Executable:
+    """Note an href's latest change; `only_later` keeps an entry already at a later
+    position (a client's write after a run was published, when the run settles)."""
     statement = dialect(changes)
     return statement.on_conflict_do_update(
         index_elements=[changes.c.collection_id, changes.c.href],
@@ -38,10 +42,14 @@ def _upsert(dialect: type[sqlite.Insert] | type[postgresql.Insert]) -> Executabl
             "deleted": statement.excluded.deleted,
             "changed_at": statement.excluded.changed_at,
         },
+        where=changes.c.seq < statement.excluded.seq if only_later else None,
     )
 
 
-_NOTE_CHANGE = {"sqlite": _upsert(sqlite.Insert), "postgresql": _upsert(postgresql.Insert)}
+_NOTE_CHANGE = {
+    "sqlite": note_change_statement(sqlite.Insert),
+    "postgresql": note_change_statement(postgresql.Insert),
+}
 
 
 def format_token(collection: CollectionRecord, seq: int) -> str:

@@ -31,9 +31,10 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from sqlalchemy import ColumnElement, Executable, and_, select, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from contacthub.store.changes import note_change_statement
 from contacthub.store.errors import StoreError
 from contacthub.store.items import ItemsPart, row_values
 from contacthub.store.links import SAVE_LINK, LinksPart
@@ -41,7 +42,6 @@ from contacthub.store.paths import check_name
 from contacthub.store.records import CollectionRecord, StagedChange
 from contacthub.store.schema import (
     NEVER,
-    changes,
     collections,
     items,
     links,
@@ -106,23 +106,10 @@ def holder_alive(holder: str) -> bool:
     return True
 
 
-def _note_changes(dialect: type[sqlite.Insert] | type[postgresql.Insert]) -> Executable:
-    statement = dialect(changes)
-    return statement.on_conflict_do_update(
-        index_elements=[changes.c.collection_id, changes.c.href],
-        set_={
-            "seq": statement.excluded.seq,
-            "deleted": statement.excluded.deleted,
-            "changed_at": statement.excluded.changed_at,
-        },
-        # A client's write after publishing sits at a later position: it stays.
-        where=changes.c.seq < statement.excluded.seq,
-    )
-
-
+# A client's write after publishing sits at a later position: settling leaves it.
 _NOTE_CHANGES = {
-    "sqlite": _note_changes(sqlite.Insert),
-    "postgresql": _note_changes(postgresql.Insert),
+    "sqlite": note_change_statement(sqlite.Insert, only_later=True),
+    "postgresql": note_change_statement(postgresql.Insert, only_later=True),
 }
 
 
