@@ -2,21 +2,23 @@
 
 Each collection counts its writes in `sync_seq`; the log keeps, for every
 href, the position of its latest change. A sync-collection REPORT then costs
-O(changes since the token), never O(items).
+O(changes since the token), never O(items), and a long answer is cut into
+pages in the log's order (RFC 6578 3.6), each page's token continuing after it.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from sqlalchemy import Executable, and_, bindparam, func, select, update
+from sqlalchemy import Executable, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from contacthub.store.base import TxBase
 from contacthub.store.errors import InvalidSyncToken
 from contacthub.store.records import CollectionRecord
-from contacthub.store.schema import changes, collections
+from contacthub.store.schema import changes, collections, items
 
 TOKEN_PREFIX = "urn:contacthub:sync:"
 
@@ -44,17 +46,40 @@ def _upsert(dialect: type[sqlite.Insert] | type[postgresql.Insert]) -> Executabl
 _NOTE_CHANGE = {"sqlite": _upsert(sqlite.Insert), "postgresql": _upsert(postgresql.Insert)}
 
 
-def format_token(collection: CollectionRecord, seq: int) -> str:
-    return f"{TOKEN_PREFIX}{collection.uuid}:{seq}"
+def format_token(collection: CollectionRecord, seq: int, seen: int | None = None) -> str:
+    """The token of a position in the collection's log.
+
+    A page that stops at `seq` of a collection the client saw at `seen` (a later
+    position) carries both: the changes after `seq` are still to come, and the
+    client holds nothing changed after `seen` (so it misses no deletion while the
+    history kept reaches back to `seen`).
+    """
+    if seen is None or seen == seq:
+        return f"{TOKEN_PREFIX}{collection.uuid}:{seq}"
+    return f"{TOKEN_PREFIX}{collection.uuid}:{seq}:{seen}"
 
 
-def parse_token(token: str) -> tuple[str, int]:
+def parse_token(token: str) -> tuple[str, int, int]:
+    """The collection's uuid, the position after which changes are still to come, and
+    the position the client saw the collection at."""
     if not token.startswith(TOKEN_PREFIX):
         raise InvalidSyncToken(f"not a contacthub sync token: {token!r}")
-    uuid, _, seq = token[len(TOKEN_PREFIX) :].rpartition(":")
-    if not uuid or not seq.isdigit():
+    uuid, *positions = token[len(TOKEN_PREFIX) :].split(":")
+    if not uuid or len(positions) not in (1, 2) or not all(p.isdigit() for p in positions):
         raise InvalidSyncToken(f"malformed sync token: {token!r}")
-    return uuid, int(seq)
+    seq, seen = int(positions[0]), int(positions[-1])
+    if seen < seq:
+        raise InvalidSyncToken(f"malformed sync token: {token!r}")
+    return uuid, seq, seen
+
+
+@dataclass(frozen=True)
+class ChangesPage:
+    """Some of the hrefs changed since a token, and the token that follows them."""
+
+    hrefs: list[str]
+    token: str
+    complete: bool  # False: more changes follow `token`
 
 
 class ChangesPart(TxBase):
@@ -120,19 +145,70 @@ class ChangesPart(TxBase):
         Raises InvalidSyncToken for a token of another collection, one from
         the future, or one older than the history kept.
         """
-        uuid, seq = parse_token(token)
-        if uuid != collection.uuid:
-            raise InvalidSyncToken("the sync token belongs to another collection")
-        if seq > collection.sync_seq:
-            raise InvalidSyncToken("the sync token is newer than the collection")
-        if seq < collection.history_floor:
-            raise InvalidSyncToken("the sync token is older than the history kept")
+        seq = self._position(collection, token)
         rows = self.conn.execute(
             select(changes.c.href)
             .where(changes.c.collection_id == collection.id, changes.c.seq > seq)
             .order_by(changes.c.seq)
         )
         return (row.href for row in rows)
+
+    def changes_page(
+        self, collection: CollectionRecord, token: str, *, members: int, text_bytes: int
+    ) -> ChangesPage:
+        """The hrefs changed after `token` (every item's, for no token), in the log's
+        order: at most `members` of them, and no more card text than `text_bytes`
+        (the first always fits, so every page moves on). A partial page's token
+        continues after its last href.
+
+        Raises InvalidSyncToken as changed_since does.
+        """
+        if token:
+            seq = self._position(collection, token)
+            seen = parse_token(token)[2]
+            # Deletions the client saw happen before it synced are of cards it never had.
+            condition = and_(
+                changes.c.seq > seq, or_(changes.c.deleted.is_(False), changes.c.seq > seen)
+            )
+        else:  # the first sync lists the items there are, not the deletions
+            seen = collection.sync_seq
+            condition = changes.c.deleted.is_(False)
+        rows = self.conn.execute(
+            select(changes.c.href, changes.c.seq, func.coalesce(func.length(items.c.text), 0))
+            .select_from(
+                changes.outerjoin(
+                    items,
+                    and_(
+                        items.c.collection_id == changes.c.collection_id,
+                        items.c.href == changes.c.href,
+                    ),
+                )
+            )
+            .where(changes.c.collection_id == collection.id, condition)
+            .order_by(changes.c.seq)
+            .limit(members + 1)
+        )
+        hrefs: list[str] = []
+        used = 0
+        last = 0
+        for href, position, size in rows:
+            if len(hrefs) >= members or (hrefs and used + size > text_bytes):
+                return ChangesPage(hrefs, format_token(collection, last, max(last, seen)), False)
+            hrefs.append(href)
+            used += size
+            last = position
+        return ChangesPage(hrefs, format_token(collection, collection.sync_seq), True)
+
+    def _position(self, collection: CollectionRecord, token: str) -> int:
+        """The position after which `token` asks for changes, if the log still has them."""
+        uuid, seq, seen = parse_token(token)
+        if uuid != collection.uuid:
+            raise InvalidSyncToken("the sync token belongs to another collection")
+        if seen > collection.sync_seq:
+            raise InvalidSyncToken("the sync token is newer than the collection")
+        if seen < collection.history_floor:
+            raise InvalidSyncToken("the sync token is older than the history kept")
+        return seq
 
     def _prune_history(self, collection_id: int, cutoff: float) -> None:
         """Forget deleted hrefs older than the retention; tokens before them expire."""

@@ -8,7 +8,7 @@ from hashlib import sha256
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from contacthub.store.changes import ChangesPart
 from contacthub.store.errors import NotFound, PreconditionFailed, UidConflict
@@ -107,6 +107,28 @@ class ItemsPart(FoldersPart, ChangesPart):
             )
             found.update((row.href, ItemRecord.from_row(row)) for row in rows)
         return found
+
+    def item_sizes(self, collection_id: int, hrefs: Iterable[str]) -> dict[str, int]:
+        """The length of each found item's text, without reading the texts out."""
+        sizes: dict[str, int] = {}
+        for chunk in _chunks(dict.fromkeys(hrefs)):
+            rows = self.conn.execute(
+                select(items.c.href, func.length(items.c.text)).where(
+                    items.c.collection_id == collection_id, items.c.href.in_(chunk)
+                )
+            )
+            sizes.update((href, size) for href, size in rows)
+        return sizes
+
+    def sizes_after(self, collection_id: int, after: str, limit: int) -> list[tuple[str, int]]:
+        """The first `limit` hrefs after `after` in href order, each with its text's length."""
+        rows = self.conn.execute(
+            select(items.c.href, func.length(items.c.text))
+            .where(items.c.collection_id == collection_id, items.c.href > after)
+            .order_by(items.c.href)
+            .limit(limit)
+        )
+        return [(href, size) for href, size in rows]
 
     def iter_items(self, collection_id: int) -> Iterator[ItemRecord]:
         rows = self.conn.execute(
