@@ -1,4 +1,5 @@
-"""What belongs to the request being handled: its transaction and the card it PUTs.
+"""What belongs to the request being handled: its transaction, the card it PUTs, and
+how much a REPORT's answer may hold.
 
 Radicale calls the storage inside `acquire_lock`; the transaction opened
 there lives in a context variable until the lock is released, so every call
@@ -13,9 +14,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from contacthub.store import Store, Transaction
+from contacthub_radicale.budget import AnswerBudget
 
 _transaction: ContextVar[Transaction | None] = ContextVar("transaction", default=None)
 _put: ContextVar[PutBody | None] = ContextVar("put", default=None)
+_budget: ContextVar[AnswerBudget | None] = ContextVar("budget", default=None)
 
 
 @dataclass
@@ -78,3 +81,17 @@ def put_body_for(href: str) -> PutBody | None:
     """The body of the PUT being handled, if it is a single item for `href`."""
     body = _put.get()
     return body if body is not None and body.href == href else None
+
+
+@contextmanager
+def budgeting(budget: AnswerBudget) -> Iterator[AnswerBudget]:
+    token = _budget.set(budget)
+    try:
+        yield budget
+    finally:
+        _budget.reset(token)
+
+
+def answer_budget() -> AnswerBudget | None:
+    """The budget of the REPORT being handled; None for any other request."""
+    return _budget.get()

@@ -22,16 +22,20 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
+from xml.etree.ElementTree import Element
 
 from radicale import pathutils
 
+from contacthub.carddav.export import accepts_gzip, export_body, export_headers
 from contacthub.carddav.gate import Gate
+from contacthub.carddav.limits import LimitRefused, is_infinite_depth, report_budget
 from contacthub.carddav.properties import PropertyTooLong, check_property_sizes
 from contacthub.carddav.xml_body import SIZE_LIMIT, XmlBodyRefused, parse_xml_body
 from contacthub.config import Settings
-from contacthub.store import Store
+from contacthub.store import CollectionRecord, Store
 from contacthub.vcard.parse import InvalidVCard, is_vcard_media_type, parse_one
-from contacthub_radicale.context import PutBody, putting
+from contacthub_radicale.budget import AnswerBudget
+from contacthub_radicale.context import PutBody, budgeting, putting
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +88,15 @@ class CardDavGuard:
             if method in _WRITES and not self.gate.may_write(environ, path):
                 return self.app(environ, start_response)
             if method in _SENDS_XML and (method in _WRITES or self.gate.signed_in(environ)):
-                self._check_xml_body(environ, method)
+                root = self._check_xml_body(environ, method)
+                if method == "PROPFIND" and is_infinite_depth(environ):
+                    return _finite_depth_only(start_response)
+                if method == "REPORT":
+                    with budgeting(self._report_budget(root)):
+                        return self.app(environ, start_response)
                 return self.app(environ, start_response)
+            if method in ("GET", "HEAD") and (book := self._readable_book(environ, path)):
+                return _export(self.store, book, environ, start_response)
             if method != "PUT":
                 self._check_length(environ, self.max_content_length)
                 return self.app(environ, start_response)
@@ -104,8 +115,9 @@ class CardDavGuard:
         with putting(body):
             return self.app(environ, _etag_only_if_kept(start_response, body))
 
-    def _check_xml_body(self, environ: dict[str, Any], method: str) -> None:
-        """Refuse an XML body over a bound or with a DTD, and a property value over its limit."""
+    def _check_xml_body(self, environ: dict[str, Any], method: str) -> Element | None:
+        """The body's root element, after refusing an XML body over a bound or with a DTD,
+        and a property value over its limit."""
         try:
             limit = min(SIZE_LIMIT, self.max_content_length)
             root = parse_xml_body(self._read_body(environ, limit, "XML body"))
@@ -113,6 +125,21 @@ class CardDavGuard:
                 check_property_sizes(root)
         except (XmlBodyRefused, PropertyTooLong) as error:
             raise RequestRefused("400 Bad Request", str(error)) from None
+        return root
+
+    def _report_budget(self, root: Element | None) -> AnswerBudget:
+        try:
+            return report_budget(root, self.max_resource_size)
+        except LimitRefused as error:
+            raise RequestRefused("400 Bad Request", str(error)) from None
+
+    def _readable_book(self, environ: dict[str, Any], path: str) -> CollectionRecord | None:
+        """The address book at `path`, if the caller may read it (asked before the store)."""
+        if "/" not in path or not self.gate.may_read(environ, path):
+            return None
+        with self.store.read() as tx:
+            record = tx.get_collection(path)
+        return record if record is not None and record.tag == "VADDRESSBOOK" else None
 
     def _check_length(self, environ: dict[str, Any], limit: int, what: str = "request body") -> int:
         try:
@@ -170,6 +197,31 @@ class CardDavGuard:
             reason = str(error).split(":", 1)[0]
             raise RequestRefused("400 Bad Request", str(error), reason) from None
         return PutBody(href=href, text=text, validated=True)
+
+
+def _export(
+    store: Store,
+    book: CollectionRecord,
+    environ: dict[str, Any],
+    start_response: Callable[..., Any],
+) -> Iterable[bytes]:
+    gzip = accepts_gzip(environ)
+    start_response("200 OK", export_headers(book, gzip))
+    return [] if environ.get("REQUEST_METHOD") == "HEAD" else export_body(store, book, gzip)
+
+
+def _finite_depth_only(start_response: Callable[..., Any]) -> list[bytes]:
+    """RFC 4918 9.1: a server may refuse Depth infinity with this condition."""
+    logger.info("refused PROPFIND of Depth infinity: 403")
+    body = (
+        b'<?xml version="1.0" encoding="utf-8"?>\n'
+        b'<D:error xmlns:D="DAV:"><D:propfind-finite-depth/></D:error>\n'
+    )
+    start_response(
+        "403 Forbidden",
+        [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
 
 
 def _request_path(environ: dict[str, Any]) -> str:
