@@ -1,5 +1,5 @@
-"""What belongs to the request being handled: its transaction, the card it PUTs, and
-how much a REPORT's answer may hold.
+"""What belongs to the request being handled: its transaction, the card it PUTs, how much
+a REPORT's answer may hold, and whether its writes wait for its answer's status.
 
 Radicale calls the storage inside `acquire_lock`; the transaction opened
 there lives in a context variable until the lock is released, so every call
@@ -9,7 +9,7 @@ of one request sees one consistent state and commits (or not) as one.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -19,6 +19,7 @@ from contacthub_radicale.budget import AnswerBudget
 _transaction: ContextVar[Transaction | None] = ContextVar("transaction", default=None)
 _put: ContextVar[PutBody | None] = ContextVar("put", default=None)
 _budget: ContextVar[AnswerBudget | None] = ContextVar("budget", default=None)
+_settlement: ContextVar[Settlement | None] = ContextVar("settlement", default=None)
 
 
 @dataclass
@@ -95,3 +96,52 @@ def budgeting(budget: AnswerBudget) -> Iterator[AnswerBudget]:
 def answer_budget() -> AnswerBudget | None:
     """The budget of the REPORT being handled; None for any other request."""
     return _budget.get()
+
+
+class _Undone(Exception):
+    """Thrown into a kept transaction to roll it back."""
+
+
+class Settlement:
+    """The write transaction of a request, kept open after Radicale's lock is released
+    until the request's answer is known: committed for a success, rolled back for an
+    error. Radicale answers some errors after it wrote (a PROPPATCH of resourcetype
+    wrote the properties, then failed building its answer: 400, and the book had lost
+    its type); an answer that says a request failed must leave nothing of it behind."""
+
+    def __init__(self) -> None:
+        self._stack = ExitStack()
+        self.transaction: Transaction | None = None
+
+    def keep(self, scope: AbstractContextManager[Transaction]) -> Transaction:
+        if self.transaction is None:
+            self.transaction = self._stack.enter_context(scope)
+        return self.transaction
+
+    def settle(self, commit: bool) -> None:
+        if commit:
+            self._stack.close()
+            return
+        try:
+            self._stack.__exit__(_Undone, _Undone(), None)
+        except _Undone:
+            pass
+
+
+@contextmanager
+def settling() -> Iterator[Settlement]:
+    """Writes within are kept until `settle`; rolled back if it is not called."""
+    settlement = Settlement()
+    token = _settlement.set(settlement)
+    try:
+        yield settlement
+    except BaseException:
+        settlement.settle(commit=False)
+        raise
+    finally:
+        _settlement.reset(token)
+    settlement.settle(commit=False)  # a no-op once settled
+
+
+def settlement() -> Settlement | None:
+    return _settlement.get()

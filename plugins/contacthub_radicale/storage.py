@@ -73,6 +73,11 @@ class Storage(storage.BaseStorage):
                 pathutils.strip_path(p) for p in (kwargs.get("path"), kwargs.get("to_path")) if p
             ]
             scope: AbstractContextManager[Any] = self.store.write(paths)
+            settlement = context.settlement()
+            if settlement is not None:  # committed once the answer is known to be a success
+                with context.using(settlement.keep(scope)):
+                    yield
+                return
         else:
             scope = self.store.read()
         with scope as tx, context.using(tx):

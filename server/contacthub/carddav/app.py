@@ -9,7 +9,7 @@ from typing import Any
 from radicale import config as radicale_config
 from radicale import rights
 
-from contacthub.carddav.answers import BoundedApplication
+from contacthub.carddav.application import ContacthubApplication
 from contacthub.carddav.gate import Gate
 from contacthub.carddav.guard import CardDavGuard, WSGIApp
 from contacthub.config import Settings
@@ -52,7 +52,7 @@ def make_carddav_app(settings: Settings, store: Store) -> WSGIApp:
         {"auth": {"type": functools.partial(_given, auth)}}, "contacthub", privileged=True
     )
     gate = Gate(configuration, auth, rights.load(configuration))
-    return CardDavGuard(BoundedApplication(configuration), store, settings, gate)
+    return CardDavGuard(ContacthubApplication(configuration), store, settings, gate)
 
 
 def _given(auth: Auth, _configuration: radicale_config.Configuration) -> Auth:

@@ -19,15 +19,17 @@ import io
 import logging
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 
 from radicale import pathutils
 
+from contacthub.carddav.bodies import BodyRefused, check_dav_body
 from contacthub.carddav.export import accepts_gzip, export_body, export_headers
 from contacthub.carddav.gate import Gate
+from contacthub.carddav.headers import HeaderRefused, check_headers
 from contacthub.carddav.limits import LimitRefused, is_infinite_depth, report_budget
 from contacthub.carddav.properties import PropertyTooLong, check_property_sizes
 from contacthub.carddav.xml_body import SIZE_LIMIT, XmlBodyRefused, parse_xml_body
@@ -47,10 +49,20 @@ _WRITES = ("PUT", *_SETS_PROPERTIES)
 _SENDS_XML = ("PROPFIND", "REPORT", *_SETS_PROPERTIES)
 
 
-def _plain(start_response: Callable[..., Any], status: str, message: str) -> list[bytes]:
+def _plain(
+    start_response: Callable[..., Any],
+    status: str,
+    message: str,
+    headers: Sequence[tuple[str, str]] = (),
+) -> list[bytes]:
     body = (message + "\n").encode()
     start_response(
-        status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+        status,
+        [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            *headers,
+        ],
     )
     return [body]
 
@@ -59,10 +71,17 @@ class RequestRefused(Exception):
     """A request answered here; `reason` is what the log says, when the message (for the
     client) may quote the card."""
 
-    def __init__(self, status: str, message: str, reason: str | None = None) -> None:
+    def __init__(
+        self,
+        status: str,
+        message: str,
+        reason: str | None = None,
+        headers: Sequence[tuple[str, str]] = (),
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.reason = reason or message
+        self.headers = headers
 
 
 class CardDavGuard:
@@ -84,6 +103,7 @@ class CardDavGuard:
     ) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
         try:
+            self._check_headers(environ)
             path = _request_path(environ)
             if method in _WRITES and not self.gate.may_write(environ, path):
                 return self.app(environ, start_response)
@@ -109,11 +129,21 @@ class CardDavGuard:
                 refused.status,
                 refused.reason,
             )
-            return _plain(start_response, refused.status, str(refused))
+            return _plain(start_response, refused.status, str(refused), refused.headers)
         if body is None:
             return self.app(environ, _without_empty_etag(start_response))
         with putting(body):
             return self.app(environ, _etag_only_if_kept(start_response, body))
+
+    def _check_headers(self, environ: dict[str, Any]) -> None:
+        try:
+            check_headers(self.gate.configuration, environ)
+        except HeaderRefused as refused:
+            realm = self.gate.configuration.get("auth", "realm")
+            challenge = [("WWW-Authenticate", f'Basic realm="{realm}"')]
+            raise RequestRefused(
+                refused.status, str(refused), headers=challenge if "401" in refused.status else ()
+            ) from None
 
     def _check_xml_body(self, environ: dict[str, Any], method: str) -> Element | None:
         """The body's root element, after refusing an XML body over a bound or with a DTD,
@@ -121,9 +151,10 @@ class CardDavGuard:
         try:
             limit = min(SIZE_LIMIT, self.max_content_length)
             root = parse_xml_body(self._read_body(environ, limit, "XML body"))
+            check_dav_body(method, root)
             if root is not None and method in _SETS_PROPERTIES:
                 check_property_sizes(root)
-        except (XmlBodyRefused, PropertyTooLong) as error:
+        except (XmlBodyRefused, BodyRefused, PropertyTooLong) as error:
             raise RequestRefused("400 Bad Request", str(error)) from None
         return root
 

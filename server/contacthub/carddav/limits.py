@@ -3,10 +3,11 @@
 A REPORT reads at most a budget of cards (contacthub_radicale/budget.py),
 smaller when the client asks for fewer with DAV:limit (sync-collection, RFC
 6578 6.3) or CARDDAV:limit (addressbook-query, RFC 6352 8.6.1). A multiget of
-MULTIGET_CARDS cards of the largest size a card may have always fits. A PROPFIND of
-Depth infinity would walk every collection of an account with every card; it
-is refused with DAV:propfind-finite-depth, as RFC 4918 9.1 lets a server do
-(Radicale would answer it as Depth 1).
+MULTIGET_CARDS cards of the largest size a card may have always fits.
+
+A PROPFIND of Depth infinity asks for every collection of an account with every
+card. Radicale answered it as if it were Depth 1, which misleads the client; it
+is refused with DAV:propfind-finite-depth, as RFC 4918 9.1 lets a server do.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from contacthub_radicale.budget import CARD_BYTES, MEMBERS, AnswerBudget
 
 _LIMITS = ("{DAV:}limit/{DAV:}nresults", "{urn:ietf:params:xml:ns:carddav}limit/"
            "{urn:ietf:params:xml:ns:carddav}nresults")  # fmt: skip
-
-
 MULTIGET_CARDS = 10  # DAVx5 asks for ten cards at a time
 
 
