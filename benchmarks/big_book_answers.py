@@ -1,24 +1,29 @@
 #!/usr/bin/env python3
 """What the answers about a big book cost `contacthub serve`: time, CPU, peak memory, size.
 
-    python benchmarks/big_book_answers.py [--contacts 50000] [--store URL] [--workdir DIR]
+    python benchmarks/big_book_answers.py [--contacts 50000] [--photos 300] [--store URL]
+        [--only NAME] [--workdir DIR]
 
-Fills one book with realistic cards through the store (fast), starts the real server on
-it and sends, one at a time, the requests whose answer grows with the book: PROPFIND
-Depth 1 (allprop; getetag; getetag with address-data), Depth infinity, an
-addressbook-query without a filter asking for address-data, a multiget of 10,000 hrefs,
-sync-collection from an empty token (followed through every continuation the server
-hands out), and GET of the whole book. For each: the status, the wall time, the server's
-CPU time, the answer's bytes (as sent, no compression) and the server's resident memory
-before and at its peak during the request (VmHWM, reset before each request through
-/proc/PID/clear_refs; sampled VmRSS where that is not allowed).
+Fills one book with realistic cards, and a second with cards carrying a big photo,
+through the store (fast), then sends to a freshly started server, one at a time, the
+requests whose answer grows with the book: PROPFIND Depth 1 (allprop; getetag; getetag
+with address-data), Depth infinity, an addressbook-query without a filter asking for
+address-data, multigets, sync-collection from an empty token (followed through every
+continuation the server hands out), GET of the whole book, and an allprop listing whose
+client hangs up after 64 KiB (its CPU counted until the server is idle). For each: the
+status, the wall time, the server's CPU time, the answer's bytes (as sent, uncompressed)
+and the server's resident memory before and at its peak during the request (VmHWM, reset
+through /proc/PID/clear_refs; sampled VmRSS where that is not allowed).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import http.client
 import os
 import re
+import socket
 import sys
 import tempfile
 import threading
@@ -26,6 +31,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -58,6 +64,7 @@ SYNC = (
 )
 SYNC_DATA = SYNC.replace("<D:getetag/>", "<D:getetag/><C:address-data/>")
 MULTIGET_HREFS = 10_000
+PHOTO_MULTIGET = 100  # hrefs of the photo book's multiget (fewer found if --photos is lower)
 
 
 def href(index: int) -> str:
@@ -94,8 +101,8 @@ def photo_card(index: int, size: int) -> ItemData:
     return replace(item_data(plain), text=text)
 
 
-def multiget_body(count: int) -> str:
-    hrefs = "".join(f"<D:href>{BOOK}{href(i)}</D:href>" for i in range(count))
+def multiget_body(count: int, book: str = BOOK) -> str:
+    hrefs = "".join(f"<D:href>{book}{href(i)}</D:href>" for i in range(count))
     return (
         f'<?xml version="1.0"?><C:addressbook-multiget {DAV}><D:prop><D:getetag/>'
         f"<C:address-data/></D:prop>{hrefs}</C:addressbook-multiget>"
@@ -137,6 +144,16 @@ class Memory:
             self._sampled = max(self._sampled, self.rss())
             time.sleep(0.01)
 
+    def wait_idle(self, quiet: float = 1.0) -> None:
+        """Wait until the server has spent no CPU for `quiet` seconds."""
+        last = self.cpu()
+        while True:
+            time.sleep(quiet)
+            now = self.cpu()
+            if now - last < 0.02:
+                return
+            last = now
+
     def peak(self) -> int:
         self._sampling.clear()
         return max(self._sampled, self._status("VmHWM") if self._can_reset else 0)
@@ -167,16 +184,31 @@ def send(
         return response.status_code, b"".join(response.iter_content(1 << 16))
 
 
-def measure(
-    session: DavSession,
-    memory: Memory,
-    name: str,
-    method: str,
-    path: str,
-    depth: str | None,
-    body: str = "",
-    follow_sync: bool = False,
-) -> Row:
+def send_and_leave(
+    session: DavSession, method: str, path: str, depth: str, body: str, after: int
+) -> tuple[int, bytes]:
+    """Send one request, read the first `after` bytes of its answer, and hang up."""
+    server = urlsplit(session.base_url)
+    assert isinstance(session.auth, tuple)
+    credentials = base64.b64encode(":".join(session.auth).encode()).decode()
+    connection = http.client.HTTPConnection(server.hostname or "", server.port, timeout=600)
+    connection.request(
+        method,
+        path,
+        body=body.encode(),
+        headers={"Authorization": f"Basic {credentials}", "Depth": depth},
+    )
+    sock = connection.sock
+    assert sock is not None
+    response = connection.getresponse()
+    answer = response.read(after)
+    sock.shutdown(socket.SHUT_RDWR)
+    response.close()
+    connection.close()
+    return response.status, answer
+
+
+def measure(session: DavSession, memory: Memory, request: Request) -> Row:
     before = memory.rss()
     cpu = memory.cpu()
     memory.reset()
@@ -184,14 +216,21 @@ def measure(
     statuses: list[int] = []
     size = 0
     requests = 0
+    body = request.body
     while True:
         requests += 1
-        status, answer = send(session, method, path, depth, body)
+        if request.leave_after is None:
+            status, answer = send(session, request.method, request.path, request.depth, body)
+        else:
+            status, answer = send_and_leave(
+                session, request.method, request.path, "1", body, request.leave_after
+            )
         statuses.append(status)
         size += len(answer)
         # RFC 6578 3.6: a 507 on the request-URI means "more to come"; its sync-token
         # continues from where the answer stopped.
-        if not (follow_sync and re.search(rb"HTTP/1\.[01] 507", answer) and requests < 1000):
+        more = re.search(rb"HTTP/1\.[01] 507", answer)
+        if not (request.follow_sync and more and requests < 1000):
             break
         token = re.search(rb"<[^>]*sync-token>([^<]+)<", answer)
         assert token, "a truncated sync answer without a sync-token"
@@ -200,8 +239,12 @@ def measure(
             f"<D:sync-token>{token.group(1).decode()}</D:sync-token>",
             body,
         )
+    if request.leave_after is not None:
+        memory.wait_idle()  # the work the server goes on doing for nobody counts
     seconds = time.perf_counter() - start
-    return Row(name, statuses, seconds, memory.cpu() - cpu, size, before, memory.peak(), requests)
+    return Row(
+        request.name, statuses, seconds, memory.cpu() - cpu, size, before, memory.peak(), requests
+    )
 
 
 @dataclass
@@ -212,6 +255,7 @@ class Request:
     body: str = ""
     follow_sync: bool = False
     path: str = BOOK
+    leave_after: int | None = None  # bytes read before the client leaves
 
 
 REQUESTS = [
@@ -227,6 +271,12 @@ REQUESTS = [
     Request("sync-collection from no token, every page", "REPORT", "1", SYNC.format(""),
             follow_sync=True),
     Request("GET of the whole book", "GET", None),
+    Request("PROPFIND Depth 1, allprop; the client leaves after 64 KiB", "PROPFIND", "1",
+            PROPFIND_ALLPROP, leave_after=65536),
+    Request("photo book: PROPFIND Depth 1, getetag", "PROPFIND", "1", PROPFIND_ETAG,
+            path=PHOTOS),
+    Request("photo book: addressbook-multiget of 100 cards", "REPORT", "1",
+            multiget_body(PHOTO_MULTIGET, PHOTOS), path=PHOTOS),
     Request("photo book: addressbook-query, address-data", "REPORT", "1", QUERY_ALL,
             path=PHOTOS),
     Request("photo book: sync-collection with address-data, every page", "REPORT", "1",
@@ -235,25 +285,16 @@ REQUESTS = [
 ]  # fmt: skip
 
 
-def run(server: ContacthubServer) -> Iterator[Row]:
+def run(server: ContacthubServer, only: str) -> Iterator[Row]:
     """Each request on a freshly started server, so its peak is its own."""
-    for request in REQUESTS:
+    for request in (r for r in REQUESTS if only in r.name):
         server.start()
         try:
             assert server._proc is not None
             memory = Memory(server._proc.popen.pid)
             session = server.session(USER)
             session.request("PROPFIND", BOOK, headers={"Depth": "0"})  # sign in, warm up
-            yield measure(
-                session,
-                memory,
-                request.name,
-                request.method,
-                request.path,
-                request.depth,
-                request.body,
-                request.follow_sync,
-            )
+            yield measure(session, memory, request)
         finally:
             server.stop()
 
@@ -280,6 +321,7 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=50_000)
     parser.add_argument("--photos", type=int, default=100, help="cards in the photo book")
     parser.add_argument("--photo-bytes", type=int, default=1_000_000, help="base64 per photo")
+    parser.add_argument("--only", default="", help="the requests whose name contains this")
     parser.add_argument("--store", help="store URL (default: SQLite in the data directory)")
     parser.add_argument("--workdir", type=Path, help="keep the data here (default: a temp dir)")
     args = parser.parse_args()
@@ -299,7 +341,7 @@ def main() -> None:
             print(f"filled {args.contacts:,} cards in {time.perf_counter() - started:.0f} s")
         finally:
             server.stop()
-        print(report(list(run(server)), args.contacts))
+        print(report(list(run(server, args.only)), args.contacts))
 
 
 if __name__ == "__main__":

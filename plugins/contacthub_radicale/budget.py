@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MEMBERS = 10_000  # members of one answer (a multiget's hrefs fit the XML body's bound)
-CARD_BYTES = 16 * 1024 * 1024  # card text read for one page of an answer; one card always fits
+CARD_BYTES = 8 * 1024 * 1024  # card text read for one page of an answer; one card always fits
 
 
 class AnswerTooLarge(Exception):

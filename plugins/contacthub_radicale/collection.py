@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from radicale import storage
 from radicale.app.report import test_filter
@@ -20,6 +20,7 @@ from contacthub.store import (
 )
 from contacthub_radicale import context, filters
 from contacthub_radicale.items import http_date, to_radicale, to_store
+from contacthub_radicale.window import MEMBERS, ListingWindow, fit
 
 if TYPE_CHECKING:
     from contacthub_radicale.storage import Storage
@@ -65,6 +66,16 @@ class Collection(storage.BaseCollection):
             for record in tx.iter_items(self._record.id):
                 yield to_radicale(self, record)
 
+    def get_window(self, window: ListingWindow) -> Iterator[Item]:
+        """The members in `window`; notes the last one, and whether more follow."""
+        with self._reading() as tx:
+            hrefs, window.more = fit(tx.sizes_after(self._record.id, window.after, MEMBERS + 1))
+            found = tx.get_items(self._record.id, hrefs)
+        window.last = hrefs[-1] if hrefs else window.after
+        for href in hrefs:
+            if href in found:
+                yield to_radicale(self, found[href])
+
     def get_filtered(self, filters_: Iterable[ET.Element]) -> Iterator[tuple[Item, bool]]:
         elements = list(filters_)
         budget = context.answer_budget()
@@ -101,6 +112,15 @@ class Collection(storage.BaseCollection):
             raise
         except Exception as error:  # a filter Radicale cannot apply is the request's fault
             raise ValueError(f"cannot apply the filter to {item.href!r}: {error}") from error
+
+    def serialize(self, vcf_to_ics: bool = False, ShareActions: dict[str, Any] = {}) -> str:  # noqa: B006, N803 - Radicale's signature
+        """The whole collection as one text; during a PROPFIND, which joins a book only to
+        measure it, nothing (the book is noted, and the store counts its bytes)."""
+        lengths = context.books_to_measure()
+        if lengths is not None and self.tag == "VADDRESSBOOK" and not vcf_to_ics:
+            lengths.books[self.path] = self._record.id
+            return ""
+        return super().serialize(vcf_to_ics, ShareActions)
 
     def has_uid(self, uid: str) -> bool:
         with self._reading() as tx:

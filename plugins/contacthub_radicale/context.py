@@ -1,5 +1,6 @@
 """What belongs to the request being handled: its transaction, the card it PUTs, how much
-a REPORT's answer may hold, and whether its writes wait for its answer's status.
+a REPORT's answer may hold, which window of members a PROPFIND lists and which books it
+measures, and whether its writes wait for its answer's status.
 
 Radicale calls the storage inside `acquire_lock`; the transaction opened
 there lives in a context variable until the lock is released, so every call
@@ -11,15 +12,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from contacthub.store import Store, Transaction
 from contacthub_radicale.budget import AnswerBudget
+from contacthub_radicale.window import ListingWindow
 
 _transaction: ContextVar[Transaction | None] = ContextVar("transaction", default=None)
 _put: ContextVar[PutBody | None] = ContextVar("put", default=None)
 _budget: ContextVar[AnswerBudget | None] = ContextVar("budget", default=None)
 _settlement: ContextVar[Settlement | None] = ContextVar("settlement", default=None)
+_window: ContextVar[ListingWindow | None] = ContextVar("window", default=None)
+_measured: ContextVar[BookLengths | None] = ContextVar("measured", default=None)
 
 
 @dataclass
@@ -96,6 +100,44 @@ def budgeting(budget: AnswerBudget) -> Iterator[AnswerBudget]:
 def answer_budget() -> AnswerBudget | None:
     """The budget of the REPORT being handled; None for any other request."""
     return _budget.get()
+
+
+@contextmanager
+def listing(window: ListingWindow) -> Iterator[ListingWindow]:
+    token = _window.set(window)
+    try:
+        yield window
+    finally:
+        _window.reset(token)
+
+
+def listing_window() -> ListingWindow | None:
+    """The window of members the PROPFIND being handled lists; None: all of them."""
+    return _window.get()
+
+
+@dataclass
+class BookLengths:
+    """The books whose DAV:getcontentlength a PROPFIND asks for: their paths and ids,
+    to be counted by the store instead of by joining every card into one string, which
+    is how Radicale measures them."""
+
+    base_prefix: str
+    books: dict[str, int] = field(default_factory=dict)
+
+
+@contextmanager
+def measuring_books(base_prefix: str) -> Iterator[BookLengths]:
+    lengths = BookLengths(base_prefix)
+    token = _measured.set(lengths)
+    try:
+        yield lengths
+    finally:
+        _measured.reset(token)
+
+
+def books_to_measure() -> BookLengths | None:
+    return _measured.get()
 
 
 class _Undone(Exception):

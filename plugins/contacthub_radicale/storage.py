@@ -106,9 +106,13 @@ class Storage(storage.BaseStorage):
             yield collection
             if depth == "0":
                 return
-            for item in collection.get_all():
+            window = context.listing_window()
+            members = collection.get_all() if window is None else collection.get_window(window)
+            for item in members:
                 with enter_child(sane_path, item.href):
                     yield item
+            if window is not None and not window.first:
+                return
             for child in tx.list_children(sane_path):
                 with enter_child(child.path, None):
                     yield Collection(self, child)

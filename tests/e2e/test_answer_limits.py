@@ -2,13 +2,14 @@
 the RFCs let a server bound them, and ordinary requests still get everything.
 
 - PROPFIND Depth infinity: 403 with DAV:propfind-finite-depth (RFC 4918 9.1).
-- addressbook-query: at most 10,000 cards or 16 MiB of card text, fewer when the client
+- addressbook-query: at most 10,000 cards or 8 MiB of card text, fewer when the client
   asks (CARDDAV:limit); a cut-short answer carries a 507 for the request-URI with
   DAV:number-of-matches-within-limits (RFC 6352 8.6.2).
 - sync-collection: pages of the same size (or the client's DAV:limit), each with a 507 for
   the request-URI and a sync-token that continues after it (RFC 6578 3.6).
 - addressbook-multiget: refused with 403 and the same condition when the cards it names
-  hold more than ten cards of the largest size allowed (or 16 MiB).
+  hold more than ten cards of the largest size allowed (or 8 MiB).
+- PROPFIND Depth 1 of a big book: every card, sent in windows.
 - GET of a whole book: every card, streamed.
 
 Real `serve` on SQLite and PostgreSQL; the books are filled through the store (fast).
@@ -19,15 +20,16 @@ from __future__ import annotations
 import gzip
 import re
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 import requests
 
 from contacthub.store import ItemData, Store
 from contacthub.vcard.parse import item_data
+from contacthub_radicale.budget import CARD_BYTES
 from tests.clients.cards import make_card
 from tests.conftest import BACKENDS, USERS
 from tests.support import dav
@@ -37,8 +39,8 @@ BIG = "/alice/big/"
 PHOTOS = "/alice/photos/"
 BIG_CARDS = 10_050  # past one answer's 10,000
 PHOTO_CARDS = 20
-PHOTO_BYTES = 1_000_000  # 20 of them: past one answer's 16 MiB
-MAX_RESOURCE_SIZE = 1_500_000  # a multiget's bound: max(16 MiB, 10 cards of this size)
+PHOTO_BYTES = 1_000_000  # 20 of them: past one answer's 8 MiB
+MAX_RESOURCE_SIZE = 1_500_000  # a multiget's bound: max(8 MiB, 10 cards of this size)
 WITHIN_LIMITS = "number-of-matches-within-limits"
 XMLNS = 'xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"'
 
@@ -72,6 +74,10 @@ def fill(store_url: str) -> None:
         store.close()
 
 
+def server_store_url(server: ContacthubServer) -> str:
+    return server.store_url or f"sqlite:///{server.data_dir / 'contacthub.db'}"
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -87,7 +93,7 @@ def server(
         config={"server": {"max_resource_size": str(MAX_RESOURCE_SIZE)}},
     )
     started.start()
-    fill(store_url or f"sqlite:///{Path(base / 'data' / 'contacthub.db')}")
+    fill(server_store_url(started))
     yield started
     started.stop()
 
@@ -161,10 +167,91 @@ def test_propfind_of_depth_infinity_is_refused_with_the_condition(alice: DavSess
         assert dav.error_conditions(answer.content) == {dav.q(dav.DAV, "propfind-finite-depth")}
 
 
-def test_propfind_of_depth_one_still_lists_every_card(alice: DavSession) -> None:
-    listing = dav.propfind(alice, BIG, [dav.GETETAG], depth="1")
+def stored_etags(store_url: str, book: str) -> dict[str, str]:
+    store = Store.open(store_url)
+    try:
+        with store.read() as tx:
+            record = tx.require_collection(book.strip("/"))
+            return {book + item.href: item.etag for item in tx.iter_items(record.id)}
+    finally:
+        store.close()
+
+
+def test_propfind_of_depth_one_lists_every_card_of_a_big_book(
+    server: ContacthubServer, alice: DavSession
+) -> None:
+    """Sent in windows of 2,000 cards: the same multistatus, every card once, its ETag."""
+    listing = dav.propfind(alice, BIG, [dav.GETETAG, dav.DISPLAYNAME], depth="1")
+    assert listing.responses[0].href == BIG
+    members = {r.href: r.etag for r in listing.responses[1:]}
+    assert len(listing) == BIG_CARDS + 1 and len(members) == BIG_CARDS
+    assert members == stored_etags(server_store_url(server), BIG)
+
+
+def test_a_big_listing_is_compressed_when_the_client_asks(alice: DavSession) -> None:
+    answer = alice.request(
+        "PROPFIND", BIG, headers={"Depth": "1", "Accept-Encoding": "gzip"}, stream=True
+    )
+    assert answer.status_code == 207 and answer.headers["Content-Encoding"] == "gzip"
+    assert "Content-Length" not in answer.headers
+    listing = dav.parse_multistatus(gzip.decompress(answer.raw.read()))
     assert len(listing) == BIG_CARDS + 1
-    assert all(r.status is None and r.etag for r in listing.responses[1:])
+
+
+def test_a_big_listing_of_every_property_parses(alice: DavSession) -> None:
+    listing = dav.propfind(alice, BIG, None, depth="1")
+    assert len(listing) == BIG_CARDS + 1
+    assert all(r.etag for r in listing.responses[1:])
+    assert listing.responses[0].text(dav.SYNC_TOKEN)
+
+
+def test_a_card_in_a_big_listing_is_described_as_on_its_own(alice: DavSession) -> None:
+    """Each window is Radicale's own answer: a member's response, every property asked
+    for, is the one a PROPFIND of that card alone gets."""
+
+    def responses(path: str, depth: str) -> dict[str, str]:
+        answer = dav.propfind_raw(alice, path, None, depth=depth)
+        root = ET.fromstring(answer.content)
+        return {
+            (r.findtext(dav.q(dav.DAV, "href")) or ""): ET.canonicalize(
+                ET.tostring(r, encoding="unicode"), strip_text=True
+            )
+            for r in root
+        }
+
+    listing = responses(BIG, "1")
+    for index in (0, 4321, BIG_CARDS - 1):
+        alone = responses(BIG + href(index), "0")
+        assert alone.items() <= listing.items()
+
+
+def test_a_books_content_length_is_the_length_of_its_download(alice: DavSession) -> None:
+    """Counted by the store, where Radicale joined the whole book into one string."""
+    length = dav.q(dav.DAV, "getcontentlength")
+    books = dav.propfind(alice, "/alice/", [length], depth="1").by_href()
+    for book in (BIG, PHOTOS):
+        download = alice.get(book, headers={"Accept-Encoding": "identity"}).content
+        assert dav.propfind_one(alice, book, [length]).text(length) == str(len(download))
+        assert books[book].text(length) == str(len(download))
+    listing = dav.propfind(alice, BIG, None, depth="1")  # allprop, in windows
+    assert listing.responses[0].text(length) == books[BIG].text(length)
+
+
+def test_a_listing_of_photo_cards_comes_in_windows_of_4_mib(
+    server: ContacthubServer, alice: DavSession
+) -> None:
+    listing = dav.propfind(alice, PHOTOS, [dav.GETETAG], depth="1")
+    members = {r.href: r.etag for r in listing.responses[1:]}
+    assert members == stored_etags(server_store_url(server), PHOTOS)
+
+
+def test_a_big_listing_refused_by_radicale_is_refused_as_before(
+    server: ContacthubServer, alice: DavSession
+) -> None:
+    broken = alice.request("PROPFIND", BIG, data=b"<D:propfind", headers={"Depth": "1"})
+    assert broken.status_code == 400
+    bob = server.session("bob")
+    assert bob.request("PROPFIND", BIG, headers={"Depth": "1"}).status_code == 403
 
 
 # -- addressbook-query ---------------------------------------------------------------------
@@ -177,11 +264,11 @@ def test_a_query_over_the_budget_stops_at_10000_cards_with_a_507(alice: DavSessi
     assert all(r.address_data and "BEGIN:VCARD" in r.address_data for r in listing)
 
 
-def test_a_query_stops_at_16_mib_of_card_text_with_a_507(alice: DavSession) -> None:
+def test_a_query_stops_at_8_mib_of_card_text_with_a_507(alice: DavSession) -> None:
     listing, cut = cards_and_cut(report(alice, PHOTOS, query()), PHOTOS)
     assert cut
     assert 1 <= len(listing) < PHOTO_CARDS
-    assert sum(len(r.address_data or "") for r in listing) <= 16 * 1024 * 1024
+    assert sum(len(r.address_data or "") for r in listing) <= CARD_BYTES
 
 
 def test_a_query_with_the_clients_limit_answers_that_many_and_says_there_are_more(
@@ -254,7 +341,7 @@ def test_the_clients_limit_pages_a_sync_and_changes_after_it_arrive(alice: DavSe
     assert dav.sync_collection(alice, book, token).hrefs() == [book + href(7)]
 
 
-def test_a_sync_with_card_data_comes_in_pages_of_16_mib(alice: DavSession) -> None:
+def test_a_sync_with_card_data_comes_in_pages_of_8_mib(alice: DavSession) -> None:
     first, cut = cards_and_cut(report(alice, PHOTOS, sync("", data=True)), PHOTOS)
     assert cut and 1 <= len(first) < PHOTO_CARDS
     hrefs, pages, _token = follow(alice, PHOTOS, data=True)

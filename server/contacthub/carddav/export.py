@@ -12,11 +12,10 @@ headers are the ones Radicale sends for a book.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterator
-from typing import Any
 from urllib.parse import quote
 
+from contacthub.carddav.streams import gzipped
 from contacthub.store import CollectionRecord, Store
 from contacthub_radicale.collection import ctag
 from contacthub_radicale.items import http_date
@@ -40,28 +39,16 @@ def export_headers(record: CollectionRecord, gzip: bool) -> list[tuple[str, str]
     return headers
 
 
-def accepts_gzip(environ: dict[str, Any]) -> bool:
-    """Radicale's reading of Accept-Encoding: gzip when it is named."""
-    offered = str(environ.get("HTTP_ACCEPT_ENCODING", "")).split(",")
-    return "gzip" in (encoding.strip() for encoding in offered)
-
-
 def export_body(store: Store, record: CollectionRecord, gzip: bool) -> Iterator[bytes]:
-    if not gzip:
-        yield from _cards(store, record.id)
-        return
-    compressor = zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
-    for chunk in _cards(store, record.id):
-        if compressed := compressor.compress(chunk):
-            yield compressed
-    yield compressor.flush()
+    cards = _cards(store, record.id)
+    return gzipped(cards) if gzip else cards
 
 
 def _cards(store: Store, collection_id: int) -> Iterator[bytes]:
     after = ""
     while True:
         with store.read() as tx:
-            sizes = tx.sizes_after(collection_id, after, BATCH_CARDS)
+            sizes = list(tx.sizes_after(collection_id, after, BATCH_CARDS))
         if not sizes:
             return
         for batch in _batches(sizes):

@@ -27,11 +27,13 @@ from xml.etree.ElementTree import Element
 from radicale import pathutils
 
 from contacthub.carddav.bodies import BodyRefused, check_dav_body
-from contacthub.carddav.export import accepts_gzip, export_body, export_headers
+from contacthub.carddav.export import export_body, export_headers
 from contacthub.carddav.gate import Gate
 from contacthub.carddav.headers import HeaderRefused, check_headers
 from contacthub.carddav.limits import LimitRefused, is_infinite_depth, report_budget
+from contacthub.carddav.listing import answer_in_windows
 from contacthub.carddav.properties import PropertyTooLong, check_property_sizes
+from contacthub.carddav.streams import accepts_gzip
 from contacthub.carddav.xml_body import SIZE_LIMIT, XmlBodyRefused, parse_xml_body
 from contacthub.config import Settings
 from contacthub.store import CollectionRecord, Store
@@ -111,6 +113,10 @@ class CardDavGuard:
                 root = self._check_xml_body(environ, method)
                 if method == "PROPFIND" and is_infinite_depth(environ):
                     return _finite_depth_only(start_response)
+                if method == "PROPFIND" and (
+                    listing := self._listing(environ, path, start_response)
+                ):
+                    return listing
                 if method == "REPORT":
                     with budgeting(self._report_budget(root)):
                         return self.app(environ, start_response)
@@ -163,6 +169,17 @@ class CardDavGuard:
             return report_budget(root, self.max_resource_size)
         except LimitRefused as error:
             raise RequestRefused("400 Bad Request", str(error)) from None
+
+    def _listing(
+        self, environ: dict[str, Any], path: str, start_response: Callable[..., Any]
+    ) -> Iterable[bytes] | None:
+        """A PROPFIND of a big book's members, answered in windows (None: any other)."""
+        if environ.get("HTTP_DEPTH", "0") == "0":  # Radicale lists members for any other
+            return None
+        book = self._readable_book(environ, path)
+        if book is None:
+            return None
+        return answer_in_windows(self.app, self.store, book, environ, start_response)
 
     def _readable_book(self, environ: dict[str, Any], path: str) -> CollectionRecord | None:
         """The address book at `path`, if the caller may read it (asked before the store)."""

@@ -187,6 +187,8 @@ class ChangesPart(TxBase):
             .where(changes.c.collection_id == collection.id, condition)
             .order_by(changes.c.seq)
             .limit(members + 1)
+            # Rows as they are taken: the page stops reading (and measuring texts) when full.
+            .execution_options(yield_per=100)
         )
         hrefs: list[str] = []
         used = 0

@@ -8,7 +8,7 @@ from hashlib import sha256
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import LargeBinary, bindparam, cast, func, or_, select, update
 
 from contacthub.store.changes import ChangesPart
 from contacthub.store.errors import NotFound, PreconditionFailed, UidConflict
@@ -120,15 +120,28 @@ class ItemsPart(FoldersPart, ChangesPart):
             sizes.update((href, size) for href, size in rows)
         return sizes
 
-    def sizes_after(self, collection_id: int, after: str, limit: int) -> list[tuple[str, int]]:
-        """The first `limit` hrefs after `after` in href order, each with its text's length."""
+    def text_bytes(self, collection_id: int) -> int:
+        """The bytes (UTF-8) of all the collection's texts together, counted by the database."""
+        if self.conn.dialect.name == "postgresql":
+            size: Any = func.octet_length(items.c.text)
+        else:
+            size = func.length(cast(items.c.text, LargeBinary))
+        total = self.conn.execute(
+            select(func.coalesce(func.sum(size), 0)).where(items.c.collection_id == collection_id)
+        ).scalar_one()
+        return int(total)
+
+    def sizes_after(self, collection_id: int, after: str, limit: int) -> Iterator[tuple[str, int]]:
+        """The first `limit` hrefs after `after` in href order, each with its text's length;
+        read as they are taken, so a reader that stops early does not measure the rest."""
         rows = self.conn.execute(
             select(items.c.href, func.length(items.c.text))
             .where(items.c.collection_id == collection_id, items.c.href > after)
             .order_by(items.c.href)
             .limit(limit)
+            .execution_options(yield_per=100)
         )
-        return [(href, size) for href, size in rows]
+        return ((href, size) for href, size in rows)
 
     def iter_items(self, collection_id: int) -> Iterator[ItemRecord]:
         rows = self.conn.execute(
