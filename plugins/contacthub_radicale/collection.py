@@ -20,7 +20,7 @@ from contacthub.store import (
 )
 from contacthub_radicale import context, filters
 from contacthub_radicale.items import http_date, to_radicale, to_store
-from contacthub_radicale.window import MEMBERS, ListingWindow, fit
+from contacthub_radicale.window import ListingWindow
 
 if TYPE_CHECKING:
     from contacthub_radicale.storage import Storage
@@ -67,14 +67,10 @@ class Collection(storage.BaseCollection):
                 yield to_radicale(self, record)
 
     def get_window(self, window: ListingWindow) -> Iterator[Item]:
-        """The members in `window`; notes the last one, and whether more follow."""
         with self._reading() as tx:
-            hrefs, window.more = fit(tx.sizes_after(self._record.id, window.after, MEMBERS + 1))
-            found = tx.get_items(self._record.id, hrefs)
-        window.last = hrefs[-1] if hrefs else window.after
-        for href in hrefs:
-            if href in found:
-                yield to_radicale(self, found[href])
+            records = tx.items_between(self._record.id, window.after, window.last)
+        for record in records:
+            yield to_radicale(self, record)
 
     def get_filtered(self, filters_: Iterable[ET.Element]) -> Iterator[tuple[Item, bool]]:
         elements = list(filters_)

@@ -2,8 +2,8 @@
 
 Radicale lists a collection's members by holding all of them, and a response
 for each, in memory at once. carddav/listing.py asks Radicale for one window
-of members at a time instead; the storage lists only the members in the
-window it is handed here.
+of members at a time instead, planned here from the members' sizes; the
+storage lists only the members of the window it is handed.
 """
 
 from __future__ import annotations
@@ -15,30 +15,28 @@ MEMBERS = 2000  # members of one window
 CARD_BYTES = 4 * 1024 * 1024  # card text read for one window; one card always fits
 
 
-@dataclass
+@dataclass(frozen=True)
 class ListingWindow:
-    """The members after `after` in href order, as many as fit; the storage notes the
-    last one it listed, and whether members are left after it."""
+    """The members with hrefs after `after`, up to and including `last`."""
 
-    after: str = ""
-    first: bool = True  # the first window also lists the collection's child collections
-    last: str = ""
-    more: bool = False
-
-    def following(self) -> ListingWindow:
-        return ListingWindow(after=self.last, first=False)
+    after: str
+    last: str
+    first: bool  # the first window also lists the collection's child collections
 
 
-def fit(
+def plan(
     sizes: Iterable[tuple[str, int]], members: int = MEMBERS, card_bytes: int = CARD_BYTES
-) -> tuple[list[str], bool]:
-    """The hrefs of `sizes` (href, text length), in order, that fit one window, and whether
-    any are left; takes from `sizes` no more than it needs to tell."""
-    hrefs: list[str] = []
-    used = 0
+) -> list[ListingWindow]:
+    """The windows of a collection whose members are `sizes` (href, text length) in href
+    order: each as many members as fit."""
+    windows: list[ListingWindow] = []
+    after = last = ""
+    count = used = 0
     for href, size in sizes:
-        if len(hrefs) >= members or (hrefs and used + size > card_bytes):
-            return hrefs, True
-        hrefs.append(href)
-        used += size
-    return hrefs, False
+        if count and (count >= members or used + size > card_bytes):
+            windows.append(ListingWindow(after, last, first=not windows))
+            after, count, used = last, 0, 0
+        last, count, used = href, count + 1, used + size
+    if count:
+        windows.append(ListingWindow(after, last, first=not windows))
+    return windows

@@ -8,11 +8,12 @@ more members than one window holds (contacthub_radicale/window.py: 2,000 cards
 or 4 MiB of their text) is answered here instead: Radicale is asked the same
 request once per window, its storage listing only that window's members and
 its responses serialized without the multistatus around them
-(carddav/application.py), and each window is sent as soon as it is made.
-Every window reads one snapshot of the store, so the listing is the book as
-it was at one moment. The first window goes through Radicale before anything
-is sent, so a refusal (rights, a body it cannot read) is its own answer;
-Radicale logs each window as a request.
+(carddav/application.py), and each window is sent as soon as it is made. The
+windows are planned once, from the cards' sizes, and every window reads one
+snapshot of the store, so the listing is the book as it was at one moment.
+The first window goes through Radicale before anything is sent, so a refusal
+(rights, a body it cannot read) is its own answer; Radicale logs each window
+as a request.
 
 When the client has left, waitress refuses the next window's bytes and the
 listing stops there: the work a departed client leaves behind is one window.
@@ -29,7 +30,7 @@ from typing import Any
 from contacthub.carddav.streams import accepts_gzip, gzipped
 from contacthub.store import CollectionRecord, Store, Transaction
 from contacthub_radicale import context
-from contacthub_radicale.window import MEMBERS, ListingWindow, fit
+from contacthub_radicale.window import ListingWindow, plan
 
 logger = logging.getLogger(__name__)
 
@@ -49,13 +50,12 @@ def answer_in_windows(
     snapshot = ExitStack()
     try:
         tx = snapshot.enter_context(store.read())
-        _hrefs, more = fit(tx.sizes_after(book.id, "", MEMBERS + 1))
-        if not more:
+        windows = plan(tx.sizes_after(book.id))
+        if len(windows) < 2:
             snapshot.close()
             return None
         request = _Request(app, tx, environ)
-        window = ListingWindow()
-        status, headers, first = request.window(window)
+        status, headers, first = request.window(windows[0])
     except BaseException:
         snapshot.close()
         raise
@@ -66,7 +66,7 @@ def answer_in_windows(
     gzip = accepts_gzip(environ)
     kept = [(name, value) for name, value in headers if name.lower() not in _DROPPED]
     start_response(status, kept + ([("Content-Encoding", "gzip")] if gzip else []))
-    chunks = _windows(request, window, first, _charset(headers), snapshot)
+    chunks = _windows(request, windows[1:], first, _charset(headers), snapshot)
     return gzipped(chunks) if gzip else chunks
 
 
@@ -99,7 +99,7 @@ class _Request:
 
 def _windows(
     request: _Request,
-    window: ListingWindow,
+    windows: list[ListingWindow],
     first: bytes,
     charset: str,
     snapshot: ExitStack,
@@ -107,8 +107,7 @@ def _windows(
     try:
         yield f"<?xml version='1.0' encoding='{charset}'?>\n".encode(charset)
         yield b'<multistatus xmlns="DAV:">' + first
-        while window.more:
-            window = window.following()
+        for window in windows:
             status, _headers, responses = request.window(window)
             if not status.startswith("207"):
                 # The status is sent; an unfinished multistatus tells the client it failed.

@@ -187,8 +187,9 @@ class ChangesPart(TxBase):
             .where(changes.c.collection_id == collection.id, condition)
             .order_by(changes.c.seq)
             .limit(members + 1)
-            # Rows as they are taken: the page stops reading (and measuring texts) when full.
-            .execution_options(yield_per=100)
+            # Rows as they are taken, a few at a time: the page stops reading (and measuring
+            # texts: a photo card's is a megabyte) soon after it is full.
+            .execution_options(yield_per=16)
         )
         hrefs: list[str] = []
         used = 0

@@ -131,17 +131,32 @@ class ItemsPart(FoldersPart, ChangesPart):
         ).scalar_one()
         return int(total)
 
-    def sizes_after(self, collection_id: int, after: str, limit: int) -> Iterator[tuple[str, int]]:
-        """The first `limit` hrefs after `after` in href order, each with its text's length;
-        read as they are taken, so a reader that stops early does not measure the rest."""
+    def sizes_after(
+        self, collection_id: int, after: str = "", limit: int | None = None
+    ) -> Iterator[tuple[str, int]]:
+        """The hrefs after `after` in href order (the first `limit`), each with its text's
+        length, read as they are taken."""
         rows = self.conn.execute(
             select(items.c.href, func.length(items.c.text))
             .where(items.c.collection_id == collection_id, items.c.href > after)
             .order_by(items.c.href)
             .limit(limit)
-            .execution_options(yield_per=100)
+            .execution_options(yield_per=1000)
         )
         return ((href, size) for href, size in rows)
+
+    def items_between(self, collection_id: int, after: str, last: str) -> list[ItemRecord]:
+        """The items with hrefs after `after` up to `last`, in href order."""
+        rows = self.conn.execute(
+            select(*_RECORD)
+            .where(
+                items.c.collection_id == collection_id,
+                items.c.href > after,
+                items.c.href <= last,
+            )
+            .order_by(items.c.href)
+        )
+        return [ItemRecord.from_row(row) for row in rows]
 
     def iter_items(self, collection_id: int) -> Iterator[ItemRecord]:
         rows = self.conn.execute(
