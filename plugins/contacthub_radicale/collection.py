@@ -5,17 +5,30 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from radicale import storage
+from radicale.app.report import test_filter
 from radicale.item import Item
 
-from contacthub.store import CollectionRecord, StoreError, Transaction, format_token
+from contacthub.store import (
+    CardFilter,
+    CollectionRecord,
+    StoreError,
+    Transaction,
+    format_token,
+)
 from contacthub_radicale import context, filters
 from contacthub_radicale.items import http_date, to_radicale, to_store
+from contacthub_radicale.window import ListingWindow
 
 if TYPE_CHECKING:
     from contacthub_radicale.storage import Storage
+
+
+def ctag(record: CollectionRecord) -> str:
+    """A collection's ETag: from its counter, never from a scan of its items."""
+    return f'"{record.uuid}-{record.sync_seq}"'
 
 
 class Collection(storage.BaseCollection):
@@ -38,7 +51,11 @@ class Collection(storage.BaseCollection):
 
     def get_multi(self, hrefs: Iterable[str]) -> Iterator[tuple[str, Item | None]]:
         wanted = list(dict.fromkeys(hrefs))
+        budget = context.answer_budget()
         with self._reading() as tx:
+            if budget is not None:
+                sizes = tx.item_sizes(self._record.id, wanted)
+                budget.check_multiget(len(wanted), list(sizes.values()))
             found = tx.get_items(self._record.id, wanted)
         for href in wanted:
             record = found.get(href)
@@ -49,15 +66,57 @@ class Collection(storage.BaseCollection):
             for record in tx.iter_items(self._record.id):
                 yield to_radicale(self, record)
 
+    def get_window(self, window: ListingWindow) -> Iterator[Item]:
+        with self._reading() as tx:
+            records = tx.items_between(self._record.id, window.after, window.last)
+        for record in records:
+            yield to_radicale(self, record)
+
     def get_filtered(self, filters_: Iterable[ET.Element]) -> Iterator[tuple[Item, bool]]:
         elements = list(filters_)
+        budget = context.answer_budget()
         card_filter = filters.plan(elements) if self.tag == "VADDRESSBOOK" else None
-        if card_filter is None:
+        if card_filter is None and budget is None:
             yield from super().get_filtered(elements)
             return
+        if card_filter is None:
+            matches = self._matching(elements)
+        else:  # one more than fits tells whether the answer is complete
+            matches = self._matched(card_filter, budget.members + 1 if budget else None)
+        for item in matches:
+            if budget is not None and not budget.admit(len(item.serialize())):
+                return
+            yield item, True
+
+    def _matched(self, card_filter: CardFilter, limit: int | None) -> Iterator[Item]:
+        """The items the store's index finds."""
         with self._reading() as tx:
-            for record in tx.match_items(self._record.id, card_filter):
-                yield to_radicale(self, record), True
+            for record in tx.match_items(self._record.id, card_filter, limit=limit):
+                yield to_radicale(self, record)
+
+    def _matching(self, elements: list[ET.Element]) -> Iterator[Item]:
+        """The items Radicale's own filters match, tested here so that a budget counts
+        matches (Radicale would test them after they were read)."""
+        for item, matched in super().get_filtered(elements):
+            if matched or self._test(item, elements):
+                yield item
+
+    def _test(self, item: Item, elements: list[ET.Element]) -> bool:
+        try:
+            return all(test_filter(self.tag, item, element) for element in elements)
+        except ValueError:
+            raise
+        except Exception as error:  # a filter Radicale cannot apply is the request's fault
+            raise ValueError(f"cannot apply the filter to {item.href!r}: {error}") from error
+
+    def serialize(self, vcf_to_ics: bool = False, ShareActions: dict[str, Any] = {}) -> str:  # noqa: B006, N803 - Radicale's signature
+        """The whole collection as one text; during a PROPFIND, which joins a book only to
+        measure it, nothing (the book is noted, and the store counts its bytes)."""
+        lengths = context.books_to_measure()
+        if lengths is not None and self.tag == "VADDRESSBOOK" and not vcf_to_ics:
+            lengths.books[self.path] = self._record.id
+            return ""
+        return super().serialize(vcf_to_ics, ShareActions)
 
     def has_uid(self, uid: str) -> bool:
         with self._reading() as tx:
@@ -112,10 +171,20 @@ class Collection(storage.BaseCollection):
 
     @property
     def etag(self) -> str:
-        """The ctag: from the collection's counter, never from a scan of its items."""
-        return f'"{self._record.uuid}-{self._record.sync_seq}"'
+        return ctag(self._record)
 
     def sync(self, old_token: str = "") -> tuple[str, Iterable[str]]:
+        budget = context.answer_budget()
+        if budget is None:  # the sync-token property of a PROPFIND
+            return self._sync_all(old_token)
+        with self._reading() as tx:
+            page = tx.changes_page(
+                self._record, old_token, members=budget.members, text_bytes=budget.card_bytes
+            )
+        budget.truncated = budget.truncated or not page.complete
+        return page.token, page.hrefs
+
+    def _sync_all(self, old_token: str) -> tuple[str, Iterable[str]]:
         token = format_token(self._record, self._record.sync_seq)
         if not old_token:
             # Lazy: a PROPFIND for the sync-token alone never lists the items.

@@ -1,5 +1,7 @@
-"""What belongs to the request being handled: its transaction, the card it PUTs, and
-whether the store's disk was full or the store too busy.
+"""What belongs to the request being handled: its transaction, the card it PUTs, how much
+a REPORT's answer may hold, which window of members a PROPFIND lists and which books it
+measures, whether its writes wait for its answer's status, and whether the store's disk
+was full or the store too busy.
 
 Radicale calls the storage inside `acquire_lock`; the transaction opened
 there lives in a context variable until the lock is released, so every call
@@ -13,16 +15,22 @@ instead.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from contacthub.store import StorageFull, Store, StoreBusy, Transaction
+from contacthub_radicale.budget import AnswerBudget
+from contacthub_radicale.window import ListingWindow
 
 _transaction: ContextVar[Transaction | None] = ContextVar("transaction", default=None)
 _put: ContextVar[PutBody | None] = ContextVar("put", default=None)
 _store_fault: ContextVar[StoreFaultWatch | None] = ContextVar("store_fault", default=None)
+_budget: ContextVar[AnswerBudget | None] = ContextVar("budget", default=None)
+_settlement: ContextVar[Settlement | None] = ContextVar("settlement", default=None)
+_window: ContextVar[ListingWindow | None] = ContextVar("window", default=None)
+_measured: ContextVar[BookLengths | None] = ContextVar("measured", default=None)
 
 # The store's refusals the guard answers itself: a full disk (507) and a write that
 # waited too long for others (503 with Retry-After, which clients retry).
@@ -128,3 +136,104 @@ def noting_store_faults() -> Iterator[None]:
         if watch is not None:
             watch.error = error
         raise
+
+
+@contextmanager
+def budgeting(budget: AnswerBudget) -> Iterator[AnswerBudget]:
+    token = _budget.set(budget)
+    try:
+        yield budget
+    finally:
+        _budget.reset(token)
+
+
+def answer_budget() -> AnswerBudget | None:
+    """The budget of the REPORT being handled; None for any other request."""
+    return _budget.get()
+
+
+@contextmanager
+def listing(window: ListingWindow) -> Iterator[ListingWindow]:
+    token = _window.set(window)
+    try:
+        yield window
+    finally:
+        _window.reset(token)
+
+
+def listing_window() -> ListingWindow | None:
+    """The window of members the PROPFIND being handled lists; None: all of them."""
+    return _window.get()
+
+
+@dataclass
+class BookLengths:
+    """The books whose DAV:getcontentlength a PROPFIND asks for: their paths and ids,
+    to be counted by the store instead of by joining every card into one string, which
+    is how Radicale measures them."""
+
+    base_prefix: str
+    books: dict[str, int] = field(default_factory=dict)
+
+
+@contextmanager
+def measuring_books(base_prefix: str) -> Iterator[BookLengths]:
+    lengths = BookLengths(base_prefix)
+    token = _measured.set(lengths)
+    try:
+        yield lengths
+    finally:
+        _measured.reset(token)
+
+
+def books_to_measure() -> BookLengths | None:
+    return _measured.get()
+
+
+class _Undone(Exception):
+    """Thrown into a kept transaction to roll it back."""
+
+
+class Settlement:
+    """The write transaction of a request, kept open after Radicale's lock is released
+    until the request's answer is known: committed for a success, rolled back for an
+    error. Radicale answers some errors after it wrote (a PROPPATCH of resourcetype
+    wrote the properties, then failed building its answer: 400, and the book had lost
+    its type); an answer that says a request failed must leave nothing of it behind."""
+
+    def __init__(self) -> None:
+        self._stack = ExitStack()
+        self.transaction: Transaction | None = None
+
+    def keep(self, scope: AbstractContextManager[Transaction]) -> Transaction:
+        if self.transaction is None:
+            self.transaction = self._stack.enter_context(scope)
+        return self.transaction
+
+    def settle(self, commit: bool) -> None:
+        if commit:
+            self._stack.close()
+            return
+        try:
+            self._stack.__exit__(_Undone, _Undone(), None)
+        except _Undone:
+            pass
+
+
+@contextmanager
+def settling() -> Iterator[Settlement]:
+    """Writes within are kept until `settle`; rolled back if it is not called."""
+    settlement = Settlement()
+    token = _settlement.set(settlement)
+    try:
+        yield settlement
+    except BaseException:
+        settlement.settle(commit=False)
+        raise
+    finally:
+        _settlement.reset(token)
+    settlement.settle(commit=False)  # a no-op once settled
+
+
+def settlement() -> Settlement | None:
+    return _settlement.get()

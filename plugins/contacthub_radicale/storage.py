@@ -76,6 +76,13 @@ class Storage(storage.BaseStorage):
             ]
             paths = [p for path in named for p in (path, parent_of(path)) if p]
             scope: AbstractContextManager[Any] = self.store.write(paths)
+            settlement = context.settlement()
+            if settlement is not None:  # committed once the answer is known to be a success
+                with context.noting_store_faults():
+                    tx = settlement.keep(scope)
+                with context.noting_store_faults(), context.using(tx):
+                    yield
+                return
         else:
             scope = self.store.read()
         with context.noting_store_faults(), scope as tx, context.using(tx):
@@ -104,9 +111,13 @@ class Storage(storage.BaseStorage):
             yield collection
             if depth == "0":
                 return
-            for item in collection.get_all():
+            window = context.listing_window()
+            members = collection.get_all() if window is None else collection.get_window(window)
+            for item in members:
                 with enter_child(sane_path, item.href):
                     yield item
+            if window is not None and not window.first:
+                return
             for child in tx.list_children(sane_path):
                 with enter_child(child.path, None):
                     yield Collection(self, child)

@@ -267,3 +267,50 @@ def test_what_a_killed_run_wrote_ahead_is_swept_by_the_next_run(
     assert outcome.run is not None and outcome.run.message == "1 added, 1 updated"
     assert names_from(store, "tiny") == {"a": "Anna", "b": "Bob", "c": "Cy", "e": "Eve"}
     assert leftovers(store) == [0, 0, 0]
+
+
+def _every_page(store: Store, token: str, members: int) -> tuple[list[list[str]], str]:
+    """The pages of a sync from `token` on, and the token after the last one."""
+    pages = []
+    while True:
+        with store.read() as tx:
+            page = tx.changes_page(
+                tx.require_collection(BOOK), token, members=members, text_bytes=10**6
+            )
+        pages.append(page.hrefs)
+        token = page.token
+        if page.complete:
+            return pages, token
+
+
+def test_sync_pages_cover_a_published_run_before_and_after_it_settles(
+    store: Store, source: SourceRecord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run's entries share one position of the log, settled or not: pages that stop
+    inside it go on from the href they stopped at, and miss nothing."""
+    run(store, source, PEOPLE)  # settled: a, b and c at one position
+    with store.read() as tx:
+        book = tx.require_collection(BOOK)
+        before_run = format_token(book, book.sync_seq)
+    monkeypatch.setattr("contacthub.store.staging.Staging._settle", lambda self, gen: None)
+    more = {**PEOPLE, "d": "Di", "e": "Eve", "f": "Fay"}
+    run(store, source, more)
+    assert leftovers(store)[0] == 3  # published, its entries not yet in the log
+    everything = sorted(card.href for card in cards(store))
+    first_sync, _ = _every_page(store, "", members=2)
+    assert [len(page) for page in first_sync] == [2, 2, 2]
+    assert sorted(href for page in first_sync for href in page) == everything
+    added = {card.href for card in cards(store) if card.name in ("Di", "Eve", "Fay")}
+    delta, _ = _every_page(store, before_run, members=2)
+    assert sorted(href for page in delta for href in page) == sorted(added)
+    with store.read() as tx:
+        halfway = tx.changes_page(
+            tx.require_collection(BOOK), before_run, members=1, text_bytes=10**6
+        )
+    monkeypatch.undo()
+    run(store, source, more)  # claims the book: settles the run before it first
+    assert leftovers(store) == [0, 0, 0]
+    rest, _ = _every_page(store, halfway.token, members=1)
+    assert sorted(halfway.hrefs + [href for page in rest for href in page]) == sorted(added)
+    first_sync, _ = _every_page(store, "", members=2)
+    assert sorted(href for page in first_sync for href in page) == everything

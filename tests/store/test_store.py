@@ -201,6 +201,96 @@ def test_history_of_deletions_is_pruned_and_older_tokens_expire(store_url: str) 
     store.close()
 
 
+def _pages(store: Store, path: str, token: str, members: int, text_bytes: int) -> list[list[str]]:
+    """Every page from `token` on."""
+    pages = []
+    while True:
+        with store.read() as tx:
+            page = tx.changes_page(
+                tx.require_collection(path), token, members=members, text_bytes=text_bytes
+            )
+        pages.append(page.hrefs)
+        token = page.token
+        if page.complete:
+            return pages
+
+
+def test_a_first_sync_in_pages_lists_each_item_once_and_no_deletion(
+    store: Store, book: str
+) -> None:
+    with store.write() as tx:
+        collection = tx.require_collection(book)
+        for name in "abcdefg":
+            tx.put_item(collection, f"{name}.vcf", card(name, name.upper()))
+        tx.delete_item(collection, "c.vcf")
+        tx.put_item(collection, "a.vcf", card("a", "A again"))
+    pages = _pages(store, book, "", members=2, text_bytes=10**6)
+    assert pages == [["b.vcf", "d.vcf"], ["e.vcf", "f.vcf"], ["g.vcf", "a.vcf"]]
+
+
+def test_a_page_is_cut_by_bytes_and_the_first_item_always_fits(store: Store, book: str) -> None:
+    with store.write() as tx:
+        collection = tx.require_collection(book)
+        for name in "abc":
+            tx.put_item(collection, f"{name}.vcf", card(name, name.upper() * 500))
+    assert _pages(store, book, "", members=10, text_bytes=10) == [["a.vcf"], ["b.vcf"], ["c.vcf"]]
+    assert _pages(store, book, "", members=10, text_bytes=1100) == [["a.vcf", "b.vcf"], ["c.vcf"]]
+
+
+def test_changes_during_a_paged_sync_arrive_in_a_later_page(store: Store, book: str) -> None:
+    with store.write() as tx:
+        collection = tx.require_collection(book)
+        for name in "abcd":
+            tx.put_item(collection, f"{name}.vcf", card(name, name.upper()))
+    with store.read() as tx:
+        first = tx.changes_page(tx.require_collection(book), "", members=2, text_bytes=10**6)
+    assert first.hrefs == ["a.vcf", "b.vcf"] and not first.complete
+    with store.write() as tx:
+        tx.put_item(collection, "a.vcf", card("a", "A edited"))
+        tx.delete_item(collection, "b.vcf")
+        tx.delete_item(collection, "c.vcf")  # deleted after the sync began: reported
+        tx.put_item(collection, "e.vcf", card("e", "E"))
+    assert _pages(store, book, first.token, members=10, text_bytes=10**6) == [
+        ["d.vcf", "a.vcf", "b.vcf", "c.vcf", "e.vcf"]
+    ]
+
+
+def test_a_first_syncs_page_token_outlives_older_pruned_history(store_url: str) -> None:
+    """Cards unchanged for long sit before the history floor; the page that lists them
+    must still continue (its client saw the book after the pruned deletions)."""
+    store = Store.open(store_url, history_retention=0.2)
+    with store.write() as tx:
+        collection = tx.ensure_default_book("alice")
+        for name in "abcd":
+            tx.put_item(collection, f"{name}.vcf", card(name, name.upper()))
+        tx.delete_item(collection, "d.vcf")
+    time.sleep(0.3)
+    with store.write() as tx:
+        tx.put_item(collection, "e.vcf", card("e", "E"))
+        tx.delete_item(collection, "e.vcf")  # prunes d.vcf's entry: the floor passes a, b, c
+    assert _pages(store, collection.path, "", members=1, text_bytes=10**6) == [
+        ["a.vcf"],
+        ["b.vcf"],
+        ["c.vcf"],
+    ]
+    with store.read() as tx:
+        collection = tx.require_collection(collection.path)
+        assert collection.history_floor > 3
+        stale = format_token(collection, 1)  # an ordinary token that old has expired
+        with pytest.raises(InvalidSyncToken):
+            tx.changes_page(collection, stale, members=1, text_bytes=10**6)
+    store.close()
+
+
+@pytest.mark.parametrize("suffix", [":", ":1:", ":2:1", ":1:x", ":-1", ":1:2:3", "::1"])
+def test_malformed_page_tokens_are_refused(store: Store, book: str, suffix: str) -> None:
+    with store.read() as tx:
+        collection = tx.require_collection(book)
+        token = format_token(collection, 0).rsplit(":", 1)[0] + suffix
+        with pytest.raises(InvalidSyncToken):
+            tx.changes_page(collection, token, members=1, text_bytes=1)
+
+
 @pytest.mark.parametrize(
     ("test", "expected"),
     [

@@ -252,6 +252,20 @@ def sync_collection(
     return ms
 
 
+def sync_collection_pages(session: requests.Session, url: str, token: str | None) -> list[str]:
+    """The hrefs of every page of a sync-collection from `token` on, as a client that
+    follows the 507 for the collection itself (RFC 6578 3.6) collects them."""
+    hrefs: list[str] = []
+    for _page in range(1000):
+        listing = sync_collection(session, url, token)
+        cut = [r for r in listing if r.href == url and r.status == 507]
+        hrefs += [r.href for r in listing if r.href != url]
+        token = listing.sync_token
+        if not cut:
+            return hrefs
+    raise AssertionError(f"a sync of {url} that never ends")
+
+
 def multiget_raw(
     session: requests.Session,
     url: str,

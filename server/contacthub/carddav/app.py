@@ -6,9 +6,10 @@ import functools
 import json
 from typing import Any
 
-from radicale import Application, rights
 from radicale import config as radicale_config
+from radicale import rights
 
+from contacthub.carddav.application import ContacthubApplication
 from contacthub.carddav.gate import Gate
 from contacthub.carddav.guard import CardDavGuard, WSGIApp
 from contacthub.config import Settings
@@ -60,7 +61,7 @@ def make_carddav_app(
     )
     gate = Gate(configuration, auth, rights.load(configuration))
     return CardDavGuard(
-        Application(configuration),
+        ContacthubApplication(configuration),
         store,
         settings,
         gate,

@@ -33,6 +33,11 @@ class Gate:
         user, groups = self._user(environ)
         return bool(user) and Access(self.rights, user, groups, "/" + path).check("w")
 
+    def may_read(self, environ: dict[str, Any], path: str) -> bool:
+        """Whether the request's credentials are good and their user may read at `path`."""
+        user, groups = self._user(environ)
+        return bool(user) and Access(self.rights, user, groups, "/" + path).check("r")
+
     def signed_in(self, environ: dict[str, Any]) -> bool:
         """Whether the request's credentials are good (Radicale will check them again,
         answered from this check within one request)."""

@@ -22,20 +22,34 @@ import io
 import logging
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
+from xml.etree.ElementTree import Element
 
 from radicale import pathutils
 
+from contacthub.carddav.bodies import BodyRefused, check_dav_body
+from contacthub.carddav.export import export_body, export_headers
 from contacthub.carddav.gate import Gate
+from contacthub.carddav.headers import HeaderRefused, check_headers
+from contacthub.carddav.limits import LimitRefused, is_infinite_depth, report_budget
+from contacthub.carddav.listing import answer_in_windows
 from contacthub.carddav.properties import PropertyTooLong, check_property_sizes
+from contacthub.carddav.streams import accepts_gzip
 from contacthub.carddav.xml_body import SIZE_LIMIT, XmlBodyRefused, parse_xml_body
 from contacthub.config import Settings
 from contacthub.signin_throttle import SignInThrottle, Throttled
-from contacthub.store import Store
+from contacthub.store import CollectionRecord, Store
 from contacthub.vcard.parse import InvalidVCard, is_vcard_media_type, parse_one
-from contacthub_radicale.context import PutBody, StoreFault, putting, watching_store_faults
+from contacthub_radicale.budget import AnswerBudget
+from contacthub_radicale.context import (
+    PutBody,
+    StoreFault,
+    budgeting,
+    putting,
+    watching_store_faults,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +65,7 @@ def _plain(
     start_response: Callable[..., Any],
     status: str,
     message: str,
-    headers: Iterable[tuple[str, str]] = (),
+    headers: Sequence[tuple[str, str]] = (),
 ) -> list[bytes]:
     body = (message + "\n").encode()
     start_response(
@@ -79,17 +93,24 @@ def _fault_answer(
         status,
         "the store's disk is full" if error.status == 507 else "the store was busy",
     )
-    return _plain(start_response, status, error.message, error.headers.items())
+    return _plain(start_response, status, error.message, list(error.headers.items()))
 
 
 class RequestRefused(Exception):
     """A request answered here; `reason` is what the log says, when the message (for the
     client) may quote the card."""
 
-    def __init__(self, status: str, message: str, reason: str | None = None) -> None:
+    def __init__(
+        self,
+        status: str,
+        message: str,
+        reason: str | None = None,
+        headers: Sequence[tuple[str, str]] = (),
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.reason = reason or message
+        self.headers = headers
 
 
 class CardDavGuard:
@@ -108,13 +129,17 @@ class CardDavGuard:
     ) -> Iterable[bytes]:
         with self.gate.auth.one_check_per_request(), watching_store_faults() as fault:
             try:
+                # Headers first: reading the credential needs a charset Python knows.
+                self._check_headers(environ)
                 self._check_password(environ)
+            except RequestRefused as refused:
+                return _refused(environ, start_response, refused)
             except Throttled as throttled:
                 return _plain(
                     start_response,
                     "429 Too Many Requests",
                     str(throttled),
-                    throttled.headers.items(),
+                    list(throttled.headers.items()),
                 )
             replaced: list[bytes] = []
 
@@ -150,35 +175,77 @@ class CardDavGuard:
             if method in _WRITES and not self.gate.may_write(environ, path):
                 return self.app(environ, start_response)
             if method in _SENDS_XML and (method in _WRITES or self.gate.signed_in(environ)):
-                self._check_xml_body(environ, method)
+                root = self._check_xml_body(environ, method)
+                if method == "PROPFIND" and is_infinite_depth(environ):
+                    return _finite_depth_only(start_response)
+                if method == "PROPFIND" and (
+                    listing := self._listing(environ, path, start_response)
+                ):
+                    return listing
+                if method == "REPORT":
+                    with budgeting(self._report_budget(root)):
+                        return self.app(environ, start_response)
                 return self.app(environ, start_response)
+            if method in ("GET", "HEAD") and (book := self._readable_book(environ, path)):
+                return _export(self.store, book, environ, start_response)
             if method != "PUT":
                 self._check_length(environ, self.max_content_length)
                 return self.app(environ, start_response)
             body = self._body_of_put(environ, path)
         except RequestRefused as refused:
-            logger.info(
-                "refused %s %r: %s (%s)",
-                method,
-                environ.get("PATH_INFO", ""),
-                refused.status,
-                refused.reason,
-            )
-            return _plain(start_response, refused.status, str(refused))
+            return _refused(environ, start_response, refused)
         if body is None:
             return self.app(environ, _without_empty_etag(start_response))
         with putting(body):
             return self.app(environ, _etag_only_if_kept(start_response, body))
 
-    def _check_xml_body(self, environ: dict[str, Any], method: str) -> None:
-        """Refuse an XML body over a bound or with a DTD, and a property value over its limit."""
+    def _check_headers(self, environ: dict[str, Any]) -> None:
+        try:
+            check_headers(self.gate.configuration, environ)
+        except HeaderRefused as refused:
+            realm = self.gate.configuration.get("auth", "realm")
+            challenge = [("WWW-Authenticate", f'Basic realm="{realm}"')]
+            raise RequestRefused(
+                refused.status, str(refused), headers=challenge if "401" in refused.status else ()
+            ) from None
+
+    def _check_xml_body(self, environ: dict[str, Any], method: str) -> Element | None:
+        """The body's root element, after refusing an XML body over a bound or with a DTD,
+        and a property value over its limit."""
         try:
             limit = min(SIZE_LIMIT, self.max_content_length)
             root = parse_xml_body(self._read_body(environ, limit, "XML body"))
+            check_dav_body(method, root)
             if root is not None and method in _SETS_PROPERTIES:
                 check_property_sizes(root)
-        except (XmlBodyRefused, PropertyTooLong) as error:
+        except (XmlBodyRefused, BodyRefused, PropertyTooLong) as error:
             raise RequestRefused("400 Bad Request", str(error)) from None
+        return root
+
+    def _report_budget(self, root: Element | None) -> AnswerBudget:
+        try:
+            return report_budget(root, self.max_resource_size)
+        except LimitRefused as error:
+            raise RequestRefused("400 Bad Request", str(error)) from None
+
+    def _listing(
+        self, environ: dict[str, Any], path: str, start_response: Callable[..., Any]
+    ) -> Iterable[bytes] | None:
+        """A PROPFIND of a big book's members, answered in windows (None: any other)."""
+        if environ.get("HTTP_DEPTH", "0") == "0":  # Radicale lists members for any other
+            return None
+        book = self._readable_book(environ, path)
+        if book is None:
+            return None
+        return answer_in_windows(self.app, self.store, book, environ, start_response)
+
+    def _readable_book(self, environ: dict[str, Any], path: str) -> CollectionRecord | None:
+        """The address book at `path`, if the caller may read it (asked before the store)."""
+        if "/" not in path or not self.gate.may_read(environ, path):
+            return None
+        with self.store.read() as tx:
+            record = tx.get_collection(path)
+        return record if record is not None and record.tag == "VADDRESSBOOK" else None
 
     def _check_length(self, environ: dict[str, Any], limit: int, what: str = "request body") -> int:
         try:
@@ -236,6 +303,44 @@ class CardDavGuard:
             reason = str(error).split(":", 1)[0]
             raise RequestRefused("400 Bad Request", str(error), reason) from None
         return PutBody(href=href, text=text, validated=True, card=card)
+
+
+def _refused(
+    environ: dict[str, Any], start_response: Callable[..., Any], refused: RequestRefused
+) -> list[bytes]:
+    logger.info(
+        "refused %s %r: %s (%s)",
+        environ.get("REQUEST_METHOD"),
+        environ.get("PATH_INFO", ""),
+        refused.status,
+        refused.reason,
+    )
+    return _plain(start_response, refused.status, str(refused), refused.headers)
+
+
+def _export(
+    store: Store,
+    book: CollectionRecord,
+    environ: dict[str, Any],
+    start_response: Callable[..., Any],
+) -> Iterable[bytes]:
+    gzip = accepts_gzip(environ)
+    start_response("200 OK", export_headers(book, gzip))
+    return [] if environ.get("REQUEST_METHOD") == "HEAD" else export_body(store, book, gzip)
+
+
+def _finite_depth_only(start_response: Callable[..., Any]) -> list[bytes]:
+    """RFC 4918 9.1: a server may refuse Depth infinity with this condition."""
+    logger.info("refused PROPFIND of Depth infinity: 403")
+    body = (
+        b'<?xml version="1.0" encoding="utf-8"?>\n'
+        b'<D:error xmlns:D="DAV:"><D:propfind-finite-depth/></D:error>\n'
+    )
+    start_response(
+        "403 Forbidden",
+        [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
 
 
 def _request_path(environ: dict[str, Any]) -> str:

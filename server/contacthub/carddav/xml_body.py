@@ -70,6 +70,9 @@ def parse_xml_body(body: bytes) -> Element | None:
         raise XmlBodyRefused("the XML body has a DTD; DTDs and entities are not accepted") from None
     except ParseError:
         return None
+    except (LookupError, ValueError) as error:
+        # expat raises these for an encoding it cannot read (found by fuzzing: a 500).
+        raise XmlBodyRefused(f"the XML body's encoding cannot be read: {error}") from None
     _check_property_count(root)
     return root
 

@@ -2,21 +2,41 @@
 
 Each collection counts its writes in `sync_seq`; the log keeps, for every
 href, the position of its latest change. A sync-collection REPORT then costs
-O(changes since the token), never O(items).
+O(changes since the token), never O(items), and a long answer is cut into
+pages in the log's order (RFC 6578 3.6), each page's token continuing after it.
+
+A published run's entries sit at one position (store/staging.py): settled or not, they
+share a `seq`, so the log's order is (seq, href) and a page may stop inside a position;
+its token then names the last href it gave.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from sqlalchemy import Executable, and_, bindparam, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Subquery,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from contacthub.store.base import TxBase
 from contacthub.store.errors import InvalidSyncToken
 from contacthub.store.records import CollectionRecord
-from contacthub.store.schema import changes, collections, pending_changes
+from contacthub.store.schema import changes, collections, items, pending_changes
+from contacthub.store.visible import visible
 
 TOKEN_PREFIX = "urn:contacthub:sync:"
 
@@ -52,17 +72,70 @@ _NOTE_CHANGE = {
 }
 
 
-def format_token(collection: CollectionRecord, seq: int) -> str:
-    return f"{TOKEN_PREFIX}{collection.uuid}:{seq}"
+@dataclass(frozen=True)
+class Position:
+    """Where a token stands in a collection's log: changes after (`seq`, `href`) are still
+    to come (`href` None: after all of `seq`), and the client saw the collection at `seen`."""
+
+    seq: int
+    seen: int
+    href: str | None = None
 
 
-def parse_token(token: str) -> tuple[str, int]:
+def format_token(collection: CollectionRecord, seq: int, seen: int | None = None) -> str:
+    """The token of a position in the collection's log.
+
+    A page that stops at `seq` of a collection the client saw at `seen` (a later
+    position) carries both: the changes after `seq` are still to come, and the
+    client holds nothing changed after `seen` (so it misses no deletion while the
+    history kept reaches back to `seen`).
+    """
+    if seen is None or seen == seq:
+        return f"{TOKEN_PREFIX}{collection.uuid}:{seq}"
+    return f"{TOKEN_PREFIX}{collection.uuid}:{seq}:{seen}"
+
+
+def format_page_token(collection: CollectionRecord, position: Position) -> str:
+    """A page's token; one that stops inside a position names its last href (base64url:
+    an href may hold colons)."""
+    token = f"{TOKEN_PREFIX}{collection.uuid}:{position.seq}:{position.seen}"
+    if position.href is None:
+        return token
+    encoded = base64.urlsafe_b64encode(position.href.encode()).decode().rstrip("=")
+    return f"{token}:h{encoded}"
+
+
+def parse_token(token: str) -> tuple[str, Position]:
+    """The collection's uuid and the position the token stands at."""
     if not token.startswith(TOKEN_PREFIX):
         raise InvalidSyncToken(f"not a contacthub sync token: {token!r}")
-    uuid, _, seq = token[len(TOKEN_PREFIX) :].rpartition(":")
-    if not uuid or not seq.isdigit():
+    uuid, *parts = token[len(TOKEN_PREFIX) :].split(":")
+    href = _href_of(parts.pop(), token) if len(parts) == 3 else None
+    if not uuid or len(parts) not in (1, 2) or not all(p.isdigit() for p in parts):
         raise InvalidSyncToken(f"malformed sync token: {token!r}")
-    return uuid, int(seq)
+    seq, seen = int(parts[0]), int(parts[-1])
+    if seen < seq:
+        raise InvalidSyncToken(f"malformed sync token: {token!r}")
+    return uuid, Position(seq, seen, href)
+
+
+def _href_of(part: str, token: str) -> str:
+    if not part.startswith("h") or len(part) < 2:
+        raise InvalidSyncToken(f"malformed sync token: {token!r}")
+    padded = part[1:] + "=" * (-len(part[1:]) % 4)
+    try:
+        return base64.urlsafe_b64decode(padded.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidSyncToken(f"malformed sync token: {token!r}") from None
+
+
+@dataclass(frozen=True)
+class ChangesPage:
+    """Some of the hrefs changed since a token, and the token that follows them."""
+
+    hrefs: list[str]
+    token: str
+    complete: bool  # False: more changes follow `token`
 
 
 class ChangesPart(TxBase):
@@ -131,35 +204,105 @@ class ChangesPart(TxBase):
         Raises InvalidSyncToken for a token of another collection, one from
         the future, or one older than the history kept.
         """
-        uuid, seq = parse_token(token)
-        if uuid != collection.uuid:
-            raise InvalidSyncToken("the sync token belongs to another collection")
-        if seq > collection.sync_seq:
-            raise InvalidSyncToken("the sync token is newer than the collection")
-        if seq < collection.history_floor:
-            raise InvalidSyncToken("the sync token is older than the history kept")
-        found = [
-            (row.seq, row.href)
-            for row in self.conn.execute(
-                select(changes.c.seq, changes.c.href).where(
-                    changes.c.collection_id == collection.id, changes.c.seq > seq
+        position = self._position(collection, token)
+        log = self._log(collection)
+        rows = self.conn.execute(
+            select(log.c.href).where(_after(log, position)).order_by(log.c.seq, log.c.href)
+        )
+        return iter(dict.fromkeys(rows.scalars()))
+
+    def changes_page(
+        self, collection: CollectionRecord, token: str, *, members: int, text_bytes: int
+    ) -> ChangesPage:
+        """The hrefs changed after `token` (every item's, for no token), in the log's
+        order: at most `members` of them, and no more card text than `text_bytes`
+        (the first always fits, so every page moves on). A partial page's token
+        continues after its last href.
+
+        Raises InvalidSyncToken as changed_since does.
+        """
+        log = self._log(collection)
+        if token:
+            position = self._position(collection, token)
+            seen = position.seen
+            # Deletions the client saw happen before it synced are of cards it never had.
+            condition = and_(_after(log, position), or_(log.c.deleted.is_(False), log.c.seq > seen))
+        else:  # the first sync lists the items there are, not the deletions
+            seen = collection.sync_seq
+            condition = log.c.deleted.is_(False)
+        rows = self.conn.execute(
+            select(log.c.href, log.c.seq, func.coalesce(func.length(items.c.text), 0))
+            .select_from(
+                log.outerjoin(
+                    items,
+                    and_(
+                        items.c.collection_id == collection.id,
+                        items.c.href == log.c.href,
+                        visible(collection.id),
+                    ),
                 )
             )
-        ]
-        if collection.published_seq > seq:
-            # The latest published run's entries, not yet settled into the log: all of
-            # them at the one position where the run appeared.
-            found.extend(
-                (collection.published_seq, href)
-                for href in self.conn.execute(
-                    select(pending_changes.c.href).where(
-                        pending_changes.c.collection_id == collection.id,
-                        pending_changes.c.gen <= collection.published_gen,
-                    )
-                ).scalars()
-            )
-        found.sort()
-        return iter(dict.fromkeys(href for _, href in found))
+            .where(condition)
+            .order_by(log.c.seq, log.c.href)
+            .limit(members + 1)
+            # Rows as they are taken, a few at a time: the page stops reading (and measuring
+            # texts: a photo card's is a megabyte) soon after it is full.
+            .execution_options(yield_per=16)
+        )
+        hrefs: list[str] = []
+        used = 0
+        last = Position(0, seen)
+        for href, seq, size in rows:
+            if len(hrefs) >= members or (hrefs and used + size > text_bytes):
+                inside = seq == last.seq  # the page stops inside a position
+                stop = Position(last.seq, max(last.seq, seen), last.href if inside else None)
+                return ChangesPage(hrefs, format_page_token(collection, stop), False)
+            hrefs.append(href)
+            used += size
+            last = Position(seq, seen, href)
+        return ChangesPage(hrefs, format_token(collection, collection.sync_seq), True)
+
+    def _log(self, collection: CollectionRecord) -> Subquery:
+        """The collection's log as rows (seq, href, deleted): the settled entries and,
+        once a run is published and until it settles, its entries at its position."""
+        settled = select(changes.c.seq, changes.c.href, changes.c.deleted).where(
+            changes.c.collection_id == collection.id
+        )
+        if not collection.published_seq or not self._has_unsettled(collection):
+            return settled.subquery()
+        unsettled = select(
+            literal(collection.published_seq).label("seq"),
+            pending_changes.c.href,
+            pending_changes.c.deleted,
+        ).where(
+            pending_changes.c.collection_id == collection.id,
+            pending_changes.c.gen <= collection.published_gen,
+        )
+        return settled.union_all(unsettled).subquery()
+
+    def _has_unsettled(self, collection: CollectionRecord) -> bool:
+        return (
+            self.conn.execute(
+                select(pending_changes.c.href)
+                .where(
+                    pending_changes.c.collection_id == collection.id,
+                    pending_changes.c.gen <= collection.published_gen,
+                )
+                .limit(1)
+            ).first()
+            is not None
+        )
+
+    def _position(self, collection: CollectionRecord, token: str) -> Position:
+        """Where `token` stands, if the log still reaches back to what its client saw."""
+        uuid, position = parse_token(token)
+        if uuid != collection.uuid:
+            raise InvalidSyncToken("the sync token belongs to another collection")
+        if position.seen > collection.sync_seq:
+            raise InvalidSyncToken("the sync token is newer than the collection")
+        if position.seen < collection.history_floor:
+            raise InvalidSyncToken("the sync token is older than the history kept")
+        return position
 
     def _prune_history(self, collection_id: int, cutoff: float) -> None:
         """Forget deleted hrefs older than the retention; tokens before them expire."""
@@ -177,3 +320,12 @@ class ChangesPart(TxBase):
             .where(collections.c.id == collection_id, collections.c.history_floor < newest_expired)
             .values(history_floor=newest_expired)
         )
+
+
+def _after(log: Subquery, position: Position) -> ColumnElement[bool]:
+    """The log's rows after `position`, in the order (seq, href)."""
+    if position.href is None:
+        return log.c.seq > position.seq
+    return or_(
+        log.c.seq > position.seq, and_(log.c.seq == position.seq, log.c.href > position.href)
+    )

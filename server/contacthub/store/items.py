@@ -9,7 +9,7 @@ from hashlib import sha256
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import LargeBinary, bindparam, cast, func, or_, select, update
 
 from contacthub.store.changes import ChangesPart
 from contacthub.store.errors import NotFound, PreconditionFailed, UidConflict
@@ -136,6 +136,65 @@ class ItemsPart(FoldersPart, ChangesPart):
             )
             found.update((row.href, ItemRecord.from_row(row)) for row in rows)
         return found
+
+    def item_sizes(self, collection_id: int, hrefs: Iterable[str]) -> dict[str, int]:
+        """The length of each found item's text, without reading the texts out."""
+        sizes: dict[str, int] = {}
+        for chunk in _chunks(dict.fromkeys(hrefs)):
+            rows = self.conn.execute(
+                select(items.c.href, func.length(items.c.text)).where(
+                    items.c.collection_id == collection_id,
+                    items.c.href.in_(chunk),
+                    visible(collection_id),
+                )
+            )
+            sizes.update((href, size) for href, size in rows)
+        return sizes
+
+    def text_bytes(self, collection_id: int) -> int:
+        """The bytes (UTF-8) of all the collection's texts together, counted by the database."""
+        if self.conn.dialect.name == "postgresql":
+            size: Any = func.octet_length(items.c.text)
+        else:
+            size = func.length(cast(items.c.text, LargeBinary))
+        total = self.conn.execute(
+            select(func.coalesce(func.sum(size), 0)).where(
+                items.c.collection_id == collection_id, visible(collection_id)
+            )
+        ).scalar_one()
+        return int(total)
+
+    def sizes_after(
+        self, collection_id: int, after: str = "", limit: int | None = None
+    ) -> Iterator[tuple[str, int]]:
+        """The hrefs after `after` in href order (the first `limit`), each with its text's
+        length, read as they are taken."""
+        rows = self.conn.execute(
+            select(items.c.href, func.length(items.c.text))
+            .where(
+                items.c.collection_id == collection_id,
+                items.c.href > after,
+                visible(collection_id),
+            )
+            .order_by(items.c.href)
+            .limit(limit)
+            .execution_options(yield_per=1000)
+        )
+        return ((href, size) for href, size in rows)
+
+    def items_between(self, collection_id: int, after: str, last: str) -> list[ItemRecord]:
+        """The items with hrefs after `after` up to `last`, in href order."""
+        rows = self.conn.execute(
+            select(*_RECORD)
+            .where(
+                items.c.collection_id == collection_id,
+                items.c.href > after,
+                items.c.href <= last,
+                visible(collection_id),
+            )
+            .order_by(items.c.href)
+        )
+        return [ItemRecord.from_row(row) for row in rows]
 
     def iter_items(self, collection_id: int) -> Iterator[ItemRecord]:
         rows = self.conn.execute(

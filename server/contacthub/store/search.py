@@ -101,16 +101,23 @@ def _condition(card_filter: CardFilter) -> ColumnElement[bool]:
 
 
 class SearchPart(TxBase):
-    def match_items(self, collection_id: int, card_filter: CardFilter) -> Iterator[ItemRecord]:
-        """The collection's items that `card_filter` matches, in no particular order."""
+    def match_items(
+        self, collection_id: int, card_filter: CardFilter, limit: int | None = None
+    ) -> Iterator[ItemRecord]:
+        """The collection's items that `card_filter` matches, in no particular order;
+        at most `limit` of them."""
         # No ORDER BY: it would make SQLite walk the href index instead of
         # scanning the narrow index of the matched column.
         rows = self.conn.execute(
-            select(items).where(
+            select(items)
+            .where(
                 items.c.collection_id == collection_id,
                 _condition(card_filter),
                 visible(collection_id),
             )
+            .limit(limit)
+            # Rows in small batches: a reader that stops early never holds more.
+            .execution_options(yield_per=50)
         )
         return (ItemRecord.from_row(row) for row in rows)
 

@@ -1,0 +1,161 @@
+"""Radicale's application with four hooks: bounded REPORT answers, listings in windows,
+books measured by the store, and writes kept only when the answer says the request
+succeeded.
+
+Bounded answers: the storage stops reading when a REPORT's budget is spent
+(contacthub_radicale/budget.py). Radicale has no way to say an answer is
+partial, so it is added where Radicale turns the answer into bytes: a 507
+response for the request-URI with DAV:number-of-matches-within-limits (RFC
+6352 8.6.2, RFC 6578 3.6). A multiget over the budget, which cannot be
+answered in part, is refused with 403 and the same condition, as Apple's
+CalendarServer refuses one with too many hrefs.
+
+Windows: a PROPFIND Depth 1 of a big book is answered one window of members at
+a time (carddav/listing.py); each window's responses are serialized here
+without the multistatus around them.
+
+Measured books: Radicale tells a book's DAV:getcontentlength (asked by every
+allprop PROPFIND, one without a body included) by joining all its cards into
+one string and encoding it; the storage notes the book instead
+(Collection.serialize), and its length is filled in here from the store.
+
+Writes: Radicale commits what it wrote when it releases its lock, which it
+also does when it answers an error; the methods that write run in a
+Settlement (contacthub_radicale/context.py), committed for a 2xx or 3xx answer
+and rolled back otherwise.
+
+Overriding these methods is the smallest hook Radicale offers: its storage
+interface has no say in the multistatus or in the status of an answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from http import client
+from typing import Any
+from urllib.parse import unquote
+
+from radicale import Application, pathutils, types, xmlutils
+
+from contacthub_radicale import Storage, context
+from contacthub_radicale.budget import AnswerTooLarge
+from contacthub_radicale.window import ListingWindow
+
+logger = logging.getLogger(__name__)
+
+MULTISTATUS = xmlutils.make_clark("D:multistatus")
+RESPONSE = xmlutils.make_clark("D:response")
+HREF = xmlutils.make_clark("D:href")
+PROPSTAT = xmlutils.make_clark("D:propstat")
+PROP = xmlutils.make_clark("D:prop")
+GETCONTENTLENGTH = xmlutils.make_clark("D:getcontentlength")
+WITHIN_LIMITS = "D:number-of-matches-within-limits"
+MESSAGE = "{urn:contacthub}message"  # a sentence for people beside the condition
+
+Method = Callable[..., types.WSGIResponse]
+
+
+class ContacthubApplication(Application):
+    def do_REPORT(
+        self,
+        environ: types.WSGIEnviron,
+        base_prefix: str,
+        path: str,
+        user: str,
+        user_groups: set[str],
+        request_info: dict[str, Any],
+    ) -> types.WSGIResponse:
+        budget = context.answer_budget()
+        if budget is not None:
+            budget.request_href = xmlutils.make_href(base_prefix, path)
+        try:
+            return super().do_REPORT(environ, base_prefix, path, user, user_groups, request_info)
+        except AnswerTooLarge as refused:
+            logger.info("refused REPORT %r: 403 (%s)", path, refused)
+            error = xmlutils.webdav_error(WITHIN_LIMITS)
+            ET.SubElement(error, MESSAGE).text = str(refused)
+            headers = {"Content-Type": f"text/xml; charset={self._encoding}"}
+            return client.FORBIDDEN, headers, self._xml_response(error, request_info), None
+
+    def do_PROPFIND(
+        self,
+        environ: types.WSGIEnviron,
+        base_prefix: str,
+        path: str,
+        user: str,
+        user_groups: set[str],
+        request_info: dict[str, Any],
+    ) -> types.WSGIResponse:
+        with context.measuring_books(base_prefix):
+            return super().do_PROPFIND(environ, base_prefix, path, user, user_groups, request_info)
+
+    def _xml_response(self, xml_content: ET.Element, request_info: dict[str, Any]) -> bytes:
+        if xml_content.tag != MULTISTATUS:
+            return super()._xml_response(xml_content, request_info)
+        budget = context.answer_budget()
+        if budget is not None and budget.truncated:
+            xml_content.append(_cut_short(budget.request_href))
+        window = context.listing_window()
+        lengths = context.books_to_measure()
+        if lengths is not None and lengths.books and (window is None or window.first):
+            self._fill_in_lengths(xml_content, lengths)
+        if window is not None:
+            return _responses(xml_content, window).encode(self._encoding)
+        return super()._xml_response(xml_content, request_info)
+
+    def _fill_in_lengths(self, multistatus: ET.Element, lengths: context.BookLengths) -> None:
+        """A book's DAV:getcontentlength, counted by the store (see Collection.serialize)."""
+        assert isinstance(self._storage, Storage)
+        for response in multistatus.iter(RESPONSE):
+            href = unquote(response.findtext(HREF) or "").removeprefix(lengths.base_prefix)
+            book = lengths.books.get(pathutils.strip_path(href))
+            length = response.find(f"{PROPSTAT}/{PROP}/{GETCONTENTLENGTH}")
+            if book is not None and length is not None:
+                with context.reading(self._storage.store) as tx:
+                    length.text = str(tx.text_bytes(book))
+
+    def do_PUT(self, *args: Any) -> types.WSGIResponse:
+        return _settled(super().do_PUT, *args)
+
+    def do_DELETE(self, *args: Any) -> types.WSGIResponse:
+        return _settled(super().do_DELETE, *args)
+
+    def do_MKCOL(self, *args: Any) -> types.WSGIResponse:
+        return _settled(super().do_MKCOL, *args)
+
+    def do_MKCALENDAR(self, *args: Any) -> types.WSGIResponse:
+        return _settled(super().do_MKCALENDAR, *args)
+
+    def do_PROPPATCH(self, *args: Any) -> types.WSGIResponse:
+        return _settled(super().do_PROPPATCH, *args)
+
+    def do_MOVE(self, *args: Any) -> types.WSGIResponse:
+        return _settled(super().do_MOVE, *args)
+
+
+def _settled(method: Method, *args: Any) -> types.WSGIResponse:
+    with context.settling() as settlement:
+        answer = method(*args)
+        # The commit may meet a full disk or a busy store: noted for the guard to answer.
+        with context.noting_store_faults():
+            settlement.settle(commit=answer[0] < 400)
+        return answer
+
+
+def _responses(multistatus: ET.Element, window: ListingWindow) -> str:
+    """A window's responses without the multistatus around them (carddav/listing.py
+    writes it once), each with its own namespace declarations; the collection's own
+    response only in the first window."""
+    responses = list(multistatus)[0 if window.first else 1 :]
+    return "".join(ET.tostring(r, encoding="unicode") for r in responses)
+
+
+def _cut_short(href: str) -> ET.Element:
+    response = ET.Element(xmlutils.make_clark("D:response"))
+    ET.SubElement(response, xmlutils.make_clark("D:href")).text = href
+    status = ET.SubElement(response, xmlutils.make_clark("D:status"))
+    status.text = xmlutils.make_response(client.INSUFFICIENT_STORAGE)
+    response.append(xmlutils.webdav_error(WITHIN_LIMITS))
+    return response
