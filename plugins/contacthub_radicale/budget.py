@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MEMBERS = 10_000  # members of one answer (a multiget's hrefs fit the XML body's bound)
+MEMBERS = 10_000  # members of one answer of a query or a sync page
 CARD_BYTES = 8 * 1024 * 1024  # card text read for one page of an answer; one card always fits
 
 
@@ -54,13 +54,9 @@ class AnswerBudget:
         self._bytes_used += size
         return True
 
-    def check_multiget(self, hrefs: int, sizes: list[int]) -> None:
-        """Refuse a multiget of more hrefs than one answer lists, or whose cards do
-        not fit the budget together."""
-        if hrefs > self.members:
-            raise AnswerTooLarge(
-                f"the request names {hrefs} cards; one answer holds at most {self.members}"
-            )
+    def check_multiget(self, sizes: list[int]) -> None:
+        """Refuse a multiget whose cards do not fit the budget together. The count of
+        hrefs is the XML body's to bound: vdirsyncer names every card it lacks at once."""
         if len(sizes) > 1 and sum(sizes) > self.multiget_bytes:
             raise AnswerTooLarge(
                 f"the cards asked for hold {sum(sizes)} bytes; one answer holds at most "

@@ -55,7 +55,7 @@ class Collection(storage.BaseCollection):
         with self._reading() as tx:
             if budget is not None:
                 sizes = tx.item_sizes(self._record.id, wanted)
-                budget.check_multiget(len(wanted), list(sizes.values()))
+                budget.check_multiget(list(sizes.values()))
             found = tx.get_items(self._record.id, wanted)
         for href in wanted:
             record = found.get(href)

@@ -18,6 +18,8 @@ from urllib.parse import urljoin
 
 import pytest
 
+from contacthub.store import Store
+from contacthub.vcard.parse import item_data
 from tests.clients import cards
 from tests.support import dav
 from tests.support.servers import ContacthubServer, DavServer, DavSession
@@ -244,3 +246,32 @@ def test_vdirsyncer_two_way_sync(server: DavServer, tmp_path: Path) -> None:
         assert verb not in out, f"a sync without changes still did work:\n{out[-3000:]}"
     remote = assert_in_step(server, vd, expected, "idle sync")
     assert {uid: (path, etag) for uid, (path, etag, _) in remote.items()} == before
+
+
+BIG_BOOK = 12_000
+
+
+def test_vdirsyncer_first_sync_of_a_book_of_12000_cards(
+    contacthub_factory: Callable[..., DavServer], tmp_path: Path
+) -> None:
+    """vdirsyncer asks for every card of a first sync in one multiget; a book past the
+    XML body's 10,000 elements must still come down whole."""
+    server = contacthub_factory(backend="sqlite")
+    assert isinstance(server, ContacthubServer)
+    server.session(USER).request("PROPFIND", BOOK, headers={"Depth": "0"})  # makes the book
+    texts = {f"big-{index:05d}.vcf": cards.make_card(index, seed=SEED) for index in range(BIG_BOOK)}
+    store = Store.open(server.store_url or f"sqlite:///{server.data_dir / 'contacthub.db'}")
+    try:
+        with store.write() as tx:
+            book = tx.require_collection(BOOK.strip("/"))
+            tx.add_items(book, [(href, item_data(text)) for href, text in texts.items()])
+    finally:
+        store.close()
+    vd = Vdirsyncer(tmp_path / "vdirsyncer", server.url + BOOK, server.users[USER])
+    vd.run("discover")
+    out = vd.sync()
+    assert out.count("Copying (uploading)") == BIG_BOOK, out[-2000:]
+    local = vd.files()
+    assert {uid: lf(path.read_text(encoding="utf-8")) for uid, path in local.items()} == {
+        cards.uid_of(text): lf(text) for text in texts.values()
+    }

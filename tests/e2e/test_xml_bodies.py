@@ -73,13 +73,13 @@ def book_with_card(alice: DavSession, new_book: str) -> str:
     return new_book
 
 
-def test_a_2_mb_propfind_is_refused_with_the_size_limit(
+def test_a_17_mib_propfind_is_refused_with_the_size_limit(
     alice: DavSession, book_with_card: str
 ) -> None:
-    body = _propfind_of(2 * 1024 * 1024 // len(b"<D:displayname/>"))
+    body = _propfind_of(17 * 1024 * 1024 // len(b"<D:displayname/>"))
     response = alice.request("PROPFIND", book_with_card, data=body, headers={**XML, "Depth": "1"})
     assert response.status_code == 413
-    assert "the limit is 1048576" in response.text
+    assert "the limit is 16777216" in response.text
 
 
 @pytest.mark.parametrize(
@@ -114,16 +114,40 @@ def test_a_100000_deep_body_is_refused_quickly_with_the_depth_limit(
 def test_a_body_of_too_many_elements_is_refused_with_the_element_limit(
     alice: DavSession, new_book: str
 ) -> None:
-    hrefs = b"".join(b"<D:href>%s%d.vcf</D:href>" % (new_book.encode(), n) for n in range(10_001))
-    body = (
+    response = alice.request(
+        "PROPFIND", new_book, data=_propfind_of(10_001), headers={**XML, "Depth": "0"}
+    )
+    assert response.status_code == 400
+    assert "more than 10000 elements" in response.text
+
+
+def _multiget_of(book: str, count: int) -> bytes:
+    hrefs = b"".join(b"<D:href>%s%d.vcf</D:href>" % (book.encode(), n) for n in range(count))
+    return (
         b'<?xml version="1.0"?><C:addressbook-multiget xmlns:D="DAV:" '
         b'xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/></D:prop>'
         + hrefs
         + b"</C:addressbook-multiget>"
     )
+
+
+def test_a_multiget_of_20000_hrefs_is_answered_as_vdirsyncer_sends_it(
+    alice: DavSession, book_with_card: str
+) -> None:
+    """vdirsyncer asks for every card it lacks in one multiget."""
+    body = _multiget_of(book_with_card, 20_000)
+    response = alice.request("REPORT", book_with_card, data=body, headers={**XML, "Depth": "1"})
+    assert response.status_code == 207
+    assert len(dav.parse_multistatus(response.content)) == 20_000
+
+
+def test_a_multiget_of_too_many_hrefs_is_refused_with_the_href_limit(
+    alice: DavSession, new_book: str
+) -> None:
+    body = _multiget_of(new_book, 100_001)
     response = alice.request("REPORT", new_book, data=body, headers={**XML, "Depth": "1"})
     assert response.status_code == 400
-    assert "more than 10000 elements" in response.text
+    assert "more than 100000 hrefs" in response.text
 
 
 def test_a_propfind_of_300_properties_is_refused_with_the_property_limit(

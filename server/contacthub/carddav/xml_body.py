@@ -14,8 +14,13 @@ from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-SIZE_LIMIT = 1024 * 1024  # bytes of an XML body; cards have their own, larger limit
-ELEMENT_LIMIT = 10_000  # elements of one body (a multiget of thousands of hrefs fits)
+SIZE_LIMIT = 16 * 1024 * 1024  # bytes of an XML body (a multiget of 100,000 hrefs fits)
+ELEMENT_LIMIT = 10_000  # elements of one body, not counting hrefs
+# vdirsyncer asks for every card it lacks in one addressbook-multiget: a first sync of a
+# book of 50,000 cards names 50,000 hrefs. Each costs the server one lookup, unlike a
+# repeated property, so hrefs have a bound of their own.
+HREF_LIMIT = 100_000
+_HREF = "{DAV:}href"
 DEPTH_LIMIT = 64  # nesting of elements; WebDAV bodies need fewer than ten
 PROPERTY_LIMIT = 200  # properties in one <D:prop>; clients ask for a few dozen at most
 
@@ -32,13 +37,19 @@ class _CountingBuilder(TreeBuilder):
     def __init__(self) -> None:
         super().__init__()
         self.elements = 0
+        self.hrefs = 0
         self.depth = 0
 
     def start(self, tag: str, attrs: dict[str, str]) -> Element:
-        self.elements += 1
         self.depth += 1
-        if self.elements > ELEMENT_LIMIT:
-            raise _Stop(f"the XML body has more than {ELEMENT_LIMIT} elements (the limit)")
+        if tag == _HREF:
+            self.hrefs += 1
+            if self.hrefs > HREF_LIMIT:
+                raise _Stop(f"the XML body names more than {HREF_LIMIT} hrefs (the limit)")
+        else:
+            self.elements += 1
+            if self.elements > ELEMENT_LIMIT:
+                raise _Stop(f"the XML body has more than {ELEMENT_LIMIT} elements (the limit)")
         if self.depth > DEPTH_LIMIT:
             raise _Stop(f"the XML body nests deeper than {DEPTH_LIMIT} elements (the limit)")
         return super().start(tag, attrs)
