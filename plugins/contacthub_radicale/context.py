@@ -20,7 +20,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from contacthub.store import StorageFull, Store, StoreBusy, Transaction
+from contacthub.store import StorageFull, Store, StoreBusy, Transaction, fault_of
 from contacthub_radicale.budget import AnswerBudget
 from contacthub_radicale.window import ListingWindow
 
@@ -131,10 +131,11 @@ def noting_store_faults() -> Iterator[None]:
     raised on."""
     try:
         yield
-    except (StorageFull, StoreBusy) as error:
+    except Exception as error:
         watch = _store_fault.get()
-        if watch is not None:
-            watch.error = error
+        fault = fault_of(error)
+        if watch is not None and fault is not None:
+            watch.error = fault
         raise
 
 

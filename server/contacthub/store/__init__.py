@@ -127,6 +127,7 @@ __all__ = [
     "check_name",
     "etag_of",
     "format_token",
+    "fault_of",
     "is_storage_full",
     "parent_of",
     "write_whole",
@@ -209,3 +210,17 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def fault_of(error: BaseException) -> StorageFull | StoreBusy | None:
+    """The store's refusal that `error` is, if it is one: a full disk or a busy store.
+    An error met inside a transaction is raw until it leaves `Store.write()`; a caller
+    that must answer before then (a CardDAV request whose commit waits for its answer)
+    asks here."""
+    if isinstance(error, StorageFull | StoreBusy):
+        return error
+    if is_storage_full(error):
+        return StorageFull()
+    if isinstance(error, OperationalError) and is_busy(error):
+        return StoreBusy()
+    return None
