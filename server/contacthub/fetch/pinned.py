@@ -13,6 +13,7 @@ adapter for the CSV fetch and exchangelib, whose every new connection is made th
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from requests import PreparedRequest, Response
@@ -69,15 +70,16 @@ class PinnedAdapter(HTTPAdapter):
     """requests' adapter whose connections go only to addresses the guard checked.
 
     ``policy`` is the guard's: given to the constructor, or set on a subclass for code that
-    makes its adapters itself (exchangelib). Proxies are never used: a proxy resolves the
-    name itself, where the guard cannot look.
+    makes its adapters itself (exchangelib); each connection takes the one in force as it
+    connects. Proxies are never used: a proxy resolves the name itself, where the guard
+    cannot look.
     """
 
     policy: FetchPolicy = FetchPolicy()
 
     def __init__(self, policy: FetchPolicy | None = None, **kwargs: Any) -> None:
         if policy is not None:
-            self.policy = policy  # before HTTPAdapter.__init__, which calls init_poolmanager
+            self.policy = policy
         super().__init__(**kwargs)
 
     def init_poolmanager(
@@ -87,7 +89,7 @@ class PinnedAdapter(HTTPAdapter):
         self._pool_maxsize = maxsize
         self._pool_block = block
         self.poolmanager = _PinnedPoolManager(
-            self.policy, num_pools=connections, maxsize=maxsize, block=block, **pool_kwargs
+            lambda: self.policy, num_pools=connections, maxsize=maxsize, block=block, **pool_kwargs
         )
 
     def send(
@@ -103,10 +105,10 @@ class PinnedAdapter(HTTPAdapter):
 
 
 class _PinnedPoolManager(PoolManager):
-    """Gives each of its pools the pinned connection classes and the guard's policy."""
+    """Gives each of its pools the pinned connection classes and a way to the guard's policy."""
 
-    def __init__(self, policy: FetchPolicy, **kwargs: Any) -> None:
-        self.policy = policy
+    def __init__(self, current_policy: Callable[[], FetchPolicy], **kwargs: Any) -> None:
+        self.current_policy = current_policy
         super().__init__(**kwargs)
 
     def _new_pool(
@@ -118,29 +120,33 @@ class _PinnedPoolManager(PoolManager):
     ) -> HTTPConnectionPool:
         pool = super()._new_pool(scheme, host, port, request_context)
         pool.ConnectionCls = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
-        pool.conn_kw["policy"] = self.policy  # passed to each connection the pool makes
+        pool.conn_kw["current_policy"] = self.current_policy  # to each connection it makes
         return pool
 
 
 class _PinnedHTTP(HTTPConnection):
-    def __init__(self, *args: Any, policy: FetchPolicy, **kwargs: Any) -> None:
-        self.policy = policy
+    def __init__(
+        self, *args: Any, current_policy: Callable[[], FetchPolicy], **kwargs: Any
+    ) -> None:
+        self.current_policy = current_policy
         super().__init__(*args, **kwargs)
 
     def _new_conn(self) -> socket.socket:
-        return _new_conn(self, self.policy)
+        return _new_conn(self, self.current_policy())
 
 
 class _PinnedHTTPS(HTTPSConnection):
     """Connects the socket to a checked address; urllib3 then wraps it in TLS for self.host,
     the name (SNI and the certificate check)."""
 
-    def __init__(self, *args: Any, policy: FetchPolicy, **kwargs: Any) -> None:
-        self.policy = policy
+    def __init__(
+        self, *args: Any, current_policy: Callable[[], FetchPolicy], **kwargs: Any
+    ) -> None:
+        self.current_policy = current_policy
         super().__init__(*args, **kwargs)
 
     def _new_conn(self) -> socket.socket:
-        return _new_conn(self, self.policy)
+        return _new_conn(self, self.current_policy())
 
 
 def _new_conn(connection: HTTPConnection, policy: FetchPolicy) -> socket.socket:
