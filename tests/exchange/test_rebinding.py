@@ -17,6 +17,7 @@ from pathlib import Path
 
 import exchangelib
 import pytest
+from exchangelib.protocol import BaseProtocol
 
 from contacthub import config
 from contacthub.fetch import FetchPolicy
@@ -171,3 +172,34 @@ def test_a_run_reaches_only_checked_addresses_and_says_the_guards_sentence(
     assert (run.status, run.message) == ("failed", f"failed: {REFUSAL}")
     assert ews.operations()[len(before) :] == reached
     assert tripwire.connections() == 0
+
+
+def test_proxies_from_the_environment_are_not_used(
+    monkeypatch: pytest.MonkeyPatch,
+    ews: EwsServer,
+    dns: DnsServer,
+    tripwire: Tripwire,
+    policy: FetchPolicy,
+) -> None:
+    # A proxy would look the name up itself, where the guard cannot see.
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, f"http://{REFUSED}:{tripwire.port}")
+    monkeypatch.setattr(BaseProtocol, "TIMEOUT", 5)  # the tripwire never answers a proxy's client
+    ann = ews.mailbox.create({"DisplayName": "Ann Lee", "GivenName": "Ann", "Surname": "Lee"})
+    dns.answer(HOST, ALLOWED)
+    account = connect(settings(ews), verify=str(policy.ca_bundle), policy=policy)
+    pulled, _ = pull(account, None)
+    assert [contact.item_id for contact in pulled] == [ann]
+    assert tripwire.connections() == 0
+
+
+def test_a_server_name_that_does_not_resolve_stands_next_to_the_server(
+    ctx: RunContext, ews: EwsServer, dns: DnsServer
+) -> None:
+    form = {"email": EMAIL, "password": PASSWORD, "server": url(ews, OTHER)}
+    with pytest.raises(AccountError) as caught:
+        exchange_source.connect_account(ctx, OWNER, form)
+    assert caught.value.field == "server"
+    assert str(caught.value) == (
+        f"the server {OTHER}:{ews.port} was not found: check the server name in Advanced settings"
+    )
