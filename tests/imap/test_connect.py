@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import pytest
 
+from contacthub.fetch import FetchPolicy
 from contacthub.sources.imap.connection import (
     PRESETS,
     ImapAccount,
@@ -145,6 +146,15 @@ def test_host_not_found(monkeypatch: pytest.MonkeyPatch) -> None:
     assert ("imap.no-such-host.invalid", "A") in dns.asked
     assert "IMAP server 'imap.no-such-host.invalid' not found" in message
     assert "check the server name" in message
+
+
+def test_a_server_the_guard_refuses_is_not_connected_to(dovecot: DovecotServer) -> None:
+    account = ImapAccount("ann", "pw", dovecot.host, dovecot.imap_port, ssl=False)
+    message = failure(account, timeout=10, policy=FetchPolicy())  # public addresses only
+    assert message == (
+        f"Address {LOOPBACK} of host {LOOPBACK} is loopback; "
+        "allow private addresses in the config to fetch from it."
+    )
 
 
 def test_no_host() -> None:

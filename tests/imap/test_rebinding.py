@@ -194,3 +194,15 @@ def test_tls_at_the_checked_address_is_verified_for_the_name(
         connect(replace(secure, host=OTHER), timeout=10, ssl_context=trusted, policy=policy)
     assert f"the TLS certificate of {OTHER} is not trusted" in str(caught.value)
     assert reached(tripwires) == 0
+
+
+def test_a_server_name_that_does_not_resolve_stands_next_to_the_host(
+    ctx: RunContext, account: ImapAccount, dns: DnsServer
+) -> None:
+    with pytest.raises(AccountError) as caught:
+        imap_source.connect_account(ctx, OWNER, form_of(replace(account, host=OTHER)))
+    assert caught.value.field == "host"
+    assert str(caught.value) == (
+        f"IMAP server '{OTHER}' not found (the name does not resolve: Name or service not "
+        "known): check the server name, e.g. imap.example.org, or pick a preset"
+    )
