@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import urllib3.util.connection
 
 from contacthub.sources.exchange.client import ExchangeAccount, ExchangeError, connect, pull
 from tests.exchange.conftest import EMAIL, LOOPBACK_POLICY, PASSWORD, USERS, loopback_dns
@@ -124,15 +123,14 @@ def test_a_wrong_password_through_autodiscover_says_to_check_it(
 @pytest.fixture
 def loopback_connections_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail a test that would connect anywhere but loopback, instead of connecting."""
-    create = urllib3.util.connection.create_connection
+    connect = socket.socket.connect
 
-    def create_connection(address: tuple[str, int], *args: Any, **kwargs: Any) -> Any:
-        resolved = {info[4][0] for info in socket.getaddrinfo(*address)}  # the test's DNS
-        if resolved != {LOOPBACK}:
-            raise AssertionError(f"connected to {address} at {resolved}")
-        return create(address, *args, **kwargs)
+    def loopback_only(sock: socket.socket, address: Any) -> None:
+        if address[0] != LOOPBACK:
+            raise AssertionError(f"connected to {address}")
+        connect(sock, address)
 
-    monkeypatch.setattr(urllib3.util.connection, "create_connection", create_connection)
+    monkeypatch.setattr(socket.socket, "connect", loopback_only)
 
 
 @pytest.mark.parametrize(

@@ -107,11 +107,20 @@ class _Server(ThreadingHTTPServer):
 
 
 class LocalHTTPServer:
-    """``with LocalHTTPServer(site) as server: server.url("/a.csv")``."""
+    """``with LocalHTTPServer(site) as server: server.url("/a.csv")``; on 127.0.0.1 and a
+    free port unless *address* and *port* say otherwise."""
 
-    def __init__(self, site: Site, tls_cert: Path | None = None, tls_key: Path | None = None):
+    def __init__(
+        self,
+        site: Site,
+        tls_cert: Path | None = None,
+        tls_key: Path | None = None,
+        *,
+        address: str = LOOPBACK,
+        port: int = 0,
+    ):
         self.site = site
-        self._httpd = _Server((LOOPBACK, 0), _Handler)
+        self._httpd = _Server((address, port), _Handler)
         self._httpd.site = site
         self.scheme = "http"
         if tls_cert is not None:

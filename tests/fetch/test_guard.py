@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import urllib3.util.connection
 
 from contacthub.fetch import (
     FetchError,
@@ -266,12 +265,12 @@ def answering(*addresses: str) -> Callable[..., Any]:
 
 @pytest.fixture
 def no_connections(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fail any connection requests or urllib3 try to open."""
+    """Fail any connection a socket tries to open."""
 
-    def refuse(address: tuple[str, int], *args: Any, **kwargs: Any) -> None:
+    def refuse(sock: socket.socket, address: Any) -> None:
         raise AssertionError(f"connected to {address}")
 
-    monkeypatch.setattr(urllib3.util.connection, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
 
 
 @pytest.mark.parametrize(("address", "carried", "reason"), EMBEDDED)

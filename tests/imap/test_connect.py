@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import pytest
 
+from contacthub.fetch import FetchPolicy
 from contacthub.sources.imap.connection import (
     PRESETS,
     ImapAccount,
@@ -20,6 +21,7 @@ from contacthub.sources.imap.connection import (
 from tests.imap.fake_servers import LineServer, imap_capabilities, pop3
 from tests.support.dns_server import DnsServer
 from tests.support.dovecot import SENT_FOLDER, DovecotServer
+from tests.support.mail_fixtures import LOOPBACK_POLICY
 from tests.support.net import LOOPBACK, free_port
 
 
@@ -55,7 +57,7 @@ def test_password_is_not_in_repr() -> None:
 
 
 def test_plain_login_and_check(dovecot: DovecotServer, account: ImapAccount) -> None:
-    check = test_connection(account, timeout=10)
+    check = test_connection(account, timeout=10, policy=LOOPBACK_POLICY)
     assert check.security == "none"
     assert check.sent_folder == SENT_FOLDER  # marked \Sent, under a name nobody guesses
     assert check.inbox_messages == 0
@@ -65,26 +67,29 @@ def test_starttls_on_the_plain_port(
     dovecot: DovecotServer, account: ImapAccount, trusted: ssl.SSLContext
 ) -> None:
     secure = replace(account, ssl=True, starttls=True)
-    client = connect(secure, timeout=10, ssl_context=trusted)
+    client = connect(secure, timeout=10, ssl_context=trusted, policy=LOOPBACK_POLICY)
     try:
         assert isinstance(client.sock, ssl.SSLSocket)
         assert client.sock.version() in ("TLSv1.2", "TLSv1.3")
     finally:
         logout(client)
-    assert test_connection(secure, timeout=10, ssl_context=trusted).security == "starttls"
+    assert (
+        test_connection(secure, timeout=10, ssl_context=trusted, policy=LOOPBACK_POLICY).security
+        == "starttls"
+    )
 
 
 def test_ssl_port_with_the_test_ca(
     dovecot: DovecotServer, account: ImapAccount, trusted: ssl.SSLContext
 ) -> None:
     secure = replace(account, port=dovecot.imaps_port, ssl=True)
-    client = connect(secure, timeout=10, ssl_context=trusted)
+    client = connect(secure, timeout=10, ssl_context=trusted, policy=LOOPBACK_POLICY)
     try:
         assert isinstance(client.sock, ssl.SSLSocket)
         assert client.select("INBOX", readonly=True)[0] == "OK"
     finally:
         logout(client)
-    check = test_connection(secure, timeout=10, ssl_context=trusted)
+    check = test_connection(secure, timeout=10, ssl_context=trusted, policy=LOOPBACK_POLICY)
     assert (check.security, check.sent_folder) == ("ssl", SENT_FOLDER)
 
 
@@ -93,13 +98,18 @@ def test_non_ascii_password(dovecot: DovecotServer) -> None:
     account = ImapAccount(
         "jose@example.org", "contraseña-Größe-1", dovecot.host, dovecot.imap_port, ssl=False
     )
-    assert test_connection(account, timeout=10).inbox_messages == 0
+    assert test_connection(account, timeout=10, policy=LOOPBACK_POLICY).inbox_messages == 0
 
 
 def test_configured_sent_folder_must_exist(dovecot: DovecotServer, account: ImapAccount) -> None:
-    assert test_connection(replace(account, sent_folder="Drafts")).sent_folder == "Drafts"
+    assert (
+        test_connection(replace(account, sent_folder="Drafts"), policy=LOOPBACK_POLICY).sent_folder
+        == "Drafts"
+    )
     with pytest.raises(ImapError) as caught:
-        test_connection(replace(account, sent_folder="Sent Items"), timeout=10)
+        test_connection(
+            replace(account, sent_folder="Sent Items"), timeout=10, policy=LOOPBACK_POLICY
+        )
     message = str(caught.value)
     assert "no folder 'Sent Items'" in message
     assert SENT_FOLDER in message and "INBOX" in message
@@ -107,6 +117,7 @@ def test_configured_sent_folder_must_exist(dovecot: DovecotServer, account: Imap
 
 # -- errors -----------------------------------------------------------------------------------
 def failure(account: ImapAccount, **options: object) -> str:
+    options.setdefault("policy", LOOPBACK_POLICY)
     with pytest.raises(ImapError) as caught:
         connect(account, **options)  # type: ignore[arg-type]
     return str(caught.value)
@@ -135,6 +146,15 @@ def test_host_not_found(monkeypatch: pytest.MonkeyPatch) -> None:
     assert ("imap.no-such-host.invalid", "A") in dns.asked
     assert "IMAP server 'imap.no-such-host.invalid' not found" in message
     assert "check the server name" in message
+
+
+def test_a_server_the_guard_refuses_is_not_connected_to(dovecot: DovecotServer) -> None:
+    account = ImapAccount("ann", "pw", dovecot.host, dovecot.imap_port, ssl=False)
+    message = failure(account, timeout=10, policy=FetchPolicy())  # public addresses only
+    assert message == (
+        f"Address {LOOPBACK} of host {LOOPBACK} is loopback; "
+        "allow private addresses in the config to fetch from it."
+    )
 
 
 def test_no_host() -> None:

@@ -19,13 +19,14 @@ from contacthub.sources.imap.harvest import Correspondent
 from contacthub.sources.imap.scan import parse_fetch, parse_internaldate, scan, scan_account
 from tests.imap.messages import EXPECTED, INBOX_COUNT, SENT_COUNT, message, sent
 from tests.support.dovecot import SENT_FOLDER, DovecotServer
+from tests.support.mail_fixtures import LOOPBACK_POLICY
 
 FOLDERS = ["INBOX", SENT_FOLDER]
 
 
 @pytest.fixture
 def client(seeded: ImapAccount) -> Iterator[imaplib.IMAP4]:
-    client = connect(seeded, timeout=10)
+    client = connect(seeded, timeout=10, policy=LOOPBACK_POLICY)
     yield client
     logout(client)
 
@@ -52,7 +53,7 @@ def test_sent_folder_found_by_special_use(dovecot: DovecotServer, account: ImapA
     with dovecot.client(account.username) as admin:
         assert admin.create('"Sent"')[0] == "OK"  # a usual name, but not marked \Sent
         assert admin.create('"Sent Items"')[0] == "OK"
-    client = connect(account, timeout=10)
+    client = connect(account, timeout=10, policy=LOOPBACK_POLICY)
     try:
         assert find_sent_folder(client) == SENT_FOLDER
         # Without SPECIAL-USE in the capabilities, a plain LIST still carries \Sent here.
@@ -79,7 +80,7 @@ def test_batches_give_the_same_result(client: imaplib.IMAP4, seeded: ImapAccount
 
 
 def test_scan_account_finds_inbox_and_sent(seeded: ImapAccount) -> None:
-    result = scan_account(seeded, {}, timeout=10)
+    result = scan_account(seeded, {}, timeout=10, policy=LOOPBACK_POLICY)
     assert summary(result.correspondents) == EXPECTED
     assert list(result.state) == FOLDERS
 
@@ -145,7 +146,7 @@ def test_scanning_marks_nothing_read(dovecot: DovecotServer, account: ImapAccoun
     with dovecot.client(account.username) as admin:
         typ, _ = admin.append("INBOX", None, None, message("From: Bob <bob@example.net>"))
         assert typ == "OK"
-    client = connect(account, timeout=10)
+    client = connect(account, timeout=10, policy=LOOPBACK_POLICY)
     try:
         assert scan(client, ["INBOX"], {}).messages_scanned == 1
     finally:

@@ -10,6 +10,12 @@ this server says too.
     with DnsServer({"localhost": "127.0.0.1"}) as dns:
         dns.port
         monkeypatch.setattr(socket, "getaddrinfo", dns.getaddrinfo("example.org"))
+
+A name given several addresses answers its lookups with them in turn, the last one from then
+on (with a TTL of 0): it rebinds, as a hostile server's DNS does between a check and a
+connection. ``answer(name, *addresses)`` starts such a sequence anew.
+
+    DnsServer({"mail.example.org": ["127.0.0.2", "127.0.0.1"]})  # .2 first, then .1
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ from __future__ import annotations
 import socket
 import socketserver
 import threading
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -40,24 +47,35 @@ class _Handler(socketserver.BaseRequestHandler):
         question = query.question[0]
         name = question.name.to_text(omit_final_dot=True).lower()
         self.server.asked.append((name, dns.rdatatype.to_text(question.rdtype)))
-        address = self.server.records.get(name)
-        if address is not None and question.rdtype == dns.rdatatype.A:
-            response.answer.append(dns.rrset.from_text(question.name, 60, "IN", "A", address))
-        elif address is None:
+        answers = self.server.records.get(name)
+        if answers is not None and question.rdtype == dns.rdatatype.A:
+            with self.server.lock:
+                turn = self.server.answered[name]
+                self.server.answered[name] += 1
+            address = answers[min(turn, len(answers) - 1)]
+            ttl = 0 if len(answers) > 1 else 60
+            response.answer.append(dns.rrset.from_text(question.name, ttl, "IN", "A", address))
+        elif answers is None:
             response.set_rcode(dns.rcode.NXDOMAIN)
         sock.sendto(response.to_wire(), self.client_address)
 
 
 class _Server(socketserver.ThreadingUDPServer):
     daemon_threads = True
-    records: dict[str, str]
+    records: dict[str, list[str]]  # the A answers of a name, in turn
+    answered: Counter[str]  # how many A queries of each name were answered
+    lock: threading.Lock
     asked: list[tuple[str, str]]
 
 
 class DnsServer:
-    def __init__(self, records: Mapping[str, str]) -> None:
+    def __init__(self, records: Mapping[str, str | Sequence[str]]) -> None:
         self._server = _Server((LOOPBACK, 0), _Handler)
-        self._server.records = {name.lower(): ip for name, ip in records.items()}
+        self._server.records = {}
+        self._server.answered = Counter()
+        self._server.lock = threading.Lock()
+        for name, addresses in records.items():
+            self.answer(name, *([addresses] if isinstance(addresses, str) else addresses))
         self._server.asked = []  # (name, record type) in the order asked
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), daemon=True
@@ -70,6 +88,12 @@ class DnsServer:
     @property
     def asked(self) -> list[tuple[str, str]]:
         return list(self._server.asked)
+
+    def answer(self, name: str, *addresses: str) -> None:
+        """Answer the next lookups of *name* with *addresses* in turn, the last one from then on."""
+        with self._server.lock:
+            self._server.records[name.lower()] = list(addresses)
+            self._server.answered[name.lower()] = 0
 
     def resolve(self, name: str) -> list[str]:
         """The addresses of ``name`` (A records), asked of this server over UDP; [] if none."""

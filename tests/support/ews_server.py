@@ -101,7 +101,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class EwsServer(DoubleServer):
-    """The endpoint on 127.0.0.1 and a free port, in a thread; a context manager."""
+    """The endpoint on 127.0.0.1 (or *host*) and a free port (or *port*), in a thread; a
+    context manager."""
 
     def __init__(
         self,
@@ -109,6 +110,8 @@ class EwsServer(DoubleServer):
         *,
         tls: tuple[Path, Path] | None = None,
         version: ServerVersion = EXCHANGE_2019,
+        host: str = LOOPBACK,
+        port: int = 0,
     ) -> None:
         """``tls``: (certificate file, key file) to serve HTTPS instead of HTTP."""
         self.users = dict(users)
@@ -116,11 +119,12 @@ class EwsServer(DoubleServer):
         self.version = version
         self.mailbox = Mailbox()
         self.requests: list[tuple[str, str | None]] = []  # (operation or "401", login)
-        super().__init__(_Handler, LOOPBACK, tls=tls)
+        self.host = host
+        super().__init__(_Handler, host, port, tls=tls)
 
     @property
     def address(self) -> str:
-        return f"{LOOPBACK}:{self.port}"
+        return f"{self.host}:{self.port}"
 
     @property
     def url(self) -> str:

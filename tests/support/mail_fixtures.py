@@ -9,12 +9,15 @@ from collections.abc import Iterator
 
 import pytest
 
+from contacthub.fetch import FetchPolicy
 from contacthub.sources.imap.connection import ImapAccount
 from tests.fetch.certs import CertificateFiles, make_certificates
 from tests.imap.messages import mailbox
 from tests.support.dovecot import DovecotServer
 
 _accounts = itertools.count(1)
+# Dovecot and the fake servers are on loopback: the address guard lets exactly that through.
+LOOPBACK_POLICY = FetchPolicy(allowed_networks=("127.0.0.0/8",))
 
 
 @pytest.fixture(scope="session")

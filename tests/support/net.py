@@ -48,3 +48,42 @@ def wait_until(
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(interval)
+
+
+class Tripwire:
+    """A listener that answers nothing and counts the connections that reach it: put on an
+    address the code under test must never connect to.
+
+    The kernel completes a connection to it (and queues it) without an accept(), so one that
+    came is counted even when the client gave up long ago.
+    """
+
+    def __init__(self, host: str = LOOPBACK, port: int = 0) -> None:
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.bind((host, port))
+        self._socket.listen(16)
+        self._socket.setblocking(False)
+        self._count = 0
+
+    @property
+    def port(self) -> int:
+        return int(self._socket.getsockname()[1])
+
+    def connections(self) -> int:
+        """How many connections reached it so far."""
+        while True:
+            try:
+                connection, _ = self._socket.accept()
+            except BlockingIOError:
+                return self._count
+            connection.close()
+            self._count += 1
+
+    def close(self) -> None:
+        self._socket.close()
+
+    def __enter__(self) -> Tripwire:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,5 +1,6 @@
-"""HTTP and HTTPS with requests: redirects followed by hand through the address guard,
-conditional headers, and the body streamed under the size cap."""
+"""HTTP and HTTPS with requests: connections pinned to the addresses the guard checked
+(fetch/pinned.py), redirects followed by hand, conditional headers, and the body streamed
+under the size cap."""
 
 from __future__ import annotations
 
@@ -9,9 +10,7 @@ from dataclasses import replace
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 
-from contacthub.fetch.guard import resolve
 from contacthub.fetch.model import (
     FetchError,
     FetchPolicy,
@@ -22,22 +21,10 @@ from contacthub.fetch.model import (
     display_url,
     too_large,
 )
+from contacthub.fetch.pinned import PinnedAdapter
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 CHUNK = 64 * 1024
-
-
-class _PinnedTLSAdapter(HTTPAdapter):
-    """Connects to a checked address while verifying the certificate (and sending SNI)
-    for the host name in the URL."""
-
-    def __init__(self, hostname: str) -> None:
-        self._hostname = hostname  # read by init_poolmanager, which HTTPAdapter calls
-        super().__init__(max_retries=0)
-
-    def init_poolmanager(self, *args: object, **pool_kwargs: object) -> None:
-        pool_kwargs["server_hostname"] = self._hostname
-        super().init_poolmanager(*args, **pool_kwargs)  # type: ignore[arg-type]
 
 
 def fetch_http(
@@ -62,43 +49,34 @@ def _hop(
 ) -> FetchResult | str:
     """One request: the result, or the URL a redirect points to."""
     parts, host, port = _address(url)
-    addresses = resolve(host, port, policy)
     headers = _conditional_headers(previous)
-    headers["Host"] = parts.netloc.rpartition("@")[2]
     user, password = source.credentials()
     auth = (user, password or "") if user and _same_site(source.url, url) else None
     with requests.Session() as session:
         # Proxies from the environment would reach addresses the guard never saw.
         session.trust_env = False
-        session.mount("https://", _PinnedTLSAdapter(host))
-        session.mount("http://", HTTPAdapter(max_retries=0))
-        for index, address in enumerate(addresses):
-            pinned = _pinned_url(parts, address, port)
-            try:
-                response = session.get(
-                    pinned,
-                    headers=headers,
-                    auth=auth,
-                    allow_redirects=False,
-                    stream=True,
-                    timeout=(policy.timeout, policy.timeout),
-                    verify=policy.ca_bundle or True,
-                )
-            except requests.exceptions.ConnectionError as exc:
-                retry = not isinstance(exc, requests.exceptions.SSLError | requests.Timeout)
-                if retry and index + 1 < len(addresses):
-                    continue  # the next address of the host, as socket.create_connection does
-                raise _network_error(exc, host, port, policy) from exc
-            except requests.RequestException as exc:
-                raise _network_error(exc, host, port, policy) from exc
-            except ValueError as exc:
-                # requests parses a redirect's Location even when it follows none.
-                raise FetchError(
-                    f"{display_url(url)} redirected to a Location that is not a valid URL ({exc})"
-                ) from None
-            with response:
-                return _handle(response, url, previous, policy, deadline, host, port)
-    raise AssertionError("resolve() returns at least one address")
+        adapter = PinnedAdapter(policy, max_retries=0)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        try:
+            response = session.get(
+                _without_credentials(parts),
+                headers=headers,
+                auth=auth,
+                allow_redirects=False,
+                stream=True,
+                timeout=(policy.timeout, policy.timeout),
+                verify=policy.ca_bundle or True,
+            )
+        except requests.RequestException as exc:
+            raise _network_error(exc, host, port, policy) from exc
+        except ValueError as exc:
+            # requests parses a redirect's Location even when it follows none.
+            raise FetchError(
+                f"{display_url(url)} redirected to a Location that is not a valid URL ({exc})"
+            ) from None
+        with response:
+            return _handle(response, url, previous, policy, deadline, host, port)
 
 
 def _handle(
@@ -212,9 +190,11 @@ def _same_site(original: str, current: str) -> bool:
     return a.scheme == "http" and b.scheme == "https" and a.port is None and b.port is None
 
 
-def _pinned_url(parts: SplitResult, address: str, port: int) -> str:
-    literal = f"[{address}]" if ":" in address else address
-    return urlunsplit((parts.scheme, f"{literal}:{port}", parts.path or "/", parts.query, ""))
+def _without_credentials(parts: SplitResult) -> str:
+    """The URL to ask for: no user or password in it (they go as auth, to the same site
+    only), and no fragment."""
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
 
 
 def _status_message(status: int, url: str, response: requests.Response) -> str:

@@ -1,14 +1,13 @@
-"""What the mail-account sources (IMAP, Exchange) share: form errors, their book, and
-the address guard (a server a user names is reached only when the [fetch] policy allows
-its address, as for remote files)."""
+"""What the mail-account sources (IMAP, Exchange) share: form errors, their book, and the
+address guard's words (a server a user names is reached only at an address the [fetch]
+policy allows, as for remote files)."""
 
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 from contacthub.errors import UserError
-from contacthub.fetch import FetchError, FetchPolicy, resolve
+from contacthub.fetch import FetchError
 from contacthub.store import Transaction
 
 
@@ -33,17 +32,10 @@ def account_book(tx: Transaction, owner: str, slug_base: str, title: str) -> str
     return path
 
 
-def check_server(policy: FetchPolicy, host: str, port: int, field: str) -> None:
-    """Refuse a mail server on a loopback, private, link-local or metadata address unless
-    the admin allowed it ([fetch] allow_private / allowed_networks). The client connects by
-    name afterwards; the check bounds what a user can point the hub at, not DNS rebinding."""
-    try:
-        resolve(host, port, policy)
-    except FetchError as error:
-        raise AccountError(field, f"{str(error)[:1].upper()}{str(error)[1:]}.") from None
-
-
-def url_server(url: str) -> tuple[str, int]:
-    """The host and port of a server URL."""
-    parts = urlsplit(url)
-    return parts.hostname or "", parts.port or (80 if parts.scheme == "http" else 443)
+def guard_sentence(error: FetchError) -> str:
+    """The address guard's refusal of a mail server as a sentence, e.g. "Address 10.0.0.5 of
+    host mail.example.org is private; allow private addresses in the config to fetch from it."
+    The clients connect only to addresses the guard checked as they connect (fetch/pinned.py),
+    and say this when it refuses one."""
+    text = str(error)
+    return f"{text[:1].upper()}{text[1:]}."

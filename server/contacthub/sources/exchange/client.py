@@ -8,6 +8,10 @@ in the Contacts folder since a stored sync state (SyncFolderItems for the ids, G
 fields). ``push_create`` and ``push_update`` write a card (CreateItem; UpdateItem with the
 change key, never overwriting a newer version). Deletions are never sent to Exchange. Failures
 are ``ExchangeError`` with a message saying what to do.
+
+Every connection exchangelib opens, autodiscover's included, goes to an address of its host
+that the address guard checked as it connected (fetch/pinned.py): a name that resolves
+elsewhere a moment later (DNS rebinding) changes nothing. TLS is verified for the name.
 """
 
 from __future__ import annotations
@@ -33,20 +37,22 @@ from exchangelib import (
 from exchangelib import errors as ews
 from exchangelib.items import NEVER_OVERWRITE, Contact
 from exchangelib.protocol import BaseProtocol, Protocol
-from requests.adapters import HTTPAdapter
 
-from contacthub.fetch import FetchError, FetchPolicy, resolve
+from contacthub.fetch import FetchError, FetchPolicy
 from contacthub.fetch.model import HostNotFound
+from contacthub.fetch.pinned import PinnedAdapter
 from contacthub.sources.exchange.errors import (
     ChangeKeyConflict,
     ContactGone,
     ContactRefused,
     ExchangeError,
+    ServerNotFound,
+    ServerRefused,
     SyncStateExpired,
     translated,
 )
 from contacthub.sources.exchange.mapping import card_to_contact, contact_to_card
-from contacthub.sources.mail_account import url_server
+from contacthub.sources.mail_account import guard_sentence
 
 __all__ = [
     "ChangeKeyConflict",
@@ -55,6 +61,8 @@ __all__ = [
     "ExchangeAccount",
     "ExchangeError",
     "PulledContact",
+    "ServerNotFound",
+    "ServerRefused",
     "SyncStateExpired",
     "connect",
     "pull",
@@ -112,7 +120,7 @@ def connect(
 
     ``verify``: True for the system's CAs, a path to a PEM bundle of CAs to trust, or False.
     ``policy``: the address guard's ([fetch]; the default: public addresses only), which every
-    server is checked by before each request, those autodiscover tries and finds included.
+    connection to a server is checked by as it connects, autodiscover's included.
     Both apply to every Exchange connection of the process, as exchangelib has one HTTP
     adapter class for all (the hub has one setting of each, [fetch] ca_bundle and the guard's).
     """
@@ -299,37 +307,34 @@ def _file_as(values: dict[str, Any]) -> str:
     return str(family or given or values["display_name"])
 
 
-class _TlsAdapter(HTTPAdapter):
-    """exchangelib builds its sessions itself; this adapter puts our CA setting into each, and
-    sends nothing to a server the address guard refuses (autodiscover tries several servers,
-    follows redirects and hands over the one it finds: each is checked here)."""
+class _TlsAdapter(PinnedAdapter):
+    """exchangelib builds its sessions and their adapters itself, from this class: it puts our
+    CA setting into each request, and connects only to addresses the guard (``policy``)
+    checked as it connects. Autodiscover tries several servers, follows redirects and hands
+    over the one it finds: each connection to any of them is checked."""
 
     verify: bool | str = True
-    policy: FetchPolicy = FetchPolicy()
 
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
-        _guard(request.url or "", self.policy)
-        kwargs["verify"] = self.verify
-        return super().send(request, *args, **kwargs)
-
-
-def _guard(url: str, policy: FetchPolicy) -> None:
-    """Refuse *url*'s server unless the guard allows its addresses. requests connects by name
-    afterwards: this bounds what a user can point the hub at, not DNS rebinding."""
-    try:
-        host, port = url_server(url)
-    except ValueError as error:
-        raise ExchangeError(f"the Exchange server's URL {url!r} is not valid ({error})") from None
-    try:
-        resolve(host, port, policy)
-    except HostNotFound:
-        # As requests says it, so exchangelib moves on to its next server and the words
-        # for a mistyped server stay; the request is not sent (the name may resolve then).
-        raise requests.exceptions.ConnectionError(f"Failed to resolve {host!r}") from None
-    except FetchError as error:
-        # Not a requests error: exchangelib would take it for a server that is down, try the
-        # next one and end with "autodiscover failed", losing the reason.
-        raise ExchangeError(f"{str(error)[:1].upper()}{str(error)[1:]}.") from None
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: dict[str, str] | None = None,
+    ) -> requests.Response:
+        try:
+            return super().send(request, stream, timeout, self.verify, cert, proxies)
+        except HostNotFound:
+            # As requests says it, so exchangelib moves on to its next server and the words
+            # for a mistyped server stay; nothing was sent (the name may resolve then).
+            host = urlsplit(request.url or "").hostname
+            raise requests.exceptions.ConnectionError(f"Failed to resolve {host!r}") from None
+        except FetchError as error:
+            # Not a requests error: exchangelib would take it for a server that is down, try the
+            # next one and end with "autodiscover failed", losing the reason.
+            raise ServerRefused(guard_sentence(error)) from None
 
 
 def _settings_of(account: Account) -> ExchangeAccount:

@@ -54,6 +54,15 @@ class SyncStateExpired(ExchangeError):
     """Exchange no longer accepts the stored sync state: pull again without one."""
 
 
+class ServerNotFound(ExchangeError):
+    """The server's name does not resolve (the server setting is at fault, when one is given)."""
+
+
+class ServerRefused(ExchangeError):
+    """The address guard refuses a server's address: the one named, or one autodiscover tried,
+    was redirected to or handed out. The message is the guard's."""
+
+
 def translated(account: ExchangeAccount, run: Callable[[], T]) -> T:
     """``run()``, with exchangelib's and requests' errors as ExchangeError in words.
 
@@ -143,7 +152,7 @@ def _in_words(account: ExchangeAccount, error: Exception) -> ExchangeError:
             "Temporary failure in name",
         )
     ):
-        return ExchangeError(
+        return ServerNotFound(
             f"the server {host} was not found: check the server name in Advanced settings"
         )
     if "Failed to get auth type" in text or "No valid version headers" in text:

@@ -40,6 +40,8 @@ from contacthub.sources.context import RunContext
 from contacthub.sources.exchange.client import (
     ExchangeAccount,
     ExchangeError,
+    ServerNotFound,
+    ServerRefused,
     connect,
     service_endpoint,
 )
@@ -53,7 +55,7 @@ from contacthub.sources.exchange.sync import (
     read_local,
     state_saver,
 )
-from contacthub.sources.mail_account import AccountError, account_book, check_server, url_server
+from contacthub.sources.mail_account import AccountError, account_book
 from contacthub.store import AlreadyExists, RunRecord, SourceRecord, Transaction
 
 logger = logging.getLogger(__name__)
@@ -300,18 +302,13 @@ def test_connection(ctx: RunContext, account: ExchangeAccount) -> dict[str, Any]
 
 
 def _open(ctx: RunContext, account: ExchangeAccount, field: str) -> Account:
-    _guard(ctx, account)
     try:
         return connect(account, verify=_verify(ctx), policy=ctx.fetch_policy)
+    except (ServerNotFound, ServerRefused) as error:
+        # The server the user named is at fault; one autodiscover found is not theirs.
+        raise AccountError("server" if account.server else field, str(error)) from None
     except ExchangeError as error:
         raise AccountError(field, str(error)) from None
-
-
-def _guard(ctx: RunContext, account: ExchangeAccount) -> None:
-    """A server the user names passes the address guard (autodiscover finds its own)."""
-    if account.server:
-        host, port = url_server(service_endpoint(account.server))
-        check_server(ctx.fetch_policy, host, port, "server")
 
 
 def _verify(ctx: RunContext) -> bool | str:
@@ -422,7 +419,6 @@ def run(
     nothing is ever deleted). A login or server failure is recorded as a failed run."""
     try:
         account = stored_account(ctx, source)
-        _guard(ctx, account)
         mailbox = connect(account, verify=_verify(ctx), policy=ctx.fetch_policy)
         local = read_local(ctx.store, source)
         sent = Sent()

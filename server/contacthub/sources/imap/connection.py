@@ -4,7 +4,9 @@
 wrong and what to do (wrong password, unknown host, closed port, TLS failure, a POP3 server).
 Security follows the settings: ``ssl`` on means implicit TLS, except on port 143 (or with
 ``starttls=True``) where the plain connection is upgraded with STARTTLS; with TLS asked for,
-there is never a fallback to plain text. Certificates are always verified.
+there is never a fallback to plain text. Certificates are always verified, for the host name.
+The socket goes to an address of the host that the address guard checked when connecting
+(fetch/pinned.py): a name that resolves elsewhere a moment later (DNS rebinding) changes nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +20,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from contacthub.errors import UserError
+from contacthub.fetch import FetchError, FetchPolicy
+from contacthub.fetch.model import HostNotFound
+from contacthub.fetch.pinned import open_socket
 from contacthub.sources.imap.utf7 import decode_mailbox, encode_mailbox
+from contacthub.sources.mail_account import guard_sentence
 
 STARTTLS_PORT = 143
 DEFAULT_TIMEOUT = 30.0
@@ -69,6 +75,15 @@ class ImapError(UserError):
 
 class FolderMissing(ImapError):
     """The configured Sent folder is not on the server (the setting is at fault)."""
+
+
+class ServerNotFound(ImapError):
+    """The server's name does not resolve (the host setting is at fault)."""
+
+
+class ServerRefused(ImapError):
+    """The address guard refuses the server's address: the host setting, or the admin's
+    [fetch] allow_private / allowed_networks, is at fault. The message is the guard's."""
 
 
 @dataclass(frozen=True)
@@ -171,9 +186,14 @@ class _BadGreeting(Exception):
 
 
 class _GreetingCheck(imaplib.IMAP4):
-    """Keeps the server's first line, to tell a POP3 or other server from a broken IMAP one."""
+    """Connects to an address of the host that the guard (``policy``) checked, and keeps the
+    server's first line, to tell a POP3 or other server from a broken IMAP one."""
 
     first_line: bytes | None = None
+    policy: FetchPolicy  # set before IMAP4.__init__, which connects
+
+    def _pinned_socket(self, timeout: float | None) -> socket.socket:
+        return open_socket(self.host, self.port, self.policy, timeout)
 
     def _get_line(self) -> bytes:
         line: bytes = super()._get_line()  # type: ignore[misc]  # not in typeshed's imaplib
@@ -189,26 +209,51 @@ class _GreetingCheck(imaplib.IMAP4):
 
 
 class _Client(_GreetingCheck):
-    pass
+    """Plain IMAP; STARTTLS wraps this socket in TLS for the host name later."""
+
+    def __init__(self, host: str, port: int, policy: FetchPolicy, timeout: float) -> None:
+        self.policy = policy
+        super().__init__(host, port, timeout=timeout)
+
+    def _create_socket(self, timeout: float | None = None) -> socket.socket:
+        return self._pinned_socket(timeout)
 
 
 class _SSLClient(_GreetingCheck, imaplib.IMAP4_SSL):
-    pass
+    """Implicit TLS, for the host name (SNI and the certificate check)."""
+
+    def __init__(
+        self, host: str, port: int, policy: FetchPolicy, context: ssl.SSLContext, timeout: float
+    ) -> None:
+        self.policy = policy
+        super().__init__(host, port, ssl_context=context, timeout=timeout)
+
+    def _create_socket(self, timeout: float | None = None) -> socket.socket:
+        # IMAP4_SSL's own calls IMAP4._create_socket by name, past the pinning: done here.
+        return self.ssl_context.wrap_socket(self._pinned_socket(timeout), server_hostname=self.host)
 
 
 def connect(
     account: ImapAccount,
     timeout: float = DEFAULT_TIMEOUT,
     ssl_context: ssl.SSLContext | None = None,
+    policy: FetchPolicy | None = None,
 ) -> imaplib.IMAP4:
-    """A logged-in client for *account*; ImapError says what failed and what to do."""
+    """A logged-in client for *account*; ImapError says what failed and what to do.
+
+    ``policy``: the address guard's ([fetch]; the default: public addresses only).
+    """
     if not account.host.strip():
         raise ImapError("no IMAP server given: enter the server name, e.g. imap.example.org")
     context = ssl_context or ssl.create_default_context()
     try:
-        client = _open(account, context, timeout)
+        client = _open(account, context, timeout, policy or FetchPolicy())
     except _BadGreeting as exc:
         raise _greeting_error(account, exc.line) from None
+    except HostNotFound as exc:
+        raise _not_found(account, exc) from None
+    except FetchError as exc:
+        raise ServerRefused(guard_sentence(exc)) from None
     except (OSError, imaplib.IMAP4.error) as exc:
         raise _connection_error(account, exc, timeout) from exc
     try:
@@ -223,10 +268,12 @@ def connect(
     return client
 
 
-def _open(account: ImapAccount, context: ssl.SSLContext, timeout: float) -> imaplib.IMAP4:
+def _open(
+    account: ImapAccount, context: ssl.SSLContext, timeout: float, policy: FetchPolicy
+) -> imaplib.IMAP4:
     if account.security == "ssl":
-        return _SSLClient(account.host, account.port, ssl_context=context, timeout=timeout)
-    return _Client(account.host, account.port, timeout=timeout)
+        return _SSLClient(account.host, account.port, policy, context, timeout)
+    return _Client(account.host, account.port, policy, timeout)
 
 
 def _secure(client: imaplib.IMAP4, account: ImapAccount, context: ssl.SSLContext) -> None:
@@ -306,13 +353,17 @@ def _greeting_error(account: ImapAccount, line: bytes | None) -> ImapError:
     )
 
 
+def _not_found(account: ImapAccount, exc: HostNotFound) -> ServerNotFound:
+    cause = exc.__cause__  # the resolver's error, when it gave one
+    reason = cause.strerror if isinstance(cause, socket.gaierror) else "no address"
+    return ServerNotFound(
+        f"IMAP server '{account.host}' not found (the name does not resolve: {reason}): "
+        "check the server name, e.g. imap.example.org, or pick a preset"
+    )
+
+
 def _connection_error(account: ImapAccount, exc: BaseException, timeout: float) -> ImapError:
     host, where = account.host, account.where
-    if isinstance(exc, socket.gaierror):
-        return ImapError(
-            f"IMAP server '{host}' not found (the name does not resolve: {exc.strerror}): "
-            "check the server name, e.g. imap.example.org, or pick a preset"
-        )
     if isinstance(exc, ConnectionRefusedError):
         return ImapError(
             f"nothing accepts connections on {where} (connection refused): check the port; "
@@ -427,9 +478,10 @@ def test_connection(
     account: ImapAccount,
     timeout: float = DEFAULT_TIMEOUT,
     ssl_context: ssl.SSLContext | None = None,
+    policy: FetchPolicy | None = None,
 ) -> ConnectionCheck:
     """Log in, open INBOX and find the Sent folder, as a check before saving the settings."""
-    client = connect(account, timeout, ssl_context)
+    client = connect(account, timeout, ssl_context, policy)
     try:
         folders = list_folders(client)
         sent = resolve_sent_folder(account, folders)

@@ -16,6 +16,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import NamedTuple, TypedDict
 
+from contacthub.fetch import FetchPolicy
 from contacthub.sources.imap.connection import (
     DEFAULT_TIMEOUT,
     ImapAccount,
@@ -99,11 +100,13 @@ def scan_account(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     ssl_context: ssl.SSLContext | None = None,
+    policy: FetchPolicy | None = None,
     own_addresses: Iterable[str] = (),
     batch_size: int = BATCH_SIZE,
 ) -> ScanResult:
-    """Connect, scan INBOX and the Sent folder (configured or found), log out."""
-    client = connect(account, timeout, ssl_context)
+    """Connect (``policy``: the address guard's), scan INBOX and the Sent folder (configured
+    or found), log out."""
+    client = connect(account, timeout, ssl_context, policy)
     try:
         try:
             sent = resolve_sent_folder(account, list_folders(client))

@@ -53,6 +53,8 @@ from contacthub.sources.imap.connection import (
     ImapAccount,
     ImapError,
     Preset,
+    ServerNotFound,
+    ServerRefused,
     connect,
     list_folders,
     logout,
@@ -61,7 +63,7 @@ from contacthub.sources.imap.connection import (
 from contacthub.sources.imap.connection import test_connection as check_connection
 from contacthub.sources.imap.harvest import Correspondent
 from contacthub.sources.imap.scan import ScanResult, State, scan
-from contacthub.sources.mail_account import AccountError, account_book, check_server
+from contacthub.sources.mail_account import AccountError, account_book
 from contacthub.store import AlreadyExists, ItemData, RunRecord, SourceRecord, Store, Transaction
 from contacthub.vcard.lines import ContentLine, content_lines
 from contacthub.vcard.parse import item_data
@@ -235,11 +237,14 @@ def _password(
 
 def test_connection(ctx: RunContext, account: ImapAccount) -> dict[str, Any]:
     """Log in, list the folders and open INBOX: {"folders": [...], "sent_folder": ...}."""
-    check_server(ctx.fetch_policy, account.host, account.port, "host")
     try:
-        check = check_connection(account, ctx.fetch_policy.timeout, _ssl_context(ctx))
+        check = check_connection(
+            account, ctx.fetch_policy.timeout, _ssl_context(ctx), ctx.fetch_policy
+        )
     except FolderMissing as error:
         raise AccountError("sent_folder", _sentence(error, account.host)) from None
+    except (ServerNotFound, ServerRefused) as error:
+        raise AccountError("host", _sentence(error, account.host)) from None
     except ImapError as error:
         raise AccountError("account", _sentence(error, account.host)) from None
     return {"folders": list(check.folders), "sent_folder": check.sent_folder}
@@ -414,7 +419,6 @@ def run(
     `override` has no use here: an IMAP source never deletes."""
     try:
         account = account_of(ctx, source)
-        check_server(ctx.fetch_policy, account.host, account.port, "host")
         scanned = scan_mailbox(ctx, account, source.settings)
     except (ImapError, CredentialError, AccountError) as error:
         logger.warning("IMAP source %s: reading the mailbox failed: %s", source.id, error)
@@ -460,7 +464,7 @@ def scan_mailbox(ctx: RunContext, account: ImapAccount, settings: Mapping[str, A
     """Scan the Sent folder (its From addresses are the account's), then INBOX."""
     state = _state(settings.get("state"))
     own = frozenset([*account.own_addresses, *_strings(settings.get("own"))])
-    client = connect(account, ctx.fetch_policy.timeout, _ssl_context(ctx))
+    client = connect(account, ctx.fetch_policy.timeout, _ssl_context(ctx), ctx.fetch_policy)
     try:
         try:
             sent = resolve_sent_folder(account, list_folders(client))
