@@ -1,5 +1,5 @@
-"""What belongs to the request being handled: its transaction, the card it PUTs, and
-whether the store's disk was full or the store too busy.
+"""What belongs to the request being handled: its transaction, the card it PUTs, the
+client's User-Agent, and whether the store's disk was full or the store too busy.
 
 Radicale calls the storage inside `acquire_lock`; the transaction opened
 there lives in a context variable until the lock is released, so every call
@@ -23,6 +23,7 @@ from contacthub.store import StorageFull, Store, StoreBusy, Transaction
 _transaction: ContextVar[Transaction | None] = ContextVar("transaction", default=None)
 _put: ContextVar[PutBody | None] = ContextVar("put", default=None)
 _store_fault: ContextVar[StoreFaultWatch | None] = ContextVar("store_fault", default=None)
+_agent: ContextVar[str] = ContextVar("agent", default="")
 
 # The store's refusals the guard answers itself: a full disk (507) and a write that
 # waited too long for others (503 with Retry-After, which clients retry).
@@ -90,6 +91,22 @@ def putting(body: PutBody) -> Iterator[PutBody]:
 def current_put() -> PutBody | None:
     """The body of the PUT of one item being handled, if any."""
     return _put.get()
+
+
+@contextmanager
+def client(agent: str) -> Iterator[None]:
+    """Around the handling of one request: the client's User-Agent, which the versions of
+    the cards it writes keep."""
+    token = _agent.set(agent)
+    try:
+        yield
+    finally:
+        _agent.reset(token)
+
+
+def client_agent() -> str:
+    """The User-Agent of the client whose request is handled ("" when none was sent)."""
+    return _agent.get()
 
 
 def put_body_for(href: str) -> PutBody | None:

@@ -35,7 +35,13 @@ from contacthub.config import Settings
 from contacthub.signin_throttle import SignInThrottle, Throttled
 from contacthub.store import Store
 from contacthub.vcard.parse import InvalidVCard, is_vcard_media_type, parse_one
-from contacthub_radicale.context import PutBody, StoreFault, putting, watching_store_faults
+from contacthub_radicale.context import (
+    PutBody,
+    StoreFault,
+    client,
+    putting,
+    watching_store_faults,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +112,11 @@ class CardDavGuard:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        with self.gate.auth.one_check_per_request(), watching_store_faults() as fault:
+        with (
+            self.gate.auth.one_check_per_request(),
+            watching_store_faults() as fault,
+            client(environ.get("HTTP_USER_AGENT", "")),
+        ):
             try:
                 self._check_password(environ)
             except Throttled as throttled:

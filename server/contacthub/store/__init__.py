@@ -74,6 +74,7 @@ from contacthub.store.records import (
     ItemRecord,
     Lease,
     Link,
+    LinkOp,
     RunRecord,
     SourceRecord,
     StagedChange,
@@ -87,8 +88,9 @@ from contacthub.store.search import (
     PropertyPresence,
     TextMatch,
 )
-from contacthub.store.staging import Staging, StagingLost
+from contacthub.store.staging import Staging, StagingLost, publish_together
 from contacthub.store.transaction import Transaction
+from contacthub.store.versions import VersionRecord, prune_history
 
 __all__ = [
     "Actor",
@@ -110,6 +112,7 @@ __all__ = [
     "Lease",
     "LockOrderError",
     "Link",
+    "LinkOp",
     "NotFound",
     "PreconditionFailed",
     "PropertyPresence",
@@ -127,11 +130,14 @@ __all__ = [
     "UidConflict",
     "UnsafeName",
     "Upload",
+    "VersionRecord",
     "check_name",
     "etag_of",
     "format_token",
     "is_storage_full",
     "parent_of",
+    "prune_history",
+    "publish_together",
     "write_whole",
     "writing",
 ]

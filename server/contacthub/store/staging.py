@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from contacthub.store.changes import note_change_statement
@@ -287,6 +287,15 @@ class StagingPart(ItemsPart, LinksPart):
                 ],
             )
         return left_out
+
+    def staged_count(self, collection_id: int, gen: int) -> int:
+        """How many changes of the run `gen` are written ahead (a client's write to one of
+        them drops it)."""
+        return self.conn.execute(
+            select(func.count())
+            .select_from(pending_changes)
+            .where(pending_changes.c.collection_id == collection_id, pending_changes.c.gen == gen)
+        ).scalar_one()
 
     def stage_link_ops(self, collection: CollectionRecord, gen: int, ops: list[LinkOp]) -> None:
         """Changes to the links of any source of the collection, made with the run: a

@@ -17,7 +17,7 @@ import time
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, bindparam, select, update
 
@@ -25,6 +25,9 @@ from contacthub.store.base import TxBase
 from contacthub.store.records import ContactIndex, ItemData
 from contacthub.store.schema import collections, items, stagings, versions
 from contacthub.store.visible import visible
+
+if TYPE_CHECKING:
+    from contacthub.store import Store
 
 _CHUNK = 500
 # zlib's level: 6 packs vCards within a few per cent of 9 at half the time.
@@ -306,6 +309,17 @@ class VersionsPart(TxBase):
         for chunk in _chunks(list(hrefs or [])):
             self.conn.execute(versions.delete().where(of_run, versions.c.href.in_(chunk)))
 
+    def collections_with_versions(self) -> list[int]:
+        return list(
+            self.conn.execute(
+                select(collections.c.id).where(
+                    select(versions.c.id)
+                    .where(versions.c.collection_id == collections.c.id)
+                    .exists()
+                )
+            ).scalars()
+        )
+
     def prune_versions(self, collection_id: int, cutoff: float, limit: int) -> int:
         """Forget up to `limit` versions of the collection written before `cutoff`;
         returns how many. Nobody else writes those rows: no lock is needed."""
@@ -328,6 +342,17 @@ class VersionsPart(TxBase):
     def get_version(self, version_id: int) -> VersionRecord | None:
         rows = self._read(select(*_LISTED, versions.c.card).where(versions.c.id == version_id))
         return rows[0] if rows else None
+
+    def versions_by_ids(
+        self, version_ids: Sequence[int], *, cards: bool = True
+    ) -> dict[int, VersionRecord]:
+        columns = (*_LISTED, versions.c.card) if cards else _LISTED
+        found: dict[int, VersionRecord] = {}
+        for chunk in _chunks(list(dict.fromkeys(version_ids))):
+            found.update(
+                (v.id, v) for v in self._read(select(*columns).where(versions.c.id.in_(chunk)))
+            )
+        return found
 
     def versions_of_uid(self, collection_id: int, uid: str) -> list[VersionRecord]:
         """The writes of the card with this UID in the collection, oldest first."""
@@ -394,12 +419,15 @@ class VersionsPart(TxBase):
             )
         return _ordered(found)
 
-    def deleted_since(self, collection_id: int, since: float) -> list[VersionRecord]:
+    def deleted_since(
+        self, collection_id: int, since: float, *, cards: bool = False
+    ) -> list[VersionRecord]:
         """The trash: the last write of each card deleted from the collection since
-        `since` that is not back (under its UID), newest first, with its card."""
+        `since` that is not back (under its UID), newest first."""
         published = self._published_runs([collection_id])
+        columns = (*_LISTED, versions.c.card) if cards else _LISTED
         deletions = self._read(
-            select(*_LISTED, versions.c.card).where(
+            select(*columns).where(
                 versions.c.collection_id == collection_id,
                 versions.c.action == "delete",
                 (versions.c.gen != 0) | (versions.c.at >= since),
@@ -471,3 +499,31 @@ class VersionsPart(TxBase):
                     row.run_id,
                 )
         return found
+
+
+# Versions forgotten per transaction, and transactions per call of prune_history: bounded
+# work, each transaction short (other writers of the store wait for one at most).
+PRUNE_BATCH = 2000
+PRUNE_BATCHES = 50
+
+
+def prune_history(
+    store: Store, *, batch: int = PRUNE_BATCH, most_batches: int = PRUNE_BATCHES
+) -> int:
+    """Forget the versions older than the store's retention, at most `most_batches`
+    transactions of `batch` versions each; returns how many went. The scheduler calls it
+    at every tick, so a backlog goes over a few ticks."""
+    cutoff = store.clock() - store.history_retention
+    with store.read() as tx:
+        collection_ids = tx.collections_with_versions()
+    pruned = 0
+    batches = 0
+    for collection_id in collection_ids:
+        while batches < most_batches:
+            with store.write() as tx:
+                went = tx.prune_versions(collection_id, cutoff, batch)
+            batches += 1
+            pruned += went
+            if went < batch:
+                break
+    return pruned
