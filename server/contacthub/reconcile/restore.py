@@ -354,6 +354,7 @@ def plan_undo(tx: Transaction, run_id: int, include_later_changes: bool) -> Rest
 
 def apply_plan(
     store: Store,
+    books: Collection[str],
     planner: Planner,
     *,
     actor: Actor,
@@ -362,18 +363,15 @@ def apply_plan(
     message: Callable[[RestorePlan], str],
     basis: str | None = None,
 ) -> RestoreOutcome:
-    """Plan, then put the cards back as one run of `kind` (restore, undo), recorded with
+    """Hold the staging slots of `books` (the paths of those the plan may touch), plan,
+    then put the cards back as one run of `kind` (restore, undo), recorded with
     `message`. With `basis` (a preview's), refuse if the plan is no longer that one."""
     started = time.time()
-    with store.read() as tx:
-        first = planner(tx)
-    if basis is not None and first.basis != basis:
-        raise ChangedSincePreview()
     with ExitStack() as held:
-        stagings = [held.enter_context(Staging(store, path, actor)) for path in first.books]
-        with store.read() as tx:  # again, now that no run of a source writes the books
+        stagings = [held.enter_context(Staging(store, path, actor)) for path in sorted(books)]
+        with store.read() as tx:  # now that no run of a source writes the books
             plan = planner(tx)
-        if (basis is not None and plan.basis != basis) or not set(plan.books) <= set(first.books):
+        if (basis is not None and plan.basis != basis) or not set(plan.books) <= set(books):
             raise ChangedSincePreview()
         for staging in stagings:
             _stage(store, staging, [r for r in plan.reverts if r.book == staging.path])

@@ -208,6 +208,7 @@ def restore_from_trash(
     return RestoreResult.of(
         apply_plan(
             ctx.store,
+            [book.path],
             lambda tx: plan_from_trash(tx, book, wanted, since),
             actor=Actor(user, "restore"),
             kind="restore",
@@ -281,6 +282,7 @@ def restore_version(
     return RestoreResult.of(
         apply_plan(
             ctx.store,
+            [book.path],
             lambda tx: plan_version(tx, book, version),
             actor=Actor(user, "restore"),
             kind="restore",
@@ -340,6 +342,7 @@ def apply_restore(
     return RestoreResult.of(
         apply_plan(
             ctx.store,
+            [book.path for book in books],
             lambda tx: plan_to_time(tx, books, at),
             actor=Actor(user, "restore"),
             kind="restore",
@@ -404,9 +407,11 @@ def apply_undo(
     _check_door(via)
     with ctx.store.read() as tx:
         _require_run(tx, user, run_id)
+        books = tx.collections_by_id({v.collection_id for v in tx.versions_of_run(run_id)})
     return RestoreResult.of(
         apply_plan(
             ctx.store,
+            [book.path for book in books.values()],
             lambda tx: plan_undo(tx, run_id, include_later_changes),
             actor=Actor(user, "undo"),
             kind="undo",

@@ -55,7 +55,7 @@ _IMAGE = (
 _IMAGE_BY_ID = select(*_IMAGE).where(items.c.id == bindparam("item_id"))
 _INSERT_VERSION = versions.insert()
 
-# What a VersionRecord holds besides the packed card.
+# What a VersionRecord holds besides the packed card, in the order `_record` reads them.
 _LISTED = (
     versions.c.id,
     versions.c.collection_id,
@@ -185,31 +185,52 @@ class _Published:
     run_id: int | None
 
 
-def _record(row: Any, published: _Published | None) -> VersionRecord | None:
-    """The row as a record, or None if it belongs to a run not published (yet or ever)."""
-    at, seq, run_id = row.at, row.seq, row.run_id
-    if row.gen:
-        if published is None or published.gen != row.gen:
+def _record(row: Sequence[Any], published: _Published | None) -> VersionRecord | None:
+    """A row of the `_LISTED` columns (and the card, if read) as a record, or None if it
+    belongs to a run not published (yet or ever). By position: a version history is
+    read by the thousand, and a row's attributes cost more than the rest of it."""
+    (
+        version_id,
+        collection_id,
+        href,
+        uid,
+        display_name,
+        action,
+        etag,
+        gen,
+        at,
+        seq,
+        account,
+        via,
+        agent,
+        run_id,
+        source_id,
+        link_key,
+        link_hash,
+        *card,
+    ) = row
+    if gen:
+        if published is None or published.gen != gen:
             return None
         at, seq, run_id = published.at, published.seq, published.run_id
     return VersionRecord(
-        id=row.id,
-        collection_id=row.collection_id,
-        href=row.href,
-        uid=row.uid,
-        display_name=row.display_name,
-        action=row.action,
-        etag=row.etag,
-        at=at,
-        seq=seq,
-        account=row.account,
-        via=row.via,
-        agent=row.agent,
-        run_id=run_id,
-        source_id=row.source_id,
-        link_key=row.link_key,
-        link_hash=row.link_hash,
-        packed=getattr(row, "card", None),
+        version_id,
+        collection_id,
+        href,
+        uid,
+        display_name,
+        action,
+        etag,
+        at,
+        seq,
+        account,
+        via,
+        agent,
+        run_id,
+        source_id,
+        link_key,
+        link_hash,
+        card[0] if card else None,
     )
 
 
@@ -471,8 +492,8 @@ class VersionsPart(TxBase):
     ) -> list[VersionRecord]:
         rows = self.conn.execute(statement).all()
         if published is None:
-            published = self._published_runs(list({row.collection_id for row in rows if row.gen}))
-        records = (_record(row, published.get(row.collection_id)) for row in rows)
+            published = self._published_runs(list({row[1] for row in rows if row[7]}))
+        records = (_record(row, published.get(row[1])) for row in rows)
         return _ordered(record for record in records if record is not None)
 
     def _published_runs(self, collection_ids: Sequence[int]) -> dict[int, _Published]:
