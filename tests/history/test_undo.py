@@ -31,6 +31,10 @@ def test_undoing_a_run_with_update_and_delete_not_found_puts_the_book_back(
     second = run(store, source, SECOND, DELETE_MISSING).run
     assert second is not None
     assert second.counts["deleted"] == 1
+    with store.read() as tx:
+        written = tx.versions_of_run(second.id)
+    assert sorted(v.action for v in written) == ["add", "delete", "update"]
+    assert {(v.account, v.via, v.run_id) for v in written} == {("alice", "run", second.id)}
     clock.turn()
 
     preview = history.preview_undo(ctx, "alice", second.id)
