@@ -1,7 +1,7 @@
-"""What belongs to the request being handled: its transaction, the card it PUTs, how much
-a REPORT's answer may hold, which window of members a PROPFIND lists and which books it
-measures, whether its writes wait for its answer's status, and whether the store's disk
-was full or the store too busy.
+"""What belongs to the request being handled: its transaction, the card it PUTs, the
+client's User-Agent, how much a REPORT's answer may hold, which window of members a
+PROPFIND lists and which books it measures, whether its writes wait for its answer's
+status, and whether the store's disk was full or the store too busy.
 
 Radicale calls the storage inside `acquire_lock`; the transaction opened
 there lives in a context variable until the lock is released, so every call
@@ -31,6 +31,7 @@ _budget: ContextVar[AnswerBudget | None] = ContextVar("budget", default=None)
 _settlement: ContextVar[Settlement | None] = ContextVar("settlement", default=None)
 _window: ContextVar[ListingWindow | None] = ContextVar("window", default=None)
 _measured: ContextVar[BookLengths | None] = ContextVar("measured", default=None)
+_agent: ContextVar[str] = ContextVar("agent", default="")
 
 # The store's refusals the guard answers itself: a full disk (507) and a write that
 # waited too long for others (503 with Retry-After, which clients retry).
@@ -98,6 +99,22 @@ def putting(body: PutBody) -> Iterator[PutBody]:
 def current_put() -> PutBody | None:
     """The body of the PUT of one item being handled, if any."""
     return _put.get()
+
+
+@contextmanager
+def client(agent: str) -> Iterator[None]:
+    """Around the handling of one request: the client's User-Agent, which the versions of
+    the cards it writes keep."""
+    token = _agent.set(agent)
+    try:
+        yield
+    finally:
+        _agent.reset(token)
+
+
+def client_agent() -> str:
+    """The User-Agent of the client whose request is handled ("" when none was sent)."""
+    return _agent.get()
 
 
 def put_body_for(href: str) -> PutBody | None:

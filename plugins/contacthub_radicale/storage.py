@@ -15,6 +15,7 @@ from radicale.item import Item
 from radicale.log import logger
 
 from contacthub.store import (
+    Actor,
     CollectionRecord,
     Store,
     StoreError,
@@ -23,6 +24,7 @@ from contacthub.store import (
     etag_of,
     parent_of,
 )
+from contacthub.store.actor import MAX_AGENT
 from contacthub_radicale import context
 from contacthub_radicale.collection import Collection
 from contacthub_radicale.items import to_radicale, to_store
@@ -65,7 +67,8 @@ class Storage(storage.BaseStorage):
         A write first locks, in the store's order, every collection the request may
         write: the one at each path it names and that one's parent (the book of an item,
         the folder a new book goes into). SQLite has one writer at a time. The
-        transaction commits when Radicale is done.
+        transaction commits when Radicale is done. The versions of the cards it writes
+        keep the account and the client's User-Agent (the guard notes it).
         """
         if context.has_transaction():  # nested: the outer lock's transaction serves
             yield
@@ -75,7 +78,8 @@ class Storage(storage.BaseStorage):
                 pathutils.strip_path(p) for p in (kwargs.get("path"), kwargs.get("to_path")) if p
             ]
             paths = [p for path in named for p in (path, parent_of(path)) if p]
-            scope: AbstractContextManager[Any] = self.store.write(paths)
+            writer = Actor(user, "carddav", context.client_agent()[:MAX_AGENT])
+            scope: AbstractContextManager[Any] = self.store.write(paths, actor=writer)
             settlement = context.settlement()
             if settlement is not None:  # committed once the answer is known to be a success
                 with context.noting_store_faults():

@@ -102,8 +102,9 @@ secret_key =
 # sqlite:///PATH (the default, a file in the data directory) or
 # postgresql://USER:PASSWORD@HOST/DBNAME (install contacthub[postgresql]).
 url = sqlite:///{data_dir / "contacthub.db"}
-# Seconds a deleted contact stays in the change log. Clients whose sync token
-# is older than that do one full sync.
+# Seconds a deleted contact stays in the change log (clients whose sync token
+# is older than that do one full sync), and a version of a card in the history
+# (the trash, a contact's versions, restoring a book to a time, undoing a run).
 history_retention = {int(DEFAULT_HISTORY_RETENTION)}
 # SQLite: seconds a write waits for others before the client is asked to try again
 # later (503 with Retry-After). Imports write in short steps and never hold it long.

@@ -47,6 +47,7 @@ from contacthub_radicale.context import (
     PutBody,
     StoreFault,
     budgeting,
+    client,
     putting,
     watching_store_faults,
 )
@@ -127,7 +128,11 @@ class CardDavGuard:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        with self.gate.auth.one_check_per_request(), watching_store_faults() as fault:
+        with (
+            self.gate.auth.one_check_per_request(),
+            watching_store_faults() as fault,
+            client(environ.get("HTTP_USER_AGENT", "")),
+        ):
             try:
                 # Headers first: reading the credential needs a charset Python knows.
                 self._check_headers(environ)

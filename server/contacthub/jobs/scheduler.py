@@ -1,8 +1,9 @@
 """The scheduler: runs the syncs that are due, in `serve` or in `contacthub worker`.
 
 Every tick it first ends the leases of runs whose process died (recording them
-as failed; their syncs keep their schedules), then claims due syncs one at a
-time and runs each. A claim moves the sync's next run on in the same UPDATE,
+as failed; their syncs keep their schedules), forgets some of the versions of cards
+older than the history's retention, then claims due syncs one at a time and runs
+each. A claim moves the sync's next run on in the same UPDATE,
 so however many schedulers share one store, each occurrence runs once. A
 scheduler that was down does not catch up on missed occurrences: a sync runs
 once, then at its next occurrence after now.
@@ -17,7 +18,7 @@ from contacthub.jobs.runner import LEASE_SECONDS, holder_name, record_interrupte
 from contacthub.sources.context import RunContext
 from contacthub.sources.schedule import ScheduleError
 from contacthub.sources.settings import next_run_at, schedule_of
-from contacthub.store import Lease, RunRecord, SourceRecord, StorageFull
+from contacthub.store import Lease, RunRecord, SourceRecord, StorageFull, prune_history
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +31,11 @@ class Scheduler:
         self.holder = holder or holder_name()
 
     def tick(self) -> list[RunRecord]:
-        """Recover dead runs, then run every sync that is due now; returns their runs."""
+        """Recover dead runs, forget versions older than the history's retention (bounded
+        work: a backlog goes over several ticks), then run every sync that is due now;
+        returns their runs."""
         self.recover()
+        self.prune()
         done: list[RunRecord] = []
         tried: set[int] = set()
         while True:
@@ -83,6 +87,14 @@ class Scheduler:
                     lease = Lease(source_id, self.holder, "schedule", now, now + LEASE_SECONDS)
                     if tx.claim_due(source_id, at, next_run_at(schedule, max(now, at)), lease):
                         return source, lease
+
+    def prune(self) -> int:
+        """Forget some of the versions past the retention; how many (0 if that failed)."""
+        try:
+            return prune_history(self.ctx.store)
+        except Exception:  # the history waits for the next tick; the runs must not
+            logger.exception("scheduler %s: pruning the history failed", self.holder)
+            return 0
 
     def recover(self) -> list[RunRecord]:
         """Record the runs whose process died as failed (see runner.record_interrupted)."""

@@ -112,7 +112,11 @@ def plan(
         for key, link in live_links.items():
             if key not in seen:
                 href, etag = cards[link.uid]
-                result.changes.append(Change("delete", key, link.uid, href, etag=etag))
+                # The link's hash goes with the deletion into its version: a restore
+                # of the contact brings the link back as it was.
+                result.changes.append(
+                    Change("delete", key, link.uid, href, record_hash=link.record_hash, etag=etag)
+                )
         result.refused = _mass_deletion(len(live_links), len(result.of("delete")), policy)
     return result
 

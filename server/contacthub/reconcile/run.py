@@ -14,6 +14,7 @@ from contacthub.reconcile.changes import Change, ChangeSet, Incoming, Problem
 from contacthub.reconcile.plan import plan
 from contacthub.reconcile.policy import Policy
 from contacthub.store import (
+    Actor,
     RunRecord,
     SourceRecord,
     StagedChange,
@@ -226,7 +227,7 @@ def _run(
             return RunOutcome(plan(tx, source, records, policy, problems), None)
     # Written ahead in short transactions and published in one: a phone's PUT waits for
     # one of them, never for the whole run (store/staging.py).
-    with Staging(store, source.book_path) as staging:
+    with Staging(store, source.book_path, Actor(source.owner, "run")) as staging:
         with store.read() as tx:
             changes = plan(tx, source, records, policy, problems)
         if not changes.refused:

@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from contacthub.errors import Conflict, Invalid, NotFound, UserError, quoted, sentence
 from contacthub.services.books import require_book, user_books
 from contacthub.sources.context import RunContext
-from contacthub.store import CollectionRecord, ItemData, ItemRecord, Transaction, check_name
+from contacthub.store import (
+    Actor,
+    CollectionRecord,
+    ItemData,
+    ItemRecord,
+    Transaction,
+    check_name,
+)
 from contacthub.vcard.names import free_href
 from contacthub.vcard.parse import InvalidVCard, item_data, parse_one
 
@@ -127,10 +134,11 @@ def card_data(text: str, uid: str) -> ItemData:
         ) from None
 
 
-def create_contact(ctx: RunContext, user: str, book_id: str, text: str) -> ItemRecord:
-    """A new contact from vCard text; a UID is made up when the card has none."""
+def create_contact(ctx: RunContext, user: str, book_id: str, text: str, *, via: str) -> ItemRecord:
+    """A new contact from vCard text; a UID is made up when the card has none. `via` is
+    the door the person came through (api, admin, cli): its version keeps it."""
     data = card_data(text, str(uuid.uuid4()))
-    with ctx.store.write([f"{user}/{book_id}"]) as tx:
+    with ctx.store.write([f"{user}/{book_id}"], actor=Actor(user, via)) as tx:
         book = require_book(tx, user, book_id)
         existing = tx.href_of_uid(book.id, data.uid)
         if existing is not None:
@@ -154,11 +162,18 @@ def _check_if_match(item: ItemRecord, wanted: IfMatch | None, required: bool) ->
 
 
 def replace_contact(
-    ctx: RunContext, user: str, book_id: str, contact_id: str, text: str, if_match: IfMatch | None
+    ctx: RunContext,
+    user: str,
+    book_id: str,
+    contact_id: str,
+    text: str,
+    if_match: IfMatch | None,
+    *,
+    via: str,
 ) -> ItemRecord:
     """Store `text` as the contact's new version, keeping its UID, if its ETag is still one
     `if_match` allows (ChangedElsewhere if not, IfMatchRequired without one)."""
-    with ctx.store.write([f"{user}/{book_id}"]) as tx:
+    with ctx.store.write([f"{user}/{book_id}"], actor=Actor(user, via)) as tx:
         book = require_book(tx, user, book_id)
         old = require_contact(tx, book, contact_id)
         _check_if_match(old, if_match, required=True)
@@ -174,10 +189,17 @@ def replace_contact(
 
 
 def remove_contact(
-    ctx: RunContext, user: str, book_id: str, contact_id: str, if_match: IfMatch | None
+    ctx: RunContext,
+    user: str,
+    book_id: str,
+    contact_id: str,
+    if_match: IfMatch | None,
+    *,
+    via: str,
 ) -> ItemRecord:
-    """Delete the contact (if its ETag is one `if_match` allows, when given); returns it."""
-    with ctx.store.write([f"{user}/{book_id}"]) as tx:
+    """Delete the contact (if its ETag is one `if_match` allows, when given); returns it
+    (it stays in the book's trash for the history's retention)."""
+    with ctx.store.write([f"{user}/{book_id}"], actor=Actor(user, via)) as tx:
         book = require_book(tx, user, book_id)
         old = require_contact(tx, book, contact_id)
         _check_if_match(old, if_match, required=False)

@@ -33,12 +33,14 @@ of a collection or source that another transaction made meanwhile does nothing
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from contacthub.store.actor import Actor
 from contacthub.store.changes import format_token
 from contacthub.store.engine import DEFAULT_BUSY_TIMEOUT, is_busy, is_sqlite, make_engine
 from contacthub.store.errors import (
@@ -72,6 +74,7 @@ from contacthub.store.records import (
     ItemRecord,
     Lease,
     Link,
+    LinkOp,
     RunRecord,
     SourceRecord,
     StagedChange,
@@ -85,10 +88,12 @@ from contacthub.store.search import (
     PropertyPresence,
     TextMatch,
 )
-from contacthub.store.staging import Staging, StagingLost
+from contacthub.store.staging import Staging, StagingLost, publish_together
 from contacthub.store.transaction import Transaction
+from contacthub.store.versions import VersionRecord, prune_history
 
 __all__ = [
+    "Actor",
     "DEFAULT_BOOK",
     "DEFAULT_BUSY_TIMEOUT",
     "DEFAULT_BOOK_PROPS",
@@ -107,6 +112,7 @@ __all__ = [
     "Lease",
     "LockOrderError",
     "Link",
+    "LinkOp",
     "NotFound",
     "PreconditionFailed",
     "PropertyPresence",
@@ -124,12 +130,15 @@ __all__ = [
     "UidConflict",
     "UnsafeName",
     "Upload",
+    "VersionRecord",
     "check_name",
     "etag_of",
     "format_token",
     "fault_of",
     "is_storage_full",
     "parent_of",
+    "prune_history",
+    "publish_together",
     "write_whole",
     "writing",
 ]
@@ -138,9 +147,19 @@ DEFAULT_HISTORY_RETENTION = 30 * 24 * 3600  # seconds, as Radicale's max_sync_to
 
 
 class Store:
-    def __init__(self, engine: Engine, *, history_retention: float) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        history_retention: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.engine = engine
+        # How long the change log keeps deletions and the history keeps versions (one
+        # setting: the README says why).
         self.history_retention = history_retention
+        # When a version was written, and when versions expire (tests turn it by hand).
+        self.clock = clock
 
     @classmethod
     def open(
@@ -150,6 +169,7 @@ class Store:
         history_retention: float = DEFAULT_HISTORY_RETENTION,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         upgrade: bool = True,
+        clock: Callable[[], float] = time.time,
     ) -> Store:
         """Connect to the store at `url`, bringing its schema up to date.
 
@@ -163,7 +183,7 @@ class Store:
                 from contacthub.store.migrate import upgrade as upgrade_schema
 
                 upgrade_schema(engine)
-        return cls(engine, history_retention=history_retention)
+        return cls(engine, history_retention=history_retention, clock=clock)
 
     @contextmanager
     def read(self) -> Iterator[Transaction]:
@@ -184,10 +204,15 @@ class Store:
             yield Transaction(self, conn, writable=False)
 
     @contextmanager
-    def write(self, lock_paths: list[str] | None = None) -> Iterator[Transaction]:
+    def write(
+        self, lock_paths: list[str] | None = None, *, actor: Actor | None = None
+    ) -> Iterator[Transaction]:
         """A write transaction that first locks the collections at `lock_paths` (those that
         exist), in path order: every collection it will write, or whose children it will
         create, unless it writes only one (the store then locks that one itself).
+
+        `actor` is who writes and through what: the versions of the cards written keep it
+        (a transaction that writes a card without one records 'unknown' and logs it).
 
         All or nothing: on a full disk nothing of it is kept, and StorageFull is raised
         (from a statement or from the commit). StoreBusy when SQLite's busy timeout passes
@@ -200,7 +225,7 @@ class Store:
                 self.engine.connect().execution_options(**options) as conn,
                 conn.begin(),
             ):
-                tx = Transaction(self, conn, writable=True)
+                tx = Transaction(self, conn, writable=True, actor=actor)
                 tx.lock_collections(lock_paths or [])
                 yield tx
         except OperationalError as error:

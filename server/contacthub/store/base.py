@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
+from contacthub.store.actor import UNKNOWN, Actor
 from contacthub.store.locks import HeldLocks
 
 if TYPE_CHECKING:
     from contacthub.store import Store
+
+logger = logging.getLogger(__name__)
 
 
 class TxBase:
@@ -22,11 +26,29 @@ class TxBase:
     line, and the type checker sees every call. Parts that stand alone inherit TxBase.
     """
 
-    def __init__(self, store: Store, conn: Connection, *, writable: bool) -> None:
+    def __init__(
+        self, store: Store, conn: Connection, *, writable: bool, actor: Actor | None = None
+    ) -> None:
         self.store = store
         self.conn = conn
         self.writable = writable
         self.locks = HeldLocks()
+        self.actor = actor
+        # The runs' stagings this transaction publishes: a run it records is theirs.
+        self.publishing: list[tuple[int, int]] = []
+
+    @property
+    def writer(self) -> Actor:
+        """Who writes in this transaction, for the versions of the cards it writes. A
+        writer that named nobody is recorded as 'unknown', and logged as the bug it is."""
+        if self.actor is None:
+            logger.warning(
+                "a card was written with no actor (Store.write(actor=...)): "
+                "its version records 'unknown'",
+                stack_info=True,
+            )
+            self.actor = UNKNOWN
+        return self.actor
 
     @property
     def is_sqlite(self) -> bool:

@@ -160,10 +160,11 @@ class ChangesPart(TxBase):
             self._prune_history(collection_id, now - self.store.history_retention)
         return seq
 
-    def record_changes(self, collection_id: int, hrefs: list[str], *, deleted: bool) -> None:
-        """Note many hrefs at once, each at a position of its own (bulk imports)."""
+    def record_changes(self, collection_id: int, hrefs: list[str], *, deleted: bool) -> int:
+        """Note many hrefs at once, each at a position of its own (bulk imports); returns
+        the first of them (the next position when `hrefs` is empty)."""
         if not hrefs:
-            return
+            return 0
         self.locks.check_held(collection_id)
         now = time.time()
         last: int = self.conn.execute(
@@ -188,6 +189,7 @@ class ChangesPart(TxBase):
         )
         if deleted:
             self._prune_history(collection_id, now - self.store.history_retention)
+        return first
 
     def bump(self, collection_id: int) -> None:
         """A change of the collection itself (its properties): new ctag, no href."""

@@ -54,6 +54,13 @@ class FoldersPart(ChangesPart):
         rows = self.conn.execute(_GET_COLLECTIONS, {"paths": paths})
         return {row.path: CollectionRecord.from_row(row) for row in rows}
 
+    def collections_by_id(self, ids: Iterable[int]) -> dict[int, CollectionRecord]:
+        wanted = list(set(ids))
+        if not wanted:
+            return {}
+        rows = self.conn.execute(select(collections).where(collections.c.id.in_(wanted)))
+        return {row.id: CollectionRecord.from_row(row) for row in rows}
+
     def require_collection(self, path: str) -> CollectionRecord:
         found = self.get_collection(path)
         if found is None:

@@ -24,6 +24,7 @@ from contacthub.store.schema import (
     pending_links,
     stagings,
 )
+from contacthub.store.versions import VersionsPart, Written
 from contacthub.store.visible import visible
 
 # Enough hrefs per IN (...) to be quick, few enough for every database's limit.
@@ -117,8 +118,9 @@ def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
         yield chunk
 
 
-class ItemsPart(FoldersPart, ChangesPart):
-    """An item's write locks its collection and goes into the change log."""
+class ItemsPart(FoldersPart, ChangesPart, VersionsPart):
+    """An item's write locks its collection, goes into the change log and keeps the card
+    it replaces as a version."""
 
     def get_item(self, collection_id: int, href: str) -> ItemRecord | None:
         row = self.conn.execute(_GET_ITEM, {"collection_id": collection_id, "href": href}).first()
@@ -250,6 +252,7 @@ class ItemsPart(FoldersPart, ChangesPart):
         values = row_values(data)
         if old is not None and old.etag == values["etag"]:
             return old, old
+        before = self.item_image(old.id) if old is not None else None
         if old is None:
             item_id = self.conn.execute(
                 _INSERT_ITEM,
@@ -263,7 +266,12 @@ class ItemsPart(FoldersPart, ChangesPart):
         else:
             item_id = old.id
             self.conn.execute(_UPDATE_ITEM, {"item_id": item_id, **values})
-        self.record_change(collection.id, href, deleted=False)
+        seq = self.record_change(collection.id, href, deleted=False)
+        action = "add" if old is None else "update"
+        self.record_versions(
+            collection.id,
+            [Written(href, action, before, data.uid, values["display_name"], seq)],
+        )
         new = ItemRecord(
             id=item_id,
             collection_id=collection.id,
@@ -347,6 +355,7 @@ class ItemsPart(FoldersPart, ChangesPart):
                 pending_links.c.href.in_(touched),
             )
         )
+        self.drop_staged_versions(collection_id, gen, touched)
 
     def add_items(self, collection: CollectionRecord, new: list[tuple[str, ItemData]]) -> None:
         """Insert many items in one statement; the caller has checked hrefs and UIDs are free.
@@ -373,7 +382,14 @@ class ItemsPart(FoldersPart, ChangesPart):
                 for href, data in new
             ],
         )
-        self.record_changes(collection.id, [href for href, _ in new], deleted=False)
+        first = self.record_changes(collection.id, [href for href, _ in new], deleted=False)
+        self.record_versions(
+            collection.id,
+            [
+                Written(href, "add", None, data.uid, data.index.display_name, first + offset)
+                for offset, (href, data) in enumerate(new)
+            ],
+        )
 
     def delete_item(
         self, collection: CollectionRecord, href: str, *, if_match: str | None = None
@@ -384,8 +400,10 @@ class ItemsPart(FoldersPart, ChangesPart):
         if old is None:
             raise NotFound(f"no item {href!r} in {collection.path!r}")
         _check_preconditions(href, old, if_match, False)
+        before = self.item_image(old.id)
         self.conn.execute(items.delete().where(items.c.id == old.id))
-        self.record_change(collection.id, href, deleted=True)
+        seq = self.record_change(collection.id, href, deleted=True)
+        self.record_versions(collection.id, [Written(href, "delete", before, old.uid, "", seq)])
         return old
 
     def move_item(
@@ -401,7 +419,10 @@ class ItemsPart(FoldersPart, ChangesPart):
             raise NotFound(f"no item {href!r} in {source.path!r}")
         self.cancel_staged(target.id, target_state, [target_href], uid=item.uid)
         replaced = self.get_item(target.id, target_href)
+        moved = self.item_image(item.id)
+        overwritten = None
         if replaced is not None and replaced.id != item.id:
+            overwritten = self.item_image(replaced.id)
             self.conn.execute(items.delete().where(items.c.id == replaced.id))
         owner = self.href_of_uid(target.id, item.uid)
         if owner is not None and (target.id, owner) != (source.id, href):
@@ -417,8 +438,15 @@ class ItemsPart(FoldersPart, ChangesPart):
                 modified_at=time.time(),
             )
         )
-        self.record_change(source.id, href, deleted=True)
-        self.record_change(target.id, target_href, deleted=False)
+        out_seq = self.record_change(source.id, href, deleted=True)
+        in_seq = self.record_change(target.id, target_href, deleted=False)
+        self.record_versions(
+            source.id, [Written(href, "move_out", moved, item.uid, item.display_name, out_seq)]
+        )
+        self.record_versions(
+            target.id,
+            [Written(target_href, "move_in", overwritten, item.uid, item.display_name, in_seq)],
+        )
 
     def replace_items(
         self, collection: CollectionRecord, new_items: Iterable[tuple[str, ItemData]]

@@ -149,7 +149,7 @@ class RunRecord:
     """What one run of a source did, for reports, the sync list and emails."""
 
     id: int
-    source_id: int
+    source_id: int | None  # None: a restore or an undo, of `owner`
     started_at: float
     finished_at: float | None
     status: str
@@ -158,6 +158,8 @@ class RunRecord:
     problems: list[dict[str, Any]]
     message: str
     email: str = ""
+    owner: str | None = None
+    kind: str = ""  # "" for a source's run; restore, undo
 
     @classmethod
     def from_row(cls, row: Any) -> RunRecord:
@@ -172,6 +174,8 @@ class RunRecord:
             problems=json.loads(row.problems),
             message=row.message,
             email=row.email,
+            owner=row.owner,
+            kind=row.kind,
         )
 
 
@@ -240,3 +244,18 @@ class StagedChange:
     record_hash: str = ""
     data: ItemData | None = None
     base_etag: str = ""
+    # A change of a run of no source (a restore) that ends a source's link: its version
+    # keeps (source id, key, record hash) to bring the link back with the card.
+    ends_link: tuple[int, str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkOp:
+    """A change to a source's link made with a run (store/staging.py): save or forget."""
+
+    op: str  # save, forget
+    source_id: int
+    key: str
+    uid: str = ""
+    href: str = ""
+    record_hash: str = ""

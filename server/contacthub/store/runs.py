@@ -11,13 +11,13 @@ from sqlalchemy import select, update
 
 from contacthub.store.base import TxBase
 from contacthub.store.records import RunRecord
-from contacthub.store.schema import runs
+from contacthub.store.schema import runs, stagings
 
 
 class RunsPart(TxBase):
     def record_run(
         self,
-        source_id: int,
+        source_id: int | None,
         *,
         started_at: float,
         status: str,
@@ -25,12 +25,19 @@ class RunsPart(TxBase):
         counts: Mapping[str, int],
         problems: Sequence[Mapping[str, Any]] = (),
         message: str = "",
+        owner: str | None = None,
+        kind: str = "",
     ) -> RunRecord:
+        """Record a run of a source, or of no source (`owner`'s restore or undo: `kind`).
+        A run recorded in the transaction that publishes a staging is that staging's run:
+        the versions it wrote ahead name it."""
         self.wrote_other_rows("runs")
         run_id = self.conn.execute(
             runs.insert()
             .values(
                 source_id=source_id,
+                owner=owner,
+                kind=kind,
                 started_at=started_at,
                 finished_at=time.time(),
                 status=status,
@@ -41,6 +48,12 @@ class RunsPart(TxBase):
             )
             .returning(runs.c.id)
         ).scalar_one()
+        for collection_id, gen in self.publishing:
+            self.conn.execute(
+                update(stagings)
+                .where(stagings.c.collection_id == collection_id, stagings.c.gen == gen)
+                .values(run_id=run_id)
+            )
         return self.require_run(run_id)
 
     def require_run(self, run_id: int) -> RunRecord:

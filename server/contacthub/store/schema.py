@@ -162,6 +162,11 @@ stagings = Table(
     Column("holder", String(255), nullable=False),
     Column("until", Float, nullable=False),
     Column("published", Boolean, nullable=False, default=False),
+    # Once published: when, at which position of the change log, and as which run (the
+    # run's versions take these when they are settled; see `versions`).
+    Column("published_at", Float),
+    Column("published_seq", BigInteger),
+    Column("run_id", Integer),
 )
 
 # Roles of the accounts in the users file (the file holds the credentials).
@@ -255,7 +260,10 @@ runs = Table(
     "runs",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    # None for a run of no source: a restore or an undo, whose account is `owner`.
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE")),
+    Column("owner", String(255)),
+    Column("kind", String(16), nullable=False, default="", server_default=""),  # restore, undo
     Column("started_at", Float, nullable=False),
     Column("finished_at", Float),
     Column("status", String(32), nullable=False),
@@ -266,6 +274,49 @@ runs = Table(
     # The report email: "" when none was asked for, else "sent to ..." or why not.
     Column("email", Text, nullable=False, default=""),
     Index("ix_runs_source_started", "source_id", "started_at"),
+)
+
+# The history of the cards: one row per write of a card, holding the card as it was
+# BEFORE the write (`card`, packed by store/versions.py; NULL: there was none), with
+# when, who and through what. So the book at a time T is a query: for each href, the
+# first row after T holds its state at T; an href with no row after T is as it is now.
+# A run's rows are written ahead with its rows (`gen` its generation, `at`/`seq`/`run_id`
+# NULL) and take the run's from its staging when settled (gen 0 then): a published run
+# not yet settled shows them through `stagings`, a swept one never did.
+versions = Table(
+    "versions",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column(
+        "collection_id",
+        Integer,
+        ForeignKey("collections.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("href", String(1024), nullable=False),
+    Column("uid", String(1024), nullable=False),  # of the card before, else of the card after
+    Column("display_name", Text, nullable=False, default=""),  # likewise
+    Column("action", String(16), nullable=False),  # add, update, delete, move_in, move_out
+    Column("card", LargeBinary),
+    Column("etag", String(80)),  # of `card`
+    Column("gen", BigInteger, nullable=False, default=0),
+    Column("at", Float),
+    Column("seq", BigInteger),  # the collection's position in the change log of the write
+    # Who and through what: the account, the door (carddav, api, admin, cli, run, restore,
+    # undo, unknown), the client's User-Agent, the run.
+    Column("account", String(255), nullable=False, default=""),
+    Column("via", String(16), nullable=False),
+    Column("agent", String(255), nullable=False, default=""),
+    Column("run_id", Integer),
+    # The source link the write ended (a run's delete forgets its link): a restore of the
+    # card brings it back, so the source knows the contact again.
+    Column("source_id", Integer),
+    Column("link_key", String(1024)),
+    Column("link_hash", String(64)),
+    Index("ix_versions_collection_href_seq", "collection_id", "href", "seq"),
+    Index("ix_versions_collection_gen_at", "collection_id", "gen", "at"),
+    Index("ix_versions_collection_uid", "collection_id", "uid"),
+    Index("ix_versions_run_id", "run_id"),
 )
 
 # Sessions of the admin page signed out before their cookie expired: refused until

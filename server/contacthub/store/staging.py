@@ -26,12 +26,12 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from contacthub.store.changes import note_change_statement
@@ -39,7 +39,7 @@ from contacthub.store.errors import StoreError
 from contacthub.store.items import ItemsPart, row_values
 from contacthub.store.links import SAVE_LINK, LinksPart
 from contacthub.store.paths import check_name
-from contacthub.store.records import CollectionRecord, StagedChange
+from contacthub.store.records import CollectionRecord, LinkOp, StagedChange
 from contacthub.store.schema import (
     NEVER,
     collections,
@@ -49,10 +49,12 @@ from contacthub.store.schema import (
     pending_links,
     stagings,
 )
+from contacthub.store.versions import Written
 from contacthub.store.visible import visible
 
 if TYPE_CHECKING:
     from contacthub.store import Store, Transaction
+    from contacthub.store.actor import Actor
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -111,6 +113,25 @@ _NOTE_CHANGES = {
     "sqlite": note_change_statement(sqlite.Insert, only_later=True),
     "postgresql": note_change_statement(postgresql.Insert, only_later=True),
 }
+
+
+def _written(change: StagedChange, before: Any | None, source_id: int | None) -> Written:
+    """The version a staged change keeps: the card it replaces, and the link it ends."""
+    data = change.data
+    link: tuple[int | None, str | None, str | None] = (None, None, None)
+    if source_id is not None:
+        link = (source_id, change.key, change.record_hash if change.action == "delete" else None)
+    elif change.ends_link is not None:
+        link = change.ends_link
+    return Written(
+        change.href,
+        change.action,
+        before,
+        change.uid,
+        data.index.display_name if data is not None else "",
+        None,
+        *link,
+    )
 
 
 class StagingPart(ItemsPart, LinksPart):
@@ -178,18 +199,26 @@ class StagingPart(ItemsPart, LinksPart):
         )
 
     def stage_changes(
-        self, collection: CollectionRecord, gen: int, source_id: int, batch: list[StagedChange]
+        self,
+        collection: CollectionRecord,
+        gen: int,
+        source_id: int | None,
+        batch: list[StagedChange],
+        *,
+        replaced: Collection[str] = (),
     ) -> set[str]:
-        """Write a batch of a run's changes ahead, invisible until published. Returns the
-        keys of the changes left out because a client changed their contact since the run
-        planned them (the href or UID of an add taken, the card of an update or delete no
-        longer the one planned from)."""
+        """Write a batch of a run's changes ahead, invisible until published, with their
+        versions. Returns the keys of the changes left out because a client changed their
+        contact since the run planned them (the href or UID of an add taken, the card of
+        an update or delete no longer the one planned from). A run of no source
+        (`source_id` None: a restore) changes no link here; its adds may take the UID of
+        a card at one of the hrefs it replaces or deletes (`replaced`)."""
         for change in batch:
             if change.action == "add":
                 check_name(change.href)
         adds = [c for c in batch if c.action == "add"]
         replacing = [c for c in batch if c.action != "add"]
-        left_out = self._taken(collection.id, adds)
+        left_out = self._taken(collection.id, adds, replaced)
         current = self._current(collection.id, [c.href for c in replacing])
         for change in replacing:
             found = current.get(change.href)
@@ -212,23 +241,22 @@ class StagingPart(ItemsPart, LinksPart):
                 ],
             )
         dying = [current[c.href][0] for c in staged if c.action != "add"]
+        images = self.item_images(dying)
+        self.stage_versions(
+            collection.id,
+            gen,
+            [
+                _written(
+                    c, images.get(current[c.href][0]) if c.action != "add" else None, source_id
+                )
+                for c in staged
+            ],
+        )
         for start in range(0, len(dying), 500):
             self.conn.execute(
                 update(items).where(items.c.id.in_(dying[start : start + 500])).values(dies=gen)
             )
-        if staged:
-            self.conn.execute(
-                pending_changes.insert(),
-                [
-                    {
-                        "collection_id": collection.id,
-                        "gen": gen,
-                        "href": c.href,
-                        "deleted": c.action == "delete",
-                    }
-                    for c in staged
-                ],
-            )
+        if staged and source_id is not None:
             self.conn.execute(
                 pending_links.insert(),
                 [
@@ -245,7 +273,51 @@ class StagingPart(ItemsPart, LinksPart):
                     for c in staged
                 ],
             )
+        if staged:
+            self.conn.execute(
+                pending_changes.insert(),
+                [
+                    {
+                        "collection_id": collection.id,
+                        "gen": gen,
+                        "href": c.href,
+                        "deleted": c.action == "delete",
+                    }
+                    for c in staged
+                ],
+            )
         return left_out
+
+    def staged_count(self, collection_id: int, gen: int) -> int:
+        """How many changes of the run `gen` are written ahead (a client's write to one of
+        them drops it)."""
+        return self.conn.execute(
+            select(func.count())
+            .select_from(pending_changes)
+            .where(pending_changes.c.collection_id == collection_id, pending_changes.c.gen == gen)
+        ).scalar_one()
+
+    def stage_link_ops(self, collection: CollectionRecord, gen: int, ops: list[LinkOp]) -> None:
+        """Changes to the links of any source of the collection, made with the run: a
+        restore brings back the links of the contacts it brings back (save), and drops
+        those of the contacts it removes (forget)."""
+        if ops:
+            self.conn.execute(
+                pending_links.insert(),
+                [
+                    {
+                        "source_id": op.source_id,
+                        "gen": gen,
+                        "external_key": op.key,
+                        "collection_id": collection.id,
+                        "op": op.op,
+                        "uid": op.uid,
+                        "href": op.href,
+                        "record_hash": op.record_hash,
+                    }
+                    for op in ops
+                ],
+            )
 
     def stage_tombstones(
         self, collection: CollectionRecord, gen: int, source_id: int, keys: list[str]
@@ -266,27 +338,33 @@ class StagingPart(ItemsPart, LinksPart):
                 ],
             )
 
-    def _taken(self, collection_id: int, adds: list[StagedChange]) -> set[str]:
-        """Keys of adds whose href or UID a visible item has now."""
-        used_hrefs = self._visible_values(collection_id, items.c.href, [c.href for c in adds])
-        used_uids = self._visible_values(collection_id, items.c.uid, [c.uid for c in adds])
-        return {c.key for c in adds if c.href in used_hrefs or c.uid in used_uids}
-
-    def _visible_values(
-        self, collection_id: int, column: ColumnElement[str], values: list[str]
+    def _taken(
+        self, collection_id: int, adds: list[StagedChange], replaced: Collection[str]
     ) -> set[str]:
-        """Which of `values` a visible item of the collection has in `column`."""
-        found: set[str] = set()
+        """Keys of adds whose href a visible item has now, or whose UID a visible item has
+        at an href the run does not replace."""
+        used_hrefs = self._holders(collection_id, items.c.href, [c.href for c in adds])
+        used_uids = self._holders(collection_id, items.c.uid, [c.uid for c in adds])
+        return {
+            c.key
+            for c in adds
+            if c.href in used_hrefs or (c.uid in used_uids and used_uids[c.uid] not in replaced)
+        }
+
+    def _holders(
+        self, collection_id: int, column: ColumnElement[str], values: list[str]
+    ) -> dict[str, str]:
+        """Which of `values` a visible item of the collection has in `column`, and its href."""
+        found: dict[str, str] = {}
         for start in range(0, len(values), 500):
-            found.update(
-                self.conn.execute(
-                    select(column).where(
-                        items.c.collection_id == collection_id,
-                        column.in_(values[start : start + 500]),
-                        visible(collection_id),
-                    )
-                ).scalars()
+            rows = self.conn.execute(
+                select(column.label("value"), items.c.href).where(
+                    items.c.collection_id == collection_id,
+                    column.in_(values[start : start + 500]),
+                    visible(collection_id),
+                )
             )
+            found.update((row.value, row.href) for row in rows)
         return found
 
     def _current(self, collection_id: int, hrefs: list[str]) -> dict[str, tuple[int, str]]:
@@ -320,14 +398,18 @@ class StagingPart(ItemsPart, LinksPart):
                 published_seq=collections.c.sync_seq + 1,
                 modified_at=time.time(),
             )
-        self.conn.execute(
-            update(collections).where(collections.c.id == collection.id).values(values)
-        )
+        seq = self.conn.execute(
+            update(collections)
+            .where(collections.c.id == collection.id)
+            .values(values)
+            .returning(collections.c.published_seq)
+        ).scalar_one()
         self.conn.execute(
             update(stagings)
             .where(stagings.c.collection_id == collection.id, stagings.c.gen == gen)
-            .values(published=True)
+            .values(published=True, published_at=self.store.clock(), published_seq=seq)
         )
+        self.publishing.append((collection.id, gen))
 
     def settle_some(self, collection: CollectionRecord, gen: int, limit: int) -> bool:
         """Move some of a published run's entries and links into place and drop the rows
@@ -340,6 +422,7 @@ class StagingPart(ItemsPart, LinksPart):
             .limit(limit)
         ).all()
         if entries:
+            self.settle_versions(collection.id, gen, [entry.href for entry in entries])
             self._settle_entries(collection.id, gen, entries)
             return True
         ops = self.conn.execute(
@@ -350,6 +433,7 @@ class StagingPart(ItemsPart, LinksPart):
         if ops:
             self._settle_links(ops)
             return True
+        self.settle_versions(collection.id, gen, None)
         return False
 
     def _settle_entries(self, collection_id: int, gen: int, entries: Sequence[Any]) -> None:
@@ -455,6 +539,7 @@ class StagingPart(ItemsPart, LinksPart):
                         pending_changes.c.href.in_(chunk),
                     )
                 )
+            self.drop_staged_versions(collection.id, gen, hrefs)
             return True
         ops = self.conn.execute(
             select(pending_links.c.source_id, pending_links.c.gen, pending_links.c.external_key)
@@ -462,6 +547,8 @@ class StagingPart(ItemsPart, LinksPart):
             .limit(limit)
         ).all()
         self._drop_ops(ops)
+        if not ops:
+            self.drop_staged_versions(collection.id, gen, None)
         return bool(ops)
 
     def _drop_ops(self, ops: Sequence[Any]) -> None:
@@ -486,9 +573,10 @@ class Staging:
     makes the run visible and runs a last step in the same transaction. Leaving settles a
     published run, or sweeps one that was not."""
 
-    def __init__(self, store: Store, path: str) -> None:
+    def __init__(self, store: Store, path: str, actor: Actor | None = None) -> None:
         self.store = store
         self.path = path
+        self.actor = actor  # who runs it: its versions keep it
         self.holder = holder_name()
         self.gen = 0
         self.published = False
@@ -499,8 +587,8 @@ class Staging:
 
     def __enter__(self) -> Staging:
         while True:
-            with self.store.write() as tx:
-                claim = tx.claim_staging(self._book(tx), self.holder, time.time())
+            with self.store.write(actor=self.actor) as tx:
+                claim = tx.claim_staging(self.book(tx), self.holder, time.time())
             if claim.outcome == "claimed":
                 self.gen = claim.gen
                 return self
@@ -535,17 +623,30 @@ class Staging:
 
     def write(self, step: Callable[[Transaction], T]) -> T:
         """One short write transaction of the run (it renews the run's hold)."""
-        began = self._yield_to_others()
-        with self.store.write() as tx:
-            book = self._book(tx)
+        began = self.yield_to_others()
+        with self.store.write(actor=self.actor) as tx:
+            book = self.book(tx)
             if self.gen and not self.published:
                 tx.renew_staging(book.id, self.gen, self.holder, time.time())
             result = step(tx)
-        self._wrote(began)
+        self.note_write(began)
         return result
 
-    def stage(self, source_id: int, batch: list[StagedChange]) -> set[str]:
-        return self.write(lambda tx: tx.stage_changes(self._book(tx), self.gen, source_id, batch))
+    def stage(
+        self, source_id: int | None, batch: list[StagedChange], replaced: Collection[str] = ()
+    ) -> set[str]:
+        return self.write(
+            lambda tx: tx.stage_changes(
+                self.book(tx), self.gen, source_id, batch, replaced=replaced
+            )
+        )
+
+    def stage_link_ops(self, ops: list[LinkOp]) -> None:
+        for start in range(0, len(ops), self.batch_size):
+            self._stage_link_ops(ops[start : start + self.batch_size])
+
+    def _stage_link_ops(self, ops: list[LinkOp]) -> None:
+        self.write(lambda tx: tx.stage_link_ops(self.book(tx), self.gen, ops))
 
     def stage_tombstones(self, source_id: int, keys: list[str]) -> None:
         start = 0
@@ -555,23 +656,18 @@ class Staging:
             start += size
 
     def _stage_tombstones(self, source_id: int, keys: list[str]) -> None:
-        self.write(lambda tx: tx.stage_tombstones(self._book(tx), self.gen, source_id, keys))
+        self.write(lambda tx: tx.stage_tombstones(self.book(tx), self.gen, source_id, keys))
 
     def publish(self, then: Callable[[Transaction], T]) -> T:
-        """Make the run visible, and run `then` in the same transaction."""
-        began = self._yield_to_others()
-        with self.store.write() as tx:
-            tx.publish_staging(self._book(tx), self.gen, self.holder)
-            result = then(tx)
-        self.published = True
-        self._wrote(began)
-        return result
+        """Make the run visible, and run `then` in the same transaction (a run recorded
+        there is the run its versions name)."""
+        return publish_together([self], then)
 
     def _sweep(self, gen: int) -> None:
-        self._repeat(gen, lambda tx: tx.sweep_some(self._book(tx), gen, self.batch_size))
+        self._repeat(gen, lambda tx: tx.sweep_some(self.book(tx), gen, self.batch_size))
 
     def _settle(self, gen: int) -> None:
-        self._repeat(gen, lambda tx: tx.settle_some(self._book(tx), gen, self.batch_size))
+        self._repeat(gen, lambda tx: tx.settle_some(self.book(tx), gen, self.batch_size))
 
     def _repeat(self, gen: int, step: Callable[[Transaction], bool]) -> None:
         """`step` until nothing is left; the slot of `gen` ends with the last one."""
@@ -579,16 +675,16 @@ class Staging:
         def until_done(tx: Transaction) -> bool:
             more = step(tx)
             if not more:
-                tx.end_staging(self._book(tx).id, gen)
+                tx.end_staging(self.book(tx).id, gen)
             return more
 
         while self.write(until_done):
             pass
 
-    def _book(self, tx: Transaction) -> CollectionRecord:
+    def book(self, tx: Transaction) -> CollectionRecord:
         return tx.lock_book(self.path)
 
-    def _yield_to_others(self) -> float:
+    def yield_to_others(self) -> float:
         """On SQLite, after a while of writing leave a gap between two of the run's
         transactions for the writers waiting meanwhile. Returns when the next began."""
         if self._pauses and self._busy >= SQLITE_BUSY_BEFORE_PAUSE:
@@ -598,10 +694,26 @@ class Staging:
             self._busy = 0.0
         return time.monotonic()
 
-    def _wrote(self, began: float) -> None:
+    def note_write(self, began: float) -> None:
         self._last_write = time.monotonic()
         took = self._last_write - began
         self._busy += took
         # The next batch in proportion (a slow transaction halves it at least).
         scaled = self.batch_size * TARGET_SECONDS / max(took, 0.001)
         self.batch_size = int(min(MOST_BATCH, max(LEAST_BATCH, min(scaled, self.batch_size * 2))))
+
+
+def publish_together(stagings: Sequence[Staging], then: Callable[[Transaction], T]) -> T:
+    """Make the runs of several collections (one restore of many books) visible in one
+    transaction, and run `then` in it; the collections are locked in the store's order."""
+    ordered = sorted(stagings, key=lambda staging: staging.path)
+    first = ordered[0]
+    began = first.yield_to_others()
+    with first.store.write([s.path for s in ordered], actor=first.actor) as tx:
+        for staging in ordered:
+            tx.publish_staging(staging.book(tx), staging.gen, staging.holder)
+        result = then(tx)
+    for staging in ordered:
+        staging.published = True
+    first.note_write(began)
+    return result

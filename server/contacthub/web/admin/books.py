@@ -317,6 +317,7 @@ def _save(
                 current.href,
                 text,
                 if_match_of(parse_etags(opened)),
+                via="admin",
             )
         except ChangedElsewhere:
             errors[FORM] = CHANGED_ELSEWHERE
@@ -385,6 +386,7 @@ def delete(book_id: str, contact_id: str) -> Response:
             book_id,
             contact_id,
             if_match_of(parse_etags(opened)) if opened else None,
+            via="admin",
         )
     except ChangedElsewhere:
         flash(

@@ -52,7 +52,7 @@ def get_contact(book_id: str, contact_id: str) -> Response:
 def create_contact(book_id: str) -> Response:
     user = current_user()
     text = vcard_body(settings().max_resource_size)
-    item = contacts.create_contact(run_context(), user, book_id, text)
+    item = contacts.create_contact(run_context(), user, book_id, text, via="api")
     response = _with_etag(contact_json(item, book_id, with_vcard=True), 201)
     response.headers["Location"] = location(".get_contact", book_id=book_id, contact_id=item.href)
     return response
@@ -62,11 +62,15 @@ def create_contact(book_id: str) -> Response:
 def update_contact(book_id: str, contact_id: str) -> Response:
     user = current_user()
     text = vcard_body(settings().max_resource_size)
-    item = contacts.replace_contact(run_context(), user, book_id, contact_id, text, if_match())
+    item = contacts.replace_contact(
+        run_context(), user, book_id, contact_id, text, if_match(), via="api"
+    )
     return _with_etag(contact_json(item, book_id, with_vcard=True))
 
 
 @bp.delete("/books/<book_id>/contacts/<contact_id>")
 def delete_contact(book_id: str, contact_id: str) -> Response:
-    contacts.remove_contact(run_context(), current_user(), book_id, contact_id, if_match())
+    contacts.remove_contact(
+        run_context(), current_user(), book_id, contact_id, if_match(), via="api"
+    )
     return Response(status=204)
