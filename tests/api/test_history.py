@@ -3,7 +3,8 @@ account's books) restored to a time after a preview, the undo of a CSV run; only
 owner; over SQLite and PostgreSQL, every request and answer checked against the document.
 
 The store's clock (the time versions are stamped with) is turned by hand, so that each
-step of a test happens at a time of its own.
+step of a test happens at a time of its own; the last test runs against a real
+`contacthub serve`, with a CardDAV client beside the API.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from werkzeug.test import TestResponse
 from contacthub.store import Store
 from tests.api.conftest import ADMINS, PASSWORDS, ApiClient, vcard
 from tests.api.test_imports import PEOPLE, created, patch, replace, run
+from tests.api.test_served import call
 from tests.history.book import Clock
+from tests.support import dav
+from tests.support.servers import DavServer
 
 BOOKS = "/api/v1/books"
 
@@ -404,3 +408,36 @@ def test_another_users_book_contact_and_run_are_not_found(api: ApiClient, clock:
     # An administrator acts for alice with ?user=alice.
     carol = api.post(f"{BOOKS}/{book}/trash/restore?user=alice", json={"all": True}, user="carol")
     assert carol.status_code == 200 and names(api, book) == ["Ann"]
+
+
+# -- a real server, a CardDAV client ------------------------------------------------------------
+
+
+@pytest.mark.contacthub_only
+def test_a_phones_deletion_is_in_the_trash_and_comes_back_through_its_next_sync(
+    contacthub_server: DavServer,
+) -> None:
+    alice = contacthub_server.session("alice")
+    book = call(alice, "POST", BOOKS, json={"display_name": "Phone Trash"}).json()["id"]
+    url = f"/alice/{book}/"
+    card = vcard("phone-1", "From The Phone", "EMAIL:phone@example.org")
+    dav.create_card(alice, f"{url}phone-1.vcf", card)
+    phone = "DAVx5/4.4.2-ose (2024/05/01; dav4jvm; okhttp/4.12.0)"
+    assert alice.delete(f"{url}phone-1.vcf", headers={"User-Agent": phone}).status_code == 200
+    token = dav.sync_collection(alice, url, None).sync_token
+
+    trash = call(alice, "GET", f"{BOOKS}/{book}/trash").json()["trash"]
+    assert [(e["id"], e["uid"]) for e in trash] == [("phone-1.vcf", "phone-1")]
+    assert trash[0]["deleted_by"] == {
+        "account": "alice",
+        "via": "carddav",
+        "agent": phone,
+        "run_id": None,
+    }
+    done = call(alice, "POST", f"{BOOKS}/{book}/trash/restore", json={"uids": ["phone-1"]})
+    assert done.status_code == 200 and done.json()["done"]["counts"]["added"] == 1
+
+    # The phone's next sync brings it back as a new change, with the bytes it sent.
+    delta = dav.sync_collection(alice, url, token)
+    assert [(r.href, r.status) for r in delta] == [(f"{url}phone-1.vcf", None)]
+    assert alice.get(f"{url}phone-1.vcf").text == card
