@@ -1219,7 +1219,8 @@ APP_PASSWORD_PATHS: dict[str, Any] = {
     },
 }
 
-RESTORE_WRITES = ("BadRequest", "Conflict", "TooLarge", "UnsupportedMediaType", "Invalid")
+RESTORE_PREVIEWS = ("BadRequest", "TooLarge", "UnsupportedMediaType", "Invalid")
+RESTORE_WRITES = (*RESTORE_PREVIEWS, "Conflict")
 AS_A_RUN = (
     "Applied as new changes (every CardDAV client sees them at its next sync), recorded "
     "as a run that can be undone in turn (POST /api/v1/runs/{run_id}/undo)."
@@ -1285,7 +1286,7 @@ HISTORY_PATHS: dict[str, Any] = {
         "post": operation(
             "Preview restoring a book to a time",
             {"200": body("RestorePreview", "What the restore would do; nothing changes.")}
-            | errors(*RESTORE_WRITES),
+            | errors(*RESTORE_PREVIEWS),
             parameters=[BOOK],
             request=json_request(bodies.RestorePreviewInput),
             tag="history",
@@ -1307,7 +1308,7 @@ HISTORY_PATHS: dict[str, Any] = {
         "post": operation(
             "Preview restoring all (or some) of the user's books to a time",
             {"200": body("RestorePreview", "What the restore would do; nothing changes.")}
-            | errors(*RESTORE_WRITES),
+            | errors(*RESTORE_PREVIEWS),
             request=json_request(bodies.AccountRestorePreviewInput),
             tag="history",
             description="books: the ids of the books; left out, all of them. 404 (not "
