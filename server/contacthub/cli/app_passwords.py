@@ -3,35 +3,19 @@ account, and whether CardDAV still takes the account's own password."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from contacthub.cli.common import load_settings, location_options, open_store
-from contacthub.errors import UserError
+from contacthub.cli.common import location_options, service_context
 from contacthub.services import app_passwords
-from contacthub.sources.context import RunContext
 
 
 @click.group("app-password")
 def app_password() -> None:
     """Passwords for one device each (a phone, a mail client): CardDAV and the API take
     them, the admin page does not; revoking one leaves the others working."""
-
-
-@contextmanager
-def _context(data_dir: Path | None, config_file: Path | None) -> Iterator[RunContext]:
-    settings = load_settings(data_dir, config_file)
-    ctx = RunContext(open_store(settings), settings)
-    try:
-        yield ctx
-    except UserError as error:
-        raise click.ClickException(error.message) from None
-    finally:
-        ctx.store.close()
 
 
 def _when(moment: float | None) -> str:
@@ -46,7 +30,7 @@ def _when(moment: float | None) -> str:
 @click.argument("name")
 def add(data_dir: Path | None, config_file: Path | None, user: str, name: str) -> None:
     """Create USER's app password for the device NAME and print it (only this once)."""
-    with _context(data_dir, config_file) as ctx:
+    with service_context(data_dir, config_file) as ctx:
         created = app_passwords.create_app_password(ctx, user, name)
     click.echo(created.secret)
     click.echo(
@@ -61,7 +45,7 @@ def add(data_dir: Path | None, config_file: Path | None, user: str, name: str) -
 @click.argument("user")
 def list_app_passwords(data_dir: Path | None, config_file: Path | None, user: str) -> None:
     """List USER's app passwords: name, created, last used."""
-    with _context(data_dir, config_file) as ctx:
+    with service_context(data_dir, config_file) as ctx:
         found = app_passwords.app_passwords_of(ctx, user)
         required = app_passwords.carddav_requires_app_password(ctx, user)
     for password in found:
@@ -79,7 +63,7 @@ def list_app_passwords(data_dir: Path | None, config_file: Path | None, user: st
 @click.argument("name")
 def revoke(data_dir: Path | None, config_file: Path | None, user: str, name: str) -> None:
     """Revoke USER's app password NAME: its device is refused from its next request on."""
-    with _context(data_dir, config_file) as ctx:
+    with service_context(data_dir, config_file) as ctx:
         app_passwords.revoke_app_password(ctx, user, name)
     click.echo(f"revoked the app password {name!r} of {user}")
 
@@ -91,7 +75,7 @@ def revoke(data_dir: Path | None, config_file: Path | None, user: str, name: str
 def require(data_dir: Path | None, config_file: Path | None, user: str, off: bool) -> None:
     """Refuse USER's own password for CardDAV: only app passwords sign in there (the admin
     page and the API still take it)."""
-    with _context(data_dir, config_file) as ctx:
+    with service_context(data_dir, config_file) as ctx:
         app_passwords.require_app_password_for_carddav(ctx, user, not off)
     if off:
         click.echo(f"CardDAV accepts the own password of {user} again")

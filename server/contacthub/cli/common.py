@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,8 @@ import click
 
 from contacthub import config as config_module
 from contacthub.config import ConfigError, Settings
+from contacthub.errors import UserError
+from contacthub.sources.context import RunContext
 from contacthub.store import CannotWrite, StorageFull, Store
 
 
@@ -63,3 +66,17 @@ def open_store(settings: Settings) -> Store:
         raise click.ClickException(
             f"{error}: for PostgreSQL install contacthub[postgresql]"
         ) from None
+
+
+@contextmanager
+def service_context(data_dir: Path | None, config_file: Path | None) -> Iterator[RunContext]:
+    """What the services take, for one command; a refusal of theirs ends the command with
+    its sentence (exit code 1)."""
+    settings = load_settings(data_dir, config_file)
+    ctx = RunContext(open_store(settings), settings)
+    try:
+        yield ctx
+    except UserError as error:
+        raise click.ClickException(error.message) from None
+    finally:
+        ctx.store.close()

@@ -12,4 +12,6 @@ which carry the field at fault; the web layer renders them.
     syncs          a CSV import's origin (upload, HTTP, FTP), schedule and report emails
     mail_accounts  IMAP and Exchange accounts
     sources        what every source offers: find, delete (not while running), run, runs
+    history_refs   a contact of the history by its API id, the account a run belongs to
+    times          ISO 8601 times in and out of the history's doors
 """

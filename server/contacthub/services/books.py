@@ -58,6 +58,26 @@ def book_not_found(book_id: str) -> NotFound:
     return NotFound(f"There is no address book {quoted(book_id)}.")
 
 
+def book_named(ctx: RunContext, user: str, id_or_name: str) -> CollectionRecord:
+    """The user's address book whose id, or else whose display name (in any case), is
+    `id_or_name`, as a person names it on a command line; Invalid when several books have
+    that name."""
+    with ctx.store.read() as tx:
+        books = user_books(tx, user)
+    by_id = [book for book in books if book.name == id_or_name]
+    wanted = id_or_name.casefold()
+    found = by_id or [book for book in books if book.display_name.casefold() == wanted]
+    if not found:
+        raise book_not_found(id_or_name)
+    if len(found) > 1:
+        ids = ", ".join(quoted(book.name) for book in found)
+        raise Invalid(
+            f"Several address books are named {quoted(id_or_name)}; give the id of one: {ids}.",
+            field="book",
+        )
+    return found[0]
+
+
 def described(tx: Transaction, user: str, books: list[CollectionRecord]) -> list[Book]:
     counts = tx.count_items([book.id for book in books])
     sources = {

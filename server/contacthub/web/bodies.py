@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field
 
 from contacthub.services.app_passwords import MAX_NAME as MAX_DEVICE_NAME
+from contacthub.services.times import EXAMPLE as TIME_EXAMPLE
+from contacthub.services.times import MAX_TIME
 from contacthub.sources.csv.origin import MAX_URL
 from contacthub.sources.imap.connection import PRESETS
 from contacthub.sources.schedule import MAX_INTERVAL
@@ -504,6 +506,108 @@ class SignInSettings(Body):
     ]
 
 
+# --- history: the trash, restores, the undo of a run ---------------------------------------
+
+MAX_UIDS = 10_000
+MAX_UID = 1_000
+MAX_BOOKS = 1_000
+MAX_BASIS = 128
+
+RestoreTo = Annotated[
+    str,
+    Field(
+        max_length=MAX_TIME,
+        description="The time to go back to, ISO 8601: 2024-05-01T09:30:00+02:00, or with Z "
+        "for UTC; a time without an offset is read as UTC. Within the history's retention "
+        "(30 days by default), not in the future.",
+    ),
+    Says(
+        f"Give the time to restore to (to) in ISO 8601, such as {TIME_EXAMPLE}.",
+        string_too_long=f"The time to restore to (to) has at most {MAX_TIME} characters.",
+    ),
+]
+Basis = Annotated[
+    str,
+    Field(
+        max_length=MAX_BASIS,
+        description="The basis of the preview that was shown: the apply is then refused "
+        "(409 changed_since_preview) if a contact it would touch changed since. Left out: "
+        "applied as the contacts are now.",
+    ),
+    Says("The basis is the text a preview answered in basis."),
+]
+
+
+class TrashRestoreInput(Body):
+    """Which contacts of the trash to bring back: their UIDs, or all of them."""
+
+    unknown = "Unknown field {name}; say which contacts to bring back with uids or all."
+
+    uids: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=MAX_UID)]],
+        Field(
+            min_length=1,
+            max_length=MAX_UIDS,
+            description="The UIDs of contacts in the book's trash.",
+        ),
+        Says(
+            "The uids are a list of the UIDs of contacts in the trash.",
+            too_short="Name at least one UID in uids, or send all: true.",
+            too_long=f"Bring back at most {MAX_UIDS} contacts by UID; send all: true for "
+            "the whole trash.",
+        ),
+    ] = LEFT_OUT
+    all: Annotated[
+        bool,
+        Field(description="true: bring back every contact of the trash (instead of uids)."),
+        Says("Set all to true or false."),
+    ] = LEFT_OUT
+
+
+class RestorePreviewInput(Body):
+    unknown = "Unknown field {name}; a restore takes {fields}."
+
+    to: RestoreTo
+
+
+class RestoreInput(RestorePreviewInput):
+    basis: Basis = LEFT_OUT
+
+
+class AccountRestorePreviewInput(RestorePreviewInput):
+    books: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=MAX_NAME)]],
+        Field(
+            min_length=1,
+            max_length=MAX_BOOKS,
+            description="The ids of the address books to restore; left out: all of the "
+            "user's books.",
+        ),
+        Says(
+            "The books are a list of address book ids.",
+            too_short="Name at least one address book in books, or leave books out for all.",
+        ),
+    ] = LEFT_OUT
+
+
+class AccountRestoreInput(AccountRestorePreviewInput):
+    basis: Basis = LEFT_OUT
+
+
+class UndoInput(Body):
+    unknown = "Unknown field {name}; an undo takes {fields}."
+
+    include_later_changes: Annotated[
+        bool,
+        Field(
+            description="Undo the run's changes to contacts that changed again after it too "
+            "(default false: those are left as they are)."
+        ),
+        Says("Set include_later_changes to true or false."),
+    ] = LEFT_OUT
+    basis: Basis = LEFT_OUT
+
+
 # The request components of the document, by name; nested models come with them.
 MODELS: tuple[type[Body], ...] = (
     ImportSettings,
@@ -516,4 +620,10 @@ MODELS: tuple[type[Body], ...] = (
     DeviceSettings,
     AppPasswordInput,
     SignInSettings,
+    TrashRestoreInput,
+    RestorePreviewInput,
+    RestoreInput,
+    AccountRestorePreviewInput,
+    AccountRestoreInput,
+    UndoInput,
 )

@@ -1,5 +1,5 @@
-"""What both web packages read from a request: numbers in the query, a search's paging,
-an uploaded file, If-Match."""
+"""What both web packages read from a request: numbers and true/false in the query, a
+search's paging, an uploaded file, If-Match."""
 
 from __future__ import annotations
 
@@ -31,6 +31,21 @@ def int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
             f"The parameter {name} must be between {minimum} and {maximum}.", field=name
         )
     return value
+
+
+BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+
+
+def bool_arg(name: str, default: bool) -> bool:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        return BOOLEANS[raw.strip().lower()]
+    except KeyError:
+        raise BadRequest(
+            f"The parameter {name} is true or false, not {quoted(raw)}.", field=name
+        ) from None
 
 
 def page_args() -> tuple[list[str], int, int]:

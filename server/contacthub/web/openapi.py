@@ -456,6 +456,117 @@ ACCOUNT_SCHEMAS: dict[str, Any] = {
     ),
 }
 
+HISTORY_TIME = {"type": "string", "format": "date-time", "description": "UTC, to the millisecond."}
+PLANNED_LISTS = {
+    "brought_back": "Deleted contacts that come back (under their UID and href).",
+    "reverted": "Contacts put back as they were (shown as they will be).",
+    "removed": "Contacts that go (added after the time, or by the run).",
+    "skipped": "Contacts left as they are, each with its reason.",
+    "changed_later": "An undo: the run's contacts that changed again after it (skipped "
+    "unless include_later_changes).",
+}
+HISTORY_SCHEMAS: dict[str, Any] = {
+    "Who": obj(
+        ["account", "via", "agent", "run_id"],
+        account={"type": "string", "description": "The account that wrote."},
+        via={
+            "type": "string",
+            "description": "Through what: carddav, api, admin, cli, run (a source's run), "
+            "restore, undo, unknown.",
+        },
+        agent={"type": "string", "description": "The CardDAV client's User-Agent; else empty."},
+        run_id=nullable("integer", description="The run the write belongs to, if any."),
+    ),
+    "TrashEntry": obj(
+        ["book", "id", "uid", "name", "deleted_at", "deleted_by"],
+        book={"type": "string", "description": "The id of its address book."},
+        id={"type": "string", "description": "The href it had (its id under /contacts)."},
+        uid=STRING,
+        name=STRING,
+        deleted_at=HISTORY_TIME,
+        deleted_by=schema("Who"),
+    ),
+    "Trash": obj(
+        ["trash"],
+        trash={
+            "type": "array",
+            "items": schema("TrashEntry"),
+            "description": "Deleted within the history's retention and not back, newest first.",
+        },
+    ),
+    "ContactVersion": obj(
+        ["version", "exists", "current", "at", "by", "action", "changed"],
+        version=nullable(
+            "integer",
+            description="What POST .../history/{version}/restore takes; null for the current card.",
+        ),
+        exists={"type": "boolean", "description": "false: the contact was deleted then."},
+        current={"type": "boolean"},
+        at={
+            **nullable("string", format="date-time"),
+            "description": "When the write that "
+            "made this state happened; null for the oldest card kept.",
+        },
+        by={"oneOf": [schema("Who"), {"type": "null"}]},
+        action={"type": "string", "description": "add, update, delete; empty for the oldest."},
+        changed={
+            "type": "array",
+            "items": STRING,
+            "description": "The vCard properties the write changed (FN, EMAIL, ...).",
+        },
+    ),
+    "ContactHistory": obj(
+        ["book", "uid", "name", "versions"],
+        book=STRING,
+        uid=STRING,
+        name=STRING,
+        versions={
+            "type": "array",
+            "items": schema("ContactVersion"),
+            "description": "Newest first: the current card (if the contact exists) first.",
+        },
+    ),
+    "PlannedContact": obj(
+        ["book", "id", "uid", "name", "reason"],
+        book={"type": "string", "description": "The id of its address book."},
+        id={"type": "string", "description": "Its href (its id under /contacts)."},
+        uid=STRING,
+        name=STRING,
+        reason={"type": "string", "description": "Why it is left as it is; else empty."},
+    ),
+    "RestorePreview": obj(
+        [*PLANNED_LISTS, "counts", "basis"],
+        **{
+            name: {"type": "array", "items": schema("PlannedContact"), "description": text}
+            for name, text in PLANNED_LISTS.items()
+        },
+        counts=obj(
+            ["added", "updated", "deleted", "skipped"],
+            **{
+                name: {"type": "integer", "minimum": 0}
+                for name in ("added", "updated", "deleted", "skipped")
+            },
+        ),
+        basis={
+            "type": "string",
+            "description": "Send it with the apply: it is refused (409) if a contact it "
+            "would touch changed since this preview.",
+        },
+    ),
+    "RestoreResult": obj(
+        ["run_id", "kind", "status", "message", "done"],
+        run_id={
+            "type": "integer",
+            "description": "The run it was recorded as: undo it with POST "
+            "/api/v1/runs/{run_id}/undo.",
+        },
+        kind={"enum": ["restore", "undo"]},
+        status={"enum": ["ok", "no_changes"]},
+        message=STRING,
+        done=schema("RestorePreview"),
+    ),
+}
+
 SCHEMAS: dict[str, Any] = {
     "Error": obj(
         ["error"],
@@ -564,6 +675,7 @@ SCHEMAS: dict[str, Any] = {
     **IMPORT_SCHEMAS,
     **SYNC_SCHEMAS,
     **ACCOUNT_SCHEMAS,
+    **HISTORY_SCHEMAS,
     **REQUEST_SCHEMAS,
     "OpenAPI": {"type": "object", "required": ["openapi", "info", "paths"]},
 }
@@ -644,6 +756,21 @@ PARAMETERS: dict[str, Any] = {
         "in": "path",
         "required": True,
         "schema": {"type": "integer", "minimum": 0},
+    },
+    "version": {
+        "name": "version",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+        "description": "A version of the contact's history (its version).",
+    },
+    "include_later_changes": {
+        "name": "include_later_changes",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "boolean", "default": False},
+        "description": "true: also undo the run's changes to contacts that changed again "
+        "after it (1 and 0 are taken too).",
     },
     "runs_limit": {
         "name": "limit",
@@ -1092,6 +1219,137 @@ APP_PASSWORD_PATHS: dict[str, Any] = {
     },
 }
 
+RESTORE_PREVIEWS = ("BadRequest", "TooLarge", "UnsupportedMediaType", "Invalid")
+RESTORE_WRITES = (*RESTORE_PREVIEWS, "Conflict")
+AS_A_RUN = (
+    "Applied as new changes (every CardDAV client sees them at its next sync), recorded "
+    "as a run that can be undone in turn (POST /api/v1/runs/{run_id}/undo)."
+)
+WITH_BASIS = (
+    " With the preview's basis, refused with 409 changed_since_preview (nothing changed) "
+    "if a contact it would touch changed since the preview."
+)
+RESTORE_TIME = (
+    "400 (field to) when the time is not ISO 8601; 422 (field to) when it is in the "
+    "future or older than the history's retention."
+)
+HISTORY_CONTACT = (
+    "contact_id is the contact's id (its href); for a deleted contact, the href it had or its UID."
+)
+HISTORY_PATHS: dict[str, Any] = {
+    "/api/v1/books/{book_id}/trash": {
+        "get": operation(
+            "List a book's trash",
+            {"200": body("Trash", "The deleted contacts, newest first.")} | errors(),
+            parameters=[BOOK],
+            tag="history",
+            description="Contacts deleted within the history's retention (30 days by "
+            "default) and not back, with who deleted them, when and through what.",
+        ),
+    },
+    "/api/v1/books/{book_id}/trash/restore": {
+        "post": operation(
+            "Bring contacts back from the trash",
+            {"200": body("RestoreResult", "The run; what came back.")} | errors(*RESTORE_WRITES),
+            parameters=[BOOK],
+            request=json_request(bodies.TrashRestoreInput),
+            tag="history",
+            description="Each comes back under its UID and href (a free href if another "
+            "contact took it since). 404 (field uids) when a UID is not in the trash. " + AS_A_RUN,
+        ),
+    },
+    "/api/v1/books/{book_id}/contacts/{contact_id}/history": {
+        "get": operation(
+            "List a contact's versions",
+            {"200": body("ContactHistory", "Its versions, newest first.")} | errors(),
+            parameters=[BOOK, CONTACT],
+            tag="history",
+            description="Each state of the contact within the history's retention: when, "
+            "who and through what made it, and which properties changed. " + HISTORY_CONTACT,
+        ),
+    },
+    "/api/v1/books/{book_id}/contacts/{contact_id}/history/{version}/restore": {
+        "post": operation(
+            "Restore a version of a contact",
+            {"200": body("RestoreResult", "The run; the contact is that version again.")}
+            | errors("Conflict", "Invalid"),
+            parameters=[BOOK, CONTACT, ref("parameters", "version")],
+            tag="history",
+            description="The version's card becomes the contact's current card, as a new "
+            "version. 422 (field version) for a version where the contact was deleted. "
+            + HISTORY_CONTACT
+            + " "
+            + AS_A_RUN,
+        ),
+    },
+    "/api/v1/books/{book_id}/restore/preview": {
+        "post": operation(
+            "Preview restoring a book to a time",
+            {"200": body("RestorePreview", "What the restore would do; nothing changes.")}
+            | errors(*RESTORE_PREVIEWS),
+            parameters=[BOOK],
+            request=json_request(bodies.RestorePreviewInput),
+            tag="history",
+            description="The contacts brought back, reverted and removed, named. " + RESTORE_TIME,
+        ),
+    },
+    "/api/v1/books/{book_id}/restore": {
+        "post": operation(
+            "Restore a book to a time",
+            {"200": body("RestoreResult", "The run; the book is as it was at the time.")}
+            | errors(*RESTORE_WRITES),
+            parameters=[BOOK],
+            request=json_request(bodies.RestoreInput),
+            tag="history",
+            description=AS_A_RUN + WITH_BASIS + " " + RESTORE_TIME,
+        ),
+    },
+    "/api/v1/restore/preview": {
+        "post": operation(
+            "Preview restoring all (or some) of the user's books to a time",
+            {"200": body("RestorePreview", "What the restore would do; nothing changes.")}
+            | errors(*RESTORE_PREVIEWS),
+            request=json_request(bodies.AccountRestorePreviewInput),
+            tag="history",
+            description="books: the ids of the books; left out, all of them. 404 (not "
+            "found) when a book is not the user's. " + RESTORE_TIME,
+        ),
+    },
+    "/api/v1/restore": {
+        "post": operation(
+            "Restore all (or some) of the user's books to a time",
+            {"200": body("RestoreResult", "The run; the books are as they were at the time.")}
+            | errors(*RESTORE_WRITES),
+            request=json_request(bodies.AccountRestoreInput),
+            tag="history",
+            description="One run for all the books. " + AS_A_RUN + WITH_BASIS + " " + RESTORE_TIME,
+        ),
+    },
+    "/api/v1/runs/{run_id}/undo/preview": {
+        "get": operation(
+            "Preview the undo of a run",
+            {"200": body("RestorePreview", "What the undo would do; nothing changes.")}
+            | errors("BadRequest"),
+            parameters=[RUN, ref("parameters", "include_later_changes")],
+            tag="history",
+            description="Any run of the user's: a CSV import or sync, a mail account's, a "
+            "phone push, a restore, an undo. Its adds are removed, its updates and "
+            "deletions reverted; changed_later names the contacts changed again after it.",
+        ),
+    },
+    "/api/v1/runs/{run_id}/undo": {
+        "post": operation(
+            "Undo a run",
+            {"200": body("RestoreResult", "The undo's run.")} | errors(*RESTORE_WRITES),
+            parameters=[RUN],
+            request=json_request(bodies.UndoInput, required=False),
+            tag="history",
+            description="Contacts changed again after the run are left as they are "
+            "unless include_later_changes. " + AS_A_RUN + WITH_BASIS,
+        ),
+    },
+}
+
 PATHS: dict[str, Any] = {
     "/api/v1/books": {
         "get": operation(
@@ -1280,6 +1538,7 @@ PATHS: dict[str, Any] = {
             tag="devices",
         ),
     },
+    **HISTORY_PATHS,
     **APP_PASSWORD_PATHS,
     **IMPORT_PATHS,
     **SYNC_PATHS,
@@ -1299,8 +1558,8 @@ def document() -> dict[str, Any]:
             "title": "contacthub API",
             "version": __version__,
             "description": "Address books, contacts, autocomplete, CSV imports, saved "
-            "syncs and phone pushes of contacthub. Sign in with HTTP Basic "
-            "and a CardDAV account. Errors are JSON: "
+            "syncs, phone pushes and history (trash, versions, restores, undo) of "
+            "contacthub. Sign in with HTTP Basic and a CardDAV account. Errors are JSON: "
             '{"error": {"code", "message"}}.',
         },
         "security": [{"basic": []}],

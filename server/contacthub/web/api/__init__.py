@@ -12,6 +12,7 @@ from contacthub.web.api import (
     contacts,
     devices,
     docs,
+    history,
     imports,
     mail_accounts,
     syncs,
@@ -38,6 +39,7 @@ api.before_request(check_json_body)
 for module in (
     books,
     contacts,
+    history,
     autocomplete,
     devices,
     app_passwords,
