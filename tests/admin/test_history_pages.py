@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from contacthub.store import Actor, Store
+from contacthub.vcard.parse import item_data
 from tests.admin.conftest import AdminPage, artifacts_folder, open_context
 from tests.admin.test_books import card, create, stored
 from tests.support.browser import Screenshots
@@ -38,6 +40,20 @@ def contacts_of(server: ContacthubServer, book: str) -> dict[str, dict[str, Any]
         contact["display_name"]: stored_in(server, book, contact["id"])
         for contact in listed.json()["contacts"]
     }
+
+
+def contacts_of_all(server: ContacthubServer, book: str) -> list[str]:
+    """The names of every contact of the book, page after page."""
+    names: list[str] = []
+    while True:
+        listed = server.session("alice").get(
+            f"/api/v1/books/{book}/contacts", params={"limit": 100, "offset": len(names)}
+        )
+        assert listed.status_code == 200, listed.text
+        found = [contact["display_name"] for contact in listed.json()["contacts"]]
+        names += found
+        if not found:
+            return names
 
 
 def stored_in(server: ContacthubServer, book: str, contact_id: str) -> dict[str, Any]:
@@ -244,6 +260,14 @@ def test_a_csv_import_is_undone_from_its_report_and_the_undo_too(admin: AdminPag
         "2 removed, 1 changed again since, left as they are"
     )
     assert sorted(contacts_of(admin.server, book)) == ["Ann Changed"]
+    undo_page = page.url
+
+    # The book's trash names the undo as what deleted them, with a link to its run.
+    admin.go(f"/admin/books/{book}/trash")
+    admin.shot("the trash after the undo")
+    deleted_by = page.get_by_role("row").filter(has_text="Bob Baker").locator("td.who")
+    deleted_by.get_by_role("link", name=re.compile(r"^Undo, run \d+$")).click()
+    expect(page).to_have_url(undo_page)
 
     # The undo is undoable in turn: Bob and Cid come back as they were.
     page.get_by_role("link", name="Undo this run…").click()
@@ -253,11 +277,17 @@ def test_a_csv_import_is_undone_from_its_report_and_the_undo_too(admin: AdminPag
     assert sorted(contacts_of(admin.server, book)) == ["Ann Changed", "Bob Baker", "Cid Carter"]
 
 
-def test_another_accounts_run_cannot_be_seen_or_undone(admin: AdminPage) -> None:
+def test_a_runs_address_opens_its_report_for_its_owner_only(admin: AdminPage) -> None:
     sync_id, _book = csv_sync(admin.server)
     ran = admin.server.session("alice").post(f"/api/v1/imports/{sync_id}/run")
     assert ran.status_code == 200, ran.text
     run_id = ran.json()["id"]
+    page = admin.sign_in("alice")
+    admin.go(f"/admin/history/runs/{run_id}")  # as a card's history links a source's run
+    expect(page).to_have_url(re.compile(f"/admin/runs/{sync_id}/{run_id}$"))
+    expect(page.get_by_role("heading", name="Run of “People”")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+
     page = admin.sign_in("bob")
     for path in (f"/admin/history/runs/{run_id}", f"/admin/history/runs/{run_id}/undo"):
         response = page.goto(admin.server.url + path)
@@ -318,6 +348,49 @@ def test_a_book_is_restored_to_a_time_before_a_deletion_after_its_preview(
     assert sorted(restored) == ["Ann Smith", "Bob Jones", "Cid Carter"]
     assert restored["Ann Smith"]["vcard"] == card("ann", "Ann Smith", "EMAIL:ann@example.org")
     assert restored["Bob Jones"]["vcard"] == card("bob", "Bob Jones", "TEL:+44 20 7946 0002")
+
+
+def test_a_mass_deletion_lists_500_in_the_trash_folds_its_preview_and_all_come_back(
+    admin: AdminPage,
+) -> None:
+    """A phone deletes 501 contacts: the trash lists the last 500 and says how many more,
+    the restore's preview folds its long list, and Restore all brings back every one."""
+    phone = Actor("alice", "carddav", "DAVx5/4.4.2-ose (2024/05/01; okhttp/4.12.0)")
+    names = [f"Person {number:03d}" for number in range(501)]
+    page = admin.sign_in("alice")  # the account's book exists from here on
+    store = Store.open(f"sqlite:///{admin.server.data_dir / 'contacthub.db'}", upgrade=False)
+    try:
+        with store.write(["alice/contacts"], actor=phone) as tx:
+            book = tx.require_collection("alice/contacts")
+            for number, name in enumerate(names):
+                tx.put_item(book, f"p{number}.vcf", item_data(card(f"p{number}", name)))
+        then = math.ceil(time.time())
+        wait_past(then + 0.5)
+        with store.write(["alice/contacts"], actor=phone) as tx:
+            book = tx.require_collection("alice/contacts")
+            for number in range(501):
+                tx.delete_item(book, f"p{number}.vcf")
+    finally:
+        store.close()
+
+    admin.go(f"/admin/books/contacts/restore?at={wall_clock(then, 'UTC')}&zone=UTC")
+    expect(preview_counts(page)).to_have_text("501 brought back.")
+    folded = page.locator("details.planned")
+    expect(folded).not_to_have_attribute("open", "")
+    expect(folded.locator("li")).to_have_count(501)  # 500 names, then how many more
+    expect(folded.locator("li").last).to_have_text("and 1 more")
+    admin.shot("a long preview, folded")
+
+    admin.go("/admin/books/contacts/trash")
+    expect(page.get_by_role("rowheader")).to_have_count(500)
+    expect(page.locator("p.count")).to_contain_text("1 more are in the trash too")
+    expect(page.locator("table.trash tbody tr").first).to_contain_text(
+        "alice, with a CardDAV client (DAVx5/4.4.2-ose)"
+    )
+    admin.shot("a trash of 501")
+    page.get_by_role("button", name="Restore all").click()
+    expect(flash(page)).to_contain_text("501 contacts brought back")
+    assert sorted(contacts_of_all(admin.server, "contacts")) == names
 
 
 def test_a_time_outside_the_history_is_refused_next_to_its_field(admin: AdminPage) -> None:

@@ -32,6 +32,8 @@ bp = Blueprint("history", __name__, url_prefix="/books")
 
 # A list of contacts in a preview longer than this starts folded.
 SHOWN_OPEN = 10
+# The rows of the trash a page lists (Restore all brings back every one).
+LISTED_AT_MOST = 500
 NOT_CHOSEN = "Select the contacts to restore."
 
 
@@ -101,6 +103,7 @@ def trash(book_id: str) -> Response:
         book=shown,
         entries=history.trash(run_context(), current_user(), book_id),
         retention_days=_retention_days(),
+        listed_at_most=LISTED_AT_MOST,
         title=f"Trash of {shown['display_name'] or shown['id']}",
     )
 
