@@ -5,6 +5,8 @@ JSON API (contacthub.services: the same checks, the same changes).
     headers   the security headers of every answer (CSP, no framing)
     pages     what every page uses: rendering, form errors, times in words
     books     address books and their contacts
+    history   a book's trash, a contact's versions, a book restored to a time
+    undo      the page of a restore or an undo, and the undo of any run
     wizard    the import wizard: source, preview, mapping, run or schedule
     syncs     the list of synchronizations
     runs      a run started by hand: its progress bar and its report
@@ -19,16 +21,19 @@ from flask import Blueprint, redirect, url_for
 from werkzeug.wrappers import Response
 
 from contacthub.errors import NotFound
+from contacthub.services.runs import undoable
 from contacthub.web.admin import (
     app_passwords,
     books,
     devices,
     headers,
+    history,
     mail_accounts,
     pages,
     runs,
     session,
     syncs,
+    undo,
     wizard,
 )
 
@@ -43,8 +48,23 @@ admin.add_app_template_filter(pages.ago, "ago")
 # Globals, not only context: macros imported without "with context" use them too.
 admin.add_app_template_global(pages.exact, "exact")
 admin.add_app_template_global(pages.iso, "iso")
+admin.add_app_template_global(undoable, "undoable")
+admin.add_app_template_filter(history.property_words, "property_words")
+admin.add_app_template_filter(history.action_words, "action_words")
+admin.add_app_template_filter(history.client_name, "client_name")
 pages.register_errors(admin)
-for module in (session, books, wizard, syncs, runs, mail_accounts, devices, app_passwords):
+for module in (
+    session,
+    books,
+    history,
+    wizard,
+    syncs,
+    runs,
+    undo,
+    mail_accounts,
+    devices,
+    app_passwords,
+):
     admin.register_blueprint(module.bp)
 
 

@@ -1,5 +1,6 @@
 """Address books and their contacts: the list of books (how many contacts, where they come
-from), a book's contacts with search and paging, and one contact to view, edit and delete.
+from), a book's contacts with search and paging, and one contact to view (with its
+history: web/admin/history.py restores a version), edit and delete.
 
 Everything goes through the services the JSON API calls (services.books, services.contacts):
 the same search, the same ownership checks (404 for anybody else's book or contact), the
@@ -17,7 +18,7 @@ from werkzeug.http import parse_etags
 from werkzeug.wrappers import Response
 
 from contacthub.errors import Invalid
-from contacthub.services import books, contacts
+from contacthub.services import books, contacts, history
 from contacthub.services.contacts import ChangedElsewhere
 from contacthub.store import ItemRecord
 from contacthub.vcard.edit import EditableFields, editable_fields, edited, problems, rebased
@@ -256,6 +257,7 @@ def contact(book_id: str, contact_id: str) -> Response:
         book=_book(book_id),
         contact=contact_json(item, book_id, with_vcard=True),
         details=details(item.text),
+        history=history.contact_history(run_context(), current_user(), book_id, item.uid),
         title=item.display_name,
     )
 

@@ -1,12 +1,32 @@
 // Small enhancements; every page works without them.
 "use strict";
 
-// Exact times on hover in the reader's own time zone.
+// Exact times in the reader's own time zone: on hover, or shown (data-exact).
 function localTimes() {
   for (const time of document.querySelectorAll("time[datetime]")) {
     const moment = new Date(time.getAttribute("datetime"));
-    if (!isNaN(moment)) time.title = moment.toLocaleString();
+    if (isNaN(moment)) continue;
+    if (time.hasAttribute("data-exact")) time.textContent = moment.toLocaleString();
+    else time.title = moment.toLocaleString();
   }
+}
+
+// A new form with a time zone starts in the browser's zone, and a moment marked
+// data-browser-now at the present moment on the browser's clock.
+function browserZones() {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  for (const select of document.querySelectorAll("select[data-browser-zone]")) {
+    if (!zone || ![...select.options].some((option) => option.value === zone)) continue;
+    select.value = zone;
+    const now = select.form && select.form.querySelector("input[data-browser-now]");
+    if (now) now.value = wallClock(new Date());
+  }
+}
+
+// "2024-05-01T14:30:15": a moment as a datetime-local input holds it, in the local zone.
+function wallClock(moment) {
+  const local = new Date(moment.getTime() - moment.getTimezoneOffset() * 60000);
+  return local.toISOString().slice(0, 19);
 }
 
 // A running import: poll its progress, then open its report.
@@ -59,6 +79,7 @@ function copyButtons() {
 
 document.addEventListener("DOMContentLoaded", () => {
   localTimes();
+  browserZones();
   confirmations();
   copyButtons();
   const box = document.querySelector("[data-progress-url]");

@@ -1,5 +1,5 @@
 // The import wizard without clutter: only the inputs the choices need are shown, the Other
-// delimiter's field chooses Other, and a new schedule starts in the browser's time zone.
+// delimiter's field chooses Other (admin.js starts a new schedule in the browser's zone).
 // Every step works without this script: then all inputs stay visible.
 "use strict";
 
@@ -46,18 +46,10 @@ function frequencies(form) {
   show();
 }
 
-function browserZone(form) {
-  const select = form.querySelector("select[data-browser-zone]");
-  if (!select) return;
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  if (zone && [...select.options].some((option) => option.value === zone)) select.value = zone;
-}
-
 document.addEventListener("DOMContentLoaded", () => {
   for (const form of document.querySelectorAll("form.wizard-form")) {
     sourceKinds(form);
     otherDelimiter(form);
     frequencies(form);
-    browserZone(form);
   }
 });
