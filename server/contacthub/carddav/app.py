@@ -11,6 +11,7 @@ from radicale import config as radicale_config
 
 from contacthub.carddav.gate import Gate
 from contacthub.carddav.guard import CardDavGuard, WSGIApp
+from contacthub.carddav.mass_delete import DeletionWatch
 from contacthub.config import Settings
 from contacthub.logins import AppPasswords
 from contacthub.signin_throttle import SignInThrottle
@@ -65,6 +66,7 @@ def make_carddav_app(
         settings,
         gate,
         throttle or SignInThrottle(settings.throttle),
+        DeletionWatch(store, settings),
     )
 
 

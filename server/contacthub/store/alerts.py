@@ -91,15 +91,15 @@ class AlertsPart(TxBase):
         collection_id: int,
         account: str,
         agent: str,
-        after: float,
+        since: float,
         until: float | None = None,
     ) -> list[ClientDeletion]:
         """The cards the CardDAV client (account and User-Agent) deleted from the collection
-        after the time `after` (until `until`, inclusive), oldest first."""
+        from the time `since` (to `until`), oldest first."""
         query = select(versions.c.uid, versions.c.at).where(
             versions.c.collection_id == collection_id,
             versions.c.gen == 0,
-            versions.c.at > after,
+            versions.c.at >= since,
             versions.c.action == "delete",
             versions.c.via == WATCHED_VIA,
             versions.c.account == account,
