@@ -11,6 +11,7 @@ JSON API (contacthub.services: the same checks, the same changes).
     mail_accounts  mail accounts (IMAP, Exchange)
     devices   the phone's pushes into "From iOS"
     app_passwords  a password per device, and CardDAV's own-password setting
+    alerts    a client that deleted much of a book: restore them, or dismiss
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from werkzeug.wrappers import Response
 
 from contacthub.errors import NotFound
 from contacthub.web.admin import (
+    alerts,
     app_passwords,
     books,
     devices,
@@ -44,7 +46,17 @@ admin.add_app_template_filter(pages.ago, "ago")
 admin.add_app_template_global(pages.exact, "exact")
 admin.add_app_template_global(pages.iso, "iso")
 pages.register_errors(admin)
-for module in (session, books, wizard, syncs, runs, mail_accounts, devices, app_passwords):
+for module in (
+    session,
+    books,
+    wizard,
+    syncs,
+    runs,
+    mail_accounts,
+    devices,
+    app_passwords,
+    alerts,
+):
     admin.register_blueprint(module.bp)
 
 
