@@ -84,6 +84,9 @@ def assess(
     found = tx.client_deletions(book.id, account, agent, now - policy.window)
     if latest is not None:  # what an earlier episode counted is not counted again
         found = [deletion for deletion in found if deletion.at > latest.last_at]
+    if len({deletion.uid for deletion in found}) * 100 <= policy.share * policy.least:
+        # Too few for any book the policy watches: the book's contacts need no count.
+        return None
     remaining = tx.count_items([book.id]).get(book.id, 0)
     episode = _episode(found, remaining)
     if episode is None or episode.book_size < policy.least:
