@@ -146,6 +146,11 @@ class Collection(storage.BaseCollection):
                     tx.delete_item(self._record, href)
         except StoreError as error:
             raise ValueError(str(error)) from error
+        if href is not None and tx.actor is not None:
+            # For the watch on clients that delete too much (carddav/mass_delete.py).
+            context.note_deletion(
+                context.Deletion(tx.actor.account, self._record.path, tx.actor.agent)
+            )
 
     # Properties
 

@@ -1,7 +1,7 @@
 """What belongs to the request being handled: its transaction, the card it PUTs, the
-client's User-Agent, how much a REPORT's answer may hold, which window of members a
-PROPFIND lists and which books it measures, whether its writes wait for its answer's
-status, and whether the store's disk was full or the store too busy.
+client's User-Agent, the cards it deleted, how much a REPORT's answer may hold, which
+window of members a PROPFIND lists and which books it measures, whether its writes wait
+for its answer's status, and whether the store's disk was full or the store too busy.
 
 Radicale calls the storage inside `acquire_lock`; the transaction opened
 there lives in a context variable until the lock is released, so every call
@@ -32,6 +32,7 @@ _settlement: ContextVar[Settlement | None] = ContextVar("settlement", default=No
 _window: ContextVar[ListingWindow | None] = ContextVar("window", default=None)
 _measured: ContextVar[BookLengths | None] = ContextVar("measured", default=None)
 _agent: ContextVar[str] = ContextVar("agent", default="")
+_deletions: ContextVar[list[Deletion] | None] = ContextVar("deletions", default=None)
 
 # The store's refusals the guard answers itself: a full disk (507) and a write that
 # waited too long for others (503 with Retry-After, which clients retry).
@@ -115,6 +116,34 @@ def client(agent: str) -> Iterator[None]:
 def client_agent() -> str:
     """The User-Agent of the client whose request is handled ("" when none was sent)."""
     return _agent.get()
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """A card a client deleted: from which book, signed in as which account, with which
+    User-Agent (the guard hands it on once the request is answered, and committed)."""
+
+    account: str
+    book: str
+    agent: str
+
+
+@contextmanager
+def noting_deletions() -> Iterator[list[Deletion]]:
+    """Around the handling of one request: the cards it deleted, as `note_deletion` saw
+    them (a request that failed may have noted some that were not kept)."""
+    noted: list[Deletion] = []
+    token = _deletions.set(noted)
+    try:
+        yield noted
+    finally:
+        _deletions.reset(token)
+
+
+def note_deletion(deletion: Deletion) -> None:
+    noted = _deletions.get()
+    if noted is not None:
+        noted.append(deletion)
 
 
 def put_body_for(href: str) -> PutBody | None:

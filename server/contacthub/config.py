@@ -1,8 +1,9 @@
 """Configuration: one INI file, Radicale's own sections plus contacthub's.
 
 Precedence: command-line options, then the file, then the defaults below.
-contacthub's sections are [contacthub], [store], [fetch], [throttle] and [smtp]; every other
-section is Radicale's and goes to Radicale as it is (see Radicale's documentation).
+contacthub's sections are [contacthub], [store], [history], [fetch], [throttle] and [smtp];
+every other section is Radicale's and goes to Radicale as it is (see Radicale's
+documentation).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import ipaddress
 import math
 import os
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
 
 from contacthub.errors import UserError
@@ -19,7 +21,7 @@ from contacthub.fetch import FetchPolicy
 from contacthub.signin_throttle import ThrottlePolicy
 from contacthub.store import DEFAULT_BUSY_TIMEOUT, DEFAULT_HISTORY_RETENTION
 
-OUR_SECTIONS = ("contacthub", "store", "fetch", "throttle", "smtp")
+OUR_SECTIONS = ("contacthub", "store", "history", "fetch", "throttle", "smtp")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5232
 DEFAULT_MAX_CONTENT_LENGTH = 100_000_000  # a whole-book import
@@ -37,6 +39,23 @@ class ConfigError(UserError):
     """A configuration value that cannot be used; says which file, section and option."""
 
 
+# Who gets a mass deletion's email: the word `owner` stands for the book's owner, when the
+# account's name is an email address.
+OWNER = "owner"
+
+
+@dataclass(frozen=True)
+class MassDeletePolicy:
+    """When a CardDAV client (one account and User-Agent) deletes more than `share` per cent
+    of a book of at least `least` contacts within `window` seconds, the book's owner is
+    told (`alert_to`): the deletions are made all the same."""
+
+    share: float = 50.0
+    least: int = 20
+    window: float = 600.0
+    alert_to: tuple[str, ...] = (OWNER,)
+
+
 @dataclass
 class Settings:
     data_dir: Path
@@ -52,6 +71,9 @@ class Settings:
     trusted_proxy: str | None = None  # whose X-Forwarded-Proto/-For/-Host `serve` believes
     fetch_policy: FetchPolicy = field(default_factory=FetchPolicy)
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
+    mass_delete: MassDeletePolicy = field(default_factory=MassDeletePolicy)
+    # Where people reach the server, for links in emails ("" for http://host:port).
+    public_url: str = ""
     radicale: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
@@ -68,11 +90,20 @@ class Settings:
     def max_resource_size(self) -> int:
         return self._radicale_int("server", "max_resource_size", DEFAULT_MAX_RESOURCE_SIZE)
 
+    @property
+    def base_url(self) -> str:
+        """The address of the server for links in emails: public_url, else http://host:port."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
     def _radicale_int(self, section: str, option: str, default: int) -> int:
         return _int(self.radicale, section, option, default, self.config_file)
 
 
 _THROTTLE = ThrottlePolicy()
+_MASS_DELETE = MassDeletePolicy()
 
 
 def default_config_text(data_dir: Path) -> str:
@@ -93,6 +124,9 @@ trusted_proxy =
 # Run scheduled syncs inside `serve`. Turn it off where `contacthub worker`
 # processes run them instead.
 scheduler = true
+# The address people reach this server at, for the links in emails (e.g.
+# https://contacts.example.org behind a proxy). Empty: http://host:port.
+public_url =
 # Key that encrypts the stored passwords of remote files and mail accounts.
 # Empty: the file secret.key in the data directory (made on first use).
 # Every server process on one store needs the same key.
@@ -109,6 +143,18 @@ history_retention = {int(DEFAULT_HISTORY_RETENTION)}
 # SQLite: seconds a write waits for others before the client is asked to try again
 # later (503 with Retry-After). Imports write in short steps and never hold it long.
 busy_timeout = {int(DEFAULT_BUSY_TIMEOUT)}
+
+[history]
+# A CardDAV client (one account and User-Agent) that deletes more than
+# mass_delete_share per cent of an address book of at least mass_delete_min
+# contacts within mass_delete_window seconds: its deletions are made, and the
+# book's owner gets an email ([smtp]) and a banner in the admin page with one
+# action, restore them. alert_to: comma-separated addresses; "owner" is the
+# account's user name when it is an email address.
+mass_delete_share = {_MASS_DELETE.share:g}
+mass_delete_min = {_MASS_DELETE.least}
+mass_delete_window = {_MASS_DELETE.window:g}
+alert_to = {", ".join(_MASS_DELETE.alert_to)}
 
 [fetch]
 # Remote CSV files (HTTP, HTTPS, FTP, FTPS). Addresses on loopback, private,
@@ -197,6 +243,8 @@ def load(
     settings.trusted_proxy = ours.get("contacthub", {}).get("trusted_proxy", "").strip() or None
     settings.fetch_policy = _fetch_policy(ours, config_file)
     settings.throttle = _throttle_policy(ours, config_file)
+    settings.mass_delete = _mass_delete_policy(ours, config_file)
+    settings.public_url = _public_url(ours, config_file)
     settings.host = host or ours.get("contacthub", {}).get("host", DEFAULT_HOST)
     settings.port = port or _int(ours, "contacthub", "port", DEFAULT_PORT, config_file)
     settings.store_url = (
@@ -306,4 +354,55 @@ def _throttle_policy(sections: dict[str, dict[str, str]], config_file: Path) -> 
         address_max_delay=seconds("address_max_delay", default.address_max_delay),
         account_max_delay=seconds("account_max_delay", default.account_max_delay),
         forget_after=seconds("forget_after", default.forget_after),
+    )
+
+
+def _public_url(sections: dict[str, dict[str, str]], config_file: Path) -> str:
+    value = sections.get("contacthub", {}).get("public_url", "").strip()
+    if value and not value.lower().startswith(("http://", "https://")):
+        raise ConfigError(
+            f"{config_file}: [contacthub] public_url must start with http:// or https://, "
+            f"not {value!r}"
+        )
+    return value
+
+
+def _mass_delete_policy(sections: dict[str, dict[str, str]], config_file: Path) -> MassDeletePolicy:
+    values = sections.get("history", {})
+
+    def number(option: str, fallback: float, what: str, high: float = math.inf) -> float:
+        value = values.get(option, "").strip().removesuffix("%").strip()
+        if not value:
+            return fallback
+        try:
+            found = float(value)
+        except ValueError:
+            found = math.nan
+        if not 0 < found < high:
+            raise ConfigError(
+                f"{config_file}: [history] {option} must be {what}, not {values[option]!r}"
+            )
+        return found
+
+    least = _int(sections, "history", "mass_delete_min", _MASS_DELETE.least, config_file)
+    if least < 1:
+        raise ConfigError(
+            f"{config_file}: [history] mass_delete_min must be at least 1, not {least}"
+        )
+    recipients = tuple(
+        part.strip() for part in values.get("alert_to", OWNER).split(",") if part.strip()
+    )
+    for recipient in recipients:
+        if recipient != OWNER and "@" not in parseaddr(recipient)[1]:
+            raise ConfigError(
+                f"{config_file}: [history] alert_to: {recipient!r} is neither an email address "
+                f"nor {OWNER!r}"
+            )
+    return MassDeletePolicy(
+        share=number(
+            "mass_delete_share", _MASS_DELETE.share, "a per cent above 0 and below 100", 100
+        ),
+        least=least,
+        window=number("mass_delete_window", _MASS_DELETE.window, "a number of seconds above 0"),
+        alert_to=recipients,
     )

@@ -12,6 +12,7 @@ from radicale import rights
 from contacthub.carddav.application import ContacthubApplication
 from contacthub.carddav.gate import Gate
 from contacthub.carddav.guard import CardDavGuard, WSGIApp
+from contacthub.carddav.mass_delete import DeletionWatch
 from contacthub.config import Settings
 from contacthub.logins import AppPasswords
 from contacthub.signin_throttle import SignInThrottle
@@ -66,6 +67,7 @@ def make_carddav_app(
         settings,
         gate,
         throttle or SignInThrottle(settings.throttle),
+        DeletionWatch(store, settings),
     )
 
 

@@ -14,6 +14,9 @@ path or a byte of the body is read, so no answer tells a stranger what exists.
 
 A write that meets a full disk is answered 507 Insufficient Storage with a sentence
 (Radicale itself would say 500); nothing of it is kept, and reads go on.
+
+Once a request that deleted cards is answered with success (its transaction committed),
+what it deleted goes to the watch on clients that delete too much (mass_delete.py).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from contacthub.carddav.gate import Gate
 from contacthub.carddav.headers import HeaderRefused, check_headers
 from contacthub.carddav.limits import LimitRefused, is_infinite_depth, report_budget
 from contacthub.carddav.listing import answer_in_windows
+from contacthub.carddav.mass_delete import DeletionWatch
 from contacthub.carddav.properties import PropertyTooLong, check_property_sizes
 from contacthub.carddav.streams import accepts_gzip
 from contacthub.carddav.xml_body import SIZE_LIMIT, XmlBodyRefused, parse_xml_body
@@ -48,6 +52,7 @@ from contacthub_radicale.context import (
     StoreFault,
     budgeting,
     client,
+    noting_deletions,
     putting,
     watching_store_faults,
 )
@@ -116,12 +121,19 @@ class RequestRefused(Exception):
 
 class CardDavGuard:
     def __init__(
-        self, app: WSGIApp, store: Store, settings: Settings, gate: Gate, throttle: SignInThrottle
+        self,
+        app: WSGIApp,
+        store: Store,
+        settings: Settings,
+        gate: Gate,
+        throttle: SignInThrottle,
+        watch: DeletionWatch | None = None,
     ) -> None:
         self.app = app
         self.store = store
         self.gate = gate
         self.throttle = throttle
+        self.watch = watch
         self.max_content_length = settings.max_content_length
         self.max_resource_size = settings.max_resource_size
 
@@ -132,6 +144,7 @@ class CardDavGuard:
             self.gate.auth.one_check_per_request(),
             watching_store_faults() as fault,
             client(environ.get("HTTP_USER_AGENT", "")),
+            noting_deletions() as deleted,
         ):
             try:
                 # Headers first: reading the credential needs a charset Python knows.
@@ -147,16 +160,20 @@ class CardDavGuard:
                     list(throttled.headers.items()),
                 )
             replaced: list[bytes] = []
+            succeeded: list[bool] = []
 
             def answering(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
                 # Radicale answers a storage error 500; a full disk is 507 (RFC 4918 11.5),
                 # a store too busy 503 with Retry-After, which clients retry.
                 if fault.error is None:
+                    succeeded.append(status.startswith("2"))
                     return start_response(status, headers, *args)
                 replaced.extend(_fault_answer(environ, start_response, fault.error))
                 return None
 
             answer = self._answer(environ, answering)
+            if deleted and succeeded == [True] and self.watch is not None:
+                self.watch.deleted(deleted)
             if not replaced:
                 return answer
             getattr(answer, "close", lambda: None)()

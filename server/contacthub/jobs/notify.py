@@ -1,4 +1,5 @@
-"""Email after a sync's run: SMTP settings from ``[smtp]``, the report, and sending it.
+"""Email after a sync's run: SMTP settings from ``[smtp]``, the report, and sending it;
+and the email that tells an owner a client deleted much of a book (the same sending).
 
 The contract with callers: `send` raises only `NotifyError`, whose message a person
 can act on and never contains the password. The caller logs it and shows it on the
@@ -238,6 +239,63 @@ def _in_words(moment: datetime) -> str:
         f"{_DAYS[moment.weekday()]} {moment.day} {_MONTHS[moment.month - 1]} "
         f"{moment.year} at {moment:%H:%M} {zone}"
     )
+
+
+@dataclass(frozen=True)
+class MassDeletion:
+    """What the owner is told of a client that deleted much of a book."""
+
+    client: str  # its User-Agent ("" when it sent none)
+    account: str  # the account it signed in as
+    book: str  # the book's name as its owner sees it
+    deleted: int
+    book_size: int
+    first_at: datetime
+    last_at: datetime
+    link: str  # the alert in the admin page
+
+
+MAX_CLIENT_IN_SUBJECT = 60
+
+
+def mass_deletion_email(deletion: MassDeletion, *, to: str | Sequence[str]) -> EmailMessage:
+    """The plain-text email that names the client, the book and how many it deleted, with
+    the link to the admin page's alert (where one action restores them)."""
+    client = _one_line(deletion.client) or "a client that sent no User-Agent"
+    short = client if len(client) <= MAX_CLIENT_IN_SUBJECT else client[:MAX_CLIENT_IN_SUBJECT] + "…"
+    book = _one_line(deletion.book)
+    email = EmailMessage()
+    email["Subject"] = (
+        f"Contacts deleted: {deletion.deleted} of {deletion.book_size} in “{book}” by {short}"
+    )
+    email["To"] = to if isinstance(to, str) else ", ".join(to)
+    email["Date"] = formatdate(localtime=False)
+    lines = [
+        f"A client deleted {deletion.deleted} of the {deletion.book_size} contacts in the "
+        f"address book “{book}”.",
+        "",
+        f"Client:       {client}",
+        f"Account:      {_one_line(deletion.account)}",
+        f"Address book: {book}",
+        f"Deleted:      {deletion.deleted} of {deletion.book_size} contacts",
+        f"When:         {_span(deletion.first_at, deletion.last_at)}",
+        "",
+        "The contacts were deleted as the client asked. If that was not meant, bring them",
+        "back, each under its UID and as it was, with one click:",
+        "",
+        f"  {deletion.link}",
+        "",
+        "Phones and programs then download them again at their next sync. If the",
+        "deletions were meant, dismiss the alert there.",
+    ]
+    email.set_content("\n".join(lines) + "\n")
+    return email
+
+
+def _span(first: datetime, last: datetime) -> str:
+    zone = f" {last.tzname()}" if last.tzname() else ""
+    end = f"{last:%H:%M:%S}" if first.date() == last.date() else f"{last:%Y-%m-%d %H:%M:%S}"
+    return f"{first:%Y-%m-%d %H:%M:%S} to {end}{zone}"
 
 
 def send(settings: SmtpSettings, message: EmailMessage) -> None:

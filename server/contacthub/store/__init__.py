@@ -41,6 +41,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from contacthub.store.actor import Actor
+from contacthub.store.alerts import AlertRecord, ClientDeletion
 from contacthub.store.changes import format_token
 from contacthub.store.engine import DEFAULT_BUSY_TIMEOUT, is_busy, is_sqlite, make_engine
 from contacthub.store.errors import (
@@ -94,6 +95,8 @@ from contacthub.store.versions import VersionRecord, prune_history
 
 __all__ = [
     "Actor",
+    "AlertRecord",
+    "ClientDeletion",
     "DEFAULT_BOOK",
     "DEFAULT_BUSY_TIMEOUT",
     "DEFAULT_BOOK_PROPS",

@@ -344,3 +344,35 @@ app_passwords = Table(
     # highest), so what a process remembers of a password by id stays its own.
     sqlite_autoincrement=True,
 )
+
+# A CardDAV client (one account and User-Agent) that deleted more than a share of a book
+# within a short window: one row per episode (deletions that kept coming within the
+# window of each other), told to the book's owner, who restores them or dismisses it.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner", String(255), nullable=False),  # the book's owner, who is told
+    Column(
+        "collection_id",
+        Integer,
+        ForeignKey("collections.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # The client: the account it signed in as and its User-Agent.
+    Column("account", String(255), nullable=False),
+    Column("agent", String(255), nullable=False),
+    Column("deleted", Integer, nullable=False),  # contacts it deleted in the episode
+    Column("book_size", Integer, nullable=False),  # contacts the book held before them
+    Column("first_at", Float, nullable=False),  # its first and last deletion
+    Column("last_at", Float, nullable=False),
+    Column("raised_at", Float, nullable=False),
+    Column("state", String(16), nullable=False),  # open, restored, dismissed
+    Column("resolved_at", Float),
+    Column("restore_run_id", Integer),  # the run that brought them back
+    Column("restored", Integer),  # how many it brought back
+    # The email: "" until tried, else "sent to ..." or why not.
+    Column("email", Text, nullable=False, default=""),
+    Index("ix_alerts_owner_state", "owner", "state"),
+    Index("ix_alerts_collection_client", "collection_id", "account", "agent"),
+)

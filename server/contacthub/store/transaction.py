@@ -1,5 +1,6 @@
 """The store's API: one class, one file per concern (as Radicale's multifilesystem)."""
 
+from contacthub.store.alerts import AlertsPart
 from contacthub.store.app_passwords import AppPasswordsPart
 from contacthub.store.base import TxBase
 from contacthub.store.changes import ChangesPart
@@ -30,6 +31,7 @@ class Transaction(
     LeasesPart,
     SessionsPart,
     AppPasswordsPart,
+    AlertsPart,
     TxBase,
 ):
     """Everything a caller may do to the store, inside one database transaction.

@@ -311,6 +311,56 @@ APP_PASSWORD_SCHEMAS: dict[str, Any] = {
     ),
 }
 
+DATE_TIME = {"type": "string", "format": "date-time"}
+ALERT_FIELDS: dict[str, Any] = {
+    "id": {"type": "integer"},
+    "state": {
+        "enum": ["open", "restored", "dismissed"],
+        "description": "open until restored or dismissed; the admin page shows a banner "
+        "while an alert is open.",
+    },
+    "book": {"type": "string", "description": "The id of the address book."},
+    "book_name": STRING,
+    "account": {"type": "string", "description": "The account the client signed in as."},
+    "client": {
+        "type": "string",
+        "description": "The client's User-Agent (empty when it sent none).",
+    },
+    "deleted": {
+        "type": "integer",
+        "minimum": 1,
+        "description": "The contacts it deleted in the episode (so far, while it goes on).",
+    },
+    "book_size": {
+        "type": "integer",
+        "minimum": 1,
+        "description": "The contacts the book held before those deletions.",
+    },
+    "first_deletion_at": DATE_TIME,
+    "last_deletion_at": DATE_TIME,
+    "raised_at": DATE_TIME,
+    "resolved_at": nullable(
+        "string", format="date-time", description="When restored or dismissed."
+    ),
+    "restore_run_id": nullable(
+        "integer",
+        description="The run that restored them, undoable as any run; null when none was needed.",
+    ),
+    "restored": nullable("integer", minimum=0, description="How many the restore brought back."),
+    "email": {
+        "type": "string",
+        "description": 'What became of the email to the owner: "sent to ...", "not sent: '
+        'why", or empty while it is being sent.',
+    },
+}
+ALERT_SCHEMAS: dict[str, Any] = {
+    "Alert": obj(list(ALERT_FIELDS), **ALERT_FIELDS),
+    "AlertList": obj(
+        ["alerts"],
+        alerts={"type": "array", "items": schema("Alert"), "description": "The newest first."},
+    ),
+}
+
 # A stored schedule shows every field of the form it was made with, defaults filled in.
 SCHEDULE_FIELDS: dict[str, Any] = {
     **REQUEST_SCHEMAS["ScheduleInput"]["properties"],
@@ -669,6 +719,7 @@ SCHEMAS: dict[str, Any] = {
     ),
     "PushResult": obj(["device", "run"], device=STRING, run=schema("Run")),
     **APP_PASSWORD_SCHEMAS,
+    **ALERT_SCHEMAS,
     "RunList": obj(
         ["runs"], runs={"type": "array", "items": schema("Run"), "description": "The latest first."}
     ),
@@ -740,6 +791,12 @@ PARAMETERS: dict[str, Any] = {
     },
     "run_id": {
         "name": "run_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "alert_id": {
+        "name": "alert_id",
         "in": "path",
         "required": True,
         "schema": {"type": "integer", "minimum": 0},
@@ -836,6 +893,64 @@ RUN_OUTCOMES = (
     "Every outcome is recorded and answered with 200: check status."
 )
 WITH_FILE = ("BadRequest", "TooLarge", "UnsupportedMediaType", "Invalid")
+
+ALERT = ref("parameters", "alert_id")
+MASS_DELETION = (
+    "An alert is raised when one CardDAV client (an account with one User-Agent) deletes "
+    "more than a share of an address book within a short window ([history] "
+    "mass_delete_share, mass_delete_min, mass_delete_window): once per episode. The "
+    "deletions were made as the client asked."
+)
+ALERT_PATHS: dict[str, Any] = {
+    "/api/v1/alerts": {
+        "get": operation(
+            "List the alerts about clients that deleted much of a book",
+            {"200": body("AlertList", "The alerts.")} | errors("BadRequest"),
+            parameters=[
+                {
+                    "name": "state",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"enum": ["open", "restored", "dismissed"]},
+                    "description": "Only the alerts in this state.",
+                }
+            ],
+            tag="alerts",
+            description=MASS_DELETION,
+        ),
+    },
+    "/api/v1/alerts/{alert_id}": {
+        "get": operation(
+            "Get an alert",
+            {"200": body("Alert", "The alert.")} | errors(),
+            parameters=[ALERT],
+            tag="alerts",
+        ),
+    },
+    "/api/v1/alerts/{alert_id}/restore": {
+        "post": operation(
+            "Restore the contacts the client deleted",
+            {"200": body("Alert", "Restored: the alert, with the run that did it.")}
+            | errors("Conflict"),
+            parameters=[ALERT],
+            tag="alerts",
+            description="Brings back exactly the contacts the client deleted in the episode "
+            "that are still in the book's trash, each under its UID and href, as a restore "
+            "run (undoable); a contact made again since stays as it is. Every client sees them "
+            "as new at its next sync. 409 when the alert was restored already.",
+        ),
+    },
+    "/api/v1/alerts/{alert_id}/dismiss": {
+        "post": operation(
+            "Dismiss an alert (the deletions were meant)",
+            {"200": body("Alert", "Dismissed.")} | errors("Conflict"),
+            parameters=[ALERT],
+            tag="alerts",
+            description="The contacts stay in the trash until the history's retention ends; "
+            "a dismissed alert can still be restored. 409 when it was restored already.",
+        ),
+    },
+}
 
 IMPORT_PATHS: dict[str, Any] = {
     "/api/v1/fields": {
@@ -1540,6 +1655,7 @@ PATHS: dict[str, Any] = {
     },
     **HISTORY_PATHS,
     **APP_PASSWORD_PATHS,
+    **ALERT_PATHS,
     **IMPORT_PATHS,
     **SYNC_PATHS,
     **ACCOUNT_PATHS,

@@ -13,6 +13,7 @@ JSON API (contacthub.services: the same checks, the same changes).
     mail_accounts  mail accounts (IMAP, Exchange)
     devices   the phone's pushes into "From iOS"
     app_passwords  a password per device, and CardDAV's own-password setting
+    alerts    a client that deleted much of a book: restore them, or dismiss
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from werkzeug.wrappers import Response
 from contacthub.errors import NotFound
 from contacthub.services.runs import undoable
 from contacthub.web.admin import (
+    alerts,
     app_passwords,
     books,
     devices,
@@ -64,6 +66,7 @@ for module in (
     mail_accounts,
     devices,
     app_passwords,
+    alerts,
 ):
     admin.register_blueprint(module.bp)
 

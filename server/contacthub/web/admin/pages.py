@@ -1,5 +1,5 @@
-"""What every admin page uses: rendering, errors shown next to their fields, and times
-in words ("3 hours ago")."""
+"""What every admin page uses: rendering, the banner of open alerts, errors shown next to
+their fields, and times in words ("3 hours ago")."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from contacthub.errors import UserError
+from contacthub.services.alerts import alerts_of
 from contacthub.web.context import run_context
 
 FORM = "_form"  # the key of an error that belongs to the whole form, not to one field
@@ -27,9 +28,14 @@ def page(template: str, *, status: int = 200, **context: Any) -> Response:
 
 
 def context() -> dict[str, Any]:
-    """What every template may use: who is signed in, and the clock."""
+    """What every template may use: who is signed in, the clock, and the open alerts of a
+    client that deleted much of a book (the layout's banner)."""
     caller = getattr(g, "caller", None)
-    return {"login": caller.login if caller else None, "now": run_context().now()}
+    return {
+        "login": caller.login if caller else None,
+        "now": run_context().now(),
+        "open_alerts": alerts_of(run_context(), caller.user, only_open=True) if caller else [],
+    }
 
 
 # --- errors ---------------------------------------------------------------------------------

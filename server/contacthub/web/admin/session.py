@@ -69,7 +69,7 @@ def require_sign_in() -> Response | None:
     caller = _signed_in()
     if caller is None:
         session.clear()
-        return redirect(url_for("admin.session.sign_in", next=_local(request.full_path)))
+        return redirect(url_for("admin.session.sign_in", next=local_page(request.full_path)))
     ensure_default_book(store(), caller.login)
     g.caller = caller
     return None
@@ -89,7 +89,7 @@ def _signed_in() -> Caller | None:
     return Caller(login=login, user=login, is_admin=is_admin)
 
 
-def _local(target: str | None) -> str | None:
+def local_page(target: str | None) -> str | None:
     """A page of ours to go back to after signing in; never another site."""
     if not target:
         return None
@@ -136,7 +136,7 @@ def _start_session(login: str) -> Response:
     session["id"] = secrets.token_urlsafe(24)
     session["login"] = login
     session["stamp"] = _stamp(login)
-    return redirect(_local(request.args.get("next")) or url_for("admin.home"))
+    return redirect(local_page(request.args.get("next")) or url_for("admin.home"))
 
 
 @bp.post("/sign-out")

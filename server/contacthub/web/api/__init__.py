@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from contacthub.web.api import (
+    alerts,
     app_passwords,
     autocomplete,
     books,
@@ -43,6 +44,7 @@ for module in (
     autocomplete,
     devices,
     app_passwords,
+    alerts,
     imports,
     syncs,
     mail_accounts,
