@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 # `dies` of a row that no run has replaced or deleted.
@@ -316,7 +317,13 @@ versions = Table(
     Index("ix_versions_collection_href_seq", "collection_id", "href", "seq"),
     Index("ix_versions_collection_gen_at", "collection_id", "gen", "at"),
     Index("ix_versions_collection_uid", "collection_id", "uid"),
-    Index("ix_versions_run_id", "run_id"),
+    # Only the versions of runs: a client's write (most of them) costs no entry here.
+    Index(
+        "ix_versions_run_id",
+        "run_id",
+        sqlite_where=text("run_id IS NOT NULL"),
+        postgresql_where=text("run_id IS NOT NULL"),
+    ),
 )
 
 # Sessions of the admin page signed out before their cookie expired: refused until

@@ -642,8 +642,11 @@ class Staging:
         )
 
     def stage_link_ops(self, ops: list[LinkOp]) -> None:
-        for start in range(0, len(ops), self.batch_size):
-            self._stage_link_ops(ops[start : start + self.batch_size])
+        start = 0
+        while start < len(ops):
+            size = self.batch_size  # each write sizes the next
+            self._stage_link_ops(ops[start : start + size])
+            start += size
 
     def _stage_link_ops(self, ops: list[LinkOp]) -> None:
         self.write(lambda tx: tx.stage_link_ops(self.book(tx), self.gen, ops))

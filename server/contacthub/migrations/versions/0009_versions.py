@@ -54,7 +54,13 @@ def upgrade() -> None:
             "ix_versions_collection_gen_at", ["collection_id", "gen", "at"], unique=False
         )
         batch.create_index("ix_versions_collection_uid", ["collection_id", "uid"], unique=False)
-        batch.create_index("ix_versions_run_id", ["run_id"], unique=False)
+        batch.create_index(
+            "ix_versions_run_id",
+            ["run_id"],
+            unique=False,
+            sqlite_where=sa.text("run_id IS NOT NULL"),
+            postgresql_where=sa.text("run_id IS NOT NULL"),
+        )
     with op.batch_alter_table("stagings") as batch:
         batch.add_column(sa.Column("published_at", sa.Float(), nullable=True))
         batch.add_column(sa.Column("published_seq", sa.BigInteger(), nullable=True))
