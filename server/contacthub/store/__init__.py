@@ -40,6 +40,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from contacthub.store.changes import format_token
+from contacthub.store.checkpoints import WalCheckpoints
 from contacthub.store.engine import DEFAULT_BUSY_TIMEOUT, is_busy, is_sqlite, make_engine
 from contacthub.store.errors import (
     AlreadyExists,
@@ -140,6 +141,7 @@ class Store:
     def __init__(self, engine: Engine, *, history_retention: float) -> None:
         self.engine = engine
         self.history_retention = history_retention
+        self._checkpoints = WalCheckpoints(engine) if is_sqlite(engine) else None
 
     @classmethod
     def open(
@@ -206,6 +208,10 @@ class Store:
             if is_busy(error):
                 raise StoreBusy() from error
             raise
+        if self._checkpoints is not None:
+            self._checkpoints.wrote()
 
     def close(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.close()
         self.engine.dispose()
