@@ -211,6 +211,12 @@ class Store:
         if self._checkpoints is not None:
             self._checkpoints.wrote()
 
+    def checkpoint(self) -> None:
+        """On SQLite, copy the WAL into the database now, as far as readers allow (a run
+        does it between its transactions; other writers leave it to the store's thread)."""
+        if self._checkpoints is not None:
+            self._checkpoints.checkpoint()
+
     def close(self) -> None:
         if self._checkpoints is not None:
             self._checkpoints.close()

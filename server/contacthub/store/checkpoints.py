@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from sqlalchemy import Engine
 
@@ -35,6 +36,7 @@ class WalCheckpoints:
         self._changed = threading.Condition()
         self._dirty = False  # written since the last checkpoint
         self._closing = False
+        self._due = 0.0  # the thread's next checkpoint, on the monotonic clock
         self._thread: threading.Thread | None = None
 
     def wrote(self) -> None:
@@ -44,6 +46,7 @@ class WalCheckpoints:
             if self._closing:
                 return
             if self._thread is None or not self._thread.is_alive():
+                self._due = max(self._due, time.monotonic() + SPACING)
                 self._thread = threading.Thread(
                     target=self._run, name="contacthub-wal-checkpoints", daemon=True
                 )
@@ -66,8 +69,11 @@ class WalCheckpoints:
                 if not self._changed.wait_for(lambda: self._dirty or self._closing, IDLE):
                     self._thread = None  # idle: the next write starts another
                     return
-                # Gather the writes of a moment into one checkpoint.
-                if self._changed.wait_for(lambda: self._closing, SPACING):
+                # At most one checkpoint every SPACING seconds, whoever ran the last one
+                # (a run checkpoints between its own transactions).
+                while not self._closing and (wait := self._due - time.monotonic()) > 0:
+                    self._changed.wait(wait)
+                if self._closing:
                     return
             self.checkpoint()
 
@@ -77,6 +83,7 @@ class WalCheckpoints:
             if not self._dirty:
                 return
             self._dirty = False
+            self._due = time.monotonic() + SPACING
         try:
             connection = self._engine.raw_connection()
             try:

@@ -10,9 +10,6 @@ from sqlalchemy.exc import OperationalError
 
 # Seconds a write waits for another on SQLite before it is refused as busy (StoreBusy).
 DEFAULT_BUSY_TIMEOUT = 30.0
-# Bytes the WAL file keeps once it starts over: after a large import it would otherwise
-# keep its largest size for good.
-WAL_SIZE_KEPT = 64 * 1024 * 1024
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -52,7 +49,6 @@ def _sqlite_engine(url: str, busy_timeout: float) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         # No commit checkpoints the WAL: the store's thread does (store/checkpoints.py).
         cursor.execute("PRAGMA wal_autocheckpoint=0")
-        cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_KEPT}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

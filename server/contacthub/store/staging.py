@@ -592,6 +592,10 @@ class Staging:
         """On SQLite, after a while of writing leave a gap between two of the run's
         transactions for the writers waiting meanwhile. Returns when the next began."""
         if self._pauses and self._busy >= SQLITE_BUSY_BEFORE_PAUSE:
+            # The run's pages go into the database while others may write, so that no
+            # one else's commit pays for them, and the WAL starts over from its beginning
+            # at the next write instead of growing for as long as the run writes.
+            self.store.checkpoint()
             gap = SQLITE_PAUSE - (time.monotonic() - self._last_write)
             if gap > 0:
                 time.sleep(gap)
