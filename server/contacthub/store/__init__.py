@@ -212,10 +212,11 @@ class Store:
             self._checkpoints.wrote()
 
     def checkpoint(self) -> None:
-        """On SQLite, copy the WAL into the database now, as far as readers allow (a run
-        does it between its transactions; other writers leave it to the store's thread)."""
+        """On SQLite, copy the WAL into the database now, as far as readers allow, and
+        make a long one start over. A run does it between its transactions; other writers
+        leave it to the store's thread (store/checkpoints.py)."""
         if self._checkpoints is not None:
-            self._checkpoints.checkpoint()
+            self._checkpoints.checkpoint(keep_small=True)
 
     def close(self) -> None:
         if self._checkpoints is not None:

@@ -16,6 +16,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -26,6 +29,10 @@ logger = logging.getLogger(__name__)
 SPACING = 1.0
 # Seconds without a write after which the thread ends.
 IDLE = 10.0
+# Frames (pages) in the WAL past which a run makes it start over, and how long that may
+# wait for readers of older snapshots (writers wait meanwhile).
+RESTART_FRAMES = 8192
+RESTART_WAIT = 0.1
 
 
 class WalCheckpoints:
@@ -77,8 +84,16 @@ class WalCheckpoints:
                     return
             self.checkpoint()
 
-    def checkpoint(self) -> None:
-        """Copy what the WAL holds into the database, as far as readers allow."""
+    def checkpoint(self, *, keep_small: bool = False) -> None:
+        """Copy what the WAL holds into the database, as far as readers allow.
+
+        With `keep_small`, a WAL still longer than RESTART_FRAMES is made to start over:
+        SQLite restarts it only when a writer begins with all of it copied and no reader
+        on an older snapshot, which a run's writing among a server's PUTs and reads can
+        miss for minutes (a 1.3 GB WAL during a 500,000-row import). The restart waits up
+        to RESTART_WAIT for such readers, and other writers wait for it meanwhile: only a
+        run asks for it, between its own transactions.
+        """
         with self._changed:
             if not self._dirty:
                 return
@@ -87,11 +102,36 @@ class WalCheckpoints:
         try:
             connection = self._engine.raw_connection()
             try:
-                cursor = connection.cursor()
-                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                cursor.close()
+                frames = _checkpoint(connection, "PASSIVE")
+                if keep_small and frames > RESTART_FRAMES:
+                    with _busy_timeout(connection, RESTART_WAIT):
+                        _checkpoint(connection, "RESTART")
             finally:
                 connection.close()
         except Exception:
             # The WAL stays as it is and is copied next time; nothing is lost.
             logger.warning("checkpointing the SQLite store's WAL failed", exc_info=True)
+
+
+def _checkpoint(connection: Any, mode: str) -> int:
+    """One checkpoint; returns the frames the WAL holds (-1 while another checkpoints)."""
+    cursor = connection.cursor()
+    try:
+        _busy, frames, _copied = cursor.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+    finally:
+        cursor.close()
+    return int(frames)
+
+
+@contextmanager
+def _busy_timeout(connection: Any, seconds: float) -> Iterator[None]:
+    cursor = connection.cursor()
+    try:
+        (before,) = cursor.execute("PRAGMA busy_timeout").fetchone()
+        cursor.execute(f"PRAGMA busy_timeout={int(seconds * 1000)}")
+        try:
+            yield
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout={int(before)}")
+    finally:
+        cursor.close()
