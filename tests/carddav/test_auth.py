@@ -45,6 +45,25 @@ def test_a_successful_login_is_cached(
     assert login(checker, "ann", "right-password") == "ann"
 
 
+def test_a_cached_login_lasts_an_hour(
+    auth: tuple[Auth, UsersFile], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checker, _ = auth
+    checks: list[bytes] = []
+    checkpw = bcrypt.checkpw
+
+    def counted(password: bytes, hashed_password: bytes) -> bool:
+        checks.append(password)
+        return checkpw(password, hashed_password)
+
+    monkeypatch.setattr(bcrypt, "checkpw", counted)
+    now = time.time_ns()
+    for minutes in (0, 1, 30, 59, 61):
+        monkeypatch.setattr(time, "time_ns", lambda minutes=minutes: now + minutes * 60 * 10**9)
+        assert login(checker, "ann", "right-password") == "ann"
+    assert checks == [b"right-password", b"right-password"]  # at first, and after the hour
+
+
 def test_a_changed_users_file_ends_cached_logins(auth: tuple[Auth, UsersFile]) -> None:
     checker, users = auth
     assert login(checker, "ann", "right-password") == "ann"

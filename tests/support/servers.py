@@ -183,6 +183,12 @@ class DavServer:
     def running(self) -> bool:
         return self._proc is not None and self._proc.popen.poll() is None
 
+    @property
+    def pid(self) -> int:
+        """The running server's process id."""
+        assert self._proc is not None, f"{self.name} is not running"
+        return self._proc.popen.pid
+
     def start(self) -> DavServer:
         raise NotImplementedError
 

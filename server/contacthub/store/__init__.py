@@ -43,6 +43,7 @@ from sqlalchemy.exc import OperationalError
 from contacthub.store.actor import Actor
 from contacthub.store.alerts import AlertRecord, ClientDeletion
 from contacthub.store.changes import format_token
+from contacthub.store.checkpoints import WalCheckpoints
 from contacthub.store.engine import DEFAULT_BUSY_TIMEOUT, is_busy, is_sqlite, make_engine
 from contacthub.store.errors import (
     AlreadyExists,
@@ -163,6 +164,7 @@ class Store:
         self.history_retention = history_retention
         # When a version was written, and when versions expire (tests turn it by hand).
         self.clock = clock
+        self._checkpoints = WalCheckpoints(engine) if is_sqlite(engine) else None
 
     @classmethod
     def open(
@@ -235,8 +237,19 @@ class Store:
             if is_busy(error):
                 raise StoreBusy() from error
             raise
+        if self._checkpoints is not None:
+            self._checkpoints.wrote()
+
+    def checkpoint(self) -> None:
+        """On SQLite, copy the WAL into the database now, as far as readers allow, and
+        make a long one start over. A run does it between its transactions; other writers
+        leave it to the store's thread (store/checkpoints.py)."""
+        if self._checkpoints is not None:
+            self._checkpoints.checkpoint(keep_small=True)
 
     def close(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.close()
         self.engine.dispose()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -10,6 +11,8 @@ from sqlalchemy.exc import OperationalError
 
 # Seconds a write waits for another on SQLite before it is refused as busy (StoreBusy).
 DEFAULT_BUSY_TIMEOUT = 30.0
+# Seconds between two asks for SQLite's write lock by a writer that waits for it.
+LOCK_POLL = 0.005
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -47,6 +50,8 @@ def _sqlite_engine(url: str, busy_timeout: float) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        # No commit checkpoints the WAL: the store's thread does (store/checkpoints.py).
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -54,6 +59,29 @@ def _sqlite_engine(url: str, busy_timeout: float) -> Engine:
         # A writer takes SQLite's write lock at BEGIN, so an If-Match check and
         # the write it guards cannot interleave with another writer.
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode == "IMMEDIATE":
+            _take_write_lock(connection, busy_timeout)
+        else:
+            connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _take_write_lock(connection: Any, busy_timeout: float) -> None:
+    """BEGIN IMMEDIATE, asking again every LOCK_POLL seconds while another writer holds the
+    lock, for up to `busy_timeout` seconds. SQLite's own busy handler asks only every
+    100 ms after the first 0.3 s, so a waiting PUT could miss the short pauses a long
+    run leaves between its transactions (store/staging.py) and wait for the next ones."""
+    deadline = time.monotonic() + busy_timeout
+    connection.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as error:
+                if not is_busy(error) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(LOCK_POLL)
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")

@@ -65,11 +65,12 @@ LEASE_SECONDS = 120.0
 # about TARGET_SECONDS (other writers of the book wait for one), between the bounds.
 TARGET_SECONDS = 0.2
 FIRST_BATCH, LEAST_BATCH, MOST_BATCH = 1000, 50, 4000
-# On SQLite a waiting writer polls (every 100 ms at most) instead of queueing: after
-# this much time in its own write transactions a run leaves a pause this long, so a
-# waiting PUT gets in within about a second whatever the size of the run.
+# On SQLite a waiting writer asks for the lock again every few milliseconds (engine.py)
+# instead of queueing: after this much time in its own write transactions a run leaves a
+# pause this long (checkpointing the WAL meanwhile), so a waiting PUT gets in within
+# about half a second whatever the size of the run.
 SQLITE_BUSY_BEFORE_PAUSE = 0.3
-SQLITE_PAUSE = 0.12
+SQLITE_PAUSE = 0.05
 # How often a run waiting for another run of the same collection looks again.
 WAIT_POLL = 0.5
 
@@ -691,6 +692,10 @@ class Staging:
         """On SQLite, after a while of writing leave a gap between two of the run's
         transactions for the writers waiting meanwhile. Returns when the next began."""
         if self._pauses and self._busy >= SQLITE_BUSY_BEFORE_PAUSE:
+            # The run's pages go into the database while others may write, so that no
+            # one else's commit pays for them, and the WAL starts over from its beginning
+            # at the next write instead of growing for as long as the run writes.
+            self.store.checkpoint()
             gap = SQLITE_PAUSE - (time.monotonic() - self._last_write)
             if gap > 0:
                 time.sleep(gap)
