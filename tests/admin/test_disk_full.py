@@ -62,7 +62,7 @@ def test_on_a_full_disk_an_edit_says_so_and_the_pages_go_on(
     contact = made.json()["id"]
     page = admin.sign_in("alice")
     admin.go(f"/admin/books/contacts/contacts/{contact}/edit")
-    disk.fill()
+    disk.fill_under(disk.path / "contacthub.db")
 
     page.get_by_label("Full name").fill("Ann Jones")
     page.get_by_role("button", name="Save").click()

@@ -51,6 +51,9 @@ class FullDiskServer:
             # all it has to, and only new pages find it full (as a long-full disk would).
             with self.postgres.connect() as conn:
                 conn.execute("CHECKPOINT")
+        elif not leave:
+            self.disk.fill_under(self.disk.path / "contacthub.db")
+            return
         self.disk.fill(leave)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -67,6 +68,15 @@ class SmallDisk:
                 except OSError:  # ENOSPC: nothing is left
                     break
         assert self.free_bytes() <= leave, f"{self.free_bytes()} bytes still free"
+
+    def fill_under(self, database: Path) -> None:
+        """Take all free space under a SQLite `database` whose WAL starts empty. SQLite
+        writes a commit into the WAL file's pages it already has when the WAL started
+        over, and those need no new room: only an empty WAL makes the next write meet
+        the full disk, whatever was written before."""
+        with sqlite3.connect(database) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.fill()
 
     def free(self) -> None:
         self.filler.unlink(missing_ok=True)
