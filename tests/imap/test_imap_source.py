@@ -24,6 +24,7 @@ from contacthub.config import Settings
 from contacthub.fetch import FetchPolicy
 from contacthub.jobs.runner import run_sync
 from contacthub.jobs.scheduler import Scheduler
+from contacthub.services import history
 from contacthub.sources.context import RunContext
 from contacthub.sources.imap import source as imap_source
 from contacthub.sources.imap.connection import ImapAccount
@@ -597,3 +598,33 @@ def test_an_account_runs_on_its_schedule_like_a_csv_sync(
     with store.read() as tx:
         after = tx.require_source(source.id)
     assert after.next_run_at == datetime(2030, 5, 2, 6, 0, tzinfo=UTC).timestamp()
+
+
+# -- undo --------------------------------------------------------------------------------
+
+
+def test_undoing_imap_runs_reverts_their_updates_and_removes_their_adds(
+    ctx: RunContext,
+    store: Store,
+    dovecot: DovecotServer,
+    source: SourceRecord,
+    seeded: ImapAccount,
+) -> None:
+    first = run_sync(ctx, source)
+    after_first = cards_of(store, source)
+    append(dovecot, seeded, "INBOX", from_zoe(seeded))
+    second = run_sync(ctx, source)
+    assert second.counts["updated"] == 1
+
+    undone = history.apply_undo(ctx, OWNER, second.id, False, via="api")
+
+    assert (undone.done.counts["updated"], undone.done.counts["deleted"]) == (1, 0)
+    assert {email: text for email, (_, _, text) in cards_of(store, source).items()} == {
+        email: text for email, (_, _, text) in after_first.items()
+    }
+    # Zoë changed again after the first run (the undo put her back): named, and left
+    # as she is unless the undo includes her.
+    preview = history.preview_undo(ctx, OWNER, first.id)
+    assert [contact.name for contact in preview.changed_later] == ["Zoë Ångström"]
+    history.apply_undo(ctx, OWNER, first.id, True, via="api")
+    assert cards_of(store, source) == {}
