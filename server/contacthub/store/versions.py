@@ -53,6 +53,8 @@ _IMAGE = (
     items.c.idx_extra,
 )
 _IMAGE_BY_ID = select(*_IMAGE).where(items.c.id == bindparam("item_id"))
+# Delete an item and hand back the row its version keeps, in one statement.
+DELETE_RETURNING_IMAGE = items.delete().where(items.c.id == bindparam("item_id")).returning(*_IMAGE)
 _INSERT_VERSION = versions.insert()
 
 # What a VersionRecord holds besides the packed card, in the order `_record` reads them.
