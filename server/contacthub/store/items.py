@@ -24,7 +24,7 @@ from contacthub.store.schema import (
     pending_links,
     stagings,
 )
-from contacthub.store.versions import VersionsPart, Written
+from contacthub.store.versions import DELETE_RETURNING_IMAGE, VersionsPart, Written
 from contacthub.store.visible import visible
 
 # Enough hrefs per IN (...) to be quick, few enough for every database's limit.
@@ -400,8 +400,7 @@ class ItemsPart(FoldersPart, ChangesPart, VersionsPart):
         if old is None:
             raise NotFound(f"no item {href!r} in {collection.path!r}")
         _check_preconditions(href, old, if_match, False)
-        before = self.item_image(old.id)
-        self.conn.execute(items.delete().where(items.c.id == old.id))
+        before = self.conn.execute(DELETE_RETURNING_IMAGE, {"item_id": old.id}).one()
         seq = self.record_change(collection.id, href, deleted=True)
         self.record_versions(collection.id, [Written(href, "delete", before, old.uid, "", seq)])
         return old

@@ -30,7 +30,9 @@ if TYPE_CHECKING:
     from contacthub.store import Store
 
 _CHUNK = 500
-# zlib's level: 6 packs vCards within a few per cent of 9 at half the time.
+# zlib's default level. For cards this small the level hardly matters (measured on
+# realistic cards: levels 1, 6 and 9 within 2% of each other in size and in time), and
+# packing makes them about half their size (text and index as JSON: 0.53).
 _LEVEL = 6
 _ZLIB, _PLAIN = b"z", b"j"
 
@@ -53,6 +55,8 @@ _IMAGE = (
     items.c.idx_extra,
 )
 _IMAGE_BY_ID = select(*_IMAGE).where(items.c.id == bindparam("item_id"))
+# Delete an item and hand back the row its version keeps, in one statement.
+DELETE_RETURNING_IMAGE = items.delete().where(items.c.id == bindparam("item_id")).returning(*_IMAGE)
 _INSERT_VERSION = versions.insert()
 
 # What a VersionRecord holds besides the packed card, in the order `_record` reads them.
