@@ -18,7 +18,14 @@ from contacthub.jobs.runner import LEASE_SECONDS, holder_name, record_interrupte
 from contacthub.sources.context import RunContext
 from contacthub.sources.schedule import ScheduleError
 from contacthub.sources.settings import next_run_at, schedule_of
-from contacthub.store import Lease, RunRecord, SourceRecord, StorageFull, prune_history
+from contacthub.store import (
+    Lease,
+    RunRecord,
+    SourceRecord,
+    StorageFull,
+    prune_history,
+    purge_deleted_books,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -89,12 +96,15 @@ class Scheduler:
                         return source, lease
 
     def prune(self) -> int:
-        """Forget some of the versions past the retention; how many (0 if that failed)."""
+        """Forget some of the versions, and purge some of the deleted books, past the
+        retention; how many versions (0 if that failed)."""
         try:
-            return prune_history(self.ctx.store)
+            pruned = prune_history(self.ctx.store)
+            purge_deleted_books(self.ctx.store)
         except Exception:  # the history waits for the next tick; the runs must not
             logger.exception("scheduler %s: pruning the history failed", self.holder)
             return 0
+        return pruned
 
     def recover(self) -> list[RunRecord]:
         """Record the runs whose process died as failed (see runner.record_interrupted)."""

@@ -1,5 +1,5 @@
 """Address books: list with counts and where their contacts come from, create, rename,
-delete (never the default book)."""
+delete into the trash of deleted books (never the default book)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from contacthub.errors import Conflict, Invalid, NotFound, quoted
 from contacthub.sources.context import RunContext
-from contacthub.store import DEFAULT_BOOK, CollectionRecord, Transaction, check_name
+from contacthub.store import DEFAULT_BOOK, Actor, CollectionRecord, Transaction, check_name
 
 BOOK_TAG = "VADDRESSBOOK"
 
@@ -137,8 +137,10 @@ def rename_book(ctx: RunContext, user: str, book_id: str, display_name: str) -> 
         return described(tx, user, [book])[0]
 
 
-def delete_book(ctx: RunContext, user: str, book_id: str) -> None:
-    with ctx.store.write([f"{user}/{book_id}"]) as tx:
+def delete_book(ctx: RunContext, user: str, book_id: str, *, via: str) -> None:
+    """Move the book to the trash of deleted books (services/book_trash.py restores it);
+    `via` is the door asked through (api, admin)."""
+    with ctx.store.write([f"{user}/{book_id}"], actor=Actor(user, via)) as tx:
         book = require_book(tx, user, book_id)
         if book.name == DEFAULT_BOOK:
             raise Conflict(

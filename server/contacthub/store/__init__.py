@@ -42,6 +42,7 @@ from sqlalchemy.exc import OperationalError
 
 from contacthub.store.actor import Actor
 from contacthub.store.alerts import AlertRecord, ClientDeletion
+from contacthub.store.book_trash import DeletedBook, purge_deleted_books
 from contacthub.store.changes import format_token
 from contacthub.store.checkpoints import WalCheckpoints
 from contacthub.store.engine import DEFAULT_BUSY_TIMEOUT, is_busy, is_sqlite, make_engine
@@ -108,6 +109,7 @@ __all__ = [
     "CannotWrite",
     "CardFilter",
     "CollectionRecord",
+    "DeletedBook",
     "ContactIndex",
     "FilterGroup",
     "InvalidSyncToken",
@@ -142,6 +144,7 @@ __all__ = [
     "is_storage_full",
     "parent_of",
     "prune_history",
+    "purge_deleted_books",
     "publish_together",
     "write_whole",
     "writing",

@@ -7,12 +7,12 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import Executable, and_, bindparam, or_, select, update
+from sqlalchemy import Executable, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from contacthub.store.changes import ChangesPart
 from contacthub.store.errors import AlreadyExists, NotFound
-from contacthub.store.paths import ancestors_of, check_path, descendants_range, parent_of
+from contacthub.store.paths import ancestors_of, check_path, parent_of
 from contacthub.store.records import CollectionRecord
 from contacthub.store.schema import collections
 
@@ -21,8 +21,9 @@ DEFAULT_BOOK = "contacts"
 DEFAULT_BOOK_PROPS = {"tag": "VADDRESSBOOK", "D:displayname": "Contacts"}
 
 # Built once: every request looks collections up, and every write locks some.
+# A deleted book in the trash (store/book_trash.py) is found by its id only, never by path.
 _GET_COLLECTIONS = select(collections).where(
-    collections.c.path.in_(bindparam("paths", expanding=True))
+    collections.c.path.in_(bindparam("paths", expanding=True)), collections.c.deleted_at.is_(None)
 )
 _COLLECTION_IDS = select(collections.c.path, collections.c.id).where(
     collections.c.path.in_(bindparam("paths", expanding=True))
@@ -128,22 +129,6 @@ class FoldersPart(ChangesPart):
         )
         self.bump(collection.id)
         return self.require_collection(collection.path)
-
-    def delete_collection(self, path: str) -> None:
-        """Delete the collection, everything in it and every collection below it."""
-        low, high = descendants_range(path)
-        # The range holds in code point order only: a PostgreSQL database's own collation
-        # may ignore the "/" and put other paths between the bounds.
-        ordered = collections.c.path if self.is_sqlite else collections.c.path.collate("C")
-        below = self.conn.execute(select(collections.c.path).where(ordered >= low, ordered < high))
-        self.lock_collections([path, *(row.path for row in below)])
-        deleted = self.conn.execute(
-            collections.delete().where(
-                or_(collections.c.path == path, and_(ordered >= low, ordered < high))
-            )
-        ).rowcount
-        if not deleted:
-            raise NotFound(f"no collection at {path!r}")
 
     def _create(self, path: str, props: dict[str, str]) -> CollectionRecord | None:
         """Insert the collection and any missing folders above it; None if another

@@ -56,6 +56,15 @@ collections = Table(
     Column("published_seq", BigInteger, nullable=False, default=0, server_default="0"),
     Column("created_at", Float, nullable=False),
     Column("modified_at", Float, nullable=False),
+    # A deleted address book is kept, moved to a path in the trash that no principal can
+    # reach (store/book_trash.py), until the retention ends: when, the path it had, and
+    # who deleted it through what (as a version's actor). NULL: not deleted.
+    Column("deleted_at", Float),
+    Column("deleted_path", String(1024)),
+    Column("deleted_account", String(255)),
+    Column("deleted_via", String(16)),
+    Column("deleted_agent", String(255)),
+    Index("ix_collections_deleted_at", "deleted_at"),
 )
 
 # An item keeps the client's text as received; the index columns beside it
@@ -360,6 +369,9 @@ alerts = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("owner", String(255), nullable=False),  # the book's owner, who is told
+    # cards: deletions of cards; book: the client deleted the whole book (`collection_id`,
+    # in the trash of deleted books), `deleted` being the contacts it held.
+    Column("kind", String(16), nullable=False, default="cards", server_default="cards"),
     Column(
         "collection_id",
         Integer,

@@ -3,6 +3,7 @@
 from contacthub.store.alerts import AlertsPart
 from contacthub.store.app_passwords import AppPasswordsPart
 from contacthub.store.base import TxBase
+from contacthub.store.book_trash import BookTrashPart
 from contacthub.store.changes import ChangesPart
 from contacthub.store.folders import FoldersPart
 from contacthub.store.items import ItemsPart
@@ -20,6 +21,7 @@ from contacthub.store.uploads import UploadsPart
 class Transaction(
     StagingPart,
     ItemsPart,
+    BookTrashPart,
     FoldersPart,
     ChangesPart,
     SearchPart,
@@ -36,6 +38,6 @@ class Transaction(
 ):
     """Everything a caller may do to the store, inside one database transaction.
 
-    A part comes before the parts it inherits (StagingPart, ItemsPart, FoldersPart,
-    ChangesPart), as Python's method order requires.
+    A part comes before the parts it inherits (StagingPart, ItemsPart, BookTrashPart,
+    FoldersPart, ChangesPart), as Python's method order requires.
     """

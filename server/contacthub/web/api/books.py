@@ -41,5 +41,5 @@ def rename_book(book_id: str) -> dict[str, Any]:
 
 @bp.delete("/books/<book_id>")
 def delete_book(book_id: str) -> Response:
-    books.delete_book(run_context(), current_user(), book_id)
+    books.delete_book(run_context(), current_user(), book_id, via="api")
     return Response(status=204)
