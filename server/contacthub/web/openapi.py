@@ -516,6 +516,39 @@ PLANNED_LISTS = {
     "unless include_later_changes).",
 }
 HISTORY_SCHEMAS: dict[str, Any] = {
+    "DeletedBook": obj(
+        ["id", "display_name", "book", "deleted_at", "deleted_by", "contacts", "purge_at"],
+        id={
+            "type": "integer",
+            "description": "What POST /api/v1/deleted-books/{deleted_book_id}/restore takes.",
+        },
+        display_name=STRING,
+        book={"type": "string", "description": "The id the book had."},
+        deleted_at=HISTORY_TIME,
+        deleted_by=schema("Who"),
+        contacts={"type": "integer", "description": "The contacts it held when deleted."},
+        purge_at={**HISTORY_TIME, "description": "When it is purged for good (UTC)."},
+    ),
+    "DeletedBooks": obj(
+        ["deleted_books"],
+        deleted_books={
+            "type": "array",
+            "items": schema("DeletedBook"),
+            "description": "Deleted within the history's retention, newest first.",
+        },
+    ),
+    "RestoredBook": obj(
+        ["book", "display_name", "moved", "contacts", "message"],
+        book={"type": "string", "description": "The book's id now (its path's last part)."},
+        display_name=STRING,
+        moved={
+            "type": "boolean",
+            "description": "true: another book took its old id since, so it came back "
+            "beside it (its id ends in -restored).",
+        },
+        contacts={"type": "integer"},
+        message=STRING,
+    ),
     "Who": obj(
         ["account", "via", "agent", "run_id"],
         account={"type": "string", "description": "The account that wrote."},
@@ -791,6 +824,12 @@ PARAMETERS: dict[str, Any] = {
     },
     "run_id": {
         "name": "run_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "deleted_book_id": {
+        "name": "deleted_book_id",
         "in": "path",
         "required": True,
         "schema": {"type": "integer", "minimum": 0},
@@ -1352,6 +1391,28 @@ HISTORY_CONTACT = (
     "contact_id is the contact's id (its href); for a deleted contact, the href it had or its UID."
 )
 HISTORY_PATHS: dict[str, Any] = {
+    "/api/v1/deleted-books": {
+        "get": operation(
+            "List the deleted address books",
+            {"200": body("DeletedBooks", "The deleted books, newest first.")} | errors(),
+            tag="history",
+            description="An address book deleted by a CardDAV client, the API or the admin "
+            "page is kept with its contacts and history until the history's retention "
+            "ends (30 days by default), then purged.",
+        ),
+    },
+    "/api/v1/deleted-books/{deleted_book_id}/restore": {
+        "post": operation(
+            "Restore a deleted address book",
+            {"200": body("RestoredBook", "The book is back.")} | errors(),
+            parameters=[ref("parameters", "deleted_book_id")],
+            tag="history",
+            description="The book comes back with its properties, contacts and history at "
+            "the id it had (beside it, when another book took that id since), with the "
+            "sources that fed it. CardDAV clients see a new collection: their old sync "
+            "tokens are refused and they sync it afresh.",
+        ),
+    },
     "/api/v1/books/{book_id}/trash": {
         "get": operation(
             "List a book's trash",

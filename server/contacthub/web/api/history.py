@@ -152,7 +152,7 @@ def _time_named_to() -> Iterator[None]:
 # -- the answers ------------------------------------------------------------------------------
 
 
-def _who_json(who: history.Who | None) -> dict[str, Any] | None:
+def who_json(who: history.Who | None) -> dict[str, Any] | None:
     if who is None:
         return None
     return {"account": who.account, "via": who.via, "agent": who.agent, "run_id": who.run_id}
@@ -165,7 +165,7 @@ def _trash_entry_json(entry: history.TrashEntry) -> dict[str, Any]:
         "uid": entry.uid,
         "name": entry.name,
         "deleted_at": iso_time(entry.deleted_at),
-        "deleted_by": _who_json(entry.deleted_by),
+        "deleted_by": who_json(entry.deleted_by),
     }
 
 
@@ -175,7 +175,7 @@ def _version_json(version: history.ContactVersion) -> dict[str, Any]:
         "exists": version.exists,
         "current": version.current,
         "at": iso_time(version.at) if version.at is not None else None,
-        "by": _who_json(version.by),
+        "by": who_json(version.by),
         "action": version.action,
         "changed": version.changed,
     }
