@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from contacthub import config
 from contacthub.cli import main
-from contacthub.services import contacts
+from contacthub.services import books, contacts
 from contacthub.sources.context import RunContext
 from contacthub.store import Store
 from tests.api.conftest import vcard
@@ -211,3 +211,31 @@ def test_run_undo_of_a_csv_import_with_update_and_delete_not_found(
     assert "recorded as run " in done
     missing = contacthub(data_dir, "run", "undo", "999999")
     assert missing.returncode == 1 and "There is no run 999999." in missing.stderr
+
+
+def test_trash_list_shows_deleted_books_and_restore_book_brings_one_back(
+    data_dir: Path, ctx: RunContext
+) -> None:
+    work = books.create_book(ctx, "ann", "Work").id
+    contacts.create_contact(ctx, "ann", work, vcard("w-1", "Wendy"), via="api")
+    before = texts(ctx, work)
+    books.delete_book(ctx, "ann", work, via="api")
+
+    listed = ok(data_dir, "trash", "list", "--user", "ann").splitlines()
+    assert listed[0] == "the trash of every book of ann is empty"
+    assert listed[2].startswith("deleted address books")
+    assert listed[3].split() == ["ID", "NAME", "WAS", "CONTACTS", "DELETED", "BY", "PURGED"]
+    assert listed[4].split()[1:4] == ["Work", "work", "1"]
+    assert "ann via api" in listed[4]
+    only_book = ok(data_dir, "trash", "list", "--user", "ann", "--book", "contacts")
+    assert "deleted address books" not in only_book
+
+    unknown = contacthub(data_dir, "trash", "restore-book", "--user", "ann", "Play")
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip() == "Error: There is no deleted address book 'Play'."
+    assert contacthub(data_dir, "trash", "restore-book", "--user", "bob", "Work").returncode == 1
+
+    done = ok(data_dir, "trash", "restore-book", "--user", "ann", "work")
+    assert done.strip() == "ok: 'Work' is back with 1 contact."
+    assert texts(ctx, work) == before
+    assert "deleted address books" not in ok(data_dir, "trash", "list", "--user", "ann")

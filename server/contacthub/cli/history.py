@@ -1,6 +1,6 @@
-"""`contacthub trash list|restore`, `contacthub history show`, `contacthub restore` and
-`contacthub run undo`: a user's deleted contacts, a contact's versions, a book restored to
-a time, a run undone, from a shell.
+"""`contacthub trash list|restore|restore-book`, `contacthub history show`, `contacthub
+restore` and `contacthub run undo`: a user's deleted contacts and address books, a
+contact's versions, a book restored to a time, a run undone, from a shell.
 
 BOOK is a book's id or its display name; TIME is ISO 8601, with a zone or in UTC. A
 restore and an undo print what they do before doing it (`--dry-run`: only that), and are
@@ -16,7 +16,7 @@ import click
 
 from contacthub.cli.common import location_options, service_context
 from contacthub.errors import NotFound, quoted
-from contacthub.services import history
+from contacthub.services import book_trash, history
 from contacthub.services.books import book_named, books_of
 from contacthub.services.history_refs import run_owner
 from contacthub.services.times import EXAMPLE, parse_time, shown_time
@@ -53,7 +53,8 @@ def _who(who: history.Who | None) -> str:
 
 @click.group()
 def trash() -> None:
-    """Contacts deleted within the history's retention (30 days by default)."""
+    """Contacts and address books deleted within the history's retention (30 days by
+    default)."""
 
 
 @trash.command("list")
@@ -63,14 +64,41 @@ def trash() -> None:
 def trash_list(
     data_dir: Path | None, config_file: Path | None, user: str, book: str | None
 ) -> None:
-    """List the deleted contacts, newest first: who deleted them, when, through what."""
+    """List the deleted contacts, newest first: who deleted them, when, through what; and
+    (without --book) the deleted address books."""
     with service_context(data_dir, config_file) as ctx:
         _require_user(ctx, user)
         ids = [book_named(ctx, user, book).name] if book else [b.id for b in books_of(ctx, user)]
         entries = [entry for book_id in ids for entry in history.trash(ctx, user, book_id)]
-    if not entries:
+        deleted = [] if book else book_trash.deleted_books(ctx, user)
+    if entries:
+        _trash_table(entries)
+    else:
         click.echo(f"the trash of {quoted(book) if book else 'every book of ' + user} is empty")
-        return
+    if deleted:
+        click.echo()
+        click.echo("deleted address books (contacthub trash restore-book --user USER BOOK):")
+        _deleted_books_table(deleted)
+
+
+def _deleted_books_table(deleted: list[book_trash.DeletedBookEntry]) -> None:
+    rows = [("ID", "NAME", "WAS", "CONTACTS", "DELETED", "BY", "PURGED")]
+    for book in deleted:
+        rows.append(
+            (
+                str(book.id),
+                book.display_name,
+                book.book,
+                str(book.contacts),
+                shown_time(book.deleted_at),
+                _who(book.deleted_by),
+                shown_time(book.purge_at),
+            )
+        )
+    _table(rows)
+
+
+def _trash_table(entries: list[history.TrashEntry]) -> None:
     rows = [("BOOK", "UID", "NAME", "DELETED", "BY")]
     for entry in sorted(entries, key=lambda entry: -entry.deleted_at):
         rows.append(
@@ -108,6 +136,23 @@ def trash_restore(
         chosen = None if everything else list(uids)
         done = history.restore_from_trash(ctx, user, book_id, chosen, via=VIA)
     _done(done)
+
+
+@trash.command("restore-book")
+@location_options
+@click.option("--user", required=True, help="Whose deleted address book.")
+@click.argument("book")
+def trash_restore_book(
+    data_dir: Path | None, config_file: Path | None, user: str, book: str
+) -> None:
+    """Bring back the deleted address book BOOK (its id in `trash list`, or its name) with
+    its contacts, at the id it had (beside it if another book took that id since)."""
+    with service_context(data_dir, config_file) as ctx:
+        _require_user(ctx, user)
+        done = book_trash.restore_deleted_book(
+            ctx, user, book_trash.deleted_book_named(ctx, user, book).id
+        )
+    click.echo(f"ok: {done.message}")
 
 
 # -- a contact's history ----------------------------------------------------------------------
