@@ -141,16 +141,20 @@ class Collection(storage.BaseCollection):
         try:
             with tx.savepoint():
                 if href is None:
-                    tx.delete_collection(self._record.path)
+                    retired = tx.delete_collection(self._record.path)
                 else:
                     tx.delete_item(self._record, href)
+                    retired = []
         except StoreError as error:
             raise ValueError(str(error)) from error
-        if href is not None and tx.actor is not None:
-            # For the watch on clients that delete too much (carddav/mass_delete.py).
-            context.note_deletion(
-                context.Deletion(tx.actor.account, self._record.path, tx.actor.agent)
-            )
+        if tx.actor is None:
+            return
+        # For the watch on clients that delete too much (carddav/mass_delete.py).
+        actor = tx.actor
+        if href is not None:
+            context.note_deletion(context.Deletion(actor.account, self._record.path, actor.agent))
+        for book in retired:
+            context.note_deletion(context.Deletion(actor.account, book.path, actor.agent, book.id))
 
     # Properties
 

@@ -126,6 +126,8 @@ class Deletion:
     account: str
     book: str
     agent: str
+    # The whole book was deleted: its id, in the trash of deleted books.
+    deleted_book: int | None = None
 
 
 @contextmanager

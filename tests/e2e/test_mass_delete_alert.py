@@ -234,3 +234,34 @@ def vdirsyncer_version() -> str:
     from vdirsyncer import __version__
 
     return str(__version__)
+
+
+def test_a_client_that_deletes_the_book_itself_is_told_and_the_book_restored(
+    served: tuple[DavServer, Mailbox],
+) -> None:
+    server, mailbox = served
+    phone = as_client(server, "DAVx5/4.4.2-ose (2024/05/01; dav4jvm; okhttp/4.12.0)")
+    with serve_mailbox(mailbox):
+        book, hrefs = new_book(phone, "Family")
+        sent = {href: phone.get(href).text for href in hrefs}
+        token = dav.sync_collection(phone, book, None).sync_token
+        assert phone.delete(book).status_code in (200, 204)
+        assert phone.request("PROPFIND", book, headers={"Depth": "0"}).status_code == 404
+
+        wait_until(lambda: len(mailbox.envelopes) >= 1, 30, "the alert's email")
+        [envelope] = mailbox.envelopes
+        email = BytesParser(policy=policy.default).parsebytes(envelope.content)
+        assert isinstance(email, EmailMessage)
+        assert email["Subject"].startswith(f"Address book deleted: “Family” ({COUNT} contacts)")
+        assert "DAVx5" in email.get_body().get_content()
+        [alert] = listed_alerts(server)
+        assert (alert["kind"], alert["deleted"], alert["state"]) == ("book", COUNT, "open")
+
+        restored = server.session(OWNER).post(f"/api/v1/alerts/{alert['id']}/restore")
+        assert restored.status_code == 200 and restored.json()["restored"] == COUNT
+        stale = dav.sync_collection_raw(phone, book, token)
+        assert stale.status_code == 403  # a new incarnation: the phone syncs afresh
+        fresh = dav.sync_collection(phone, book, None)
+        assert sorted(member.href for member in fresh) == sorted(hrefs)
+        assert {href: phone.get(href).text for href in hrefs} == sent
+        assert len(mailbox.envelopes) == 1

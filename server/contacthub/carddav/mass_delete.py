@@ -13,6 +13,10 @@ deletion after a gap longer than the window, or after the owner restored or dism
 alert, starts a new episode counted afresh. The owner gets an email ([smtp]) with the link
 to the alert in the admin page, and a banner on every page while it is open.
 
+A client that deletes a whole book of at least `least` contacts (which goes to the trash
+of deleted books, store/book_trash.py) raises an alert of its own, whose one action
+restores the book.
+
 The deletions are counted from the versions (the index of a book's writes by time), and
 the book's contacts by their count; the watch first reads, and locks the book only to
 write an alert, so two processes never raise one episode twice.
@@ -44,7 +48,7 @@ from contacthub.store import (
     StoreError,
     Transaction,
 )
-from contacthub.store.alerts import OPEN
+from contacthub.store.alerts import BOOK, OPEN
 from contacthub_radicale.context import Deletion
 
 logger = logging.getLogger(__name__)
@@ -104,11 +108,47 @@ def _episode(found: Sequence[ClientDeletion], remaining: int) -> Episode | None:
     return Episode(len(uids), remaining + len(uids), min(times), max(times))
 
 
+def check_book_deletion(
+    store: Store, policy: MassDeletePolicy, deletion: Deletion
+) -> AlertRecord | None:
+    """Raise an alert when the client deleted a whole book of at least `least` contacts
+    (it is in the trash of deleted books): once per deletion; the alert raised, if any."""
+    owner = deletion.book.split("/", 1)[0]
+    assert deletion.deleted_book is not None
+    with store.read() as tx:
+        book = tx.get_deleted_book(owner, deletion.deleted_book, 0.0)
+    if book is None:  # restored already
+        return None
+    with store.write([book.trash_path]) as tx:  # one process at a time decides for the book
+        book = tx.get_deleted_book(owner, deletion.deleted_book, 0.0)
+        if book is None:
+            return None
+        size = tx.count_items([book.id]).get(book.id, 0)
+        latest = tx.latest_alert(book.id, deletion.account, deletion.agent)
+        told = latest is not None and latest.kind == BOOK and latest.first_at == book.deleted_at
+        if size < policy.least or told:
+            return None
+        return tx.add_alert(
+            owner,
+            book.id,
+            deletion.account,
+            deletion.agent,
+            deleted=size,
+            book_size=size,
+            first_at=book.deleted_at,
+            last_at=book.deleted_at,
+            now=store.clock(),
+            kind=BOOK,
+        )
+
+
 def check_deletions(
     store: Store, policy: MassDeletePolicy, deletion: Deletion
 ) -> AlertRecord | None:
     """Raise an alert, or extend the open one, for what the client deleted from the book;
     the alert raised now, if any (its owner is to be told)."""
+    if deletion.deleted_book is not None:
+        return check_book_deletion(store, policy, deletion)
     with store.read() as tx:
         book = tx.get_collection(deletion.book)
         if book is None or assess(tx, book, deletion.account, deletion.agent, policy) is None:
@@ -186,7 +226,7 @@ def _deliver(store: Store, settings: Settings, alert: AlertRecord) -> str:
     except SmtpConfigError as error:
         return f"not sent: {error}"
     with store.read() as tx:
-        book = tx.get_collection(alert.book_path)
+        book = tx.collections_by_id([alert.collection_id]).get(alert.collection_id)
     told = MassDeletion(
         client=alert.agent,
         account=alert.account,
@@ -196,6 +236,7 @@ def _deliver(store: Store, settings: Settings, alert: AlertRecord) -> str:
         first_at=datetime.fromtimestamp(alert.first_at, UTC),
         last_at=datetime.fromtimestamp(alert.last_at, UTC),
         link=alert_link(settings, alert),
+        whole_book=alert.kind == BOOK,
     )
     try:
         send(smtp, mass_deletion_email(told, to=to))

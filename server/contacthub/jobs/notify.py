@@ -253,6 +253,7 @@ class MassDeletion:
     first_at: datetime
     last_at: datetime
     link: str  # the alert in the admin page
+    whole_book: bool = False  # the client deleted the book itself (it is in the trash)
 
 
 MAX_CLIENT_IN_SUBJECT = 60
@@ -264,6 +265,8 @@ def mass_deletion_email(deletion: MassDeletion, *, to: str | Sequence[str]) -> E
     client = _one_line(deletion.client) or "a client that sent no User-Agent"
     short = client if len(client) <= MAX_CLIENT_IN_SUBJECT else client[:MAX_CLIENT_IN_SUBJECT] + "…"
     book = _one_line(deletion.book)
+    if deletion.whole_book:
+        return _book_deletion_email(deletion, client, short, book, to=to)
     email = EmailMessage()
     email["Subject"] = (
         f"Contacts deleted: {deletion.deleted} of {deletion.book_size} in “{book}” by {short}"
@@ -287,6 +290,35 @@ def mass_deletion_email(deletion: MassDeletion, *, to: str | Sequence[str]) -> E
         "",
         "Phones and programs then download them again at their next sync. If the",
         "deletions were meant, dismiss the alert there.",
+    ]
+    email.set_content("\n".join(lines) + "\n")
+    return email
+
+
+def _book_deletion_email(
+    deletion: MassDeletion, client: str, short: str, book: str, *, to: str | Sequence[str]
+) -> EmailMessage:
+    email = EmailMessage()
+    email["Subject"] = f"Address book deleted: “{book}” ({deletion.deleted} contacts) by {short}"
+    email["To"] = to if isinstance(to, str) else ", ".join(to)
+    email["Date"] = formatdate(localtime=False)
+    lines = [
+        f"A client deleted the address book “{book}” with its {deletion.deleted} contacts.",
+        "",
+        f"Client:       {client}",
+        f"Account:      {_one_line(deletion.account)}",
+        f"Address book: {book}",
+        f"Contacts:     {deletion.deleted}",
+        f"When:         {_span(deletion.first_at, deletion.last_at)}",
+        "",
+        "The book was deleted as the client asked, and is kept in the trash of deleted",
+        "address books. If that was not meant, bring it back with its contacts with one",
+        "click:",
+        "",
+        f"  {deletion.link}",
+        "",
+        "Phones and programs then find it again and download its contacts at their next",
+        "sync. If the deletion was meant, dismiss the alert there.",
     ]
     email.set_content("\n".join(lines) + "\n")
     return email

@@ -13,10 +13,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from contacthub.errors import Conflict, NotFound
-from contacthub.services import history
+from contacthub.services import book_trash, history
 from contacthub.sources.context import RunContext
-from contacthub.store import AlertRecord, CollectionRecord, Transaction
-from contacthub.store.alerts import DISMISSED, OPEN, RESTORED
+from contacthub.store import AlertRecord, CollectionRecord, DeletedBook, Transaction
+from contacthub.store.alerts import BOOK, DISMISSED, OPEN, RESTORED
 
 MAX_ID = 2**31 - 1
 LISTED = 100  # the newest alerts listed
@@ -30,6 +30,7 @@ class Alert:
     brought `restored` back) or dismissed. `email`: what became of its email."""
 
     id: int
+    kind: str  # cards: the client deleted cards of the book; book: the book itself
     state: str
     book: str
     book_name: str
@@ -46,11 +47,14 @@ class Alert:
     email: str
 
     @classmethod
-    def of(cls, record: AlertRecord, book: CollectionRecord | None) -> Alert:
-        book_id = record.book_path.rsplit("/", 1)[-1]
+    def of(
+        cls, record: AlertRecord, book: CollectionRecord | None, deleted: DeletedBook | None
+    ) -> Alert:
+        book_id = deleted.name if deleted else record.book_path.rsplit("/", 1)[-1]
         name = book.props.get("D:displayname") if book is not None else None
         return cls(
             id=record.id,
+            kind=record.kind,
             state=record.state,
             book=book_id,
             book_name=name or book_id,
@@ -77,7 +81,15 @@ class Alert:
 
 def _shown(tx: Transaction, records: list[AlertRecord]) -> list[Alert]:
     books = tx.collections_by_id({record.collection_id for record in records})
-    return [Alert.of(record, books.get(record.collection_id)) for record in records]
+    deleted = {
+        record.collection_id: tx.get_deleted_book(record.owner, record.collection_id, 0.0)
+        for record in records
+        if record.kind == BOOK
+    }
+    return [
+        Alert.of(record, books.get(record.collection_id), deleted.get(record.collection_id))
+        for record in records
+    ]
 
 
 def alerts_of(ctx: RunContext, user: str, *, only_open: bool = False) -> list[Alert]:
@@ -107,6 +119,9 @@ def restore_alert(ctx: RunContext, user: str, alert_id: int, *, via: str) -> Ale
         alert = _require(tx, user, alert_id)
         if alert.state == RESTORED:
             raise Conflict("already_restored", f"Alert {alert_id} was restored already.")
+    if alert.kind == BOOK:
+        return _restore_book(ctx, user, alert)
+    with ctx.store.read() as tx:
         episode = {
             deletion.uid
             for deletion in tx.client_deletions(
@@ -130,6 +145,19 @@ def restore_alert(ctx: RunContext, user: str, alert_id: int, *, via: str) -> Ale
             restored=restored,
         )
     return alert_of(ctx, user, alert_id)
+
+
+def _restore_book(ctx: RunContext, user: str, alert: AlertRecord) -> Alert:
+    """Bring the deleted book back, unless it is back already (or purged)."""
+    listed = {book.id for book in book_trash.deleted_books(ctx, user)}
+    restored = 0
+    if alert.collection_id in listed:
+        restored = book_trash.restore_deleted_book(ctx, user, alert.collection_id).contacts
+    with ctx.store.write() as tx:
+        tx.resolve_alert(
+            alert.id, RESTORED, ctx.store.clock(), unless=(RESTORED,), restored=restored
+        )
+    return alert_of(ctx, user, alert.id)
 
 
 def dismiss_alert(ctx: RunContext, user: str, alert_id: int) -> Alert:

@@ -20,6 +20,8 @@ from contacthub.store.base import TxBase
 from contacthub.store.schema import alerts, collections, versions
 
 OPEN, RESTORED, DISMISSED = "open", "restored", "dismissed"
+# What the client deleted: cards of a book, or the whole book (in the trash of deleted books).
+CARDS, BOOK = "cards", "book"
 STATES = (OPEN, RESTORED, DISMISSED)
 # The door whose deletions are watched: a CardDAV client's (the API and runs have their
 # own guards: a person's request, a run's mass-deletion guard).
@@ -40,6 +42,7 @@ class AlertRecord:
     contacts of the book from `first_at` to `last_at`; told to `owner`."""
 
     id: int
+    kind: str
     owner: str
     collection_id: int
     book_path: str
@@ -60,6 +63,7 @@ class AlertRecord:
     def from_row(cls, row: Any) -> AlertRecord:
         return cls(
             id=row.id,
+            kind=row.kind,
             owner=row.owner,
             collection_id=row.collection_id,
             book_path=row.path,
@@ -135,11 +139,13 @@ class AlertsPart(TxBase):
         first_at: float,
         last_at: float,
         now: float,
+        kind: str = CARDS,
     ) -> AlertRecord:
         self.wrote_other_rows("alerts")
         new_id = self.conn.execute(
             alerts.insert()
             .values(
+                kind=kind,
                 owner=owner,
                 collection_id=collection_id,
                 account=account,

@@ -314,6 +314,12 @@ APP_PASSWORD_SCHEMAS: dict[str, Any] = {
 DATE_TIME = {"type": "string", "format": "date-time"}
 ALERT_FIELDS: dict[str, Any] = {
     "id": {"type": "integer"},
+    "kind": {
+        "enum": ["cards", "book"],
+        "description": "cards: the client deleted contacts of the book; book: it deleted the "
+        "book itself (in GET /api/v1/deleted-books until restored), and restore brings "
+        "the book back with its contacts.",
+    },
     "state": {
         "enum": ["open", "restored", "dismissed"],
         "description": "open until restored or dismissed; the admin page shows a banner "

@@ -21,6 +21,7 @@ bp = Blueprint("alerts", __name__)
 def alert_json(alert: Alert) -> dict[str, Any]:
     return {
         "id": alert.id,
+        "kind": alert.kind,
         "state": alert.state,
         "book": alert.book,
         "book_name": alert.book_name,
