@@ -46,7 +46,12 @@ def restore(alert_id: int) -> Response:
     except Conflict as refused:
         flash(refused.message, "error")
         return _back(alert_id)
-    if done.restored:
+    if done.kind == "book":
+        flash(
+            f"“{done.book_name}” is back with {_contacts(done.restored or 0)}: phones and "
+            "programs find it at their next sync."
+        )
+    elif done.restored:
         flash(
             f"{_contacts(done.restored)} are back in “{done.book_name}”: phones and programs "
             "get them at their next sync."
@@ -64,6 +69,12 @@ def dismiss(alert_id: int) -> Response:
         done = alerts.dismiss_alert(run_context(), g.caller.user, alert_id)
     except Conflict as refused:
         flash(refused.message, "error")
+        return _back(alert_id)
+    if done.kind == "book":
+        flash(
+            f"Dismissed. “{done.book_name}” stays deleted; until the history forgets it, it "
+            "is among the deleted address books."
+        )
         return _back(alert_id)
     flash(
         f"Dismissed. The {_contacts(done.deleted)} stay deleted; until the history forgets "

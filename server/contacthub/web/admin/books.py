@@ -1,6 +1,7 @@
 """Address books and their contacts: the list of books (how many contacts, where they come
-from), a book's contacts with search and paging, and one contact to view (with its
-history: web/admin/history.py restores a version), edit and delete.
+from; the deleted books, each with Restore), a book's contacts with search and paging, and
+one contact to view (with its history: web/admin/history.py restores a version), edit and
+delete.
 
 Everything goes through the services the JSON API calls (services.books, services.contacts):
 the same search, the same ownership checks (404 for anybody else's book or contact), the
@@ -18,7 +19,7 @@ from werkzeug.http import parse_etags
 from werkzeug.wrappers import Response
 
 from contacthub.errors import Invalid
-from contacthub.services import books, contacts, history
+from contacthub.services import book_trash, books, contacts, history
 from contacthub.services.contacts import ChangedElsewhere
 from contacthub.store import ItemRecord
 from contacthub.vcard.edit import EditableFields, editable_fields, edited, problems, rebased
@@ -70,6 +71,7 @@ def index() -> Response:
         "books.html",
         status=errors.status,
         books=shown,
+        deleted_books=book_trash.deleted_books(run_context(), user),
         query=query,
         found=found,
         paging=_paging(found, ".index"),
@@ -100,6 +102,13 @@ def book(book_id: str) -> Response:
         errors=errors,
         title=shown["display_name"],
     )
+
+
+@bp.post("/deleted/<int:deleted_book_id>/restore")
+def restore_deleted(deleted_book_id: int) -> Response:
+    done = book_trash.restore_deleted_book(run_context(), current_user(), deleted_book_id)
+    flash(done.message + " Phones and programs find it again at their next sync.")
+    return redirect(url_for(".book", book_id=done.book))
 
 
 # --- one contact ------------------------------------------------------------------------------
