@@ -44,6 +44,7 @@ from contacthub.store.actor import Actor
 from contacthub.store.alerts import AlertRecord, ClientDeletion
 from contacthub.store.changes import format_token
 from contacthub.store.checkpoints import WalCheckpoints
+from contacthub.store.settling import Settlers
 from contacthub.store.engine import DEFAULT_BUSY_TIMEOUT, is_busy, is_sqlite, make_engine
 from contacthub.store.errors import (
     AlreadyExists,
@@ -165,6 +166,7 @@ class Store:
         # When a version was written, and when versions expire (tests turn it by hand).
         self.clock = clock
         self._checkpoints = WalCheckpoints(engine) if is_sqlite(engine) else None
+        self._settlers = Settlers()
 
     @classmethod
     def open(
@@ -247,7 +249,13 @@ class Store:
         if self._checkpoints is not None:
             self._checkpoints.checkpoint(keep_small=True)
 
+    def settle_in_background(self, name: str, settle: Callable[[], None]) -> None:
+        """Run `settle` (the settling of a published run) in a thread; `close` waits for
+        it (store/settling.py says why)."""
+        self._settlers.start(name, settle)
+
     def close(self) -> None:
+        self._settlers.join()
         if self._checkpoints is not None:
             self._checkpoints.close()
         self.engine.dispose()
