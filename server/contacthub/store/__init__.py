@@ -44,7 +44,6 @@ from contacthub.store.actor import Actor
 from contacthub.store.alerts import AlertRecord, ClientDeletion
 from contacthub.store.changes import format_token
 from contacthub.store.checkpoints import WalCheckpoints
-from contacthub.store.settling import Settlers
 from contacthub.store.engine import DEFAULT_BUSY_TIMEOUT, is_busy, is_sqlite, make_engine
 from contacthub.store.errors import (
     AlreadyExists,
@@ -91,6 +90,7 @@ from contacthub.store.search import (
     PropertyPresence,
     TextMatch,
 )
+from contacthub.store.settling import Settlers
 from contacthub.store.staging import Staging, StagingLost, publish_together
 from contacthub.store.transaction import Transaction
 from contacthub.store.versions import VersionRecord, prune_history
