@@ -394,6 +394,8 @@ def apply_plan(
 
         if stagings:
             run = publish_together(stagings, record)
+            for staging in stagings:
+                staging.settle_later = True  # the cards are back: answer now
         else:
             with store.write(actor=actor) as tx:
                 run = record(tx)

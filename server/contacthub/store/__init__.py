@@ -91,6 +91,7 @@ from contacthub.store.search import (
     PropertyPresence,
     TextMatch,
 )
+from contacthub.store.settling import Settlers
 from contacthub.store.staging import Staging, StagingLost, publish_together
 from contacthub.store.transaction import Transaction
 from contacthub.store.versions import VersionRecord, prune_history
@@ -168,6 +169,7 @@ class Store:
         # When a version was written, and when versions expire (tests turn it by hand).
         self.clock = clock
         self._checkpoints = WalCheckpoints(engine) if is_sqlite(engine) else None
+        self._settlers = Settlers()
 
     @classmethod
     def open(
@@ -250,7 +252,13 @@ class Store:
         if self._checkpoints is not None:
             self._checkpoints.checkpoint(keep_small=True)
 
+    def settle_in_background(self, name: str, settle: Callable[[], None]) -> None:
+        """Run `settle` (the settling of a published run) in a thread; `close` waits for
+        it (store/settling.py says why)."""
+        self._settlers.start(name, settle)
+
     def close(self) -> None:
+        self._settlers.join()
         if self._checkpoints is not None:
             self._checkpoints.close()
         self.engine.dispose()

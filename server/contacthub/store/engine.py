@@ -32,7 +32,17 @@ def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engi
         if parsed.drivername == "postgresql":
             # psycopg 3 is the driver we ship as the extra; plain URLs mean it.
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        return create_engine(
+            parsed,
+            pool_size=10,
+            max_overflow=20,
+            pool_pre_ping=True,
+            # psycopg prepares a statement it has run five times, and PostgreSQL then
+            # may switch to a generic plan: for `href IN (...500 hrefs...)` that plan
+            # scans the whole run's rows for each batch (a settle of 10,000 cards took
+            # seconds). Planning for the values given costs well under a millisecond.
+            connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
+        )
     raise ValueError(f"unsupported store URL {url!r}: use sqlite:///PATH or postgresql://...")
 
 

@@ -581,6 +581,8 @@ class Staging:
         self.holder = holder_name()
         self.gen = 0
         self.published = False
+        # Leave settling the published run to a thread of the store (store/settling.py).
+        self.settle_later = False
         self._pauses = store.engine.dialect.name == "sqlite"
         self._last_write = 0.0
         self._busy = 0.0  # seconds in write transactions since the last pause
@@ -606,6 +608,12 @@ class Staging:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self.published and self.settle_later:
+            gen = self.gen
+            self.store.settle_in_background(
+                f"settling run generation {gen} of {self.path!r}", lambda: self._settle(gen)
+            )
+            return
         if self.published:
             try:
                 self._settle(self.gen)
