@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import LargeBinary, bindparam, cast, func, or_, select, update
 
+from contacthub.store.bulk import insert_rows
 from contacthub.store.changes import ChangesPart
 from contacthub.store.errors import NotFound, PreconditionFailed, UidConflict
 from contacthub.store.folders import FoldersPart
@@ -370,8 +371,9 @@ class ItemsPart(FoldersPart, ChangesPart, VersionsPart):
         state = self.book_state(collection.id)
         for chunk in _chunks(href for href, _ in new):
             self.cancel_staged(collection.id, state, chunk)
-        self.conn.execute(
-            items.insert(),
+        insert_rows(
+            self.conn,
+            items,
             [
                 {
                     "collection_id": collection.id,

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from contacthub.store.bulk import insert_rows
 from contacthub.store.changes import note_change_statement
 from contacthub.store.errors import StoreError
 from contacthub.store.items import ItemsPart, row_values
@@ -228,8 +229,9 @@ class StagingPart(ItemsPart, LinksPart):
         staged = [c for c in batch if c.key not in left_out]
         written = [c for c in staged if c.data is not None]
         if written:
-            self.conn.execute(
-                items.insert(),
+            insert_rows(
+                self.conn,
+                items,
                 [
                     {
                         "collection_id": collection.id,
@@ -258,8 +260,9 @@ class StagingPart(ItemsPart, LinksPart):
                 update(items).where(items.c.id.in_(dying[start : start + 500])).values(dies=gen)
             )
         if staged and source_id is not None:
-            self.conn.execute(
-                pending_links.insert(),
+            insert_rows(
+                self.conn,
+                pending_links,
                 [
                     {
                         "source_id": source_id,
@@ -275,8 +278,9 @@ class StagingPart(ItemsPart, LinksPart):
                 ],
             )
         if staged:
-            self.conn.execute(
-                pending_changes.insert(),
+            insert_rows(
+                self.conn,
+                pending_changes,
                 [
                     {
                         "collection_id": collection.id,
@@ -303,8 +307,9 @@ class StagingPart(ItemsPart, LinksPart):
         restore brings back the links of the contacts it brings back (save), and drops
         those of the contacts it removes (forget)."""
         if ops:
-            self.conn.execute(
-                pending_links.insert(),
+            insert_rows(
+                self.conn,
+                pending_links,
                 [
                     {
                         "source_id": op.source_id,
@@ -325,8 +330,9 @@ class StagingPart(ItemsPart, LinksPart):
     ) -> None:
         """Links whose contact the user deleted, marked when the run is published."""
         if keys:
-            self.conn.execute(
-                pending_links.insert(),
+            insert_rows(
+                self.conn,
+                pending_links,
                 [
                     {
                         "source_id": source_id,

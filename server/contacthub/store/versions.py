@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, bindparam, select, update
 
 from contacthub.store.base import TxBase
+from contacthub.store.bulk import insert_rows
 from contacthub.store.records import ContactIndex, ItemData
 from contacthub.store.schema import collections, items, stagings, versions
 from contacthub.store.visible import visible
@@ -302,8 +303,10 @@ class VersionsPart(TxBase):
             }
             for w in written
         ]
-        # One row (a client's write) as one statement: executemany costs more per call.
-        self.conn.execute(_INSERT_VERSION, rows if len(rows) > 1 else rows[0])
+        if len(rows) == 1:  # a client's write: one statement (executemany costs more)
+            self.conn.execute(_INSERT_VERSION, rows[0])
+        else:
+            insert_rows(self.conn, versions, rows)
 
     def settle_versions(self, collection_id: int, gen: int, hrefs: Sequence[str] | None) -> None:
         """A published run's versions of `hrefs` (None: all that are left) take its time,

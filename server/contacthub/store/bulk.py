@@ -1,0 +1,56 @@
+"""Inserting a run's thousands of rows at once.
+
+On PostgreSQL, COPY: psycopg's executemany sends each row as a statement of its own, and
+the server runs each through its executor; COPY streams the rows into one. Measured for
+a restore's 10,000 cards (items, versions, the run's pending changes): a third of the
+time. Elsewhere (SQLite, a handful of rows), SQLAlchemy's executemany.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Column, Connection, Table
+
+# Fewer rows than this go as statements: COPY's own round trips cost more than it saves.
+COPY_FROM = 50
+
+
+def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert `rows` (alike: the same keys) into `table`."""
+    if not rows:
+        return
+    columns = _copied_columns(table, rows[0])
+    if conn.dialect.name != "postgresql" or len(rows) < COPY_FROM or columns is None:
+        conn.execute(table.insert(), list(rows))
+        return
+    from psycopg import sql  # the PostgreSQL extra's driver: SQLite installs lack it
+
+    copy_to = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
+    )
+    # The connection of SQLAlchemy's transaction: the rows are part of it.
+    driver_connection: Any = conn.connection.dbapi_connection
+    with driver_connection.cursor() as cursor, cursor.copy(copy_to) as copy:
+        for row in rows:
+            copy.write_row([row[c.name] if c.name in row else _default(c) for c in columns])
+
+
+def _copied_columns(table: Table, row: Mapping[str, Any]) -> list[Column[Any]] | None:
+    """The columns to copy: those given, and those that have a default of SQLAlchemy's
+    (which COPY would not apply); None if a default is not a plain value."""
+    columns = []
+    for column in table.columns:
+        if column.name in row:
+            columns.append(column)
+        elif column.default is not None:
+            if not column.default.is_scalar:
+                return None
+            columns.append(column)
+    return columns
+
+
+def _default(column: Column[Any]) -> Any:
+    assert column.default is not None and column.default.is_scalar
+    return column.default.arg  # type: ignore[attr-defined]
