@@ -371,8 +371,7 @@ def _request_path(environ: dict[str, Any]) -> str:
     Radicale would resolve "a/../b" to "b" and serve another collection; a
     client that sends such a name has a bug or an intent, so it gets a 400.
     """
-    # WSGI gives the path as latin-1 of the raw bytes; clients send UTF-8.
-    path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
+    path = environ.get("PATH_INFO", "")  # UTF-8 text already (carddav/paths.py)
     raw_uri = environ.get("REQUEST_URI") or environ.get("RAW_URI")
     if raw_uri:
         encoded = urlsplit(raw_uri).path
