@@ -53,6 +53,7 @@ class Storage(storage.BaseStorage):
 
     def __init__(self, configuration: config.Configuration, store: Store | None = None) -> None:
         super().__init__(configuration)
+        self.max_resource_size: int = configuration.get("server", "max_resource_size")
         if store is None:
             url = os.environ.get("CONTACTHUB_STORE")
             if not url:
@@ -130,8 +131,9 @@ class Storage(storage.BaseStorage):
         self, tx: Transaction, parent: CollectionRecord, sane_path: str
     ) -> Iterator[Item]:
         record = tx.get_item(parent.id, posixpath.basename(sane_path))
-        if record is not None:
-            yield to_radicale(Collection(self, parent), record)
+        collection = Collection(self, parent)
+        if record is not None and collection.shows(record):
+            yield to_radicale(collection, record)
 
     def create_collection(
         self,

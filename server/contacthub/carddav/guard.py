@@ -209,7 +209,7 @@ class CardDavGuard:
                         return self.app(environ, start_response)
                 return self.app(environ, start_response)
             if method in ("GET", "HEAD") and (book := self._readable_book(environ, path)):
-                return _export(self.store, book, environ, start_response)
+                return _export(self.store, book, environ, start_response, self.max_resource_size)
             if method != "PUT":
                 self._check_length(environ, self.max_content_length)
                 return self.app(environ, start_response)
@@ -345,10 +345,13 @@ def _export(
     book: CollectionRecord,
     environ: dict[str, Any],
     start_response: Callable[..., Any],
+    max_resource_size: int,
 ) -> Iterable[bytes]:
     gzip = accepts_gzip(environ)
     start_response("200 OK", export_headers(book, gzip))
-    return [] if environ.get("REQUEST_METHOD") == "HEAD" else export_body(store, book, gzip)
+    if environ.get("REQUEST_METHOD") == "HEAD":
+        return []
+    return export_body(store, book, gzip, max_resource_size)
 
 
 def _finite_depth_only(start_response: Callable[..., Any]) -> list[bytes]:
