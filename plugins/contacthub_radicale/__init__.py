@@ -6,13 +6,15 @@ discovery, PROPFIND, REPORTs, ACLs and client quirks stay Radicale's.
 
 Load it from code with `functools.partial(Storage, store=store)` as
 `[storage] type`, or by name (`type = contacthub_radicale`) with the store's
-URL in the CONTACTHUB_STORE environment variable.
+URL in `[storage] url` (or the CONTACTHUB_STORE environment variable): see
+settings.py for its options (PLUGIN_CONFIG_SCHEMA).
 """
 
 from contacthub_radicale import reading
 from contacthub_radicale.collection import Collection
+from contacthub_radicale.settings import PLUGIN_CONFIG_SCHEMA
 from contacthub_radicale.storage import Storage
 
 reading.install()  # Radicale reads a card the guard parsed from that parse
 
-__all__ = ["Collection", "Storage"]
+__all__ = ["PLUGIN_CONFIG_SCHEMA", "Collection", "Storage"]

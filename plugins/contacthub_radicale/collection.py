@@ -14,12 +14,14 @@ from radicale.item import Item
 from contacthub.store import (
     CardFilter,
     CollectionRecord,
+    ItemRecord,
     StoreError,
     Transaction,
     format_token,
 )
 from contacthub_radicale import context, filters
 from contacthub_radicale.items import http_date, to_radicale, to_store
+from contacthub_radicale.oversized import withheld
 from contacthub_radicale.window import ListingWindow
 
 if TYPE_CHECKING:
@@ -59,18 +61,27 @@ class Collection(storage.BaseCollection):
             found = tx.get_items(self._record.id, wanted)
         for href in wanted:
             record = found.get(href)
-            yield href, to_radicale(self, record) if record else None
+            if record is None:
+                yield href, None
+            elif self.shows(record):  # an oversized card is left out, as Radicale does
+                yield href, to_radicale(self, record)
 
     def get_all(self) -> Iterator[Item]:
         with self._reading() as tx:
             for record in tx.iter_items(self._record.id):
-                yield to_radicale(self, record)
+                if self.shows(record):
+                    yield to_radicale(self, record)
 
     def get_window(self, window: ListingWindow) -> Iterator[Item]:
         with self._reading() as tx:
             records = tx.items_between(self._record.id, window.after, window.last)
         for record in records:
-            yield to_radicale(self, record)
+            if self.shows(record):
+                yield to_radicale(self, record)
+
+    def shows(self, record: ItemRecord) -> bool:
+        """Whether clients see the card: not when over `[server] max_resource_size`."""
+        return not withheld(record.text, self._storage.max_resource_size, self.path, record.href)
 
     def get_filtered(self, filters_: Iterable[ET.Element]) -> Iterator[tuple[Item, bool]]:
         elements = list(filters_)
@@ -92,7 +103,8 @@ class Collection(storage.BaseCollection):
         """The items the store's index finds."""
         with self._reading() as tx:
             for record in tx.match_items(self._record.id, card_filter, limit=limit):
-                yield to_radicale(self, record)
+                if self.shows(record):
+                    yield to_radicale(self, record)
 
     def _matching(self, elements: list[ET.Element]) -> Iterator[Item]:
         """The items Radicale's own filters match, tested here so that a budget counts

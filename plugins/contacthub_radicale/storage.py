@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import posixpath
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -28,6 +27,7 @@ from contacthub.store.actor import MAX_AGENT
 from contacthub_radicale import context
 from contacthub_radicale.collection import Collection
 from contacthub_radicale.items import to_radicale, to_store
+from contacthub_radicale.settings import open_store
 
 # The root "/" is no row of the store: it only lists the principals.
 ROOT = CollectionRecord(
@@ -53,12 +53,8 @@ class Storage(storage.BaseStorage):
 
     def __init__(self, configuration: config.Configuration, store: Store | None = None) -> None:
         super().__init__(configuration)
-        if store is None:
-            url = os.environ.get("CONTACTHUB_STORE")
-            if not url:
-                raise RuntimeError("contacthub_radicale needs the store's URL in CONTACTHUB_STORE")
-            store = Store.open(url)
-        self.store = store
+        self.max_resource_size: int = configuration.get("server", "max_resource_size")
+        self.store = store if store is not None else open_store(configuration)
 
     @types.contextmanager
     def acquire_lock(self, mode: str, user: str = "", *args: Any, **kwargs: Any) -> Iterator[None]:
@@ -130,8 +126,9 @@ class Storage(storage.BaseStorage):
         self, tx: Transaction, parent: CollectionRecord, sane_path: str
     ) -> Iterator[Item]:
         record = tx.get_item(parent.id, posixpath.basename(sane_path))
-        if record is not None:
-            yield to_radicale(Collection(self, parent), record)
+        collection = Collection(self, parent)
+        if record is not None and collection.shows(record):
+            yield to_radicale(collection, record)
 
     def create_collection(
         self,

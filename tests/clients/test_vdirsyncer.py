@@ -14,7 +14,7 @@ import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
 import pytest
 
@@ -275,3 +275,51 @@ def test_vdirsyncer_first_sync_of_a_book_of_12000_cards(
     assert {uid: lf(path.read_text(encoding="utf-8")) for uid, path in local.items()} == {
         cards.uid_of(text): lf(text) for text in texts.values()
     }
+
+
+SCRIPT_UIDS = ("град", "Ελλάδα", "王小明", "محمد", "😀 smile", "ann smith@example.org")
+
+
+def test_vdirsyncer_syncs_cards_named_in_any_script(server: DavServer, tmp_path: Path) -> None:
+    """Cards another client named after UIDs in several scripts (as Evolution does) come
+    down to vdirsyncer, and its edits and deletions go back to those very names."""
+    s = server.session(USER)
+    dav.propfind(s, BOOK)  # the first request makes the book
+    expected: dict[str, str] = {}
+    for index, uid in enumerate(SCRIPT_UIDS):
+        text = cards.make_card(index, seed=SEED, uid=uid)
+        dav.create_card(s, BOOK + quote(f"{uid}.vcf"), text)
+        expected[uid] = text
+    vd = Vdirsyncer(tmp_path / "vdirsyncer", server.url + BOOK, server.users[USER])
+    vd.run("discover")
+    out = vd.sync()
+    assert out.count("Copying (uploading)") == len(SCRIPT_UIDS), out[-2000:]
+    assert_in_step(server, vd, expected, "cards named in scripts pulled")
+
+    local = vd.files()
+    for number, uid in enumerate(SCRIPT_UIDS[:3]):
+        text = cards.make_card(500 + number, seed=SEED, revision=1, uid=uid)
+        vd.write(local[uid].name, text)
+        expected[uid] = text
+    local[SCRIPT_UIDS[3]].unlink()
+    del expected[SCRIPT_UIDS[3]]
+    out = vd.sync()
+    assert out.count("Copying (updating)") == 3, out[-2000:]
+    assert out.count("Deleting item") == 1, out[-2000:]
+    remote = assert_in_step(server, vd, expected, "local edits pushed")
+    assert {path for path, _, _ in remote.values()} == {f"{BOOK}{uid}.vcf" for uid in expected}, (
+        "vdirsyncer's writes went to other names"
+    )
+
+    uid = SCRIPT_UIDS[4]
+    text = cards.make_card(600, seed=SEED, revision=2, uid=uid)
+    dav.put_vcard(s, BOOK + quote(f"{uid}.vcf"), text, if_match=remote[uid][1])
+    expected[uid] = text
+    assert s.delete(BOOK + quote(f"{SCRIPT_UIDS[5]}.vcf")).status_code in (200, 204)
+    del expected[SCRIPT_UIDS[5]]
+    out = vd.sync()
+    assert out.count("Copying (updating)") == 1, out[-2000:]
+    assert out.count("Deleting item") == 1, out[-2000:]
+    assert_in_step(server, vd, expected, "server edits pulled")
+    out = vd.sync()
+    assert "Copying" not in out and "Deleting" not in out, out[-2000:]

@@ -13,6 +13,7 @@ from contacthub.carddav.application import ContacthubApplication
 from contacthub.carddav.gate import Gate
 from contacthub.carddav.guard import CardDavGuard, WSGIApp
 from contacthub.carddav.mass_delete import DeletionWatch
+from contacthub.carddav.paths import Utf8Paths
 from contacthub.config import Settings
 from contacthub.logins import AppPasswords
 from contacthub.signin_throttle import SignInThrottle
@@ -64,13 +65,15 @@ def make_carddav_app(
         {"auth": {"type": functools.partial(_given, auth)}}, "contacthub", privileged=True
     )
     gate = Gate(configuration, auth, rights.load(configuration))
-    return CardDavGuard(
-        ContacthubApplication(configuration),
-        store,
-        settings,
-        gate,
-        throttle or SignInThrottle(settings.throttle),
-        DeletionWatch(store, settings),
+    return Utf8Paths(
+        CardDavGuard(
+            ContacthubApplication(configuration),
+            store,
+            settings,
+            gate,
+            throttle or SignInThrottle(settings.throttle),
+            DeletionWatch(store, settings),
+        )
     )
 
 

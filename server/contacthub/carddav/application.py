@@ -1,6 +1,6 @@
-"""Radicale's application with four hooks: bounded REPORT answers, listings in windows,
-books measured by the store, and writes kept only when the answer says the request
-succeeded.
+"""Radicale's application with five hooks: bounded REPORT answers, listings in windows,
+books measured by the store, writes kept only when the answer says the request
+succeeded, and the root and the accounts' homes kept whole.
 
 Bounded answers: the storage stops reading when a REPORT's budget is spent
 (contacthub_radicale/budget.py). Radicale has no way to say an answer is
@@ -24,6 +24,9 @@ also does when it answers an error; the methods that write run in a
 Settlement (contacthub_radicale/context.py), committed for a 2xx or 3xx answer
 and rolled back otherwise.
 
+Fixed paths: a DELETE of the root or of an account's home, and a PROPPATCH of the root,
+are refused with 403 (carddav/fixed_paths.py) where the rights would allow them.
+
 Overriding these methods is the smallest hook Radicale offers: its storage
 interface has no say in the multistatus or in the status of an answer.
 """
@@ -38,7 +41,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from radicale import Application, pathutils, types, xmlutils
+from radicale.app.base import Access
 
+from contacthub.carddav import fixed_paths
 from contacthub_radicale import Storage, context
 from contacthub_radicale.budget import AnswerTooLarge
 from contacthub_radicale.window import ListingWindow
@@ -120,7 +125,7 @@ class ContacthubApplication(Application):
         return _settled(super().do_PUT, *args)
 
     def do_DELETE(self, *args: Any) -> types.WSGIResponse:
-        return _settled(super().do_DELETE, *args)
+        return self._fixed("DELETE", *args) or _settled(super().do_DELETE, *args)
 
     def do_MKCOL(self, *args: Any) -> types.WSGIResponse:
         return _settled(super().do_MKCOL, *args)
@@ -129,7 +134,26 @@ class ContacthubApplication(Application):
         return _settled(super().do_MKCALENDAR, *args)
 
     def do_PROPPATCH(self, *args: Any) -> types.WSGIResponse:
-        return _settled(super().do_PROPPATCH, *args)
+        return self._fixed("PROPPATCH", *args) or _settled(super().do_PROPPATCH, *args)
+
+    def _fixed(
+        self,
+        method: str,
+        _environ: Any,
+        _base: str,
+        path: str,
+        user: str,
+        groups: set[str],
+        *_: Any,
+    ) -> types.WSGIResponse | None:
+        """A refusal of what no request may change (fixed_paths.py), asked once Radicale's
+        rights would let the caller write there."""
+        if not user or not Access(self._rights, user, groups, path).check("w"):
+            return None
+        answer = fixed_paths.refusal(method, path)
+        if answer is not None:
+            logger.info("refused %s %r: 403 (%s)", method, path, answer[2])
+        return answer
 
     def do_MOVE(self, *args: Any) -> types.WSGIResponse:
         return _settled(super().do_MOVE, *args)

@@ -19,6 +19,7 @@ from contacthub.carddav.streams import gzipped
 from contacthub.store import CollectionRecord, Store
 from contacthub_radicale.collection import ctag
 from contacthub_radicale.items import http_date
+from contacthub_radicale.oversized import withheld
 
 BATCH_CARDS = 1000
 BATCH_BYTES = 4 * 1024 * 1024  # one card larger than this is sent on its own
@@ -39,12 +40,15 @@ def export_headers(record: CollectionRecord, gzip: bool) -> list[tuple[str, str]
     return headers
 
 
-def export_body(store: Store, record: CollectionRecord, gzip: bool) -> Iterator[bytes]:
-    cards = _cards(store, record.id)
+def export_body(
+    store: Store, record: CollectionRecord, gzip: bool, max_resource_size: int
+) -> Iterator[bytes]:
+    cards = _cards(store, record, max_resource_size)
     return gzipped(cards) if gzip else cards
 
 
-def _cards(store: Store, collection_id: int) -> Iterator[bytes]:
+def _cards(store: Store, record: CollectionRecord, max_resource_size: int) -> Iterator[bytes]:
+    collection_id = record.id
     after = ""
     while True:
         with store.read() as tx:
@@ -54,8 +58,15 @@ def _cards(store: Store, collection_id: int) -> Iterator[bytes]:
         for batch in _batches(sizes):
             with store.read() as tx:
                 found = tx.get_items(collection_id, batch)
-            # A card deleted since its size was read is left out.
-            yield "".join(found[href].text for href in batch if href in found).encode()
+            # A card deleted since its size was read is left out, and so is one over
+            # the size limit (contacthub_radicale/oversized.py).
+            kept = [
+                found[href].text
+                for href in batch
+                if href in found
+                and not withheld(found[href].text, max_resource_size, record.path, href)
+            ]
+            yield "".join(kept).encode()
         after = sizes[-1][0]
 
 

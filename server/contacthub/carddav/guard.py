@@ -209,7 +209,7 @@ class CardDavGuard:
                         return self.app(environ, start_response)
                 return self.app(environ, start_response)
             if method in ("GET", "HEAD") and (book := self._readable_book(environ, path)):
-                return _export(self.store, book, environ, start_response)
+                return _export(self.store, book, environ, start_response, self.max_resource_size)
             if method != "PUT":
                 self._check_length(environ, self.max_content_length)
                 return self.app(environ, start_response)
@@ -345,10 +345,13 @@ def _export(
     book: CollectionRecord,
     environ: dict[str, Any],
     start_response: Callable[..., Any],
+    max_resource_size: int,
 ) -> Iterable[bytes]:
     gzip = accepts_gzip(environ)
     start_response("200 OK", export_headers(book, gzip))
-    return [] if environ.get("REQUEST_METHOD") == "HEAD" else export_body(store, book, gzip)
+    if environ.get("REQUEST_METHOD") == "HEAD":
+        return []
+    return export_body(store, book, gzip, max_resource_size)
 
 
 def _finite_depth_only(start_response: Callable[..., Any]) -> list[bytes]:
@@ -371,8 +374,7 @@ def _request_path(environ: dict[str, Any]) -> str:
     Radicale would resolve "a/../b" to "b" and serve another collection; a
     client that sends such a name has a bug or an intent, so it gets a 400.
     """
-    # WSGI gives the path as latin-1 of the raw bytes; clients send UTF-8.
-    path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
+    path = environ.get("PATH_INFO", "")  # UTF-8 text already (carddav/paths.py)
     raw_uri = environ.get("REQUEST_URI") or environ.get("RAW_URI")
     if raw_uri:
         encoded = urlsplit(raw_uri).path
