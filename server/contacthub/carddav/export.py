@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from contacthub.carddav.streams import gzipped
 from contacthub.store import CollectionRecord, Store
+from contacthub.vcard.versions import V3, converted
 from contacthub_radicale.collection import ctag
 from contacthub_radicale.items import http_date
 
@@ -24,14 +25,19 @@ BATCH_CARDS = 1000
 BATCH_BYTES = 4 * 1024 * 1024  # one card larger than this is sent on its own
 
 
-def export_headers(record: CollectionRecord, gzip: bool) -> list[tuple[str, str]]:
+def export_headers(
+    record: CollectionRecord, gzip: bool, version: str = V3
+) -> list[tuple[str, str]]:
     title = str(record.props.get("D:displayname") or "Address book")
     if not title.lower().endswith(".vcf"):
         title += ".vcf"
     headers = [
-        ("Content-Type", "text/vcard; charset=utf-8"),
+        (
+            "Content-Type",
+            "text/vcard; charset=utf-8" + ("" if version == V3 else f"; version={version}"),
+        ),
         ("Last-Modified", http_date(record.modified_at)),
-        ("ETag", ctag(record)),
+        ("ETag", ctag(record) if version == V3 else f'{ctag(record)[:-1]}-{version}"'),
         ("Content-Disposition", f"attachment; filename*=utf-8''{quote(title)}"),
     ]
     if gzip:
@@ -39,12 +45,15 @@ def export_headers(record: CollectionRecord, gzip: bool) -> list[tuple[str, str]
     return headers
 
 
-def export_body(store: Store, record: CollectionRecord, gzip: bool) -> Iterator[bytes]:
-    cards = _cards(store, record.id)
+def export_body(
+    store: Store, record: CollectionRecord, gzip: bool, version: str = V3
+) -> Iterator[bytes]:
+    """The book's cards, each in `version` (converted when stored in the other)."""
+    cards = _cards(store, record.id, version)
     return gzipped(cards) if gzip else cards
 
 
-def _cards(store: Store, collection_id: int) -> Iterator[bytes]:
+def _cards(store: Store, collection_id: int, version: str) -> Iterator[bytes]:
     after = ""
     while True:
         with store.read() as tx:
@@ -55,7 +64,8 @@ def _cards(store: Store, collection_id: int) -> Iterator[bytes]:
             with store.read() as tx:
                 found = tx.get_items(collection_id, batch)
             # A card deleted since its size was read is left out.
-            yield "".join(found[href].text for href in batch if href in found).encode()
+            texts = (found[href].text for href in batch if href in found)
+            yield "".join(converted(text, version) for text in texts).encode()
         after = sizes[-1][0]
 
 

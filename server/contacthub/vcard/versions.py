@@ -57,7 +57,7 @@ _QUOTE_IN_PARAMETER = re.compile(r'[:;,"]')
 
 
 def version_of(text: str) -> str:
-    """"4.0" for a vCard 4.0; "3.0" for any other (3.0, and 2.1, which is served as stored)."""
+    """ "4.0" for a vCard 4.0; "3.0" for any other (3.0, and 2.1, which is served as stored)."""
     found = _VERSION.search(text)
     return V4 if found is not None and found.group(1).strip() == V4 else V3
 
