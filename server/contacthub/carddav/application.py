@@ -120,7 +120,7 @@ class ContacthubApplication(Application):
                 environ, base_prefix, path, user, user_groups, request_info
             )
         if status == client.OK and isinstance(headers, Mapping):
-            headers = _negotiated(headers, version, self._encoding)
+            headers = _negotiated(headers, version)
         return (status, headers, *rest)  # type: ignore[return-value]
 
     def _xml_response(self, xml_content: ET.Element, request_info: dict[str, Any]) -> bytes:
@@ -187,13 +187,13 @@ def _responses(multistatus: ET.Element, window: ListingWindow) -> str:
     return "".join(ET.tostring(r, encoding="unicode") for r in responses)
 
 
-def _negotiated(headers: Mapping[str, str], version: str, encoding: str) -> dict[str, str]:
+def _negotiated(headers: Mapping[str, str], version: str) -> dict[str, str]:
     """A card's GET headers: its version in the Content-Type, and Vary: Accept."""
     if not headers.get("Content-Type", "").startswith("text/vcard"):
         return dict(headers)
     negotiated = {**headers, "Vary": "Accept"}
     if version == V4:
-        negotiated["Content-Type"] = f"text/vcard; charset={encoding}; version=4.0"
+        negotiated["Content-Type"] = "text/vcard; version=4.0"  # Radicale adds the charset
     return negotiated
 
 
