@@ -9,8 +9,9 @@ from radicale.item import Item
 
 from contacthub.store import ContactIndex, ItemData, ItemRecord
 from contacthub.vcard.parse import InvalidVCard, index_of_text, parse_one
-from contacthub.vcard.versions import converted, representation_etag, version_of
+from contacthub.vcard.versions import representation_etag, version_of
 from contacthub_radicale import context
+from contacthub_radicale.conversions import CONVERSIONS
 from contacthub_radicale.vcard_version import served_version
 
 if TYPE_CHECKING:
@@ -53,13 +54,15 @@ class ConvertedItem(StoredItem):
     def __init__(self, collection: Collection, record: ItemRecord, version: str) -> None:
         super().__init__(collection, record)
         stored = version_of(record.text)
+        self._stored_etag = record.etag
         self._etag = representation_etag(record.etag, stored, version)
         self._version = version if stored != version else None
 
     def serialize(self) -> str:
         if self._version is not None:
             assert self._text is not None
-            self._text, self._version = converted(self._text, self._version), None
+            text = CONVERSIONS.converted(self._stored_etag, self._text, self._version)
+            self._text, self._version = text, None
         return super().serialize()
 
     @property

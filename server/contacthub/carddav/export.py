@@ -17,8 +17,9 @@ from urllib.parse import quote
 
 from contacthub.carddav.streams import gzipped
 from contacthub.store import CollectionRecord, Store
-from contacthub.vcard.versions import V3, converted
+from contacthub.vcard.versions import V3
 from contacthub_radicale.collection import ctag
+from contacthub_radicale.conversions import CONVERSIONS
 from contacthub_radicale.items import http_date
 
 BATCH_CARDS = 1000
@@ -64,8 +65,9 @@ def _cards(store: Store, collection_id: int, version: str) -> Iterator[bytes]:
             with store.read() as tx:
                 found = tx.get_items(collection_id, batch)
             # A card deleted since its size was read is left out.
-            texts = (found[href].text for href in batch if href in found)
-            yield "".join(converted(text, version) for text in texts).encode()
+            records = (found[href] for href in batch if href in found)
+            texts = (CONVERSIONS.converted(r.etag, r.text, version) for r in records)
+            yield "".join(texts).encode()
         after = sizes[-1][0]
 
 

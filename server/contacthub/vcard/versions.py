@@ -28,7 +28,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import unquote_to_bytes
 
-from contacthub.vcard.lines import ContentLine, content_lines, unescape
+from contacthub.vcard.lines import ContentLine, content_lines, read_line, unescape
+from contacthub.vcard.vobject_readers import raw_logical_lines
 from contacthub.vcard.write import fold
 
 V3 = "3.0"
@@ -54,6 +55,15 @@ _RENAMED_INTO_4 = {
 }
 _RENAMED_INTO_3 = {new: old for old, new in _RENAMED_INTO_4.items()}
 _QUOTE_IN_PARAMETER = re.compile(r'[:;,"]')
+_NAME = re.compile(r"(?:[A-Za-z0-9-]+\.)?([A-Za-z0-9-]+)")
+# The lines a rule may change, by name; any other line is read only for its name, unless
+# its parameters name a preference (TYPE=pref, PREF=1).
+_CHANGED_INTO_4 = frozenset(
+    {"VERSION", "BDAY", "LABEL", "ADR", "X-GENDER", *_BINARY_PROPERTIES, *_RENAMED_INTO_4}
+)
+_CHANGED_INTO_3 = frozenset(
+    {"VERSION", "BDAY", "TEL", "ADR", "GENDER", *_BINARY_PROPERTIES, *_RENAMED_INTO_3}
+)
 
 
 def version_of(text: str) -> str:
@@ -127,8 +137,8 @@ def _parameter_value(value: str) -> str:
 class _Card:
     """A card's lines, each either kept as stored or written anew."""
 
-    def __init__(self, text: str) -> None:
-        self.lines = content_lines(text)
+    def __init__(self, text: str, changed: frozenset[str] | None) -> None:
+        self.lines = _lines(text, changed)
         first_ending = next((line.ending for line in self.lines if line.ending), "")
         self.newline = first_ending or "\r\n"
         self.out: list[ContentLine | _Property] = list(self.lines)
@@ -145,13 +155,13 @@ class _Card:
         return "".join(parts)
 
     def rewrite(self, rule: Callable[[_Property], list[_Property] | None]) -> None:
-        """Apply `rule` to each line: None keeps the line, a list replaces it."""
+        """Apply `rule` to each line read whole: None keeps the line, a list replaces it."""
         out: list[ContentLine | _Property] = []
         for entry in self.out:
-            prop = _Property.of(entry) if isinstance(entry, ContentLine) else entry
-            if isinstance(entry, ContentLine) and not entry.name:
+            if isinstance(entry, ContentLine) and (not entry.name or not entry.prefix):
                 out.append(entry)
                 continue
+            prop = _Property.of(entry) if isinstance(entry, ContentLine) else entry
             replaced = rule(prop)
             out.extend([entry] if replaced is None else replaced)
         self.out = out
@@ -161,12 +171,15 @@ class _Card:
             if isinstance(entry, ContentLine):
                 if entry.name != name:
                     continue
-                entry = self.out[index] = _Property.of(entry)
+                entry = self.out[index] = _Property.of(read_line(entry.raw))
             if entry.name == name:
                 yield entry
 
     def has(self, name: str) -> bool:
         return any(entry.name == name for entry in self.out)
+
+    def index_of(self, name: str) -> int | None:
+        return next((i for i, entry in enumerate(self.out) if entry.name == name), None)
 
     def move_after(self, prop: _Property, anchor_name: str) -> None:
         self.out.remove(prop)
@@ -179,12 +192,33 @@ class _Card:
         self.out.insert(self.out.index(anchor) + 1, new)
 
 
+def _lines(text: str, changed: frozenset[str] | None) -> list[ContentLine]:
+    """The card's lines: read whole where a rule may change them (None: every line), else
+    only named (a ContentLine without prefix), which is most of a card."""
+    if changed is None or "quoted-printable" in text.lower():  # content_lines joins soft breaks
+        return content_lines(text)
+    lines: list[ContentLine] = []
+    for raw in raw_logical_lines(text):
+        if not raw:
+            continue
+        name = _NAME.match(raw)
+        head = raw[: raw.find(":")].lower()
+        if name is None or name.group(1).upper() in changed or "pref" in head or "\n" in head:
+            # ("\n" in head: parameters folded, read whole to be sure)
+            lines.append(read_line(raw))
+        else:
+            lines.append(ContentLine(raw, name.group(1).upper()))
+    return lines
+
+
 # --- 3.0 -> 4.0 -----------------------------------------------------------------------------
 
 
 def to_v4(text: str) -> str:
     """A vCard 3.0 (or 2.1) as vCard 4.0."""
-    card = _Card(text)
+    found = _VERSION.search(text)
+    is_2_1 = found is not None and found.group(1).strip() == "2.1"  # bare types anywhere
+    card = _Card(text, None if is_2_1 else _CHANGED_INTO_4)
     card.rewrite(_into_4)
     _labels_into_adr(card)
     for version in list(card.named("VERSION")):
@@ -313,7 +347,7 @@ def _caret_encoded(value: str) -> str:
 
 def to_v3(text: str) -> str:
     """A vCard 4.0 as vCard 3.0."""
-    card = _Card(text)
+    card = _Card(text, _CHANGED_INTO_3)
     card.rewrite(_into_3)
     _labels_out_of_adr(card)
     if not card.has("N"):
@@ -422,9 +456,6 @@ def _caret_decoded(value: str) -> str:
 
 
 def _add_empty_name(card: _Card) -> None:
-    name = _Property("N", ";;;;")
-    anchor = next(iter(card.named("FN")), None) or next(iter(card.named("VERSION")), None)
-    if anchor is None:
-        card.out.insert(1, name)
-    else:
-        card.insert_after(anchor, name)
+    anchor = card.index_of("FN")
+    anchor = card.index_of("VERSION") if anchor is None else anchor
+    card.out.insert(1 if anchor is None else anchor + 1, _Property("N", ";;;;"))
