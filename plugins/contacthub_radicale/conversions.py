@@ -24,6 +24,11 @@ class ConversionCache:
         self._chars = 0
         self._lock = threading.Lock()
 
+    def clear(self) -> None:
+        with self._lock:
+            self._texts.clear()
+            self._chars = 0
+
     def converted(self, etag: str, text: str, version: str) -> str:
         """`text` (whose ETag is `etag`) in `version`."""
         key = (etag, version)
