@@ -8,8 +8,11 @@ from typing import TYPE_CHECKING
 from radicale.item import Item
 
 from contacthub.store import ContactIndex, ItemData, ItemRecord
-from contacthub.vcard.parse import InvalidVCard, index_of, parse_one
+from contacthub.vcard.parse import InvalidVCard, index_of_text, parse_one
+from contacthub.vcard.versions import representation_etag, version_of
 from contacthub_radicale import context
+from contacthub_radicale.conversions import CONVERSIONS
+from contacthub_radicale.vcard_version import served_version
 
 if TYPE_CHECKING:
     from contacthub_radicale.collection import Collection
@@ -43,8 +46,36 @@ class StoredItem(Item):
         self._time_range = (record.time_start, record.time_end)
 
 
+class ConvertedItem(StoredItem):
+    """A stored card in the vCard version the request asks for: its ETag names the
+    version (`representation_etag`), its text is converted when first read, so a
+    listing of ETags converts nothing."""
+
+    def __init__(self, collection: Collection, record: ItemRecord, version: str) -> None:
+        super().__init__(collection, record)
+        stored = version_of(record.text)
+        self._stored_etag = record.etag
+        self._etag = representation_etag(record.etag, stored, version)
+        self._version = version if stored != version else None
+
+    def serialize(self) -> str:
+        if self._version is not None:
+            assert self._text is not None
+            text = CONVERSIONS.converted(self._stored_etag, self._text, self._version)
+            self._text, self._version = text, None
+        return super().serialize()
+
+    @property
+    def vobject_item(self):  # type: ignore[no-untyped-def]  # untyped in Radicale
+        self.serialize()
+        return super().vobject_item
+
+
 def to_radicale(collection: Collection, record: ItemRecord) -> Item:
-    return StoredItem(collection, record)
+    version = served_version()
+    if version is None or record.name != "VCARD":
+        return StoredItem(collection, record)
+    return ConvertedItem(collection, record, version)
 
 
 def to_store(href: str, item: Item) -> ItemData:
@@ -76,5 +107,5 @@ def to_store(href: str, item: Item) -> ItemData:
         component_name=item.component_name,
         time_start=time_start,
         time_end=time_end,
-        index=index_of(item.vobject_item) if is_card else ContactIndex(),
+        index=index_of_text(text, item.vobject_item) if is_card else ContactIndex(),
     )

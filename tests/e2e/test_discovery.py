@@ -82,7 +82,7 @@ def test_contacts_is_listed_first_in_a_stable_order(contacthub_server: DavServer
     assert listings[0] == listings[1] == listings[2]
 
 
-def test_supported_address_data_is_only_vcard_3(contacthub_server: DavServer) -> None:
+def test_supported_address_data_is_vcard_3_and_4(contacthub_server: DavServer) -> None:
     alice = contacthub_server.session("alice")
     discover_books(contacthub_server, "alice")
     resp = dav.propfind_one(alice, "/alice/contacts/", [q(CARD, "supported-address-data")])
@@ -90,7 +90,7 @@ def test_supported_address_data_is_only_vcard_3(contacthub_server: DavServer) ->
     types = {
         (t.get("content-type"), t.get("version")) for t in elem.iter(q(CARD, "address-data-type"))
     }
-    assert types == {("text/vcard", "3.0")}
+    assert types == {("text/vcard", "3.0"), ("text/vcard", "4.0")}
 
 
 def test_wrong_password_gets_401(contacthub_server: DavServer) -> None:

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import logging
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http import client
 from typing import Any
 from urllib.parse import unquote
@@ -44,8 +44,16 @@ from radicale import Application, pathutils, types, xmlutils
 from radicale.app.base import Access
 
 from contacthub.carddav import fixed_paths
+from contacthub.carddav.vcard_version import (
+    ENVIRON_KEY,
+    SUPPORTED,
+    accepted_version,
+    with_stored_etag,
+)
+from contacthub.vcard.versions import V3, V4
 from contacthub_radicale import Storage, context
 from contacthub_radicale.budget import AnswerTooLarge
+from contacthub_radicale.vcard_version import serving
 from contacthub_radicale.window import ListingWindow
 
 logger = logging.getLogger(__name__)
@@ -56,6 +64,8 @@ HREF = xmlutils.make_clark("D:href")
 PROPSTAT = xmlutils.make_clark("D:propstat")
 PROP = xmlutils.make_clark("D:prop")
 GETCONTENTLENGTH = xmlutils.make_clark("D:getcontentlength")
+SUPPORTED_ADDRESS_DATA = xmlutils.make_clark("CR:supported-address-data")
+ADDRESS_DATA_TYPE = xmlutils.make_clark("CR:address-data-type")
 WITHIN_LIMITS = "D:number-of-matches-within-limits"
 MESSAGE = "{urn:contacthub}message"  # a sentence for people beside the condition
 
@@ -76,7 +86,10 @@ class ContacthubApplication(Application):
         if budget is not None:
             budget.request_href = xmlutils.make_href(base_prefix, path)
         try:
-            return super().do_REPORT(environ, base_prefix, path, user, user_groups, request_info)
+            with serving(environ.get(ENVIRON_KEY, V3)):
+                return super().do_REPORT(
+                    environ, base_prefix, path, user, user_groups, request_info
+                )
         except AnswerTooLarge as refused:
             logger.info("refused REPORT %r: 403 (%s)", path, refused)
             error = xmlutils.webdav_error(WITHIN_LIMITS)
@@ -93,8 +106,27 @@ class ContacthubApplication(Application):
         user_groups: set[str],
         request_info: dict[str, Any],
     ) -> types.WSGIResponse:
-        with context.measuring_books(base_prefix):
+        with context.measuring_books(base_prefix), serving(V3):
             return super().do_PROPFIND(environ, base_prefix, path, user, user_groups, request_info)
+
+    def do_GET(
+        self,
+        environ: types.WSGIEnviron,
+        base_prefix: str,
+        path: str,
+        user: str,
+        user_groups: set[str],
+        request_info: dict[str, Any],
+    ) -> types.WSGIResponse:
+        """A card in the version Accept asks for (HEAD is answered by this too)."""
+        version = accepted_version(environ.get("HTTP_ACCEPT", ""))
+        with serving(version):
+            status, headers, *rest = super().do_GET(
+                environ, base_prefix, path, user, user_groups, request_info
+            )
+        if status == client.OK and isinstance(headers, Mapping):
+            headers = _negotiated(headers, version)
+        return (status, headers, *rest)  # type: ignore[return-value]
 
     def _xml_response(self, xml_content: ET.Element, request_info: dict[str, Any]) -> bytes:
         if xml_content.tag != MULTISTATUS:
@@ -102,6 +134,7 @@ class ContacthubApplication(Application):
         budget = context.answer_budget()
         if budget is not None and budget.truncated:
             xml_content.append(_cut_short(budget.request_href))
+        _advertise_versions(xml_content)
         window = context.listing_window()
         lengths = context.books_to_measure()
         if lengths is not None and lengths.books and (window is None or window.first):
@@ -122,9 +155,11 @@ class ContacthubApplication(Application):
                     length.text = str(tx.text_bytes(book))
 
     def do_PUT(self, *args: Any) -> types.WSGIResponse:
+        with_stored_etag(args[0])
         return _settled(super().do_PUT, *args)
 
     def do_DELETE(self, *args: Any) -> types.WSGIResponse:
+        with_stored_etag(args[0])
         return self._fixed("DELETE", *args) or _settled(super().do_DELETE, *args)
 
     def do_MKCOL(self, *args: Any) -> types.WSGIResponse:
@@ -174,6 +209,29 @@ def _responses(multistatus: ET.Element, window: ListingWindow) -> str:
     response only in the first window."""
     responses = list(multistatus)[0 if window.first else 1 :]
     return "".join(ET.tostring(r, encoding="unicode") for r in responses)
+
+
+def _negotiated(headers: Mapping[str, str], version: str) -> dict[str, str]:
+    """A card's GET headers: its version in the Content-Type, and Vary: Accept."""
+    if not headers.get("Content-Type", "").startswith("text/vcard"):
+        return dict(headers)
+    negotiated = {**headers, "Vary": "Accept"}
+    if version == V4:
+        negotiated["Content-Type"] = "text/vcard; version=4.0"  # Radicale adds the charset
+    return negotiated
+
+
+def _advertise_versions(multistatus: ET.Element) -> None:
+    """Both vCard versions in CARDDAV:supported-address-data: cards are converted per
+    request, whatever vobject Radicale sees (it lists 4.0 only with vobject 1.x)."""
+    for supported in multistatus.iter(SUPPORTED_ADDRESS_DATA):
+        supported.clear()
+        for version in SUPPORTED:
+            ET.SubElement(
+                supported,
+                ADDRESS_DATA_TYPE,
+                {"content-type": "text/vcard", "version": version},
+            )
 
 
 def _cut_short(href: str) -> ET.Element:

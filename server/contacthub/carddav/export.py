@@ -17,7 +17,9 @@ from urllib.parse import quote
 
 from contacthub.carddav.streams import gzipped
 from contacthub.store import CollectionRecord, Store
+from contacthub.vcard.versions import V3
 from contacthub_radicale.collection import ctag
+from contacthub_radicale.conversions import CONVERSIONS
 from contacthub_radicale.items import http_date
 from contacthub_radicale.oversized import withheld
 
@@ -25,14 +27,19 @@ BATCH_CARDS = 1000
 BATCH_BYTES = 4 * 1024 * 1024  # one card larger than this is sent on its own
 
 
-def export_headers(record: CollectionRecord, gzip: bool) -> list[tuple[str, str]]:
+def export_headers(
+    record: CollectionRecord, gzip: bool, version: str = V3
+) -> list[tuple[str, str]]:
     title = str(record.props.get("D:displayname") or "Address book")
     if not title.lower().endswith(".vcf"):
         title += ".vcf"
     headers = [
-        ("Content-Type", "text/vcard; charset=utf-8"),
+        (
+            "Content-Type",
+            "text/vcard; charset=utf-8" + ("" if version == V3 else f"; version={version}"),
+        ),
         ("Last-Modified", http_date(record.modified_at)),
-        ("ETag", ctag(record)),
+        ("ETag", ctag(record) if version == V3 else f'{ctag(record)[:-1]}-{version}"'),
         ("Content-Disposition", f"attachment; filename*=utf-8''{quote(title)}"),
     ]
     if gzip:
@@ -41,13 +48,20 @@ def export_headers(record: CollectionRecord, gzip: bool) -> list[tuple[str, str]
 
 
 def export_body(
-    store: Store, record: CollectionRecord, gzip: bool, max_resource_size: int
+    store: Store,
+    record: CollectionRecord,
+    gzip: bool,
+    max_resource_size: int,
+    version: str = V3,
 ) -> Iterator[bytes]:
-    cards = _cards(store, record, max_resource_size)
+    """The book's cards, each in `version` (converted when stored in the other)."""
+    cards = _cards(store, record, max_resource_size, version)
     return gzipped(cards) if gzip else cards
 
 
-def _cards(store: Store, record: CollectionRecord, max_resource_size: int) -> Iterator[bytes]:
+def _cards(
+    store: Store, record: CollectionRecord, max_resource_size: int, version: str
+) -> Iterator[bytes]:
     collection_id = record.id
     after = ""
     while True:
@@ -59,14 +73,16 @@ def _cards(store: Store, record: CollectionRecord, max_resource_size: int) -> It
             with store.read() as tx:
                 found = tx.get_items(collection_id, batch)
             # A card deleted since its size was read is left out, and so is one over
-            # the size limit (contacthub_radicale/oversized.py).
-            kept = [
-                found[href].text
+            # the size limit (contacthub_radicale/oversized.py); the others go in
+            # `version` (converted when stored in the other).
+            records = (
+                found[href]
                 for href in batch
                 if href in found
                 and not withheld(found[href].text, max_resource_size, record.path, href)
-            ]
-            yield "".join(kept).encode()
+            )
+            texts = (CONVERSIONS.converted(r.etag, r.text, version) for r in records)
+            yield "".join(texts).encode()
         after = sizes[-1][0]
 
 

@@ -41,6 +41,12 @@ from contacthub.carddav.listing import answer_in_windows
 from contacthub.carddav.mass_delete import DeletionWatch
 from contacthub.carddav.properties import PropertyTooLong, check_property_sizes
 from contacthub.carddav.streams import accepts_gzip
+from contacthub.carddav.vcard_version import (
+    ENVIRON_KEY,
+    ConversionRefused,
+    accepted_version,
+    report_version,
+)
 from contacthub.carddav.xml_body import SIZE_LIMIT, XmlBodyRefused, parse_xml_body
 from contacthub.config import Settings
 from contacthub.signin_throttle import SignInThrottle, Throttled
@@ -205,6 +211,10 @@ class CardDavGuard:
                 ):
                     return listing
                 if method == "REPORT":
+                    try:
+                        environ[ENVIRON_KEY] = report_version(root)
+                    except ConversionRefused as refused:
+                        return _conversion_refused(start_response, str(refused))
                     with budgeting(self._report_budget(root)):
                         return self.app(environ, start_response)
                 return self.app(environ, start_response)
@@ -348,10 +358,26 @@ def _export(
     max_resource_size: int,
 ) -> Iterable[bytes]:
     gzip = accepts_gzip(environ)
-    start_response("200 OK", export_headers(book, gzip))
+    version = accepted_version(environ.get("HTTP_ACCEPT", ""))
+    start_response("200 OK", export_headers(book, gzip, version))
     if environ.get("REQUEST_METHOD") == "HEAD":
         return []
-    return export_body(store, book, gzip, max_resource_size)
+    return export_body(store, book, gzip, max_resource_size, version)
+
+
+def _conversion_refused(start_response: Callable[..., Any], message: str) -> list[bytes]:
+    """RFC 6352 8.6/8.7: the CARDDAV:supported-address-data-conversion precondition."""
+    logger.info("refused REPORT: 403 (%s)", message)
+    body = (
+        b'<?xml version="1.0" encoding="utf-8"?>\n'
+        b'<D:error xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav">'
+        b"<CR:supported-address-data-conversion/></D:error>\n"
+    )
+    start_response(
+        "403 Forbidden",
+        [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
 
 
 def _finite_depth_only(start_response: Callable[..., Any]) -> list[bytes]:

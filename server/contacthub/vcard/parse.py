@@ -12,6 +12,7 @@ import vobject
 
 from contacthub.errors import UserError
 from contacthub.store import ContactIndex, ItemData
+from contacthub.vcard.versions import V4, to_v3, version_of
 
 # Media types a CardDAV client may send a vCard with (RFC 6350, and older clients).
 VCARD_MEDIA_TYPES = ("text/vcard", "text/x-vcard", "text/directory")
@@ -72,6 +73,15 @@ def index_of(card: Any) -> ContactIndex:
     )
 
 
+def index_of_text(text: str, card: Any) -> ContactIndex:
+    """The searchable values of `card`, parsed from `text`; a vCard 4.0 is indexed as its
+    3.0 form (TEL:+1 555 rather than tel:+1-555, X-ADDRESSBOOKSERVER-KIND rather than
+    KIND...), so the store finds and names a contact alike in either version."""
+    if version_of(text) != V4:
+        return index_of(card)
+    return index_of(vobject.readOne(to_v3(text), validate=False))
+
+
 def parse_one(text: str) -> Any:
     """Parse exactly one vCard with a UID and an FN, or say what is wrong with it."""
     _refuse_control_characters(text)
@@ -114,7 +124,7 @@ def item_data(text: str, card: Any | None = None) -> ItemData:
         uid=_values(card, "uid")[0],
         name="VCARD",
         component_name="",  # what Radicale's find_tag says of a vCard
-        index=index_of(card),
+        index=index_of_text(text, card),
     )
 
 

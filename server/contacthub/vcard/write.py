@@ -48,7 +48,8 @@ def _escape(value: str) -> str:
     return value
 
 
-def _fold(line: str) -> str:
+def fold(line: str) -> str:
+    """`line` folded at 75 octets (RFC 6350 3.2), never inside a UTF-8 sequence."""
     if len(line) <= _LINE_OCTETS and line.isascii():
         return line
     data = line.encode()
@@ -129,7 +130,7 @@ def to_vcard(fields: ContactFields, uid: str, *, extra: Mapping[str, str] | None
         for name, value in extra.items():
             append(f"{_check_name(name)}:{esc(value)}")
     append("END:VCARD")
-    text = "\r\n".join(map(_fold, lines)) + "\r\n"
+    text = "\r\n".join(map(fold, lines)) + "\r\n"
     bad = _CONTROL.search(text)
     if bad:
         raise ValueError(f"control character {bad.group()!r} in the contact's values")

@@ -1,0 +1,461 @@
+"""A vCard in the other version: 3.0 (RFC 2426, what macOS and iOS write) and 4.0 (RFC 6350).
+
+The store keeps a card as its client sent it; a client that asks for the other version
+gets it converted here, line by line (RFC 6350 appendix A, and what Apple writes where
+3.0 has no property): a line no rule changes is handed on byte for byte, X- properties
+and groups (`item1.`) included, and so is a card already in the version asked for.
+
+The rules, 3.0 <-> 4.0:
+- VERSION:3.0 <-> VERSION:4.0 (in 4.0 right after BEGIN);
+- PHOTO, LOGO, SOUND, KEY: ENCODING=b;TYPE=JPEG <-> a data: URI (data:image/jpeg;base64,...),
+  VALUE=uri <-> a plain URI;
+- TYPE=pref <-> PREF=1 (PREF=2..100 has no 3.0 form and is kept as it is);
+- X-ADDRESSBOOKSERVER-KIND <-> KIND, X-ADDRESSBOOKSERVER-MEMBER <-> MEMBER (Apple's group
+  cards), X-ANNIVERSARY <-> ANNIVERSARY, X-GENDER:Male <-> GENDER:M (and F, O, N, U);
+- BDAY;X-APPLE-OMIT-YEAR=1604:1604-04-15 <-> BDAY:--0415 (a birthday without a year);
+- TEL;VALUE=uri:tel:+1-555 -> TEL:+1-555 (3.0's TEL is text, which 4.0 also reads);
+- LABEL;TYPE=work:... <-> the LABEL parameter of the ADR of the same types;
+- into 4.0, quoted-printable values (vCard 2.1 and old 3.0 exports) decoded, and 2.1's
+  bare types (TEL;WORK;VOICE) written as TYPE=WORK,VOICE;
+- into 3.0, an N when the card has none (3.0 requires one).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from urllib.parse import unquote_to_bytes
+
+from contacthub.vcard.lines import ContentLine, content_lines, read_line, unescape
+from contacthub.vcard.vobject_readers import raw_logical_lines
+from contacthub.vcard.write import fold
+
+V3 = "3.0"
+V4 = "4.0"
+VERSIONS = (V3, V4)
+
+_VERSION = re.compile(r"^VERSION:[ \t]*([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
+_BINARY_PROPERTIES = frozenset({"PHOTO", "LOGO", "SOUND", "KEY"})
+_ENCODINGS = frozenset({"B", "BASE64", "QUOTED-PRINTABLE", "8BIT", "7BIT"})
+_MEDIA_TOP = {"PHOTO": "image", "LOGO": "image", "SOUND": "audio", "KEY": "application"}
+_KEY_TYPES = {"PGP": "application/pgp-keys", "X509": "application/pkix-cert"}
+_DATA_URI = re.compile(r"data:([^;,]*)((?:;[^;,]*)*),(.*)", re.IGNORECASE | re.DOTALL)
+_APPLE_NO_YEAR = "1604"  # the leap year Apple writes for a birthday without a year
+_DATE = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
+_NO_YEAR = re.compile(r"--(\d{2})-?(\d{2})")
+_GENDERS = {"M": "Male", "F": "Female", "O": "Other", "N": "None", "U": "Unknown"}
+_GENDER_LETTERS = {word.lower(): letter for letter, word in _GENDERS.items()}
+_STRUCTURED_GENDER = re.compile(r"[MFONU]?(;.*)?", re.IGNORECASE | re.DOTALL)
+_RENAMED_INTO_4 = {
+    "X-ADDRESSBOOKSERVER-KIND": "KIND",
+    "X-ADDRESSBOOKSERVER-MEMBER": "MEMBER",
+    "X-ANNIVERSARY": "ANNIVERSARY",
+}
+_RENAMED_INTO_3 = {new: old for old, new in _RENAMED_INTO_4.items()}
+_QUOTE_IN_PARAMETER = re.compile(r'[:;,"]')
+_NAME = re.compile(r"(?:[A-Za-z0-9-]+\.)?([A-Za-z0-9-]+)")
+# The lines a rule may change, by name; any other line is read only for its name, unless
+# its parameters name a preference (TYPE=pref, PREF=1).
+_CHANGED_INTO_4 = frozenset(
+    {"VERSION", "BDAY", "LABEL", "ADR", "X-GENDER", *_BINARY_PROPERTIES, *_RENAMED_INTO_4}
+)
+_CHANGED_INTO_3 = frozenset(
+    {"VERSION", "BDAY", "TEL", "ADR", "GENDER", *_BINARY_PROPERTIES, *_RENAMED_INTO_3}
+)
+
+
+def version_of(text: str) -> str:
+    """ "4.0" for a vCard 4.0; "3.0" for any other (3.0, and 2.1, which is served as stored)."""
+    found = _VERSION.search(text)
+    return V4 if found is not None and found.group(1).strip() == V4 else V3
+
+
+def converted(text: str, version: str) -> str:
+    """`text` in `version` ("3.0" or "4.0"): the text itself when it is in that version."""
+    if version_of(text) == version:
+        return text
+    return to_v4(text) if version == V4 else to_v3(text)
+
+
+def representation_etag(stored_etag: str, stored_version: str, version: str) -> str:
+    """The ETag of a card's `version` form: the stored bytes' own when no conversion is
+    needed, else the stored one with the version added ("abc" -> "abc-3.0"): strong
+    (the conversion is a function of the stored bytes) and different per version."""
+    if version == stored_version:
+        return stored_etag
+    return f'{stored_etag[:-1]}-{version}"'
+
+
+def stored_etag(etag: str) -> str:
+    """The stored card's ETag behind a representation's ETag (`etag` when it is one)."""
+    for version in VERSIONS:
+        suffix = f'-{version}"'
+        if etag.endswith(suffix):
+            return etag[: -len(suffix)] + '"'
+    return etag
+
+
+# --- the lines of a card --------------------------------------------------------------------
+
+
+@dataclass
+class _Property:
+    """A content line to write: `value` as it stands in the card (escaped)."""
+
+    name: str
+    value: str
+    params: dict[str, list[str]] = field(default_factory=dict)
+    group: str | None = None
+
+    @classmethod
+    def of(cls, line: ContentLine) -> _Property:
+        params = {key: list(values) for key, values in line.params.items()}
+        return cls(line.name, line.escaped, params, line.group)
+
+    def types(self) -> list[str]:
+        return [t for value in self.params.get("TYPE", []) for t in value.split(",") if t]
+
+    def set_types(self, types: list[str]) -> None:
+        if types:
+            self.params["TYPE"] = types
+        else:
+            self.params.pop("TYPE", None)
+
+    def text(self) -> str:
+        prefix = f"{self.group}.{self.name}" if self.group else self.name
+        for key, values in self.params.items():
+            prefix += f";{key}" + ("=" + ",".join(map(_parameter_value, values)) if values else "")
+        return f"{prefix}:{self.value}"
+
+
+def _parameter_value(value: str) -> str:
+    return f'"{value}"' if _QUOTE_IN_PARAMETER.search(value) else value
+
+
+class _Card:
+    """A card's lines, each either kept as stored or written anew."""
+
+    def __init__(self, text: str, changed: frozenset[str] | None) -> None:
+        self.lines = _lines(text, changed)
+        first_ending = next((line.ending for line in self.lines if line.ending), "")
+        self.newline = first_ending or "\r\n"
+        self.out: list[ContentLine | _Property] = list(self.lines)
+
+    def text(self) -> str:
+        parts: list[str] = []
+        for index, entry in enumerate(self.out):
+            if isinstance(entry, ContentLine):
+                parts.append(entry.raw)
+                if not entry.ending and index < len(self.out) - 1:
+                    parts.append(self.newline)
+            else:
+                parts.append(fold(entry.text()).replace("\r\n", self.newline) + self.newline)
+        return "".join(parts)
+
+    def rewrite(self, rule: Callable[[_Property], list[_Property] | None]) -> None:
+        """Apply `rule` to each line read whole: None keeps the line, a list replaces it."""
+        out: list[ContentLine | _Property] = []
+        for entry in self.out:
+            if isinstance(entry, ContentLine) and (not entry.name or not entry.prefix):
+                out.append(entry)
+                continue
+            prop = _Property.of(entry) if isinstance(entry, ContentLine) else entry
+            replaced = rule(prop)
+            out.extend([entry] if replaced is None else replaced)
+        self.out = out
+
+    def named(self, name: str) -> Iterable[_Property]:
+        for index, entry in enumerate(self.out):
+            if isinstance(entry, ContentLine):
+                if entry.name != name:
+                    continue
+                entry = self.out[index] = _Property.of(read_line(entry.raw))
+            if entry.name == name:
+                yield entry
+
+    def has(self, name: str) -> bool:
+        return any(entry.name == name for entry in self.out)
+
+    def index_of(self, name: str) -> int | None:
+        return next((i for i, entry in enumerate(self.out) if entry.name == name), None)
+
+    def move_after(self, prop: _Property, anchor_name: str) -> None:
+        self.out.remove(prop)
+        at = next(
+            (i for i, entry in enumerate(self.out) if entry.name == anchor_name), len(self.out) - 1
+        )
+        self.out.insert(at + 1, prop)
+
+    def insert_after(self, anchor: _Property, new: _Property) -> None:
+        self.out.insert(self.out.index(anchor) + 1, new)
+
+
+def _lines(text: str, changed: frozenset[str] | None) -> list[ContentLine]:
+    """The card's lines: read whole where a rule may change them (None: every line), else
+    only named (a ContentLine without prefix), which is most of a card."""
+    if changed is None or "quoted-printable" in text.lower():  # content_lines joins soft breaks
+        return content_lines(text)
+    lines: list[ContentLine] = []
+    for raw in raw_logical_lines(text):
+        if not raw:
+            continue
+        name = _NAME.match(raw)
+        head = raw[: raw.find(":")].lower()
+        if name is None or name.group(1).upper() in changed or "pref" in head or "\n" in head:
+            # ("\n" in head: parameters folded, read whole to be sure)
+            lines.append(read_line(raw))
+        else:
+            lines.append(ContentLine(raw, name.group(1).upper()))
+    return lines
+
+
+# --- 3.0 -> 4.0 -----------------------------------------------------------------------------
+
+
+def to_v4(text: str) -> str:
+    """A vCard 3.0 (or 2.1) as vCard 4.0."""
+    found = _VERSION.search(text)
+    is_2_1 = found is not None and found.group(1).strip() == "2.1"  # bare types anywhere
+    card = _Card(text, None if is_2_1 else _CHANGED_INTO_4)
+    card.rewrite(_into_4)
+    _labels_into_adr(card)
+    for version in list(card.named("VERSION")):
+        card.move_after(version, "BEGIN")
+    return card.text()
+
+
+def _into_4(prop: _Property) -> list[_Property] | None:
+    changed = _plain_encoding(prop) | _bare_types(prop) | _pref_into_4(prop)
+    if prop.name == "VERSION":
+        prop.value, changed = V4, True
+    elif prop.name in _BINARY_PROPERTIES:
+        changed = _binary_into_4(prop) or changed
+    elif prop.name in _RENAMED_INTO_4:
+        prop.name, changed = _RENAMED_INTO_4[prop.name], True
+    elif prop.name == "X-GENDER":
+        prop.name, prop.value, changed = "GENDER", _gender_into_4(prop.value), True
+    elif prop.name == "BDAY":
+        changed = _birthday_into_4(prop) or changed
+    return [prop] if changed else None
+
+
+def _plain_encoding(prop: _Property) -> bool:
+    """4.0 has no quoted-printable: the value is the decoded text (ContentLine.escaped)."""
+    encoding = (prop.params.get("ENCODING") or [""])[0].upper()
+    if encoding != "QUOTED-PRINTABLE" and "QUOTED-PRINTABLE" not in prop.params:
+        return False
+    for key in ("ENCODING", "QUOTED-PRINTABLE", "CHARSET"):
+        prop.params.pop(key, None)
+    return True
+
+
+def _bare_types(prop: _Property) -> bool:
+    """vCard 2.1's TEL;WORK;VOICE as TYPE=WORK,VOICE."""
+    bare = [key for key, values in prop.params.items() if not values and key not in _ENCODINGS]
+    if not bare:
+        return False
+    for key in bare:
+        del prop.params[key]
+    prop.set_types(prop.types() + bare)
+    return True
+
+
+def _pref_into_4(prop: _Property) -> bool:
+    types = prop.types()
+    kept = [t for t in types if t.lower() != "pref"]
+    if len(kept) == len(types):
+        return False
+    prop.set_types(kept)
+    prop.params.setdefault("PREF", ["1"])
+    return True
+
+
+def _binary_into_4(prop: _Property) -> bool:
+    encoding = (prop.params.get("ENCODING") or [""])[0].upper()
+    types = prop.types()
+    media = _media_type(prop.name, types[0]) if types else ""
+    if encoding in ("B", "BASE64"):
+        del prop.params["ENCODING"]
+        prop.set_types([])
+        prop.value = f"data:{media};base64,{prop.value}"
+        return True
+    if (prop.params.get("VALUE") or [""])[0].lower() == "uri":
+        del prop.params["VALUE"]
+        if media:
+            prop.set_types([])
+            prop.params["MEDIATYPE"] = [media]
+        return True
+    return False
+
+
+def _media_type(name: str, type_: str) -> str:
+    if "/" in type_:
+        return type_.lower()
+    if name == "KEY" and type_.upper() in _KEY_TYPES:
+        return _KEY_TYPES[type_.upper()]
+    return f"{_MEDIA_TOP[name]}/{type_.lower()}"
+
+
+def _gender_into_4(value: str) -> str:
+    letter = _GENDER_LETTERS.get(value.strip().lower())
+    if letter is not None:
+        return letter
+    if _STRUCTURED_GENDER.fullmatch(value):
+        return value
+    return f";{value}"  # no sex named: the text is the gender identity
+
+
+def _birthday_into_4(prop: _Property) -> bool:
+    omitted = (prop.params.get("X-APPLE-OMIT-YEAR") or [""])[0]
+    date = _DATE.match(prop.value)
+    if not omitted or date is None or date.group(1) != omitted:
+        return False
+    del prop.params["X-APPLE-OMIT-YEAR"]
+    prop.value = f"--{date.group(2)}{date.group(3)}"
+    return True
+
+
+def _labels_into_adr(card: _Card) -> None:
+    """Each LABEL becomes the LABEL parameter of the ADR of the same types (the only ADR,
+    for a LABEL without types); one that matches none stays a line of its own."""
+    addresses = list(card.named("ADR"))
+    for label in list(card.named("LABEL")):
+        wanted = _type_set(label)
+        free = [adr for adr in addresses if "LABEL" not in adr.params]
+        match = next((adr for adr in free if _type_set(adr) == wanted), None)
+        if match is None and not wanted and len(addresses) == 1 and free:
+            match = free[0]
+        if match is not None:
+            match.params["LABEL"] = [_caret_encoded(unescape(label.value))]
+            card.out.remove(label)
+
+
+def _type_set(prop: _Property) -> frozenset[str]:
+    return frozenset(t.lower() for t in prop.types() if t.lower() != "pref")
+
+
+def _caret_encoded(value: str) -> str:
+    """A parameter value with RFC 6868's escapes: ^^, ^n (a line break), ^' (a quote)."""
+    value = value.replace("\r\n", "\n").replace("^", "^^").replace("\n", "^n")
+    return value.replace('"', "^'")
+
+
+# --- 4.0 -> 3.0 -----------------------------------------------------------------------------
+
+
+def to_v3(text: str) -> str:
+    """A vCard 4.0 as vCard 3.0."""
+    card = _Card(text, _CHANGED_INTO_3)
+    card.rewrite(_into_3)
+    _labels_out_of_adr(card)
+    if not card.has("N"):
+        _add_empty_name(card)
+    return card.text()
+
+
+def _into_3(prop: _Property) -> list[_Property] | None:
+    changed = _pref_into_3(prop)
+    if prop.name == "VERSION":
+        prop.value, changed = V3, True
+    elif prop.name in _BINARY_PROPERTIES:
+        changed = _binary_into_3(prop) or changed
+    elif prop.name in _RENAMED_INTO_3:
+        prop.name, changed = _RENAMED_INTO_3[prop.name], True
+    elif prop.name == "GENDER":
+        prop.name, prop.value, changed = "X-GENDER", _gender_into_3(prop.value), True
+    elif prop.name == "BDAY":
+        changed = _birthday_into_3(prop) or changed
+    elif prop.name == "TEL":
+        changed = _phone_into_3(prop) or changed
+    return [prop] if changed else None
+
+
+def _pref_into_3(prop: _Property) -> bool:
+    if prop.params.get("PREF") != ["1"]:
+        return False
+    del prop.params["PREF"]
+    prop.set_types(prop.types() + ["pref"])
+    return True
+
+
+def _binary_into_3(prop: _Property) -> bool:
+    data = _DATA_URI.fullmatch(prop.value)
+    media = (prop.params.pop("MEDIATYPE", None) or [""])[0]
+    if data is None:
+        if (prop.params.get("VALUE") or [""])[0].lower() == "uri" or ":" not in prop.value:
+            if media:
+                prop.set_types([_type_of_media(media)])
+            return bool(media)
+        prop.params["VALUE"] = ["uri"]
+        if media:
+            prop.set_types([_type_of_media(media)])
+        return True
+    media, flags, payload = data.group(1) or media, data.group(2).lower(), data.group(3)
+    if ";base64" not in flags:
+        payload = base64.b64encode(unquote_to_bytes(payload)).decode()
+    prop.params.pop("VALUE", None)
+    prop.params["ENCODING"] = ["b"]
+    if media:
+        prop.set_types([_type_of_media(media)])
+    prop.value = payload
+    return True
+
+
+def _type_of_media(media: str) -> str:
+    for type_, known in _KEY_TYPES.items():
+        if media.lower() == known:
+            return type_
+    return media.split("/", 1)[-1].upper()
+
+
+def _gender_into_3(value: str) -> str:
+    sex, _, identity = value.partition(";")
+    if not identity and sex.upper() in _GENDERS:
+        return _GENDERS[sex.upper()]
+    if not sex and identity:
+        return identity
+    return value
+
+
+def _birthday_into_3(prop: _Property) -> bool:
+    date = _NO_YEAR.fullmatch(prop.value)
+    if date is None:
+        return False
+    prop.params.pop("VALUE", None)
+    prop.params["X-APPLE-OMIT-YEAR"] = [_APPLE_NO_YEAR]
+    prop.value = f"{_APPLE_NO_YEAR}-{date.group(1)}-{date.group(2)}"
+    return True
+
+
+def _phone_into_3(prop: _Property) -> bool:
+    is_uri = (prop.params.get("VALUE") or [""])[0].lower() == "uri"
+    if not is_uri or not prop.value.lower().startswith("tel:"):
+        return False
+    del prop.params["VALUE"]
+    number = prop.value[4:]
+    prop.value = number.replace(",", "\\,").replace(";", "\\;")
+    return True
+
+
+def _labels_out_of_adr(card: _Card) -> None:
+    for adr in list(card.named("ADR")):
+        label = adr.params.pop("LABEL", None)
+        if not label:
+            continue
+        value = _caret_decoded(label[0])
+        escaped = value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+        new = _Property("LABEL", escaped.replace("\n", "\\n"), group=adr.group)
+        new.set_types(adr.types())
+        card.insert_after(adr, new)
+
+
+def _caret_decoded(value: str) -> str:
+    return re.sub(r"\^([n^'])", lambda m: {"n": "\n", "^": "^", "'": '"'}[m.group(1)], value)
+
+
+def _add_empty_name(card: _Card) -> None:
+    anchor = card.index_of("FN")
+    anchor = card.index_of("VERSION") if anchor is None else anchor
+    card.out.insert(1 if anchor is None else anchor + 1, _Property("N", ";;;;"))
