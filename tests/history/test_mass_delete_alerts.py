@@ -8,7 +8,9 @@ goes to an aiosmtpd server on 127.0.0.1.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -242,3 +244,33 @@ def test_the_owner_is_the_address_when_the_account_name_is_one() -> None:
 def _email_of(store: Store, alert_id: int) -> str:
     with store.read() as tx:
         return tx.require_alert(alert_id).email
+
+
+def test_the_watch_looks_at_a_client_deleting_fast_at_most_once_a_spacing(
+    store: Store, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A phone wiping a book deletes as fast as the server answers: each look reads the
+    client's whole episode, so the watch looks at it at most once per SPACING, and the
+    alert still ends counting every deletion."""
+    uids = fill(store, 120)
+    settings = config.load(tmp_path / "data")
+    looks: list[float] = []
+
+    def counted(store: Store, policy: MassDeletePolicy, deletion: Deletion) -> AlertRecord | None:
+        looks.append(time.monotonic())
+        return check_deletions(store, policy, deletion)
+
+    monkeypatch.setattr("contacthub.carddav.mass_delete.check_deletions", counted)
+    watch = DeletionWatch(store, settings)
+    began = time.monotonic()
+    for uid in uids:
+        clock.turn(0.1)
+        delete(store, f"{uid}.vcf")
+        watch.deleted([Deletion("alice", BOOK, PHONE.agent)])
+    assert watch.idle(30)
+    took = time.monotonic() - began
+
+    assert len(looks) <= took / DeletionWatch.SPACING + 2
+    assert all(b - a >= DeletionWatch.SPACING * 0.99 for a, b in pairwise(looks))
+    [alert] = listed(store)
+    assert (alert.deleted, alert.book_size) == (120, 120)
