@@ -354,7 +354,8 @@ def test_a_mass_deletion_lists_500_in_the_trash_folds_its_preview_and_all_come_b
     admin: AdminPage,
 ) -> None:
     """A phone deletes 501 contacts: the trash lists the last 500 and says how many more,
-    the restore's preview folds its long list, and Restore all brings back every one."""
+    its next page the first one deleted, the restore's preview folds its long list, and
+    Restore all brings back every one."""
     phone = Actor("alice", "carddav", "DAVx5/4.4.2-ose (2024/05/01; okhttp/4.12.0)")
     names = [f"Person {number:03d}" for number in range(501)]
     page = admin.sign_in("alice")  # the account's book exists from here on
@@ -388,6 +389,18 @@ def test_a_mass_deletion_lists_500_in_the_trash_folds_its_preview_and_all_come_b
         "alice, with a CardDAV client (DAVx5/4.4.2-ose)"
     )
     admin.shot("a trash of 501")
+    page.get_by_role("link", name="Next").click()
+    expect(page.get_by_role("rowheader")).to_have_text(["Person 000"])  # deleted first
+    expect(page.locator("p.count")).to_contain_text("Listed: 501 to 501 of the 501 in the trash")
+    admin.shot("the trash's second page")
+    page.set_viewport_size({"width": 390, "height": 844})
+    admin.shot("the trash's second page on a phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_role("link", name="Previous").click()
+    expect(page.get_by_role("rowheader")).to_have_count(500)
+    admin.shot("the trash's first page on a phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_role("button", name="Restore all").click()
     expect(flash(page)).to_contain_text("501 contacts brought back")
     assert sorted(contacts_of_all(admin.server, "contacts")) == names

@@ -127,7 +127,43 @@ def test_a_deleted_contact_is_in_the_trash_and_comes_back_with_its_id_and_card(
     everything = api.post(f"{BOOKS}/{book}/trash/restore", json={"all": True})
     assert everything.get_json()["done"]["counts"]["added"] == 1
     assert cards(api, book) == as_they_were
-    assert api.get(f"{BOOKS}/{book}/trash").get_json() == {"trash": []}
+    assert api.get(f"{BOOKS}/{book}/trash").get_json() == {
+        "trash": [],
+        "total": 0,
+        "limit": 50,
+        "offset": 0,
+    }
+
+
+def test_a_trash_of_several_pages_is_paged_newest_deletion_first(
+    api: ApiClient, clock: Clock
+) -> None:
+    book = new_book(api)
+    ids = [add(api, book, f"p{number}", f"Person {number}") for number in range(7)]
+    for contact in ids:
+        clock.turn()
+        remove(api, book, contact)
+
+    pages = [
+        api.get(f"{BOOKS}/{book}/trash?limit=3&offset={offset}").get_json() for offset in (0, 3, 6)
+    ]
+    assert [(page["total"], page["limit"], page["offset"]) for page in pages] == [
+        (7, 3, 0),
+        (7, 3, 3),
+        (7, 3, 6),
+    ]
+    assert [[entry["id"] for entry in page["trash"]] for page in pages] == [
+        ids[6:3:-1],
+        ids[3:0:-1],
+        ids[:1],
+    ]
+    past_the_end = api.get(f"{BOOKS}/{book}/trash?limit=3&offset=7").get_json()
+    assert (past_the_end["trash"], past_the_end["total"]) == ([], 7)
+    whole = api.get(f"{BOOKS}/{book}/trash").get_json()
+    assert [entry["id"] for entry in whole["trash"]] == ids[::-1]
+    assert (whole["limit"], whole["offset"]) == (50, 0)
+    too_many = error_of(api.get(f"{BOOKS}/{book}/trash?limit=201", bad_request=True), 400)
+    assert too_many["field"] == "limit"
 
 
 def test_a_trash_restore_says_which_contacts_or_names_the_field(api: ApiClient) -> None:

@@ -73,6 +73,16 @@ class TrashEntry(_Shown):
 
 
 @dataclass(frozen=True)
+class TrashPage:
+    """A page of a book's trash, newest deletion first, and how many the trash holds."""
+
+    entries: list[TrashEntry]
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True)
 class ContactVersion(_Shown):
     """One state of a contact: the card a write made, with that write (when, by whom, what
     it did, which properties it changed). `version` is what restore_version takes (None
@@ -185,6 +195,12 @@ def trash(ctx: RunContext, user: str, book_id: str) -> list[TrashEntry]:
         book = require_book(tx, user, book_id)
         deleted = tx.deleted_since(book.id, _retained_since(ctx))
     return [TrashEntry(book_id, v.uid, v.href, v.display_name, v.at, Who.of(v)) for v in deleted]
+
+
+def trash_page(ctx: RunContext, user: str, book_id: str, limit: int, offset: int) -> TrashPage:
+    """`limit` contacts of the book's trash from `offset`, newest deletion first."""
+    entries = trash(ctx, user, book_id)
+    return TrashPage(entries[offset : offset + limit], len(entries), limit, offset)
 
 
 def restore_from_trash(

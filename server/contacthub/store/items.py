@@ -25,7 +25,12 @@ from contacthub.store.schema import (
     pending_links,
     stagings,
 )
-from contacthub.store.versions import DELETE_RETURNING_IMAGE, VersionsPart, Written
+from contacthub.store.versions import (
+    DELETE_RETURNING_IMAGE,
+    INDEX_COLUMNS,
+    VersionsPart,
+    Written,
+)
 from contacthub.store.visible import visible
 
 # Enough hrefs per IN (...) to be quick, few enough for every database's limit.
@@ -84,8 +89,9 @@ _VISIBLE = visible(bindparam("collection_id"))
 
 # Built once: every PUT runs these, and building a statement costs more than running it.
 _GET_ITEM = select(*_RECORD).where(_IN_COLLECTION, items.c.href == bindparam("href"), _VISIBLE)
-# The item at the href, and any other item that already has the UID, in one query.
-_ITEM_OR_UID_OWNER = select(*_RECORD).where(
+# The item at the href, and any other item that already has the UID, in one query; with
+# the index columns, so the row is also what the version of a replaced item keeps.
+_ITEM_OR_UID_OWNER = select(*_RECORD, *INDEX_COLUMNS).where(
     _IN_COLLECTION,
     or_(items.c.href == bindparam("href"), items.c.uid == bindparam("uid")),
     _VISIBLE,
@@ -242,18 +248,18 @@ class ItemsPart(FoldersPart, ChangesPart, VersionsPart):
         state = self.book_state(collection.id)
         self.cancel_staged(collection.id, state, [href], uid=data.uid)
         old: ItemRecord | None = None
+        before: Any | None = None  # the replaced item's row, as its version keeps it
         for row in self.conn.execute(
             _ITEM_OR_UID_OWNER, {"collection_id": collection.id, "href": href, "uid": data.uid}
         ):
             if row.href == href:
-                old = ItemRecord.from_row(row)
+                old, before = ItemRecord.from_row(row), row
             else:
                 raise UidConflict(data.uid, row.href)
         _check_preconditions(href, old, if_match, if_none_match)
         values = row_values(data)
         if old is not None and old.etag == values["etag"]:
             return old, old
-        before = self.item_image(old.id) if old is not None else None
         if old is None:
             item_id = self.conn.execute(
                 _INSERT_ITEM,

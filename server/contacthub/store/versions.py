@@ -37,7 +37,15 @@ _CHUNK = 500
 _LEVEL = 6
 _ZLIB, _PLAIN = b"z", b"j"
 
-# The columns of an item that its version keeps.
+# An item's index columns: a version keeps them, so that a restore need not parse again.
+INDEX_COLUMNS = (
+    items.c.idx_fn,
+    items.c.idx_email,
+    items.c.idx_tel,
+    items.c.idx_org,
+    items.c.idx_extra,
+)
+# The columns of an item that its version keeps (a row with at least these is an image).
 _IMAGE = (
     items.c.id,
     items.c.href,
@@ -49,11 +57,7 @@ _IMAGE = (
     items.c.time_start,
     items.c.time_end,
     items.c.display_name,
-    items.c.idx_fn,
-    items.c.idx_email,
-    items.c.idx_tel,
-    items.c.idx_org,
-    items.c.idx_extra,
+    *INDEX_COLUMNS,
 )
 _IMAGE_BY_ID = select(*_IMAGE).where(items.c.id == bindparam("item_id"))
 # Delete an item and hand back the row its version keeps, in one statement.

@@ -53,11 +53,12 @@ def page_args() -> tuple[list[str], int, int]:
     query = request.args.get("q", "")
     if len(query) > MAX_QUERY:
         raise BadRequest(f"The search (q) may have at most {MAX_QUERY} characters.", field="q")
-    return (
-        query.split(),
-        int_arg("limit", DEFAULT_PAGE, 1, MAX_PAGE),
-        int_arg("offset", 0, 0, 10**9),
-    )
+    return (query.split(), *limit_offset())
+
+
+def limit_offset(default: int = DEFAULT_PAGE, most: int = MAX_PAGE) -> tuple[int, int]:
+    """The page a list's request asks for (`limit`, `offset`)."""
+    return int_arg("limit", default, 1, most), int_arg("offset", 0, 0, 10**9)
 
 
 def uploaded_file() -> tuple[str, bytes]:

@@ -576,12 +576,20 @@ HISTORY_SCHEMAS: dict[str, Any] = {
         deleted_by=schema("Who"),
     ),
     "Trash": obj(
-        ["trash"],
+        ["trash", "total", "limit", "offset"],
         trash={
             "type": "array",
             "items": schema("TrashEntry"),
-            "description": "Deleted within the history's retention and not back, newest first.",
+            "description": "A page of the contacts deleted within the history's retention "
+            "and not back, newest deletion first.",
         },
+        total={
+            "type": "integer",
+            "minimum": 0,
+            "description": "How many contacts the trash holds.",
+        },
+        limit={"type": "integer", "minimum": 1},
+        offset={"type": "integer", "minimum": 0},
     ),
     "ContactVersion": obj(
         ["version", "exists", "current", "at", "by", "action", "changed"],
@@ -1422,11 +1430,13 @@ HISTORY_PATHS: dict[str, Any] = {
     "/api/v1/books/{book_id}/trash": {
         "get": operation(
             "List a book's trash",
-            {"200": body("Trash", "The deleted contacts, newest first.")} | errors(),
-            parameters=[BOOK],
+            {"200": body("Trash", "A page of the deleted contacts, newest first.")}
+            | errors("BadRequest"),
+            parameters=[BOOK, ref("parameters", "limit"), ref("parameters", "offset")],
             tag="history",
             description="Contacts deleted within the history's retention (30 days by "
-            "default) and not back, with who deleted them, when and through what.",
+            "default) and not back, with who deleted them, when and through what; paged "
+            "like a book's contacts (limit, offset; total says how many there are).",
         ),
     },
     "/api/v1/books/{book_id}/trash/restore": {

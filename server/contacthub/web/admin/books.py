@@ -40,8 +40,8 @@ CHANGED_ELSEWHERE = "This contact was changed elsewhere since you opened it."
 PAGE_ARGS = {"offset": FORM, "limit": FORM}  # no field of their own: said above the form
 
 
-def _paging(found: dict[str, Any] | None, endpoint: str, **values: str) -> dict[str, str | None]:
-    """The addresses of the previous and next pages of a search (None where there is none)."""
+def paging(found: dict[str, Any] | None, endpoint: str, **values: str) -> dict[str, str | None]:
+    """The addresses of the previous and next pages of a list (None where there is none)."""
     if not found:
         return {"previous": None, "next": None}
     kept = {key: request.args[key] for key in ("q", "limit") if request.args.get(key)}
@@ -74,7 +74,7 @@ def index() -> Response:
         deleted_books=book_trash.deleted_books(run_context(), user),
         query=query,
         found=found,
-        paging=_paging(found, ".index"),
+        paging=paging(found, ".index"),
         errors=errors,
         title="Address books",
         book_names={book["id"]: book["display_name"] or book["id"] for book in shown},
@@ -98,7 +98,7 @@ def book(book_id: str) -> Response:
         book=shown,
         query=request.args.get("q", ""),
         found=found,
-        paging=_paging(found, ".book", book_id=book_id),
+        paging=paging(found, ".book", book_id=book_id),
         errors=errors,
         title=shown["display_name"],
     )

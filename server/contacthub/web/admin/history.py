@@ -21,18 +21,19 @@ from werkzeug.wrappers import Response
 
 from contacthub.errors import Conflict, Invalid, NotFound, sentence
 from contacthub.services import books, contacts, history
-from contacthub.web.admin.books import LABELS
+from contacthub.web.admin.books import LABELS, paging
 from contacthub.web.admin.pages import FORM, FormErrors, page
 from contacthub.web.admin.wizard import time_zones
 from contacthub.web.auth import current_user
 from contacthub.web.context import run_context
+from contacthub.web.inputs import int_arg
 from contacthub.web.shapes import book_json
 
 bp = Blueprint("history", __name__, url_prefix="/books")
 
 # A list of contacts in a preview longer than this starts folded.
 SHOWN_OPEN = 10
-# The rows of the trash a page lists (Restore all brings back every one).
+# The rows of the trash a page lists (Restore all brings back every one, on any page).
 LISTED_AT_MOST = 500
 NOT_CHOSEN = "Select the contacts to restore."
 
@@ -98,12 +99,18 @@ def client_name(agent: str) -> str:
 @bp.get("/<book_id>/trash")
 def trash(book_id: str) -> Response:
     shown = _book(book_id)
+    offset = int_arg("offset", 0, 0, 10**9)
+    found = history.trash_page(run_context(), current_user(), book_id, LISTED_AT_MOST, offset)
     return page(
         "trash.html",
         book=shown,
-        entries=history.trash(run_context(), current_user(), book_id),
+        found=found,
+        paging=paging(
+            {"offset": offset, "limit": LISTED_AT_MOST, "total": found.total},
+            ".trash",
+            book_id=book_id,
+        ),
         retention_days=_retention_days(),
-        listed_at_most=LISTED_AT_MOST,
         title=f"Trash of {shown['display_name'] or shown['id']}",
     )
 

@@ -21,7 +21,7 @@ from contacthub.services.times import iso_time, parse_time
 from contacthub.web.api.common import json_body
 from contacthub.web.auth import current_user
 from contacthub.web.context import run_context
-from contacthub.web.inputs import bool_arg
+from contacthub.web.inputs import bool_arg, limit_offset
 
 bp = Blueprint("history", __name__)
 
@@ -30,8 +30,13 @@ VIA = "api"
 
 @bp.get("/books/<book_id>/trash")
 def list_trash(book_id: str) -> dict[str, Any]:
-    entries = history.trash(run_context(), current_user(), book_id)
-    return {"trash": [_trash_entry_json(entry) for entry in entries]}
+    found = history.trash_page(run_context(), current_user(), book_id, *limit_offset())
+    return {
+        "trash": [_trash_entry_json(entry) for entry in found.entries],
+        "total": found.total,
+        "limit": found.limit,
+        "offset": found.offset,
+    }
 
 
 @bp.post("/books/<book_id>/trash/restore")
