@@ -149,3 +149,18 @@ def test_writes_through_the_one_book_reach_each_cards_own_book(
 
     assert mac.delete(combined).status_code == 200
     assert davx5.get(f"{new_book}{other}.vcf").status_code == 404
+
+
+def test_a_move_through_the_one_book_is_refused_and_changes_nothing(
+    mac: DavSession, davx5: DavSession, new_book: str
+) -> None:
+    name = uid()
+    dav.create_card(mac, f"{DEFAULT}{name}.vcf", card(name))
+    response = mac.request(
+        "MOVE",
+        f"{DEFAULT}{name}.vcf",
+        headers={"Destination": mac.base_url + f"{new_book}{name}.vcf"},
+    )
+    assert response.status_code == 403
+    assert davx5.get(f"{DEFAULT}{name}.vcf").text == card(name)
+    assert davx5.get(f"{new_book}{name}.vcf").status_code == 404

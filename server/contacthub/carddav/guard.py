@@ -39,7 +39,7 @@ from contacthub.carddav.headers import HeaderRefused, check_headers
 from contacthub.carddav.limits import LimitRefused, is_infinite_depth, report_budget
 from contacthub.carddav.listing import answer_in_windows
 from contacthub.carddav.mass_delete import DeletionWatch
-from contacthub.carddav.one_book import sees_one_book
+from contacthub.carddav.one_book import moves_through_combined_book, sees_one_book
 from contacthub.carddav.properties import PropertyTooLong, check_property_sizes
 from contacthub.carddav.streams import accepts_gzip
 from contacthub.carddav.vcard_version import (
@@ -204,6 +204,11 @@ class CardDavGuard:
         method = environ.get("REQUEST_METHOD")
         try:
             path = _request_path(environ)
+            if method == "MOVE" and self._moves_through_combined_book(environ, path):
+                raise RequestRefused(
+                    "403 Forbidden",
+                    "cards are not moved into or out of the combined book of all your books",
+                )
             if method in _WRITES and not self.gate.may_write(environ, path):
                 return self.app(environ, start_response)
             if method in _SENDS_XML and (method in _WRITES or self.gate.signed_in(environ)):
@@ -274,6 +279,11 @@ class CardDavGuard:
         if book is None:
             return None
         return answer_in_windows(self.app, self.store, book, environ, start_response)
+
+    def _moves_through_combined_book(self, environ: dict[str, Any], path: str) -> bool:
+        if not shows_one_book() or not self.gate.may_write(environ, path):
+            return False  # a stranger is answered by Radicale
+        return moves_through_combined_book(path, environ.get("HTTP_DESTINATION", ""))
 
     def _readable_book(self, environ: dict[str, Any], path: str) -> CollectionRecord | None:
         """The address book at `path`, if the caller may read it (asked before the store)."""

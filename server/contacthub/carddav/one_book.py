@@ -13,6 +13,12 @@ from __future__ import annotations
 
 import re
 from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from radicale import pathutils
+
+from contacthub.store import parent_of
+from contacthub_radicale.union import is_default_book
 
 BookView = Literal["one-book", "apart"]
 ONE_BOOK: BookView = "one-book"
@@ -32,3 +38,10 @@ def sees_one_book(agent: str, setting: BookView | None = None) -> bool:
     if setting is not None:
         return setting == ONE_BOOK
     return recognised_as_one_book(agent)
+
+
+def moves_through_combined_book(path: str, destination: str) -> bool:
+    """Whether a MOVE of `path` to the URL `destination` takes a card into or out of the
+    combined book (the default book of a one-book client's account)."""
+    to_path = pathutils.strip_path(pathutils.sanitize_path(unquote(urlsplit(destination).path)))
+    return any(is_default_book(parent_of(p)) for p in (path, to_path) if p)
