@@ -164,3 +164,20 @@ def test_a_move_through_the_one_book_is_refused_and_changes_nothing(
     assert response.status_code == 403
     assert davx5.get(f"{DEFAULT}{name}.vcf").text == card(name)
     assert davx5.get(f"{new_book}{name}.vcf").status_code == 404
+
+
+def test_a_book_deleted_after_the_token_makes_the_client_list_again(
+    mac: DavSession, davx5: DavSession
+) -> None:
+    doomed = f"/alice/book-{uuid.uuid4().hex[:12]}/"
+    dav.mkcol_addressbook(davx5, doomed, "Doomed")
+    name = uid()
+    dav.create_card(davx5, f"{doomed}{name}.vcf", card(name))
+    token = dav.sync_collection(mac, DEFAULT, None).sync_token
+    assert davx5.delete(doomed).status_code in (200, 204)
+
+    refused = dav.sync_collection_raw(mac, DEFAULT, token)
+    assert refused.status_code == 403
+    assert "valid-sync-token" in refused.text
+    relisted = dav.sync_collection(mac, DEFAULT, None).hrefs()
+    assert not any(name in href for href in relisted)
