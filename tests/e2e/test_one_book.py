@@ -181,3 +181,18 @@ def test_a_book_deleted_after_the_token_makes_the_client_list_again(
     assert "valid-sync-token" in refused.text
     relisted = dav.sync_collection(mac, DEFAULT, None).hrefs()
     assert not any(name in href for href in relisted)
+
+
+def test_the_one_books_ctag_and_token_change_with_any_book(
+    mac: DavSession, davx5: DavSession, new_book: str
+) -> None:
+    props = [dav.GETCTAG, dav.SYNC_TOKEN, dav.GETETAG]
+    before = dav.propfind_one(mac, DEFAULT, props)
+    assert dav.propfind_one(mac, DEFAULT, props).text(dav.GETCTAG) == before.text(dav.GETCTAG)
+    name = uid()
+    dav.create_card(davx5, f"{new_book}{name}.vcf", card(name))
+    after = dav.propfind_one(mac, DEFAULT, props)
+    for prop in props:
+        assert after.text(prop) != before.text(prop), prop
+    token = after.text(dav.SYNC_TOKEN)
+    assert token and dav.sync_collection(mac, DEFAULT, token).hrefs() == []
