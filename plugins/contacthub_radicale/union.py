@@ -168,7 +168,7 @@ class UnionBook(Collection):
         complete = True
         with self._reading() as tx:
             for book in self.books:
-                if not complete or members <= 0:  # later books keep their positions
+                if not complete or members <= 0 or text_bytes <= 0:  # later books wait
                     tokens[book.uuid] = old.get(book.uuid, "")
                     complete = False
                     continue
@@ -180,6 +180,7 @@ class UnionBook(Collection):
                 names = [self._name(book, h) for h in page.hrefs]
                 hrefs.extend(names)
                 members -= len(names)
+                text_bytes -= sum(tx.item_sizes(book.id, page.hrefs).values())
                 tokens[book.uuid] = page.token
                 complete = page.complete
         budget.truncated = budget.truncated or not complete

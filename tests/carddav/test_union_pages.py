@@ -66,3 +66,17 @@ def test_pages_across_books_give_each_card_once(storage: Storage) -> None:
         tx.put_item(book, "late.vcf", item_data(card("late")))
     later, _ = pages(combined(storage), token, members=4)
     assert [len(page) for page in later] == [1] and later[0][0].endswith("~late.vcf")
+
+
+def test_the_text_budget_is_shared_by_the_books(storage: Storage) -> None:
+    size = len(card("b0-0"))
+    got: list[list[str]] = []
+    token = ""
+    for _ in range(100):
+        budget = AnswerBudget(members=100, card_bytes=7 * size)
+        with context.budgeting(budget):
+            token, hrefs = combined(storage).sync(token)
+        got.append(list(hrefs))
+        if not budget.truncated:
+            break
+    assert [len(page) for page in got] == [7, 7, 1]
