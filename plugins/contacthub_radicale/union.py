@@ -115,6 +115,13 @@ class UnionBook(Collection):
             return tx.href_of_uid(self.record.id, uid) is not None
 
     def serialize(self, vcf_to_ics: bool = False, ShareActions: dict[str, Any] = {}) -> str:  # noqa: B006, N803 - Radicale's signature
+        """Every card of every book; during a PROPFIND, nothing (the store counts the
+        books' bytes: Collection.serialize)."""
+        lengths = context.books_to_measure()
+        if lengths is not None and not vcf_to_ics:
+            lengths.books[self.path] = self.record.id
+            lengths.combined[self.path] = [book.id for book in self.books]
+            return ""
         return "".join(item.serialize() for item in self.get_all())
 
     # Writing: a name goes to its own book, a new name to the default book.

@@ -196,3 +196,17 @@ def test_the_one_books_ctag_and_token_change_with_any_book(
         assert after.text(prop) != before.text(prop), prop
     token = after.text(dav.SYNC_TOKEN)
     assert token and dav.sync_collection(mac, DEFAULT, token).hrefs() == []
+
+
+def test_the_one_books_length_counts_every_book(
+    mac: DavSession, davx5: DavSession, new_book: str
+) -> None:
+    length = dav.q(dav.DAV, "getcontentlength")
+
+    def measured(session: DavSession, path: str) -> int:
+        return int(dav.propfind_one(session, path, [length]).text(length) or 0)
+
+    name = uid()
+    dav.create_card(davx5, f"{new_book}{name}.vcf", card(name))
+    books = [h for h in address_books(davx5) if h.startswith("/alice/")]
+    assert measured(mac, DEFAULT) == sum(measured(davx5, book) for book in books)
