@@ -210,3 +210,24 @@ def test_the_one_books_length_counts_every_book(
     dav.create_card(davx5, f"{new_book}{name}.vcf", card(name))
     books = [h for h in address_books(davx5) if h.startswith("/alice/")]
     assert measured(mac, DEFAULT) == sum(measured(davx5, book) for book in books)
+
+
+def test_one_uid_in_two_books_is_shown_once_per_book(
+    mac: DavSession, davx5: DavSession, new_book: str
+) -> None:
+    same = uid()
+    dav.create_card(davx5, f"{DEFAULT}{same}.vcf", card(same, "From the phone"))
+    dav.create_card(davx5, f"{new_book}{same}.vcf", card(same, "From CSV"))
+    listed = dav.sync_collection(mac, DEFAULT, None).hrefs()
+    shown = [href for href in listed if href.endswith(f"{same}.vcf")]
+    assert len(shown) == 2 and f"{DEFAULT}{same}.vcf" in shown
+    texts = {mac.get(quote(href)).text for href in shown}
+    assert texts == {card(same, "From the phone"), card(same, "From CSV")}
+
+
+def test_a_plain_books_token_sends_a_mac_to_list_the_one_book_again(
+    mac: DavSession, davx5: DavSession
+) -> None:
+    plain = dav.sync_collection(davx5, DEFAULT, None).sync_token
+    refused = dav.sync_collection_raw(mac, DEFAULT, plain)
+    assert refused.status_code == 403 and "valid-sync-token" in refused.text
