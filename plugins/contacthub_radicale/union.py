@@ -18,6 +18,7 @@ from radicale.item import Item
 
 from contacthub.store import (
     DEFAULT_BOOK,
+    CardFilter,
     CollectionRecord,
     ItemRecord,
     Store,
@@ -28,7 +29,7 @@ from contacthub.store import (
 )
 from contacthub.store.changes import parse_token
 from contacthub.store.errors import InvalidSyncToken
-from contacthub_radicale import context
+from contacthub_radicale import context, filters
 from contacthub_radicale.collection import Collection
 from contacthub_radicale.items import to_radicale, to_store
 from contacthub_radicale.one_book import shows_one_book
@@ -100,14 +101,27 @@ class UnionBook(Collection):
                         yield self.item_of(book, record)
 
     def get_filtered(self, filters_: Iterable[Any]) -> Iterator[tuple[Item, bool]]:
-        # Radicale's own filters over every card: the store's index is per book.
+        """The matching cards of every book: found by each book's index where the store
+        can plan the filter, else tested by Radicale's own filters."""
         elements = list(filters_)
         budget = context.answer_budget()
-        for item in self.get_all():
-            if self._test(item, elements):
-                if budget is not None and not budget.admit(len(item.serialize())):
-                    return
-                yield item, True
+        card_filter = filters.plan(elements)
+        matches = (
+            (item for item in self.get_all() if self._test(item, elements))
+            if card_filter is None
+            else self._matched_in_books(card_filter, budget.members + 1 if budget else None)
+        )
+        for item in matches:
+            if budget is not None and not budget.admit(len(item.serialize())):
+                return
+            yield item, True
+
+    def _matched_in_books(self, card_filter: CardFilter, limit: int | None) -> Iterator[Item]:
+        with self._reading() as tx:
+            for book in self.books:
+                for record in tx.match_items(book.id, card_filter, limit=limit):
+                    if self.shows(record):
+                        yield self.item_of(book, record)
 
     def has_uid(self, uid: str) -> bool:
         # A new card goes to the default book: only a clash there refuses it.

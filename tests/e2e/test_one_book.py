@@ -231,3 +231,16 @@ def test_a_plain_books_token_sends_a_mac_to_list_the_one_book_again(
     plain = dav.sync_collection(davx5, DEFAULT, None).sync_token
     refused = dav.sync_collection_raw(mac, DEFAULT, plain)
     assert refused.status_code == 403 and "valid-sync-token" in refused.text
+
+
+def test_a_query_of_the_one_book_finds_cards_of_every_book(
+    mac: DavSession, davx5: DavSession, new_book: str
+) -> None:
+    tag = uuid.uuid4().hex[:10]
+    home_card, other_card = uid(), uid()
+    dav.create_card(davx5, f"{DEFAULT}{home_card}.vcf", card(home_card, f"Ann {tag}"))
+    dav.create_card(davx5, f"{new_book}{other_card}.vcf", card(other_card, f"Bob {tag}"))
+    found = dav.addressbook_query(mac, DEFAULT, [dav.TextMatch("FN", tag)])
+    hrefs = [r.href for r in found]
+    assert len(hrefs) == 2 and f"{DEFAULT}{home_card}.vcf" in hrefs
+    assert any(href.endswith(f"~{other_card}.vcf") for href in hrefs)
