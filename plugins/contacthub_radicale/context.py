@@ -223,6 +223,8 @@ class BookLengths:
 
     base_prefix: str
     books: dict[str, int] = field(default_factory=dict)
+    # The combined book of a one-book client (union.py): the ids of all its books.
+    combined: dict[str, list[int]] = field(default_factory=dict)
 
 
 @contextmanager

@@ -28,6 +28,7 @@ from contacthub_radicale import context
 from contacthub_radicale.collection import Collection
 from contacthub_radicale.items import to_radicale, to_store
 from contacthub_radicale.settings import open_store
+from contacthub_radicale.union import books_to_lock, home_children, union_at
 
 # The root "/" is no row of the store: it only lists the principals.
 ROOT = CollectionRecord(
@@ -74,6 +75,7 @@ class Storage(storage.BaseStorage):
                 pathutils.strip_path(p) for p in (kwargs.get("path"), kwargs.get("to_path")) if p
             ]
             paths = [p for path in named for p in (path, parent_of(path)) if p]
+            paths += books_to_lock(self.store, named)  # through the combined book
             writer = Actor(user, "carddav", context.client_agent()[:MAX_AGENT])
             scope: AbstractContextManager[Any] = self.store.write(paths, actor=writer)
             settlement = context.settlement()
@@ -107,7 +109,7 @@ class Storage(storage.BaseStorage):
                 if parent is not None:
                     yield from self._discover_item(tx, parent, sane_path)
                 return
-            collection = Collection(self, record)
+            collection = union_at(self, tx, record) or Collection(self, record)
             yield collection
             if depth == "0":
                 return
@@ -118,14 +120,22 @@ class Storage(storage.BaseStorage):
                     yield item
             if window is not None and not window.first:
                 return
-            for child in tx.list_children(sane_path):
+            for child in home_children(tx, sane_path):
                 with enter_child(child.path, None):
                     yield Collection(self, child)
 
     def _discover_item(
         self, tx: Transaction, parent: CollectionRecord, sane_path: str
     ) -> Iterator[Item]:
-        record = tx.get_item(parent.id, posixpath.basename(sane_path))
+        name = posixpath.basename(sane_path)
+        union = union_at(self, tx, parent)
+        if union is not None:
+            book, own = union.book_of(name)
+            found = tx.get_item(book.id, own) if book is not None else None
+            if book is not None and found is not None and union.shows(found):
+                yield union.item_of(book, found)
+            return
+        record = tx.get_item(parent.id, name)
         collection = Collection(self, parent)
         if record is not None and collection.shows(record):
             yield to_radicale(collection, record)

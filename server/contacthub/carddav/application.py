@@ -148,11 +148,13 @@ class ContacthubApplication(Application):
         assert isinstance(self._storage, Storage)
         for response in multistatus.iter(RESPONSE):
             href = unquote(response.findtext(HREF) or "").removeprefix(lengths.base_prefix)
-            book = lengths.books.get(pathutils.strip_path(href))
+            path = pathutils.strip_path(href)
+            book = lengths.books.get(path)
             length = response.find(f"{PROPSTAT}/{PROP}/{GETCONTENTLENGTH}")
             if book is not None and length is not None:
                 with context.reading(self._storage.store) as tx:
-                    length.text = str(tx.text_bytes(book))
+                    books = lengths.combined.get(path, [book])
+                    length.text = str(sum(tx.text_bytes(b) for b in books))
 
     def do_PUT(self, *args: Any) -> types.WSGIResponse:
         with_stored_etag(args[0])

@@ -39,6 +39,7 @@ from contacthub.carddav.headers import HeaderRefused, check_headers
 from contacthub.carddav.limits import LimitRefused, is_infinite_depth, report_budget
 from contacthub.carddav.listing import answer_in_windows
 from contacthub.carddav.mass_delete import DeletionWatch
+from contacthub.carddav.one_book import moves_through_combined_book, sees_one_book
 from contacthub.carddav.properties import PropertyTooLong, check_property_sizes
 from contacthub.carddav.streams import accepts_gzip
 from contacthub.carddav.vcard_version import (
@@ -62,6 +63,8 @@ from contacthub_radicale.context import (
     putting,
     watching_store_faults,
 )
+from contacthub_radicale.one_book import showing_one_book, shows_one_book
+from contacthub_radicale.union import is_default_book
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +153,7 @@ class CardDavGuard:
             self.gate.auth.one_check_per_request(),
             watching_store_faults() as fault,
             client(environ.get("HTTP_USER_AGENT", "")),
+            showing_one_book(sees_one_book(environ.get("HTTP_USER_AGENT", ""))),
             noting_deletions() as deleted,
         ):
             try:
@@ -200,6 +204,11 @@ class CardDavGuard:
         method = environ.get("REQUEST_METHOD")
         try:
             path = _request_path(environ)
+            if method == "MOVE" and self._moves_through_combined_book(environ, path):
+                raise RequestRefused(
+                    "403 Forbidden",
+                    "cards are not moved into or out of the combined book of all your books",
+                )
             if method in _WRITES and not self.gate.may_write(environ, path):
                 return self.app(environ, start_response)
             if method in _SENDS_XML and (method in _WRITES or self.gate.signed_in(environ)):
@@ -271,9 +280,16 @@ class CardDavGuard:
             return None
         return answer_in_windows(self.app, self.store, book, environ, start_response)
 
+    def _moves_through_combined_book(self, environ: dict[str, Any], path: str) -> bool:
+        if not shows_one_book() or not self.gate.may_write(environ, path):
+            return False  # a stranger is answered by Radicale
+        return moves_through_combined_book(path, environ.get("HTTP_DESTINATION", ""))
+
     def _readable_book(self, environ: dict[str, Any], path: str) -> CollectionRecord | None:
         """The address book at `path`, if the caller may read it (asked before the store)."""
         if "/" not in path or not self.gate.may_read(environ, path):
+            return None
+        if shows_one_book() and is_default_book(path):  # the combined book: the plugin's
             return None
         with self.store.read() as tx:
             record = tx.get_collection(path)

@@ -1,0 +1,47 @@
+"""Which clients see the account's books as one (README: "One book for the Mac").
+
+macOS Contacts syncs only the first book of an account; its User-Agent names the
+system and its address book framework: `macOS/14.2 (23C64) AddressBookCore/2487.300.5`,
+before macOS 11 `Mac OS X/10.15.7 (19H2) AddressBook/2245`. iOS sends
+`iOS/17.1 (21B80) dataaccessd/1.0` and sees every book, as does any other client.
+
+A per-device setting (`ONE_BOOK`, `APART`; None: as recognised) is to come from the
+store (an app password is a device); until then every request is as recognised.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from radicale import pathutils
+
+from contacthub.store import parent_of
+from contacthub_radicale.union import is_default_book
+
+BookView = Literal["one-book", "apart"]
+ONE_BOOK: BookView = "one-book"
+APART: BookView = "apart"
+
+_MAC_ADDRESS_BOOK = re.compile(r"^(macOS|Mac OS X|Mac_OS_X)/\S+.*\bAddressBook(Core)?/", re.I)
+
+
+def recognised_as_one_book(agent: str) -> bool:
+    """Whether the User-Agent is macOS's address book."""
+    return _MAC_ADDRESS_BOOK.search(agent) is not None
+
+
+def sees_one_book(agent: str, setting: BookView | None = None) -> bool:
+    """Whether a client sees the account's books as one: the device's setting, if any,
+    else the recognition of its User-Agent."""
+    if setting is not None:
+        return setting == ONE_BOOK
+    return recognised_as_one_book(agent)
+
+
+def moves_through_combined_book(path: str, destination: str) -> bool:
+    """Whether a MOVE of `path` to the URL `destination` takes a card into or out of the
+    combined book (the default book of a one-book client's account)."""
+    to_path = pathutils.strip_path(pathutils.sanitize_path(unquote(urlsplit(destination).path)))
+    return any(is_default_book(parent_of(p)) for p in (path, to_path) if p)

@@ -1,0 +1,82 @@
+"""A sync of the combined book cut into pages by the REPORT's budget: each page's token
+carries every book's position, and following the pages gives each change once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from radicale import config as radicale_config
+
+from contacthub.store import Store
+from contacthub.vcard.parse import item_data
+from contacthub_radicale import Storage, context
+from contacthub_radicale.budget import AnswerBudget
+from contacthub_radicale.one_book import showing_one_book
+from contacthub_radicale.union import UnionBook
+
+BOOKS = ("alice/contacts", "alice/from-csv", "alice/from-imap")
+
+
+def card(uid: str) -> str:
+    return f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:{uid}\r\nEND:VCARD\r\n"
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> Iterator[Storage]:
+    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    with store.write() as tx:
+        for number, path in enumerate(BOOKS):
+            book = tx.create_collection(path, {"tag": "VADDRESSBOOK"})
+            names = [f"b{number}-{n}" for n in range(5)]
+            tx.add_items(book, [(f"{u}.vcf", item_data(card(u))) for u in names])
+    yield Storage(radicale_config.load(), store=store)
+    store.close()
+
+
+def combined(storage: Storage) -> UnionBook:
+    with showing_one_book(True):
+        found = next(iter(storage.discover("/alice/contacts/")))
+    assert isinstance(found, UnionBook)
+    return found
+
+
+def pages(book: UnionBook, token: str, members: int) -> tuple[list[list[str]], str]:
+    got: list[list[str]] = []
+    for _ in range(100):
+        budget = AnswerBudget(members=members)
+        with context.budgeting(budget):
+            token, hrefs = book.sync(token)
+        got.append(list(hrefs))
+        if not budget.truncated:
+            return got, token
+    raise AssertionError("a sync that never ends")
+
+
+def test_pages_across_books_give_each_card_once(storage: Storage) -> None:
+    got, token = pages(combined(storage), "", members=4)
+    every = [href for page in got for href in page]
+    assert len(got) == 4 and all(len(page) <= 4 for page in got)
+    assert len(every) == 15 == len(set(every))
+    assert sum(1 for href in every if not href.startswith("~")) == 5  # the default book's
+
+    with storage.store.write() as tx:
+        book = tx.require_collection("alice/from-imap")
+        tx.put_item(book, "late.vcf", item_data(card("late")))
+    later, _ = pages(combined(storage), token, members=4)
+    assert [len(page) for page in later] == [1] and later[0][0].endswith("~late.vcf")
+
+
+def test_the_text_budget_is_shared_by_the_books(storage: Storage) -> None:
+    size = len(card("b0-0"))
+    got: list[list[str]] = []
+    token = ""
+    for _ in range(100):
+        budget = AnswerBudget(members=100, card_bytes=7 * size)
+        with context.budgeting(budget):
+            token, hrefs = combined(storage).sync(token)
+        got.append(list(hrefs))
+        if not budget.truncated:
+            break
+    assert [len(page) for page in got] == [7, 7, 1]
