@@ -52,9 +52,11 @@ class Screenshots:
         for attempt in range(3):
             # A page that navigates on its own (a progress page opening its report) can
             # be replaced while it is taken: wait for the new one and take that.
+            # A long page (a trash of 501) takes seconds to shoot on a loaded machine; a
+            # screenshot is evidence, not a timing.
             try:
                 page.wait_for_load_state()
-                page.screenshot(path=str(path), full_page=True, timeout=8_000)
+                page.screenshot(path=str(path), full_page=True, timeout=30_000)
                 return path
             except Error:
                 if attempt == 2:
