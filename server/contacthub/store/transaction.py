@@ -5,6 +5,7 @@ from contacthub.store.app_passwords import AppPasswordsPart
 from contacthub.store.base import TxBase
 from contacthub.store.changes import ChangesPart
 from contacthub.store.folders import FoldersPart
+from contacthub.store.groups import GroupsPart
 from contacthub.store.items import ItemsPart
 from contacthub.store.leases import LeasesPart
 from contacthub.store.links import LinksPart
@@ -18,6 +19,7 @@ from contacthub.store.uploads import UploadsPart
 
 
 class Transaction(
+    GroupsPart,
     StagingPart,
     ItemsPart,
     FoldersPart,
@@ -36,6 +38,6 @@ class Transaction(
 ):
     """Everything a caller may do to the store, inside one database transaction.
 
-    A part comes before the parts it inherits (StagingPart, ItemsPart, FoldersPart,
+    A part comes before the parts it inherits (GroupsPart, StagingPart, ItemsPart, FoldersPart,
     ChangesPart), as Python's method order requires.
     """

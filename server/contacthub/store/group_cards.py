@@ -1,0 +1,229 @@
+"""The lines a group lives in, read and changed in a stored vCard's text.
+
+A group has two forms: Apple's group card (`X-ADDRESSBOOKSERVER-KIND:group` with one
+`X-ADDRESSBOOKSERVER-MEMBER:urn:uuid:<UID>` per member; `KIND:group` and `MEMBER` in
+vCard 4.0) and a `CATEGORIES` value on each member. The store keeps the two in step in
+its write path (store/groups.py), below the vcard layer, so it reads only these lines
+itself: UID, FN, the kind, the members and CATEGORIES. Every other line of a card is kept
+byte for byte; a derived change rewrites only the lines of its form.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+KIND_NAMES = frozenset({"X-ADDRESSBOOKSERVER-KIND", "KIND"})
+MEMBER_NAMES_3 = "X-ADDRESSBOOKSERVER-MEMBER"
+MEMBER_NAMES = frozenset({MEMBER_NAMES_3, "MEMBER"})
+CATEGORIES = "CATEGORIES"
+_PHYSICAL = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+_BREAK = re.compile(r"(?:\r\n|\r|\n)[ \t]")
+_UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_LIST_SEPARATOR = re.compile(r"(?<!\\)((?:\\\\)*),")
+_URN = "urn:uuid:"
+FOLD_AT = 75
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One logical line: `raw` as stored (folded, with its ending), its property name
+    (upper case, without the group) and its value (unfolded, escapes kept)."""
+
+    raw: str
+    name: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class GroupFacts:
+    """What a card says about groups: a group card's name and members, or a contact's
+    categories."""
+
+    uid: str = ""
+    name: str = ""  # FN
+    is_group: bool = False
+    members: frozenset[str] = frozenset()
+    categories: frozenset[str] = frozenset()
+
+
+NO_FACTS = GroupFacts()
+
+
+def lines_of(text: str) -> list[Line]:
+    """The logical lines of `text`; together their raw texts are `text` again."""
+    logical: list[str] = []
+    for found in _PHYSICAL.finditer(text):
+        physical = found.group()
+        if not physical:
+            break
+        if logical and physical[:1] in (" ", "\t"):
+            logical[-1] += physical
+        else:
+            logical.append(physical)
+    return [_read(raw) for raw in logical]
+
+
+def _read(raw: str) -> Line:
+    unfolded = _BREAK.sub("", raw).rstrip("\r\n")
+    head, colon, value = _split_value(unfolded)
+    if not colon:
+        return Line(raw, "", "")
+    name = head.split(";", 1)[0].rsplit(".", 1)[-1].strip().upper()
+    return Line(raw, name, value)
+
+
+def _split_value(unfolded: str) -> tuple[str, str, str]:
+    """name;params before the first colon outside a quoted parameter value."""
+    quoted = False
+    for at, char in enumerate(unfolded):
+        if char == '"':
+            quoted = not quoted
+        elif char == ":" and not quoted:
+            return unfolded[:at], ":", unfolded[at + 1 :]
+    return unfolded, "", ""
+
+
+def unescape(value: str) -> str:
+    return _UNESCAPE.sub(lambda m: "\n" if m.group(1) in "nN" else m.group(1), value)
+
+
+def escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\n", "\\n")
+
+
+def split_list(value: str) -> list[str]:
+    """The values of a comma-separated text list (CATEGORIES), each unescaped and stripped."""
+    parts = _LIST_SEPARATOR.sub(lambda m: m.group(1) + "\0", value).split("\0")
+    return [text for part in parts if (text := unescape(part).strip())]
+
+
+def member_uid(value: str) -> str:
+    """The UID a member line names (`urn:uuid:` taken off)."""
+    value = value.strip()
+    return value[len(_URN) :] if value.lower().startswith(_URN) else value
+
+
+def facts_of(text: str | None) -> GroupFacts:
+    if text is None:
+        return NO_FACTS
+    uid = name = ""
+    is_group = False
+    members: set[str] = set()
+    categories: set[str] = set()
+    for line in lines_of(text):
+        if line.name == "UID" and not uid:
+            uid = unescape(line.value).strip()
+        elif line.name == "FN" and not name:
+            name = unescape(line.value).strip()
+        elif line.name in KIND_NAMES:
+            is_group = is_group or line.value.strip().lower() == "group"
+        elif line.name in MEMBER_NAMES:
+            members.add(member_uid(line.value))
+        elif line.name == CATEGORIES:
+            categories.update(split_list(line.value))
+    if is_group:
+        return GroupFacts(uid, name, True, frozenset(members - {""}))
+    return GroupFacts(uid, name, False, categories=frozenset(categories))
+
+
+def _ending(lines: list[Line]) -> str:
+    for line in lines:
+        if line.raw.endswith("\r\n"):
+            return "\r\n"
+    return "\n"
+
+
+def fold(line: str, eol: str) -> str:
+    """One content line folded at 75 octets (RFC 6350 3.2), never inside a character."""
+    out: list[str] = []
+    current, size = "", 0
+    for char in line:
+        width = len(char.encode())
+        if size + width > (FOLD_AT if not out else FOLD_AT - 1) and current:
+            out.append(current)
+            current, size = "", 0
+        current += char
+        size += width
+    out.append(current)
+    return (eol + " ").join(out) + eol
+
+
+def _end_index(lines: list[Line]) -> int:
+    """Where a new line goes: before END:VCARD."""
+    for at in range(len(lines) - 1, -1, -1):
+        if lines[at].name == "END":
+            return at
+    return len(lines)
+
+
+def with_categories(text: str, add: Collection[str], remove: Collection[str]) -> str:
+    """`text` with the categories in `remove` taken off and those in `add` put on (one
+    CATEGORIES line, where the first was); the same text when nothing changes."""
+    lines = lines_of(text)
+    found = [line for line in lines if line.name == CATEGORIES]
+    current = [value for line in found for value in split_list(line.value)]
+    kept = [value for value in dict.fromkeys(current) if value not in remove]
+    wanted = kept + [value for value in add if value not in kept]
+    if wanted == current:
+        return text
+    eol = _ending(lines)
+    new = fold(f"{CATEGORIES}:" + ",".join(escape(value) for value in wanted), eol)
+    at = lines.index(found[0]) if found else _end_index(lines)
+    rest = [line.raw for line in lines if line.name != CATEGORIES]
+    before = sum(1 for line in lines[:at] if line.name != CATEGORIES)
+    if wanted:
+        rest.insert(before, new)
+    return "".join(rest)
+
+
+def with_members(text: str, add: Iterable[str], remove: Collection[str]) -> str:
+    """A group card's `text` with the members in `remove` taken off and those in `add`
+    put on, in the card's own form (MEMBER in 4.0, Apple's X- line in 3.0)."""
+    lines = lines_of(text)
+    present = {member_uid(line.value) for line in lines if line.name in MEMBER_NAMES}
+    kept = [
+        line
+        for line in lines
+        if line.name not in MEMBER_NAMES or member_uid(line.value) not in remove
+    ]
+    new_uids = [uid for uid in dict.fromkeys(add) if uid not in present or uid in remove]
+    if len(kept) == len(lines) and not new_uids:
+        return text
+    eol = _ending(lines)
+    name = "MEMBER" if any(line.name == "KIND" for line in lines) else MEMBER_NAMES_3
+    new = [fold(f"{name}:{_URN}{uid}", eol) for uid in new_uids]
+    at = _end_index(kept)
+    return "".join([line.raw for line in kept[:at]] + new + [line.raw for line in kept[at:]])
+
+
+def new_group_card(uid: str, name: str, members: Iterable[str]) -> str:
+    """A group card as iOS and macOS write one (vCard 3.0)."""
+    eol = "\r\n"
+    lines = [
+        "BEGIN:VCARD",
+        "VERSION:3.0",
+        "PRODID:-//contacthub//groups//EN",
+        f"UID:{escape(uid)}",
+        f"N:{escape(name)};;;;",
+        f"FN:{escape(name)}",
+        "X-ADDRESSBOOKSERVER-KIND:group",
+        *(f"{MEMBER_NAMES_3}:{_URN}{member}" for member in members),
+        "END:VCARD",
+    ]
+    return "".join(fold(line, eol) for line in lines)
+
+
+def values_of(text: str, names: Collection[str]) -> list[str]:
+    """The values the search index keeps of these properties (lower case, one per list
+    item of CATEGORIES), to adjust a card's index after a derived change."""
+    found: list[str] = []
+    for line in lines_of(text):
+        if line.name == CATEGORIES and CATEGORIES in names:
+            found.extend(
+                unescape(part) for part in _LIST_SEPARATOR.sub("\\1\0", line.value).split("\0")
+            )
+        elif line.name in names:
+            found.append(unescape(line.value))
+    return [value.lower() for value in found if value]
