@@ -24,6 +24,11 @@ _UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _LIST_SEPARATOR = re.compile(r"(?<!\\)((?:\\\\)*),")
 _URN = "urn:uuid:"
 FOLD_AT = 75
+# A group card's kind line, found without reading the card's other lines.
+_GROUP_KIND = re.compile(
+    r"^(?:[^:\r\n]*\.)?(?:X-ADDRESSBOOKSERVER-)?KIND(?:;[^:\r\n]*)?:[ \t]*group[ \t]*\r?$",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +71,7 @@ def lines_of(text: str) -> list[Line]:
 
 
 def _read(raw: str) -> Line:
-    unfolded = _BREAK.sub("", raw).rstrip("\r\n")
+    unfolded = (_BREAK.sub("", raw) if "\n " in raw or "\n\t" in raw else raw).rstrip("\r\n")
     head, colon, value = _split_value(unfolded)
     if not colon:
         return Line(raw, "", "")
@@ -76,6 +81,9 @@ def _read(raw: str) -> Line:
 
 def _split_value(unfolded: str) -> tuple[str, str, str]:
     """name;params before the first colon outside a quoted parameter value."""
+    head, colon, value = unfolded.partition(":")
+    if '"' not in head:
+        return head, colon, value
     quoted = False
     for at, char in enumerate(unfolded):
         if char == '"':
@@ -103,6 +111,10 @@ def member_uid(value: str) -> str:
     """The UID a member line names (`urn:uuid:` taken off)."""
     value = value.strip()
     return value[len(_URN) :] if value.lower().startswith(_URN) else value
+
+
+def is_group_card(text: str) -> bool:
+    return _GROUP_KIND.search(text) is not None
 
 
 def facts_of(text: str | None) -> GroupFacts:
@@ -158,7 +170,21 @@ def _end_index(lines: list[Line]) -> int:
     return len(lines)
 
 
-def with_categories(text: str, add: Collection[str], remove: Collection[str]) -> str:
+@dataclass(frozen=True, slots=True)
+class Edited:
+    """A card's text after a derived change, and the values the change took out of the
+    search index's extra values and put in (lower case, as the index keeps them)."""
+
+    text: str
+    gone: tuple[str, ...] = ()
+    came: tuple[str, ...] = ()
+
+
+def _lower(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value.lower() for value in values if value)
+
+
+def with_categories(text: str, add: Collection[str], remove: Collection[str]) -> Edited:
     """`text` with the categories in `remove` taken off and those in `add` put on (one
     CATEGORIES line, where the first was); the same text when nothing changes."""
     lines = lines_of(text)
@@ -167,7 +193,7 @@ def with_categories(text: str, add: Collection[str], remove: Collection[str]) ->
     kept = [value for value in dict.fromkeys(current) if value not in remove]
     wanted = kept + [value for value in add if value not in kept]
     if wanted == current:
-        return text
+        return Edited(text)
     eol = _ending(lines)
     new = fold(f"{CATEGORIES}:" + ",".join(escape(value) for value in wanted), eol)
     at = lines.index(found[0]) if found else _end_index(lines)
@@ -175,27 +201,30 @@ def with_categories(text: str, add: Collection[str], remove: Collection[str]) ->
     before = sum(1 for line in lines[:at] if line.name != CATEGORIES)
     if wanted:
         rest.insert(before, new)
-    return "".join(rest)
+    return Edited("".join(rest), _lower(current), _lower(wanted))
 
 
-def with_members(text: str, add: Iterable[str], remove: Collection[str]) -> str:
+def with_members(text: str, add: Iterable[str], remove: Collection[str]) -> Edited:
     """A group card's `text` with the members in `remove` taken off and those in `add`
     put on, in the card's own form (MEMBER in 4.0, Apple's X- line in 3.0)."""
     lines = lines_of(text)
     present = {member_uid(line.value) for line in lines if line.name in MEMBER_NAMES}
-    kept = [
-        line
-        for line in lines
-        if line.name not in MEMBER_NAMES or member_uid(line.value) not in remove
-    ]
+    kept: list[Line] = []
+    gone: list[str] = []
+    for line in lines:
+        if line.name in MEMBER_NAMES and member_uid(line.value) in remove:
+            gone.append(unescape(line.value))
+        else:
+            kept.append(line)
     new_uids = [uid for uid in dict.fromkeys(add) if uid not in present or uid in remove]
-    if len(kept) == len(lines) and not new_uids:
-        return text
+    if not gone and not new_uids:
+        return Edited(text)
     eol = _ending(lines)
     name = "MEMBER" if any(line.name == "KIND" for line in lines) else MEMBER_NAMES_3
     new = [fold(f"{name}:{_URN}{uid}", eol) for uid in new_uids]
     at = _end_index(kept)
-    return "".join([line.raw for line in kept[:at]] + new + [line.raw for line in kept[at:]])
+    edited = "".join([line.raw for line in kept[:at]] + new + [line.raw for line in kept[at:]])
+    return Edited(edited, _lower(gone), _lower(f"{_URN}{uid}" for uid in new_uids))
 
 
 def new_group_card(uid: str, name: str, members: Iterable[str]) -> str:
@@ -213,17 +242,3 @@ def new_group_card(uid: str, name: str, members: Iterable[str]) -> str:
         "END:VCARD",
     ]
     return "".join(fold(line, eol) for line in lines)
-
-
-def values_of(text: str, names: Collection[str]) -> list[str]:
-    """The values the search index keeps of these properties (lower case, one per list
-    item of CATEGORIES), to adjust a card's index after a derived change."""
-    found: list[str] = []
-    for line in lines_of(text):
-        if line.name == CATEGORIES and CATEGORIES in names:
-            found.extend(
-                unescape(part) for part in _LIST_SEPARATOR.sub("\\1\0", line.value).split("\0")
-            )
-        elif line.name in names:
-            found.append(unescape(line.value))
-    return [value.lower() for value in found if value]

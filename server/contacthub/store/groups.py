@@ -25,20 +25,19 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, or_, select, update
 
 from contacthub.store.group_cards import (
-    CATEGORIES,
-    MEMBER_NAMES,
     NO_FACTS,
+    Edited,
     GroupFacts,
     facts_of,
+    is_group_card,
     new_group_card,
-    values_of,
     with_categories,
     with_members,
 )
@@ -154,19 +153,19 @@ def _plan_group(plan: _Plan, before: GroupFacts, after: GroupFacts) -> None:
 
 @dataclass(frozen=True)
 class _Derived:
-    """A card rewritten by the bridge: its row as read, and its new text."""
+    """A card rewritten by the bridge: its row as read, and its change."""
 
     row: Any
-    text: str
+    edited: Edited
 
 
-def _new_extra(row: Any, text: str, names: Collection[str]) -> str:
-    """The search index's extra values after a derived change of `names`' lines."""
-    framed = [value for value in row.idx_extra.split("\n") if value]
-    kept = Counter(framed)
-    kept.subtract(values_of(row.text, names))
-    values = sorted([*kept.elements(), *values_of(text, names)])
-    return "\n" + "\n".join(values) + "\n" if values else ""
+def _new_extra(row: Any, edited: Edited) -> str:
+    """The search index's extra values after a derived change."""
+    values = Counter(value for value in row.idx_extra.split("\n") if value)
+    values.subtract(edited.gone)
+    values.update(edited.came)
+    kept = sorted(values.elements())
+    return "\n" + "\n".join(kept) + "\n" if kept else ""
 
 
 class GroupsPart(StagingPart):
@@ -250,21 +249,21 @@ class GroupsPart(StagingPart):
                 if joining and group_form(collection) == "both":
                     self._create_group(collection, name, sorted(joining))
                 continue
-            text = with_members(card.text, sorted(joining), leaving)
-            if text != card.text:
-                derived.append(_Derived(card, text))
-        self._write_derived(collection, derived, MEMBER_NAMES)
+            edited = with_members(card.text, sorted(joining), leaving)
+            if edited.text != card.text:
+                derived.append(_Derived(card, edited))
+        self._write_derived(collection, derived)
 
     def _tag_members(self, collection: CollectionRecord, plan: _Plan) -> None:
         uids = sorted(plan.member_ops())
         derived: list[_Derived] = []
         for row in self._rows_of_uids(collection.id, uids):
-            text = with_categories(
+            edited = with_categories(
                 row.text, sorted(plan.tag.get(row.uid, ())), plan.untag.get(row.uid, set())
             )
-            if text != row.text and not facts_of(row.text).is_group:
-                derived.append(_Derived(row, text))
-        self._write_derived(collection, derived, {CATEGORIES})
+            if edited.text != row.text and not is_group_card(row.text):
+                derived.append(_Derived(row, edited))
+        self._write_derived(collection, derived)
 
     def _group_card(self, collection_id: int, name: str) -> Any | None:
         """The book's group card named `name` (the first by href when several are)."""
@@ -278,8 +277,7 @@ class GroupsPart(StagingPart):
             .order_by(items.c.href)
         )
         for row in rows:
-            facts = facts_of(row.text)
-            if facts.is_group and facts.name == name:
+            if is_group_card(row.text):
                 return row
         return None
 
@@ -311,9 +309,7 @@ class GroupsPart(StagingPart):
         # The items' own write: a derived card derives nothing further.
         ItemsPart.put_item(self, collection, f"{uid}.vcf", data, if_none_match=True)
 
-    def _write_derived(
-        self, collection: CollectionRecord, derived: list[_Derived], names: Collection[str]
-    ) -> None:
+    def _write_derived(self, collection: CollectionRecord, derived: list[_Derived]) -> None:
         """Rewrite cards as the bridge wants them: each a write of its own (ETag, change
         log, version), none bridged again."""
         if not derived:
@@ -327,9 +323,9 @@ class GroupsPart(StagingPart):
             [
                 {
                     "item_id": change.row.id,
-                    "new_text": change.text,
-                    "new_etag": etag_of(change.text),
-                    "new_extra": _new_extra(change.row, change.text, names),
+                    "new_text": change.edited.text,
+                    "new_etag": etag_of(change.edited.text),
+                    "new_extra": _new_extra(change.row, change.edited),
                     "now": now,
                 }
                 for change in derived
