@@ -29,6 +29,10 @@ _GROUP_KIND = re.compile(
     r"^(?:[^:\r\n]*\.)?(?:X-ADDRESSBOOKSERVER-)?KIND(?:;[^:\r\n]*)?:[ \t]*group[ \t]*\r?$",
     re.IGNORECASE | re.MULTILINE,
 )
+# The value a group card's search index starts with (its extra values, store/items.py):
+# no card's value can hold a control character (vcard/parse.py refuses them), and it
+# sorts before every other value, so "is a group card" is a prefix of one column.
+GROUP_MARK = "\x01group"
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ from contacthub.store.group_cards import (
 from contacthub.store.items import ItemsPart, etag_of
 from contacthub.store.records import CollectionRecord, ContactIndex, ItemData, ItemRecord
 from contacthub.store.schema import items
+from contacthub.store.search import is_group_row
 from contacthub.store.staging import StagingPart
 from contacthub.store.versions import Written
 from contacthub.store.visible import visible
@@ -75,6 +76,16 @@ _UPDATE_DERIVED = (
         modified_at=bindparam("now"),
     )
 )
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    """A book's group as people see it: its name, how many contacts are in it, and the
+    href of its group card."""
+
+    name: str
+    members: int
+    href: str
 
 
 def group_form(collection: CollectionRecord) -> str:
@@ -225,6 +236,21 @@ class GroupsPart(StagingPart):
     def _texts(self, *where: ColumnElement[bool]) -> dict[str, str]:
         rows = self.conn.execute(select(items.c.href, items.c.text).where(*where))
         return {row.href: row.text for row in rows}
+
+    def list_groups(self, collection_id: int) -> list[GroupSummary]:
+        """The book's groups (its group cards), by name."""
+        rows = self.conn.execute(
+            select(items.c.href, items.c.text).where(
+                items.c.collection_id == collection_id,
+                visible(collection_id),
+                is_group_row(),
+            )
+        )
+        groups = []
+        for row in rows:
+            facts = facts_of(row.text)
+            groups.append(GroupSummary(facts.name, len(facts.members), row.href))
+        return sorted(groups, key=lambda group: (group.name.casefold(), group.href))
 
     def bridge_groups(
         self, collection: CollectionRecord, writes: Sequence[tuple[str | None, str | None]]
