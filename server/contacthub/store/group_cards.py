@@ -34,6 +34,17 @@ _GROUP_KIND = re.compile(
 # sorts before every other value, so "is a group card" is a prefix of one column.
 GROUP_MARK = "\x01group"
 
+# A CATEGORIES line with its folded continuations (CRLF or LF line ends); each one found
+# is checked by _read, which reads it as lines_of would.
+_CATEGORIES_LINE = re.compile(
+    r"^(?![ \t])(?:[^\r\n:;]*\.)?CATEGORIES[ \t]*[;:][^\r\n]*(?:\r?\n|\Z)"
+    r"(?:[ \t][^\r\n]*(?:\r?\n|\Z))*",
+    re.IGNORECASE | re.MULTILINE,
+)
+_END_LINE = re.compile(
+    r"^(?![ \t])(?:[^\r\n:;]*\.)?END[ \t]*(?:;[^\r\n]*)?:", re.IGNORECASE | re.MULTILINE
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Line:
@@ -153,6 +164,8 @@ def _ending(lines: list[Line]) -> str:
 
 def fold(line: str, eol: str) -> str:
     """One content line folded at 75 octets (RFC 6350 3.2), never inside a character."""
+    if len(line) <= FOLD_AT and (line.isascii() or len(line.encode()) <= FOLD_AT):
+        return line + eol
     out: list[str] = []
     current, size = "", 0
     for char in line:
@@ -190,12 +203,54 @@ def _lower(values: Iterable[str]) -> tuple[str, ...]:
 
 def with_categories(text: str, add: Collection[str], remove: Collection[str]) -> Edited:
     """`text` with the categories in `remove` taken off and those in `add` put on (one
-    CATEGORIES line, where the first was); the same text when nothing changes."""
+    CATEGORIES line, where the first was); the same text when nothing changes.
+
+    One pass of a regular expression over the text finds the CATEGORIES lines (a rename
+    rewrites thousands of member cards in one write); only a card whose lines it cannot
+    tell apart that way (a lone CR as a line end) is read line by line."""
+    if text.count("\r") != text.count("\r\n"):
+        return _with_categories_by_lines(text, add, remove)
+    found = [match for match in _CATEGORIES_LINE.finditer(text)]
+    lines = [_read(match.group()) for match in found]
+    if any(line.name != CATEGORIES for line in lines):
+        return _with_categories_by_lines(text, add, remove)
+    current = [value for line in lines for value in split_list(line.value)]
+    wanted = _wanted(current, add, remove)
+    if wanted == current:
+        return Edited(text)
+    eol = "\r\n" if "\r\n" in text else "\n"
+    new = fold(f"{CATEGORIES}:" + ",".join(escape(value) for value in wanted), eol)
+    if not found:
+        at = _end_of_card(text)
+        edited = text[:at] + (new if wanted else "") + text[at:]
+        return Edited(edited, _lower(current), _lower(wanted))
+    parts: list[str] = []
+    kept_from = 0
+    for index, match in enumerate(found):
+        parts.append(text[kept_from : match.start()])
+        if index == 0 and wanted:
+            parts.append(new)
+        kept_from = match.end()
+    parts.append(text[kept_from:])
+    return Edited("".join(parts), _lower(current), _lower(wanted))
+
+
+def _wanted(current: list[str], add: Collection[str], remove: Collection[str]) -> list[str]:
+    kept = [value for value in dict.fromkeys(current) if value not in remove]
+    return kept + [value for value in add if value not in kept]
+
+
+def _end_of_card(text: str) -> int:
+    """Where a new line goes: at the start of the last END line (the end when none)."""
+    ends = list(_END_LINE.finditer(text))
+    return ends[-1].start() if ends else len(text)
+
+
+def _with_categories_by_lines(text: str, add: Collection[str], remove: Collection[str]) -> Edited:
     lines = lines_of(text)
     found = [line for line in lines if line.name == CATEGORIES]
     current = [value for line in found for value in split_list(line.value)]
-    kept = [value for value in dict.fromkeys(current) if value not in remove]
-    wanted = kept + [value for value in add if value not in kept]
+    wanted = _wanted(current, add, remove)
     if wanted == current:
         return Edited(text)
     eol = _ending(lines)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -172,11 +171,13 @@ class _Derived:
 
 def _new_extra(row: Any, edited: Edited) -> str:
     """The search index's extra values after a derived change."""
-    values = Counter(value for value in row.idx_extra.split("\n") if value)
-    values.subtract(edited.gone)
-    values.update(edited.came)
-    kept = sorted(values.elements())
-    return "\n" + "\n".join(kept) + "\n" if kept else ""
+    values = row.idx_extra.split("\n")[1:-1]
+    for value in edited.gone:
+        if value in values:
+            values.remove(value)
+    values.extend(edited.came)
+    values.sort()
+    return "\n" + "\n".join(values) + "\n" if values else ""
 
 
 class GroupsPart(StagingPart):
