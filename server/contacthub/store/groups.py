@@ -28,7 +28,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, String, any_, bindparam, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from contacthub.store.group_cards import (
     NO_FACTS,
@@ -309,16 +310,19 @@ class GroupsPart(StagingPart):
         return None
 
     def _rows_of_uids(self, collection_id: int, uids: Sequence[str]) -> list[Any]:
+        in_book = (items.c.collection_id == collection_id, visible(collection_id))
+        if not self.is_sqlite:
+            # One array parameter: psycopg took 120 ms per IN list of 500 UIDs (1.2 s of
+            # a 5,000-member rename), the array 36 ms for all 5,000.
+            wanted = bindparam("uids", list(uids), type_=ARRAY(String))
+            return list(
+                self.conn.execute(select(*_DERIVED).where(*in_book, items.c.uid == any_(wanted)))
+            )
         found: list[Any] = []
         for start in range(0, len(uids), _CHUNK):
+            chunk = uids[start : start + _CHUNK]
             found.extend(
-                self.conn.execute(
-                    select(*_DERIVED).where(
-                        items.c.collection_id == collection_id,
-                        items.c.uid.in_(uids[start : start + _CHUNK]),
-                        visible(collection_id),
-                    )
-                )
+                self.conn.execute(select(*_DERIVED).where(*in_book, items.c.uid.in_(chunk)))
             )
         return found
 
