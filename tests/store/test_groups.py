@@ -218,3 +218,29 @@ def test_a_four_oh_group_card_is_read_and_kept_in_its_form(store: Store) -> None
     put(store, "bob.vcf", contact("bob", "Bob", "Crew"))
     assert "MEMBER:urn:uuid:bob\r\n" in text_of(store, "g4.vcf")
     assert "X-ADDRESSBOOKSERVER" not in text_of(store, "g4.vcf")
+
+
+def listed(store: Store) -> tuple[dict[str, int], int, set[str]]:
+    """The book's groups (name -> members), its count of people, the names search finds."""
+    with store.read() as tx:
+        book = tx.require_collection(BOOK).id
+        groups = {group.name: group.members for group in tx.list_groups(book)}
+        counted = tx.count_people([book]).get(book, 0)
+        found, _ = tx.search_contacts([book], [], limit=100, offset=0)
+    return groups, counted, {item.display_name for item in found}
+
+
+def test_group_cards_are_listed_as_groups_whichever_way_they_came(store: Store) -> None:
+    people(store, "ann", "bob")
+    put(store, "ann.vcf", contact("ann", "Ann", "Friends"))
+    put(store, "bob.vcf", contact("bob", "Bob", "Friends"))
+    card = (
+        "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:g4\r\nFN:Crew\r\nKIND:group\r\n"
+        "MEMBER:urn:uuid:ann\r\nEND:VCARD\r\n"
+    )
+    put(store, "g4.vcf", card, IPHONE)
+    put(store, "bob.vcf", contact("bob", "Bob", "Friends,Crew"))
+    assert listed(store) == ({"Crew": 2, "Friends": 2}, 2, {"Ann", "Bob"})
+    put(store, "g4.vcf", card.replace("FN:Crew", "FN:Crew 2"), IPHONE)
+    assert listed(store) == ({"Crew 2": 1, "Friends": 2}, 2, {"Ann", "Bob"})
+    assert categories(store, "bob.vcf") == {"Friends"}
