@@ -79,7 +79,7 @@ def book_named(ctx: RunContext, user: str, id_or_name: str) -> CollectionRecord:
 
 
 def described(tx: Transaction, user: str, books: list[CollectionRecord]) -> list[Book]:
-    counts = tx.count_items([book.id for book in books])
+    counts = tx.count_people([book.id for book in books])
     sources = {
         source.book_path: (source.kind, source.name) for source in tx.list_sources(owner=user)
     }

@@ -66,6 +66,7 @@ from contacthub.store.faults import (
     writing,
 )
 from contacthub.store.folders import DEFAULT_BOOK, DEFAULT_BOOK_PROPS
+from contacthub.store.groups import GROUP_FORM, GROUP_FORMS, GroupSummary, group_form
 from contacthub.store.items import etag_of
 from contacthub.store.locks import LockOrderError
 from contacthub.store.paths import check_name, parent_of
@@ -97,6 +98,10 @@ from contacthub.store.transaction import Transaction
 from contacthub.store.versions import VersionRecord, prune_history
 
 __all__ = [
+    "GROUP_FORM",
+    "GROUP_FORMS",
+    "GroupSummary",
+    "group_form",
     "Actor",
     "AlertRecord",
     "ClientDeletion",

@@ -15,6 +15,7 @@ from contacthub.store.bulk import insert_rows
 from contacthub.store.changes import ChangesPart
 from contacthub.store.errors import NotFound, PreconditionFailed, UidConflict
 from contacthub.store.folders import FoldersPart
+from contacthub.store.group_cards import GROUP_MARK, is_group_card
 from contacthub.store.paths import check_name
 from contacthub.store.records import CollectionRecord, ItemData, ItemRecord
 from contacthub.store.schema import (
@@ -48,6 +49,11 @@ def _frame(values: Iterable[str]) -> str:
     return "\n" + "\n".join(lowered) + "\n" if lowered else ""
 
 
+def _marked(text: str, extra: tuple[str, ...]) -> tuple[str, ...]:
+    """A group card's extra values start with GROUP_MARK: lists of people leave it out."""
+    return (GROUP_MARK, *extra) if is_group_card(text) else extra
+
+
 def row_values(data: ItemData) -> dict[str, Any]:
     index = data.index
     return {
@@ -64,7 +70,7 @@ def row_values(data: ItemData) -> dict[str, Any]:
         "idx_email": _frame(index.emails),
         "idx_tel": _frame(index.phones),
         "idx_org": _frame(index.orgs),
-        "idx_extra": _frame(index.extra),
+        "idx_extra": _frame(_marked(data.text, index.extra)),
     }
 
 

@@ -13,6 +13,7 @@ from typing import TypeAlias, assert_never
 from sqlalchemy import ColumnElement, and_, case, false, func, literal, not_, or_, select, true
 
 from contacthub.store.base import TxBase
+from contacthub.store.group_cards import GROUP_MARK
 from contacthub.store.records import ItemRecord
 from contacthub.store.schema import items
 from contacthub.store.visible import visible
@@ -30,6 +31,15 @@ MATCH_TYPES = ("equals", "contains", "starts-with", "ends-with")
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def is_group_row() -> ColumnElement[bool]:
+    """The row of a group card: its extra values start with the mark (a prefix test)."""
+    return items.c.idx_extra.like(f"\n{GROUP_MARK}\n%")
+
+
+def is_person_row() -> ColumnElement[bool]:
+    return not_(is_group_row())
 
 
 def _has_values(column: ColumnElement[str]) -> ColumnElement[bool]:
@@ -132,17 +142,35 @@ class SearchPart(TxBase):
         )
         return {collection_id: count for collection_id, count in rows}
 
+    def count_people(self, collection_ids: Sequence[int]) -> dict[int, int]:
+        """Contacts per collection, group cards left out (collections without any are
+        left out)."""
+        if not collection_ids:
+            return {}
+        rows = self.conn.execute(
+            select(items.c.collection_id, func.count())
+            .where(
+                items.c.collection_id.in_(list(collection_ids)),
+                visible(items.c.collection_id),
+                is_person_row(),
+            )
+            .group_by(items.c.collection_id)
+        )
+        return {collection_id: count for collection_id, count in rows}
+
     def search_contacts(
         self, collection_ids: Sequence[int], words: Sequence[str], *, limit: int, offset: int
     ) -> tuple[list[ItemRecord], int]:
-        """A page of the collections' items where every word is in the name, an email,
-        a phone or the organisation; ordered by name. Returns (page, total matches)."""
+        """A page of the collections' contacts (group cards left out) where every word is
+        in the name, an email, a phone or the organisation; ordered by name. Returns
+        (page, total matches)."""
         if not collection_ids:
             return [], 0
         searched = (*_COLUMNS.values(), items.c.idx_extra)
         condition = and_(
             items.c.collection_id.in_(list(collection_ids)),
             visible(items.c.collection_id),
+            is_person_row(),
             *(
                 or_(
                     *(
@@ -166,7 +194,8 @@ class SearchPart(TxBase):
     def autocomplete(
         self, collection_ids: Sequence[int], prefix: str, *, limit: int
     ) -> list[tuple[ItemRecord, int]]:
-        """Items with an email address whose name or an address starts with `prefix`.
+        """Contacts (not group cards) with an email address whose name or an address
+        starts with `prefix`.
 
         Returns (item, rank) best first: rank 0 when a name starts with the
         prefix, 1 when a later word of a name does, 2 when only an email
@@ -187,6 +216,7 @@ class SearchPart(TxBase):
                 items.c.collection_id.in_(list(collection_ids)),
                 visible(items.c.collection_id),
                 _has_values(items.c.idx_email),
+                is_person_row(),
                 or_(name_prefix, word_prefix, email_prefix),
             )
             .order_by(rank, self._by_name(), items.c.collection_id, items.c.href)

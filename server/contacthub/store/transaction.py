@@ -6,6 +6,7 @@ from contacthub.store.base import TxBase
 from contacthub.store.book_trash import BookTrashPart
 from contacthub.store.changes import ChangesPart
 from contacthub.store.folders import FoldersPart
+from contacthub.store.groups import GroupsPart
 from contacthub.store.items import ItemsPart
 from contacthub.store.leases import LeasesPart
 from contacthub.store.links import LinksPart
@@ -19,6 +20,7 @@ from contacthub.store.uploads import UploadsPart
 
 
 class Transaction(
+    GroupsPart,
     StagingPart,
     ItemsPart,
     BookTrashPart,
@@ -38,6 +40,6 @@ class Transaction(
 ):
     """Everything a caller may do to the store, inside one database transaction.
 
-    A part comes before the parts it inherits (StagingPart, ItemsPart, BookTrashPart,
-    FoldersPart, ChangesPart), as Python's method order requires.
+    A part comes before the parts it inherits (GroupsPart, StagingPart, ItemsPart,
+    BookTrashPart, FoldersPart, ChangesPart), as Python's method order requires.
     """

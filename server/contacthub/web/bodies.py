@@ -465,6 +465,21 @@ class BookInput(Body):
     ]
 
 
+class BookSettings(Body):
+    unknown = "Unknown field {name}; a book's settings are {fields}."
+
+    group_form: Annotated[
+        Literal["both", "categories"],
+        Field(
+            description="The form a new group takes when a client writes neither form (a "
+            'category no group card has yet): "both" (the default), a group card iPhones '
+            'and Macs show and a category on each member; "categories", categories only, '
+            "for books read only by clients that show a group card as a stray contact."
+        ),
+        Says('The group form is "both" or "categories".'),
+    ] = LEFT_OUT
+
+
 class DeviceSettings(Body):
     model_config = ConfigDict(extra="ignore")
 
@@ -617,6 +632,7 @@ MODELS: tuple[type[Body], ...] = (
     AccountInput,
     AccountSettings,
     BookInput,
+    BookSettings,
     DeviceSettings,
     AppPasswordInput,
     SignInSettings,

@@ -705,6 +705,25 @@ SCHEMAS: dict[str, Any] = {
         source=schema("Source"),
     ),
     "BookList": obj(["books"], books={"type": "array", "items": schema("Book")}),
+    "Group": obj(
+        ["name", "members", "href"],
+        name={"type": "string", "description": "The group's name (its group card's FN)."},
+        members={
+            "type": "integer",
+            "minimum": 0,
+            "description": "How many contacts its group card lists.",
+        },
+        href={"type": "string", "description": "The group card's name in the book (CardDAV)."},
+    ),
+    "GroupList": obj(["groups"], groups={"type": "array", "items": schema("Group")}),
+    "BookSettingsShown": obj(
+        ["group_form"],
+        group_form={
+            "type": "string",
+            "enum": ["both", "categories"],
+            "description": "The form a new group takes when a client writes neither form.",
+        },
+    ),
     "ContactSummary": obj(CONTACT_REQUIRED, **CONTACT_FIELDS),
     "Contact": obj(
         [*CONTACT_REQUIRED, "vcard"],
@@ -1580,6 +1599,34 @@ PATHS: dict[str, Any] = {
             parameters=[BOOK],
             tag="books",
             description="The default book cannot be deleted (409).",
+        ),
+    },
+    "/api/v1/books/{book_id}/groups": {
+        "get": operation(
+            "List an address book's groups",
+            {"200": body("GroupList", "The groups (group cards), by name.")} | errors(),
+            parameters=[BOOK],
+            tag="books",
+            description="A group is a group card (iPhones, Macs) and a category on each "
+            "member (other clients); the two are kept in step. Group cards are not listed "
+            "among the book's contacts nor counted in its contacts.",
+        ),
+    },
+    "/api/v1/books/{book_id}/settings": {
+        "get": operation(
+            "Get an address book's settings",
+            {"200": body("BookSettingsShown", "The settings.")} | errors(),
+            parameters=[BOOK],
+            tag="books",
+        ),
+        "patch": operation(
+            "Change an address book's settings",
+            {"200": body("BookSettingsShown", "The settings, changed.")}
+            | errors("BadRequest", "TooLarge", "UnsupportedMediaType", "Invalid"),
+            parameters=[BOOK],
+            request=json_request(bodies.BookSettings),
+            tag="books",
+            description="Fields left out keep their value.",
         ),
     },
     "/api/v1/contacts": {

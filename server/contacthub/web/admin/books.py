@@ -19,7 +19,7 @@ from werkzeug.http import parse_etags
 from werkzeug.wrappers import Response
 
 from contacthub.errors import Invalid
-from contacthub.services import book_trash, books, contacts, history
+from contacthub.services import book_trash, books, contacts, groups, history
 from contacthub.services.contacts import ChangedElsewhere
 from contacthub.store import ItemRecord
 from contacthub.vcard.edit import EditableFields, editable_fields, edited, problems, rebased
@@ -96,6 +96,9 @@ def book(book_id: str) -> Response:
         "books_contacts.html",
         status=errors.status,
         book=shown,
+        groups=groups.book_groups(run_context(), user, book_id),
+        group_form=groups.book_group_form(run_context(), user, book_id),
+        group_forms=GROUP_FORM_CHOICES,
         query=request.args.get("q", ""),
         found=found,
         paging=paging(found, ".book", book_id=book_id),
@@ -109,6 +112,22 @@ def restore_deleted(deleted_book_id: int) -> Response:
     done = book_trash.restore_deleted_book(run_context(), current_user(), deleted_book_id)
     flash(done.message + " Phones and programs find it again at their next sync.")
     return redirect(url_for(".book", book_id=done.book))
+
+
+GROUP_FORM_CHOICES = [
+    ("both", "A group card and categories"),
+    ("categories", "Categories only"),
+]
+
+
+@bp.post("/<book_id>/settings")
+def book_settings(book_id: str) -> Response:
+    form = groups.set_group_form(
+        run_context(), current_user(), book_id, request.form.get("group_form", "")
+    )
+    chosen = dict(GROUP_FORM_CHOICES)[form]
+    flash(f"New groups now take this form: {chosen[0].lower()}{chosen[1:]}.")
+    return redirect(url_for(".book", book_id=book_id))
 
 
 # --- one contact ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from contacthub.web.api import (
     contacts,
     devices,
     docs,
+    groups,
     history,
     imports,
     mail_accounts,
@@ -40,6 +41,7 @@ api.before_request(authenticate)
 api.before_request(check_json_body)
 for module in (
     books,
+    groups,
     contacts,
     history,
     book_trash,
