@@ -161,8 +161,26 @@ def assert_in_step(
     return remote
 
 
+def keep_groups_as_categories(s: DavSession) -> None:
+    """A folder of vCards keeps groups as categories, as vdirsyncer's users do: the book's
+    group form says so, and the cards' categories make no group cards that would arrive
+    in the folder as new contacts (the bridge: tests/e2e/test_groups_both_ways.py)."""
+    dav.propfind(s, BOOK)  # the first request makes the book
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:contacthub">'
+        "<D:set><D:prop><C:group-form>categories</C:group-form></D:prop></D:set>"
+        "</D:propertyupdate>"
+    )
+    r = s.request(
+        "PROPPATCH", BOOK, data=body, headers={"Content-Type": "application/xml; charset=utf-8"}
+    )
+    assert r.status_code == 207, (r.status_code, r.text[:300])
+
+
 def test_vdirsyncer_two_way_sync(server: DavServer, tmp_path: Path) -> None:
     s = server.session(USER)
+    keep_groups_as_categories(s)
     book = server.url + BOOK
     vd = Vdirsyncer(tmp_path / "vdirsyncer", book, server.users[USER])
 
@@ -284,7 +302,7 @@ def test_vdirsyncer_syncs_cards_named_in_any_script(server: DavServer, tmp_path:
     """Cards another client named after UIDs in several scripts (as Evolution does) come
     down to vdirsyncer, and its edits and deletions go back to those very names."""
     s = server.session(USER)
-    dav.propfind(s, BOOK)  # the first request makes the book
+    keep_groups_as_categories(s)
     expected: dict[str, str] = {}
     for index, uid in enumerate(SCRIPT_UIDS):
         text = cards.make_card(index, seed=SEED, uid=uid)
