@@ -73,16 +73,18 @@ NO_FACTS = GroupFacts()
 
 def lines_of(text: str) -> list[Line]:
     """The logical lines of `text`; together their raw texts are `text` again."""
-    logical: list[str] = []
+    # Each logical line as its physical parts, joined once: adding to a string part by
+    # part copies it each time, and a 5 MiB photo is 90,000 parts (17 s instead of 0.1).
+    logical: list[list[str]] = []
     for found in _PHYSICAL.finditer(text):
         physical = found.group()
         if not physical:
             break
         if logical and physical[:1] in (" ", "\t"):
-            logical[-1] += physical
+            logical[-1].append(physical)
         else:
-            logical.append(physical)
-    return [_read(raw) for raw in logical]
+            logical.append([physical])
+    return [_read("".join(parts)) for parts in logical]
 
 
 def _read(raw: str) -> Line:
