@@ -1,7 +1,8 @@
 """A CSV import through the API of a real `contacthub serve`, seen by real CardDAV clients.
 
 Google's export is imported over HTTP; vdirsyncer then syncs the import's book into a
-local folder and must find exactly those contacts (UIDs, FN, emails). A second run with
+local folder and must find exactly those contacts (UIDs, FN, emails), and the export's
+labels as group cards (store/groups.py: an iPhone shows them as groups). A second run with
 one changed row is exactly one change in a sync-collection REPORT, and in the folder
 after the next sync. SQLite and PostgreSQL.
 """
@@ -24,6 +25,7 @@ from tests.support.servers import DavServer, DavSession
 pytestmark = pytest.mark.contacthub_only
 
 GOOGLE = Path(__file__).parents[1] / "data" / "csv" / "google_contacts.csv"
+LABELS = {"Friends", "VIP", "Kunden"}  # the export's labels, without Google's "* myContacts"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -46,15 +48,20 @@ def api_contacts(session: DavSession, book: str) -> dict[str, tuple[str, list[st
     return {c["uid"]: (c["display_name"], c["emails"]) for c in page["contacts"]}
 
 
-def folder_contacts(vd: Vdirsyncer) -> dict[str, tuple[str, list[str]]]:
-    """UID -> (FN, emails) of the vCards vdirsyncer wrote (one file per UID)."""
-    found = {}
+def folder_cards(vd: Vdirsyncer) -> tuple[dict[str, tuple[str, list[str]]], set[str]]:
+    """UID -> (FN, emails) of the contacts vdirsyncer wrote (one file per UID), and the
+    names of the group cards it wrote."""
+    contacts, groups = {}, set()
     for uid, path in vd.files().items():
         card = vobject.readOne(path.read_text(encoding="utf-8"))
         assert card.version.value == "3.0" and card.n.value is not None
+        kinds = card.contents.get("x-addressbookserver-kind", [])
+        if any(kind.value.lower() == "group" for kind in kinds):
+            groups.add(card.fn.value)
+            continue
         emails = [email.value for email in card.contents.get("email", [])]
-        found[uid] = (card.fn.value, emails)
-    return found
+        contacts[uid] = (card.fn.value, emails)
+    return contacts, groups
 
 
 def test_an_imported_csv_reaches_carddav_clients(server: DavServer, tmp_path: Path) -> None:
@@ -88,8 +95,8 @@ def test_an_imported_csv_reaches_carddav_clients(server: DavServer, tmp_path: Pa
     vd.run("discover")
     out = vd.sync()
     # vdirsyncer's words for copying from the server (b) to the folder (a).
-    assert out.count("Copying (uploading)") == out.count(" to local") == 5, out[-2000:]
-    assert folder_contacts(vd) == expected
+    assert out.count("Copying (uploading)") == out.count(" to local") == 5 + len(LABELS), out
+    assert folder_cards(vd) == (expected, LABELS)
 
     # The same export a week later: Ada's company changed, nothing else.
     changed = content.replace(b"Analytical Engines Ltd", b"Analytical Engines plc")
@@ -121,7 +128,7 @@ def test_an_imported_csv_reaches_carddav_clients(server: DavServer, tmp_path: Pa
     out = vd.sync()
     assert out.count("Copying (updating)") == out.count(" to local") == 1, out[-2000:]
     assert "Copying (uploading)" not in out and "Deleting" not in out, out[-2000:]
-    assert folder_contacts(vd) == expected
+    assert folder_cards(vd) == (expected, LABELS)
     local_ada = vd.files()[ada_uid].read_text(encoding="utf-8")
     assert "Analytical Engines plc" in local_ada
 
