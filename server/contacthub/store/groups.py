@@ -22,6 +22,7 @@ the group card wins: its member list is what both forms end with.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -55,8 +56,15 @@ GROUP_FORM = "{urn:contacthub}group-form"
 GROUP_FORMS = ("both", "categories")
 DEFAULT_GROUP_FORM = "both"
 _CHUNK = 500
-# A card whose text has none of these has nothing to do with groups.
+# A card whose text has none of these has nothing to do with groups: the same test in
+# SQL (a run's cards) and in Python (a client's), so neither parses a card for nothing.
 _MARKS = ("%CATEGORIES%", "%ADDRESSBOOKSERVER-%", "%KIND:group%", "%MEMBER:%")
+_MARKED = re.compile("|".join(re.escape(mark.strip("%")) for mark in _MARKS), re.IGNORECASE)
+
+
+def _may_hold_group(text: str | None) -> bool:
+    return text is not None and _MARKED.search(text) is not None
+
 
 _DERIVED = (
     items.c.id,
@@ -259,7 +267,11 @@ class GroupsPart(StagingPart):
     ) -> None:
         """Carry what these writes (each the card's text before and after; None: none)
         changed in one form of a group into the other."""
-        pairs = [(facts_of(before), facts_of(after)) for before, after in writes]
+        pairs = [
+            (facts_of(before), facts_of(after))
+            for before, after in writes
+            if _may_hold_group(before) or _may_hold_group(after)
+        ]
         pairs = [pair for pair in pairs if pair != (NO_FACTS, NO_FACTS) and pair[0] != pair[1]]
         if not pairs:
             return
