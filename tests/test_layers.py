@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("config",),
     ("vcard",),
     ("reconcile",),
+    ("duplicates",),  # found across an account's books, merged, undone
     ("sources",),
     ("jobs",),
     ("plugin",),  # contacthub_radicale, Radicale's view of the store
