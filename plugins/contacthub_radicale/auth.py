@@ -13,7 +13,8 @@ An account that refuses its own password for CardDAV is refused it before the ca
 The CardDAV guard authenticates a request before Radicale does (so that nothing
 about a path is told to a stranger); inside `one_check_per_request` the second
 login of the same request is answered from the first, so a password is checked
-once per request.
+once per request; the app password it signed in with (`request_device`), read by that
+one check, tells the guard how the device sees the account's books.
 """
 
 from __future__ import annotations
@@ -21,15 +22,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from radicale.auth import htpasswd
 
 from contacthub.logins import AppPasswords
+from contacthub.store import AppPassword
 from contacthub.users import UsersFile, check_unknown_name
+from contacthub_radicale.context import client_agent
 
-_logins_of_request: ContextVar[dict[tuple[str, str], Any] | None] = ContextVar(
+
+@dataclass
+class _RequestLogins:
+    """The logins checked in one request, and the app password one of them was."""
+
+    answers: dict[tuple[str, str], Any] = field(default_factory=dict)
+    device: AppPassword | None = None
+
+
+_logins_of_request: ContextVar[_RequestLogins | None] = ContextVar(
     "logins_of_request", default=None
 )
 
@@ -52,22 +65,32 @@ class Auth(htpasswd.Auth):
         checked = _logins_of_request.get()
         if checked is None:
             return self._login_now(login, password, context)
-        if (login, password) not in checked:
-            checked[login, password] = self._login_now(login, password, context)
-        return checked[login, password]
+        if (login, password) not in checked.answers:
+            checked.answers[login, password] = self._login_now(login, password, context, checked)
+        return checked.answers[login, password]
 
     @contextmanager
     def one_check_per_request(self) -> Iterator[None]:
-        token = _logins_of_request.set({})
+        token = _logins_of_request.set(_RequestLogins())
         try:
             yield
         finally:
             _logins_of_request.reset(token)
 
-    def _login_now(self, login: str, password: str, context: Any) -> Any:
+    def request_device(self) -> AppPassword | None:
+        """The app password the request being handled signed in with, as its check read
+        it (None: it signed in otherwise, or not yet, or outside one_check_per_request)."""
+        checked = _logins_of_request.get()
+        return checked.device if checked is not None else None
+
+    def _login_now(
+        self, login: str, password: str, context: Any, checked: _RequestLogins | None = None
+    ) -> Any:
         if self._app_passwords is not None:
-            device = self._app_passwords.verify(login, password)
+            device = self._app_passwords.verify(login, password, client_agent())
             if device is not None:
+                if checked is not None:
+                    checked.device = device
                 return login, f"app password {device.name!r}", set()
             if self._app_passwords.carddav_refuses_main_password(login):
                 return "", "not an app password, and the account takes only those", set()

@@ -71,9 +71,9 @@ class AppPasswords:
         self.clock = clock
         self.uses = LastUses(store)
 
-    def verify(self, login: str, password: str) -> AppPassword | None:
+    def verify(self, login: str, password: str, agent: str = "") -> AppPassword | None:
         """The account's app password that `password` is, if it is one (and the account
-        still exists); its use is recorded."""
+        still exists); its use is recorded, with the client's User-Agent `agent`."""
         symbols = _symbols(password)
         if symbols is None:
             return None
@@ -81,7 +81,7 @@ class AppPasswords:
             found = tx.app_password_with_hash(login, secret_hash(symbols))
         if found is None or not self.users.exists(login):
             return None
-        self.uses.note(found, self.clock())
+        self.uses.note(found, self.clock(), agent)
         return found
 
     def carddav_refuses_main_password(self, login: str) -> bool:
@@ -95,24 +95,28 @@ class LastUses:
     A write at every request would cost each request a write transaction (on SQLite the
     one writer's lock, which an import may hold for a while). So a use is recorded at most
     once a minute per password, by a thread of its own: a request never waits for the
-    write, and a write that fails is logged and made again at a use a minute later.
+    write, and a write that fails is logged and made again at a use a minute later. The
+    User-Agent of the use recorded goes into the same write (so it is the agent of the
+    last recorded use: a device that changed within the minute shows at the next one).
     """
 
     def __init__(self, store: Store) -> None:
         self._store = store
         self._lock = threading.Lock()
         self._due: dict[int, float] = {}  # password id -> when it was used
+        self._agents: dict[int, str] = {}  # password id -> the User-Agent of that use
         self._noted: dict[int, float] = {}  # password id -> last use handed to the thread
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def note(self, password: AppPassword, now: float) -> None:
+    def note(self, password: AppPassword, now: float, agent: str = "") -> None:
         with self._lock:
             last = max(password.last_used_at or -math.inf, self._noted.get(password.id, -math.inf))
             if now - last < RECORD_USE_EVERY:
                 return
             self._noted[password.id] = now
             self._due[password.id] = now
+            self._agents[password.id] = agent
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._record_forever, name="app-password-uses", daemon=True
@@ -124,11 +128,12 @@ class LastUses:
         """Write the uses noted so far."""
         with self._lock:
             due, self._due = self._due, {}
+            agents, self._agents = self._agents, {}
         if not due:
             return
         try:
             with self._store.write() as tx:
-                tx.record_app_password_uses(due, every=RECORD_USE_EVERY)
+                tx.record_app_password_uses(due, every=RECORD_USE_EVERY, agents=agents)
         except Exception:
             logger.warning(
                 "could not record the last use of %d app password(s); "

@@ -153,7 +153,6 @@ class CardDavGuard:
             self.gate.auth.one_check_per_request(),
             watching_store_faults() as fault,
             client(environ.get("HTTP_USER_AGENT", "")),
-            showing_one_book(sees_one_book(environ.get("HTTP_USER_AGENT", ""))),
             noting_deletions() as deleted,
         ):
             try:
@@ -181,7 +180,8 @@ class CardDavGuard:
                 replaced.extend(_fault_answer(environ, start_response, fault.error))
                 return None
 
-            answer = self._answer(environ, answering)
+            with showing_one_book(self._sees_one_book(environ)):
+                answer = self._answer(environ, answering)
             if deleted and succeeded == [True] and self.watch is not None:
                 self.watch.deleted(deleted)
             if not replaced:
@@ -197,6 +197,13 @@ class CardDavGuard:
         if login is not None:
             address = environ.get("REMOTE_ADDR", "")
             self.throttle.check(address, login, lambda: self.gate.signed_in(environ))
+
+    def _sees_one_book(self, environ: dict[str, Any]) -> bool:
+        """Whether the client sees the account's books as one: as its app password says,
+        if it signed in with one that says, else as its User-Agent is recognised."""
+        device = self.gate.auth.request_device()
+        setting = device.book_view if device is not None else None
+        return sees_one_book(environ.get("HTTP_USER_AGENT", ""), setting)
 
     def _answer(
         self, environ: dict[str, Any], start_response: Callable[..., Any]

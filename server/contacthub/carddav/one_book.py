@@ -5,24 +5,23 @@ system and its address book framework: `macOS/14.2 (23C64) AddressBookCore/2487.
 before macOS 11 `Mac OS X/10.15.7 (19H2) AddressBook/2245`. iOS sends
 `iOS/17.1 (21B80) dataaccessd/1.0` and sees every book, as does any other client.
 
-A per-device setting (`ONE_BOOK`, `APART`; None: as recognised) is to come from the
-store (an app password is a device); until then every request is as recognised.
+A device that signs in with an app password may have a setting of its own (`ONE_BOOK`,
+`APART`; None: as recognised), kept with the app password; a request signed in with the
+account's own password is as recognised.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from radicale import pathutils
 
 from contacthub.store import parent_of
+from contacthub.store.records import APART, ONE_BOOK, BookView
 from contacthub_radicale.union import is_default_book
 
-BookView = Literal["one-book", "apart"]
-ONE_BOOK: BookView = "one-book"
-APART: BookView = "apart"
+__all__ = ["APART", "ONE_BOOK", "BookView", "sees_one_book", "recognised_as_one_book"]
 
 _MAC_ADDRESS_BOOK = re.compile(r"^(macOS|Mac OS X|Mac_OS_X)/\S+.*\bAddressBook(Core)?/", re.I)
 

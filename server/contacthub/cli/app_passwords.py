@@ -1,5 +1,6 @@
-"""`contacthub user app-password add|list|revoke|require`: a password per device of an
-account, and whether CardDAV still takes the account's own password."""
+"""`contacthub user app-password add|list|books|revoke|require`: a password per device of
+an account, how CardDAV shows that device the books, and whether CardDAV still takes the
+account's own password."""
 
 from __future__ import annotations
 
@@ -24,14 +25,22 @@ def _when(moment: float | None) -> str:
     return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+BOOKS = click.Choice(app_passwords.BOOKS_CHOICES)
+BOOKS_HELP = (
+    "How CardDAV shows the device the account's books: one-book (all as one, what macOS "
+    "Contacts can sync), apart, or as-recognised (one book for macOS's AddressBookCore)."
+)
+
+
 @app_password.command("add")
 @location_options
 @click.argument("user")
 @click.argument("name")
-def add(data_dir: Path | None, config_file: Path | None, user: str, name: str) -> None:
+@click.option("--books", type=BOOKS, default=app_passwords.AS_RECOGNISED, help=BOOKS_HELP)
+def add(data_dir: Path | None, config_file: Path | None, user: str, name: str, books: str) -> None:
     """Create USER's app password for the device NAME and print it (only this once)."""
     with service_context(data_dir, config_file) as ctx:
-        created = app_passwords.create_app_password(ctx, user, name)
+        created = app_passwords.create_app_password(ctx, user, name, books)
     click.echo(created.secret)
     click.echo(
         f"the app password of {user} for {created.password.name!r}: enter it on the device "
@@ -44,17 +53,38 @@ def add(data_dir: Path | None, config_file: Path | None, user: str, name: str) -
 @location_options
 @click.argument("user")
 def list_app_passwords(data_dir: Path | None, config_file: Path | None, user: str) -> None:
-    """List USER's app passwords: name, created, last used."""
+    """List USER's app passwords: name, created, last used; then how CardDAV shows the
+    device the books, when set, and the app it last signed in with, when known."""
     with service_context(data_dir, config_file) as ctx:
         found = app_passwords.app_passwords_of(ctx, user)
         required = app_passwords.carddav_requires_app_password(ctx, user)
     for password in found:
         created, used = _when(password.created_at), _when(password.last_used_at)
-        click.echo(f"{password.name}\tcreated {created}\tlast used {used}")
+        line = f"{password.name}\tcreated {created}\tlast used {used}"
+        if password.book_view is not None:  # as recognised, unless said
+            line += f"\tbooks {password.book_view}"
+        if password.last_user_agent:
+            line += f"\tby {password.last_user_agent}"
+        click.echo(line)
     if required:
         click.echo(
             f"CardDAV refuses the own password of {user}: only app passwords sign in", err=True
         )
+
+
+@app_password.command("books")
+@location_options
+@click.argument("user")
+@click.argument("name")
+@click.argument("books", type=BOOKS)
+def set_books(
+    data_dir: Path | None, config_file: Path | None, user: str, name: str, books: str
+) -> None:
+    """Set how CardDAV shows the device of USER's app password NAME the books: BOOKS is
+    one-book, apart or as-recognised; from its next request on."""
+    with service_context(data_dir, config_file) as ctx:
+        app_passwords.set_app_password_books(ctx, user, name, books)
+    click.echo(f"the app password {name!r} of {user} sees the books {books}")
 
 
 @app_password.command("revoke")

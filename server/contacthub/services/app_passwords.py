@@ -1,5 +1,6 @@
 """App passwords of an account: list, create (its secret is shown once, then only its
-hash is kept), revoke; and whether CardDAV refuses the account's own password.
+hash is kept), revoke, and how CardDAV shows each device the account's books; and
+whether CardDAV refuses the account's own password.
 
 What an app password is and how it signs in: contacthub.logins.
 """
@@ -13,12 +14,18 @@ from dataclasses import dataclass
 from contacthub.errors import Invalid, NotFound, quoted
 from contacthub.logins import new_secret, secret_hash
 from contacthub.sources.context import RunContext
-from contacthub.store import AlreadyExists, AppPassword
+from contacthub.store import BOOK_VIEWS, AlreadyExists, AppPassword, BookView
 from contacthub.users import UsersFile
 
 logger = logging.getLogger(__name__)
 
 MAX_NAME = 100
+
+# How a device sees the account's books, as the API and the admin page name it; the
+# store keeps None for "as-recognised" (its User-Agent decides: README, "One book for
+# the Mac").
+AS_RECOGNISED = "as-recognised"
+BOOKS_CHOICES: tuple[str, ...] = (AS_RECOGNISED, *BOOK_VIEWS)
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,23 @@ def check_name(value: str) -> str:
             field="name",
         )
     return name
+
+
+def check_books(value: str) -> BookView | None:
+    """The store's value for a choice of BOOKS_CHOICES; refused when it is none of them."""
+    for view in BOOK_VIEWS:
+        if value == view:
+            return view
+    if value == AS_RECOGNISED:
+        return None
+    *first, last = (f'"{choice}"' for choice in BOOKS_CHOICES)
+    choices = f"{', '.join(first)} or {last}"
+    raise Invalid(f"The books of a device are {choices}.", field="books")
+
+
+def books_choice(password: AppPassword) -> str:
+    """How the device sees the books, as BOOKS_CHOICES names it."""
+    return password.book_view or AS_RECOGNISED
 
 
 def _require_user(ctx: RunContext, user: str) -> None:
@@ -70,19 +94,33 @@ def app_password_of(ctx: RunContext, user: str, name: str) -> AppPassword:
     return found
 
 
-def create_app_password(ctx: RunContext, user: str, name: str) -> NewAppPassword:
+def create_app_password(
+    ctx: RunContext, user: str, name: str, books: str = AS_RECOGNISED
+) -> NewAppPassword:
     name = check_name(name)
+    book_view = check_books(books)
     _require_user(ctx, user)
     secret = new_secret()
     with ctx.store.write() as tx:
         if tx.find_app_password(user, name) is not None:
             raise _taken(name)
         try:
-            created = tx.add_app_password(user, name, secret_hash(secret), ctx.now())
+            created = tx.add_app_password(user, name, secret_hash(secret), ctx.now(), book_view)
         except AlreadyExists:  # made by another request meanwhile
             raise _taken(name) from None
     logger.info("app password %r of %s created", name, user)
     return NewAppPassword(created, secret)
+
+
+def set_app_password_books(ctx: RunContext, user: str, name: str, books: str) -> AppPassword:
+    """Set how the device sees the account's books over CardDAV, from its next request on."""
+    book_view = check_books(books)
+    with ctx.store.write() as tx:
+        changed = tx.set_app_password_book_view(user, name, book_view)
+    if changed is None:
+        raise NotFound(f"There is no app password named {quoted(name)}.")
+    logger.info("app password %r of %s sees the books %s", name, user, books)
+    return changed
 
 
 def revoke_app_password(ctx: RunContext, user: str, name: str) -> None:

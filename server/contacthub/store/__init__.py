@@ -71,7 +71,9 @@ from contacthub.store.items import etag_of
 from contacthub.store.locks import LockOrderError
 from contacthub.store.paths import check_name, parent_of
 from contacthub.store.records import (
+    BOOK_VIEWS,
     AppPassword,
+    BookView,
     CollectionRecord,
     ContactIndex,
     ItemData,
@@ -98,6 +100,8 @@ from contacthub.store.transaction import Transaction
 from contacthub.store.versions import VersionRecord, prune_history
 
 __all__ = [
+    "BOOK_VIEWS",
+    "BookView",
     "GROUP_FORM",
     "GROUP_FORMS",
     "GroupSummary",

@@ -1,5 +1,6 @@
-"""App passwords: a secret per device of an account, kept as its hash; and the account's
-choice to refuse its main password for CardDAV (a column of `accounts`)."""
+"""App passwords: a secret per device of an account, kept as its hash, with how CardDAV
+shows that device the account's books; and the account's choice to refuse its main
+password for CardDAV (a column of `accounts`)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from collections.abc import Mapping
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from contacthub.store.actor import MAX_AGENT
 from contacthub.store.base import TxBase
 from contacthub.store.errors import AlreadyExists
-from contacthub.store.records import AppPassword
+from contacthub.store.records import AppPassword, BookView
 from contacthub.store.schema import accounts, app_passwords
 
 _LISTED = (
@@ -20,22 +22,44 @@ _LISTED = (
     app_passwords.c.name,
     app_passwords.c.created_at,
     app_passwords.c.last_used_at,
+    app_passwords.c.book_view,
+    app_passwords.c.last_user_agent,
 )
 
 
 class AppPasswordsPart(TxBase):
-    def add_app_password(self, owner: str, name: str, secret_hash: str, now: float) -> AppPassword:
+    def add_app_password(
+        self,
+        owner: str,
+        name: str,
+        secret_hash: str,
+        now: float,
+        book_view: BookView | None = None,
+    ) -> AppPassword:
         try:
             with self.savepoint():
                 new_id = self.conn.execute(
                     app_passwords.insert()
-                    .values(owner=owner, name=name, secret_hash=secret_hash, created_at=now)
+                    .values(
+                        owner=owner,
+                        name=name,
+                        secret_hash=secret_hash,
+                        created_at=now,
+                        book_view=book_view,
+                    )
                     .returning(app_passwords.c.id)
                 ).scalar_one()
         except IntegrityError:
             # The name is taken (two requests at once); a secret repeats never in practice.
             raise AlreadyExists(f"{owner} already has an app password named {name!r}") from None
-        return AppPassword(id=new_id, owner=owner, name=name, created_at=now, last_used_at=None)
+        return AppPassword(
+            id=new_id,
+            owner=owner,
+            name=name,
+            created_at=now,
+            last_used_at=None,
+            book_view=book_view,
+        )
 
     def app_passwords_of(self, owner: str) -> list[AppPassword]:
         rows = self.conn.execute(
@@ -66,6 +90,18 @@ class AppPasswordsPart(TxBase):
         ).first()
         return AppPassword.from_row(row) if row else None
 
+    def set_app_password_book_view(
+        self, owner: str, name: str, book_view: BookView | None
+    ) -> AppPassword | None:
+        """Set how the device sees the account's books (None: as recognised); the app
+        password as it now is, or None if the owner has none of that name."""
+        changed = self.conn.execute(
+            update(app_passwords)
+            .where(app_passwords.c.owner == owner, app_passwords.c.name == name)
+            .values(book_view=book_view)
+        )
+        return self.find_app_password(owner, name) if changed.rowcount else None
+
     def revoke_app_password(self, owner: str, name: str) -> bool:
         """Delete it: its secret stops working at the next request. False if there was none."""
         deleted = self.conn.execute(
@@ -75,10 +111,21 @@ class AppPasswordsPart(TxBase):
         )
         return bool(deleted.rowcount)
 
-    def record_app_password_uses(self, used_at: Mapping[int, float], *, every: float) -> None:
-        """Set each app password's last use, unless one at most `every` seconds before that
-        was already recorded (by another process)."""
+    def record_app_password_uses(
+        self,
+        used_at: Mapping[int, float],
+        *,
+        every: float,
+        agents: Mapping[int, str] | None = None,
+    ) -> None:
+        """Set each app password's last use (and the User-Agent it came with, from
+        `agents`), unless one at most `every` seconds before that was already recorded
+        (by another process)."""
+        agents = agents or {}
         for password_id, moment in used_at.items():
+            values: dict[str, object] = {"last_used_at": moment}
+            if password_id in agents:
+                values["last_user_agent"] = agents[password_id][:MAX_AGENT]
             self.conn.execute(
                 update(app_passwords)
                 .where(
@@ -88,7 +135,7 @@ class AppPasswordsPart(TxBase):
                         app_passwords.c.last_used_at < moment - every,
                     ),
                 )
-                .values(last_used_at=moment)
+                .values(values)
             )
 
     def forget_app_passwords(self, owner: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -211,6 +211,15 @@ class Upload:
     created_at: float
 
 
+# How a device sees the account's books over CardDAV: all of them as one book (what
+# macOS Contacts can sync), or each apart; an app password without one (None) sees them
+# as its User-Agent is recognised (contacthub.carddav.one_book).
+BookView = Literal["one-book", "apart"]
+ONE_BOOK: BookView = "one-book"
+APART: BookView = "apart"
+BOOK_VIEWS: tuple[BookView, ...] = (ONE_BOOK, APART)
+
+
 @dataclass(frozen=True)
 class AppPassword:
     """A device's password of an account, as its list shows it (never the secret)."""
@@ -220,6 +229,8 @@ class AppPassword:
     name: str
     created_at: float
     last_used_at: float | None
+    book_view: BookView | None = None
+    last_user_agent: str | None = None  # of its last recorded use
 
     @classmethod
     def from_row(cls, row: Any) -> AppPassword:
@@ -229,6 +240,8 @@ class AppPassword:
             name=row.name,
             created_at=row.created_at,
             last_used_at=row.last_used_at,
+            book_view=row.book_view,
+            last_user_agent=row.last_user_agent,
         )
 
 

@@ -355,6 +355,9 @@ app_passwords = Table(
     Column("secret_hash", String(64), nullable=False, unique=True),
     Column("created_at", Float, nullable=False),
     Column("last_used_at", Float),
+    # "one-book" or "apart"; NULL: as the device's User-Agent is recognised.
+    Column("book_view", String(16)),
+    Column("last_user_agent", String(255)),  # written with last_used_at
     UniqueConstraint("owner", "name"),
     # A revoked password's id is never handed to a new one (SQLite would reuse the
     # highest), so what a process remembers of a password by id stays its own.

@@ -61,9 +61,10 @@ class Authenticator:
                 self._cached[key] = now
         return True
 
-    def app_password(self, name: str, password: str) -> str | None:
-        """The name of the account's app password that `password` is, if it is one."""
-        found = self.app_passwords.verify(name, password) if self.app_passwords else None
+    def app_password(self, name: str, password: str, agent: str = "") -> str | None:
+        """The name of the account's app password that `password` is, if it is one (its
+        use is recorded with the client's User-Agent `agent`)."""
+        found = self.app_passwords.verify(name, password, agent) if self.app_passwords else None
         return found.name if found else None
 
 
@@ -97,7 +98,7 @@ def authenticate() -> None:
 
     def verify() -> bool:
         nonlocal app_password
-        app_password = authenticator.app_password(login, password)
+        app_password = authenticator.app_password(login, password, request.user_agent.string)
         return app_password is not None or authenticator.check(login, password)
 
     if not throttle.check(request.remote_addr or "", login, verify):

@@ -489,8 +489,21 @@ class DeviceSettings(Body):
 # --- app passwords ---------------------------------------------------------------------------
 
 
+BooksOfDevice = Annotated[
+    Literal["as-recognised", "one-book", "apart"],
+    Field(
+        description="How CardDAV shows this device the account's address books: "
+        '"one-book", all of them as one book (what macOS Contacts can sync, each card '
+        'in its own book still); "apart", each book as it is; "as-recognised" (the '
+        "default), one book when the device's User-Agent is macOS's AddressBookCore, else "
+        "apart. A request signed in with the account's own password is always as recognised."
+    ),
+    Says('The books of a device are "as-recognised", "one-book" or "apart".'),
+]
+
+
 class AppPasswordInput(Body):
-    unknown = "Unknown field {name}; an app password has only a name."
+    unknown = "Unknown field {name}; an app password has {fields}."
 
     name: Annotated[
         str,
@@ -505,6 +518,13 @@ class AppPasswordInput(Body):
             string_too_long=f"A device's name has at most {MAX_DEVICE_NAME} characters.",
         ),
     ]
+    books: BooksOfDevice = LEFT_OUT
+
+
+class AppPasswordSettings(Body):
+    unknown = "Unknown field {name}; an app password's settings are {fields}."
+
+    books: BooksOfDevice = LEFT_OUT
 
 
 class SignInSettings(Body):
@@ -635,6 +655,7 @@ MODELS: tuple[type[Body], ...] = (
     BookSettings,
     DeviceSettings,
     AppPasswordInput,
+    AppPasswordSettings,
     SignInSettings,
     TrashRestoreInput,
     RestorePreviewInput,

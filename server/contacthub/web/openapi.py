@@ -288,6 +288,18 @@ APP_PASSWORD_FIELDS: dict[str, Any] = {
         format="date-time",
         description="When it last signed in (recorded at most once a minute); null: never.",
     ),
+    "last_user_agent": nullable(
+        "string",
+        description="The User-Agent it signed in with at that last recorded use (which "
+        "tells a Mac from a phone); null: never used, or by a client that sent none.",
+    ),
+    "books": {
+        "type": "string",
+        "enum": ["as-recognised", "one-book", "apart"],
+        "description": "How CardDAV shows this device the account's address books: "
+        '"one-book", all of them as one book; "apart", each as it is; "as-recognised", '
+        "one book when its User-Agent is macOS's AddressBookCore, else apart.",
+    },
 }
 APP_PASSWORD_SCHEMAS: dict[str, Any] = {
     "AppPassword": obj(list(APP_PASSWORD_FIELDS), **APP_PASSWORD_FIELDS),
@@ -1367,8 +1379,8 @@ APP_PASSWORD_PATHS: dict[str, Any] = {
             request=json_request(bodies.AppPasswordInput),
             tag="app passwords",
             description="An app password signs in to CardDAV and to this API (with the "
-            "account's user name), not to the admin page. 422 when the name is taken. "
-            + OWN_PASSWORD,
+            "account's user name), not to the admin page. 422 when the name is taken, "
+            "or names the field at fault. " + OWN_PASSWORD,
         ),
     },
     "/api/v1/app-passwords/{name}": {
@@ -1378,6 +1390,16 @@ APP_PASSWORD_PATHS: dict[str, Any] = {
             parameters=[APP_PASSWORD_NAME],
             tag="app passwords",
             description=OWN_PASSWORD,
+        ),
+        "patch": operation(
+            "Change how CardDAV shows the device the books",
+            {"200": body("AppPassword", "The app password as changed.")}
+            | errors("BadRequest", "TooLarge", "UnsupportedMediaType", "Invalid"),
+            parameters=[APP_PASSWORD_NAME],
+            request=json_request(bodies.AppPasswordSettings),
+            tag="app passwords",
+            description="From the device's next request on; only what is given changes. "
+            "422 names the field at fault. " + OWN_PASSWORD,
         ),
         "delete": operation(
             "Revoke an app password",

@@ -1,6 +1,7 @@
-"""App passwords: a password per phone or program, with when it was made and last used;
-make one (its secret is on that answer only), revoke one, and choose whether CardDAV
-refuses the account's own password. The same services as /api/v1/app-passwords.
+"""App passwords: a password per phone or program, with when it was made and last used
+(and by which app); make one (its secret is on that answer only), choose how CardDAV
+shows its device the books, revoke one, and choose whether CardDAV refuses the account's
+own password. The same services as /api/v1/app-passwords.
 
 Only the account's own password signs in to this page, so a device's password cannot
 make itself a successor here.
@@ -11,13 +12,26 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from contacthub.errors import NotFound
+from contacthub.errors import Invalid, NotFound
 from contacthub.services import app_passwords
 from contacthub.services.app_passwords import NewAppPassword
 from contacthub.web.admin.pages import FormErrors, page
 from contacthub.web.context import run_context
 
 bp = Blueprint("app_passwords", __name__, url_prefix="/app-passwords")
+
+# The choices of "Books on this device" (services.app_passwords.BOOKS_CHOICES), in words.
+BOOKS_CHOICES = (
+    ("as-recognised", "As recognised: one book on a Mac"),
+    ("one-book", "All books as one"),
+    ("apart", "Each book apart"),
+)
+_CHOSEN = {
+    "as-recognised": "sees your books as its app is recognised: as one book if it is "
+    "macOS Contacts, else apart",
+    "one-book": "sees all your books as one book",
+    "apart": "sees each of your books apart",
+}
 
 
 def _page(
@@ -33,6 +47,8 @@ def _page(
         created=created,
         errors=errors,
         name=name,
+        books_choices=BOOKS_CHOICES,
+        books_choice=app_passwords.books_choice,
         title="App passwords",
     )
     if created is not None:
@@ -65,6 +81,20 @@ def revoke() -> Response:
         flash(f"There is no app password “{name}” any more: it was revoked already.", "error")
     else:
         flash(f"The app password for “{name}” is revoked: that device can no longer sign in.")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/books")
+def books() -> Response:
+    name, choice = request.form.get("name", ""), request.form.get("books", "")
+    try:
+        app_passwords.set_app_password_books(run_context(), g.caller.user, name, choice)
+    except NotFound:
+        flash(f"There is no app password “{name}” any more: it was revoked.", "error")
+    except Invalid as error:
+        flash(str(error), "error")
+    else:
+        flash(f"“{name}” now {_CHOSEN[choice]}, from its next sync on.")
     return redirect(url_for(".index"))
 
 

@@ -1,6 +1,6 @@
-"""App passwords (a password per device) and the sign-in settings, managed only by a
-request signed in with the account's own password: a device's password cannot make
-itself a successor before it is revoked."""
+"""App passwords (a password per device, with how CardDAV shows that device the books)
+and the sign-in settings, managed only by a request signed in with the account's own
+password: a device's password cannot make itself a successor before it is revoked."""
 
 from __future__ import annotations
 
@@ -35,6 +35,8 @@ def _app_password_json(password: AppPassword) -> dict[str, Any]:
         "name": password.name,
         "created_at": iso(password.created_at),
         "last_used_at": iso(password.last_used_at),
+        "last_user_agent": password.last_user_agent,
+        "books": app_passwords.books_choice(password),
     }
 
 
@@ -51,7 +53,10 @@ def list_app_passwords() -> dict[str, Any]:
 @bp.post("/app-passwords")
 def create_app_password() -> tuple[dict[str, Any], int, dict[str, str]]:
     user = current_user()
-    created = app_passwords.create_app_password(run_context(), user, json_body()["name"])
+    body = json_body()
+    created = app_passwords.create_app_password(
+        run_context(), user, body["name"], body.get("books", app_passwords.AS_RECOGNISED)
+    )
     answer = {**_app_password_json(created.password), "password": created.secret}
     headers = {
         "Location": location(".get_app_password", name=created.password.name),
@@ -63,6 +68,15 @@ def create_app_password() -> tuple[dict[str, Any], int, dict[str, str]]:
 @bp.get("/app-passwords/<name>")
 def get_app_password(name: str) -> dict[str, Any]:
     return _app_password_json(app_passwords.app_password_of(run_context(), current_user(), name))
+
+
+@bp.patch("/app-passwords/<name>")
+def change_app_password(name: str) -> dict[str, Any]:
+    user, books = current_user(), json_body().get("books")
+    if books is None:  # nothing to change
+        return get_app_password(name)
+    changed = app_passwords.set_app_password_books(run_context(), user, name, books)
+    return _app_password_json(changed)
 
 
 @bp.delete("/app-passwords/<name>")
