@@ -1,5 +1,6 @@
 """A sync of the combined book cut into pages by the REPORT's budget: each page's token
-carries every book's position, and following the pages gives each change once."""
+carries every book's position, and following the pages gives each change once, and each
+source book's group card once its book's changes are given."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from contacthub_radicale import Storage, context
 from contacthub_radicale.budget import AnswerBudget
 from contacthub_radicale.one_book import showing_one_book
 from contacthub_radicale.union import UnionBook
+from contacthub_radicale.union_names import group_book
 
 BOOKS = ("alice/contacts", "alice/from-csv", "alice/from-imap")
 
@@ -57,15 +59,21 @@ def pages(book: UnionBook, token: str, members: int) -> tuple[list[list[str]], s
 def test_pages_across_books_give_each_card_once(storage: Storage) -> None:
     got, token = pages(combined(storage), "", members=4)
     every = [href for page in got for href in page]
-    assert len(got) == 4 and all(len(page) <= 4 for page in got)
-    assert len(every) == 15 == len(set(every))
+    assert len(got) == 5 and all(len(page) <= 4 for page in got)
+    assert len(every) == 15 + 2 == len(set(every))  # the cards, and two source groups
     assert sum(1 for href in every if not href.startswith("~")) == 5  # the default book's
+    groups = [href for href in every if group_book(href)]
+    # Each group card comes after the last of its book's cards.
+    for group in groups:
+        book = group_book(group)
+        assert every.index(group) > max(i for i, h in enumerate(every) if h.startswith(f"~{book}~"))
 
     with storage.store.write() as tx:
         book = tx.require_collection("alice/from-imap")
         tx.put_item(book, "late.vcf", item_data(card("late")))
     later, _ = pages(combined(storage), token, members=4)
-    assert [len(page) for page in later] == [1] and later[0][0].endswith("~late.vcf")
+    assert [len(page) for page in later] == [2] and later[0][0].endswith("~late.vcf")
+    assert group_book(later[0][1]) == later[0][0][1:].split("~")[0]  # its book's group
 
 
 def test_the_text_budget_is_shared_by_the_books(storage: Storage) -> None:
@@ -79,4 +87,5 @@ def test_the_text_budget_is_shared_by_the_books(storage: Storage) -> None:
         got.append(list(hrefs))
         if not budget.truncated:
             break
-    assert [len(page) for page in got] == [7, 7, 1]
+    # Group cards count as members, not as card text (made when read).
+    assert [len(page) for page in got] == [7, 8, 2]
