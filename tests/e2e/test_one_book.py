@@ -433,3 +433,20 @@ def test_a_macs_listing_of_the_one_book_gives_every_card_and_group_once(
     synced = dav.sync_collection(mac, DEFAULT, None).hrefs()
     assert listed[0] == DEFAULT
     assert sorted(listed[1:]) == sorted(synced) and len(set(synced)) == len(synced)
+
+
+def test_a_source_book_renamed_renames_its_group_at_the_next_sync(
+    mac: DavSession, davx5: DavSession
+) -> None:
+    csv = source_book(davx5, "From CSV")
+    group = group_of(mac, csv, davx5)
+    token = dav.sync_collection(mac, DEFAULT, None).sync_token
+    body = (
+        '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>'
+        "<D:displayname>From CSV (staff.csv)</D:displayname></D:prop></D:set>"
+        "</D:propertyupdate>"
+    )
+    renamed = davx5.request("PROPPATCH", csv, data=body, headers={"Content-Type": "text/xml"})
+    assert renamed.status_code == 207
+    assert dav.sync_collection(mac, DEFAULT, token).hrefs() == [group]
+    assert group_card(mac.get(quote(group)).text)[0] == "From CSV (staff.csv)"
