@@ -60,6 +60,19 @@ class Reader:
         self.headers = {"Authorization": f"Basic {credential}", "User-Agent": agent}
 
     def sync(self, book: str, token: str) -> tuple[str, int]:
+        token, listed, _ = self._sync_page(book, token)
+        return token, listed
+
+    def sync_all(self, book: str) -> tuple[str, int]:
+        """A first sync followed page by page (an answer over the REPORT's budget of
+        10,000 members is cut short), as clients do; the token that follows it."""
+        token, listed, more = self._sync_page(book, "")
+        while more:
+            token, page, more = self._sync_page(book, token)
+            listed += page - 1  # the 507 for the book itself
+        return token, listed
+
+    def _sync_page(self, book: str, token: str) -> tuple[str, int, bool]:
         answer = self.client.open(
             book, method="REPORT", data=sync_body(token), headers=self.headers
         )
@@ -67,7 +80,8 @@ class Reader:
         text = answer.get_data(as_text=True)
         found = re.search(r"<[^>]*sync-token>([^<]+)<", text)
         assert found is not None
-        return found.group(1), text.count("<D:response>") + text.count("<response>")
+        listed = text.count("<D:response>") + text.count("<response>")
+        return found.group(1), listed, "number-of-matches-within-limits" in text
 
 
 def fill(store: Store, path: str, cards: list[tuple[str, str]]) -> None:
@@ -80,9 +94,9 @@ def fill(store: Store, path: str, cards: list[tuple[str, str]]) -> None:
 def median_ms(run: Callable[[], None], runs: int) -> float:
     times = []
     for _ in range(runs):
-        start = time.perf_counter()
+        start = time.process_time()
         run()
-        times.append((time.perf_counter() - start) * 1000)
+        times.append((time.process_time() - start) * 1000)
     return statistics.median(times)
 
 
@@ -128,13 +142,13 @@ def main() -> None:
             ("plain book, DAVx5", plain, "/plain/contacts/"),
             ("combined book (4 books), macOS", mac, "/root/contacts/"),
         ):
-            token, listed = reader.sync(book, "")
+            token, listed = reader.sync_all(book)
             assert listed >= args.contacts, (what, listed)
             no_change = median_ms(lambda r=reader, b=book, t=token: r.sync(b, t), args.runs)
             rows.append((what, no_change))
         store.close()
     plain_ms = rows[0][1]
-    print(f"| {args.contacts:,} contacts, sync-collection with no changes | median ms | vs plain |")
+    print(f"| {args.contacts:,} contacts, no-change sync | median CPU ms | vs plain |")
     print("| --- | --- | --- |")
     for what, ms in rows:
         print(f"| {what} | {ms:.1f} | {ms / plain_ms:.2f}x |")

@@ -225,6 +225,8 @@ class BookLengths:
     books: dict[str, int] = field(default_factory=dict)
     # The combined book of a one-book client (union.py): the ids of all its books.
     combined: dict[str, list[int]] = field(default_factory=dict)
+    # Bytes a book holds beyond its cards' (the combined book's group cards).
+    extra: dict[str, int] = field(default_factory=dict)
 
 
 @contextmanager

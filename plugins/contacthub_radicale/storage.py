@@ -130,10 +130,8 @@ class Storage(storage.BaseStorage):
         name = posixpath.basename(sane_path)
         union = union_at(self, tx, parent)
         if union is not None:
-            book, own = union.book_of(name)
-            found = tx.get_item(book.id, own) if book is not None else None
-            if book is not None and found is not None and union.shows(found):
-                yield union.item_of(book, found)
+            if (item := union.find(tx, name)) is not None:
+                yield item
             return
         record = tx.get_item(parent.id, name)
         collection = Collection(self, parent)

@@ -5,6 +5,11 @@ Nothing is copied: each request reads the books themselves. A card keeps its own
 its name in the combined book says which (union_names.py), so reads and writes of a name
 go to that book. The sync token carries each book's own token (union_token.py), so a
 sync-collection costs what changed in the books since, never a listing of them.
+
+Each book but the default one is also a group card of the combined book
+(union_groups.py), reported changed by a sync when its book moved since the token, and
+deleted, with the book's cards, when its book was deleted (found in the trash of deleted
+books; once purged from there, the token is refused and the client lists again).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import posixpath
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from radicale.item import Item
@@ -27,14 +33,17 @@ from contacthub.store import (
     format_token,
     parent_of,
 )
+from contacthub.store.book_trash import trash_folder
 from contacthub.store.changes import parse_token
 from contacthub.store.errors import InvalidSyncToken
 from contacthub_radicale import context, filters
 from contacthub_radicale.collection import Collection
 from contacthub_radicale.items import to_radicale, to_store
 from contacthub_radicale.one_book import shows_one_book
-from contacthub_radicale.union_names import MARK, split_href, union_href
+from contacthub_radicale.union_groups import SourceGroup, read_members
+from contacthub_radicale.union_names import MARK, group_book, group_href, split_href, union_href
 from contacthub_radicale.union_token import format_union_token, parse_union_token
+from contacthub_radicale.window import ListingWindow
 
 if TYPE_CHECKING:
     from contacthub_radicale.storage import Storage
@@ -53,16 +62,41 @@ class UnionBook(Collection):
         super().__init__(storage_, books[0])
         self.books = books
         self._by_uuid = {book.uuid: book for book in books}
+        self._by_id = {book.id: book for book in books}
 
-    # The seam for issue 14 part 3: each source book becomes a group card in the combined
-    # book, named for the book and listing its cards' UIDs (none until part 3 is merged).
-    def groups(self) -> list[Item]:
-        return []
+    # Each source book is a group card of the combined book (union_groups.py).
+
+    def groups(self) -> list[SourceGroup]:
+        return [self.group_of(book) for book in self.books[1:]]
+
+    def group_of(self, book: CollectionRecord) -> SourceGroup:
+        return SourceGroup(self, book, self._members)
+
+    def _members(self, book: CollectionRecord) -> list[str]:
+        with self._reading() as tx:
+            return read_members(tx, book)
+
+    def source_of(self, href: str) -> CollectionRecord | None:
+        """The source book whose group card `href` names (None: no such card)."""
+        book_uuid = group_book(href)
+        book = self._by_uuid.get(book_uuid) if book_uuid else None
+        return book if book is not None and book.id != self.record.id else None
 
     def item_of(self, book: CollectionRecord, record: ItemRecord) -> Item:
         item = to_radicale(self, record)
         item.href = union_href(book.uuid, record.href, default=book.id == self.record.id)
         return item
+
+    def find(self, tx: Transaction, href: str) -> Item | None:
+        """The card or group card named `href` in the combined book."""
+        if group_book(href) is not None:
+            source = self.source_of(href)
+            return self.group_of(source) if source is not None else None
+        book, own = self.book_of(href)
+        found = tx.get_item(book.id, own) if book is not None else None
+        if book is None or found is None or not self.shows(found):
+            return None
+        return self.item_of(book, found)
 
     def book_of(self, href: str) -> tuple[CollectionRecord | None, str]:
         """The book a combined-book name points into (None: no such book), and the name
@@ -75,12 +109,16 @@ class UnionBook(Collection):
     def get_multi(self, hrefs: Iterable[str]) -> Iterator[tuple[str, Item | None]]:
         wanted = list(dict.fromkeys(hrefs))
         per_book: dict[int, list[str]] = defaultdict(list)
+        found: dict[str, Item] = {}
         for href in wanted:
+            if group_book(href) is not None:
+                if (source := self.source_of(href)) is not None:
+                    found[href] = self.group_of(source)
+                continue
             book, own = self.book_of(href)
             if book is not None:
                 per_book[book.id].append(own)
         budget = context.answer_budget()
-        found: dict[str, Item] = {}
         with self._reading() as tx:
             if budget is not None:
                 sizes = [s for i, o in per_book.items() for s in tx.item_sizes(i, o).values()]
@@ -96,9 +134,26 @@ class UnionBook(Collection):
     def get_all(self) -> Iterator[Item]:
         with self._reading() as tx:
             for book in self.books:
+                if book.id != self.record.id:
+                    yield self.group_of(book)
                 for record in tx.iter_items(book.id):
                     if self.shows(record):
                         yield self.item_of(book, record)
+
+    def get_window(self, window: ListingWindow) -> Iterator[Item]:
+        """One window of a listing planned by union_windows.py: some cards of one book,
+        and the group cards it lists."""
+        for book_id in window.groups:
+            if (source := self._by_id.get(book_id)) is not None:
+                yield self.group_of(source)
+        book = self._by_id.get(window.book)
+        if book is None or not window.last:
+            return
+        with self._reading() as tx:
+            records = tx.items_between(book.id, window.after, window.last)
+        for record in records:
+            if self.shows(record):
+                yield self.item_of(book, record)
 
     def get_filtered(self, filters_: Iterable[Any]) -> Iterator[tuple[Item, bool]]:
         """The matching cards of every book: found by each book's index where the store
@@ -109,7 +164,10 @@ class UnionBook(Collection):
         matches = (
             (item for item in self.get_all() if self._test(item, elements))
             if card_filter is None
-            else self._matched_in_books(card_filter, budget.members + 1 if budget else None)
+            else chain(
+                (group for group in self.groups() if self._test(group, elements)),
+                self._matched_in_books(card_filter, budget.members + 1 if budget else None),
+            )
         )
         for item in matches:
             if budget is not None and not budget.admit(len(item.serialize())):
@@ -135,12 +193,14 @@ class UnionBook(Collection):
         if lengths is not None and not vcf_to_ics:
             lengths.books[self.path] = self.record.id
             lengths.combined[self.path] = [book.id for book in self.books]
+            lengths.extra[self.path] = sum(len(g.serialize().encode()) for g in self.groups())
             return ""
         return "".join(item.serialize() for item in self.get_all())
 
     # Writing: a name goes to its own book, a new name to the default book.
 
     def upload(self, href: str, item: Item) -> tuple[Item, Item | None]:
+        refuse_group_write(href)
         book, own = self.book_of(href)
         if book is None:
             raise ValueError(f"no book of this account holds {href!r}")
@@ -155,6 +215,7 @@ class UnionBook(Collection):
     def delete(self, href: str | None = None) -> None:
         if href is None:
             raise ValueError("the combined book is not deleted as a whole")
+        refuse_group_write(href)
         book, own = self.book_of(href)
         if book is None:
             raise ValueError(f"no book of this account holds {href!r}")
@@ -175,19 +236,23 @@ class UnionBook(Collection):
 
     @property
     def etag(self) -> str:
-        positions = "-".join(f"{book.id}.{book.sync_seq}" for book in self.books)
-        return f'"{self.record.uuid}-u{positions}"'
+        return union_etag(self.books)
 
     def sync(self, old_token: str = "") -> tuple[str, Iterable[str]]:
         old = self._old_tokens(old_token)
         budget = context.answer_budget()
         if budget is None:  # the sync-token property of a PROPFIND
-            return self._current_token(), self._changed_all(old)
+            with self._reading() as tx:
+                gone = list(self._gone_names(tx, old))
+            return self._current_token(), chain(gone, self._changed_all(old))
         members, text_bytes = budget.members, budget.card_bytes
         tokens: dict[str, str] = {}
         hrefs: list[str] = []
         complete = True
         with self._reading() as tx:
+            # A deleted book's cards and group card, all at once: 404s hold no card text.
+            hrefs.extend(self._gone_names(tx, old))
+            members -= len(hrefs)
             for book in self.books:
                 if not complete or members <= 0 or text_bytes <= 0:  # later books wait
                     tokens[book.uuid] = old.get(book.uuid, "")
@@ -197,8 +262,12 @@ class UnionBook(Collection):
                 if token and is_current(book, token):  # nothing to ask the book's log
                     tokens[book.uuid] = token
                     continue
-                page = tx.changes_page(book, token, members=members, text_bytes=text_bytes)
+                source = book.id != self.record.id
+                room = members - 1 if source and members > 1 else members  # its group card
+                page = tx.changes_page(book, token, members=room, text_bytes=text_bytes)
                 names = [self._name(book, h) for h in page.hrefs]
+                if source and page.complete:  # the book moved: its group card may have
+                    names.append(group_href(book.uuid))
                 hrefs.extend(names)
                 members -= len(names)
                 text_bytes -= sum(tx.item_sizes(book.id, page.hrefs).values())
@@ -211,13 +280,32 @@ class UnionBook(Collection):
         return union_href(book.uuid, href, default=book.id == self.record.id)
 
     def _old_tokens(self, old_token: str) -> dict[str, str]:
-        """Each book's token in `old_token`; a book deleted since makes it invalid."""
+        """Each book's token in `old_token`."""
         if not old_token:
             return {}
-        tokens = parse_union_token(old_token, self.record.uuid)
-        if any(book_uuid not in self._by_uuid for book_uuid in tokens):
-            raise InvalidSyncToken("a book of the combined book was deleted since the token")
-        return tokens
+        return parse_union_token(old_token, self.record.uuid)
+
+    def _gone_names(self, tx: Transaction, old: dict[str, str]) -> Iterator[str]:
+        """The names of the cards and group cards of books in `old` deleted since: those
+        the book held when deleted, and those deleted after the token before it.
+
+        Raises InvalidSyncToken for a book no longer in the trash of deleted books."""
+        gone = [book_uuid for book_uuid in old if book_uuid not in self._by_uuid]
+        if not gone:
+            return
+        owner = parent_of(self.record.path)
+        trashed = {book.uuid: book for book in tx.list_children(trash_folder(owner))}
+        for book_uuid in gone:
+            book = trashed.get(book_uuid)
+            if book is None:
+                raise InvalidSyncToken("a book of the combined book was deleted since the token")
+            token = old[book_uuid]
+            if not token:  # the client had none of its cards yet
+                continue
+            held = set(tx.iter_hrefs(book.id)) | set(tx.changed_since(book, token))
+            yield group_href(book.uuid)
+            for href in sorted(held):
+                yield union_href(book.uuid, href, default=False)
 
     def _current_token(self) -> str:
         tokens = {book.uuid: format_token(book, book.sync_seq) for book in self.books}
@@ -227,9 +315,26 @@ class UnionBook(Collection):
         with self._reading() as tx:
             for book in self.books:
                 token = old.get(book.uuid)
+                if token and is_current(book, token):
+                    continue
                 changed = tx.changed_since(book, token) if token else tx.iter_hrefs(book.id)
                 for href in list(changed):
                     yield self._name(book, href)
+                if book.id != self.record.id:
+                    yield group_href(book.uuid)
+
+
+def refuse_group_write(href: str) -> None:
+    """A source book's group card is made from its book, not written (the guard answers a
+    client's write 403 before it comes here)."""
+    if group_book(href) is not None:
+        raise ValueError(f"{href!r} is the group of a source book: it cannot be written")
+
+
+def union_etag(books: list[CollectionRecord]) -> str:
+    """The combined book's ETag: the position of each of its books."""
+    positions = "-".join(f"{book.id}.{book.sync_seq}" for book in books)
+    return f'"{books[0].uuid}-u{positions}"'
 
 
 def is_current(book: CollectionRecord, token: str) -> bool:
@@ -256,9 +361,23 @@ def union_at(storage_: Storage, tx: Transaction, record: CollectionRecord) -> Un
     account's default book."""
     if not shows_one_book() or not is_default_book(record.path):
         return None
-    books = books_of_home(tx, parent_of(record.path))
-    others = [book for book in books if book.id != record.id]
-    return UnionBook(storage_, [record, *others])
+    return UnionBook(storage_, books_with(tx, record))
+
+
+def books_with(tx: Transaction, default: CollectionRecord) -> list[CollectionRecord]:
+    """The books of the combined book at `default`: it first, then the account's others."""
+    books = books_of_home(tx, parent_of(default.path))
+    return [default, *(book for book in books if book.id != default.id)]
+
+
+def combined_books(tx: Transaction, path: str) -> list[CollectionRecord]:
+    """The books of the combined book at `path`, for a one-book client ([]: none there)."""
+    if not shows_one_book() or not is_default_book(path):
+        return []
+    record = tx.get_collection(path)
+    if record is None or record.tag != "VADDRESSBOOK":
+        return []
+    return books_with(tx, record)
 
 
 def home_children(tx: Transaction, home: str) -> list[CollectionRecord]:

@@ -22,6 +22,10 @@ class ListingWindow:
     after: str
     last: str
     first: bool  # the first window also lists the collection's child collections
+    # In the combined book (union_windows.py): the book whose members these are (0: the
+    # collection's own), and the books whose group cards the window lists.
+    book: int = 0
+    groups: tuple[int, ...] = ()
 
 
 def plan(

@@ -154,7 +154,8 @@ class ContacthubApplication(Application):
             if book is not None and length is not None:
                 with context.reading(self._storage.store) as tx:
                     books = lengths.combined.get(path, [book])
-                    length.text = str(sum(tx.text_bytes(b) for b in books))
+                    extra = lengths.extra.get(path, 0)
+                    length.text = str(sum(tx.text_bytes(b) for b in books) + extra)
 
     def do_PUT(self, *args: Any) -> types.WSGIResponse:
         with_stored_etag(args[0])

@@ -8,6 +8,9 @@ so a book of any size costs the server one batch. Each batch is read in a
 short transaction of its own, so a long download holds no snapshot open; a
 card written during the download is sent as it was or as it became. The
 headers are the ones Radicale sends for a book.
+
+The combined book of a one-book client is sent the same way, book by book, each source
+book's group card before its cards (contacthub_radicale/union_groups.py).
 """
 
 from __future__ import annotations
@@ -17,19 +20,24 @@ from urllib.parse import quote
 
 from contacthub.carddav.streams import gzipped
 from contacthub.store import CollectionRecord, Store
-from contacthub.vcard.versions import V3
+from contacthub.vcard.versions import V3, converted
 from contacthub_radicale.collection import ctag
 from contacthub_radicale.conversions import CONVERSIONS
 from contacthub_radicale.items import http_date
 from contacthub_radicale.oversized import withheld
+from contacthub_radicale.union import union_etag
+from contacthub_radicale.union_groups import group_text, read_members
 
 BATCH_CARDS = 1000
 BATCH_BYTES = 4 * 1024 * 1024  # one card larger than this is sent on its own
 
 
 def export_headers(
-    record: CollectionRecord, gzip: bool, version: str = V3
+    books: list[CollectionRecord], gzip: bool, version: str = V3, *, combined: bool = False
 ) -> list[tuple[str, str]]:
+    """The headers of a book's GET (of the combined book of `books`, if `combined`)."""
+    record = books[0]
+    etag = union_etag(books) if combined else ctag(record)
     title = str(record.props.get("D:displayname") or "Address book")
     if not title.lower().endswith(".vcf"):
         title += ".vcf"
@@ -39,7 +47,7 @@ def export_headers(
             "text/vcard; charset=utf-8" + ("" if version == V3 else f"; version={version}"),
         ),
         ("Last-Modified", http_date(record.modified_at)),
-        ("ETag", ctag(record) if version == V3 else f'{ctag(record)[:-1]}-{version}"'),
+        ("ETag", etag if version == V3 else f'{etag[:-1]}-{version}"'),
         ("Content-Disposition", f"attachment; filename*=utf-8''{quote(title)}"),
     ]
     if gzip:
@@ -49,14 +57,30 @@ def export_headers(
 
 def export_body(
     store: Store,
-    record: CollectionRecord,
+    books: list[CollectionRecord],
     gzip: bool,
     max_resource_size: int,
     version: str = V3,
 ) -> Iterator[bytes]:
-    """The book's cards, each in `version` (converted when stored in the other)."""
-    cards = _cards(store, record, max_resource_size, version)
+    """The book's cards, each in `version` (converted when stored in the other); of the
+    combined book of `books`, each book's in turn, a source book's group card first."""
+    cards = _books(store, books, max_resource_size, version)
     return gzipped(cards) if gzip else cards
+
+
+def _books(
+    store: Store, books: list[CollectionRecord], max_resource_size: int, version: str
+) -> Iterator[bytes]:
+    for index, book in enumerate(books):
+        if index:
+            yield _group_card(store, book, version).encode()
+        yield from _cards(store, book, max_resource_size, version)
+
+
+def _group_card(store: Store, book: CollectionRecord, version: str) -> str:
+    with store.read() as tx:
+        text = group_text(book, read_members(tx, book))
+    return text if version == V3 else converted(text, version)
 
 
 def _cards(

@@ -26,6 +26,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
@@ -39,7 +40,11 @@ from contacthub.carddav.headers import HeaderRefused, check_headers
 from contacthub.carddav.limits import LimitRefused, is_infinite_depth, report_budget
 from contacthub.carddav.listing import answer_in_windows
 from contacthub.carddav.mass_delete import DeletionWatch
-from contacthub.carddav.one_book import moves_through_combined_book, sees_one_book
+from contacthub.carddav.one_book import (
+    moves_through_combined_book,
+    names_a_source_group,
+    sees_one_book,
+)
 from contacthub.carddav.properties import PropertyTooLong, check_property_sizes
 from contacthub.carddav.streams import accepts_gzip
 from contacthub.carddav.vcard_version import (
@@ -64,7 +69,8 @@ from contacthub_radicale.context import (
     watching_store_faults,
 )
 from contacthub_radicale.one_book import showing_one_book, shows_one_book
-from contacthub_radicale.union import is_default_book
+from contacthub_radicale.union import combined_books, is_default_book
+from contacthub_radicale.union_windows import plan_books
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +80,11 @@ NAME_LIMIT = 255  # characters of one name in a path (a book, a card's file name
 _SETS_PROPERTIES = ("PROPPATCH", "MKCOL", "MKCALENDAR")
 _WRITES = ("PUT", *_SETS_PROPERTIES)
 _SENDS_XML = ("PROPFIND", "REPORT", *_SETS_PROPERTIES)
+SOURCE_GROUP_REFUSED = (
+    "this group shows the contacts of one of your address books and changes with that "
+    "book only: add, remove or edit those contacts, or rename the book, where you see "
+    "your books apart (another client, or the admin page)"
+)
 
 
 def _plain(
@@ -216,6 +227,8 @@ class CardDavGuard:
                     "403 Forbidden",
                     "cards are not moved into or out of the combined book of all your books",
                 )
+            if method in ("PUT", "DELETE") and self._writes_source_group(environ, path):
+                raise RequestRefused("403 Forbidden", SOURCE_GROUP_REFUSED)
             if method in _WRITES and not self.gate.may_write(environ, path):
                 return self.app(environ, start_response)
             if method in _SENDS_XML and (method in _WRITES or self.gate.signed_in(environ)):
@@ -234,8 +247,11 @@ class CardDavGuard:
                     with budgeting(self._report_budget(root)):
                         return self.app(environ, start_response)
                 return self.app(environ, start_response)
-            if method in ("GET", "HEAD") and (book := self._readable_book(environ, path)):
-                return _export(self.store, book, environ, start_response, self.max_resource_size)
+            if method in ("GET", "HEAD") and (books := self._readable_books(environ, path)):
+                combined = shows_one_book() and is_default_book(path)
+                return _export(
+                    self.store, books, combined, environ, start_response, self.max_resource_size
+                )
             if method != "PUT":
                 self._check_length(environ, self.max_content_length)
                 return self.app(environ, start_response)
@@ -282,25 +298,32 @@ class CardDavGuard:
         """A PROPFIND of a big book's members, answered in windows (None: any other)."""
         if environ.get("HTTP_DEPTH", "0") == "0":  # Radicale lists members for any other
             return None
-        book = self._readable_book(environ, path)
-        if book is None:
+        books = self._readable_books(environ, path)
+        if not books:
             return None
-        return answer_in_windows(self.app, self.store, book, environ, start_response)
+        windows_of = partial(plan_books, books=books)  # one book, or those it combines
+        return answer_in_windows(self.app, self.store, windows_of, environ, start_response)
+
+    def _writes_source_group(self, environ: dict[str, Any], path: str) -> bool:
+        if not shows_one_book() or not self.gate.may_write(environ, path):
+            return False  # a stranger is answered by Radicale
+        return names_a_source_group(path)
 
     def _moves_through_combined_book(self, environ: dict[str, Any], path: str) -> bool:
         if not shows_one_book() or not self.gate.may_write(environ, path):
             return False  # a stranger is answered by Radicale
         return moves_through_combined_book(path, environ.get("HTTP_DESTINATION", ""))
 
-    def _readable_book(self, environ: dict[str, Any], path: str) -> CollectionRecord | None:
-        """The address book at `path`, if the caller may read it (asked before the store)."""
+    def _readable_books(self, environ: dict[str, Any], path: str) -> list[CollectionRecord]:
+        """The address book at `path` ([]: none), if the caller may read it (asked before
+        the store); for a one-book client at the default book, the books it combines."""
         if "/" not in path or not self.gate.may_read(environ, path):
-            return None
-        if shows_one_book() and is_default_book(path):  # the combined book: the plugin's
-            return None
+            return []
         with self.store.read() as tx:
+            if shows_one_book() and is_default_book(path):
+                return combined_books(tx, path)
             record = tx.get_collection(path)
-        return record if record is not None and record.tag == "VADDRESSBOOK" else None
+        return [record] if record is not None and record.tag == "VADDRESSBOOK" else []
 
     def _check_length(self, environ: dict[str, Any], limit: int, what: str = "request body") -> int:
         try:
@@ -375,17 +398,18 @@ def _refused(
 
 def _export(
     store: Store,
-    book: CollectionRecord,
+    books: list[CollectionRecord],
+    combined: bool,
     environ: dict[str, Any],
     start_response: Callable[..., Any],
     max_resource_size: int,
 ) -> Iterable[bytes]:
     gzip = accepts_gzip(environ)
     version = accepted_version(environ.get("HTTP_ACCEPT", ""))
-    start_response("200 OK", export_headers(book, gzip, version))
+    start_response("200 OK", export_headers(books, gzip, version, combined=combined))
     if environ.get("REQUEST_METHOD") == "HEAD":
         return []
-    return export_body(store, book, gzip, max_resource_size, version)
+    return export_body(store, books, gzip, max_resource_size, version)
 
 
 def _conversion_refused(start_response: Callable[..., Any], message: str) -> list[bytes]:

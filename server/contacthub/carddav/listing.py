@@ -13,7 +13,8 @@ windows are planned once, from the cards' sizes, and every window reads one
 snapshot of the store, so the listing is the book as it was at one moment.
 The first window goes through Radicale before anything is sent, so a refusal
 (rights, a body it cannot read) is its own answer; Radicale logs each window
-as a request.
+as a request. The combined book of a one-book client is listed the same way, book by
+book (contacthub_radicale/union_windows.py).
 
 When the client has left, waitress refuses the next window's bytes and the
 listing stops there: the work a departed client leaves behind is one window.
@@ -21,6 +22,7 @@ listing stops there: the work a departed client leaves behind is one window.
 
 from __future__ import annotations
 
+import contextvars
 import io
 import logging
 from collections.abc import Callable, Iterable, Iterator
@@ -28,29 +30,30 @@ from contextlib import ExitStack
 from typing import Any
 
 from contacthub.carddav.streams import accepts_gzip, gzipped
-from contacthub.store import CollectionRecord, Store, Transaction
+from contacthub.store import Store, Transaction
 from contacthub_radicale import context
-from contacthub_radicale.window import ListingWindow, plan
+from contacthub_radicale.window import ListingWindow
 
 logger = logging.getLogger(__name__)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+Planner = Callable[[Transaction], list[ListingWindow]]
 _DROPPED = ("content-length", "content-encoding")
 
 
 def answer_in_windows(
     app: WSGIApp,
     store: Store,
-    book: CollectionRecord,
+    windows_of: Planner,
     environ: dict[str, Any],
     start_response: Callable[..., Any],
 ) -> Iterable[bytes] | None:
-    """The answer to a PROPFIND listing `book`'s members; None when one window holds
-    them all (Radicale answers that whole, as always)."""
+    """The answer to a PROPFIND listing a book's members, in the windows `windows_of`
+    plans; None when one window holds them all (Radicale answers that whole, as always)."""
     snapshot = ExitStack()
     try:
         tx = snapshot.enter_context(store.read())
-        windows = plan(tx.sizes_after(book.id))
+        windows = windows_of(tx)
         if len(windows) < 2:
             snapshot.close()
             return None
@@ -78,6 +81,9 @@ class _Request:
         self.tx = tx
         self.environ = environ
         self.body = environ["wsgi.input"].read()  # the guard has read and checked it
+        # The windows after the first are made once the guard has returned: each runs in
+        # the request's context as the guard set it (its client, whether it sees one book).
+        self.context = contextvars.copy_context()
 
     def window(self, window: ListingWindow) -> tuple[str, list[tuple[str, str]], bytes]:
         environ = {
@@ -91,8 +97,11 @@ class _Request:
         def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> None:
             started.append((status, headers))
 
-        with context.using(self.tx), context.listing(window):
-            body = b"".join(self.app(environ, start_response))
+        def answer() -> bytes:
+            with context.using(self.tx), context.listing(window):
+                return b"".join(self.app(environ, start_response))
+
+        body = self.context.run(answer)
         status, headers = started[0]
         return status, headers, body
 

@@ -12,6 +12,7 @@ account's own password is as recognised.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from urllib.parse import unquote, urlsplit
 
@@ -20,6 +21,7 @@ from radicale import pathutils
 from contacthub.store import parent_of
 from contacthub.store.records import APART, ONE_BOOK, BookView
 from contacthub_radicale.union import is_default_book
+from contacthub_radicale.union_names import group_book
 
 __all__ = ["APART", "ONE_BOOK", "BookView", "sees_one_book", "recognised_as_one_book"]
 
@@ -44,3 +46,8 @@ def moves_through_combined_book(path: str, destination: str) -> bool:
     combined book (the default book of a one-book client's account)."""
     to_path = pathutils.strip_path(pathutils.sanitize_path(unquote(urlsplit(destination).path)))
     return any(is_default_book(parent_of(p)) for p in (path, to_path) if p)
+
+
+def names_a_source_group(path: str) -> bool:
+    """Whether `path` names a source book's group card in the combined book."""
+    return is_default_book(parent_of(path)) and group_book(posixpath.basename(path)) is not None

@@ -158,6 +158,20 @@ class SearchPart(TxBase):
         )
         return {collection_id: count for collection_id, count in rows}
 
+    def people_uids(self, collection_id: int) -> list[str]:
+        """The UIDs of the collection's contacts (group cards left out), in UID order."""
+        rows = self.conn.execute(
+            select(items.c.uid)
+            .where(
+                items.c.collection_id == collection_id,
+                visible(collection_id),
+                items.c.name == "VCARD",
+                is_person_row(),
+            )
+            .order_by(items.c.uid)
+        )
+        return list(dict.fromkeys(uid for uid in rows.scalars() if uid))
+
     def search_contacts(
         self, collection_ids: Sequence[int], words: Sequence[str], *, limit: int, offset: int
     ) -> tuple[list[ItemRecord], int]:
