@@ -97,7 +97,7 @@ class MergesPart(TxBase):
     def require_merge(self, owner: str, merge_id: int) -> MergeRecord:
         found = self.get_merge(owner, merge_id)
         if found is None:
-            raise NotFound(f"no merge {merge_id} of {owner!r}")
+            raise NotFound(f"There is no merge {merge_id}.")
         return found
 
     def merges_of(self, owner: str, limit: int = 100) -> list[MergeRecord]:
