@@ -84,3 +84,15 @@ def test_a_bad_merge_body_names_its_field(api: ApiClient) -> None:
     unknown = api.post("/api/v1/merges", json={"contacts": [one, two], "choices": {"x": []}})
     assert unknown.status_code == 422
     assert unknown.get_json()["error"]["field"] == "choices.x"
+
+
+def test_a_merges_run_is_undone_as_a_merge_only(api: ApiClient) -> None:
+    work, home = _book(api, "Work"), _book(api, "Home")
+    contacts = [_contact(api, work, "w1", "Jane Doe"), _contact(api, home, "h1", "Jane")]
+    made = api.post("/api/v1/merges", json={"contacts": contacts}).get_json()
+
+    refused = api.post(f"/api/v1/runs/{made['run_id']}/undo")
+
+    assert refused.status_code == 409
+    assert "undo it as a merge" in refused.get_json()["error"]["message"]
+    assert (_names(api, work), _names(api, home)) in ((["Jane"], []), ([], ["Jane"]))

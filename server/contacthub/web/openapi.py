@@ -1639,7 +1639,8 @@ HISTORY_PATHS: dict[str, Any] = {
             request=json_request(bodies.UndoInput, required=False),
             tag="history",
             description="Contacts changed again after the run are left as they are "
-            "unless include_later_changes. " + AS_A_RUN + WITH_BASIS,
+            "unless include_later_changes. A merge's run is 409: undo it as a merge "
+            "(POST /api/v1/merges/{merge_id}/undo). " + AS_A_RUN + WITH_BASIS,
         ),
     },
 }
