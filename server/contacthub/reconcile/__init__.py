@@ -8,7 +8,7 @@ caller's transaction; `run_source` does both and records the run. Sources
 differ only in their `Policy`.
 """
 
-from contacthub.reconcile.changes import Change, ChangeSet, Incoming, Problem
+from contacthub.reconcile.changes import Change, ChangeSet, Incoming, MergedChange, Problem
 from contacthub.reconcile.plan import plan
 from contacthub.reconcile.policy import Policy
 from contacthub.reconcile.run import (
@@ -23,6 +23,7 @@ from contacthub.reconcile.run import (
 __all__ = [
     "Change",
     "ChangeSet",
+    "MergedChange",
     "Incoming",
     "Policy",
     "Problem",

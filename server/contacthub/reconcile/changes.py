@@ -102,12 +102,25 @@ class Change:
         return shown
 
 
+@dataclass(frozen=True, slots=True)
+class MergedChange:
+    """A change to a merged card (duplicates/merge.py), wherever it lives: an update
+    merged three-way from the link's base, a deletion, or ("forget") only the link, when
+    other sources still feed the card. Written after the run's book is published."""
+
+    action: Literal["update", "delete", "forget"]
+    change: Change
+    collection_id: int
+    base: str  # the card the source brought last
+
+
 @dataclass
 class ChangeSet:
     changes: list[Change] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     refused: str = ""  # why the whole set may not be applied (the mass-deletion guard)
     tombstoned: list[str] = field(default_factory=list)  # keys whose contact the user deleted
+    merged: list[MergedChange] = field(default_factory=list)
 
     def of(self, action: Action) -> list[Change]:
         return [change for change in self.changes if change.action == action]
@@ -115,6 +128,7 @@ class ChangeSet:
     @property
     def counts(self) -> dict[str, int]:
         counted = Counter(change.action for change in self.changes)
+        counted.update(m.action for m in self.merged if m.action != "forget")
         return {
             "added": counted["add"],
             "updated": counted["update"],
@@ -130,10 +144,13 @@ class ChangeSet:
             self.changes = [
                 _skip(change, reason) if change.key in keys else change for change in self.changes
             ]
+            self.merged = [m for m in self.merged if m.change.key not in keys]
 
     @property
     def has_changes(self) -> bool:
-        return any(change.action in ("add", "update", "delete") for change in self.changes)
+        return bool(self.merged) or any(
+            change.action in ("add", "update", "delete") for change in self.changes
+        )
 
 
 def _skip(change: Change, reason: str) -> Change:

@@ -331,9 +331,17 @@ def plan_undo(tx: Transaction, run_id: int, include_later_changes: bool) -> Rest
             newest[version.href] = max(newest.get(version.href, version.seq), version.seq)
         current = tx.get_items(collection_id, hrefs)
         links = _Links(tx, book)
+        # A card the run wrote twice (a group card its bridge rewrote for two members)
+        # goes back to before the run's first write, and only a later run's write is later.
+        last_of_run: dict[str, int] = {}
         for version in of_book:
+            last_of_run[version.href] = max(last_of_run.get(version.href, 0), version.seq)
+        first_of_run: dict[str, VersionRecord] = {}
+        for version in sorted(of_book, key=lambda version: version.seq):
+            first_of_run.setdefault(version.href, version)
+        for version in first_of_run.values():
             now = current.get(version.href)
-            if newest[version.href] > version.seq:
+            if newest[version.href] > last_of_run[version.href]:
                 later = Untouched(
                     book.path,
                     version.href,

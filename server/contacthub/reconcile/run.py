@@ -7,14 +7,15 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from contacthub.errors import UserError
-from contacthub.reconcile.changes import Change, ChangeSet, Incoming, Problem
+from contacthub.reconcile.changes import Change, ChangeSet, Incoming, MergedChange, Problem
 from contacthub.reconcile.plan import plan
 from contacthub.reconcile.policy import Policy
 from contacthub.store import (
     Actor,
+    Link,
     RunRecord,
     SourceRecord,
     StagedChange,
@@ -23,6 +24,8 @@ from contacthub.store import (
     Store,
     Transaction,
 )
+from contacthub.vcard.parse import item_data
+from contacthub.vcard.three_way import patched
 
 logger = logging.getLogger(__name__)
 
@@ -255,7 +258,59 @@ def _run(
             )
             return RunOutcome(changes, run)
 
-        return staging.publish(publish)
+        outcome = staging.publish(publish)
+    if outcome.run is not None and not changes.refused:
+        apply_merged(store, source, changes.merged, outcome.run.id)
+    return outcome
+
+
+def apply_merged(
+    store: Store, source: SourceRecord, merged: list[MergedChange], run_id: int
+) -> None:
+    """Write the run's changes to merged cards, in one transaction with their links, once
+    its book is published: a card a merge made lives in any book of the account, outside
+    the run's staging. Each update is merged three-way (vcard/three_way.py) from the card
+    the source brought last, and that card becomes the link's base. A card that changed
+    meanwhile is merged as it is now (the merge is per property); one deleted meanwhile is
+    left to the next run (its link unchanged, it sees the deletion)."""
+    if not merged:
+        return
+    with store.read() as tx:
+        books = tx.collections_by_id({m.collection_id for m in merged})
+    actor = Actor(source.owner, "run", run_id=run_id)
+    with store.write(sorted(book.path for book in books.values()), actor=actor) as tx:
+        links = {
+            link.external_key: link
+            for _, link in tx.links_to_uids([source.id], {m.change.uid for m in merged})
+        }
+        saved: list[Link] = []
+        forgotten: list[str] = []
+        for change in merged:
+            book, link = books[change.collection_id], links.get(change.change.key)
+            item = tx.get_item(book.id, change.change.href)
+            if link is None or item is None or item.uid != change.change.uid:
+                continue
+            if change.action == "update":
+                theirs = change.change.card()
+                text = patched(change.base, theirs.text, item.text)
+                try:
+                    with tx.savepoint():
+                        if text != item.text:
+                            tx.put_item(book, item.href, item_data(text))
+                except UserError as error:
+                    logger.warning(
+                        "source %s: merged card %s not updated: %s", source.id, item.href, error
+                    )
+                    continue
+                saved.append(
+                    replace(link, record_hash=change.change.record_hash, merged_base=theirs.text)
+                )
+                continue
+            if change.action == "delete":
+                tx.delete_item(book, item.href)
+            forgotten.append(link.external_key)
+        tx.put_links(source.id, saved)
+        tx.forget_links(source.id, forgotten)
 
 
 class RunFailed(Exception):

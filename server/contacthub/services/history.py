@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from contacthub.errors import Invalid, NotFound, quoted
+from contacthub.errors import Conflict, Invalid, NotFound, quoted
 from contacthub.reconcile.restore import (
     RestoreOutcome,
     RestorePlan,
@@ -422,7 +422,12 @@ def apply_undo(
     changed again since too, if `include_later_changes`), as a run of its own."""
     _check_door(via)
     with ctx.store.read() as tx:
-        _require_run(tx, user, run_id)
+        if _require_run(tx, user, run_id).kind == "merge":
+            raise Conflict(
+                "merge_run",
+                "This run is a merge: undo it as a merge (the list of merges), which puts "
+                "the sources' links back too.",
+            )
         books = tx.collections_by_id({v.collection_id for v in tx.versions_of_run(run_id)})
     return RestoreResult.of(
         apply_plan(

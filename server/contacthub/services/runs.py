@@ -29,8 +29,11 @@ class OwnedRun:
 
 
 def undoable(run: RunRecord) -> bool:
-    """Whether the run changed contacts, so that undoing it would change something."""
-    return run.status == "ok" and any(run.counts.get(name) for name in CHANGES)
+    """Whether the run changed contacts, so that undoing it would change something. A
+    merge is undone as a merge (services/merges.py): its sources' links go back too."""
+    return (
+        run.status == "ok" and run.kind != "merge" and any(run.counts.get(name) for name in CHANGES)
+    )
 
 
 def owned_run(ctx: RunContext, user: str, run_id: int) -> OwnedRun:

@@ -69,6 +69,7 @@ from contacthub.store.folders import DEFAULT_BOOK, DEFAULT_BOOK_PROPS
 from contacthub.store.groups import GROUP_FORM, GROUP_FORMS, GroupSummary, group_form
 from contacthub.store.items import etag_of
 from contacthub.store.locks import LockOrderError
+from contacthub.store.merges import MergeRecord
 from contacthub.store.paths import check_name, parent_of
 from contacthub.store.records import (
     BOOK_VIEWS,
@@ -129,6 +130,7 @@ __all__ = [
     "LockOrderError",
     "Link",
     "LinkOp",
+    "MergeRecord",
     "NotFound",
     "PreconditionFailed",
     "PropertyPresence",

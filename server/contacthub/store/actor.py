@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 # The doors a write comes through.
-VIAS = ("carddav", "api", "admin", "cli", "run", "restore", "undo", "unknown")
+VIAS = ("carddav", "api", "admin", "cli", "run", "restore", "undo", "merge", "unknown")
 MAX_AGENT = 255
 
 

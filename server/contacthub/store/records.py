@@ -188,6 +188,10 @@ class Link:
     href: str
     record_hash: str
     deleted: bool = False
+    # Re-linked by a merge: the merged card's book when not the source's own, and the
+    # card the source last brought (the base of a three-way merge); None: not merged.
+    collection_id: int | None = None
+    merged_base: str | None = None
 
 
 @dataclass(frozen=True)

@@ -241,6 +241,11 @@ links = Table(
     Column("record_hash", String(64), nullable=False),
     Column("deleted", Boolean, nullable=False, default=False),
     Column("updated_at", Float, nullable=False),
+    # A merge re-linked the record to a merged card: the card's book when it is not the
+    # source's own (NULL: the source's book), and the card the source last brought, the
+    # base of the three-way merge of its next change (NULL: not merged).
+    Column("collection_id", Integer),
+    Column("merged_base", Text),
 )
 
 # A run's changes to its source's links, published with its rows (see `items`): the
@@ -397,4 +402,27 @@ alerts = Table(
     Column("email", Text, nullable=False, default=""),
     Index("ix_alerts_owner_state", "owner", "state"),
     Index("ix_alerts_collection_client", "collection_id", "account", "agent"),
+)
+
+# A merge of an account's cards into one (duplicates/merge.py): its run (kind "merge"),
+# the merged card, the cards merged (JSON) and the links of the sources as they were
+# before (JSON), so that undoing it puts both back.
+merges = Table(
+    "merges",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner", String(255), nullable=False),
+    Column("run_id", Integer, nullable=False),
+    Column("collection_id", Integer, nullable=False),  # where the merged card lives
+    Column("href", String(1024), nullable=False),
+    Column("uid", String(1024), nullable=False),
+    Column("display_name", Text, nullable=False),
+    Column("members", Text, nullable=False),
+    Column("prior_links", Text, nullable=False),
+    Column("automatic", Boolean, nullable=False, default=False),
+    Column("state", String(16), nullable=False),  # merged, undone
+    Column("created_at", Float, nullable=False),
+    Column("undone_at", Float),
+    Column("undo_run_id", Integer),
+    Index("ix_merges_owner_created_at", "owner", "created_at"),
 )

@@ -10,6 +10,7 @@ from contacthub.store.groups import GroupsPart
 from contacthub.store.items import ItemsPart
 from contacthub.store.leases import LeasesPart
 from contacthub.store.links import LinksPart
+from contacthub.store.merges import MergesPart
 from contacthub.store.roles import RolesPart
 from contacthub.store.runs import RunsPart
 from contacthub.store.search import SearchPart
@@ -30,6 +31,7 @@ class Transaction(
     RolesPart,
     SourcesPart,
     LinksPart,
+    MergesPart,
     RunsPart,
     UploadsPart,
     LeasesPart,

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from contacthub.store import Store
 
 _CHUNK = 500
+# The door of a merge's writes (duplicates/merge.py): its deletions are not the trash's.
+MERGE_DOOR = "merge"
 # zlib's default level. For cards this small the level hardly matters (measured on
 # realistic cards: levels 1, 6 and 9 within 2% of each other in size and in time), and
 # packing makes them about half their size (text and index as JSON: 0.53).
@@ -452,13 +454,15 @@ class VersionsPart(TxBase):
         self, collection_id: int, since: float, *, cards: bool = False
     ) -> list[VersionRecord]:
         """The trash: the last write of each card deleted from the collection since
-        `since` that is not back (under its UID), newest first."""
+        `since` that is not back (under its UID), newest first. A card a merge removed is
+        not in it: it lives on in the merged card, and undoing the merge brings it back."""
         published = self._published_runs([collection_id])
         columns = (*_LISTED, versions.c.card) if cards else _LISTED
         deletions = self._read(
             select(*columns).where(
                 versions.c.collection_id == collection_id,
                 versions.c.action == "delete",
+                versions.c.via != MERGE_DOOR,
                 (versions.c.gen != 0) | (versions.c.at >= since),
             ),
             published,

@@ -643,6 +643,71 @@ class UndoInput(Body):
     basis: Basis = LEFT_OUT
 
 
+# --- merging duplicates --------------------------------------------------------------------
+
+MAX_MERGED = 50
+
+
+class MergeContact(Body):
+    """One contact of a merge: its book's id and its id (href) in the book."""
+
+    unknown = "A contact of a merge has book and href; unknown field {name}."
+    reported_as = "contacts"
+
+    book: Annotated[
+        str,
+        Field(min_length=1, max_length=MAX_NAME, description="The id of the contact's book."),
+        Says("Each contact names its book's id in book."),
+    ]
+    href: Annotated[
+        str,
+        Field(min_length=1, max_length=1024, description="The contact's id in its book."),
+        Says("Each contact names its id in href."),
+    ]
+
+
+MergeContacts = Annotated[
+    list[MergeContact],
+    Field(min_length=2, max_length=MAX_MERGED, description="The contacts to merge."),
+    Says(
+        "The contacts are a list of objects with book and href.",
+        too_short="Name two or more contacts to merge.",
+        too_long=f"Merge at most {MAX_MERGED} contacts at once.",
+    ),
+]
+
+
+class MergePreviewInput(Body):
+    unknown = "Unknown field {name}; a merge preview takes {fields}."
+
+    contacts: MergeContacts
+
+
+class MergeInput(Body):
+    unknown = "Unknown field {name}; a merge takes {fields}."
+
+    contacts: MergeContacts
+    choices: Annotated[
+        dict[str, list[Annotated[str, Field(max_length=64)]]],
+        Field(
+            description="Per field key of the preview, the ids of the values chosen (one for "
+            "a single field, any for a union; [] leaves a field out). A field left out: "
+            "the preview's default."
+        ),
+        Says("The choices map a field's key to a list of the ids of its values."),
+    ] = LEFT_OUT
+    into: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=MAX_NAME,
+            description="The id of the book the merged contact lives in (default: the "
+            "preview's into).",
+        ),
+        Says("into is the id of one of your address books."),
+    ] = LEFT_OUT
+
+
 # The request components of the document, by name; nested models come with them.
 MODELS: tuple[type[Body], ...] = (
     ImportSettings,
@@ -663,4 +728,6 @@ MODELS: tuple[type[Body], ...] = (
     AccountRestorePreviewInput,
     AccountRestoreInput,
     UndoInput,
+    MergePreviewInput,
+    MergeInput,
 )

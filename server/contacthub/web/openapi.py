@@ -676,6 +676,82 @@ HISTORY_SCHEMAS: dict[str, Any] = {
     ),
 }
 
+MERGE_REF = obj(["book", "href"], book=STRING, href=STRING)
+MERGE_MEMBER = obj(["book", "href", "uid", "fn"], book=STRING, href=STRING, uid=STRING, fn=STRING)
+MERGE_FIELDS: dict[str, Any] = {
+    "id": {"type": "integer"},
+    "run_id": {"type": "integer", "description": "The merge's run (kind merge)."},
+    "automatic": {"type": "boolean", "description": "Made by automatic merging."},
+    "state": {"enum": ["merged", "undone"]},
+    "created_at": {"type": "string", "format": "date-time"},
+    "undone_at": nullable("string", format="date-time"),
+    "merged": obj(
+        ["book", "href", "uid", "fn"],
+        book=nullable("string", description="The merged contact's book (null: deleted)."),
+        href=STRING,
+        uid=STRING,
+        fn=STRING,
+    ),
+    "members": {
+        "type": "array",
+        "items": MERGE_MEMBER,
+        "description": "The contacts merged, as they were.",
+    },
+}
+MERGE_SCHEMAS: dict[str, Any] = {
+    "Merge": obj(list(MERGE_FIELDS), **MERGE_FIELDS),
+    "MergeList": obj(["merges"], merges={"type": "array", "items": schema("Merge")}),
+    "MergeUndone": obj(
+        [*MERGE_FIELDS, "changed_later"],
+        **MERGE_FIELDS,
+        changed_later={
+            "type": "array",
+            "items": obj(["book", "href", "fn"], book=STRING, href=STRING, fn=STRING),
+            "description": "Contacts written again after the merge: left as they are.",
+        },
+    ),
+    "MergePreview": obj(
+        ["contacts", "fields", "into", "keeps"],
+        contacts={
+            "type": "array",
+            "description": "The contacts, most recently edited first (a person's edit "
+            "before a run's); a value's contacts are positions in this list.",
+            "items": obj(
+                ["book", "book_name", "href", "uid", "fn", "edited_at", "edited_by_person"],
+                book=STRING,
+                book_name=STRING,
+                href=STRING,
+                uid=STRING,
+                fn=STRING,
+                edited_at={"type": "string", "format": "date-time"},
+                edited_by_person={"type": "boolean"},
+            ),
+        },
+        fields={
+            "type": "array",
+            "items": obj(
+                ["key", "label", "kind", "values", "chosen"],
+                key=STRING,
+                label=STRING,
+                kind={"enum": ["union", "single"]},
+                values={
+                    "type": "array",
+                    "items": obj(
+                        ["id", "text", "contacts"],
+                        id=STRING,
+                        text=STRING,
+                        contacts={"type": "array", "items": {"type": "integer"}},
+                    ),
+                },
+                chosen={"type": "array", "items": STRING, "description": "The default."},
+            ),
+        },
+        into={"type": "string", "description": "The book the merged contact lives in by default."},
+        keeps=MERGE_REF | {"type": ["object", "null"]},
+    ),
+}
+
+
 SCHEMAS: dict[str, Any] = {
     "Error": obj(
         ["error"],
@@ -805,6 +881,7 @@ SCHEMAS: dict[str, Any] = {
     **SYNC_SCHEMAS,
     **ACCOUNT_SCHEMAS,
     **HISTORY_SCHEMAS,
+    **MERGE_SCHEMAS,
     **REQUEST_SCHEMAS,
     "OpenAPI": {"type": "object", "required": ["openapi", "info", "paths"]},
 }
@@ -863,6 +940,12 @@ PARAMETERS: dict[str, Any] = {
     "if_match": {"name": "If-Match", "in": "header", "required": False, "schema": STRING},
     "import_id": {
         "name": "import_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "merge_id": {
+        "name": "merge_id",
         "in": "path",
         "required": True,
         "schema": {"type": "integer", "minimum": 0},
@@ -1578,7 +1661,54 @@ HISTORY_PATHS: dict[str, Any] = {
             request=json_request(bodies.UndoInput, required=False),
             tag="history",
             description="Contacts changed again after the run are left as they are "
-            "unless include_later_changes. " + AS_A_RUN + WITH_BASIS,
+            "unless include_later_changes. A merge's run is 409: undo it as a merge "
+            "(POST /api/v1/merges/{merge_id}/undo). " + AS_A_RUN + WITH_BASIS,
+        ),
+    },
+}
+
+MERGE_PATHS: dict[str, Any] = {
+    "/api/v1/merges": {
+        "get": operation(
+            "List the merges",
+            {"200": body("MergeList", "The user's merges, newest first.")} | errors(),
+            tag="merges",
+        ),
+        "post": operation(
+            "Merge contacts",
+            {"201": body("Merge", "Merged.")}
+            | errors("BadRequest", "Conflict", "Invalid", "UnsupportedMediaType"),
+            request=json_request(bodies.MergeInput),
+            tag="merges",
+            description="The contacts (of any of the user's books) become one, in one step "
+            "that phones see at their next sync: the merged contact is written, the others "
+            "deleted, and the sources that fed them re-linked to it, so their next runs "
+            "update it (only their own fields) instead of adding a copy. 404 for a contact "
+            "or book that is not the user's; 422 (field choices.KEY) for a choice the "
+            "contacts do not offer.",
+        ),
+    },
+    "/api/v1/merges/preview": {
+        "post": operation(
+            "Preview a merge",
+            {"200": body("MergePreview", "Every field of every contact, and the defaults.")}
+            | errors("BadRequest", "Invalid", "UnsupportedMediaType"),
+            request=json_request(bodies.MergePreviewInput),
+            tag="merges",
+            description="Nothing changes. The defaults: the union of the values of fields "
+            "a person has several of; one value of the others, from the contact edited most "
+            "recently (a person's edit before a run's).",
+        ),
+    },
+    "/api/v1/merges/{merge_id}/undo": {
+        "post": operation(
+            "Undo a merge",
+            {"200": body("MergeUndone", "The contacts and the sources' links are back.")}
+            | errors("Conflict"),
+            parameters=[ref("parameters", "merge_id")],
+            tag="merges",
+            description="409 when it was undone already. Contacts changed again after the "
+            "merge are left as they are (changed_later names them).",
         ),
     },
 }
@@ -1800,6 +1930,7 @@ PATHS: dict[str, Any] = {
         ),
     },
     **HISTORY_PATHS,
+    **MERGE_PATHS,
     **APP_PASSWORD_PATHS,
     **ALERT_PATHS,
     **IMPORT_PATHS,

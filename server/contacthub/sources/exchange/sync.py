@@ -43,6 +43,7 @@ from contacthub.sources.exchange.client import (
     push_update,
     uid_for,
 )
+from contacthub.sources.exchange.mapping import card_to_contact
 from contacthub.store import (
     CollectionRecord,
     InvalidSyncToken,
@@ -145,7 +146,8 @@ class Sent:
 
 
 def read_local(store: Store, source: SourceRecord) -> Local:
-    """The cards added or changed in the book since the last run, and the source's links."""
+    """The cards added or changed in the book since the last run, the merged cards whose
+    Exchange fields changed (in any book), and the source's links."""
     synced: dict[str, str] = source.settings.get("items") or {}
     with store.read() as tx:
         book = tx.require_collection(source.book_path)
@@ -153,13 +155,49 @@ def read_local(store: Store, source: SourceRecord) -> Local:
         hrefs += source.settings.get("retry") or []
         found = tx.get_items(book.id, hrefs)
         links = tx.links_of(source.id)
+        merged = _merged_changed(tx, book, links)
     by_uid = links_by_uid(links.values())
     changed = [
         LocalCard.of(item)
         for _, item in sorted(found.items())
-        if item.name == "VCARD" and not _synced(item, by_uid.get(item.uid), synced)
+        if item.name == "VCARD"
+        and not _merged(by_uid.get(item.uid))
+        and not _synced(item, by_uid.get(item.uid), synced)
     ]
-    return Local(format_token(book, book.sync_seq), changed, links)
+    return Local(format_token(book, book.sync_seq), changed + merged, links)
+
+
+def _merged(link: Link | None) -> bool:
+    return link is not None and link.merged_base is not None
+
+
+def _merged_changed(
+    tx: Transaction, book: CollectionRecord, links: dict[str, Link]
+) -> list[LocalCard]:
+    """The cards a merge re-linked the source to (duplicates/merge.py), in whichever book
+    they live, whose Exchange fields differ from what Exchange holds (the link's base: what
+    it brought or was sent last). Compared by content, not ETag: a pull's update of the card
+    (written after the run) is no change to send back. They are few: one per merge."""
+    changed = []
+    for link in links.values():
+        if link.deleted or link.merged_base is None:
+            continue
+        collection_id = link.collection_id if link.collection_id is not None else book.id
+        href = tx.href_of_uid(collection_id, link.uid)
+        item = tx.get_item(collection_id, href) if href is not None else None
+        if item is not None and exchange_fields(item.text) != exchange_fields(link.merged_base):
+            changed.append(LocalCard.of(item))
+    return changed
+
+
+def exchange_fields(text: str) -> dict[str, Any] | None:
+    """What Exchange would hold of the card (the mapping's field values; None for a card
+    it cannot take): two cards that differ only where Exchange has no field, or in how
+    they write the same value, hold the same."""
+    try:
+        return card_to_contact(text)
+    except InvalidVCard:
+        return None
 
 
 def _changed_hrefs(tx: Transaction, book: CollectionRecord, token: str | None) -> list[str]:
@@ -228,15 +266,24 @@ def _update(mailbox: Account, card: LocalCard, link: Link, sent: Sent) -> None:
             )
         )
         return
-    sent.note(replace(link, href=card.href, record_hash=changekey), card.etag)
+    sent.note(_sent_link(link, card, changekey), card.etag)
     sent.updated += 1
+
+
+def _sent_link(link: Link, card: LocalCard, changekey: str) -> Link:
+    """The link once the card went to Exchange; a merged card's base becomes what was sent."""
+    if link.merged_base is not None:
+        return replace(link, record_hash=changekey, merged_base=card.text)
+    return replace(link, href=card.href, record_hash=changekey)
 
 
 def note_sent(tx: Transaction, source: SourceRecord, sent: Sent) -> None:
     """Save the links and ETags of what was sent (again: it is idempotent)."""
     if not (sent.links or sent.gone):
         return
-    tx.save_links(source.id, sent.links.values())
+    # A merged card's link is written whole: its book and base are part of it.
+    tx.save_links(source.id, [link for link in sent.links.values() if not _merged(link)])
+    tx.put_links(source.id, [link for link in sent.links.values() if _merged(link)])
     tx.mark_links_deleted(source.id, sent.gone)
     current = tx.require_source(source.id)
     items = {**(current.settings.get("items") or {}), **sent.etags}
@@ -274,7 +321,7 @@ def incoming(
         card = sent.refused.pop(contact.item_id, None)
         if card is not None and link is not None and _kept_here(mailbox, contact, link, card, sent):
             continue
-        records.append(_record(contact, link, texts.get(link.uid) if link else None))
+        records.append(_record(contact, link, _text_here(link, texts)))
     # Refused for a change in Exchange the pull did not bring (deleted there meanwhile?).
     sent.retry.update(card.href for card in sent.refused.values())
     return records
@@ -293,6 +340,15 @@ def _texts_here(store: Store, source: SourceRecord, links: list[Link]) -> dict[s
     return {item.uid: item.text for item in found.values()}
 
 
+def _text_here(link: Link | None, texts: dict[str, str]) -> str | None:
+    """What the pulled card keeps of the card here. For a merged card, the link's base: the
+    reconciler merges it three-way into the merged card, so only Exchange's fields change
+    (the base's other properties are in base and pulled card alike)."""
+    if link is None:
+        return None
+    return link.merged_base if link.merged_base is not None else texts.get(link.uid)
+
+
 def _kept_here(
     mailbox: Account, contact: PulledContact, link: Link, card: LocalCard, sent: Sent
 ) -> bool:
@@ -305,7 +361,7 @@ def _kept_here(
         except (ChangeKeyConflict, ContactGone):
             pass  # changed (or deleted) in Exchange again meanwhile: the version pulled stands
         else:
-            sent.note(replace(link, href=card.href, record_hash=changekey), card.etag)
+            sent.note(_sent_link(link, card, changekey), card.etag)
             sent.updated += 1
             sent.problems.append(_conflict(card, contact, "this hub's", card.modified_at))
             return True

@@ -14,6 +14,7 @@ JSON API (contacthub.services: the same checks, the same changes).
     devices   the phone's pushes into "From iOS"
     app_passwords  a password per device, and CardDAV's own-password setting
     alerts    a client that deleted much of a book: restore them, or dismiss
+    merges    contacts merged into one after a review of their fields, and undone
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from contacthub.web.admin import (
     headers,
     history,
     mail_accounts,
+    merges,
     pages,
     runs,
     session,
@@ -69,6 +71,7 @@ for module in (
     alerts,
 ):
     admin.register_blueprint(module.bp)
+merges.register(admin)
 
 
 @admin.get("/")

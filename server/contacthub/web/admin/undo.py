@@ -25,7 +25,7 @@ from contacthub.web.context import run_context
 
 bp = Blueprint("undo", __name__, url_prefix="/history/runs")
 
-KIND_WORDS = {"restore": "Restore", "undo": "Undo"}
+KIND_WORDS = {"restore": "Restore", "undo": "Undo", "merge": "Merge"}
 TRIGGER_WORDS = {
     "admin": "on this admin page",
     "api": "through the API",

@@ -18,6 +18,7 @@ from contacthub.web.api import (
     history,
     imports,
     mail_accounts,
+    merges,
     syncs,
 )
 from contacthub.web.api.common import json_body
@@ -52,6 +53,7 @@ for module in (
     imports,
     syncs,
     mail_accounts,
+    merges,
     docs,
 ):
     api.register_blueprint(module.bp)
