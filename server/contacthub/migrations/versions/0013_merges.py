@@ -1,15 +1,15 @@
 """merges: a link may point at a merged card in another book, with the card its source
 last brought as the base of a three-way merge; the merges, to undo them
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
