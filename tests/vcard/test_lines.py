@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from contacthub.vcard.lines import (
     ContentLine,
-    _plain_parts,
     _vobject_parts,
     content_lines,
+    plain_parts,
     read_line,
 )
 
@@ -155,7 +155,7 @@ def test_a_plain_line_is_split_as_vobject_splits_it(
     group: str | None, name: str, params: str, value: str
 ) -> None:
     line = f"{group}.{name}{params}:{value}" if group else f"{name}{params}:{value}"
-    plain = _plain_parts(line)
+    plain = plain_parts(line)
     if plain is not None:
         assert plain == _vobject_parts(line)
 
@@ -172,7 +172,7 @@ def test_a_plain_line_is_split_as_vobject_splits_it(
     ],
 )
 def test_lines_clients_write_are_read_the_plain_way(line: str) -> None:
-    plain = _plain_parts(line)
+    plain = plain_parts(line)
     assert plain is not None
     assert plain == _vobject_parts(line)
     assert only(line + "\r\n").params == plain[2]

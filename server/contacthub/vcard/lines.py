@@ -129,7 +129,7 @@ def _ends_with_soft_break(raw: str, unfolded: str) -> bool:
 
 
 def _read(raw: str, unfolded: str) -> ContentLine:
-    parts = _plain_parts(unfolded) or _vobject_parts(unfolded)
+    parts = plain_parts(unfolded) or _vobject_parts(unfolded)
     if parts is None:
         return ContentLine(raw)
     name, group, params, value = parts
@@ -142,7 +142,7 @@ def _read(raw: str, unfolded: str) -> ContentLine:
 _Parts = tuple[str, str | None, dict[str, tuple[str, ...]], str]  # name, group, params, value
 
 
-def _plain_parts(unfolded: str) -> _Parts | None:
+def plain_parts(unfolded: str) -> _Parts | None:
     """The parts of a line in the plainest form, split as vobject's parser splits them
     (None for any other line)."""
     plain = _PLAIN.match(unfolded)

@@ -25,16 +25,18 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable, Iterable, Mapping
+from itertools import chain
 from urllib.parse import unquote_to_bytes
 
 from contacthub.vcard.lines import (
     ContentLine,
     content_lines,
     line_ending,
+    plain_parts,
     read_logical_line,
     unescape,
 )
-from contacthub.vcard.vobject_readers import has_bare_cr, raw_logical_lines, unfold
+from contacthub.vcard.vobject_readers import has_bare_cr, unfold
 from contacthub.vcard.write import fold
 
 V3 = "3.0"
@@ -181,20 +183,31 @@ def _parameter_value(value: str) -> str:
     return f'"{value}"' if _QUOTE_IN_PARAMETER.search(value) else value
 
 
-class _Card:
-    """A card's lines: kept as stored (a ContentLine, only named), or read to be changed
-    (a _Property, written anew when a rule changes it)."""
+class _Kept:
+    """Text handed on as stored: one line only named (`name`), or the lines between two
+    the scan found ("" as name)."""
 
-    def __init__(self, text: str, changed: Mapping[str, str] | None) -> None:
-        self.out = _lines(text, changed)
-        raws = (e.raw if isinstance(e, ContentLine) else e.source or "" for e in self.out)
+    __slots__ = ("name", "raw")
+
+    def __init__(self, raw: str, name: str = "") -> None:
+        self.raw = raw
+        self.name = name
+
+
+class _Card:
+    """A card's lines: kept as stored (_Kept), or read to be changed (a _Property, written
+    anew when a rule changes it)."""
+
+    def __init__(self, text: str, scan: _Scan | None) -> None:
+        self.out = _lines(text, scan)
+        raws = (e.raw if isinstance(e, _Kept) else e.source or "" for e in self.out)
         self.newline = next((ending for ending in map(line_ending, raws) if ending), "\r\n")
 
     def text(self) -> str:
         parts: list[str] = []
         last = len(self.out) - 1
         for index, entry in enumerate(self.out):
-            raw = entry.raw if isinstance(entry, ContentLine) else entry.source
+            raw = entry.raw if isinstance(entry, _Kept) else entry.source
             if raw is not None and not (isinstance(entry, _Property) and entry.changed):
                 parts.append(raw)
                 if index < last and not line_ending(raw):
@@ -218,7 +231,7 @@ class _Card:
         for index, entry in enumerate(self.out):
             if entry.name != name:
                 continue
-            if isinstance(entry, ContentLine):
+            if isinstance(entry, _Kept):
                 entry = self.out[index] = _entry(read_logical_line(entry.raw))
             if isinstance(entry, _Property) and entry.name == name:
                 yield entry
@@ -244,52 +257,126 @@ class _Card:
         self.out.insert(self.out.index(anchor) + 1, new)
 
 
-def _lines(text: str, changed: Mapping[str, str] | None) -> list[ContentLine | _Property]:
-    """The card's lines: read where a rule may change them (`changed`: the names, each
-    with a text its parameters must hold for a rule to apply, "" for any; None: every
-    line), else only named (a ContentLine without prefix), which is most of a card."""
-    if changed is None or "quoted-printable" in text.lower() or has_bare_cr(text):
+class _Scan:
+    """Where the lines a conversion reads start, found in one search of the card.
+
+    `changed`: the names a rule may change, each with a text its parameters (in lower
+    case) must hold for a rule to apply ("" for any); `named`: names the conversion
+    looks for in the card without changing them (BEGIN, N). A line is read when its
+    name is in `changed` and its parameters hold the text, or its parameters name a
+    preference (TYPE=pref, PREF=1), or its name and parameters cannot be told from its
+    first physical line; any other line the search finds is only named, and the text
+    between them is copied as it stands.
+
+    The search finds a line start (after an LF not followed by a space or a tab: a fold)
+    whose first physical line may be such a line, in ASCII case-insensitively (the names
+    are compared in upper case, parameters in lower case, and no character outside ASCII
+    changes into one of these letters); each line it finds is then told apart exactly
+    as before the search (`_classified`), so the search need only find all of them.
+    """
+
+    def __init__(self, changed: Mapping[str, str], named: Iterable[str]) -> None:
+        self.changed = changed
+        names = [name for name, needs in changed.items() if not needs] + list(named)
+        # a name, or a word the parameters may hold (a line named by `changed` with a
+        # text its parameters must hold is found by the text, wherever it stands)
+        words = ["pref", *sorted({needs for needs in changed.values() if needs})]
+        firsts = "".join(sorted({word[0] for word in words}))
+        # The text before the first ":" on the line, in one step per run of characters
+        # that start no word (possessive: no going back), up to a word or a fold.
+        head = (
+            rf"(?:[^:\n{firsts}]++|"
+            + "|".join(rf"{word[0]}(?!{word[1:]})" for word in words)
+            + r")*+(?:"
+            + "|".join(words)
+            + r"|\n[ \t])"
+        )
+        self.starts = re.compile(
+            r"\n(?![ \t])(?="  # a line starts (not a fold), and it has
+            rf"(?:[A-Za-z0-9-]++\.)?(?:{'|'.join(map(re.escape, names))})(?![A-Za-z0-9-])"
+            rf"|{head}"  # a word in its parameters, or its parameters folded
+            r"|[^A-Za-z0-9 \t-])",  # or no name
+            re.IGNORECASE | re.ASCII,
+        )
+
+
+_LINE_END = re.compile(r"\n(?![\t ])")  # where a logical line ends (no CR stands alone)
+
+
+def _lines(text: str, scan: _Scan | None) -> list[_Kept | _Property]:
+    """The card's lines: read where a rule may change them (`scan`; None: every line),
+    else handed on as stored (_Kept), which is most of a card."""
+    if scan is None or "quoted-printable" in text.lower() or has_bare_cr(text):
         # (content_lines joins quoted-printable soft breaks; a bare CR is a line end)
         return [_entry(line) for line in content_lines(text)]
-    lines: list[ContentLine | _Property] = []
-    for raw in raw_logical_lines(text):
-        if not raw:
-            continue
-        name = _NAME.match(raw)
-        head = raw[: raw.find(":")].lower()
-        if name is None or "\n" in head:  # parameters folded: read whole to be sure
-            lines.append(_entry(read_logical_line(raw)))
-            continue
-        upper = name.group(1).upper()
-        needs = changed.get(upper)
-        if (needs is not None and needs in head) or "pref" in head:
-            lines.append(_read_changeable(raw))
-        else:
-            lines.append(ContentLine(raw, upper))
+    lines: list[_Kept | _Property] = []
+    copied = 0  # the text before it is in `lines`
+    for start in chain((0,), (found.end() for found in scan.starts.finditer(text))):
+        if start > copied:
+            lines.append(_Kept(text[copied:start]))
+        end = _LINE_END.search(text, start)
+        copied = len(text) if end is None else end.end()
+        if copied > start:
+            lines.append(_classified(text[start:copied], scan.changed))
+    if copied < len(text):
+        lines.append(_Kept(text[copied:]))
     return lines
 
 
-def _entry(line: ContentLine) -> ContentLine | _Property:
+def _classified(raw: str, changed: Mapping[str, str]) -> _Kept | _Property:
+    """One logical line: read if a rule may change it, else only named."""
+    name = _NAME.match(raw)
+    head = raw[: raw.find(":")].lower()
+    if name is None or "\n" in head:  # parameters folded: read whole to be sure
+        return _entry(read_logical_line(raw))
+    upper = name.group(1).upper()
+    needs = changed.get(upper)
+    if (needs is not None and needs in head) or "pref" in head:
+        return _read_changeable(raw)
+    return _Kept(raw, upper)
+
+
+def _entry(line: ContentLine) -> _Kept | _Property:
     """A line read whole: to be changed, if it could be read."""
-    return _Property.of(line) if line.prefix else line
+    return _Property.of(line) if line.prefix else _Kept(line.raw, line.name)
 
 
-def _read_changeable(raw: str) -> ContentLine | _Property:
+def _read_changeable(raw: str) -> _Kept | _Property:
     """A line a rule may change, its value read up to its first fold (the card has no bare
     CR, and its name and parameters are on its first physical line)."""
     body = raw[: len(raw) - len(line_ending(raw))]
     fold_at = body.find("\n")
-    if fold_at <= 0 or '"' in body[:fold_at]:  # one physical line, or a quote: read whole
+    if fold_at < 0:  # one physical line: `body` is it unfolded
+        return _plain_property(body, raw) or _entry(read_logical_line(raw))
+    if fold_at == 0 or '"' in body[:fold_at]:  # a quote: read whole
         return _entry(read_logical_line(raw))
     if body[fold_at - 1] == "\r":
         fold_at -= 1
     first = body[:fold_at]
-    line = read_logical_line(first, first)
-    if not line.prefix:
-        return _entry(read_logical_line(raw))
-    prop = _Property.of(line)
-    prop.source, prop.rest = raw, body[fold_at:]
+    prop = _plain_property(first, raw)
+    if prop is None:
+        line = read_logical_line(first, first)
+        if not line.prefix:
+            return _entry(read_logical_line(raw))
+        prop = _Property.of(line)
+        prop.source = raw
+    prop.rest = body[fold_at:]
     return prop
+
+
+def _plain_property(unfolded: str, raw: str) -> _Property | None:
+    """A line in the plainest form (lines.plain_parts) read as `_entry(read_logical_line)`
+    reads it in a card without quoted-printable, without its ContentLine."""
+    parts = plain_parts(unfolded)
+    if parts is None:
+        return None
+    name, group, params, value = parts
+    lists = {key: list(values) for key, values in params.items()}
+    return _Property(name.upper(), value, lists, group, source=raw)
+
+
+_SCAN_INTO_4 = _Scan(_CHANGED_INTO_4, ["BEGIN"])  # (VERSION goes right after BEGIN)
+_SCAN_INTO_3 = _Scan(_CHANGED_INTO_3, ["N", "FN"])  # (a card without N gets one after FN)
 
 
 # --- 3.0 -> 4.0 -----------------------------------------------------------------------------
@@ -299,7 +386,7 @@ def to_v4(text: str) -> str:
     """A vCard 3.0 (or 2.1) as vCard 4.0."""
     found = _VERSION.search(text)
     is_2_1 = found is not None and found.group(1).strip() == "2.1"  # bare types anywhere
-    card = _Card(text, None if is_2_1 else _CHANGED_INTO_4)
+    card = _Card(text, None if is_2_1 else _SCAN_INTO_4)
     card.rewrite(_into_4)
     _labels_into_adr(card)
     for version in list(card.named("VERSION")):
@@ -429,7 +516,7 @@ def _caret_encoded(value: str) -> str:
 
 def to_v3(text: str) -> str:
     """A vCard 4.0 as vCard 3.0."""
-    card = _Card(text, _CHANGED_INTO_3)
+    card = _Card(text, _SCAN_INTO_3)
     card.rewrite(_into_3)
     _labels_out_of_adr(card)
     if not card.has("N"):
