@@ -73,6 +73,7 @@ _PARAMS = st.lists(
             ';LABEL="1 Main St^nBoston"', ";LABEL=x", ";X-APPLE-OMIT-YEAR=1604",
             ";ENCODING=b", ";ENCODING=B;TYPE=JPEG", ";TYPE=JPEG", ";MEDIATYPE=image/png",
             ';X-Q="a:b"', ";X-P=prefix", ";X-L=labels", ";X=", ";x-v=values",
+            ";ENCODING=QUOTED-PRINTABLE", ";quoted-printable", ";CHARSET=UTF-8",
         ]
     ),
     max_size=3,
@@ -83,6 +84,7 @@ _VALUES = st.sampled_from(
         "1604-04-15", "1985-04-15", "tel:+1-555-0100", "+1 555", "Male", "nonbinary", "F",
         ";x", "group", "urn:uuid:0b0e", "data:image/jpeg;base64,QUFBQUFB",
         "data:image/gif,GIF89a%00", "https://example.org/a.jpg", "QUFB" * 30, "2 Side St\\nB",
+        "caf=C3=A9", "Quoted-Printable",
     ]
 )  # fmt: skip
 

@@ -210,7 +210,7 @@ class _Card:
             raw = entry.raw if isinstance(entry, _Kept) else entry.source
             if raw is not None and not (isinstance(entry, _Property) and entry.changed):
                 parts.append(raw)
-                if index < last and not line_ending(raw):
+                if index < last and not raw.endswith(("\n", "\r")):  # (a last line)
                     parts.append(self.newline)
                 continue
             assert isinstance(entry, _Property)
@@ -301,12 +301,18 @@ class _Scan:
 
 
 _LINE_END = re.compile(r"\n(?![\t ])")  # where a logical line ends (no CR stands alone)
+# "quoted-printable" in any case (ASCII: no other character lowers into one of its
+# letters), looked for from its "-": a search for a first letter in either case steps
+# through every character.
+_QUOTED_PRINTABLE = re.compile(
+    r"-(?=[Pp][Rr][Ii][Nn][Tt][Aa][Bb][Ll][Ee])(?<=[Qq][Uu][Oo][Tt][Ee][Dd]-)"
+)
 
 
 def _lines(text: str, scan: _Scan | None) -> list[_Kept | _Property]:
     """The card's lines: read where a rule may change them (`scan`; None: every line),
     else handed on as stored (_Kept), which is most of a card."""
-    if scan is None or "quoted-printable" in text.lower() or has_bare_cr(text):
+    if scan is None or _QUOTED_PRINTABLE.search(text) is not None or has_bare_cr(text):
         # (content_lines joins quoted-printable soft breaks; a bare CR is a line end)
         return [_entry(line) for line in content_lines(text)]
     lines: list[_Kept | _Property] = []
@@ -366,13 +372,34 @@ def _read_changeable(raw: str) -> _Kept | _Property:
 
 def _plain_property(unfolded: str, raw: str) -> _Property | None:
     """A line in the plainest form (lines.plain_parts) read as `_entry(read_logical_line)`
-    reads it in a card without quoted-printable, without its ContentLine."""
-    parts = plain_parts(unfolded)
-    if parts is None:
+    reads it in a card without quoted-printable, without its ContentLine.
+
+    `unfolded` holds no line break, so what plain_parts reads of it before the value is
+    told by the text up to its first ":" alone (a plain line has no ":" before its
+    value); cards repeat these ("item1.EMAIL;type=INTERNET;type=pref"), so each is read
+    once (up to _HEADS_KEPT of them)."""
+    colon = unfolded.find(":")
+    if colon < 0:
         return None
-    name, group, params, value = parts
+    head = unfolded[:colon]
+    read = _HEADS.get(head, _UNREAD)
+    if read is _UNREAD:
+        parts = plain_parts(head + ":")
+        read = None if parts is None else (parts[0].upper(), parts[1], parts[2])
+        if len(_HEADS) >= _HEADS_KEPT:
+            _HEADS.clear()
+        _HEADS[head] = read
+    if read is None:
+        return None
+    name, group, params = read
     lists = {key: list(values) for key, values in params.items()}
-    return _Property(name.upper(), value, lists, group, source=raw)
+    return _Property(name, unfolded[colon + 1 :], lists, group, source=raw)
+
+
+_HeadRead = tuple[str, str | None, Mapping[str, tuple[str, ...]]] | None
+_UNREAD: _HeadRead = ("", None, {})
+_HEADS: dict[str, _HeadRead] = {}
+_HEADS_KEPT = 4096
 
 
 _SCAN_INTO_4 = _Scan(_CHANGED_INTO_4, ["BEGIN"])  # (VERSION goes right after BEGIN)
