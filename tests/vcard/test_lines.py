@@ -4,8 +4,16 @@ the lines they do not change byte for byte) and says what it holds, decoded."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from contacthub.vcard.lines import ContentLine, content_lines, read_line
+from contacthub.vcard.lines import (
+    ContentLine,
+    _vobject_parts,
+    content_lines,
+    plain_parts,
+    read_line,
+)
 
 
 def only(text: str) -> ContentLine:
@@ -110,3 +118,61 @@ def test_a_binary_value_stays_as_written() -> None:
 def test_a_line_that_cannot_be_read_has_no_name_and_keeps_its_text(raw: str) -> None:
     line = read_line(raw)
     assert (line.raw, line.name, line.value) == (raw, "", "")
+
+
+# Lines near the plain form and just outside it: quotes, underscores, empty values, "=".
+_PARAMS = st.lists(
+    st.sampled_from(
+        [
+            ";TYPE=WORK",
+            ";type=pref",
+            ";PREF=1",
+            ";TYPE=a,b",
+            ";WORK",
+            ";T=a b",
+            ";X=",
+            ";X==a",
+            ';X="a"',
+            ";_X=a",
+            ";;",
+            ";TYPE=a,,b",
+            ";X=a:b",
+            ";x-é=1",
+        ]
+    ),
+    max_size=4,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(st.none(), st.sampled_from(["item1", "g_1", "A-b"])),
+    st.sampled_from(["EMAIL", "tel", "X-AB_Label", "PHOTO", "N"]),
+    st.one_of(_PARAMS, st.text(alphabet='ABCtype=pref,;:"_- .x', max_size=24)),
+    st.text(alphabet='ab;:,"=\\ é', max_size=12),
+)
+def test_a_plain_line_is_split_as_vobject_splits_it(
+    group: str | None, name: str, params: str, value: str
+) -> None:
+    line = f"{group}.{name}{params}:{value}" if group else f"{name}{params}:{value}"
+    plain = plain_parts(line)
+    if plain is not None:
+        assert plain == _vobject_parts(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "item1.EMAIL;TYPE=INTERNET;type=pref:a@example.org",
+        "TEL;TYPE=CELL,VOICE;PREF=1:+1 555 0100",
+        "PHOTO;ENCODING=b;TYPE=JPEG:/9j/4AAQ",
+        "TEL;WORK;VOICE:123",
+        "ADR;TYPE=home:;;Main St 1;Boston;;;",
+        "X-ABShowAs:PERSON",
+    ],
+)
+def test_lines_clients_write_are_read_the_plain_way(line: str) -> None:
+    plain = plain_parts(line)
+    assert plain is not None
+    assert plain == _vobject_parts(line)
+    assert only(line + "\r\n").params == plain[2]

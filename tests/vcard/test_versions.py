@@ -244,3 +244,23 @@ def test_3_to_4_to_3_keeps_what_the_card_says(lines: list[str]) -> None:
 def test_4_to_3_to_4_keeps_what_the_card_says(lines: list[str]) -> None:
     four = to_v4(card_3(*lines))
     assert _meaning(to_v4(to_v3(four))) == _meaning(four)
+
+
+def test_a_folded_photo_keeps_its_stored_folds_after_its_first_line() -> None:
+    data = "".join(chr(65 + i % 26) for i in range(400))
+    folded = "PHOTO:data:image/jpeg;base64," + data
+    stored_lines = [folded[:75]] + [" " + folded[i : i + 74] for i in range(75, len(folded), 74)]
+    four = card_4(*stored_lines)
+    three = to_v3(four)
+    rest = "\r\n".join(stored_lines[1:])
+    assert rest in three  # the kilobytes after the first line are copied as stored
+    photo = next(line for line in content_lines(three) if line.name == "PHOTO")
+    assert photo.params == {"ENCODING": ("b",), "TYPE": ("JPEG",)}
+    assert photo.escaped == data
+    assert all(len(line.encode()) <= 75 for line in three.split("\r\n"))
+    assert _meaning(to_v4(three)) == _meaning(four)
+
+
+def test_a_line_no_rule_changes_is_copied_as_stored() -> None:
+    four = card_4("ADR;type=HOME:;;1 Main St;;;;", "TEL;type=WORK:+1 555")
+    assert to_v3(four) == card_3("ADR;type=HOME:;;1 Main St;;;;", "TEL;type=WORK:+1 555")

@@ -24,12 +24,19 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from itertools import chain
 from urllib.parse import unquote_to_bytes
 
-from contacthub.vcard.lines import ContentLine, content_lines, read_line, unescape
-from contacthub.vcard.vobject_readers import raw_logical_lines
+from contacthub.vcard.lines import (
+    ContentLine,
+    content_lines,
+    line_ending,
+    plain_parts,
+    read_logical_line,
+    unescape,
+)
+from contacthub.vcard.vobject_readers import has_bare_cr, unfold
 from contacthub.vcard.write import fold
 
 V3 = "3.0"
@@ -41,7 +48,7 @@ _BINARY_PROPERTIES = frozenset({"PHOTO", "LOGO", "SOUND", "KEY"})
 _ENCODINGS = frozenset({"B", "BASE64", "QUOTED-PRINTABLE", "8BIT", "7BIT"})
 _MEDIA_TOP = {"PHOTO": "image", "LOGO": "image", "SOUND": "audio", "KEY": "application"}
 _KEY_TYPES = {"PGP": "application/pgp-keys", "X509": "application/pkix-cert"}
-_DATA_URI = re.compile(r"data:([^;,]*)((?:;[^;,]*)*),(.*)", re.IGNORECASE | re.DOTALL)
+_DATA_URI_HEAD = re.compile(r"data:([^;,]*)((?:;[^;,]*)*),", re.IGNORECASE)
 _APPLE_NO_YEAR = "1604"  # the leap year Apple writes for a birthday without a year
 _DATE = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 _NO_YEAR = re.compile(r"--(\d{2})-?(\d{2})")
@@ -56,14 +63,17 @@ _RENAMED_INTO_4 = {
 _RENAMED_INTO_3 = {new: old for old, new in _RENAMED_INTO_4.items()}
 _QUOTE_IN_PARAMETER = re.compile(r'[:;,"]')
 _NAME = re.compile(r"(?:[A-Za-z0-9-]+\.)?([A-Za-z0-9-]+)")
-# The lines a rule may change, by name; any other line is read only for its name, unless
-# its parameters name a preference (TYPE=pref, PREF=1).
-_CHANGED_INTO_4 = frozenset(
-    {"VERSION", "BDAY", "LABEL", "ADR", "X-GENDER", *_BINARY_PROPERTIES, *_RENAMED_INTO_4}
+# The lines a rule may change, by name, each with what its parameters (in lower case) must
+# hold for a rule to apply ("": anything); any other line is read only for its name,
+# unless its parameters name a preference (TYPE=pref, PREF=1).
+_CHANGED_INTO_4 = dict.fromkeys(
+    ["VERSION", "BDAY", "LABEL", "ADR", "X-GENDER", *_BINARY_PROPERTIES, *_RENAMED_INTO_4], ""
 )
-_CHANGED_INTO_3 = frozenset(
-    {"VERSION", "BDAY", "TEL", "ADR", "GENDER", *_BINARY_PROPERTIES, *_RENAMED_INTO_3}
-)
+_CHANGED_INTO_3 = {
+    **dict.fromkeys(["VERSION", "BDAY", "GENDER", *_BINARY_PROPERTIES, *_RENAMED_INTO_3], ""),
+    "TEL": "value",  # TEL;VALUE=uri
+    "ADR": "label",  # ADR;LABEL=...
+}
 
 
 def version_of(text: str) -> str:
@@ -100,19 +110,57 @@ def stored_etag(etag: str) -> str:
 # --- the lines of a card --------------------------------------------------------------------
 
 
-@dataclass
 class _Property:
-    """A content line to write: `value` as it stands in the card (escaped)."""
+    """A content line a rule may change: `value` as it stands in the card (escaped).
 
-    name: str
-    value: str
-    params: dict[str, list[str]] = field(default_factory=dict)
-    group: str | None = None
+    A line read from the card keeps its raw text (`source`) and is written back as it was
+    unless `changed`. A long value (a photo) is read only as far as its first physical
+    line: the rest stays as stored, folded (`rest`), until a rule reads the whole value,
+    so a rule that changes only its beginning (a data: URI's head) neither unfolds nor
+    folds again the kilobytes after it.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        value: str,
+        params: dict[str, list[str]] | None = None,
+        group: str | None = None,
+        *,
+        rest: str = "",
+        source: str | None = None,
+    ) -> None:
+        self.name = name
+        self.start = value  # the value, or its beginning when `rest` holds the rest
+        self.params = {} if params is None else params
+        self.group = group
+        self.rest = rest  # the rest of the value as stored: from the fold that starts it
+        self.source = source
+        self.changed = source is None
 
     @classmethod
     def of(cls, line: ContentLine) -> _Property:
         params = {key: list(values) for key, values in line.params.items()}
-        return cls(line.name, line.escaped, params, line.group)
+        return cls(line.name, line.escaped, params, line.group, source=line.raw)
+
+    @property
+    def value(self) -> str:
+        self._read_rest()
+        return self.start
+
+    @value.setter
+    def value(self, text: str) -> None:
+        self.start, self.rest = text, ""
+
+    def replace_beginning(self, length: int, new: str) -> None:
+        """The value with its first `length` characters replaced by `new`."""
+        if len(self.start) < length:
+            self._read_rest()
+        self.start = new + self.start[length:]
+
+    def _read_rest(self) -> None:
+        if self.rest:
+            self.start, self.rest = self.start + unfold(self.rest), ""
 
     def types(self) -> list[str]:
         return [t for value in self.params.get("TYPE", []) for t in value.split(",") if t]
@@ -124,56 +172,73 @@ class _Property:
             self.params.pop("TYPE", None)
 
     def text(self) -> str:
+        """The line, unfolded, up to `rest`."""
         prefix = f"{self.group}.{self.name}" if self.group else self.name
         for key, values in self.params.items():
             prefix += f";{key}" + ("=" + ",".join(map(_parameter_value, values)) if values else "")
-        return f"{prefix}:{self.value}"
+        return f"{prefix}:{self.start}"
 
 
 def _parameter_value(value: str) -> str:
     return f'"{value}"' if _QUOTE_IN_PARAMETER.search(value) else value
 
 
-class _Card:
-    """A card's lines, each either kept as stored or written anew."""
+class _Kept:
+    """Text handed on as stored: one line only named (`name`), or the lines between two
+    the scan found ("" as name)."""
 
-    def __init__(self, text: str, changed: frozenset[str] | None) -> None:
-        self.lines = _lines(text, changed)
-        first_ending = next((line.ending for line in self.lines if line.ending), "")
-        self.newline = first_ending or "\r\n"
-        self.out: list[ContentLine | _Property] = list(self.lines)
+    __slots__ = ("name", "raw")
+
+    def __init__(self, raw: str, name: str = "") -> None:
+        self.raw = raw
+        self.name = name
+
+
+class _Card:
+    """A card's lines: kept as stored (_Kept), or read to be changed (a _Property, written
+    anew when a rule changes it)."""
+
+    def __init__(self, text: str, scan: _Scan | None) -> None:
+        self.out = _lines(text, scan)
+        raws = (e.raw if isinstance(e, _Kept) else e.source or "" for e in self.out)
+        self.newline = next((ending for ending in map(line_ending, raws) if ending), "\r\n")
 
     def text(self) -> str:
         parts: list[str] = []
+        last = len(self.out) - 1
         for index, entry in enumerate(self.out):
-            if isinstance(entry, ContentLine):
-                parts.append(entry.raw)
-                if not entry.ending and index < len(self.out) - 1:
+            raw = entry.raw if isinstance(entry, _Kept) else entry.source
+            if raw is not None and not (isinstance(entry, _Property) and entry.changed):
+                parts.append(raw)
+                if index < last and not raw.endswith(("\n", "\r")):  # (a last line)
                     parts.append(self.newline)
-            else:
-                parts.append(fold(entry.text()).replace("\r\n", self.newline) + self.newline)
+                continue
+            assert isinstance(entry, _Property)
+            written = fold(entry.text())
+            if self.newline != "\r\n":
+                written = written.replace("\r\n", self.newline)
+            parts.append(written + entry.rest + self.newline)
         return "".join(parts)
 
-    def rewrite(self, rule: Callable[[_Property], list[_Property] | None]) -> None:
-        """Apply `rule` to each line read whole: None keeps the line, a list replaces it."""
-        out: list[ContentLine | _Property] = []
+    def rewrite(self, rule: Callable[[_Property], bool]) -> None:
+        """Apply `rule` to each line read: True when it changed the line."""
         for entry in self.out:
-            if isinstance(entry, ContentLine) and (not entry.name or not entry.prefix):
-                out.append(entry)
-                continue
-            prop = _Property.of(entry) if isinstance(entry, ContentLine) else entry
-            replaced = rule(prop)
-            out.extend([entry] if replaced is None else replaced)
-        self.out = out
+            if isinstance(entry, _Property) and entry.source is not None and rule(entry):
+                entry.changed = True
 
     def named(self, name: str) -> Iterable[_Property]:
+        """The lines named `name`, each read (once) if it was not."""
         for index, entry in enumerate(self.out):
-            if isinstance(entry, ContentLine):
-                if entry.name != name:
-                    continue
-                entry = self.out[index] = _Property.of(read_line(entry.raw))
-            if entry.name == name:
+            if entry.name != name:
+                continue
+            if isinstance(entry, _Kept):
+                entry = self.out[index] = _entry(read_logical_line(entry.raw))
+            if isinstance(entry, _Property) and entry.name == name:
                 yield entry
+
+    def read(self, name: str) -> list[_Property]:
+        """The lines named `name` already read (those a rule may change)."""
+        return [e for e in self.out if isinstance(e, _Property) and e.name == name]
 
     def has(self, name: str) -> bool:
         return any(entry.name == name for entry in self.out)
@@ -192,23 +257,153 @@ class _Card:
         self.out.insert(self.out.index(anchor) + 1, new)
 
 
-def _lines(text: str, changed: frozenset[str] | None) -> list[ContentLine]:
-    """The card's lines: read whole where a rule may change them (None: every line), else
-    only named (a ContentLine without prefix), which is most of a card."""
-    if changed is None or "quoted-printable" in text.lower():  # content_lines joins soft breaks
-        return content_lines(text)
-    lines: list[ContentLine] = []
-    for raw in raw_logical_lines(text):
-        if not raw:
-            continue
-        name = _NAME.match(raw)
-        head = raw[: raw.find(":")].lower()
-        if name is None or name.group(1).upper() in changed or "pref" in head or "\n" in head:
-            # ("\n" in head: parameters folded, read whole to be sure)
-            lines.append(read_line(raw))
-        else:
-            lines.append(ContentLine(raw, name.group(1).upper()))
+class _Scan:
+    """Where the lines a conversion reads start, found in one search of the card.
+
+    `changed`: the names a rule may change, each with a text its parameters (in lower
+    case) must hold for a rule to apply ("" for any); `named`: names the conversion
+    looks for in the card without changing them (BEGIN, N). A line is read when its
+    name is in `changed` and its parameters hold the text, or its parameters name a
+    preference (TYPE=pref, PREF=1), or its name and parameters cannot be told from its
+    first physical line; any other line the search finds is only named, and the text
+    between them is copied as it stands.
+
+    The search finds a line start (after an LF not followed by a space or a tab: a fold)
+    whose first physical line may be such a line, in ASCII case-insensitively (the names
+    are compared in upper case, parameters in lower case, and no character outside ASCII
+    changes into one of these letters); each line it finds is then told apart exactly
+    as before the search (`_classified`), so the search need only find all of them.
+    """
+
+    def __init__(self, changed: Mapping[str, str], named: Iterable[str]) -> None:
+        self.changed = changed
+        names = [name for name, needs in changed.items() if not needs] + list(named)
+        # a name, or a word the parameters may hold (a line named by `changed` with a
+        # text its parameters must hold is found by the text, wherever it stands)
+        words = ["pref", *sorted({needs for needs in changed.values() if needs})]
+        firsts = "".join(sorted({word[0] for word in words}))
+        # The text before the first ":" on the line, in one step per run of characters
+        # that start no word (possessive: no going back), up to a word or a fold.
+        head = (
+            rf"(?:[^:\n{firsts}]++|"
+            + "|".join(rf"{word[0]}(?!{word[1:]})" for word in words)
+            + r")*+(?:"
+            + "|".join(words)
+            + r"|\n[ \t])"
+        )
+        self.starts = re.compile(
+            r"\n(?![ \t])(?="  # a line starts (not a fold), and it has
+            rf"(?:[A-Za-z0-9-]++\.)?(?:{'|'.join(map(re.escape, names))})(?![A-Za-z0-9-])"
+            rf"|{head}"  # a word in its parameters, or its parameters folded
+            r"|[^A-Za-z0-9 \t-])",  # or no name
+            re.IGNORECASE | re.ASCII,
+        )
+
+
+_LINE_END = re.compile(r"\n(?![\t ])")  # where a logical line ends (no CR stands alone)
+# "quoted-printable" in any case (ASCII: no other character lowers into one of its
+# letters), looked for from its "-": a search for a first letter in either case steps
+# through every character.
+_QUOTED_PRINTABLE = re.compile(
+    r"-(?=[Pp][Rr][Ii][Nn][Tt][Aa][Bb][Ll][Ee])(?<=[Qq][Uu][Oo][Tt][Ee][Dd]-)"
+)
+
+
+def _lines(text: str, scan: _Scan | None) -> list[_Kept | _Property]:
+    """The card's lines: read where a rule may change them (`scan`; None: every line),
+    else handed on as stored (_Kept), which is most of a card."""
+    if scan is None or _QUOTED_PRINTABLE.search(text) is not None or has_bare_cr(text):
+        # (content_lines joins quoted-printable soft breaks; a bare CR is a line end)
+        return [_entry(line) for line in content_lines(text)]
+    lines: list[_Kept | _Property] = []
+    copied = 0  # the text before it is in `lines`
+    for start in chain((0,), (found.end() for found in scan.starts.finditer(text))):
+        if start > copied:
+            lines.append(_Kept(text[copied:start]))
+        end = _LINE_END.search(text, start)
+        copied = len(text) if end is None else end.end()
+        if copied > start:
+            lines.append(_classified(text[start:copied], scan.changed))
+    if copied < len(text):
+        lines.append(_Kept(text[copied:]))
     return lines
+
+
+def _classified(raw: str, changed: Mapping[str, str]) -> _Kept | _Property:
+    """One logical line: read if a rule may change it, else only named."""
+    name = _NAME.match(raw)
+    head = raw[: raw.find(":")].lower()
+    if name is None or "\n" in head:  # parameters folded: read whole to be sure
+        return _entry(read_logical_line(raw))
+    upper = name.group(1).upper()
+    needs = changed.get(upper)
+    if (needs is not None and needs in head) or "pref" in head:
+        return _read_changeable(raw)
+    return _Kept(raw, upper)
+
+
+def _entry(line: ContentLine) -> _Kept | _Property:
+    """A line read whole: to be changed, if it could be read."""
+    return _Property.of(line) if line.prefix else _Kept(line.raw, line.name)
+
+
+def _read_changeable(raw: str) -> _Kept | _Property:
+    """A line a rule may change, its value read up to its first fold (the card has no bare
+    CR, and its name and parameters are on its first physical line)."""
+    body = raw[: len(raw) - len(line_ending(raw))]
+    fold_at = body.find("\n")
+    if fold_at < 0:  # one physical line: `body` is it unfolded
+        return _plain_property(body, raw) or _entry(read_logical_line(raw))
+    if fold_at == 0 or '"' in body[:fold_at]:  # a quote: read whole
+        return _entry(read_logical_line(raw))
+    if body[fold_at - 1] == "\r":
+        fold_at -= 1
+    first = body[:fold_at]
+    prop = _plain_property(first, raw)
+    if prop is None:
+        line = read_logical_line(first, first)
+        if not line.prefix:
+            return _entry(read_logical_line(raw))
+        prop = _Property.of(line)
+        prop.source = raw
+    prop.rest = body[fold_at:]
+    return prop
+
+
+def _plain_property(unfolded: str, raw: str) -> _Property | None:
+    """A line in the plainest form (lines.plain_parts) read as `_entry(read_logical_line)`
+    reads it in a card without quoted-printable, without its ContentLine.
+
+    `unfolded` holds no line break, so what plain_parts reads of it before the value is
+    told by the text up to its first ":" alone (a plain line has no ":" before its
+    value); cards repeat these ("item1.EMAIL;type=INTERNET;type=pref"), so each is read
+    once (up to _HEADS_KEPT of them)."""
+    colon = unfolded.find(":")
+    if colon < 0:
+        return None
+    head = unfolded[:colon]
+    read = _HEADS.get(head, _UNREAD)
+    if read is _UNREAD:
+        parts = plain_parts(head + ":")
+        read = None if parts is None else (parts[0].upper(), parts[1], parts[2])
+        if len(_HEADS) >= _HEADS_KEPT:
+            _HEADS.clear()
+        _HEADS[head] = read
+    if read is None:
+        return None
+    name, group, params = read
+    lists = {key: list(values) for key, values in params.items()}
+    return _Property(name, unfolded[colon + 1 :], lists, group, source=raw)
+
+
+_HeadRead = tuple[str, str | None, Mapping[str, tuple[str, ...]]] | None
+_UNREAD: _HeadRead = ("", None, {})
+_HEADS: dict[str, _HeadRead] = {}
+_HEADS_KEPT = 4096
+
+
+_SCAN_INTO_4 = _Scan(_CHANGED_INTO_4, ["BEGIN"])  # (VERSION goes right after BEGIN)
+_SCAN_INTO_3 = _Scan(_CHANGED_INTO_3, ["N", "FN"])  # (a card without N gets one after FN)
 
 
 # --- 3.0 -> 4.0 -----------------------------------------------------------------------------
@@ -218,7 +413,7 @@ def to_v4(text: str) -> str:
     """A vCard 3.0 (or 2.1) as vCard 4.0."""
     found = _VERSION.search(text)
     is_2_1 = found is not None and found.group(1).strip() == "2.1"  # bare types anywhere
-    card = _Card(text, None if is_2_1 else _CHANGED_INTO_4)
+    card = _Card(text, None if is_2_1 else _SCAN_INTO_4)
     card.rewrite(_into_4)
     _labels_into_adr(card)
     for version in list(card.named("VERSION")):
@@ -226,7 +421,7 @@ def to_v4(text: str) -> str:
     return card.text()
 
 
-def _into_4(prop: _Property) -> list[_Property] | None:
+def _into_4(prop: _Property) -> bool:
     changed = _plain_encoding(prop) | _bare_types(prop) | _pref_into_4(prop)
     if prop.name == "VERSION":
         prop.value, changed = V4, True
@@ -238,7 +433,7 @@ def _into_4(prop: _Property) -> list[_Property] | None:
         prop.name, prop.value, changed = "GENDER", _gender_into_4(prop.value), True
     elif prop.name == "BDAY":
         changed = _birthday_into_4(prop) or changed
-    return [prop] if changed else None
+    return changed
 
 
 def _plain_encoding(prop: _Property) -> bool:
@@ -279,7 +474,7 @@ def _binary_into_4(prop: _Property) -> bool:
     if encoding in ("B", "BASE64"):
         del prop.params["ENCODING"]
         prop.set_types([])
-        prop.value = f"data:{media};base64,{prop.value}"
+        prop.replace_beginning(0, f"data:{media};base64,")
         return True
     if (prop.params.get("VALUE") or [""])[0].lower() == "uri":
         del prop.params["VALUE"]
@@ -329,6 +524,7 @@ def _labels_into_adr(card: _Card) -> None:
             match = free[0]
         if match is not None:
             match.params["LABEL"] = [_caret_encoded(unescape(label.value))]
+            match.changed = True
             card.out.remove(label)
 
 
@@ -347,7 +543,7 @@ def _caret_encoded(value: str) -> str:
 
 def to_v3(text: str) -> str:
     """A vCard 4.0 as vCard 3.0."""
-    card = _Card(text, _CHANGED_INTO_3)
+    card = _Card(text, _SCAN_INTO_3)
     card.rewrite(_into_3)
     _labels_out_of_adr(card)
     if not card.has("N"):
@@ -355,7 +551,7 @@ def to_v3(text: str) -> str:
     return card.text()
 
 
-def _into_3(prop: _Property) -> list[_Property] | None:
+def _into_3(prop: _Property) -> bool:
     changed = _pref_into_3(prop)
     if prop.name == "VERSION":
         prop.value, changed = V3, True
@@ -369,7 +565,7 @@ def _into_3(prop: _Property) -> list[_Property] | None:
         changed = _birthday_into_3(prop) or changed
     elif prop.name == "TEL":
         changed = _phone_into_3(prop) or changed
-    return [prop] if changed else None
+    return changed
 
 
 def _pref_into_3(prop: _Property) -> bool:
@@ -381,7 +577,7 @@ def _pref_into_3(prop: _Property) -> bool:
 
 
 def _binary_into_3(prop: _Property) -> bool:
-    data = _DATA_URI.fullmatch(prop.value)
+    data = _data_uri_head(prop)
     media = (prop.params.pop("MEDIATYPE", None) or [""])[0]
     if data is None:
         if (prop.params.get("VALUE") or [""])[0].lower() == "uri" or ":" not in prop.value:
@@ -392,15 +588,24 @@ def _binary_into_3(prop: _Property) -> bool:
         if media:
             prop.set_types([_type_of_media(media)])
         return True
-    media, flags, payload = data.group(1) or media, data.group(2).lower(), data.group(3)
-    if ";base64" not in flags:
-        payload = base64.b64encode(unquote_to_bytes(payload)).decode()
+    media, flags = data.group(1) or media, data.group(2).lower()
+    if ";base64" in flags:
+        prop.replace_beginning(data.end(), "")  # the payload as it stands, folds and all
+    else:
+        prop.value = base64.b64encode(unquote_to_bytes(prop.value[data.end() :])).decode()
     prop.params.pop("VALUE", None)
     prop.params["ENCODING"] = ["b"]
     if media:
         prop.set_types([_type_of_media(media)])
-    prop.value = payload
     return True
+
+
+def _data_uri_head(prop: _Property) -> re.Match[str] | None:
+    """A data: URI's head ("data:image/jpeg;base64,"), read from the value's beginning."""
+    found = _DATA_URI_HEAD.match(prop.start)
+    if found is None and prop.rest:  # the head may go on past the value's first line
+        found = _DATA_URI_HEAD.match(prop.value)
+    return found
 
 
 def _type_of_media(media: str) -> str:
@@ -440,10 +645,11 @@ def _phone_into_3(prop: _Property) -> bool:
 
 
 def _labels_out_of_adr(card: _Card) -> None:
-    for adr in list(card.named("ADR")):
+    for adr in card.read("ADR"):  # (those whose parameters mention a label)
         label = adr.params.pop("LABEL", None)
         if not label:
             continue
+        adr.changed = True
         value = _caret_decoded(label[0])
         escaped = value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
         new = _Property("LABEL", escaped.replace("\n", "\\n"), group=adr.group)
