@@ -38,6 +38,8 @@ class ConversionCache:
                 self._texts.move_to_end(key)
                 return found
         result = converted(text, version)
+        if result is text:  # already in that version: nothing to keep beyond the request
+            return result
         if len(result) <= self.max_chars // 8:  # a huge card is not worth the room
             with self._lock:
                 if key not in self._texts:

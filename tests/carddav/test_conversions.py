@@ -29,3 +29,10 @@ def test_the_least_recently_used_conversions_leave_when_the_cache_is_full() -> N
     assert cache.converted('"e1"', card(1).replace("P1", "Q1"), "4.0") == to_v4(
         card(1).replace("P1", "Q1")
     )
+
+
+def test_a_card_already_in_the_version_asked_is_not_kept() -> None:
+    cache = ConversionCache()
+    assert cache.converted('"e1"', card(1), "3.0") == card(1)
+    # Not kept: the next request for that ETag reads the text it is handed.
+    assert cache.converted('"e1"', card(2), "3.0") == card(2)
