@@ -85,8 +85,9 @@ def _rows(engine: Engine) -> list[sa.Row[tuple[int, str, str, str, str]]]:
     with engine.connect() as conn:
         return list(
             conn.execute(
-                sa.select(items.c.id, items.c.href, items.c.text, items.c.etag, items.c.idx_extra)
-                .order_by(items.c.id)
+                sa.select(
+                    items.c.id, items.c.href, items.c.text, items.c.etag, items.c.idx_extra
+                ).order_by(items.c.id)
             )
         )
 
