@@ -23,6 +23,7 @@ from sqlalchemy import Select, bindparam, select, update
 
 from contacthub.store.base import TxBase
 from contacthub.store.bulk import insert_rows
+from contacthub.store.group_cards import GROUP_MARK
 from contacthub.store.records import ContactIndex, ItemData
 from contacthub.store.schema import collections, items, stagings, versions
 from contacthub.store.visible import visible
@@ -123,6 +124,20 @@ def unpack(packed: bytes) -> ItemData:
         extra=_unframe(extra),
     )
     return ItemData(text, uid, name, component, start, end, index)
+
+
+# A group card's index starts with the mark (store/group_cards.py), a control character
+# no card's value can hold, so in a packed card's JSON it appears escaped only there.
+_GROUP_MARK_JSON = json.dumps(GROUP_MARK)[1:-1].encode()
+
+
+def is_group_image(packed: bytes | None) -> bool:
+    """Whether a version kept a group card: found in the packed bytes without reading
+    the card (the mass-deletion watch asks it of every card a client deleted)."""
+    if not packed:
+        return False
+    body = zlib.decompress(packed[1:]) if packed[:1] == _ZLIB else packed[1:]
+    return _GROUP_MARK_JSON in body
 
 
 def _unframe(framed: str) -> tuple[str, ...]:
