@@ -60,6 +60,8 @@ _IMAGE = (
     items.c.display_name,
     *INDEX_COLUMNS,
 )
+# The same, for a caller that reads rows it may rewrite: each row is then its own image.
+IMAGE_COLUMNS = _IMAGE
 _IMAGE_BY_ID = select(*_IMAGE).where(items.c.id == bindparam("item_id"))
 # Delete an item and hand back the row its version keeps, in one statement.
 DELETE_RETURNING_IMAGE = items.delete().where(items.c.id == bindparam("item_id")).returning(*_IMAGE)
