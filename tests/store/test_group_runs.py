@@ -1,13 +1,17 @@
 """A run's groups are found before its publish, outside the book's lock
 (store/groups.py, prepare_publish); what changed in between is read again under it, so
-the publish bridges the run as it is published. SQLite and PostgreSQL."""
+the publish bridges the run as it is published. And a group card written again from its
+version (a restore, an undo) carries the group mark once. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import pytest
 
 from contacthub.store import Actor, StagedChange, Staging, Store, Transaction, etag_of
+from contacthub.store.group_cards import GROUP_MARK, new_group_card
 from contacthub.store.groups import GroupsPart
+from contacthub.store.items import row_values
+from contacthub.store.versions import pack, unpack
 from contacthub.vcard.parse import item_data
 from tests.store.test_groups import BOOK, contact, group_cards, put
 from tests.store.test_groups import store as store  # noqa: F401  (the fixture)
@@ -66,3 +70,14 @@ def test_a_run_that_replaces_cards_is_bridged_from_what_it_read_ahead(store: Sto
         )
         staging.publish(nothing)
     assert group_cards(store) == {"Family": frozenset(), "Work": {"ann"}}
+
+
+def test_a_group_card_written_again_from_its_version_is_marked_once(store: Store) -> None:
+    put(store, "team.vcf", new_group_card("team", "Team", ["ann"]))
+    with store.read() as tx:
+        item = tx.get_item(tx.require_collection(BOOK).id, "team.vcf")
+        assert item is not None
+        [image] = tx.item_images([item.id]).values()
+    kept = unpack(pack(image))
+    assert row_values(kept)["idx_extra"] == row_values(item_data(image.text))["idx_extra"]
+    assert row_values(kept)["idx_extra"].count(GROUP_MARK) == 1
