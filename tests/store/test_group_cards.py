@@ -1,5 +1,6 @@
 """A member card's CATEGORIES changed in one pass over its text (store/group_cards.py):
-the same text, byte for byte, as reading the card line by line gives."""
+the same text, byte for byte, as reading the card line by line gives; and what a card
+says about groups read from its UID and CATEGORIES lines alone, as reading every line."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contacthub.store.group_cards import (
+    GroupFacts,
     _with_categories_by_lines,
+    facts_by_lines,
     facts_of,
     with_categories,
 )
@@ -87,3 +90,41 @@ def test_any_card_of_these_lines_is_edited_alike(
 ) -> None:
     text = card(*lines, eol=eol)
     assert with_categories(text, add, remove) == _with_categories_by_lines(text, add, remove)
+
+
+FACT_LINE = st.sampled_from(
+    [
+        "UID:ann",
+        "uid;VALUE=text:bob\\,jr",
+        "item1.UID: cy ",
+        "UID:",
+        "NOTE:one\r\n UID:not-this",
+        "FN:Ann Lee",
+        "CATEGORIES:Team,Choir",
+        "Categories ;X=1:Friends\\,Choir",
+        'X-A;P="a:b":UID:x',
+        "X-ADDRESSBOOKSERVER-KIND:group",
+        "KIND:individual",
+        "X-ADDRESSBOOKSERVER-MEMBER:urn:uuid:ann",
+        "MEMBER:urn:uuid:bob",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(lines=st.lists(FACT_LINE, max_size=7), eol=st.sampled_from(["\r\n", "\n", "\r"]))
+def test_a_cards_group_facts_are_read_alike_from_its_few_lines_or_all(
+    lines: list[str], eol: str
+) -> None:
+    text = "BEGIN:VCARD\r\nVERSION:3.0\r\n" + "".join(f"{line}\r\n" for line in lines)
+    text = (text + "END:VCARD\r\n").replace("\r\n", eol)
+    assert facts_of(text) == facts_by_lines(text)
+
+
+def test_a_contacts_uid_and_categories_are_read_and_a_groups_name_and_members() -> None:
+    contact = card("CATEGORIES:Friends,Choir", "categories:Team")
+    assert facts_of(contact) == GroupFacts(
+        "ann", categories=frozenset({"Friends", "Choir", "Team"})
+    )
+    group = card("X-ADDRESSBOOKSERVER-KIND:group", "X-ADDRESSBOOKSERVER-MEMBER:urn:uuid:bob")
+    assert facts_of(group) == GroupFacts("ann", "Ann Lee", True, frozenset({"bob"}))

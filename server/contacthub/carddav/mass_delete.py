@@ -82,23 +82,31 @@ def assess(
     now = tx.store.clock()
     latest = tx.latest_alert(book.id, account, agent)
     if latest is not None and latest.state == OPEN and latest.last_at >= now - policy.window:
-        grown = _episode(tx.client_deletions(book.id, account, agent, latest.first_at), 0)
+        grown = _episode(
+            _contacts(tx.client_deletions(book.id, account, agent, latest.first_at)), 0
+        )
         if grown is None or (grown.deleted, grown.last_at) == (latest.deleted, latest.last_at):
             return None
         return latest, grown
-    found = tx.client_deletions(book.id, account, agent, now - policy.window)
+    found = _contacts(tx.client_deletions(book.id, account, agent, now - policy.window))
     if latest is not None:  # what an earlier episode counted is not counted again
         found = [deletion for deletion in found if deletion.at > latest.last_at]
     if len({deletion.uid for deletion in found}) * 100 <= policy.share * policy.least:
         # Too few for any book the policy watches: the book's contacts need no count.
         return None
-    remaining = tx.count_items([book.id]).get(book.id, 0)
+    remaining = tx.count_people([book.id]).get(book.id, 0)
     episode = _episode(found, remaining)
     if episode is None or episode.book_size < policy.least:
         return None
     if episode.deleted * 100 <= policy.share * episode.book_size:
         return None
     return None, episode
+
+
+def _contacts(found: Sequence[ClientDeletion]) -> list[ClientDeletion]:
+    """The deletions of contacts: the watch is about people, and a group card is a group
+    (deleting a phone's groups is tidying, not losing contacts)."""
+    return [deletion for deletion in found if not deletion.group]
 
 
 def _episode(found: Sequence[ClientDeletion], remaining: int) -> Episode | None:
@@ -124,7 +132,7 @@ def check_book_deletion(
         book = tx.get_deleted_book(owner, deletion.deleted_book, 0.0)
         if book is None:
             return None
-        size = tx.count_items([book.id]).get(book.id, 0)
+        size = tx.count_people([book.id]).get(book.id, 0)
         latest = tx.latest_alert(book.id, deletion.account, deletion.agent)
         told = latest is not None and latest.kind == BOOK and latest.first_at == book.deleted_at
         if size < policy.least or told:

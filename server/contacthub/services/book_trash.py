@@ -51,7 +51,7 @@ def _retained_since(ctx: RunContext) -> float:
 
 
 def _entries(ctx: RunContext, tx: Transaction, found: list[DeletedBook]) -> list[DeletedBookEntry]:
-    counts = tx.count_items([book.id for book in found])
+    counts = tx.count_people([book.id for book in found])
     return [
         DeletedBookEntry(
             id=book.id,
@@ -116,7 +116,7 @@ def restore_deleted_book(ctx: RunContext, user: str, book_id: int) -> RestoredBo
     with ctx.store.write(lock, actor=Actor(user, "restore")) as tx:
         deleted = _require(tx, ctx, user, book_id)
         book = tx.restore_deleted_book(deleted)
-        contacts = tx.count_items([book.id]).get(book.id, 0)
+        contacts = tx.count_people([book.id]).get(book.id, 0)
     moved = book.path != deleted.path
     said = f"{quoted(deleted.display_name)} is back with {contacts} contact" + (
         "s" if contacts != 1 else ""

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 
 from contacthub.store.base import TxBase
 from contacthub.store.schema import alerts, collections, versions
+from contacthub.store.versions import is_group_image
 
 OPEN, RESTORED, DISMISSED = "open", "restored", "dismissed"
 # What the client deleted: cards of a book, or the whole book (in the trash of deleted books).
@@ -30,10 +31,12 @@ WATCHED_VIA = "carddav"
 
 @dataclass(frozen=True, slots=True)
 class ClientDeletion:
-    """One card a client deleted: its UID and when."""
+    """One card a client deleted: its UID, when, and whether it was a group card (a
+    group is not a contact: the watch counts contacts, a restore brings back both)."""
 
     uid: str
     at: float
+    group: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ class AlertsPart(TxBase):
     ) -> list[ClientDeletion]:
         """The cards the CardDAV client (account and User-Agent) deleted from the collection
         from the time `since` (to `until`), oldest first."""
-        query = select(versions.c.uid, versions.c.at).where(
+        query = select(versions.c.uid, versions.c.at, versions.c.card).where(
             versions.c.collection_id == collection_id,
             versions.c.gen == 0,
             versions.c.at >= since,
@@ -112,7 +115,7 @@ class AlertsPart(TxBase):
         if until is not None:
             query = query.where(versions.c.at <= until)
         rows = self.conn.execute(query.order_by(versions.c.at, versions.c.id))
-        return [ClientDeletion(row.uid, row.at) for row in rows]
+        return [ClientDeletion(row.uid, row.at, is_group_image(row.card)) for row in rows]
 
     def latest_alert(self, collection_id: int, account: str, agent: str) -> AlertRecord | None:
         """The client's newest alert about the collection, if any."""

@@ -41,6 +41,10 @@ _CATEGORIES_LINE = re.compile(
     r"(?:[ \t][^\r\n]*(?:\r?\n|\Z))*",
     re.IGNORECASE | re.MULTILINE,
 )
+_UID_LINE = re.compile(
+    r"^(?![ \t])(?:[^\r\n:;]*\.)?UID[ \t]*[;:][^\r\n]*(?:\r?\n|\Z)(?:[ \t][^\r\n]*(?:\r?\n|\Z))*",
+    re.IGNORECASE | re.MULTILINE,
+)
 _END_LINE = re.compile(
     r"^(?![ \t])(?:[^\r\n:;]*\.)?END[ \t]*(?:;[^\r\n]*)?:", re.IGNORECASE | re.MULTILINE
 )
@@ -135,8 +139,33 @@ def is_group_card(text: str) -> bool:
 
 
 def facts_of(text: str | None) -> GroupFacts:
+    """What `text` says about groups. A contact's name is not read (only a group's is:
+    the bridge needs a contact's UID and categories), so a contact's card is searched for
+    its UID and CATEGORIES lines alone: a run of 100,000 contacts reads every one of them
+    in its publish, and reading all their lines took most of it."""
     if text is None:
         return NO_FACTS
+    if is_group_card(text) or text.count("\r") != text.count("\r\n"):
+        return facts_by_lines(text)
+    uid = ""
+    for line in _lines_named(_UID_LINE, text):
+        if line.name != "UID":
+            return facts_by_lines(text)
+        uid = uid or unescape(line.value).strip()
+    categories: set[str] = set()
+    for line in _lines_named(_CATEGORIES_LINE, text):
+        if line.name != CATEGORIES:
+            return facts_by_lines(text)
+        categories.update(split_list(line.value))
+    return GroupFacts(uid, categories=frozenset(categories))
+
+
+def _lines_named(pattern: re.Pattern[str], text: str) -> list[Line]:
+    return [_read(match.group()) for match in pattern.finditer(text)]
+
+
+def facts_by_lines(text: str) -> GroupFacts:
+    """facts_of, reading every line of the card."""
     uid = name = ""
     is_group = False
     members: set[str] = set()
@@ -154,7 +183,7 @@ def facts_of(text: str | None) -> GroupFacts:
             categories.update(split_list(line.value))
     if is_group:
         return GroupFacts(uid, name, True, frozenset(members - {""}))
-    return GroupFacts(uid, name, False, categories=frozenset(categories))
+    return GroupFacts(uid, categories=frozenset(categories))
 
 
 def _ending(lines: list[Line]) -> str:

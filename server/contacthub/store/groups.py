@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, any_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, String, and_, any_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from contacthub.store.group_cards import (
@@ -46,7 +46,7 @@ from contacthub.store.records import CollectionRecord, ContactIndex, ItemData, I
 from contacthub.store.schema import items
 from contacthub.store.search import is_group_row
 from contacthub.store.staging import StagingPart
-from contacthub.store.versions import Written
+from contacthub.store.versions import IMAGE_COLUMNS, Written
 from contacthub.store.visible import visible
 
 # The book's setting (a property of the book, beside its display name): which forms a
@@ -55,10 +55,9 @@ GROUP_FORM = "{urn:contacthub}group-form"
 GROUP_FORMS = ("both", "categories")
 DEFAULT_GROUP_FORM = "both"
 _CHUNK = 500
-# A card whose text has none of these has nothing to do with groups: the same test in
-# SQL (a run's cards) and in Python (a client's), so neither parses a card for nothing.
-_MARKS = ("%CATEGORIES%", "%ADDRESSBOOKSERVER-%", "%KIND:group%", "%MEMBER:%")
-_MARKED = tuple(mark.strip("%").upper() for mark in _MARKS)
+# A card whose text has none of these (in any case) has nothing to do with groups: it is
+# not parsed for the bridge.
+_MARKED = ("CATEGORIES", "ADDRESSBOOKSERVER-", "KIND:GROUP", "MEMBER:")
 
 
 def _may_hold_group(text: str | None) -> bool:
@@ -70,14 +69,9 @@ def _may_hold_group(text: str | None) -> bool:
     return any(mark in upper for mark in _MARKED)
 
 
-_DERIVED = (
-    items.c.id,
-    items.c.href,
-    items.c.uid,
-    items.c.text,
-    items.c.idx_extra,
-    items.c.display_name,
-)
+# A card the bridge may rewrite is read with what its version keeps: the row read is the
+# version's image, without reading the card a second time.
+_DERIVED = IMAGE_COLUMNS
 _UPDATE_DERIVED = (
     update(items)
     .where(items.c.id == bindparam("item_id"))
@@ -175,6 +169,15 @@ def _plan_group(plan: _Plan, before: GroupFacts, after: GroupFacts) -> None:
 
 
 @dataclass(frozen=True)
+class _RunAhead:
+    """A run's cards read before its publish, by href: ETag and groups facts of the cards
+    it wrote and of those it replaced."""
+
+    written: dict[str, tuple[str, GroupFacts]]
+    replaced: dict[str, tuple[str, GroupFacts]]
+
+
+@dataclass(frozen=True)
 class _Derived:
     """A card rewritten by the bridge: its row as read, and its change."""
 
@@ -235,21 +238,73 @@ class GroupsPart(StagingPart):
         gone = replaced.text if replaced is not None and replaced.id != moved.id else None
         self.bridge_groups(target, [(gone, moved.text)])
 
-    def publish_staging(self, collection: CollectionRecord, gen: int, holder: str) -> None:
+    def prepare_publish(self, collection_id: int, gen: int) -> _RunAhead:
+        """The run's cards read and their groups found before its publish, outside the
+        book's lock: the publish then reads only their ETags (a run of 100,000 cards with
+        categories held the lock for seconds while it read them all)."""
+        return _RunAhead(
+            self._read_run_side(collection_id, items.c.born == gen),
+            self._read_run_side(collection_id, items.c.dies == gen),
+        )
+
+    def publish_staging(
+        self, collection: CollectionRecord, gen: int, holder: str, prepared: object | None = None
+    ) -> None:
         super().publish_staging(collection, gen, holder)
-        self.bridge_groups(collection, self._run_writes(collection.id, gen))
-
-    def _run_writes(self, collection_id: int, gen: int) -> list[tuple[str | None, str | None]]:
-        """The cards a published run replaced and wrote, of those that may hold groups."""
-        marked = or_(*(items.c.text.ilike(mark) for mark in _MARKS))
-        written = self._texts(items.c.collection_id == collection_id, items.c.born == gen, marked)
-        replaced = self._texts(items.c.collection_id == collection_id, items.c.dies == gen, marked)
+        ahead = prepared if isinstance(prepared, _RunAhead) else None
+        written = self._run_side(
+            collection.id, items.c.born == gen, ahead.written if ahead else None
+        )
+        replaced = self._run_side(
+            collection.id, items.c.dies == gen, ahead.replaced if ahead else None
+        )
         hrefs = sorted(set(written) | set(replaced))
-        return [(replaced.get(href), written.get(href)) for href in hrefs]
+        self.bridge_facts(
+            collection,
+            [(replaced.get(href, NO_FACTS), written.get(href, NO_FACTS)) for href in hrefs],
+        )
 
-    def _texts(self, *where: ColumnElement[bool]) -> dict[str, str]:
-        rows = self.conn.execute(select(items.c.href, items.c.text).where(*where))
-        return {row.href: row.text for row in rows}
+    def _read_run_side(
+        self, collection_id: int, in_run: ColumnElement[bool]
+    ) -> dict[str, tuple[str, GroupFacts]]:
+        """href -> (ETag, groups facts) of the cards a run wrote (or replaced)."""
+        rows = self.conn.execute(
+            select(items.c.href, items.c.etag, items.c.text)
+            .where(items.c.collection_id == collection_id, in_run)
+            .execution_options(yield_per=500)
+        )
+        return {
+            row.href: (row.etag, facts_of(row.text) if _may_hold_group(row.text) else NO_FACTS)
+            for row in rows
+        }
+
+    def _run_side(
+        self,
+        collection_id: int,
+        in_run: ColumnElement[bool],
+        ahead: dict[str, tuple[str, GroupFacts]] | None,
+    ) -> dict[str, GroupFacts]:
+        """href -> groups facts of the cards the run wrote (or replaced), as published:
+        those read ahead whose ETag is still theirs, the others read now."""
+        if ahead is None:
+            read = self._read_run_side(collection_id, in_run)
+            return {href: facts for href, (_, facts) in read.items()}
+        facts: dict[str, GroupFacts] = {}
+        missing: list[str] = []
+        rows = self.conn.execute(
+            select(items.c.href, items.c.etag).where(items.c.collection_id == collection_id, in_run)
+        )
+        for row in rows:
+            known = ahead.get(row.href)
+            if known is not None and known[0] == row.etag:
+                facts[row.href] = known[1]
+            else:
+                missing.append(row.href)
+        for start in range(0, len(missing), _CHUNK):
+            in_chunk = items.c.href.in_(missing[start : start + _CHUNK])
+            read = self._read_run_side(collection_id, and_(in_run, in_chunk))
+            facts.update((href, found) for href, (_, found) in read.items())
+        return facts
 
     def list_groups(self, collection_id: int) -> list[GroupSummary]:
         """The book's groups (its group cards), by name."""
@@ -271,12 +326,20 @@ class GroupsPart(StagingPart):
     ) -> None:
         """Carry what these writes (each the card's text before and after; None: none)
         changed in one form of a group into the other."""
-        pairs = [
-            (facts_of(before), facts_of(after))
-            for before, after in writes
-            if _may_hold_group(before) or _may_hold_group(after)
-        ]
-        pairs = [pair for pair in pairs if pair != (NO_FACTS, NO_FACTS) and pair[0] != pair[1]]
+        self.bridge_facts(
+            collection,
+            [
+                (facts_of(before), facts_of(after))
+                for before, after in writes
+                if _may_hold_group(before) or _may_hold_group(after)
+            ],
+        )
+
+    def bridge_facts(
+        self, collection: CollectionRecord, changes: Sequence[tuple[GroupFacts, GroupFacts]]
+    ) -> None:
+        """bridge_groups, of writes already read (each card's facts before and after)."""
+        pairs = [pair for pair in changes if pair != (NO_FACTS, NO_FACTS) and pair[0] != pair[1]]
         if not pairs:
             return
         plan = plan_of(pairs)
@@ -285,10 +348,12 @@ class GroupsPart(StagingPart):
 
     def _join_groups(self, collection: CollectionRecord, plan: _Plan) -> None:
         derived: list[_Derived] = []
-        for name in sorted(set(plan.join) | set(plan.leave)):
+        names = sorted(set(plan.join) | set(plan.leave))
+        cards = self._group_cards(collection.id, names)
+        for name in names:
             joining = plan.join.get(name, set())
             leaving = plan.leave.get(name, set())
-            card = self._group_card(collection.id, name)
+            card = cards.get(name)
             if card is None:
                 if joining and group_form(collection) == "both":
                     self._create_group(collection, name, sorted(joining))
@@ -309,21 +374,25 @@ class GroupsPart(StagingPart):
                 derived.append(_Derived(row, edited))
         self._write_derived(collection, derived)
 
-    def _group_card(self, collection_id: int, name: str) -> Any | None:
-        """The book's group card named `name` (the first by href when several are)."""
-        rows = self.conn.execute(
-            select(*_DERIVED)
-            .where(
-                items.c.collection_id == collection_id,
-                items.c.display_name == name,
-                visible(collection_id),
+    def _group_cards(self, collection_id: int, names: Sequence[str]) -> dict[str, Any]:
+        """The book's group card of each name (the first by href when several are), looked
+        up together: one look through the book, not one a group (a run's 10 labels took
+        10 looks through its 100,000 cards)."""
+        found: dict[str, Any] = {}
+        for start in range(0, len(names), _CHUNK):
+            rows = self.conn.execute(
+                select(*_DERIVED)
+                .where(
+                    items.c.collection_id == collection_id,
+                    items.c.display_name.in_(names[start : start + _CHUNK]),
+                    visible(collection_id),
+                )
+                .order_by(items.c.href)
             )
-            .order_by(items.c.href)
-        )
-        for row in rows:
-            if is_group_card(row.text):
-                return row
-        return None
+            for row in rows:
+                if row.display_name not in found and is_group_card(row.text):
+                    found[row.display_name] = row
+        return found
 
     def _rows_of_uids(self, collection_id: int, uids: Sequence[str]) -> list[Any]:
         in_book = (items.c.collection_id == collection_id, visible(collection_id))
@@ -363,7 +432,6 @@ class GroupsPart(StagingPart):
             return
         hrefs = [change.row.href for change in derived]
         self.cancel_staged(collection.id, self.book_state(collection.id), hrefs)
-        images = self.item_images([change.row.id for change in derived])
         now = time.time()
         self.conn.execute(
             _UPDATE_DERIVED,
@@ -385,7 +453,7 @@ class GroupsPart(StagingPart):
                 Written(
                     change.row.href,
                     "update",
-                    images[change.row.id],
+                    change.row,
                     change.row.uid,
                     change.row.display_name,
                     first + offset,

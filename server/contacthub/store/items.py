@@ -50,8 +50,10 @@ def _frame(values: Iterable[str]) -> str:
 
 
 def _marked(text: str, extra: tuple[str, ...]) -> tuple[str, ...]:
-    """A group card's extra values start with GROUP_MARK: lists of people leave it out."""
-    return (GROUP_MARK, *extra) if is_group_card(text) else extra
+    """A group card's extra values start with GROUP_MARK: lists of people leave it out.
+    Values a version kept (a restore) carry the mark already: it is put once."""
+    values = tuple(value for value in extra if value != GROUP_MARK)
+    return (GROUP_MARK, *values) if is_group_card(text) else values
 
 
 def row_values(data: ItemData) -> dict[str, Any]:

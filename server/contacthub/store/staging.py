@@ -388,7 +388,14 @@ class StagingPart(ItemsPart, LinksPart):
             found.update((row.href, (row.id, row.etag)) for row in rows)
         return found
 
-    def publish_staging(self, collection: CollectionRecord, gen: int, holder: str) -> None:
+    def prepare_publish(self, collection_id: int, gen: int) -> object | None:
+        """What the publish of `gen` can read ahead, outside the book's lock (in a read
+        transaction before it); handed to publish_staging, which checks it still holds."""
+        return None
+
+    def publish_staging(
+        self, collection: CollectionRecord, gen: int, holder: str, prepared: object | None = None
+    ) -> None:
         """Make everything written ahead at `gen` visible at once, at one new position of
         the change log (none when the run changed no item)."""
         self.lock_book(collection.path)
@@ -730,10 +737,15 @@ def publish_together(stagings: Sequence[Staging], then: Callable[[Transaction], 
     transaction, and run `then` in it; the collections are locked in the store's order."""
     ordered = sorted(stagings, key=lambda staging: staging.path)
     first = ordered[0]
+    with first.store.read() as tx:
+        prepared = [
+            tx.prepare_publish(tx.require_collection(staging.path).id, staging.gen)
+            for staging in ordered
+        ]
     began = first.yield_to_others()
     with first.store.write([s.path for s in ordered], actor=first.actor) as tx:
-        for staging in ordered:
-            tx.publish_staging(staging.book(tx), staging.gen, staging.holder)
+        for staging, ahead in zip(ordered, prepared, strict=True):
+            tx.publish_staging(staging.book(tx), staging.gen, staging.holder, ahead)
         result = then(tx)
     for staging in ordered:
         staging.published = True

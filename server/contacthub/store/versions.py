@@ -23,6 +23,7 @@ from sqlalchemy import Select, bindparam, select, update
 
 from contacthub.store.base import TxBase
 from contacthub.store.bulk import insert_rows
+from contacthub.store.group_cards import GROUP_MARK
 from contacthub.store.records import ContactIndex, ItemData
 from contacthub.store.schema import collections, items, stagings, versions
 from contacthub.store.visible import visible
@@ -61,6 +62,8 @@ _IMAGE = (
     items.c.display_name,
     *INDEX_COLUMNS,
 )
+# The same, for a caller that reads rows it may rewrite: each row is then its own image.
+IMAGE_COLUMNS = _IMAGE
 _IMAGE_BY_ID = select(*_IMAGE).where(items.c.id == bindparam("item_id"))
 # Delete an item and hand back the row its version keeps, in one statement.
 DELETE_RETURNING_IMAGE = items.delete().where(items.c.id == bindparam("item_id")).returning(*_IMAGE)
@@ -125,6 +128,20 @@ def unpack(packed: bytes) -> ItemData:
         extra=_unframe(extra),
     )
     return ItemData(text, uid, name, component, start, end, index)
+
+
+# A group card's index starts with the mark (store/group_cards.py), a control character
+# no card's value can hold, so in a packed card's JSON it appears escaped only there.
+_GROUP_MARK_JSON = json.dumps(GROUP_MARK)[1:-1].encode()
+
+
+def is_group_image(packed: bytes | None) -> bool:
+    """Whether a version kept a group card: found in the packed bytes without reading
+    the card (the mass-deletion watch asks it of every card a client deleted)."""
+    if not packed:
+        return False
+    body = zlib.decompress(packed[1:]) if packed[:1] == _ZLIB else packed[1:]
+    return _GROUP_MARK_JSON in body
 
 
 def _unframe(framed: str) -> tuple[str, ...]:
