@@ -1,10 +1,10 @@
-"""Migration 0012 (group cards marked) on a big store.
+"""Migration 0014 (group cards marked) on a big store.
 
     python benchmarks/group_marks_migration.py [--contacts 100000] [--groups 100] [--postgres]
 
 A store at revision 0011 with N contacts (a third of them with a category, a tenth with a
 long note) and G group cards stored as before the groups bridge (no mark), then
-`upgrade` to 0012 as `contacthub serve` does at start: its wall and CPU time, and the
+`upgrade` to 0014 as `contacthub serve` does at start: its wall and CPU time, and the
 peak resident memory of the process before and after.
 """
 
@@ -51,7 +51,7 @@ def contact(n: int) -> str:
 
 def fill(url: str, contacts: int, groups: int) -> None:
     engine = make_engine(url)
-    upgrade(engine, "0011")
+    upgrade(engine, "0013")
     store = Store(engine, history_retention=60)
     with store.write(actor=ACTOR) as tx:
         tx.create_collection("alice", {})
@@ -121,7 +121,7 @@ def measure(url: str, args: argparse.Namespace) -> None:
     engine.dispose()
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"upgrade to 0012: {wall:.2f} s wall, {cpu:.2f} s CPU; {marked} group cards marked; "
+        f"upgrade to 0014: {wall:.2f} s wall, {cpu:.2f} s CPU; {marked} group cards marked; "
         f"peak RSS {rss_before:.0f} MiB before, {rss_after:.0f} MiB after"
     )
 

@@ -1,4 +1,4 @@
-"""Revision 0012: group cards stored before the groups bridge are marked as groups, so
+"""Revision 0014: group cards stored before the groups bridge are marked as groups, so
 lists, counts and search of people leave them out; nothing else of a card changes."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ NOT_A_GROUP = make_card(
 @pytest.fixture
 def engine(store_url: str) -> Iterator[Engine]:
     made = make_engine(store_url)
-    upgrade(made, "0011")
+    upgrade(made, "0013")
     yield made
     made.dispose()
 
@@ -112,7 +112,7 @@ def test_group_cards_stored_before_the_bridge_are_marked_and_nothing_else_change
 
     upgrade(engine)
 
-    assert current_revision(engine) == "0012"
+    assert current_revision(engine) == "0014"
     after = _rows(engine)
     # Each row's index is what the live code writes for its text: marked when (and only
     # when) it is a group card, in the trash too; texts and ETags untouched.
@@ -144,6 +144,6 @@ def test_a_store_upgraded_again_is_left_as_it_is(engine: Engine) -> None:
     _store_cards_as_0011_did(engine)
     upgrade(engine)
     marked = _rows(engine)
-    upgrade(engine, "0011")
+    upgrade(engine, "0013")
     upgrade(engine)
     assert _rows(engine) == marked

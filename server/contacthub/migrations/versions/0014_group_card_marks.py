@@ -1,7 +1,7 @@
 """group cards marked: cards stored before the groups bridge are told from contacts
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 
 Since the groups bridge, a group card's extra search values start with a mark, and
 lists, counts, search and autocomplete of people leave marked rows out. A group card
@@ -23,8 +23,8 @@ from collections.abc import Iterator, Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
