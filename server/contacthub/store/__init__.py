@@ -45,6 +45,14 @@ from contacthub.store.alerts import AlertRecord, ClientDeletion
 from contacthub.store.book_trash import DeletedBook, purge_deleted_books
 from contacthub.store.changes import format_token
 from contacthub.store.checkpoints import WalCheckpoints
+from contacthub.store.duplicates import (
+    CardIdentity,
+    CardKey,
+    DuplicateSettings,
+    IndexedBook,
+    IndexedCard,
+    KeyHolder,
+)
 from contacthub.store.engine import DEFAULT_BUSY_TIMEOUT, is_busy, is_sqlite, make_engine
 from contacthub.store.errors import (
     AlreadyExists,
@@ -98,6 +106,12 @@ from contacthub.store.transaction import Transaction
 from contacthub.store.versions import VersionRecord, prune_history
 
 __all__ = [
+    "CardIdentity",
+    "CardKey",
+    "DuplicateSettings",
+    "IndexedBook",
+    "IndexedCard",
+    "KeyHolder",
     "GROUP_FORM",
     "GROUP_FORMS",
     "GroupSummary",

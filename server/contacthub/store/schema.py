@@ -188,6 +188,12 @@ accounts = Table(
     Column("created_at", Float, nullable=False),
     # Phones and other CardDAV clients must sign in with an app password.
     Column("carddav_requires_app_password", Boolean, nullable=False, default=False),
+    # Finding duplicates (contacthub.duplicates): the region of phone numbers written
+    # without a country code (ISO 3166 alpha-2; NULL: such numbers match nothing), whether
+    # the name-only lane is offered, and whether the safest lane is merged automatically.
+    Column("phone_region", String(2)),
+    Column("match_similar_names", Boolean, nullable=False, default=False, server_default="0"),
+    Column("auto_merge", Boolean, nullable=False, default=False, server_default="0"),
 )
 
 # A source feeds one address book: a CSV sync, a phone's push, a mail account.
@@ -394,4 +400,51 @@ alerts = Table(
     Column("email", Text, nullable=False, default=""),
     Index("ix_alerts_owner_state", "owner", "state"),
     Index("ix_alerts_collection_client", "collection_id", "account", "agent"),
+)
+
+# The keys that find duplicates (contacthub.duplicates): per card of an account's books, its
+# normalised emails, E.164 phones and name, so that one query finds the cards that share
+# one. Kept up to date from the change log, not in the write path: `duplicate_books` holds,
+# per book, the incarnation (uuid), the phone region and the position the keys were read
+# at; a find reads only what changed since.
+duplicate_keys = Table(
+    "duplicate_keys",
+    metadata,
+    Column(
+        "collection_id",
+        Integer,
+        ForeignKey("collections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("href", String(1024), primary_key=True),
+    Column("kind", String(8), primary_key=True),  # email, tel, name
+    Column("key", String(1024), primary_key=True),
+    Column("owner", String(255), nullable=False),
+    Index("ix_duplicate_keys_owner_kind_key", "owner", "kind", "key"),
+)
+
+duplicate_books = Table(
+    "duplicate_books",
+    metadata,
+    Column(
+        "collection_id",
+        Integer,
+        ForeignKey("collections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("owner", String(255), nullable=False, index=True),
+    Column("uuid", String(36), nullable=False),
+    Column("region", String(2), nullable=False, default=""),
+    Column("position", BigInteger, nullable=False),
+)
+
+# Pairs of contacts a person said are not the same: never grouped again. Each side is the
+# contact's stable identity, its book's uuid and its UID ("<uuid>/<uid>"), `first` < `second`.
+duplicate_dismissals = Table(
+    "duplicate_dismissals",
+    metadata,
+    Column("owner", String(255), primary_key=True),
+    Column("first", String(1100), primary_key=True),
+    Column("second", String(1100), primary_key=True),
+    Column("dismissed_at", Float, nullable=False),
 )
