@@ -14,6 +14,7 @@ JSON API (contacthub.services: the same checks, the same changes).
     devices   the phone's pushes into "From iOS"
     app_passwords  a password per device, and CardDAV's own-password setting
     alerts    a client that deleted much of a book: restore them, or dismiss
+    duplicates  possible duplicates across the books, lane by lane; dismiss; settings
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from contacthub.web.admin import (
     app_passwords,
     books,
     devices,
+    duplicates,
     headers,
     history,
     mail_accounts,
@@ -67,6 +69,7 @@ for module in (
     devices,
     app_passwords,
     alerts,
+    duplicates,
 ):
     admin.register_blueprint(module.bp)
 
