@@ -1,39 +1,51 @@
 """Groups of cards across an account's books that may be one person, lane by lane.
 
 A find first brings the keys up to date (duplicates/index.py: only what changed since the
-last find), then asks the store which emails and phones several cards hold, and sorts
-their pairs into lanes (duplicates/lanes.py). A group's id is a short hash of its lane and
-its members' stable identities (book uuid and UID), so the same group has the same id in
-every process and at every find, and a group whose members changed has a new one; nothing
-about groups is stored but the pairs a person dismissed.
+last find), then the groups: the store keeps them, with the cards changed since they were
+computed (a changed card, and the holders of the keys it had); only the groups those
+cards reach through shared keys, or through the groups they were in, are computed again
+(duplicates/grouping.py), so a find after a few changes reads a few rows. Every group is
+computed again the first time, after a book was read whole (new, restored, a new phone
+region), after a book went into the trash, and at every find while the account matches
+names (similar names are not kept by key: see README "Duplicates").
+
+A group's id is a short hash of its lane and its members' stable identities (book uuid and
+UID), so the same group has the same id in every process and at every find, and a group
+whose members changed has a new one.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
 
-from contacthub.duplicates.index import account_books, refresh_index
-from contacthub.duplicates.lanes import (
-    LANES,
-    Card,
-    Lane,
-    Match,
-    Pairs,
-    ReasonKind,
-    components,
-    contact_pairs,
-    name_pairs,
-    safest_pairs,
+from contacthub.duplicates.grouping import (
+    Cards,
+    GroupData,
+    Held,
+    offered_groups,
+    safest,
+    stable_identity,
 )
+from contacthub.duplicates.index import account_books, refresh_index
+from contacthub.duplicates.lanes import LANES, MAX_HOLDERS, Lane, ReasonKind
 from contacthub.duplicates.refs import CardRef
 from contacthub.errors import NotFound, quoted
-from contacthub.store import CardIdentity, CollectionRecord, DuplicateSettings, Store
+from contacthub.store import CollectionRecord, DuplicateSettings, Store, Transaction
 
-ID_LENGTH = 16  # hex digits of the group's id
+__all__ = [
+    "Candidate",
+    "DuplicateGroup",
+    "Reason",
+    "Regrouped",
+    "dismiss_group",
+    "find_groups",
+    "group_by_id",
+    "regroup",
+    "safest_groups",
+    "stable_identity",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,35 +74,41 @@ class DuplicateGroup:
     contacts: list[Candidate]
 
 
-@dataclass(frozen=True)
-class _Account:
-    """What a find read of the account, in one snapshot."""
+@dataclass(frozen=True, slots=True)
+class Regrouped:
+    """What bringing the groups up to date read: all of them, or `cards` cards."""
 
-    books: dict[int, CollectionRecord]
-    holders: dict[tuple[str, str], list[Card]]
-    names: dict[Card, str]
-    identities: dict[Card, CardIdentity]
-    dismissed: set[tuple[str, str]]
+    whole: bool
+    cards: int
 
 
 def find_groups(store: Store, owner: str, lane: Lane | None = None) -> list[DuplicateGroup]:
     """The account's groups of possible duplicates, safest lane first (only `lane`'s when
     given); the name lane only when the account opted in."""
     settings = _settings(store, owner)
-    account = _read_account(store, owner, settings)
-    pairs = contact_pairs(account.holders, account.names)
-    if settings.match_similar_names:
-        name_pairs(account.names, similar=True, into=pairs)
-    groups = _groups(account, _undismissed(account, pairs))
-    return [group for group in groups if lane is None or group.lane == lane]
+    refresh_index(store, owner, settings.phone_region)
+    with store.write([owner]) as tx:
+        regroup(tx, owner, settings)
+        books = {book.id: book for book in account_books(tx, owner)}
+        kept = [
+            GroupData.from_body(group, its_lane, body)  # type: ignore[arg-type]
+            for group, its_lane, body in tx.kept_groups(owner)
+            if lane is None or its_lane == lane
+        ]
+    return _listed(books, kept)
 
 
 def safest_groups(store: Store, owner: str) -> list[DuplicateGroup]:
     """The groups automatic merging may merge: cards with the same email (held by one
     person) and the same normalised full name."""
     settings = _settings(store, owner)
-    account = _read_account(store, owner, settings)
-    return _groups(account, _undismissed(account, safest_pairs(account.holders, account.names)))
+    refresh_index(store, owner, settings.phone_region)
+    with store.read() as tx:
+        books = {book.id: book for book in account_books(tx, owner)}
+        cards = Cards({book.id: book.uuid for book in books.values()})
+        cards.add_holders(tx.shared_keys(owner, MAX_HOLDERS))
+        dismissed = tx.dismissed_pairs(owner)
+    return _listed(books, safest(cards, dismissed))
 
 
 def group_by_id(store: Store, owner: str, group_id: str) -> DuplicateGroup:
@@ -108,19 +126,71 @@ def group_by_id(store: Store, owner: str, group_id: str) -> DuplicateGroup:
 def dismiss_group(store: Store, owner: str, group_id: str) -> DuplicateGroup:
     """Never offer these cards as one person again: every pair of the group is dismissed."""
     group = group_by_id(store, owner, group_id)
-    identities = sorted(_identity_of(store, candidate) for candidate in group.contacts)
-    with store.write() as tx:
-        tx.dismiss_pairs(owner, combinations(identities, 2))
+    with store.write([owner]) as tx:
+        cards: list[Held] = []
+        identities: list[str] = []
+        for candidate in group.contacts:
+            book = tx.get_collection(candidate.ref.book)
+            if book is None:
+                raise NotFound(f"There is no address book {quoted(candidate.ref.book)}.")
+            cards.append((book.id, candidate.ref.href))
+            identities.append(stable_identity(book.uuid, candidate.uid))
+        tx.dismiss_pairs(owner, combinations(sorted(identities), 2))
+        tx.mark_dirty(owner, cards)
     return group
 
 
-def stable_identity(book_uuid: str, uid: str) -> str:
-    return f"{book_uuid}/{uid}"
+def regroup(tx: Transaction, owner: str, settings: DuplicateSettings) -> Regrouped:
+    """Bring the kept groups up to date: all of them when they are not whole (or the
+    account matches names), else those the cards changed since reach."""
+    name_lane = settings.match_similar_names
+    uuids = {book.id: book.uuid for book in account_books(tx, owner)}
+    state = tx.groups_state(owner)
+    dirty = tx.dirty_cards(owner)
+    if state is None or state != name_lane or name_lane:
+        cards = Cards(uuids)
+        cards.add_holders(tx.shared_keys(owner, MAX_HOLDERS))
+        if name_lane:
+            cards.add_named(tx.named_cards(owner))
+        groups = offered_groups(cards, tx.dismissed_pairs(owner), name_lane=name_lane)
+        tx.replace_groups(owner, None, _kept(groups), dirty, name_lane)
+        return Regrouped(True, len(cards.refs))
+    if not dirty:
+        return Regrouped(False, 0)
+    cards, dropped = _reached(tx, owner, uuids, dirty)
+    groups = offered_groups(cards, tx.dismissed_pairs(owner), name_lane=False)
+    tx.replace_groups(owner, dropped, _kept(groups), dirty, name_lane)
+    return Regrouped(False, len(cards.refs))
 
 
-def group_id(lane: Lane, identities: Iterable[str]) -> str:
-    text = "\n".join([lane, *sorted(identities)])
-    return hashlib.sha256(text.encode()).hexdigest()[:ID_LENGTH]
+def _reached(
+    tx: Transaction, owner: str, uuids: dict[int, str], dirty: list[Held]
+) -> tuple[Cards, list[str]]:
+    """The cards the changed ones reach through shared keys and kept groups (every
+    holder of their keys, every member of their groups, and so on), with the holders of
+    their keys; and the kept groups they were in."""
+    cards = Cards(uuids)
+    seen: set[Held] = set(dirty)
+    asked: set[tuple[str, str]] = set()
+    dropped: set[str] = set()
+    frontier = list(dirty)
+    while frontier:
+        reached: set[Held] = set()
+        for group, members in tx.groups_of(owner, frontier).items():
+            dropped.add(group)
+            reached.update(members)
+        keys = [key for key in tx.contact_keys_of(frontier) if key not in asked]
+        asked.update(keys)
+        holders = tx.shared_keys(owner, MAX_HOLDERS, keys)
+        cards.add_holders(holders)
+        reached.update((row[2], row[3]) for row in holders)
+        frontier = sorted(reached - seen)
+        seen.update(frontier)
+    return cards, sorted(dropped)
+
+
+def _kept(groups: list[GroupData]) -> list[tuple[str, str, str, list[Held]]]:
+    return [(g.id, g.lane, g.body(), [(m[0], m[1]) for m in g.members]) for g in groups]
 
 
 def _settings(store: Store, owner: str) -> DuplicateSettings:
@@ -128,110 +198,38 @@ def _settings(store: Store, owner: str) -> DuplicateSettings:
         return tx.duplicate_settings(owner)
 
 
-def _read_account(store: Store, owner: str, settings: DuplicateSettings) -> _Account:
-    refresh_index(store, owner, settings.phone_region)
-    with store.read() as tx:
-        books = {book.id: book for book in account_books(tx, owner)}
-        holders: dict[tuple[str, str], list[Card]] = defaultdict(list)
-        for held in tx.shared_keys(owner, ("email", "tel")):
-            if held.collection_id in books:
-                holders[(held.kind, held.key)].append((held.collection_id, held.href))
-        names = {
-            (held.collection_id, held.href): held.key
-            for held in tx.keys_of_kind(owner, "name")
-            if held.collection_id in books
-        }
-        wanted = {card for cards in holders.values() for card in cards}
-        if settings.match_similar_names:
-            wanted |= set(names)
-        identities = tx.card_identities(wanted)
-        dismissed = tx.dismissed_pairs(owner)
-    return _Account(books, holders, names, identities, dismissed)
+def _listed(books: dict[int, CollectionRecord], groups: list[GroupData]) -> list[DuplicateGroup]:
+    refs: dict[Held, CardRef] = {}
 
+    def ref(card: Held) -> CardRef:
+        found = refs.get(card)
+        if found is None:
+            found = refs[card] = CardRef(books[card[0]].path, card[1])
+        return found
 
-def _undismissed(account: _Account, pairs: Pairs) -> Pairs:
-    """The pairs of cards that are there, without those a person dismissed."""
-    kept = Pairs()
-    for pair, lane in pairs.lane.items():
-        a, b = (account.identities.get(card) for card in pair)
-        if a is None or b is None:
-            continue
-        first, second = sorted((_stable(account, a), _stable(account, b)))
-        if (first, second) in account.dismissed:
-            continue
-        kept.lane[pair] = lane
-        kept.matches[pair] = pairs.matches[pair]
-    return kept
-
-
-def _stable(account: _Account, identity: CardIdentity) -> str:
-    return stable_identity(account.books[identity.collection_id].uuid, identity.uid)
-
-
-def _groups(account: _Account, pairs: Pairs) -> list[DuplicateGroup]:
-    found: list[DuplicateGroup] = []
-    # The safer lanes' groups, by card: a pair of cards one of them holds already is not
-    # offered again in a weaker lane.
-    joined: dict[Card, set[tuple[Lane, int]]] = defaultdict(set)
-    for lane in LANES:
-        in_lane = [
-            pair
-            for pair, its_lane in pairs.lane.items()
-            if its_lane == lane and not _joined(joined, *pair)
-        ]
-        groups = components(in_lane)
-        for index, cards in enumerate(groups):
-            for card in cards:
-                joined[card].add((lane, index))
-        group_of = {card: index for index, cards in enumerate(groups) for card in cards}
-        matches: list[list[Match]] = [[] for _ in groups]
-        for pair in in_lane:
-            matches[group_of[pair[0]]].extend(pairs.matches[pair])
-        found.extend(
-            _group(account, lane, cards, its) for cards, its in zip(groups, matches, strict=True)
-        )
+    listed = [
+        _group(books, group, ref)
+        for group in groups
+        if all(member[0] in books for member in group.members)
+    ]
     order = {lane: rank for rank, lane in enumerate(LANES)}
-    return sorted(found, key=lambda g: (order[g.lane], g.contacts[0].fn.casefold(), g.id))
-
-
-def _joined(joined: dict[Card, set[tuple[Lane, int]]], a: Card, b: Card) -> bool:
-    return bool(joined.get(a, set()) & joined.get(b, set()))
+    return sorted(listed, key=lambda g: (order[g.lane], g.contacts[0].fn.casefold(), g.id))
 
 
 def _group(
-    account: _Account, lane: Lane, cards: list[Card], matches: list[Match]
+    books: dict[int, CollectionRecord], group: GroupData, ref: Callable[[Held], CardRef]
 ) -> DuplicateGroup:
-    identities = [account.identities[card] for card in cards]
-    candidates = sorted(
-        (
-            Candidate(
-                CardRef(account.books[i.collection_id].path, i.href),
-                i.uid,
-                i.display_name,
-                account.books[i.collection_id].display_name,
-            )
-            for i in identities
-        ),
-        key=lambda c: c.ref,
-    )
-    ref_of = {card: CardRef(account.books[card[0]].path, card[1]) for card in cards}
-    reasons: dict[tuple[str, str], Reason] = {}
-    for match in matches:
-        if (match.kind, match.value) in reasons:
-            continue
-        held = sorted(ref_of[card] for card in match.cards if card in ref_of)
-        reasons[(match.kind, match.value)] = Reason(match.kind, match.value, held)
-    return DuplicateGroup(
-        group_id(lane, (_stable(account, i) for i in identities)),
-        lane,
-        sorted(reasons.values(), key=lambda r: (r.kind, r.value)),
-        candidates,
-    )
+    candidates = [
+        Candidate(ref((b, href)), uid, fn, books[b].display_name)
+        for b, href, uid, fn in group.members
+    ]
+    candidates.sort(key=lambda c: _ref_order(c.ref))
+    reasons = [
+        Reason(kind, value, sorted((ref(card) for card in held), key=_ref_order))  # type: ignore[arg-type]
+        for kind, value, held in group.reasons
+    ]
+    return DuplicateGroup(group.id, group.lane, reasons, candidates)
 
 
-def _identity_of(store: Store, candidate: Candidate) -> str:
-    with store.read() as tx:
-        book = tx.get_collection(candidate.ref.book)
-    if book is None:
-        raise NotFound(f"There is no address book {quoted(candidate.ref.book)}.")
-    return stable_identity(book.uuid, candidate.uid)
+def _ref_order(ref: CardRef) -> tuple[str, str]:
+    return (ref.book, ref.href)

@@ -70,14 +70,14 @@ def refresh_index(store: Store, owner: str, region: str | None) -> Refresh:
         indexed = tx.indexed_books(owner)
     gone = set(indexed) - {book.id for book in books}
     if gone:
-        with store.write() as tx:
-            tx.forget_duplicate_keys(gone)
+        with store.write([owner]) as tx:
+            tx.forget_duplicate_keys(owner, gone)
         done.forgotten = len(gone)
     for book in books:
         read = _read_book(store, book.path, indexed.get(book.id), region or "")
         if read is None:
             continue
-        with store.write() as tx:
+        with store.write([owner]) as tx:
             tx.replace_duplicate_keys(owner, read.read_from, read.read_at, read.hrefs, read.keys)
         done.read[read.book.path] = read.cards
         if read.hrefs is None:
@@ -128,7 +128,7 @@ def keys_of(card: IndexedCard, region: str | None) -> list[CardKey]:
     name = name_key(card.display_name)
     if name:
         found[("name", name)] = None
-    return [CardKey(card.href, kind, key) for kind, key in found if len(key) <= MAX_KEY]
+    return [(card.href, kind, key) for kind, key in found if len(key) <= MAX_KEY]
 
 
 def _values(framed: str) -> Iterable[str]:

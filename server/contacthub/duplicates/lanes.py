@@ -27,7 +27,7 @@ from rapidfuzz.distance import JaroWinkler
 Lane = Literal["safe", "contact", "name"]
 LANES: tuple[Lane, ...] = ("safe", "contact", "name")
 ReasonKind = Literal["email", "phone", "name", "similar_name"]
-Card = tuple[int, str]  # (book id, href)
+Card = int  # a card's number among those a find read
 
 MAX_HOLDERS = 50
 SIMILAR = 0.92
@@ -65,7 +65,7 @@ def words(name: str) -> frozenset[str]:
 
 def compatible(first: str, second: str) -> bool:
     """Names that may be one person's: equal, one's words within the other's, or one empty."""
-    if not first or not second:
+    if first == second or not first or not second:
         return True
     a, b = words(first), words(second)
     return a <= b or b <= a
@@ -89,6 +89,8 @@ def contact_pairs(
 
 def _held_by_several(cards: list[Card], names: Mapping[Card, str]) -> bool:
     named = {names[card] for card in cards if names.get(card)}
+    if len(named) < 2:
+        return False
     return any(not compatible(a, b) for a, b in combinations(sorted(named), 2))
 
 

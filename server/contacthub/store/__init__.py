@@ -46,11 +46,13 @@ from contacthub.store.book_trash import DeletedBook, purge_deleted_books
 from contacthub.store.changes import format_token
 from contacthub.store.checkpoints import WalCheckpoints
 from contacthub.store.duplicates import (
+    Card,
     CardIdentity,
     CardKey,
     DuplicateSettings,
     IndexedBook,
     IndexedCard,
+    KeptGroup,
     KeyHolder,
 )
 from contacthub.store.engine import DEFAULT_BUSY_TIMEOUT, is_busy, is_sqlite, make_engine
@@ -106,11 +108,13 @@ from contacthub.store.transaction import Transaction
 from contacthub.store.versions import VersionRecord, prune_history
 
 __all__ = [
+    "Card",
     "CardIdentity",
     "CardKey",
     "DuplicateSettings",
     "IndexedBook",
     "IndexedCard",
+    "KeptGroup",
     "KeyHolder",
     "GROUP_FORM",
     "GROUP_FORMS",

@@ -438,6 +438,46 @@ duplicate_books = Table(
     Column("position", BigInteger, nullable=False),
 )
 
+# The groups a find offers, kept so that the next find recomputes only those its changes
+# touch: each group's lane and what lists it (`body`, JSON: its members as book id, href,
+# UID and name, and its reasons); its members by card, to find the groups of a changed
+# card; the cards changed since (`duplicate_dirty`: a changed card and the holders of the
+# keys it had); and `duplicate_state`, whose row says the groups are whole (and whether
+# they include the name lane). No row there: the next find computes every group again.
+duplicate_groups = Table(
+    "duplicate_groups",
+    metadata,
+    Column("owner", String(255), primary_key=True),
+    Column("id", String(16), primary_key=True),
+    Column("lane", String(8), nullable=False),
+    Column("body", Text, nullable=False),
+)
+
+duplicate_members = Table(
+    "duplicate_members",
+    metadata,
+    Column("owner", String(255), primary_key=True),
+    Column("collection_id", Integer, primary_key=True),
+    Column("href", String(1024), primary_key=True),
+    Column("group_id", String(16), primary_key=True),
+    Index("ix_duplicate_members_owner_group_id", "owner", "group_id"),
+)
+
+duplicate_dirty = Table(
+    "duplicate_dirty",
+    metadata,
+    Column("owner", String(255), primary_key=True),
+    Column("collection_id", Integer, primary_key=True),
+    Column("href", String(1024), primary_key=True),
+)
+
+duplicate_state = Table(
+    "duplicate_state",
+    metadata,
+    Column("owner", String(255), primary_key=True),
+    Column("name_lane", Boolean, nullable=False),
+)
+
 # Pairs of contacts a person said are not the same: never grouped again. Each side is the
 # contact's stable identity, its book's uuid and its UID ("<uuid>/<uid>"), `first` < `second`.
 duplicate_dismissals = Table(

@@ -53,6 +53,40 @@ def upgrade() -> None:
     )
     op.create_index("ix_duplicate_books_owner", "duplicate_books", ["owner"])
     op.create_table(
+        "duplicate_groups",
+        sa.Column("owner", sa.String(length=255), nullable=False),
+        sa.Column("id", sa.String(length=16), nullable=False),
+        sa.Column("lane", sa.String(length=8), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("owner", "id", name="pk_duplicate_groups"),
+    )
+    op.create_table(
+        "duplicate_members",
+        sa.Column("owner", sa.String(length=255), nullable=False),
+        sa.Column("collection_id", sa.Integer(), nullable=False),
+        sa.Column("href", sa.String(length=1024), nullable=False),
+        sa.Column("group_id", sa.String(length=16), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "owner", "collection_id", "href", "group_id", name="pk_duplicate_members"
+        ),
+    )
+    op.create_index(
+        "ix_duplicate_members_owner_group_id", "duplicate_members", ["owner", "group_id"]
+    )
+    op.create_table(
+        "duplicate_dirty",
+        sa.Column("owner", sa.String(length=255), nullable=False),
+        sa.Column("collection_id", sa.Integer(), nullable=False),
+        sa.Column("href", sa.String(length=1024), nullable=False),
+        sa.PrimaryKeyConstraint("owner", "collection_id", "href", name="pk_duplicate_dirty"),
+    )
+    op.create_table(
+        "duplicate_state",
+        sa.Column("owner", sa.String(length=255), nullable=False),
+        sa.Column("name_lane", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("owner", name="pk_duplicate_state"),
+    )
+    op.create_table(
         "duplicate_dismissals",
         sa.Column("owner", sa.String(length=255), nullable=False),
         sa.Column("first", sa.String(length=1100), nullable=False),
@@ -63,6 +97,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("duplicate_state")
+    op.drop_table("duplicate_dirty")
+    op.drop_index("ix_duplicate_members_owner_group_id", table_name="duplicate_members")
+    op.drop_table("duplicate_members")
+    op.drop_table("duplicate_groups")
     op.drop_table("duplicate_dismissals")
     op.drop_index("ix_duplicate_books_owner", table_name="duplicate_books")
     op.drop_table("duplicate_books")
