@@ -3,9 +3,9 @@ again: each refresh reads only the cards changed since the last one (counted).""
 
 from __future__ import annotations
 
-from contacthub.duplicates.find import find_groups
+from contacthub.duplicates.find import Regrouped, find_groups, regroup
 from contacthub.duplicates.index import refresh_index
-from contacthub.store import Store
+from contacthub.store import DuplicateSettings, Store
 from tests.duplicates.people import (
     BOOKS,
     CSV_BOOK,
@@ -92,3 +92,24 @@ def test_a_new_region_reads_the_books_again(people: Store) -> None:
     refresh_index(people, OWNER, REGION)
     refresh = refresh_index(people, OWNER, "FI")
     assert sorted(refresh.whole) == sorted(BOOKS)
+
+
+def test_a_change_regroups_only_the_cards_it_reaches(people: Store) -> None:
+    find_groups(people, OWNER)  # every group computed once
+    with people.write([OWNER]) as tx:
+        assert regroup(tx, OWNER, _settings(people)) == Regrouped(False, 0)
+    jane = PEOPLE[0]
+    edited = card(jane.uid(EXCHANGE_BOOK), "Jane Doe", "TEL:+372 5123 4567")
+    put(people, EXCHANGE_BOOK, f"{jane.uid(EXCHANGE_BOOK)}.vcf", edited)
+    refresh_index(people, OWNER, REGION)
+    with people.write([OWNER]) as tx:
+        regrouped = regroup(tx, OWNER, _settings(people))
+    # Jane's other three cards, which still share her email and number (the edited card
+    # shares nothing now), not the account's 200-odd.
+    assert regrouped == Regrouped(False, 3)
+    assert jane.uid(EXCHANGE_BOOK) not in _with(people, jane.uid(PHONE_BOOK))
+
+
+def _settings(store: Store) -> DuplicateSettings:
+    with store.read() as tx:
+        return tx.duplicate_settings(OWNER)
