@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from contacthub.cli import app_passwords, history, imports, merges, syncs, users
+from contacthub.cli import app_passwords, duplicates, history, imports, merges, syncs, users
 from contacthub.cli.common import Main, load_settings, location_options, open_store
 from contacthub.firstrun import FIRST_ADMIN, ensure_first_admin, prepare_data_dir
 
@@ -63,6 +63,7 @@ main.add_command(history.history_group)
 main.add_command(history.restore)
 main.add_command(history.run_group)
 main.add_command(merges.merges_group)
+main.add_command(duplicates.duplicates)
 
 if __name__ == "__main__":
     main()

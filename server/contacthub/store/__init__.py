@@ -45,6 +45,16 @@ from contacthub.store.alerts import AlertRecord, ClientDeletion
 from contacthub.store.book_trash import DeletedBook, purge_deleted_books
 from contacthub.store.changes import format_token
 from contacthub.store.checkpoints import WalCheckpoints
+from contacthub.store.duplicates import (
+    Card,
+    CardIdentity,
+    CardKey,
+    DuplicateSettings,
+    IndexedBook,
+    IndexedCard,
+    KeptGroup,
+    KeyHolder,
+)
 from contacthub.store.engine import DEFAULT_BUSY_TIMEOUT, is_busy, is_sqlite, make_engine
 from contacthub.store.errors import (
     AlreadyExists,
@@ -103,6 +113,14 @@ from contacthub.store.versions import VersionRecord, prune_history
 __all__ = [
     "BOOK_VIEWS",
     "BookView",
+    "Card",
+    "CardIdentity",
+    "CardKey",
+    "DuplicateSettings",
+    "IndexedBook",
+    "IndexedCard",
+    "KeptGroup",
+    "KeyHolder",
     "GROUP_FORM",
     "GROUP_FORMS",
     "GroupSummary",

@@ -54,3 +54,34 @@ def _copied_columns(table: Table, row: Mapping[str, Any]) -> list[Column[Any]] |
 def _default(column: Column[Any]) -> Any:
     assert column.default is not None and column.default.is_scalar
     return column.default.arg  # type: ignore[attr-defined]
+
+
+def insert_tuples(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert `rows`, each the values of `columns` in order: COPY on PostgreSQL, the
+    driver's executemany elsewhere (no dict per row for SQLAlchemy to bind: for a find's
+    hundreds of thousands of keys, that was most of its writing)."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql" and len(rows) >= COPY_FROM:
+        from psycopg import sql
+
+        copy_to = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+        )
+        driver_connection: Any = conn.connection.dbapi_connection
+        with driver_connection.cursor() as cursor, cursor.copy(copy_to) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    if conn.dialect.name == "sqlite":
+        quote = conn.dialect.identifier_preparer.quote
+        names = ", ".join(quote(c) for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        conn.exec_driver_sql(
+            f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})",  # noqa: S608
+            [tuple(row) for row in rows],
+        )
+        return
+    conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])

@@ -188,6 +188,12 @@ accounts = Table(
     Column("created_at", Float, nullable=False),
     # Phones and other CardDAV clients must sign in with an app password.
     Column("carddav_requires_app_password", Boolean, nullable=False, default=False),
+    # Finding duplicates (contacthub.duplicates): the region of phone numbers written
+    # without a country code (ISO 3166 alpha-2; NULL: such numbers match nothing), whether
+    # the name-only lane is offered, and whether the safest lane is merged automatically.
+    Column("phone_region", String(2)),
+    Column("match_similar_names", Boolean, nullable=False, default=False, server_default="0"),
+    Column("auto_merge", Boolean, nullable=False, default=False, server_default="0"),
 )
 
 # A source feeds one address book: a CSV sync, a phone's push, a mail account.
@@ -425,4 +431,91 @@ merges = Table(
     Column("undone_at", Float),
     Column("undo_run_id", Integer),
     Index("ix_merges_owner_created_at", "owner", "created_at"),
+)
+
+# The keys that find duplicates (contacthub.duplicates): per card of an account's books, its
+# normalised emails, E.164 phones and name, so that one query finds the cards that share
+# one. Kept up to date from the change log, not in the write path: `duplicate_books` holds,
+# per book, the incarnation (uuid), the phone region and the position the keys were read
+# at; a find reads only what changed since.
+duplicate_keys = Table(
+    "duplicate_keys",
+    metadata,
+    Column(
+        "collection_id",
+        Integer,
+        ForeignKey("collections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("href", String(1024), primary_key=True),
+    Column("kind", String(8), primary_key=True),  # email, tel, name
+    Column("key", String(1024), primary_key=True),
+    Column("owner", String(255), nullable=False),
+    Index("ix_duplicate_keys_owner_kind_key", "owner", "kind", "key"),
+)
+
+duplicate_books = Table(
+    "duplicate_books",
+    metadata,
+    Column(
+        "collection_id",
+        Integer,
+        ForeignKey("collections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("owner", String(255), nullable=False, index=True),
+    Column("uuid", String(36), nullable=False),
+    Column("region", String(2), nullable=False, default=""),
+    Column("position", BigInteger, nullable=False),
+)
+
+# The groups a find offers, kept so that the next find recomputes only those its changes
+# touch: each group's lane and what lists it (`body`, JSON: its members as book id, href,
+# UID and name, and its reasons); its members by card, to find the groups of a changed
+# card; the cards changed since (`duplicate_dirty`: a changed card and the holders of the
+# keys it had); and `duplicate_state`, whose row says the groups are whole (and whether
+# they include the name lane). No row there: the next find computes every group again.
+duplicate_groups = Table(
+    "duplicate_groups",
+    metadata,
+    Column("owner", String(255), primary_key=True),
+    Column("id", String(16), primary_key=True),
+    Column("lane", String(8), nullable=False),
+    Column("body", Text, nullable=False),
+)
+
+duplicate_members = Table(
+    "duplicate_members",
+    metadata,
+    Column("owner", String(255), primary_key=True),
+    Column("collection_id", Integer, primary_key=True),
+    Column("href", String(1024), primary_key=True),
+    Column("group_id", String(16), primary_key=True),
+    Index("ix_duplicate_members_owner_group_id", "owner", "group_id"),
+)
+
+duplicate_dirty = Table(
+    "duplicate_dirty",
+    metadata,
+    Column("owner", String(255), primary_key=True),
+    Column("collection_id", Integer, primary_key=True),
+    Column("href", String(1024), primary_key=True),
+)
+
+duplicate_state = Table(
+    "duplicate_state",
+    metadata,
+    Column("owner", String(255), primary_key=True),
+    Column("name_lane", Boolean, nullable=False),
+)
+
+# Pairs of contacts a person said are not the same: never grouped again. Each side is the
+# contact's stable identity, its book's uuid and its UID ("<uuid>/<uid>"), `first` < `second`.
+duplicate_dismissals = Table(
+    "duplicate_dismissals",
+    metadata,
+    Column("owner", String(255), primary_key=True),
+    Column("first", String(1100), primary_key=True),
+    Column("second", String(1100), primary_key=True),
+    Column("dismissed_at", Float, nullable=False),
 )

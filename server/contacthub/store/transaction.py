@@ -5,6 +5,7 @@ from contacthub.store.app_passwords import AppPasswordsPart
 from contacthub.store.base import TxBase
 from contacthub.store.book_trash import BookTrashPart
 from contacthub.store.changes import ChangesPart
+from contacthub.store.duplicates import DuplicatesPart
 from contacthub.store.folders import FoldersPart
 from contacthub.store.groups import GroupsPart
 from contacthub.store.items import ItemsPart
@@ -38,6 +39,7 @@ class Transaction(
     SessionsPart,
     AppPasswordsPart,
     AlertsPart,
+    DuplicatesPart,
     TxBase,
 ):
     """Everything a caller may do to the store, inside one database transaction.

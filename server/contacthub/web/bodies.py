@@ -708,6 +708,42 @@ class MergeInput(Body):
     ] = LEFT_OUT
 
 
+# --- duplicates: the account's settings -----------------------------------------------------
+
+
+class DuplicateSettingsInput(Body):
+    unknown = "Unknown field {name}; the account's settings are {fields}."
+
+    phone_region: Annotated[
+        str | None,
+        Field(
+            max_length=2,
+            description="The region of phone numbers written without a country code, as an "
+            "ISO 3166 two-letter code (EE, DE, US); null: such numbers match nothing.",
+        ),
+        Says(
+            "The phone region is a country's two-letter code, such as EE, or null.",
+            string_too_long="The phone region is a country's two-letter code, such as EE.",
+        ),
+    ] = LEFT_OUT
+    match_similar_names: Annotated[
+        bool,
+        Field(
+            description="Offer contacts whose names alone are the same or similar (the name "
+            "lane); off by default: names collide."
+        ),
+        Says("Set match_similar_names to true or false."),
+    ] = LEFT_OUT
+    auto_merge: Annotated[
+        bool,
+        Field(
+            description="Merge the safest lane (the same email and the same full name) "
+            "automatically after each run of a source, with a report; off by default."
+        ),
+        Says("Set auto_merge to true or false."),
+    ] = LEFT_OUT
+
+
 # The request components of the document, by name; nested models come with them.
 MODELS: tuple[type[Body], ...] = (
     ImportSettings,
@@ -730,4 +766,5 @@ MODELS: tuple[type[Body], ...] = (
     UndoInput,
     MergePreviewInput,
     MergeInput,
+    DuplicateSettingsInput,
 )

@@ -752,6 +752,66 @@ MERGE_SCHEMAS: dict[str, Any] = {
 }
 
 
+DUPLICATE_REF = obj(
+    ["book", "href"],
+    book={"type": "string", "description": "The book's id."},
+    href={"type": "string", "description": "The contact's id in the book (its href)."},
+)
+DUPLICATE_SCHEMAS: dict[str, Any] = {
+    "DuplicateContact": obj(
+        ["book", "href", "uid", "fn", "book_name"],
+        book={"type": "string", "description": "The book's id."},
+        href={"type": "string", "description": "The contact's id in the book (its href)."},
+        uid={"type": "string"},
+        fn={"type": "string", "description": "The contact's name as its card gives it."},
+        book_name={"type": "string", "description": "The book's display name."},
+    ),
+    "DuplicateReason": obj(
+        ["kind", "value", "contacts"],
+        kind={
+            "enum": ["email", "phone", "name", "similar_name"],
+            "description": "What matched: an email (case-folded, the domain in its ASCII "
+            "form), a phone (E.164), a normalised name, or two similar names.",
+        },
+        value={"type": "string", "description": 'The value: "+37255551234", "a ~ b".'},
+        contacts={"type": "array", "items": DUPLICATE_REF, "description": "Who holds it."},
+    ),
+    "DuplicateGroup": obj(
+        ["id", "lane", "reasons", "contacts"],
+        id={
+            "type": "string",
+            "description": "Stable while the group's contacts are the same; a group "
+            "whose contacts changed has a new id.",
+        },
+        lane={
+            "enum": ["safe", "contact", "name"],
+            "description": "safe: a shared email or phone and names that agree; contact: a "
+            "shared email or phone, different names (or a value several people share); "
+            "name: the same or a similar name only (when match_similar_names is on).",
+        },
+        reasons={"type": "array", "items": schema("DuplicateReason")},
+        contacts={"type": "array", "items": schema("DuplicateContact")},
+    ),
+    "DuplicateGroupList": obj(
+        ["groups"],
+        groups={
+            "type": "array",
+            "items": schema("DuplicateGroup"),
+            "description": "Safest lane first.",
+        },
+    ),
+    "DuplicateSettingsShown": obj(
+        ["phone_region", "match_similar_names", "auto_merge"],
+        phone_region=nullable(
+            "string",
+            description="ISO 3166 code of the region of numbers written without a country "
+            "code; null: such numbers match nothing.",
+        ),
+        match_similar_names={"type": "boolean"},
+        auto_merge={"type": "boolean"},
+    ),
+}
+
 SCHEMAS: dict[str, Any] = {
     "Error": obj(
         ["error"],
@@ -874,6 +934,7 @@ SCHEMAS: dict[str, Any] = {
     "PushResult": obj(["device", "run"], device=STRING, run=schema("Run")),
     **APP_PASSWORD_SCHEMAS,
     **ALERT_SCHEMAS,
+    **DUPLICATE_SCHEMAS,
     "RunList": obj(
         ["runs"], runs={"type": "array", "items": schema("Run"), "description": "The latest first."}
     ),
@@ -1713,6 +1774,71 @@ MERGE_PATHS: dict[str, Any] = {
     },
 }
 
+GROUP_ID = {
+    "name": "group_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "maxLength": 64},
+    "description": "The group's id, as listed.",
+}
+DUPLICATE_PATHS: dict[str, Any] = {
+    "/api/v1/duplicates": {
+        "get": operation(
+            "List the groups of possible duplicates across the user's books",
+            {"200": body("DuplicateGroupList", "The groups, lane by lane.")} | errors("Invalid"),
+            parameters=[
+                {
+                    "name": "lane",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"enum": ["safe", "contact", "name"]},
+                    "description": "Only the groups of this lane.",
+                }
+            ],
+            tag="duplicates",
+            description="Found from the contacts' emails, phones (in the account's "
+            "phone_region) and, when the account opts in, names; each group says why its "
+            "contacts matched. Group cards and books in the trash are never candidates; "
+            "a dismissed group is not offered again.",
+        ),
+    },
+    "/api/v1/duplicates/{group_id}": {
+        "get": operation(
+            "Get a group of possible duplicates",
+            {"200": body("DuplicateGroup", "The group.")} | errors(),
+            parameters=[GROUP_ID],
+            tag="duplicates",
+            description="404 when no such group is offered now (merged, dismissed, or its "
+            "contacts changed: list the groups again).",
+        ),
+    },
+    "/api/v1/duplicates/{group_id}/dismiss": {
+        "post": operation(
+            "Dismiss a group: these contacts are not one person",
+            {"200": body("DuplicateGroup", "Dismissed: the group as it was.")} | errors(),
+            parameters=[GROUP_ID],
+            tag="duplicates",
+            description="Every pair of its contacts is remembered (by book and UID) and "
+            "never offered again, in any lane.",
+        ),
+    },
+    "/api/v1/account/settings": {
+        "get": operation(
+            "Get the account's settings for finding duplicates",
+            {"200": body("DuplicateSettingsShown", "The settings.")} | errors(),
+            tag="duplicates",
+        ),
+        "patch": operation(
+            "Change the account's settings for finding duplicates",
+            {"200": body("DuplicateSettingsShown", "The settings, changed.")}
+            | errors("BadRequest", "TooLarge", "UnsupportedMediaType", "Invalid"),
+            request=json_request(bodies.DuplicateSettingsInput),
+            tag="duplicates",
+            description="Fields left out keep their value.",
+        ),
+    },
+}
+
 PATHS: dict[str, Any] = {
     "/api/v1/books": {
         "get": operation(
@@ -1933,6 +2059,7 @@ PATHS: dict[str, Any] = {
     **MERGE_PATHS,
     **APP_PASSWORD_PATHS,
     **ALERT_PATHS,
+    **DUPLICATE_PATHS,
     **IMPORT_PATHS,
     **SYNC_PATHS,
     **ACCOUNT_PATHS,

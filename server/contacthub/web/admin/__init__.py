@@ -15,6 +15,7 @@ JSON API (contacthub.services: the same checks, the same changes).
     app_passwords  a password per device, and CardDAV's own-password setting
     alerts    a client that deleted much of a book: restore them, or dismiss
     merges    contacts merged into one after a review of their fields, and undone
+    duplicates  possible duplicates across the books, lane by lane; dismiss; settings
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from contacthub.web.admin import (
     app_passwords,
     books,
     devices,
+    duplicates,
     headers,
     history,
     mail_accounts,
@@ -69,6 +71,7 @@ for module in (
     devices,
     app_passwords,
     alerts,
+    duplicates,
 ):
     admin.register_blueprint(module.bp)
 merges.register(admin)

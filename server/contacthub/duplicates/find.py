@@ -1,0 +1,235 @@
+"""Groups of cards across an account's books that may be one person, lane by lane.
+
+A find first brings the keys up to date (duplicates/index.py: only what changed since the
+last find), then the groups: the store keeps them, with the cards changed since they were
+computed (a changed card, and the holders of the keys it had); only the groups those
+cards reach through shared keys, or through the groups they were in, are computed again
+(duplicates/grouping.py), so a find after a few changes reads a few rows. Every group is
+computed again the first time, after a book was read whole (new, restored, a new phone
+region), after a book went into the trash, and at every find while the account matches
+names (similar names are not kept by key: see README "Duplicates").
+
+A group's id is a short hash of its lane and its members' stable identities (book uuid and
+UID), so the same group has the same id in every process and at every find, and a group
+whose members changed has a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import combinations
+
+from contacthub.duplicates.grouping import (
+    Cards,
+    GroupData,
+    Held,
+    offered_groups,
+    safest,
+    stable_identity,
+)
+from contacthub.duplicates.index import account_books, refresh_index
+from contacthub.duplicates.lanes import LANES, MAX_HOLDERS, Lane, ReasonKind
+from contacthub.duplicates.refs import CardRef
+from contacthub.errors import NotFound, quoted
+from contacthub.store import CollectionRecord, DuplicateSettings, Store, Transaction
+
+__all__ = [
+    "Candidate",
+    "DuplicateGroup",
+    "Reason",
+    "Regrouped",
+    "dismiss_group",
+    "find_groups",
+    "group_by_id",
+    "regroup",
+    "safest_groups",
+    "stable_identity",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why cards of a group matched: the value (an email, an E.164 phone, a normalised
+    name, or two similar names "a ~ b") and the cards that hold it."""
+
+    kind: ReasonKind
+    value: str
+    contacts: list[CardRef]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    ref: CardRef
+    uid: str
+    fn: str
+    book_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateGroup:
+    id: str
+    lane: Lane
+    reasons: list[Reason]
+    contacts: list[Candidate]
+
+
+@dataclass(frozen=True, slots=True)
+class Regrouped:
+    """What bringing the groups up to date read: all of them, or `cards` cards."""
+
+    whole: bool
+    cards: int
+
+
+def find_groups(store: Store, owner: str, lane: Lane | None = None) -> list[DuplicateGroup]:
+    """The account's groups of possible duplicates, safest lane first (only `lane`'s when
+    given); the name lane only when the account opted in."""
+    settings = _settings(store, owner)
+    refresh_index(store, owner, settings.phone_region)
+    with store.write([owner]) as tx:
+        regroup(tx, owner, settings)
+        books = {book.id: book for book in account_books(tx, owner)}
+        kept = [
+            GroupData.from_body(group, its_lane, body)  # type: ignore[arg-type]
+            for group, its_lane, body in tx.kept_groups(owner)
+            if lane is None or its_lane == lane
+        ]
+    return _listed(books, kept)
+
+
+def safest_groups(store: Store, owner: str) -> list[DuplicateGroup]:
+    """The groups automatic merging may merge: cards with the same email (held by one
+    person) and the same normalised full name."""
+    settings = _settings(store, owner)
+    refresh_index(store, owner, settings.phone_region)
+    with store.read() as tx:
+        books = {book.id: book for book in account_books(tx, owner)}
+        cards = Cards({book.id: book.uuid for book in books.values()})
+        cards.add_holders(tx.shared_keys(owner, MAX_HOLDERS))
+        dismissed = tx.dismissed_pairs(owner)
+    return _listed(books, safest(cards, dismissed))
+
+
+def group_by_id(store: Store, owner: str, group_id: str) -> DuplicateGroup:
+    """The group offered now under `group_id`; NotFound when there is none (merged,
+    dismissed, or its cards changed: a changed group has a new id)."""
+    for group in find_groups(store, owner):
+        if group.id == group_id:
+            return group
+    raise NotFound(
+        f"There is no group of duplicates {quoted(group_id)} now: it was merged or "
+        "dismissed, or its contacts changed since (list the groups again)."
+    )
+
+
+def dismiss_group(store: Store, owner: str, group_id: str) -> DuplicateGroup:
+    """Never offer these cards as one person again: every pair of the group is dismissed."""
+    group = group_by_id(store, owner, group_id)
+    with store.write([owner]) as tx:
+        cards: list[Held] = []
+        identities: list[str] = []
+        for candidate in group.contacts:
+            book = tx.get_collection(candidate.ref.book)
+            if book is None:
+                raise NotFound(f"There is no address book {quoted(candidate.ref.book)}.")
+            cards.append((book.id, candidate.ref.href))
+            identities.append(stable_identity(book.uuid, candidate.uid))
+        tx.dismiss_pairs(owner, combinations(sorted(identities), 2))
+        tx.mark_dirty(owner, cards)
+    return group
+
+
+def regroup(tx: Transaction, owner: str, settings: DuplicateSettings) -> Regrouped:
+    """Bring the kept groups up to date: all of them when they are not whole (or the
+    account matches names), else those the cards changed since reach."""
+    name_lane = settings.match_similar_names
+    uuids = {book.id: book.uuid for book in account_books(tx, owner)}
+    state = tx.groups_state(owner)
+    dirty = tx.dirty_cards(owner)
+    if state is None or state != name_lane or name_lane:
+        cards = Cards(uuids)
+        cards.add_holders(tx.shared_keys(owner, MAX_HOLDERS))
+        if name_lane:
+            cards.add_named(tx.named_cards(owner))
+        groups = offered_groups(cards, tx.dismissed_pairs(owner), name_lane=name_lane)
+        tx.replace_groups(owner, None, _kept(groups), dirty, name_lane)
+        return Regrouped(True, len(cards.refs))
+    if not dirty:
+        return Regrouped(False, 0)
+    cards, dropped = _reached(tx, owner, uuids, dirty)
+    groups = offered_groups(cards, tx.dismissed_pairs(owner), name_lane=False)
+    tx.replace_groups(owner, dropped, _kept(groups), dirty, name_lane)
+    return Regrouped(False, len(cards.refs))
+
+
+def _reached(
+    tx: Transaction, owner: str, uuids: dict[int, str], dirty: list[Held]
+) -> tuple[Cards, list[str]]:
+    """The cards the changed ones reach through shared keys and kept groups (every
+    holder of their keys, every member of their groups, and so on), with the holders of
+    their keys; and the kept groups they were in."""
+    cards = Cards(uuids)
+    seen: set[Held] = set(dirty)
+    asked: set[tuple[str, str]] = set()
+    dropped: set[str] = set()
+    frontier = list(dirty)
+    while frontier:
+        reached: set[Held] = set()
+        for group, members in tx.groups_of(owner, frontier).items():
+            dropped.add(group)
+            reached.update(members)
+        keys = [key for key in tx.contact_keys_of(frontier) if key not in asked]
+        asked.update(keys)
+        holders = tx.shared_keys(owner, MAX_HOLDERS, keys)
+        cards.add_holders(holders)
+        reached.update((row[2], row[3]) for row in holders)
+        frontier = sorted(reached - seen)
+        seen.update(frontier)
+    return cards, sorted(dropped)
+
+
+def _kept(groups: list[GroupData]) -> list[tuple[str, str, str, list[Held]]]:
+    return [(g.id, g.lane, g.body(), [(m[0], m[1]) for m in g.members]) for g in groups]
+
+
+def _settings(store: Store, owner: str) -> DuplicateSettings:
+    with store.read() as tx:
+        return tx.duplicate_settings(owner)
+
+
+def _listed(books: dict[int, CollectionRecord], groups: list[GroupData]) -> list[DuplicateGroup]:
+    refs: dict[Held, CardRef] = {}
+
+    def ref(card: Held) -> CardRef:
+        found = refs.get(card)
+        if found is None:
+            found = refs[card] = CardRef(books[card[0]].path, card[1])
+        return found
+
+    listed = [
+        _group(books, group, ref)
+        for group in groups
+        if all(member[0] in books for member in group.members)
+    ]
+    order = {lane: rank for rank, lane in enumerate(LANES)}
+    return sorted(listed, key=lambda g: (order[g.lane], g.contacts[0].fn.casefold(), g.id))
+
+
+def _group(
+    books: dict[int, CollectionRecord], group: GroupData, ref: Callable[[Held], CardRef]
+) -> DuplicateGroup:
+    candidates = [
+        Candidate(ref((b, href)), uid, fn, books[b].display_name)
+        for b, href, uid, fn in group.members
+    ]
+    candidates.sort(key=lambda c: _ref_order(c.ref))
+    reasons = [
+        Reason(kind, value, sorted((ref(card) for card in held), key=_ref_order))  # type: ignore[arg-type]
+        for kind, value, held in group.reasons
+    ]
+    return DuplicateGroup(group.id, group.lane, reasons, candidates)
+
+
+def _ref_order(ref: CardRef) -> tuple[str, str]:
+    return (ref.book, ref.href)

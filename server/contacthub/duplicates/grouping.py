@@ -1,0 +1,178 @@
+"""The groups of the cards that share keys, computed from the holders the store returns
+(duplicates/lanes.py sorts their pairs into lanes), and what is kept of a group.
+
+Cards are numbered as they are read (ints: union-find and the pairs' dicts stay small and
+fast); a group is written as JSON (its members' book id, href, UID and name, and its
+reasons), the form the store keeps and a find lists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from contacthub.duplicates.lanes import (
+    LANES,
+    Card,
+    Lane,
+    Match,
+    Pairs,
+    components,
+    contact_pairs,
+    name_pairs,
+    safest_pairs,
+)
+from contacthub.store import KeyHolder
+
+ID_LENGTH = 16  # hex digits of the group's id
+
+Member = tuple[int, str, str, str]  # book id, href, UID, display name
+Held = tuple[int, str]  # book id, href
+
+
+@dataclass(frozen=True, slots=True)
+class GroupData:
+    """A group as computed and kept: its members and why they matched."""
+
+    id: str
+    lane: Lane
+    members: list[Member]
+    reasons: list[tuple[str, str, list[Held]]]  # kind, value, the members that hold it
+
+    def body(self) -> str:
+        return json.dumps([self.members, self.reasons], ensure_ascii=False)
+
+    @classmethod
+    def from_body(cls, group_id: str, lane: Lane, body: str) -> GroupData:
+        members, reasons = json.loads(body)
+        return cls(
+            group_id,
+            lane,
+            [(m[0], m[1], m[2], m[3]) for m in members],
+            [(kind, value, [(h[0], h[1]) for h in held]) for kind, value, held in reasons],
+        )
+
+
+@dataclass
+class Cards:
+    """The cards a find read, numbered: their place, names, UIDs and display names, and the
+    holders of each shared key."""
+
+    books: dict[int, str]  # book id -> book uuid: the live books of the account
+    refs: list[Held] = field(default_factory=list)
+    number: dict[Held, Card] = field(default_factory=dict)
+    names: dict[Card, str] = field(default_factory=dict)
+    uids: list[str] = field(default_factory=list)
+    fns: list[str] = field(default_factory=list)
+    holders: dict[tuple[str, str], list[Card]] = field(default_factory=lambda: defaultdict(list))
+    seen: set[tuple[str, str, Card]] = field(default_factory=set)
+
+    def card(self, book_id: int, href: str, name: str, uid: str, fn: str) -> Card | None:
+        if book_id not in self.books:
+            return None
+        ref = (book_id, href)
+        found = self.number.get(ref)
+        if found is None:
+            found = self.number[ref] = len(self.refs)
+            self.refs.append(ref)
+            self.uids.append(uid)
+            self.fns.append(fn)
+            if name:
+                self.names[found] = name
+        return found
+
+    def add_holders(self, rows: Iterable[KeyHolder]) -> None:
+        for kind, key, book_id, href, name, uid, fn in rows:
+            card = self.card(book_id, href, name, uid, fn)
+            if card is not None and (kind, key, card) not in self.seen:
+                self.seen.add((kind, key, card))
+                self.holders[(kind, key)].append(card)
+
+    def add_named(self, rows: Iterable[tuple[int, str, str, str, str]]) -> None:
+        for book_id, href, name, uid, fn in rows:
+            self.card(book_id, href, name, uid, fn)
+
+    def stable(self, card: Card) -> str:
+        book_id, _ = self.refs[card]
+        return stable_identity(self.books[book_id], self.uids[card])
+
+
+def stable_identity(book_uuid: str, uid: str) -> str:
+    return f"{book_uuid}/{uid}"
+
+
+def group_id(lane: Lane, identities: Iterable[str]) -> str:
+    text = "\n".join([lane, *sorted(identities)])
+    return hashlib.sha256(text.encode()).hexdigest()[:ID_LENGTH]
+
+
+def offered_groups(
+    cards: Cards, dismissed: set[tuple[str, str]], *, name_lane: bool
+) -> list[GroupData]:
+    """The groups of every lane (the name lane only with `name_lane`)."""
+    pairs = contact_pairs(cards.holders, cards.names)
+    if name_lane:
+        name_pairs(cards.names, similar=True, into=pairs)
+    return _groups(cards, _undismissed(cards, pairs, dismissed))
+
+
+def safest(cards: Cards, dismissed: set[tuple[str, str]]) -> list[GroupData]:
+    """The groups automatic merging may merge (lanes.safest_pairs)."""
+    return _groups(cards, _undismissed(cards, safest_pairs(cards.holders, cards.names), dismissed))
+
+
+def _undismissed(cards: Cards, pairs: Pairs, dismissed: set[tuple[str, str]]) -> Pairs:
+    if not dismissed:
+        return pairs
+    kept = Pairs()
+    for pair, lane in pairs.lane.items():
+        first, second = sorted((cards.stable(pair[0]), cards.stable(pair[1])))
+        if (first, second) in dismissed:
+            continue
+        kept.lane[pair] = lane
+        kept.matches[pair] = pairs.matches[pair]
+    return kept
+
+
+def _groups(cards: Cards, pairs: Pairs) -> list[GroupData]:
+    found: list[GroupData] = []
+    # The safer lanes' groups, by card: a pair of cards one of them holds already is not
+    # offered again in a weaker lane.
+    joined: dict[Card, set[tuple[Lane, int]]] = defaultdict(set)
+    for lane in LANES:
+        in_lane = [
+            pair
+            for pair, its_lane in pairs.lane.items()
+            if its_lane == lane and not (joined.get(pair[0], set()) & joined.get(pair[1], set()))
+        ]
+        groups = components(in_lane)
+        group_of: dict[Card, int] = {}
+        for index, members in enumerate(groups):
+            for card in members:
+                joined[card].add((lane, index))
+                group_of[card] = index
+        matches: list[list[Match]] = [[] for _ in groups]
+        for pair in in_lane:
+            matches[group_of[pair[0]]].extend(pairs.matches[pair])
+        found.extend(
+            _group(cards, lane, members, its) for members, its in zip(groups, matches, strict=True)
+        )
+    return found
+
+
+def _group(cards: Cards, lane: Lane, members: list[Card], matches: list[Match]) -> GroupData:
+    inside = set(members)
+    reasons: dict[tuple[str, str], list[Held]] = {}
+    for match in matches:
+        if (match.kind, match.value) not in reasons:
+            held = sorted(cards.refs[card] for card in match.cards if card in inside)
+            reasons[(match.kind, match.value)] = held
+    return GroupData(
+        group_id(lane, (cards.stable(card) for card in members)),
+        lane,
+        [(*cards.refs[card], cards.uids[card], cards.fns[card]) for card in members],
+        [(kind, value, held) for (kind, value), held in sorted(reasons.items())],
+    )

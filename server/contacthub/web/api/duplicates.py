@@ -1,0 +1,44 @@
+"""Duplicates: the user's groups of possible duplicates across their books, lane by lane
+with the reasons; dismissing a group; the account's settings for finding them. What each
+does is contacthub.services.duplicates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, request
+
+from contacthub.services import duplicates
+from contacthub.web.api.common import json_body
+from contacthub.web.auth import current_user
+from contacthub.web.context import run_context
+
+bp = Blueprint("duplicates", __name__)
+
+
+@bp.get("/duplicates")
+def list_duplicates() -> dict[str, Any]:
+    found = duplicates.groups_of(run_context(), current_user(), request.args.get("lane"))
+    return {"groups": [duplicates.group_json(group) for group in found]}
+
+
+@bp.get("/duplicates/<group_id>")
+def get_duplicate_group(group_id: str) -> dict[str, Any]:
+    return duplicates.group_json(duplicates.group_of(run_context(), current_user(), group_id))
+
+
+@bp.post("/duplicates/<group_id>/dismiss")
+def dismiss_duplicate_group(group_id: str) -> dict[str, Any]:
+    return duplicates.group_json(duplicates.dismiss(run_context(), current_user(), group_id))
+
+
+@bp.get("/account/settings")
+def get_account_settings() -> dict[str, Any]:
+    return duplicates.settings_json(duplicates.settings_of(run_context(), current_user()))
+
+
+@bp.patch("/account/settings")
+def change_account_settings() -> dict[str, Any]:
+    changes = json_body()  # a body DuplicateSettingsInput took
+    changed = duplicates.change_settings(run_context(), current_user(), changes)
+    return duplicates.settings_json(changed)
