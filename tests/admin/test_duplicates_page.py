@@ -79,3 +79,21 @@ def test_on_a_phone(phone: AdminPage) -> None:
     page.screenshot(path=str(phone.shots.folder / "lanes-first-screen.png"))
     page.locator("#settings-title").scroll_into_view_if_needed()
     page.screenshot(path=str(phone.shots.folder / "settings-screen.png"))
+
+
+def test_a_group_reviewed_and_merged_from_its_lane(admin: AdminPage) -> None:
+    fill(admin)
+    page = open_page(admin)
+    safe = page.locator("section.lane").filter(has=page.locator("#lane-safe"))
+    jane = safe.locator("li.group").filter(has_text="Jane Doe").first
+    jane.get_by_role("link", name="Review and merge").click()
+    expect(page.get_by_role("heading", name="Merge 4 contacts")).to_be_visible()
+    expect(page.get_by_role("checkbox", name="jane.doe@example.com").first).to_be_checked()
+    admin.shot("a group side by side")
+    page.get_by_role("button", name="Merge", exact=True).click()
+    expect(page.get_by_role("status").first).to_contain_text("4 contacts are now one")
+    admin.shot("the group merged")
+    page = open_page(admin)
+    safe = page.locator("section.lane").filter(has=page.locator("#lane-safe"))
+    expect(safe.locator("li.group")).to_have_count(len(PEOPLE) - 1)
+    expect(safe).not_to_contain_text("Jane Doe")

@@ -81,3 +81,30 @@ def test_an_unknown_lane_is_refused(api: ApiClient) -> None:
     answer = api.get("/api/v1/duplicates?lane=maybe", bad_request=True)
     assert answer.status_code == 422
     assert answer.get_json()["error"]["field"] == "lane"
+
+
+def test_a_group_merged_by_its_id_becomes_one_contact(api: ApiClient, store: Store) -> None:
+    write_people(store)
+    _set_region(api)
+    groups = api.get("/api/v1/duplicates?lane=safe").get_json()["groups"]
+    jane = next(g for g in groups if any(c["fn"] == "Jane Doe" for c in g["contacts"]))
+    refused = api.post(f"/api/v1/duplicates/{jane['id']}/merge", json={"into": "nowhere"})
+    assert refused.status_code == 404
+    assert api.post(f"/api/v1/duplicates/{jane['id']}/merge", json={}, user="bob").status_code == (
+        404
+    )
+    answer = api.post(f"/api/v1/duplicates/{jane['id']}/merge", json={})
+    assert answer.status_code == 201
+    merged = answer.get_json()
+    assert merged["state"] == "merged" and merged["merged"]["fn"] == "Jane Doe"
+    assert sorted(m["book"] for m in merged["members"]) == sorted(
+        c["book"] for c in jane["contacts"]
+    )
+    # The group is gone, and so are the other lanes' offers of Jane: she is one card now.
+    after = api.get("/api/v1/duplicates").get_json()["groups"]
+    assert all("Jane Doe" not in {c["fn"] for c in g["contacts"]} for g in after)
+    assert api.get(f"/api/v1/duplicates/{jane['id']}").status_code == 404
+    undone = api.post(f"/api/v1/merges/{merged['id']}/undo")
+    assert undone.status_code == 200
+    again = api.get("/api/v1/duplicates?lane=safe").get_json()["groups"]
+    assert jane["id"] in [g["id"] for g in again]

@@ -77,3 +77,21 @@ def test_the_text_form_and_another_users_group(data_dir: Path) -> None:
     assert other.returncode == 1
     nobody = contacthub(data_dir, "duplicates", "list", "--user", "nobody")
     assert nobody.returncode == 1 and "There is no user" in nobody.stderr
+
+
+def test_merge_a_group_by_its_id_then_undo_it(data_dir: Path) -> None:
+    jane = next(
+        g
+        for g in listed(data_dir, "--lane", "safe")
+        if any(c["fn"] == "Jane Doe" for c in g["contacts"])  # type: ignore[attr-defined]
+    )
+    done = contacthub(data_dir, "duplicates", "merge", str(jane["id"]), "--user", OWNER)
+    assert done.returncode == 0, done.stderr
+    assert "4 contacts merged into 'Jane Doe'" in done.stdout
+    assert jane["id"] not in [g["id"] for g in listed(data_dir)]
+    merge_id = done.stdout.split()[1].rstrip(":")
+    undone = contacthub(data_dir, "merges", "undo", merge_id, "--user", OWNER)
+    assert undone.returncode == 0, undone.stderr
+    assert jane["id"] in [g["id"] for g in listed(data_dir)]
+    gone = contacthub(data_dir, "duplicates", "merge", "0" * 12, "--user", OWNER)
+    assert gone.returncode == 1 and "no group of duplicates" in gone.stderr

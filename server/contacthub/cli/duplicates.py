@@ -1,6 +1,7 @@
-"""`contacthub duplicates list|dismiss`: a user's groups of possible duplicates across their
-books, lane by lane with the reasons, and dismissing one (its contacts are never offered
-as one person again). The merge's commands join this group (`duplicates.add_command`).
+"""`contacthub duplicates list|merge|dismiss`: a user's groups of possible duplicates across
+their books, lane by lane with the reasons; merging one with the default choices (as
+`contacthub merges merge` merges its contacts); dismissing one (its contacts are never
+offered as one person again).
 
 GROUP_ID is the id `duplicates list` shows: it stays the same while the group's contacts
 are the same.
@@ -14,6 +15,7 @@ from pathlib import Path
 import click
 
 from contacthub.cli.common import location_options, service_context
+from contacthub.cli.merges import merge_contacts
 from contacthub.duplicates.find import DuplicateGroup
 from contacthub.duplicates.lanes import LANES
 from contacthub.errors import quoted
@@ -78,3 +80,20 @@ def dismiss(data_dir: Path | None, config_file: Path | None, group_id: str, user
         group = service.dismiss(ctx, user, group_id)
     names = ", ".join(contact.fn for contact in group.contacts)
     click.echo(f"dismissed {group.id}: {names} are not offered as one person again")
+
+
+@duplicates.command("merge")
+@location_options
+@click.argument("group_id")
+@click.option("--user", required=True, help="Whose address books.")
+@click.option("--into", help="The id of the book the merged contact lives in.")
+def merge(
+    data_dir: Path | None, config_file: Path | None, group_id: str, user: str, into: str | None
+) -> None:
+    """Merge the contacts of GROUP_ID with the default choices: every email, phone, address
+    and group; the name, photo and birthday of the contact edited last."""
+    with service_context(data_dir, config_file) as ctx:
+        _require_user(ctx, user)
+        group = service.group_of(ctx, user, group_id)
+        contacts = [(service.book_id(c.ref), c.ref.href) for c in group.contacts]
+        merge_contacts(ctx, user, contacts, into)

@@ -683,29 +683,39 @@ class MergePreviewInput(Body):
     contacts: MergeContacts
 
 
+MergeChoices = Annotated[
+    dict[str, list[Annotated[str, Field(max_length=64)]]],
+    Field(
+        description="Per field key of the preview, the ids of the values chosen (one for "
+        "a single field, any for a union; [] leaves a field out). A field left out: "
+        "the preview's default."
+    ),
+    Says("The choices map a field's key to a list of the ids of its values."),
+]
+MergeInto = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_NAME,
+        description="The id of the book the merged contact lives in (default: the preview's into).",
+    ),
+    Says("into is the id of one of your address books."),
+]
+
+
 class MergeInput(Body):
     unknown = "Unknown field {name}; a merge takes {fields}."
 
     contacts: MergeContacts
-    choices: Annotated[
-        dict[str, list[Annotated[str, Field(max_length=64)]]],
-        Field(
-            description="Per field key of the preview, the ids of the values chosen (one for "
-            "a single field, any for a union; [] leaves a field out). A field left out: "
-            "the preview's default."
-        ),
-        Says("The choices map a field's key to a list of the ids of its values."),
-    ] = LEFT_OUT
-    into: Annotated[
-        str,
-        Field(
-            min_length=1,
-            max_length=MAX_NAME,
-            description="The id of the book the merged contact lives in (default: the "
-            "preview's into).",
-        ),
-        Says("into is the id of one of your address books."),
-    ] = LEFT_OUT
+    choices: MergeChoices = LEFT_OUT
+    into: MergeInto = LEFT_OUT
+
+
+class GroupMergeInput(Body):
+    unknown = "Unknown field {name}; the merge of a group takes {fields}."
+
+    choices: MergeChoices = LEFT_OUT
+    into: MergeInto = LEFT_OUT
 
 
 # --- duplicates: the account's settings -----------------------------------------------------
@@ -766,5 +776,6 @@ MODELS: tuple[type[Body], ...] = (
     UndoInput,
     MergePreviewInput,
     MergeInput,
+    GroupMergeInput,
     DuplicateSettingsInput,
 )

@@ -1812,6 +1812,18 @@ DUPLICATE_PATHS: dict[str, Any] = {
             "contacts changed: list the groups again).",
         ),
     },
+    "/api/v1/duplicates/{group_id}/merge": {
+        "post": operation(
+            "Merge a group of possible duplicates",
+            {"201": body("Merge", "Merged.")}
+            | errors("BadRequest", "Conflict", "Invalid", "UnsupportedMediaType"),
+            parameters=[GROUP_ID],
+            request=json_request(bodies.GroupMergeInput),
+            tag="duplicates",
+            description="The group's contacts merged as POST /api/v1/merges merges them "
+            "(an empty object: the default choices). 404 when no such group is offered now.",
+        ),
+    },
     "/api/v1/duplicates/{group_id}/dismiss": {
         "post": operation(
             "Dismiss a group: these contacts are not one person",

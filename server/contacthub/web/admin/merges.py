@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from contacthub.duplicates.refs import CardRef
 from contacthub.errors import Invalid
-from contacthub.services import books, merges
+from contacthub.services import books, duplicates, merges
 from contacthub.store import DEFAULT_BOOK
 from contacthub.web.admin.pages import FORM, FormErrors, page
 from contacthub.web.auth import current_user
@@ -29,7 +29,11 @@ VIA = "admin"
 
 
 def _refs(values: MultiDict[str, str]) -> list[CardRef]:
+    """The contacts of `card=` (book:contact, repeated), or of the group `group=`."""
     user, found = current_user(), []
+    if values.get("group"):
+        group = duplicates.group_of(run_context(), user, values["group"])
+        return [contact.ref for contact in group.contacts]
     for value in values.getlist("card"):
         book, sep, href = value.partition(":")
         if not sep:

@@ -8,12 +8,14 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from contacthub.services import duplicates
+from contacthub.services import duplicates, merges
 from contacthub.web.api.common import json_body
 from contacthub.web.auth import current_user
 from contacthub.web.context import run_context
 
 bp = Blueprint("duplicates", __name__)
+
+VIA = "api"
 
 
 @bp.get("/duplicates")
@@ -30,6 +32,14 @@ def get_duplicate_group(group_id: str) -> dict[str, Any]:
 @bp.post("/duplicates/<group_id>/dismiss")
 def dismiss_duplicate_group(group_id: str) -> dict[str, Any]:
     return duplicates.group_json(duplicates.dismiss(run_context(), current_user(), group_id))
+
+
+@bp.post("/duplicates/<group_id>/merge")
+def merge_duplicate_group(group_id: str) -> tuple[dict[str, Any], int]:
+    user, body, ctx = current_user(), json_body(), run_context()
+    refs = [contact.ref for contact in duplicates.group_of(ctx, user, group_id).contacts]
+    done = merges.merge(ctx, user, refs, body.get("choices"), body.get("into"), via=VIA)
+    return done, 201
 
 
 @bp.get("/account/settings")
