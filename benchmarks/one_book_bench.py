@@ -16,17 +16,13 @@ import base64
 import logging
 import re
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 
+from inprocess import carddav_in_process
 from werkzeug.test import Client
 
-from contacthub import config
-from contacthub.carddav.app import make_carddav_app
-from contacthub.firstrun import ensure_first_admin, prepare_data_dir
 from contacthub.store import Store
 from contacthub.users import UsersFile
 from contacthub.vcard.parse import item_data
@@ -106,15 +102,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args()
     logging.getLogger("radicale").setLevel(logging.WARNING)
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = config.load(Path(tmp))
-        prepare_data_dir(settings.data_dir, settings.config_file)
-        settings = config.load(Path(tmp))
-        store = Store.open(settings.store_url)
-        root_password = ensure_first_admin(settings, store)
-        assert root_password is not None
+    with carddav_in_process() as app:
+        settings, store, root_password = app.settings, app.store, app.root_password
         UsersFile(settings.users_file).add("plain", "plain-Secret-1")
-        client = Client(make_carddav_app(settings, store))
+        client = app.client
         plain = Reader(client, "plain", "plain-Secret-1", DAVX5)
         mac = Reader(client, "root", root_password, MAC)
         owner = Reader(client, "root", root_password, DAVX5)
@@ -146,7 +137,6 @@ def main() -> None:
             assert listed >= args.contacts, (what, listed)
             no_change = median_ms(lambda r=reader, b=book, t=token: r.sync(b, t), args.runs)
             rows.append((what, no_change))
-        store.close()
     plain_ms = rows[0][1]
     print(f"| {args.contacts:,} contacts, no-change sync | median CPU ms | vs plain |")
     print("| --- | --- | --- |")

@@ -13,19 +13,13 @@ from __future__ import annotations
 import argparse
 import base64
 import logging
-import tempfile
 import time
 import tracemalloc
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 
-from werkzeug.test import Client
+from inprocess import carddav_in_process
 
-from contacthub import config
-from contacthub.carddav.app import make_carddav_app
-from contacthub.firstrun import ensure_first_admin, prepare_data_dir
-from contacthub.store import Store
 from contacthub.vcard.parse import item_data
 
 MAC = "macOS/14.2 (23C64) AddressBookCore/2487.300.5"
@@ -65,14 +59,9 @@ def main() -> None:
     parser.add_argument("--no-allprop", action="store_true", help="leave out the slowest")
     args = parser.parse_args()
     logging.getLogger("radicale").setLevel(logging.WARNING)
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = config.load(Path(tmp))
-        prepare_data_dir(settings.data_dir, settings.config_file)
-        settings = config.load(Path(tmp))
-        store = Store.open(settings.store_url)
-        password = ensure_first_admin(settings, store)
-        assert password is not None
-        client = Client(make_carddav_app(settings, store))
+    with carddav_in_process() as app:
+        store, password = app.store, app.root_password
+        client = app.client
         credential = base64.b64encode(f"root:{password}".encode()).decode()
         owner = {"Authorization": f"Basic {credential}", "User-Agent": DAVX5}
         mac = {**owner, "User-Agent": MAC}
@@ -124,7 +113,6 @@ def main() -> None:
             peak, sent, seconds = measured(request)
             rows.append((what, peak, sent, seconds))
         tracemalloc.stop()
-        store.close()
     print(f"| {args.contacts:,} contacts in 3 books, macOS | peak MB | answer MB | s |")
     print("| --- | --- | --- | --- |")
     for what, peak, sent, seconds in rows:

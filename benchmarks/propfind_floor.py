@@ -15,19 +15,14 @@ import argparse
 import base64
 import logging
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
+from inprocess import carddav_in_process
 from radicale.item import Item
 from werkzeug.test import Client
 
-from contacthub import config
-from contacthub.carddav.app import make_carddav_app
-from contacthub.firstrun import ensure_first_admin, prepare_data_dir
-from contacthub.store import Store
 from contacthub.vcard.parse import item_data
 from contacthub_radicale.collection import Collection
 
@@ -57,17 +52,13 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=10_000)
     count = parser.parse_args().contacts
     logging.getLogger("radicale").setLevel(logging.WARNING)
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = config.load(Path(tmp))
-        prepare_data_dir(settings.data_dir, settings.config_file)
-        settings = config.load(Path(tmp))
-        store = Store.open(settings.store_url)
-        password = ensure_first_admin(settings, store)
+    with carddav_in_process() as app:
+        store, password = app.store, app.root_password
         with store.write() as tx:
             book = tx.ensure_default_book("root")
             uids = [uuid.uuid4().hex for _ in range(count)]
             tx.add_items(book, [(f"{u}.vcf", item_data(card(n, u))) for n, u in enumerate(uids)])
-        client = Client(make_carddav_app(settings, store))
+        client = app.client
         token = base64.b64encode(f"root:{password}".encode()).decode()
         headers = {"Authorization": f"Basic {token}", "Depth": "1"}
         median_ms(client, headers, runs=1)
@@ -84,7 +75,6 @@ def main() -> None:
         Collection.get_all = from_memory  # type: ignore[method-assign]
         median_ms(client, headers, runs=1)
         floor = median_ms(client, headers)
-        store.close()
     print(
         f"| PROPFIND Depth 1 of {count:,} cards, in-process | ms |\n| --- | --- |\n"
         f"| from the store | {from_store:.0f} |\n| storage cost removed (Radicale alone) "

@@ -24,18 +24,13 @@ import base64
 import logging
 import os
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 
+from inprocess import carddav_in_process
 from werkzeug.test import Client
 
-from contacthub import config
-from contacthub.carddav.app import make_carddav_app
-from contacthub.firstrun import ensure_first_admin, prepare_data_dir
-from contacthub.store import Store
 from contacthub.vcard.parse import item_data
 from contacthub.vcard.versions import V3, V4, to_v4
 from contacthub_radicale.conversions import CONVERSIONS
@@ -87,13 +82,9 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("radicale").setLevel(logging.WARNING)
     logging.getLogger("contacthub").setLevel(logging.ERROR)
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = config.load(Path(tmp))
-        prepare_data_dir(settings.data_dir, settings.config_file)
-        settings = config.load(Path(tmp))
-        store = Store.open(settings.store_url)
-        password = ensure_first_admin(settings, store)
-        client = Client(make_carddav_app(settings, store))
+    with carddav_in_process() as app:
+        store, password = app.store, app.root_password
+        client = app.client
         token = base64.b64encode(f"root:{password}".encode()).decode()
         auth = {"Authorization": f"Basic {token}"}
         mkcol = '<?xml version="1.0"?><D:mkcol xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:set><D:prop><D:resourcetype><D:collection/><C:addressbook/></D:resourcetype></D:prop></D:set></D:mkcol>'  # noqa: E501
@@ -133,7 +124,6 @@ def main() -> None:
                         for kind in runs:
                             times.setdefault((*key, kind), []).append(measured[kind][at])
         load_after = os.getloadavg()
-        store.close()
     print(
         f"{args.contacts:,} cards, {args.rounds} rounds, CPU time of the process; load average "
         f"{load_before[0]:.1f} -> {load_after[0]:.1f}\n"
