@@ -47,7 +47,20 @@ _LABELS = {
     "photo": "Photo",
     "birthday": "Birthday",
     "note": "Note",
+    "nickname": "Nickname",
+    "role": "Role",
+    "impp": "Instant messaging",
+    "x-socialprofile": "Social profiles",
+    "related": "Related people",
+    "anniversary": "Anniversary",
+    "x-anniversary": "Anniversary",
+    "gender": "Gender",
+    "x-gender": "Gender",
+    "x-contacthub-messages": "Messages (mail)",
+    "x-contacthub-last-contact": "Last contact (mail)",
+    "x-contacthub-key": "Key (CSV)",
 }
+_CUSTOM_PREFIX = "x-"
 _ORDER = ("name", "organization", "emails", "phones", "addresses", "urls", "groups")
 
 Kind = Literal["union", "single"]
@@ -152,7 +165,13 @@ def _text(value: Value) -> str:
 
 
 def _label(key: str) -> str:
-    return _LABELS.get(key) or key.upper()
+    """Words for a field: a custom one (a CSV's "Shoe size" is X-SHOE-SIZE) by its name."""
+    known = _LABELS.get(key)
+    if known:
+        return known
+    if key.startswith(_CUSTOM_PREFIX) and len(key) > len(_CUSTOM_PREFIX):
+        return key[len(_CUSTOM_PREFIX) :].replace("-", " ").capitalize()
+    return key.upper()
 
 
 def resolved(rows: Sequence[FieldRow], choices: MergeChoices | None) -> dict[str, list[str]]:
