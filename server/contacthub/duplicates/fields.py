@@ -2,7 +2,10 @@
 
 A field a person has several of (emails, phones, addresses, URLs, groups, other
 multi-valued properties) offers each distinct value once, all chosen by default: the
-merged card holds their union. A field of one value (the name, the organization and
+merged card holds their union. Two phone numbers are one value when their E.164 forms
+are equal (read in the account's phone region, normalize.py), two emails when their keys
+are (case-blind, the domain IDNA-normalised); the value is shown, and written, as the most
+recently edited card holding it writes it. A field of one value (the name, the organization and
 title, the photo, the birthday, the note, and every other property, X- ones included,
 per name) offers each card's value, and the default is the value of the card edited most
 recently, a person's edit before a run's (cards.py).
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from contacthub.duplicates.cards import MemberCard
+from contacthub.duplicates.normalize import email_key, phone_key
 from contacthub.errors import Invalid
 from contacthub.vcard.properties import MULTI_VALUED, Value, names_in_order
 
@@ -43,7 +47,20 @@ _LABELS = {
     "photo": "Photo",
     "birthday": "Birthday",
     "note": "Note",
+    "nickname": "Nickname",
+    "role": "Role",
+    "impp": "Instant messaging",
+    "x-socialprofile": "Social profiles",
+    "related": "Related people",
+    "anniversary": "Anniversary",
+    "x-anniversary": "Anniversary",
+    "gender": "Gender",
+    "x-gender": "Gender",
+    "x-contacthub-messages": "Messages (mail)",
+    "x-contacthub-last-contact": "Last contact (mail)",
+    "x-contacthub-key": "Key (CSV)",
 }
+_CUSTOM_PREFIX = "x-"
 _ORDER = ("name", "organization", "emails", "phones", "addresses", "urls", "groups")
 
 Kind = Literal["union", "single"]
@@ -74,8 +91,9 @@ def field_key(name: str) -> str:
     return _GROUPED.get(name) or _KEYS.get(name) or name.lower()
 
 
-def field_rows(cards: Sequence[MemberCard]) -> list[FieldRow]:
-    """Every field of every card (most recently edited first), with the default choice."""
+def field_rows(cards: Sequence[MemberCard], region: str | None = None) -> list[FieldRow]:
+    """Every field of every card (most recently edited first), with the default choice;
+    phone numbers without a country code read in `region`."""
     keys: dict[str, list[str]] = {}
     for name in names_in_order(*(card.props for card in cards)):
         keys.setdefault(field_key(name), []).append(name)
@@ -84,17 +102,17 @@ def field_rows(cards: Sequence[MemberCard]) -> list[FieldRow]:
     for key in ordered:
         names = tuple(_PROPERTIES.get(key, keys[key]))
         if len(names) == 1 and names[0] in MULTI_VALUED:
-            rows.append(_union_row(key, names[0], cards))
+            rows.append(_union_row(key, names[0], cards, region))
         else:
             rows.append(_single_row(key, names, cards))
     return rows
 
 
-def _union_row(key: str, name: str, cards: Sequence[MemberCard]) -> FieldRow:
+def _union_row(key: str, name: str, cards: Sequence[MemberCard], region: str | None) -> FieldRow:
     by_id: dict[str, FieldValue] = {}
     for index, card in enumerate(cards):
         for value in card.props.values(name):
-            value_id = union_id(name, value)
+            value_id = union_id(name, value, region)
             held = by_id.get(value_id)
             if held is None:
                 by_id[value_id] = FieldValue(value_id, _text(value), (index,))
@@ -122,8 +140,19 @@ def _single_row(key: str, names: tuple[str, ...], cards: Sequence[MemberCard]) -
     return FieldRow(key, _label(key), "single", names, values, [values[0].id] if values else [])
 
 
-def union_id(name: str, value: Value) -> str:
-    return "v" + hashlib.sha1(f"{name}\0{value.key}".encode()).hexdigest()[:10]
+def union_id(name: str, value: Value, region: str | None = None) -> str:
+    return "v" + hashlib.sha1(f"{name}\0{same_key(value, region)}".encode()).hexdigest()[:10]
+
+
+def same_key(value: Value, region: str | None) -> str:
+    """What two values of a union share when they are one: a phone's E.164 form, an
+    email's key, else what the cards' text shares (vcard/properties.value_key)."""
+    line = value.line
+    if line.name == "TEL":
+        return phone_key(line.value.strip(), region) or value.key
+    if line.name == "EMAIL":
+        return email_key(line.value) or value.key
+    return value.key
 
 
 def _text(value: Value) -> str:
@@ -136,7 +165,13 @@ def _text(value: Value) -> str:
 
 
 def _label(key: str) -> str:
-    return _LABELS.get(key) or key.upper()
+    """Words for a field: a custom one (a CSV's "Shoe size" is X-SHOE-SIZE) by its name."""
+    known = _LABELS.get(key)
+    if known:
+        return known
+    if key.startswith(_CUSTOM_PREFIX) and len(key) > len(_CUSTOM_PREFIX):
+        return key[len(_CUSTOM_PREFIX) :].replace("-", " ").capitalize()
+    return key.upper()
 
 
 def resolved(rows: Sequence[FieldRow], choices: MergeChoices | None) -> dict[str, list[str]]:

@@ -80,7 +80,8 @@ def preview_merge(store: Store, owner: str, refs: list[CardRef]) -> MergePreview
         cards = load_members(tx, owner, refs)
         into = _default_book(owner, cards)
         kept = _kept(cards, into)
-        return MergePreview(cards, field_rows(cards), into, kept.ref if kept else None)
+        rows = field_rows(cards, tx.duplicate_settings(owner).phone_region)
+        return MergePreview(cards, rows, into, kept.ref if kept else None)
 
 
 def merge_cards(
@@ -105,18 +106,20 @@ def merge_cards(
     with store.write(sorted(paths), actor=Actor(owner, "merge")) as tx:
         cards = load_members(tx, owner, refs)
         target = _target(tx, owner, _book_path(owner, into) or _default_book(owner, cards))
-        rows = field_rows(cards)
+        region = tx.duplicate_settings(owner).phone_region
+        rows = field_rows(cards, region)
         picks = resolved(rows, choices)
         kept = _kept(cards, target.path)
         if kept is not None:
             href, line = kept.item.href, kept.props.line_of("UID")
-            text = merged_text(cards, rows, picks, line.raw if line else uid_line(kept.item.uid))
+            uid = line.raw if line else uid_line(kept.item.uid)
+            text = merged_text(cards, rows, picks, uid, region)
         else:
             uid = cards[0].item.uid
             if tx.href_of_uid(target.id, uid) is not None:
                 uid = str(uuid.uuid4())
             href = free_href(uid, lambda name: tx.get_item(target.id, name) is not None)
-            text = merged_text(cards, rows, picks, uid_line(uid))
+            text = merged_text(cards, rows, picks, uid_line(uid), region)
         merged = item_data(text)
         removed = [card for card in cards if card is not kept]
         linked = links_of_members(tx, owner, cards)

@@ -14,9 +14,11 @@ def merged_text(
     rows: Sequence[FieldRow],
     picks: Mapping[str, Sequence[str]],
     uid_line: str,
+    region: str | None = None,
 ) -> str:
     """The card holding the chosen values, with the UID of `uid_line`: a single field's
-    value from the card chosen for it, a union's from the most recently edited card."""
+    value from the card chosen for it, a union's as the most recently edited card holding
+    it writes it (phones read in `region`)."""
     version = cards[0].props.version
     writer = CardWriter(version, uid_line)
     for row in rows:
@@ -29,7 +31,7 @@ def merged_text(
             continue
         name = row.properties[0]
         for value_id in chosen:
-            writer.add(_first_holding(cards, name, value_id))
+            writer.add(_first_holding(cards, name, value_id, region))
     if version == "3.0" and not picks_name_with_n(cards, picks):
         writer.body.insert(0, "N:;;;;\r\n")
     return writer.text()
@@ -40,10 +42,12 @@ def picks_name_with_n(cards: Sequence[MemberCard], picks: Mapping[str, Sequence[
     return bool(chosen) and bool(cards[int(chosen[0][1:])].props.values("N"))
 
 
-def _first_holding(cards: Sequence[MemberCard], name: str, value_id: str) -> Value:
+def _first_holding(
+    cards: Sequence[MemberCard], name: str, value_id: str, region: str | None
+) -> Value:
     for card in cards:
         for value in card.props.values(name):
-            if union_id(name, value) == value_id:
+            if union_id(name, value, region) == value_id:
                 return value
     raise KeyError(value_id)
 

@@ -35,6 +35,7 @@ from contacthub.errors import UserError
 MAX_PROBLEMS = 10
 COUNT_NAMES = ("added", "updated", "deleted", "unchanged", "errors")
 SCANNED = "messages_scanned"  # counts key set by mail sources
+MERGED = "merged"  # counts key set by automatic merging after a run
 RESULTS = {
     "ok": "ok",
     "no_changes": "no changes",
@@ -199,7 +200,7 @@ def run_report_email(
     lines.append("")
     shown = dict(counts)
     shown.setdefault("errors", len(problems))
-    names = [*COUNT_NAMES, SCANNED] if SCANNED in counts else list(COUNT_NAMES)
+    names = [*COUNT_NAMES, *(extra for extra in (SCANNED, MERGED) if extra in counts)]
     width = max(len(_label(n)) for n in names) + 1
     lines += [f"{_label(n) + ':':<{width}} {shown.get(n, 0)}" for n in names]
     if problems:

@@ -1,5 +1,6 @@
 """One run of a sync: take its lease, fetch the file when it is remote, import it
-through the reconciler, record the run, then send the report email.
+through the reconciler, record the run, merge the account's safest duplicates when it
+asks for it (auto_merge.py), then send the report email.
 
 A run holds the source's lease from start to end and renews it while it lasts,
 so one sync never runs twice at once and a run whose process died is found
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from contacthub.jobs.auto_merge import merge_after_run
 from contacthub.jobs.notify import (
     NotifyError,
     SmtpConfigError,
@@ -77,6 +79,7 @@ def run_sync(
                 # run, in words that reveal no internals (the log has them).
                 logger.exception("run of source %s failed", source.id)
                 run = record_outcome(ctx, source, started, trigger, "failed", INTERNAL_ERROR)
+            run = merge_after_run(ctx, source, run)
     finally:
         with ctx.store.write() as tx:
             tx.end_lease(lease)

@@ -109,6 +109,13 @@ class MergesPart(TxBase):
         )
         return [MergeRecord.from_row(row) for row in rows]
 
+    def undone_merges(self, owner: str) -> list[MergeRecord]:
+        """Every merge of the owner that has been undone, however old."""
+        rows = self.conn.execute(
+            select(merges).where(merges.c.owner == owner, merges.c.state == "undone")
+        )
+        return [MergeRecord.from_row(row) for row in rows]
+
     def mark_merge_undone(self, merge_id: int, undo_run_id: int) -> None:
         self.wrote_other_rows("merges")
         self.conn.execute(

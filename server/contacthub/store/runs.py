@@ -73,6 +73,16 @@ class RunsPart(TxBase):
         )
         return [RunRecord.from_row(row) for row in rows]
 
+    def amend_run(self, run_id: int, counts: Mapping[str, int], message: str) -> RunRecord:
+        """Say more on a recorded run: what was done after it, in its counts and message."""
+        self.wrote_other_rows("runs")
+        self.conn.execute(
+            update(runs)
+            .where(runs.c.id == run_id)
+            .values(counts=json.dumps(dict(counts)), message=message)
+        )
+        return self.require_run(run_id)
+
     def set_run_email(self, run_id: int, email: str) -> None:
         """What became of the run's report email (sent, or why not)."""
         self.wrote_other_rows("runs")
