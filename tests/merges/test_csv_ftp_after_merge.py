@@ -4,17 +4,11 @@ and brings no copy back. Both stores."""
 
 from __future__ import annotations
 
-import logging
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from contacthub import config
 from contacthub.duplicates.merge import merge_cards
 from contacthub.duplicates.refs import CardRef
-from contacthub.fetch import FetchPolicy
 from contacthub.jobs.runner import run_sync
 from contacthub.sources.context import RunContext
 from contacthub.sources.csv.remote import create_remote_sync
@@ -25,21 +19,6 @@ from tests.merges.people import CONTACTS, OWNER, items, phone_puts, values
 
 HEADER = "Id,Name,Email,Company"
 MODIFIED = 1_700_000_000
-
-
-@pytest.fixture
-def ftp(ftp_root: Path) -> Iterator[LocalFTPServer]:
-    logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
-    with LocalFTPServer(ftp_root) as server:
-        yield server
-
-
-@pytest.fixture
-def ctx(store: Store, tmp_path: Path) -> RunContext:
-    settings = config.load(tmp_path / "data")
-    settings.fetch_policy = FetchPolicy(timeout=5, allowed_networks=("127.0.0.0/8",))
-    settings.smtp = {}
-    return RunContext(store, settings)
 
 
 def put(root: Path, *rows: str, modified: float = MODIFIED) -> None:

@@ -6,23 +6,14 @@ other fields does not. No copy comes back. Both stores."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import exchangelib
-import pytest
-
-from contacthub import config
-from contacthub.config import Settings
 from contacthub.duplicates.merge import merge_cards
 from contacthub.duplicates.refs import CardRef
-from contacthub.fetch import FetchPolicy
 from contacthub.jobs.runner import run_sync
 from contacthub.sources.context import RunContext
 from contacthub.sources.exchange import source as exchange_source
 from contacthub.store import RunRecord, SourceRecord, Store
 from contacthub.vcard.parse import item_data
-from tests.exchange.conftest import EMAIL, PASSWORD, USERS
+from tests.exchange.conftest import EMAIL, PASSWORD
 from tests.merges.people import CONTACTS, OWNER, PHONE, items, values
 from tests.support.ews_server import EwsServer
 
@@ -31,26 +22,6 @@ ANN_PHONE = (
     "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:phone-ann\r\nN:Lee;Annie;;;\r\nFN:Annie Lee\r\n"
     "EMAIL;type=HOME:Ann@Example.org\r\nURL:https://ann.example.org/\r\nEND:VCARD\r\n"
 )
-
-
-@pytest.fixture
-def ews() -> Iterator[EwsServer]:
-    with EwsServer(users=USERS) as server:
-        yield server
-    exchangelib.close_connections()  # exchangelib keeps sessions per endpoint
-
-
-@pytest.fixture
-def hub_settings(tmp_path: Path) -> Settings:
-    loaded = config.load(tmp_path / "data")
-    loaded.smtp = {}
-    loaded.fetch_policy = FetchPolicy(allowed_networks=("127.0.0.0/8",))
-    return loaded
-
-
-@pytest.fixture
-def ctx(store: Store, hub_settings: Settings) -> RunContext:
-    return RunContext(store, hub_settings)
 
 
 def sync(ctx: RunContext, source: SourceRecord, ews: EwsServer) -> tuple[RunRecord, list[str]]:

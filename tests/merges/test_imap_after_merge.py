@@ -4,14 +4,8 @@ brings no copy back; the name chosen stays. Both stores."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from contacthub import config
 from contacthub.duplicates.merge import merge_cards
 from contacthub.duplicates.refs import CardRef
-from contacthub.fetch import FetchPolicy
 from contacthub.jobs.runner import run_sync
 from contacthub.sources.context import RunContext
 from contacthub.sources.imap import source as imap_source
@@ -25,14 +19,6 @@ BOB_PHONE = (
     "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:phone-bob\r\nN:Stone;Bobby;;;\r\nFN:Bobby Stone\r\n"
     "EMAIL;type=HOME:Bob@Example.net\r\nTEL;type=CELL:+372 5555 4321\r\nEND:VCARD\r\n"
 )
-
-
-@pytest.fixture
-def ctx(store: Store, tmp_path: Path) -> RunContext:
-    settings = config.load(tmp_path / "data")
-    settings.fetch_policy = FetchPolicy(timeout=5, allowed_networks=("127.0.0.0/8",))
-    settings.smtp = {}
-    return RunContext(store, settings)
 
 
 def test_new_mail_updates_the_merged_cards_counts_and_keeps_the_name_chosen(
