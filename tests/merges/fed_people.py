@@ -33,13 +33,14 @@ from tests.support.ews_server import EwsServer
 from tests.support.servers import ContacthubServer
 
 DEVICE = "iPhone"
-CSV_HEADER = ("Id", "Name", "Email", "Mobile", "Work Phone", "Company")
+CSV_HEADER = ("Id", "Name", "Email", "Mobile", "Work Phone", "Company", "Notes")
 COMPANY = "Example Ltd"
+NOTE = "Staff since 2020"
 JOB = "Engineer"
 NAMESAKES = (
-    ("maria-1", NAMESAKE, "maria.tamm@acme.ee", "+372 5100 0001", SWITCHBOARD, "Acme"),
-    ("maria-2", NAMESAKE, "m.tamm@acme.ee", "+372 5100 0002", SWITCHBOARD, "Acme"),
-    ("colleague", "Ants Acme", "ants@acme.ee", "", SWITCHBOARD, "Acme"),
+    ("maria-1", NAMESAKE, "maria.tamm@acme.ee", "+372 5100 0001", SWITCHBOARD, "Acme", ""),
+    ("maria-2", NAMESAKE, "m.tamm@acme.ee", "+372 5100 0002", SWITCHBOARD, "Acme", ""),
+    ("colleague", "Ants Acme", "ants@acme.ee", "", SWITCHBOARD, "Acme", ""),
 )
 CSV_MODIFIED = 1_700_000_000
 
@@ -92,7 +93,8 @@ def mail_from(person: Person, to: str, day: int) -> bytes:
 # -- the CSV ---------------------------------------------------------------------------------
 
 
-def csv_rows(companies: Mapping[int, str] | None = None) -> list[tuple[str, ...]]:
+def csv_rows(notes: Mapping[int, str] | None = None) -> list[tuple[str, ...]]:
+    """The staff file; `notes` changes some people's notes (by number)."""
     rows = [
         (
             str(person.number),
@@ -100,7 +102,8 @@ def csv_rows(companies: Mapping[int, str] | None = None) -> list[tuple[str, ...]
             person.email,
             person.local_number,
             "",
-            (companies or {}).get(person.number, COMPANY),
+            COMPANY,
+            (notes or {}).get(person.number, NOTE),
         )
         for person in PEOPLE
     ]
