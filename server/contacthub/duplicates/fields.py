@@ -5,10 +5,12 @@ multi-valued properties) offers each distinct value once, all chosen by default:
 merged card holds their union. Two phone numbers are one value when their E.164 forms
 are equal (read in the account's phone region, normalize.py), two emails when their keys
 are (case-blind, the domain IDNA-normalised); the value is shown, and written, as the most
-recently edited card holding it writes it. A field of one value (the name, the organization and
-title, the photo, the birthday, the note, and every other property, X- ones included,
-per name) offers each card's value, and the default is the value of the card edited most
-recently, a person's edit before a run's (cards.py).
+recently edited card holding it writes it. A field of one value (the name, the organization,
+the job title, the photo, the birthday, the note, and every other property, X- ones
+included, per name) offers each card's value, and the default is the value of the card
+edited most recently that has one, a person's edit before a run's (cards.py). The
+organization and the job title are two fields: a CSV's company and an Exchange card's
+title (without a company) both reach the merged card.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from contacthub.duplicates.normalize import email_key, phone_key
 from contacthub.errors import Invalid
 from contacthub.vcard.properties import MULTI_VALUED, Value, names_in_order
 
-# Fields made of several properties: the name (FN with N), the organization (ORG, TITLE).
-_GROUPED = {"FN": "name", "N": "name", "ORG": "organization", "TITLE": "organization"}
-_PROPERTIES = {"name": ("FN", "N"), "organization": ("ORG", "TITLE")}
+# The field made of several properties: the name (FN with N).
+_GROUPED = {"FN": "name", "N": "name"}
+_PROPERTIES = {"name": ("FN", "N")}
 _KEYS = {
+    "ORG": "organization",
+    "TITLE": "title",
     "EMAIL": "emails",
     "TEL": "phones",
     "ADR": "addresses",
@@ -38,7 +42,8 @@ _KEYS = {
 }
 _LABELS = {
     "name": "Name",
-    "organization": "Organization and title",
+    "organization": "Organization",
+    "title": "Job title",
     "emails": "Emails",
     "phones": "Phones",
     "addresses": "Addresses",
@@ -61,7 +66,7 @@ _LABELS = {
     "x-contacthub-key": "Key (CSV)",
 }
 _CUSTOM_PREFIX = "x-"
-_ORDER = ("name", "organization", "emails", "phones", "addresses", "urls", "groups")
+_ORDER = ("name", "organization", "title", "emails", "phones", "addresses", "urls", "groups")
 
 Kind = Literal["union", "single"]
 MergeChoices = Mapping[str, Sequence[str]]
