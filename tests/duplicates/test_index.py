@@ -113,14 +113,3 @@ def test_a_change_regroups_only_the_cards_it_reaches(people: Store) -> None:
 def _settings(store: Store) -> DuplicateSettings:
     with store.read() as tx:
         return tx.duplicate_settings(OWNER)
-
-
-def test_a_number_no_other_card_ends_with_is_parsed_when_one_comes(people: Store) -> None:
-    put(people, PHONE_BOOK, "solo.vcf", card("solo", "Solo Person", "TEL:+372 5987 6543"))
-    refresh_index(people, OWNER, REGION)
-    find_groups(people, OWNER)
-    assert _with(people, "solo") == set()
-    put(people, CSV_BOOK, "other.vcf", card("other", "Solo Person", "TEL:(0)5987-6543"))
-    later = refresh_index(people, OWNER, REGION)
-    assert later.parsed == 2  # the solo card's number, and the new card's
-    assert _with(people, "solo") == {"other"}

@@ -14,13 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from contacthub.duplicates.normalize import (
-    e164_tail,
-    email_key,
-    name_key,
-    phone_key,
-    phone_tail,
-)
+from contacthub.duplicates.normalize import email_key, name_key, phone_key
 from contacthub.store import (
     DEFAULT_BOOK_PROPS,
     CardKey,
@@ -46,7 +40,6 @@ class Refresh:
     read: dict[str, int] = field(default_factory=dict)
     whole: list[str] = field(default_factory=list)
     forgotten: int = 0  # books gone into the trash
-    parsed: int = 0  # phones parsed because another card has their tail
 
     @property
     def cards_read(self) -> int:
@@ -72,7 +65,6 @@ def refresh_index(store: Store, owner: str, region: str | None) -> Refresh:
     """Bring the keys of the account's books up to date; each book in a transaction of its
     own (a write holds SQLite's lock only as long as its rows take to write)."""
     done = Refresh()
-    tails: set[str] = set()
     with store.read() as tx:
         books = account_books(tx, owner)
         indexed = tx.indexed_books(owner)
@@ -90,33 +82,7 @@ def refresh_index(store: Store, owner: str, region: str | None) -> Refresh:
         done.read[read.book.path] = read.cards
         if read.hrefs is None:
             done.whole.append(read.book.path)
-        else:
-            tails.update(key for _, kind, key in read.keys if kind == "tail")
-    if done.read:
-        with store.write([owner]) as tx:
-            done.parsed = _parse_shared_tails(
-                tx, owner, None if done.whole else tails, region or None
-            )
     return done
-
-
-def _parse_shared_tails(
-    tx: Transaction, owner: str, tails: set[str] | None, region: str | None
-) -> int:
-    """Parse the phones not parsed yet whose tail another card has now (of `tails` only,
-    when given: those a refresh wrote); returns how many."""
-    shared, held = tx.phones_of_shared_tails(owner, None if tails is None else sorted(tails))
-    known = {(book_id, href, key) for book_id, href, kind, key in held if kind == "tel"}
-    parsed: list[tuple[int, str, str]] = []
-    keys: set[tuple[int, str, str]] = set()
-    for book_id, href, kind, key in held:
-        if kind == "raw" and phone_tail(key) in shared:
-            parsed.append((book_id, href, key))
-            phone = phone_key(key, region)
-            if phone and (book_id, href, phone) not in known:
-                keys.add((book_id, href, phone))
-    tx.parsed_phones(owner, parsed, sorted(keys))
-    return len(parsed)
 
 
 def _read_book(
@@ -156,15 +122,9 @@ def keys_of(card: IndexedCard, region: str | None) -> list[CardKey]:
         if email:
             found[("email", email)] = None
     for value in _values(card.phones):
-        tail = phone_tail(value)
-        if tail is not None and len(value) <= MAX_KEY:
-            found[("tail", tail)] = None
-            found[("raw", value)] = None  # parsed when another card has its tail
-            continue
         phone = phone_key(value, region)
         if phone:
             found[("tel", phone)] = None
-            found[("tail", e164_tail(phone))] = None
     name = name_key(card.display_name)
     if name:
         found[("name", name)] = None

@@ -28,8 +28,6 @@ REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
 _TRUNK_IN_PARENTHESES = re.compile(r"\(\s*0\s*\)")
 _NOT_WORD = re.compile(r"[\W_]+")
 _EMAIL_LIKE = re.compile(r"^[^@\s]+@[^@\s]+$")
-_NOT_IN_NUMBER = re.compile(r"[^\d\s\-./()+\[\]]")
-TAIL = 6
 
 
 @lru_cache(maxsize=65536)
@@ -60,24 +58,6 @@ def phone_key(number: str, region: str | None) -> str | None:
         if _TRUNK_IN_PARENTHESES.search(number)
         else None
     )
-
-
-def phone_tail(number: str) -> str | None:
-    """The last TAIL digits a number is written with (before any letter: an extension, a
-    "tel:" or a vanity word); None for a number of TAIL + 1 digits or fewer, which may be
-    a short national number whose other forms end differently: such a number is parsed
-    at once. Two forms of one number of TAIL digits or more end alike, so a number whose
-    tail no other card has cannot match one, and is not parsed (README "Duplicates")."""
-    digits = "".join(
-        str(unicodedata.decimal(char))
-        for char in _NOT_IN_NUMBER.split(number, 1)[0]
-        if char.isdecimal()
-    )
-    return digits[-TAIL:] if len(digits) > TAIL + 1 else None
-
-
-def e164_tail(e164: str) -> str:
-    return e164[-TAIL:]
 
 
 def _e164(number: str, region: str | None) -> str | None:

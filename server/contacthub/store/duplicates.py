@@ -330,68 +330,6 @@ class DuplicatesPart(TxBase):
         )
         return [tuple(row) for row in rows]
 
-    def phones_of_shared_tails(
-        self, owner: str, tails: list[str] | None
-    ) -> tuple[set[str], list[tuple[int, str, str, str]]]:
-        """The phone tails (of `tails` only, when given) two or more of the account's cards
-        hold, and the unparsed phones ("raw") and E.164 keys ("tel") of the cards holding
-        one of them and an unparsed phone: book id, href, kind, key."""
-        k = duplicate_keys
-        shared: set[str] = set()
-        for chunk in [None] if tails is None else _chunks(tails):
-            where = [k.c.owner == owner, k.c.kind == "tail"]
-            if chunk is not None:
-                where.append(k.c.key.in_(chunk))
-            shared.update(
-                self.conn.execute(
-                    select(k.c.key).where(*where).group_by(k.c.key).having(func.count() >= 2)
-                ).scalars()
-            )
-        found: list[tuple[int, str, str, str]] = []
-        raw = k.alias("raw")
-        for chunk in _chunks(sorted(shared)):
-            cards = (
-                select(k.c.collection_id, k.c.href)
-                .join(
-                    raw,
-                    and_(
-                        raw.c.collection_id == k.c.collection_id,
-                        raw.c.href == k.c.href,
-                        raw.c.kind == "raw",
-                    ),
-                )
-                .where(k.c.owner == owner, k.c.kind == "tail", k.c.key.in_(chunk))
-            )
-            rows = self.conn.execute(
-                select(k.c.collection_id, k.c.href, k.c.kind, k.c.key).where(
-                    tuple_(k.c.collection_id, k.c.href).in_(cards), k.c.kind.in_(("raw", "tel"))
-                )
-            )
-            found.extend(tuple(row) for row in rows)
-        return shared, sorted(set(found))
-
-    def parsed_phones(
-        self, owner: str, parsed: list[tuple[int, str, str]], keys: list[tuple[int, str, str]]
-    ) -> None:
-        """The unparsed phones `parsed` (book id, href, as written) are parsed: they give
-        the E.164 keys `keys` (book id, href, key)."""
-        if not parsed:
-            return
-        self.wrote_other_rows("duplicate keys")
-        k = duplicate_keys
-        for chunk in _chunks(parsed, 300):
-            self.conn.execute(
-                k.delete().where(
-                    k.c.kind == "raw", tuple_(k.c.collection_id, k.c.href, k.c.key).in_(chunk)
-                )
-            )
-        insert_tuples(
-            self.conn,
-            k,
-            ("collection_id", "href", "kind", "key", "owner"),
-            [(book_id, href, "tel", key, owner) for book_id, href, key in keys],
-        )
-
     def named_cards(self, owner: str) -> list[tuple[int, str, str, str, str]]:
         """Every card of the account with a name: book id, href, normalised name, UID,
         display name."""
