@@ -11,7 +11,8 @@ parsing: that is the setup, not the find).
 
 Then, in a process of its own (so its peak RSS is the find's, interpreter included):
 the first find (every book's keys read and written, the groups built), 100 contacts
-changed through the store as a phone would, and the next find (only those 100 read).
+changed through the store as a phone would, and the next find (only those 100 read), and
+a page of 50 groups as GET /api/v1/duplicates?limit=50 reads it.
 Prints wall time, this process's CPU time, the groups found, and the peak RSS.
 
 Targets from issue 15: under 5 s and under 300 MB, on SQLite and on PostgreSQL.
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from contacthub.duplicates.find import find_groups  # noqa: E402
+from contacthub.duplicates.find import find_groups, find_page  # noqa: E402
 from contacthub.store import (  # noqa: E402
     Actor,
     ContactIndex,
@@ -113,6 +114,10 @@ def measure(url: str) -> None:
             tx.put_item(collection, href, card(10_000_000 + n, n % 5))
     wall, cpu, groups = timed_find(store)
     print(f"after 100 changes:     {wall:6.2f} s wall, {cpu:6.2f} s CPU, {groups} groups")
+    wall, cpu = time.perf_counter(), time.process_time()
+    page = find_page(store, OWNER, limit=50, offset=10_000)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(f"a page of 50 (no change): {wall:6.2f} s wall, {cpu:6.2f} s CPU, of {page.total}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of the finds: {peak:6.0f} MB (the whole process)")
     store.close()

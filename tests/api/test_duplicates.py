@@ -108,3 +108,14 @@ def test_a_group_merged_by_its_id_becomes_one_contact(api: ApiClient, store: Sto
     assert undone.status_code == 200
     again = api.get("/api/v1/duplicates?lane=safe").get_json()["groups"]
     assert jane["id"] in [g["id"] for g in again]
+
+
+def test_a_page_of_the_groups_in_the_listing_order(api: ApiClient, store: Store) -> None:
+    write_people(store)
+    _set_region(api)
+    groups = api.get("/api/v1/duplicates").get_json()["groups"]
+    page = api.get("/api/v1/duplicates?limit=3&offset=2").get_json()
+    assert page == {"groups": groups[2:5], "total": len(groups), "limit": 3, "offset": 2}
+    last = api.get("/api/v1/duplicates?lane=contact&offset=0").get_json()
+    assert last == {"groups": groups[-1:], "total": 1, "limit": None, "offset": 0}
+    assert api.get("/api/v1/duplicates?limit=0").status_code == 400

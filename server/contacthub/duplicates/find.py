@@ -16,7 +16,7 @@ whose members changed has a new one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -32,15 +32,23 @@ from contacthub.duplicates.index import account_books, refresh_index
 from contacthub.duplicates.lanes import LANES, MAX_HOLDERS, Lane, ReasonKind
 from contacthub.duplicates.refs import CardRef
 from contacthub.errors import NotFound, quoted
-from contacthub.store import CollectionRecord, DuplicateSettings, Store, Transaction
+from contacthub.store import (
+    CollectionRecord,
+    DuplicateSettings,
+    KeptGroup,
+    Store,
+    Transaction,
+)
 
 __all__ = [
     "Candidate",
     "DuplicateGroup",
+    "GroupPage",
     "Reason",
     "Regrouped",
     "dismiss_group",
     "find_groups",
+    "find_page",
     "group_by_id",
     "regroup",
     "safest_groups",
@@ -82,20 +90,40 @@ class Regrouped:
     cards: int
 
 
+@dataclass(frozen=True, slots=True)
+class GroupPage:
+    """Groups of a listing, and how many the whole listing holds."""
+
+    groups: list[DuplicateGroup]
+    total: int
+
+
 def find_groups(store: Store, owner: str, lane: Lane | None = None) -> list[DuplicateGroup]:
     """The account's groups of possible duplicates, safest lane first (only `lane`'s when
     given); the name lane only when the account opted in."""
+    return find_page(store, owner, lane).groups
+
+
+def find_page(
+    store: Store, owner: str, lane: Lane | None = None, limit: int | None = None, offset: int = 0
+) -> GroupPage:
+    """`limit` groups (None: all) from the `offset`th of the account's listing (safest lane
+    first, then by the first contact's name): only the page's groups are read."""
     settings = _settings(store, owner)
     refresh_index(store, owner, settings.phone_region)
     with store.write([owner]) as tx:
-        regroup(tx, owner, settings)
         books = {book.id: book for book in account_books(tx, owner)}
-        kept = [
-            GroupData.from_body(group, its_lane, body)  # type: ignore[arg-type]
-            for group, its_lane, body in tx.kept_groups(owner)
-            if lane is None or its_lane == lane
-        ]
-    return _listed(books, kept)
+        regroup(tx, owner, settings)
+        order = _ordered(tx.kept_group_order(owner, lane))
+        page = order[offset:] if limit is None else order[offset : offset + limit]
+        kept = tx.kept_groups(owner, None if len(page) == len(order) else page)
+    return GroupPage(_listed(books, [kept[group] for group in page if group in kept]), len(order))
+
+
+def _ordered(index: list[tuple[str, str, str]]) -> list[str]:
+    """The groups' ids, safest lane first, then by the name each is listed by."""
+    rank: dict[str, int] = {lane: place for place, lane in enumerate(LANES)}
+    return [group for group, _, _ in sorted(index, key=lambda g: (rank[g[1]], g[2], g[0]))]
 
 
 def safest_groups(store: Store, owner: str) -> list[DuplicateGroup]:
@@ -108,19 +136,25 @@ def safest_groups(store: Store, owner: str) -> list[DuplicateGroup]:
         cards = Cards({book.id: book.uuid for book in books.values()})
         cards.add_holders(tx.shared_keys(owner, MAX_HOLDERS))
         dismissed = tx.dismissed_pairs(owner)
-    return _listed(books, safest(cards, dismissed))
+    return _sorted(_listed(books, safest(cards, dismissed)))
 
 
 def group_by_id(store: Store, owner: str, group_id: str) -> DuplicateGroup:
     """The group offered now under `group_id`; NotFound when there is none (merged,
     dismissed, or its cards changed: a changed group has a new id)."""
-    for group in find_groups(store, owner):
-        if group.id == group_id:
-            return group
-    raise NotFound(
-        f"There is no group of duplicates {quoted(group_id)} now: it was merged or "
-        "dismissed, or its contacts changed since (list the groups again)."
-    )
+    settings = _settings(store, owner)
+    refresh_index(store, owner, settings.phone_region)
+    with store.write([owner]) as tx:
+        books = {book.id: book for book in account_books(tx, owner)}
+        regroup(tx, owner, settings)
+        kept = tx.kept_groups(owner, [group_id])
+    found = _listed(books, list(kept.values()))
+    if not found:
+        raise NotFound(
+            f"There is no group of duplicates {quoted(group_id)} now: it was merged or "
+            "dismissed, or its contacts changed since (list the groups again)."
+        )
+    return found[0]
 
 
 def dismiss_group(store: Store, owner: str, group_id: str) -> DuplicateGroup:
@@ -144,7 +178,9 @@ def regroup(tx: Transaction, owner: str, settings: DuplicateSettings) -> Regroup
     """Bring the kept groups up to date: all of them when they are not whole (or the
     account matches names), else those the cards changed since reach."""
     name_lane = settings.match_similar_names
-    uuids = {book.id: book.uuid for book in account_books(tx, owner)}
+    books = account_books(tx, owner)
+    uuids = {book.id: book.uuid for book in books}
+    paths = {book.id: book.path for book in books}
     state = tx.groups_state(owner)
     dirty = tx.dirty_cards(owner)
     if state is None or state != name_lane or name_lane:
@@ -153,13 +189,13 @@ def regroup(tx: Transaction, owner: str, settings: DuplicateSettings) -> Regroup
         if name_lane:
             cards.add_named(tx.named_cards(owner))
         groups = offered_groups(cards, tx.dismissed_pairs(owner), name_lane=name_lane)
-        tx.replace_groups(owner, None, _kept(groups), dirty, name_lane)
+        tx.replace_groups(owner, None, _kept(groups, paths), dirty, name_lane)
         return Regrouped(True, len(cards.refs))
     if not dirty:
         return Regrouped(False, 0)
     cards, dropped = _reached(tx, owner, uuids, dirty)
     groups = offered_groups(cards, tx.dismissed_pairs(owner), name_lane=False)
-    tx.replace_groups(owner, dropped, _kept(groups), dirty, name_lane)
+    tx.replace_groups(owner, dropped, _kept(groups, paths), dirty, name_lane)
     return Regrouped(False, len(cards.refs))
 
 
@@ -189,8 +225,8 @@ def _reached(
     return cards, sorted(dropped)
 
 
-def _kept(groups: list[GroupData]) -> list[tuple[str, str, str, list[Held]]]:
-    return [(g.id, g.lane, g.body(), [(m[0], m[1]) for m in g.members]) for g in groups]
+def _kept(groups: list[GroupData], paths: dict[int, str]) -> list[KeptGroup]:
+    return [group.kept(paths) for group in groups]
 
 
 def _settings(store: Store, owner: str) -> DuplicateSettings:
@@ -198,7 +234,11 @@ def _settings(store: Store, owner: str) -> DuplicateSettings:
         return tx.duplicate_settings(owner)
 
 
-def _listed(books: dict[int, CollectionRecord], groups: list[GroupData]) -> list[DuplicateGroup]:
+def _listed(
+    books: dict[int, CollectionRecord], groups: Sequence[GroupData | KeptGroup]
+) -> list[DuplicateGroup]:
+    """The groups as listed, in the order given (a group with a card of a book that is
+    gone is left out)."""
     refs: dict[Held, CardRef] = {}
 
     def ref(card: Held) -> CardRef:
@@ -207,17 +247,22 @@ def _listed(books: dict[int, CollectionRecord], groups: list[GroupData]) -> list
             found = refs[card] = CardRef(books[card[0]].path, card[1])
         return found
 
-    listed = [
+    return [
         _group(books, group, ref)
         for group in groups
         if all(member[0] in books for member in group.members)
     ]
+
+
+def _sorted(groups: list[DuplicateGroup]) -> list[DuplicateGroup]:
     order = {lane: rank for rank, lane in enumerate(LANES)}
-    return sorted(listed, key=lambda g: (order[g.lane], g.contacts[0].fn.casefold(), g.id))
+    return sorted(groups, key=lambda g: (order[g.lane], g.contacts[0].fn.casefold(), g.id))
 
 
 def _group(
-    books: dict[int, CollectionRecord], group: GroupData, ref: Callable[[Held], CardRef]
+    books: dict[int, CollectionRecord],
+    group: GroupData | KeptGroup,
+    ref: Callable[[Held], CardRef],
 ) -> DuplicateGroup:
     candidates = [
         Candidate(ref((b, href)), uid, fn, books[b].display_name)
@@ -226,9 +271,9 @@ def _group(
     candidates.sort(key=lambda c: _ref_order(c.ref))
     reasons = [
         Reason(kind, value, sorted((ref(card) for card in held), key=_ref_order))  # type: ignore[arg-type]
-        for kind, value, held in group.reasons
+        for kind, value, held in sorted(group.reasons, key=lambda r: (r[0], r[1]))
     ]
-    return DuplicateGroup(group.id, group.lane, reasons, candidates)
+    return DuplicateGroup(group.id, group.lane, reasons, candidates)  # type: ignore[arg-type]
 
 
 def _ref_order(ref: CardRef) -> tuple[str, str]:

@@ -2,14 +2,13 @@
 (duplicates/lanes.py sorts their pairs into lanes), and what is kept of a group.
 
 Cards are numbered as they are read (ints: union-find and the pairs' dicts stay small and
-fast); a group is written as JSON (its members' book id, href, UID and name, and its
-reasons), the form the store keeps and a find lists.
+fast); a group is kept as rows (its members' book id, href, UID and name, and its reasons),
+the form a find lists.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,35 +24,27 @@ from contacthub.duplicates.lanes import (
     name_pairs,
     safest_pairs,
 )
-from contacthub.store import KeyHolder
+from contacthub.store import KeptGroup, KeptReason, KeyHolder, Member
 
 ID_LENGTH = 16  # hex digits of the group's id
 
-Member = tuple[int, str, str, str]  # book id, href, UID, display name
 Held = tuple[int, str]  # book id, href
 
 
 @dataclass(frozen=True, slots=True)
 class GroupData:
-    """A group as computed and kept: its members and why they matched."""
+    """A group as computed: its members and why they matched."""
 
     id: str
     lane: Lane
     members: list[Member]
-    reasons: list[tuple[str, str, list[Held]]]  # kind, value, the members that hold it
+    reasons: list[KeptReason]  # kind, value, the members that hold it
 
-    def body(self) -> str:
-        return json.dumps([self.members, self.reasons], ensure_ascii=False)
-
-    @classmethod
-    def from_body(cls, group_id: str, lane: Lane, body: str) -> GroupData:
-        members, reasons = json.loads(body)
-        return cls(
-            group_id,
-            lane,
-            [(m[0], m[1], m[2], m[3]) for m in members],
-            [(kind, value, [(h[0], h[1]) for h in held]) for kind, value, held in reasons],
-        )
+    def kept(self, paths: dict[int, str]) -> KeptGroup:
+        """The group as the store keeps it, with the name it is listed by: its first
+        contact's (by book path, then href; `paths`: the books' paths by id), case-folded."""
+        first = min(self.members, key=lambda member: (paths.get(member[0], ""), member[1]))
+        return KeptGroup(self.id, self.lane, first[3].casefold(), self.members, self.reasons)
 
 
 @dataclass

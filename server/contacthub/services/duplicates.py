@@ -15,9 +15,11 @@ from typing import Any
 from contacthub.duplicates.find import (
     Candidate,
     DuplicateGroup,
+    GroupPage,
     Reason,
     dismiss_group,
     find_groups,
+    find_page,
     group_by_id,
 )
 from contacthub.duplicates.lanes import LANES, Lane
@@ -46,6 +48,13 @@ def lane_of(value: str | None) -> Lane | None:
 
 def groups_of(ctx: RunContext, user: str, lane: str | None = None) -> list[DuplicateGroup]:
     return find_groups(ctx.store, user, lane_of(lane))
+
+
+def groups_page(
+    ctx: RunContext, user: str, lane: str | None, limit: int | None, offset: int
+) -> GroupPage:
+    """`limit` groups (None: all) from the `offset`th, and how many there are."""
+    return find_page(ctx.store, user, lane_of(lane), limit, offset)
 
 
 def group_of(ctx: RunContext, user: str, group_id: str) -> DuplicateGroup:

@@ -53,7 +53,9 @@ from contacthub.store.duplicates import (
     IndexedBook,
     IndexedCard,
     KeptGroup,
+    KeptReason,
     KeyHolder,
+    Member,
 )
 from contacthub.store.engine import DEFAULT_BUSY_TIMEOUT, is_busy, is_sqlite, make_engine
 from contacthub.store.errors import (
@@ -120,7 +122,9 @@ __all__ = [
     "IndexedBook",
     "IndexedCard",
     "KeptGroup",
+    "KeptReason",
     "KeyHolder",
+    "Member",
     "GROUP_FORM",
     "GROUP_FORMS",
     "GroupSummary",

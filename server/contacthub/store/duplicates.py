@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Executable, and_, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,6 +29,7 @@ from contacthub.store.schema import (
     duplicate_groups,
     duplicate_keys,
     duplicate_members,
+    duplicate_reasons,
     duplicate_state,
     items,
 )
@@ -66,8 +67,21 @@ Card = tuple[int, str]  # book id, href
 # A card that holds a shared key, with what a group shows of it:
 # kind, key, book id, href, normalised name ("" for none), UID, display name.
 KeyHolder = tuple[str, str, int, str, str, str, str]
-# A kept group: id, lane, body (JSON), its members.
-KeptGroup = tuple[str, str, str, list[Card]]
+# A member of a kept group: book id, href, UID, display name.
+Member = tuple[int, str, str, str]
+# Why a kept group's cards matched: kind, value, the members that hold it.
+KeptReason = tuple[str, str, list[Card]]
+
+
+@dataclass(frozen=True, slots=True)
+class KeptGroup:
+    """A group as a find keeps and lists it."""
+
+    id: str
+    lane: str
+    sort_name: str  # the name it is listed by within its lane
+    members: list[Member]
+    reasons: list[KeptReason]
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,14 +421,47 @@ class DuplicatesPart(TxBase):
                 found.setdefault(group, []).append((book_id, href))
         return found
 
-    def kept_groups(self, owner: str) -> list[tuple[str, str, str]]:
-        """Every kept group: id, lane, body."""
-        rows = self.conn.execute(
-            select(duplicate_groups.c.id, duplicate_groups.c.lane, duplicate_groups.c.body).where(
-                duplicate_groups.c.owner == owner
-            )
-        )
-        return [(group, lane, body) for group, lane, body in rows]
+    def kept_group_order(self, owner: str, lane: str | None) -> list[tuple[str, str, str]]:
+        """Every kept group (of `lane` only, when given): id, lane, the name it is listed by."""
+        g = duplicate_groups
+        where = [g.c.owner == owner] + ([g.c.lane == lane] if lane is not None else [])
+        rows = self.conn.execute(select(g.c.id, g.c.lane, g.c.sort_name).where(*where))
+        return [(group, its_lane, name) for group, its_lane, name in rows]
+
+    def kept_groups(self, owner: str, ids: list[str] | None) -> dict[str, KeptGroup]:
+        """The kept groups `ids` (None: all of them) by id, each with its members and
+        reasons: three queries (per 500 ids), not three per group."""
+        g, m, r = duplicate_groups, duplicate_members, duplicate_reasons
+        found: dict[str, KeptGroup] = {}
+        for chunk in [None] if ids is None else _chunks(sorted(set(ids))):
+
+            def where(table: Any, chunk: list[str] | None = chunk) -> list[Any]:
+                owned = [table.c.owner == owner]
+                column = table.c.id if table is g else table.c.group_id
+                return owned if chunk is None else [*owned, column.in_(chunk)]
+
+            for group, lane, name in self.conn.execute(
+                select(g.c.id, g.c.lane, g.c.sort_name).where(*where(g))
+            ):
+                found[group] = KeptGroup(group, lane, name, [], [])
+            for group, book_id, href, uid, fn in self.conn.execute(
+                select(m.c.group_id, m.c.collection_id, m.c.href, m.c.uid, m.c.display_name).where(
+                    *where(m)
+                )
+            ):
+                if group in found:
+                    found[group].members.append((book_id, href, uid, fn))
+            reasons: dict[tuple[str, str, str], list[Card]] = {}
+            for group, kind, value, book_id, href in self.conn.execute(
+                select(r.c.group_id, r.c.kind, r.c.value, r.c.collection_id, r.c.href).where(
+                    *where(r)
+                )
+            ):
+                reasons.setdefault((group, kind, value), []).append((book_id, href))
+            for (group, kind, value), held in reasons.items():
+                if group in found:
+                    found[group].reasons.append((kind, value, held))
+        return found
 
     def replace_groups(
         self,
@@ -427,15 +474,17 @@ class DuplicatesPart(TxBase):
         """Drop the groups `dropped` (None: all), keep `groups`, and note that the cards
         `regrouped` were grouped again (a card marked since stays marked)."""
         self.wrote_other_rows("duplicate groups")
-        g, m, d = duplicate_groups, duplicate_members, duplicate_dirty
+        g, m, r, d = duplicate_groups, duplicate_members, duplicate_reasons, duplicate_dirty
         if dropped is None:
-            self.conn.execute(g.delete().where(g.c.owner == owner))
-            self.conn.execute(m.delete().where(m.c.owner == owner))
-            self.conn.execute(d.delete().where(d.c.owner == owner))
+            for table in (g, m, r, d):
+                self.conn.execute(table.delete().where(table.c.owner == owner))
         else:
             for chunk in _chunks(sorted(set(dropped))):
                 self.conn.execute(g.delete().where(g.c.owner == owner, g.c.id.in_(chunk)))
-                self.conn.execute(m.delete().where(m.c.owner == owner, m.c.group_id.in_(chunk)))
+                for table in (m, r):
+                    self.conn.execute(
+                        table.delete().where(table.c.owner == owner, table.c.group_id.in_(chunk))
+                    )
             for book_id, hrefs in _by_book(regrouped).items():
                 for chunk in _chunks(hrefs):
                     self.conn.execute(
@@ -446,14 +495,29 @@ class DuplicatesPart(TxBase):
         insert_tuples(
             self.conn,
             g,
-            ("owner", "id", "lane", "body"),
-            [(owner, group, lane, body) for group, lane, body, _ in groups],
+            ("owner", "id", "lane", "sort_name"),
+            [(owner, group.id, group.lane, group.sort_name) for group in groups],
         )
         insert_tuples(
             self.conn,
             m,
-            ("owner", "collection_id", "href", "group_id"),
-            [(owner, c, href, group) for group, _, _, cards in groups for c, href in cards],
+            ("owner", "collection_id", "href", "group_id", "uid", "display_name"),
+            [
+                (owner, book_id, href, group.id, uid, fn)
+                for group in groups
+                for book_id, href, uid, fn in group.members
+            ],
+        )
+        insert_tuples(
+            self.conn,
+            r,
+            ("owner", "group_id", "kind", "value", "collection_id", "href"),
+            [
+                (owner, group.id, kind, value, book_id, href)
+                for group in groups
+                for kind, value, held in group.reasons
+                for book_id, href in held
+            ],
         )
         self.conn.execute(duplicate_state.delete().where(duplicate_state.c.owner == owner))
         self.conn.execute(duplicate_state.insert(), {"owner": owner, "name_lane": name_lane})
@@ -551,5 +615,7 @@ __all__ = [
     "IndexedBook",
     "IndexedCard",
     "KeptGroup",
+    "KeptReason",
     "KeyHolder",
+    "Member",
 ]

@@ -470,18 +470,20 @@ duplicate_books = Table(
 )
 
 # The groups a find offers, kept so that the next find recomputes only those its changes
-# touch: each group's lane and what lists it (`body`, JSON: its members as book id, href,
-# UID and name, and its reasons); its members by card, to find the groups of a changed
-# card; the cards changed since (`duplicate_dirty`: a changed card and the holders of the
-# keys it had); and `duplicate_state`, whose row says the groups are whole (and whether
-# they include the name lane). No row there: the next find computes every group again.
+# touch: each group's lane and the name it is listed by; its members (book id, href, UID
+# and name: what a listing shows), also to find the groups of a changed card; its reasons
+# (`duplicate_reasons`); the cards changed since (`duplicate_dirty`: a changed card and
+# the holders of the keys it had); and `duplicate_state`, whose row says the groups are
+# whole (and whether they include the name lane). No row there: the next find computes
+# every group again.
 duplicate_groups = Table(
     "duplicate_groups",
     metadata,
     Column("owner", String(255), primary_key=True),
     Column("id", String(16), primary_key=True),
     Column("lane", String(8), nullable=False),
-    Column("body", Text, nullable=False),
+    # The first contact's name, case-folded: the groups are listed by lane, then by it.
+    Column("sort_name", Text, nullable=False),
 )
 
 duplicate_members = Table(
@@ -491,7 +493,23 @@ duplicate_members = Table(
     Column("collection_id", Integer, primary_key=True),
     Column("href", String(1024), primary_key=True),
     Column("group_id", String(16), primary_key=True),
+    Column("uid", Text, nullable=False),
+    Column("display_name", Text, nullable=False),
     Index("ix_duplicate_members_owner_group_id", "owner", "group_id"),
+)
+
+# Why a kept group's cards matched: a value (an email, a phone, a name) and each of the
+# group's cards that holds it, a row per card.
+duplicate_reasons = Table(
+    "duplicate_reasons",
+    metadata,
+    Column("owner", String(255), nullable=False),
+    Column("group_id", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("collection_id", Integer, nullable=False),
+    Column("href", String(1024), nullable=False),
+    Index("ix_duplicate_reasons_owner_group_id", "owner", "group_id"),
 )
 
 duplicate_dirty = Table(

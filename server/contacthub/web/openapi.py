@@ -797,8 +797,17 @@ DUPLICATE_SCHEMAS: dict[str, Any] = {
         groups={
             "type": "array",
             "items": schema("DuplicateGroup"),
-            "description": "Safest lane first.",
+            "description": "Safest lane first, then by the first contact's name: all the "
+            "groups, or the page `limit` and `offset` ask for.",
         },
+        total={
+            "type": "integer",
+            "minimum": 0,
+            "description": "How many groups there are (of the lane asked for); with "
+            "`total`, `limit` and `offset` only when the request gave `limit` or `offset`.",
+        },
+        limit=nullable("integer", minimum=1, description="null: all the groups."),
+        offset={"type": "integer", "minimum": 0},
     ),
     "DuplicateSettingsShown": obj(
         ["phone_region", "match_similar_names", "auto_merge"],
@@ -1793,7 +1802,15 @@ DUPLICATE_PATHS: dict[str, Any] = {
                     "required": False,
                     "schema": {"enum": ["safe", "contact", "name"]},
                     "description": "Only the groups of this lane.",
-                }
+                },
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    "description": "At most this many groups (none given: all of them).",
+                },
+                ref("parameters", "offset"),
             ],
             tag="duplicates",
             description="Found from the contacts' emails, phones (in the account's "

@@ -57,7 +57,7 @@ def upgrade() -> None:
         sa.Column("owner", sa.String(length=255), nullable=False),
         sa.Column("id", sa.String(length=16), nullable=False),
         sa.Column("lane", sa.String(length=8), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("sort_name", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("owner", "id", name="pk_duplicate_groups"),
     )
     op.create_table(
@@ -66,12 +66,26 @@ def upgrade() -> None:
         sa.Column("collection_id", sa.Integer(), nullable=False),
         sa.Column("href", sa.String(length=1024), nullable=False),
         sa.Column("group_id", sa.String(length=16), nullable=False),
+        sa.Column("uid", sa.Text(), nullable=False),
+        sa.Column("display_name", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint(
             "owner", "collection_id", "href", "group_id", name="pk_duplicate_members"
         ),
     )
     op.create_index(
         "ix_duplicate_members_owner_group_id", "duplicate_members", ["owner", "group_id"]
+    )
+    op.create_table(
+        "duplicate_reasons",
+        sa.Column("owner", sa.String(length=255), nullable=False),
+        sa.Column("group_id", sa.String(length=16), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.Column("collection_id", sa.Integer(), nullable=False),
+        sa.Column("href", sa.String(length=1024), nullable=False),
+    )
+    op.create_index(
+        "ix_duplicate_reasons_owner_group_id", "duplicate_reasons", ["owner", "group_id"]
     )
     op.create_table(
         "duplicate_dirty",
@@ -101,6 +115,8 @@ def downgrade() -> None:
     op.drop_table("duplicate_dirty")
     op.drop_index("ix_duplicate_members_owner_group_id", table_name="duplicate_members")
     op.drop_table("duplicate_members")
+    op.drop_index("ix_duplicate_reasons_owner_group_id", table_name="duplicate_reasons")
+    op.drop_table("duplicate_reasons")
     op.drop_table("duplicate_groups")
     op.drop_table("duplicate_dismissals")
     op.drop_index("ix_duplicate_books_owner", table_name="duplicate_books")

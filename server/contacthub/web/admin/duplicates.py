@@ -20,6 +20,7 @@ from contacthub.web.context import run_context
 bp = Blueprint("duplicates", __name__, url_prefix="/duplicates")
 
 REGIONS = sorted(KNOWN_REGIONS)
+PER_LANE = 100  # the groups a lane shows at once
 
 
 def merge_link(group_id: str) -> str | None:
@@ -33,8 +34,10 @@ def merge_link(group_id: str) -> str | None:
 def _page(errors: FormErrors | None = None) -> Response:
     user = g.caller.user
     errors = errors or FormErrors()
-    found = duplicates.groups_of(run_context(), user)
-    lanes = [(lane, LANE_WORDS[lane], [x for x in found if x.lane == lane]) for lane in LANES]
+    shown = [
+        (lane, duplicates.groups_page(run_context(), user, lane, PER_LANE, 0)) for lane in LANES
+    ]
+    lanes = [(lane, LANE_WORDS[lane], found.groups, found.total) for lane, found in shown]
     return page(
         "duplicates.html",
         status=errors.status,

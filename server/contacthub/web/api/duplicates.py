@@ -12,16 +12,28 @@ from contacthub.services import duplicates, merges
 from contacthub.web.api.common import json_body
 from contacthub.web.auth import current_user
 from contacthub.web.context import run_context
+from contacthub.web.inputs import int_arg
 
 bp = Blueprint("duplicates", __name__)
 
 VIA = "api"
 
 
+MAX_LIMIT = 1000
+
+
 @bp.get("/duplicates")
 def list_duplicates() -> dict[str, Any]:
-    found = duplicates.groups_of(run_context(), current_user(), request.args.get("lane"))
-    return {"groups": [duplicates.group_json(group) for group in found]}
+    """All the groups; with `limit` or `offset`, a page of them, and how many there are."""
+    limit = int_arg("limit", 1, 1, MAX_LIMIT) if "limit" in request.args else None
+    offset = int_arg("offset", 0, 0, 10**9)
+    found = duplicates.groups_page(
+        run_context(), current_user(), request.args.get("lane"), limit, offset
+    )
+    listed: dict[str, Any] = {"groups": [duplicates.group_json(g) for g in found.groups]}
+    if "limit" in request.args or "offset" in request.args:
+        listed.update(total=found.total, limit=limit, offset=offset)
+    return listed
 
 
 @bp.get("/duplicates/<group_id>")
