@@ -20,6 +20,7 @@ from contacthub.duplicates.merge import undo_merge
 from contacthub.fetch import FetchPolicy
 from contacthub.jobs import auto_merge
 from contacthub.jobs.runner import run_sync
+from contacthub.services import devices
 from contacthub.services.merges import merges
 from contacthub.sources.context import RunContext
 from contacthub.sources.csv.remote import create_remote_sync
@@ -197,3 +198,23 @@ def test_a_failure_of_automatic_merging_does_not_fail_the_run(
     assert run.message.endswith(auto_merge.FAILED)
     assert "broken" not in run.message  # the log has the details, not the report
     assert names(store, source.book_path) == ["Bob Stone", "Cid Jones", "Jane Doe"]
+
+
+def test_a_phone_push_applied_merges_the_safest_pairs_too(ctx: RunContext, store: Store) -> None:
+    phone_cards(store)  # in Contacts, as a CardDAV client keeps them
+    auto_merging(store, True)
+    push = (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ios-jane\r\nFN:Jane Doe\r\nN:Doe;Jane;;;\r\n"
+        "EMAIL:jane@example.org\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ios-bob\r\nFN:Bob Stone\r\nN:Stone;Bob;;;\r\n"
+        "TEL:+372 5555 9999\r\nEND:VCARD\r\n"
+    )
+    devices.receive_push(ctx, OWNER, "iPhone", push.encode())
+
+    run = devices.apply_pending(ctx, OWNER, "iPhone")
+
+    assert run.counts["added"] == 2 and run.counts["merged"] == 1
+    assert "merged automatically: Jane Doe (2 contacts)" in run.message
+    assert names(store, f"{OWNER}/from-ios") == ["Bob Stone"]  # the same number only: left
+    (listed,) = merges(ctx, OWNER)
+    assert listed["automatic"] is True and listed["merged"]["fn"] == "Jane Doe"

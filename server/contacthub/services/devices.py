@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from contacthub.errors import Conflict, Invalid, NotFound, quoted, sentence
+from contacthub.jobs.auto_merge import merge_after_run
 from contacthub.reconcile import ChangeSet
 from contacthub.sources import device as devices
 from contacthub.sources.context import RunContext
@@ -111,13 +112,15 @@ def preview_pending(ctx: RunContext, user: str, device: str) -> ChangeSet:
 
 
 def apply_pending(ctx: RunContext, user: str, device: str) -> RunRecord:
+    """Apply the device's waiting push, as a run of its source; then merge the account's
+    safest duplicates if it asks for that, as after any source's run."""
     source = _pending_source(ctx, user, device)
     try:
         outcome = devices.apply_push(ctx.store, source)
     except devices.PushRefused:  # another request applied or cancelled it meanwhile
         raise NoPendingPush(device) from None
     assert outcome.run is not None
-    return outcome.run
+    return merge_after_run(ctx, source, outcome.run)
 
 
 def cancel_pending(ctx: RunContext, user: str, device: str) -> None:
