@@ -92,3 +92,36 @@ def test_after_a_merge_exchange_and_the_merged_card_update_each_other(
     assert writes == []
     assert values(merged_text(store), "URL") == ["https://ann.example.net/"]
     assert items(store, source.book_path) == []
+
+
+def test_emails_past_exchanges_three_slots_stay_on_the_merged_card(
+    ctx: RunContext, store: Store, ews: EwsServer
+) -> None:
+    ann = ews.mailbox.create({"DisplayName": "Ann Lee", "GivenName": "Ann", "Surname": "Lee"})
+    ews.mailbox.set_entry(ann, "EmailAddresses", "EmailAddress1", "ann@example.org")
+    source = exchange_source.connect_account(
+        ctx, OWNER, {"email": EMAIL, "password": PASSWORD, "server": ews.url}
+    )
+    sync(ctx, source, ews)
+    (card,) = items(store, source.book_path)
+    more = "".join(f"EMAIL:ann{n}@example.org\r\n" for n in range(1, 5))
+    phone_writes(store, ANN_PHONE.replace("END:VCARD", f"{more.rstrip()}\r\nEND:VCARD"))
+    merge_cards(
+        store,
+        OWNER,
+        [CardRef(source.book_path, card.href), CardRef(CONTACTS, "phone-ann.vcf")],
+        via="admin",
+    )
+    emails = sorted(values(merged_text(store), "EMAIL"), key=str.lower)
+    assert len(emails) == 5
+
+    run, writes = sync(ctx, source, ews)  # the merged card to Exchange: three slots of five
+    assert writes == ["UpdateItem"]
+    ews.mailbox.edit(ann, {"JobTitle": "Manager"})
+    run, writes = sync(ctx, source, ews)  # Exchange's edit back: its three emails, unchanged
+
+    assert run.counts["updated"] == 1 and writes == []
+    assert values(merged_text(store), "TITLE") == ["Manager"]
+    assert sorted(values(merged_text(store), "EMAIL"), key=str.lower) == emails
+    run, writes = sync(ctx, source, ews)
+    assert (run.status, writes) == ("no_changes", [])

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import vobject
-from exchangelib import Account
+from exchangelib import Account, Contact
 
 from contacthub.reconcile import Incoming, Problem
 from contacthub.sources.exchange.client import (
@@ -43,7 +43,7 @@ from contacthub.sources.exchange.client import (
     push_update,
     uid_for,
 )
-from contacthub.sources.exchange.mapping import card_to_contact
+from contacthub.sources.exchange.mapping import card_to_contact, contact_to_card
 from contacthub.store import (
     CollectionRecord,
     InvalidSyncToken,
@@ -271,10 +271,16 @@ def _update(mailbox: Account, card: LocalCard, link: Link, sent: Sent) -> None:
 
 
 def _sent_link(link: Link, card: LocalCard, changekey: str) -> Link:
-    """The link once the card went to Exchange; a merged card's base becomes what was sent."""
+    """The link once the card went to Exchange; a merged card's base becomes what Exchange
+    now holds of it: the card as its fields keep it (three emails of five, say), so the next
+    pull, which brings those fields back, removes nothing Exchange had no room for."""
     if link.merged_base is not None:
-        return replace(link, record_hash=changekey, merged_base=card.text)
+        return replace(link, record_hash=changekey, merged_base=as_exchange_holds(card))
     return replace(link, href=card.href, record_hash=changekey)
+
+
+def as_exchange_holds(card: LocalCard) -> str:
+    return contact_to_card(Contact(**card_to_contact(card.text)), card.uid)
 
 
 def note_sent(tx: Transaction, source: SourceRecord, sent: Sent) -> None:
