@@ -88,8 +88,58 @@ def _written_key(bare: str, region: str | None) -> str | None:
             return known
     as_written = bare.replace(_TRUNK, "0")
     if _TRUNK not in bare:
-        return _parsed_key(as_written, region)
-    return _parsed_key(as_written, region) or _parsed_key(bare.replace(_TRUNK, ""), region)
+        return _national_key(as_written, region)
+    return _national_key(as_written, region) or _national_key(bare.replace(_TRUNK, ""), region)
+
+
+@lru_cache(maxsize=65536)
+def _national_key(digits: str, region: str | None) -> str | None:
+    """A number's key, checked against the region's ranges without a parse where the
+    region strips nothing from a national number (no trunk prefix: Estonia, Latvia, ...)."""
+    plain = _PLAIN_NATIONAL.get(region or "")
+    if (
+        plain is None
+        or not digits.isdigit()
+        or not 2 <= len(digits) <= 17
+        or digits.startswith(plain.code)
+        or plain.way_out.match(digits)
+    ):
+        return _parsed_key(digits, region)
+    number = phonenumbers.PhoneNumber(country_code=int(plain.code), national_number=int(digits))
+    zeros = len(digits) - len(digits.lstrip("0"))
+    if zeros:  # as phonenumbers' parse keeps them (Italy's leading zero)
+        number.italian_leading_zero = True
+        if min(zeros, len(digits) - 1) != 1:
+            number.number_of_leading_zeros = min(zeros, len(digits) - 1)
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@dataclass(frozen=True)
+class _PlainNational:
+    code: str  # the country code, as digits
+    way_out: re.Pattern[str]  # the international prefix
+
+
+def _plain_national() -> dict[str, _PlainNational]:
+    found: dict[str, _PlainNational] = {}
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        if (
+            metadata is None
+            or metadata.national_prefix_for_parsing
+            or metadata.national_prefix
+            or not metadata.international_prefix
+        ):
+            continue
+        found[region] = _PlainNational(
+            str(metadata.country_code), re.compile(metadata.international_prefix)
+        )
+    return found
+
+
+_PLAIN_NATIONAL = _plain_national()
 
 
 def _international_digits(bare: str, region: str | None) -> str | None:
