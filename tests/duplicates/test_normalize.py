@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contacthub.duplicates.normalize import email_key, name_key, phone_key, region_of
 
@@ -49,3 +52,82 @@ def test_regions_are_iso_codes_phonenumbers_knows() -> None:
     assert region_of("") is None
     with pytest.raises(ValueError):
         region_of("XX")
+
+
+def _example_numbers() -> list[tuple[str, phonenumbers.PhoneNumber]]:
+    found = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in vars(phonenumbers.PhoneNumberType).values():
+            if isinstance(kind, int):
+                number = phonenumbers.example_number_for_type(region, kind)
+                if number is not None:
+                    found.append((region, number))
+    return found
+
+
+EXAMPLES = _example_numbers()
+
+
+def _written(number: phonenumbers.PhoneNumber, separator: str, trunk: bool) -> str:
+    """The number in international form, its groups apart by `separator`, and "(0)" after
+    the country code where the trunk prefix is 0 (as Europeans write it)."""
+    text = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    code, _, rest = text.partition(" ")
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(
+        phonenumbers.region_code_for_number(number)
+    )
+    zero = trunk and metadata is not None and metadata.national_prefix == "0"
+    return f"{code} {'(0)' if zero else ''}{rest.replace(' ', separator).replace('-', separator)}"
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    example=st.sampled_from(EXAMPLES),
+    separator=st.sampled_from([" ", "-", "", ".", " - "]),
+    trunk=st.booleans(),
+    read_in=st.sampled_from([None, "EE", "US", "DE", "AU"]),
+)
+def test_a_number_written_with_its_country_code_keys_to_what_phonenumbers_reads(
+    example: tuple[str, phonenumbers.PhoneNumber], separator: str, trunk: bool, read_in: str | None
+) -> None:
+    region, number = example
+    written = _written(number, separator, trunk)
+    assert phone_key(written, read_in) == phonenumbers.format_number(
+        number, phonenumbers.PhoneNumberFormat.E164
+    )
+
+
+@settings(max_examples=500, deadline=None)
+@given(example=st.sampled_from(EXAMPLES), separator=st.sampled_from([" ", "-", ""]))
+def test_a_national_number_keys_as_phonenumbers_reads_it_in_its_region(
+    example: tuple[str, phonenumbers.PhoneNumber], separator: str
+) -> None:
+    region, number = example
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    written = national.replace(" ", separator)
+    parsed = phonenumbers.parse(written, region)
+    expected = (
+        phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        if phonenumbers.is_valid_number(parsed)
+        else None
+    )
+    assert phone_key(written, region) == expected
+
+
+def test_a_trunk_prefix_written_after_the_country_code_is_read_as_phonenumbers_does() -> None:
+    assert phone_key("+44 020 7946 0000", None) == "+442079460000"
+    assert phone_key("+44 (0)20 7946 0000", None) == "+442079460000"
+    assert phone_key("+39 (0)6 1234 5678", None) == "+390612345678"  # Italy's 0 is the number's
+
+
+def test_00_is_a_country_code_only_where_it_is_the_way_out() -> None:
+    assert phone_key("0044 20 7946 0000", "EE") == "+442079460000"
+    assert phone_key("0011 44 20 7946 0000", "AU") == "+442079460000"
+
+
+def test_a_number_with_a_country_code_keys_by_its_digits_in_ranges_unknown_to_phonenumbers() -> (
+    None
+):
+    assert phone_key("+372 1234 5678", None) == "+37212345678"  # no such range in Estonia yet
+    assert phone_key("+372 555", None) is None  # too short for any number
+    assert phone_key("+372 5555 1234 5678 9012", None) is None  # too long

@@ -84,10 +84,12 @@ class DuplicateGroup:
 
 @dataclass(frozen=True, slots=True)
 class Regrouped:
-    """What bringing the groups up to date read: all of them, or `cards` cards."""
+    """What bringing the groups up to date read: all of them, or `cards` cards; and when
+    it computed them all, the groups (as kept: a listing need not read them back)."""
 
     whole: bool
     cards: int
+    groups: list[KeptGroup] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,10 +115,18 @@ def find_page(
     refresh_index(store, owner, settings.phone_region)
     with store.write([owner]) as tx:
         books = {book.id: book for book in account_books(tx, owner)}
-        regroup(tx, owner, settings)
-        order = _ordered(tx.kept_group_order(owner, lane))
+        computed = regroup(tx, owner, settings).groups
+        if computed is None:
+            order = _ordered(tx.kept_group_order(owner, lane))
+        else:
+            order = _ordered(
+                [(g.id, g.lane, g.sort_name) for g in computed if lane in (None, g.lane)]
+            )
         page = order[offset:] if limit is None else order[offset : offset + limit]
-        kept = tx.kept_groups(owner, None if len(page) == len(order) else page)
+        if computed is None:
+            kept = tx.kept_groups(owner, None if len(page) == len(order) else page)
+        else:
+            kept = {group.id: group for group in computed}
     return GroupPage(_listed(books, [kept[group] for group in page if group in kept]), len(order))
 
 
@@ -189,8 +199,9 @@ def regroup(tx: Transaction, owner: str, settings: DuplicateSettings) -> Regroup
         if name_lane:
             cards.add_named(tx.named_cards(owner))
         groups = offered_groups(cards, tx.dismissed_pairs(owner), name_lane=name_lane)
-        tx.replace_groups(owner, None, _kept(groups, paths), dirty, name_lane)
-        return Regrouped(True, len(cards.refs))
+        kept = _kept(groups, paths)
+        tx.replace_groups(owner, None, kept, dirty, name_lane)
+        return Regrouped(True, len(cards.refs), kept)
     if not dirty:
         return Regrouped(False, 0)
     cards, dropped = _reached(tx, owner, uuids, dirty)
@@ -217,7 +228,7 @@ def _reached(
             reached.update(members)
         keys = [key for key in tx.contact_keys_of(frontier) if key not in asked]
         asked.update(keys)
-        holders = tx.shared_keys(owner, MAX_HOLDERS, keys)
+        holders = tx.shared_keys_of(owner, MAX_HOLDERS, keys)
         cards.add_holders(holders)
         reached.update((row[2], row[3]) for row in holders)
         frontier = sorted(reached - seen)

@@ -59,7 +59,6 @@ class Cards:
     uids: list[str] = field(default_factory=list)
     fns: list[str] = field(default_factory=list)
     holders: dict[tuple[str, str], list[Card]] = field(default_factory=lambda: defaultdict(list))
-    seen: set[tuple[str, str, Card]] = field(default_factory=set)
 
     def card(self, book_id: int, href: str, name: str, uid: str, fn: str) -> Card | None:
         if book_id not in self.books:
@@ -78,9 +77,10 @@ class Cards:
     def add_holders(self, rows: Iterable[KeyHolder]) -> None:
         for kind, key, book_id, href, name, uid, fn in rows:
             card = self.card(book_id, href, name, uid, fn)
-            if card is not None and (kind, key, card) not in self.seen:
-                self.seen.add((kind, key, card))
-                self.holders[(kind, key)].append(card)
+            if card is not None:
+                held = self.holders[(kind, key)]
+                if card not in held:  # a key's holders are a few (MAX_HOLDERS at most)
+                    held.append(card)
 
     def add_named(self, rows: Iterable[tuple[int, str, str, str, str]]) -> None:
         for book_id, href, name, uid, fn in rows:

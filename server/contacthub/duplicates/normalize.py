@@ -4,11 +4,18 @@ alike.
 - An email: the local part case-folded, the domain case-folded and kept in its ASCII form
   (IDNA 2008 with UTS 46 mapping: "Bücher.example" and "xn--bcher-kva.example" are one
   key, the latter); a domain IDNA refuses is kept case-folded as written.
-- A phone: E.164 ("+37255551234") through `phonenumbers`, a number without a country code
-  read in the account's region (none set: such a number has no key). A trunk prefix
-  written in parentheses, "(0)", is dropped when the number is not valid with it. A
-  number that does not parse as a valid number of its region keeps no key: short codes,
-  extensions alone and typing errors match nothing rather than everything.
+- A phone: E.164 ("+37255551234"), a number without a country code read in the account's
+  region (none set: such a number has no key). A trunk prefix written in parentheses,
+  "(0)", is dropped when the number is not valid with it. A number written with its
+  country code ("+", or "00" where that is the region's international prefix) is "+"
+  and its digits when they are 8 to 15 and nothing in them is for `phonenumbers` to
+  strip (a trunk prefix, a "(0)" of a country without the trunk prefix 0): that is
+  `phonenumbers`' E.164 for every valid number, without its parse (a third of a first
+  find's time); such a number that `phonenumbers` would call invalid (a range it does
+  not know yet) keys all the same. Every other number goes through `phonenumbers`,
+  once per its digits and region ("5555 1234" and "5555-1234" are one parse); one that
+  does not parse as a valid number of its region keeps no key: short codes, extensions
+  alone and typing errors match nothing rather than everything.
 - A name: NFKC, case-folded, accents stripped, punctuation removed, its words sorted:
   "Doe, Jane", "jane doe" and "Jane Dóe" are "doe jane". A name that is an email address
   (a card harvested from a mailbox with no name) is no name.
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 
 import idna
@@ -49,18 +57,158 @@ def _domain_key(domain: str) -> str:
         return folded
 
 
-@lru_cache(maxsize=262144)
 def phone_key(number: str, region: str | None) -> str | None:
     """The E.164 form of a phone number, read in `region` (ISO 3166 alpha-2) when it has no
     country code; None for a number that is not a valid one."""
-    return _e164(number, region) or (
-        _e164(_TRUNK_IN_PARENTHESES.sub("", number), region)
-        if _TRUNK_IN_PARENTHESES.search(number)
-        else None
-    )
+    written = number.strip()
+    bare = _SEPARATOR.sub("", _TRUNK_IN_PARENTHESES.sub(_TRUNK, written))
+    if not _DIGITS_AND_SEPARATORS.fullmatch(written) or "+" in bare[1:]:
+        # Letters, an extension, a "+" inside: phonenumbers reads the text as written.
+        return _parsed_key(written, region) or (
+            _parsed_key(_TRUNK_IN_PARENTHESES.sub("", written), region)
+            if _TRUNK_IN_PARENTHESES.search(written)
+            else None
+        )
+    return _written_key(bare, region)
 
 
-def _e164(number: str, region: str | None) -> str | None:
+_TRUNK = "T"  # a "(0)" in a number reduced to its digits
+_DIGITS_AND_SEPARATORS = re.compile(r"[0-9+\-./() \t]+")
+_SEPARATOR = re.compile(r"[^0-9T+]")
+_E164_DIGITS = range(8, 16)
+
+
+@lru_cache(maxsize=262144)
+def _written_key(bare: str, region: str | None) -> str | None:
+    """The key of a number reduced to its digits, a leading "+" and T for a "(0)"."""
+    international = _international_digits(bare, region)
+    if international is not None:
+        known = _known_international(international)
+        if known is not None:
+            return known
+    as_written = bare.replace(_TRUNK, "0")
+    if _TRUNK not in bare:
+        return _national_key(as_written, region)
+    return _national_key(as_written, region) or _national_key(bare.replace(_TRUNK, ""), region)
+
+
+@lru_cache(maxsize=65536)
+def _national_key(digits: str, region: str | None) -> str | None:
+    """A number's key, checked against the region's ranges without a parse where the
+    region strips nothing from a national number (no trunk prefix: Estonia, Latvia, ...)."""
+    plain = _PLAIN_NATIONAL.get(region or "")
+    if (
+        plain is None
+        or not digits.isdigit()
+        or not 2 <= len(digits) <= 17
+        or digits.startswith(plain.code)
+        or plain.way_out.match(digits)
+    ):
+        return _parsed_key(digits, region)
+    number = phonenumbers.PhoneNumber(country_code=int(plain.code), national_number=int(digits))
+    zeros = len(digits) - len(digits.lstrip("0"))
+    if zeros:  # as phonenumbers' parse keeps them (Italy's leading zero)
+        number.italian_leading_zero = True
+        if min(zeros, len(digits) - 1) != 1:
+            number.number_of_leading_zeros = min(zeros, len(digits) - 1)
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@dataclass(frozen=True)
+class _PlainNational:
+    code: str  # the country code, as digits
+    way_out: re.Pattern[str]  # the international prefix
+
+
+def _plain_national() -> dict[str, _PlainNational]:
+    found: dict[str, _PlainNational] = {}
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        if (
+            metadata is None
+            or metadata.national_prefix_for_parsing
+            or metadata.national_prefix
+            or not metadata.international_prefix
+        ):
+            continue
+        found[region] = _PlainNational(
+            str(metadata.country_code), re.compile(metadata.international_prefix)
+        )
+    return found
+
+
+_PLAIN_NATIONAL = _plain_national()
+
+
+def _international_digits(bare: str, region: str | None) -> str | None:
+    """The digits after a "+" (or after "00" where that is the way out of the region)."""
+    if bare.startswith("+"):
+        return bare[1:]
+    if bare.startswith("00") and (region is None or _leaves_with_00(region)):
+        return bare[2:]
+    return None
+
+
+@lru_cache(maxsize=512)
+def _leaves_with_00(region: str) -> bool:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    pattern = metadata.international_prefix if metadata else None
+    return pattern is not None and re.fullmatch(pattern, "00") is not None
+
+
+def _known_international(digits: str) -> str | None:
+    """ "+" and the digits, when phonenumbers would read them so; None: ask it."""
+    for length in (1, 2, 3):
+        code = digits[:length]
+        if _TRUNK in code:
+            return None
+        trunk_prefixes = _TRUNK_PREFIXES.get(int(code)) if code else None
+        if trunk_prefixes is None:
+            continue
+        national = digits[length:]
+        if national.startswith(_TRUNK):
+            if not trunk_prefixes.zero:
+                return None
+            national = national[1:]
+        if (
+            _TRUNK in national
+            or national.startswith("0")
+            or (trunk_prefixes.pattern is not None and trunk_prefixes.pattern.match(national))
+            or len(code) + len(national) not in _E164_DIGITS
+        ):
+            return None
+        return f"+{code}{national}"
+    return None
+
+
+@dataclass(frozen=True)
+class _TrunkPrefixes:
+    """What phonenumbers strips after a country code (a trunk prefix, a carrier code)."""
+
+    pattern: re.Pattern[str] | None
+    zero: bool  # the trunk prefix is 0: a "(0)" is one
+
+
+def _trunk_prefixes() -> dict[int, _TrunkPrefixes]:
+    found: dict[int, _TrunkPrefixes] = {}
+    for code, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items():
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(regions[0])
+        if metadata is None:  # a non-geographic code (+800, +882, ...): phonenumbers reads it
+            continue
+        parsing = metadata.national_prefix_for_parsing or metadata.national_prefix
+        found[code] = _TrunkPrefixes(
+            re.compile(parsing) if parsing else None, metadata.national_prefix == "0"
+        )
+    return found
+
+
+_TRUNK_PREFIXES = _trunk_prefixes()
+
+
+@lru_cache(maxsize=65536)
+def _parsed_key(number: str, region: str | None) -> str | None:
     try:
         parsed = phonenumbers.parse(number, region)
     except phonenumbers.NumberParseException:

@@ -267,13 +267,14 @@ class DuplicatesPart(TxBase):
             duplicate_books.delete().where(duplicate_books.c.collection_id.in_(wanted))
         )
 
-    def shared_keys(
-        self, owner: str, most: int, keys: list[tuple[str, str]] | None = None
-    ) -> list[KeyHolder]:
+    def shared_keys(self, owner: str, most: int) -> Iterator[KeyHolder]:
         """Every holder of an email or phone key that 2 to `most` of the account's cards
-        hold (of `keys` only, when given), with its name, UID and display name."""
-        if keys is None:
-            return self._shared_key_holders(owner, most, None)
+        hold, with its name, UID and display name, read as they are taken (a first find's
+        hundreds of thousands of rows are not held at once)."""
+        return self._shared_key_holders(owner, most, None)
+
+    def shared_keys_of(self, owner: str, most: int, keys: list[tuple[str, str]]) -> list[KeyHolder]:
+        """The holders, as `shared_keys` reads them, of `keys` only."""
         found: list[KeyHolder] = []
         for kind in _CONTACT_KINDS:
             values = sorted({key for its_kind, key in keys if its_kind == kind})
@@ -283,7 +284,7 @@ class DuplicatesPart(TxBase):
 
     def _shared_key_holders(
         self, owner: str, most: int, keys: tuple[str, list[str]] | None
-    ) -> list[KeyHolder]:
+    ) -> Iterator[KeyHolder]:
         """(`keys`: a kind and keys of it: a seek each in the (owner, kind, key) index.)"""
         k, name = duplicate_keys, duplicate_keys.alias("name")
         if keys is None:
@@ -327,8 +328,9 @@ class DuplicatesPart(TxBase):
             # The holders' own conditions again: SQLite then seeks them in the index
             # instead of reading every key of the account to join the shared ones.
             .where(*where, visible(items.c.collection_id))
+            .execution_options(yield_per=2000)
         )
-        return [tuple(row) for row in rows]
+        return (tuple(row) for row in rows)
 
     def named_cards(self, owner: str) -> list[tuple[int, str, str, str, str]]:
         """Every card of the account with a name: book id, href, normalised name, UID,
