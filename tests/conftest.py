@@ -22,6 +22,7 @@ import pytest
 
 from contacthub.store import Store
 from tests.fetch.http_server import LocalHTTPServer, Site
+from tests.support.browser import browser  # noqa: F401 - one Chromium for the session
 from tests.support.mail_fixtures import (  # noqa: F401 - fixtures for tests/imap and tests/api
     account,
     dovecot,

@@ -22,10 +22,9 @@ from playwright.sync_api import (
     ConsoleMessage,
     Page,
     expect,
-    sync_playwright,
 )
 
-from tests.support.browser import ARTIFACTS, Screenshots, launch
+from tests.support.browser import ARTIFACTS, Screenshots
 from tests.support.servers import ContacthubServer
 
 USERS = {"alice": "alice-password", "bob": "bob-password"}
@@ -34,14 +33,6 @@ SERVER_CONFIG = {
     "fetch": {"allowed_networks": "127.0.0.0/8", "timeout": "10"},
     "auth": {"delay": "0"},
 }
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = launch(playwright)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -32,7 +32,6 @@ from tests.admin.conftest import (  # noqa: F401 - the admin page's fixtures
     USERS,
     AdminPage,
     admin,
-    browser,
     no_csp_violations,
 )
 from tests.duplicates.people import NAMESAKE, OWNER, PEOPLE, REGION, Person

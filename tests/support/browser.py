@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
-from playwright.sync_api import Browser, Error, Page, Playwright
+import pytest
+from playwright.sync_api import Browser, Error, Page, Playwright, sync_playwright
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -35,6 +37,16 @@ def launch(playwright: Playwright) -> Browser:
             "(./run-tests does it when run as root)"
         )
     return playwright.chromium.launch(executable_path=executable, args=FLAGS)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One Chromium for the whole session, for every test folder that drives one:
+    Playwright's sync API runs one instance at a time."""
+    with sync_playwright() as playwright:
+        launched = launch(playwright)
+        yield launched
+        launched.close()
 
 
 class Screenshots:
