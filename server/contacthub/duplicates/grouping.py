@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from contacthub.duplicates.lanes import Card, Lane, ReasonKind, grouped, safest_grouped
-from contacthub.store import KeptGroup, KeptReason, KeyHolder, Member
+from contacthub.store import CardFacts, KeptGroup, KeptReason, KeyHolder, Member, SharedKey
 
 ID_LENGTH = 16  # hex digits of the group's id
 
@@ -71,6 +71,26 @@ class Cards:
                 held = self.holders[(kind, key)]
                 if card not in held:  # a key's holders are a few (MAX_HOLDERS at most)
                     held.append(card)
+
+    def add_shared(self, facts: Iterable[CardFacts], holders: Iterable[SharedKey]) -> None:
+        """The holders of the shared keys (`holders`) that `facts` has (the cards of the
+        live books that are there), with their facts."""
+        known = {(book_id, href): (name, uid, fn) for book_id, href, name, uid, fn in facts}
+        number, refs, by_key = self.number, self.refs, self.holders
+        for kind, key, book_id, href in holders:
+            ref = (book_id, href)
+            card = number.get(ref)
+            if card is None:
+                fact = known.get(ref)
+                if fact is None:
+                    continue
+                card = number[ref] = len(refs)
+                refs.append(ref)
+                self.uids.append(fact[1])
+                self.fns.append(fact[2])
+                if fact[0]:
+                    self.names[card] = fact[0]
+            by_key[(kind, key)].append(card)  # (a card holds a key once: the keys' own key)
 
     def add_named(self, rows: Iterable[tuple[int, str, str, str, str]]) -> None:
         for book_id, href, name, uid, fn in rows:
