@@ -88,21 +88,17 @@ def insert_tuples(
 
 
 def driver_rows(conn: Connection, statement: Select[Any], size: int = 5000) -> Iterator[Any]:
-    """The rows of `statement` as the driver's own tuples, read `size` at a time (a
-    server-side cursor on PostgreSQL). No SQLAlchemy Row per row: for a find's hundreds of
-    thousands of rows that was a third of their read. Only for columns the driver returns
-    as they are (integers, text)."""
+    """The rows of `statement` as the driver's own tuples, taken `size` at a time. No
+    SQLAlchemy Row per row: for a find's hundreds of thousands of rows that was a third of
+    their read. Only for columns the driver returns as they are (integers, text). (A
+    client-side cursor on PostgreSQL too: the planner plans a server-side one for its
+    first rows, and a find wants them all.)"""
     compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params: Any = compiled.params
     if compiled.positiontup is not None:
         params = tuple(params[name] for name in compiled.positiontup)
     driver_connection: Any = conn.connection.dbapi_connection
-    postgresql = conn.dialect.name == "postgresql"
-    cursor = (
-        driver_connection.cursor(name="contacthub_rows")
-        if postgresql
-        else driver_connection.cursor()
-    )
+    cursor = driver_connection.cursor()
     try:
         cursor.execute(compiled.string, params)
         while rows := cursor.fetchmany(size):
