@@ -144,7 +144,7 @@ def safest_groups(store: Store, owner: str) -> list[DuplicateGroup]:
     with store.read() as tx:
         books = {book.id: book for book in account_books(tx, owner)}
         cards = Cards({book.id: book.uuid for book in books.values()})
-        cards.add_holders(tx.shared_keys(owner, MAX_HOLDERS))
+        cards.add_shared(tx.card_facts(books), tx.shared_keys(owner, MAX_HOLDERS))
         dismissed = tx.dismissed_pairs(owner)
     return _sorted(_listed(books, safest(cards, dismissed)))
 
@@ -195,7 +195,7 @@ def regroup(tx: Transaction, owner: str, settings: DuplicateSettings) -> Regroup
     dirty = tx.dirty_cards(owner)
     if state is None or state != name_lane or name_lane:
         cards = Cards(uuids)
-        cards.add_holders(tx.shared_keys(owner, MAX_HOLDERS))
+        cards.add_shared(tx.card_facts(uuids), tx.shared_keys(owner, MAX_HOLDERS))
         if name_lane:
             cards.add_named(tx.named_cards(owner))
         groups = offered_groups(cards, tx.dismissed_pairs(owner), name_lane=name_lane)

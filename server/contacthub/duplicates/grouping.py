@@ -1,9 +1,9 @@
 """The groups of the cards that share keys, computed from the holders the store returns
-(duplicates/lanes.py sorts their pairs into lanes), and what is kept of a group.
+(duplicates/lanes.py joins them, lane by lane), and what is kept of a group.
 
-Cards are numbered as they are read (ints: union-find and the pairs' dicts stay small and
-fast); a group is kept as rows (its members' book id, href, UID and name, and its reasons),
-the form a find lists.
+Cards are numbered as they are read (ints: the lanes' union-find is a list); a group is
+kept as rows (its members' book id, href, UID and name, and its reasons), the form a find
+lists.
 """
 
 from __future__ import annotations
@@ -13,18 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from contacthub.duplicates.lanes import (
-    LANES,
-    Card,
-    Lane,
-    Match,
-    Pairs,
-    components,
-    contact_pairs,
-    name_pairs,
-    safest_pairs,
-)
-from contacthub.store import KeptGroup, KeptReason, KeyHolder, Member
+from contacthub.duplicates.lanes import Card, Lane, ReasonKind, grouped, safest_grouped
+from contacthub.store import CardFacts, KeptGroup, KeptReason, KeyHolder, Member, SharedKey
 
 ID_LENGTH = 16  # hex digits of the group's id
 
@@ -82,6 +72,26 @@ class Cards:
                 if card not in held:  # a key's holders are a few (MAX_HOLDERS at most)
                     held.append(card)
 
+    def add_shared(self, facts: Iterable[CardFacts], holders: Iterable[SharedKey]) -> None:
+        """The holders of the shared keys (`holders`) that `facts` has (the cards of the
+        live books that are there), with their facts."""
+        known = {(book_id, href): (name, uid, fn) for book_id, href, name, uid, fn in facts}
+        number, refs, by_key = self.number, self.refs, self.holders
+        for kind, key, book_id, href in holders:
+            ref = (book_id, href)
+            card = number.get(ref)
+            if card is None:
+                fact = known.get(ref)
+                if fact is None:
+                    continue
+                card = number[ref] = len(refs)
+                refs.append(ref)
+                self.uids.append(fact[1])
+                self.fns.append(fact[2])
+                if fact[0]:
+                    self.names[card] = fact[0]
+            by_key[(kind, key)].append(card)  # (a card holds a key once: the keys' own key)
+
     def add_named(self, rows: Iterable[tuple[int, str, str, str, str]]) -> None:
         for book_id, href, name, uid, fn in rows:
             self.card(book_id, href, name, uid, fn)
@@ -104,66 +114,49 @@ def offered_groups(
     cards: Cards, dismissed: set[tuple[str, str]], *, name_lane: bool
 ) -> list[GroupData]:
     """The groups of every lane (the name lane only with `name_lane`)."""
-    pairs = contact_pairs(cards.holders, cards.names)
-    if name_lane:
-        name_pairs(cards.names, similar=True, into=pairs)
-    return _groups(cards, _undismissed(cards, pairs, dismissed))
+    found = grouped(
+        cards.holders,
+        cards.names,
+        _dismissed_cards(cards, dismissed),
+        len(cards.refs),
+        name_lane=name_lane,
+    )
+    return [_group(cards, *group) for group in found]
 
 
 def safest(cards: Cards, dismissed: set[tuple[str, str]]) -> list[GroupData]:
-    """The groups automatic merging may merge (lanes.safest_pairs)."""
-    return _groups(cards, _undismissed(cards, safest_pairs(cards.holders, cards.names), dismissed))
+    """The groups automatic merging may merge (lanes.safest_grouped)."""
+    found = safest_grouped(
+        cards.holders, cards.names, _dismissed_cards(cards, dismissed), len(cards.refs)
+    )
+    return [_group(cards, *group) for group in found]
 
 
-def _undismissed(cards: Cards, pairs: Pairs, dismissed: set[tuple[str, str]]) -> Pairs:
+def _dismissed_cards(cards: Cards, dismissed: set[tuple[str, str]]) -> list[tuple[Card, Card]]:
+    """The dismissed pairs (of stable identities) as pairs of the cards read."""
     if not dismissed:
-        return pairs
-    kept = Pairs()
-    for pair, lane in pairs.lane.items():
-        first, second = sorted((cards.stable(pair[0]), cards.stable(pair[1])))
-        if (first, second) in dismissed:
-            continue
-        kept.lane[pair] = lane
-        kept.matches[pair] = pairs.matches[pair]
-    return kept
+        return []
+    wanted = {identity for pair in dismissed for identity in pair}
+    numbered: dict[str, list[Card]] = defaultdict(list)
+    for card in range(len(cards.refs)):
+        identity = cards.stable(card)
+        if identity in wanted:
+            numbered[identity].append(card)
+    return [
+        (a, b)
+        for first, second in dismissed
+        for a in numbered.get(first, ())
+        for b in numbered.get(second, ())
+        if a != b
+    ]
 
 
-def _groups(cards: Cards, pairs: Pairs) -> list[GroupData]:
-    found: list[GroupData] = []
-    # The safer lanes' groups, by card: a pair of cards one of them holds already is not
-    # offered again in a weaker lane.
-    joined: dict[Card, set[tuple[Lane, int]]] = defaultdict(set)
-    for lane in LANES:
-        in_lane = [
-            pair
-            for pair, its_lane in pairs.lane.items()
-            if its_lane == lane and not (joined.get(pair[0], set()) & joined.get(pair[1], set()))
-        ]
-        groups = components(in_lane)
-        group_of: dict[Card, int] = {}
-        for index, members in enumerate(groups):
-            for card in members:
-                joined[card].add((lane, index))
-                group_of[card] = index
-        matches: list[list[Match]] = [[] for _ in groups]
-        for pair in in_lane:
-            matches[group_of[pair[0]]].extend(pairs.matches[pair])
-        found.extend(
-            _group(cards, lane, members, its) for members, its in zip(groups, matches, strict=True)
-        )
-    return found
-
-
-def _group(cards: Cards, lane: Lane, members: list[Card], matches: list[Match]) -> GroupData:
-    inside = set(members)
-    reasons: dict[tuple[str, str], list[Held]] = {}
-    for match in matches:
-        if (match.kind, match.value) not in reasons:
-            held = sorted(cards.refs[card] for card in match.cards if card in inside)
-            reasons[(match.kind, match.value)] = held
+def _group(
+    cards: Cards, lane: Lane, members: list[Card], reasons: list[tuple[ReasonKind, str, list[Card]]]
+) -> GroupData:
     return GroupData(
         group_id(lane, (cards.stable(card) for card in members)),
         lane,
         [(*cards.refs[card], cards.uids[card], cards.fns[card]) for card in members],
-        [(kind, value, held) for (kind, value), held in sorted(reasons.items())],
+        [(kind, value, sorted(cards.refs[card] for card in held)) for kind, value, held in reasons],
     )

@@ -82,6 +82,9 @@ def refresh_index(store: Store, owner: str, region: str | None) -> Refresh:
         done.read[read.book.path] = read.cards
         if read.hrefs is None:
             done.whole.append(read.book.path)
+    if done.whole:
+        with store.write([owner]) as tx:
+            tx.count_duplicate_keys()
     return done
 
 

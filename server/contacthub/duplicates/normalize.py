@@ -223,9 +223,12 @@ def name_key(name: str) -> str:
     stripped = name.strip()
     if not stripped or _EMAIL_LIKE.match(stripped):
         return ""
-    folded = unicodedata.normalize("NFKC", stripped).casefold()
-    decomposed = unicodedata.normalize("NFKD", folded)
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    if stripped.isascii():  # (NFKC, NFKD and accents change nothing in it)
+        bare = stripped.lower()
+    else:
+        folded = unicodedata.normalize("NFKC", stripped).casefold()
+        decomposed = unicodedata.normalize("NFKD", folded)
+        bare = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(sorted(_NOT_WORD.sub(" ", bare).split()))
 
 

@@ -47,6 +47,7 @@ from contacthub.store.changes import format_token
 from contacthub.store.checkpoints import WalCheckpoints
 from contacthub.store.duplicates import (
     Card,
+    CardFacts,
     CardIdentity,
     CardKey,
     DuplicateSettings,
@@ -56,6 +57,7 @@ from contacthub.store.duplicates import (
     KeptReason,
     KeyHolder,
     Member,
+    SharedKey,
 )
 from contacthub.store.engine import DEFAULT_BUSY_TIMEOUT, is_busy, is_sqlite, make_engine
 from contacthub.store.errors import (
@@ -116,6 +118,7 @@ __all__ = [
     "BOOK_VIEWS",
     "BookView",
     "Card",
+    "CardFacts",
     "CardIdentity",
     "CardKey",
     "DuplicateSettings",
@@ -125,6 +128,7 @@ __all__ = [
     "KeptReason",
     "KeyHolder",
     "Member",
+    "SharedKey",
     "GROUP_FORM",
     "GROUP_FORMS",
     "GroupSummary",

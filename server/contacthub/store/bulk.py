@@ -8,10 +8,10 @@ time. Elsewhere (SQLite, a handful of rows), SQLAlchemy's executemany.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table
+from sqlalchemy import Column, Connection, Select, Table
 
 # Fewer rows than this go as statements: COPY's own round trips cost more than it saves.
 COPY_FROM = 50
@@ -85,3 +85,23 @@ def insert_tuples(
         )
         return
     conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+def driver_rows(conn: Connection, statement: Select[Any], size: int = 5000) -> Iterator[Any]:
+    """The rows of `statement` as the driver's own tuples, taken `size` at a time. No
+    SQLAlchemy Row per row: for a find's hundreds of thousands of rows that was a third of
+    their read. Only for columns the driver returns as they are (integers, text). (A
+    client-side cursor on PostgreSQL too: the planner plans a server-side one for its
+    first rows, and a find wants them all.)"""
+    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params: Any = compiled.params
+    if compiled.positiontup is not None:
+        params = tuple(params[name] for name in compiled.positiontup)
+    driver_connection: Any = conn.connection.dbapi_connection
+    cursor = driver_connection.cursor()
+    try:
+        cursor.execute(compiled.string, params)
+        while rows := cursor.fetchmany(size):
+            yield from rows
+    finally:
+        cursor.close()

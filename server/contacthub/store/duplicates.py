@@ -15,11 +15,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Executable, and_, func, select, tuple_, update
+from sqlalchemy import Executable, and_, func, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from contacthub.store.base import TxBase
-from contacthub.store.bulk import insert_tuples
+from contacthub.store.bulk import driver_rows, insert_tuples
 from contacthub.store.schema import (
     accounts,
     collections,
@@ -67,6 +67,10 @@ Card = tuple[int, str]  # book id, href
 # A card that holds a shared key, with what a group shows of it:
 # kind, key, book id, href, normalised name ("" for none), UID, display name.
 KeyHolder = tuple[str, str, int, str, str, str, str]
+# A holder of a shared key: kind, key, book id, href.
+SharedKey = tuple[str, str, int, str]
+# A card as a group shows it: book id, href, normalised name ("" for none), UID, display name.
+CardFacts = tuple[int, str, str, str, str]
 # A member of a kept group: book id, href, UID, display name.
 Member = tuple[int, str, str, str]
 # Why a kept group's cards matched: kind, value, the members that hold it.
@@ -255,6 +259,13 @@ class DuplicatesPart(TxBase):
         )
         return moved.rowcount == 1
 
+    def count_duplicate_keys(self) -> None:
+        """Let PostgreSQL's planner know the keys just written: a whole book's, before
+        autovacuum counted them, planned the read of the shared keys' holders for a few
+        rows (nested loops: a first find's groups took 45 s instead of 2)."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(text("ANALYZE duplicate_keys"))
+
     def forget_duplicate_keys(self, owner: str, collection_ids: Iterable[int]) -> None:
         """Drop the keys of books that are gone from the account (deleted into the trash)."""
         wanted = list(collection_ids)
@@ -267,14 +278,61 @@ class DuplicatesPart(TxBase):
             duplicate_books.delete().where(duplicate_books.c.collection_id.in_(wanted))
         )
 
-    def shared_keys(self, owner: str, most: int) -> Iterator[KeyHolder]:
-        """Every holder of an email or phone key that 2 to `most` of the account's cards
-        hold, with its name, UID and display name, read as they are taken (a first find's
-        hundreds of thousands of rows are not held at once)."""
-        return self._shared_key_holders(owner, most, None)
+    def shared_keys(self, owner: str, most: int) -> Iterator[SharedKey]:
+        """Every (kind, key, book id, href) of an email or phone key that 2 to `most` of the
+        account's cards hold (the cards may be in the trash: `card_facts` says which are
+        there), read as they are taken (a first find's hundreds of thousands of rows are
+        not held at once). The holders' names, UIDs and display names are `card_facts`'s:
+        read per card, not per key (a join per key row cost twice the keys' own read)."""
+        k = duplicate_keys
+        where = [k.c.owner == owner, k.c.kind.in_(_CONTACT_KINDS)]
+        shared = (
+            select(k.c.kind, k.c.key)
+            .where(*where)
+            .group_by(k.c.kind, k.c.key)
+            .having(func.count().between(2, most))
+            .subquery()
+        )
+        rows = (
+            select(k.c.kind, k.c.key, k.c.collection_id, k.c.href)
+            .select_from(
+                shared.join(
+                    k, and_(k.c.owner == owner, k.c.kind == shared.c.kind, k.c.key == shared.c.key)
+                )
+            )
+            .where(*where)
+        )
+        return driver_rows(self.conn, rows)
+
+    def card_facts(self, collection_ids: Iterable[int]) -> Iterator[CardFacts]:
+        """Each card of the books that is there: book id, href, normalised name ("" for
+        none), UID, display name; read as they are taken."""
+        name = duplicate_keys
+        for book_id in collection_ids:
+            rows = (
+                select(
+                    items.c.collection_id,
+                    items.c.href,
+                    func.coalesce(name.c.key, ""),
+                    items.c.uid,
+                    items.c.display_name,
+                )
+                .select_from(
+                    items.outerjoin(
+                        name,
+                        and_(
+                            name.c.collection_id == items.c.collection_id,
+                            name.c.href == items.c.href,
+                            name.c.kind == "name",
+                        ),
+                    )
+                )
+                .where(items.c.collection_id == book_id, visible(book_id))
+            )
+            yield from driver_rows(self.conn, rows)
 
     def shared_keys_of(self, owner: str, most: int, keys: list[tuple[str, str]]) -> list[KeyHolder]:
-        """The holders, as `shared_keys` reads them, of `keys` only."""
+        """The holders of `keys` only, with what `card_facts` reads of each."""
         found: list[KeyHolder] = []
         for kind in _CONTACT_KINDS:
             values = sorted({key for its_kind, key in keys if its_kind == kind})
@@ -610,6 +668,7 @@ class DuplicatesPart(TxBase):
 
 __all__ = [
     "Card",
+    "CardFacts",
     "CardIdentity",
     "CardKey",
     "DuplicateSettings",
@@ -620,4 +679,5 @@ __all__ = [
     "KeptReason",
     "KeyHolder",
     "Member",
+    "SharedKey",
 ]
