@@ -6,7 +6,6 @@ Both stores."""
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterator
 from email import message_from_bytes
@@ -44,13 +43,6 @@ PHONE_CARDS = {
     "robert.vcf": ("Robert Smith", "N:Smith;Robert;;;", "EMAIL:cid@example.org"),
 }
 MODIFIED = 1_700_000_000
-
-
-@pytest.fixture
-def ftp(ftp_root: Path) -> Iterator[LocalFTPServer]:
-    logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
-    with LocalFTPServer(ftp_root) as server:
-        yield server
 
 
 @pytest.fixture

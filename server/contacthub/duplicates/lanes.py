@@ -93,6 +93,16 @@ class _Forest:
             elif other != first:
                 parent[other] = first
 
+    def join_allowed(self, cards: list[Card], away: _Dismissed) -> None:
+        """Join the cards, all at once where no pair of them is dismissed, else pair by pair
+        leaving the dismissed pairs out."""
+        if not away.among(cards):
+            self.join(cards)
+            return
+        for a, b in combinations(cards, 2):
+            if away.allowed(a, b):
+                self.join((a, b))
+
     def labels(self) -> list[int]:
         """Each card's group (its root), or a number no other card has (-1 - the card)."""
         joined, root = self.joined, self.root
@@ -258,12 +268,7 @@ def _safe_lane(account: _Account, size: int) -> tuple[list[int], _Reasons]:
     for _, _, cards, several in account.keys:
         if several:
             continue
-        if not away.among(cards):
-            forest.join(cards)
-            continue
-        for a, b in combinations(cards, 2):
-            if away.allowed(a, b):
-                forest.join((a, b))
+        forest.join_allowed(cards, away)
     labels = forest.labels()
     reasons = _Reasons()
     for kind, key, cards, several in account.keys:
@@ -338,12 +343,7 @@ def safest_grouped(
         classes.extend((key, named) for named in by_name.values() if len(named) >= 2)
     forest = _Forest(size)
     for _, cards in classes:
-        if not away.among(cards):
-            forest.join(cards)
-            continue
-        for a, b in combinations(cards, 2):
-            if away.allowed(a, b):
-                forest.join((a, b))
+        forest.join_allowed(cards, away)
     labels = forest.labels()
     reasons = _Reasons()
     for key, cards in classes:
