@@ -156,6 +156,15 @@ def _by_book(cards: Iterable[Card]) -> dict[int, list[str]]:
     return {book_id: sorted(hrefs) for book_id, hrefs in found.items()}
 
 
+def _reason_rows(owner: str, group: KeptGroup) -> Iterator[tuple[str, str, str, str, str]]:
+    """A row per reason, its holders as positions among the members ordered by card."""
+    position = {
+        (book_id, href): str(at) for at, (book_id, href, _, _) in enumerate(sorted(group.members))
+    }
+    for kind, value, held in group.reasons:
+        yield owner, group.id, kind, value, ",".join(position[card] for card in held)
+
+
 class DuplicatesPart(TxBase):
     # -- the keys ------------------------------------------------------------------------
 
@@ -511,16 +520,18 @@ class DuplicatesPart(TxBase):
             ):
                 if group in found:
                     found[group].members.append((book_id, href, uid, fn))
-            reasons: dict[tuple[str, str, str], list[Card]] = {}
-            for group, kind, value, book_id, href in self.conn.execute(
-                select(r.c.group_id, r.c.kind, r.c.value, r.c.collection_id, r.c.href).where(
-                    *where(r)
-                )
+            ordered: dict[str, list[Member]] = {}
+            for group, kind, value, holders in self.conn.execute(
+                select(r.c.group_id, r.c.kind, r.c.value, r.c.holders).where(*where(r))
             ):
-                reasons.setdefault((group, kind, value), []).append((book_id, href))
-            for (group, kind, value), held in reasons.items():
-                if group in found:
-                    found[group].reasons.append((kind, value, held))
+                kept = found.get(group)
+                if kept is None:
+                    continue
+                members = ordered.get(group)
+                if members is None:
+                    members = ordered[group] = sorted(kept.members)
+                holding = [members[int(at)] for at in holders.split(",")]
+                kept.reasons.append((kind, value, [(m[0], m[1]) for m in holding]))
         return found
 
     def replace_groups(
@@ -571,13 +582,8 @@ class DuplicatesPart(TxBase):
         insert_tuples(
             self.conn,
             r,
-            ("owner", "group_id", "kind", "value", "collection_id", "href"),
-            [
-                (owner, group.id, kind, value, book_id, href)
-                for group in groups
-                for kind, value, held in group.reasons
-                for book_id, href in held
-            ],
+            ("owner", "group_id", "kind", "value", "holders"),
+            [row for group in groups for row in _reason_rows(owner, group)],
         )
         self.conn.execute(duplicate_state.delete().where(duplicate_state.c.owner == owner))
         self.conn.execute(duplicate_state.insert(), {"owner": owner, "name_lane": name_lane})

@@ -498,8 +498,9 @@ duplicate_members = Table(
     Index("ix_duplicate_members_owner_group_id", "owner", "group_id"),
 )
 
-# Why a kept group's cards matched: a value (an email, a phone, a name) and each of the
-# group's cards that holds it, a row per card.
+# Why a kept group's cards matched: a value (an email, a phone, a name) and the group's
+# cards that hold it, one row per value: `holders` are the cards' positions among the
+# group's members ordered by (collection_id, href), joined by ",".
 duplicate_reasons = Table(
     "duplicate_reasons",
     metadata,
@@ -507,8 +508,7 @@ duplicate_reasons = Table(
     Column("group_id", String(16), nullable=False),
     Column("kind", String(16), nullable=False),
     Column("value", Text, nullable=False),
-    Column("collection_id", Integer, nullable=False),
-    Column("href", String(1024), nullable=False),
+    Column("holders", Text, nullable=False),
     Index("ix_duplicate_reasons_owner_group_id", "owner", "group_id"),
 )
 

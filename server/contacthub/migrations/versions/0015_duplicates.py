@@ -81,8 +81,7 @@ def upgrade() -> None:
         sa.Column("group_id", sa.String(length=16), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
-        sa.Column("collection_id", sa.Integer(), nullable=False),
-        sa.Column("href", sa.String(length=1024), nullable=False),
+        sa.Column("holders", sa.Text(), nullable=False),
     )
     op.create_index(
         "ix_duplicate_reasons_owner_group_id", "duplicate_reasons", ["owner", "group_id"]
