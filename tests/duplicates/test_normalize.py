@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from contacthub.duplicates.normalize import email_key, name_key, phone_key, region_of
@@ -131,3 +133,58 @@ def test_a_number_with_a_country_code_keys_by_its_digits_in_ranges_unknown_to_ph
     assert phone_key("+372 1234 5678", None) == "+37212345678"  # no such range in Estonia yet
     assert phone_key("+372 555", None) is None  # too short for any number
     assert phone_key("+372 5555 1234 5678 9012", None) is None  # too long
+
+
+def _parsed_e164(written: str, region: str) -> str | None:
+    try:
+        parsed = phonenumbers.parse(written, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _without_trunk_prefix(region: str) -> bool:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    return metadata is not None and not (
+        metadata.national_prefix or metadata.national_prefix_for_parsing
+    )
+
+
+PLAIN_REGIONS = sorted(r for r in phonenumbers.SUPPORTED_REGIONS if _without_trunk_prefix(r))
+
+
+def _national(digits: str, region: str) -> bool:
+    """Not a way out of the region ("00" in Benin): those are international numbers."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    return metadata is not None and not re.match(metadata.international_prefix or "$^", digits)
+
+
+def _near(digits: str) -> list[str]:
+    """The digits, and numbers a digit away: changed at the end, one fewer, one more, a 0
+    in front (most of them out of every range)."""
+    last = str((int(digits[-1]) + 1) % 10)
+    return [digits, digits[:-1] + last, digits[:-1], digits + "5", "0" + digits]
+
+
+def test_national_digits_in_a_region_without_trunk_prefix_key_as_phonenumbers_reads_them() -> None:
+    checked = 0
+    for region, number in EXAMPLES:
+        if region not in PLAIN_REGIONS:
+            continue
+        for digits in _near(phonenumbers.national_significant_number(number)):
+            if not _national(digits, region):
+                continue
+            assert phone_key(digits, region) == _parsed_e164(digits, region), (region, digits)
+            checked += 1
+    assert checked > 1000
+
+
+@settings(max_examples=1500, deadline=None)
+@given(region=st.sampled_from(PLAIN_REGIONS), digits=st.text("0123456789", min_size=2, max_size=17))
+def test_any_digits_in_a_region_without_trunk_prefix_key_as_phonenumbers_reads_them(
+    region: str, digits: str
+) -> None:
+    assume(_national(digits, region))
+    assert phone_key(digits, region) == _parsed_e164(digits, region)

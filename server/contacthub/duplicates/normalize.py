@@ -105,6 +105,10 @@ def _national_key(digits: str, region: str | None) -> str | None:
         or plain.way_out.match(digits)
     ):
         return _parsed_key(digits, region)
+    if plain.ranges is not None:
+        # The digits are the national significant number as phonenumbers keeps it
+        # (leading zeros included), and its E.164 is "+", the code and them.
+        return f"+{plain.code}{digits}" if plain.ranges.valid(digits) else None
     number = phonenumbers.PhoneNumber(country_code=int(plain.code), national_number=int(digits))
     zeros = len(digits) - len(digits.lstrip("0"))
     if zeros:  # as phonenumbers' parse keeps them (Italy's leading zero)
@@ -116,10 +120,60 @@ def _national_key(digits: str, region: str | None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+_Range = tuple[frozenset[int], re.Pattern[str]]  # the lengths (none: any) and the pattern
+
+
+@dataclass(frozen=True)
+class _Ranges:
+    """A region's valid national numbers as `phonenumbers.is_valid_number` tells them for
+    a country code of that region alone: within the general ranges, and within the
+    ranges of one type (fixed line, mobile, toll free, ...), each by its lengths and its
+    pattern matched whole, compiled once instead of per number."""
+
+    general: _Range
+    types: tuple[_Range, ...]
+
+    def valid(self, digits: str) -> bool:
+        return _within(digits, self.general) and any(_within(digits, r) for r in self.types)
+
+    @classmethod
+    def of(cls, metadata: phonenumbers.PhoneMetadata) -> _Ranges | None:
+        general = _range(metadata.general_desc)
+        if general is None:
+            return None
+        descs = [
+            metadata.premium_rate,
+            metadata.toll_free,
+            metadata.shared_cost,
+            metadata.voip,
+            metadata.personal_number,
+            metadata.pager,
+            metadata.uan,
+            metadata.voicemail,
+            metadata.fixed_line,
+        ]
+        if not metadata.same_mobile_and_fixed_line_pattern:
+            descs.append(metadata.mobile)
+        types = [r for r in (_range(desc) for desc in descs) if r is not None]
+        return cls(general, tuple(types))
+
+
+def _range(desc: phonenumbers.PhoneNumberDesc | None) -> _Range | None:
+    if desc is None or not desc.national_number_pattern:
+        return None  # (phonenumbers: matches no number)
+    return frozenset(desc.possible_length or ()), re.compile(desc.national_number_pattern)
+
+
+def _within(digits: str, of: _Range) -> bool:
+    lengths, pattern = of
+    return (not lengths or len(digits) in lengths) and pattern.fullmatch(digits) is not None
+
+
 @dataclass(frozen=True)
 class _PlainNational:
     code: str  # the country code, as digits
     way_out: re.Pattern[str]  # the international prefix
+    ranges: _Ranges | None  # None: the code is several regions' (phonenumbers picks one)
 
 
 def _plain_national() -> dict[str, _PlainNational]:
@@ -133,8 +187,11 @@ def _plain_national() -> dict[str, _PlainNational]:
             or not metadata.international_prefix
         ):
             continue
+        alone = len(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[metadata.country_code]) == 1
         found[region] = _PlainNational(
-            str(metadata.country_code), re.compile(metadata.international_prefix)
+            str(metadata.country_code),
+            re.compile(metadata.international_prefix),
+            _Ranges.of(metadata) if alone else None,
         )
     return found
 
