@@ -187,7 +187,8 @@ def _plain_national() -> dict[str, _PlainNational]:
             or not metadata.international_prefix
         ):
             continue
-        alone = len(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[metadata.country_code]) == 1
+        sharing = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(metadata.country_code or 0, ())
+        alone = len(sharing) == 1
         found[region] = _PlainNational(
             str(metadata.country_code),
             re.compile(metadata.international_prefix),
