@@ -30,6 +30,7 @@ from contacthub.duplicates.grouping import (
 )
 from contacthub.duplicates.index import account_books, refresh_index
 from contacthub.duplicates.lanes import LANES, MAX_HOLDERS, Lane, ReasonKind
+from contacthub.duplicates.normalize import name_key
 from contacthub.duplicates.refs import CardRef
 from contacthub.errors import NotFound, quoted
 from contacthub.store import (
@@ -195,9 +196,10 @@ def regroup(tx: Transaction, owner: str, settings: DuplicateSettings) -> Regroup
     dirty = tx.dirty_cards(owner)
     if state is None or state != name_lane or name_lane:
         cards = Cards(uuids)
-        cards.add_shared(tx.card_facts(uuids), tx.shared_keys(owner, MAX_HOLDERS))
+        facts = list(tx.card_facts(uuids)) if name_lane else tx.card_facts(uuids)
+        cards.add_shared(facts, tx.shared_keys(owner, MAX_HOLDERS))
         if name_lane:
-            cards.add_named(tx.named_cards(owner))
+            cards.add_named((b, href, name_key(fn), uid, fn) for b, href, uid, fn in facts)
         groups = offered_groups(cards, tx.dismissed_pairs(owner), name_lane=name_lane)
         kept = _kept(groups, paths)
         tx.replace_groups(owner, None, kept, dirty, name_lane)

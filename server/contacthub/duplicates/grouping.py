@@ -75,9 +75,9 @@ class Cards:
     def add_shared(self, facts: Iterable[CardFacts], holders: Iterable[SharedKey]) -> None:
         """The holders of the shared keys (`holders`) that `facts` has (the cards of the
         live books that are there), with their facts."""
-        known = {(book_id, href): (name, uid, fn) for book_id, href, name, uid, fn in facts}
+        known = {(book_id, href): (uid, fn) for book_id, href, uid, fn in facts}
         number, refs, by_key = self.number, self.refs, self.holders
-        for kind, key, book_id, href in holders:
+        for kind, key, book_id, href, name in holders:
             ref = (book_id, href)
             card = number.get(ref)
             if card is None:
@@ -86,15 +86,17 @@ class Cards:
                     continue
                 card = number[ref] = len(refs)
                 refs.append(ref)
-                self.uids.append(fact[1])
-                self.fns.append(fact[2])
-                if fact[0]:
-                    self.names[card] = fact[0]
+                self.uids.append(fact[0])
+                self.fns.append(fact[1])
+                if name:
+                    self.names[card] = name
             by_key[(kind, key)].append(card)  # (a card holds a key once: the keys' own key)
 
     def add_named(self, rows: Iterable[tuple[int, str, str, str, str]]) -> None:
+        """The cards with a name (book id, href, normalised name, UID, display name)."""
         for book_id, href, name, uid, fn in rows:
-            self.card(book_id, href, name, uid, fn)
+            if name:
+                self.card(book_id, href, name, uid, fn)
 
     def stable(self, card: Card) -> str:
         book_id, _ = self.refs[card]

@@ -118,7 +118,7 @@ def _changed(
 
 
 def keys_of(card: IndexedCard, region: str | None) -> list[CardKey]:
-    """A card's matching keys: its emails, phones and name, each once."""
+    """A card's matching keys: its emails and phones, each once, with its name."""
     found: dict[tuple[str, str], None] = {}
     for value in _values(card.emails):
         email = email_key(value)
@@ -128,10 +128,12 @@ def keys_of(card: IndexedCard, region: str | None) -> list[CardKey]:
         phone = phone_key(value, region)
         if phone:
             found[("tel", phone)] = None
+    if not found:
+        return []
     name = name_key(card.display_name)
-    if name:
-        found[("name", name)] = None
-    return [(card.href, kind, key) for kind, key in found if len(key) <= MAX_KEY]
+    if len(name) > MAX_KEY:
+        name = ""
+    return [(card.href, kind, key, name) for kind, key in found if len(key) <= MAX_KEY]
 
 
 def _values(framed: str) -> Iterable[str]:

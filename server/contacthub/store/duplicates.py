@@ -62,15 +62,15 @@ class IndexedCard:
     phones: str
 
 
-CardKey = tuple[str, str, str]  # href, kind (email, tel, name), key
+CardKey = tuple[str, str, str, str]  # href, kind (email, tel), key, the card's normalised name
 Card = tuple[int, str]  # book id, href
 # A card that holds a shared key, with what a group shows of it:
 # kind, key, book id, href, normalised name ("" for none), UID, display name.
 KeyHolder = tuple[str, str, int, str, str, str, str]
-# A holder of a shared key: kind, key, book id, href.
-SharedKey = tuple[str, str, int, str]
-# A card as a group shows it: book id, href, normalised name ("" for none), UID, display name.
-CardFacts = tuple[int, str, str, str, str]
+# A holder of a shared key: kind, key, book id, href, normalised name ("" for none).
+SharedKey = tuple[str, str, int, str, str]
+# A person's card as a group shows it: book id, href, UID, display name.
+CardFacts = tuple[int, str, str, str]
 # A member of a kept group: book id, href, UID, display name.
 Member = tuple[int, str, str, str]
 # Why a kept group's cards matched: kind, value, the members that hold it.
@@ -181,9 +181,7 @@ class DuplicatesPart(TxBase):
         columns = (items.c.href, items.c.display_name, items.c.idx_email, items.c.idx_tel)
         where = (items.c.collection_id == collection_id, visible(collection_id), is_person_row())
         if hrefs is None:
-            rows = self.conn.execute(
-                select(*columns).where(*where).execution_options(yield_per=2000)
-            )
+            rows = driver_rows(self.conn, select(*columns).where(*where))
             yield from (IndexedCard(*row) for row in rows)
             return
         for chunk in _chunks(hrefs):
@@ -225,16 +223,15 @@ class DuplicatesPart(TxBase):
         insert_tuples(
             self.conn,
             duplicate_keys,
-            ("collection_id", "href", "kind", "key", "owner"),
-            [(book_id, href, kind, key, owner) for href, kind, key in keys],
+            ("collection_id", "href", "kind", "key", "name", "owner"),
+            # In the primary key's order: each row goes next to the last one written.
+            [(book_id, href, kind, key, name, owner) for href, kind, key, name in sorted(keys)],
         )
         return True
 
     def _mark_holders_dirty(self, owner: str, book_id: int, hrefs: list[str]) -> None:
         held = select(duplicate_keys.c.kind, duplicate_keys.c.key).where(
-            duplicate_keys.c.collection_id == book_id,
-            duplicate_keys.c.href.in_(hrefs),
-            duplicate_keys.c.kind.in_(_CONTACT_KINDS),
+            duplicate_keys.c.collection_id == book_id, duplicate_keys.c.href.in_(hrefs)
         )
         rows = self.conn.execute(
             select(duplicate_keys.c.collection_id, duplicate_keys.c.href)
@@ -288,10 +285,10 @@ class DuplicatesPart(TxBase):
         )
 
     def shared_keys(self, owner: str, most: int) -> Iterator[SharedKey]:
-        """Every (kind, key, book id, href) of an email or phone key that 2 to `most` of the
-        account's cards hold (the cards may be in the trash: `card_facts` says which are
-        there), read as they are taken (a first find's hundreds of thousands of rows are
-        not held at once). The holders' names, UIDs and display names are `card_facts`'s:
+        """Every (kind, key, book id, href, name) of an email or phone key that 2 to `most`
+        of the account's cards hold (the cards may be in the trash: `card_facts` says which
+        are there), read as they are taken (a first find's hundreds of thousands of rows
+        are not held at once). The holders' UIDs and display names are `card_facts`'s:
         read per card, not per key (a join per key row cost twice the keys' own read)."""
         k = duplicate_keys
         where = [k.c.owner == owner, k.c.kind.in_(_CONTACT_KINDS)]
@@ -303,7 +300,7 @@ class DuplicatesPart(TxBase):
             .subquery()
         )
         rows = (
-            select(k.c.kind, k.c.key, k.c.collection_id, k.c.href)
+            select(k.c.kind, k.c.key, k.c.collection_id, k.c.href, k.c.name)
             .select_from(
                 shared.join(
                     k, and_(k.c.owner == owner, k.c.kind == shared.c.kind, k.c.key == shared.c.key)
@@ -314,30 +311,12 @@ class DuplicatesPart(TxBase):
         return driver_rows(self.conn, rows)
 
     def card_facts(self, collection_ids: Iterable[int]) -> Iterator[CardFacts]:
-        """Each card of the books that is there: book id, href, normalised name ("" for
-        none), UID, display name; read as they are taken."""
-        name = duplicate_keys
+        """Each person's card of the books that is there (group cards are left out): book
+        id, href, UID, display name; read as they are taken."""
         for book_id in collection_ids:
-            rows = (
-                select(
-                    items.c.collection_id,
-                    items.c.href,
-                    func.coalesce(name.c.key, ""),
-                    items.c.uid,
-                    items.c.display_name,
-                )
-                .select_from(
-                    items.outerjoin(
-                        name,
-                        and_(
-                            name.c.collection_id == items.c.collection_id,
-                            name.c.href == items.c.href,
-                            name.c.kind == "name",
-                        ),
-                    )
-                )
-                .where(items.c.collection_id == book_id, visible(book_id))
-            )
+            rows = select(
+                items.c.collection_id, items.c.href, items.c.uid, items.c.display_name
+            ).where(items.c.collection_id == book_id, visible(book_id), is_person_row())
             yield from driver_rows(self.conn, rows)
 
     def shared_keys_of(self, owner: str, most: int, keys: list[tuple[str, str]]) -> list[KeyHolder]:
@@ -353,7 +332,7 @@ class DuplicatesPart(TxBase):
         self, owner: str, most: int, keys: tuple[str, list[str]] | None
     ) -> Iterator[KeyHolder]:
         """(`keys`: a kind and keys of it: a seek each in the (owner, kind, key) index.)"""
-        k, name = duplicate_keys, duplicate_keys.alias("name")
+        k = duplicate_keys
         if keys is None:
             where = [k.c.owner == owner, k.c.kind.in_(_CONTACT_KINDS)]
         else:
@@ -371,25 +350,16 @@ class DuplicatesPart(TxBase):
                 k.c.key,
                 k.c.collection_id,
                 k.c.href,
-                func.coalesce(name.c.key, ""),
+                k.c.name,
                 items.c.uid,
                 items.c.display_name,
             )
             .select_from(
                 shared.join(
                     k, and_(k.c.owner == owner, k.c.kind == shared.c.kind, k.c.key == shared.c.key)
-                )
-                .join(
+                ).join(
                     items,
                     and_(items.c.collection_id == k.c.collection_id, items.c.href == k.c.href),
-                )
-                .outerjoin(
-                    name,
-                    and_(
-                        name.c.collection_id == k.c.collection_id,
-                        name.c.href == k.c.href,
-                        name.c.kind == "name",
-                    ),
                 )
             )
             # The holders' own conditions again: SQLite then seeks them in the index
@@ -399,22 +369,6 @@ class DuplicatesPart(TxBase):
         )
         return (tuple(row) for row in rows)
 
-    def named_cards(self, owner: str) -> list[tuple[int, str, str, str, str]]:
-        """Every card of the account with a name: book id, href, normalised name, UID,
-        display name."""
-        k = duplicate_keys
-        rows = self.conn.execute(
-            select(k.c.collection_id, k.c.href, k.c.key, items.c.uid, items.c.display_name)
-            .select_from(
-                k.join(
-                    items,
-                    and_(items.c.collection_id == k.c.collection_id, items.c.href == k.c.href),
-                )
-            )
-            .where(k.c.owner == owner, k.c.kind == "name", visible(items.c.collection_id))
-        )
-        return [tuple(row) for row in rows]
-
     def contact_keys_of(self, cards: Iterable[Card]) -> list[tuple[str, str]]:
         """The email and phone keys the cards hold."""
         found: set[tuple[str, str]] = set()
@@ -422,9 +376,7 @@ class DuplicatesPart(TxBase):
             for chunk in _chunks(hrefs):
                 rows = self.conn.execute(
                     select(duplicate_keys.c.kind, duplicate_keys.c.key).where(
-                        duplicate_keys.c.collection_id == book_id,
-                        duplicate_keys.c.href.in_(chunk),
-                        duplicate_keys.c.kind.in_(_CONTACT_KINDS),
+                        duplicate_keys.c.collection_id == book_id, duplicate_keys.c.href.in_(chunk)
                     )
                 )
                 found.update((kind, key) for kind, key in rows)
@@ -563,21 +515,22 @@ class DuplicatesPart(TxBase):
                             d.c.owner == owner, d.c.collection_id == book_id, d.c.href.in_(chunk)
                         )
                     )
+        # Each table's rows in its primary key's order (as duplicate_keys').
         insert_tuples(
             self.conn,
             g,
             ("owner", "id", "lane", "sort_name"),
-            [(owner, group.id, group.lane, group.sort_name) for group in groups],
+            sorted((owner, group.id, group.lane, group.sort_name) for group in groups),
         )
         insert_tuples(
             self.conn,
             m,
             ("owner", "collection_id", "href", "group_id", "uid", "display_name"),
-            [
+            sorted(
                 (owner, book_id, href, group.id, uid, fn)
                 for group in groups
                 for book_id, href, uid, fn in group.members
-            ],
+            ),
         )
         insert_tuples(
             self.conn,

@@ -448,10 +448,17 @@ duplicate_keys = Table(
         primary_key=True,
     ),
     Column("href", String(1024), primary_key=True),
-    Column("kind", String(8), primary_key=True),  # email, tel, name
+    Column("kind", String(8), primary_key=True),  # email, tel
     Column("key", String(1024), primary_key=True),
     Column("owner", String(255), nullable=False),
+    # The card's normalised name ("" for none), on each of its keys: a find reads the
+    # holders of the shared keys with their names, without a row of its own per name.
+    Column("name", String(1024), nullable=False, server_default=""),
     Index("ix_duplicate_keys_owner_kind_key", "owner", "kind", "key"),
+    # The rows live in the primary key's tree: a find's hundreds of thousands of keys
+    # are written into two trees, not three, and the (owner, kind, key) index holds the
+    # book id and href it is read for.
+    sqlite_with_rowid=False,
 )
 
 duplicate_books = Table(
@@ -484,6 +491,7 @@ duplicate_groups = Table(
     Column("lane", String(8), nullable=False),
     # The first contact's name, case-folded: the groups are listed by lane, then by it.
     Column("sort_name", Text, nullable=False),
+    sqlite_with_rowid=False,  # (as duplicate_keys: one tree fewer to write)
 )
 
 duplicate_members = Table(
@@ -496,6 +504,7 @@ duplicate_members = Table(
     Column("uid", Text, nullable=False),
     Column("display_name", Text, nullable=False),
     Index("ix_duplicate_members_owner_group_id", "owner", "group_id"),
+    sqlite_with_rowid=False,
 )
 
 # Why a kept group's cards matched: a value (an email, a phone, a name) and the group's
