@@ -6,7 +6,14 @@ import uuid
 from collections.abc import Iterable
 from typing import Literal
 
-from contacthub.reconcile.changes import Change, ChangeSet, Incoming, MergedChange, Problem
+from contacthub.reconcile.changes import (
+    DELETED_HERE,
+    Change,
+    ChangeSet,
+    Incoming,
+    MergedChange,
+    Problem,
+)
 from contacthub.reconcile.policy import MASS_DELETION_KEEP_RATIO, Policy
 from contacthub.store import Link, SourceRecord, Transaction
 from contacthub.vcard.names import free_href
@@ -76,7 +83,7 @@ def plan(
             # Deleted on the server: never brought back.
             if not link.deleted:
                 result.tombstoned.append(record.key)
-            result.changes.append(_skip(record, "deleted on the server"))
+            result.changes.append(_skip(record, DELETED_HERE))
         elif link.record_hash == record.record_hash:
             result.changes.append(
                 Change(
@@ -163,7 +170,7 @@ class _MergedCards:
         if link.deleted or at is None:
             if not link.deleted:
                 result.tombstoned.append(record.key)
-            result.changes.append(_skip(record, "deleted on the server"))
+            result.changes.append(_skip(record, DELETED_HERE))
             return
         collection_id, href, etag = at
         if link.record_hash == record.record_hash:
