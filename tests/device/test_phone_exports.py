@@ -143,3 +143,19 @@ def test_an_upload_while_automatic_export_is_off_is_refused_at_the_device(
     with pytest.raises(Conflict) as refused:
         receive_upload(ctx, "ann", "iPhone", export("ios_export.vcf").encode())
     assert refused.value.field == "device" and "Automatic export is off" in refused.value.message
+
+
+def test_a_contact_deleted_here_is_not_added_back_by_another_phone(store: Store) -> None:
+    card = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:{name}\r\nEND:VCARD\r\n".format
+    both = card(uid="a", name="Ann") + card(uid="b", name="Bob")
+    push_and_apply(store, both)  # from "phone"
+    with store.write() as tx:
+        book = tx.require_collection("ann/from-ios")
+        tx.delete_item(book, tx.uids_of(book.id)["b"])
+    changes = receive_push(store, "ann", "ipad", (both + card(uid="c", name="Cid")).encode())
+    assert [change.summary for change in changes.of("add")] == ["Cid"]
+    assert [change.summary for change in changes.stays_deleted] == ["Bob"]
+    with store.read() as tx:
+        ipad = device_source(tx, "ann", "ipad")
+    apply_push(store, ipad)
+    assert set(stored_cards(store)) == {"Ann", "Cid"}

@@ -36,6 +36,9 @@ def plan(
     taken_hrefs = set(hrefs_by_uid.values())
     seen: dict[str, Incoming] = {}
     added_uids: set[str] = set()
+    deleted_by_siblings = (
+        _deleted_by_siblings(tx, source, hrefs_by_uid) if policy.shared_deletions else set()
+    )
     for record in incoming:
         if record.key in seen:
             # The later row wins; the report says so.
@@ -54,7 +57,9 @@ def plan(
             merged.plan_record(result, record, policy)
         elif link is None:
             uid = record.uid or str(uuid.uuid4())
-            if uid in hrefs_by_uid:
+            if record.key in deleted_by_siblings:
+                result.changes.append(_skip(record, DELETED_HERE))
+            elif uid in hrefs_by_uid:
                 result.changes.append(
                     _skip(
                         record,
@@ -136,6 +141,24 @@ def plan(
         deletions = len(result.of("delete")) + merged.deletions(result)
         result.refused = _mass_deletion(len(live_links) + merged.live, deletions, policy)
     return result
+
+
+def _deleted_by_siblings(
+    tx: Transaction, source: SourceRecord, hrefs_by_uid: dict[str, str]
+) -> set[str]:
+    """The keys whose contact a person deleted from the book after another source of the
+    same kind brought it there (its tombstones, and its cards gone since its last run)."""
+    siblings = [
+        other
+        for other in tx.list_sources(owner=source.owner, kind=source.kind)
+        if other.id != source.id and other.book_path == source.book_path
+    ]
+    return {
+        key
+        for sibling in siblings
+        for key, link in tx.links_of(sibling.id).items()
+        if link.merged_base is None and (link.deleted or link.uid not in hrefs_by_uid)
+    }
 
 
 class _MergedCards:

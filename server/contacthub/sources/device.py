@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 KIND = "device"
 BOOK = "from-ios"
 BOOK_PROPS = {"tag": "VADDRESSBOOK", "D:displayname": "From iOS"}
-POLICY = Policy(update_existing=True, delete_missing=False)
+POLICY = Policy(update_existing=True, delete_missing=False, shared_deletions=True)
 MAX_PUSH_BYTES = 50_000_000
 
 
