@@ -63,9 +63,11 @@ def upload() -> Response:
     exported = request.files.get("file")
     errors = FormErrors()
     with errors.catching():
+        if not device:
+            errors["device"] = "Name the phone the file comes from (iPhone, for one)."
         if exported is None or not exported.filename:
             errors["file"] = "Choose the .vcf file the phone exported."
-        else:
+        if not errors and exported is not None:
             changes = devices.receive_upload(run_context(), g.caller.user, device, exported.read())
             flash(_received(device, changes))
             return redirect(url_for(".index") + _anchor_of(device))
@@ -73,7 +75,10 @@ def upload() -> Response:
 
 
 def _received(device: str, changes: ChangeSet) -> str:
-    new = _plural(len(changes.of("add")), "new contact", "new contacts")
+    added = len(changes.of("add"))
+    if not added:
+        return f"Received the contacts of {device}: no new contacts. Import or cancel below."
+    new = _plural(added, "new contact", "new contacts")
     return f"Received the contacts of {device}: {new}. Import them or cancel below."
 
 
