@@ -21,7 +21,7 @@ def test_the_default_book_exists_from_the_first_request(api: ApiClient, store: S
             "display_name": "Contacts",
             "contacts": 0,
             "default": True,
-            "source": {"kind": "carddav", "name": None},
+            "source": {"kind": "carddav", "name": None, "names": []},
         }
     }
 
@@ -37,7 +37,7 @@ def test_create_rename_and_delete(api: ApiClient) -> None:
         "display_name": "Work",
         "contacts": 0,
         "default": False,
-        "source": {"kind": "carddav", "name": None},
+        "source": {"kind": "carddav", "name": None, "names": []},
     }
     assert again.get_json()["id"] == "work-2"
     renamed = api.patch("/api/v1/books/work", json={"display_name": "Office"})
@@ -84,7 +84,7 @@ def test_counts_and_source(api: ApiClient, store: Store) -> None:
         "display_name": "From iOS",
         "contacts": 0,
         "default": False,
-        "source": {"kind": "device", "name": "iPhone"},
+        "source": {"kind": "device", "name": "iPhone", "names": ["iPhone"]},
     }
 
 
@@ -142,3 +142,14 @@ def test_a_body_over_the_servers_limit_is_refused(api: ApiClient) -> None:
         assert response.status_code == 413
         assert response.get_json()["error"]["code"] == "too_large"
     assert list(books(api)) == ["contacts"]
+
+
+def test_a_book_fed_by_two_phones_names_both_and_keeps_its_first(api: ApiClient) -> None:
+    api.post("/api/v1/devices/iphone/push", vcard=vcard("a", "Ann") + vcard("b", "Bob"))
+    api.post("/api/v1/devices/iphone/push/apply")
+    api.post("/api/v1/devices/ipad/push", vcard=vcard("c", "Cid"))
+    api.post("/api/v1/devices/ipad/push/apply")
+    book = books(api)["from-ios"]
+    assert book["display_name"] == "From iOS" and book["contacts"] == 3
+    assert book["source"] == {"kind": "device", "name": "iphone", "names": ["iphone", "ipad"]}
+    assert api.get("/api/v1/books/from-ios").get_json()["source"] == book["source"]

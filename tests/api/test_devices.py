@@ -121,3 +121,22 @@ def test_devices_belong_to_their_user(api: ApiClient, store: Store) -> None:
         assert api.request(method, path, user="bob").status_code == 404
     assert api.post(f"{PUSH}/apply?user=alice", user="carol").status_code == 200
     assert book_uids(store) == {"a"} and book_uids(store, "bob") == set()
+
+
+def test_the_preview_counts_every_contact_deleted_here_once_it_stays_deleted(
+    api: ApiClient, store: Store
+) -> None:
+    """A deletion already recorded by an earlier import is counted as one just made."""
+    everyone = vcard("a", "Ann") + vcard("b", "Bob") + vcard("c", "Cid")
+    api.post(PUSH, vcard=everyone)
+    api.post(f"{PUSH}/apply")
+    assert api.delete("/api/v1/books/from-ios/contacts/b.vcf").status_code == 204
+    api.post(PUSH, vcard=everyone)
+    api.post(f"{PUSH}/apply")  # Bob's deletion is recorded: he stays deleted from now on
+    assert api.delete("/api/v1/books/from-ios/contacts/c.vcf").status_code == 204
+    preview = api.post(PUSH, vcard=everyone + vcard("n", "New")).get_json()
+    assert preview["new"] == [{"uid": "n", "name": "New"}]
+    assert preview["stays_deleted"] == 2
+    assert preview["counts"]["skipped"] == 2
+    api.post(f"{PUSH}/apply")
+    assert book_uids(store) == {"a", "n"}

@@ -154,7 +154,11 @@ def test_google_export_is_detected_and_mapped(api: ApiClient) -> None:
     assert shown["last_run"] is None and shown["uploaded_at"] is not None
     book = api.get(f"/api/v1/books/{shown['book']}").get_json()
     assert book["display_name"] == "From CSV (google_contacts)"
-    assert book["source"] == {"kind": "csv", "name": "google_contacts"}
+    assert book["source"] == {
+        "kind": "csv",
+        "name": "google_contacts",
+        "names": ["google_contacts"],
+    }
     assert book["contacts"] == 0  # nothing is imported before a run
     assert api.get(f"{IMPORTS}/{shown['id']}").get_json() == shown
 

@@ -114,6 +114,10 @@ class MergedChange:
     base: str  # the card the source brought last
 
 
+# The reason of a record skipped because a person deleted its contact here: never brought back.
+DELETED_HERE = "deleted on the server"
+
+
 @dataclass
 class ChangeSet:
     changes: list[Change] = field(default_factory=list)
@@ -137,6 +141,12 @@ class ChangeSet:
             "skipped": counted["skip"],
             "errors": len(self.problems),
         }
+
+    @property
+    def stays_deleted(self) -> list[Change]:
+        """The records of this set whose contact a person deleted here: each is skipped, as
+        on every later run (`tombstoned` holds only the deletions this set records)."""
+        return [c for c in self.changes if c.action == "skip" and c.reason == DELETED_HERE]
 
     def left_out(self, keys: set[str], reason: str) -> None:
         """The changes of `keys` were not made after all: they are skips for `reason`."""

@@ -6,7 +6,14 @@ import uuid
 from collections.abc import Iterable
 from typing import Literal
 
-from contacthub.reconcile.changes import Change, ChangeSet, Incoming, MergedChange, Problem
+from contacthub.reconcile.changes import (
+    DELETED_HERE,
+    Change,
+    ChangeSet,
+    Incoming,
+    MergedChange,
+    Problem,
+)
 from contacthub.reconcile.policy import MASS_DELETION_KEEP_RATIO, Policy
 from contacthub.store import Link, SourceRecord, Transaction
 from contacthub.vcard.names import free_href
@@ -29,6 +36,9 @@ def plan(
     taken_hrefs = set(hrefs_by_uid.values())
     seen: dict[str, Incoming] = {}
     added_uids: set[str] = set()
+    deleted_by_siblings = (
+        _deleted_by_siblings(tx, source, hrefs_by_uid) if policy.shared_deletions else set()
+    )
     for record in incoming:
         if record.key in seen:
             # The later row wins; the report says so.
@@ -47,7 +57,9 @@ def plan(
             merged.plan_record(result, record, policy)
         elif link is None:
             uid = record.uid or str(uuid.uuid4())
-            if uid in hrefs_by_uid:
+            if record.key in deleted_by_siblings:
+                result.changes.append(_skip(record, DELETED_HERE))
+            elif uid in hrefs_by_uid:
                 result.changes.append(
                     _skip(
                         record,
@@ -76,7 +88,7 @@ def plan(
             # Deleted on the server: never brought back.
             if not link.deleted:
                 result.tombstoned.append(record.key)
-            result.changes.append(_skip(record, "deleted on the server"))
+            result.changes.append(_skip(record, DELETED_HERE))
         elif link.record_hash == record.record_hash:
             result.changes.append(
                 Change(
@@ -131,6 +143,24 @@ def plan(
     return result
 
 
+def _deleted_by_siblings(
+    tx: Transaction, source: SourceRecord, hrefs_by_uid: dict[str, str]
+) -> set[str]:
+    """The keys whose contact a person deleted from the book after another source of the
+    same kind brought it there (its tombstones, and its cards gone since its last run)."""
+    siblings = [
+        other
+        for other in tx.list_sources(owner=source.owner, kind=source.kind)
+        if other.id != source.id and other.book_path == source.book_path
+    ]
+    return {
+        key
+        for sibling in siblings
+        for key, link in tx.links_of(sibling.id).items()
+        if link.merged_base is None and (link.deleted or link.uid not in hrefs_by_uid)
+    }
+
+
 class _MergedCards:
     """The source's links re-pointed by a merge (duplicates/merge.py) at a merged card,
     which may live in another book: its next changed record updates that card three-way
@@ -163,7 +193,7 @@ class _MergedCards:
         if link.deleted or at is None:
             if not link.deleted:
                 result.tombstoned.append(record.key)
-            result.changes.append(_skip(record, "deleted on the server"))
+            result.changes.append(_skip(record, DELETED_HERE))
             return
         collection_id, href, etag = at
         if link.record_hash == record.record_hash:

@@ -17,3 +17,6 @@ class Policy:
     # contacts; a person running it by hand may override it, a schedule may not.
     unattended: bool = False
     override_mass_deletion: bool = False
+    # Sources of one kind filling one book (the phones of "From iOS") share their
+    # deletions: a contact a person deleted is not added back by another of them.
+    shared_deletions: bool = False

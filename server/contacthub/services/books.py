@@ -16,12 +16,24 @@ BOOK_TAG = "VADDRESSBOOK"
 
 @dataclass(frozen=True)
 class Book:
-    """An address book with its number of contacts and the source that fills it
-    (kind and name; None for a book that only CardDAV clients and people write)."""
+    """An address book with its number of contacts and the sources that fill it (kind and
+    name, the one that made the book first; none for a book that only CardDAV clients and
+    people write). Several phones may push into "From iOS"."""
 
     record: CollectionRecord
     contacts: int
-    source: tuple[str, str] | None
+    sources: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def source(self) -> tuple[str, str] | None:
+        """The source that made the book: a later one never takes its place."""
+        return self.sources[0] if self.sources else None
+
+    @property
+    def source_names(self) -> list[str]:
+        """The names of every source of the first one's kind (the phones of "From iOS")."""
+        first = self.source
+        return [name for kind, name in self.sources if first is not None and kind == first[0]]
 
     @property
     def id(self) -> str:
@@ -80,10 +92,10 @@ def book_named(ctx: RunContext, user: str, id_or_name: str) -> CollectionRecord:
 
 def described(tx: Transaction, user: str, books: list[CollectionRecord]) -> list[Book]:
     counts = tx.count_people([book.id for book in books])
-    sources = {
-        source.book_path: (source.kind, source.name) for source in tx.list_sources(owner=user)
-    }
-    return [Book(book, counts.get(book.id, 0), sources.get(book.path)) for book in books]
+    sources: dict[str, list[tuple[str, str]]] = {}
+    for source in tx.list_sources(owner=user):  # in the order they were made
+        sources.setdefault(source.book_path, []).append((source.kind, source.name))
+    return [Book(book, counts.get(book.id, 0), tuple(sources.get(book.path, ()))) for book in books]
 
 
 def books_of(ctx: RunContext, user: str) -> list[Book]:

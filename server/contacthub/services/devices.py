@@ -97,6 +97,45 @@ def receive_push(ctx: RunContext, user: str, device: str, body: bytes) -> Change
         raise Conflict("push_refused", sentence(str(refused))) from None
 
 
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def receive_upload(ctx: RunContext, user: str, device: str, body: bytes) -> ChangeSet:
+    """The .vcf a phone exported, uploaded by a person as a push from `device` (its name as
+    typed, trimmed): the same preview and rules as a push, refused at the field to act on."""
+    device = device.strip()
+    if not device:
+        raise Invalid("Name the phone the file comes from (iPhone, for one).", field="device")
+    check_device(device)
+    body = body.removeprefix(_UTF8_BOM)
+    if not body.strip():
+        raise Invalid("The file is empty: choose the .vcf file the phone exported.", field="file")
+    if len(body) > devices.MAX_PUSH_BYTES:
+        raise Invalid(
+            f"The file has {len(body):,} bytes; a phone's export may have at most "
+            f"{devices.MAX_PUSH_BYTES:,}.",
+            field="file",
+        )
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Invalid(
+            f"The file is not UTF-8 text (byte {error.start:,}): choose the .vcf file the "
+            "phone exported.",
+            field="file",
+        ) from None
+    if next(devices.split_cards(text), None) is None:
+        raise Invalid(
+            "The file holds no vCard (no BEGIN:VCARD line): choose the .vcf file the phone "
+            "exported.",
+            field="file",
+        )
+    try:
+        return devices.receive_push(ctx.store, user, device, body)
+    except devices.PushRefused as refused:
+        raise Conflict("push_refused", sentence(str(refused)), field="device") from None
+
+
 def _pending_source(ctx: RunContext, user: str, device: str) -> SourceRecord:
     """The device's source, if a push from it waits (NotFound for no device, NoPendingPush)."""
     with ctx.store.read() as tx:

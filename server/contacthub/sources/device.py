@@ -22,13 +22,14 @@ from contacthub.errors import UserError
 from contacthub.reconcile import ChangeSet, Incoming, Policy, Problem, RunOutcome, run_source
 from contacthub.store import SourceRecord, Store, Transaction
 from contacthub.vcard.parse import index_of, item_data
+from contacthub.vcard.versions import without_quoted_printable
 
 logger = logging.getLogger(__name__)
 
 KIND = "device"
 BOOK = "from-ios"
 BOOK_PROPS = {"tag": "VADDRESSBOOK", "D:displayname": "From iOS"}
-POLICY = Policy(update_existing=True, delete_missing=False)
+POLICY = Policy(update_existing=True, delete_missing=False, shared_deletions=True)
 MAX_PUSH_BYTES = 50_000_000
 
 
@@ -136,16 +137,17 @@ def split_cards(text: str) -> Iterator[tuple[int, str]]:
 def read_push(text: str) -> tuple[list[Incoming], list[Problem]]:
     records: list[Incoming] = []
     problems: list[Problem] = []
-    for line, card_text in split_cards(text):
+    for position, (line, card_text) in enumerate(split_cards(text), start=1):
         try:
-            records.append(_incoming(card_text, line))
+            records.append(_incoming(without_quoted_printable(card_text), line))
         except Exception as error:  # any malformed card is reported, never fatal
-            problems.append(Problem(f"not a valid vCard: {error}", line=line))
+            problems.append(Problem(f"card {position}: not a valid vCard: {error}", line=line))
     return records, problems
 
 
 def _incoming(text: str, line: int) -> Incoming:
-    """Every card comes in, whatever it holds; a missing UID or FN is filled in."""
+    """Every card comes in, whatever it holds; a missing UID or FN is filled in. A 2.1
+    card (Android's export) comes in as 3.0 (`without_quoted_printable`)."""
     card: Any = vobject.readOne(text, validate=False)
     changed = False
     if not _value(card, "uid"):

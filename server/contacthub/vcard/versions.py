@@ -44,6 +44,7 @@ V4 = "4.0"
 VERSIONS = (V3, V4)
 
 _VERSION = re.compile(r"^VERSION:[ \t]*([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
+_QUOTED_PRINTABLE_PARAMETER = re.compile(r"^[^:\r\n]*;[^:\r\n]*QUOTED-PRINTABLE", re.I | re.M)
 _BINARY_PROPERTIES = frozenset({"PHOTO", "LOGO", "SOUND", "KEY"})
 _ENCODINGS = frozenset({"B", "BASE64", "QUOTED-PRINTABLE", "8BIT", "7BIT"})
 _MEDIA_TOP = {"PHOTO": "image", "LOGO": "image", "SOUND": "audio", "KEY": "application"}
@@ -87,6 +88,17 @@ def converted(text: str, version: str) -> str:
     if version_of(text) == version:
         return text
     return to_v4(text) if version == V4 else to_v3(text)
+
+
+def without_quoted_printable(text: str) -> str:
+    """A vCard 2.1 (or an old 3.0 export with quoted-printable values) as vCard 3.0, its
+    values decoded and its bare types (TEL;CELL) written as TYPE=; any other card as it is.
+    Android phones export 2.1; CardDAV clients and the index read 3.0."""
+    found = _VERSION.search(text)
+    is_2_1 = found is not None and found.group(1).strip() == "2.1"
+    if not is_2_1 and _QUOTED_PRINTABLE_PARAMETER.search(text) is None:
+        return text
+    return to_v3(to_v4(text))
 
 
 def representation_etag(stored_etag: str, stored_version: str, version: str) -> str:

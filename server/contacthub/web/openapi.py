@@ -838,14 +838,23 @@ SCHEMAS: dict[str, Any] = {
         ),
     ),
     "Source": obj(
-        ["kind", "name"],
+        ["kind", "name", "names"],
         kind={
             "type": "string",
             "description": '"carddav" for a book that CardDAV '
             'clients and the API fill; else the kind of its source ("device", '
             '"csv", ...)',
         },
-        name=nullable("string", description="The source's name (null for carddav)."),
+        name=nullable(
+            "string",
+            description="The name of the source that made the book (null for carddav).",
+        ),
+        names={
+            "type": "array",
+            "items": STRING,
+            "description": "Every source of this kind that fills the book, the first one "
+            'first: the phones that push into "From iOS" (empty for carddav).',
+        },
     ),
     "Book": obj(
         ["id", "display_name", "contacts", "default", "source"],
@@ -930,7 +939,7 @@ SCHEMAS: dict[str, Any] = {
     ),
     "DeviceList": obj(["devices"], devices={"type": "array", "items": schema("Device")}),
     "PushPreview": obj(
-        ["device", "new", "counts", "problems"],
+        ["device", "new", "counts", "stays_deleted", "problems"],
         device=STRING,
         new={
             "type": "array",
@@ -938,6 +947,12 @@ SCHEMAS: dict[str, Any] = {
             "items": obj(["uid", "name"], uid=STRING, name=STRING),
         },
         counts=schema("Counts"),
+        stays_deleted={
+            "type": "integer",
+            "minimum": 0,
+            "description": "Contacts of the push that were deleted here: never added again "
+            "(counted among the skipped).",
+        },
         problems={"type": "array", "items": schema("Problem")},
     ),
     "PushResult": obj(["device", "run"], device=STRING, run=schema("Run")),

@@ -47,7 +47,7 @@ def book_json(book: Book) -> dict[str, Any]:
         "display_name": book.record.display_name,
         "contacts": book.contacts,
         "default": book.is_default,
-        "source": {"kind": kind, "name": name},
+        "source": {"kind": kind, "name": name, "names": book.source_names},
     }
 
 

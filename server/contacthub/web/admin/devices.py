@@ -14,7 +14,7 @@ from contacthub.services import devices
 from contacthub.services.devices import DeviceState, NoPendingPush
 from contacthub.services.sources import require_run
 from contacthub.store import RunRecord
-from contacthub.web.admin.pages import page
+from contacthub.web.admin.pages import FormErrors, page
 from contacthub.web.context import run_context
 
 bp = Blueprint("devices", __name__, url_prefix="/phone")
@@ -35,16 +35,57 @@ def _previews(states: list[DeviceState]) -> dict[str, ChangeSet]:
     return found
 
 
-@bp.get("/")
-def index() -> Response:
+def _page(errors: FormErrors | None = None, device_name: str = "") -> Response:
     states = devices.device_states(run_context(), g.caller.user)
+    errors = errors or FormErrors()
     return page(
         "devices.html",
+        status=errors.status,
         devices=states,
         previews=_previews(states),
         push_endpoint=PUSH_ENDPOINT,
+        errors=errors,
+        device_name=device_name or (states[0].name if len(states) == 1 else ""),
         title="Phone sync",
     )
+
+
+@bp.get("/")
+def index() -> Response:
+    return _page()
+
+
+@bp.post("/upload")
+def upload() -> Response:
+    """The .vcf a phone exported, as a push from the device named in the form; its new
+    contacts are then shown in that device's section, to import or cancel."""
+    device = request.form.get("device", "").strip()
+    exported = request.files.get("file")
+    errors = FormErrors()
+    with errors.catching():
+        if not device:
+            errors["device"] = "Name the phone the file comes from (iPhone, for one)."
+        if exported is None or not exported.filename:
+            errors["file"] = "Choose the .vcf file the phone exported."
+        if not errors and exported is not None:
+            changes = devices.receive_upload(run_context(), g.caller.user, device, exported.read())
+            flash(_received(device, changes))
+            return redirect(url_for(".index") + _anchor_of(device))
+    return _page(errors, device_name=device)
+
+
+def _received(device: str, changes: ChangeSet) -> str:
+    added = len(changes.of("add"))
+    if not added:
+        return f"Received the contacts of {device}: no new contacts. Import or cancel below."
+    new = _plural(added, "new contact", "new contacts")
+    return f"Received the contacts of {device}: {new}. Import them or cancel below."
+
+
+def _anchor_of(device: str) -> str:
+    """The fragment of the device's pending push on the page (its sections are numbered)."""
+    names = [state.name for state in devices.device_states(run_context(), g.caller.user)]
+    return f"#push-{names.index(device) + 1}" if device in names else ""
 
 
 def _back() -> Response:

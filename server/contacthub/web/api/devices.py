@@ -35,6 +35,7 @@ def _preview_json(device: str, changes: ChangeSet) -> dict[str, Any]:
         "device": device,
         "new": [{"uid": change.uid, "name": change.summary} for change in changes.of("add")],
         "counts": changes.counts,
+        "stays_deleted": len(changes.stays_deleted),
         "problems": [problem.as_dict() for problem in changes.problems],
     }
 
