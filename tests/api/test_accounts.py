@@ -88,7 +88,7 @@ def test_presets_fill_server_and_port(api: ApiClient) -> None:
 
 def test_testing_a_connection_says_what_to_do(api: ApiClient, account: ImapAccount) -> None:
     wrong = error_of(api.post(f"{ACCOUNTS}/test", json=imap_form(account, password="wrong")), 422)
-    assert wrong["field"] == "account"
+    assert wrong["field"] == "password"
     assert "wrong username or password" in wrong["message"]
     assert "try only the part before @" in wrong["message"]
 
@@ -143,7 +143,7 @@ def test_an_exchange_account_comes_in_through_the_api(
     ews.mailbox.create({"DisplayName": "Dora Diaz", "GivenName": "Dora", "Surname": "Diaz"})
     form = {"type": "exchange", "email": EWS_EMAIL, "password": EWS_PASSWORD, "server": ews.url}
     wrong = error_of(api.post(ACCOUNTS, json={**form, "password": "wrong"}), 422)
-    assert wrong["field"] == "account" and "Advanced settings" in wrong["message"]
+    assert wrong["field"] == "password" and "Advanced settings" in wrong["message"]
 
     created = api.post(ACCOUNTS, json=form)
     assert created.status_code == 201, created.get_json()
