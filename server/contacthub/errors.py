@@ -72,6 +72,15 @@ class NotFound(UserError):
     code = "not_found"
 
 
+class LoginRefused(UserError):
+    """A server refused the login: the password (`field` "password") or, when none was
+    given, the username is what to fix. Mail servers and FTP servers raise their own kinds
+    of it, so forms put the message at that input."""
+
+    def __init__(self, message: str = "", *, field: str = "password") -> None:
+        super().__init__(message, field=field)
+
+
 class Conflict(UserError):
     """The request clashes with the state of things: `code` names the clash."""
 

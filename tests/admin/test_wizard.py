@@ -355,6 +355,25 @@ def test_an_ftp_source_keeps_its_password_and_runs(
 # --- refusals next to their fields --------------------------------------------------------
 
 
+def test_a_refused_ftp_login_stands_next_to_the_password(
+    admin: AdminPage, ftp: LocalFTPServer, ftp_root: Path
+) -> None:
+    (ftp_root / "contacts.csv").write_bytes((DATA / "google_contacts.csv").read_bytes())
+    page = admin.sign_in("alice")
+    admin.go("/admin/import/")
+    url = ftp.url("/contacts.csv")
+    remote_step(
+        page, "Download from an FTP server", url, username=FTP_USER, password="not the password"
+    )
+    click(page, "Next")
+    error_next_to(page, "password", f"FTP login failed for user {FTP_USER}")
+    expect(page.locator("#url")).not_to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Address (URL)")).to_have_value(url)
+    expect(page.get_by_label("User name")).to_have_value(FTP_USER)
+    admin.shot("FTP login refused at the password")
+    assert syncs(admin) == []
+
+
 def test_a_two_character_delimiter_is_refused_next_to_the_other_field(admin: AdminPage) -> None:
     page = admin.sign_in("alice")
     admin.go("/admin/import/")

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from email import message_from_bytes, policy
+from pathlib import Path
 from typing import Any
 
 import exchangelib
+import exchangelib.autodiscover.cache
 import pytest
 from exchangelib.protocol import BaseProtocol
 
@@ -17,6 +19,7 @@ from contacthub.sources.imap.connection import ImapAccount
 from contacthub.store import Store
 from tests.api.conftest import ApiClient
 from tests.api.test_imports import error_of
+from tests.exchange.conftest import loopback_dns
 from tests.fetch.certs import CertificateFiles
 from tests.imap.messages import EXPECTED, INBOX_COUNT, SENT_COUNT
 from tests.support.ews_server import EwsServer
@@ -88,7 +91,7 @@ def test_presets_fill_server_and_port(api: ApiClient) -> None:
 
 def test_testing_a_connection_says_what_to_do(api: ApiClient, account: ImapAccount) -> None:
     wrong = error_of(api.post(f"{ACCOUNTS}/test", json=imap_form(account, password="wrong")), 422)
-    assert wrong["field"] == "account"
+    assert wrong["field"] == "password"
     assert "wrong username or password" in wrong["message"]
     assert "try only the part before @" in wrong["message"]
 
@@ -143,7 +146,7 @@ def test_an_exchange_account_comes_in_through_the_api(
     ews.mailbox.create({"DisplayName": "Dora Diaz", "GivenName": "Dora", "Surname": "Diaz"})
     form = {"type": "exchange", "email": EWS_EMAIL, "password": EWS_PASSWORD, "server": ews.url}
     wrong = error_of(api.post(ACCOUNTS, json={**form, "password": "wrong"}), 422)
-    assert wrong["field"] == "account" and "Advanced settings" in wrong["message"]
+    assert wrong["field"] == "password" and "Advanced settings" in wrong["message"]
 
     created = api.post(ACCOUNTS, json=form)
     assert created.status_code == 201, created.get_json()
@@ -155,6 +158,21 @@ def test_an_exchange_account_comes_in_through_the_api(
     assert book_names(store, f"alice/{shown['book']}") == ["Dora Diaz"]
     again = api.post(f"{ACCOUNTS}/{shown['id']}/run").get_json()
     assert again["status"] == "no_changes", again
+
+
+def test_a_failed_autodiscover_names_the_server(
+    api: ApiClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(
+        exchangelib.autodiscover.cache, "AUTODISCOVER_PERSISTENT_STORAGE", tmp_path / "cache"
+    )
+    form = {"type": "exchange", "email": "alice@localhost", "password": EWS_PASSWORD}
+    # A DNS server that knows only localhost: autodiscover finds no Exchange server.
+    with loopback_dns(monkeypatch, {"localhost": LOOPBACK}):
+        refused = error_of(api.post(f"{ACCOUNTS}/test", json=form), 422)
+    exchangelib.autodiscover.clear_cache()
+    assert refused["field"] == "server"
+    assert refused["message"].startswith("Autodiscover found no Exchange server for localhost")
 
 
 def test_accounts_are_their_owners_only(api: ApiClient, seeded: ImapAccount) -> None:

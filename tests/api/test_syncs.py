@@ -291,6 +291,11 @@ def test_a_source_that_cannot_be_fetched_is_refused_and_nothing_is_made(
     assert missing["message"].startswith(f"HTTP 404 for {http.url('/nope.csv')}")
     no_login = error_of(api.post(SYNCS, json={"source": {"url": http.url("/secret.csv")}}), 422)
     assert "asks for a user name and password" in no_login["message"]
+    assert no_login["field"] == "source.username"
+    wrong = {"url": http.url("/secret.csv"), "username": LOGIN[0], "password": "not it"}
+    refused = error_of(api.post(SYNCS, json={"source": wrong}), 422)
+    assert "the server refused the user name or password" in refused["message"]
+    assert refused["field"] == "source.password"
     settings.fetch_policy = FetchPolicy(timeout=5)  # the default: no private addresses
     private = error_of(api.post(SYNCS, json={"source": {"url": http.url("/people.csv")}}), 422)
     assert private["field"] == "source"
@@ -304,6 +309,11 @@ def test_an_ftp_sync(api: ApiClient, ftp: tuple[Path, LocalFTPServer]) -> None:
     root, server = ftp
     (root / "people.csv").write_bytes(PEOPLE)
     url = server.url("/people.csv")
+    wrong = {"url": url, "username": FTP_USER, "password": "not the password"}
+    refused = error_of(api.post(SYNCS, json={"source": wrong}), 422)
+    assert refused["field"] == "source.password"
+    assert refused["message"].startswith(f"FTP login failed for user {FTP_USER}")
+    assert api.get(SYNCS).get_json() == {"syncs": []}
     shown = make(api, source={"url": url, "username": FTP_USER, "password": FTP_PASSWORD})
     assert shown["source"] == {
         "type": "ftp",

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 import vobject
 
+from contacthub.errors import LoginRefused
 from contacthub.sources.exchange.client import (
     ExchangeAccount,
     ExchangeError,
@@ -63,6 +64,7 @@ def test_a_wrong_password_says_to_check_it_and_try_the_username(ews: EwsServer) 
         "Advanced settings: the username as DOMAIN\\user or user@domain"
     )
     assert [operation for operation, _ in ews.requests] == ["401", "401"]
+    assert isinstance(caught.value, LoginRefused) and caught.value.field == "password"
 
 
 def test_the_username_of_advanced_settings_is_the_login(ews: EwsServer) -> None:

@@ -25,7 +25,7 @@ from contacthub.sources.mail_account import AccountError
 from contacthub.sources.settings import delete_sync, save_settings
 from contacthub.store import ItemData, RunRecord, SourceRecord
 from contacthub.vcard.parse import item_data
-from tests.exchange.conftest import EMAIL, PASSWORD
+from tests.exchange.conftest import EMAIL, PASSWORD, loopback_dns
 from tests.support.ews_server import EwsServer
 from tests.support.net import LOOPBACK, free_port
 from tests.support.smtp import Mailbox as SmtpMailbox
@@ -156,12 +156,27 @@ def test_a_wrong_password_names_the_advanced_settings_and_saves_nothing(
 ) -> None:
     with pytest.raises(AccountError) as caught:
         exchange_source.connect_account(ctx, OWNER, form(ews, password="wrong"))
-    assert caught.value.field == "account"
+    assert caught.value.field == "password"
     assert "Advanced settings" in str(caught.value)
     assert "DOMAIN\\user" in str(caught.value)
     with ctx.store.read() as tx:
         assert tx.list_sources(OWNER) == []
         assert tx.list_children(OWNER) == []
+
+
+def test_a_failed_autodiscover_names_the_server_to_enter(
+    ctx: RunContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A DNS server that knows only localhost: autodiscover for alice@localhost finds nothing.
+    with loopback_dns(monkeypatch, {"localhost": LOOPBACK}):
+        with pytest.raises(AccountError) as caught:
+            exchange_source.connect_account(
+                ctx, OWNER, {"email": "alice@localhost", "password": PASSWORD}
+            )
+    assert caught.value.field == "server"
+    assert str(caught.value).startswith("autodiscover found no Exchange server for localhost")
+    with ctx.store.read() as tx:
+        assert tx.list_sources(OWNER) == []
 
 
 def test_a_server_on_a_private_address_is_refused_unless_the_admin_allows_it(
@@ -267,7 +282,7 @@ def test_an_update_that_cannot_log_in_changes_nothing(
 ) -> None:
     with pytest.raises(AccountError) as caught:
         exchange_source.update_account(ctx, source, form(ews, password="wrong"))
-    assert caught.value.field == "account"
+    assert caught.value.field == "password"
     with pytest.raises(AccountError) as other:
         exchange_source.update_account(ctx, source, form(ews, email="bob@example.org"))
     assert other.value.field == "email"

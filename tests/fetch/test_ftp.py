@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from contacthub.errors import LoginRefused
 from contacthub.fetch import FetchError, FetchPolicy, RemoteSource, fetch
 from tests.fetch.certs import CertificateFiles
 from tests.fetch.ftp_server import PASSWORD, USER, LocalFTPServer
@@ -87,6 +88,18 @@ def test_wrong_password(
     with pytest.raises(FetchError) as caught:
         fetch(RemoteSource(ftp_server.url("/a.csv"), USER, "not-the-Secret"), None, ftp_policy)
     assert str(caught.value) == f"FTP login failed for user {USER}"
+    # The server's 530: the login kind of error, at the password.
+    assert isinstance(caught.value, LoginRefused) and caught.value.field == "password"
+
+
+def test_anonymous_login_refused_names_the_user_name(
+    ftp_server: LocalFTPServer, ftp_root: Path, ftp_policy: FetchPolicy
+) -> None:
+    _write(ftp_root / "a.csv", CSV, T0)
+    with pytest.raises(LoginRefused) as caught:
+        fetch(RemoteSource(ftp_server.url("/a.csv")), None, ftp_policy)
+    assert str(caught.value) == "FTP login failed for user anonymous"
+    assert caught.value.field == "username"
 
 
 def test_missing_file(ftp_server: LocalFTPServer, ftp_policy: FetchPolicy) -> None:

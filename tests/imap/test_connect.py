@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import pytest
 
+from contacthub.errors import LoginRefused
 from contacthub.fetch import FetchPolicy
 from contacthub.sources.imap.connection import (
     PRESETS,
@@ -135,6 +136,19 @@ def test_wrong_password_suggests_the_other_username(
 
     message = failure(replace(account, username=local), timeout=10)
     assert f"the whole email address ('{local}@…')" in message
+
+
+def test_a_refused_login_is_the_login_kind_naming_the_password(
+    dovecot: DovecotServer, account: ImapAccount
+) -> None:
+    with pytest.raises(LoginRefused) as caught:
+        connect(replace(account, password="wrong"), timeout=10, policy=LOOPBACK_POLICY)
+    assert isinstance(caught.value, ImapError)  # a run's failure like any other
+    assert caught.value.field == "password"
+    # Not every failure is the login's: a closed port is not.
+    with pytest.raises(ImapError) as closed:
+        connect(replace(account, port=free_port()), timeout=10, policy=LOOPBACK_POLICY)
+    assert not isinstance(closed.value, LoginRefused)
 
 
 def test_host_not_found(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -196,7 +196,7 @@ def test_a_preset_fills_server_and_port(ctx: RunContext) -> None:
 def test_wrong_password_saves_nothing(ctx: RunContext, store: Store, account: ImapAccount) -> None:
     with pytest.raises(AccountError) as caught:
         imap_source.connect_account(ctx, OWNER, form_of(account, password="wrong"))
-    assert caught.value.field == "account"
+    assert caught.value.field == "password"
     assert "wrong username or password" in str(caught.value)
     with store.read() as tx:
         assert tx.list_sources(OWNER) == []
@@ -270,7 +270,7 @@ def test_update_keeps_the_password_for_the_same_login(
     assert caught.value.field == "password"
     with pytest.raises(AccountError) as caught:
         imap_source.update_account(ctx, changed, {"password": "wrong"})
-    assert caught.value.field == "account"
+    assert caught.value.field == "password"
     assert imap_source.account_of(ctx, reload(ctx.store, changed)).password == seeded.password
 
 

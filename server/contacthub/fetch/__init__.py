@@ -16,6 +16,7 @@ from contacthub.fetch.guard import check_address, refusal, resolve
 from contacthub.fetch.http import fetch_http
 from contacthub.fetch.model import (
     FetchError,
+    FetchLoginRefused,
     FetchPolicy,
     FetchResult,
     FetchState,
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "FetchError",
+    "FetchLoginRefused",
     "FetchPolicy",
     "FetchResult",
     "FetchState",

@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 from contacthub.fetch.guard import resolve
 from contacthub.fetch.model import (
     FetchError,
+    FetchLoginRefused,
     FetchPolicy,
     FetchResult,
     FetchState,
@@ -139,6 +140,9 @@ def _login(ftp: ftplib.FTP, user: str | None, password: str | None) -> None:
     try:
         ftp.login(name, password or ("anonymous@" if not user else ""))
     except (ftplib.error_perm, ftplib.error_reply) as exc:
+        if _reply(exc).startswith("530"):
+            field = "password" if user else "username"
+            raise FetchLoginRefused(f"FTP login failed for user {name}", field=field) from exc
         raise FetchError(f"FTP login failed for user {name}") from exc
 
 

@@ -13,6 +13,7 @@ import requests
 
 from contacthub.fetch.model import (
     FetchError,
+    FetchLoginRefused,
     FetchPolicy,
     FetchResult,
     FetchState,
@@ -102,7 +103,7 @@ def _handle(
         )
         return FetchResult(unchanged=True, state=state)
     if status >= 400:
-        raise FetchError(_status_message(status, url, response))
+        raise _status_error(status, url, response)
     if status != 200:
         raise FetchError(f"HTTP {status} for {display_url(url)}: expected the file (200)")
     try:
@@ -195,6 +196,15 @@ def _without_credentials(parts: SplitResult) -> str:
     only), and no fragment."""
     netloc = parts.netloc.rpartition("@")[2]
     return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+def _status_error(status: int, url: str, response: requests.Response) -> FetchError:
+    """A 401 is the login's fault: the password sent, or the user name not sent."""
+    message = _status_message(status, url, response)
+    if status == 401:
+        sent = bool(response.request.headers.get("Authorization"))
+        return FetchLoginRefused(message, field="password" if sent else "username")
+    return FetchError(message)
 
 
 def _status_message(status: int, url: str, response: requests.Response) -> str:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from contacthub.errors import UserError
+from contacthub.errors import LoginRefused, UserError
 
 SCHEMES = ("http", "https", "ftp", "ftps")
 MB = 1024 * 1024
@@ -19,6 +19,10 @@ class FetchError(UserError):
 
 class HostNotFound(FetchError):
     """The host name resolves to no address."""
+
+
+class FetchLoginRefused(FetchError, LoginRefused):
+    """The server refused the user name and password (FTP's 530)."""
 
 
 @dataclass(frozen=True)

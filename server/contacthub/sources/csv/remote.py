@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from contacthub.fetch import FetchError, FetchState, fetch
+from contacthub.fetch import FetchError, FetchLoginRefused, FetchState, fetch
 from contacthub.sources.context import RunContext
 from contacthub.sources.csv import source as csv_source
 from contacthub.sources.csv.origin import Origin, OriginError
@@ -107,6 +107,8 @@ def save_fetch_state(tx: Transaction, source: SourceRecord, state: FetchState) -
 def fetch_now(ctx: RunContext, origin: Origin) -> bytes:
     try:
         result = fetch(origin.remote(ctx.vault), None, ctx.fetch_policy)
+    except FetchLoginRefused as error:
+        raise SyncError(f"source.{error.field}", str(error)) from None
     except (FetchError, OriginError) as error:
         raise SyncError("source", str(error)) from None
     assert result.content is not None  # an unconditional fetch brings the file

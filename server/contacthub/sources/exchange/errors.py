@@ -10,7 +10,7 @@ import requests
 from exchangelib import errors as ews
 from oauthlib.oauth2 import OAuth2Error
 
-from contacthub.errors import UserError
+from contacthub.errors import LoginRefused, UserError
 
 if TYPE_CHECKING:
     from contacthub.sources.exchange.client import ExchangeAccount
@@ -20,6 +20,14 @@ T = TypeVar("T")
 
 class ExchangeError(UserError):
     """Exchange could not be reached or refused; the message says what to do."""
+
+
+class ExchangeLoginRefused(ExchangeError, LoginRefused):
+    """Exchange refused the login (HTTP 401): the password, or the username, is wrong."""
+
+
+class AutodiscoverFailed(ExchangeError):
+    """Autodiscover found no server for the email address: the server is to be entered."""
 
 
 class ChangeKeyConflict(ExchangeError):
@@ -116,13 +124,13 @@ def _in_words(account: ExchangeAccount, error: Exception) -> ExchangeError:
     if refused is not None:
         return refused
     if isinstance(error, ews.UnauthorizedError):
-        return ExchangeError(
+        return ExchangeLoginRefused(
             f"Exchange refused the login for {account.login}: check the password; if it is "
             "right, try Advanced settings: the username as DOMAIN\\user or user@domain"
         )
     if isinstance(error, ews.AutoDiscoverError):
         domain = account.email.rpartition("@")[2]
-        return ExchangeError(
+        return AutodiscoverFailed(
             f"autodiscover found no Exchange server for {domain}: enter the "
             "server in Advanced settings"
         )

@@ -45,6 +45,7 @@ from contacthub.sources.exchange.client import (
     connect,
     service_endpoint,
 )
+from contacthub.sources.exchange.errors import AutodiscoverFailed, ExchangeLoginRefused
 from contacthub.sources.exchange.sync import (
     Local,
     Sent,
@@ -292,7 +293,8 @@ def _sealed(ctx: RunContext, account: ExchangeAccount) -> dict[str, str]:
 
 def test_connection(ctx: RunContext, account: ExchangeAccount) -> dict[str, Any]:
     """Log in and find the Contacts folder: {"contacts": how many it holds, if told}.
-    Raises AccountError("account", what went wrong and what to do)."""
+    Raises AccountError naming the field to fix ("password" for a refused login,
+    "server", or "account" for the connection as a whole) with what to do."""
     mailbox = _open(ctx, account, "account")
     try:
         count = mailbox.contacts.total_count
@@ -304,9 +306,15 @@ def test_connection(ctx: RunContext, account: ExchangeAccount) -> dict[str, Any]
 def _open(ctx: RunContext, account: ExchangeAccount, field: str) -> Account:
     try:
         return connect(account, verify=_verify(ctx), policy=ctx.fetch_policy)
-    except (ServerNotFound, ServerRefused) as error:
+    except ServerRefused as error:
         # The server the user named is at fault; one autodiscover found is not theirs.
         raise AccountError("server" if account.server else field, str(error)) from None
+    except (ServerNotFound, AutodiscoverFailed) as error:
+        # The server named is not found, or autodiscover found none from the email address:
+        # either way the server is what to enter.
+        raise AccountError("server", str(error)) from None
+    except ExchangeLoginRefused as error:
+        raise AccountError(error.field or "password", str(error)) from None
     except ExchangeError as error:
         raise AccountError(field, str(error)) from None
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from contacthub.errors import UserError
+from contacthub.errors import LoginRefused, UserError
 from contacthub.fetch import FetchError, FetchPolicy
 from contacthub.fetch.model import HostNotFound
 from contacthub.fetch.pinned import open_socket
@@ -71,6 +71,10 @@ _LIST_LINE = re.compile(
 
 class ImapError(UserError):
     """The mailbox cannot be reached or read; the message is for the person who set it up."""
+
+
+class ImapLoginRefused(ImapError, LoginRefused):
+    """The server refused the username and password (LOGIN or AUTHENTICATE said NO)."""
 
 
 class FolderMissing(ImapError):
@@ -326,7 +330,7 @@ def _login_error(account: ImapAccount, reply: str) -> ImapError:
         other = f"only the part before @ ('{user.split('@', 1)[0]}')"
     else:
         other = f"the whole email address ('{user}@…')"
-    return ImapError(
+    return ImapLoginRefused(
         f"{account.host} refused the login for '{user}': wrong username or password{said}. "
         f"The username may be the whole address or only the part before @: try {other}. "
         "Gmail, Yahoo, AOL and iCloud want an app password, not the account password."

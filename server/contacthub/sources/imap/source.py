@@ -52,6 +52,7 @@ from contacthub.sources.imap.connection import (
     FolderMissing,
     ImapAccount,
     ImapError,
+    ImapLoginRefused,
     Preset,
     ServerNotFound,
     ServerRefused,
@@ -245,6 +246,8 @@ def test_connection(ctx: RunContext, account: ImapAccount) -> dict[str, Any]:
         raise AccountError("sent_folder", _sentence(error, account.host)) from None
     except (ServerNotFound, ServerRefused) as error:
         raise AccountError("host", _sentence(error, account.host)) from None
+    except ImapLoginRefused as error:
+        raise AccountError(error.field or "password", _sentence(error, account.host)) from None
     except ImapError as error:
         raise AccountError("account", _sentence(error, account.host)) from None
     return {"folders": list(check.folders), "sent_folder": check.sent_folder}

@@ -23,7 +23,7 @@ from contacthub.errors import Conflict, Invalid, NotFound, sentence
 from contacthub.services import books, contacts, history
 from contacthub.web.admin.books import LABELS, paging
 from contacthub.web.admin.pages import FORM, FormErrors, page
-from contacthub.web.admin.wizard import time_zones
+from contacthub.web.admin.schedules import time_zones
 from contacthub.web.auth import current_user
 from contacthub.web.context import run_context
 from contacthub.web.inputs import int_arg

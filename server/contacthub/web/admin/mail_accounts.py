@@ -1,8 +1,10 @@
 """Mail accounts: the signed-in user's IMAP mailboxes and Exchange accounts, with their
-status, last run, Sync now and Disconnect, and the two forms that connect a new one.
+status, last run, Sync now, Schedule and Disconnect, and the two forms that connect a new one.
 
 Everything goes through the services of /api/v1/accounts: the list, the connection test
-(try_connection), connect, and disconnect (delete_source); Sync now is the runs page.
+(try_connection), connect, the schedule and report addresses (scheduling, update_account)
+and disconnect (delete_source). Connect starts the first sync at once and Sync now another:
+both show the runs page's progress bar, then the report.
 A password is never sent back into the page: after a test, it is entered again.
 """
 
@@ -23,9 +25,14 @@ from contacthub.sources.exchange import source as exchange_source
 from contacthub.sources.imap import source as imap_source
 from contacthub.sources.imap.connection import PRESETS
 from contacthub.sources.registry import MAIL_ACCOUNTS
+from contacthub.sources.settings import notify_of
 from contacthub.store import SourceRecord
-from contacthub.web.admin.pages import FORM, FormErrors, page
+from contacthub.web.admin import runs
+from contacthub.web.admin.pages import FORM, FormErrors, ago, page
+from contacthub.web.admin.schedules import SYNC, Choices, ScheduleForm, described, plain
+from contacthub.web.bodies import AccountSettings
 from contacthub.web.context import run_context
+from contacthub.web.validation import check
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
@@ -59,6 +66,15 @@ class AccountRow:
             return f"{self.account.get('host')} port {self.account.get('port')} ({security})"
         return str(self.account.get("server") or "found by autodiscover")
 
+    @property
+    def schedule(self) -> str | None:
+        """The saved schedule in words; None when it syncs only by hand."""
+        return described(self.source)
+
+    @property
+    def notify(self) -> list[str]:
+        return notify_of(self.source)
+
 
 def _row(state: accounts.AccountState) -> AccountRow:
     source = state.source
@@ -79,8 +95,8 @@ class ConnectForm:
     kind: str
     fields: tuple[str, ...]  # the inputs, the password included
     # The API's fields without an input here, and the input (or FORM) their messages stand
-    # next to. "account" is the connection as a whole: its message goes next to the
-    # password, which has to be entered again after every try anyway.
+    # next to. "account" is the connection as a whole (a refused login names the password
+    # or the username, a server that cannot be found names the server): above the form.
     elsewhere: Mapping[str, str]
 
     def input_name(self, name: str) -> str:
@@ -100,13 +116,13 @@ FORMS = {
     imap_source.KIND: ConnectForm(
         imap_source.KIND,
         ("username", "password", "host", "port", "ssl", "preset", "name"),
-        {"account": "password", "starttls": "ssl", "sent_folder": FORM, "type": FORM},
+        {"account": FORM, "starttls": "ssl", "sent_folder": FORM, "type": FORM},
     ),
     exchange_source.KIND: ConnectForm(
         exchange_source.KIND,
         ("email", "password", "username", "server", "name"),
         {
-            "account": "password",
+            "account": FORM,
             "auth": FORM,
             "client_id": FORM,
             "tenant_id": FORM,
@@ -135,7 +151,10 @@ class Filled:
         return (
             any(self.values.get(name) for name in advanced)
             or any(self.errors.get(f"exchange.{name}") for name in advanced)
-            or "Advanced settings" in self.errors.get("exchange.password", "")
+            or any(
+                "Advanced settings" in self.errors.get(name, "")
+                for name in ("exchange.password", FORM)
+            )
         )
 
 
@@ -215,11 +234,71 @@ def connect_form(kind: str) -> Response:
                 _api_form(values),
                 name=_name(values),
             )
-            flash(f"Connected “{source.name}”. Press Sync now to bring in its contacts.")
-            return redirect(url_for(".index"))
+            flash(f"Connected “{source.name}”: its first sync brings in its contacts now.")
+            return runs.start(source)
         found = accounts.try_connection(run_context(), MAIL_ACCOUNTS[kind], _api_form(values))
         filled.works = _works(kind, found)
     return _index(status=filled.errors.status, **{kind: filled})
+
+
+# --- an account's schedule and report addresses ----------------------------------------------
+
+CHOICES = Choices(SYNC)
+
+
+def _schedule_page(source: SourceRecord, form: ScheduleForm, errors: FormErrors) -> Response:
+    return page(
+        "account_schedule.html",
+        status=errors.status,
+        source=source,
+        row=_row(accounts.state_of(run_context(), source)),
+        form=form,
+        errors=errors,
+        choices=CHOICES,
+        saved=described(source),
+        title=f"Schedule of {source.name}",
+    )
+
+
+def _save_schedule(
+    source: SourceRecord, form: ScheduleForm, errors: FormErrors
+) -> SourceRecord | None:
+    """Save the schedule and addresses with the code of PATCH /accounts/{id}."""
+    body: dict[str, Any] = {"schedule": form.schedule_json(errors, SYNC), "notify": form.notify}
+    if errors:
+        return None
+    ctx = run_context()
+    with errors.catching():
+        changes = accounts.scheduling(ctx, check(AccountSettings, body))
+        return accounts.update_account(ctx, source, {}, schedule=changes)
+    plain(errors, SYNC)
+    return None
+
+
+def _saved_words(source: SourceRecord) -> str:
+    words = f"The schedule of “{source.name}” is saved."
+    schedule = described(source)
+    words += f" It syncs {schedule}." if schedule else " It syncs when you press Sync now."
+    if source.next_run_at is not None:
+        words += f" Next sync: {ago(source.next_run_at)}."
+    return words
+
+
+@bp.route("/<int:account_id>/schedule", methods=["GET", "POST"])
+def schedule(account_id: int) -> Response:
+    """The account's schedule and the addresses that get the report after each sync."""
+    source = accounts.require_account(run_context(), g.caller.user, account_id)
+    if request.method == "GET":
+        return _schedule_page(source, ScheduleForm.of(source), FormErrors())
+    form = ScheduleForm.posted()
+    errors = FormErrors()
+    saved = _save_schedule(source, form, errors)
+    if saved is None:
+        if not errors:
+            errors[FORM] = "The settings could not be saved."
+        return _schedule_page(source, form, errors)
+    flash(_saved_words(saved))
+    return redirect(url_for(".index"))
 
 
 @bp.post("/<int:account_id>/disconnect")

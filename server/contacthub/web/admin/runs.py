@@ -45,7 +45,11 @@ def progress(source_id: int) -> Response:
     if run_id is not None:
         return redirect(url_for(".report", source_id=source.id, run_id=run_id))
     return page(
-        "progress.html", source=source, progress=state or Progress(), title=f"Running {source.name}"
+        "progress.html",
+        source=source,
+        progress=state or Progress(),
+        what=RUNNABLE[source.kind].noun,
+        title=f"Running {source.name}",
     )
 
 

@@ -17,11 +17,8 @@ Delete removes it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import cache
+from dataclasses import asdict, dataclass
 from typing import Any
-from zoneinfo import available_timezones
 
 from flask import Blueprint, flash, redirect, request, session, url_for
 from werkzeug.wrappers import Response
@@ -34,11 +31,11 @@ from contacthub.sources.csv import source as csv_source
 from contacthub.sources.csv.fields import CUSTOM_PREFIX, takes_type_labels
 from contacthub.sources.csv.origin import FTP, HTTP, UPLOAD
 from contacthub.sources.csv.remote import origin_of
-from contacthub.sources.schedule import WEEKDAYS, ScheduleError
 from contacthub.sources.settings import schedule_of
 from contacthub.store import SourceRecord
 from contacthub.web.admin import runs
 from contacthub.web.admin.pages import FORM, FormErrors, ago, page
+from contacthub.web.admin.schedules import IMPORT, Choices, ScheduleForm, described, plain
 from contacthub.web.auth import current_user
 from contacthub.web.bodies import ImportSettings, SyncInput, SyncSettings
 from contacthub.web.context import run_context
@@ -580,140 +577,7 @@ def mapping(sync_id: int) -> Response:
 
 # --- step 4: run, or schedule and finish ------------------------------------------------
 
-FREQUENCIES = (
-    ("none", "Not scheduled: import when I choose Run import"),
-    ("once", "Once"),
-    ("hourly", "Hourly"),
-    ("daily", "Daily"),
-    ("weekly", "Weekly"),
-    ("monthly", "Monthly"),
-)
-ENDS = (
-    ("never", "No end date"),
-    ("count", "End after a number of imports"),
-    ("until", "End by a date"),
-)
-# The schedule's reasons name its JSON fields; the page names its inputs.
-_SCHEDULE_WORDS = {
-    "start": "The start",
-    "until": "The end date",
-    "count": "The number of imports",
-    "interval": "The interval",
-    "month_day": "The day of the month",
-    "weekdays": "The days",
-    "timezone": "The time zone",
-    "frequency": "The pattern",
-}
-
-
-@cache
-def time_zones() -> list[str]:
-    return sorted(zone for zone in available_timezones() if zone != "Factory")
-
-
-@dataclass
-class ScheduleForm:
-    frequency: str = "none"
-    start: str = ""
-    timezone: str = "UTC"
-    interval: str = "1"
-    weekdays: list[str] = field(default_factory=list)
-    month_day: str = ""
-    end: str = "never"
-    count: str = ""
-    until: str = ""
-    notify: str = ""
-    fresh: bool = True  # nothing saved or typed yet: the page may take the browser's zone
-
-    @classmethod
-    def of(cls, sync: SourceRecord) -> ScheduleForm:
-        notify = ", ".join(sync.settings.get("notify") or [])
-        try:
-            schedule = schedule_of(sync)
-        except ScheduleError:
-            schedule = None  # unreadable: shown as not scheduled, to be set again
-        if schedule is None:
-            start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-            return cls(
-                start=(start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
-                notify=notify,
-                fresh=not notify,
-            )
-        saved = schedule.to_json()
-        return cls(
-            frequency=saved["frequency"],
-            start=saved["start"][:16],
-            timezone=saved["timezone"],
-            interval=str(saved["interval"]),
-            weekdays=list(saved["weekdays"]),
-            month_day=str(saved["month_day"] or ""),
-            end="count" if saved["count"] else "until" if saved["until"] else "never",
-            count=str(saved["count"] or ""),
-            until=saved["until"] or "",
-            notify=notify,
-            fresh=False,
-        )
-
-    @classmethod
-    def posted(cls) -> ScheduleForm:
-        form = request.form
-        return cls(
-            frequency=form.get("schedule.frequency", "none"),
-            start=form.get("schedule.start", "").strip(),
-            timezone=form.get("schedule.timezone", "UTC"),
-            interval=form.get("schedule.interval", "1").strip(),
-            weekdays=form.getlist("schedule.weekdays"),
-            month_day=form.get("schedule.month_day", "").strip(),
-            end=form.get("schedule.end", "never"),
-            count=form.get("schedule.count", "").strip(),
-            until=form.get("schedule.until", "").strip(),
-            notify=form.get("notify", "").strip(),
-            fresh=False,
-        )
-
-    def schedule_json(self, errors: FormErrors) -> dict[str, Any] | None:
-        """The API's schedule form; numbers that are not numbers go into `errors`."""
-        if self.frequency == "none":
-            return None
-        if not self.start:
-            errors["schedule.start"] = "Choose the date and time of the first import."
-        schedule: dict[str, Any] = {
-            "start": self.start,
-            "timezone": self.timezone,
-            "frequency": self.frequency,
-        }
-        if self.frequency == "once":
-            return schedule
-        schedule["interval"] = _number(self.interval, "schedule.interval", errors)
-        if self.frequency == "weekly":
-            schedule["weekdays"] = self.weekdays
-        if self.frequency == "monthly" and self.month_day:
-            schedule["month_day"] = _number(self.month_day, "schedule.month_day", errors)
-        if self.end == "count":
-            schedule["count"] = _number(self.count, "schedule.count", errors)
-        elif self.end == "until":
-            if not self.until:
-                errors["schedule.until"] = "Choose the date of the last import."
-            schedule["until"] = self.until
-        return schedule
-
-
-def _number(text: str, name: str, errors: FormErrors) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        errors[name] = "Enter a whole number, such as 1 or 2."
-        return 0
-
-
-def _plain(errors: FormErrors) -> None:
-    """The schedule's reasons in the page's words: "The end date must not be ..."."""
-    for name, message in errors.items():
-        if name.startswith("schedule."):
-            bare = name.removeprefix("schedule.")
-            prefix = bare[:1].upper() + bare[1:] + " "
-            if message.startswith(prefix) and bare in _SCHEDULE_WORDS:
-                errors[name] = f"{_SCHEDULE_WORDS[bare]} {message[len(prefix) :]}"
+CHOICES = Choices(IMPORT)
 
 
 def _save_schedule(
@@ -722,12 +586,12 @@ def _save_schedule(
     """Save the schedule and addresses with the code of PATCH /syncs/{id}."""
     body: dict[str, Any] = {"notify": form.notify}
     if origin_of(sync).is_remote:
-        body["schedule"] = form.schedule_json(errors)
+        body["schedule"] = form.schedule_json(errors, IMPORT)
     if errors:
         return None
     with errors.catching():
         return syncs.change_sync(run_context(), sync, check(SyncSettings, body))
-    _plain(errors)
+    plain(errors, IMPORT)
     return None
 
 
@@ -755,7 +619,6 @@ def _hold(sync: SourceRecord, form: ScheduleForm) -> None:
 
 
 def _finish_page(sync: SourceRecord, form: ScheduleForm, errors: FormErrors) -> Response:
-    saved = schedule_of_or_none(sync)
     return _wizard_page(
         "wizard_finish.html",
         "finish",
@@ -764,21 +627,9 @@ def _finish_page(sync: SourceRecord, form: ScheduleForm, errors: FormErrors) -> 
         form=form,
         errors=errors,
         remote=origin_of(sync).is_remote,
-        frequencies=FREQUENCIES,
-        ends=ENDS,
-        zones=[(zone, zone) for zone in time_zones()],
-        weekdays=WEEKDAYS,
-        saved=saved,
+        choices=CHOICES,
+        saved=described(sync),
     )
-
-
-def schedule_of_or_none(sync: SourceRecord) -> str | None:
-    """The saved schedule in words."""
-    try:
-        schedule = schedule_of(sync)
-    except ScheduleError:
-        return None
-    return schedule.describe() if schedule else None
 
 
 @bp.route("/<int:sync_id>/finish", methods=["GET", "POST"])
