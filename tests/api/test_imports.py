@@ -299,7 +299,10 @@ def test_dry_run_then_run_then_the_same_file_again(api: ApiClient, store: Store)
     assert report["counts"]["added"] == 5 and report["message"] == "5 added"
     assert [p for p in report["problems"] if "line" not in p] == []
     again = run(api, shown["id"])
-    assert again["status"] == "no_changes" and again["message"] == "no changes"
+    assert (
+        again["status"] == "no_changes"
+        and again["message"] == "every contact was already up to date"
+    )
     assert again["counts"]["unchanged"] == 5
     runs = api.get(f"{IMPORTS}/{shown['id']}/runs").get_json()["runs"]
     assert [r["id"] for r in runs] == [again["id"], report["id"]]
