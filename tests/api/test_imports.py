@@ -356,6 +356,9 @@ def test_the_mass_deletion_guard_and_its_override(api: ApiClient) -> None:
     assert preview["refused"] is not None and "delete 19" in preview["refused"]
     refused = run(api, shown["id"])
     assert refused["status"] == "refused" and "delete 19" in refused["message"]
+    assert not refused["message"].startswith("refused")  # the status is said once
+    assert refused["applied"] is False and refused["counts"]["deleted"] == 19
+    assert refused["effect"] == "Would have deleted 19; nothing was changed."
     assert len(contacts(api, shown["book"])) == 20  # nothing changed
     overridden = api.post(
         f"{IMPORTS}/{shown['id']}/dry-run", json={"override_mass_deletion": True}
@@ -363,6 +366,7 @@ def test_the_mass_deletion_guard_and_its_override(api: ApiClient) -> None:
     assert overridden["refused"] is None and overridden["counts"]["deleted"] == 19
     done = run(api, shown["id"], override_mass_deletion=True)
     assert done["status"] == "ok" and done["counts"]["deleted"] == 19
+    assert done["applied"] is True and done["effect"] == "Deleted 19."
     assert set(contacts(api, shown["book"])) == {"Person 1"}
 
 
