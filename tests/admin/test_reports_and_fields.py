@@ -81,9 +81,11 @@ def check_contact(admin: AdminPage, shown: dict[str, Any], width: int) -> Page:
     expect(others).to_contain_text("38")
     expect(page.get_by_text("X-SHOE-SIZE", exact=True)).to_have_count(0)
     technical = page.locator("details.technical")
-    expect(technical.get_by_text("Contacthub key")).to_be_hidden()  # until it is opened
+    expect(
+        technical.get_by_text("Import key (X-CONTACTHUB-KEY)")
+    ).to_be_hidden()  # until it is opened
     technical.get_by_text("Technical details").click()
-    expect(technical.get_by_text("Contacthub key")).to_be_visible()
+    expect(technical.get_by_text("Import key (X-CONTACTHUB-KEY)")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     return page
 

@@ -25,9 +25,3 @@ def custom_names(mappings: Iterable[Any]) -> dict[str, str]:
             except InvalidField:  # saved before the rule refused it: nothing to name
                 continue
     return names
-
-
-def readable_property(name: str) -> str:
-    """An X- property nobody named, in words: X-SHOE-SIZE is "Shoe size"."""
-    words = name.upper().removeprefix("X-").replace("-", " ").strip().lower()
-    return words.capitalize() or name

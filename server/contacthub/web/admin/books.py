@@ -23,7 +23,6 @@ from contacthub.errors import Invalid
 from contacthub.services import book_trash, books, contacts, groups, history
 from contacthub.services.contacts import ChangedElsewhere
 from contacthub.services.custom_fields import custom_field_names
-from contacthub.sources.csv.custom_names import readable_property
 from contacthub.store import ItemRecord
 from contacthub.vcard.edit import EditableFields, editable_fields, edited, problems, rebased
 from contacthub.vcard.parse import InvalidVCard
@@ -168,6 +167,7 @@ SHOWN_ABOVE = {"VERSION", "FN", "ORG", "EMAIL", "TEL", "NOTE", "X-ABLABEL"}
 # the properties contacthub keeps for itself (X-CONTACTHUB-KEY: the row a card came from).
 TECHNICAL = {"UID", "PRODID", "REV"}
 OWN_PREFIX = "X-CONTACTHUB-"
+TECHNICAL_LABELS = {"X-CONTACTHUB-KEY": "Import key (X-CONTACTHUB-KEY)"}
 LABELS = {
     "X-CONTACTHUB-MESSAGES": "Messages in the mailbox",
     "X-CONTACTHUB-LAST-CONTACT": "Last message",
@@ -261,12 +261,11 @@ def _is_technical(name: str) -> bool:
 
 def _what(name: str, custom_names: Mapping[str, str]) -> str:
     """What a property is called: the name a person gave a custom field ("Shoe size"),
-    ours for the known ones, or an X- name in words."""
+    ours for the known ones, or its own."""
     if name in custom_names:
         return custom_names[name]
-    if name in LABELS:
-        return LABELS[name]
-    return readable_property(name) if name.startswith("X-") else name
+    # An X- property nobody named keeps its own name: another program's words for it.
+    return LABELS.get(name) or TECHNICAL_LABELS.get(name) or name
 
 
 def details(text: str, custom_names: Mapping[str, str] | None = None) -> Details | None:
