@@ -165,8 +165,7 @@ def test_a_wrong_password_fails_the_run_with_a_message_to_act_on(
 
     assert run.status == "failed"
     assert run.message == (
-        f"HTTP 401 for {http.url('/private.csv')}: "
-        "the server refused the user name or password"
+        f"HTTP 401 for {http.url('/private.csv')}: the server refused the user name or password"
     )
     assert "wrong-one" not in run.message
 
