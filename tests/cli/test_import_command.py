@@ -68,6 +68,9 @@ def test_a_mass_deletion_is_refused_with_exit_code_3(data_dir: Path, tmp_path: P
     write(people, ["0,P0,p0@x.org,1"])
     refused = run(data_dir, str(people), "--key", "ID", "--delete-missing")
     assert refused.exit_code == 3 and "would delete 9" in refused.output
+    # Its counts are a plan, said as one: never "refused: 9 deleted".
+    assert "Would have deleted 9; nothing was changed." in refused.output
+    assert "9 deleted" not in refused.output and "refused: refused" not in refused.output
     assert len(book_texts(data_dir)) == 10
     allowed = run(data_dir, str(people), "--key", "ID", "--delete-missing", "--allow-mass-deletion")
     assert allowed.exit_code == 0 and len(book_texts(data_dir)) == 1

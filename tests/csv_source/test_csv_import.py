@@ -68,7 +68,7 @@ def test_google_export_lands_as_valid_cards_and_again_changes_nothing(store: Sto
     again = run_import(store, view.source)
     assert again.status == "no_changes" and again.run is not None
     assert again.changes.counts["unchanged"] == first.changes.counts["added"]
-    assert again.run.message == "no changes"
+    assert again.run.message == "every contact was already up to date"
 
 
 @pytest.mark.parametrize(

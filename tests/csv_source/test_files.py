@@ -75,7 +75,7 @@ def test_google_current_export() -> None:
     # Ada's record spans lines 2-5: a note and a formatted address with line breaks.
     assert [row.line for row in rows] == [2, 6, 7, 8, 9]
     ada = rows[0].fields
-    assert ada.full_name == "Lady Ada King Lovelace"
+    assert (ada.full_name, ada.prefix) == ("Ada King Lovelace", "Lady")  # prefix in N only
     assert ada.notes == 'Met at the Royal Society.\nPrefers "Ada", not Augusta.'
     assert ada.emails == [
         Email("ada@engines.example", "work", True),
@@ -193,7 +193,7 @@ def test_outlook_english_export() -> None:
         assert unmapped not in fields
 
     jose = rows[0].fields
-    assert jose.full_name == "Mr. José Núñez"
+    assert (jose.full_name, jose.prefix) == ("José Núñez", "Mr.")
     assert jose.organisation == "Café Olé, Inc."
     assert jose.emails == [
         Email("jose@cafeole.example", "other"),
@@ -259,7 +259,7 @@ def test_outlook_german_export() -> None:
         assert unmapped not in fields
 
     kaethe = rows[0].fields
-    assert kaethe.full_name == "Frau Käthe Müller-Lüdenscheidt"
+    assert (kaethe.full_name, kaethe.prefix) == ("Käthe Müller-Lüdenscheidt", "Frau")
     assert kaethe.organisation == "Bäckerei Groß GmbH"
     assert kaethe.birthday == "1980-05-17"
     assert kaethe.categories == ["Kunden", "Weihnachtskarte"]

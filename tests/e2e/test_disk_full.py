@@ -211,7 +211,7 @@ def test_an_import_that_meets_a_full_disk_is_a_failed_run_that_changed_nothing(
 
     ran = api_call(alice, "POST", f"/api/v1/imports/{sync_id}/run")
     assert ran.status_code == 200, ran.text
-    assert (ran.json()["status"], ran.json()["message"]) == ("failed", f"failed: {FULL}")
+    assert (ran.json()["status"], ran.json()["message"]) == ("failed", FULL)
     runs = api_call(alice, "GET", f"/api/v1/imports/{sync_id}/runs").json()["runs"]
     assert [run["status"] for run in runs] == ["failed", "ok"]
     assert "Traceback" not in full_disk.server.log_tail(400)

@@ -123,7 +123,11 @@ def test_a_run_left_by_a_dead_process_is_running_until_its_lease_ends_then_inter
     with store.read() as tx:
         status = status_of(tx, source, clock())
         assert tx.lease_of(source.id) is None
-    assert (status.status, status.text, status.running_since) == ("failed", INTERRUPTED, None)
+    assert (status.status, status.text, status.running_since) == (
+        "failed",
+        f"failed: {INTERRUPTED}",
+        None,
+    )
     assert at(source.next_run_at) == NEXT  # the sync keeps its schedule
     assert scheduler.tick() == [] and len(runs_of(store, source)) == 1
 

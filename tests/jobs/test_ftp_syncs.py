@@ -104,10 +104,10 @@ def test_a_failed_ftp_login_is_a_failed_run_naming_the_user(
     run = run_sync(ctx, source)
 
     assert run.status == "failed"
-    assert run.message == f"failed: FTP login failed for user {USER}"
+    assert run.message == f"FTP login failed for user {USER}"
     with store.read() as tx:
         status = status_of(tx, reload(store, source), ctx.now())
-    assert (status.status, status.text) == ("failed", run.message)
+    assert (status.status, status.text) == ("failed", f"failed: {run.message}")
 
 
 def test_a_missing_ftp_file_is_a_failed_run(
@@ -119,4 +119,4 @@ def test_a_missing_ftp_file_is_a_failed_run(
     run = run_sync(ctx, source)
 
     assert run.status == "failed"
-    assert run.message == "failed: FTP file people.csv not found on host 127.0.0.1"
+    assert run.message == "FTP file people.csv not found on host 127.0.0.1"

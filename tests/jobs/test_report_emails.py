@@ -90,7 +90,7 @@ def test_a_failed_run_emails_why_it_failed(
 
     report = read(mailbox)
     assert report["Subject"] == "Sync people: failed"
-    assert f"Details: failed: HTTP 404 for {http.url('/people.csv')}" in body_of(report)
+    assert f"Details: HTTP 404 for {http.url('/people.csv')}" in body_of(report)
 
 
 def test_with_the_smtp_server_down_the_run_stands_and_says_the_email_was_not_sent(

@@ -38,7 +38,7 @@ def test_a_password_sealed_with_another_key_fails_the_run_and_asks_for_it_again(
     run = run_sync(after, source)
 
     assert run.status == "failed"
-    assert run.message.startswith("failed: a stored password cannot be decrypted")
+    assert run.message.startswith("a stored password cannot be decrypted")
     assert run.message.endswith("enter the password again")
     assert len(site.requests) == asked  # nothing was fetched without the password
 
@@ -99,7 +99,7 @@ def test_a_damaged_key_file_fails_the_run_with_words_to_act_on(
 
     assert run.status == "failed"
     assert run.message == (
-        "failed: the key file secret.key in the data directory is not a "
+        "the key file secret.key in the data directory is not a "
         "Fernet key (32 url-safe base64-encoded bytes)"
     )
 
@@ -112,4 +112,4 @@ def test_a_configured_key_that_is_no_fernet_key_fails_the_run_naming_the_option(
     run = run_sync(RunContext(store, replace(settings, secret_key="too-short")), source)
 
     assert run.status == "failed"
-    assert run.message.startswith("failed: [contacthub] secret_key is not a Fernet key")
+    assert run.message.startswith("[contacthub] secret_key is not a Fernet key")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
 from contacthub.jobs.notify import run_report_email
@@ -43,7 +45,27 @@ def test_failed_report_in_a_local_zone() -> None:
     text = body(email)
     assert "2025-03-30T09:00:05+03:00 (Sunday 30 March 2025 at 09:00 EEST)" in text
     assert "Details: HTTP 404 for https://x/a.csv" in text
-    assert "Added:     0" in text and "Errors:    0" in text
+    # A failed run changed nothing: no table of counts that reads as done.
+    assert "\n\nNothing was changed.\n" in text
+    assert "Added" not in text and "Deleted" not in text
+
+
+def test_a_refused_run_says_what_it_would_have_done_and_that_nothing_changed() -> None:
+    counts = {"added": 20, "updated": 0, "deleted": 18, "unchanged": 2, "errors": 0}
+    message = "this run would delete 18 of the sync's 20 contacts and keep 2"
+    email = run_report_email("A", FINISHED, "refused", counts, [], message, book="Kunden")
+    text = body(email)
+    assert "Address book: Kunden\n" in text
+    assert f"Details: {message}\n" in text and "refused: refused" not in text
+    assert "Would have added 20 and deleted 18; nothing was changed.\n" in text
+    assert "Deleted:" not in text and "Added:" not in text and "Unchanged:" not in text
+
+
+def test_the_date_header_has_a_known_zone() -> None:
+    email = run_report_email("A", FINISHED, "ok", COUNTS, [], "")
+    date = email["Date"]
+    assert not date.endswith("-0000") and re.search(r" [+-]\d{4}$", date), date
+    assert abs(parsedate_to_datetime(date) - datetime.now(UTC)) < timedelta(minutes=1)
 
 
 def test_refused_and_no_changes() -> None:

@@ -68,7 +68,7 @@ def test_a_refused_run_says_why_and_changes_nothing(store: Store, source: Source
     assert snapshot(store, source) == before  # no add, no update, no tombstone either
     assert outcome.run is not None and outcome.run.status == "refused"
     assert outcome.run.message == (
-        "refused: this run would delete 18 of the sync's 19 contacts and keep 1; "
+        "this run would delete 18 of the sync's 19 contacts and keep 1; "
         "run it by hand with the override if that is intended"
     )
     assert outcome.run.counts["deleted"] == 18 and outcome.run.counts["added"] == 1

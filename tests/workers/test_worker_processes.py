@@ -96,7 +96,7 @@ def test_a_killed_worker_leaves_no_sync_running_for_ever(
         after = tx.require_source(source.id)
         status = status_of(tx, after, later.now())
         runs = tx.runs_of(source.id)
-    assert status.status == "failed" and status.text == INTERRUPTED
+    assert status.status == "failed" and status.text == f"failed: {INTERRUPTED}"
     assert [(run.status, run.trigger) for run in runs] == [("failed", "schedule")]
     assert after.next_run_at == next_run_at and after.next_run_at is not None
     later.store.close()

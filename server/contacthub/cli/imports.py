@@ -146,11 +146,15 @@ def _csv_source_for(
 
 
 def _report(outcome: Any, dry_run: bool) -> None:
+    from contacthub.reconcile import effect
+
     counts = outcome.changes.counts
     heading = "dry run, nothing changed" if dry_run else outcome.status.replace("_", " ")
-    click.echo(heading + ": " + ", ".join(f"{n} {name}" for name, n in counts.items()))
-    if outcome.changes.refused:
-        click.echo(outcome.changes.refused)
+    if outcome.changes.refused:  # its counts were never applied: said as what it would do
+        click.echo(f"{heading}: {outcome.changes.refused}")
+        click.echo(effect(outcome.status, counts))
+    else:
+        click.echo(heading + ": " + ", ".join(f"{n} {name}" for name, n in counts.items()))
     for change in outcome.changes.of("skip")[:20]:
         click.echo(f"  skipped line {change.line}: {change.summary} ({change.reason})")
     for problem in outcome.changes.problems[:20]:

@@ -17,6 +17,7 @@ from contacthub.config import Settings
 from contacthub.jobs.runner import run_sync
 from contacthub.jobs.scheduler import TICK_SECONDS, Scheduler
 from contacthub.jobs.status import status_of
+from contacthub.reconcile import applied, effect
 from contacthub.sources.context import RunContext
 from contacthub.sources.csv import source as csv_source
 from contacthub.sources.csv.remote import origin_of
@@ -162,7 +163,9 @@ def sync_run(
         raise click.ClickException(str(busy)) from None
     finally:
         ctx.store.close()
-    click.echo(f"{run.status.replace('_', ' ')}: {run.message}")
+    click.echo(f"{run.status.replace('_', ' ')}: {run.message}" if run.message else run.status)
+    if not applied(run.status):
+        click.echo(effect(run.status, run.counts))
     for problem in run.problems[:20]:
         where = f"line {problem['line']}: " if problem.get("line") else ""
         click.echo(f"  {where}{problem.get('reason', '')}")

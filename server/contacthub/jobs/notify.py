@@ -24,13 +24,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import formatdate, getaddresses, make_msgid, parseaddr
+from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
 from contacthub.config import ConfigError
 from contacthub.errors import UserError
+from contacthub.reconcile.effect import CHANGES, applied, effect
 
 MAX_PROBLEMS = 10
 COUNT_NAMES = ("added", "updated", "deleted", "unchanged", "errors")
@@ -176,12 +177,15 @@ def run_report_email(
     message: str = "",
     *,
     to: str | Sequence[str] = (),
+    book: str = "",
 ) -> EmailMessage:
     """The plain-text report of one run; `send` fills in From when it is missing.
 
     `status` is a run status (ok, no_changes, failed, refused); `finished_at` is shown
     in its own zone, so pass it converted to the owner's zone if that reads better.
-    `counts` without ``errors`` counts the problems.
+    `counts` without ``errors`` counts the problems. A refused or failed run changed
+    nothing: its counts are told as what it would have done, never as a table of done.
+    `book` is the name of the address book the sync fills.
     """
     name = _one_line(sync_name)
     result = RESULTS.get(status, _one_line(status))
@@ -189,9 +193,10 @@ def run_report_email(
     email["Subject"] = f"Sync {name}: {result}"
     if to:
         email["To"] = to if isinstance(to, str) else ", ".join(to)
-    email["Date"] = formatdate(localtime=False)
+    email["Date"] = _now()
     lines = [
         f"Sync: {name}",
+        *([f"Address book: {_one_line(book)}"] if book else []),
         f"Finished: {finished_at.isoformat(timespec='seconds')} ({_in_words(finished_at)})",
         f"Result: {result}",
     ]
@@ -201,13 +206,22 @@ def run_report_email(
     shown = dict(counts)
     shown.setdefault("errors", len(problems))
     names = [*COUNT_NAMES, *(extra for extra in (SCANNED, MERGED) if extra in counts)]
-    width = max(len(_label(n)) for n in names) + 1
+    if not applied(status):
+        lines.append(effect(status, counts))
+        names = [n for n in names if n not in (*CHANGES, "unchanged") and shown.get(n)]
+    width = max((len(_label(n)) for n in names), default=0) + 1
     lines += [f"{_label(n) + ':':<{width}} {shown.get(n, 0)}" for n in names]
     if problems:
         lines += ["", _problems_heading(len(problems))]
         lines += [f"  {_where(p)}{_one_line(p.reason)}" for p in problems[:MAX_PROBLEMS]]
     email.set_content("\n".join(lines) + "\n")
     return email
+
+
+def _now() -> str:
+    # An aware datetime in the server's zone: "+0000" on a server in UTC, never the
+    # "-0000" of a time whose zone is unknown (RFC 5322, 3.3).
+    return format_datetime(datetime.now().astimezone())
 
 
 def _label(name: str) -> str:
@@ -273,7 +287,7 @@ def mass_deletion_email(deletion: MassDeletion, *, to: str | Sequence[str]) -> E
         f"Contacts deleted: {deletion.deleted} of {deletion.book_size} in “{book}” by {short}"
     )
     email["To"] = to if isinstance(to, str) else ", ".join(to)
-    email["Date"] = formatdate(localtime=False)
+    email["Date"] = _now()
     lines = [
         f"A client deleted {deletion.deleted} of the {deletion.book_size} contacts in the "
         f"address book “{book}”.",
@@ -302,7 +316,7 @@ def _book_deletion_email(
     email = EmailMessage()
     email["Subject"] = f"Address book deleted: “{book}” ({deletion.deleted} contacts) by {short}"
     email["To"] = to if isinstance(to, str) else ", ".join(to)
-    email["Date"] = formatdate(localtime=False)
+    email["Date"] = _now()
     lines = [
         f"A client deleted the address book “{book}” with its {deletion.deleted} contacts.",
         "",

@@ -39,9 +39,9 @@ logger = logging.getLogger(__name__)
 
 LEASE_SECONDS = 120.0
 RENEW_EVERY = 30.0  # real seconds; a lease outlives two missed renewals
-INTERNAL_ERROR = "failed: an internal error; the server log has the details"
+INTERNAL_ERROR = "an internal error; the server log has the details"
 INTERRUPTED = (
-    "failed: the run was interrupted (the process running it stopped); the sync keeps its schedule"
+    "the run was interrupted (the process running it stopped); the sync keeps its schedule"
 )
 
 
@@ -73,7 +73,7 @@ def run_sync(
                 # The run changed nothing; if the disk has no room for this record either,
                 # StorageFull goes on to the caller.
                 logger.error("run of source %s failed: %s", source.id, full)
-                run = record_outcome(ctx, source, started, trigger, "failed", f"failed: {full}")
+                run = record_outcome(ctx, source, started, trigger, "failed", str(full))
             except Exception:
                 # A bug, or the store away for a moment: the run still ends as a failed
                 # run, in words that reveal no internals (the log has them).
@@ -232,8 +232,17 @@ def _deliver(ctx: RunContext, source: SourceRecord, run: RunRecord, recipients: 
     if schedule is not None:
         finished = finished.astimezone(zone(schedule.timezone))
     problems = [Problem(p.get("reason", ""), p.get("line"), p.get("column")) for p in run.problems]
+    with ctx.store.read() as tx:
+        book = tx.get_collection(source.book_path)
     email = run_report_email(
-        source.name, finished, run.status, run.counts, problems, run.message, to=recipients
+        source.name,
+        finished,
+        run.status,
+        run.counts,
+        problems,
+        run.message,
+        to=recipients,
+        book=book.display_name if book is not None else "",
     )
     try:
         send(smtp, email)

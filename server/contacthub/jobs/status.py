@@ -48,6 +48,10 @@ def _words(run: RunRecord) -> str:
     if run.status == "no_changes":
         return "no changes"
     if run.status == "refused":
-        # The guard's message starts with "refused: " itself.
-        return f"refused by the mass-deletion guard: {run.message.removeprefix('refused: ')}"
-    return run.message if run.message.startswith("failed") else f"failed: {run.message}"
+        return _with_message("refused by the mass-deletion guard", run.message)
+    return _with_message("failed", run.message)
+
+
+def _with_message(words: str, message: str) -> str:
+    # A run's message never repeats its status (the store keeps them apart).
+    return f"{words}: {message}" if message else words

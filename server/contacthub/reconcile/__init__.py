@@ -9,6 +9,7 @@ differ only in their `Policy`.
 """
 
 from contacthub.reconcile.changes import Change, ChangeSet, Incoming, MergedChange, Problem
+from contacthub.reconcile.effect import applied, effect
 from contacthub.reconcile.plan import plan
 from contacthub.reconcile.policy import Policy
 from contacthub.reconcile.run import (
@@ -31,6 +32,8 @@ __all__ = [
     "RunOutcome",
     "SourceReport",
     "apply",
+    "applied",
+    "effect",
     "describe_changes",
     "plan",
     "run_source",

@@ -262,7 +262,7 @@ def _mass_deletion(contacts: int, deletions: int, policy: Policy) -> str:
     overridden = policy.override_mass_deletion and not policy.unattended
     if deletions and not overridden and kept <= contacts * MASS_DELETION_KEEP_RATIO:
         return (
-            f"refused: this run would delete {deletions} of the sync's {contacts} contacts "
+            f"this run would delete {deletions} of the sync's {contacts} contacts "
             f"and keep {kept}; run it by hand with the override if that is intended"
         )
     return ""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from contacthub.errors import UserError
 from contacthub.reconcile.changes import Change, ChangeSet, Incoming, MergedChange, Problem
+from contacthub.reconcile.effect import NOTHING_TO_DO
 from contacthub.reconcile.plan import plan
 from contacthub.reconcile.policy import Policy
 from contacthub.store import (
@@ -95,12 +96,12 @@ def _status_of(changes: ChangeSet, report: SourceReport | None = None) -> str:
 
 
 def describe_changes(counts: Mapping[str, int]) -> str:
-    """The book's changes in words: "2 added, 1 updated", or "no changes"."""
+    """The book's changes in words: "2 added, 1 updated", or NOTHING_TO_DO."""
     return (
         ", ".join(
             f"{counts[name]} {name}" for name in ("added", "updated", "deleted") if counts.get(name)
         )
-        or "no changes"
+        or NOTHING_TO_DO
     )
 
 
@@ -169,7 +170,7 @@ def run_source(
                 status="failed",
                 trigger=trigger,
                 counts={},
-                message=f"failed: {reason}",
+                message=reason,
             )
         raise RunFailed(reason, run) from error
     _log_end(source, outcome, time.time() - started)
@@ -185,7 +186,9 @@ def _log_end(source: SourceRecord, outcome: RunOutcome, seconds: float) -> None:
             _counts(outcome.changes.counts),
         )
     elif outcome.changes.refused:
-        logger.warning("run of source %s (%s) %s", source.id, source.kind, outcome.changes.refused)
+        logger.warning(
+            "run of source %s (%s) refused: %s", source.id, source.kind, outcome.changes.refused
+        )
     else:
         logger.info(
             "run of source %s (%s) ended in %.1f s: %s, %s",

@@ -109,3 +109,10 @@ def require_run(ctx: RunContext, source: SourceRecord, run_id: int, missing: str
     if run is None:
         raise NotFound(missing)
     return run
+
+
+def filled_book(ctx: RunContext, source: SourceRecord) -> tuple[str, str] | None:
+    """The id and name of the address book the source fills; None once it is gone."""
+    with ctx.store.read() as tx:
+        book = tx.get_collection(source.book_path)
+    return (book.name, book.display_name) if book is not None else None

@@ -21,6 +21,7 @@ import vobject
 from contacthub.errors import UserError
 from contacthub.reconcile import ChangeSet, Incoming, Policy, Problem, RunOutcome, run_source
 from contacthub.store import SourceRecord, Store, Transaction
+from contacthub.vcard.fields import UNNAMED
 from contacthub.vcard.parse import index_of, item_data
 from contacthub.vcard.versions import without_quoted_printable
 
@@ -156,12 +157,7 @@ def _incoming(text: str, line: int) -> Incoming:
         _set(card, "uid", uid)
         changed = True
     if not _value(card, "fn"):
-        phones = [p.value for p in card.contents.get("tel", [])]
-        _set(
-            card,
-            "fn",
-            index_of(card).display_name or (phones[0] if phones else "") or "Unnamed contact",
-        )
+        _set(card, "fn", index_of(card).display_name or UNNAMED)
         changed = True
     if "n" not in card.contents:
         card.add("n").value = vobject.vcard.Name()

@@ -172,11 +172,23 @@ class RunRecord:
             trigger=row.trigger,
             counts=json.loads(row.counts),
             problems=json.loads(row.problems),
-            message=row.message,
+            message=_without_status(row.status, row.message),
             email=row.email,
             owner=row.owner,
             kind=row.kind,
         )
+
+
+# Runs recorded before the status and the message were kept apart began their message
+# with the status ("failed: HTTP 404 ..."); every page puts the status before it again.
+_STATUS_WORDS = {"failed": "failed", "refused": "refused", "no_changes": "no changes"}
+
+
+def _without_status(status: str, message: str) -> str:
+    words = _STATUS_WORDS.get(status)
+    if words is None or message.strip() == words:
+        return "" if words else message
+    return message.removeprefix(f"{words}: ")
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,9 @@ class Address(NamedTuple):
     primary: bool = False
 
 
+UNNAMED = "Unnamed contact"  # the FN of a card with no name, organization, email or phone
+
+
 @dataclass(slots=True)
 class ContactFields:
     full_name: str = ""
@@ -58,10 +61,13 @@ class ContactFields:
     custom: dict[str, str] = field(default_factory=dict)  # X-NAME → value
 
     def derived_full_name(self) -> str:
-        """The full name, else one made of the name parts, organisation, first email or phone."""
+        """The full name, else one made of the name parts, organisation, first email or phone
+        (as iOS and macOS name a card without one). The prefix ("Frau", "Dr.") stays in N
+        only: Google and Apple show FN as the name, and nobody files "Frau Anna Schröder"
+        under F."""
         if self.full_name:
             return self.full_name
-        parts = (self.prefix, self.given, self.middle, self.family, self.suffix)
+        parts = (self.given, self.middle, self.family, self.suffix)
         name = " ".join(part for part in parts if part)
         if name:
             return name

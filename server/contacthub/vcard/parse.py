@@ -44,11 +44,21 @@ def _display_name(card: Any) -> str:
             return name.strip()
     for prop in card.contents.get("n", []):
         n = prop.value
-        joined = " ".join(p for p in (n.prefix, n.given, n.additional, n.family, n.suffix) if p)
+        # Without the prefix, as ContactFields.derived_full_name.
+        joined = " ".join(_flat(p) for p in (n.given, n.additional, n.family, n.suffix) if p)
         if joined.strip():
             return joined.strip()
-    emails = _values(card, "email")
-    return emails[0] if emails else ""
+    # As iOS and macOS name a card without a name: its organization, email, phone.
+    for name in ("org", "email", "tel"):
+        found = next((value.strip() for value in _values(card, name) if value.strip()), "")
+        if found:
+            return found
+    return ""
+
+
+def _flat(part: Any) -> str:
+    # vobject gives a component of N as a list when it held commas ("Anna,Maria").
+    return " ".join(map(str, part)) if isinstance(part, list) else str(part)
 
 
 def _extra_values(card: Any) -> tuple[str, ...]:

@@ -240,8 +240,28 @@ RUN_FIELDS: dict[str, Any] = {
     "trigger": {"type": "string", "description": "manual, schedule, ..."},
     "started_at": {"type": "string", "format": "date-time"},
     "finished_at": nullable("string", format="date-time"),
-    "counts": schema("Counts"),
-    "message": STRING,
+    "counts": {
+        "allOf": [schema("Counts")],
+        "description": "What the run did when applied is true; what it would have done "
+        "when applied is false (a refused or failed run changed nothing).",
+    },
+    "applied": {
+        "type": "boolean",
+        "description": "Whether the run's changes were written (ok, no_changes); false for "
+        "a refused or failed run, whose counts are only what it planned.",
+    },
+    "effect": {
+        "type": "string",
+        "description": 'The counts in words that cannot be misread: "Added 3 and deleted '
+        '1.", "Would have added 20 and deleted 4; nothing was changed.", "Nothing was '
+        'changed."',
+    },
+    "message": {
+        "type": "string",
+        "description": "Why, or what else happened, without the status in front: "
+        '"HTTP 404 for ...", "this run would delete 4 of ...", "the file is the same as '
+        'at the last import".',
+    },
     "problems": {"type": "array", "items": schema("Problem")},
 }
 IMPORT_SCHEMAS: dict[str, Any] = {

@@ -8,6 +8,7 @@ from typing import Any
 
 import vobject
 
+from contacthub.reconcile import applied, effect
 from contacthub.services.books import Book
 from contacthub.services.contacts import ContactsPage
 from contacthub.services.imports import ImportSummary
@@ -23,6 +24,8 @@ def iso(timestamp: float | None) -> str | None:
 
 
 def run_json(run: RunRecord) -> dict[str, Any]:
+    """A run; its counts are what it did when `applied`, what it would have done when not
+    (a refused or failed run changed nothing), and `effect` says which in words."""
     return {
         "id": run.id,
         "status": run.status,
@@ -30,6 +33,8 @@ def run_json(run: RunRecord) -> dict[str, Any]:
         "started_at": iso(run.started_at),
         "finished_at": iso(run.finished_at),
         "counts": run.counts,
+        "applied": applied(run.status),
+        "effect": effect(run.status, run.counts),
         "message": run.message,
         "problems": run.problems,
     }

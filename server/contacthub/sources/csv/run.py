@@ -19,7 +19,7 @@ from contacthub.sources.csv.remote import (
 from contacthub.sources.progress import FETCHING
 from contacthub.store import RunRecord, SourceRecord
 
-UNCHANGED = "no changes: the file is the same as at the last import"
+UNCHANGED = "the file is the same as at the last import"
 
 
 def run(
@@ -33,7 +33,7 @@ def run(
         try:
             result = fetch(origin.remote(ctx.vault), previous, ctx.fetch_policy)
         except (FetchError, OriginError, CredentialError) as error:
-            return record_outcome(ctx, source, started, trigger, "failed", f"failed: {error}")
+            return record_outcome(ctx, source, started, trigger, "failed", str(error))
         if result.unchanged:
             if result.state != previous:
                 # The same content with new validators (a file touched, or written again
@@ -56,7 +56,7 @@ def run(
     except RunFailed as failed:
         return failed.run
     except csv_source.CsvImportError as error:
-        return record_outcome(ctx, source, started, trigger, "failed", f"failed: {error}")
+        return record_outcome(ctx, source, started, trigger, "failed", str(error))
     assert outcome.run is not None
     if state is not None and outcome.run.status in ("ok", "no_changes"):
         # Only a file that was imported counts as seen: after a failure or a refusal

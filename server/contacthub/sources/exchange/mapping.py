@@ -23,6 +23,7 @@ from exchangelib.indexed_properties import EmailAddress, PhoneNumber, PhysicalAd
 from exchangelib.items import Contact
 from exchangelib.properties import Body, HTMLBody
 
+from contacthub.vcard.fields import UNNAMED
 from contacthub.vcard.parse import parse_one
 
 EMAIL_LABELS = ("EmailAddress1", "EmailAddress2", "EmailAddress3")
@@ -282,7 +283,7 @@ def _display_name(contact: Contact) -> str:
         next((p.phone_number for p in contact.phone_numbers or [] if p.phone_number), None),
     )
     # A vCard needs an FN; a contact with none of these is empty in Outlook as well.
-    return next((name.strip() for name in names if name and name.strip()), "Unnamed contact")
+    return next((name.strip() for name in names if name and name.strip()), UNNAMED)
 
 
 def _bday_text(value: datetime.date) -> str:

@@ -35,6 +35,7 @@ from exchangelib import Account
 
 from contacthub.credentials import CredentialError
 from contacthub.reconcile import Incoming, Policy, RunFailed, SourceReport, run_source
+from contacthub.reconcile.effect import NOTHING_TO_DO
 from contacthub.sources.base import record_outcome
 from contacthub.sources.context import RunContext
 from contacthub.sources.exchange.client import (
@@ -439,7 +440,7 @@ def run(
         records = incoming(mailbox, ctx.store, source, local, sent, pulled)
     except (ExchangeError, CredentialError, AccountError) as error:
         logger.warning("Exchange source %s: syncing the mailbox failed: %s", source.id, error)
-        return record_outcome(ctx, source, started, trigger, "failed", f"failed: {error}")
+        return record_outcome(ctx, source, started, trigger, "failed", str(error))
     logger.info(
         "Exchange source %s: %d created and %d updated in Exchange, %d conflicts, %d not sent; "
         "%d changes pulled",
@@ -484,7 +485,7 @@ def _reconcile(
 
 
 def summary(counts: Mapping[str, int]) -> str:
-    """E.g. "2 added, 1 created in Exchange, 1 conflict"; "no changes" for none."""
+    """E.g. "2 added, 1 created in Exchange, 1 conflict"; NOTHING_TO_DO for none."""
     parts = [
         f"{counts.get(name, 0)} {words}"
         for name, words in (
@@ -498,4 +499,4 @@ def summary(counts: Mapping[str, int]) -> str:
     conflicts = counts.get("conflicts", 0)
     if conflicts:
         parts.append(f"{conflicts} conflict{'s' if conflicts != 1 else ''}")
-    return ", ".join(parts) or "no changes"
+    return ", ".join(parts) or NOTHING_TO_DO

@@ -425,7 +425,7 @@ def run(
         scanned = scan_mailbox(ctx, account, source.settings)
     except (ImapError, CredentialError, AccountError) as error:
         logger.warning("IMAP source %s: reading the mailbox failed: %s", source.id, error)
-        return record_outcome(ctx, source, started, trigger, "failed", f"failed: {error}")
+        return record_outcome(ctx, source, started, trigger, "failed", str(error))
     people, touched = tally(_people_of(source), _state_of(source), scanned)
     logger.info(
         "IMAP source %s: %d messages scanned in %s; %d people to update",

@@ -10,7 +10,8 @@ same replace with If-Match, so an edit never overwrites a change a phone made me
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import vobject
@@ -21,6 +22,7 @@ from werkzeug.wrappers import Response
 from contacthub.errors import Invalid
 from contacthub.services import book_trash, books, contacts, groups, history
 from contacthub.services.contacts import ChangedElsewhere
+from contacthub.services.custom_fields import custom_field_names
 from contacthub.store import ItemRecord
 from contacthub.vcard.edit import EditableFields, editable_fields, edited, problems, rebased
 from contacthub.vcard.parse import InvalidVCard
@@ -157,10 +159,21 @@ class Details:
     phones: list[Detail]
     note: str
     others: list[tuple[str, Detail]]  # (what it is, its value), in the card's order
+    technical: list[tuple[str, Detail]] = field(default_factory=list)  # UID, our own keys
 
 
-SHOWN_ABOVE = {"VERSION", "UID", "PRODID", "REV", "FN", "ORG", "EMAIL", "TEL", "NOTE", "X-ABLABEL"}
+SHOWN_ABOVE = {"VERSION", "FN", "ORG", "EMAIL", "TEL", "NOTE", "X-ABLABEL"}
+# What a person has no use for, out of the way in a collapsed section: identifiers, and
+# the properties contacthub keeps for itself (X-CONTACTHUB-KEY: the row a card came from).
+TECHNICAL = {"UID", "PRODID", "REV"}
+OWN_PREFIX = "X-CONTACTHUB-"
+TECHNICAL_LABELS = {"X-CONTACTHUB-KEY": "Import key (X-CONTACTHUB-KEY)"}
 LABELS = {
+    "X-CONTACTHUB-MESSAGES": "Messages in the mailbox",
+    "X-CONTACTHUB-LAST-CONTACT": "Last message",
+    "UID": "UID",
+    "PRODID": "Written by",
+    "REV": "Last changed",
     "N": "Name in parts",
     "NICKNAME": "Nickname",
     "ADR": "Address",
@@ -242,8 +255,22 @@ def _detail(prop: Any, labels: dict[str, str], link: str | None = None) -> Detai
     return Detail(_words(prop), label or ", ".join(kind for kind in kinds if kind), link)
 
 
-def details(text: str) -> Details | None:
-    """What a card says, ready to show; None for a card that cannot be read."""
+def _is_technical(name: str) -> bool:
+    return name in TECHNICAL or (name.startswith(OWN_PREFIX) and name not in LABELS)
+
+
+def _what(name: str, custom_names: Mapping[str, str]) -> str:
+    """What a property is called: the name a person gave a custom field ("Shoe size"),
+    ours for the known ones, or its own."""
+    if name in custom_names:
+        return custom_names[name]
+    # An X- property nobody named keeps its own name: another program's words for it.
+    return LABELS.get(name) or TECHNICAL_LABELS.get(name) or name
+
+
+def details(text: str, custom_names: Mapping[str, str] | None = None) -> Details | None:
+    """What a card says, ready to show; None for a card that cannot be read.
+    `custom_names`: X- property → the name given to that custom field."""
     try:
         card = vobject.readOne(text, validate=False)
     except Exception:  # stored before cards were checked: the page shows the text
@@ -255,11 +282,13 @@ def details(text: str) -> Details | None:
         if child.name == "X-ABLABEL" and child.group
     }
     name = _flat(card.contents["fn"][0].value) if "fn" in card.contents else ""
-    others = [
-        (LABELS.get(child.name, child.name), _detail(child, labels))
+    named = custom_names or {}
+    shown = [
+        (child.name, (_what(child.name, named), _detail(child, labels)))
         for child in children
         if child.name not in SHOWN_ABOVE and not (child.name == "N" and _words(child) in ("", name))
     ]
+    shown = [(prop, pair) for prop, pair in shown if pair[1].value]
     return Details(
         organization=_flat(card.contents["org"][0].value) if "org" in card.contents else "",
         emails=[
@@ -273,7 +302,8 @@ def details(text: str) -> Details | None:
             if _words(prop)
         ],
         note="\n\n".join(_words(prop) for prop in card.contents.get("note", [])),
-        others=[(what, detail) for what, detail in others if detail.value],
+        others=[pair for prop, pair in shown if not _is_technical(prop)],
+        technical=[pair for prop, pair in shown if _is_technical(prop)],
     )
 
 
@@ -284,7 +314,7 @@ def contact(book_id: str, contact_id: str) -> Response:
         "contact.html",
         book=_book(book_id),
         contact=contact_json(item, book_id, with_vcard=True),
-        details=details(item.text),
+        details=details(item.text, custom_field_names(run_context(), current_user())),
         history=history.contact_history(run_context(), current_user(), book_id, item.uid),
         title=item.display_name,
     )

@@ -8,7 +8,13 @@ from typing import Any
 from flask import Blueprint, g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from contacthub.services.sources import progress_of, require_run, require_source, start_run
+from contacthub.services.sources import (
+    filled_book,
+    progress_of,
+    require_run,
+    require_source,
+    start_run,
+)
 from contacthub.sources.progress import Progress
 from contacthub.sources.registry import RUNNABLE
 from contacthub.store import SourceRecord
@@ -76,6 +82,7 @@ def report(source_id: int, run_id: int) -> Response:
         source=source,
         run=sync_run_json(run),
         record=run,
+        book=filled_book(run_context(), source),
         what=RUNNABLE[source.kind].noun,
         title=f"Run of {source.name}",
     )

@@ -46,7 +46,21 @@ function frequencies(form) {
   show();
 }
 
+// The fade at the preview's right edge says more columns lie beyond; it goes at the end.
+function scrollEnds(frame) {
+  const scroller = frame.querySelector(".preview-scroll");
+  if (!scroller) return;
+  const mark = () => {
+    const end = scroller.scrollLeft + scroller.clientWidth >= scroller.scrollWidth - 2;
+    frame.classList.toggle("at-end", end);
+  };
+  scroller.addEventListener("scroll", mark, { passive: true });
+  window.addEventListener("resize", mark);
+  mark();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  for (const frame of document.querySelectorAll(".scroll-frame.wide")) scrollEnds(frame);
   for (const form of document.querySelectorAll("form.wizard-form")) {
     sourceKinds(form);
     otherDelimiter(form);
