@@ -16,7 +16,7 @@ DATA = Path(__file__).parent.parent / "data" / "csv"
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     result = CliRunner().invoke(
-        main, ["user", "add", "ann", "--data-dir", str(tmp_path)], input="secret\n"
+        main, ["user", "add", "ann", "--data-dir", str(tmp_path)], input="secret-long-enough\n"
     )
     assert result.exit_code == 0, result.output
     return tmp_path
