@@ -77,7 +77,7 @@ def test_run_lists_and_shows_a_remote_sync(
     assert first.stdout.startswith("ok: 2 added")
     assert "report email not sent: no SMTP server is configured" in first.output
     again = sync(data_dir, "run", str(source.id))
-    assert again.exit_code == 0 and again.output.startswith("no changes")
+    assert again.exit_code == 0 and again.stdout.startswith("no changes")
 
     listed = sync(data_dir, "list")
     assert listed.exit_code == 0, listed.output
