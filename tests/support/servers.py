@@ -3,7 +3,7 @@
 Both run as subprocesses bound to 127.0.0.1 on a free port, are polled until they
 accept requests, and are stopped with SIGTERM (``stop()`` checks the exit code).
 
-    with ContacthubServer(tmp_path / "data", users={"alice": "pw"}) as server:
+    with ContacthubServer(tmp_path / "data", users={"alice": "alice-Secret-1"}) as server:
         s = server.session("alice")
         s.request("PROPFIND", "/alice/", headers={"Depth": "0"})
 
