@@ -3,6 +3,7 @@ to CardDAV."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -15,6 +16,7 @@ from contacthub.web import create_app
 
 # Paths of the sidecar; users.RESERVED_NAMES keeps principals from living there.
 SIDECAR_PREFIXES = ("/api", "/admin")
+ADMIN_PAGE = "/admin/"
 
 
 def make_app(settings: Settings, store: Store) -> WSGIApp:
@@ -34,6 +36,35 @@ class Dispatcher:
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        if is_browser_at_root(environ):
+            return to_admin_page(environ, start_response)
         if any(path == prefix or path.startswith(prefix + "/") for prefix in SIDECAR_PREFIXES):
             return self.sidecar(environ, start_response)
         return self.carddav(environ, start_response)
+
+
+def is_browser_at_root(environ: dict[str, Any]) -> bool:
+    """A browser opening the server's address: a GET of / that asks for a page. CardDAV
+    clients never ask / for text/html; their PROPFIND, OPTIONS and GET of / (and
+    /.well-known/carddav) go to Radicale as ever."""
+    return (
+        environ.get("PATH_INFO", "") == "/"
+        and environ.get("REQUEST_METHOD") in ("GET", "HEAD")
+        and "text/html" in environ.get("HTTP_ACCEPT", "")
+    )
+
+
+def to_admin_page(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    location = environ.get("SCRIPT_NAME", "").rstrip("/") + ADMIN_PAGE
+    link = html.escape(location)
+    body = f'<!doctype html><title>contacthub</title><a href="{link}">{link}</a>\n'.encode()
+    start_response(
+        "302 Found",
+        [
+            ("Location", location),
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+        ],
+    )
+    return [body] if environ.get("REQUEST_METHOD") == "GET" else []

@@ -320,6 +320,7 @@ def _fetch_policy(sections: dict[str, dict[str, str]], config_file: Path) -> Fet
         allow_private=_bool(sections, "fetch", "allow_private", False, config_file),
         allowed_networks=networks,
         ca_bundle=ca_bundle,
+        config_file=str(config_file),
     )
 
 

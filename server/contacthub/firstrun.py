@@ -49,3 +49,30 @@ def ensure_first_admin(settings: Settings, store: Store) -> str | None:
         tx.set_admin(FIRST_ADMIN, True)
     users.add(FIRST_ADMIN, password)
     return password
+
+
+def first_admin_notice(admin_url: str, password: str) -> str:
+    """The first admin's password, framed, so that it stands out of the start-up log."""
+    lines = [
+        "The first admin account is made. Its password is shown this once:",
+        "write it down now.",
+        "",
+        f"  admin page:  {admin_url}",
+        f"  user:        {FIRST_ADMIN}",
+        f"  password:    {password}",
+        "",
+        f"Change it with: contacthub user passwd {FIRST_ADMIN}",
+    ]
+    width = max(len(line) for line in lines)
+    rule = "+" + "=" * (width + 2) + "+"
+    framed = [f"| {line.ljust(width)} |" for line in lines]
+    return "\n".join(["", rule, *framed, rule, ""])
+
+
+def admin_page_url(settings: Settings, listening_at: str) -> str:
+    """Where a person opens the admin page: the public address, else the one the server
+    listens at (an address of every interface, as 0.0.0.0, is opened as localhost)."""
+    base = settings.public_url.rstrip("/") or listening_at
+    for everywhere in ("//0.0.0.0:", "//[::]:"):
+        base = base.replace(everywhere, "//localhost:")
+    return f"{base}/admin/"

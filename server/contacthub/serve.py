@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import FrameType
 
 import waitress
@@ -26,13 +28,53 @@ SCHEDULER_GRACE = 10.0  # seconds a run in progress gets to finish at shutdown
 
 def setup_logging(settings: Settings) -> None:
     level = settings.radicale.get("logging", {}).get("level", "info")
-    radicale_log.setup()
-    radicale_log.set_level(level, backtrace_on_debug=False)
+    with _radicale_quiet(level):
+        radicale_log.setup()
+        radicale_log.set_level(level, backtrace_on_debug=False)
+    radicale_log.logger.addFilter(_drop_argon2_warning)
     logging.getLogger("contacthub").setLevel(level.upper())
 
 
-def serve(settings: Settings, store: Store, *, announce: bool = True) -> None:
-    app = make_app(settings, store)
+@contextmanager
+def _radicale_quiet(level: str) -> Iterator[None]:
+    """Radicale says each of its settings at INFO as it starts, some 60 lines in which the
+    few that matter (our own: the data directory, the address, the admin password) were
+    lost. At INFO they are left out; at DEBUG, where a person asked for detail, they stay.
+    Warnings and errors pass, and Radicale's INFO lines of requests after the start too."""
+    if level.strip().lower() == "info":
+        radicale_log.logger.addFilter(_below_warning)
+    try:
+        yield
+    finally:
+        radicale_log.logger.removeFilter(_below_warning)
+
+
+def _below_warning(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING
+
+
+def _drop_argon2_warning(record: logging.LogRecord) -> bool:
+    """Radicale's htpasswd auth with `autodetect` warns at every start that it "can require
+    argon2 module, but currently no entries found" when argon2-cffi is not installed. It is
+    harmless here: `contacthub user` writes bcrypt hashes only, and a users file that holds
+    an argon2 hash without the module stops the start with Radicale's own error. Dropped so
+    that the first start shows no warning that looks like a failure."""
+    return "can require argon2 module, but currently no entries found" not in str(record.msg)
+
+
+def serve(
+    settings: Settings,
+    store: Store,
+    *,
+    announce: bool = True,
+    welcome: Callable[[str], None] | None = None,
+) -> None:
+    """Serve until stopped. `welcome` is called with the server's address (e.g.
+    http://127.0.0.1:5232) once it is bound, before "listening on" says it is ready: what
+    it prints is there when a script that waits for that line reads on."""
+    level = settings.radicale.get("logging", {}).get("level", "info")
+    with _radicale_quiet(level):
+        app = make_app(settings, store)
     server = waitress.create_server(
         app,
         host=settings.host,
@@ -49,6 +91,8 @@ def serve(settings: Settings, store: Store, *, announce: bool = True) -> None:
     signal.signal(signal.SIGTERM, stop)
     scheduling = threading.Event()
     scheduler = _start_scheduler(settings, store, scheduling) if settings.scheduler else None
+    if welcome is not None:
+        welcome(_address(settings, server.effective_port))
     if announce:
         print(
             f"contacthub: listening on http://{settings.host}:{server.effective_port}/", flush=True
@@ -64,6 +108,11 @@ def serve(settings: Settings, store: Store, *, announce: bool = True) -> None:
             scheduler.join(timeout=SCHEDULER_GRACE)
         store.close()
         logger.info("stopped")
+
+
+def _address(settings: Settings, port: int) -> str:
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"http://{host}:{port}"
 
 
 def _proxy_options(settings: Settings) -> dict[str, object]:

@@ -303,7 +303,7 @@ def test_a_source_that_cannot_be_fetched_is_refused_and_nothing_is_made(
     private = error_of(api.post(SYNCS, json={"source": {"url": http.url("/people.csv")}}), 422)
     assert private["field"] == "source"
     assert f"Address {LOOPBACK} of host {LOOPBACK} is loopback" in private["message"]
-    assert "allow private addresses in the config" in private["message"]
+    assert "set [fetch] allow_private = true" in private["message"]
     assert store_state(store) == before
     assert api.get(SYNCS).get_json() == {"syncs": []}
 

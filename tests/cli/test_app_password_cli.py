@@ -14,7 +14,10 @@ from contacthub.cli import main
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     home = tmp_path / "data"
-    added = CliRunner().invoke(main, ["user", "add", "ann", "--data-dir", str(home)], input="pw\n")
+    home.mkdir()
+    added = CliRunner().invoke(
+        main, ["user", "add", "ann", "--data-dir", str(home)], input="pw-long-enough\n"
+    )
     assert added.exit_code == 0, added.output
     return home
 

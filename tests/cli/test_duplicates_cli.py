@@ -20,9 +20,10 @@ from tests.duplicates.people import NAMESAKE, OWNER, PEOPLE, REGION, write_peopl
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     home = tmp_path / "data"
+    home.mkdir()
     for user in (OWNER, "bob"):
         added = CliRunner().invoke(
-            main, ["user", "add", user, "--data-dir", str(home)], input="pw\n"
+            main, ["user", "add", user, "--data-dir", str(home)], input="pw-long-enough\n"
         )
         assert added.exit_code == 0, added.output
     store = Store.open(config.load(home).store_url)

@@ -16,7 +16,7 @@ DATA = Path(__file__).parent.parent / "data" / "csv"
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     result = CliRunner().invoke(
-        main, ["user", "add", "ann", "--data-dir", str(tmp_path)], input="secret\n"
+        main, ["user", "add", "ann", "--data-dir", str(tmp_path)], input="secret-long-enough\n"
     )
     assert result.exit_code == 0, result.output
     return tmp_path
@@ -103,3 +103,32 @@ def test_an_unknown_user_is_refused(data_dir: Path) -> None:
         ],
     )
     assert result.exit_code != 0 and "no user 'nobody'" in result.output
+
+
+def test_book_by_name_is_made_when_missing_then_found_by_name_or_id(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    people = write(tmp_path / "people.csv", ["1,Ann,ann@example.org,38"])
+    made = run(data_dir, str(people), "--book", "Work friends")
+    assert made.exit_code == 0, made.output
+    assert "made the address book 'Work friends' (work-friends)" in made.stdout
+    assert "into ann/work-friends" in made.stdout
+    assert len(book_texts(data_dir, "ann/work-friends")) == 1
+    # Another file into the same book, by its name in another case, then by its id.
+    for name, book in (("staff", "work FRIENDS"), ("more", "work-friends")):
+        other = write(tmp_path / f"{name}.csv", [f"1,{name},{name}@example.org,40"])
+        found = run(data_dir, str(other), "--book", book)
+        assert found.exit_code == 0, found.output
+        assert "made the address book" not in found.stdout
+        assert "into ann/work-friends" in found.stdout
+    assert len(book_texts(data_dir, "ann/work-friends")) == 3
+
+
+def test_no_bare_progress_line_off_a_terminal(data_dir: Path, tmp_path: Path) -> None:
+    people = write(tmp_path / "people.csv", ["1,Ann,ann@example.org,38"])
+    result = run(data_dir, str(people))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [f"contacthub: data directory {data_dir.resolve()}"]
+    assert result.stdout.splitlines()[-1] == (
+        "ok: 1 added, 0 updated, 0 deleted, 0 unchanged, 0 skipped, 0 errors"
+    )

@@ -29,7 +29,7 @@ def data_dir(tmp_path: Path) -> Path:
         "[fetch]\nallowed_networks = 127.0.0.0/8\ntimeout = 5\n", encoding="utf-8"
     )
     result = CliRunner().invoke(
-        main, ["user", "add", "ann", "--data-dir", str(tmp_path)], input="secret\n"
+        main, ["user", "add", "ann", "--data-dir", str(tmp_path)], input="secret-long-enough\n"
     )
     assert result.exit_code == 0, result.output
     return tmp_path
@@ -74,14 +74,14 @@ def test_run_lists_and_shows_a_remote_sync(
 
     first = sync(data_dir, "run", str(source.id))
     assert first.exit_code == 0, first.output
-    assert first.output.startswith("ok: 2 added")
+    assert first.stdout.startswith("ok: 2 added")
     assert "report email not sent: no SMTP server is configured" in first.output
     again = sync(data_dir, "run", str(source.id))
-    assert again.exit_code == 0 and again.output.startswith("no changes")
+    assert again.exit_code == 0 and again.stdout.startswith("no changes")
 
     listed = sync(data_dir, "list")
     assert listed.exit_code == 0, listed.output
-    header, row = listed.output.splitlines()
+    header, row = listed.stdout.splitlines()
     assert header.split() == [
         "ID",
         "USER",
@@ -160,11 +160,11 @@ def test_a_mail_account_is_listed_and_synced_like_a_file(
 
     ran = sync(data_dir, "run", str(source.id))
     assert ran.exit_code == 0, ran.output
-    assert ran.output.startswith(
+    assert ran.stdout.startswith(
         f"ok: {len(EXPECTED)} added; {INBOX_COUNT + SENT_COUNT} messages scanned"
     )
 
-    listed = sync(data_dir, "list").output.splitlines()[1]
+    listed = sync(data_dir, "list").stdout.splitlines()[1]
     assert f"imap: {seeded.username} at {seeded.host}" in listed
     shown = sync(data_dir, "show", str(source.id)).output
     assert f"{seeded.username} (password stored)" in shown

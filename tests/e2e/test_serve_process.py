@@ -59,8 +59,9 @@ def test_first_start_restart_and_accounts(
         server.cli("user", "remove", "bob")
         assert bob.request("PROPFIND", "/bob/", headers={"Depth": "0"}).status_code == 401
         # A second add of an existing name fails.
-        again = server.cli("user", "add", "alice", input="x\n", check=False)
+        again = server.cli("user", "add", "alice", input="another-Secret-9\n", check=False)
         assert again.returncode != 0
+        assert "already exists" in again.stderr
 
     # Stopped cleanly (the context manager checked exit code 0); start again.
     server.admin_password = server.admin_user = None

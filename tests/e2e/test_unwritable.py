@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from contacthub.firstrun import prepare_data_dir
 from tests.support.disks import read_only
 from tests.support.net import free_port
 from tests.support.postgres import PostgresServer
@@ -40,7 +41,11 @@ def refusal(done: subprocess.CompletedProcess[str]) -> str:
     assert done.returncode == 1, (done.returncode, done.stdout, done.stderr)
     assert "Traceback" not in done.stdout + done.stderr, done.stderr
     assert "listening on" not in done.stdout
-    lines = [line for line in done.stderr.splitlines() if line.startswith("contacthub: ")]
+    lines = [
+        line
+        for line in done.stderr.splitlines()
+        if line.startswith("contacthub: ") and not line.startswith("contacthub: data directory ")
+    ]
     assert len(lines) == 1, done.stderr
     return lines[0]
 
@@ -51,13 +56,15 @@ def serve(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def server_of(data_dir: Path) -> ContacthubServer:
     """`contacthub serve` on a data directory that has its account (alice) already."""
-    server = ContacthubServer(data_dir, {"alice": "pw-Secret-1"})
+    server = ContacthubServer(data_dir, {"alice": "pw-Secret-101"})
     server._users_created = True
     return server
 
 
 def add_user(data_dir: Path, name: str = "alice") -> None:
-    done = contacthub("user", "add", name, "--data-dir", str(data_dir), stdin="pw-Secret-1\n")
+    """The account, in a data directory made as the first `serve` makes it."""
+    prepare_data_dir(data_dir, data_dir / "contacthub.conf")
+    done = contacthub("user", "add", name, "--data-dir", str(data_dir), stdin="pw-Secret-101\n")
     assert done.returncode == 0, done.stderr
 
 
@@ -91,9 +98,11 @@ def test_a_read_only_data_directory_with_a_sqlite_store(tmp_path: Path) -> None:
         people.write_text("Name,Email\r\nAnn,ann@example.org\r\n")
         imported = contacthub("import", str(people), "--user", "alice", "--data-dir", str(data))
         assert refusal(imported) == said
-        added = contacthub("user", "add", "bob", "--data-dir", str(data), stdin="pw-Secret-2\n")
+        added = contacthub("user", "add", "bob", "--data-dir", str(data), stdin="pw-Secret-202\n")
         assert refusal(added) == said
-        passwd = contacthub("user", "passwd", "alice", "--data-dir", str(data), stdin="new-Pw-3\n")
+        passwd = contacthub(
+            "user", "passwd", "alice", "--data-dir", str(data), stdin="new-Pw-3-longer\n"
+        )
         assert refusal(passwd).startswith(
             f"contacthub: cannot write to {data / 'users'} ({READ_ONLY}): the accounts"
         )

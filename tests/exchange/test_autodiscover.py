@@ -158,7 +158,8 @@ def test_autodiscover_to_a_loopback_or_private_server_is_refused_before_connecti
             connect(ExchangeAccount(email=EMAIL, password=PASSWORD), verify=ca)
     assert str(caught.value) == (
         f"Address {address} of host {host} is {reason}; "
-        "allow private addresses in the config to fetch from it."
+        "to fetch from it, set [fetch] allow_private = true, or name its network in "
+        "[fetch] allowed_networks, in DATA_DIR/contacthub.conf."
     )
     assert (host, "A") in dns.asked
     assert autodiscover.requests == []

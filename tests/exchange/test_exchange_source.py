@@ -186,7 +186,7 @@ def test_a_server_on_a_private_address_is_refused_unless_the_admin_allows_it(
     with pytest.raises(AccountError) as caught:
         exchange_source.connect_account(ctx, OWNER, form(ews))
     assert caught.value.field == "server"
-    assert "is loopback; allow private addresses in the config" in str(caught.value)
+    assert "is loopback; to fetch from it, set [fetch] allow_private = true" in str(caught.value)
     assert ews.operations() == []  # nothing was sent to it
 
 

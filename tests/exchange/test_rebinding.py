@@ -41,7 +41,8 @@ OTHER = f"mail.{ZONE}"  # not on it
 OWNER = "alice"
 REFUSAL = (
     f"Address {REFUSED} of host {HOST} is loopback; "
-    "allow private addresses in the config to fetch from it."
+    "to fetch from it, set [fetch] allow_private = true, or name its network in "
+    "[fetch] allowed_networks, in DATA_DIR/contacthub.conf."
 )
 
 

@@ -9,10 +9,12 @@ import ipaddress
 import logging
 import socket
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from contacthub import config
 from contacthub.fetch import (
     FetchError,
     FetchPolicy,
@@ -78,10 +80,22 @@ def test_refusal_message_says_what_to_do() -> None:
         check_address("10.0.0.5", "files.example", DEFAULT)
     assert str(caught.value) == (
         "address 10.0.0.5 of host files.example is private; "
-        "allow private addresses in the config to fetch from it"
+        "to fetch from it, set [fetch] allow_private = true, or name its network in "
+        "[fetch] allowed_networks, in DATA_DIR/contacthub.conf"
     )
     with pytest.raises(FetchError, match="169.254.169.254 of host metadata is a cloud metadata"):
         check_address("169.254.169.254", "metadata", OPEN)
+
+
+def test_the_refusal_names_the_file_the_options_are_set_in(tmp_path: Path) -> None:
+    policy = config.load(tmp_path).fetch_policy
+    with pytest.raises(FetchError) as caught:
+        check_address("192.168.1.20", "nas.example", policy)
+    assert str(caught.value) == (
+        "address 192.168.1.20 of host nas.example is private; "
+        "to fetch from it, set [fetch] allow_private = true, or name its network in "
+        f"[fetch] allowed_networks, in {tmp_path.resolve() / 'contacthub.conf'}"
+    )
 
 
 def test_every_resolved_address_is_checked() -> None:
@@ -123,8 +137,8 @@ def test_redirect_to_a_refused_address_is_not_followed(
 
 
 def test_ftp_to_loopback_is_refused_unless_allowed() -> None:
-    with pytest.raises(FetchError, match="is loopback; allow private addresses"):
-        fetch(RemoteSource("ftp://localhost/a.csv"), None, DEFAULT)
+    with pytest.raises(FetchError, match=r"is loopback; to fetch from it, set \[fetch\]"):
+        fetch(RemoteSource("ftp://127.0.0.1/a.csv"), None, DEFAULT)
 
 
 def test_a_refusal_is_logged_with_the_host_and_never_the_password(
@@ -192,7 +206,8 @@ def test_the_refusal_of_an_ipv6_form_names_the_ipv4_address_it_carries() -> None
         check_address("64:ff9b::7f00:1", "files.example", DEFAULT)
     assert str(caught.value) == (
         "address 64:ff9b::7f00:1 of host files.example carries 127.0.0.1, which is loopback; "
-        "allow private addresses in the config to fetch from it"
+        "to fetch from it, set [fetch] allow_private = true, or name its network in "
+        "[fetch] allowed_networks, in DATA_DIR/contacthub.conf"
     )
 
 
@@ -236,7 +251,7 @@ def test_with_allow_private_a_refusal_says_allowed_networks_opens_it() -> None:
         check_address("169.254.170.2", "creds.example", OPEN)
     assert str(caught.value) == (
         "address 169.254.170.2 of host creds.example is a cloud metadata address; "
-        "only [fetch] allowed_networks naming it in the config opens it"
+        "only [fetch] allowed_networks naming it in DATA_DIR/contacthub.conf opens it"
     )
     with pytest.raises(FetchError, match=r"fe80::1 of host h is link-local; only \[fetch\]"):
         check_address("fe80::1", "h", OPEN)

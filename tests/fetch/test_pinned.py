@@ -66,7 +66,8 @@ def test_a_name_answering_the_refused_address_first_is_refused(
         fetch(RemoteSource(f"http://{HOST}:{server.port}/a.csv"), None, POLICY)
     assert str(caught.value) == (
         f"address {REFUSED} of host {HOST} is loopback; "
-        "allow private addresses in the config to fetch from it"
+        "to fetch from it, set [fetch] allow_private = true, or name its network in "
+        "[fetch] allowed_networks, in DATA_DIR/contacthub.conf"
     )
     assert tripwire.connections() == 0
     assert site.requests == []

@@ -25,7 +25,7 @@ ODD = "urn:x-fuzz:odd"
 PREFIXES = {DAV: "D", CARD: "C", CS: "CS", ODD: "X"}
 
 ALICE_PASSWORD = "alice-Fuzz-1"
-BOB_PASSWORD = "bob-Fuzz-2"
+BOB_PASSWORD = "bob-Fuzz-202"
 
 # The books the server starts with (and is put back to before each example).
 BOOKS = {

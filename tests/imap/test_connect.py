@@ -167,7 +167,8 @@ def test_a_server_the_guard_refuses_is_not_connected_to(dovecot: DovecotServer) 
     message = failure(account, timeout=10, policy=FetchPolicy())  # public addresses only
     assert message == (
         f"Address {LOOPBACK} of host {LOOPBACK} is loopback; "
-        "allow private addresses in the config to fetch from it."
+        "to fetch from it, set [fetch] allow_private = true, or name its network in "
+        "[fetch] allowed_networks, in DATA_DIR/contacthub.conf."
     )
 
 

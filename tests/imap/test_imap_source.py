@@ -210,7 +210,7 @@ def test_a_server_on_a_private_address_is_refused_unless_the_admin_allows_it(
     with pytest.raises(AccountError) as caught:
         imap_source.connect_account(ctx, OWNER, form_of(account))
     assert caught.value.field == "host"
-    assert "is loopback; allow private addresses in the config" in str(caught.value)
+    assert "is loopback; to fetch from it, set [fetch] allow_private = true" in str(caught.value)
     with store.read() as tx:
         assert tx.list_sources(OWNER) == []
 

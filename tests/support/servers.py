@@ -3,7 +3,7 @@
 Both run as subprocesses bound to 127.0.0.1 on a free port, are polled until they
 accept requests, and are stopped with SIGTERM (``stop()`` checks the exit code).
 
-    with ContacthubServer(tmp_path / "data", users={"alice": "pw"}) as server:
+    with ContacthubServer(tmp_path / "data", users={"alice": "alice-Secret-1"}) as server:
         s = server.session("alice")
         s.request("PROPFIND", "/alice/", headers={"Depth": "0"})
 
@@ -31,6 +31,7 @@ from typing import Any
 
 import requests
 
+from contacthub.firstrun import prepare_data_dir
 from tests.support.net import LOOPBACK, free_port, port_open, wait_until
 
 START_TIMEOUT = 60.0
@@ -217,6 +218,9 @@ class DavServer:
         self.stop(check=exc_type is None)
 
 
+DEFAULT_CONF = "contacthub.conf"
+
+
 class ContacthubServer(DavServer):
     """``contacthub serve`` on a free loopback port with a private data directory.
 
@@ -277,6 +281,8 @@ class ContacthubServer(DavServer):
 
     def start(self) -> ContacthubServer:
         if not self._users_created:
+            if self.users:  # before the first start: its data directory, as serve makes it
+                prepare_data_dir(self.data_dir, self.config_path or self.data_dir / DEFAULT_CONF)
             for user, password in self.users.items():
                 self.add_user(user, password, admin=user in self.admins)
             self._users_created = True
@@ -310,11 +316,11 @@ class ContacthubServer(DavServer):
             except AssertionError:
                 pass
             raise
-        # e.g. 'contacthub: created admin account "root"; admin password: PW'
-        match = proc.find(r"admin password: (\S+)")
-        if match:
-            self.admin_password = match.group(1)
-            account = re.search(r'account "([^"]+)"', match.string)
+        # The first start's framed notice: "|   user:        root" and "|   password:    PW".
+        password = proc.find(r"\|\s+password:\s+(\S+)")
+        if password:
+            account = proc.find(r"\|\s+user:\s+(\S+)")
+            self.admin_password = password.group(1)
             self.admin_user = account.group(1) if account else "admin"
             self.users.setdefault(self.admin_user, self.admin_password)
         return self

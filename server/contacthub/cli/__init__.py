@@ -7,14 +7,24 @@ from pathlib import Path
 import click
 
 from contacthub.cli import app_passwords, duplicates, history, imports, merges, syncs, users
-from contacthub.cli.common import Main, load_settings, location_options, open_store
-from contacthub.firstrun import FIRST_ADMIN, ensure_first_admin, prepare_data_dir
+from contacthub.cli.common import Location, Main, load_settings, location_options, open_store
+from contacthub.firstrun import (
+    admin_page_url,
+    ensure_first_admin,
+    first_admin_notice,
+    prepare_data_dir,
+)
 
 
 @click.group(cls=Main)
 @click.version_option(package_name="contacthub")
-def main() -> None:
-    """contacthub: address books that every phone and mail client syncs over CardDAV."""
+@location_options
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None, config_file: Path | None) -> None:
+    """contacthub: address books that every phone and mail client syncs over CardDAV.
+
+    --data-dir and --config go before the command or after it."""
+    ctx.obj = Location(data_dir, config_file)
 
 
 @main.command()
@@ -43,13 +53,12 @@ def serve(
     setup_logging(settings)
     store = open_store(settings)
     password = ensure_first_admin(settings, store)
-    if password:
-        click.echo(f'contacthub: created admin account "{FIRST_ADMIN}"; admin password: {password}')
-        click.echo(
-            "contacthub: this password is shown only once; "
-            f"change it with `contacthub user passwd {FIRST_ADMIN}`"
-        )
-    run_server(settings, store)
+
+    def tell_password(address: str) -> None:
+        if password:
+            click.echo(first_admin_notice(admin_page_url(settings, address), password))
+
+    run_server(settings, store, welcome=tell_password)
 
 
 users.user.add_command(app_passwords.app_password)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ class Main(click.Group):
 
 
 def location_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--data-dir and --config on a command (the group takes them too, before it)."""
     command = click.option(
         "--config",
         "config_file",
@@ -48,11 +50,44 @@ def location_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
+@dataclass(frozen=True)
+class Location:
+    """--data-dir and --config as given before the command (`contacthub --data-dir X user
+    list`); the same options after the command win."""
+
+    data_dir: Path | None = None
+    config_file: Path | None = None
+
+
 def load_settings(data_dir: Path | None, config_file: Path | None, **overrides: Any) -> Settings:
+    given = _location_before_command()
     try:
-        return config_module.load(data_dir, config_file, **overrides)
+        return config_module.load(
+            data_dir or given.data_dir, config_file or given.config_file, **overrides
+        )
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
+
+
+def _location_before_command() -> Location:
+    ctx = click.get_current_context(silent=True)
+    given = ctx.find_root().obj if ctx is not None else None
+    return given if isinstance(given, Location) else Location()
+
+
+def command_settings(data_dir: Path | None, config_file: Path | None) -> Settings:
+    """The settings of every command but `serve`: the data directory it uses said on
+    standard error, and a missing one refused (only `serve` creates it), so that a
+    forgotten --data-dir never starts a second, empty store."""
+    settings = load_settings(data_dir, config_file)
+    if not settings.data_dir.is_dir():
+        raise Stopped(
+            f"there is no data directory {settings.data_dir}; name the one `contacthub serve` "
+            "uses with --data-dir or CONTACTHUB_DATA_DIR, or start `contacthub serve` once "
+            "to create it"
+        )
+    click.echo(f"contacthub: data directory {settings.data_dir}", err=True)
+    return settings
 
 
 def open_store(settings: Settings) -> Store:
@@ -72,7 +107,7 @@ def open_store(settings: Settings) -> Store:
 def service_context(data_dir: Path | None, config_file: Path | None) -> Iterator[RunContext]:
     """What the services take, for one command; a refusal of theirs ends the command with
     its sentence (exit code 1)."""
-    settings = load_settings(data_dir, config_file)
+    settings = command_settings(data_dir, config_file)
     ctx = RunContext(open_store(settings), settings)
     try:
         yield ctx

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
-from contacthub.cli.common import load_settings, location_options, open_store
+from contacthub.cli.common import command_settings, location_options, open_store
+from contacthub.config import Settings
+from contacthub.sources.context import RunContext
 from contacthub.store import Store
 from contacthub.users import UsersFile
 
@@ -17,7 +21,10 @@ from contacthub.users import UsersFile
 @location_options
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--user", "owner", required=True, help="Whose address book receives the contacts.")
-@click.option("--book", help="An existing book (its id, e.g. contacts) [default: From CSV (FILE)].")
+@click.option(
+    "--book",
+    help="The book to fill, by its id or name; made when there is none [default: From CSV (FILE)].",
+)
 @click.option(
     "--delimiter", help="comma, semicolon, tab, pipe or any one character [default: detected]."
 )
@@ -66,13 +73,13 @@ def import_csv(
 
     if key_column and generate_key:
         raise click.UsageError("--key and --generate-key exclude each other")
-    settings = load_settings(data_dir, config_file)
+    settings = command_settings(data_dir, config_file)
     if not UsersFile(settings.users_file).exists(owner):
         raise click.ClickException(f"no user {owner!r}")
     store = open_store(settings)
     try:
         separator = parse_delimiter(delimiter) if delimiter else None
-        source = _csv_source_for(store, owner, file, book, separator, encoding)
+        source = _csv_source_for(settings, store, owner, file, book, separator, encoding)
         view = csv_source.view(store, source)
         mapping = Mapping.from_json(view.settings.mapping)
         for assignment in assignments:
@@ -92,11 +99,7 @@ def import_csv(
             f"{file.name}: {view.encoding}, delimiter {view.delimiter!r}, "
             f"{len(view.header)} columns, into {view.source.book_path}"
         )
-        with click.progressbar(length=file.stat().st_size, label="reading", file=sys.stderr) as bar:
-
-            def progress(done: int, _total: int) -> None:
-                bar.update(done - bar.pos)
-
+        with _progress_bar(file) as progress:
             outcome = csv_source.run_import(
                 store,
                 view.source,
@@ -115,7 +118,25 @@ def import_csv(
         sys.exit(3)
 
 
+@contextmanager
+def _progress_bar(file: Path) -> Iterator[Callable[[int, int], None]]:
+    """A bar on a terminal, as the file is read; elsewhere (a log, a pipe) nothing: the
+    summary line after the run says what was done."""
+    if not sys.stderr.isatty():
+        yield lambda _done, _total: None
+        return
+    with click.progressbar(
+        length=file.stat().st_size, label=f"importing {file.name}", file=sys.stderr
+    ) as bar:
+
+        def progress(done: int, _total: int) -> None:
+            bar.update(done - bar.pos)
+
+        yield progress
+
+
 def _csv_source_for(
+    settings: Settings,
     store: Store,
     owner: str,
     file: Path,
@@ -132,7 +153,7 @@ def _csv_source_for(
     if existing is not None:
         csv_source.replace_file(store, existing, file.name, content)
         return existing
-    book_path = f"{owner}/{book}" if book else None
+    book_path = _book_path(RunContext(store, settings), owner, book) if book else None
     return csv_source.create_import(
         store,
         owner,
@@ -143,6 +164,19 @@ def _csv_source_for(
         delimiter=delimiter,
         encoding=encoding,
     ).source
+
+
+def _book_path(ctx: RunContext, owner: str, id_or_name: str) -> str:
+    """The owner's book of that id or name; one of that name, made, when there is none."""
+    from contacthub.errors import NotFound
+    from contacthub.services import books
+
+    try:
+        return books.book_named(ctx, owner, id_or_name).path
+    except NotFound:
+        made = books.create_book(ctx, owner, id_or_name)
+    click.echo(f"made the address book {made.record.display_name!r} ({made.id})")
+    return made.record.path
 
 
 def _report(outcome: Any, dry_run: bool) -> None:

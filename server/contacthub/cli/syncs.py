@@ -12,7 +12,7 @@ from types import FrameType
 
 import click
 
-from contacthub.cli.common import load_settings, location_options, open_store
+from contacthub.cli.common import command_settings, location_options, open_store
 from contacthub.config import Settings
 from contacthub.jobs.runner import run_sync
 from contacthub.jobs.scheduler import TICK_SECONDS, Scheduler
@@ -33,7 +33,7 @@ def sync() -> None:
 
 
 def _context(data_dir: Path | None, config_file: Path | None) -> RunContext:
-    settings = load_settings(data_dir, config_file)
+    settings = command_settings(data_dir, config_file)
     return RunContext(open_store(settings), settings)
 
 
@@ -210,7 +210,7 @@ def worker(data_dir: Path | None, config_file: Path | None, once: bool, interval
     """Run scheduled syncs (beside or instead of the scheduler in `serve`)."""
     from contacthub.serve import setup_logging
 
-    settings = load_settings(data_dir, config_file)
+    settings = command_settings(data_dir, config_file)
     setup_logging(settings)
     ctx = RunContext(open_store(settings), settings)
     scheduler = Scheduler(ctx)

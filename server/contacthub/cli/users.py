@@ -7,9 +7,8 @@ from pathlib import Path
 
 import click
 
-from contacthub.cli.common import load_settings, location_options, open_store
-from contacthub.firstrun import prepare_data_dir
-from contacthub.users import UsersFile, UsersFileError
+from contacthub.cli.common import command_settings, location_options, open_store
+from contacthub.users import UsersFile, UsersFileError, check_new_password
 
 
 @click.group()
@@ -18,12 +17,14 @@ def user() -> None:
 
 
 def _read_password(confirm: bool = True) -> str:
+    """A new password, from a prompt or standard input, at least MIN_PASSWORD_LENGTH long."""
     if sys.stdin.isatty():
-        return str(click.prompt("Password", hide_input=True, confirmation_prompt=confirm))
-    line = sys.stdin.readline().rstrip("\r\n")
-    if not line:
-        raise click.ClickException("no password on standard input")
-    return line
+        password = str(click.prompt("Password", hide_input=True, confirmation_prompt=confirm))
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise click.ClickException("no password on standard input")
+    return check_new_password(password)
 
 
 @user.command("add")
@@ -32,9 +33,7 @@ def _read_password(confirm: bool = True) -> str:
 @click.option("--admin", is_flag=True, help="May administer every account's address books.")
 def user_add(data_dir: Path | None, config_file: Path | None, name: str, admin: bool) -> None:
     """Add an account; the password comes from a prompt or standard input."""
-    settings = load_settings(data_dir, config_file)
-    prepare_data_dir(settings.data_dir, settings.config_file)
-    settings = load_settings(data_dir, config_file)
+    settings = command_settings(data_dir, config_file)
     users = UsersFile(settings.users_file)
     try:
         if users.exists(name):
@@ -55,7 +54,7 @@ def user_add(data_dir: Path | None, config_file: Path | None, name: str, admin: 
 @click.argument("name")
 def user_passwd(data_dir: Path | None, config_file: Path | None, name: str) -> None:
     """Set an account's password."""
-    users = UsersFile(load_settings(data_dir, config_file).users_file)
+    users = UsersFile(command_settings(data_dir, config_file).users_file)
     try:
         if not users.exists(name):
             raise UsersFileError(f"no user {name!r}")
@@ -69,7 +68,7 @@ def user_passwd(data_dir: Path | None, config_file: Path | None, name: str) -> N
 @location_options
 def user_list(data_dir: Path | None, config_file: Path | None) -> None:
     """List the accounts."""
-    settings = load_settings(data_dir, config_file)
+    settings = command_settings(data_dir, config_file)
     store = open_store(settings)
     with store.read() as tx:
         admins = tx.admins()
@@ -83,7 +82,7 @@ def user_list(data_dir: Path | None, config_file: Path | None) -> None:
 @click.argument("name")
 def user_remove(data_dir: Path | None, config_file: Path | None, name: str) -> None:
     """Remove an account and its app passwords. Its address books stay in the store."""
-    settings = load_settings(data_dir, config_file)
+    settings = command_settings(data_dir, config_file)
     try:
         UsersFile(settings.users_file).remove(name)
     except UsersFileError as error:

@@ -128,11 +128,15 @@ def check_address(address: str, host: str, policy: FetchPolicy) -> None:
     what = f"address {address} of host {host}"
     if judged != parsed:
         what += f" carries {judged}, which"
+    where = policy.config_file or "DATA_DIR/contacthub.conf"
     if reason == METADATA_REASON or policy.allow_private:
         raise FetchError(
-            f"{what} is {reason}; only [fetch] allowed_networks naming it in the config opens it"
+            f"{what} is {reason}; only [fetch] allowed_networks naming it in {where} opens it"
         )
-    raise FetchError(f"{what} is {reason}; allow private addresses in the config to fetch from it")
+    raise FetchError(
+        f"{what} is {reason}; to fetch from it, set [fetch] allow_private = true, or name its "
+        f"network in [fetch] allowed_networks, in {where}"
+    )
 
 
 def resolve(host: str, port: int, policy: FetchPolicy) -> list[str]:

@@ -70,6 +70,8 @@ class FetchPolicy:
     # timeout bounds each connect and each read; this bounds the whole download, so a server
     # trickling bytes cannot hold a worker for ever.
     total_timeout: float = 600.0
+    # The file these options are set in, named by a refusal ("" before one is known).
+    config_file: str = ""
 
 
 @dataclass(frozen=True)

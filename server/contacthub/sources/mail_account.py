@@ -34,7 +34,8 @@ def account_book(tx: Transaction, owner: str, slug_base: str, title: str) -> str
 
 def guard_sentence(error: FetchError) -> str:
     """The address guard's refusal of a mail server as a sentence, e.g. "Address 10.0.0.5 of
-    host mail.example.org is private; allow private addresses in the config to fetch from it."
+    host mail.example.org is private; to fetch from it, set [fetch] allow_private = true, or
+    name its network in [fetch] allowed_networks, in /srv/contacthub/contacthub.conf."
     The clients connect only to addresses the guard checked as they connect (fetch/pinned.py),
     and say this when it refuses one."""
     text = str(error)
