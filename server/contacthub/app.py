@@ -9,6 +9,7 @@ from typing import Any
 from contacthub.carddav.app import make_carddav_app
 from contacthub.carddav.guard import WSGIApp
 from contacthub.config import Settings
+from contacthub.favicon import favicon, is_favicon
 from contacthub.signin_throttle import SignInThrottle
 from contacthub.store import Store
 from contacthub.web import create_app
@@ -33,6 +34,8 @@ class Dispatcher:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
+        if is_favicon(environ):
+            return favicon(environ, start_response)
         path = environ.get("PATH_INFO", "")
         if any(path == prefix or path.startswith(prefix + "/") for prefix in SIDECAR_PREFIXES):
             return self.sidecar(environ, start_response)
