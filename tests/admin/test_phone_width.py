@@ -227,3 +227,18 @@ def test_every_page_fits_a_phone_and_keeps_its_desktop_layout(
         if off_screen:
             problems.append(f"{address}: off screen: {off_screen}")
     assert not problems, "\n".join(problems)
+
+
+def test_a_checkbox_and_its_long_label_share_a_line_on_a_phone(phone: AdminPage) -> None:
+    page = phone.sign_in("alice")
+    phone.go("/admin/import/")
+    page.get_by_label("Download from an FTP server").check()
+    passive = page.get_by_label("Passive mode", exact=False)
+    passive.scroll_into_view_if_needed()
+    phone.shot("FTP source")
+    box = passive.bounding_box()
+    label = page.locator("label[for=passive]").bounding_box()
+    assert box is not None and label is not None
+    assert label["x"] > box["x"] + box["width"], "the label is beside its box"
+    assert abs(label["y"] - box["y"]) < box["height"], "on the box's line"
+    assert label["x"] + label["width"] <= PHONE_WIDTH
