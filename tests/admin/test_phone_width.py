@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page
 
 from contacthub.sources.imap.connection import ImapAccount
-from tests.admin.conftest import SERVER_CONFIG, USERS, AdminPage
+from tests.admin.conftest import SERVER_CONFIG, USERS, AdminPage, open_confirmation
 from tests.admin.test_alert_banner import phone_deletes_the_book
 from tests.admin.test_duplicates_page import fill as fill_duplicates
 from tests.admin.test_syncs import Files, remote_sync
@@ -227,6 +227,13 @@ def test_every_page_fits_a_phone_and_keeps_its_desktop_layout(
         if off_screen:
             problems.append(f"{address}: off screen: {off_screen}")
     assert not problems, "\n".join(problems)
+
+    page = phone.go("/admin/syncs/")
+    asking = open_confirmation(page.get_by_role("row").filter(has_text="Customers"), "Delete")
+    phone.shot("a sync's Delete chosen")
+    button = asking.get_by_role("button", name="Yes, delete").bounding_box()
+    assert button is not None and button["x"] + button["width"] <= PHONE_WIDTH
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
 
 
 def test_a_checkbox_and_its_long_label_share_a_line_on_a_phone(phone: AdminPage) -> None:
