@@ -249,3 +249,9 @@ def test_a_checkbox_and_its_long_label_share_a_line_on_a_phone(phone: AdminPage)
     assert label["x"] > box["x"] + box["width"], "the label is beside its box"
     assert abs(label["y"] - box["y"]) < box["height"], "on the box's line"
     assert label["x"] + label["width"] <= PHONE_WIDTH
+
+    web = page.get_by_label("Download from a web address (HTTP or HTTPS)")
+    words = page.locator("label", has_text="Download from a web address").bounding_box()
+    button = web.bounding_box()
+    assert button is not None and words is not None
+    assert abs(words["y"] - button["y"]) < button["height"], "a radio's label on its line"
