@@ -32,7 +32,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("web.common",),  # web/*.py: auth, errors, openapi, what the views share
     ("web.api", "web.admin"),
     ("web",),  # the app factory, web/__init__.py
-    ("app", "firstrun"),
+    ("app", "firstrun", "favicon"),
     ("serve",),
     ("cli",),
 ]

@@ -10,6 +10,7 @@ from typing import Any
 from contacthub.carddav.app import make_carddav_app
 from contacthub.carddav.guard import WSGIApp
 from contacthub.config import Settings
+from contacthub.favicon import favicon, is_favicon
 from contacthub.signin_throttle import SignInThrottle
 from contacthub.store import Store
 from contacthub.web import create_app
@@ -35,6 +36,8 @@ class Dispatcher:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
+        if is_favicon(environ):
+            return favicon(environ, start_response)
         path = environ.get("PATH_INFO", "")
         if is_browser_at_root(environ):
             return to_admin_page(environ, start_response)

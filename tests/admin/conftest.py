@@ -20,6 +20,7 @@ from playwright.sync_api import (
     Browser,
     BrowserContext,
     ConsoleMessage,
+    Locator,
     Page,
     expect,
 )
@@ -89,6 +90,16 @@ class AdminPage:
         self.page.get_by_role("button", name="Sign in").click()
         expect(self.page.get_by_role("button", name="Sign out")).to_be_visible()
         return self.page
+
+
+def open_confirmation(scope: Page | Locator, action: str) -> Locator:
+    """A destructive action's "Delete…" opened: its question and the button that does it."""
+    page = scope if isinstance(scope, Page) else scope.page
+    summary = page.locator("summary", has_text=action)
+    confirmation = scope.locator("details.confirm").filter(has=summary)
+    confirmation.locator("summary").click()
+    expect(confirmation.locator(".confirm-body")).to_be_visible()
+    return confirmation
 
 
 def artifacts_folder(request: pytest.FixtureRequest) -> Path:

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Dialog, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from contacthub.sources.imap.connection import ImapAccount
-from tests.admin.conftest import SERVER_CONFIG, USERS, AdminPage
+from tests.admin.conftest import SERVER_CONFIG, USERS, AdminPage, open_confirmation
 from tests.fetch.certs import CertificateFiles
 from tests.imap.messages import EXPECTED, INBOX_COUNT, SENT_COUNT
 from tests.support.dovecot import DovecotServer
@@ -240,16 +240,10 @@ def test_an_imap_mailbox_is_synced_again_and_disconnected(
     expect(fact(page, "Messages scanned")).to_have_text("0")
     page.get_by_role("link", name="Back to the mail accounts").click()
 
-    questions: list[str] = []
-
-    def answer(dialog: Dialog) -> None:
-        questions.append(dialog.message)
-        dialog.accept()
-
-    page.once("dialog", answer)
-    account_row(page, "Work mail").get_by_role("button", name="Disconnect").click()
+    asking = open_confirmation(account_row(page, "Work mail"), "Disconnect")
+    expect(asking).to_contain_text("Disconnect “Work mail”? Its contacts stay.")
+    asking.get_by_role("button", name="Yes, disconnect").click()
     admin.shot("disconnected")
-    assert questions == ["Disconnect “Work mail”? Its contacts stay."]
     expect(page.get_by_role("status").first).to_contain_text("Disconnected “Work mail”.")
     expect(account_row(page, "Work mail")).to_have_count(0)
     assert api_accounts(admin) == []

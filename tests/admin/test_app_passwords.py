@@ -9,7 +9,7 @@ import time
 import requests
 from playwright.sync_api import Page, expect
 
-from tests.admin.conftest import AdminPage
+from tests.admin.conftest import AdminPage, open_confirmation
 from tests.support import dav
 from tests.support.servers import ContacthubServer
 
@@ -79,8 +79,11 @@ def test_a_device_gets_a_password_shown_once_used_and_revoked(admin: AdminPage) 
     expect(page.locator("code.secret")).to_have_count(0)  # shown that once only
     admin.shot("last used")
 
-    page.once("dialog", lambda dialog: dialog.accept())
-    device(page, "Anna’s iPhone").get_by_role("button", name="Revoke").click()
+    asking = open_confirmation(device(page, "Anna’s iPhone"), "Revoke")
+    expect(asking).to_contain_text(
+        "Revoke the app password for “Anna’s iPhone”? That device can no longer sign in with it."
+    )
+    asking.get_by_role("button", name="Yes, revoke").click()
     expect(page.get_by_role("status")).to_have_text(
         "The app password for “Anna’s iPhone” is revoked: that device can no longer sign in."
     )

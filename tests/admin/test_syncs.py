@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.admin.conftest import AdminPage, open_context
+from tests.admin.conftest import AdminPage, open_confirmation, open_context
 from tests.support.browser import ARTIFACTS, Screenshots
 from tests.support.net import LOOPBACK
 from tests.support.servers import ContacthubServer
@@ -254,25 +254,19 @@ def test_delete_asks_first_and_the_contacts_stay(admin: AdminPage, files: Files)
     page = admin.sign_in("alice")
     admin.go(SYNCS)
     admin.shot("list")
-    delete = row(page, "Old list").get_by_role("button", name="Delete")
+    expect(row(page, "Old list").locator("button.danger")).to_be_hidden()  # quiet until chosen
 
-    asked: list[str] = []
-
-    def answer(dialog: Any, accept: bool) -> None:
-        asked.append(dialog.message)
-        if accept:
-            dialog.accept()
-        else:
-            dialog.dismiss()
-
-    page.once("dialog", lambda dialog: answer(dialog, False))
-    delete.click()
-    assert asked == ["Delete the sync “Old list”? Its contacts stay."]
+    asking = open_confirmation(row(page, "Old list"), "Delete")
+    expect(asking).to_contain_text("Delete the sync “Old list”? Its contacts stay.")
+    admin.shot("asked")
+    asking.locator("summary").click()  # changed their mind
+    expect(asking.get_by_role("button", name="Yes, delete")).to_be_hidden()
     expect(row(page, "Old list")).to_have_count(1)
     assert made["id"] in listed(server)
 
-    page.once("dialog", lambda dialog: answer(dialog, True))
-    delete.click()
+    open_confirmation(row(page, "Old list"), "Delete").get_by_role(
+        "button", name="Yes, delete"
+    ).click()
     expect(page.get_by_role("status")).to_have_text(
         "The sync “Old list” is deleted. Its contacts stay in their address book."
     )
@@ -295,8 +289,7 @@ def test_a_running_sync_is_not_deleted(admin: AdminPage, files: Files) -> None:
     admin.go(SYNCS)
     expect(cell(page, "Busy", STATUS)).to_have_text("running")
     admin.shot("running in the list")
-    page.once("dialog", lambda dialog: dialog.accept())
-    row(page, "Busy").get_by_role("button", name="Delete").click()
+    open_confirmation(row(page, "Busy"), "Delete").get_by_role("button", name="Yes, delete").click()
     expect(page.locator(".flash.error")).to_have_text(
         "The sync 'Busy' is running; delete it when the run has finished."
     )
@@ -316,7 +309,9 @@ def test_without_javascript_delete_works_directly(
     page = admin.sign_in("alice")
     admin.go(SYNCS)
     admin.shot("list")
-    row(page, "Plain").get_by_role("button", name="Delete").click()
+    open_confirmation(row(page, "Plain"), "Delete").get_by_role(
+        "button", name="Yes, delete"
+    ).click()
     expect(page.get_by_role("status")).to_contain_text("The sync “Plain” is deleted.")
     admin.shot("deleted")
     assert made["id"] not in listed(admin_server)

@@ -41,6 +41,7 @@ from contacthub.web.admin import (
     syncs,
     undo,
     wizard,
+    wrapping,
 )
 
 admin = Blueprint(
@@ -51,6 +52,7 @@ admin.before_request(session.require_sign_in)
 admin.after_request(headers.add_security_headers)
 admin.context_processor(pages.context)
 admin.add_app_template_filter(pages.ago, "ago")
+admin.add_app_template_filter(wrapping.breakable, "breakable")
 # Globals, not only context: macros imported without "with context" use them too.
 admin.add_app_template_global(pages.exact, "exact")
 admin.add_app_template_global(pages.iso, "iso")
