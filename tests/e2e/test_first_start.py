@@ -62,7 +62,7 @@ def test_the_start_up_log_is_short_and_warns_of_nothing(first_start: ContacthubS
 
 def test_the_files_holding_secrets_are_the_owners_alone(first_start: ContacthubServer) -> None:
     data = first_start.data_dir
-    for name in ("contacthub.conf", "users", "secret.key"):
+    for name in ("contacthub.conf", "users", "secret.key", "contacthub.db", "contacthub.db-wal"):
         mode = stat.S_IMODE((data / name).stat().st_mode)
         assert mode == 0o600, f"{name} is {oct(mode)}"
     assert stat.S_IMODE(data.stat().st_mode) == 0o700

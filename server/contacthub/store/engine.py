@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -27,6 +28,8 @@ def is_busy(error: OperationalError) -> bool:
 def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            _create_private(parsed.database)
         return _sqlite_engine(url, busy_timeout)
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
@@ -44,6 +47,16 @@ def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engi
             connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
         )
     raise ValueError(f"unsupported store URL {url!r}: use sqlite:///PATH or postgresql://...")
+
+
+def _create_private(path: str) -> None:
+    """A new SQLite file is created readable by its owner only: it holds everyone's
+    contacts (SQLite gives its -wal and -shm files the database file's mode). An existing
+    file keeps the mode its owner gave it."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except (FileExistsError, FileNotFoundError):
+        pass  # (a missing folder: SQLite's own error says so when the engine connects)
 
 
 def _sqlite_engine(url: str, busy_timeout: float) -> Engine:
