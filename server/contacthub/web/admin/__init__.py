@@ -16,6 +16,7 @@ JSON API (contacthub.services: the same checks, the same changes).
     alerts    a client that deleted much of a book: restore them, or dismiss
     merges    contacts merged into one after a review of their fields, and undone
     duplicates  possible duplicates across the books, lane by lane; dismiss; settings
+    api_docs  the JSON API's reference, read from its OpenAPI document
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from contacthub.errors import NotFound
 from contacthub.services.runs import undoable
 from contacthub.web.admin import (
     alerts,
+    api_docs,
     app_passwords,
     books,
     devices,
@@ -74,6 +76,7 @@ for module in (
     app_passwords,
     alerts,
     duplicates,
+    api_docs,
 ):
     admin.register_blueprint(module.bp)
 merges.register(admin)
