@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from contacthub.firstrun import prepare_data_dir
+from contacthub.store import Store
 from contacthub.users import MIN_PASSWORD_LENGTH
 
 PASSWORD = "a-long-enough-password"
@@ -126,3 +127,17 @@ def test_a_short_password_is_refused_with_the_minimum(home: Path, data_dir: Path
         ).returncode
         == 0
     )
+
+
+def test_a_new_account_has_its_contacts_book_before_any_sign_in(tmp_path: Path, home: Path) -> None:
+    """An import from the command line before the first CardDAV sign-in makes the
+    account's folder; the book "Contacts" must be there all the same (iOS cannot make one)."""
+    data = tmp_path / "data"
+    prepare_data_dir(data, data / "contacthub.conf")
+    added = contacthub("user", "add", "ann", "--data-dir", str(data), home=home, stdin=PASSWORD)
+    assert added.returncode == 0, added.stderr
+    store = Store.open(f"sqlite:///{data / 'contacthub.db'}")
+    with store.read() as tx:
+        books = [(book.name, book.display_name) for book in tx.list_children("ann")]
+    store.close()
+    assert books == [("contacts", "Contacts")]

@@ -41,6 +41,9 @@ def user_add(data_dir: Path | None, config_file: Path | None, name: str, admin: 
         password = _read_password()
         store = open_store(settings)
         with store.write() as tx:
+            # Now, not at the first CardDAV sign-in: an import before it would make the
+            # account's folder, and Radicale makes its predefined book only with the folder.
+            tx.ensure_default_book(name)
             tx.set_admin(name, admin)
         store.close()
         users.add(name, password)
