@@ -16,8 +16,14 @@ def load_with(tmp_path: Path, text: str) -> config.Settings:
     return config.load(tmp_path)
 
 
+def conf_of(tmp_path: Path) -> str:
+    """The file a refusal names (fetch/guard.py): the one the settings came from."""
+    return str((tmp_path / "contacthub.conf").resolve())
+
+
 def test_without_a_fetch_section_the_defaults_hold(tmp_path: Path) -> None:
-    assert load_with(tmp_path, "[contacthub]\n").fetch_policy == FetchPolicy()
+    policy = load_with(tmp_path, "[contacthub]\n").fetch_policy
+    assert policy == FetchPolicy(config_file=conf_of(tmp_path))
 
 
 def test_every_fetch_option_is_read(tmp_path: Path) -> None:
@@ -46,6 +52,7 @@ max_redirects = 2
         allow_private=True,
         allowed_networks=("10.1.2.0/24", "192.168.7.3", "fd00::/8"),
         ca_bundle=str(bundle),
+        config_file=conf_of(tmp_path),
     )
 
 
