@@ -253,7 +253,10 @@ def test_an_imap_mailbox_is_synced_again_and_disconnected(
 # --- an account's schedule and report --------------------------------------------------------
 
 
-def connect_by_api(admin: AdminPage, dovecot: DovecotServer, account: ImapAccount) -> int:
+def connect_by_api(
+    admin: AdminPage, dovecot: DovecotServer, account: ImapAccount, name: str = "Work mail"
+) -> int:
+    """An IMAP account of alice's connected through the API; its id."""
     made = admin.server.session("alice").post(
         "/api/v1/accounts",
         json={
@@ -263,7 +266,7 @@ def connect_by_api(admin: AdminPage, dovecot: DovecotServer, account: ImapAccoun
             "host": dovecot.host,
             "port": dovecot.imaps_port,
             "ssl": True,
-            "name": "Work mail",
+            "name": name,
         },
     )
     assert made.status_code == 201, made.text
@@ -377,19 +380,7 @@ def test_account_schedule_refusals_stand_next_to_their_fields(
 def test_accounts_are_their_owners_only(
     admin: AdminPage, dovecot: DovecotServer, account: ImapAccount
 ) -> None:
-    made = admin.server.session("alice").post(
-        "/api/v1/accounts",
-        json={
-            "type": "imap",
-            "username": account.username,
-            "password": account.password,
-            "host": dovecot.host,
-            "port": dovecot.imaps_port,
-            "ssl": True,
-            "name": "Alice's",
-        },
-    )
-    assert made.status_code == 201, made.text
+    connect_by_api(admin, dovecot, account, "Alice's")
     admin.sign_in("bob")
     page = admin.go(ACCOUNTS)
     admin.shot("bob sees none")

@@ -8,22 +8,19 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
 from playwright.sync_api import Page
 
 from contacthub.sources.imap.connection import ImapAccount
-from tests.admin.conftest import SERVER_CONFIG, USERS, AdminPage, open_confirmation
+from tests.admin.conftest import AdminPage, open_confirmation
+from tests.admin.test_accounts import admin_server as admin_server  # the fixture
+from tests.admin.test_accounts import connect_by_api
 from tests.admin.test_alert_banner import phone_deletes_the_book
 from tests.admin.test_duplicates_page import fill as fill_duplicates
 from tests.admin.test_syncs import Files, remote_sync
 from tests.admin.test_syncs import files as files  # the fixture
-from tests.fetch.certs import CertificateFiles
 from tests.support.dovecot import DovecotServer
-from tests.support.servers import ContacthubServer
 from tests.support.vcards import make_card
 
 PHONE_WIDTH = 390
@@ -63,16 +60,6 @@ _CONTROLS_OFF_SCREEN = """(width) => [...document.querySelectorAll(
   .map((element) => (element.innerText || element.name || element.outerHTML).slice(0, 80))"""
 
 
-@pytest.fixture
-def admin_server(tmp_path: Path, mail_certificates: CertificateFiles) -> Iterator[ContacthubServer]:
-    """The admin tests' server, trusting the CA of the tests' Dovecot certificate."""
-    fetch = {**SERVER_CONFIG["fetch"], "ca_bundle": str(mail_certificates.ca_file)}
-    with ContacthubServer(
-        tmp_path / "data", users=USERS, config={**SERVER_CONFIG, "fetch": fetch}
-    ) as server:
-        yield server
-
-
 def fill(admin: AdminPage, files: Files, dovecot: DovecotServer, account: ImapAccount) -> str:
     """alice's account, filled; the address of her book of long names."""
     fill_duplicates(admin)  # signs alice in; books of people who are the same person
@@ -106,18 +93,7 @@ def fill(admin: AdminPage, files: Files, dovecot: DovecotServer, account: ImapAc
     for source in api.get("/api/v1/syncs").json()["syncs"]:
         api.post(f"/api/v1/syncs/{source['id']}/run")
 
-    mail = api.post(
-        "/api/v1/accounts",
-        json={
-            "type": "imap",
-            "username": account.username,
-            "password": account.password,
-            "host": dovecot.host,
-            "port": dovecot.imaps_port,
-            "ssl": True,
-        },
-    )
-    assert mail.status_code == 201, mail.text
+    connect_by_api(admin, dovecot, account, account.username)
 
     cards = make_card(
         "p1",
@@ -161,6 +137,8 @@ def admin_links(page: Page) -> list[str]:
             continue
         if address.path.startswith("/admin/static/") or "progress" in address.path:
             continue
+        if address.path.startswith("/admin/api/"):
+            continue  # the API reference: its own test at both widths (test_api_docs.py)
         found.append(address.path + (f"?{address.query}" if address.query else ""))
     return found
 
