@@ -65,6 +65,14 @@ class RequestLog:
             request.status = request.status or "500"
             request.done(token)
             raise
+        file_wrapper = environ.get("wsgi.file_wrapper")
+        if isinstance(file_wrapper, type) and isinstance(answer, file_wrapper):
+            # waitress sends a file (an admin page's static file) by itself, after this
+            # returns: logged now, its sending not timed.
+            request.done(token)
+            return answer
+        if hasattr(answer, "__len__"):
+            return _SizedAnswer(answer, request, token)
         return _Answer(answer, request, token)
 
 
@@ -137,3 +145,10 @@ class _Answer:
             getattr(self.answer, "close", lambda: None)()
         finally:
             self.request.done(self.token)
+
+
+class _SizedAnswer(_Answer):
+    """An answer that tells its length: waitress sets Content-Length from a list of one."""
+
+    def __len__(self) -> int:
+        return len(self.answer)  # type: ignore[arg-type]
