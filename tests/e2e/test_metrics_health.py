@@ -248,6 +248,19 @@ def test_each_request_has_one_log_line_with_its_id(server: ContacthubServer) -> 
     wait_for_log(server, rf"GET /alice/contacts/ 200 [\d.]+ ms from 127\.0\.0\.1 id={new_id}$")
 
 
+def test_a_static_file_is_sent_whole_and_logged(server: ContacthubServer) -> None:
+    """waitress sends a file by itself (wsgi.file_wrapper): the request log hands it on."""
+    css = Path(__file__).resolve().parents[2] / "server/contacthub/web/admin/static/admin.css"
+    answer = requests.get(f"{server.url}/admin/static/admin.css", timeout=30)
+    assert answer.status_code == 200
+    assert answer.content == css.read_bytes()
+    assert answer.headers["Content-Length"] == str(len(answer.content))
+    request_id = answer.headers["X-Request-ID"]
+    wait_for_log(
+        server, rf"GET /admin/static/admin.css 200 [\d.]+ ms from 127\.0\.0\.1 id={request_id}$"
+    )
+
+
 def test_json_logs_are_one_object_a_line(open_server: ContacthubServer) -> None:
     given = f"json-{uuid.uuid4().hex}"
     alice = open_server.session("alice")
