@@ -17,7 +17,7 @@ PACKAGES = (ROOT / "server" / "contacthub", ROOT / "plugins" / "contacthub_radic
 
 # Bottom to top. A module may import its own layer and any layer listed before it.
 LAYERS: list[tuple[str, ...]] = [
-    ("errors",),
+    ("errors", "measures"),  # measures: the Prometheus instruments, imported where counted
     ("store",),
     ("fetch", "credentials", "users", "logins", "signin_throttle"),
     ("config",),
@@ -32,7 +32,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("web.common",),  # web/*.py: auth, errors, openapi, what the views share
     ("web.api", "web.admin"),
     ("web",),  # the app factory, web/__init__.py
-    ("app", "firstrun", "favicon"),
+    ("app", "firstrun", "favicon", "health", "metrics", "request_log", "log_format"),
     ("serve",),
     ("cli",),
 ]

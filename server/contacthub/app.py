@@ -1,5 +1,6 @@
-"""The WSGI app of `contacthub serve`: /api/ and /admin/ go to the Flask sidecar, the rest
-to CardDAV."""
+"""The WSGI app of `contacthub serve`: /api/ and /admin/ go to the Flask sidecar,
+/metrics, /healthz and /readyz to their own apps, the rest to CardDAV; every request is
+logged and counted on its way (request_log.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ from contacthub.carddav.app import make_carddav_app
 from contacthub.carddav.guard import WSGIApp
 from contacthub.config import Settings
 from contacthub.favicon import favicon, is_favicon
+from contacthub.health import PATHS as HEALTH_PATHS
+from contacthub.health import Health
+from contacthub.metrics import PATH as METRICS_PATH
+from contacthub.metrics import Metrics
+from contacthub.request_log import RequestLog
 from contacthub.signin_throttle import SignInThrottle
 from contacthub.store import Store
 from contacthub.web import create_app
@@ -23,27 +29,52 @@ ADMIN_PAGE = "/admin/"
 def make_app(settings: Settings, store: Store) -> WSGIApp:
     # One count of wrong passwords for every door: guessing over the API slows CardDAV too.
     throttle = SignInThrottle(settings.throttle)
-    return Dispatcher(
-        create_app(settings, store, throttle), make_carddav_app(settings, store, throttle)
+    dispatcher = Dispatcher(
+        create_app(settings, store, throttle),
+        make_carddav_app(settings, store, throttle),
+        metrics=Metrics(settings, store, throttle),
+        health=Health(store),
     )
+    return RequestLog(dispatcher, dispatcher.door)
 
 
 class Dispatcher:
-    def __init__(self, sidecar: WSGIApp, carddav: WSGIApp) -> None:
+    def __init__(
+        self,
+        sidecar: WSGIApp,
+        carddav: WSGIApp,
+        *,
+        metrics: WSGIApp | None = None,
+        health: WSGIApp | None = None,
+    ) -> None:
         self.sidecar = sidecar
         self.carddav = carddav
+        self.metrics = metrics
+        self.health = health
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        if is_favicon(environ):
-            return favicon(environ, start_response)
+        return self.route(environ)[1](environ, start_response)
+
+    def door(self, environ: dict[str, Any]) -> str:
+        """Which part answers the request, for its count in /metrics."""
+        return self.route(environ)[0]
+
+    def route(self, environ: dict[str, Any]) -> tuple[str, WSGIApp]:
         path = environ.get("PATH_INFO", "")
+        if is_favicon(environ):
+            return "favicon", favicon
+        if self.health is not None and path in HEALTH_PATHS:
+            return "health", self.health
+        if self.metrics is not None and path == METRICS_PATH:
+            return "metrics", self.metrics
         if is_browser_at_root(environ):
-            return to_admin_page(environ, start_response)
-        if any(path == prefix or path.startswith(prefix + "/") for prefix in SIDECAR_PREFIXES):
-            return self.sidecar(environ, start_response)
-        return self.carddav(environ, start_response)
+            return "admin", to_admin_page
+        for prefix in SIDECAR_PREFIXES:
+            if path == prefix or path.startswith(prefix + "/"):
+                return prefix.removeprefix("/"), self.sidecar
+        return "carddav", self.carddav
 
 
 def is_browser_at_root(environ: dict[str, Any]) -> bool:

@@ -1,9 +1,9 @@
 """Configuration: one INI file, Radicale's own sections plus contacthub's.
 
 Precedence: command-line options, then the file, then the defaults below.
-contacthub's sections are [contacthub], [store], [history], [fetch], [throttle] and [smtp];
-every other section is Radicale's and goes to Radicale as it is (see Radicale's
-documentation).
+contacthub's sections are [contacthub], [store], [history], [fetch], [throttle], [smtp]
+and [metrics]; every other section is Radicale's and goes to Radicale as it is (see
+Radicale's documentation), but for [logging] format, which is ours.
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ from contacthub.fetch import FetchPolicy
 from contacthub.signin_throttle import ThrottlePolicy
 from contacthub.store import DEFAULT_BUSY_TIMEOUT, DEFAULT_HISTORY_RETENTION
 
-OUR_SECTIONS = ("contacthub", "store", "history", "fetch", "throttle", "smtp")
+OUR_SECTIONS = ("contacthub", "store", "history", "fetch", "throttle", "smtp", "metrics")
+LOG_FORMATS = ("text", "json")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5232
 DEFAULT_MAX_CONTENT_LENGTH = 100_000_000  # a whole-book import
 DEFAULT_MAX_RESOURCE_SIZE = 10_000_000  # one card, photo included
+DEFAULT_FIGURES_MAX_AGE = 15
 
 
 def default_data_dir() -> Path:
@@ -42,6 +44,9 @@ class ConfigError(UserError):
 # Who gets a mass deletion's email: the word `owner` stands for the book's owner, when the
 # account's name is an email address.
 OWNER = "owner"
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,11 @@ class Settings:
     mass_delete: MassDeletePolicy = field(default_factory=MassDeletePolicy)
     # Where people reach the server, for links in emails ("" for http://host:port).
     public_url: str = ""
+    # Who may read /metrics without an admin's password (empty: nobody).
+    metrics_networks: tuple[IPNetwork, ...] = ()
+    # Seconds /metrics reuses the store's counts (contacts per account, history size).
+    metrics_figures_max_age: int = DEFAULT_FIGURES_MAX_AGE
+    log_format: str = "text"  # or "json": one JSON object a line
     radicale: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
@@ -208,8 +218,19 @@ max_resource_size = {DEFAULT_MAX_RESOURCE_SIZE}
 # Accounts and bcrypt password hashes; manage them with `contacthub user`.
 htpasswd_filename = {data_dir / "users"}
 
+[metrics]
+# /metrics (Prometheus) answers an admin account's user name and password. Networks
+# listed here (comma-separated CIDR, e.g. 10.0.0.0/8, 127.0.0.1/32) are let in
+# without them instead; behind trusted_proxy the client's forwarded address counts.
+allowed_networks =
+# The counts read from the store (contacts per account, the history's size) are
+# counted at most once in this many seconds, however many scrapers ask.
+figures_max_age = {DEFAULT_FIGURES_MAX_AGE}
+
 [logging]
 level = info
+# text (one short line a request) or json (one JSON object a line).
+format = text
 """
 
 
@@ -230,12 +251,14 @@ def load(
         except configparser.Error as error:
             raise ConfigError(f"{config_file}: {error}") from None
     ours = {name: dict(parser[name]) for name in OUR_SECTIONS if parser.has_section(name)}
+    radicale = {name: dict(parser[name]) for name in parser.sections() if name not in OUR_SECTIONS}
+    log_format = radicale.get("logging", {}).pop("format", "").strip().lower() or "text"
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(
+            f"{config_file}: [logging] format must be text or json, not {log_format!r}"
+        )
     settings = Settings(
-        data_dir=data_dir,
-        config_file=config_file,
-        radicale={
-            name: dict(parser[name]) for name in parser.sections() if name not in OUR_SECTIONS
-        },
+        data_dir=data_dir, config_file=config_file, radicale=radicale, log_format=log_format
     )
     settings.smtp = ours.get("smtp", {})
     settings.secret_key = ours.get("contacthub", {}).get("secret_key") or None
@@ -245,6 +268,12 @@ def load(
     settings.throttle = _throttle_policy(ours, config_file)
     settings.mass_delete = _mass_delete_policy(ours, config_file)
     settings.public_url = _public_url(ours, config_file)
+    settings.metrics_networks = _networks(ours, "metrics", config_file)
+    settings.metrics_figures_max_age = _int(
+        ours, "metrics", "figures_max_age", DEFAULT_FIGURES_MAX_AGE, config_file
+    )
+    if settings.metrics_figures_max_age < 0:
+        raise ConfigError(f"{config_file}: [metrics] figures_max_age must be 0 or more")
     settings.host = host or ours.get("contacthub", {}).get("host", DEFAULT_HOST)
     settings.port = port or _int(ours, "contacthub", "port", DEFAULT_PORT, config_file)
     settings.store_url = (
@@ -284,6 +313,24 @@ def _bool(
     if value in ("0", "no", "false", "off"):
         return False
     raise ConfigError(f"{config_file}: [{section}] {option} must be true or false, not {value!r}")
+
+
+def _networks(
+    sections: dict[str, dict[str, str]], section: str, config_file: Path
+) -> tuple[IPNetwork, ...]:
+    text = sections.get(section, {}).get("allowed_networks", "")
+    networks = []
+    for net in (part.strip() for part in text.split(",")):
+        if not net:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(net, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"{config_file}: [{section}] allowed_networks: {net!r} is not a "
+                "network (write it as 10.0.0.0/8 or 127.0.0.1/32)"
+            ) from None
+    return tuple(networks)
 
 
 def _fetch_policy(sections: dict[str, dict[str, str]], config_file: Path) -> FetchPolicy:

@@ -19,6 +19,7 @@ from radicale import log as radicale_log
 from contacthub.app import make_app
 from contacthub.config import Settings
 from contacthub.jobs.scheduler import Scheduler
+from contacthub.log_format import RequestIdFilter, drop_radicale_request_lines, use_json
 from contacthub.sources.context import RunContext
 from contacthub.store import Store
 
@@ -32,7 +33,14 @@ def setup_logging(settings: Settings) -> None:
         radicale_log.setup()
         radicale_log.set_level(level, backtrace_on_debug=False)
     radicale_log.logger.addFilter(_drop_argon2_warning)
+    if level.strip().lower() != "debug":
+        radicale_log.logger.addFilter(drop_radicale_request_lines)
     logging.getLogger("contacthub").setLevel(level.upper())
+    handlers = logging.getLogger().handlers
+    for handler in handlers:
+        handler.addFilter(RequestIdFilter())
+    if settings.log_format == "json":
+        use_json(handlers)
 
 
 @contextmanager

@@ -19,8 +19,9 @@ class UsersFileError(UserError):
 
 USERS_FILE_PURPOSE = "the accounts are kept there ([auth] htpasswd_filename)"
 
-# The web sidecar answers under these paths, where a user's principal would be.
-RESERVED_NAMES = frozenset({"api", "admin"})
+# The web sidecar answers under these paths, where a user's principal would be, and
+# /metrics, /healthz and /readyz are the server's own (app.py).
+RESERVED_NAMES = frozenset({"api", "admin", "metrics", "healthz", "readyz"})
 
 
 def check_username(name: str) -> str:
@@ -36,7 +37,7 @@ def check_username(name: str) -> str:
         )
     if name.lower() in RESERVED_NAMES:
         raise UsersFileError(
-            f"the user name {name!r} is reserved: /{name.lower()}/ is the web sidecar's path"
+            f"the user name {name!r} is reserved: /{name.lower()}/ is the server's own path"
         )
     return name
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from prometheus_client import REGISTRY
+
 from contacthub.jobs.runner import run_sync
 from contacthub.jobs.scheduler import Scheduler
 from contacthub.jobs.status import status_of
@@ -82,6 +84,23 @@ def test_a_sync_runs_at_its_due_time_and_not_before(
     assert next_run(store, source) == utc(2027, 3, 3, 7)
     assert scheduler.tick() == []  # the same moment again: the occurrence ran
     assert len(runs_of(store, source)) == 1
+
+
+def test_how_late_a_scheduled_run_started_and_its_outcome_are_counted(
+    ctx: RunContext, store: Store, site: Site, http: LocalHTTPServer, clock: Clock
+) -> None:
+    source = scheduled_sync(ctx, site, http, clock)
+    due = utc(2027, 3, 2, 7)
+    assert next_run(store, source) == due
+    runs = ("contacthub_sync_runs_total", {"kind": "csv", "outcome": "ok"})
+    runs_before = REGISTRY.get_sample_value(*runs) or 0
+
+    clock.set(due + timedelta(seconds=42))  # the scheduler was busy, or down, for 42 s
+    [run] = Scheduler(ctx).tick()
+
+    assert run.status == "ok"
+    assert REGISTRY.get_sample_value("contacthub_scheduler_lag_seconds") == 42
+    assert REGISTRY.get_sample_value(*runs) == runs_before + 1
 
 
 def test_a_daily_local_time_follows_the_clock_change_in_october(

@@ -27,6 +27,7 @@ from contacthub.jobs.notify import (
     run_report_email,
     send,
 )
+from contacthub.measures import count_run
 from contacthub.reconcile import Problem
 from contacthub.sources.base import record_outcome
 from contacthub.sources.context import RunContext
@@ -80,6 +81,7 @@ def run_sync(
                 logger.exception("run of source %s failed", source.id)
                 run = record_outcome(ctx, source, started, trigger, "failed", INTERNAL_ERROR)
             run = merge_after_run(ctx, source, run)
+        count_run(source.kind, run.status)
     finally:
         with ctx.store.write() as tx:
             tx.end_lease(lease)
@@ -174,6 +176,8 @@ def record_interrupted(ctx: RunContext) -> list[RunRecord]:
         for lease in tx.expired_leases(now):
             if not tx.end_lease(lease, expired_before=now):
                 continue  # renewed, or recovered by another process meanwhile
+            source = tx.get_source(lease.source_id)
+            count_run(source.kind if source else "unknown", "interrupted")
             recorded.append(
                 tx.record_run(
                     lease.source_id,

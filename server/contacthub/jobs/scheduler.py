@@ -15,6 +15,7 @@ import logging
 import threading
 
 from contacthub.jobs.runner import LEASE_SECONDS, holder_name, record_interrupted, run_sync
+from contacthub.measures import SCHEDULER_LAG
 from contacthub.sources.context import RunContext
 from contacthub.sources.schedule import ScheduleError
 from contacthub.sources.settings import next_run_at, schedule_of
@@ -93,6 +94,7 @@ class Scheduler:
                         continue
                     lease = Lease(source_id, self.holder, "schedule", now, now + LEASE_SECONDS)
                     if tx.claim_due(source_id, at, next_run_at(schedule, max(now, at)), lease):
+                        SCHEDULER_LAG.set(max(0.0, now - at))
                         return source, lease
 
     def prune(self) -> int:

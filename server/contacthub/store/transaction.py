@@ -6,6 +6,7 @@ from contacthub.store.base import TxBase
 from contacthub.store.book_trash import BookTrashPart
 from contacthub.store.changes import ChangesPart
 from contacthub.store.duplicates import DuplicatesPart
+from contacthub.store.figures import FiguresPart
 from contacthub.store.folders import FoldersPart
 from contacthub.store.groups import GroupsPart
 from contacthub.store.items import ItemsPart
@@ -40,6 +41,7 @@ class Transaction(
     AppPasswordsPart,
     AlertsPart,
     DuplicatesPart,
+    FiguresPart,
     TxBase,
 ):
     """Everything a caller may do to the store, inside one database transaction.
