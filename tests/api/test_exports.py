@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from werkzeug.test import TestResponse
 
 from contacthub.sources.csv.formats import GOOGLE_HEADER, OUTLOOK_HEADER
+from contacthub.store import Store
 from tests.api.conftest import ApiClient, vcard
+from tests.cli.test_export_cli import CARDS, people
 
 BOOKS = "/api/v1/books"
 
@@ -108,3 +111,26 @@ def test_a_non_ascii_book_name_is_kept_in_the_file_name(api: ApiClient) -> None:
     assert api.post(BOOKS, json={"display_name": "Bücher"}).status_code == 201
     disposition = api.get(f"{BOOKS}/bucher/export").headers["Content-Disposition"]
     assert disposition == ("attachment; filename=\"Bucher.vcf\"; filename*=utf-8''B%C3%BCcher.vcf")
+
+
+def book_texts(store: Store, path: str) -> list[str]:
+    with store.read() as tx:
+        return [item.text for item in tx.iter_items(tx.require_collection(path).id)]
+
+
+# As stored, the 2.1 card with a line break in a quoted-printable note is refused by the
+# push (its reader, sources/device.py); converted, it comes in.
+@pytest.mark.parametrize("version", ["3.0", "4.0"])
+def test_a_vcf_pushed_into_a_new_book_is_the_same_contacts(
+    api: ApiClient, store: Store, version: str
+) -> None:
+    for text in CARDS:
+        assert api.post(f"{BOOKS}/contacts/contacts", vcard=text).status_code == 201
+    exported = api.get(f"{BOOKS}/contacts/export?vcard_version={version}").get_data()
+    preview = api.post("/api/v1/devices/Old%20phone/push", vcard=exported)
+    assert preview.get_json()["counts"]["added"] == 4
+    assert api.post("/api/v1/devices/Old%20phone/push/apply").status_code == 200
+    device = api.get("/api/v1/devices/Old%20phone").get_json()
+    pushed = book_texts(store, f"alice/{device['book']}")
+    assert people(pushed) == people(book_texts(store, "alice/contacts"))
+    assert len(people(pushed)) == 4
