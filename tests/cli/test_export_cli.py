@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 from contacthub.cli import main
 from contacthub.sources.csv.formats import GOOGLE_HEADER, OUTLOOK_HEADER
-from contacthub.store import Store
+from contacthub.store import Actor, Store
 from contacthub.vcard.contact_read import contact_fields
 from contacthub.vcard.parse import item_data
 
@@ -78,7 +78,7 @@ def open_store(data_dir: Path) -> Store:
 
 def put_cards(data_dir: Path, book: str, texts: list[str]) -> None:
     store = open_store(data_dir)
-    with store.write() as tx:
+    with store.write(actor=Actor("ann", "cli")) as tx:
         if tx.get_collection("ann") is None:
             tx.create_collection("ann", {})
         record = tx.create_collection(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,7 +58,11 @@ def export(
             ctx.store, owner, books, file_format, vcard_version, one_book=book is not None
         )
         if output is None:
-            _write(made.chunks, sys.stdout.buffer)
+            try:
+                _write(made.chunks, sys.stdout.buffer)
+            except BrokenPipeError:  # `| head`: the reader has what it wanted
+                # Python's advice: point stdout at devnull, so the flush at exit is quiet.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return
         partial = output.with_name(output.name + ".part")
         with partial.open("wb") as file:
