@@ -82,7 +82,8 @@ def check(method: str, path: str, status: int, headers: Mapping[str, str], body:
         assert body == b"", f"{method} {template} {status} should have no body"
         return
     assert content_type in content, f"{method} {template} {status}: {content_type!r}"
-    validate(json.loads(body), content[content_type]["schema"])
+    instance = json.loads(body) if content_type == "application/json" else body.decode()
+    validate(instance, content[content_type]["schema"])
 
 
 def check_request(method: str, path: str, content_type: str, body: bytes) -> None:

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import click
 
-from contacthub.cli import app_passwords, duplicates, history, imports, merges, syncs, users
+from contacthub.cli import (
+    app_passwords,
+    duplicates,
+    exports,
+    history,
+    imports,
+    merges,
+    syncs,
+    users,
+)
 from contacthub.cli.common import Location, Main, load_settings, location_options, open_store
 from contacthub.firstrun import (
     admin_page_url,
@@ -65,6 +74,7 @@ users.user.add_command(app_passwords.app_password)
 main.add_command(users.user)
 main.add_command(imports.import_csv)
 main.add_command(imports.list_fields)
+main.add_command(exports.export)
 main.add_command(syncs.sync)
 main.add_command(syncs.worker)
 main.add_command(history.trash)

@@ -158,6 +158,25 @@ class SearchPart(TxBase):
         )
         return {collection_id: count for collection_id, count in rows}
 
+    def people_sizes_after(
+        self, collection_id: int, after: str, limit: int
+    ) -> list[tuple[str, int]]:
+        """The hrefs of the collection's contacts (group cards left out) after `after`,
+        in href order, the first `limit`, each with its text's length: an export reads
+        a book page by page with it, the texts in batches of bounded size."""
+        rows = self.conn.execute(
+            select(items.c.href, func.length(items.c.text))
+            .where(
+                items.c.collection_id == collection_id,
+                items.c.href > after,
+                visible(collection_id),
+                is_person_row(),
+            )
+            .order_by(items.c.href)
+            .limit(limit)
+        )
+        return [(href, size) for href, size in rows]
+
     def people_uids(self, collection_id: int) -> list[str]:
         """The UIDs of the collection's contacts (group cards left out), in UID order."""
         rows = self.conn.execute(

@@ -50,6 +50,7 @@ _ENCODINGS = frozenset({"B", "BASE64", "QUOTED-PRINTABLE", "8BIT", "7BIT"})
 _MEDIA_TOP = {"PHOTO": "image", "LOGO": "image", "SOUND": "audio", "KEY": "application"}
 _KEY_TYPES = {"PGP": "application/pgp-keys", "X509": "application/pkix-cert"}
 _DATA_URI_HEAD = re.compile(r"data:([^;,]*)((?:;[^;,]*)*),", re.IGNORECASE)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _APPLE_NO_YEAR = "1604"  # the leap year Apple writes for a birthday without a year
 _DATE = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 _NO_YEAR = re.compile(r"--(\d{2})-?(\d{2})")
@@ -455,6 +456,11 @@ def _plain_encoding(prop: _Property) -> bool:
         return False
     for key in ("ENCODING", "QUOTED-PRINTABLE", "CHARSET"):
         prop.params.pop(key, None)
+    # A line break encoded in the value (=0D=0A, as Android writes a note's) is a line
+    # break of the text, which 3.0 and 4.0 write as \n.
+    value = prop.value
+    if "\n" in value or "\r" in value:
+        prop.value = _LINE_BREAK.sub(r"\\n", value)
     return True
 
 

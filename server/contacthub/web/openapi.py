@@ -17,6 +17,7 @@ from pydantic.json_schema import models_json_schema
 
 from contacthub import __version__
 from contacthub.jobs.status import STATUSES
+from contacthub.services import exports
 from contacthub.sources.csv.origin import FTP, HTTP, UPLOAD
 from contacthub.sources.schedule import MAX_INTERVAL, WEEKDAYS, Frequency
 from contacthub.web import bodies
@@ -1903,6 +1904,57 @@ DUPLICATE_PATHS: dict[str, Any] = {
     },
 }
 
+EXPORT_PARAMETERS = [
+    {
+        "name": "format",
+        "in": "query",
+        "required": False,
+        "description": "vcf: the vCards one after another; google-csv, outlook-csv: CSV as "
+        "Google's and Outlook's exports write it, which an import reads back.",
+        "schema": {"type": "string", "enum": list(exports.FORMATS), "default": exports.VCF},
+    },
+    {
+        "name": "vcard_version",
+        "in": "query",
+        "required": False,
+        "description": "For vcf: each card as stored, or all in vCard 3.0 or 4.0.",
+        "schema": {
+            "type": "string",
+            "enum": list(exports.VCARD_VERSIONS),
+            "default": exports.AS_STORED,
+        },
+    },
+]
+EXPORTED = {
+    "description": "The file, streamed as it is read (group cards left out).",
+    "headers": {
+        "Content-Disposition": {
+            "description": "attachment, with the file's name.",
+            "schema": STRING,
+        }
+    },
+    "content": {VCARD: {"schema": STRING}, "text/csv": {"schema": STRING}},
+}
+EXPORT_PATHS: dict[str, Any] = {
+    "/api/v1/books/{book_id}/export": {
+        "get": operation(
+            "Export an address book as one file",
+            {"200": EXPORTED} | errors(),
+            parameters=[BOOK, *EXPORT_PARAMETERS],
+            tag="books",
+        ),
+    },
+    "/api/v1/export": {
+        "get": operation(
+            "Export all the user's address books as one file",
+            {"200": EXPORTED} | errors(),
+            parameters=EXPORT_PARAMETERS,
+            tag="books",
+            description="The books one after another, the default book first.",
+        ),
+    },
+}
+
 PATHS: dict[str, Any] = {
     "/api/v1/books": {
         "get": operation(
@@ -2119,6 +2171,7 @@ PATHS: dict[str, Any] = {
             tag="devices",
         ),
     },
+    **EXPORT_PATHS,
     **HISTORY_PATHS,
     **MERGE_PATHS,
     **APP_PASSWORD_PATHS,

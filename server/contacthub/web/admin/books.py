@@ -20,7 +20,7 @@ from werkzeug.http import parse_etags
 from werkzeug.wrappers import Response
 
 from contacthub.errors import Invalid
-from contacthub.services import book_trash, books, contacts, groups, history
+from contacthub.services import book_trash, books, contacts, exports, groups, history
 from contacthub.services.contacts import ChangedElsewhere
 from contacthub.services.custom_fields import custom_field_names
 from contacthub.store import ItemRecord
@@ -29,6 +29,7 @@ from contacthub.vcard.parse import InvalidVCard
 from contacthub.web.admin.pages import FORM, FormErrors, page
 from contacthub.web.auth import current_user
 from contacthub.web.context import run_context, settings
+from contacthub.web.downloads import download
 from contacthub.web.inputs import if_match_of, page_args
 from contacthub.web.shapes import book_json, contact_json, contacts_page_json
 
@@ -101,12 +102,41 @@ def book(book_id: str) -> Response:
         groups=groups.book_groups(run_context(), user, book_id),
         group_form=groups.book_group_form(run_context(), user, book_id),
         group_forms=GROUP_FORM_CHOICES,
+        export_formats=EXPORT_CHOICES,
         query=request.args.get("q", ""),
         found=found,
         paging=paging(found, ".book", book_id=book_id),
         errors=errors,
         title=shown["display_name"],
     )
+
+
+# One choice for the file's format and, for vCards, its version: (format, version).
+EXPORT_FORMATS = {
+    "vcf": (exports.VCF, exports.AS_STORED),
+    "vcf-3.0": (exports.VCF, "3.0"),
+    "vcf-4.0": (exports.VCF, "4.0"),
+    "google-csv": ("google-csv", exports.AS_STORED),
+    "outlook-csv": ("outlook-csv", exports.AS_STORED),
+}
+EXPORT_CHOICES = [
+    ("vcf", "vCard (.vcf), each card as stored"),
+    ("vcf-3.0", "vCard 3.0 (.vcf)"),
+    ("vcf-4.0", "vCard 4.0 (.vcf)"),
+    ("google-csv", "CSV for Google Contacts"),
+    ("outlook-csv", "CSV for Outlook"),
+]
+
+
+@bp.get("/<book_id>/export")
+def export(book_id: str) -> Response:
+    """The book as one file, streamed (a GET form: works without scripts)."""
+    chosen = request.args.get("format", "vcf")
+    file_format, version = EXPORT_FORMATS.get(chosen, (chosen, exports.AS_STORED))
+    user = current_user()
+    ctx = run_context()
+    found = exports.books_to_export(ctx, user, book_id)
+    return download(exports.export(ctx.store, user, found, file_format, version, one_book=True))
 
 
 @bp.post("/deleted/<int:deleted_book_id>/restore")

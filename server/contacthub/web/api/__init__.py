@@ -15,6 +15,7 @@ from contacthub.web.api import (
     devices,
     docs,
     duplicates,
+    exports,
     groups,
     history,
     imports,
@@ -43,6 +44,7 @@ api.before_request(authenticate)
 api.before_request(check_json_body)
 for module in (
     books,
+    exports,
     groups,
     contacts,
     history,
