@@ -41,7 +41,10 @@ def put_back(store: Store) -> None:
                 missing[book] = lacking
     if not missing:
         return
-    with store.write() as tx:
+    # Every collection it may make, named up front: a book's home comes back with it
+    # when a request removed the home (collections are locked in path order).
+    homes = {book.split("/", 1)[0] for book in missing}
+    with store.write(sorted(homes | set(missing))) as tx:
         for book, hrefs in missing.items():
             record = tx.get_collection(book)
             if record is None or record.tag != "VADDRESSBOOK":
