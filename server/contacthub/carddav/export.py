@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from contacthub.carddav.streams import gzipped
 from contacthub.store import CollectionRecord, Store
+from contacthub.store.bulk import size_batches
 from contacthub.vcard.versions import V3, converted
 from contacthub_radicale.collection import ctag
 from contacthub_radicale.conversions import CONVERSIONS
@@ -93,7 +94,7 @@ def _cards(
             sizes = list(tx.sizes_after(collection_id, after, BATCH_CARDS))
         if not sizes:
             return
-        for batch in _batches(sizes):
+        for batch in size_batches(sizes, BATCH_BYTES):
             with store.read() as tx:
                 found = tx.get_items(collection_id, batch)
             # A card deleted since its size was read is left out, and so is one over
@@ -108,16 +109,3 @@ def _cards(
             texts = (CONVERSIONS.converted(r.etag, r.text, version) for r in records)
             yield "".join(texts).encode()
         after = sizes[-1][0]
-
-
-def _batches(sizes: list[tuple[str, int]]) -> Iterator[list[str]]:
-    batch: list[str] = []
-    used = 0
-    for href, size in sizes:
-        if batch and used + size > BATCH_BYTES:
-            yield batch
-            batch, used = [], 0
-        batch.append(href)
-        used += size
-    if batch:
-        yield batch

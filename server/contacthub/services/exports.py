@@ -21,6 +21,7 @@ from contacthub.services.books import book_named, require_book, user_books
 from contacthub.sources.context import RunContext
 from contacthub.sources.csv.formats import HEADERS, ROW_WRITERS
 from contacthub.store import CollectionRecord, Store
+from contacthub.store.bulk import size_batches
 from contacthub.vcard.contact_read import contact_fields
 from contacthub.vcard.versions import V3, V4, converted, version_of, without_quoted_printable
 
@@ -133,22 +134,9 @@ def _card_batches(store: Store, books: list[CollectionRecord]) -> Iterator[list[
                 sizes = tx.people_sizes_after(book.id, after, PAGE)
             if not sizes:
                 break
-            for hrefs in _batches(sizes):
+            for hrefs in size_batches(sizes, BATCH_BYTES):
                 with store.read() as tx:
                     found = tx.get_items(book.id, hrefs)
                 # A card deleted since its size was read is left out.
                 yield [found[href].text for href in hrefs if href in found]
             after = sizes[-1][0]
-
-
-def _batches(sizes: list[tuple[str, int]]) -> Iterator[list[str]]:
-    batch: list[str] = []
-    used = 0
-    for href, size in sizes:
-        if batch and used + size > BATCH_BYTES:
-            yield batch
-            batch, used = [], 0
-        batch.append(href)
-        used += size
-    if batch:
-        yield batch

@@ -105,3 +105,18 @@ def driver_rows(conn: Connection, statement: Select[Any], size: int = 5000) -> I
             yield from rows
     finally:
         cursor.close()
+
+
+def size_batches(sizes: Sequence[tuple[str, int]], most_bytes: int) -> Iterator[list[str]]:
+    """The hrefs of `sizes` (href, size in bytes), in order, in batches of at most
+    `most_bytes` (a larger card comes on its own): what one short read may bring."""
+    batch: list[str] = []
+    used = 0
+    for href, size in sizes:
+        if batch and used + size > most_bytes:
+            yield batch
+            batch, used = [], 0
+        batch.append(href)
+        used += size
+    if batch:
+        yield batch
