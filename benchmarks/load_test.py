@@ -30,6 +30,7 @@ import asyncio
 import base64
 import collections
 import concurrent.futures
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -196,12 +197,13 @@ class Plan:
     """What every device does, and when."""
 
     base_url: str
-    start_at: float  # time.time() when measuring starts (after each device's first sync)
-    stop_at: float
+    duration: float
     interval: float
     put_rate: float
     delete_rate: float
     propfind_every: int
+    start_at: float = 0.0  # time.time() when measuring starts: after every first sync
+    stop_at: float = 0.0
 
 
 @dataclass
@@ -306,7 +308,6 @@ class Device:
         return status, body, headers
 
     async def run(self) -> None:
-        await self.first_sync()
         await asyncio.sleep(max(0.0, self.plan.start_at - time.time()) + self.rng.random())
         rounds = 0
         while time.time() < self.plan.stop_at:
@@ -322,7 +323,9 @@ class Device:
             await asyncio.sleep(self.plan.interval * self.rng.uniform(0.5, 1.5))
 
     async def first_sync(self) -> None:
-        """A token to start from, before measuring (a phone that has synced before)."""
+        """A token to start from, before measuring (a phone that has synced before); its
+        account's login is then in each process's cache."""
+        await self.propfind_home()
         for _attempt in range(5):
             answer = await self.request(
                 "first-sync", "REPORT", self.book, (207,), data=_sync_body(""), headers=XML
@@ -398,19 +401,34 @@ class Device:
             self.tally.expected[href] = DELETED
 
 
-async def _run_devices(devices: Sequence[tuple[str, int]], plan: Plan) -> Tally:
-    tally = Tally(start_at=plan.start_at, stop_at=plan.stop_at)
+async def _run_devices(
+    devices: Sequence[tuple[str, int]], plan: Plan, ready: Any, go: Any
+) -> Tally:
+    tally = Tally(start_at=float("inf"))
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         phones = [Device(session, account, number, plan, tally) for account, number in devices]
+        await asyncio.gather(*(phone.first_sync() for phone in phones))
+        ready.put(len(phones))
+        while "start_at" not in go:
+            await asyncio.sleep(0.2)
+        start_at = go["start_at"]
+        plan = dataclasses.replace(plan, start_at=start_at, stop_at=start_at + plan.duration)
+        tally.start_at, tally.stop_at = plan.start_at, plan.stop_at
+        for phone in phones:
+            phone.plan = plan
         await asyncio.gather(*(phone.run() for phone in phones))
     return tally
 
 
-def run_client(devices: Sequence[tuple[str, int]], plan: Plan) -> dict[str, Any]:
-    """One client process: its devices until the plan's end; what they saw, picklable."""
-    tally = asyncio.run(_run_devices(devices, plan))
+def run_client(
+    devices: Sequence[tuple[str, int]], plan: Plan, ready: Any, go: Any
+) -> dict[str, Any]:
+    """One client process: its devices' first syncs, then (once `go` holds the start,
+    after every process said it is `ready`) their rounds until the plan's end; what they
+    saw, picklable."""
+    tally = asyncio.run(_run_devices(devices, plan, ready, go))
     return {
         "latencies": dict(tally.latencies),
         "statuses": {kind: dict(counts) for kind, counts in tally.statuses.items()},
@@ -645,11 +663,9 @@ def load(
             seeding = time.time()
             expected = asyncio.run(_seed(base_url, accounts, args.seed))
             print(f"seeded in {time.time() - seeding:.0f} s", flush=True)
-            start_at = time.time() + args.warmup
             plan = Plan(
                 base_url,
-                start_at,
-                start_at + args.duration,
+                args.duration,
                 args.interval,
                 args.put_rate,
                 args.delete_rate,
@@ -657,22 +673,35 @@ def load(
             )
             devices = [(accounts[n % len(accounts)], n) for n in range(args.devices)]
             shares = [devices[i :: args.clients] for i in range(args.clients)]
-            killer = None
-            if args.kill:
-                killer = threading.Thread(
-                    target=kill_and_restart,
-                    args=(servers[-1], start_at + args.duration / 2, kill),
-                )
-            profiler = None
-            if args.profile:
-                profiler = threading.Thread(
-                    target=profile,
-                    args=(servers[0], start_at + 2, args.profile, work / "profile.txt"),
-                )
             spawn = multiprocessing.get_context("spawn")
-            with concurrent.futures.ProcessPoolExecutor(args.clients, mp_context=spawn) as pool:
-                futures = [pool.submit(run_client, share, plan) for share in shares]
-                print(f"measuring from {args.warmup:.0f} s on, for {args.duration:.0f} s ...")
+            with (
+                spawn.Manager() as manager,
+                concurrent.futures.ProcessPoolExecutor(args.clients, mp_context=spawn) as pool,
+            ):
+                ready, go = manager.Queue(), manager.dict()
+                futures = [pool.submit(run_client, share, plan, ready, go) for share in shares]
+                warming = time.time()
+                for _share in shares:
+                    ready.get(timeout=args.warmup_timeout)
+                start_at = time.time() + 1
+                go["start_at"] = start_at
+                print(
+                    f"first syncs done in {start_at - 1 - warming:.0f} s; "
+                    f"measuring for {args.duration:.0f} s ...",
+                    flush=True,
+                )
+                killer = None
+                if args.kill:
+                    killer = threading.Thread(
+                        target=kill_and_restart,
+                        args=(servers[-1], start_at + args.duration / 2, kill),
+                    )
+                profiler = None
+                if args.profile:
+                    profiler = threading.Thread(
+                        target=profile,
+                        args=(servers[0], start_at + 2, args.profile, work / "profile.txt"),
+                    )
                 time.sleep(max(0.0, start_at - time.time()))
                 load_before = os.getloadavg()[0]
                 importer = start_import(servers[0], csv_file)
@@ -763,7 +792,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--propfind-every", type=int, default=10, help="syncs per home PROPFIND")
     parser.add_argument("--csv-rows", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=2, help="client processes")
-    parser.add_argument("--warmup", type=float, default=15.0, help="seconds for first syncs")
+    parser.add_argument(
+        "--warmup-timeout", type=float, default=600.0, help="longest wait for the first syncs"
+    )
     parser.add_argument("--bcrypt-rounds", type=int, default=12)
     parser.add_argument(
         "--profile", type=float, default=0, help="seconds of py-spy on the first serve"
