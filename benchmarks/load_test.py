@@ -604,7 +604,8 @@ def summary(merged: Mapping[str, Any], seconds: float) -> dict[str, Any]:
 def print_table(result: Mapping[str, Any]) -> None:
     print(
         f"\n{result['requests']} requests in {result['duration']:.0f} s, {result['answered']} "
-        f"answered as asked ({result['per_second']}/s); {result['processes']} serve process(es) behind nginx, "
+        f"answered as asked ({result['per_second']}/s); "
+        f"{result['processes']} serve process(es) behind nginx, "
         f"PostgreSQL; {result['devices']} devices in {result['clients']} client process(es); "
         f"load average {result['load_before']} before, {result['load_after']} after"
     )
