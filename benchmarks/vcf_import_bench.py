@@ -77,8 +77,9 @@ def write_file(path: Path, cards: int, photo_every: int) -> None:
             out.write(card(n, photo if photo_every and n % photo_every == 0 else None))
 
 
-def measured(command: list[str], stdin: str | None = None) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in bytes and output of the command in a process of its own."""
+def measured(command: list[str], stdin: str | None = None) -> tuple[float, float, int, str]:
+    """Wall and CPU seconds, peak RSS in bytes and output of the command in a process of
+    its own (CPU time, as the machine may be shared)."""
     started = time.perf_counter()
     child = subprocess.Popen(
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -92,7 +93,7 @@ def measured(command: list[str], stdin: str | None = None) -> tuple[float, int, 
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status):
         sys.exit(f"{' '.join(command)} failed:\n{output}")
-    return seconds, usage.ru_maxrss * 1024, output
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, output
 
 
 def main() -> None:
@@ -109,11 +110,14 @@ def main() -> None:
         measured([*contacthub, "user", "add", USER, "--data-dir", str(data)], "bench-password\n")
         print(f"{vcf.name}: {args.cards} cards, {vcf.stat().st_size / 1e6:.1f} MB")
         for label in ("first import", "same file again"):
-            seconds, peak, output = measured(
+            seconds, cpu, peak, output = measured(
                 [*contacthub, "import", str(vcf), "--user", USER, "--data-dir", str(data)]
             )
             summary = next(line for line in output.splitlines() if line.startswith(("ok", "no")))
-            print(f"{label}: {seconds:.1f} s, peak RSS {peak / 2**20:.0f} MiB ({summary})")
+            print(
+                f"{label}: {seconds:.1f} s ({cpu:.1f} s CPU), peak RSS {peak / 2**20:.0f} MiB "
+                f"({summary})"
+            )
 
 
 if __name__ == "__main__":

@@ -141,15 +141,28 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.replace("\r\n", "\n").strip().encode()).hexdigest()
 
 
-def read_file(text: str) -> tuple[list[Incoming], list[Problem]]:
+def read_file(
+    text: str, known: dict[str, str] | None = None
+) -> tuple[list[Incoming], list[Problem]]:
     """The file's cards as records, keyed for re-imports of the same file (and of a later
     export of the same book): a card's UID, or for a card without one a key of who it is
     (name, first email, first phone), which a changed note or photo keeps; two such cards of
-    one file naming the same person are told apart by their text."""
+    one file naming the same person are told apart by their text.
+
+    A record's hash is of the card as the file has it: `known` (record hash -> key, of the
+    source's links) spares a card that is unchanged since the last import from being read
+    at all, so the same file again costs little more than its reading."""
+    known = known or {}
     records: list[Incoming] = []
     problems: list[Problem] = []
     identities: set[str] = set()
     for position, (line, card_text) in enumerate(split_cards(text), start=1):
+        record_hash = digest(card_text)
+        unchanged = known.get(record_hash)
+        if unchanged is not None and unchanged not in identities:
+            identities.add(unchanged)
+            records.append(Incoming(unchanged, "", None, record_hash, line=line))
+            continue
         try:
             card = read_card(card_text, _placeholder_uid)
         except Exception as error:  # any unreadable card is reported, never fatal
@@ -172,7 +185,7 @@ def read_file(text: str) -> tuple[list[Incoming], list[Problem]]:
                 key=key,
                 uid=data.uid,
                 make_card=_card_maker(data),
-                record_hash=digest(data.text),
+                record_hash=record_hash,
                 line=line,
                 summary=data.index.display_name,
             )

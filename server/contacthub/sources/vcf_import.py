@@ -88,6 +88,8 @@ def import_file(
         source = source_for(tx, owner, book_path)
         if not dry_run:
             tx.put_upload(source.id, filename, content)
+    with store.read() as tx:
+        known = {link.record_hash: key for key, link in tx.links_of(source.id).items()}
     return run_source(
-        store, source, lambda: read_file(text), POLICY, trigger=trigger, dry_run=dry_run
+        store, source, lambda: read_file(text, known), POLICY, trigger=trigger, dry_run=dry_run
     )
