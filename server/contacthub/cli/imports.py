@@ -1,4 +1,7 @@
-"""`contacthub import` and `contacthub fields`: a CSV file into a user's contacts."""
+"""`contacthub import` and `contacthub fields`: a CSV or .vcf file into a user's contacts.
+
+The format is the `--format` given, else .vcf/.vcard files and files whose first line is
+BEGIN:VCARD are vCard, anything else CSV."""
 
 from __future__ import annotations
 
@@ -49,6 +52,14 @@ from contacthub.users import UsersFile
     help="Run even if it would delete 90% or more of the sync's contacts.",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["auto", "csv", "vcf"]),
+    default="auto",
+    show_default=True,
+    help="csv or vcf; auto: vcf for a .vcf/.vcard file or one that starts with BEGIN:VCARD.",
+)
 def import_csv(
     data_dir: Path | None,
     config_file: Path | None,
@@ -64,8 +75,13 @@ def import_csv(
     delete_missing: bool,
     allow_mass_deletion: bool,
     dry_run: bool,
+    file_format: str,
 ) -> None:
-    """Import FILE (CSV) into USER's contacts; the same file again changes nothing."""
+    """Import FILE (CSV or vCard) into USER's contacts; the same file again changes nothing.
+
+    A .vcf goes into --book (made when there is none), else into the book "FILE (vCard)";
+    its contacts are matched by UID (or name, email and phone), updated when they
+    changed, and never deleted. The CSV options do not apply to it."""
     from contacthub.errors import UserError
     from contacthub.reconcile import RunFailed
     from contacthub.sources.csv import Mapping, parse_assignment, parse_delimiter
@@ -73,6 +89,21 @@ def import_csv(
 
     if key_column and generate_key:
         raise click.UsageError("--key and --generate-key exclude each other")
+    if _is_vcf(file, file_format):
+        csv_only = {
+            "--delimiter": delimiter,
+            "--encoding": encoding,
+            "--map": assignments,
+            "--key": key_column,
+            "--generate-key": generate_key,
+            "--delete-missing": delete_missing,
+            "--allow-mass-deletion": allow_mass_deletion,
+        }
+        given = [name for name, value in csv_only.items() if value]
+        if given:
+            raise click.UsageError(f"{', '.join(given)}: only for a CSV file, not a .vcf")
+        _import_vcf(data_dir, config_file, file, owner, book, dry_run)
+        return
     settings = command_settings(data_dir, config_file)
     if not UsersFile(settings.users_file).exists(owner):
         raise click.ClickException(f"no user {owner!r}")
@@ -116,6 +147,62 @@ def import_csv(
     _report(outcome, dry_run)
     if outcome.status == "refused":
         sys.exit(3)
+
+
+_VCF_SUFFIXES = (".vcf", ".vcard")
+
+
+def _is_vcf(file: Path, file_format: str) -> bool:
+    if file_format != "auto":
+        return file_format == "vcf"
+    if file.suffix.lower() in _VCF_SUFFIXES:
+        return True
+    with file.open("rb") as opened:
+        start = opened.read(64).removeprefix(b"\xef\xbb\xbf").lstrip()
+    return start[:11].upper() == b"BEGIN:VCARD"
+
+
+def _import_vcf(
+    data_dir: Path | None,
+    config_file: Path | None,
+    file: Path,
+    owner: str,
+    book: str | None,
+    dry_run: bool,
+) -> None:
+    from contacthub.errors import NotFound, UserError
+    from contacthub.services import books, vcf_imports
+
+    settings = command_settings(data_dir, config_file)
+    if not UsersFile(settings.users_file).exists(owner):
+        raise click.ClickException(f"no user {owner!r}")
+    store = open_store(settings)
+    ctx = RunContext(store, settings)
+    try:
+        book_id = new_book = None
+        if book is not None:
+            try:
+                book_id = books.book_named(ctx, owner, book).name
+            except NotFound:
+                new_book = book
+        done = vcf_imports.import_vcf(
+            ctx,
+            owner,
+            file.name,
+            file.read_bytes(),
+            book=book_id,
+            new_book=new_book,
+            trigger="cli",
+            dry_run=dry_run,
+        )
+    except UserError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        store.close()
+    if done.book_made:
+        click.echo(f"made the address book {done.book.display_name!r} ({done.book.name})")
+    click.echo(f"{file.name}: vCard, into {done.book.path}")
+    _report(done.outcome, dry_run)
 
 
 @contextmanager

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
-from collections.abc import Iterator
 from typing import Any
 
 import vobject
 
 from contacthub.errors import UserError
 from contacthub.reconcile import ChangeSet, Incoming, Policy, Problem, RunOutcome, run_source
+from contacthub.sources.vcf_file import split_cards
 from contacthub.store import SourceRecord, Store, Transaction
 from contacthub.vcard.fields import UNNAMED
 from contacthub.vcard.parse import index_of, item_data
@@ -111,28 +110,6 @@ def apply_push(store: Store, source: SourceRecord) -> RunOutcome:
 def cancel_push(store: Store, source: SourceRecord) -> None:
     with store.write() as tx:
         tx.drop_upload(source.id)
-
-
-_BEGIN = re.compile(r"^begin:vcard\s*$", re.IGNORECASE)
-_END = re.compile(r"^end:vcard\s*$", re.IGNORECASE)
-
-
-def split_cards(text: str) -> Iterator[tuple[int, str]]:
-    """(first line number, text) of each BEGIN:VCARD...END:VCARD block, as sent."""
-    start: int | None = None
-    lines: list[str] = []
-    for number, line in enumerate(text.splitlines(keepends=True), start=1):
-        stripped = line.rstrip("\r\n")
-        if start is None:
-            if _BEGIN.match(stripped):
-                start, lines = number, [line]
-            continue
-        lines.append(line)
-        if _END.match(stripped):
-            yield start, "".join(lines)
-            start = None
-    if start is not None:
-        yield start, "".join(lines)  # unterminated: the parser will say so
 
 
 def read_push(text: str) -> tuple[list[Incoming], list[Problem]]:

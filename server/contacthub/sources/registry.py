@@ -3,7 +3,7 @@ API and the admin page read."""
 
 from __future__ import annotations
 
-from contacthub.sources import device
+from contacthub.sources import device, vcf_import
 from contacthub.sources.base import MailAccountKind, SourceKind
 from contacthub.sources.csv import run as csv_run
 from contacthub.sources.csv import source as csv_source
@@ -17,6 +17,7 @@ KINDS: dict[str, SourceKind] = {
         SourceKind(imap.KIND, "mail account", imap.run),
         SourceKind(exchange.KIND, "mail account", exchange.run),
         SourceKind(device.KIND, "phone"),
+        SourceKind(vcf_import.KIND, ".vcf import"),
     )
 }
 RUNNABLE: dict[str, SourceKind] = {name: kind for name, kind in KINDS.items() if kind.runnable}

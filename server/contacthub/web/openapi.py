@@ -977,6 +977,12 @@ SCHEMAS: dict[str, Any] = {
         problems={"type": "array", "items": schema("Problem")},
     ),
     "PushResult": obj(["device", "run"], device=STRING, run=schema("Run")),
+    "VcfImport": obj(
+        ["book", "book_created", "run"],
+        book=schema("Book"),
+        book_created={"type": "boolean", "description": "The import made the book."},
+        run=schema("Run"),
+    ),
     **APP_PASSWORD_SCHEMAS,
     **ALERT_SCHEMAS,
     **DUPLICATE_SCHEMAS,
@@ -1158,6 +1164,35 @@ FILE_REQUEST = {
         }
     },
 }
+VCF_REQUEST: dict[str, Any] = {
+    "required": True,
+    "content": {
+        MULTIPART: {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "contentMediaType": "text/vcard",
+                        "description": "The .vcf file: one card or many, vCard 2.1, 3.0 or "
+                        "4.0 (UTF-8, UTF-16 with BOM or cp1252).",
+                    },
+                    "book": {
+                        "type": "string",
+                        "description": "The id of an address book of the user to import into.",
+                    },
+                    "new_book": {
+                        "type": "string",
+                        "maxLength": 255,
+                        "description": "The name of a new address book to import into; "
+                        'without book or new_book, a new book "FILE (vCard)".',
+                    },
+                },
+            }
+        }
+    },
+}
 RUN_REQUEST = json_request(bodies.RunOptions, required=False)
 RUN_OUTCOMES = (
     "ok: changes applied; no_changes: nothing to do; refused: the mass-deletion "
@@ -1261,6 +1296,23 @@ IMPORT_PATHS: dict[str, Any] = {
             tag="imports",
             description="422 when the file is not a CSV file (binary data, empty) or a "
             "setting is wrong; 413 above the server's max_content_length.",
+        ),
+    },
+    "/api/v1/imports/vcf": {
+        "post": operation(
+            "Import a .vcf file into a book",
+            {"200": body("VcfImport", "The book and the run's report.")} | errors(*WITH_FILE),
+            request=VCF_REQUEST,
+            tag="imports",
+            description="The cards go through the reconciler as a run of the book's .vcf "
+            "source: a card with a UID is matched by it, one without by its name, first "
+            "email and first phone, so importing the same file again updates the contacts "
+            "it brought instead of adding them twice. Existing contacts are updated; "
+            "contacts missing from the file are never deleted. A card without FN gets one "
+            "from N, ORG, email or phone. A card that cannot be read is one of the run's "
+            "problems (its number and the line it starts on) and the others come in. 422 "
+            "when the file holds no vCard at all (nothing is made), or the book does not "
+            "exist. " + RUN_OUTCOMES,
         ),
     },
     "/api/v1/imports/{import_id}": {

@@ -15,8 +15,9 @@ from contacthub.services.sources import (
     require_source,
     start_run,
 )
+from contacthub.sources import vcf_import
 from contacthub.sources.progress import Progress
-from contacthub.sources.registry import RUNNABLE
+from contacthub.sources.registry import KINDS, RUNNABLE
 from contacthub.store import SourceRecord
 from contacthub.web.admin.pages import page
 from contacthub.web.context import run_context
@@ -73,9 +74,15 @@ def progress_json(source_id: int) -> dict[str, Any]:
     }
 
 
+# Whose runs have a report here: the runnable kinds, and a .vcf import (run once per file).
+REPORTED = (*RUNNABLE, vcf_import.KIND)
+
+
 @bp.get("/<int:source_id>/<int:run_id>")
 def report(source_id: int, run_id: int) -> Response:
-    source = require_runnable(source_id)
+    source = require_source(
+        run_context(), g.caller.user, source_id, REPORTED, "There is no such run."
+    )
     run = require_run(run_context(), source, run_id, "There is no such run.")
     return page(
         "report.html",
@@ -83,6 +90,6 @@ def report(source_id: int, run_id: int) -> Response:
         run=sync_run_json(run),
         record=run,
         book=filled_book(run_context(), source),
-        what=RUNNABLE[source.kind].noun,
+        what=KINDS[source.kind].noun,
         title=f"Run of {source.name}",
     )

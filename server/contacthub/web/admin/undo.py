@@ -17,9 +17,9 @@ from werkzeug.wrappers import Response
 from contacthub.errors import Conflict
 from contacthub.services import history
 from contacthub.services.runs import OwnedRun, owned_run
-from contacthub.sources.registry import RUNNABLE
 from contacthub.web.admin.history import SHOWN_OPEN
 from contacthub.web.admin.pages import FORM, FormErrors, page
+from contacthub.web.admin.runs import REPORTED
 from contacthub.web.auth import current_user
 from contacthub.web.context import run_context
 
@@ -38,7 +38,7 @@ def report_address(owned: OwnedRun) -> str | None:
     source, run_id = owned.source, owned.run.id
     if source is None:
         return None
-    if source.kind in RUNNABLE:
+    if source.kind in REPORTED:
         return url_for("admin.runs.report", source_id=source.id, run_id=run_id)
     if source.kind == "device":
         return url_for("admin.devices.report", device=source.name, run_id=run_id)

@@ -1,7 +1,9 @@
 """The import wizard: (1) the source, an uploaded file or one fetched over HTTP or FTP, with
-its delimiter and the update and delete options; (2) a preview of the file; (3) the mapping
-of its columns to contact fields, and its unique key; (4) Run import, or for a remote file
-a schedule, the report's addresses and Finish.
+its delimiter and the update and delete options, or a .vcf file with the book it goes
+into (imported at once: its run's report is next, as for POST /api/v1/imports/vcf);
+(2) a preview of the file; (3) the mapping of its columns to contact fields, and its
+unique key; (4) Run import, or for a remote file a schedule, the report's addresses and
+Finish.
 
 Step 1 makes the sync with the services of POST /api/v1/imports and /api/v1/syncs, and
 every later step changes it with those of PATCH /api/v1/imports and /api/v1/syncs, so Back
@@ -24,7 +26,7 @@ from flask import Blueprint, flash, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
 from contacthub.errors import NotFound, UserError
-from contacthub.services import imports, syncs
+from contacthub.services import books, imports, syncs, vcf_imports
 from contacthub.services.sources import runs_of
 from contacthub.sources.csv import NOT_IMPORTED, InvalidField, all_fields, custom_field, field_info
 from contacthub.sources.csv import source as csv_source
@@ -54,8 +56,10 @@ STEPS = (
 DRAFTS = "import_drafts"  # session: ids of syncs made here, not yet run or finished
 HELD = "import_schedules"  # session: the schedule step's fields as Back left them
 
+VCF = "vcf"  # a .vcf file, imported at once into a chosen or a new book
 KINDS = (
-    (UPLOAD, "Upload a file"),
+    (UPLOAD, "Upload a file (CSV)"),
+    (VCF, "Upload a .vcf file (vCard: a phone's, Google's, Outlook's or Apple's export)"),
     (HTTP, "Download from a web address (HTTP or HTTPS)"),
     (FTP, "Download from an FTP server"),
 )
@@ -338,6 +342,40 @@ def _update(sync: SourceRecord, stored: SourceForm, form: SourceForm, errors: Fo
     return False
 
 
+NEW_BOOK = ""  # the book choice of a .vcf: a new book named after the file
+
+
+def _import_vcf(errors: FormErrors) -> Response | None:
+    """The .vcf of the form imported at once (the reconciler's run, as the API's): its
+    report next; None when the form is refused."""
+    upload = request.files.get("vcf_file")
+    if upload is None or not upload.filename:
+        errors["vcf_file"] = "Choose the .vcf file to import."
+        return None
+    book = request.form.get("vcf_book", NEW_BOOK)
+    with errors.catching(rename={"file": "vcf_file", "book": "vcf_book"}):
+        done = vcf_imports.import_vcf(
+            run_context(),
+            current_user(),
+            imports.clean_filename(upload.filename),
+            upload.read(),
+            book=book or None,
+            trigger="admin",
+        )
+        run = done.outcome.run
+        assert run is not None and run.source_id is not None  # not a dry run
+        return redirect(url_for("admin.runs.report", source_id=run.source_id, run_id=run.id))
+    return None
+
+
+def _vcf_books() -> list[tuple[str, str]]:
+    found = books.books_of(run_context(), current_user())
+    return [
+        (NEW_BOOK, "A new address book named after the file"),
+        *((book.id, book.record.display_name) for book in found),
+    ]
+
+
 def _source_page(form: SourceForm, errors: FormErrors, sync: SourceRecord | None) -> Response:
     return _wizard_page(
         "wizard_source.html",
@@ -346,8 +384,10 @@ def _source_page(form: SourceForm, errors: FormErrors, sync: SourceRecord | None
         status=errors.status,
         form=form,
         errors=errors,
-        kinds=KINDS,
+        kinds=KINDS if sync is None else KINDS[:1] + KINDS[2:],
         delimiters=DELIMITERS,
+        vcf_books=_vcf_books() if sync is None else [],
+        vcf_book=request.form.get("vcf_book", NEW_BOOK),
     )
 
 
@@ -358,6 +398,8 @@ def start() -> Response:
         return _source_page(SourceForm(), FormErrors(), None)
     form = SourceForm.posted()
     errors = FormErrors()
+    if form.kind == VCF:
+        return _import_vcf(errors) or _source_page(form, errors, None)
     made = _create(form, errors)
     if made is None:
         return _source_page(form, errors, None)

@@ -22,6 +22,7 @@ from contacthub.web.api import (
     mail_accounts,
     merges,
     syncs,
+    vcf_imports,
 )
 from contacthub.web.api.common import json_body
 from contacthub.web.auth import authenticate
@@ -55,6 +56,7 @@ for module in (
     alerts,
     duplicates,
     imports,
+    vcf_imports,
     syncs,
     mail_accounts,
     merges,
