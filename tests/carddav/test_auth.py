@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +94,27 @@ def test_a_wrong_password_costs_one_bcrypt_check_whoever_it_names_and_no_sleep(
     assert login(checker, "ann", "wrong-1") == ""
     assert login(checker, "nobody", "wrong-2") == ""
     assert checks == [b"wrong-1", b"wrong-2"]
+
+
+def test_logins_arriving_together_wait_for_one_bcrypt_check(
+    auth: tuple[Auth, UsersFile], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checker, _ = auth
+    checks: list[bytes] = []
+    all_waiting = threading.Barrier(8)
+    checkpw = bcrypt.checkpw
+
+    def counted(password: bytes, hashed_password: bytes) -> bool:
+        checks.append(password)
+        time.sleep(0.2)  # the others arrive while this one is checked
+        return checkpw(password, hashed_password)
+
+    def sign_in(password: str) -> str:
+        all_waiting.wait()
+        return login(checker, "ann", password)
+
+    monkeypatch.setattr(bcrypt, "checkpw", counted)
+    with ThreadPoolExecutor(8) as pool:
+        names = list(pool.map(sign_in, ["right-password"] * 6 + ["wrong-1", "wrong-2"]))
+    assert names == ["ann"] * 6 + ["", ""]
+    assert sorted(checks) == [b"right-password", b"wrong-1", b"wrong-2"]
