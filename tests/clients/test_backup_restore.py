@@ -138,7 +138,8 @@ def test_backup_while_writing_restore_then_vdirsyncer(
     writer.start()
     writer.written(20)
     backup = tmp_path / "nightly.zip"
-    made = server.cli("backup", "create", str(backup))
+    assert server.store_url
+    made = server.cli("backup", "create", str(backup), "--store", server.store_url)
     assert "keep" in made.stdout.lower() and "secret.key" in made.stdout
     writer.written(len(writer.acknowledged) + 10)  # writes after the backup was taken
     writer.stop.set()

@@ -19,11 +19,16 @@ def backup() -> None:
 
 @backup.command("create")
 @location_options
+@click.option("--store", "store_url", help="Store URL, as `serve --store` [default: the config's].")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def create(data_dir: Path | None, config_file: Path | None, file: Path) -> None:
+def create(
+    data_dir: Path | None, config_file: Path | None, store_url: str | None, file: Path
+) -> None:
     """Write a backup of the store, the users and the configuration to FILE (a zip file,
     readable by its owner only), while `serve` runs. It never holds the secret key."""
     settings = command_settings(data_dir, config_file)
+    if store_url:
+        settings.store_url = store_url
     store = open_store(settings)
     try:
         made = backups.create(settings, store, file)
