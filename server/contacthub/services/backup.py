@@ -93,7 +93,8 @@ def create(settings: Settings, store: Store, path: Path) -> Made:
             with store.read() as tx:
                 tables = []
                 for dumped, lines in read_tables(tx.conn):
-                    with archive.open(f"{TABLES}{dumped.name}.jsonl", "w", force_zip64=True) as out:
+                    member = _member(f"{TABLES}{dumped.name}.jsonl")
+                    with archive.open(member, "w", force_zip64=True) as out:
                         for line in lines:
                             out.write(line.encode())
                     tables.append(dumped)
@@ -109,6 +110,13 @@ def create(settings: Settings, store: Store, path: Path) -> Made:
             archive.writestr(MANIFEST, json.dumps(_manifest(settings, dump), indent=1))
         partial.replace(path)
     return Made(path, path.stat().st_size, rows, time.monotonic() - started)
+
+
+def _member(name: str) -> zipfile.ZipInfo:
+    """A file of the archive, dated now (written as a stream, it would say 1980)."""
+    member = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+    member.compress_type = zipfile.ZIP_DEFLATED
+    return member
 
 
 def _manifest(settings: Settings, dump: Dump) -> dict[str, Any]:

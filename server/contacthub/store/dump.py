@@ -7,6 +7,8 @@ SQLAlchemy Core inside one read transaction (a SQLite read transaction in WAL mo
 PostgreSQL REPEATABLE READ read-only one: `Store.read`) is as consistent as either while
 `serve` writes, needs nothing but the store's own driver, and loads into either kind of
 store (a SQLite server moves to PostgreSQL by backup and restore).
+On SQLite the snapshot holds the write-ahead log: while a backup reads, the log grows by
+what `serve` writes and starts over after it (store/checkpoints.py waits for no reader).
 
 Tables are read as the database has them (reflected), not as this code's schema says,
 with the Alembic revision beside them; loading first brings the empty target to that
