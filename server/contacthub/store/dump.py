@@ -109,17 +109,20 @@ def read_tables(conn: Connection) -> Iterator[tuple[DumpedTable, Iterator[str]]]
 
 
 def _lines(conn: Connection, table: Table, dumped: DumpedTable) -> Iterator[str]:
-    binary = [isinstance(column.type, LargeBinary) for column in table.columns]
+    """The table's rows as JSON lines, a batch of them at a time."""
+    binary = [i for i, column in enumerate(table.columns) if isinstance(column.type, LargeBinary)]
     query = select(table).order_by(*table.primary_key.columns).execution_options(yield_per=BATCH)
-    for row in conn.execute(query):
-        dumped.rows += 1
-        yield json.dumps([_encode(v, b) for v, b in zip(row, binary, strict=True)]) + "\n"
+    for rows in conn.execute(query).partitions():
+        dumped.rows += len(rows)
+        yield "".join(json.dumps(_encoded(row, binary)) + "\n" for row in rows)
 
 
-def _encode(value: Any, binary: bool) -> Any:
-    if binary and value is not None:
-        return {"b64": base64.b64encode(bytes(value)).decode()}
-    return value
+def _encoded(row: Any, binary: list[int]) -> list[Any]:
+    values = list(row)
+    for index in binary:
+        if values[index] is not None:
+            values[index] = {"b64": base64.b64encode(bytes(values[index])).decode()}
+    return values
 
 
 def _decode(value: Any, binary: bool, boolean: bool) -> Any:
