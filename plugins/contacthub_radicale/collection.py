@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 def ctag(record: CollectionRecord) -> str:
     """A collection's ETag: from its counter, never from a scan of its items."""
-    return f'"{record.uuid}-{record.sync_seq}"'
+    return f'"{record.incarnation}-{record.sync_seq}"'
 
 
 class Collection(storage.BaseCollection):

@@ -274,7 +274,7 @@ class UnionBook(Collection):
                 tokens[book.uuid] = page.token
                 complete = page.complete
         budget.truncated = budget.truncated or not complete
-        return format_union_token(self.record.uuid, tokens), hrefs
+        return format_union_token(self.record.incarnation, tokens), hrefs
 
     def _name(self, book: CollectionRecord, href: str) -> str:
         return union_href(book.uuid, href, default=book.id == self.record.id)
@@ -283,7 +283,7 @@ class UnionBook(Collection):
         """Each book's token in `old_token`."""
         if not old_token:
             return {}
-        return parse_union_token(old_token, self.record.uuid)
+        return parse_union_token(old_token, self.record.incarnation)
 
     def _gone_names(self, tx: Transaction, old: dict[str, str]) -> Iterator[str]:
         """The names of the cards and group cards of books in `old` deleted since: those
@@ -309,7 +309,7 @@ class UnionBook(Collection):
 
     def _current_token(self) -> str:
         tokens = {book.uuid: format_token(book, book.sync_seq) for book in self.books}
-        return format_union_token(self.record.uuid, tokens)
+        return format_union_token(self.record.incarnation, tokens)
 
     def _changed_all(self, old: dict[str, str]) -> Iterator[str]:
         with self._reading() as tx:
@@ -334,7 +334,7 @@ def refuse_group_write(href: str) -> None:
 def union_etag(books: list[CollectionRecord]) -> str:
     """The combined book's ETag: the position of each of its books."""
     positions = "-".join(f"{book.id}.{book.sync_seq}" for book in books)
-    return f'"{books[0].uuid}-u{positions}"'
+    return f'"{books[0].incarnation}-u{positions}"'
 
 
 def is_current(book: CollectionRecord, token: str) -> bool:
@@ -345,7 +345,7 @@ def is_current(book: CollectionRecord, token: str) -> bool:
     except InvalidSyncToken:
         return False  # the book's log says why
     return (
-        book_uuid == book.uuid
+        book_uuid == book.incarnation
         and position.href is None
         and position.seq == position.seen == book.sync_seq
     )

@@ -42,7 +42,7 @@ def group_name(book: CollectionRecord) -> str:
 
 def group_etag(book: CollectionRecord) -> str:
     """The stored-form (3.0) ETag of the book's group card: the book's position."""
-    return f'"{book.uuid}-g{book.sync_seq}"'
+    return f'"{book.incarnation}-g{book.sync_seq}"'
 
 
 def group_text(book: CollectionRecord, members: list[str]) -> str:

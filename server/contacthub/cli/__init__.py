@@ -8,6 +8,7 @@ import click
 
 from contacthub.cli import (
     app_passwords,
+    backups,
     duplicates,
     exports,
     history,
@@ -83,6 +84,7 @@ main.add_command(history.restore)
 main.add_command(history.run_group)
 main.add_command(merges.merges_group)
 main.add_command(duplicates.duplicates)
+main.add_command(backups.backup)
 
 if __name__ == "__main__":
     main()

@@ -91,14 +91,14 @@ def format_token(collection: CollectionRecord, seq: int, seen: int | None = None
     history kept reaches back to `seen`).
     """
     if seen is None or seen == seq:
-        return f"{TOKEN_PREFIX}{collection.uuid}:{seq}"
-    return f"{TOKEN_PREFIX}{collection.uuid}:{seq}:{seen}"
+        return f"{TOKEN_PREFIX}{collection.incarnation}:{seq}"
+    return f"{TOKEN_PREFIX}{collection.incarnation}:{seq}:{seen}"
 
 
 def format_page_token(collection: CollectionRecord, position: Position) -> str:
     """A page's token; one that stops inside a position names its last href (base64url:
     an href may hold colons)."""
-    token = f"{TOKEN_PREFIX}{collection.uuid}:{position.seq}:{position.seen}"
+    token = f"{TOKEN_PREFIX}{collection.incarnation}:{position.seq}:{position.seen}"
     if position.href is None:
         return token
     encoded = base64.urlsafe_b64encode(position.href.encode()).decode().rstrip("=")
@@ -297,8 +297,8 @@ class ChangesPart(TxBase):
 
     def _position(self, collection: CollectionRecord, token: str) -> Position:
         """Where `token` stands, if the log still reaches back to what its client saw."""
-        uuid, position = parse_token(token)
-        if uuid != collection.uuid:
+        incarnation, position = parse_token(token)
+        if incarnation != collection.incarnation:
             raise InvalidSyncToken("the sync token belongs to another collection")
         if position.seen > collection.sync_seq:
             raise InvalidSyncToken("the sync token is newer than the collection")

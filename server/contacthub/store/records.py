@@ -80,10 +80,19 @@ class CollectionRecord:
     # log its changes appeared (store/staging.py).
     published_gen: int = 0
     published_seq: int = 0
+    # Set by a restore from a backup ("" before any): see `incarnation`.
+    sync_epoch: str = ""
 
     @property
     def name(self) -> str:
         return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def incarnation(self) -> str:
+        """What the collection's sync tokens and ETags are of: its uuid, and since a restore
+        the restore's epoch too, so that a token or ETag issued before the restore (even
+        after the backup, where the counter would reissue its numbers) is refused."""
+        return f"{self.uuid}.{self.sync_epoch}" if self.sync_epoch else self.uuid
 
     @property
     def display_name(self) -> str:
@@ -103,6 +112,7 @@ class CollectionRecord:
             modified_at=row.modified_at,
             published_gen=row.published_gen,
             published_seq=row.published_seq,
+            sync_epoch=row.sync_epoch,
         )
 
 

@@ -54,6 +54,9 @@ collections = Table(
     # position in the change log where all of its changes appeared at once.
     Column("published_gen", BigInteger, nullable=False, default=0, server_default="0"),
     Column("published_seq", BigInteger, nullable=False, default=0, server_default="0"),
+    # A restore from a backup sets it, new and random, in every collection: the sync
+    # tokens and ETags issued before the restore are then refused (store/dump.py).
+    Column("sync_epoch", String(32), nullable=False, default="", server_default=""),
     Column("created_at", Float, nullable=False),
     Column("modified_at", Float, nullable=False),
     # A deleted address book is kept, moved to a path in the trash that no principal can
