@@ -1,14 +1,14 @@
 """collections.sync_epoch: set by a restore from a backup, so that every sync token issued
 before it is refused (store/dump.py)
 
-Revision ID: 0018
+Revision ID: 0017
 Revises: 0016
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
+revision = "0017"
 down_revision = "0016"
 branch_labels = None
 depends_on = None
