@@ -231,10 +231,14 @@ def main() -> None:
         work = args.workdir or Path(tmp)
         data_dir = work / "data"
         server = ContacthubServer(data_dir, users={USER: PASSWORD}, store_url=args.store)
-        server.start()
+        filled = args.workdir is not None and (work / "filled").exists()
+        server._users_created = filled
+        server.start()  # a server kept in --workdir reads the book filled before
         try:
             started = time.perf_counter()
-            fill(args.store or f"sqlite:///{data_dir / 'contacthub.db'}", args.contacts, 0, 0)
+            if not filled:
+                fill(args.store or f"sqlite:///{data_dir / 'contacthub.db'}", args.contacts, 0, 0)
+                (work / "filled").touch()
             print(f"filled {args.contacts:,} cards in {time.perf_counter() - started:.0f} s")
         finally:
             server.stop()
