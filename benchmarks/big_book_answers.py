@@ -76,7 +76,7 @@ def fill(store_url: str, count: int, photos: int, photo_bytes: int) -> None:
     (base64) in a second book."""
     store = Store.open(store_url)
     try:
-        with store.write() as tx:
+        with store.write([USER, BOOK.strip("/"), PHOTOS.strip("/")]) as tx:
             book = tx.ensure_default_book(USER)
             for start in range(0, count, 5000):
                 batch = [

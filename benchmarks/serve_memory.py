@@ -1,122 +1,253 @@
-"""Resident memory of `contacthub serve` holding a large book.
+#!/usr/bin/env python3
+"""`contacthub serve` holding a big book: a new phone's first full sync, memory, time.
 
-    python benchmarks/serve_memory.py [--contacts 100000]
+    python benchmarks/serve_memory.py [--contacts 100000] [--threads 4] [--batch 100]
+        [--store URL] [--only NAME]
 
-Fills a book through the store (fast), starts the real server on it, and
-reads VmRSS after start, after an initial sync and no-change syncs, and
-after a PROPFIND Depth 1 of the whole book.
+Fills one book with realistic cards through the store (fast), starts the real server
+on it, and measures, each step on a freshly started server so that its peak is its own:
+
+- a new phone's first full sync: sync-collection from no token, followed through every
+  page the server hands out (RFC 6578 3.6), then addressbook-multigets of `--batch` cards
+  from `--threads` client threads until every card is read (what DAVx5 does);
+- sync-collection with the token and no changes (median of 20);
+- PROPFIND Depth 1 asking for getetag;
+- one addressbook-multiget naming every card (the server may refuse it);
+- addressbook-query, text-match "contains" on EMAIL matching one card (median of 20).
+
+For each: status, requests, wall time, the server's CPU time, answer bytes, and the
+server's resident memory before and at its peak (VmHWM, reset through
+/proc/PID/clear_refs; sampled VmRSS where that is not allowed).
 """
 
 from __future__ import annotations
 
 import argparse
 import re
-import socket
-import subprocess
+import statistics
 import sys
 import tempfile
 import time
-import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
-import requests
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-from contacthub.store import Store
-from contacthub.vcard.parse import item_data
+from big_book_answers import BOOK, SYNC, USER, Memory, fill, multiget_body  # noqa: E402
 
-SYNC = (
-    '<?xml version="1.0"?><sync-collection xmlns="DAV:"><sync-token>{}</sync-token>'
-    "<sync-level>1</sync-level><prop><getetag/></prop></sync-collection>"
+from tests.support import dav  # noqa: E402
+from tests.support.servers import ContacthubServer, DavSession  # noqa: E402
+
+PASSWORD = "bench-Secret-1"
+PROPFIND_ETAG = (
+    '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>'
 )
-PROPFIND = '<?xml version="1.0"?><propfind xmlns="DAV:"><prop><getetag/></prop></propfind>'
+HEADERS = {"Accept-Encoding": "identity", "Content-Type": "application/xml; charset=utf-8"}
 
 
-def fill(data_dir: Path, count: int) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "contacthub.cli", "user", "add", "ann", "--data-dir", str(data_dir)],
-        input="pw\n",
-        text=True,
-        check=True,
-        capture_output=True,
+@dataclass
+class Row:
+    name: str
+    statuses: set[int]
+    requests: int
+    seconds: float
+    cpu: float
+    answer_bytes: int
+    rss_before: int
+    rss_peak: int
+    note: str = ""
+
+
+@dataclass
+class Answer:
+    status: int
+    body: bytes
+
+
+def send(session: DavSession, method: str, body: str, depth: str = "1") -> Answer:
+    with session.request(
+        method,
+        BOOK,
+        headers={**HEADERS, "Depth": depth},
+        data=body.encode(),
+        stream=True,
+        timeout=600,
+    ) as response:
+        return Answer(response.status_code, b"".join(response.iter_content(1 << 16)))
+
+
+def sync_pages(session: DavSession, token: str = "") -> Iterator[Answer]:
+    """sync-collection from `token`, following every continuation (507 on the book)."""
+    while True:
+        answer = send(session, "REPORT", SYNC.format(token))
+        yield answer
+        found = re.search(rb"<[^>]*sync-token>([^<]+)<", answer.body)
+        if answer.status != 207 or found is None:
+            return
+        token = found.group(1).decode()
+        if not re.search(rb"HTTP/1\.[01] 507", answer.body):
+            return
+
+
+def first_full_sync(session: DavSession, threads: int, batch: int) -> tuple[list[Answer], str]:
+    pages = list(sync_pages(session))
+    hrefs = [
+        r.href
+        for page in pages
+        for r in dav.parse_multistatus(page.body)
+        if r.href.rstrip("/") != BOOK.rstrip("/") and r.status != 507
+    ]
+    batches = [hrefs[i : i + batch] for i in range(0, len(hrefs), batch)]
+
+    def get(part: list[str]) -> Answer:
+        named = "".join(f"<D:href>{h}</D:href>" for h in part)
+        body = multiget_body(0).replace(
+            "</C:addressbook-multiget>", named + "</C:addressbook-multiget>"
+        )
+        return send(session, "REPORT", body)
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        cards = list(pool.map(get, batches))
+    read = sum(a.body.count(b"BEGIN:VCARD") for a in cards)
+    return pages + cards, f"{len(pages)} sync pages, {len(hrefs):,} hrefs, {read:,} cards read"
+
+
+def measure(
+    server: ContacthubServer, name: str, step: Callable[[DavSession], tuple[list[Answer], str]]
+) -> Row:
+    server.start()
+    try:
+        assert server._proc is not None
+        memory = Memory(server._proc.popen.pid)
+        session = server.session(USER)
+        session.request("PROPFIND", BOOK, headers={"Depth": "0"})  # sign in, warm up
+        before, cpu = memory.rss(), memory.cpu()
+        memory.reset()
+        start = time.perf_counter()
+        answers, note = step(session)
+        seconds = time.perf_counter() - start
+        return Row(
+            name,
+            {a.status for a in answers},
+            len(answers),
+            seconds,
+            memory.cpu() - cpu,
+            sum(len(a.body) for a in answers),
+            before,
+            memory.peak(),
+            note,
+        )
+    finally:
+        server.stop()
+
+
+def repeated(
+    step: Callable[[DavSession], Answer], runs: int = 20
+) -> Callable[[DavSession], tuple[list[Answer], str]]:
+    def run(session: DavSession) -> tuple[list[Answer], str]:
+        answers, times = [], []
+        for _ in range(runs):
+            start = time.perf_counter()
+            answers.append(step(session))
+            times.append((time.perf_counter() - start) * 1000)
+        return answers, f"median {statistics.median(times):.1f} ms"
+
+    return run
+
+
+def no_change_syncs(session: DavSession) -> tuple[list[Answer], str]:
+    token = ""
+    for page in sync_pages(session):
+        found = re.search(rb"<[^>]*sync-token>([^<]+)<", page.body)
+        token = found.group(1).decode() if found else ""
+    return repeated(lambda s: send(s, "REPORT", SYNC.format(token)))(session)
+
+
+def email_query(count: int) -> Callable[[DavSession], tuple[list[Answer], str]]:
+    wanted = count // 2
+    body = (
+        '<?xml version="1.0"?><C:addressbook-query xmlns:D="DAV:" '
+        'xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><C:address-data/>'
+        '</D:prop><C:filter><C:prop-filter name="EMAIL"><C:text-match match-type="contains">'
+        f".{wanted}@</C:text-match></C:prop-filter></C:filter></C:addressbook-query>"
     )
-    store = Store.open(f"sqlite:///{data_dir / 'contacthub.db'}")
-    with store.write() as tx:
-        book = tx.ensure_default_book("ann")
-        for start in range(0, count, 5000):
-            batch = []
-            for number in range(start, min(start + 5000, count)):
-                uid = uuid.uuid4().hex
-                batch.append(
-                    (
-                        f"{uid}.vcf",
-                        item_data(
-                            f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:Person {number}\r\n"
-                            f"EMAIL:p{number}@example.org\r\nTEL:+1555{number:07d}\r\nEND:VCARD\r\n"
-                        ),
-                    )
-                )
-            tx.add_items(book, batch)
-    store.close()
+
+    def query(session: DavSession) -> Answer:
+        answer = send(session, "REPORT", body)
+        assert answer.body.count(b"BEGIN:VCARD") == 1, answer.body[:300]
+        return answer
+
+    return repeated(query)
+
+
+def steps(args: argparse.Namespace) -> list[tuple[str, Callable[..., tuple[list[Answer], str]]]]:
+    return [
+        (
+            f"new phone: sync-collection, then multigets of {args.batch} ({args.threads} threads)",
+            lambda s: first_full_sync(s, args.threads, args.batch),
+        ),
+        ("sync-collection from no token, every page", lambda s: (list(sync_pages(s)), "")),
+        ("sync-collection, no changes (20)", no_change_syncs),
+        ("PROPFIND Depth 1, getetag", lambda s: ([send(s, "PROPFIND", PROPFIND_ETAG)], "")),
+        (
+            "one addressbook-multiget of every card",
+            lambda s: ([send(s, "REPORT", multiget_body(args.contacts))], ""),
+        ),
+        ("addressbook-query EMAIL (20)", email_query(args.contacts)),
+    ]
+
+
+def report(rows: list[Row], count: int) -> str:
+    mib = 1024 * 1024
+    lines = [
+        f"| {count:,} cards | status | requests | wall s | server CPU s | answer MiB "
+        "| RSS before MiB | RSS peak MiB | note |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        statuses = ",".join(str(s) for s in sorted(row.statuses))
+        lines.append(
+            f"| {row.name} | {statuses} | {row.requests} | {row.seconds:.2f} | {row.cpu:.2f} "
+            f"| {row.answer_bytes / mib:.1f} | {row.rss_before / mib:.0f} "
+            f"| {row.rss_peak / mib:.0f} | {row.note} |"
+        )
+    return "\n".join(lines)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--contacts", type=int, default=100_000)
-    count = parser.parse_args().contacts
-    with tempfile.TemporaryDirectory() as tmp, socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-        probe.close()
-        fill(Path(tmp), count)
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "contacthub.cli",
-                "serve",
-                "--data-dir",
-                tmp,
-                "--port",
-                str(port),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
+    parser.add_argument("--threads", type=int, default=4, help="client threads of the phone")
+    parser.add_argument("--batch", type=int, default=100, help="cards per multiget")
+    parser.add_argument("--store", help="store URL (default: SQLite in the data directory)")
+    parser.add_argument("--only", default="", help="the steps whose name contains this")
+    parser.add_argument("--workdir", type=Path, help="keep the data here (default: a temp dir)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.workdir or Path(tmp)
+        data_dir = work / "data"
+        server = ContacthubServer(data_dir, users={USER: PASSWORD}, store_url=args.store)
+        filled = args.workdir is not None and (work / "filled").exists()
+        server._users_created = filled
+        server.start()  # a server kept in --workdir reads the book filled before
         try:
-            assert server.stdout is not None
-            for line in server.stdout:
-                if "listening" in line:
-                    break
-
-            def rss() -> float:
-                status = Path(f"/proc/{server.pid}/status").read_text()
-                return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
-
-            session = requests.Session()
-            session.auth = ("ann", "pw")
-            book = f"http://127.0.0.1:{port}/ann/contacts/"
-            print(f"| {count:,} contacts | RSS MiB | time |\n| --- | --- | --- |")
-            print(f"| after start | {rss():.0f} | |")
-            first = session.request("REPORT", book, headers={"Depth": "1"}, data=SYNC.format(""))
-            token = re.search(r"<sync-token>([^<]+)", first.text).group(1)  # type: ignore[union-attr]
-            start = time.perf_counter()
-            for _ in range(20):
-                session.request("REPORT", book, headers={"Depth": "1"}, data=SYNC.format(token))
-            took = (time.perf_counter() - start) / 20 * 1000
-            print(
-                f"| after an initial sync and 20 no-change syncs | {rss():.0f} "
-                f"| {took:.1f} ms each |"
-            )
-            start = time.perf_counter()
-            session.request("PROPFIND", book, headers={"Depth": "1"}, data=PROPFIND)
-            print(
-                f"| after a PROPFIND Depth 1 of the book | {rss():.0f} "
-                f"| {time.perf_counter() - start:.1f} s |"
-            )
+            started = time.perf_counter()
+            if not filled:
+                fill(args.store or f"sqlite:///{data_dir / 'contacthub.db'}", args.contacts, 0, 0)
+                (work / "filled").touch()
+            print(f"filled {args.contacts:,} cards in {time.perf_counter() - started:.0f} s")
         finally:
-            server.terminate()
-            server.wait()
+            server.stop()
+        rows = []
+        for name, step in steps(args):
+            if args.only in name:
+                rows.append(measure(server, name, step))
+                print(report(rows[-1:], args.contacts).splitlines()[-1], flush=True)
+        print(report(rows, args.contacts))
 
 
 if __name__ == "__main__":

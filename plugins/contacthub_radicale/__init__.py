@@ -10,11 +10,12 @@ URL in `[storage] url` (or the CONTACTHUB_STORE environment variable): see
 settings.py for its options (PLUGIN_CONFIG_SCHEMA).
 """
 
-from contacthub_radicale import reading
+from contacthub_radicale import paths, reading
 from contacthub_radicale.collection import Collection
 from contacthub_radicale.settings import PLUGIN_CONFIG_SCHEMA
 from contacthub_radicale.storage import Storage
 
 reading.install()  # Radicale reads a card the guard parsed from that parse
+paths.install()  # Radicale sanitizes paths in one join, its answers kept
 
 __all__ = ["PLUGIN_CONFIG_SCHEMA", "Collection", "Storage"]

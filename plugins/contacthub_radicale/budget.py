@@ -54,6 +54,9 @@ class AnswerBudget:
         self._bytes_used += size
         return True
 
+    def multiget_reader(self) -> MultigetReader:
+        return MultigetReader(self.multiget_bytes)
+
     def check_multiget(self, sizes: list[int]) -> None:
         """Refuse a multiget whose cards do not fit the budget together. The count of
         hrefs is the XML body's to bound: vdirsyncer names every card it lacks at once."""
@@ -61,4 +64,23 @@ class AnswerBudget:
             raise AnswerTooLarge(
                 f"the cards asked for hold {sum(sizes)} bytes; one answer holds at most "
                 f"{self.multiget_bytes}: ask for fewer at a time"
+            )
+
+
+@dataclass
+class MultigetReader:
+    """Counts a multiget's cards as they are read, and refuses the multiget once they
+    hold more than `limit` bytes together (one card alone always fits)."""
+
+    limit: int
+    cards: int = 0
+    used: int = 0
+
+    def read(self, size: int) -> None:
+        self.cards += 1
+        self.used += size
+        if self.cards > 1 and self.used > self.limit:
+            raise AnswerTooLarge(
+                f"the cards asked for hold more than {self.limit} bytes, the most one "
+                "answer holds: ask for fewer at a time"
             )

@@ -52,19 +52,24 @@ class Collection(storage.BaseCollection):
         return context.reading(self._storage.store)
 
     def get_multi(self, hrefs: Iterable[str]) -> Iterator[tuple[str, Item | None]]:
+        """The cards at `hrefs` as they are read (those not found last): a reader that
+        writes each out as it comes never holds them all."""
         wanted = list(dict.fromkeys(hrefs))
         budget = context.answer_budget()
+        reader = budget.multiget_reader() if budget is not None else None
+        missing = set(wanted)
         with self._reading() as tx:
-            if budget is not None:
-                sizes = tx.item_sizes(self._record.id, wanted)
-                budget.check_multiget(list(sizes.values()))
-            found = tx.get_items(self._record.id, wanted)
+            # Counted as they come: a multiget over the budget is refused having read
+            # at most the budget.
+            for record in tx.stream_items(self._record.id, wanted):
+                if reader is not None:
+                    reader.read(len(record.text))
+                missing.discard(record.href)
+                if self.shows(record):  # an oversized card is left out, as Radicale does
+                    yield record.href, to_radicale(self, record)
         for href in wanted:
-            record = found.get(href)
-            if record is None:
+            if href in missing:
                 yield href, None
-            elif self.shows(record):  # an oversized card is left out, as Radicale does
-                yield href, to_radicale(self, record)
 
     def get_all(self) -> Iterator[Item]:
         with self._reading() as tx:

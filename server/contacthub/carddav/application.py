@@ -43,7 +43,7 @@ from urllib.parse import unquote
 from radicale import Application, pathutils, types, xmlutils
 from radicale.app.base import Access
 
-from contacthub.carddav import fixed_paths
+from contacthub.carddav import fixed_paths, report_text
 from contacthub.carddav.vcard_version import (
     ENVIRON_KEY,
     SUPPORTED,
@@ -57,6 +57,7 @@ from contacthub_radicale.vcard_version import serving
 from contacthub_radicale.window import ListingWindow
 
 logger = logging.getLogger(__name__)
+report_text.install()  # a plain book's multiget written as text
 
 MULTISTATUS = xmlutils.make_clark("D:multistatus")
 RESPONSE = xmlutils.make_clark("D:response")
@@ -134,6 +135,8 @@ class ContacthubApplication(Application):
         budget = context.answer_budget()
         if budget is not None and budget.truncated:
             xml_content.append(_cut_short(budget.request_href))
+        if isinstance(xml_content, report_text.RenderedAnswer):
+            return _rendered(xml_content)
         _advertise_versions(xml_content)
         window = context.listing_window()
         lengths = context.books_to_measure()
@@ -204,6 +207,15 @@ def _settled(method: Method, *args: Any) -> types.WSGIResponse:
         with context.noting_store_faults():
             settlement.settle(commit=answer[0] < 400)
         return answer
+
+
+def _rendered(answer: report_text.RenderedAnswer) -> bytes:
+    """A multistatus written as text (carddav/report_text.py), with the elements added
+    to it here, as ElementTree writes one."""
+    for element in answer:
+        answer.write(ET.tostring(element, encoding="unicode"))
+    answer.write(report_text.END)
+    return answer.out.getvalue()
 
 
 def _responses(multistatus: ET.Element, window: ListingWindow) -> str:

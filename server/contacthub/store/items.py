@@ -154,6 +154,21 @@ class ItemsPart(FoldersPart, ChangesPart, VersionsPart):
             found.update((row.href, ItemRecord.from_row(row)) for row in rows)
         return found
 
+    def stream_items(self, collection_id: int, hrefs: Iterable[str]) -> Iterator[ItemRecord]:
+        """The items found at `hrefs`, in no particular order, read a few rows at a time:
+        a reader that stops (a budget spent) has held no more than those."""
+        for chunk in _chunks(dict.fromkeys(hrefs)):
+            rows = self.conn.execute(
+                select(*_RECORD)
+                .where(
+                    items.c.collection_id == collection_id,
+                    items.c.href.in_(chunk),
+                    visible(collection_id),
+                )
+                .execution_options(yield_per=16)
+            )
+            yield from (ItemRecord.from_row(row) for row in rows)
+
     def item_sizes(self, collection_id: int, hrefs: Iterable[str]) -> dict[str, int]:
         """The length of each found item's text, without reading the texts out."""
         sizes: dict[str, int] = {}

@@ -1,0 +1,169 @@
+"""A plain book's addressbook-multiget and sync-collection are written as text
+(carddav/report_text.py): the same answers as Radicale's own element tree, response by
+response."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from radicale.app import report as radicale_report
+from werkzeug.test import Client
+
+from contacthub import config
+from contacthub.carddav import report_text
+from contacthub.carddav.app import make_carddav_app
+from contacthub.store import Store
+from contacthub.users import UsersFile
+from tests.support import dav
+
+ALICE = ("alice", "alice-password")
+BOOK = "/alice/contacts/"
+CARDS = {
+    "plain.vcf": "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u1\r\nFN:Ann\r\nEND:VCARD\r\n",
+    "marks & <tags>.vcf": (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u2\r\nFN:Bob & <Co> ]]>\r\n"
+        "NOTE:a > b\\, c < d & e\r\nEMAIL:b@x.example\r\nEND:VCARD\r\n"
+    ),
+    "ünïcødé 名前.vcf": "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u3\r\nFN:Zoë 名前 😀\r\nEND:VCARD\r\n",
+    "four.vcf": (
+        "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:u4\r\nFN:Dee\r\nTEL;VALUE=uri:tel:+1555\r\nEND:VCARD\r\n"
+    ),
+}
+MULTIGET = (
+    '<?xml version="1.0"?><C:addressbook-multiget xmlns:D="DAV:" '
+    'xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop>{props}</D:prop>{hrefs}'
+    "</C:addressbook-multiget>"
+)
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[Client]:
+    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    settings_ = config.load(tmp_path)
+    UsersFile(settings_.users_file).add(*ALICE)
+    client = Client(make_carddav_app(settings_, store))
+    client.open(BOOK, method="PROPFIND", headers={"Depth": "0"}, auth=ALICE)
+    for name, card in CARDS.items():
+        put = client.put(BOOK + name, data=card.encode(), content_type="text/vcard", auth=ALICE)
+        assert put.status_code == 201
+    yield client
+    store.close()
+
+
+def answers(client: Client, body: str, monkeypatch: pytest.MonkeyPatch) -> tuple[bytes, bytes]:
+    """The answer written as text, then Radicale's own."""
+    assert radicale_report.xml_report is report_text.xml_report
+    ours = client.open(
+        BOOK, method="REPORT", data=body.encode(), auth=ALICE, headers={"Depth": "1"}
+    )
+    with monkeypatch.context() as patched:
+        patched.setattr(radicale_report, "xml_report", report_text._radicale_xml_report)
+        theirs = client.open(
+            BOOK, method="REPORT", data=body.encode(), auth=ALICE, headers={"Depth": "1"}
+        )
+    assert ours.status_code == theirs.status_code == 207
+    assert ours.headers["Content-Type"] == theirs.headers["Content-Type"]
+    return ours.get_data(), theirs.get_data()
+
+
+def same(ours: bytes, theirs: bytes) -> None:
+    def responses(body: bytes) -> list[tuple[str, int | None, dict[str, str], dict[str, int]]]:
+        parsed = dav.parse_multistatus(body)
+        return sorted(
+            (r.href, r.status, {k: v.text or "" for k, v in r.props.items()}, r.prop_status)
+            for r in parsed
+        )
+
+    assert responses(ours) == responses(theirs)
+
+
+@pytest.mark.parametrize(
+    "props",
+    [
+        "<D:getetag/><C:address-data/>",
+        "<C:address-data/><D:getetag/>",
+        "<D:getetag/>",
+        '<C:address-data content-type="text/vcard" version="4.0"/><D:getetag/>',
+    ],
+)
+def test_a_multiget_is_answered_as_radicale_answers_it(
+    client: Client, props: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    named = [*CARDS, "missing.vcf", "plain.vcf"]
+    hrefs = "".join(f"<D:href>{BOOK}{quote(name)}</D:href>" for name in named)
+    hrefs += "<D:href>/bob/contacts/x.vcf</D:href><D:href>/alice/other/x.vcf</D:href>"
+    ours, theirs = answers(client, MULTIGET.format(props=props, hrefs=hrefs), monkeypatch)
+    same(ours, theirs)
+    found = dav.parse_multistatus(ours).by_href()
+    marked = found[BOOK + "marks & <tags>.vcf"]
+    assert marked.etag
+    if "address-data" in props:  # the marks escaped, read back as they are
+        assert "FN:Bob & <Co> ]]>\nNOTE:a > b\\, c < d & e\n" in (marked.address_data or "")
+    assert found[BOOK + "missing.vcf"].status == 404
+    assert len([r for r in dav.parse_multistatus(ours) if r.href == BOOK + "plain.vcf"]) == 1
+
+
+def test_a_multiget_of_other_properties_is_radicales(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = MULTIGET.format(
+        props="<D:getetag/><D:getcontenttype/><D:displayname/>",
+        hrefs=f"<D:href>{BOOK}plain.vcf</D:href>",
+    )
+    ours, theirs = answers(client, body, monkeypatch)
+    assert ours == theirs
+
+
+SYNC = (
+    '<?xml version="1.0"?><D:sync-collection xmlns:D="DAV:" '
+    'xmlns:C="urn:ietf:params:xml:ns:carddav"><D:sync-token>{token}</D:sync-token>'
+    "<D:sync-level>1</D:sync-level>{limit}<D:prop>{props}</D:prop></D:sync-collection>"
+)
+
+
+def token_of(answer: bytes) -> str:
+    token = dav.parse_multistatus(answer).sync_token
+    assert token
+    return token
+
+
+@pytest.mark.parametrize("props", ["<D:getetag/>", "<D:getetag/><C:address-data/>"])
+def test_a_sync_collection_is_answered_as_radicale_answers_it(
+    client: Client, props: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, theirs = answers(client, SYNC.format(token="", limit="", props=props), monkeypatch)
+    same(first, theirs)
+    assert token_of(first) == token_of(theirs)
+    assert len(dav.parse_multistatus(first)) == len(CARDS)
+    # a change and a deletion since the first sync: one 200, one 404
+    changed = CARDS["plain.vcf"].replace("FN:Ann", "FN:Ann B")
+    client.put(BOOK + "plain.vcf", data=changed.encode(), content_type="text/vcard", auth=ALICE)
+    client.delete(BOOK + "four.vcf", auth=ALICE)
+    body = SYNC.format(token=token_of(first), limit="", props=props)
+    ours, theirs = answers(client, body, monkeypatch)
+    same(ours, theirs)
+    statuses = {r.href: r.status for r in dav.parse_multistatus(ours)}
+    assert statuses == {BOOK + "plain.vcf": None, BOOK + "four.vcf": 404}
+
+
+def test_a_sync_page_cut_short_is_answered_as_radicale_answers_it(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limit = "<D:limit><D:nresults>2</D:nresults></D:limit>"
+    body = SYNC.format(token="", limit=limit, props="<D:getetag/>")
+    ours, theirs = answers(client, body, monkeypatch)
+    same(ours, theirs)
+    assert b"507" in ours
+    assert token_of(ours) == token_of(theirs)
+
+
+def test_an_invalid_sync_token_is_refused_as_radicale_refuses_it(client: Client) -> None:
+    body = SYNC.format(token="http://example.org/nope", limit="", props="<D:getetag/>")
+    answer = client.open(
+        BOOK, method="REPORT", data=body.encode(), auth=ALICE, headers={"Depth": "1"}
+    )
+    assert answer.status_code == 403
+    assert b"valid-sync-token" in answer.get_data()
