@@ -16,7 +16,7 @@ whose members changed has a new one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -28,15 +28,17 @@ from contacthub.duplicates.grouping import (
     safest,
     stable_identity,
 )
-from contacthub.duplicates.index import account_books, refresh_index
+from contacthub.duplicates.index import FreshKeys, account_books, refresh_index
 from contacthub.duplicates.lanes import LANES, MAX_HOLDERS, Lane, ReasonKind
 from contacthub.duplicates.normalize import name_key
 from contacthub.duplicates.refs import CardRef
 from contacthub.errors import NotFound, quoted
 from contacthub.store import (
+    CardFacts,
     CollectionRecord,
     DuplicateSettings,
     KeptGroup,
+    SharedKey,
     Store,
     Transaction,
 )
@@ -113,10 +115,10 @@ def find_page(
     """`limit` groups (None: all) from the `offset`th of the account's listing (safest lane
     first, then by the first contact's name): only the page's groups are read."""
     settings = _settings(store, owner)
-    refresh_index(store, owner, settings.phone_region)
+    fresh = refresh_index(store, owner, settings.phone_region).fresh
     with store.write([owner]) as tx:
         books = {book.id: book for book in account_books(tx, owner)}
-        computed = regroup(tx, owner, settings).groups
+        computed = regroup(tx, owner, settings, fresh).groups
         if computed is None:
             order = _ordered(tx.kept_group_order(owner, lane))
         else:
@@ -154,10 +156,10 @@ def group_by_id(store: Store, owner: str, group_id: str) -> DuplicateGroup:
     """The group offered now under `group_id`; NotFound when there is none (merged,
     dismissed, or its cards changed: a changed group has a new id)."""
     settings = _settings(store, owner)
-    refresh_index(store, owner, settings.phone_region)
+    fresh = refresh_index(store, owner, settings.phone_region).fresh
     with store.write([owner]) as tx:
         books = {book.id: book for book in account_books(tx, owner)}
-        regroup(tx, owner, settings)
+        regroup(tx, owner, settings, fresh)
         kept = tx.kept_groups(owner, [group_id])
     found = _listed(books, list(kept.values()))
     if not found:
@@ -185,9 +187,13 @@ def dismiss_group(store: Store, owner: str, group_id: str) -> DuplicateGroup:
     return group
 
 
-def regroup(tx: Transaction, owner: str, settings: DuplicateSettings) -> Regrouped:
+def regroup(
+    tx: Transaction, owner: str, settings: DuplicateSettings, fresh: FreshKeys | None = None
+) -> Regrouped:
     """Bring the kept groups up to date: all of them when they are not whole (or the
-    account matches names), else those the cards changed since reach."""
+    account matches names), else those the cards changed since reach. `fresh`: the keys
+    and cards a refresh that read every book whole just wrote, used instead of reading
+    them back while the store's keys are still those."""
     name_lane = settings.match_similar_names
     books = account_books(tx, owner)
     uuids = {book.id: book.uuid for book in books}
@@ -196,8 +202,15 @@ def regroup(tx: Transaction, owner: str, settings: DuplicateSettings) -> Regroup
     dirty = tx.dirty_cards(owner)
     if state is None or state != name_lane or name_lane:
         cards = Cards(uuids)
-        facts = list(tx.card_facts(uuids)) if name_lane else tx.card_facts(uuids)
-        cards.add_shared(facts, tx.shared_keys(owner, MAX_HOLDERS))
+        if fresh is not None and fresh.books == tx.indexed_books(owner) == {
+            book_id: fresh.books.get(book_id) for book_id in uuids
+        }:
+            facts: Iterable[CardFacts] = fresh.facts
+            shared: Iterable[SharedKey] = fresh.shared(MAX_HOLDERS)
+        else:
+            facts = list(tx.card_facts(uuids)) if name_lane else tx.card_facts(uuids)
+            shared = tx.shared_keys(owner, MAX_HOLDERS)
+        cards.add_shared(facts, shared)
         if name_lane:
             cards.add_named((b, href, name_key(fn), uid, fn) for b, href, uid, fn in facts)
         groups = offered_groups(cards, tx.dismissed_pairs(owner), name_lane=name_lane)

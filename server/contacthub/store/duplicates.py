@@ -60,6 +60,7 @@ class IndexedCard:
     display_name: str
     emails: str  # lower-cased, framed by "\n" (store/items.py)
     phones: str
+    uid: str
 
 
 CardKey = tuple[str, str, str, str]  # href, kind (email, tel), key, the card's normalised name
@@ -178,7 +179,13 @@ class DuplicatesPart(TxBase):
     def indexed_cards(self, collection_id: int, hrefs: list[str] | None) -> Iterator[IndexedCard]:
         """The person cards of the book (those at `hrefs` only, when given) as their keys
         need them, read as they are taken."""
-        columns = (items.c.href, items.c.display_name, items.c.idx_email, items.c.idx_tel)
+        columns = (
+            items.c.href,
+            items.c.display_name,
+            items.c.idx_email,
+            items.c.idx_tel,
+            items.c.uid,
+        )
         where = (items.c.collection_id == collection_id, visible(collection_id), is_person_row())
         if hrefs is None:
             rows = driver_rows(self.conn, select(*columns).where(*where))
