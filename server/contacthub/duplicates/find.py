@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
+from contacthub.duplicates.collector import collector_paused
 from contacthub.duplicates.grouping import (
     Cards,
     GroupData,
@@ -114,6 +115,13 @@ def find_page(
 ) -> GroupPage:
     """`limit` groups (None: all) from the `offset`th of the account's listing (safest lane
     first, then by the first contact's name): only the page's groups are read."""
+    with collector_paused():
+        return _find_page(store, owner, lane, limit, offset)
+
+
+def _find_page(
+    store: Store, owner: str, lane: Lane | None, limit: int | None, offset: int
+) -> GroupPage:
     settings = _settings(store, owner)
     fresh = refresh_index(store, owner, settings.phone_region).fresh
     with store.write([owner]) as tx:
@@ -142,6 +150,11 @@ def _ordered(index: list[tuple[str, str, str]]) -> list[str]:
 def safest_groups(store: Store, owner: str) -> list[DuplicateGroup]:
     """The groups automatic merging may merge: cards with the same email (held by one
     person) and the same normalised full name."""
+    with collector_paused():
+        return _safest_groups(store, owner)
+
+
+def _safest_groups(store: Store, owner: str) -> list[DuplicateGroup]:
     settings = _settings(store, owner)
     refresh_index(store, owner, settings.phone_region)
     with store.read() as tx:
@@ -155,19 +168,24 @@ def safest_groups(store: Store, owner: str) -> list[DuplicateGroup]:
 def group_by_id(store: Store, owner: str, group_id: str) -> DuplicateGroup:
     """The group offered now under `group_id`; NotFound when there is none (merged,
     dismissed, or its cards changed: a changed group has a new id)."""
-    settings = _settings(store, owner)
-    fresh = refresh_index(store, owner, settings.phone_region).fresh
-    with store.write([owner]) as tx:
-        books = {book.id: book for book in account_books(tx, owner)}
-        regroup(tx, owner, settings, fresh)
-        kept = tx.kept_groups(owner, [group_id])
-    found = _listed(books, list(kept.values()))
+    with collector_paused():
+        found = _group_by_id(store, owner, group_id)
     if not found:
         raise NotFound(
             f"There is no group of duplicates {quoted(group_id)} now: it was merged or "
             "dismissed, or its contacts changed since (list the groups again)."
         )
     return found[0]
+
+
+def _group_by_id(store: Store, owner: str, group_id: str) -> list[DuplicateGroup]:
+    settings = _settings(store, owner)
+    fresh = refresh_index(store, owner, settings.phone_region).fresh
+    with store.write([owner]) as tx:
+        books = {book.id: book for book in account_books(tx, owner)}
+        regroup(tx, owner, settings, fresh)
+        kept = tx.kept_groups(owner, [group_id])
+    return _listed(books, list(kept.values()))
 
 
 def dismiss_group(store: Store, owner: str, group_id: str) -> DuplicateGroup:
