@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
+from operator import attrgetter, itemgetter
 
 from contacthub.duplicates.collector import collector_paused
 from contacthub.duplicates.grouping import (
@@ -308,17 +309,18 @@ def _group(
     group: GroupData | KeptGroup,
     ref: Callable[[Held], CardRef],
 ) -> DuplicateGroup:
+    names = {b: books[b].display_name for b in {member[0] for member in group.members}}
     candidates = [
-        Candidate(ref((b, href)), uid, fn, books[b].display_name)
-        for b, href, uid, fn in group.members
+        Candidate(ref((b, href)), uid, fn, names[b]) for b, href, uid, fn in group.members
     ]
-    candidates.sort(key=lambda c: _ref_order(c.ref))
+    candidates.sort(key=_candidate_order)
     reasons = [
-        Reason(kind, value, sorted((ref(card) for card in held), key=_ref_order))  # type: ignore[arg-type]
-        for kind, value, held in sorted(group.reasons, key=lambda r: (r[0], r[1]))
+        Reason(kind, value, sorted([ref(card) for card in held], key=_ref_order))  # type: ignore[arg-type]
+        for kind, value, held in sorted(group.reasons, key=_reason_order)
     ]
     return DuplicateGroup(group.id, group.lane, reasons, candidates)  # type: ignore[arg-type]
 
 
-def _ref_order(ref: CardRef) -> tuple[str, str]:
-    return (ref.book, ref.href)
+_ref_order: Callable[[CardRef], tuple[str, str]] = attrgetter("book", "href")
+_candidate_order: Callable[[Candidate], tuple[str, str]] = attrgetter("ref.book", "ref.href")
+_reason_order = itemgetter(0, 1)
