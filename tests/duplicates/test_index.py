@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contacthub.duplicates.find import Regrouped, find_groups, regroup
 from contacthub.duplicates.index import refresh_index
-from contacthub.store import DuplicateSettings, Store
+from contacthub.store import DuplicateSettings, KeptGroup, Member, Store
 from tests.duplicates.people import (
     BOOKS,
     CSV_BOOK,
@@ -113,3 +113,37 @@ def test_a_change_regroups_only_the_cards_it_reaches(people: Store) -> None:
 def _settings(store: Store) -> DuplicateSettings:
     with store.read() as tx:
         return tx.duplicate_settings(OWNER)
+
+
+def test_a_first_find_groups_what_it_read_as_a_find_reading_the_keys_back_does(
+    people: Store,
+) -> None:
+    settings = _settings(people)
+    fresh = refresh_index(people, OWNER, REGION).fresh
+    assert fresh is not None and set(fresh.keys) == set(fresh.books)
+    with people.write([OWNER]) as tx:
+        from_memory = regroup(tx, OWNER, settings, fresh).groups
+        tx.forget_groups(OWNER)
+        read_back = regroup(tx, OWNER, settings).groups
+    assert from_memory is not None and read_back is not None
+    assert _as_sets(from_memory) == _as_sets(read_back)
+    assert len(from_memory) >= len(PEOPLE)
+
+
+def _as_sets(groups: list[KeptGroup]) -> dict[str, tuple[str, str, list[Member], list[object]]]:
+    """The groups by id, members and reasons in order (the order cards were read in is not
+    the groups')."""
+    return {g.id: (g.lane, g.sort_name, sorted(g.members), sorted(g.reasons)) for g in groups}
+
+
+def test_keys_another_find_moved_on_are_read_back_not_taken_from_memory(people: Store) -> None:
+    settings = _settings(people)
+    stale = refresh_index(people, OWNER, REGION).fresh
+    jane = PEOPLE[0]
+    edited = card(jane.uid(EXCHANGE_BOOK), "Jane Doe", "TEL:+372 5123 4567")
+    put(people, EXCHANGE_BOOK, f"{jane.uid(EXCHANGE_BOOK)}.vcf", edited)
+    assert refresh_index(people, OWNER, REGION).fresh is None  # (only a card read)
+    with people.write([OWNER]) as tx:
+        tx.forget_groups(OWNER)
+        regroup(tx, OWNER, settings, stale)
+    assert jane.uid(EXCHANGE_BOOK) not in _with(people, jane.uid(PHONE_BOOK))

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import pytest
 
+from contacthub.duplicates.index import refresh_index
 from contacthub.errors import Invalid, NotFound
 from contacthub.jobs.scheduler import Scheduler
 from contacthub.reconcile.run import RunFailed
 from contacthub.services import book_trash, books, history
 from contacthub.sources.context import RunContext
 from contacthub.store import InvalidSyncToken, SourceRecord, Store, purge_deleted_books
+from contacthub.vcard.parse import item_data
 from tests.history.book import PHONE, Clock, changed_since, held, put, token
 from tests.reconcile.tiny_source import BOOK, BOOK_PROPS, links, names_from, run
 
@@ -207,3 +209,26 @@ def test_purging_a_large_deleted_book_is_bounded_work(store: Store, clock: Clock
     assert purge_deleted_books(store, batch=2, most_batches=10) == 1
     with store.read() as tx:
         assert tx.collections_by_id([book_id]) == {}
+
+
+def test_purging_a_deleted_book_forgets_its_duplicates_keys(store: Store, clock: Clock) -> None:
+    hrefs = []
+    for number in range(5):
+        card = (
+            f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:k{number}\r\nFN:Contact {number}\r\n"
+            f"EMAIL:c{number}@example.org\r\nEND:VCARD\r\n"
+        )
+        with store.write([BOOK], actor=PHONE) as tx:
+            tx.put_item(tx.require_collection(BOOK), f"k{number}.vcf", item_data(card))
+        hrefs.append(f"k{number}.vcf")
+    refresh_index(store, "alice", None)
+    with store.read() as tx:
+        book_id = tx.require_collection(BOOK).id
+        assert len(tx.contact_keys_of([(book_id, href) for href in hrefs])) == 5
+    delete_book(store)
+    clock.turn(31 * DAY)
+
+    purge_deleted_books(store, batch=2, most_batches=1)  # the keys go in bounded batches too
+    assert purge_deleted_books(store, batch=2, most_batches=20) == 1
+    with store.read() as tx:
+        assert tx.contact_keys_of([(book_id, href) for href in hrefs]) == []

@@ -125,3 +125,59 @@ def test_emails_past_exchanges_three_slots_stay_on_the_merged_card(
     assert sorted(values(merged_text(store), "EMAIL"), key=str.lower) == emails
     run, writes = sync(ctx, source, ews)
     assert (run.status, writes) == ("no_changes", [])
+
+
+def test_an_edit_of_two_merged_exchange_contacts_reaches_both(
+    ctx: RunContext, store: Store, ews: EwsServer
+) -> None:
+    ann = ews.mailbox.create({"DisplayName": "Ann Lee", "GivenName": "Ann", "Surname": "Lee"})
+    ews.mailbox.set_entry(ann, "EmailAddresses", "EmailAddress1", "ann@example.org")
+    again = ews.mailbox.create(
+        {"DisplayName": "Ann Lee", "GivenName": "Ann", "Surname": "Lee", "JobTitle": "Clerk"}
+    )
+    ews.mailbox.set_entry(again, "EmailAddresses", "EmailAddress1", "Ann@Example.org")
+    source = exchange_source.connect_account(
+        ctx, OWNER, {"email": EMAIL, "password": PASSWORD, "server": ews.url}
+    )
+    run, _ = sync(ctx, source, ews)
+    assert run.counts["added"] == 2
+    first, second = items(store, source.book_path)
+    done = merge_cards(
+        store,
+        OWNER,
+        [CardRef(source.book_path, first.href), CardRef(source.book_path, second.href)],
+        via="admin",
+    )
+    (merged,) = items(store, done.merged.book)
+
+    # The merged card to both contacts (the job title one of them lacked); then quiet.
+    run, writes = sync(ctx, source, ews)
+    assert writes == ["UpdateItem", "UpdateItem"] and run.counts["added"] == 0
+    assert [ews.mailbox.text(item, "JobTitle") for item in (ann, again)] == ["Clerk", "Clerk"]
+    run, writes = sync(ctx, source, ews)
+    assert (run.status, writes) == ("no_changes", [])
+
+    # An edit of the merged card goes to both Exchange contacts.
+    with store.write([done.merged.book], actor=PHONE) as tx:
+        edited = merged.text.replace("TITLE:Clerk", "TITLE:Director")
+        tx.put_item(tx.require_collection(done.merged.book), merged.href, item_data(edited))
+    run, writes = sync(ctx, source, ews)
+    assert writes == ["UpdateItem", "UpdateItem"]
+    assert [ews.mailbox.text(item, "JobTitle") for item in (ann, again)] == [
+        "Director",
+        "Director",
+    ]
+    run, writes = sync(ctx, source, ews)
+    assert (run.status, writes) == ("no_changes", [])
+
+    # An edit in one of them reaches the merged card, and from it the other contact.
+    ews.mailbox.edit(again, {"JobTitle": "Manager"})
+    run, writes = sync(ctx, source, ews)
+    assert run.counts["updated"] == 1
+    (merged,) = items(store, done.merged.book)
+    assert values(merged.text, "TITLE") == ["Manager"]
+    run, writes = sync(ctx, source, ews)
+    assert writes == ["UpdateItem"]
+    assert ews.mailbox.text(ann, "JobTitle") == "Manager"
+    run, writes = sync(ctx, source, ews)
+    assert (run.status, writes) == ("no_changes", [])

@@ -16,10 +16,12 @@ whose members changed has a new one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
+from operator import attrgetter, itemgetter
 
+from contacthub.duplicates.collector import collector_paused
 from contacthub.duplicates.grouping import (
     Cards,
     GroupData,
@@ -28,15 +30,17 @@ from contacthub.duplicates.grouping import (
     safest,
     stable_identity,
 )
-from contacthub.duplicates.index import account_books, refresh_index
+from contacthub.duplicates.index import FreshKeys, account_books, refresh_index
 from contacthub.duplicates.lanes import LANES, MAX_HOLDERS, Lane, ReasonKind
 from contacthub.duplicates.normalize import name_key
 from contacthub.duplicates.refs import CardRef
 from contacthub.errors import NotFound, quoted
 from contacthub.store import (
+    CardFacts,
     CollectionRecord,
     DuplicateSettings,
     KeptGroup,
+    SharedKey,
     Store,
     Transaction,
 )
@@ -112,11 +116,18 @@ def find_page(
 ) -> GroupPage:
     """`limit` groups (None: all) from the `offset`th of the account's listing (safest lane
     first, then by the first contact's name): only the page's groups are read."""
+    with collector_paused():
+        return _find_page(store, owner, lane, limit, offset)
+
+
+def _find_page(
+    store: Store, owner: str, lane: Lane | None, limit: int | None, offset: int
+) -> GroupPage:
     settings = _settings(store, owner)
-    refresh_index(store, owner, settings.phone_region)
+    fresh = refresh_index(store, owner, settings.phone_region).fresh
     with store.write([owner]) as tx:
         books = {book.id: book for book in account_books(tx, owner)}
-        computed = regroup(tx, owner, settings).groups
+        computed = regroup(tx, owner, settings, fresh).groups
         if computed is None:
             order = _ordered(tx.kept_group_order(owner, lane))
         else:
@@ -140,6 +151,11 @@ def _ordered(index: list[tuple[str, str, str]]) -> list[str]:
 def safest_groups(store: Store, owner: str) -> list[DuplicateGroup]:
     """The groups automatic merging may merge: cards with the same email (held by one
     person) and the same normalised full name."""
+    with collector_paused():
+        return _safest_groups(store, owner)
+
+
+def _safest_groups(store: Store, owner: str) -> list[DuplicateGroup]:
     settings = _settings(store, owner)
     refresh_index(store, owner, settings.phone_region)
     with store.read() as tx:
@@ -153,19 +169,24 @@ def safest_groups(store: Store, owner: str) -> list[DuplicateGroup]:
 def group_by_id(store: Store, owner: str, group_id: str) -> DuplicateGroup:
     """The group offered now under `group_id`; NotFound when there is none (merged,
     dismissed, or its cards changed: a changed group has a new id)."""
-    settings = _settings(store, owner)
-    refresh_index(store, owner, settings.phone_region)
-    with store.write([owner]) as tx:
-        books = {book.id: book for book in account_books(tx, owner)}
-        regroup(tx, owner, settings)
-        kept = tx.kept_groups(owner, [group_id])
-    found = _listed(books, list(kept.values()))
+    with collector_paused():
+        found = _group_by_id(store, owner, group_id)
     if not found:
         raise NotFound(
             f"There is no group of duplicates {quoted(group_id)} now: it was merged or "
             "dismissed, or its contacts changed since (list the groups again)."
         )
     return found[0]
+
+
+def _group_by_id(store: Store, owner: str, group_id: str) -> list[DuplicateGroup]:
+    settings = _settings(store, owner)
+    fresh = refresh_index(store, owner, settings.phone_region).fresh
+    with store.write([owner]) as tx:
+        books = {book.id: book for book in account_books(tx, owner)}
+        regroup(tx, owner, settings, fresh)
+        kept = tx.kept_groups(owner, [group_id])
+    return _listed(books, list(kept.values()))
 
 
 def dismiss_group(store: Store, owner: str, group_id: str) -> DuplicateGroup:
@@ -185,9 +206,13 @@ def dismiss_group(store: Store, owner: str, group_id: str) -> DuplicateGroup:
     return group
 
 
-def regroup(tx: Transaction, owner: str, settings: DuplicateSettings) -> Regrouped:
+def regroup(
+    tx: Transaction, owner: str, settings: DuplicateSettings, fresh: FreshKeys | None = None
+) -> Regrouped:
     """Bring the kept groups up to date: all of them when they are not whole (or the
-    account matches names), else those the cards changed since reach."""
+    account matches names), else those the cards changed since reach. `fresh`: the keys
+    and cards a refresh that read every book whole just wrote, used instead of reading
+    them back while the store's keys are still those."""
     name_lane = settings.match_similar_names
     books = account_books(tx, owner)
     uuids = {book.id: book.uuid for book in books}
@@ -196,8 +221,15 @@ def regroup(tx: Transaction, owner: str, settings: DuplicateSettings) -> Regroup
     dirty = tx.dirty_cards(owner)
     if state is None or state != name_lane or name_lane:
         cards = Cards(uuids)
-        facts = list(tx.card_facts(uuids)) if name_lane else tx.card_facts(uuids)
-        cards.add_shared(facts, tx.shared_keys(owner, MAX_HOLDERS))
+        if fresh is not None and fresh.books == tx.indexed_books(owner) == {
+            book_id: fresh.books.get(book_id) for book_id in uuids
+        }:
+            facts: Iterable[CardFacts] = fresh.facts
+            shared: Iterable[SharedKey] = fresh.shared(MAX_HOLDERS)
+        else:
+            facts = list(tx.card_facts(uuids)) if name_lane else tx.card_facts(uuids)
+            shared = tx.shared_keys(owner, MAX_HOLDERS)
+        cards.add_shared(facts, shared)
         if name_lane:
             cards.add_named((b, href, name_key(fn), uid, fn) for b, href, uid, fn in facts)
         groups = offered_groups(cards, tx.dismissed_pairs(owner), name_lane=name_lane)
@@ -277,17 +309,18 @@ def _group(
     group: GroupData | KeptGroup,
     ref: Callable[[Held], CardRef],
 ) -> DuplicateGroup:
+    names = {b: books[b].display_name for b in {member[0] for member in group.members}}
     candidates = [
-        Candidate(ref((b, href)), uid, fn, books[b].display_name)
-        for b, href, uid, fn in group.members
+        Candidate(ref((b, href)), uid, fn, names[b]) for b, href, uid, fn in group.members
     ]
-    candidates.sort(key=lambda c: _ref_order(c.ref))
+    candidates.sort(key=_candidate_order)
     reasons = [
-        Reason(kind, value, sorted((ref(card) for card in held), key=_ref_order))  # type: ignore[arg-type]
-        for kind, value, held in sorted(group.reasons, key=lambda r: (r[0], r[1]))
+        Reason(kind, value, sorted([ref(card) for card in held], key=_ref_order))  # type: ignore[arg-type]
+        for kind, value, held in sorted(group.reasons, key=_reason_order)
     ]
     return DuplicateGroup(group.id, group.lane, reasons, candidates)  # type: ignore[arg-type]
 
 
-def _ref_order(ref: CardRef) -> tuple[str, str]:
-    return (ref.book, ref.href)
+_ref_order: Callable[[CardRef], tuple[str, str]] = attrgetter("book", "href")
+_candidate_order: Callable[[Candidate], tuple[str, str]] = attrgetter("ref.book", "ref.href")
+_reason_order = itemgetter(0, 1)

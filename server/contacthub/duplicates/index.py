@@ -11,17 +11,20 @@ changed since the last one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from contacthub.duplicates.normalize import email_key, name_key, phone_key
 from contacthub.store import (
     DEFAULT_BOOK_PROPS,
+    CardFacts,
     CardKey,
     CollectionRecord,
     IndexedBook,
     IndexedCard,
     InvalidSyncToken,
+    SharedKey,
     Store,
     Transaction,
     format_token,
@@ -34,12 +37,37 @@ MAX_KEY = 255
 
 
 @dataclass
+class FreshKeys:
+    """Every key and card of the account's books, as a refresh that read every book whole
+    wrote them: a first find groups them without reading them back (the keys' write and
+    their read, and the cards' second read, were a third of its time). They are the
+    store's only while its books' positions are still `books`."""
+
+    books: dict[int, IndexedBook] = field(default_factory=dict)
+    keys: dict[int, list[CardKey]] = field(default_factory=dict)  # by book id
+    facts: list[CardFacts] = field(default_factory=list)
+
+    def shared(self, most: int) -> Iterator[SharedKey]:
+        """What the store's `shared_keys` reads: the holders of the keys 2 to `most` cards
+        hold."""
+        holders: dict[tuple[str, str], list[tuple[int, str, str]]] = defaultdict(list)
+        for book_id, keys in self.keys.items():
+            for href, kind, key, name in keys:
+                holders[(kind, key)].append((book_id, href, name))
+        for (kind, key), held in holders.items():
+            if 2 <= len(held) <= most:
+                for book_id, href, name in held:
+                    yield kind, key, book_id, href, name
+
+
+@dataclass
 class Refresh:
     """What a refresh read: cards per book path, and the books it read whole."""
 
     read: dict[str, int] = field(default_factory=dict)
     whole: list[str] = field(default_factory=list)
     forgotten: int = 0  # books gone into the trash
+    fresh: FreshKeys | None = None  # when it read every book whole, what it wrote
 
     @property
     def cards_read(self) -> int:
@@ -53,7 +81,7 @@ class _BookRead:
     read_at: IndexedBook
     hrefs: list[str] | None  # None: the whole book
     keys: list[CardKey]
-    cards: int
+    cards: list[IndexedCard]
 
 
 def account_books(tx: Transaction, owner: str) -> list[CollectionRecord]:
@@ -73,15 +101,27 @@ def refresh_index(store: Store, owner: str, region: str | None) -> Refresh:
         with store.write([owner]) as tx:
             tx.forget_duplicate_keys(owner, gone)
         done.forgotten = len(gone)
+    fresh: FreshKeys | None = FreshKeys() if books else None
     for book in books:
         read = _read_book(store, book.path, indexed.get(book.id), region or "")
         if read is None:
+            fresh = None
             continue
         with store.write([owner]) as tx:
-            tx.replace_duplicate_keys(owner, read.read_from, read.read_at, read.hrefs, read.keys)
-        done.read[read.book.path] = read.cards
+            written = tx.replace_duplicate_keys(
+                owner, read.read_from, read.read_at, read.hrefs, read.keys
+            )
+        done.read[read.book.path] = len(read.cards)
         if read.hrefs is None:
             done.whole.append(read.book.path)
+        if fresh is not None and written and read.hrefs is None:
+            book_id = read.read_at.collection_id
+            fresh.books[book_id] = read.read_at
+            fresh.keys[book_id] = read.keys
+            fresh.facts.extend((book_id, c.href, c.uid, c.display_name) for c in read.cards)
+        else:
+            fresh = None
+    done.fresh = fresh
     if done.whole:
         with store.write([owner]) as tx:
             tx.count_duplicate_keys()
@@ -102,7 +142,7 @@ def _read_book(
         hrefs = _changed(tx, book, read_from, region)
         cards = list(tx.indexed_cards(book.id, hrefs))
     keys = [key for card in cards for key in keys_of(card, region or None)]
-    return _BookRead(book, read_from, read_at, hrefs, keys, len(cards))
+    return _BookRead(book, read_from, read_at, hrefs, keys, cards)
 
 
 def _changed(

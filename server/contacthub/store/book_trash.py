@@ -29,7 +29,14 @@ from contacthub.store.errors import NotFound
 from contacthub.store.folders import FoldersPart
 from contacthub.store.paths import ancestors_of, descendants_range, parent_of
 from contacthub.store.records import CollectionRecord
-from contacthub.store.schema import changes, collections, items, sources, versions
+from contacthub.store.schema import (
+    changes,
+    collections,
+    duplicate_keys,
+    items,
+    sources,
+    versions,
+)
 
 if TYPE_CHECKING:
     from contacthub.store import Store
@@ -224,14 +231,14 @@ class BookTrashPart(FoldersPart):
             if ids:
                 self.conn.execute(table.delete().where(key.in_(ids)))
             left += len(ids)
-        hrefs = self._first_ids(changes.c.href, changes.c.collection_id == book_id, limit)
-        if hrefs:
-            self.conn.execute(
-                changes.delete().where(
-                    changes.c.collection_id == book_id, changes.c.href.in_(hrefs)
+        # (The duplicates' keys have no foreign key to cascade them: schema.duplicate_keys.)
+        for table in (changes, duplicate_keys):
+            hrefs = self._first_ids(table.c.href, table.c.collection_id == book_id, limit)
+            if hrefs:
+                self.conn.execute(
+                    table.delete().where(table.c.collection_id == book_id, table.c.href.in_(hrefs))
                 )
-            )
-        left += len(hrefs)
+            left += len(hrefs)
         if left:
             return False
         self.conn.execute(collections.delete().where(collections.c.id == book_id))

@@ -60,6 +60,7 @@ class IndexedCard:
     display_name: str
     emails: str  # lower-cased, framed by "\n" (store/items.py)
     phones: str
+    uid: str
 
 
 CardKey = tuple[str, str, str, str]  # href, kind (email, tel), key, the card's normalised name
@@ -178,7 +179,13 @@ class DuplicatesPart(TxBase):
     def indexed_cards(self, collection_id: int, hrefs: list[str] | None) -> Iterator[IndexedCard]:
         """The person cards of the book (those at `hrefs` only, when given) as their keys
         need them, read as they are taken."""
-        columns = (items.c.href, items.c.display_name, items.c.idx_email, items.c.idx_tel)
+        columns = (
+            items.c.href,
+            items.c.display_name,
+            items.c.idx_email,
+            items.c.idx_tel,
+            items.c.uid,
+        )
         where = (items.c.collection_id == collection_id, visible(collection_id), is_person_row())
         if hrefs is None:
             rows = driver_rows(self.conn, select(*columns).where(*where))
@@ -446,8 +453,7 @@ class DuplicatesPart(TxBase):
         """Every kept group (of `lane` only, when given): id, lane, the name it is listed by."""
         g = duplicate_groups
         where = [g.c.owner == owner] + ([g.c.lane == lane] if lane is not None else [])
-        rows = self.conn.execute(select(g.c.id, g.c.lane, g.c.sort_name).where(*where))
-        return [(group, its_lane, name) for group, its_lane, name in rows]
+        return list(driver_rows(self.conn, select(g.c.id, g.c.lane, g.c.sort_name).where(*where)))
 
     def kept_groups(self, owner: str, ids: list[str] | None) -> dict[str, KeptGroup]:
         """The kept groups `ids` (None: all of them) by id, each with its members and
@@ -461,29 +467,32 @@ class DuplicatesPart(TxBase):
                 column = table.c.id if table is g else table.c.group_id
                 return owned if chunk is None else [*owned, column.in_(chunk)]
 
-            for group, lane, name in self.conn.execute(
-                select(g.c.id, g.c.lane, g.c.sort_name).where(*where(g))
+            # (The driver's own tuples: listing all of a first find's groups read
+            # hundreds of thousands of rows, and a Row each was a third of it.)
+            for group, lane, name in driver_rows(
+                self.conn, select(g.c.id, g.c.lane, g.c.sort_name).where(*where(g))
             ):
                 found[group] = KeptGroup(group, lane, name, [], [])
-            for group, book_id, href, uid, fn in self.conn.execute(
+            for group, book_id, href, uid, fn in driver_rows(
+                self.conn,
                 select(m.c.group_id, m.c.collection_id, m.c.href, m.c.uid, m.c.display_name).where(
                     *where(m)
-                )
+                ),
             ):
-                if group in found:
-                    found[group].members.append((book_id, href, uid, fn))
-            ordered: dict[str, list[Member]] = {}
-            for group, kind, value, holders in self.conn.execute(
-                select(r.c.group_id, r.c.kind, r.c.value, r.c.holders).where(*where(r))
+                kept = found.get(group)
+                if kept is not None:
+                    kept.members.append((book_id, href, uid, fn))
+            ordered: dict[str, list[Card]] = {}
+            for group, kind, value, holders in driver_rows(
+                self.conn, select(r.c.group_id, r.c.kind, r.c.value, r.c.holders).where(*where(r))
             ):
                 kept = found.get(group)
                 if kept is None:
                     continue
-                members = ordered.get(group)
-                if members is None:
-                    members = ordered[group] = sorted(kept.members)
-                holding = [members[int(at)] for at in holders.split(",")]
-                kept.reasons.append((kind, value, [(m[0], m[1]) for m in holding]))
+                cards = ordered.get(group)
+                if cards is None:
+                    cards = ordered[group] = [(m[0], m[1]) for m in sorted(kept.members)]
+                kept.reasons.append((kind, value, [cards[int(at)] for at in holders.split(",")]))
         return found
 
     def replace_groups(

@@ -444,12 +444,10 @@ merges = Table(
 duplicate_keys = Table(
     "duplicate_keys",
     metadata,
-    Column(
-        "collection_id",
-        Integer,
-        ForeignKey("collections.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    # No foreign key to collections: on PostgreSQL it locked the book's row for each key
+    # row a find wrote (a third of a book's COPY). A book's keys go when it leaves the
+    # account (duplicates/index.py) or, at the latest, with its purge (book_trash.py).
+    Column("collection_id", Integer, primary_key=True),
     Column("href", String(1024), primary_key=True),
     Column("kind", String(8), primary_key=True),  # email, tel
     Column("key", String(1024), primary_key=True),

@@ -107,6 +107,9 @@ class Local:
     token: str  # the book's sync token when read
     changed: list[LocalCard]  # added or changed here, not yet in Exchange
     links: dict[str, Link]  # by item id
+    # Merged cards whose Exchange fields changed, each with the link of an Exchange
+    # contact merged into it: a card that merged two of them goes to both.
+    merged: list[tuple[LocalCard, Link]] = field(default_factory=list)
 
 
 @dataclass
@@ -164,7 +167,7 @@ def read_local(store: Store, source: SourceRecord) -> Local:
         and not _merged(by_uid.get(item.uid))
         and not _synced(item, by_uid.get(item.uid), synced)
     ]
-    return Local(format_token(book, book.sync_seq), changed + merged, links)
+    return Local(format_token(book, book.sync_seq), changed, links, merged)
 
 
 def _merged(link: Link | None) -> bool:
@@ -173,20 +176,27 @@ def _merged(link: Link | None) -> bool:
 
 def _merged_changed(
     tx: Transaction, book: CollectionRecord, links: dict[str, Link]
-) -> list[LocalCard]:
+) -> list[tuple[LocalCard, Link]]:
     """The cards a merge re-linked the source to (duplicates/merge.py), in whichever book
     they live, whose Exchange fields differ from what Exchange holds (the link's base: what
-    it brought or was sent last). Compared by content, not ETag: a pull's update of the card
-    (written after the run) is no change to send back. They are few: one per merge."""
+    it brought or was sent last), with each such link: a merge of two Exchange contacts
+    leaves two links to one card, and an edit of it goes to both. Compared by content, not
+    ETag: a pull's update of the card (written after the run) is no change to send back.
+    They are few: one per merge."""
     changed = []
+    cards: dict[tuple[int, str], LocalCard | None] = {}
     for link in links.values():
         if link.deleted or link.merged_base is None:
             continue
         collection_id = link.collection_id if link.collection_id is not None else book.id
-        href = tx.href_of_uid(collection_id, link.uid)
-        item = tx.get_item(collection_id, href) if href is not None else None
-        if item is not None and exchange_fields(item.text) != exchange_fields(link.merged_base):
-            changed.append(LocalCard.of(item))
+        at = (collection_id, link.uid)
+        if at not in cards:
+            href = tx.href_of_uid(collection_id, link.uid)
+            item = tx.get_item(collection_id, href) if href is not None else None
+            cards[at] = LocalCard.of(item) if item is not None else None
+        card = cards[at]
+        if card is not None and exchange_fields(card.text) != exchange_fields(link.merged_base):
+            changed.append((card, link))
     return changed
 
 
@@ -234,6 +244,8 @@ def push_local(mailbox: Account, local: Local, sent: Sent) -> None:
             _create(mailbox, card, sent)
         elif not link.deleted:
             _update(mailbox, card, link, sent)
+    for card, link in local.merged:
+        _update(mailbox, card, link, sent)
 
 
 def _create(mailbox: Account, card: LocalCard, sent: Sent) -> None:
