@@ -1,8 +1,8 @@
 """duplicate_keys without the foreign key to collections: a purged book's keys go in its
 purge (store/book_trash.py), not by a cascade
 
-Revision ID: 0020
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 
 On PostgreSQL the foreign key took a row lock on the book's row for every key row a find
 wrote: of a book's 40,000 keys COPY'd into the table, a third of the time. The keys are
@@ -13,8 +13,8 @@ find reads every book again (the dismissed pairs and the settings stay).
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
