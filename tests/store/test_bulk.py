@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from contacthub.store import Store
-from contacthub.store.bulk import COPY_FROM, insert_rows
+from contacthub.store.bulk import COPY_FROM, ROOMY_CACHE_KIB, insert_rows, roomy_cache
 from contacthub.store.schema import pending_changes, versions
 
 ROWS = COPY_FROM * 3
@@ -77,3 +77,19 @@ def test_rows_go_with_their_transaction(store: Store) -> None:
     with store.read() as tx:
         found = tx.conn.execute(sa.select(pending_changes.c.href, pending_changes.c.deleted)).all()
     assert sorted(found) == sorted((row["href"], row["deleted"]) for row in rows)
+
+
+def test_a_roomy_cache_lasts_only_as_long_as_its_block(store: Store) -> None:
+    with store.write() as tx:
+        conn = tx.conn
+        if conn.dialect.name != "sqlite":
+            with roomy_cache(conn):  # nothing to do, and nothing in the way
+                assert conn.execute(sa.select(1)).scalar_one() == 1
+            return
+        before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+        with roomy_cache(conn):
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == -ROOMY_CACHE_KIB
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == before
+        with pytest.raises(RuntimeError), roomy_cache(conn):
+            raise RuntimeError
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == before

@@ -40,7 +40,6 @@ from contacthub.store import (
     CollectionRecord,
     DuplicateSettings,
     KeptGroup,
-    SharedKey,
     Store,
     Transaction,
 )
@@ -225,11 +224,10 @@ def regroup(
             book_id: fresh.books.get(book_id) for book_id in uuids
         }:
             facts: Iterable[CardFacts] = fresh.facts
-            shared: Iterable[SharedKey] = fresh.shared(MAX_HOLDERS)
+            cards.add_holders_by_key(facts, fresh.holders(), MAX_HOLDERS)
         else:
             facts = list(tx.card_facts(uuids)) if name_lane else tx.card_facts(uuids)
-            shared = tx.shared_keys(owner, MAX_HOLDERS)
-        cards.add_shared(facts, shared)
+            cards.add_shared(facts, tx.shared_keys(owner, MAX_HOLDERS))
         if name_lane:
             cards.add_named((b, href, name_key(fn), uid, fn) for b, href, uid, fn in facts)
         groups = offered_groups(cards, tx.dismissed_pairs(owner), name_lane=name_lane)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from contacthub.duplicates.lanes import Card, Lane, ReasonKind, grouped, safest_grouped
@@ -91,6 +91,39 @@ class Cards:
                 if name:
                     self.names[card] = name
             by_key[(kind, key)].append(card)  # (a card holds a key once: the keys' own key)
+
+    def add_holders_by_key(
+        self,
+        facts: Iterable[CardFacts],
+        holders: Mapping[tuple[str, str], list[tuple[int, str, str]]],
+        most: int,
+    ) -> None:
+        """As `add_shared`, from every key's holders (book id, href, name) as a refresh
+        just wrote them: the keys 2 to `most` cards hold, the same cards numbered in the
+        same order, without a row per holder."""
+        known = {(book_id, href): (uid, fn) for book_id, href, uid, fn in facts}
+        number, refs, uids, fns, names = self.number, self.refs, self.uids, self.fns, self.names
+        by_key = self.holders
+        for kind_key, held in holders.items():
+            if not 2 <= len(held) <= most:
+                continue
+            cards: list[Card] = []
+            for book_id, href, name in held:
+                ref = (book_id, href)
+                card = number.get(ref)
+                if card is None:
+                    fact = known.get(ref)
+                    if fact is None:
+                        continue
+                    card = number[ref] = len(refs)
+                    refs.append(ref)
+                    uids.append(fact[0])
+                    fns.append(fact[1])
+                    if name:
+                        names[card] = name
+                cards.append(card)
+            if cards:
+                by_key[kind_key].extend(cards)
 
     def add_named(self, rows: Iterable[tuple[int, str, str, str, str]]) -> None:
         """The cards with a name (book id, href, normalised name, UID, display name)."""

@@ -12,7 +12,7 @@ changed since the last one.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from contacthub.duplicates.normalize import email_key, name_key, phone_key
@@ -24,13 +24,13 @@ from contacthub.store import (
     IndexedBook,
     IndexedCard,
     InvalidSyncToken,
-    SharedKey,
     Store,
     Transaction,
     format_token,
 )
 
 BOOK_TAG = DEFAULT_BOOK_PROPS["tag"]
+FreshHolder = tuple[int, str, str]  # book id, href, the card's normalised name
 # A longer value is no key: no person's address or name is that long, and the index's
 # entries stay small.
 MAX_KEY = 255
@@ -47,17 +47,14 @@ class FreshKeys:
     keys: dict[int, list[CardKey]] = field(default_factory=dict)  # by book id
     facts: list[CardFacts] = field(default_factory=list)
 
-    def shared(self, most: int) -> Iterator[SharedKey]:
-        """What the store's `shared_keys` reads: the holders of the keys 2 to `most` cards
-        hold."""
-        holders: dict[tuple[str, str], list[tuple[int, str, str]]] = defaultdict(list)
+    def holders(self) -> dict[tuple[str, str], list[FreshHolder]]:
+        """Every key's holders: what the store's `shared_keys` reads, by key (the grouping
+        keeps those 2 to MAX_HOLDERS cards hold)."""
+        holders: dict[tuple[str, str], list[FreshHolder]] = defaultdict(list)
         for book_id, keys in self.keys.items():
             for href, kind, key, name in keys:
                 holders[(kind, key)].append((book_id, href, name))
-        for (kind, key), held in holders.items():
-            if 2 <= len(held) <= most:
-                for book_id, href, name in held:
-                    yield kind, key, book_id, href, name
+        return holders
 
 
 @dataclass

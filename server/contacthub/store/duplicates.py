@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Executable, and_, func, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from contacthub.store.base import TxBase
-from contacthub.store.bulk import driver_rows, insert_tuples
+from contacthub.store.bulk import driver_rows, insert_tuples, roomy_cache
 from contacthub.store.schema import (
     accounts,
     collections,
@@ -51,10 +52,10 @@ class IndexedBook:
     position: int
 
 
-@dataclass(frozen=True, slots=True)
-class IndexedCard:
+class IndexedCard(NamedTuple):
     """What the keys of a card are made from: the store's index columns of a person's card
-    (group cards are left out)."""
+    (group cards are left out). (A tuple: a first find makes 100,000 of them, and a frozen
+    dataclass's __init__ cost three times a tuple's.)"""
 
     href: str
     display_name: str
@@ -166,6 +167,10 @@ def _reason_rows(owner: str, group: KeptGroup) -> Iterator[tuple[str, str, str, 
         yield owner, group.id, kind, value, ",".join(position[card] for card in held)
 
 
+def _group_id(group: KeptGroup) -> str:
+    return group.id
+
+
 class DuplicatesPart(TxBase):
     # -- the keys ------------------------------------------------------------------------
 
@@ -189,7 +194,7 @@ class DuplicatesPart(TxBase):
         where = (items.c.collection_id == collection_id, visible(collection_id), is_person_row())
         if hrefs is None:
             rows = driver_rows(self.conn, select(*columns).where(*where))
-            yield from (IndexedCard(*row) for row in rows)
+            yield from map(IndexedCard._make, rows)
             return
         for chunk in _chunks(hrefs):
             rows = self.conn.execute(select(*columns).where(*where, items.c.href.in_(chunk)))
@@ -227,13 +232,15 @@ class DuplicatesPart(TxBase):
                         duplicate_keys.c.href.in_(chunk),
                     )
                 )
-        insert_tuples(
-            self.conn,
-            duplicate_keys,
-            ("collection_id", "href", "kind", "key", "name", "owner"),
-            # In the primary key's order: each row goes next to the last one written.
-            [(book_id, href, kind, key, name, owner) for href, kind, key, name in sorted(keys)],
-        )
+        # In the primary key's order: each row goes next to the last one written.
+        rows = [(book_id, href, kind, key, name, owner) for href, kind, key, name in sorted(keys)]
+        with roomy_cache(self.conn) if hrefs is None else nullcontext():
+            insert_tuples(
+                self.conn,
+                duplicate_keys,
+                ("collection_id", "href", "kind", "key", "name", "owner"),
+                rows,
+            )
         return True
 
     def _mark_holders_dirty(self, owner: str, book_id: int, hrefs: list[str]) -> None:
@@ -506,34 +513,46 @@ class DuplicatesPart(TxBase):
         """Drop the groups `dropped` (None: all), keep `groups`, and note that the cards
         `regrouped` were grouped again (a card marked since stays marked)."""
         self.wrote_other_rows("duplicate groups")
+        with roomy_cache(self.conn) if dropped is None else nullcontext():
+            self._drop_groups(owner, dropped, regrouped)
+            self._keep_groups(owner, groups)
+        self.conn.execute(duplicate_state.delete().where(duplicate_state.c.owner == owner))
+        self.conn.execute(duplicate_state.insert(), {"owner": owner, "name_lane": name_lane})
+
+    def _drop_groups(self, owner: str, dropped: list[str] | None, regrouped: list[Card]) -> None:
         g, m, r, d = duplicate_groups, duplicate_members, duplicate_reasons, duplicate_dirty
         if dropped is None:
             for table in (g, m, r, d):
                 self.conn.execute(table.delete().where(table.c.owner == owner))
-        else:
-            for chunk in _chunks(sorted(set(dropped))):
-                self.conn.execute(g.delete().where(g.c.owner == owner, g.c.id.in_(chunk)))
-                for table in (m, r):
-                    self.conn.execute(
-                        table.delete().where(table.c.owner == owner, table.c.group_id.in_(chunk))
+            return
+        for chunk in _chunks(sorted(set(dropped))):
+            self.conn.execute(g.delete().where(g.c.owner == owner, g.c.id.in_(chunk)))
+            for table in (m, r):
+                self.conn.execute(
+                    table.delete().where(table.c.owner == owner, table.c.group_id.in_(chunk))
+                )
+        for book_id, hrefs in _by_book(regrouped).items():
+            for chunk in _chunks(hrefs):
+                self.conn.execute(
+                    d.delete().where(
+                        d.c.owner == owner, d.c.collection_id == book_id, d.c.href.in_(chunk)
                     )
-            for book_id, hrefs in _by_book(regrouped).items():
-                for chunk in _chunks(hrefs):
-                    self.conn.execute(
-                        d.delete().where(
-                            d.c.owner == owner, d.c.collection_id == book_id, d.c.href.in_(chunk)
-                        )
-                    )
-        # Each table's rows in its primary key's order (as duplicate_keys').
+                )
+
+    def _keep_groups(self, owner: str, groups: list[KeptGroup]) -> None:
+        # Each table's rows in its primary key's order (as duplicate_keys'); the reasons
+        # (a rowid table) by group, as their (owner, group_id) index takes them, each
+        # group's in their own order.
+        by_id = sorted(groups, key=_group_id)
         insert_tuples(
             self.conn,
-            g,
+            duplicate_groups,
             ("owner", "id", "lane", "sort_name"),
-            sorted((owner, group.id, group.lane, group.sort_name) for group in groups),
+            [(owner, group.id, group.lane, group.sort_name) for group in by_id],
         )
         insert_tuples(
             self.conn,
-            m,
+            duplicate_members,
             ("owner", "collection_id", "href", "group_id", "uid", "display_name"),
             sorted(
                 (owner, book_id, href, group.id, uid, fn)
@@ -543,12 +562,10 @@ class DuplicatesPart(TxBase):
         )
         insert_tuples(
             self.conn,
-            r,
+            duplicate_reasons,
             ("owner", "group_id", "kind", "value", "holders"),
-            [row for group in groups for row in _reason_rows(owner, group)],
+            [row for group in by_id for row in _reason_rows(owner, group)],
         )
-        self.conn.execute(duplicate_state.delete().where(duplicate_state.c.owner == owner))
-        self.conn.execute(duplicate_state.insert(), {"owner": owner, "name_lane": name_lane})
 
     def card_identities(
         self, cards: Iterable[tuple[int, str]]
