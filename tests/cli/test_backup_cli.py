@@ -14,7 +14,7 @@ from cryptography.fernet import Fernet
 from contacthub.cli import main
 from contacthub.config import default_config_text
 from contacthub.credentials import Vault
-from contacthub.store import Actor, Store
+from contacthub.store import Actor, Store, TextMatch
 from contacthub.store.dump import rows_in
 from contacthub.vcard.parse import item_data
 
@@ -80,6 +80,8 @@ def test_restore_into_an_empty_store_with_the_same_key(
         book = tx.get_collection("ann/contacts")
         assert book is not None and book.sync_epoch
         assert sorted(tx.iter_hrefs(book.id)) == ["a.vcf", "b.vcf", "c.vcf"]
+        # A query finds restored cards through the text index the load rebuilt.
+        assert [i.href for i in tx.match_items(book.id, TextMatch("FN", "son b"))] == ["b.vcf"]
         (mail,) = tx.list_sources("ann")
         assert Vault.from_config(None, target).open(mail.settings["sealed_password"]) == "pw"
     store.close()

@@ -40,6 +40,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from contacthub.store import text_index
 from contacthub.store.actor import Actor
 from contacthub.store.alerts import AlertRecord, ClientDeletion
 from contacthub.store.book_trash import DeletedBook, purge_deleted_books
@@ -230,6 +231,7 @@ class Store:
                 from contacthub.store.migrate import upgrade as upgrade_schema
 
                 upgrade_schema(engine)
+            text_index.warn_if_missing(engine)
         return cls(engine, history_retention=history_retention, clock=clock)
 
     @contextmanager

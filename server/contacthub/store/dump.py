@@ -11,6 +11,8 @@ On SQLite the snapshot holds the write-ahead log: while a backup reads, the log 
 what `serve` writes and starts over after it (store/checkpoints.py waits for no reader).
 
 Tables are read as the database has them (reflected), not as this code's schema says,
+but for SQLite's FTS5 index of the items (store/text_index.py), which the items' triggers
+fill again as the rows load,
 with the Alembic revision beside them; loading first brings the empty target to that
 revision, inserts the rows, then upgrades to the code's head. Every collection then gets
 a new random `sync_epoch`, which every sync token and collection ETag carries: a token
@@ -46,6 +48,7 @@ from contacthub.store.engine import is_sqlite
 from contacthub.store.errors import StoreError
 from contacthub.store.migrate import upgrade
 from contacthub.store.schema import collections
+from contacthub.store.text_index import FTS_TABLES
 
 VERSION_TABLE = "alembic_version"
 BATCH = 1000
@@ -91,7 +94,7 @@ class Dump:
 def store_tables(conn: Connection) -> list[Table]:
     """The store's tables, as the database has them, parents before children."""
     reflected = MetaData()
-    reflected.reflect(bind=conn)
+    reflected.reflect(bind=conn, only=lambda name, _: name not in FTS_TABLES)
     return [table for table in reflected.sorted_tables if table.name != VERSION_TABLE]
 
 
@@ -141,7 +144,7 @@ def rows_in(engine: Engine) -> dict[str, int]:
             name: conn.execute(select(func.count()).select_from(text(_quoted(conn, name)))).scalar()
             or 0
             for name in names
-            if name != VERSION_TABLE
+            if name != VERSION_TABLE and name not in FTS_TABLES
         }
 
 

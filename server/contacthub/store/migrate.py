@@ -11,14 +11,20 @@ from alembic.config import Config
 from sqlalchemy import Engine
 
 from contacthub.store.schema import SQLITE_ONLY_INDEXES
+from contacthub.store.text_index import FTS_TABLES, TRIGRAM_INDEXES
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def schema_filter(dialect_name: str) -> Callable[..., bool]:
-    """Alembic's include_object: SQLite-only indexes count on SQLite only."""
+    """Alembic's include_object: SQLite-only indexes count on SQLite only; the trigram
+    indexes (store/text_index.py) are the migrations' alone."""
 
     def include_object(_obj: Any, name: str | None, type_: str, *_: Any) -> bool:
+        if type_ == "table" and name in FTS_TABLES:
+            return False
+        if type_ == "index" and name in TRIGRAM_INDEXES:
+            return False
         return not (type_ == "index" and name in SQLITE_ONLY_INDEXES and dialect_name != "sqlite")
 
     return include_object
