@@ -222,7 +222,7 @@ def measure(tmp: Path, rows: int, labels: int, url: str | None) -> None:
         (data_dir / "contacthub.conf").write_text(f"[store]\nurl = {url}\n")
     subprocess.run(
         [sys.executable, "-m", "contacthub.cli", "user", "add", "ann", "--data-dir", str(data_dir)],
-        input="secret\n",
+        input="a long enough secret\n",  # 12 characters at least
         text=True,
         check=True,
         capture_output=True,
