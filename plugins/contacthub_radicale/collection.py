@@ -15,6 +15,7 @@ from contacthub.store import (
     CardFilter,
     CollectionRecord,
     ItemRecord,
+    Store,
     StoreError,
     Transaction,
     format_token,
@@ -45,6 +46,10 @@ class Collection(storage.BaseCollection):
     @property
     def record(self) -> CollectionRecord:
         return self._record
+
+    @property
+    def store(self) -> Store:
+        return self._storage.store
 
     # Reading
 

@@ -4,19 +4,24 @@ response."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import gzip
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
 from radicale.app import report as radicale_report
-from werkzeug.test import Client
+from werkzeug.test import Client, EnvironBuilder
 
 from contacthub import config
-from contacthub.carddav import report_text
+from contacthub.carddav import guard, report_text
 from contacthub.carddav.app import make_carddav_app
 from contacthub.store import Store
 from contacthub.users import UsersFile
+from contacthub_radicale.budget import AnswerBudget
 from tests.support import dav
 
 ALICE = ("alice", "alice-password")
@@ -167,3 +172,116 @@ def test_an_invalid_sync_token_is_refused_as_radicale_refuses_it(client: Client)
     )
     assert answer.status_code == 403
     assert b"valid-sync-token" in answer.get_data()
+
+
+# -- a multiget of many cards, sent as it is written ----------------------------------------
+
+ALL_NAMED = (
+    "".join(
+        f"<D:href>{BOOK}{quote(name)}</D:href>" for name in [*CARDS, "missing.vcf", "plain.vcf"]
+    )
+    + "<D:href>/bob/contacts/x.vcf</D:href>"
+)
+WHOLE_BOOK = MULTIGET.format(props="<D:getetag/><C:address-data/>", hrefs=ALL_NAMED)
+
+
+@pytest.fixture
+def streamed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every multiget of more than one card streamed, a chunk per card."""
+    monkeypatch.setattr(report_text, "STREAMED_HREFS", 1)
+    monkeypatch.setattr(report_text, "CHUNK_BYTES", 1)
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many of the store's read transactions are open: [opened, closed]."""
+    counts = [0, 0]
+    read = Store.read
+
+    @contextmanager
+    def counted(self: Store) -> Iterator[Any]:
+        counts[0] += 1
+        try:
+            with read(self) as tx:
+                yield tx
+        finally:
+            counts[1] += 1
+
+    monkeypatch.setattr(Store, "read", counted)
+    return counts
+
+
+def report(
+    client: Client, body: str, **headers: str
+) -> tuple[str, dict[str, str], Iterable[bytes]]:
+    """The WSGI answer to a REPORT on the book, its body not read yet."""
+    environ = EnvironBuilder(
+        BOOK, method="REPORT", data=body.encode(), auth=ALICE, headers={"Depth": "1", **headers}
+    ).get_environ()
+    started: list[tuple[str, list[tuple[str, str]]]] = []
+    body_ = client.application(environ, lambda s, h, *_: started.append((s, h)))
+    status, headers_ = started[0]
+    return status, dict(headers_), body_
+
+
+@pytest.mark.usefixtures("streamed")
+def test_a_streamed_multiget_is_answered_as_radicale_answers_it(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ours, theirs = answers(client, WHOLE_BOOK, monkeypatch)
+    same(ours, theirs)
+    assert len(dav.parse_multistatus(ours)) == len(CARDS) + 2
+
+
+@pytest.mark.usefixtures("streamed")
+def test_a_multiget_of_many_cards_is_sent_as_it_is_read(client: Client) -> None:
+    status, headers, body = report(client, WHOLE_BOOK)
+    chunks = list(body)
+    getattr(body, "close", lambda: None)()
+    assert status.startswith("207")
+    assert "Content-Length" not in headers  # waitress sends it chunked
+    assert len(chunks) > len(CARDS)  # each card's response as it was written
+    assert len(dav.parse_multistatus(b"".join(chunks))) == len(CARDS) + 2
+
+
+@pytest.mark.usefixtures("streamed")
+def test_a_streamed_multiget_is_compressed_when_the_client_asks(client: Client) -> None:
+    status, headers, body = report(client, WHOLE_BOOK, **{"Accept-Encoding": "gzip"})
+    compressed = b"".join(body)
+    getattr(body, "close", lambda: None)()
+    assert headers["Content-Encoding"] == "gzip"
+    plain = client.open(
+        BOOK, method="REPORT", data=WHOLE_BOOK.encode(), auth=ALICE, headers={"Depth": "1"}
+    ).get_data()
+    assert gzip.decompress(compressed) == plain
+
+
+@pytest.mark.usefixtures("streamed")
+def test_a_client_leaving_a_streamed_multiget_midway_lets_go_of_the_store(
+    client: Client, reads: list[int]
+) -> None:
+    status, _headers, body = report(client, WHOLE_BOOK)
+    chunks = iter(body)
+    next(chunks), next(chunks)
+    assert status.startswith("207")
+    assert reads[0] > reads[1]  # the answer's snapshot, open while it is sent
+    getattr(body, "close", lambda: None)()  # what the server does when the client has left
+    assert reads[0] == reads[1]
+    started = time.monotonic()
+    card = CARDS["plain.vcf"].replace("FN:Ann", "FN:Ann C")
+    put = client.put(BOOK + "plain.vcf", data=card.encode(), content_type="text/vcard", auth=ALICE)
+    assert put.status_code == 204
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.usefixtures("streamed")
+def test_a_streamed_multiget_over_the_budget_is_refused_before_a_byte(
+    client: Client, monkeypatch: pytest.MonkeyPatch, reads: list[int]
+) -> None:
+    monkeypatch.setattr(guard, "report_budget", lambda *_: AnswerBudget(multiget_bytes=100))
+    status, _headers, body = report(client, WHOLE_BOOK)
+    answer = b"".join(body)
+    assert status.startswith("403")
+    assert b"number-of-matches-within-limits" in answer
+    assert b"ask for fewer at a time" in answer
+    assert reads[0] == reads[1]

@@ -24,6 +24,10 @@ also does when it answers an error; the methods that write run in a
 Settlement (contacthub_radicale/context.py), committed for a 2xx or 3xx answer
 and rolled back otherwise.
 
+Streamed answers: a multiget of many cards is written as it is sent
+(report_text.StreamedAnswer); Radicale is handed an empty body for it, and the answer's
+stream takes its place here, without a Content-Length (waitress sends it chunked).
+
 Fixed paths: a DELETE of the root or of an account's home, and a PROPPATCH of the root,
 are refused with 403 (carddav/fixed_paths.py) where the rights would allow them.
 
@@ -35,7 +39,8 @@ from __future__ import annotations
 
 import logging
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from http import client
 from typing import Any
 from urllib.parse import unquote
@@ -44,6 +49,7 @@ from radicale import Application, pathutils, types, xmlutils
 from radicale.app.base import Access
 
 from contacthub.carddav import fixed_paths, report_text
+from contacthub.carddav.streams import accepts_gzip
 from contacthub.carddav.vcard_version import (
     ENVIRON_KEY,
     SUPPORTED,
@@ -71,9 +77,37 @@ WITHIN_LIMITS = "D:number-of-matches-within-limits"
 MESSAGE = "{urn:contacthub}message"  # a sentence for people beside the condition
 
 Method = Callable[..., types.WSGIResponse]
+# The stream of the answer being made, if it is streamed (report_text.Stream).
+_streams: ContextVar[list[report_text.Stream] | None] = ContextVar("streams", default=None)
+_SENT_WHOLE = ("content-length", "content-encoding")
 
 
 class ContacthubApplication(Application):
+    def __call__(
+        self, environ: types.WSGIEnviron, start_response: types.WSGIStartResponse
+    ) -> Iterable[bytes]:
+        streams: list[report_text.Stream] = []
+
+        def starting(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+            if streams:
+                headers = [(n, v) for n, v in headers if n.lower() not in _SENT_WHOLE]
+                if accepts_gzip(environ):
+                    headers.append(("Content-Encoding", "gzip"))
+            return start_response(status, headers, *args)
+
+        token = _streams.set(streams)
+        try:
+            answer = super().__call__(environ, starting)
+        except BaseException:
+            for stream in streams:
+                stream.close()
+            raise
+        finally:
+            _streams.reset(token)
+        if not streams:
+            return answer
+        return streams[0].compressed() if accepts_gzip(environ) else streams[0]
+
     def do_REPORT(
         self,
         environ: types.WSGIEnviron,
@@ -135,6 +169,8 @@ class ContacthubApplication(Application):
         budget = context.answer_budget()
         if budget is not None and budget.truncated:
             xml_content.append(_cut_short(budget.request_href))
+        if isinstance(xml_content, report_text.StreamedAnswer):
+            return _streamed(xml_content)
         if isinstance(xml_content, report_text.RenderedAnswer):
             return _rendered(xml_content)
         _advertise_versions(xml_content)
@@ -216,6 +252,15 @@ def _rendered(answer: report_text.RenderedAnswer) -> bytes:
         answer.write(ET.tostring(element, encoding="unicode"))
     answer.write(report_text.END)
     return answer.out.getvalue()
+
+
+def _streamed(answer: report_text.StreamedAnswer) -> bytes:
+    """An empty body for Radicale: the answer's stream is sent in its place (__call__)."""
+    streams = _streams.get()
+    if streams is None:  # not called through __call__: sent whole
+        return b"".join(answer.stream)
+    streams.append(answer.stream)
+    return b""
 
 
 def _responses(multistatus: ET.Element, window: ListingWindow) -> str:

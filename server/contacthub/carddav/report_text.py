@@ -10,21 +10,36 @@ of them, on a plain book, asks for getetag and address-data only (what clients a
 the cards are read as Radicale reads them (`retrieve_items`: the same hrefs, the same
 404s, the same budget) and written out as the text Radicale would write; anything
 else is Radicale's own. tests/carddav/test_report_text.py compares the two answers.
+
+A multiget of more than STREAMED_HREFS cards (vdirsyncer names every card it lacks at
+once: 100,000 hrefs, a 63 MB answer) is sent as it is written, never held whole
+(`StreamedAnswer`). What decides its status comes first, while Radicale's lock is held:
+the hrefs, and the sizes of the cards they name against the answer's budget (a 403 "ask
+for fewer at a time" as before). Then its own snapshot of the store is opened, Radicale's
+released, and the cards are read from that snapshot as the client takes the answer; the
+snapshot is closed with the answer, also when the client leaves midway.
 """
 
 from __future__ import annotations
 
+import contextvars
 import io
+import logging
 import posixpath
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Generator, Iterator
+from contextlib import ExitStack
 from http import client
 from typing import Any
 
 from radicale import pathutils, storage, xmlutils
 from radicale.app import report as radicale_report
 
-from contacthub_radicale import Collection
+from contacthub.store import Transaction
+from contacthub_radicale import Collection, context
+
+logger = logging.getLogger(__name__)
 
 MULTIGET = xmlutils.make_clark("CR:addressbook-multiget")
 SYNC = xmlutils.make_clark("D:sync-collection")
@@ -37,6 +52,8 @@ ADDRESS_DATA = xmlutils.make_clark("CR:address-data")
 HREF = xmlutils.make_clark("D:href")
 CARDDAV = xmlutils.NAMESPACES["CR"]
 OK = xmlutils.make_response(client.OK)
+STREAMED_HREFS = 1000  # a multiget naming more cards is sent as it is written
+CHUNK_BYTES = 256 * 1024  # of a streamed answer, handed on at a time
 
 _radicale_xml_report = radicale_report.xml_report
 
@@ -51,6 +68,20 @@ class RenderedAnswer(ET.Element):
 
     def write(self, text: str) -> None:
         self.out.write(text.encode(self.encoding, "xmlcharrefreplace"))
+
+    def taken(self) -> bytes:
+        """What is written so far, let go of."""
+        written = self.out.getvalue()
+        self.out.seek(0)
+        self.out.truncate()
+        return written
+
+
+class StreamedAnswer(RenderedAnswer):
+    """A multistatus whose responses are written as it is sent (`stream`): its status
+    is decided, the elements the application adds are written at its end."""
+
+    stream: Stream
 
 
 START = f'<multistatus xmlns="DAV:" xmlns:CR="{CARDDAV}">'
@@ -87,6 +118,14 @@ def xml_report(
         # Radicale copies the request to log it at debug level once answered: without
         # the hrefs read here (100,000 from vdirsyncer) the copy is small.
         del xml_request[:]
+        if len(hrefs) > STREAMED_HREFS:
+            assert isinstance(collection, Collection)
+            streamed = StreamedAnswer(answer.tag)
+            streamed.out, streamed.encoding = answer.out, encoding
+            streamed.stream = _stream(
+                streamed, base_prefix, path, collection, hrefs, props, unlock_storage_fn
+            )
+            return client.MULTI_STATUS, streamed
     else:
         token = (xml_request.findtext(SYNC_TOKEN) or "").strip()
         try:
@@ -108,6 +147,124 @@ def xml_report(
     for miss in misses:
         answer.write(ET.tostring(miss, encoding="unicode"))
     return client.MULTI_STATUS, answer
+
+
+def _stream(
+    answer: StreamedAnswer,
+    base_prefix: str,
+    path: str,
+    collection: Collection,
+    hrefs: list[str],
+    props: list[str],
+    unlock_storage_fn: Callable[[], None],
+) -> Stream:
+    """The answer to a multiget of `hrefs`, to be written as it is sent: refused now
+    (AnswerTooLarge) when the cards do not fit the budget together."""
+    snapshot = ExitStack()
+    try:
+        with context.noting_store_faults():
+            tx = snapshot.enter_context(collection.store.read())
+            _check_sizes(tx, collection, hrefs)
+    except BaseException:
+        snapshot.close()
+        raise
+    unlock_storage_fn()  # the answer reads its own snapshot
+    writing = _writing(answer, base_prefix, path, collection, hrefs, props, tx)
+    # Sent after the guard and Radicale have returned: read in the request's context as
+    # they left it (its budget, the vCard version asked for, the store's faults noted).
+    return Stream(writing, contextvars.copy_context(), snapshot, path)
+
+
+def _check_sizes(tx: Transaction, collection: Collection, hrefs: list[str]) -> None:
+    """Refuse, as get_multi would while reading, a multiget whose cards do not fit."""
+    budget = context.answer_budget()
+    if budget is None:
+        return
+    names = []
+    for href in hrefs:
+        try:
+            name = pathutils.name_from_path(href, collection)
+        except ValueError:  # answered 404 as it is written
+            continue
+        if name:
+            names.append(name)
+    budget.check_multiget(list(tx.item_sizes(collection.record.id, names).values()))
+
+
+def _writing(
+    answer: StreamedAnswer,
+    base_prefix: str,
+    path: str,
+    collection: Collection,
+    hrefs: list[str],
+    props: list[str],
+    tx: Transaction,
+) -> Generator[bytes, None, None]:
+    misses = ET.Element(xmlutils.make_clark("D:multistatus"))
+    with context.using(tx):
+        for item, _ in radicale_report.retrieve_items(
+            base_prefix, path, collection, hrefs, [], misses, None
+        ):
+            answer.write(_response(base_prefix, collection, item, props))
+            if answer.out.tell() >= CHUNK_BYTES:
+                yield answer.taken()
+    for element in [*misses, *answer]:  # then what the application added
+        answer.write(ET.tostring(element, encoding="unicode"))
+    answer.write(END)
+    yield answer.taken()
+
+
+class Stream:
+    """The body of a streamed answer, compressed when `gzip` is set: each chunk made in
+    the request's context; closed (its snapshot with it) once sent, or when the client
+    left. A store error after the first byte cannot become a status: it is logged and
+    raised, and the server ends the connection without ending the answer."""
+
+    def __init__(
+        self,
+        chunks: Generator[bytes, None, None],
+        run_in: contextvars.Context,
+        snapshot: ExitStack,
+        path: str,
+    ) -> None:
+        self.chunks = chunks
+        self.run_in = run_in
+        self.snapshot = snapshot
+        self.path = path
+        self.gzip: Any = None  # a zlib compressor, when the client takes gzip
+        self.done = False
+
+    def compressed(self) -> Stream:
+        self.gzip = zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
+        return self
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        if self.done:
+            raise StopIteration
+        try:
+            chunk = self.run_in.run(next, self.chunks, None)
+        except Exception:
+            logger.exception("the answer to a multiget of %r stopped midway", self.path)
+            self.close()
+            raise
+        if chunk is None:
+            self.close()
+            if self.gzip is None:
+                raise StopIteration
+            return self.gzip.flush()
+        return self.gzip.compress(chunk) if self.gzip is not None else chunk
+
+    def close(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        try:
+            self.run_in.run(self.chunks.close)
+        finally:
+            self.snapshot.close()
 
 
 def _wanted(

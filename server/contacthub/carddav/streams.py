@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 
-def accepts_gzip(environ: dict[str, Any]) -> bool:
+def accepts_gzip(environ: Mapping[str, Any]) -> bool:
     """Radicale's reading of Accept-Encoding: gzip when it is named."""
     offered = str(environ.get("HTTP_ACCEPT_ENCODING", "")).split(",")
     return "gzip" in (encoding.strip() for encoding in offered)
