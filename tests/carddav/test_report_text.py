@@ -19,7 +19,7 @@ from werkzeug.test import Client, EnvironBuilder
 from contacthub import config
 from contacthub.carddav import guard, report_text
 from contacthub.carddav.app import make_carddav_app
-from contacthub.store import Store
+from contacthub.store import Store, StoreError
 from contacthub.users import UsersFile
 from contacthub_radicale.budget import AnswerBudget
 from tests.support import dav
@@ -225,10 +225,18 @@ def report(
 
 
 @pytest.mark.usefixtures("streamed")
+@pytest.mark.parametrize(
+    "props",
+    [
+        "<D:getetag/><C:address-data/>",
+        '<C:address-data content-type="text/vcard" version="4.0"/><D:getetag/>',
+    ],
+)
 def test_a_streamed_multiget_is_answered_as_radicale_answers_it(
-    client: Client, monkeypatch: pytest.MonkeyPatch
+    client: Client, props: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ours, theirs = answers(client, WHOLE_BOOK, monkeypatch)
+    body = MULTIGET.format(props=props, hrefs=ALL_NAMED)
+    ours, theirs = answers(client, body, monkeypatch)
     same(ours, theirs)
     assert len(dav.parse_multistatus(ours)) == len(CARDS) + 2
 
@@ -285,3 +293,32 @@ def test_a_streamed_multiget_over_the_budget_is_refused_before_a_byte(
     assert b"number-of-matches-within-limits" in answer
     assert b"ask for fewer at a time" in answer
     assert reads[0] == reads[1]
+
+
+@pytest.mark.usefixtures("streamed")
+def test_a_store_error_midway_ends_the_answer_unfinished_and_lets_go_of_the_store(
+    client: Client,
+    monkeypatch: pytest.MonkeyPatch,
+    reads: list[int],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    written = report_text._response
+    count = [0]
+
+    def failing(*args: Any) -> str:
+        count[0] += 1
+        if count[0] == 3:
+            raise StoreError("the disk went away")
+        return written(*args)
+
+    monkeypatch.setattr(report_text, "_response", failing)
+    status, _headers, body = report(client, WHOLE_BOOK)
+    chunks = iter(body)
+    sent = [next(chunks), next(chunks)]
+    assert status.startswith("207")
+    with pytest.raises(StoreError):  # the server ends the connection: no end of the answer
+        sent.append(next(chunks))
+    getattr(body, "close", lambda: None)()
+    assert b"</multistatus>" not in b"".join(sent)
+    assert reads[0] == reads[1]
+    assert "stopped midway" in caplog.text

@@ -8,7 +8,8 @@ the RFCs let a server bound them, and ordinary requests still get everything.
 - sync-collection: pages of the same size (or the client's DAV:limit), each with a 507 for
   the request-URI and a sync-token that continues after it (RFC 6578 3.6).
 - addressbook-multiget: refused with 403 and the same condition when the cards it names
-  hold more than ten cards of the largest size allowed (or 8 MiB).
+  hold more than ten cards of the largest size allowed (or 8 MiB); one of many cards is
+  sent as it is read (chunked), and a client that leaves midway does not hold the book.
 - PROPFIND Depth 1 of a big book: every card, sent in windows.
 - GET of a whole book: every card, streamed.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -361,6 +363,42 @@ def test_a_multiget_over_its_bound_is_refused_with_the_condition(alice: DavSessi
     assert answer.status_code == 403
     assert dav.q(dav.DAV, WITHIN_LIMITS) in dav.error_conditions(answer.content)
     assert "ask for fewer at a time" in answer.text
+
+
+def test_a_multiget_of_every_card_of_a_big_book_is_sent_as_it_is_read(
+    alice: DavSession,
+) -> None:
+    """vdirsyncer names every card it lacks at once: the answer comes chunked, whole."""
+    named = [BIG + href(i) for i in range(BIG_CARDS)] + [BIG + "missing.vcf"]
+    answer = dav.multiget_raw(alice, BIG, named)
+    assert answer.status_code == 207
+    assert answer.headers.get("Transfer-Encoding") == "chunked"
+    assert "Content-Length" not in answer.headers
+    found = dav.parse_multistatus(answer.content).by_href()
+    assert len(found) == BIG_CARDS + 1
+    assert found[BIG + "missing.vcf"].status == 404
+    last = found[BIG + href(BIG_CARDS - 1)].address_data or ""
+    assert last.replace("\r\n", "\n") == make_card(BIG_CARDS - 1).replace("\r\n", "\n")
+
+
+def test_a_client_leaving_a_big_multiget_midway_leaves_the_book_writable(
+    alice: DavSession,
+) -> None:
+    named = [BIG + href(i) for i in range(BIG_CARDS)]
+    hrefs = "".join(f"<D:href>{h}</D:href>" for h in named)
+    body = (
+        f'<?xml version="1.0"?><C:addressbook-multiget {XMLNS}><D:prop><D:getetag/>'
+        f"<C:address-data/></D:prop>{hrefs}</C:addressbook-multiget>"
+    )
+    headers = {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"}
+    with alice.request("REPORT", BIG, data=body.encode(), headers=headers, stream=True) as answer:
+        assert answer.status_code == 207
+        assert answer.raw.read(64 * 1024)
+    started = time.monotonic()
+    put = dav.put_vcard(alice, BIG + href(0), make_card(0))
+    assert put.status_code in (201, 204)
+    assert time.monotonic() - started < 5
+    assert len(dav.multiget(alice, BIG, named[:3])) == 3
 
 
 # -- GET of a whole book -------------------------------------------------------------------
