@@ -76,21 +76,11 @@ class Cards:
         """The holders of the shared keys (`holders`) that `facts` has (the cards of the
         live books that are there), with their facts."""
         known = {(book_id, href): (uid, fn) for book_id, href, uid, fn in facts}
-        number, refs, by_key = self.number, self.refs, self.holders
+        by_key = self.holders
         for kind, key, book_id, href, name in holders:
-            ref = (book_id, href)
-            card = number.get(ref)
-            if card is None:
-                fact = known.get(ref)
-                if fact is None:
-                    continue
-                card = number[ref] = len(refs)
-                refs.append(ref)
-                self.uids.append(fact[0])
-                self.fns.append(fact[1])
-                if name:
-                    self.names[card] = name
-            by_key[(kind, key)].append(card)  # (a card holds a key once: the keys' own key)
+            card = self._known_card(book_id, href, name, known)
+            if card is not None:
+                by_key[(kind, key)].append(card)  # (a card holds a key once: the keys' own key)
 
     def add_holders_by_key(
         self,
@@ -102,28 +92,23 @@ class Cards:
         just wrote them: the keys 2 to `most` cards hold, the same cards numbered in the
         same order, without a row per holder."""
         known = {(book_id, href): (uid, fn) for book_id, href, uid, fn in facts}
-        number, refs, uids, fns, names = self.number, self.refs, self.uids, self.fns, self.names
         by_key = self.holders
         for kind_key, held in holders.items():
             if not 2 <= len(held) <= most:
                 continue
-            cards: list[Card] = []
-            for book_id, href, name in held:
-                ref = (book_id, href)
-                card = number.get(ref)
-                if card is None:
-                    fact = known.get(ref)
-                    if fact is None:
-                        continue
-                    card = number[ref] = len(refs)
-                    refs.append(ref)
-                    uids.append(fact[0])
-                    fns.append(fact[1])
-                    if name:
-                        names[card] = name
-                cards.append(card)
-            if cards:
-                by_key[kind_key].extend(cards)
+            cards = [self._known_card(book_id, href, name, known) for book_id, href, name in held]
+            if any(card is not None for card in cards):
+                by_key[kind_key].extend(card for card in cards if card is not None)
+
+    def _known_card(
+        self, book_id: int, href: str, name: str, known: Mapping[Held, tuple[str, str]]
+    ) -> Card | None:
+        """The card's number, numbered now if `known` has its facts (None: it has not)."""
+        found = self.number.get((book_id, href))
+        if found is not None:
+            return found
+        fact = known.get((book_id, href))
+        return None if fact is None else self.card(book_id, href, name, *fact)
 
     def add_named(self, rows: Iterable[tuple[int, str, str, str, str]]) -> None:
         """The cards with a name (book id, href, normalised name, UID, display name)."""
