@@ -74,6 +74,7 @@ def run_sync(
                 # The run changed nothing; if the disk has no room for this record either,
                 # StorageFull goes on to the caller.
                 logger.error("run of source %s failed: %s", source.id, full)
+                ctx.store.release_reserve()
                 run = record_outcome(ctx, source, started, trigger, "failed", str(full))
             except Exception:
                 # A bug, or the store away for a moment: the run still ends as a failed
@@ -93,6 +94,7 @@ def run_sync(
 def claim(ctx: RunContext, source: SourceRecord, trigger: str) -> Lease:
     """The lease of a run starting now; SyncBusy if the sync is running."""
     record_interrupted(ctx)  # a dead run's lease is about to be taken over: note it
+    ctx.store.keep_reserve()
     now = ctx.now()
     lease = Lease(source.id, holder_name(), trigger, now, now + LEASE_SECONDS)
     with ctx.store.write() as tx:

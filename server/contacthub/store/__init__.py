@@ -102,6 +102,7 @@ from contacthub.store.records import (
     StagedChange,
     Upload,
 )
+from contacthub.store.reserve import SpaceReserve
 from contacthub.store.search import (
     INDEXED_PROPERTIES,
     MATCH_TYPES,
@@ -208,6 +209,7 @@ class Store:
         self.clock = clock
         self._checkpoints = WalCheckpoints(engine) if is_sqlite(engine) else None
         self._settlers = Settlers()
+        self._reserve = SpaceReserve.of(engine.url)
 
     @classmethod
     def open(
@@ -232,7 +234,9 @@ class Store:
 
                 upgrade_schema(engine)
             text_index.warn_if_missing(engine)
-        return cls(engine, history_retention=history_retention, clock=clock)
+        store = cls(engine, history_retention=history_retention, clock=clock)
+        store.keep_reserve()
+        return store
 
     @contextmanager
     def read(self) -> Iterator[Transaction]:
@@ -290,6 +294,17 @@ class Store:
         leave it to the store's thread (store/checkpoints.py)."""
         if self._checkpoints is not None:
             self._checkpoints.checkpoint(keep_small=True)
+
+    def keep_reserve(self) -> None:
+        """On SQLite, keep room on the disk for a run that meets a full one to end
+        cleanly (store/reserve.py); a run does it as it starts."""
+        if self._reserve is not None:
+            self._reserve.keep()
+
+    def release_reserve(self) -> None:
+        """A run met a full disk: give it the room kept for its last writes."""
+        if self._reserve is not None:
+            self._reserve.release()
 
     def settle_in_background(self, name: str, settle: Callable[[], None]) -> None:
         """Run `settle` (the settling of a published run) in a thread; `close` waits for

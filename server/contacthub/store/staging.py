@@ -36,7 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from contacthub.store.bulk import insert_rows
 from contacthub.store.changes import note_change_statement
-from contacthub.store.errors import StoreError
+from contacthub.store.errors import StorageFull, StoreError
 from contacthub.store.items import ItemsPart, row_values
 from contacthub.store.links import SAVE_LINK, LinksPart
 from contacthub.store.paths import check_name
@@ -191,6 +191,19 @@ class StagingPart(ItemsPart, LinksPart):
                 .values(holder=new_holder, until=now + LEASE_SECONDS)
             ).rowcount
             == 1
+        )
+
+    def abandon_staging(self, collection_id: int, gen: int, holder: str) -> None:
+        """Leave the slot to the next run of the collection, which sweeps it (as a dead
+        run's): its hold ends now."""
+        self.conn.execute(
+            update(stagings)
+            .where(
+                stagings.c.collection_id == collection_id,
+                stagings.c.gen == gen,
+                stagings.c.holder == holder,
+            )
+            .values(until=0.0)
         )
 
     def end_staging(self, collection_id: int, gen: int) -> None:
@@ -635,6 +648,10 @@ class Staging:
                 # and the next run of the book finishes it.
                 logger.exception("settling run generation %s of %r failed", self.gen, self.path)
             return
+        if isinstance(exc, StorageFull):
+            self.store.release_reserve()
+            self._abandon()
+            return
         try:
             self._sweep(self.gen)
         except Exception:
@@ -642,6 +659,17 @@ class Staging:
                 raise
             # The run's own error says more; the next run of the book sweeps.
             logger.exception("sweeping run generation %s of %r failed", self.gen, self.path)
+
+    def _abandon(self) -> None:
+        """On a full disk, sweeping the run's rows would write as much again as it staged
+        (SQLite writes every page a deletion touches): the next run of the book sweeps
+        them instead, and this one only lets go of the slot, in a write of a page or two."""
+        try:
+            with self.store.write(actor=self.actor) as tx:
+                tx.abandon_staging(self.book(tx).id, self.gen, self.holder)
+        except Exception:
+            # The hold then runs out in LEASE_SECONDS, and the next run sweeps after it.
+            logger.exception("letting go of run generation %s of %r failed", self.gen, self.path)
 
     def write(self, step: Callable[[Transaction], T]) -> T:
         """One short write transaction of the run (it renews the run's hold)."""
