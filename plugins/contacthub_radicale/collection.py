@@ -153,7 +153,7 @@ class Collection(storage.BaseCollection):
             with tx.savepoint():
                 new, old = tx.put_item(self._record, href, to_store(href, item))
         except StoreError as error:
-            raise ValueError(str(error)) from error
+            raise context.refused_by_store(error) from error
         # The record's counters are now one behind; Radicale does not read them
         # again within this request, and the next request discovers afresh.
         return to_radicale(self, new), to_radicale(self, old) if old else None
@@ -168,7 +168,7 @@ class Collection(storage.BaseCollection):
                     tx.delete_item(self._record, href)
                     retired = []
         except StoreError as error:
-            raise ValueError(str(error)) from error
+            raise context.refused_by_store(error) from error
         if tx.actor is None:
             return
         # For the watch on clients that delete too much (carddav/mass_delete.py).

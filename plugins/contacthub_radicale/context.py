@@ -9,7 +9,9 @@ of one request sees one consistent state and commits (or not) as one.
 
 Radicale answers any exception from the storage with 500; a full disk or a busy store is
 noted here (`noting_store_faults`) so the guard in front of Radicale can answer 507 or 503
-instead.
+instead. A write the store refuses (a UID taken, an unsafe name) is noted too
+(`refused_by_store`), so that the guard answers the store's sentence instead of Radicale's
+"Bad Request", or its 500 where Radicale does not expect a storage error (a DELETE).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from contacthub.store import StorageFull, Store, StoreBusy, Transaction, fault_of
+from contacthub.store import StorageFull, Store, StoreBusy, StoreError, Transaction, fault_of
 from contacthub_radicale.budget import AnswerBudget
 from contacthub_radicale.window import ListingWindow
 
@@ -156,10 +158,20 @@ def put_body_for(href: str) -> PutBody | None:
 
 @dataclass
 class StoreFaultWatch:
-    """Set when the request met a full disk or a busy store (the error it met), for the
-    guard to answer."""
+    """Set when the request met a full disk or a busy store (the error it met), or when the
+    store refused one of its writes, for the guard to answer."""
 
     error: StoreFault | None = None
+    refusal: StoreError | None = None
+
+
+def refused_by_store(error: StoreError) -> ValueError:
+    """What the storage raises for a write the store refused: the ValueError Radicale
+    answers as a bad request, with the refusal noted for the guard to answer in words."""
+    watch = _store_fault.get()
+    if watch is not None and fault_of(error) is None:
+        watch.refusal = error
+    return ValueError(str(error))
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from radicale.log import logger
 
 from contacthub.store import (
     Actor,
+    NAME_LIMIT,
     CollectionRecord,
     Store,
     StoreError,
@@ -166,7 +167,7 @@ class Storage(storage.BaseStorage):
                 )
                 collection = Collection(self, tx.require_collection(sane_path))
         except StoreError as error:
-            raise ValueError(f"cannot create collection {sane_path!r}: {error}") from error
+            raise context.refused_by_store(error) from error
         return (
             collection,
             {href: to_radicale(collection, old) for href, old in replaced.items()},
@@ -181,7 +182,7 @@ class Storage(storage.BaseStorage):
             with tx.savepoint():
                 tx.move_item(item.collection.record, item.href, to_collection.record, to_href)
         except StoreError as error:
-            raise ValueError(str(error)) from error
+            raise context.refused_by_store(error) from error
 
     def verify(self) -> bool:
         """Check that every stored item parses and its ETag matches its text."""
@@ -200,7 +201,8 @@ class Storage(storage.BaseStorage):
 
 
 def _with_hrefs(items: Iterable[Item], suffix: str) -> Iterator[tuple[str, Item]]:
-    """Names for the items of a whole-collection PUT: from the UID where it is safe."""
+    """Names for the items of a whole-collection PUT: from the UID where it is safe and
+    short enough for a client to ask for it again (a random one else)."""
     taken: set[str] = set()
     for item in items:
         href = item.uid if item.uid.lower().endswith(suffix) else item.uid + suffix
@@ -208,7 +210,7 @@ def _with_hrefs(items: Iterable[Item], suffix: str) -> Iterator[tuple[str, Item]
             check_name(href)
         except ValueError:
             href = ""
-        if not href or href in taken:
+        if not href or href in taken or len(href) > NAME_LIMIT:
             href = uuid.uuid4().hex + suffix
         taken.add(href)
         yield href, item

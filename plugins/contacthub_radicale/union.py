@@ -209,7 +209,7 @@ class UnionBook(Collection):
             with tx.savepoint():
                 new, old = tx.put_item(book, own, to_store(href, item))
         except StoreError as error:
-            raise ValueError(str(error)) from error
+            raise context.refused_by_store(error) from error
         return self.item_of(book, new), self.item_of(book, old) if old else None
 
     def delete(self, href: str | None = None) -> None:
@@ -224,7 +224,7 @@ class UnionBook(Collection):
             with tx.savepoint():
                 tx.delete_item(book, own)
         except StoreError as error:
-            raise ValueError(str(error)) from error
+            raise context.refused_by_store(error) from error
         if tx.actor is not None:
             actor = tx.actor
             context.note_deletion(context.Deletion(actor.account, book.path, actor.agent))

@@ -56,7 +56,7 @@ from contacthub.carddav.vcard_version import (
 from contacthub.carddav.xml_body import SIZE_LIMIT, XmlBodyRefused, parse_xml_body
 from contacthub.config import Settings
 from contacthub.signin_throttle import SignInThrottle, Throttled
-from contacthub.store import CollectionRecord, Store
+from contacthub.store import NAME_LIMIT, CollectionRecord, Store, StoreError
 from contacthub.vcard.parse import InvalidVCard, is_vcard_media_type, parse_one
 from contacthub_radicale.budget import AnswerBudget
 from contacthub_radicale.context import (
@@ -76,7 +76,6 @@ logger = logging.getLogger(__name__)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-NAME_LIMIT = 255  # characters of one name in a path (a book, a card's file name)
 _SETS_PROPERTIES = ("PROPPATCH", "MKCOL", "MKCALENDAR")
 _WRITES = ("PUT", *_SETS_PROPERTIES)
 _SENDS_XML = ("PROPFIND", "REPORT", *_SETS_PROPERTIES)
@@ -120,6 +119,30 @@ def _fault_answer(
         "the store's disk is full" if error.status == 507 else "the store was busy",
     )
     return _plain(start_response, status, error.message, list(error.headers.items()))
+
+
+# The statuses of the store's refusals a client of a write knows; any other is 400.
+_REFUSAL_STATUS = {
+    404: "404 Not Found",
+    409: "409 Conflict",
+    412: "412 Precondition Failed",
+}
+
+
+def _refusal_answer(
+    environ: dict[str, Any], start_response: Callable[..., Any], error: StoreError
+) -> list[bytes]:
+    """The store's sentence for a write it refused (a UID taken, an unsafe name), in place
+    of the single word Radicale answers a storage error with."""
+    status = _REFUSAL_STATUS.get(error.status, "400 Bad Request")
+    logger.info(
+        "refused %s %r: %s (%s)",
+        environ.get("REQUEST_METHOD"),
+        environ.get("PATH_INFO", ""),
+        status,
+        error,
+    )
+    return _plain(start_response, status, str(error))
 
 
 class RequestRefused(Exception):
@@ -184,11 +207,15 @@ class CardDavGuard:
 
             def answering(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
                 # Radicale answers a storage error 500; a full disk is 507 (RFC 4918 11.5),
-                # a store too busy 503 with Retry-After, which clients retry.
-                if fault.error is None:
+                # a store too busy 503 with Retry-After, which clients retry. A write the
+                # store refused is answered with the store's words and status.
+                if fault.error is not None:
+                    replaced.extend(_fault_answer(environ, start_response, fault.error))
+                elif fault.refusal is not None and not status.startswith("2"):
+                    replaced.extend(_refusal_answer(environ, start_response, fault.refusal))
+                else:
                     succeeded.append(status.startswith("2"))
                     return start_response(status, headers, *args)
-                replaced.extend(_fault_answer(environ, start_response, fault.error))
                 return None
 
             with showing_one_book(self._sees_one_book(environ)):

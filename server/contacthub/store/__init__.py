@@ -85,7 +85,7 @@ from contacthub.store.groups import GROUP_FORM, GROUP_FORMS, GroupSummary, group
 from contacthub.store.items import etag_of
 from contacthub.store.locks import LockOrderError
 from contacthub.store.merges import MergeRecord
-from contacthub.store.paths import check_name, parent_of
+from contacthub.store.paths import NAME_LIMIT, check_name, parent_of
 from contacthub.store.records import (
     BOOK_VIEWS,
     AppPassword,
@@ -118,6 +118,7 @@ from contacthub.store.versions import VersionRecord, prune_history
 
 __all__ = [
     "BOOK_VIEWS",
+    "NAME_LIMIT",
     "BookView",
     "Card",
     "CardFacts",

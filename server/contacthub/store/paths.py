@@ -7,6 +7,9 @@ import re
 
 from contacthub.store.errors import UnsafeName
 
+# Characters of one name in a path (a book, a card's file name) that CardDAV accepts.
+NAME_LIMIT = 255
+
 # Unicode's control characters (category Cc) are exactly these two ranges.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
