@@ -17,7 +17,7 @@ import pytest
 import vobject
 
 from tests.support import dav
-from tests.support.servers import DavSession
+from tests.support.servers import DavServer, DavSession
 from tests.support.vcards import apple_person_card, make_card
 
 pytestmark = pytest.mark.contacthub_only
@@ -120,3 +120,18 @@ def test_a_card_name_the_store_refuses_is_a_client_error_in_words(
     assert "unsafe name '.kept.vcf'" in moved.text
 
     assert listing(alice, new_book) == {f"{new_book}kept.vcf": etag}
+
+
+def test_a_name_the_store_refuses_through_the_one_book_view_is_refused_in_words(
+    contacthub_server: DavServer,
+) -> None:
+    """The Mac's combined book writes a new card into the default book: the same refusal."""
+    mac = contacthub_server.session("alice")
+    mac.headers["User-Agent"] = "macOS/14.2 (23C64) AddressBookCore/2487.300.5"
+    before = listing(contacthub_server.session("alice"), "/alice/contacts/")
+
+    put = dav.put_vcard(mac, "/alice/contacts/.dotted.vcf", make_card("dotted", "Dotted"))
+
+    assert put.status_code == 400
+    assert "unsafe name '.dotted.vcf'" in put.text
+    assert listing(contacthub_server.session("alice"), "/alice/contacts/") == before
