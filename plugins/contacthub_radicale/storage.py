@@ -14,8 +14,8 @@ from radicale.item import Item
 from radicale.log import logger
 
 from contacthub.store import (
-    Actor,
     NAME_LIMIT,
+    Actor,
     CollectionRecord,
     Store,
     StoreError,
