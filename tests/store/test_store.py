@@ -344,6 +344,24 @@ def test_move_item_between_books_records_both_sides(store: Store, book: str) -> 
         assert list(tx.changed_since(target, target_token)) == ["moved.vcf"]
 
 
+def test_move_item_refuses_a_missing_card_and_a_uid_taken_in_the_target(
+    store: Store, book: str
+) -> None:
+    """Radicale asks first (404, 409 no-uid-conflict); the store holds the rule itself."""
+    with store.write() as tx:
+        source = tx.require_collection(book)
+        target = tx.create_collection("alice/work", {"tag": "VADDRESSBOOK"})
+        tx.put_item(source, "a.vcf", card("a", "A"))
+        tx.put_item(target, "other.vcf", card("a", "A elsewhere"))
+    with pytest.raises(NotFound, match="no item \x27gone.vcf\x27"), store.write() as tx:
+        tx.move_item(source, "gone.vcf", target, "gone.vcf")
+    with pytest.raises(UidConflict, match="\x27other.vcf\x27"), store.write() as tx:
+        tx.move_item(source, "a.vcf", target, "a.vcf")
+    with store.read() as tx:
+        assert list(tx.iter_hrefs(source.id)) == ["a.vcf"]
+        assert list(tx.iter_hrefs(target.id)) == ["other.vcf"]
+
+
 def test_replace_items_makes_the_book_hold_exactly_the_new_set(store: Store, book: str) -> None:
     with store.write() as tx:
         collection = tx.require_collection(book)
