@@ -477,6 +477,32 @@ def test_a_contact_deleted_here_stays_in_exchange_and_does_not_come_back(
     assert texts(ctx, source) == {}
 
 
+def test_a_contact_moved_out_of_the_book_is_left_alone_both_ways(
+    ctx: RunContext, ews: EwsServer, source: SourceRecord
+) -> None:
+    """Moved into "Contacts" (a CardDAV MOVE: the store's move_item, as the plugin calls
+    it): Exchange keeps the contact, and its edits there no longer reach the card."""
+    ann = add_ann(ews)
+    sync(ctx, source, ews)
+    with ctx.store.write() as tx:
+        book, contacts = tx.require_collection(source.book_path), tx.ensure_default_book(OWNER)
+        href = tx.href_of_uid(book.id, uid_for(ann))
+        assert href is not None
+        tx.move_item(book, href, contacts, "ann.vcf")
+    with ctx.store.read() as tx:
+        moved = tx.get_item(tx.require_collection(f"{OWNER}/contacts").id, "ann.vcf")
+    assert moved is not None
+
+    ews.mailbox.edit(ann, {"JobTitle": "Manager"})
+    for _ in range(2):
+        run, operations = sync(ctx, source, ews)
+        assert run.status == "no_changes" and not WRITES & set(operations)
+        assert texts(ctx, source) == {}
+        assert ews.mailbox.text(ann, "JobTitle") == "Manager"
+        with ctx.store.read() as tx:
+            assert tx.get_item(tx.require_collection(f"{OWNER}/contacts").id, "ann.vcf") == moved
+
+
 def test_a_contact_deleted_in_exchange_stays_here(
     ctx: RunContext, ews: EwsServer, source: SourceRecord
 ) -> None:
