@@ -32,6 +32,7 @@ from typing import Any
 import pytest
 import requests
 from aiosmtpd.smtp import Envelope
+from sqlalchemy.engine import make_url
 
 from contacthub.jobs.runner import INTERRUPTED
 from tests.support.net import LOOPBACK, free_port, wait_until
@@ -132,7 +133,9 @@ def config(smtp_port: int | None = None) -> ConfigSections:
 
 
 @contextmanager
-def serve(tmp_path: Path, store_url: str | None = None, **options: Any) -> Iterator[ContacthubServer]:
+def serve(
+    tmp_path: Path, store_url: str | None = None, **options: Any
+) -> Iterator[ContacthubServer]:
     with ContacthubServer(
         tmp_path / "data", ALICE, store_url=store_url, config=config(**options)
     ) as server:
@@ -214,7 +217,7 @@ def sqlite_write_lock(server: ContacthubServer) -> Iterator[sqlite3.Connection]:
 @contextmanager
 def pg_row_held(postgres: PostgresServer, store_url: str, sync_id: int) -> Iterator[None]:
     """The sync's row locked by another session; every backend that waits for it is ended."""
-    dbname = store_url.rsplit("/", 1)[1].split("?")[0]
+    dbname = make_url(store_url).database
     holder = postgres.connect(dbname)
     holder.autocommit = False
     stop = threading.Event()
@@ -375,3 +378,127 @@ def test_report_emails_that_fail_leave_the_runs_and_the_scheduler_going(
         schedule_soon(alice, later)
         [scheduled] = wait_for_runs(alice, later, 1, "the scheduler to go on")
         assert (scheduled["trigger"], scheduled["status"]) == ("schedule", "ok")
+
+
+def admin_session(server: ContacthubServer) -> requests.Session:
+    """A browser's session of alice's in the admin page (signed in through its form)."""
+    browser = requests.Session()
+    token = TOKEN.search(browser.get(server.url + "/admin/sign-in", timeout=30).text)
+    assert token is not None
+    signed_in = browser.post(
+        server.url + "/admin/sign-in",
+        data={"username": "alice", "password": ALICE["alice"], "csrf_token": token.group(1)},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert signed_in.status_code == 302, signed_in.text
+    return browser
+
+
+def import_now_in_the_admin_page(
+    server: ContacthubServer, browser: requests.Session, sync_id: int
+) -> str:
+    """Press Import now: the run starts in a thread of the server; where its progress is."""
+    token = TOKEN.search(browser.get(server.url + "/admin/syncs", timeout=30).text)
+    assert token is not None
+    started = browser.post(
+        f"{server.url}/admin/runs/{sync_id}",
+        data={"csrf_token": token.group(1)},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert started.status_code == 302, started.text
+    location: str = started.headers["Location"]
+    assert location.endswith(f"/admin/runs/{sync_id}/progress")
+    return server.url + location if location.startswith("/") else location
+
+
+def test_a_background_run_that_breaks_is_logged_and_its_page_ends_with_the_run(
+    tmp_path: Path, files: tuple[Files, str]
+) -> None:
+    """Import now in the admin page, and the store refuses every write of the run, its
+    failure's record too: the thread logs it and lets go of the progress bar; once the
+    lease runs out the scheduler records the run as interrupted, the progress page shows
+    that run, and the sync runs again."""
+    served, base = files
+    with serve(tmp_path) as server:
+        alice = server.session("alice")
+        sync_id = make_sync(alice, base, "pressed")
+        browser = admin_session(server)
+        gate = served.hold("/pressed.csv")
+        progress = import_now_in_the_admin_page(server, browser, sync_id)
+        try:
+            wait_until(lambda: served.asked("/pressed.csv") == 2, 30, "the run to fetch its file")
+            assert browser.get(progress, timeout=30).status_code == 200  # running: its bar
+            with sqlite_write_lock(server):
+                gate.set()
+                wait_logged(
+                    server,
+                    rf"background run of source {sync_id} failed",
+                    "the background run to give up",
+                )
+                assert alice.get("/api/v1/syncs").status_code == 200  # reads go on
+        finally:
+            gate.set()
+
+        assert logged(server, rf"contacthub.store.errors.StoreBusy: {BUSY}")
+        wait_until(
+            lambda: [r["status"] for r in runs_of(alice, sync_id)] == ["failed"],
+            4 * LEASE,
+            "the scheduler to record the run as interrupted once its lease ran out",
+        )
+        [interrupted] = runs_of(alice, sync_id)
+        assert (interrupted["trigger"], interrupted["message"]) == ("manual", INTERRUPTED)
+        page = browser.get(progress, allow_redirects=False, timeout=30)
+        assert page.status_code == 302
+        assert page.headers["Location"].endswith(f"/admin/runs/{sync_id}/{interrupted['id']}")
+        again = alice.post(f"/api/v1/syncs/{sync_id}/run")
+        assert (again.status_code, again.json()["status"]) == (200, "ok")
+
+
+def test_a_scheduled_run_that_breaks_does_not_stop_the_other_due_syncs(
+    tmp_path: Path, files: tuple[Files, str], postgres_server: PostgresServer
+) -> None:
+    """Two syncs due at once on PostgreSQL; the first one's writes all fail (its row is
+    held, and each write waiting for it is ended), its failure's record too. The scheduler
+    logs it and runs the second in the same tick; once the row is free and the first's
+    lease has run out, that run is recorded as interrupted and the sync runs again."""
+    served, base = files
+    store_url = postgres_server.create_database()
+    with serve(tmp_path, store_url=store_url) as server:
+        alice = server.session("alice")
+        broken, other = make_sync(alice, base, "broken"), make_sync(alice, base, "other")
+        assert broken < other  # claimed first
+        gate = served.hold("/broken.csv")
+        schedule_soon(alice, broken, other)
+        try:
+            wait_until(lambda: served.asked("/broken.csv") == 2, 30, "the first run's fetch")
+            with pg_row_held(postgres_server, store_url, broken):
+                gate.set()
+                wait_logged(
+                    server,
+                    rf"scheduled run of source {broken} failed",
+                    "the first run to give up",
+                )
+                [ran] = wait_for_runs(alice, other, 1, "the second due sync to run")
+                assert (ran["trigger"], ran["status"], ran["counts"]["added"]) == (
+                    "schedule",
+                    "ok",
+                    1,
+                )
+                assert runs_of(alice, broken) == []  # the store refused its record
+        finally:
+            gate.set()
+
+        assert logged(server, r"terminating connection due to administrator command")
+        assert not logged(server, r"scheduler tick failed")  # the tick itself went on
+        wait_until(
+            lambda: [r["status"] for r in runs_of(alice, broken)] == ["failed"],
+            4 * LEASE,
+            "the scheduler to record the run as interrupted once its lease ran out",
+        )
+        [interrupted] = runs_of(alice, broken)
+        assert (interrupted["trigger"], interrupted["message"]) == ("schedule", INTERRUPTED)
+        again = alice.post(f"/api/v1/syncs/{broken}/run")
+        assert (again.status_code, again.json()["status"]) == (200, "ok")
+        assert shown(alice, other)["status"] == "ok"
