@@ -35,6 +35,7 @@ from aiosmtpd.smtp import Envelope
 from sqlalchemy.engine import make_url
 
 from contacthub.jobs.runner import INTERRUPTED
+from contacthub.store import Store
 from tests.support.net import LOOPBACK, free_port, wait_until
 from tests.support.postgres import PostgresServer
 from tests.support.servers import ConfigSections, ContacthubServer, DavSession
@@ -282,8 +283,16 @@ def test_a_lease_that_cannot_be_renewed_and_ticks_that_fail_leave_the_run_and_sc
                     "another renewal to fail",
                 )
             # The store is back: the next tick takes the run for dead, and the run learns it.
-            wait_logged(server, rf"source {sync_id}: the run started at .* was interrupted", "")
-            wait_logged(server, rf"source {sync_id}: the run of .* lost its lease", "")
+            wait_logged(
+                server,
+                rf"source {sync_id}: the run started at .* was interrupted",
+                "a later tick to record the run as interrupted",
+            )
+            wait_logged(
+                server,
+                rf"source {sync_id}: the run of .* lost its lease",
+                "the run's next renewal to find its lease lost",
+            )
             assert [r["status"] for r in runs_of(alice, sync_id)] == ["failed"]
         finally:
             gate.set()
@@ -372,7 +381,11 @@ def test_report_emails_that_fail_leave_the_runs_and_the_scheduler_going(
             [run] = runs_of(alice, sync_id)
             assert (run["trigger"], run["status"], run["counts"]["added"]) == ("schedule", "ok", 1)
             assert re.fullmatch(r"not sent: connection to 127\.0\.0\.1:\d+ refused", run["email"])
-            wait_logged(server, rf"\(source {sync_id}\): report email not sent: connection", "")
+            wait_logged(
+                server,
+                rf"\(source {sync_id}\): report email not sent: connection",
+                "the failed email in the log",
+            )
         assert "Traceback" not in server.log_tail(5000)
         later = make_sync(alice, base, "later")
         schedule_soon(alice, later)
@@ -502,3 +515,36 @@ def test_a_scheduled_run_that_breaks_does_not_stop_the_other_due_syncs(
         again = alice.post(f"/api/v1/syncs/{broken}/run")
         assert (again.status_code, again.json()["status"]) == (200, "ok")
         assert shown(alice, other)["status"] == "ok"
+
+
+def test_a_report_email_that_breaks_unforeseen_leaves_the_run_standing(
+    tmp_path: Path, files: tuple[Files, str]
+) -> None:
+    """The report email breaks on something no SMTP error explains (the sync's stored
+    schedule cannot be read: written by another version, or by hand): the run is recorded
+    and answered, its email says "not sent", and the log has the details."""
+    _, base = files
+    with (
+        serve_mailbox(Mailbox(free_port())) as mailbox,
+        serve(tmp_path, smtp_port=mailbox.port) as server,
+    ):
+        alice = server.session("alice")
+        sync_id = make_sync(alice, base, "odd", notify="boss@example.org")
+        store = Store.open(f"sqlite:///{server.data_dir / 'contacthub.db'}", upgrade=False)
+        try:
+            with store.write() as tx:
+                source = tx.require_source(sync_id)
+                settings = {**source.settings, "schedule": "RRULE:FREQ=SECONDLY\r\n"}
+                tx.update_source(source, settings=settings)
+        finally:
+            store.close()
+
+        answer = alice.post(f"/api/v1/syncs/{sync_id}/run")
+
+        assert answer.status_code == 200, answer.text
+        run = answer.json()
+        assert (run["status"], run["counts"]["added"]) == ("ok", 1)
+        assert run["email"] == "not sent: an internal error; the server log has the details"
+        assert logged(server, rf"the report email of run {run['id']} failed")
+        assert mailbox.envelopes == []
+        assert shown(alice, sync_id)["status"] == "ok"
