@@ -28,6 +28,9 @@ DEFAULT_PORT = 5232
 DEFAULT_MAX_CONTENT_LENGTH = 100_000_000  # a whole-book import
 DEFAULT_MAX_RESOURCE_SIZE = 10_000_000  # one card, photo included
 DEFAULT_FIGURES_MAX_AGE = 15
+DEFAULT_SCHEDULER_INTERVAL = 30  # seconds between the scheduler's looks for due syncs
+DEFAULT_RUN_LEASE = 120  # seconds a run's claim on its sync outlives its process
+MIN_RUN_LEASE = 8  # renewed every quarter of it: no faster than every 2 s
 
 
 def default_data_dir() -> Path:
@@ -73,6 +76,8 @@ class Settings:
     smtp: dict[str, str] = field(default_factory=dict)  # see notify.SmtpSettings.from_config
     secret_key: str | None = None  # else DATA_DIR/secret.key (contacthub.credentials)
     scheduler: bool = True  # run due syncs inside `serve`
+    scheduler_interval: int = DEFAULT_SCHEDULER_INTERVAL
+    run_lease: int = DEFAULT_RUN_LEASE
     trusted_proxy: str | None = None  # whose X-Forwarded-Proto/-For/-Host `serve` believes
     fetch_policy: FetchPolicy = field(default_factory=FetchPolicy)
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
@@ -134,6 +139,13 @@ trusted_proxy =
 # Run scheduled syncs inside `serve`. Turn it off where `contacthub worker`
 # processes run them instead.
 scheduler = true
+# Seconds between the scheduler's looks for due syncs (and for runs whose
+# process died).
+scheduler_interval = {DEFAULT_SCHEDULER_INTERVAL}
+# Seconds a run's claim on its sync outlives the process running it: a run
+# renews it every quarter of that while it works; after a crash the sync shows
+# "running" this long, then the next scheduler records the run as interrupted.
+run_lease = {DEFAULT_RUN_LEASE}
 # The address people reach this server at, for the links in emails (e.g.
 # https://contacts.example.org behind a proxy). Empty: http://host:port.
 public_url =
@@ -263,6 +275,14 @@ def load(
     settings.smtp = ours.get("smtp", {})
     settings.secret_key = ours.get("contacthub", {}).get("secret_key") or None
     settings.scheduler = _bool(ours, "contacthub", "scheduler", True, config_file)
+    settings.scheduler_interval = _int(
+        ours, "contacthub", "scheduler_interval", DEFAULT_SCHEDULER_INTERVAL, config_file
+    )
+    if settings.scheduler_interval < 1:
+        raise ConfigError(f"{config_file}: [contacthub] scheduler_interval must be 1 or more")
+    settings.run_lease = _int(ours, "contacthub", "run_lease", DEFAULT_RUN_LEASE, config_file)
+    if settings.run_lease < MIN_RUN_LEASE:
+        raise ConfigError(f"{config_file}: [contacthub] run_lease must be {MIN_RUN_LEASE} or more")
     settings.trusted_proxy = ours.get("contacthub", {}).get("trusted_proxy", "").strip() or None
     settings.fetch_policy = _fetch_policy(ours, config_file)
     settings.throttle = _throttle_policy(ours, config_file)

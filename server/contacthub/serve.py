@@ -138,7 +138,10 @@ def _proxy_options(settings: Settings) -> dict[str, object]:
 def _start_scheduler(settings: Settings, store: Store, stop: threading.Event) -> threading.Thread:
     scheduler = Scheduler(RunContext(store, settings))
     thread = threading.Thread(
-        target=scheduler.run_forever, args=(stop,), name="scheduler", daemon=True
+        target=scheduler.run_forever,
+        args=(stop, settings.scheduler_interval),
+        name="scheduler",
+        daemon=True,
     )
     thread.start()
     return thread

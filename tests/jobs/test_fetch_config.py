@@ -92,3 +92,30 @@ def test_a_bad_fetch_option_names_the_file_section_and_option(
 def test_a_bad_scheduler_switch_names_its_section(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"\[contacthub\] scheduler must be true or false"):
         load_with(tmp_path, "[contacthub]\nscheduler = sometimes\n")
+
+
+def test_the_scheduler_interval_and_run_lease_are_read_with_their_defaults(
+    tmp_path: Path,
+) -> None:
+    defaults = load_with(tmp_path, "[contacthub]\n")
+    assert (defaults.scheduler_interval, defaults.run_lease) == (30, 120)
+    chosen = load_with(tmp_path, "[contacthub]\nscheduler_interval = 5\nrun_lease = 60\n")
+    assert (chosen.scheduler_interval, chosen.run_lease) == (5, 60)
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("scheduler_interval = 0", "[contacthub] scheduler_interval must be 1 or more"),
+        ("scheduler_interval = soon", "[contacthub] scheduler_interval must be a whole number"),
+        ("run_lease = 7", "[contacthub] run_lease must be 8 or more"),
+        ("run_lease = 1.5", "[contacthub] run_lease must be a whole number"),
+    ],
+)
+def test_a_bad_scheduler_interval_or_run_lease_names_the_option(
+    tmp_path: Path, line: str, words: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_with(tmp_path, f"[contacthub]\n{line}\n")
+
+    assert str(raised.value).startswith(f"{tmp_path / 'contacthub.conf'}: {words}")

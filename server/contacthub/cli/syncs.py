@@ -202,11 +202,13 @@ def sync_delete(data_dir: Path | None, config_file: Path | None, sync_id: int, y
 @click.option(
     "--interval",
     type=float,
-    default=TICK_SECONDS,
-    show_default=True,
-    help="Seconds between looks for due syncs.",
+    default=None,
+    help=f"Seconds between looks for due syncs; default: [contacthub] scheduler_interval "
+    f"({TICK_SECONDS:g}).",
 )
-def worker(data_dir: Path | None, config_file: Path | None, once: bool, interval: float) -> None:
+def worker(
+    data_dir: Path | None, config_file: Path | None, once: bool, interval: float | None
+) -> None:
     """Run scheduled syncs (beside or instead of the scheduler in `serve`)."""
     from contacthub.serve import setup_logging
 
@@ -219,7 +221,7 @@ def worker(data_dir: Path | None, config_file: Path | None, once: bool, interval
             for run in scheduler.tick():
                 click.echo(f"sync {run.source_id}: {run.status}: {run.message}")
             return
-        _run_until_stopped(scheduler, interval, settings)
+        _run_until_stopped(scheduler, interval or settings.scheduler_interval, settings)
     finally:
         ctx.store.close()
 

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from contacthub.config import DEFAULT_RUN_LEASE
 from contacthub.jobs.auto_merge import merge_after_run
 from contacthub.jobs.notify import (
     NotifyError,
@@ -34,16 +35,21 @@ from contacthub.sources.context import RunContext
 from contacthub.sources.registry import RUNNABLE
 from contacthub.sources.schedule import zone
 from contacthub.sources.settings import SyncBusy, notify_of, schedule_of
-from contacthub.store import Lease, RunRecord, SourceRecord, StorageFull
+from contacthub.store import Lease, RunRecord, SourceRecord, StorageFull, StoreBusy
 
 logger = logging.getLogger(__name__)
 
-LEASE_SECONDS = 120.0
-RENEW_EVERY = 30.0  # real seconds; a lease outlives two missed renewals
+LEASE_SECONDS = float(DEFAULT_RUN_LEASE)  # [contacthub] run_lease
+RENEW_EVERY = 30.0  # real seconds at most; a lease outlives three missed renewals
 INTERNAL_ERROR = "an internal error; the server log has the details"
 INTERRUPTED = (
     "the run was interrupted (the process running it stopped); the sync keeps its schedule"
 )
+
+
+def lease_seconds(ctx: RunContext) -> float:
+    """How long a run's lease lasts unless renewed ([contacthub] run_lease)."""
+    return float(ctx.settings.run_lease)
 
 
 def holder_name() -> str:
@@ -96,7 +102,7 @@ def claim(ctx: RunContext, source: SourceRecord, trigger: str) -> Lease:
     record_interrupted(ctx)  # a dead run's lease is about to be taken over: note it
     ctx.store.keep_reserve()
     now = ctx.now()
-    lease = Lease(source.id, holder_name(), trigger, now, now + LEASE_SECONDS)
+    lease = Lease(source.id, holder_name(), trigger, now, now + lease_seconds(ctx))
     with ctx.store.write() as tx:
         if not tx.take_lease(lease):
             logger.info(
@@ -142,12 +148,13 @@ def _run(
 @contextmanager
 def _renewed(ctx: RunContext, lease: Lease) -> Iterator[None]:
     stop = threading.Event()
+    term = lease_seconds(ctx)
 
     def renew() -> None:
-        while not stop.wait(RENEW_EVERY):
+        while not stop.wait(min(RENEW_EVERY, term / 4)):
             try:
                 with ctx.store.write() as tx:
-                    renewed = tx.renew_lease(lease, ctx.now() + LEASE_SECONDS)
+                    renewed = tx.renew_lease(lease, ctx.now() + term)
             except Exception:  # the run goes on; a lost lease is found by recovery
                 logger.exception("renewing the lease of source %s failed", lease.source_id)
                 continue
@@ -222,8 +229,10 @@ def send_report(ctx: RunContext, source: SourceRecord, run: RunRecord) -> None:
     try:
         with ctx.store.write() as tx:
             tx.set_run_email(run.id, outcome)
-    except StorageFull:  # the run is recorded; only the word on its email is lost
-        logger.error("run %s: the outcome of its report email was not saved (disk full)", run.id)
+    except (StorageFull, StoreBusy) as refused:  # the run is recorded; only this word is lost
+        logger.error("run %s: the outcome of its report email was not saved: %s", run.id, refused)
+    except Exception:  # noqa: BLE001 - the store away for a moment: the same, and a bug's trace
+        logger.exception("run %s: the outcome of its report email was not saved", run.id)
 
 
 def _deliver(ctx: RunContext, source: SourceRecord, run: RunRecord, recipients: list[str]) -> str:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from contacthub.jobs.runner import LEASE_SECONDS, holder_name, record_interrupted, run_sync
+from contacthub.config import DEFAULT_SCHEDULER_INTERVAL
+from contacthub.jobs.runner import holder_name, lease_seconds, record_interrupted, run_sync
 from contacthub.measures import SCHEDULER_LAG
 from contacthub.sources.context import RunContext
 from contacthub.sources.schedule import ScheduleError
@@ -30,7 +31,7 @@ from contacthub.store import (
 
 logger = logging.getLogger(__name__)
 
-TICK_SECONDS = 30.0
+TICK_SECONDS = float(DEFAULT_SCHEDULER_INTERVAL)  # [contacthub] scheduler_interval
 
 
 class Scheduler:
@@ -92,7 +93,9 @@ class Scheduler:
                     if schedule is None:  # a schedule removed while due
                         tx.set_next_run(source_id, None)
                         continue
-                    lease = Lease(source_id, self.holder, "schedule", now, now + LEASE_SECONDS)
+                    lease = Lease(
+                        source_id, self.holder, "schedule", now, now + lease_seconds(self.ctx)
+                    )
                     if tx.claim_due(source_id, at, next_run_at(schedule, max(now, at)), lease):
                         SCHEDULER_LAG.set(max(0.0, now - at))
                         return source, lease
