@@ -40,6 +40,7 @@ store are.
 from __future__ import annotations
 
 import base64
+import socket
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -47,7 +48,8 @@ from typing import Any
 
 from lxml import etree
 
-from tests.support.ews_mailbox import Mailbox
+from tests.support.ews_faults import Fault, FaultPlan
+from tests.support.ews_mailbox import SOAP, EwsFault, Mailbox, local_name, tns
 from tests.support.ews_soap import EXCHANGE_2019, Ews, ServerVersion
 from tests.support.net import LOOPBACK
 from tests.support.threaded_server import DoubleServer
@@ -67,20 +69,59 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, b"", "text/plain")
             return
         ews: EwsServer = self.server.double
-        login = ews.login(self.headers.get("Authorization"))
+        try:
+            envelope = etree.fromstring(data)
+        except etree.XMLSyntaxError as error:
+            envelope = None
+            syntax_error = str(error)
+        fault = ews.faults.next(operation_of(envelope)) if envelope is not None else None
+        authorization = self.headers.get("Authorization")
+        if fault is not None and fault.kind == "expire-token":
+            ews.expire(authorization)
+        login = ews.login(authorization)
         if login is None:
             ews.record("401", None)
             self._send(401, b"", "text/plain", {"WWW-Authenticate": f'Basic realm="{LOOPBACK}"'})
             return
-        try:
-            envelope = etree.fromstring(data)
-        except etree.XMLSyntaxError as error:
-            self._send(400, str(error).encode(), "text/plain")
+        if envelope is None:
+            self._send(400, syntax_error.encode(), "text/plain")
             return
-        name, body, fault = Ews(ews.mailbox, ews.version).answer(envelope)
+        if fault is not None and fault.kind == "drop":
+            ews.record(f"dropped {operation_of(envelope)}", login)
+            self._drop()
+            return
+        name, body, refused = self._answer(ews, envelope, authorization, fault)
         ews.record(name, login)
+        if fault is not None and fault.kind == "drop-after":
+            self._drop()
+            return
         # Exchange sends SOAP faults with status 500.
-        self._send(500 if fault else 200, body, "text/xml; charset=utf-8")
+        self._send(500 if refused else 200, body, "text/xml; charset=utf-8")
+
+    def _answer(
+        self,
+        ews: EwsServer,
+        envelope: etree._Element,
+        authorization: str | None,
+        fault: Fault | None,
+    ) -> tuple[str, bytes, bool]:
+        answering = Ews(ews.mailbox, ews.version)
+        name = operation_of(envelope)
+        impersonation = ews.impersonation_fault(authorization, envelope)
+        if impersonation is not None:
+            return name, answering.fault(impersonation), True
+        if fault is not None and fault.kind == "busy":
+            busy = EwsFault("ErrorServerBusy", back_off_ms=fault.back_off_ms)
+            return name, answering.fault(busy), True
+        if fault is not None and fault.kind == "error":
+            name, body = answering.refuse(envelope, fault.code)
+            return name, body, False
+        return answering.answer(envelope)
+
+    def _drop(self) -> None:
+        """Close the connection without a word, as a timeout on the way does."""
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
 
     def do_GET(self) -> None:  # noqa: N802
         self._send(404, b"", "text/plain")
@@ -98,6 +139,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         pass  # the request log below is what tests look at
+
+
+def operation_of(envelope: etree._Element | None) -> str:
+    body = envelope.find(f"{{{SOAP}}}Body") if envelope is not None else None
+    return local_name(body[0].tag) if body is not None and len(body) else "?"
 
 
 class EwsServer(DoubleServer):
@@ -119,6 +165,7 @@ class EwsServer(DoubleServer):
         self.version = version
         self.mailbox = Mailbox()
         self.requests: list[tuple[str, str | None]] = []  # (operation or "401", login)
+        self.faults = FaultPlan()
         self.host = host
         super().__init__(_Handler, host, port, tls=tls)
 
@@ -142,6 +189,34 @@ class EwsServer(DoubleServer):
         except ValueError:
             return None
         return user if self.users.get(user) == password else None
+
+    def plan(self, *faults: Fault) -> None:
+        """Do these faults from now on (tests/support/ews_faults.py), instead of any before."""
+        self.faults.set(list(faults))
+
+    def expire(self, authorization: str | None) -> None:
+        """Accept the bearer token of this Authorization header no longer."""
+        scheme, _, value = (authorization or "").partition(" ")
+        if scheme.lower() == "bearer":
+            with self.mailbox.lock:
+                self.tokens.pop(value, None)
+
+    def impersonation_fault(
+        self, authorization: str | None, envelope: etree._Element
+    ) -> EwsFault | None:
+        """An app's token acts only by impersonation, and only for the mailbox it was granted
+        (the tenant's application access policy), as in Exchange Online."""
+        scheme, _, value = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        with self.mailbox.lock:
+            granted = self.tokens.get(value, "")
+        sid = envelope.find(f"{{{SOAP}}}Header/{tns('ExchangeImpersonation')}/{tns('ConnectingSID')}")
+        if sid is None or len(sid) == 0:
+            return EwsFault("ErrorInvalidExchangeImpersonationHeaderData")
+        if (sid[0].text or "").lower() != granted.lower():
+            return EwsFault("ErrorImpersonateUserDenied")
+        return None
 
     def grant(self, token: str, mailbox: str) -> None:
         """Accept ``Authorization: Bearer <token>`` from now on, as a login to ``mailbox``."""

@@ -123,6 +123,11 @@ def _in_words(account: ExchangeAccount, error: Exception) -> ExchangeError:
     refused = _app_refused(account, error) if account.oauth2 else None
     if refused is not None:
         return refused
+    if isinstance(error, ews.RateLimitError):
+        return ExchangeError(
+            f"Exchange is busy and asked to wait {error.wait:.0f} s, longer than a run waits: "
+            "the next run tries again"
+        )
     if isinstance(error, ews.UnauthorizedError):
         return ExchangeLoginRefused(
             f"Exchange refused the login for {account.login}: check the password; if it is "
