@@ -61,8 +61,9 @@ def test_a_create_refused_partway_sends_only_the_rest_next_time(
 
     failed, _ = sync(ctx, source, ews)
     assert failed.status == "failed"
-    assert "ErrorInternalServerError" in failed.message or "internal server error" in (
-        failed.message.lower()
+    assert failed.message == (
+        "Exchange answered ErrorInternalServerError: An internal server error occurred. "
+        "The operation failed."
     )
     assert len(ews.mailbox.live()) == 1
 

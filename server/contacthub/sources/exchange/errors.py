@@ -58,6 +58,10 @@ _REFUSED_VALUES = (
 )
 
 
+# exchangelib's names for a connection lost or refused, which no Exchange answered.
+_NOT_ANSWERS = (ews.ErrorTimeoutExpired, ews.ErrorServerBusy)
+
+
 class SyncStateExpired(ExchangeError):
     """Exchange no longer accepts the stored sync state: pull again without one."""
 
@@ -146,6 +150,9 @@ def _in_words(account: ExchangeAccount, error: Exception) -> ExchangeError:
             f"Exchange denied {account.login} access to the contacts of "
             f"{account.email}: check the username in Advanced settings"
         )
+    if isinstance(error, ews.ResponseMessageError) and not isinstance(error, _NOT_ANSWERS):
+        # Exchange answered, and refused: the server setting is not at fault.
+        return ExchangeError(f"Exchange answered {type(error).__name__}: {error}")
     text = _chain_text(error)
     host = _request_host(error) or (urlsplit(account.server).netloc if account.server else where)
     if "certificate verify failed" in text or "CERTIFICATE_VERIFY_FAILED" in text:

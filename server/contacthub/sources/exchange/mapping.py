@@ -19,6 +19,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 import vobject
+from exchangelib.fields import DateTimeBackedDateField
 from exchangelib.indexed_properties import EmailAddress, PhoneNumber, PhysicalAddress
 from exchangelib.items import Contact
 from exchangelib.properties import Body, HTMLBody
@@ -74,6 +75,33 @@ _YEARLESS = 1604  # Apple's year for birthdays without one; Exchange needs a yea
 _MAX_NAME = 255  # Exchange's limit for name parts and categories
 # Outlook lets control characters into notes; the hub's cards must not have them (tab aside).
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class _BirthdayField(DateTimeBackedDateField):
+    """Exchange keeps a birthday as midnight in the zone of the client that set it, and
+    answers in UTC: 1990-05-17 set by an Outlook in Berlin comes as 1990-05-16T22:00:00Z.
+    exchangelib takes the UTC date, a day early east of Greenwich; the nearest midnight is
+    the day (right for zones from UTC-11 to UTC+12). The hub writes 11:59 UTC (exchangelib's
+    default time for this field), which is that day too."""
+
+    def from_xml(self, elem: Any, account: Any) -> datetime.date | None:
+        moment = self._datetime_field.from_xml(elem=elem, account=account)
+        return None if moment is None else (moment + datetime.timedelta(hours=12)).date()
+
+
+def _read_birthdays_by_the_nearest_midnight() -> None:
+    old = Contact.get_field_by_fieldname("birthday")
+    if isinstance(old, _BirthdayField):
+        return
+    before = Contact.FIELDS[Contact.FIELDS.index_by_name("birthday") - 1].name
+    new = _BirthdayField(
+        "birthday", field_uri=old.field_uri, default_time=datetime.time(11, 59)
+    )
+    Contact.remove_field(old)
+    Contact.add_field(new, insert_after=before)
+
+
+_read_birthdays_by_the_nearest_midnight()
 
 
 def card_to_contact(vcard_text: str) -> dict[str, Any]:
