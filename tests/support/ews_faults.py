@@ -46,8 +46,8 @@ class Fault:
         return cls(operation, "drop-after" if after else "drop", nth)
 
     @classmethod
-    def expire_token(cls, operation: str, *, nth: int = 1) -> Fault:
-        return cls(operation, "expire-token", nth)
+    def expire_token(cls, operation: str, *, nth: int = 1, times: int | None = 1) -> Fault:
+        return cls(operation, "expire-token", nth, times)
 
     def hits(self, number: int) -> bool:
         """Whether the request with this number (1: the first since the plan) is hit."""

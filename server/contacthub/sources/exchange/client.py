@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import requests
+from oauthlib.oauth2 import TokenExpiredError
 from exchangelib import (
     DELEGATE,
     IMPERSONATION,
@@ -166,7 +167,9 @@ def connect(
                 del Protocol[mailbox.protocol.config]
             mailbox.protocol.close()
             raise
-        mailbox.protocol.config.retry_policy = _WaitWhenBusy()
+        credentials = mailbox.protocol.credentials
+        app = credentials if isinstance(credentials, OAuth2Credentials) else None
+        mailbox.protocol.config.retry_policy = _WaitWhenBusy(app)
         return mailbox
 
     endpoint = service_endpoint(account.server) if account.server else None
@@ -220,19 +223,32 @@ class _WaitWhenBusy(FaultTolerance):
     """The retry policy of a connected account: waits as Exchange asks when it is busy
     (ErrorServerBusy with its BackOffMilliseconds: throttling, as Exchange Online does) or
     briefly unavailable (HTTP 503), up to MAX_BACK_OFF at a time, then sends the request
-    again: Exchange did not carry it out. A refused login fails at once (FaultTolerance takes
-    a 401 for throttling and would wait), and so does a lost connection: exchangelib does not
-    send that request again (its session pool has one connection), as Exchange may have
+    again: Exchange did not carry it out. A lost connection fails at once: exchangelib does
+    not send that request again (its session pool has one connection), as Exchange may have
     carried it out (push_local finds such a contact instead: find_created).
+
+    A 401 fails at once too (FaultTolerance takes it for throttling and would wait), except
+    that an app's token Exchange ended before its time is fetched anew once, and the request
+    sent again with it: a second 401 before any answer is a refusal.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, app: OAuth2Credentials | None = None) -> None:
         super().__init__(max_wait=MAX_BACK_OFF)
+        self._app = app
+        self._renewed = False  # a token was fetched anew since the last answer
 
     def raise_response_errors(self, response: requests.Response) -> None:
-        if response.status_code == 401:
+        if response.status_code != 401:
+            super().raise_response_errors(response)
+            self._renewed = False
+            return
+        bearer = response.request.headers.get("Authorization", "").startswith("Bearer ")
+        if self._app is None or not bearer or self._renewed:
             raise ews.UnauthorizedError(f"Invalid credentials for {response.url}")
-        super().raise_response_errors(response)
+        self._renewed = True
+        with self._app.lock:
+            self._app.access_token = None  # the next session fetches a new one
+        raise TokenExpiredError("Exchange no longer accepts the token")
 
 
 class _AppCredentials(OAuth2Credentials):
