@@ -33,6 +33,7 @@ from tests.support.ews_mailbox import (
     text_element,
     tns,
 )
+from tests.support.ews_schema import check_keys, check_lengths
 
 API_VERSIONS = (
     "Exchange2007",
@@ -415,6 +416,7 @@ class Ews:
             yield message
 
     def op_CreateItem(self, op: etree._Element) -> Iterator[etree._Element]:  # noqa: N802
+        check_keys(op)
         self._check_contacts_folder(op.find(f"{mns('SavedItemFolderId')}/*"))
         for item in op.iterfind(f"{mns('Items')}/*"):
             kind = local_name(item.tag)
@@ -422,8 +424,12 @@ class Ews:
                 raise EwsFault(
                     "ErrorInvalidOperation", "the contacthub test double stores contacts only"
                 )
-            if item.findtext(tns("DisplayName")) in self.mailbox.refused:
-                message = _message("CreateItem", "ErrorPropertyValidationFailure")
+            try:
+                if item.findtext(tns("DisplayName")) in self.mailbox.refused:
+                    raise ItemError("ErrorPropertyValidationFailure")
+                check_lengths(item)
+            except ItemError as error:
+                message = _message("CreateItem", error.code)
                 etree.SubElement(message, mns("Items"))
                 yield message
                 continue
@@ -434,6 +440,7 @@ class Ews:
             yield message
 
     def op_UpdateItem(self, op: etree._Element) -> Iterator[etree._Element]:  # noqa: N802
+        check_keys(op)
         never_overwrite = op.get("ConflictResolution") == "NeverOverwrite"
         for change in op.iterfind(f"{mns('ItemChanges')}/{tns('ItemChange')}"):
             ref = change.find(tns("ItemId"))
@@ -448,6 +455,7 @@ class Ews:
                     # per property, this double simply applies it.
                     if version != contact.version and never_overwrite:
                         raise ItemError("ErrorIrresolvableConflict")
+                check_lengths(change)
                 fields = copy.deepcopy(contact.fields)  # an item changes whole or not at all
                 for update in change.iterfind(f"{tns('Updates')}/*"):
                     apply_update(fields, update)

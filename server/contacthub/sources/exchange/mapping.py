@@ -7,7 +7,8 @@ BDAY ↔ birthday; NOTE ↔ body; CATEGORIES ↔ categories.
 
 What Exchange cannot hold is dropped when a card goes to Exchange: a fourth email, a phone or
 address whose labels are all taken, name prefix and suffix, and the PO box and extended
-address parts, which are folded into the street lines. A birthday without a year is stored in
+address parts, which are folded into the street lines; names, company, department, title and
+categories are cut to 255 characters. A birthday without a year is stored in
 year 1604, the convention of Apple's Exchange client, and comes back without a year.
 """
 
@@ -72,7 +73,7 @@ _TYPE_ALIASES = {"IPHONE": "CELL", "TEXTPHONE": "X-TTYTDD"}  # Apple's and vCard
 ADDRESS_LABELS = {"WORK": "Business", "HOME": "Home"}  # anything else is "Other"
 _ADDRESS_TYPES = {"Business": "WORK", "Home": "HOME", "Other": None}
 _YEARLESS = 1604  # Apple's year for birthdays without one; Exchange needs a year
-_MAX_NAME = 255  # Exchange's limit for name parts and categories
+_MAX_NAME = 255  # Exchange's limit for names, company, department, title and categories
 # Outlook lets control characters into notes; the hub's cards must not have them (tab aside).
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -127,16 +128,16 @@ def card_to_contact(vcard_text: str) -> dict[str, Any]:
     ]
     note = _first(card, "note")
     return {
-        "display_name": _first(card, "fn"),
+        "display_name": _first(card, "fn")[:_MAX_NAME],
         "given_name": given[:_MAX_NAME] or None,
         "surname": family[:_MAX_NAME] or None,
         "middle_name": middle[:_MAX_NAME] or None,
         "email_addresses": _emails(card) or None,
         "phone_numbers": _phones(card) or None,
         "physical_addresses": _addresses(card) or None,
-        "company_name": company or None,
-        "department": department or None,
-        "job_title": _first(card, "title") or None,
+        "company_name": company[:_MAX_NAME] or None,
+        "department": department[:_MAX_NAME] or None,
+        "job_title": _first(card, "title")[:_MAX_NAME] or None,
         "birthday": _birthday(_first(card, "bday")),
         "body": Body(note) if note else None,
         "categories": categories or None,
