@@ -18,9 +18,9 @@ from tests.support.ews_server import EwsServer
 
 HTML_NOTE = (
     '<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
-    "<style>p.MsoNormal {margin:0cm}</style></head><body lang=\"DE\">"
+    '<style>p.MsoNormal {margin:0cm}</style></head><body lang="DE">'
     '<div class="WordSection1"><p class="MsoNormal">Met at the <b>fair</b> &amp; '
-    "liked&nbsp;it.</p><p class=\"MsoNormal\">Call after 5.</p></div></body></html>"
+    'liked&nbsp;it.</p><p class="MsoNormal">Call after 5.</p></div></body></html>'
 )
 
 

@@ -31,11 +31,11 @@ def test_texts_longer_than_exchange_keeps_are_cut_not_refused(
         assert len(ews.mailbox.text(item_id, name) or "") == 255, name
 
 
-def test_more_emails_and_phones_than_slots_send_what_fits(
-    account: Account, ews: EwsServer
-) -> None:
+def test_more_emails_and_phones_than_slots_send_what_fits(account: Account, ews: EwsServer) -> None:
     emails = [f"EMAIL;TYPE=INTERNET:a{n}@example.org" for n in range(5)]
-    phones = [f"TEL;TYPE={kind}:+1 555 01{n:02}" for n, kind in enumerate(["CELL"] * 3 + ["FAX"] * 5)]
+    phones = [
+        f"TEL;TYPE={kind}:+1 555 01{n:02}" for n, kind in enumerate(["CELL"] * 3 + ["FAX"] * 5)
+    ]
     push_create(account, vcard("FN:Ann Lee", *emails, *phones))
 
     [contact], _ = pull(account, None)

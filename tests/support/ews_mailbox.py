@@ -77,7 +77,9 @@ def decode_id(prefix: str, value: str | None) -> int | None:
 class EwsFault(Exception):
     """A SOAP fault: the whole request is refused (HTTP 500)."""
 
-    def __init__(self, code: str, text: str | None = None, *, back_off_ms: int | None = None) -> None:
+    def __init__(
+        self, code: str, text: str | None = None, *, back_off_ms: int | None = None
+    ) -> None:
         super().__init__(text or MESSAGES.get(code, code))
         self.code = code
         self.back_off_ms = back_off_ms  # ErrorServerBusy's BackOffMilliseconds

@@ -20,10 +20,21 @@ It answers exchangelib's real transport the way Exchange 2019 does, for what con
 * anything else gets an ``ErrorInvalidOperation`` fault naming the operation, so a test fails
   loudly instead of passing against a guess.
 
-Not covered: NTLM and Negotiate logins, autodiscover (only /EWS/Exchange.asmx answers here;
-tests/support/ews_autodiscover.py plays it beside this double), FindItem, DeleteItem,
-attachments and photos, BodyType conversion, AutoResolve's per-property merge (a stale change
-is simply applied) and throttling (ErrorServerBusy).
+* ``FindItem`` in the Contacts folder with IsEqualTo (Or, And) restrictions on fields and
+  extended properties, which contacts keep as they were sent;
+* an app's bearer token acts only with an ``ExchangeImpersonation`` header naming the mailbox
+  it was granted for, as in Exchange Online: without one, the SOAP fault
+  ``ErrorInvalidExchangeImpersonationHeaderData``, for another mailbox
+  ``ErrorImpersonateUserDenied``;
+* NTLM instead of Basic (``ntlm=True``): pyspnego's acceptor, per connection as IIS does it;
+* what the schema refuses (tests/support/ews_schema.py), and faults a test plans
+  (``plan``, tests/support/ews_faults.py): errors, ErrorServerBusy with a back-off, dropped
+  connections, tokens ended early.
+
+Not covered: Negotiate (Kerberos) logins, autodiscover (only /EWS/Exchange.asmx answers here;
+tests/support/ews_autodiscover.py plays it beside this double), DeleteItem, attachments and
+photos, BodyType conversion (a Body is returned as stored: Outlook's are HTML), AutoResolve's
+per-property merge (a stale change is simply applied).
 
 Contacts are kept as the XML elements the client sent, keyed by element name, so every field
 exchangelib writes comes back as Exchange would return it (tests/support/ews_mailbox.py; the
@@ -46,7 +57,9 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+import spnego
 from lxml import etree
+from spnego.exceptions import SpnegoError
 
 from tests.support.ews_faults import Fault, FaultPlan
 from tests.support.ews_mailbox import SOAP, EwsFault, Mailbox, local_name, tns
@@ -62,6 +75,8 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out in two writes
     server: Any  # its .double is the EwsServer
+    _ntlm: Any = None  # this connection's NTLM acceptor (spnego), while it logs in
+    _ntlm_user: str | None = None  # whom this connection is logged in as, by NTLM
 
     def do_POST(self) -> None:  # noqa: N802
         data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -78,10 +93,13 @@ class _Handler(BaseHTTPRequestHandler):
         authorization = self.headers.get("Authorization")
         if fault is not None and fault.kind == "expire-token":
             ews.expire(authorization)
-        login = ews.login(authorization)
+        if ews.ntlm:
+            login = self._ntlm_login(authorization)
+        else:
+            login = ews.login(authorization)
+            if login is None:
+                self._refuse_basic()
         if login is None:
-            ews.record("401", None)
-            self._send(401, b"", "text/plain", {"WWW-Authenticate": f'Basic realm="{LOOPBACK}"'})
             return
         if envelope is None:
             self._send(400, syntax_error.encode(), "text/plain")
@@ -97,6 +115,37 @@ class _Handler(BaseHTTPRequestHandler):
             return
         # Exchange sends SOAP faults with status 500.
         self._send(500 if refused else 200, body, "text/xml; charset=utf-8")
+
+    def _ntlm_login(self, authorization: str | None) -> str | None:
+        """NTLM as IIS does it, per connection: NEGOTIATE, then CHALLENGE in a 401, then
+        AUTHENTICATE; the connection is then logged in. None when a 401 was answered."""
+        if self._ntlm_user is not None and not authorization:
+            return self._ntlm_user
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "ntlm" or not token:
+            return self._refuse_ntlm(None)
+        try:
+            if self._ntlm is None or self._ntlm.complete:
+                self._ntlm = spnego.server(protocol="ntlm")
+            answer = self._ntlm.step(base64.b64decode(token))
+        except (SpnegoError, ValueError):
+            self._ntlm = None
+            return self._refuse_ntlm(None)
+        if not self._ntlm.complete:
+            return self._refuse_ntlm(answer)
+        self._ntlm_user = str(self._ntlm.client_principal)
+        return self._ntlm_user
+
+    def _refuse_ntlm(self, challenge: bytes | None) -> None:
+        ews: EwsServer = self.server.double
+        ews.record("401", None)
+        offer = "NTLM" if challenge is None else f"NTLM {base64.b64encode(challenge).decode()}"
+        self._send(401, b"", "text/plain", {"WWW-Authenticate": offer})
+
+    def _refuse_basic(self) -> None:
+        ews: EwsServer = self.server.double
+        ews.record("401", None)
+        self._send(401, b"", "text/plain", {"WWW-Authenticate": f'Basic realm="{LOOPBACK}"'})
 
     def _answer(
         self,
@@ -141,6 +190,18 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # the request log below is what tests look at
 
 
+def write_ntlm_users(users: Mapping[str, str], path: Path) -> Path:
+    """The NTLM users file of the ``DOMAIN\\user`` logins of ``users`` (DOMAIN:user:password)."""
+    lines = [
+        f"{domain}:{user}:{password}"
+        for login, password in users.items()
+        for domain, _, user in [login.partition("\\")]
+        if user
+    ]
+    path.write_text("".join(f"{line}\n" for line in lines))
+    return path
+
+
 def operation_of(envelope: etree._Element | None) -> str:
     body = envelope.find(f"{{{SOAP}}}Body") if envelope is not None else None
     return local_name(body[0].tag) if body is not None and len(body) else "?"
@@ -158,8 +219,12 @@ class EwsServer(DoubleServer):
         version: ServerVersion = EXCHANGE_2019,
         host: str = LOOPBACK,
         port: int = 0,
+        ntlm: bool = False,
     ) -> None:
-        """``tls``: (certificate file, key file) to serve HTTPS instead of HTTP."""
+        """``tls``: (certificate file, key file) to serve HTTPS instead of HTTP; ``ntlm``: log
+        in by NTLM only (not Basic), against the file the environment variable
+        NTLM_USER_FILE names (``write_ntlm_users``), as pyspnego's acceptor reads it."""
+        self.ntlm = ntlm
         self.users = dict(users)
         self.tokens: dict[str, str] = {}  # OAuth2 bearer token → the mailbox it is good for
         self.version = version
@@ -211,7 +276,9 @@ class EwsServer(DoubleServer):
             return None
         with self.mailbox.lock:
             granted = self.tokens.get(value, "")
-        sid = envelope.find(f"{{{SOAP}}}Header/{tns('ExchangeImpersonation')}/{tns('ConnectingSID')}")
+        sid = envelope.find(
+            f"{{{SOAP}}}Header/{tns('ExchangeImpersonation')}/{tns('ConnectingSID')}"
+        )
         if sid is None or len(sid) == 0:
             return EwsFault("ErrorInvalidExchangeImpersonationHeaderData")
         if (sid[0].text or "").lower() != granted.lower():

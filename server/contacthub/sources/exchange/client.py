@@ -23,7 +23,6 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import requests
-from oauthlib.oauth2 import TokenExpiredError
 from exchangelib import (
     DELEGATE,
     IMPERSONATION,
@@ -40,6 +39,7 @@ from exchangelib import errors as ews
 from exchangelib.extended_properties import ExtendedProperty
 from exchangelib.items import NEVER_OVERWRITE, Contact
 from exchangelib.protocol import BaseProtocol, Protocol
+from oauthlib.oauth2 import TokenExpiredError
 
 from contacthub.fetch import FetchError, FetchPolicy
 from contacthub.fetch.model import HostNotFound
@@ -242,7 +242,7 @@ class _WaitWhenBusy(FaultTolerance):
             super().raise_response_errors(response)
             self._renewed = False
             return
-        bearer = response.request.headers.get("Authorization", "").startswith("Bearer ")
+        bearer = str(response.request.headers.get("Authorization", "")).startswith("Bearer ")
         if self._app is None or not bearer or self._renewed:
             raise ews.UnauthorizedError(f"Invalid credentials for {response.url}")
         self._renewed = True

@@ -95,9 +95,7 @@ def _read_birthdays_by_the_nearest_midnight() -> None:
     if isinstance(old, _BirthdayField):
         return
     before = Contact.FIELDS[Contact.FIELDS.index_by_name("birthday") - 1].name
-    new = _BirthdayField(
-        "birthday", field_uri=old.field_uri, default_time=datetime.time(11, 59)
-    )
+    new = _BirthdayField("birthday", field_uri=old.field_uri, default_time=datetime.time(11, 59))
     Contact.remove_field(old)
     Contact.add_field(new, insert_after=before)
 
