@@ -16,7 +16,7 @@ from contacthub.sources.exchange import source as exchange_source
 from contacthub.sources.exchange.client import uid_for
 from contacthub.store import SourceRecord
 from tests.exchange.conftest import EMAIL, PASSWORD
-from tests.exchange.test_exchange_source import card, item_named, put, sync, texts
+from tests.exchange.test_exchange_source import card, put, sync, texts
 from tests.support.ews_faults import Fault
 from tests.support.ews_server import EwsServer
 
@@ -165,12 +165,3 @@ def test_a_mailbox_without_a_contacts_folder_fails_the_run_and_says_so(
     ews.plan(Fault.error("GetFolder", "ErrorFolderNotFound", times=None))
     run, _ = sync(ctx, source, ews)
     assert (run.status, run.message) == ("failed", f"the mailbox of {EMAIL} has no Contacts folder")
-
-
-def test_a_contact_created_once_is_found_by_its_name_in_exchange(
-    ctx: RunContext, ews: EwsServer, source: SourceRecord
-) -> None:
-    # The helper of the tests above counts on this: a create is one contact, named as the card.
-    put(ctx, source, card("hub-1", "Ann Lee"))
-    sync(ctx, source, ews)
-    assert item_named(ews, "Ann Lee")
