@@ -41,6 +41,7 @@ from tests.exchange.conftest import EMAIL, LOOPBACK_POLICY, USERS, loopback_dns
 from tests.fetch.certs import CertificateFiles, make_certificates
 from tests.jobs.helpers import stored_settings_json
 from tests.support.azure_token import ADDRESS, HOST, SCOPE, App, TokenRequest, TokenServer
+from tests.support.ews_faults import Fault
 from tests.support.ews_server import EwsServer
 
 TENANT = "0b6f5c1a-2c4d-4e8f-9a10-3b5c7d9e1f20"
@@ -185,15 +186,46 @@ def test_a_token_refused_by_exchange_says_to_check_the_apps_permission(
     azure: TokenServer, tls_ews: EwsServer, app_account: ExchangeAccount, ca: str
 ) -> None:
     account = connect(app_account, verify=ca, policy=LOOPBACK_POLICY)
-    with tls_ews.mailbox.lock:
-        tls_ews.tokens.clear()  # as when the admin withdraws full_access_as_app
+    # As when the admin withdraws full_access_as_app: Azure AD still issues tokens, and
+    # Exchange refuses each.
+    tls_ews.plan(Fault.expire_token("SyncFolderItems", times=None))
     with pytest.raises(ExchangeError) as caught:
         pull(account, None)
     assert str(caught.value) == (
         f"Exchange refused the token of the app {CLIENT_ID} for {EMAIL}: check that the app "
         "has the Exchange permission full_access_as_app, with admin consent"
     )
-    assert tls_ews.operations()[-1] == "401"
+    # Sent again once with a new token, then no more.
+    assert tls_ews.operations()[-3:] == ["GetFolder", "401", "401"]
+    assert set(azure.requests) == {ISSUED}
+
+
+def test_a_token_exchange_ends_midway_is_fetched_anew_and_the_pull_goes_on(
+    azure: TokenServer, tls_ews: EwsServer, app_account: ExchangeAccount, ca: str
+) -> None:
+    ids = add_contacts(tls_ews)
+    account = connect(app_account, verify=ca, policy=LOOPBACK_POLICY)
+    tls_ews.plan(Fault.expire_token("GetItem"))  # after SyncFolderItems went through
+
+    pulled, _ = pull(account, None)
+
+    assert sorted(contact.item_id for contact in pulled) == sorted(ids)
+    assert tls_ews.operations()[-3:] == ["SyncFolderItems", "401", "GetItem"]
+    assert azure.requests == [ISSUED, ISSUED]
+
+
+def test_an_app_may_act_only_for_the_mailboxes_its_policy_allows(
+    azure: TokenServer, tls_ews: EwsServer, app_account: ExchangeAccount, ca: str
+) -> None:
+    account = connect(app_account, verify=ca, policy=LOOPBACK_POLICY)
+    with tls_ews.mailbox.lock:  # an application access policy for other mailboxes only
+        tls_ews.tokens = dict.fromkeys(tls_ews.tokens, "bob@example.org")
+    with pytest.raises(ExchangeError) as caught:
+        pull(account, None)
+    assert str(caught.value) == (
+        f"Exchange denied the app {CLIENT_ID} access to the contacts of {EMAIL}: check the "
+        "app's permissions and the tenant's application access policies"
+    )
 
 
 def test_an_expired_token_is_fetched_anew_with_the_client_credentials(

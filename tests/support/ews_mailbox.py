@@ -22,6 +22,13 @@ M = "http://schemas.microsoft.com/exchange/services/2006/messages"
 T = "http://schemas.microsoft.com/exchange/services/2006/types"
 E = "http://schemas.microsoft.com/exchange/services/2006/errors"
 MESSAGES = {
+    "ErrorAccessDenied": "Access is denied. Check credentials and try again.",
+    "ErrorImpersonateUserDenied": "The account does not have permission to impersonate the "
+    "requested user.",
+    "ErrorInternalServerError": "An internal server error occurred. The operation failed.",
+    "ErrorInvalidExchangeImpersonationHeaderData": "ExchangeImpersonation SOAP header must be "
+    "present for this type of OAuth token.",
+    "ErrorServerBusy": "The server cannot service this request right now. Try again later.",
     "ErrorFolderNotFound": "The specified folder could not be found in the store.",
     "ErrorInvalidChangeKey": "The change key is invalid.",
     "ErrorInvalidIdMalformed": "Id is malformed.",
@@ -70,16 +77,19 @@ def decode_id(prefix: str, value: str | None) -> int | None:
 class EwsFault(Exception):
     """A SOAP fault: the whole request is refused (HTTP 500)."""
 
-    def __init__(self, code: str, text: str | None = None) -> None:
+    def __init__(
+        self, code: str, text: str | None = None, *, back_off_ms: int | None = None
+    ) -> None:
         super().__init__(text or MESSAGES.get(code, code))
         self.code = code
+        self.back_off_ms = back_off_ms  # ErrorServerBusy's BackOffMilliseconds
 
 
 class ItemError(Exception):
     """An error in one response message; the others in the request still succeed."""
 
     def __init__(self, code: str) -> None:
-        super().__init__(MESSAGES[code])
+        super().__init__(MESSAGES.get(code, code))
         self.code = code
 
 
@@ -183,7 +193,7 @@ class Mailbox:
             modified=now,
         )
         for elem in elements:
-            contact.fields[local_name(elem.tag)] = copy.deepcopy(elem)
+            contact.fields[field_key(elem)] = copy.deepcopy(elem)
         self.contacts[contact.item_id] = contact
         return contact.item_id
 
@@ -196,6 +206,20 @@ class Mailbox:
 
 def _now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def field_key(elem: etree._Element) -> str:
+    """The key a contact keeps a field under: its element name; for an ExtendedProperty, the
+    property it is (a contact has any number of them)."""
+    name = local_name(elem.tag)
+    uri = elem.find(tns("ExtendedFieldURI")) if name == "ExtendedProperty" else None
+    return extended_key(uri) if uri is not None else name
+
+
+def extended_key(uri: etree._Element) -> str:
+    """An ExtendedFieldURI as a field key: the property set and name or id (not the type)."""
+    parts = sorted(f"{key}={value}" for key, value in uri.attrib.items() if key != "PropertyType")
+    return "ExtendedProperty:" + "|".join(parts)
 
 
 def text_element(name: str, value: str) -> etree._Element:

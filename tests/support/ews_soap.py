@@ -26,12 +26,14 @@ from tests.support.ews_mailbox import (
     change_kind,
     decode_id,
     encode_id,
+    extended_key,
     last_seq,
     local_name,
     mns,
     text_element,
     tns,
 )
+from tests.support.ews_schema import check_keys, check_lengths
 
 API_VERSIONS = (
     "Exchange2007",
@@ -114,7 +116,9 @@ def _requested(shape: etree._Element | None) -> set[str] | None:
         names.update({"DisplayName", "GivenName", "Surname", "CompanyName", "EmailAddresses"})
     for prop in shape.iterfind(f"{tns('AdditionalProperties')}/*"):
         uri = prop.get("FieldURI", "")
-        if local_name(prop.tag) == "IndexedFieldURI":
+        if local_name(prop.tag) == "ExtendedFieldURI":
+            names.add(extended_key(prop))
+        elif local_name(prop.tag) == "IndexedFieldURI":
             names.add(INDEXED.get(uri.rsplit(":", 1)[0] if uri.count(":") > 1 else uri, uri))
         else:
             names.add(uri.split(":", 1)[-1])
@@ -169,7 +173,7 @@ def _message(service: str, code: str = "NoError") -> etree._Element:
         mns(f"{service}ResponseMessage"), ResponseClass="Success" if code == "NoError" else "Error"
     )
     if code != "NoError":
-        etree.SubElement(message, mns("MessageText")).text = MESSAGES[code]
+        etree.SubElement(message, mns("MessageText")).text = MESSAGES.get(code, code)
     etree.SubElement(message, mns("ResponseCode")).text = code
     if code != "NoError":
         etree.SubElement(message, mns("DescriptiveLinkKey")).text = "0"
@@ -201,6 +205,10 @@ def _envelope(
         detail = etree.SubElement(elem, "detail")
         etree.SubElement(detail, f"{{{E}}}ResponseCode", nsmap={"e": E}).text = fault.code
         etree.SubElement(detail, f"{{{E}}}Message", nsmap={"e": E}).text = str(fault)
+        if fault.back_off_ms is not None:
+            xml = etree.SubElement(detail, tns("MessageXml"), nsmap={"t": T})
+            value = etree.SubElement(xml, tns("Value"), Name="BackOffMilliseconds")
+            value.text = str(fault.back_off_ms)
     elif body_child is not None:
         body.append(body_child)
     return etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
@@ -212,6 +220,33 @@ def _folder_key(ref: etree._Element) -> str | None:
         key = ref.get("Id", "").lower()
         return key if key in FOLDERS else None
     return next((key for key, entry in FOLDERS.items() if entry[0] == ref.get("Id")), None)
+
+
+def _targets(operation: etree._Element) -> list[etree._Element]:
+    """The items, item changes or folders a request is about: one response message each."""
+    containers = ("Items", "ItemChanges", "ItemIds", "FolderIds", "SourceIds")
+    return [child for name in containers for child in operation.iterfind(f"{mns(name)}/*")]
+
+
+def _matches(contact: Contact, condition: etree._Element) -> bool:
+    """Whether a contact meets a FindItem restriction: IsEqualTo on a field or an extended
+    property, and Or and And of those; others are refused loudly."""
+    kind = local_name(condition.tag)
+    if kind == "Or":
+        return any(_matches(contact, part) for part in condition)
+    if kind == "And":
+        return all(_matches(contact, part) for part in condition)
+    if kind != "IsEqualTo":
+        raise EwsFault("ErrorInvalidOperation", f"the contacthub test double has no {kind}")
+    path = condition[0]
+    constant = condition.find(f"{tns('FieldURIOrConstant')}/{tns('Constant')}")
+    if local_name(path.tag) == "ExtendedFieldURI":
+        stored = contact.fields.get(extended_key(path))
+        value = stored.findtext(tns("Value")) if stored is not None else None
+    else:
+        field = contact.fields.get(path.get("FieldURI", "").split(":", 1)[-1])
+        value = field.text if field is not None else None
+    return constant is not None and value == constant.get("Value")
 
 
 # -- the operations -------------------------------------------------------------------------
@@ -250,6 +285,22 @@ class Ews:
             return name, _envelope(self.server, response), False
         except EwsFault as fault:
             return name, _envelope(self.server, None, fault), True
+
+    def fault(self, fault: EwsFault) -> bytes:
+        return _envelope(self.server, None, fault)
+
+    def refuse(self, request: etree._Element, code: str) -> tuple[str, bytes]:
+        """(operation name, response) answering each item or folder of the request with an
+        error ``code``, nothing done; a request without any gets one such message."""
+        body = request.find(f"{{{SOAP}}}Body")
+        operation = body[0] if body is not None and len(body) else None
+        name = local_name(operation.tag) if operation is not None else "?"
+        response = etree.Element(mns(f"{name}Response"), nsmap={"m": M, "t": T})
+        messages = etree.SubElement(response, mns("ResponseMessages"))
+        targets = [] if operation is None else _targets(operation)
+        for _ in targets or [None]:
+            messages.append(_message(name, code))
+        return name, _envelope(self.server, response)
 
     def op_ConvertId(self, op: etree._Element) -> Iterator[etree._Element]:  # noqa: N802
         # Only exchangelib's version probe (the id "DUMMY") comes here; Exchange says malformed.
@@ -325,6 +376,31 @@ class Ews:
                 change.append(_contact_element(contact, names))
         yield message
 
+    def op_FindItem(self, op: etree._Element) -> Iterator[etree._Element]:  # noqa: N802
+        self._check_contacts_folder(op.find(f"{mns('ParentFolderIds')}/*"))
+        names = _requested(op.find(mns("ItemShape")))
+        restriction = op.find(mns("Restriction"))
+        found = [
+            c for c in self.mailbox.live() if restriction is None or _matches(c, restriction[0])
+        ]
+        view = op.find(mns("IndexedPageItemView"))
+        offset = int(view.get("Offset", "0")) if view is not None else 0
+        limit = int(view.get("MaxEntriesReturned", "1000")) if view is not None else 1000
+        page = found[offset : offset + limit]
+        end = offset + len(page)
+        message = _message("FindItem")
+        root = etree.SubElement(
+            message,
+            mns("RootFolder"),
+            IndexedPagingOffset=str(end),
+            TotalItemsInView=str(len(found)),
+            IncludesLastItemInRange=str(end >= len(found)).lower(),
+        )
+        items = etree.SubElement(root, tns("Items"))
+        for contact in page:
+            items.append(_contact_element(contact, names))
+        yield message
+
     def op_GetItem(self, op: etree._Element) -> Iterator[etree._Element]:  # noqa: N802
         names = _requested(op.find(mns("ItemShape")))
         for ref in op.iterfind(f"{mns('ItemIds')}/*"):
@@ -340,6 +416,7 @@ class Ews:
             yield message
 
     def op_CreateItem(self, op: etree._Element) -> Iterator[etree._Element]:  # noqa: N802
+        check_keys(op)
         self._check_contacts_folder(op.find(f"{mns('SavedItemFolderId')}/*"))
         for item in op.iterfind(f"{mns('Items')}/*"):
             kind = local_name(item.tag)
@@ -347,8 +424,12 @@ class Ews:
                 raise EwsFault(
                     "ErrorInvalidOperation", "the contacthub test double stores contacts only"
                 )
-            if item.findtext(tns("DisplayName")) in self.mailbox.refused:
-                message = _message("CreateItem", "ErrorPropertyValidationFailure")
+            try:
+                if item.findtext(tns("DisplayName")) in self.mailbox.refused:
+                    raise ItemError("ErrorPropertyValidationFailure")
+                check_lengths(item)
+            except ItemError as error:
+                message = _message("CreateItem", error.code)
                 etree.SubElement(message, mns("Items"))
                 yield message
                 continue
@@ -359,6 +440,7 @@ class Ews:
             yield message
 
     def op_UpdateItem(self, op: etree._Element) -> Iterator[etree._Element]:  # noqa: N802
+        check_keys(op)
         never_overwrite = op.get("ConflictResolution") == "NeverOverwrite"
         for change in op.iterfind(f"{mns('ItemChanges')}/{tns('ItemChange')}"):
             ref = change.find(tns("ItemId"))
@@ -373,6 +455,7 @@ class Ews:
                     # per property, this double simply applies it.
                     if version != contact.version and never_overwrite:
                         raise ItemError("ErrorIrresolvableConflict")
+                check_lengths(change)
                 fields = copy.deepcopy(contact.fields)  # an item changes whole or not at all
                 for update in change.iterfind(f"{tns('Updates')}/*"):
                     apply_update(fields, update)

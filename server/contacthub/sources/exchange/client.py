@@ -31,12 +31,15 @@ from exchangelib import (
     Configuration,
     Credentials,
     FailFast,
+    FaultTolerance,
     Identity,
     OAuth2Credentials,
 )
 from exchangelib import errors as ews
+from exchangelib.extended_properties import ExtendedProperty
 from exchangelib.items import NEVER_OVERWRITE, Contact
 from exchangelib.protocol import BaseProtocol, Protocol
+from oauthlib.oauth2 import TokenExpiredError
 
 from contacthub.fetch import FetchError, FetchPolicy
 from contacthub.fetch.model import HostNotFound
@@ -53,6 +56,7 @@ from contacthub.sources.exchange.errors import (
 )
 from contacthub.sources.exchange.mapping import card_to_contact, contact_to_card
 from contacthub.sources.mail_account import guard_sentence
+from contacthub.vcard.parse import parse_one
 
 __all__ = [
     "ChangeKeyConflict",
@@ -65,6 +69,7 @@ __all__ = [
     "ServerRefused",
     "SyncStateExpired",
     "connect",
+    "find_created",
     "pull",
     "push_create",
     "push_update",
@@ -74,6 +79,22 @@ __all__ = [
 
 EWS_PATH = "/EWS/Exchange.asmx"
 _UID_NAMESPACE = uuid.UUID("1b0c3f2e-7d4a-5e8f-9a61-0c2d3e4f5a6b")
+# The longest a run waits when Exchange says it is busy (throttling), in seconds.
+MAX_BACK_OFF = 300
+_FIND_CHUNK = 100  # UIDs asked for in one FindItem
+
+
+class HubUid(ExtendedProperty):
+    """The UID of the card a contact was created from (a named property of our own), so that a
+    create whose answer never came back is found in Exchange rather than made twice."""
+
+    property_set_id = "6f1d2c3b-8a4e-4b7f-9c0d-2e5a1b3c4d5e"
+    property_name = "contacthub-uid"
+    property_type = "String"
+
+
+if "contacthub_uid" not in {field.name for field in Contact.FIELDS}:
+    Contact.register("contacthub_uid", HubUid)
 
 
 @dataclass(frozen=True)
@@ -136,6 +157,8 @@ def connect(
 
     def open_account() -> Account:
         mailbox = _mailbox(account)
+        # The checks fail fast (a person waits for them); then a busy Exchange is waited for.
+        mailbox.protocol.config.retry_policy = FailFast()
         try:
             mailbox.contacts  # noqa: B018 -- the first request: checks login, version and folder
         except Exception:
@@ -144,6 +167,9 @@ def connect(
                 del Protocol[mailbox.protocol.config]
             mailbox.protocol.close()
             raise
+        credentials = mailbox.protocol.credentials
+        app = credentials if isinstance(credentials, OAuth2Credentials) else None
+        mailbox.protocol.config.retry_policy = _WaitWhenBusy(app)
         return mailbox
 
     endpoint = service_endpoint(account.server) if account.server else None
@@ -191,6 +217,38 @@ def _credentials(account: ExchangeAccount) -> Credentials | OAuth2Credentials:
     if account.oauth2:
         return _AppCredentials.of(account)
     return Credentials(account.login, account.password)
+
+
+class _WaitWhenBusy(FaultTolerance):
+    """The retry policy of a connected account: waits as Exchange asks when it is busy
+    (ErrorServerBusy with its BackOffMilliseconds: throttling, as Exchange Online does) or
+    briefly unavailable (HTTP 503), up to MAX_BACK_OFF at a time, then sends the request
+    again: Exchange did not carry it out. A lost connection fails at once: exchangelib does
+    not send that request again (its session pool has one connection), as Exchange may have
+    carried it out (push_local finds such a contact instead: find_created).
+
+    A 401 fails at once too (FaultTolerance takes it for throttling and would wait), except
+    that an app's token Exchange ended before its time is fetched anew once, and the request
+    sent again with it: a second 401 before any answer is a refusal.
+    """
+
+    def __init__(self, app: OAuth2Credentials | None = None) -> None:
+        super().__init__(max_wait=MAX_BACK_OFF)
+        self._app = app
+        self._renewed = False  # a token was fetched anew since the last answer
+
+    def raise_response_errors(self, response: requests.Response) -> None:
+        if response.status_code != 401:
+            super().raise_response_errors(response)
+            self._renewed = False
+            return
+        bearer = str(response.request.headers.get("Authorization", "")).startswith("Bearer ")
+        if self._app is None or not bearer or self._renewed:
+            raise ews.UnauthorizedError(f"Invalid credentials for {response.url}")
+        self._renewed = True
+        with self._app.lock:
+            self._app.access_token = None  # the next session fetches a new one
+        raise TokenExpiredError("Exchange no longer accepts the token")
 
 
 class _AppCredentials(OAuth2Credentials):
@@ -274,10 +332,29 @@ def push_create(account: Account, card: str) -> tuple[str, str]:
         contact = Contact(account=account, folder=account.contacts, **values)
         # Outlook lists and sorts contacts by File As, which Exchange leaves empty over EWS.
         contact.file_as = _file_as(values)
+        contact.contacthub_uid = parse_one(card).uid.value
         contact.save()
         return contact.id, contact.changekey
 
     return translated(_settings_of(account), run)
+
+
+def find_created(account: Account, uids: list[str]) -> dict[str, tuple[str, str]]:
+    """UID → (item id, change key) of the contacts push_create made for these card UIDs and
+    Exchange holds: a create whose answer was lost (a dropped connection, a crash) still
+    made its contact."""
+
+    def run() -> dict[str, tuple[str, str]]:
+        found: dict[str, tuple[str, str]] = {}
+        for start in range(0, len(uids), _FIND_CHUNK):
+            chunk = uids[start : start + _FIND_CHUNK]
+            query = account.contacts.filter(contacthub_uid__in=chunk)
+            for item in query.only("contacthub_uid"):
+                if isinstance(item, Contact) and item.contacthub_uid in chunk:
+                    found[item.contacthub_uid] = (item.id, item.changekey)
+        return found
+
+    return translated(_settings_of(account), run) if uids else {}
 
 
 def push_update(account: Account, item_id: str, changekey: str, card: str) -> str:

@@ -58,6 +58,10 @@ _REFUSED_VALUES = (
 )
 
 
+# exchangelib's names for a connection lost or refused, which no Exchange answered.
+_NOT_ANSWERS = (ews.ErrorTimeoutExpired, ews.ErrorServerBusy)
+
+
 class SyncStateExpired(ExchangeError):
     """Exchange no longer accepts the stored sync state: pull again without one."""
 
@@ -123,6 +127,11 @@ def _in_words(account: ExchangeAccount, error: Exception) -> ExchangeError:
     refused = _app_refused(account, error) if account.oauth2 else None
     if refused is not None:
         return refused
+    if isinstance(error, ews.RateLimitError):
+        return ExchangeError(
+            f"Exchange is busy and asked to wait {error.wait:.0f} s, longer than a run waits: "
+            "the next run tries again"
+        )
     if isinstance(error, ews.UnauthorizedError):
         return ExchangeLoginRefused(
             f"Exchange refused the login for {account.login}: check the password; if it is "
@@ -141,6 +150,9 @@ def _in_words(account: ExchangeAccount, error: Exception) -> ExchangeError:
             f"Exchange denied {account.login} access to the contacts of "
             f"{account.email}: check the username in Advanced settings"
         )
+    if isinstance(error, ews.ResponseMessageError) and not isinstance(error, _NOT_ANSWERS):
+        # Exchange answered, and refused: the server setting is not at fault.
+        return ExchangeError(f"Exchange answered {type(error).__name__}: {error}")
     text = _chain_text(error)
     host = _request_host(error) or (urlsplit(account.server).netloc if account.server else where)
     if "certificate verify failed" in text or "CERTIFICATE_VERIFY_FAILED" in text:

@@ -7,7 +7,8 @@ BDAY ↔ birthday; NOTE ↔ body; CATEGORIES ↔ categories.
 
 What Exchange cannot hold is dropped when a card goes to Exchange: a fourth email, a phone or
 address whose labels are all taken, name prefix and suffix, and the PO box and extended
-address parts, which are folded into the street lines. A birthday without a year is stored in
+address parts, which are folded into the street lines; names, company, department, title and
+categories are cut to 255 characters. A birthday without a year is stored in
 year 1604, the convention of Apple's Exchange client, and comes back without a year.
 """
 
@@ -19,6 +20,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 import vobject
+from exchangelib.fields import DateTimeBackedDateField
 from exchangelib.indexed_properties import EmailAddress, PhoneNumber, PhysicalAddress
 from exchangelib.items import Contact
 from exchangelib.properties import Body, HTMLBody
@@ -71,9 +73,34 @@ _TYPE_ALIASES = {"IPHONE": "CELL", "TEXTPHONE": "X-TTYTDD"}  # Apple's and vCard
 ADDRESS_LABELS = {"WORK": "Business", "HOME": "Home"}  # anything else is "Other"
 _ADDRESS_TYPES = {"Business": "WORK", "Home": "HOME", "Other": None}
 _YEARLESS = 1604  # Apple's year for birthdays without one; Exchange needs a year
-_MAX_NAME = 255  # Exchange's limit for name parts and categories
+_MAX_NAME = 255  # Exchange's limit for names, company, department, title and categories
 # Outlook lets control characters into notes; the hub's cards must not have them (tab aside).
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class _BirthdayField(DateTimeBackedDateField):
+    """Exchange keeps a birthday as midnight in the zone of the client that set it, and
+    answers in UTC: 1990-05-17 set by an Outlook in Berlin comes as 1990-05-16T22:00:00Z.
+    exchangelib takes the UTC date, a day early east of Greenwich; the nearest midnight is
+    the day (right for zones from UTC-11 to UTC+12). The hub writes 11:59 UTC (exchangelib's
+    default time for this field), which is that day too."""
+
+    def from_xml(self, elem: Any, account: Any) -> datetime.date | None:
+        moment = self._datetime_field.from_xml(elem=elem, account=account)
+        return None if moment is None else (moment + datetime.timedelta(hours=12)).date()
+
+
+def _read_birthdays_by_the_nearest_midnight() -> None:
+    old = Contact.get_field_by_fieldname("birthday")
+    if isinstance(old, _BirthdayField):
+        return
+    before = Contact.FIELDS[Contact.FIELDS.index_by_name("birthday") - 1].name
+    new = _BirthdayField("birthday", field_uri=old.field_uri, default_time=datetime.time(11, 59))
+    Contact.remove_field(old)
+    Contact.add_field(new, insert_after=before)
+
+
+_read_birthdays_by_the_nearest_midnight()
 
 
 def card_to_contact(vcard_text: str) -> dict[str, Any]:
@@ -99,16 +126,16 @@ def card_to_contact(vcard_text: str) -> dict[str, Any]:
     ]
     note = _first(card, "note")
     return {
-        "display_name": _first(card, "fn"),
+        "display_name": _first(card, "fn")[:_MAX_NAME],
         "given_name": given[:_MAX_NAME] or None,
         "surname": family[:_MAX_NAME] or None,
         "middle_name": middle[:_MAX_NAME] or None,
         "email_addresses": _emails(card) or None,
         "phone_numbers": _phones(card) or None,
         "physical_addresses": _addresses(card) or None,
-        "company_name": company or None,
-        "department": department or None,
-        "job_title": _first(card, "title") or None,
+        "company_name": company[:_MAX_NAME] or None,
+        "department": department[:_MAX_NAME] or None,
+        "job_title": _first(card, "title")[:_MAX_NAME] or None,
         "birthday": _birthday(_first(card, "bday")),
         "body": Body(note) if note else None,
         "categories": categories or None,

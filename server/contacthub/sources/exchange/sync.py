@@ -38,6 +38,7 @@ from contacthub.sources.exchange.client import (
     ContactRefused,
     PulledContact,
     SyncStateExpired,
+    find_created,
     pull,
     push_create,
     push_update,
@@ -238,9 +239,15 @@ def push_local(mailbox: Account, local: Local, sent: Sent) -> None:
     """Create the new cards in Exchange and update the changed ones; a card deleted in
     Exchange or here (a tombstone) is not sent. Raises ExchangeError when Exchange fails."""
     by_uid = links_by_uid(local.links.values())
+    # A card an earlier run created, though it never heard back (the connection dropped):
+    # its contact is updated, not made again.
+    made = find_created(mailbox, [card.uid for card in local.changed if card.uid not in by_uid])
     for card in local.changed:
         link = by_uid.get(card.uid)
-        if link is None:
+        if card.uid in made:
+            item_id, changekey = made[card.uid]
+            _update(mailbox, card, Link(item_id, card.uid, card.href, changekey), sent)
+        elif link is None:
             _create(mailbox, card, sent)
         elif not link.deleted:
             _update(mailbox, card, link, sent)
