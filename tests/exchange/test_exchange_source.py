@@ -4,6 +4,7 @@ exchangelib's real transport, on both stores: connect, run both ways, conflicts,
 from __future__ import annotations
 
 import json
+import math
 import time
 from datetime import UTC, datetime
 from email import message_from_bytes
@@ -577,6 +578,34 @@ def test_a_conflict_keeps_the_newer_version_from_here_and_says_so(
     assert by_name(ctx, source, "Ann Lee").title.value == "Edited here"
     again, operations = sync(ctx, source, ews)
     assert again.status == "no_changes" and not WRITES & set(operations)
+
+
+def test_changes_within_the_same_second_keep_the_exchange_version(
+    ctx: RunContext, ews: EwsServer, source: SourceRecord
+) -> None:
+    """Exchange's LastModifiedTime is cut to the second: a change here within that second may
+    be older or newer than Exchange's; Exchange's stands (an edit in Outlook just after an
+    undo here is not overwritten). A change here from the next second on is surely newer."""
+    ann = both_changed(ctx, ews, source, exchange_later_by=0)
+    with ctx.store.read() as tx:
+        book = tx.require_collection(source.book_path)
+        (edited_here,) = (item.modified_at for item in tx.iter_items(book.id))
+    exchange_time(ews, ann, math.floor(edited_here))
+
+    run, _ = sync(ctx, source, ews)
+
+    assert "kept the Exchange version" in run.problems[0]["reason"]
+    assert by_name(ctx, source, "Ann Lee").title.value == "Edited in Outlook"
+    assert ews.mailbox.text(ann, "JobTitle") == "Edited in Outlook"
+
+    put(ctx, source, card(uid_for(ann), "Ann Lee", "TITLE:Edited here again"))
+    ews.mailbox.edit(ann, {"JobTitle": "Edited in Outlook again"})
+    with ctx.store.read() as tx:
+        (edited_here,) = (item.modified_at for item in tx.iter_items(book.id))
+    exchange_time(ews, ann, math.floor(edited_here) - 1)
+    run, _ = sync(ctx, source, ews)
+    assert "kept this hub's version" in run.problems[0]["reason"]
+    assert ews.mailbox.text(ann, "JobTitle") == "Edited here again"
 
 
 # -- failures, disconnecting, the report ----------------------------------------------------

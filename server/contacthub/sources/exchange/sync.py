@@ -327,6 +327,10 @@ def pull_changes(mailbox: Account, sync_state: str | None) -> tuple[list[PulledC
         return pull(mailbox, None)
 
 
+# Seconds: the resolution of Exchange's LastModifiedTime.
+EXCHANGE_CLOCK_STEP = 1.0
+
+
 def incoming(
     mailbox: Account,
     store: Store,
@@ -380,7 +384,11 @@ def _kept_here(
     """Decide a conflict: True when the card here was newer and went to Exchange."""
     changed_there = contact.last_modified or 0.0
     sent.conflicts += 1
-    if card.modified_at > changed_there:
+    # Exchange's LastModifiedTime is in whole seconds (cut, not rounded): its change was
+    # at or after it and before the next second. Only a change here from that next second
+    # on is surely the newer; within the second the order is unknown, and Exchange's
+    # version stands (a person editing in Outlook just after an undo here gets their edit).
+    if card.modified_at >= changed_there + EXCHANGE_CLOCK_STEP:
         try:
             changekey = push_update(mailbox, contact.item_id, contact.changekey, card.text)
         except (ChangeKeyConflict, ContactGone):
