@@ -72,6 +72,6 @@ def _text_match(prop: str, element: ET.Element) -> TextMatch:
         raise Unsupported("collation")
     match_type = element.get("match-type", "contains")
     text = next(element.itertext(), "")
-    if match_type not in MATCH_TYPES or "\n" in text:
+    if match_type not in MATCH_TYPES or "\n" in text or "\r" in text:
         raise Unsupported(match_type)
     return TextMatch(prop, text, match_type, negate=element.get("negate-condition") == "yes")
