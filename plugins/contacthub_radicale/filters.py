@@ -50,6 +50,10 @@ def _all_of(element: ET.Element) -> bool:
 def _filter(element: ET.Element) -> CardFilter:
     if element.tag != _FILTER:
         raise Unsupported(element.tag)
+    if len(element) == 0:
+        # A filter without prop-filters asks for every card, whatever its test: so
+        # Radicale answers (and SabreDAV); RFC 6352 10.5 does not say.
+        return FilterGroup((), all_of=True)
     return FilterGroup(tuple(_prop_filter(child) for child in element), all_of=_all_of(element))
 
 
