@@ -50,6 +50,10 @@ def _all_of(element: ET.Element) -> bool:
 def _filter(element: ET.Element) -> CardFilter:
     if element.tag != _FILTER:
         raise Unsupported(element.tag)
+    if len(element) == 0:
+        # A filter without prop-filters asks for every card, whatever its test: so
+        # Radicale answers (and SabreDAV); RFC 6352 10.5 does not say.
+        return FilterGroup((), all_of=True)
     return FilterGroup(tuple(_prop_filter(child) for child in element), all_of=_all_of(element))
 
 
@@ -72,6 +76,6 @@ def _text_match(prop: str, element: ET.Element) -> TextMatch:
         raise Unsupported("collation")
     match_type = element.get("match-type", "contains")
     text = next(element.itertext(), "")
-    if match_type not in MATCH_TYPES or "\n" in text:
+    if match_type not in MATCH_TYPES or "\n" in text or "\r" in text:
         raise Unsupported(match_type)
     return TextMatch(prop, text, match_type, negate=element.get("negate-condition") == "yes")

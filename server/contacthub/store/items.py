@@ -43,9 +43,15 @@ def etag_of(text: str) -> str:
     return f'"{sha256(text.encode()).hexdigest()}"'
 
 
+# A line break within a value would read as the frame between two values: it is kept
+# as U+001F, which no XML text holds, so no text-match finds it (one with a line break
+# is Radicale's to answer: contacthub_radicale/filters.py).
+_LINE_BREAKS = str.maketrans({"\n": "\x1f", "\r": "\x1f"})
+
+
 def _frame(values: Iterable[str]) -> str:
     """ "\\nann@x.org\\nann@y.org\\n": one LIKE then matches whole values or parts."""
-    lowered = [value.lower() for value in values]
+    lowered = [value.lower().translate(_LINE_BREAKS) for value in values]
     return "\n" + "\n".join(lowered) + "\n" if lowered else ""
 
 
