@@ -1,6 +1,7 @@
 """The admin page in a real browser: `contacthub serve` on 127.0.0.1, Debian's Chromium
-driven by Playwright, and screenshots of every page a test visits under
-tests/artifacts/admin/<test>/ (ignored by git).
+driven by Playwright, and screenshots under tests/artifacts/admin/<test>/ (ignored by
+git) of the pages a person reviews (a test's own `shot`) and of the page a failed test
+ended on.
 
     def test_something(admin: AdminPage) -> None:
         admin.sign_in("alice")
@@ -20,6 +21,7 @@ from playwright.sync_api import (
     Browser,
     BrowserContext,
     ConsoleMessage,
+    Error,
     Locator,
     Page,
     expect,
@@ -86,7 +88,6 @@ class AdminPage:
         self.go("/admin/")
         self.page.get_by_label("User name").fill(user)
         self.page.get_by_label("Password").fill(password or self.server.users[user])
-        self.shot(f"sign in as {user}")
         self.page.get_by_role("button", name="Sign in").click()
         expect(self.page.get_by_role("button", name="Sign out")).to_be_visible()
         return self.page
@@ -107,13 +108,38 @@ def artifacts_folder(request: pytest.FixtureRequest) -> Path:
     return ARTIFACTS / "admin" / f"{request.node.module.__name__.rsplit('.', 1)[-1]}.{name}"
 
 
+OUTCOMES = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Each phase's report on its test, for the fixtures that shoot a failed test's page."""
+    report = yield
+    item.stash.setdefault(OUTCOMES, {})[report.when] = report
+    return report
+
+
+def failed(request: pytest.FixtureRequest) -> bool:
+    return any(report.failed for report in request.node.stash.get(OUTCOMES, {}).values())
+
+
+def shot_on_failure(tab: AdminPage, request: pytest.FixtureRequest) -> None:
+    """The page a failed test ended on, for the person who reads the failure."""
+    if failed(request) and not tab.page.is_closed():
+        try:
+            tab.shot("at the failure")
+        except Error:  # the page itself may be what broke; the failure says the rest
+            pass
+
+
 @pytest.fixture
 def admin(
     browser: Browser, admin_server: ContacthubServer, request: pytest.FixtureRequest
 ) -> Iterator[AdminPage]:
     context = open_context(browser, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield AdminPage(page, admin_server, Screenshots(artifacts_folder(request)))
+    tab = AdminPage(context.new_page(), admin_server, Screenshots(artifacts_folder(request)))
+    yield tab
+    shot_on_failure(tab, request)
     context.close()
 
 
@@ -125,6 +151,9 @@ def phone(
     context = open_context(
         browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
     )
-    page = context.new_page()
-    yield AdminPage(page, admin_server, Screenshots(artifacts_folder(request) / "phone"))
+    tab = AdminPage(
+        context.new_page(), admin_server, Screenshots(artifacts_folder(request) / "phone")
+    )
+    yield tab
+    shot_on_failure(tab, request)
     context.close()
