@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.commands import litmus_command
 from tests.support.servers import DavServer, RadicaleServer
 
 SUITES = ("basic", "copymove", "props")
@@ -98,7 +99,7 @@ def parse_litmus(server: str, output: str) -> LitmusRun:
 def run_litmus(server: DavServer, workdir: Path) -> LitmusRun:
     workdir.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(
-        ["litmus", "--keep-going", f"{server.url}/{USER}/", USER, server.users[USER]],
+        [*litmus_command(), "--keep-going", f"{server.url}/{USER}/", USER, server.users[USER]],
         env={"TESTS": " ".join(SUITES), "PATH": "/usr/bin:/bin", "LC_ALL": "C"},
         cwd=workdir,  # litmus writes debug.log into its working directory
         capture_output=True,

@@ -18,7 +18,6 @@ import configparser
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from click.testing import CliRunner
 
 from contacthub.cli import main as contacthub_main
 from contacthub.firstrun import prepare_data_dir
+from tests.support.commands import contacthub_command
 from tests.support.net import LOOPBACK, free_port, port_open, wait_until
 
 START_TIMEOUT = 60.0
@@ -64,17 +64,6 @@ def write_ini(path: Path, sections: ConfigSections) -> Path:
     with open(path, "w") as fh:
         parser.write(fh)
     return path
-
-
-def contacthub_command() -> list[str]:
-    """The installed ``contacthub`` console script (next to this Python first)."""
-    beside = Path(sys.executable).parent / "contacthub"
-    if beside.is_file():
-        return [str(beside)]
-    found = shutil.which("contacthub")
-    if found:
-        return [found]
-    raise RuntimeError("the 'contacthub' command is not installed: pip install -e '.[test]'")
 
 
 class _Process:
