@@ -27,6 +27,7 @@ from playwright.sync_api import (
     expect,
 )
 
+from tests.admin.shared_server import OwnAccounts
 from tests.support.browser import ARTIFACTS, Screenshots
 from tests.support.servers import ContacthubServer
 
@@ -38,8 +39,30 @@ SERVER_CONFIG = {
 }
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "shared_server: the module's tests share one serve, each with accounts of its own "
+        "(tests/admin/shared_server.py)",
+    )
+
+
+@pytest.fixture(scope="module")
+def module_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ContacthubServer]:
+    """The one `serve` of a module marked shared_server (its first start's admin aside,
+    it has only the accounts its tests make)."""
+    data = tmp_path_factory.mktemp("admin-module") / "data"
+    with ContacthubServer(data, users={}, config=SERVER_CONFIG) as server:
+        yield server
+
+
 @pytest.fixture
-def admin_server(tmp_path: Path) -> Iterator[ContacthubServer]:
+def admin_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[ContacthubServer]:
+    """The test's server with alice and bob: its own, or in a module marked shared_server
+    the module's, with an alice and a bob made for this test."""
+    if request.node.get_closest_marker("shared_server"):
+        yield OwnAccounts.made_on(request.getfixturevalue("module_server"), USERS)
+        return
     with ContacthubServer(tmp_path / "data", users=USERS, config=SERVER_CONFIG) as server:
         yield server
 
@@ -86,7 +109,8 @@ class AdminPage:
 
     def sign_in(self, user: str = "alice", password: str | None = None) -> Page:
         self.go("/admin/")
-        self.page.get_by_label("User name").fill(user)
+        login = self.server.login(user) if isinstance(self.server, OwnAccounts) else user
+        self.page.get_by_label("User name").fill(login)
         self.page.get_by_label("Password").fill(password or self.server.users[user])
         self.page.get_by_role("button", name="Sign in").click()
         expect(self.page.get_by_role("button", name="Sign out")).to_be_visible()

@@ -113,24 +113,30 @@ def run_litmus(server: DavServer, workdir: Path) -> LitmusRun:
     return run
 
 
-@pytest.fixture
-def rights_file(tmp_path: Path) -> Path:
-    path = tmp_path / "rights"
+@pytest.fixture(scope="module")
+def litmus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("litmus")
+
+
+@pytest.fixture(scope="module")
+def rights_file(litmus_dir: Path) -> Path:
+    path = litmus_dir / "rights"
     path.write_text(RIGHTS)
     return path
 
 
-@pytest.fixture
-def reference(tmp_path: Path, rights_file: Path) -> LitmusRun:
-    """litmus against plain Radicale with its own multifilesystem storage."""
+@pytest.fixture(scope="module")
+def reference(litmus_dir: Path, rights_file: Path) -> LitmusRun:
+    """litmus against plain Radicale with its own multifilesystem storage: run once, the
+    yardstick of both stores' runs."""
     radicale = RadicaleServer(
-        tmp_path / "radicale",
+        litmus_dir / "radicale",
         {USER: "alice-Secret-1"},
         config={"rights": {"type": "from_file", "file": str(rights_file)}},
         bcrypt_rounds=4,
     )
     with radicale:
-        return run_litmus(radicale, tmp_path / "litmus-radicale")
+        return run_litmus(radicale, litmus_dir / "litmus-radicale")
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
