@@ -15,12 +15,14 @@ Radicale instead (to check the protocol tests themselves); tests marked
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
 from contacthub.store import Store
+from contacthub.users import BCRYPT_ROUNDS_VARIABLE
 from tests.fetch.http_server import LocalHTTPServer, Site
 from tests.support.browser import browser  # noqa: F401 - one Chromium for the session
 from tests.support.mail_fixtures import (  # noqa: F401 - fixtures for tests/imap and tests/api
@@ -34,6 +36,11 @@ from tests.support.postgres import PostgresServer
 from tests.support.servers import ConfigSections, ContacthubServer, DavServer, RadicaleServer
 
 BACKENDS = ("sqlite", "postgresql")
+
+# The accounts the tests make are hashed at bcrypt's lowest cost: they test passwords, not
+# bcrypt's cost (tests/test_bcrypt_cost.py tests the real one). Set before any fixture
+# runs, so every `contacthub` the tests start, in process or not, inherits it.
+os.environ[BCRYPT_ROUNDS_VARIABLE] = "4"
 
 USERS: Mapping[str, str] = {
     "alice": "alice-Secret-1",

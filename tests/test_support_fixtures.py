@@ -1,10 +1,18 @@
-"""The test infrastructure itself: throwaway PostgreSQL, store URLs, plain Radicale."""
+"""The test infrastructure itself: throwaway PostgreSQL, store URLs, plain Radicale, and
+the programs the tests run (this Python's own, not PATH's first)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 import sqlalchemy as sa
 
 from tests.support import dav
+from tests.support.commands import contacthub_command, own_script, vdirsyncer_command
 from tests.support.postgres import PostgresServer
 from tests.support.servers import RadicaleServer
 from tests.support.vcards import make_card, new_uid
@@ -49,3 +57,26 @@ def test_plain_radicale_serves_a_default_book(radicale_server: RadicaleServer) -
     etag = dav.create_card(alice, "/alice/contacts/a.vcf", make_card(new_uid(), "A"))
     assert alice.get("/alice/contacts/a.vcf").headers["ETag"] == etag
     assert radicale_server.session("alice", "wrong").get("/alice/").status_code == 401
+
+
+def test_the_programs_run_are_this_pythons_own_whatever_path_says_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other_install = tmp_path / "other" / "bin"
+    other_install.mkdir(parents=True)
+    for name in ("contacthub", "vdirsyncer"):
+        (other_install / name).write_text("#!/bin/sh\nexit 3\n")
+        (other_install / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{other_install}:{os.environ['PATH']}")
+    for command in (contacthub_command(), vdirsyncer_command()):
+        assert Path(command[0]).parent == Path(sys.executable).parent, command
+        assert subprocess.run([*command, "--version"], capture_output=True).returncode == 0
+
+
+def test_a_program_missing_from_this_python_is_named_with_how_to_install_it() -> None:
+    with pytest.raises(RuntimeError) as missing:
+        own_script("no-such-program")
+    assert f"'no-such-program' is not installed for this Python ({sys.executable}" in str(
+        missing.value
+    )
+    assert "pip install -e '.[test]'" in str(missing.value)

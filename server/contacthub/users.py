@@ -59,6 +59,29 @@ def check_new_password(password: str) -> str:
     return password
 
 
+# bcrypt's cost, the log2 of its rounds, for the hashes of new passwords: 12 (a few
+# tenths of a second a check) unless this variable says otherwise. A slow machine or a
+# test suite may lower it, at the price of cheaper guessing; hashes already written keep
+# the cost they were made with (it is written in each).
+BCRYPT_ROUNDS_VARIABLE = "CONTACTHUB_BCRYPT_ROUNDS"
+DEFAULT_BCRYPT_ROUNDS = 12
+BCRYPT_ROUNDS_RANGE = range(4, 32)  # what bcrypt accepts
+
+
+def bcrypt_rounds() -> int:
+    """The cost of new password hashes; UsersFileError for a value bcrypt cannot use."""
+    text = os.environ.get(BCRYPT_ROUNDS_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_BCRYPT_ROUNDS
+    if not text.isdigit() or int(text) not in BCRYPT_ROUNDS_RANGE:
+        raise UsersFileError(
+            f"the environment variable {BCRYPT_ROUNDS_VARIABLE}={text!r} is not a bcrypt "
+            f"cost: a whole number from {BCRYPT_ROUNDS_RANGE.start} to "
+            f"{BCRYPT_ROUNDS_RANGE.stop - 1} ({DEFAULT_BCRYPT_ROUNDS} when it is not set)"
+        )
+    return int(text)
+
+
 def generate_password() -> str:
     return secrets.token_urlsafe(15)
 
@@ -138,10 +161,10 @@ def check_unknown_name(password: str) -> None:
 
 @functools.cache
 def _stand_in_hash() -> bytes:
-    return bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt())
+    return bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(bcrypt_rounds()))
 
 
 def _hash(password: str) -> str:
     if not password:
         raise UsersFileError("the password may not be empty")
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(bcrypt_rounds())).decode()

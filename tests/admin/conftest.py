@@ -1,6 +1,7 @@
 """The admin page in a real browser: `contacthub serve` on 127.0.0.1, Debian's Chromium
-driven by Playwright, and screenshots of every page a test visits under
-tests/artifacts/admin/<test>/ (ignored by git).
+driven by Playwright, and screenshots under tests/artifacts/admin/<test>/ (ignored by
+git) of the pages a person reviews (a test's own `shot`) and of the page a failed test
+ended on.
 
     def test_something(admin: AdminPage) -> None:
         admin.sign_in("alice")
@@ -20,11 +21,13 @@ from playwright.sync_api import (
     Browser,
     BrowserContext,
     ConsoleMessage,
+    Error,
     Locator,
     Page,
     expect,
 )
 
+from tests.admin.shared_server import OwnAccounts
 from tests.support.browser import ARTIFACTS, Screenshots
 from tests.support.servers import ContacthubServer
 
@@ -36,8 +39,30 @@ SERVER_CONFIG = {
 }
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "shared_server: the module's tests share one serve, each with accounts of its own "
+        "(tests/admin/shared_server.py)",
+    )
+
+
+@pytest.fixture(scope="module")
+def module_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ContacthubServer]:
+    """The one `serve` of a module marked shared_server (its first start's admin aside,
+    it has only the accounts its tests make)."""
+    data = tmp_path_factory.mktemp("admin-module") / "data"
+    with ContacthubServer(data, users={}, config=SERVER_CONFIG) as server:
+        yield server
+
+
 @pytest.fixture
-def admin_server(tmp_path: Path) -> Iterator[ContacthubServer]:
+def admin_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[ContacthubServer]:
+    """The test's server with alice and bob: its own, or in a module marked shared_server
+    the module's, with an alice and a bob made for this test."""
+    if request.node.get_closest_marker("shared_server"):
+        yield OwnAccounts.made_on(request.getfixturevalue("module_server"), USERS)
+        return
     with ContacthubServer(tmp_path / "data", users=USERS, config=SERVER_CONFIG) as server:
         yield server
 
@@ -84,9 +109,9 @@ class AdminPage:
 
     def sign_in(self, user: str = "alice", password: str | None = None) -> Page:
         self.go("/admin/")
-        self.page.get_by_label("User name").fill(user)
+        login = self.server.login(user) if isinstance(self.server, OwnAccounts) else user
+        self.page.get_by_label("User name").fill(login)
         self.page.get_by_label("Password").fill(password or self.server.users[user])
-        self.shot(f"sign in as {user}")
         self.page.get_by_role("button", name="Sign in").click()
         expect(self.page.get_by_role("button", name="Sign out")).to_be_visible()
         return self.page
@@ -107,13 +132,38 @@ def artifacts_folder(request: pytest.FixtureRequest) -> Path:
     return ARTIFACTS / "admin" / f"{request.node.module.__name__.rsplit('.', 1)[-1]}.{name}"
 
 
+OUTCOMES = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Each phase's report on its test, for the fixtures that shoot a failed test's page."""
+    report = yield
+    item.stash.setdefault(OUTCOMES, {})[report.when] = report
+    return report
+
+
+def failed(request: pytest.FixtureRequest) -> bool:
+    return any(report.failed for report in request.node.stash.get(OUTCOMES, {}).values())
+
+
+def shot_on_failure(tab: AdminPage, request: pytest.FixtureRequest) -> None:
+    """The page a failed test ended on, for the person who reads the failure."""
+    if failed(request) and not tab.page.is_closed():
+        try:
+            tab.shot("at the failure")
+        except Error:  # the page itself may be what broke; the failure says the rest
+            pass
+
+
 @pytest.fixture
 def admin(
     browser: Browser, admin_server: ContacthubServer, request: pytest.FixtureRequest
 ) -> Iterator[AdminPage]:
     context = open_context(browser, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield AdminPage(page, admin_server, Screenshots(artifacts_folder(request)))
+    tab = AdminPage(context.new_page(), admin_server, Screenshots(artifacts_folder(request)))
+    yield tab
+    shot_on_failure(tab, request)
     context.close()
 
 
@@ -125,6 +175,9 @@ def phone(
     context = open_context(
         browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
     )
-    page = context.new_page()
-    yield AdminPage(page, admin_server, Screenshots(artifacts_folder(request) / "phone"))
+    tab = AdminPage(
+        context.new_page(), admin_server, Screenshots(artifacts_folder(request) / "phone")
+    )
+    yield tab
+    shot_on_failure(tab, request)
     context.close()

@@ -7,10 +7,14 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from contacthub.web.openapi import document
 from tests.admin.conftest import AdminPage
+
+# Each test has accounts of its own on the module's server (tests/admin/shared_server.py).
+pytestmark = pytest.mark.shared_server
 
 METHODS = ("get", "post", "put", "patch", "delete")
 

@@ -9,6 +9,7 @@ import io
 import re
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from contacthub.vcard.edit import (
@@ -21,6 +22,9 @@ from contacthub.vcard.edit import (
 from tests.admin.conftest import AdminPage
 from tests.support.servers import ContacthubServer
 from tests.support.vcards import fold
+
+# Each test has accounts of its own on the module's server (tests/admin/shared_server.py).
+pytestmark = pytest.mark.shared_server
 
 PHOTO = "PHOTO;ENCODING=b;TYPE=JPEG:" + base64.b64encode(bytes(range(60))).decode()
 CSV = (

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import requests
 from playwright.sync_api import Page, expect
 
 from tests.admin.conftest import AdminPage
 from tests.support.servers import ContacthubServer
 from tests.support.vcards import make_card
+
+# Each test has accounts of its own on the module's server (tests/admin/shared_server.py).
+pytestmark = pytest.mark.shared_server
 
 PUSH = "/api/v1/devices/iPhone/push"
 PHONE_BOOK = {"ann": "Ann Archer", "bob": "Bob Baker", "cid": "Cid Carter"}

@@ -7,10 +7,14 @@ import csv
 import io
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.admin.conftest import AdminPage
 from tests.admin.test_books import create
+
+# Each test has accounts of its own on the module's server (tests/admin/shared_server.py).
+pytestmark = pytest.mark.shared_server
 
 PHONE_WIDTH = 390
 

@@ -3,10 +3,14 @@ form new groups take chosen in a select."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.admin.conftest import AdminPage
 from tests.admin.test_books import create
+
+# Each test has accounts of its own on the module's server (tests/admin/shared_server.py).
+pytestmark = pytest.mark.shared_server
 
 
 def test_groups_are_listed_apart_and_the_group_form_is_chosen(admin: AdminPage) -> None:

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.admin.conftest import AdminPage
 from tests.admin.test_books import card
 from tests.support.servers import ContacthubServer
+
+# Each test has accounts of its own on the module's server (tests/admin/shared_server.py).
+pytestmark = pytest.mark.shared_server
 
 
 def _work_book(server: ContacthubServer) -> str:

@@ -8,10 +8,14 @@ import io
 import re
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.admin.conftest import AdminPage
 from tests.support.servers import ContacthubServer
+
+# Each test has accounts of its own on the module's server (tests/admin/shared_server.py).
+pytestmark = pytest.mark.shared_server
 
 HEADER = "Id,Name,Email,Shoe size\r\n"
 PEOPLE = "".join(f"{n},Person {n},p{n}@example.org,{36 + n}\r\n" for n in range(1, 21))

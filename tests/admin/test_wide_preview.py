@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.admin.conftest import AdminPage
+
+# Each test has accounts of its own on the module's server (tests/admin/shared_server.py).
+pytestmark = pytest.mark.shared_server
 
 COLUMNS = 36
 

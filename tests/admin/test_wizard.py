@@ -25,6 +25,9 @@ from tests.fetch.http_server import LocalHTTPServer, ServedFile, Site
 from tests.support.browser import Screenshots
 from tests.support.servers import ContacthubServer
 
+# Each test has accounts of its own on the module's server (tests/admin/shared_server.py).
+pytestmark = pytest.mark.shared_server
+
 DATA = Path(__file__).parents[1] / "data" / "csv"
 # Enough rows that the run outlasts the page change, so its progress bar is seen.
 EXTRA_ROWS = 6000

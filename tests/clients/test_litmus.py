@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.commands import litmus_command
 from tests.support.servers import DavServer, RadicaleServer
 
 SUITES = ("basic", "copymove", "props")
@@ -98,7 +99,7 @@ def parse_litmus(server: str, output: str) -> LitmusRun:
 def run_litmus(server: DavServer, workdir: Path) -> LitmusRun:
     workdir.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(
-        ["litmus", "--keep-going", f"{server.url}/{USER}/", USER, server.users[USER]],
+        [*litmus_command(), "--keep-going", f"{server.url}/{USER}/", USER, server.users[USER]],
         env={"TESTS": " ".join(SUITES), "PATH": "/usr/bin:/bin", "LC_ALL": "C"},
         cwd=workdir,  # litmus writes debug.log into its working directory
         capture_output=True,
@@ -112,24 +113,30 @@ def run_litmus(server: DavServer, workdir: Path) -> LitmusRun:
     return run
 
 
-@pytest.fixture
-def rights_file(tmp_path: Path) -> Path:
-    path = tmp_path / "rights"
+@pytest.fixture(scope="module")
+def litmus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("litmus")
+
+
+@pytest.fixture(scope="module")
+def rights_file(litmus_dir: Path) -> Path:
+    path = litmus_dir / "rights"
     path.write_text(RIGHTS)
     return path
 
 
-@pytest.fixture
-def reference(tmp_path: Path, rights_file: Path) -> LitmusRun:
-    """litmus against plain Radicale with its own multifilesystem storage."""
+@pytest.fixture(scope="module")
+def reference(litmus_dir: Path, rights_file: Path) -> LitmusRun:
+    """litmus against plain Radicale with its own multifilesystem storage: run once, the
+    yardstick of both stores' runs."""
     radicale = RadicaleServer(
-        tmp_path / "radicale",
+        litmus_dir / "radicale",
         {USER: "alice-Secret-1"},
         config={"rights": {"type": "from_file", "file": str(rights_file)}},
         bcrypt_rounds=4,
     )
     with radicale:
-        return run_litmus(radicale, tmp_path / "litmus-radicale")
+        return run_litmus(radicale, litmus_dir / "litmus-radicale")
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

@@ -22,6 +22,7 @@ from contacthub.store import Store
 from contacthub.vcard.parse import item_data
 from tests.clients import cards
 from tests.support import dav
+from tests.support.commands import vdirsyncer_command
 from tests.support.servers import ContacthubServer, DavServer, DavSession
 
 INITIAL = 200
@@ -76,7 +77,7 @@ class Vdirsyncer:
 
     def run(self, *args: str) -> str:
         proc = subprocess.run(
-            ["vdirsyncer", "-c", str(self.config), *args],
+            [*vdirsyncer_command(), "-c", str(self.config), *args],
             env=self.env,
             cwd=self.root,
             capture_output=True,

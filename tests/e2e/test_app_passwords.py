@@ -17,6 +17,7 @@ import requests
 from tests.clients.test_vdirsyncer import Vdirsyncer
 from tests.conftest import BACKENDS, USERS
 from tests.support import dav
+from tests.support.commands import vdirsyncer_command
 from tests.support.servers import ContacthubServer
 from tests.support.vcards import make_card, new_uid
 
@@ -202,7 +203,7 @@ def test_vdirsyncer_syncs_with_an_app_password(server: ContacthubServer, tmp_pat
 
     server.cli("user", "app-password", "revoke", "alice", "vdirsyncer")
     refused = subprocess.run(
-        ["vdirsyncer", "-c", str(vd.config), "sync"],
+        [*vdirsyncer_command(), "-c", str(vd.config), "sync"],
         env=vd.env,
         cwd=vd.root,
         capture_output=True,

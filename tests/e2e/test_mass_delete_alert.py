@@ -26,6 +26,7 @@ import pytest
 
 from tests.clients import cards
 from tests.support import dav
+from tests.support.commands import vdirsyncer_command
 from tests.support.net import free_port, wait_until
 from tests.support.servers import DavServer, DavSession
 from tests.support.smtp import Mailbox, serve_mailbox
@@ -66,7 +67,7 @@ class Vdirsyncer:
 
     def run(self, *args: str) -> str:
         proc = subprocess.run(
-            ["vdirsyncer", "-c", str(self.config), *args],
+            [*vdirsyncer_command(), "-c", str(self.config), *args],
             env=self.env,
             cwd=self.root,
             capture_output=True,

@@ -18,7 +18,6 @@ import configparser
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -30,8 +29,11 @@ from types import TracebackType
 from typing import Any
 
 import requests
+from click.testing import CliRunner
 
+from contacthub.cli import main as contacthub_main
 from contacthub.firstrun import prepare_data_dir
+from tests.support.commands import contacthub_command
 from tests.support.net import LOOPBACK, free_port, port_open, wait_until
 
 START_TIMEOUT = 60.0
@@ -62,17 +64,6 @@ def write_ini(path: Path, sections: ConfigSections) -> Path:
     with open(path, "w") as fh:
         parser.write(fh)
     return path
-
-
-def contacthub_command() -> list[str]:
-    """The installed ``contacthub`` console script (next to this Python first)."""
-    beside = Path(sys.executable).parent / "contacthub"
-    if beside.is_file():
-        return [str(beside)]
-    found = shutil.which("contacthub")
-    if found:
-        return [found]
-    raise RuntimeError("the 'contacthub' command is not installed: pip install -e '.[test]'")
 
 
 class _Process:
@@ -275,8 +266,16 @@ class ContacthubServer(DavServer):
         return proc
 
     def add_user(self, name: str, password: str, admin: bool = False) -> None:
-        args = ["user", "add", name] + (["--admin"] if admin else [])
-        self.cli(*args, input=password + "\n")
+        """``contacthub user add`` (password on stdin), run in this process: the command's
+        own code, without the second or more a new interpreter takes to import it."""
+        argv = ["user", "add", name, "--data-dir", str(self.data_dir)]
+        argv += ["--admin"] if admin else []
+        argv += ["--config", str(self.config_path)] if self.config_path else []
+        result = CliRunner().invoke(contacthub_main, argv, input=password + "\n")
+        if result.exit_code != 0:
+            raise RuntimeError(
+                f"contacthub {' '.join(argv)} failed ({result.exit_code}):\n{result.output}"
+            ) from result.exception
         self.users[name] = password
 
     def start(self) -> ContacthubServer:
@@ -331,7 +330,8 @@ class RadicaleServer(DavServer):
 
     Users live in an htpasswd file with bcrypt hashes. With *predefined_contacts*
     every user gets an address book ``/USER/contacts/`` ("Contacts") on first login,
-    like contacthub's default book. *config* overrides Radicale INI options.
+    like contacthub's default book. *config* overrides Radicale INI options (Radicale's
+    sleep after a refused login or a server error is off unless it sets one).
     """
 
     name = "radicale"
@@ -355,11 +355,14 @@ class RadicaleServer(DavServer):
         self.config_path = self.base_dir / "radicale.conf"
         self.bcrypt_rounds = bcrypt_rounds
         sections: dict[str, dict[str, str]] = {
-            "server": {"hosts": f"{host}:{self.port}"},
+            # Radicale sleeps 1 s before each 401/403 and each 5xx it answers; the
+            # comparisons make many on purpose, and none of them is about the sleep.
+            "server": {"hosts": f"{host}:{self.port}", "delay_on_error": "0"},
             "auth": {
                 "type": "htpasswd",
                 "htpasswd_filename": str(self.htpasswd_path),
                 "htpasswd_encryption": "bcrypt",
+                "delay": "0",
             },
             "rights": {"type": "owner_only"},
             "storage": {"type": "multifilesystem", "filesystem_folder": str(self.data_dir)},

@@ -24,6 +24,7 @@ from contacthub.firstrun import (
     first_admin_notice,
     prepare_data_dir,
 )
+from contacthub.users import UsersFileError, bcrypt_rounds
 
 
 @click.group(cls=Main)
@@ -53,6 +54,10 @@ def serve(
     from contacthub.serve import serve as run_server
     from contacthub.serve import setup_logging
 
+    try:
+        bcrypt_rounds()  # the first admin's hash, and the stand-in of unknown names
+    except UsersFileError as error:
+        raise click.ClickException(str(error)) from None
     location = load_settings(data_dir, config_file)
     first = prepare_data_dir(location.data_dir, location.config_file)
     if first.created_data_dir:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from contacthub.cli.common import command_settings, location_options, open_store
-from contacthub.users import UsersFile, UsersFileError, check_new_password
+from contacthub.users import UsersFile, UsersFileError, bcrypt_rounds, check_new_password
 
 
 @click.group()
@@ -36,6 +36,7 @@ def user_add(data_dir: Path | None, config_file: Path | None, name: str, admin: 
     settings = command_settings(data_dir, config_file)
     users = UsersFile(settings.users_file)
     try:
+        bcrypt_rounds()  # a cost bcrypt refuses, before the store is changed
         if users.exists(name):
             raise UsersFileError(f"user {name!r} already exists")
         password = _read_password()
@@ -59,6 +60,7 @@ def user_passwd(data_dir: Path | None, config_file: Path | None, name: str) -> N
     """Set an account's password."""
     users = UsersFile(command_settings(data_dir, config_file).users_file)
     try:
+        bcrypt_rounds()
         if not users.exists(name):
             raise UsersFileError(f"no user {name!r}")
         users.set_password(name, _read_password())
