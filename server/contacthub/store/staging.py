@@ -180,31 +180,15 @@ class StagingPart(ItemsPart, LinksPart):
             raise StagingLost()
 
     def _hold(self, collection_id: int, gen: int, holder: str, new_holder: str, now: float) -> bool:
-        return (
-            self.conn.execute(
-                update(stagings)
-                .where(
-                    stagings.c.collection_id == collection_id,
-                    stagings.c.gen == gen,
-                    stagings.c.holder == holder,
-                )
-                .values(holder=new_holder, until=now + LEASE_SECONDS)
-            ).rowcount
-            == 1
-        )
+        held = _slot_held(collection_id, gen, holder)
+        values = {"holder": new_holder, "until": now + LEASE_SECONDS}
+        return self.conn.execute(update(stagings).where(held).values(values)).rowcount == 1
 
     def abandon_staging(self, collection_id: int, gen: int, holder: str) -> None:
         """Leave the slot to the next run of the collection, which sweeps it (as a dead
         run's): its hold ends now."""
-        self.conn.execute(
-            update(stagings)
-            .where(
-                stagings.c.collection_id == collection_id,
-                stagings.c.gen == gen,
-                stagings.c.holder == holder,
-            )
-            .values(until=0.0)
-        )
+        held = _slot_held(collection_id, gen, holder)
+        self.conn.execute(update(stagings).where(held).values(until=0.0))
 
     def end_staging(self, collection_id: int, gen: int) -> None:
         self.conn.execute(
@@ -591,6 +575,15 @@ class StagingPart(ItemsPart, LinksPart):
                         pending_links.c.external_key.in_(of_source[start : start + 500]),
                     )
                 )
+
+
+def _slot_held(collection_id: int, gen: int, holder: str) -> ColumnElement[bool]:
+    """The collection's staging slot for `gen`, while `holder` holds it."""
+    return and_(
+        stagings.c.collection_id == collection_id,
+        stagings.c.gen == gen,
+        stagings.c.holder == holder,
+    )
 
 
 class Staging:
