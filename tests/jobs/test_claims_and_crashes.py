@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from contacthub.config import DEFAULT_RUN_LEASE
 from contacthub.jobs import runner
-from contacthub.jobs.runner import INTERNAL_ERROR, INTERRUPTED, LEASE_SECONDS, run_sync
+from contacthub.jobs.runner import INTERNAL_ERROR, INTERRUPTED, run_sync
 from contacthub.jobs.scheduler import Scheduler
 from contacthub.jobs.status import status_of
 from contacthub.reconcile import RunOutcome
@@ -87,7 +88,7 @@ def test_two_schedulers_on_one_store_run_each_due_sync_exactly_once(
 
 def dead_claim(store: Store, source: SourceRecord, now: float) -> Lease:
     """Claim the due occurrence as a process that then dies (it never ends its lease)."""
-    lease = Lease(source.id, DEAD, "schedule", now, now + LEASE_SECONDS)
+    lease = Lease(source.id, DEAD, "schedule", now, now + DEFAULT_RUN_LEASE)
     with store.write() as tx:
         assert tx.claim_due(source.id, source.next_run_at or 0, NEXT.timestamp(), lease)
     return lease
@@ -171,7 +172,7 @@ def test_a_lease_renewed_after_it_was_seen_expired_is_not_taken_for_dead(
     clock.fixed = lease.until + 1
     monkeypatch.setattr(Transaction, "expired_leases", lambda self, now: [lease])
     with store.write() as tx:  # the holder was slow, not dead: it renews just in time
-        assert tx.renew_lease(lease, clock() + LEASE_SECONDS)
+        assert tx.renew_lease(lease, clock() + DEFAULT_RUN_LEASE)
 
     assert Scheduler(ctx).recover() == []
 
@@ -197,7 +198,7 @@ def test_a_long_run_renews_its_lease_and_is_not_taken_for_dead(
 
     def long_import(*args: Any, **kwargs: Any) -> RunOutcome:
         first = lease_until(store, source)
-        clock.advance(LEASE_SECONDS - 1)  # the run has lasted almost one lease term
+        clock.advance(DEFAULT_RUN_LEASE - 1)  # the run has lasted almost one lease term
         wait_until(lambda: lease_until(store, source) > first, 5, "the lease's renewal")
         clock.fixed = first + 10  # past the first term
         recovered.extend(Scheduler(ctx).recover())

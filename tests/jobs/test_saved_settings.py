@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from contacthub.jobs.runner import INTERRUPTED, LEASE_SECONDS, run_sync
+from contacthub.config import DEFAULT_RUN_LEASE
+from contacthub.jobs.runner import INTERRUPTED, run_sync
 from contacthub.sources.context import RunContext
 from contacthub.sources.csv.remote import origin_of, update_origin
 from contacthub.sources.settings import (
@@ -79,8 +80,8 @@ def test_import_now_after_a_dead_run_records_that_run_first(
     source = http_sync(ctx, site, http)
     now = ctx.now()
     with store.write() as tx:
-        tx.take_lease(Lease(source.id, "dead-worker", "schedule", now, now + LEASE_SECONDS))
-    clock.advance(LEASE_SECONDS + 1)
+        tx.take_lease(Lease(source.id, "dead-worker", "schedule", now, now + DEFAULT_RUN_LEASE))
+    clock.advance(DEFAULT_RUN_LEASE + 1)
 
     run = run_sync(ctx, source)
 

@@ -8,7 +8,8 @@ import subprocess
 import threading
 import time
 
-from contacthub.jobs.runner import INTERRUPTED, LEASE_SECONDS
+from contacthub.config import DEFAULT_RUN_LEASE
+from contacthub.jobs.runner import INTERRUPTED
 from contacthub.jobs.scheduler import Scheduler
 from contacthub.jobs.status import status_of
 from contacthub.store import Store
@@ -90,7 +91,7 @@ def test_a_killed_worker_leaves_no_sync_running_for_ever(
 
     # Until the lease runs out it still looks running; then the next scheduler
     # (here with its clock past the lease) records the run as interrupted.
-    later = hub.context(clock=time.time() + LEASE_SECONDS + 1)
+    later = hub.context(clock=time.time() + DEFAULT_RUN_LEASE + 1)
     Scheduler(later).recover()
     with later.store.read() as tx:
         after = tx.require_source(source.id)

@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from contacthub.config import DEFAULT_RUN_LEASE
 from contacthub.jobs.auto_merge import merge_after_run
 from contacthub.jobs.notify import (
     NotifyError,
@@ -39,7 +38,6 @@ from contacthub.store import Lease, RunRecord, SourceRecord, StorageFull, StoreB
 
 logger = logging.getLogger(__name__)
 
-LEASE_SECONDS = float(DEFAULT_RUN_LEASE)  # [contacthub] run_lease
 RENEW_EVERY = 30.0  # real seconds at most; a lease outlives three missed renewals
 INTERNAL_ERROR = "an internal error; the server log has the details"
 INTERRUPTED = (
