@@ -21,11 +21,10 @@ import re
 import sqlite3
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from sqlalchemy.engine import make_url
 
 from contacthub.jobs.runner import INTERRUPTED
 from contacthub.store import Store
+from tests.fetch.http_server import LocalHTTPServer, ServedFile, Site
 from tests.support.net import LOOPBACK, free_port, wait_until
 from tests.support.postgres import PostgresServer
 from tests.support.servers import ConfigSections, ContacthubServer, DavSession
@@ -52,65 +52,37 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 # -- a file server whose files can be held back --------------------------------------------
 
 
+@dataclass
 class Files:
-    """Serves /NAME.csv (one row, NAME's person); a path in `held` waits until released."""
+    """/NAME.csv, one row (NAME's person) each, on a local HTTP server; a held path's answer
+    waits until released."""
 
-    def __init__(self) -> None:
-        self.held: dict[str, threading.Event] = {}
-        self.requests: Counter[str] = Counter()
-        self.lock = threading.Lock()
+    site: Site
+    base: str
+
+    def add(self, name: str) -> str:
+        path = f"/{name}.csv"
+        row = f"Name,Email\r\nPerson {name},{name}@example.org\r\n".encode()
+        self.site.files[path] = ServedFile(row, etag=False)
+        return self.base + path
 
     def hold(self, path: str) -> threading.Event:
-        self.held[path] = threading.Event()
-        return self.held[path]
+        self.site.held[path] = threading.Event()
+        return self.site.held[path]
 
     def asked(self, path: str) -> int:
-        with self.lock:
-            return self.requests[path]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
-        pass
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        files = self.server.files
-        with files.lock:
-            files.requests[self.path] += 1
-        gate = files.held.get(self.path)
-        if gate is not None:
-            gate.wait(60)
-        name = self.path.strip("/").removesuffix(".csv")
-        body = f"Name,Email\r\nPerson {name},{name}@example.org\r\n".encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/csv")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    files: Files
+        return sum(1 for request in list(self.site.requests) if request["path"] == path)
 
 
 @pytest.fixture
-def files() -> Iterator[tuple[Files, str]]:
-    served = Files()
-    server = _Server((LOOPBACK, 0), _Handler)
-    server.files = served
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield served, f"http://{LOOPBACK}:{server.server_address[1]}"
-    finally:
-        for gate in served.held.values():
-            gate.set()
-        server.shutdown()
-        server.server_close()
-        thread.join()
+def files() -> Iterator[Files]:
+    site = Site()
+    with LocalHTTPServer(site) as server:
+        try:
+            yield Files(site, server.url(""))
+        finally:
+            for gate in site.held.values():
+                gate.set()
 
 
 # -- the server ------------------------------------------------------------------------------
@@ -162,9 +134,9 @@ def _exited(server: ContacthubServer) -> Any:
 # -- syncs over the API --------------------------------------------------------------------
 
 
-def make_sync(alice: DavSession, base: str, name: str, **body: Any) -> int:
+def make_sync(alice: DavSession, files: Files, name: str, **body: Any) -> int:
     made = alice.post(
-        "/api/v1/syncs", json={"source": {"url": f"{base}/{name}.csv"}, "name": name, **body}
+        "/api/v1/syncs", json={"source": {"url": files.add(name)}, "name": name, **body}
     )
     assert made.status_code == 201, made.text
     sync_id: int = made.json()["id"]
@@ -248,23 +220,22 @@ def pg_row_held(postgres: PostgresServer, store_url: str, sync_id: int) -> Itera
 
 
 def test_a_lease_that_cannot_be_renewed_and_ticks_that_fail_leave_the_run_and_scheduler_going(
-    tmp_path: Path, files: tuple[Files, str]
+    tmp_path: Path, files: Files
 ) -> None:
     """A run outlives its lease while the store refuses writes: the renewals fail and say so,
     the scheduler's ticks fail and it goes on, records the run as interrupted once the
     store is back, and the run, told it lost its lease, finishes and is recorded too."""
-    served, base = files
     with serve(tmp_path) as server:
         alice = server.session("alice")
-        sync_id = make_sync(alice, base, "slow")
-        gate = served.hold("/slow.csv")
+        sync_id = make_sync(alice, files, "slow")
+        gate = files.hold("/slow.csv")
         answers: list[requests.Response] = []
         run = threading.Thread(
             target=lambda: answers.append(alice.post(f"/api/v1/syncs/{sync_id}/run", timeout=120))
         )
         run.start()
         try:
-            wait_until(lambda: served.asked("/slow.csv") == 2, 30, "the run to fetch its file")
+            wait_until(lambda: files.asked("/slow.csv") == 2, 30, "the run to fetch its file")
             renewal_failed = rf"renewing the lease of source {sync_id} failed"
             with sqlite_write_lock(server) as lock:
                 wait_logged(server, renewal_failed, "a renewal of the lease to fail")
@@ -305,7 +276,7 @@ def test_a_lease_that_cannot_be_renewed_and_ticks_that_fail_leave_the_run_and_sc
         assert newest["id"] == answer.json()["id"] and newest["trigger"] == "manual"
         assert (interrupted["status"], interrupted["message"]) == ("failed", INTERRUPTED)
         # The scheduler is alive: a sync due now runs on schedule.
-        later = make_sync(alice, base, "later")
+        later = make_sync(alice, files, "later")
         schedule_soon(alice, later)
         [scheduled] = wait_for_runs(alice, later, 1, "the scheduler to run a due sync")
         assert (scheduled["trigger"], scheduled["status"]) == ("schedule", "ok")
@@ -328,17 +299,16 @@ class HeldMailbox(Mailbox):
 
 
 def test_a_report_email_whose_outcome_cannot_be_saved_leaves_the_run_standing(
-    tmp_path: Path, files: tuple[Files, str]
+    tmp_path: Path, files: Files
 ) -> None:
     """The email is sent, then the store refuses the note of it on the run: the run is
     recorded and answered as it is, and the log says what was lost."""
-    _, base = files
     with (
         serve_mailbox(HeldMailbox(free_port())) as mailbox,
         serve(tmp_path, smtp_port=mailbox.port) as server,
     ):
         alice = server.session("alice")
-        sync_id = make_sync(alice, base, "mailed", notify="boss@example.org")
+        sync_id = make_sync(alice, files, "mailed", notify="boss@example.org")
         answers: list[requests.Response] = []
         run = threading.Thread(
             target=lambda: answers.append(alice.post(f"/api/v1/syncs/{sync_id}/run", timeout=120))
@@ -363,14 +333,13 @@ def test_a_report_email_whose_outcome_cannot_be_saved_leaves_the_run_standing(
 
 
 def test_report_emails_that_fail_leave_the_runs_and_the_scheduler_going(
-    tmp_path: Path, files: tuple[Files, str]
+    tmp_path: Path, files: Files
 ) -> None:
     """Nothing listens on the SMTP port: each scheduled run is recorded, with why its email
     was not sent, and the next due sync runs all the same."""
-    _, base = files
     with serve(tmp_path, smtp_port=free_port()) as server:
         alice = server.session("alice")
-        syncs = [make_sync(alice, base, name, notify="boss@example.org") for name in ("a", "b")]
+        syncs = [make_sync(alice, files, name, notify="boss@example.org") for name in ("a", "b")]
         schedule_soon(alice, *syncs)
         for sync_id in syncs:
             wait_until(
@@ -387,7 +356,7 @@ def test_report_emails_that_fail_leave_the_runs_and_the_scheduler_going(
                 "the failed email in the log",
             )
         assert "Traceback" not in server.log_tail(5000)
-        later = make_sync(alice, base, "later")
+        later = make_sync(alice, files, "later")
         schedule_soon(alice, later)
         [scheduled] = wait_for_runs(alice, later, 1, "the scheduler to go on")
         assert (scheduled["trigger"], scheduled["status"]) == ("schedule", "ok")
@@ -427,21 +396,20 @@ def import_now_in_the_admin_page(
 
 
 def test_a_background_run_that_breaks_is_logged_and_its_page_ends_with_the_run(
-    tmp_path: Path, files: tuple[Files, str]
+    tmp_path: Path, files: Files
 ) -> None:
     """Import now in the admin page, and the store refuses every write of the run, its
     failure's record too: the thread logs it and lets go of the progress bar; once the
     lease runs out the scheduler records the run as interrupted, the progress page shows
     that run, and the sync runs again."""
-    served, base = files
     with serve(tmp_path) as server:
         alice = server.session("alice")
-        sync_id = make_sync(alice, base, "pressed")
+        sync_id = make_sync(alice, files, "pressed")
         browser = admin_session(server)
-        gate = served.hold("/pressed.csv")
+        gate = files.hold("/pressed.csv")
         progress = import_now_in_the_admin_page(server, browser, sync_id)
         try:
-            wait_until(lambda: served.asked("/pressed.csv") == 2, 30, "the run to fetch its file")
+            wait_until(lambda: files.asked("/pressed.csv") == 2, 30, "the run to fetch its file")
             assert browser.get(progress, timeout=30).status_code == 200  # running: its bar
             with sqlite_write_lock(server):
                 gate.set()
@@ -470,22 +438,21 @@ def test_a_background_run_that_breaks_is_logged_and_its_page_ends_with_the_run(
 
 
 def test_a_scheduled_run_that_breaks_does_not_stop_the_other_due_syncs(
-    tmp_path: Path, files: tuple[Files, str], postgres_server: PostgresServer
+    tmp_path: Path, files: Files, postgres_server: PostgresServer
 ) -> None:
     """Two syncs due at once on PostgreSQL; the first one's writes all fail (its row is
     held, and each write waiting for it is ended), its failure's record too. The scheduler
     logs it and runs the second in the same tick; once the row is free and the first's
     lease has run out, that run is recorded as interrupted and the sync runs again."""
-    served, base = files
     store_url = postgres_server.create_database()
     with serve(tmp_path, store_url=store_url) as server:
         alice = server.session("alice")
-        broken, other = make_sync(alice, base, "broken"), make_sync(alice, base, "other")
+        broken, other = make_sync(alice, files, "broken"), make_sync(alice, files, "other")
         assert broken < other  # claimed first
-        gate = served.hold("/broken.csv")
+        gate = files.hold("/broken.csv")
         schedule_soon(alice, broken, other)
         try:
-            wait_until(lambda: served.asked("/broken.csv") == 2, 30, "the first run's fetch")
+            wait_until(lambda: files.asked("/broken.csv") == 2, 30, "the first run's fetch")
             with pg_row_held(postgres_server, store_url, broken):
                 gate.set()
                 wait_logged(
@@ -518,18 +485,17 @@ def test_a_scheduled_run_that_breaks_does_not_stop_the_other_due_syncs(
 
 
 def test_a_report_email_that_breaks_unforeseen_leaves_the_run_standing(
-    tmp_path: Path, files: tuple[Files, str]
+    tmp_path: Path, files: Files
 ) -> None:
     """The report email breaks on something no SMTP error explains (the sync's stored
     schedule cannot be read: written by another version, or by hand): the run is recorded
     and answered, its email says "not sent", and the log has the details."""
-    _, base = files
     with (
         serve_mailbox(Mailbox(free_port())) as mailbox,
         serve(tmp_path, smtp_port=mailbox.port) as server,
     ):
         alice = server.session("alice")
-        sync_id = make_sync(alice, base, "odd", notify="boss@example.org")
+        sync_id = make_sync(alice, files, "odd", notify="boss@example.org")
         store = Store.open(f"sqlite:///{server.data_dir / 'contacthub.db'}", upgrade=False)
         try:
             with store.write() as tx:

@@ -2,8 +2,9 @@
 
 Files live in ``files`` (path → bytes). Each can carry an ETag, a Last-Modified date, both or
 neither, and the server answers conditional requests with 304. It can also require Basic
-auth, redirect, and send a body without Content-Length. ``Site.requests`` and
-``Site.statuses`` keep what was asked and answered.
+auth, redirect, send a body without Content-Length, and hold a path's answer back until its
+event in ``Site.held`` is set. ``Site.requests`` and ``Site.statuses`` keep what was asked
+and answered.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Site:
     redirects: dict[str, str] = field(default_factory=dict)  # path → Location
     requests: list[dict[str, str]] = field(default_factory=list)  # headers seen, in order
     statuses: list[int] = field(default_factory=list)  # status of each answer, in order
+    held: dict[str, threading.Event] = field(default_factory=dict)  # path → answer once set
 
 
 def http_date(timestamp: float) -> str:
@@ -55,6 +57,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         site = self.server.site
         site.requests.append({"path": self.path, **dict(self.headers.items())})
+        gate = site.held.get(self.path)
+        if gate is not None:
+            gate.wait(60)
         if self.path in site.redirects:
             self._send(302, b"", {"Location": site.redirects[self.path]})
             return
