@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import selectors
 import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError, OperationalError
 
 # Seconds a write waits for another on SQLite before it is refused as busy (StoreBusy).
 DEFAULT_BUSY_TIMEOUT = 30.0
@@ -35,18 +36,45 @@ def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engi
         if parsed.drivername == "postgresql":
             # psycopg 3 is the driver we ship as the extra; plain URLs mean it.
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(
-            parsed,
-            pool_size=10,
-            max_overflow=20,
-            pool_pre_ping=True,
-            # psycopg prepares a statement it has run five times, and PostgreSQL then
-            # may switch to a generic plan: for `href IN (...500 hrefs...)` that plan
-            # scans the whole run's rows for each batch (a settle of 10,000 cards took
-            # seconds). Planning for the values given costs well under a millisecond.
-            connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
-        )
+        return _postgres_engine(parsed)
     raise ValueError(f"unsupported store URL {url!r}: use sqlite:///PATH or postgresql://...")
+
+
+def _postgres_engine(url: URL) -> Engine:
+    engine = create_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        # psycopg prepares a statement it has run five times, and PostgreSQL then
+        # may switch to a generic plan: for `href IN (...500 hrefs...)` that plan
+        # scans the whole run's rows for each batch (a settle of 10,000 cards took
+        # seconds). Planning for the values given costs well under a millisecond.
+        connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
+    )
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if closed_by_server(dbapi_connection):
+            raise DisconnectionError("the server closed the connection while it was idle")
+
+    return engine
+
+
+def closed_by_server(dbapi_connection: Any) -> bool:
+    """Whether PostgreSQL has written to a connection that sat idle in the pool.
+
+    It only does so to end it: a restart, a shutdown or pg_terminate_backend() sends its
+    FATAL message and closes the socket. Looking for that costs no round trip, where
+    SQLAlchemy's pool_pre_ping sends a SELECT 1 at every checkout, three times in a phone's
+    sync-collection (benchmarks/README.md, load_test.py). It is the
+    check go-sql-driver/mysql makes before reusing a connection (conncheck.go). A server
+    that vanished without closing is not seen; a ping would wait as long for it.
+    """
+    if dbapi_connection.closed:
+        return True
+    with selectors.DefaultSelector() as selector:
+        selector.register(dbapi_connection.fileno(), selectors.EVENT_READ)
+        return bool(selector.select(timeout=0))
 
 
 def _create_private(path: str) -> None:
