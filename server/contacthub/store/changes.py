@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,11 +22,12 @@ from dataclasses import dataclass
 from sqlalchemy import (
     ColumnElement,
     Executable,
+    Integer,
+    Select,
     Subquery,
     and_,
     bindparam,
     func,
-    literal,
     or_,
     select,
     update,
@@ -36,6 +38,7 @@ from contacthub.store.base import TxBase
 from contacthub.store.errors import InvalidSyncToken
 from contacthub.store.records import CollectionRecord
 from contacthub.store.schema import changes, collections, items, pending_changes
+from contacthub.store.streaming import ROWS_LIMIT, first_rows
 from contacthub.store.visible import visible
 
 TOKEN_PREFIX = "urn:contacthub:sync:"
@@ -207,9 +210,9 @@ class ChangesPart(TxBase):
         the future, or one older than the history kept.
         """
         position = self._position(collection, token)
-        log = self._log(collection)
         rows = self.conn.execute(
-            select(log.c.href).where(_after(log, position)).order_by(log.c.seq, log.c.href)
+            _changed_since(self._has_unsettled(collection), position.href is not None),
+            _log_values(collection) | _position_values(position),
         )
         return iter(dict.fromkeys(rows.scalars()))
 
@@ -223,77 +226,39 @@ class ChangesPart(TxBase):
 
         Raises InvalidSyncToken as changed_since does.
         """
-        log = self._log(collection)
         if token:
             position = self._position(collection, token)
             seen = position.seen
-            # Deletions the client saw happen before it synced are of cards it never had.
-            condition = and_(_after(log, position), or_(log.c.deleted.is_(False), log.c.seq > seen))
+            inside = position.href is not None
+            values = _position_values(position)
         else:  # the first sync lists the items there are, not the deletions
             seen = collection.sync_seq
-            condition = log.c.deleted.is_(False)
-        rows = self.conn.execute(
-            select(log.c.href, log.c.seq, func.coalesce(func.length(items.c.text), 0))
-            .select_from(
-                log.outerjoin(
-                    items,
-                    and_(
-                        items.c.collection_id == collection.id,
-                        items.c.href == log.c.href,
-                        visible(collection.id),
-                    ),
-                )
-            )
-            .where(condition)
-            .order_by(log.c.seq, log.c.href)
-            .limit(members + 1)
-            # Rows as they are taken, a few at a time: the page stops reading (and measuring
-            # texts: a photo card's is a megabyte) soon after it is full.
-            .execution_options(yield_per=16)
-        )
+            inside = None
+            values = {}
+        query = _changes_page(self._has_unsettled(collection), inside)
+        rows = first_rows(self.conn, query, _log_values(collection) | values, members + 1)
         hrefs: list[str] = []
         used = 0
         last = Position(0, seen)
         for href, seq, size in rows:
             if len(hrefs) >= members or (hrefs and used + size > text_bytes):
-                inside = seq == last.seq  # the page stops inside a position
-                stop = Position(last.seq, max(last.seq, seen), last.href if inside else None)
+                stops_inside = seq == last.seq  # the page stops inside a position
+                stop = Position(last.seq, max(last.seq, seen), last.href if stops_inside else None)
                 return ChangesPage(hrefs, format_page_token(collection, stop), False)
             hrefs.append(href)
             used += size
             last = Position(seq, seen, href)
         return ChangesPage(hrefs, format_token(collection, collection.sync_seq), True)
 
-    def _log(self, collection: CollectionRecord) -> Subquery:
-        """The collection's log as rows (seq, href, deleted): the settled entries and,
-        once a run is published and until it settles, its entries at its position."""
-        settled = select(changes.c.seq, changes.c.href, changes.c.deleted).where(
-            changes.c.collection_id == collection.id
-        )
-        if not collection.published_seq or not self._has_unsettled(collection):
-            return settled.subquery()
-        unsettled = select(
-            literal(collection.published_seq).label("seq"),
-            pending_changes.c.href,
-            pending_changes.c.deleted,
-        ).where(
-            pending_changes.c.collection_id == collection.id,
-            pending_changes.c.gen <= collection.published_gen,
-        )
-        return settled.union_all(unsettled).subquery()
-
     def _has_unsettled(self, collection: CollectionRecord) -> bool:
-        return (
-            self.conn.execute(
-                select(pending_changes.c.href)
-                .where(
-                    pending_changes.c.collection_id == collection.id,
-                    pending_changes.c.gen <= collection.published_gen,
-                )
-                .limit(1)
-            ).first()
-            is not None
+        """Whether a published run's entries are still in the pending log."""
+        if not collection.published_seq:
+            return False
+        found = self.conn.execute(
+            _UNSETTLED_ENTRY,
+            {"collection_id": collection.id, "published_gen": collection.published_gen},
         )
+        return found.first() is not None
 
     def _position(self, collection: CollectionRecord, token: str) -> Position:
         """Where `token` stands, if the log still reaches back to what its client saw."""
@@ -324,10 +289,91 @@ class ChangesPart(TxBase):
         )
 
 
-def _after(log: Subquery, position: Position) -> ColumnElement[bool]:
-    """The log's rows after `position`, in the order (seq, href)."""
-    if position.href is None:
-        return log.c.seq > position.seq
+# The change log's reads, built once per shape: a phone syncs every few minutes, and
+# building a statement costs more than SQLite takes to run it. Their values are those of
+# _log_values() and _position_values().
+
+_UNSETTLED_ENTRY = (
+    select(pending_changes.c.href)
+    .where(
+        pending_changes.c.collection_id == bindparam("collection_id"),
+        pending_changes.c.gen <= bindparam("published_gen"),
+    )
+    .limit(1)
+)
+
+
+def _log_values(collection: CollectionRecord) -> dict[str, object]:
+    return {
+        "collection_id": collection.id,
+        "published_seq": collection.published_seq,
+        "published_gen": collection.published_gen,
+    }
+
+
+def _position_values(position: Position) -> dict[str, object]:
+    return {"seq": position.seq, "seen": position.seen, "href": position.href}
+
+
+@functools.cache
+def _log(unsettled: bool) -> Subquery:
+    """A collection's log as rows (seq, href, deleted): the settled entries and, once a
+    run is published and until it settles (`unsettled`), its entries at its position."""
+    settled = select(changes.c.seq, changes.c.href, changes.c.deleted).where(
+        changes.c.collection_id == bindparam("collection_id")
+    )
+    if not unsettled:
+        return settled.subquery()
+    pending = select(
+        bindparam("published_seq", type_=Integer).label("seq"),
+        pending_changes.c.href,
+        pending_changes.c.deleted,
+    ).where(
+        pending_changes.c.collection_id == bindparam("collection_id"),
+        pending_changes.c.gen <= bindparam("published_gen"),
+    )
+    return settled.union_all(pending).subquery()
+
+
+def _after(log: Subquery, inside: bool) -> ColumnElement[bool]:
+    """The log's rows after the position (seq, href), in the order (seq, href); not
+    `inside` a position: after all of `seq`."""
+    if not inside:
+        return log.c.seq > bindparam("seq")
     return or_(
-        log.c.seq > position.seq, and_(log.c.seq == position.seq, log.c.href > position.href)
+        log.c.seq > bindparam("seq"),
+        and_(log.c.seq == bindparam("seq"), log.c.href > bindparam("href")),
+    )
+
+
+@functools.cache
+def _changed_since(unsettled: bool, inside: bool) -> Select[str]:
+    log = _log(unsettled)
+    return select(log.c.href).where(_after(log, inside)).order_by(log.c.seq, log.c.href)
+
+
+@functools.cache
+def _changes_page(unsettled: bool, inside: bool | None) -> Select[str, int, int]:
+    """A page's rows (href, seq, the card's text length): after a token's position
+    (`inside` it or not), or with no token (None) every item there is."""
+    log = _log(unsettled)
+    condition: ColumnElement[bool]
+    if inside is None:
+        condition = log.c.deleted.is_(False)
+    else:
+        # Deletions the client saw happen before it synced are of cards it never had.
+        condition = and_(
+            _after(log, inside), or_(log.c.deleted.is_(False), log.c.seq > bindparam("seen"))
+        )
+    found = and_(
+        items.c.collection_id == bindparam("collection_id"),
+        items.c.href == log.c.href,
+        visible(bindparam("collection_id")),
+    )
+    return (
+        select(log.c.href, log.c.seq, func.coalesce(func.length(items.c.text), 0))
+        .select_from(log.outerjoin(items, found))
+        .where(condition)
+        .order_by(log.c.seq, log.c.href)
+        .limit(ROWS_LIMIT)
     )

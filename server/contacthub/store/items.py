@@ -26,6 +26,7 @@ from contacthub.store.schema import (
     pending_links,
     stagings,
 )
+from contacthub.store.streaming import rows_of
 from contacthub.store.versions import (
     DELETE_RETURNING_IMAGE,
     INDEX_COLUMNS,
@@ -164,15 +165,12 @@ class ItemsPart(FoldersPart, ChangesPart, VersionsPart):
         """The items found at `hrefs`, in no particular order, read a few rows at a time:
         a reader that stops (a budget spent) has held no more than those."""
         for chunk in _chunks(dict.fromkeys(hrefs)):
-            rows = self.conn.execute(
-                select(*_RECORD)
-                .where(
-                    items.c.collection_id == collection_id,
-                    items.c.href.in_(chunk),
-                    visible(collection_id),
-                )
-                .execution_options(yield_per=16)
+            query = select(*_RECORD).where(
+                items.c.collection_id == collection_id,
+                items.c.href.in_(chunk),
+                visible(collection_id),
             )
+            rows = rows_of(self.conn, query, len(chunk))
             yield from (ItemRecord.from_row(row) for row in rows)
 
     def item_sizes(self, collection_id: int, hrefs: Iterable[str]) -> dict[str, int]:

@@ -1,0 +1,43 @@
+"""Reading rows that may be many (and big) a few at a time, without paying for it when
+they are few.
+
+SQLAlchemy's `yield_per` reads a few rows at a time: on PostgreSQL through a server-side
+cursor, whose DECLARE and CLOSE are two more round trips. Most of a phone's requests
+read a handful of rows (the cards changed since its last sync, a multiget of them), so
+those are read at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, TypeVarTuple
+
+from sqlalchemy import Connection, Integer, Row, Select, bindparam
+
+Columns = TypeVarTuple("Columns")
+
+# Rows held at most by a reader that stops early (a budget spent, a page full): a card's
+# text may be a megabyte (a photo).
+BATCH = 16
+
+
+def rows_of(conn: Connection, query: Select[*Columns], at_most: int) -> Iterable[Row[*Columns]]:
+    """The rows of `query`, which returns no more than `at_most` of them."""
+    if at_most <= BATCH:
+        return conn.execute(query).all()
+    return conn.execute(query.execution_options(yield_per=BATCH))
+
+
+# The limit of a statement `first_rows` reads, given at each execution.
+ROWS_LIMIT = bindparam("rows_limit", type_=Integer)
+
+
+def first_rows(
+    conn: Connection, query: Select[*Columns], values: dict[str, Any], limit: int
+) -> Iterable[Row[*Columns]]:
+    """The first `limit` rows of `query` (ordered, its limit ROWS_LIMIT) with `values`: a
+    batch at once, and the rest streamed only when that batch came back full."""
+    first = conn.execute(query, values | {"rows_limit": min(limit, BATCH)}).all()
+    if len(first) < BATCH or limit <= BATCH:
+        return first
+    return conn.execute(query.execution_options(yield_per=BATCH), values | {"rows_limit": limit})
