@@ -172,7 +172,9 @@ _GROUP_MARK_JSON = json.dumps(GROUP_MARK)[1:-1].encode()
 def is_group_image(packed: bytes | None) -> bool:
     """Whether a version kept a group card: found in the packed bytes without reading
     the card (the mass-deletion watch asks it of every card a client deleted)."""
-    return bool(packed) and _GROUP_MARK_JSON in packed_body(packed)
+    if not packed:
+        return False
+    return _GROUP_MARK_JSON in packed_body(packed)
 
 
 def _unframe(framed: str) -> tuple[str, ...]:

@@ -211,3 +211,22 @@ def test_a_store_of_many_pages_is_reindexed_to_its_last_card(store: Store) -> No
         for row in rows.values()
     )
     _check_in_step(store)
+
+
+def test_a_card_in_a_deleted_books_trash_comes_back_answered_as_one_value(store: Store) -> None:
+    with store.write() as tx:
+        old = tx.create_collection("alice/old", {"tag": "VADDRESSBOOK"})
+        tx.put_item(old, "lines.vcf", item_data(LINES))
+        tx.put_item(old, "second.vcf", item_data(SECOND))
+    with store.write(["alice/old"]) as tx:
+        assert tx.delete_collection("alice/old")
+    _at_0019(store)
+    _index_rows(store, ["lines.vcf"], {"lines.vcf": _old_style(LINES)})
+
+    upgrade(store.engine)
+
+    with store.write() as tx:
+        deleted = tx.deleted_books("alice", 0)[0]
+    with store.write([deleted.trash_path, "alice"]) as tx:
+        restored = tx.restore_deleted_book(deleted)
+    assert [(m, _found(store, restored, m)) for m, _ in MATCHES[:6]] == MATCHES[:6]
