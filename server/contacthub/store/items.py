@@ -63,8 +63,19 @@ def _marked(text: str, extra: tuple[str, ...]) -> tuple[str, ...]:
     return (GROUP_MARK, *values) if is_group_card(text) else values
 
 
-def row_values(data: ItemData) -> dict[str, Any]:
+def index_columns(data: ItemData) -> dict[str, str]:
+    """The index columns of a card's row: its searchable values, framed."""
     index = data.index
+    return {
+        "idx_fn": _frame(index.fn),
+        "idx_email": _frame(index.emails),
+        "idx_tel": _frame(index.phones),
+        "idx_org": _frame(index.orgs),
+        "idx_extra": _frame(_marked(data.text, index.extra)),
+    }
+
+
+def row_values(data: ItemData) -> dict[str, Any]:
     return {
         "uid": data.uid,
         "etag": etag_of(data.text),
@@ -74,12 +85,8 @@ def row_values(data: ItemData) -> dict[str, Any]:
         "time_start": data.time_start,
         "time_end": data.time_end,
         "modified_at": time.time(),
-        "display_name": index.display_name,
-        "idx_fn": _frame(index.fn),
-        "idx_email": _frame(index.emails),
-        "idx_tel": _frame(index.phones),
-        "idx_org": _frame(index.orgs),
-        "idx_extra": _frame(_marked(data.text, index.extra)),
+        "display_name": data.index.display_name,
+        **index_columns(data),
     }
 
 

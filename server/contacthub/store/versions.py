@@ -17,6 +17,7 @@ import time
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, bindparam, select, update
@@ -115,19 +116,52 @@ def pack(image: Any) -> bytes:
     return _ZLIB + squeezed if len(squeezed) < len(body) else _PLAIN + body
 
 
+def packed_body(packed: bytes) -> bytes:
+    """A packed card's JSON (UTF-8), uncompressed."""
+    return zlib.decompress(packed[1:]) if packed[:1] == _ZLIB else packed[1:]
+
+
+def unpacked_image(packed: bytes) -> SimpleNamespace:
+    """A packed card as the row `pack` was given: packing it again gives it back."""
+    text, uid, name, component, start, end, display, fn, email, tel, org, extra = json.loads(
+        packed_body(packed)
+    )
+    return SimpleNamespace(
+        text=text,
+        uid=uid,
+        name=name,
+        component_name=component,
+        time_start=start,
+        time_end=end,
+        display_name=display,
+        idx_fn=fn,
+        idx_email=email,
+        idx_tel=tel,
+        idx_org=org,
+        idx_extra=extra,
+    )
+
+
 def unpack(packed: bytes) -> ItemData:
     """The card a version kept, ready to be written again (its index as it was)."""
-    body = zlib.decompress(packed[1:]) if packed[:1] == _ZLIB else packed[1:]
-    text, uid, name, component, start, end, display, fn, email, tel, org, extra = json.loads(body)
+    image = unpacked_image(packed)
     index = ContactIndex(
-        display_name=display,
-        fn=_unframe(fn),
-        emails=_unframe(email),
-        phones=_unframe(tel),
-        orgs=_unframe(org),
-        extra=_unframe(extra),
+        display_name=image.display_name,
+        fn=_unframe(image.idx_fn),
+        emails=_unframe(image.idx_email),
+        phones=_unframe(image.idx_tel),
+        orgs=_unframe(image.idx_org),
+        extra=_unframe(image.idx_extra),
     )
-    return ItemData(text, uid, name, component, start, end, index)
+    return ItemData(
+        image.text,
+        image.uid,
+        image.name,
+        image.component_name,
+        image.time_start,
+        image.time_end,
+        index,
+    )
 
 
 # A group card's index starts with the mark (store/group_cards.py), a control character
@@ -140,8 +174,7 @@ def is_group_image(packed: bytes | None) -> bool:
     the card (the mass-deletion watch asks it of every card a client deleted)."""
     if not packed:
         return False
-    body = zlib.decompress(packed[1:]) if packed[:1] == _ZLIB else packed[1:]
-    return _GROUP_MARK_JSON in body
+    return _GROUP_MARK_JSON in packed_body(packed)
 
 
 def _unframe(framed: str) -> tuple[str, ...]:
