@@ -19,7 +19,6 @@ from contacthub.vcard.parse import item_data
 from tests.support.postgres import PostgresServer
 from tests.support.vcards import make_card
 
-
 ALICE = Actor("alice", "carddav", "test")
 
 
