@@ -35,6 +35,7 @@ _window: ContextVar[ListingWindow | None] = ContextVar("window", default=None)
 _measured: ContextVar[BookLengths | None] = ContextVar("measured", default=None)
 _agent: ContextVar[str] = ContextVar("agent", default="")
 _deletions: ContextVar[list[Deletion] | None] = ContextVar("deletions", default=None)
+_shared_read: ContextVar[SharedRead | None] = ContextVar("shared_read", default=None)
 
 # The store's refusals the guard answers itself: a full disk (507) and a write that
 # waited too long for others (503 with Retry-After, which clients retry).
@@ -64,7 +65,7 @@ def transaction() -> Transaction:
 
 @contextmanager
 def reading(store: Store) -> Iterator[Transaction]:
-    """The request's transaction, or a short read of its own.
+    """The request's transaction, or its shared read, or a short read of its own.
 
     Radicale builds some answers (PROPFIND's properties) after releasing its
     lock, so reads must work outside it too.
@@ -73,8 +74,67 @@ def reading(store: Store) -> Iterator[Transaction]:
     if tx is not None:
         yield tx
         return
+    shared = _shared_read.get()
+    if shared is not None and shared.serves(store):
+        yield shared.transaction()
+        return
     with noting_store_faults(), store.read() as own:
         yield own
+
+
+class SharedRead:
+    """One read transaction for every read of a request outside a write: its login's
+    account check, Radicale's look for the principal at each request, the method's own
+    reads. A phone's sync-collection took three, and on PostgreSQL each is a checkout, a
+    BEGIN and a ROLLBACK. Opened at the first read; a write ends it first, so the reads
+    after a write see it; ended with the request (`sharing_reads`)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.ended = False
+        self._scope: ExitStack | None = None
+        self._tx: Transaction | None = None
+
+    def serves(self, store: Store) -> bool:
+        return store is self.store and not self.ended
+
+    def transaction(self) -> Transaction:
+        if self._tx is None:
+            scope = ExitStack()
+            with noting_store_faults():
+                self._tx = scope.enter_context(self.store.read())
+            self._scope = scope
+        return self._tx
+
+    def close(self) -> None:
+        """End the open transaction, if any: the next read opens another."""
+        scope, self._scope, self._tx = self._scope, None, None
+        if scope is not None:
+            with noting_store_faults():
+                scope.close()
+
+    def end(self) -> None:
+        self.ended = True
+        self.close()
+
+
+@contextmanager
+def sharing_reads(store: Store) -> Iterator[None]:
+    """The reads of the request inside share one transaction (SharedRead). Whatever
+    outlives the request (a streamed answer) reads on its own."""
+    shared = SharedRead(store)
+    token = _shared_read.set(shared)
+    try:
+        yield
+    finally:
+        _shared_read.reset(token)
+        shared.end()
+
+
+def shared_read() -> SharedRead | None:
+    """The request's shared read, if it has one that is still open to reads."""
+    shared = _shared_read.get()
+    return shared if shared is not None and not shared.ended else None
 
 
 def has_transaction() -> bool:

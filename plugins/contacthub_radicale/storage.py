@@ -71,7 +71,10 @@ class Storage(storage.BaseStorage):
         if context.has_transaction():  # nested: the outer lock's transaction serves
             yield
             return
+        shared = context.shared_read()
         if mode == "w":
+            if shared is not None:  # the reads after this write see it
+                shared.close()
             named = [
                 pathutils.strip_path(p) for p in (kwargs.get("path"), kwargs.get("to_path")) if p
             ]
@@ -86,6 +89,10 @@ class Storage(storage.BaseStorage):
                 with context.noting_store_faults(), context.using(tx):
                     yield
                 return
+        elif shared is not None and shared.serves(self.store):
+            with context.noting_store_faults(), context.using(shared.transaction()):
+                yield
+            return
         else:
             scope = self.store.read()
         with context.noting_store_faults(), scope as tx, context.using(tx):

@@ -22,8 +22,9 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 
-from contacthub.store import AppPassword, Store
+from contacthub.store import AppPassword, Store, Transaction
 from contacthub.users import UsersFile
 
 logger = logging.getLogger(__name__)
@@ -64,11 +65,18 @@ class AppPasswords:
     for CardDAV; the store is asked at every request, so a change counts at the next."""
 
     def __init__(
-        self, store: Store, users: UsersFile, *, clock: Callable[[], float] = time.time
+        self,
+        store: Store,
+        users: UsersFile,
+        *,
+        clock: Callable[[], float] = time.time,
+        reading: Callable[[], AbstractContextManager[Transaction]] | None = None,
     ) -> None:
         self.store = store
         self.users = users
         self.clock = clock
+        # How a check reads the store: CardDAV's share the request's read.
+        self.reading = reading or store.read
         self.uses = LastUses(store)
 
     def verify(self, login: str, password: str, agent: str = "") -> AppPassword | None:
@@ -77,7 +85,7 @@ class AppPasswords:
         symbols = _symbols(password)
         if symbols is None:
             return None
-        with self.store.read() as tx:
+        with self.reading() as tx:
             found = tx.app_password_with_hash(login, secret_hash(symbols))
         if found is None or not self.users.exists(login):
             return None
@@ -85,7 +93,7 @@ class AppPasswords:
         return found
 
     def carddav_refuses_main_password(self, login: str) -> bool:
-        with self.store.read() as tx:
+        with self.reading() as tx:
             return tx.carddav_requires_app_password(login)
 
 

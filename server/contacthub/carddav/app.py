@@ -19,7 +19,7 @@ from contacthub.logins import AppPasswords
 from contacthub.signin_throttle import SignInThrottle
 from contacthub.store import DEFAULT_BOOK, DEFAULT_BOOK_PROPS, Store
 from contacthub.users import UsersFile
-from contacthub_radicale import Storage
+from contacthub_radicale import Storage, context
 from contacthub_radicale.auth import Auth
 
 
@@ -60,7 +60,10 @@ def make_carddav_app(
 ) -> WSGIApp:
     configuration = radicale_configuration(settings, store)
     # One Auth for Radicale and the guard: one login cache, one check per request.
-    auth = Auth(configuration, AppPasswords(store, UsersFile(settings.users_file)))
+    app_passwords = AppPasswords(
+        store, UsersFile(settings.users_file), reading=functools.partial(context.reading, store)
+    )
+    auth = Auth(configuration, app_passwords)
     configuration.update(
         {"auth": {"type": functools.partial(_given, auth)}}, "contacthub", privileged=True
     )

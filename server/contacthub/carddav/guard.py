@@ -26,6 +26,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -66,6 +67,7 @@ from contacthub_radicale.context import (
     client,
     noting_deletions,
     putting,
+    sharing_reads,
     watching_store_faults,
 )
 from contacthub_radicale.one_book import showing_one_book, shows_one_book
@@ -79,6 +81,9 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _SETS_PROPERTIES = ("PROPPATCH", "MKCOL", "MKCALENDAR")
 _WRITES = ("PUT", *_SETS_PROPERTIES)
 _SENDS_XML = ("PROPFIND", "REPORT", *_SETS_PROPERTIES)
+# Methods that only read: their reads share one transaction (context.SharedRead). A write
+# of their own (Radicale making a new account's principal) ends it first.
+_READS = frozenset({"GET", "HEAD", "OPTIONS", "PROPFIND", "REPORT"})
 SOURCE_GROUP_REFUSED = (
     "this group shows the contacts of one of your address books and changes with that "
     "book only: add, remove or edit those contacts, or rename the book, where you see "
@@ -186,6 +191,7 @@ class CardDavGuard:
         with (
             self.gate.auth.one_check_per_request(),
             watching_store_faults() as fault,
+            _reads_shared(self.store, environ),
             client(environ.get("HTTP_USER_AGENT", "")),
             noting_deletions() as deleted,
         ):
@@ -516,3 +522,9 @@ def _etag_only_if_kept(start_response: Callable[..., Any], body: PutBody) -> Cal
         return start_response(status, headers, *args)
 
     return patched
+
+
+def _reads_shared(store: Store, environ: dict[str, Any]) -> AbstractContextManager[None]:
+    if environ.get("REQUEST_METHOD") in _READS:
+        return sharing_reads(store)
+    return nullcontext()
