@@ -76,7 +76,7 @@ class AppPasswords:
         self.users = users
         self.clock = clock
         # How a check reads the store: CardDAV's share the request's read.
-        self.reading = reading or store.read
+        self._reading = reading
         self.uses = LastUses(store)
 
     def verify(self, login: str, password: str, agent: str = "") -> AppPassword | None:
@@ -85,7 +85,7 @@ class AppPasswords:
         symbols = _symbols(password)
         if symbols is None:
             return None
-        with self.reading() as tx:
+        with self._read() as tx:
             found = tx.app_password_with_hash(login, secret_hash(symbols))
         if found is None or not self.users.exists(login):
             return None
@@ -93,8 +93,11 @@ class AppPasswords:
         return found
 
     def carddav_refuses_main_password(self, login: str) -> bool:
-        with self.reading() as tx:
+        with self._read() as tx:
             return tx.carddav_requires_app_password(login)
+
+    def _read(self) -> AbstractContextManager[Transaction]:
+        return self._reading() if self._reading is not None else self.store.read()
 
 
 class LastUses:
