@@ -20,9 +20,11 @@ from contacthub.store import (
     Transaction,
     format_token,
 )
+from contacthub.vcard.versions import representation_etag, version_of_head
 from contacthub_radicale import context, filters
 from contacthub_radicale.items import http_date, to_radicale, to_store
-from contacthub_radicale.oversized import withheld
+from contacthub_radicale.oversized import UTF8_MOST, withheld
+from contacthub_radicale.vcard_version import served_version
 from contacthub_radicale.window import ListingWindow
 
 if TYPE_CHECKING:
@@ -75,6 +77,27 @@ class Collection(storage.BaseCollection):
         for href in wanted:
             if href in missing:
                 yield href, None
+
+    def etags(self, hrefs: Iterable[str]) -> dict[str, str] | None:
+        """The ETags of the cards at `hrefs` that clients see, as `get_multi`'s items have
+        them, read without the cards; None where only a card can tell: one so long that it
+        may be over `[server] max_resource_size`, or one served in another vCard version
+        whose VERSION line is not in its head."""
+        version = served_version()
+        limit = self._storage.max_resource_size
+        found: dict[str, str] = {}
+        with self._reading() as tx:
+            for item in tx.item_etags(self._record.id, hrefs):
+                if item.length * UTF8_MOST > limit:
+                    return None
+                etag = item.etag
+                if version is not None and item.name == "VCARD":
+                    stored = version_of_head(item.head, whole=item.length <= len(item.head))
+                    if stored is None:
+                        return None
+                    etag = representation_etag(etag, stored, version)
+                found[item.href] = etag
+        return found
 
     def get_all(self) -> Iterator[Item]:
         with self._reading() as tx:

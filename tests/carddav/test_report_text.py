@@ -22,6 +22,7 @@ from contacthub.carddav.app import make_carddav_app
 from contacthub.store import Store, StoreError
 from contacthub.users import UsersFile
 from contacthub_radicale.budget import AnswerBudget
+from contacthub_radicale.collection import Collection
 from tests.support import dav
 
 ALICE = ("alice", "alice-password")
@@ -163,6 +164,62 @@ def test_a_sync_page_cut_short_is_answered_as_radicale_answers_it(
     same(ours, theirs)
     assert b"507" in ours
     assert token_of(ours) == token_of(theirs)
+
+
+@pytest.fixture
+def cards_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The hrefs whose cards the book's get_multi read."""
+    read: list[str] = []
+    get_multi = Collection.get_multi
+
+    def counted(self: Collection, hrefs: Iterable[str]) -> Iterator[Any]:
+        wanted = list(hrefs)
+        read.extend(wanted)
+        return get_multi(self, wanted)
+
+    monkeypatch.setattr(Collection, "get_multi", counted)
+    return read
+
+
+def test_a_sync_of_etags_alone_reads_no_card(
+    client: Client, cards_read: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = client.open(
+        BOOK, method="REPORT", data=SYNC.format(token="", limit="", props="<D:getetag/>").encode(),
+        auth=ALICE, headers={"Depth": "1"},
+    )  # fmt: skip
+    client.delete(BOOK + "plain.vcf", auth=ALICE)
+    changed = CARDS["four.vcf"].replace("FN:Dee", "FN:Dee B")  # a 4.0 card: served as 3.0
+    client.put(BOOK + "four.vcf", data=changed.encode(), content_type="text/vcard", auth=ALICE)
+    body = SYNC.format(token=token_of(first.get_data()), limit="", props="<D:getetag/>")
+    cards_read.clear()
+
+    ours, theirs = answers(client, body, monkeypatch)
+
+    same(ours, theirs)
+    statuses = {r.href: r.status for r in dav.parse_multistatus(ours)}
+    assert statuses == {BOOK + "plain.vcf": 404, BOOK + "four.vcf": None}
+    assert sorted(cards_read) == ["four.vcf", "plain.vcf"]  # by Radicale's answer alone
+
+
+def test_a_card_whose_version_is_past_its_head_is_read_for_its_etag(
+    client: Client, cards_read: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    late = (
+        "BEGIN:VCARD\r\nNOTE:" + "x" * 400 + "\r\nVERSION:4.0\r\nUID:u9\r\nFN:Late\r\nEND:VCARD\r\n"
+    )
+    put = client.put(BOOK + "late.vcf", data=late.encode(), content_type="text/vcard", auth=ALICE)
+    assert put.status_code == 201
+    cards_read.clear()
+
+    ours, theirs = answers(
+        client, SYNC.format(token="", limit="", props="<D:getetag/>"), monkeypatch
+    )
+
+    same(ours, theirs)
+    etag = dav.parse_multistatus(ours).by_href()[BOOK + "late.vcf"].etag
+    assert etag is not None and etag.endswith('-3.0"')  # the 3.0 form's ETag
+    assert len(cards_read) == 2 * (len(CARDS) + 1)  # ours read every card, as Radicale's did
 
 
 def test_an_invalid_sync_token_is_refused_as_radicale_refuses_it(client: Client) -> None:

@@ -18,6 +18,7 @@ from contacthub.vcard.versions import (
     to_v3,
     to_v4,
     version_of,
+    version_of_head,
 )
 
 HEAD_3 = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Doe;Jane;;;\r\nFN:Jane Doe\r\n"
@@ -264,3 +265,22 @@ def test_a_folded_photo_keeps_its_stored_folds_after_its_first_line() -> None:
 def test_a_line_no_rule_changes_is_copied_as_stored() -> None:
     four = card_4("ADR;type=HOME:;;1 Main St;;;;", "TEL;type=WORK:+1 555")
     assert to_v3(four) == card_3("ADR;type=HOME:;;1 Main St;;;;", "TEL;type=WORK:+1 555")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:A\r\nEND:VCARD\r\n",
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nEND:VCARD\r\n",
+        "BEGIN:VCARD\r\nFN:A\r\nEND:VCARD\r\n",
+        "BEGIN:VCARD\r\nNOTE:" + "x" * 40 + "\r\nversion: 4.0\r\nEND:VCARD\r\n",
+        "BEGIN:VCARD\r\nVERSION:4.0",
+    ],
+)
+@pytest.mark.parametrize("cut", [5, 12, 16, 17, 20, 30, 70, 1000])
+def test_the_head_of_a_card_tells_its_version_or_says_it_cannot(text: str, cut: int) -> None:
+    told = version_of_head(text[:cut], whole=cut >= len(text))
+
+    assert told in (None, version_of(text))
+    if cut >= len(text):
+        assert told == version_of(text)

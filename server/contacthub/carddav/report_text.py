@@ -136,6 +136,10 @@ def xml_report(
                 *args, **kwargs,
             )  # fmt: skip
         answer.write(f"<sync-token>{_escape(new_token)}</sync-token>")
+        names = list(names)
+        if props == [GETETAG] and _wrote_etags(answer, base_prefix, collection, names):
+            unlock_storage_fn()
+            return client.MULTI_STATUS, answer
         hrefs = [pathutils.unstrip_path(posixpath.join(collection.path, n)) for n in names]
     misses = ET.Element(xmlutils.make_clark("D:multistatus"))
     # Each card written out as it is read, and let go.
@@ -297,11 +301,35 @@ def _request_path(href: str, base_prefix: str, path: str) -> str | None:
     return None
 
 
+def _wrote_etags(
+    answer: RenderedAnswer, base_prefix: str, collection: storage.BaseCollection, names: list[str]
+) -> bool:
+    """A sync page of ETags alone, written from the store's ETags without reading a card
+    (a new phone's first sync lists every card); False, having written nothing, where
+    only the cards can tell (Collection.etags)."""
+    assert isinstance(collection, Collection)
+    etags = collection.etags(names)
+    if etags is None:
+        return False
+    missing = []
+    for name in names:
+        if name in etags:
+            answer.write(
+                _found(base_prefix, collection, name, f"<getetag>{_escape(etags[name])}</getetag>")
+            )
+        else:
+            missing.append(name)
+    for name in missing:  # after the others, as Radicale's answer has them
+        uri = pathutils.unstrip_path(posixpath.join(collection.path, name))
+        miss = radicale_report.xml_item_response(base_prefix, uri, found_item=False)
+        answer.write(ET.tostring(miss, encoding="unicode"))
+    return True
+
+
 def _response(
     base_prefix: str, collection: storage.BaseCollection, item: Any, props: list[str]
 ) -> str:
     """One card's response, as Radicale's xml_item_response writes it."""
-    uri = pathutils.unstrip_path(posixpath.join(collection.path, item.href))
     text = item.serialize()  # before the ETag: a converted card's is its version's
     values = []
     for tag in props:
@@ -309,10 +337,16 @@ def _response(
             values.append(f"<getetag>{_escape(item.etag)}</getetag>")
         else:
             values.append(f"<CR:address-data>{_escape(text)}</CR:address-data>")
+    return _found(base_prefix, collection, item.href, "".join(values))
+
+
+def _found(base_prefix: str, collection: storage.BaseCollection, name: str, values: str) -> str:
+    """The response of a card found, with the properties' elements `values`."""
+    uri = pathutils.unstrip_path(posixpath.join(collection.path, name))
     return (
         "<response><href>"
         f"{_escape(xmlutils.make_href(base_prefix, uri))}</href><propstat><prop>"
-        f"{''.join(values)}</prop><status>{OK}</status></propstat></response>"
+        f"{values}</prop><status>{OK}</status></propstat></response>"
     )
 
 

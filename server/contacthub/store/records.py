@@ -67,6 +67,21 @@ class ItemRecord(NamedTuple):
         )
 
 
+# Characters of an item's text an ItemHead holds: a card's VERSION line is in them
+# (vCard 4.0 puts it right after BEGIN:VCARD, and writers of 3.0 do).
+HEAD_LENGTH = 256
+
+
+class ItemHead(NamedTuple):
+    """What a listing of ETags reads of an item instead of its text."""
+
+    href: str
+    etag: str
+    name: str  # VCARD, VCALENDAR
+    length: int  # of the text, in characters
+    head: str  # the text's first HEAD_LENGTH characters
+
+
 @dataclass(frozen=True)
 class CollectionRecord:
     id: int

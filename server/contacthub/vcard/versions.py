@@ -84,6 +84,15 @@ def version_of(text: str) -> str:
     return V4 if found is not None and found.group(1).strip() == V4 else V3
 
 
+def version_of_head(head: str, whole: bool) -> str | None:
+    """`version_of` the card that `head` begins (`whole`: the whole card), or None when
+    its VERSION line, or the absence of one, goes on past the head."""
+    found = _VERSION.search(head)
+    if found is not None and (found.end() < len(head) or whole):
+        return V4 if found.group(1).strip() == V4 else V3
+    return V3 if found is None and whole else None
+
+
 def converted(text: str, version: str) -> str:
     """`text` in `version` ("3.0" or "4.0"): the text itself when it is in that version."""
     if version_of(text) == version:
