@@ -32,6 +32,7 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import ExitStack
 from http import client
 from typing import Any
+from urllib.parse import quote
 
 from radicale import pathutils, storage, xmlutils
 from radicale.app import report as radicale_report
@@ -342,10 +343,13 @@ def _response(
 
 def _found(base_prefix: str, collection: storage.BaseCollection, name: str, values: str) -> str:
     """The response of a card found, with the properties' elements `values`."""
-    uri = pathutils.unstrip_path(posixpath.join(collection.path, name))
+    # The href as xmlutils.make_href writes it, joined directly: the store's paths are
+    # sane and its names single components (store/paths.py), which Radicale's
+    # unstrip_path and make_href would check again, several times per card.
+    href = quote(f"{base_prefix}/{collection.path}/{name}")
     return (
         "<response><href>"
-        f"{_escape(xmlutils.make_href(base_prefix, uri))}</href><propstat><prop>"
+        f"{_escape(href)}</href><propstat><prop>"
         f"{values}</prop><status>{OK}</status></propstat></response>"
     )
 
