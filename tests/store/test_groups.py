@@ -8,10 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import select
 
 from contacthub.store import Actor, StagedChange, Staging, Store, Transaction, format_token
 from contacthub.store.group_cards import facts_of, new_group_card
 from contacthub.store.groups import GROUP_FORM
+from contacthub.store.items import index_columns
+from contacthub.store.schema import items
 from contacthub.vcard.parse import item_data, parse_one
 from tests.support.vcards import make_card
 
@@ -244,3 +247,20 @@ def test_group_cards_are_listed_as_groups_whichever_way_they_came(store: Store) 
     put(store, "g4.vcf", card.replace("FN:Crew", "FN:Crew 2"), IPHONE)
     assert listed(store) == ({"Crew 2": 1, "Friends": 2}, 2, {"Ann", "Bob"})
     assert categories(store, "bob.vcf") == {"Friends"}
+
+
+def test_a_group_name_with_a_line_break_is_indexed_in_its_members_as_one_value(
+    store: Store,
+) -> None:
+    people(store, "ann")
+    put(store, "work.vcf", new_group_card("work", "Work\nand play", ["ann"]), IPHONE)
+
+    with store.read() as tx:
+        book = tx.require_collection(BOOK)
+        row = tx.conn.execute(
+            select(items.c.text, items.c.idx_extra).where(
+                items.c.collection_id == book.id, items.c.href == "ann.vcf"
+            )
+        ).one()
+    assert categories(store, "ann.vcf") == {"Work\nand play"}
+    assert row.idx_extra == index_columns(item_data(row.text))["idx_extra"]  # as written anew

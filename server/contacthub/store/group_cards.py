@@ -14,6 +14,8 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
+from contacthub.store.index_values import index_value
+
 KIND_NAMES = frozenset({"X-ADDRESSBOOKSERVER-KIND", "KIND"})
 MEMBER_NAMES_3 = "X-ADDRESSBOOKSERVER-MEMBER"
 MEMBER_NAMES = frozenset({MEMBER_NAMES_3, "MEMBER"})
@@ -228,8 +230,9 @@ class Edited:
     came: tuple[str, ...] = ()
 
 
-def _lower(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(value.lower() for value in values if value)
+def _indexed(values: Iterable[str]) -> tuple[str, ...]:
+    """The values as the index keeps them (store/index_values.py)."""
+    return tuple(index_value(value) for value in values if value)
 
 
 def with_categories(text: str, add: Collection[str], remove: Collection[str]) -> Edited:
@@ -254,7 +257,7 @@ def with_categories(text: str, add: Collection[str], remove: Collection[str]) ->
     if not found:
         at = _end_of_card(text)
         edited = text[:at] + (new if wanted else "") + text[at:]
-        return Edited(edited, _lower(current), _lower(wanted))
+        return Edited(edited, _indexed(current), _indexed(wanted))
     parts: list[str] = []
     kept_from = 0
     for index, match in enumerate(found):
@@ -263,7 +266,7 @@ def with_categories(text: str, add: Collection[str], remove: Collection[str]) ->
             parts.append(new)
         kept_from = match.end()
     parts.append(text[kept_from:])
-    return Edited("".join(parts), _lower(current), _lower(wanted))
+    return Edited("".join(parts), _indexed(current), _indexed(wanted))
 
 
 def _wanted(current: list[str], add: Collection[str], remove: Collection[str]) -> list[str]:
@@ -291,7 +294,7 @@ def _with_categories_by_lines(text: str, add: Collection[str], remove: Collectio
     before = sum(1 for line in lines[:at] if line.name != CATEGORIES)
     if wanted:
         rest.insert(before, new)
-    return Edited("".join(rest), _lower(current), _lower(wanted))
+    return Edited("".join(rest), _indexed(current), _indexed(wanted))
 
 
 def with_members(text: str, add: Iterable[str], remove: Collection[str]) -> Edited:
@@ -314,7 +317,7 @@ def with_members(text: str, add: Iterable[str], remove: Collection[str]) -> Edit
     new = [fold(f"{name}:{_URN}{uid}", eol) for uid in new_uids]
     at = _end_index(kept)
     edited = "".join([line.raw for line in kept[:at]] + new + [line.raw for line in kept[at:]])
-    return Edited(edited, _lower(gone), _lower(f"{_URN}{uid}" for uid in new_uids))
+    return Edited(edited, _indexed(gone), _indexed(f"{_URN}{uid}" for uid in new_uids))
 
 
 def new_group_card(uid: str, name: str, members: Iterable[str]) -> str:

@@ -16,6 +16,7 @@ from contacthub.store.changes import ChangesPart
 from contacthub.store.errors import NotFound, PreconditionFailed, UidConflict
 from contacthub.store.folders import FoldersPart
 from contacthub.store.group_cards import GROUP_MARK, is_group_card
+from contacthub.store.index_values import framed
 from contacthub.store.paths import check_name
 from contacthub.store.records import HEAD_LENGTH, CollectionRecord, ItemData, ItemHead, ItemRecord
 from contacthub.store.schema import (
@@ -44,18 +45,6 @@ def etag_of(text: str) -> str:
     return f'"{sha256(text.encode()).hexdigest()}"'
 
 
-# A line break within a value would read as the frame between two values: it is kept
-# as U+001F, which no XML text holds, so no text-match finds it (one with a line break
-# is Radicale's to answer: contacthub_radicale/filters.py).
-_LINE_BREAKS = str.maketrans({"\n": "\x1f", "\r": "\x1f"})
-
-
-def _frame(values: Iterable[str]) -> str:
-    """ "\\nann@x.org\\nann@y.org\\n": one LIKE then matches whole values or parts."""
-    lowered = [value.lower().translate(_LINE_BREAKS) for value in values]
-    return "\n" + "\n".join(lowered) + "\n" if lowered else ""
-
-
 def _marked(text: str, extra: tuple[str, ...]) -> tuple[str, ...]:
     """A group card's extra values start with GROUP_MARK: lists of people leave it out.
     Values a version kept (a restore) carry the mark already: it is put once."""
@@ -67,11 +56,11 @@ def index_columns(data: ItemData) -> dict[str, str]:
     """The index columns of a card's row: its searchable values, framed."""
     index = data.index
     return {
-        "idx_fn": _frame(index.fn),
-        "idx_email": _frame(index.emails),
-        "idx_tel": _frame(index.phones),
-        "idx_org": _frame(index.orgs),
-        "idx_extra": _frame(_marked(data.text, index.extra)),
+        "idx_fn": framed(index.fn),
+        "idx_email": framed(index.emails),
+        "idx_tel": framed(index.phones),
+        "idx_org": framed(index.orgs),
+        "idx_extra": framed(_marked(data.text, index.extra)),
     }
 
 

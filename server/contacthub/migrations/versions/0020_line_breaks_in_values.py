@@ -4,7 +4,7 @@ Revision ID: 0020
 Revises: 0019
 
 Since the store keeps a line break within a value as U+001F in the index columns
-(store/items.py `_frame`), a text-match no longer takes half of such a value for a whole
+(store/index_values.py), a text-match no longer takes half of such a value for a whole
 one. A row indexed before kept the line break as "\\n", the frame between two values,
 until its card was next written. This revision computes the index columns of those rows
 again, with the store's own code, and writes those that differ: every row of `items`
