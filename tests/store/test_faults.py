@@ -16,11 +16,12 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from contacthub.store import CannotWrite, ItemData, StorageFull, Store, is_storage_full, writing
 from contacthub.store.faults import unwritable_sqlite_store
+from contacthub.store.schema import collections
 from contacthub.vcard.parse import item_data
 from tests.support.vcards import make_card
 
@@ -141,3 +142,20 @@ def test_a_sqlite_store_in_a_missing_directory_is_named(tmp_path: Path) -> None:
     assert unwritable_sqlite_store(f"sqlite:///{tmp_path / 'store.db'}") is None
     assert unwritable_sqlite_store("sqlite://") is None
     assert unwritable_sqlite_store("postgresql://db.example/contacts") is None
+
+
+def test_a_failed_statement_names_no_value_it_was_given(store_url: str) -> None:
+    """The store's errors are logged; their values are people's contacts and secrets."""
+    store = Store.open(store_url)
+    try:
+        with store.write() as tx:
+            tx.create_collection("alice", {})
+        with store.engine.connect() as conn:
+            row = dict(conn.execute(select(collections)).mappings().one())
+        row.pop("id")
+        with pytest.raises(IntegrityError) as raised, store.engine.begin() as conn:
+            conn.execute(collections.insert(), {**row, "props": '{"secret": "secret-7Qx"}'})
+    finally:
+        store.close()
+    assert "INSERT INTO collections" in str(raised.value)  # the path taken: a UNIQUE failed
+    assert "secret-7Qx" not in str(raised.value)

@@ -27,6 +27,9 @@ def is_busy(error: OperationalError) -> bool:
 
 
 def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
+    """An engine for the store at `url`. Its errors name the statement but never its
+    values (`hide_parameters`): they are logged, and the values are people's contacts,
+    password hashes and sealed secrets."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -43,6 +46,7 @@ def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engi
 def _postgres_engine(url: URL) -> Engine:
     engine = create_engine(
         url,
+        hide_parameters=True,
         pool_size=10,
         max_overflow=20,
         # psycopg prepares a statement it has run five times, and PostgreSQL then
@@ -88,7 +92,11 @@ def _create_private(path: str) -> None:
 
 
 def _sqlite_engine(url: str, busy_timeout: float) -> Engine:
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout})
+    engine = create_engine(
+        url,
+        hide_parameters=True,
+        connect_args={"check_same_thread": False, "timeout": busy_timeout},
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
