@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from contacthub.store.actor import MAX_AGENT
@@ -24,6 +24,12 @@ _LISTED = (
     app_passwords.c.last_used_at,
     app_passwords.c.book_view,
     app_passwords.c.last_user_agent,
+)
+
+
+# Built once: CardDAV asks at every request signed in with an account's own password.
+_REQUIRES_APP_PASSWORD = select(accounts.c.carddav_requires_app_password).where(
+    accounts.c.name == bindparam("owner")
 )
 
 
@@ -142,11 +148,7 @@ class AppPasswordsPart(TxBase):
         self.conn.execute(app_passwords.delete().where(app_passwords.c.owner == owner))
 
     def carddav_requires_app_password(self, owner: str) -> bool:
-        return bool(
-            self.conn.execute(
-                select(accounts.c.carddav_requires_app_password).where(accounts.c.name == owner)
-            ).scalar()
-        )
+        return bool(self.conn.execute(_REQUIRES_APP_PASSWORD, {"owner": owner}).scalar())
 
     def set_carddav_requires_app_password(self, owner: str, required: bool) -> None:
         if not self.conn.execute(

@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import Executable, bindparam, select, update
+from sqlalchemy import Executable, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from contacthub.store.changes import ChangesPart
@@ -24,6 +24,12 @@ DEFAULT_BOOK_PROPS = {"tag": "VADDRESSBOOK", "D:displayname": "Contacts"}
 # A deleted book in the trash (store/book_trash.py) is found by its id only, never by path.
 _GET_COLLECTIONS = select(collections).where(
     collections.c.path.in_(bindparam("paths", expanding=True)), collections.c.deleted_at.is_(None)
+)
+# Most lookups are of one or two paths (a book and its parent: every CardDAV request's);
+# with plain parameters the statement is rendered once, and psycopg prepares it.
+_GET_ONE_OR_TWO = select(collections).where(
+    or_(collections.c.path == bindparam("first"), collections.c.path == bindparam("second")),
+    collections.c.deleted_at.is_(None),
 )
 _COLLECTION_IDS = select(collections.c.path, collections.c.id).where(
     collections.c.path.in_(bindparam("paths", expanding=True))
@@ -52,7 +58,10 @@ class FoldersPart(ChangesPart):
         return self.get_collections([path]).get(path)
 
     def get_collections(self, paths: list[str]) -> dict[str, CollectionRecord]:
-        rows = self.conn.execute(_GET_COLLECTIONS, {"paths": paths})
+        if 0 < len(paths) <= 2:
+            rows = self.conn.execute(_GET_ONE_OR_TWO, {"first": paths[0], "second": paths[-1]})
+        else:
+            rows = self.conn.execute(_GET_COLLECTIONS, {"paths": paths})
         return {row.path: CollectionRecord.from_row(row) for row in rows}
 
     def collections_by_id(self, ids: Iterable[int]) -> dict[int, CollectionRecord]:

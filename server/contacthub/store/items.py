@@ -107,6 +107,13 @@ _ITEM_OR_UID_OWNER = select(*_RECORD, *INDEX_COLUMNS).where(
     or_(items.c.href == bindparam("href"), items.c.uid == bindparam("uid")),
     _VISIBLE,
 )
+_ITEM_HEADS = select(
+    items.c.href,
+    items.c.etag,
+    items.c.name,
+    func.length(items.c.text),
+    func.substr(items.c.text, 1, HEAD_LENGTH),
+).where(_IN_COLLECTION, items.c.href.in_(bindparam("hrefs", expanding=True)), _VISIBLE)
 _HREF_OF_UID = select(items.c.href).where(_IN_COLLECTION, items.c.uid == bindparam("uid"), _VISIBLE)
 _INSERT_ITEM = items.insert().returning(items.c.id)
 _UPDATE_ITEM = update(items).where(items.c.id == bindparam("item_id"))
@@ -173,19 +180,7 @@ class ItemsPart(FoldersPart, ChangesPart, VersionsPart):
         """The ETag, length and head of each item found at `hrefs`, in no particular order:
         a listing of ETags, without reading the texts out."""
         for chunk in _chunks(dict.fromkeys(hrefs)):
-            rows = self.conn.execute(
-                select(
-                    items.c.href,
-                    items.c.etag,
-                    items.c.name,
-                    func.length(items.c.text),
-                    func.substr(items.c.text, 1, HEAD_LENGTH),
-                ).where(
-                    items.c.collection_id == collection_id,
-                    items.c.href.in_(chunk),
-                    visible(collection_id),
-                )
-            )
+            rows = self.conn.execute(_ITEM_HEADS, {"collection_id": collection_id, "hrefs": chunk})
             yield from (ItemHead._make(row) for row in rows)
 
     def item_sizes(self, collection_id: int, hrefs: Iterable[str]) -> dict[str, int]:
