@@ -88,6 +88,7 @@ def fill(store_url: str, count: int, photos: int, photo_bytes: int) -> None:
                 PHOTOS.strip("/"), {"tag": "VADDRESSBOOK", "D:displayname": "Photos"}
             )
             tx.add_items(album, [(href(i), photo_card(i, photo_bytes)) for i in range(photos)])
+        store.refresh_statistics()  # as at the end of a run that wrote as much
     finally:
         store.close()
 

@@ -2,7 +2,7 @@
 """`contacthub serve` holding a big book: a new phone's first full sync, memory, time.
 
     python benchmarks/serve_memory.py [--contacts 100000] [--threads 4] [--batch 100]
-        [--store URL] [--only NAME]
+        [--store URL | --postgres] [--processes 1|2] [--only NAME] [--workdir DIR]
 
 Fills one book with realistic cards through the store (fast), starts the real server
 on it, and measures, each step on a freshly started server so that its peak is its own:
@@ -18,6 +18,11 @@ on it, and measures, each step on a freshly started server so that its peak is i
 For each: status, requests, wall time, the server's CPU time, answer bytes, and the
 server's resident memory before and at its peak (VmHWM, reset through
 /proc/PID/clear_refs; sampled VmRSS where that is not allowed).
+
+`--processes 2` runs two `serve` processes on one PostgreSQL store (`--postgres` starts a
+private cluster) behind Debian's nginx, as the README's "Several serve processes" does:
+the phone's requests are spread over both; CPU is both processes' together, the peak the
+higher of the two.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,11 +44,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from big_book_answers import BOOK, SYNC, USER, Memory, fill, multiget_body  # noqa: E402
+from load_test import nginx_proxy, users_file  # noqa: E402
 
 from tests.support import dav  # noqa: E402
+from tests.support.postgres import PostgresServer  # noqa: E402
 from tests.support.servers import ContacthubServer, DavSession  # noqa: E402
 
-PASSWORD = "bench-Secret-1"
+PASSWORD = "load-test-Secret-1"  # load_test.users_file's
 PROPFIND_ETAG = (
     '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>'
 )
@@ -116,17 +124,42 @@ def first_full_sync(session: DavSession, threads: int, batch: int) -> tuple[list
     return pages + cards, f"{len(pages)} sync pages, {len(hrefs):,} hrefs, {read:,} cards read"
 
 
+class Servers:
+    """The `serve` processes a step talks to: one, or several behind nginx."""
+
+    def __init__(self, servers: list[ContacthubServer], work: Path) -> None:
+        self.servers = servers
+        self.work = work
+
+    @contextmanager
+    def running(self) -> Iterator[tuple[str, list[Memory]]]:
+        """The URL the phone talks to, and each process's memory, while they run."""
+        for server in self.servers:
+            server.start()
+        try:
+            memories = [Memory(s._proc.popen.pid) for s in self.servers if s._proc is not None]
+            if len(self.servers) == 1:
+                yield self.servers[0].url, memories
+                return
+            upstreams = [f"{s.host}:{s.port}" for s in self.servers]
+            with nginx_proxy(upstreams, self.work / "nginx") as url:
+                yield url, memories
+        finally:
+            for server in self.servers:
+                server.stop()
+
+
 def measure(
-    server: ContacthubServer, name: str, step: Callable[[DavSession], tuple[list[Answer], str]]
+    servers: Servers, name: str, step: Callable[[DavSession], tuple[list[Answer], str]]
 ) -> Row:
-    server.start()
-    try:
-        assert server._proc is not None
-        memory = Memory(server._proc.popen.pid)
-        session = server.session(USER)
-        session.request("PROPFIND", BOOK, headers={"Depth": "0"})  # sign in, warm up
-        before, cpu = memory.rss(), memory.cpu()
-        memory.reset()
+    with servers.running() as (url, memories):
+        session = DavSession(url, (USER, PASSWORD))
+        for _ in range(2 * len(memories)):  # sign in at each process, warm up
+            session.request("PROPFIND", BOOK, headers={"Depth": "0"})
+        before = max(m.rss() for m in memories)
+        cpu = sum(m.cpu() for m in memories)
+        for memory in memories:
+            memory.reset()
         start = time.perf_counter()
         answers, note = step(session)
         seconds = time.perf_counter() - start
@@ -135,14 +168,12 @@ def measure(
             {a.status for a in answers},
             len(answers),
             seconds,
-            memory.cpu() - cpu,
+            sum(m.cpu() for m in memories) - cpu,
             sum(len(a.body) for a in answers),
             before,
-            memory.peak(),
+            max(m.peak() for m in memories),
             note,
         )
-    finally:
-        server.stop()
 
 
 def repeated(
@@ -224,28 +255,38 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="client threads of the phone")
     parser.add_argument("--batch", type=int, default=100, help="cards per multiget")
     parser.add_argument("--store", help="store URL (default: SQLite in the data directory)")
+    parser.add_argument("--postgres", action="store_true", help="a private PostgreSQL store")
+    parser.add_argument("--processes", type=int, choices=(1, 2), default=1)
     parser.add_argument("--only", default="", help="the steps whose name contains this")
     parser.add_argument("--workdir", type=Path, help="keep the data here (default: a temp dir)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    if args.processes > 1 and not (args.store or args.postgres):
+        parser.error("--processes 2 needs a store they share: --postgres or --store URL")
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         work = args.workdir or Path(tmp)
-        data_dir = work / "data"
-        server = ContacthubServer(data_dir, users={USER: PASSWORD}, store_url=args.store)
-        filled = args.workdir is not None and (work / "filled").exists()
-        server._users_created = filled
-        server.start()  # a server kept in --workdir reads the book filled before
-        try:
+        if args.postgres:
+            args.store = stack.enter_context(PostgresServer()).create_database()
+        users_file(work / "users", [USER], 12)
+        config: dict[str, dict[str, str]] = {"auth": {"htpasswd_filename": str(work / "users")}}
+        if args.processes > 1:
+            config["contacthub"] = {"trusted_proxy": "127.0.0.1"}
+        servers = [
+            ContacthubServer(work / f"data{n or ''}", {}, store_url=args.store, config=config)
+            for n in range(args.processes)
+        ]
+        store_url = args.store or f"sqlite:///{servers[0].data_dir / 'contacthub.db'}"
+        if not (work / "filled").exists():
             started = time.perf_counter()
-            if not filled:
-                fill(args.store or f"sqlite:///{data_dir / 'contacthub.db'}", args.contacts, 0, 0)
-                (work / "filled").touch()
+            with Servers(servers[:1], work).running() as (url, _):  # the store as serve makes it
+                home = DavSession(url, (USER, PASSWORD)).request("PROPFIND", BOOK)
+                assert home.status_code == 207, home.status_code  # the account's home made
+                fill(store_url, args.contacts, 0, 0)
+            (work / "filled").touch()
             print(f"filled {args.contacts:,} cards in {time.perf_counter() - started:.0f} s")
-        finally:
-            server.stop()
         rows = []
         for name, step in steps(args):
             if args.only in name:
-                rows.append(measure(server, name, step))
+                rows.append(measure(Servers(servers, work), name, step))
                 print(report(rows[-1:], args.contacts).splitlines()[-1], flush=True)
         print(report(rows, args.contacts))
 

@@ -29,6 +29,7 @@ from contacthub.jobs.notify import (
 )
 from contacthub.measures import count_run
 from contacthub.reconcile import Problem
+from contacthub.reconcile.effect import CHANGES
 from contacthub.sources.base import record_outcome
 from contacthub.sources.context import RunContext
 from contacthub.sources.registry import RUNNABLE
@@ -40,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 RENEW_EVERY = 30.0  # real seconds at most; a lease outlives three missed renewals
 INTERNAL_ERROR = "an internal error; the server log has the details"
+# Cards a run changes from which the store's statistics are counted again at its end.
+STATISTICS_AFTER = 1000
 INTERRUPTED = (
     "the run was interrupted (the process running it stopped); the sync keeps its schedule"
 )
@@ -86,6 +89,8 @@ def run_sync(
                 logger.exception("run of source %s failed", source.id)
                 run = record_outcome(ctx, source, started, trigger, "failed", INTERNAL_ERROR)
             run = merge_after_run(ctx, source, run)
+        if sum(run.counts.get(name, 0) for name in CHANGES) >= STATISTICS_AFTER:
+            ctx.store.refresh_statistics()
         count_run(source.kind, run.status)
     finally:
         with ctx.store.write() as tx:

@@ -30,7 +30,7 @@ from contacthub.credentials import KEY_FILE, CredentialError, Vault
 from contacthub.errors import UserError
 from contacthub.store import Store
 from contacthub.store.dump import Dump, DumpError, check_empty, load, read_tables, revision_of
-from contacthub.store.engine import make_engine
+from contacthub.store.engine import make_engine, refresh_statistics
 from contacthub.store.faults import writing
 from contacthub.users import UsersFile
 
@@ -181,6 +181,7 @@ def restore(settings: Settings, path: Path) -> Restored:
             check_empty(engine, _store_name(settings.store_url))
             try:
                 load(engine, dump, dict(_table_files(archive, dump)))
+                refresh_statistics(engine)
             except CommandError:
                 raise BackupError(
                     f"the backup's store is at revision {dump.revision}, which this version "

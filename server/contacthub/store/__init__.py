@@ -60,7 +60,13 @@ from contacthub.store.duplicates import (
     Member,
     SharedKey,
 )
-from contacthub.store.engine import DEFAULT_BUSY_TIMEOUT, is_busy, is_sqlite, make_engine
+from contacthub.store.engine import (
+    DEFAULT_BUSY_TIMEOUT,
+    is_busy,
+    is_sqlite,
+    make_engine,
+    refresh_statistics,
+)
 from contacthub.store.errors import (
     AlreadyExists,
     CannotWrite,
@@ -297,6 +303,10 @@ class Store:
         leave it to the store's thread (store/checkpoints.py)."""
         if self._checkpoints is not None:
             self._checkpoints.checkpoint(keep_small=True)
+
+    def refresh_statistics(self) -> None:
+        """After a write of thousands of rows: see engine.refresh_statistics."""
+        refresh_statistics(self.engine)
 
     def keep_reserve(self) -> None:
         """On SQLite, keep room on the disk for a run that meets a full one to end
