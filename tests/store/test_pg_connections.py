@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event
 
 from contacthub.store import Actor, ItemData, Store
+from contacthub.store.engine import make_engine, refresh_statistics
 from contacthub.vcard.parse import item_data
 from tests.support.postgres import PostgresServer
 from tests.support.vcards import make_card
@@ -104,3 +106,14 @@ def test_a_healthy_connection_is_used_again(pg_store: Store) -> None:
         hrefs_of_alice(pg_store)
 
     assert made == []
+
+
+def test_statistics_that_cannot_be_refreshed_are_left_to_autovacuum(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    unreachable = make_engine(f"postgresql+psycopg://nobody@/nowhere?host={tmp_path}")
+    try:
+        refresh_statistics(unreachable)  # the writes are kept: nothing is raised
+    finally:
+        unreachable.dispose()
+    assert "could not refresh the planner's statistics" in caplog.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import selectors
 import time
@@ -9,7 +10,9 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
+
+logger = logging.getLogger(__name__)
 
 # Seconds a write waits for another on SQLite before it is refused as busy (StoreBusy).
 DEFAULT_BUSY_TIMEOUT = 30.0
@@ -55,8 +58,11 @@ def refresh_statistics(engine: Engine) -> None:
     SQLite's plans come from its indexes alone."""
     if is_sqlite(engine):
         return
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"ANALYZE {', '.join(_PLANNED_TABLES)}")
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"ANALYZE {', '.join(_PLANNED_TABLES)}")
+    except SQLAlchemyError:  # the writes are kept; autovacuum counts them in its time
+        logger.warning("could not refresh the planner's statistics", exc_info=True)
 
 
 def _postgres_engine(url: URL) -> Engine:
