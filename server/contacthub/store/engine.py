@@ -91,10 +91,10 @@ def closed_by_server(dbapi_connection: Any) -> bool:
 
     It only does so to end it: a restart, a shutdown or pg_terminate_backend() sends its
     FATAL message and closes the socket. Looking for that costs no round trip, where
-    SQLAlchemy's pool_pre_ping sends a SELECT 1 at every checkout, three times in a phone's
-    sync-collection (benchmarks/README.md, load_test.py). It is the
-    check go-sql-driver/mysql makes before reusing a connection (conncheck.go). A server
-    that vanished without closing is not seen; a ping would wait as long for it.
+    SQLAlchemy's pool_pre_ping sent a SELECT 1 at every checkout, three times in a phone's
+    sync-collection (benchmarks/README.md, load_test.py). It is the check go-sql-driver/mysql
+    makes before reusing a connection (conncheck.go). A server that vanished without
+    closing is not seen; a ping would wait as long for it.
     """
     if dbapi_connection.closed:
         return True
