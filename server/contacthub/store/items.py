@@ -107,13 +107,15 @@ _ITEM_OR_UID_OWNER = select(*_RECORD, *INDEX_COLUMNS).where(
     or_(items.c.href == bindparam("href"), items.c.uid == bindparam("uid")),
     _VISIBLE,
 )
+_AT_HREFS = items.c.href.in_(bindparam("hrefs", expanding=True))
+_ITEMS_AT = select(*_RECORD).where(_IN_COLLECTION, _AT_HREFS, _VISIBLE)
 _ITEM_HEADS = select(
     items.c.href,
     items.c.etag,
     items.c.name,
     func.length(items.c.text),
     func.substr(items.c.text, 1, HEAD_LENGTH),
-).where(_IN_COLLECTION, items.c.href.in_(bindparam("hrefs", expanding=True)), _VISIBLE)
+).where(_IN_COLLECTION, _AT_HREFS, _VISIBLE)
 _HREF_OF_UID = select(items.c.href).where(_IN_COLLECTION, items.c.uid == bindparam("uid"), _VISIBLE)
 _INSERT_ITEM = items.insert().returning(items.c.id)
 _UPDATE_ITEM = update(items).where(items.c.id == bindparam("item_id"))
@@ -168,12 +170,8 @@ class ItemsPart(FoldersPart, ChangesPart, VersionsPart):
         """The items found at `hrefs`, in no particular order, read a few rows at a time:
         a reader that stops (a budget spent) has held no more than those."""
         for chunk in _chunks(dict.fromkeys(hrefs)):
-            query = select(*_RECORD).where(
-                items.c.collection_id == collection_id,
-                items.c.href.in_(chunk),
-                visible(collection_id),
-            )
-            rows = rows_of(self.conn, query, len(chunk))
+            values = {"collection_id": collection_id, "hrefs": chunk}
+            rows = rows_of(self.conn, _ITEMS_AT, values, len(chunk))
             yield from (ItemRecord.from_row(row) for row in rows)
 
     def item_etags(self, collection_id: int, hrefs: Iterable[str]) -> Iterator[ItemHead]:

@@ -21,11 +21,13 @@ Columns = TypeVarTuple("Columns")
 BATCH = 16
 
 
-def rows_of(conn: Connection, query: Select[*Columns], at_most: int) -> Iterable[Row[*Columns]]:
-    """The rows of `query`, which returns no more than `at_most` of them."""
+def rows_of(
+    conn: Connection, query: Select[*Columns], values: dict[str, Any], at_most: int
+) -> Iterable[Row[*Columns]]:
+    """The rows of `query` with `values`, which returns no more than `at_most` of them."""
     if at_most <= BATCH:
-        return conn.execute(query).all()
-    return conn.execute(query.execution_options(yield_per=BATCH))
+        return conn.execute(query, values).all()
+    return conn.execute(query, values, execution_options={"yield_per": BATCH})
 
 
 # The limit of a statement `first_rows` reads, given at each execution.
