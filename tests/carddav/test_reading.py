@@ -113,11 +113,14 @@ def test_a_card_that_reads_alike_is_what_radicale_reads(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        big_photo_card(new_uid(), os.urandom(30_000), "3.0"),
-        big_photo_card(new_uid(), os.urandom(30_000), "4.0"),
+        pytest.param(big_photo_card(new_uid(), os.urandom(30_000), "3.0"), id="photo-3.0"),
+        pytest.param(big_photo_card(new_uid(), os.urandom(30_000), "4.0"), id="photo-4.0"),
         # Photo data may spell any word of letters, such as the names Radicale repairs.
-        big_photo_card(new_uid(), base64.b64decode("TZIDTZNAMEQUOTED" * 2000), "3.0"),
-        *(make() for make in REALISTIC_CARDS.values()),
+        pytest.param(
+            big_photo_card(new_uid(), base64.b64decode("TZIDTZNAMEQUOTED" * 2000), "3.0"),
+            id="photo-spelling-names",
+        ),
+        *(pytest.param(make(), id=name) for name, make in REALISTIC_CARDS.items()),
     ],
 )
 def test_client_cards_and_big_photos_read_alike(text: str) -> None:
