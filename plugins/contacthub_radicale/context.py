@@ -16,7 +16,7 @@ instead. A write the store refuses (a UID taken, an unsafe name) is noted too
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -89,8 +89,9 @@ class SharedRead:
     BEGIN and a ROLLBACK. Opened at the first read; a write ends it first, so the reads
     after a write see it; ended with the request (`sharing_reads`)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, about: Sequence[str] = ()) -> None:
         self.store = store
+        self.about = tuple(about)
         self.ended = False
         self._scope: ExitStack | None = None
         self._tx: Transaction | None = None
@@ -119,16 +120,25 @@ class SharedRead:
 
 
 @contextmanager
-def sharing_reads(store: Store) -> Iterator[None]:
+def sharing_reads(store: Store, about: Sequence[str] = ()) -> Iterator[None]:
     """The reads of the request inside share one transaction (SharedRead). Whatever
-    outlives the request (a streamed answer) reads on its own."""
-    shared = SharedRead(store)
+    outlives the request (a streamed answer) reads on its own. `about`: the paths of the
+    collections the request is about (`paths_of_request`)."""
+    shared = SharedRead(store, about)
     token = _shared_read.set(shared)
     try:
         yield
     finally:
         _shared_read.reset(token)
         shared.end()
+
+
+def paths_of_request() -> tuple[str, ...]:
+    """The collection paths a reading request is about (its target and the target's
+    parent). Radicale looks for the principal first and then for the target: the first
+    lookup reads these too, and the second finds them in the shared read."""
+    shared = _shared_read.get()
+    return shared.about if shared is not None else ()
 
 
 def shared_read() -> SharedRead | None:

@@ -109,8 +109,10 @@ class Storage(storage.BaseStorage):
         enter_child = child_context_manager or (lambda _path, _href: nullcontext())
         sane_path = pathutils.strip_path(path)
         with context.reading(self.store) as tx:
-            # One query finds the collection, or the parent of the item at the path.
-            found = tx.get_collections([sane_path, parent_of(sane_path)]) if sane_path else {}
+            # One query finds the collection, or the parent of the item at the path (and
+            # what the request is about, if that is another path: see paths_of_request).
+            wanted = [sane_path, parent_of(sane_path), *context.paths_of_request()]
+            found = tx.get_collections([path for path in wanted if path]) if sane_path else {}
             record = ROOT if not sane_path else found.get(sane_path)
             if record is None:
                 parent = found.get(parent_of(sane_path)) if "/" in sane_path else None

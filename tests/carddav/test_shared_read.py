@@ -103,3 +103,19 @@ def test_the_next_request_reads_what_another_writer_wrote_in_between(
     answer = client.open(BOOK, method="REPORT", data=SYNC.format(token), auth=ALICE)
 
     assert re.findall(r"<[^>]*href>([^<]+)<", answer.get_data(as_text=True)) == [f"{BOOK}new.vcf"]
+
+
+def test_a_sync_collection_looks_its_collections_up_once(client: Client, store: Store) -> None:
+    """Radicale looks for the principal, then for the book: the first lookup reads both."""
+    client.open(BOOK, method="PROPFIND", headers={"Depth": "0"}, auth=ALICE)
+    first = client.open(BOOK, method="REPORT", data=SYNC.format(""), auth=ALICE)
+    token = sync_token(first.get_data(as_text=True))
+    put(client, "c")
+    sent: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *args: sent.append(args[2]))
+
+    answer = client.open(BOOK, method="REPORT", data=SYNC.format(token), auth=ALICE)
+
+    assert re.findall(r"<[^>]*href>([^<]+)<", answer.get_data(as_text=True)) == [f"{BOOK}c.vcf"]
+    lookups = [statement for statement in sent if re.search(r"collections\.path (=|IN)", statement)]
+    assert len(lookups) == 1, lookups

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import event
 
 from contacthub.store import (
     AlreadyExists,
@@ -62,6 +63,30 @@ def test_creating_a_book_creates_its_principal_and_refuses_duplicates(store: Sto
         assert [c.path for c in tx.list_children("")] == ["bob"]
     with pytest.raises(AlreadyExists), store.write() as tx:
         tx.create_collection("bob/work")
+
+
+def test_a_read_transaction_looks_each_collection_up_once(store: Store, book: str) -> None:
+    """It sees one snapshot, so a second lookup (every CardDAV request makes several) is
+    answered from the first, a path with no collection included."""
+    sent: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("SELECT"):
+            sent.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", note)
+    with store.read() as tx:
+        assert set(tx.get_collections([book, "alice", "nobody"])) == {book, "alice"}
+        assert len(sent) == 1
+        assert tx.get_collection("nobody") is None
+        assert tx.require_collection(book).path == book
+        assert len(sent) == 1
+        assert tx.get_collection("alice/other") is None
+        assert len(sent) == 2
+    with store.write() as tx:  # a writer sees what it makes
+        assert tx.get_collection("alice/other") is None
+        tx.create_collection("alice/other", {"tag": "VADDRESSBOOK"})
+        assert tx.require_collection("alice/other").path == "alice/other"
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,7 @@ from contacthub.carddav.vcard_version import (
 from contacthub.carddav.xml_body import SIZE_LIMIT, XmlBodyRefused, parse_xml_body
 from contacthub.config import Settings
 from contacthub.signin_throttle import SignInThrottle, Throttled
-from contacthub.store import NAME_LIMIT, CollectionRecord, Store, StoreError
+from contacthub.store import NAME_LIMIT, CollectionRecord, Store, StoreError, parent_of
 from contacthub.vcard.parse import InvalidVCard, is_vcard_media_type, parse_one
 from contacthub_radicale.budget import AnswerBudget
 from contacthub_radicale.context import (
@@ -526,5 +526,6 @@ def _etag_only_if_kept(start_response: Callable[..., Any], body: PutBody) -> Cal
 
 def _reads_shared(store: Store, environ: dict[str, Any]) -> AbstractContextManager[None]:
     if environ.get("REQUEST_METHOD") in _READS:
-        return sharing_reads(store)
+        target = pathutils.strip_path(pathutils.sanitize_path(environ.get("PATH_INFO", "")))
+        return sharing_reads(store, about=[target, parent_of(target)])
     return nullcontext()

@@ -14,6 +14,7 @@ from contacthub.store.locks import HeldLocks
 
 if TYPE_CHECKING:
     from contacthub.store import Store
+    from contacthub.store.records import CollectionRecord
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ class TxBase:
         self.actor = actor
         # The runs' stagings this transaction publishes: a run it records is theirs.
         self.publishing: list[tuple[int, int]] = []
+        # A read transaction's collections by path, None where there is none (folders.py).
+        self.collections_seen: dict[str, CollectionRecord | None] = {}
 
     @property
     def writer(self) -> Actor:

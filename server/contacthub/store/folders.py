@@ -25,10 +25,12 @@ DEFAULT_BOOK_PROPS = {"tag": "VADDRESSBOOK", "D:displayname": "Contacts"}
 _GET_COLLECTIONS = select(collections).where(
     collections.c.path.in_(bindparam("paths", expanding=True)), collections.c.deleted_at.is_(None)
 )
-# Most lookups are of one or two paths (a book and its parent: every CardDAV request's);
-# with plain parameters the statement is rendered once, and psycopg prepares it.
-_GET_ONE_OR_TWO = select(collections).where(
-    or_(collections.c.path == bindparam("first"), collections.c.path == bindparam("second")),
+# Most lookups are of a few paths (a CardDAV request's principal, its target and the
+# target's parent); with plain parameters the statement is rendered once, and psycopg
+# prepares it. Fewer paths repeat the last.
+_FEW = 4
+_GET_FEW = select(collections).where(
+    or_(*(collections.c.path == bindparam(f"path{n}") for n in range(_FEW))),
     collections.c.deleted_at.is_(None),
 )
 _COLLECTION_IDS = select(collections.c.path, collections.c.id).where(
@@ -58,8 +60,22 @@ class FoldersPart(ChangesPart):
         return self.get_collections([path]).get(path)
 
     def get_collections(self, paths: list[str]) -> dict[str, CollectionRecord]:
-        if 0 < len(paths) <= 2:
-            rows = self.conn.execute(_GET_ONE_OR_TWO, {"first": paths[0], "second": paths[-1]})
+        if self.writable:
+            return self._select_collections(paths)
+        # A read transaction sees one snapshot: what it looked up once stays as it was.
+        seen = self.collections_seen
+        missing = [path for path in dict.fromkeys(paths) if path not in seen]
+        if missing:
+            found = self._select_collections(missing)
+            seen.update((path, found.get(path)) for path in missing)
+        return {path: record for path in paths if (record := seen[path]) is not None}
+
+    def _select_collections(self, paths: list[str]) -> dict[str, CollectionRecord]:
+        if not paths:
+            return {}
+        if len(paths) <= _FEW:
+            padded = paths + paths[-1:] * (_FEW - len(paths))
+            rows = self.conn.execute(_GET_FEW, {f"path{n}": path for n, path in enumerate(padded)})
         else:
             rows = self.conn.execute(_GET_COLLECTIONS, {"paths": paths})
         return {row.path: CollectionRecord.from_row(row) for row in rows}
