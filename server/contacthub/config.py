@@ -31,6 +31,8 @@ DEFAULT_FIGURES_MAX_AGE = 15
 DEFAULT_SCHEDULER_INTERVAL = 30  # seconds between the scheduler's looks for due syncs
 DEFAULT_RUN_LEASE = 120  # seconds a run's claim on its sync outlives its process
 MIN_RUN_LEASE = 8  # renewed every quarter of it: no faster than every 2 s
+DEFAULT_BACKGROUND_NICE = 10  # `worker` and `import` yield the CPU to `serve` (nice(2))
+MAX_NICE = 19
 
 
 def default_data_dir() -> Path:
@@ -78,6 +80,7 @@ class Settings:
     scheduler: bool = True  # run due syncs inside `serve`
     scheduler_interval: int = DEFAULT_SCHEDULER_INTERVAL
     run_lease: int = DEFAULT_RUN_LEASE
+    background_nice: int = DEFAULT_BACKGROUND_NICE
     trusted_proxy: str | None = None  # whose X-Forwarded-Proto/-For/-Host `serve` believes
     fetch_policy: FetchPolicy = field(default_factory=FetchPolicy)
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
@@ -146,6 +149,10 @@ scheduler_interval = {DEFAULT_SCHEDULER_INTERVAL}
 # renews it every quarter of that while it works; after a crash the sync shows
 # "running" this long, then the next scheduler records the run as interrupted.
 run_lease = {DEFAULT_RUN_LEASE}
+# How much lower `contacthub worker` and `contacthub import` set their CPU priority
+# (nice, 0 to 19): a big import then takes the CPU that phones' requests leave.
+# 0: the same priority as `serve`.
+background_nice = {DEFAULT_BACKGROUND_NICE}
 # The address people reach this server at, for the links in emails (e.g.
 # https://contacts.example.org behind a proxy). Empty: http://host:port.
 public_url =
@@ -283,6 +290,14 @@ def load(
     settings.run_lease = _int(ours, "contacthub", "run_lease", DEFAULT_RUN_LEASE, config_file)
     if settings.run_lease < MIN_RUN_LEASE:
         raise ConfigError(f"{config_file}: [contacthub] run_lease must be {MIN_RUN_LEASE} or more")
+    settings.background_nice = _int(
+        ours, "contacthub", "background_nice", DEFAULT_BACKGROUND_NICE, config_file
+    )
+    if not 0 <= settings.background_nice <= MAX_NICE:
+        raise ConfigError(
+            f"{config_file}: [contacthub] background_nice must be 0 to {MAX_NICE}, "
+            f"not {settings.background_nice}"
+        )
     settings.trusted_proxy = ours.get("contacthub", {}).get("trusted_proxy", "").strip() or None
     settings.fetch_policy = _fetch_policy(ours, config_file)
     settings.throttle = _throttle_policy(ours, config_file)

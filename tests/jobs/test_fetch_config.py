@@ -98,9 +98,15 @@ def test_the_scheduler_interval_and_run_lease_are_read_with_their_defaults(
     tmp_path: Path,
 ) -> None:
     defaults = load_with(tmp_path, "[contacthub]\n")
-    assert (defaults.scheduler_interval, defaults.run_lease) == (30, 120)
-    chosen = load_with(tmp_path, "[contacthub]\nscheduler_interval = 5\nrun_lease = 60\n")
-    assert (chosen.scheduler_interval, chosen.run_lease) == (5, 60)
+    assert (defaults.scheduler_interval, defaults.run_lease, defaults.background_nice) == (
+        30,
+        120,
+        10,
+    )
+    chosen = load_with(
+        tmp_path, "[contacthub]\nscheduler_interval = 5\nrun_lease = 60\nbackground_nice = 0\n"
+    )
+    assert (chosen.scheduler_interval, chosen.run_lease, chosen.background_nice) == (5, 60, 0)
 
 
 @pytest.mark.parametrize(
@@ -110,6 +116,8 @@ def test_the_scheduler_interval_and_run_lease_are_read_with_their_defaults(
         ("scheduler_interval = soon", "[contacthub] scheduler_interval must be a whole number"),
         ("run_lease = 7", "[contacthub] run_lease must be 8 or more"),
         ("run_lease = 1.5", "[contacthub] run_lease must be a whole number"),
+        ("background_nice = 20", "[contacthub] background_nice must be 0 to 19, not 20"),
+        ("background_nice = -1", "[contacthub] background_nice must be 0 to 19, not -1"),
     ],
 )
 def test_a_bad_scheduler_interval_or_run_lease_names_the_option(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +34,14 @@ class Main(click.Group):
             return super().invoke(ctx)
         except (CannotWrite, StorageFull) as error:
             raise Stopped(str(error)) from None
+
+
+def yield_cpu_to_serve(settings: Settings) -> None:
+    """Lower this process's CPU priority by `[contacthub] background_nice`: a bulk command
+    (an import, a worker's scheduled runs) then runs on what `serve`'s requests leave,
+    and a phone's sync waits less behind it on a small machine."""
+    if settings.background_nice > 0:
+        os.nice(settings.background_nice)
 
 
 def location_options(command: Callable[..., Any]) -> Callable[..., Any]:

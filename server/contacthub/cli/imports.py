@@ -13,7 +13,12 @@ from typing import Any
 
 import click
 
-from contacthub.cli.common import command_settings, location_options, open_store
+from contacthub.cli.common import (
+    command_settings,
+    location_options,
+    open_store,
+    yield_cpu_to_serve,
+)
 from contacthub.config import Settings
 from contacthub.sources.context import RunContext
 from contacthub.store import Store
@@ -107,6 +112,7 @@ def import_csv(
     settings = command_settings(data_dir, config_file)
     if not UsersFile(settings.users_file).exists(owner):
         raise click.ClickException(f"no user {owner!r}")
+    yield_cpu_to_serve(settings)
     store = open_store(settings)
     try:
         separator = parse_delimiter(delimiter) if delimiter else None
@@ -176,6 +182,7 @@ def _import_vcf(
     settings = command_settings(data_dir, config_file)
     if not UsersFile(settings.users_file).exists(owner):
         raise click.ClickException(f"no user {owner!r}")
+    yield_cpu_to_serve(settings)
     store = open_store(settings)
     ctx = RunContext(store, settings)
     try:

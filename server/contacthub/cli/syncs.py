@@ -12,7 +12,12 @@ from types import FrameType
 
 import click
 
-from contacthub.cli.common import command_settings, location_options, open_store
+from contacthub.cli.common import (
+    command_settings,
+    location_options,
+    open_store,
+    yield_cpu_to_serve,
+)
 from contacthub.config import Settings
 from contacthub.jobs.runner import run_sync
 from contacthub.jobs.scheduler import TICK_SECONDS, Scheduler
@@ -214,6 +219,7 @@ def worker(
 
     settings = command_settings(data_dir, config_file)
     setup_logging(settings)
+    yield_cpu_to_serve(settings)
     ctx = RunContext(open_store(settings), settings)
     scheduler = Scheduler(ctx)
     try:
