@@ -13,7 +13,8 @@ and iOS do: a PROPFIND of its home set now and then, a sync-collection REPORT ev
 INTERVAL seconds (0.5-1.5 x, at random) with the token of the last one, an
 addressbook-multiget of what changed, and sometimes a PUT (a new card, or a new version
 of one it made) or a DELETE of one it made. Meanwhile `contacthub import` puts a
-CSV_ROWS-row file into another account's book, and halfway through one `serve` is
+CSV_ROWS-row file into another account's book (at the lower CPU priority it takes itself,
+`[contacthub] background_nice`), and halfway through one `serve` is
 killed with SIGKILL and started again.
 
 The devices run as asyncio tasks (aiohttp) in CLIENTS processes. After DURATION seconds
