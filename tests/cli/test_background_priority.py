@@ -16,11 +16,12 @@ from contacthub.cli import main
 from tests.support.net import wait_until
 
 CSV = "Name,Email\r\nAnn Example,ann@example.org\r\n"
-SETTINGS = {"default": "", "off": "background_nice = 0\n", "lowest": "background_nice = 19\n"}
-
-
-def lowered_by(setting: str) -> int:
-    return {"default": 10, "off": 0, "lowest": 19}[setting]
+# The line in [contacthub], and how much it lowers the priority by.
+SETTINGS = {
+    "default": ("", 10),
+    "off": ("background_nice = 0\n", 0),
+    "lowest": ("background_nice = 19\n", 19),
+}
 
 
 @pytest.fixture(params=SETTINGS)
@@ -32,14 +33,15 @@ def data_dir(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     )
     assert added.exit_code == 0, added.output
     with open(data_dir / "contacthub.conf", "a", encoding="utf-8") as conf:
-        conf.write(f"\n[contacthub]\n{SETTINGS[request.param]}")
+        conf.write(f"\n[contacthub]\n{SETTINGS[request.param][0]}")
     return data_dir
 
 
 @pytest.fixture
 def expected_priority(request: pytest.FixtureRequest) -> int:
     ours = os.getpriority(os.PRIO_PROCESS, 0)
-    return min(ours + lowered_by(request.node.callspec.params["data_dir"]), 19)
+    _line, lowered_by = SETTINGS[request.node.callspec.params["data_dir"]]
+    return min(ours + lowered_by, 19)
 
 
 def command(data_dir: Path, *args: str) -> list[str]:

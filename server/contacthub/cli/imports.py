@@ -109,10 +109,7 @@ def import_csv(
             raise click.UsageError(f"{', '.join(given)}: only for a CSV file, not a .vcf")
         _import_vcf(data_dir, config_file, file, owner, book, dry_run)
         return
-    settings = command_settings(data_dir, config_file)
-    if not UsersFile(settings.users_file).exists(owner):
-        raise click.ClickException(f"no user {owner!r}")
-    yield_cpu_to_serve(settings)
+    settings = _settings_to_import(data_dir, config_file, owner)
     store = open_store(settings)
     try:
         separator = parse_delimiter(delimiter) if delimiter else None
@@ -158,6 +155,16 @@ def import_csv(
 _VCF_SUFFIXES = (".vcf", ".vcard")
 
 
+def _settings_to_import(data_dir: Path | None, config_file: Path | None, owner: str) -> Settings:
+    """The settings of an import into `owner`'s books, once the account is known to exist;
+    from then on the process runs at the lower CPU priority of background work."""
+    settings = command_settings(data_dir, config_file)
+    if not UsersFile(settings.users_file).exists(owner):
+        raise click.ClickException(f"no user {owner!r}")
+    yield_cpu_to_serve(settings)
+    return settings
+
+
 def _is_vcf(file: Path, file_format: str) -> bool:
     if file_format != "auto":
         return file_format == "vcf"
@@ -179,10 +186,7 @@ def _import_vcf(
     from contacthub.errors import NotFound, UserError
     from contacthub.services import books, vcf_imports
 
-    settings = command_settings(data_dir, config_file)
-    if not UsersFile(settings.users_file).exists(owner):
-        raise click.ClickException(f"no user {owner!r}")
-    yield_cpu_to_serve(settings)
+    settings = _settings_to_import(data_dir, config_file, owner)
     store = open_store(settings)
     ctx = RunContext(store, settings)
     try:
