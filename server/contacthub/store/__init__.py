@@ -65,6 +65,7 @@ from contacthub.store.engine import (
     is_busy,
     is_sqlite,
     make_engine,
+    plan_writes_for_their_values,
     refresh_statistics,
 )
 from contacthub.store.errors import (
@@ -287,6 +288,7 @@ class Store:
                 self.engine.connect().execution_options(**options) as conn,
                 conn.begin(),
             ):
+                plan_writes_for_their_values(conn)
                 tx = Transaction(self, conn, writable=True, actor=actor)
                 tx.lock_collections(lock_paths or [])
                 yield tx

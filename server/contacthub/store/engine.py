@@ -8,7 +8,7 @@ import selectors
 import time
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
 
@@ -71,11 +71,6 @@ def _postgres_engine(url: URL) -> Engine:
         hide_parameters=True,
         pool_size=10,
         max_overflow=20,
-        # psycopg prepares a statement it has run five times, and PostgreSQL then
-        # may switch to a generic plan: for `href IN (...500 hrefs...)` that plan
-        # scans the whole run's rows for each batch (a settle of 10,000 cards took
-        # seconds). Planning for the values given costs well under a millisecond.
-        connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
     )
 
     @event.listens_for(engine, "checkout")
@@ -84,6 +79,23 @@ def _postgres_engine(url: URL) -> Engine:
             raise DisconnectionError("the server closed the connection while it was idle")
 
     return engine
+
+
+# psycopg prepares a statement it has run five times, and PostgreSQL may then keep a
+# generic plan, made once for any values. For a run's `href IN (...500 hrefs...)` that
+# plan scanned all of the run's rows at every batch of its settling: 70 ms a statement
+# instead of 3, seconds for 10,000 cards (benchmarks/README.md, history_restore.py). So a
+# write transaction plans each statement for its values. Reads keep PostgreSQL's choice: a
+# phone's requests are a few small statements by index, and planning them at every
+# request was a quarter of PostgreSQL's CPU under the load test (benchmarks/README.md).
+_PLAN_FOR_THE_VALUES = "SET LOCAL plan_cache_mode = force_custom_plan"
+
+
+def plan_writes_for_their_values(conn: Connection) -> None:
+    """In a write transaction just begun: on PostgreSQL, plan its statements for the
+    values they are given (a statement at the start of the transaction; none on SQLite)."""
+    if not is_sqlite(conn.engine):
+        conn.exec_driver_sql(_PLAN_FOR_THE_VALUES)
 
 
 def closed_by_server(dbapi_connection: Any) -> bool:
