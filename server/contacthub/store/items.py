@@ -27,7 +27,7 @@ from contacthub.store.schema import (
     pending_links,
     stagings,
 )
-from contacthub.store.streaming import rows_of
+from contacthub.store.streaming import BATCH, groups_by_size, rows_of
 from contacthub.store.versions import (
     DELETE_RETURNING_IMAGE,
     INDEX_COLUMNS,
@@ -109,6 +109,11 @@ _ITEM_OR_UID_OWNER = select(*_RECORD, *INDEX_COLUMNS).where(
 )
 _AT_HREFS = items.c.href.in_(bindparam("hrefs", expanding=True))
 _ITEMS_AT = select(*_RECORD).where(_IN_COLLECTION, _AT_HREFS, _VISIBLE)
+# Bytes, without reading the texts out: PostgreSQL takes a stored text's length from its
+# header.
+_ITEM_LENGTHS = select(items.c.href, func.octet_length(items.c.text)).where(
+    _IN_COLLECTION, _AT_HREFS, _VISIBLE
+)
 _ITEM_HEADS = select(
     items.c.href,
     items.c.etag,
@@ -167,12 +172,23 @@ class ItemsPart(FoldersPart, ChangesPart, VersionsPart):
         return found
 
     def stream_items(self, collection_id: int, hrefs: Iterable[str]) -> Iterator[ItemRecord]:
-        """The items found at `hrefs`, in no particular order, read a few rows at a time:
-        a reader that stops (a budget spent) has held no more than those."""
+        """The items found at `hrefs`, in no particular order, read a few at a time: a
+        reader that stops (a budget spent) has held no more than those, about a megabyte.
+
+        A few hrefs (a phone's multiget after a sync) are read in one statement. For more,
+        on PostgreSQL, where each statement is a round trip, the texts' lengths are read
+        first and the cards then in groups of about a megabyte (store/streaming.py).
+        SQLite's statements are calls in this process, and its cursor reads rows as asked."""
         for chunk in _chunks(dict.fromkeys(hrefs)):
             values = {"collection_id": collection_id, "hrefs": chunk}
-            rows = rows_of(self.conn, _ITEMS_AT, values, len(chunk))
-            yield from (ItemRecord.from_row(row) for row in rows)
+            if self.is_sqlite or len(chunk) <= BATCH:
+                rows = rows_of(self.conn, _ITEMS_AT, values, len(chunk))
+                yield from (ItemRecord.from_row(row) for row in rows)
+                continue
+            lengths = self.conn.execute(_ITEM_LENGTHS, values)
+            for group in groups_by_size((href, length) for href, length in lengths):
+                rows = self.conn.execute(_ITEMS_AT, values | {"hrefs": group}).all()
+                yield from (ItemRecord.from_row(row) for row in rows)
 
     def item_etags(self, collection_id: int, hrefs: Iterable[str]) -> Iterator[ItemHead]:
         """The ETag, length and head of each item found at `hrefs`, in no particular order:

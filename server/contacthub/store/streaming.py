@@ -2,9 +2,11 @@
 they are few.
 
 SQLAlchemy's `yield_per` reads a few rows at a time: on PostgreSQL through a server-side
-cursor, whose DECLARE and CLOSE are two more round trips. Most of a phone's requests
-read a handful of rows (the cards changed since its last sync, a multiget of them), so
-those are read at once.
+cursor, whose DECLARE and CLOSE are two more round trips, and a FETCH for each few. Most
+of a phone's requests read a handful of rows (the cards changed since its last sync, a
+multiget of them), so those are read at once. More cards known by their hrefs are read
+in groups by their lengths (`groups_by_size`): a multiget of 100 ordinary cards is two
+statements (the lengths, then the cards), not a cursor and seven fetches of 16.
 """
 
 from __future__ import annotations
@@ -28,6 +30,24 @@ def rows_of(
     if at_most <= BATCH:
         return conn.execute(query, values).all()
     return conn.execute(query, values, execution_options={"yield_per": BATCH})
+
+
+# Bytes of card texts a reader holds at once when it reads them in groups by their lengths.
+GROUP_BYTES = 1024 * 1024
+
+
+def groups_by_size(lengths: Iterable[tuple[str, int]], limit: int = GROUP_BYTES) -> list[list[str]]:
+    """The keys of `lengths`, in groups whose lengths add up to at most `limit` (a longer
+    one on its own), in the order given."""
+    groups: list[list[str]] = []
+    held = limit  # the first key starts a group
+    for key, length in lengths:
+        if held + length > limit:
+            groups.append([])
+            held = 0
+        groups[-1].append(key)
+        held += length
+    return groups
 
 
 # The limit of a statement `first_rows` reads, given at each execution.

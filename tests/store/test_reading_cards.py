@@ -1,0 +1,87 @@
+"""Reading cards by their hrefs (a multiget): every card found comes back whole, and a
+reader holds about a megabyte of texts at a time, however many cards it asked for.
+
+On PostgreSQL, where each statement is a round trip, the texts' lengths are read first and
+the cards then in groups of at most GROUP_BYTES (one card longer than that alone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from contacthub.store import Actor, ItemData, Store
+from contacthub.store.streaming import GROUP_BYTES, groups_by_size
+from contacthub.vcard.parse import item_data
+from tests.support.vcards import make_card
+
+ALICE = Actor("alice", "carddav", "test")
+PHOTO_BYTES = 600_000  # a big photo: two of them are over a group
+
+
+def card(uid: str, photo_bytes: int = 0) -> ItemData:
+    photo = [f"PHOTO;ENCODING=b;TYPE=JPEG:{'A' * photo_bytes}"] if photo_bytes else []
+    return item_data(make_card(uid, f"Person {uid}", extra=photo))
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    opened = Store.open(store_url)
+    yield opened
+    opened.close()
+
+
+@pytest.mark.parametrize(
+    ("lengths", "groups"),
+    [
+        ([], []),
+        ([("a", 10), ("b", 10)], [["a", "b"]]),
+        ([("a", 10), ("b", 11)], [["a"], ["b"]]),
+        ([("a", 5), ("big", 50), ("c", 5), ("d", 15)], [["a"], ["big"], ["c", "d"]]),
+    ],
+)
+def test_groups_add_up_to_the_limit_at_most(
+    lengths: list[tuple[str, int]], groups: list[list[str]]
+) -> None:
+    assert groups_by_size(lengths, limit=20) == groups
+
+
+def test_a_multiget_reads_every_card_whole_a_megabyte_at_a_time(store: Store) -> None:
+    texts: dict[str, str] = {}
+    with store.write(actor=ALICE) as tx:
+        tx.create_collection("alice", {})
+        book = tx.ensure_default_book("alice")
+        for n in range(100):
+            uid = f"c{n}"
+            data = card(uid, PHOTO_BYTES if n in (10, 11, 50) else 0)
+            tx.put_item(book, f"{uid}.vcf", data)
+            texts[f"{uid}.vcf"] = data.text
+    wanted = [*texts, "missing.vcf"]
+    reads: list[list[str]] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        columns = statement.split("FROM")[0]
+        if statement.startswith("SELECT") and "items.text" in columns and "length" not in columns:
+            reads.append([v for v in _values(parameters) if v in texts])
+
+    event.listen(store.engine, "before_cursor_execute", note)
+    with store.read() as tx:
+        found = {record.href: record.text for record in tx.stream_items(book.id, wanted)}
+    assert found == texts
+    if store.engine.dialect.name != "postgresql":
+        return
+    # 97 small cards and three photos, no two of which fit together: three or four
+    # statements, none over GROUP_BYTES but for a lone card.
+    assert sorted(href for group in reads for href in group) == sorted(texts)
+    assert 3 <= len(reads) <= 4, [len(group) for group in reads]
+    for group in reads:
+        assert len(group) == 1 or sum(len(texts[h].encode()) for h in group) <= GROUP_BYTES
+
+
+def _values(parameters: Any) -> list[Any]:
+    if isinstance(parameters, dict):
+        return list(parameters.values())
+    return list(parameters)
