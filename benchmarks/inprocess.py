@@ -1,5 +1,6 @@
-"""contacthub's CardDAV app in this process, on a new data directory (SQLite): what the
-benchmarks that time requests without a server's sockets start from.
+"""contacthub's CardDAV app in this process, on a new data directory (SQLite, or the store
+at a URL given): what the benchmarks that time requests without a server's sockets start
+from.
 
 A benchmark run as `python benchmarks/NAME.py` imports it as `inprocess` (its folder is
 first on the path).
@@ -30,11 +31,11 @@ class InProcess:
 
 
 @contextmanager
-def carddav_in_process() -> Iterator[InProcess]:
+def carddav_in_process(store_url: str | None = None) -> Iterator[InProcess]:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = config.load(Path(tmp))
+        settings = config.load(Path(tmp), store_url=store_url)
         prepare_data_dir(settings.data_dir, settings.config_file)
-        settings = config.load(Path(tmp))  # as the data directory now says
+        settings = config.load(Path(tmp), store_url=store_url)  # as the data directory says
         store = Store.open(settings.store_url)
         password = ensure_first_admin(settings, store)
         assert password is not None

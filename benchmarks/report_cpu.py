@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """CPU of a phone's REPORTs in-process: multigets of 100 cards and a first sync-collection.
 
-    python benchmarks/report_cpu.py [--contacts 3000] [--which mg|sync]
+    python benchmarks/report_cpu.py [--contacts 3000] [--which mg|sync] [--postgres]
 
 Serves a book filled through the store with the CardDAV app in this process (werkzeug's
 test client, no sockets) and prints the wall and CPU time (`time.process_time`) of
 `--contacts / 100` multigets of 100 cards (getetag, address-data), or of a sync-collection
 from no token followed through every page (getetag). To compare two trees, run it with
-each tree's PYTHONPATH in turn.
+each tree's PYTHONPATH in turn. `--postgres`: the store in a private PostgreSQL cluster
+(the wall time then includes the round trips to it).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import base64
 import re
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,8 +27,10 @@ if str(ROOT) not in sys.path:
 
 from inprocess import carddav_in_process  # noqa: E402
 
+from contacthub.store import Actor  # noqa: E402
 from contacthub.vcard.parse import item_data  # noqa: E402
 from tests.clients.cards import make_card  # noqa: E402
+from tests.support.postgres import PostgresServer  # noqa: E402
 
 DAV = 'xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"'
 SYNC = (
@@ -34,6 +38,7 @@ SYNC = (
     "<D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>"
 )
 BOOK = "/root/contacts/"
+FILLER = Actor("root", "carddav", "report_cpu.py")
 
 
 def multiget(hrefs: list[str]) -> str:
@@ -48,11 +53,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--contacts", type=int, default=3000)
     parser.add_argument("--which", choices=("mg", "sync"), default="mg")
+    parser.add_argument("--postgres", action="store_true")
     args = parser.parse_args()
-    with carddav_in_process() as served:
+    with ExitStack() as stack:
+        url = stack.enter_context(PostgresServer()).create_database() if args.postgres else None
+        served = stack.enter_context(carddav_in_process(url))
         with served.store.write() as tx:
             tx.ensure_collection("root")
-        with served.store.write(["root", "root/contacts"]) as tx:
+        with served.store.write(["root", "root/contacts"], actor=FILLER) as tx:
             book = tx.ensure_default_book("root")
             for start in range(0, args.contacts, 5000):
                 stop = min(start + 5000, args.contacts)
@@ -60,6 +68,7 @@ def main() -> None:
                     book,
                     [(f"card-{i:06d}.vcf", item_data(make_card(i))) for i in range(start, stop)],
                 )
+        served.store.refresh_statistics()  # PostgreSQL's planner counts the new cards
         credentials = base64.b64encode(f"root:{served.root_password}".encode()).decode()
 
         def report(body: str) -> bytes:
