@@ -6,17 +6,6 @@ from pathlib import Path
 
 import click
 
-from contacthub.cli import (
-    app_passwords,
-    backups,
-    duplicates,
-    exports,
-    history,
-    imports,
-    merges,
-    syncs,
-    users,
-)
 from contacthub.cli.common import Location, Main, load_settings, location_options, open_store
 from contacthub.firstrun import (
     admin_page_url,
@@ -26,8 +15,25 @@ from contacthub.firstrun import (
 )
 from contacthub.users import UsersFileError, bcrypt_rounds
 
+# Each command's module, imported when the command runs (cli/common.py `Main`).
+COMMANDS = {
+    "user": "contacthub.cli.users:user",
+    "import": "contacthub.cli.imports:import_csv",
+    "fields": "contacthub.cli.imports:list_fields",
+    "export": "contacthub.cli.exports:export",
+    "sync": "contacthub.cli.syncs:sync",
+    "worker": "contacthub.cli.syncs:worker",
+    "trash": "contacthub.cli.history:trash",
+    "history": "contacthub.cli.history:history_group",
+    "restore": "contacthub.cli.history:restore",
+    "run": "contacthub.cli.history:run_group",
+    "merges": "contacthub.cli.merges:merges_group",
+    "duplicates": "contacthub.cli.duplicates:duplicates",
+    "backup": "contacthub.cli.backups:backup",
+}
 
-@click.group(cls=Main)
+
+@click.group(cls=Main, lazy_commands=COMMANDS)
 @click.version_option(package_name="contacthub")
 @location_options
 @click.pass_context
@@ -75,21 +81,6 @@ def serve(
 
     run_server(settings, store, welcome=tell_password)
 
-
-users.user.add_command(app_passwords.app_password)
-main.add_command(users.user)
-main.add_command(imports.import_csv)
-main.add_command(imports.list_fields)
-main.add_command(exports.export)
-main.add_command(syncs.sync)
-main.add_command(syncs.worker)
-main.add_command(history.trash)
-main.add_command(history.history_group)
-main.add_command(history.restore)
-main.add_command(history.run_group)
-main.add_command(merges.merges_group)
-main.add_command(duplicates.duplicates)
-main.add_command(backups.backup)
 
 if __name__ == "__main__":
     main()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,27 @@ class Stopped(click.ClickException):
 
 class Main(click.Group):
     """The `contacthub` group: in every command, a path that cannot be written or a full
-    disk ends it with one sentence naming what is wrong (exit code 1), not a traceback."""
+    disk ends it with one sentence naming what is wrong (exit code 1), not a traceback.
+
+    `lazy_commands` names the module and object of each command by its name: a command's
+    module is imported when it runs (or when --help lists them all), so that `contacthub
+    user add` does not first import exchangelib, the duplicate finder and every other
+    command's code (click's documented LazyGroup)."""
+
+    def __init__(self, *args: Any, lazy_commands: Mapping[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy_commands])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.lazy_commands:
+            return super().get_command(ctx, cmd_name)
+        module_name, _, name = self.lazy_commands[cmd_name].partition(":")
+        command = getattr(importlib.import_module(module_name), name)
+        assert isinstance(command, click.Command), self.lazy_commands[cmd_name]
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from contacthub.cli.app_passwords import app_password
 from contacthub.cli.common import command_settings, location_options, open_store
 from contacthub.users import UsersFile, UsersFileError, bcrypt_rounds, check_new_password
 
@@ -98,3 +99,6 @@ def user_remove(data_dir: Path | None, config_file: Path | None, name: str) -> N
         tx.forget_app_passwords(name)
     store.close()
     click.echo(f"removed user {name}; their address books stay in the store")
+
+
+user.add_command(app_password)
