@@ -173,12 +173,14 @@ class ItemsPart(FoldersPart, ChangesPart, VersionsPart):
 
     def stream_items(self, collection_id: int, hrefs: Iterable[str]) -> Iterator[ItemRecord]:
         """The items found at `hrefs`, in no particular order, read a few at a time: a
-        reader that stops (a budget spent) has held no more than those, about a megabyte.
+        reader that stops (a budget spent) has held no more than 16 cards, or on
+        PostgreSQL a megabyte of them (or one card longer than that).
 
-        A few hrefs (a phone's multiget after a sync) are read in one statement. For more,
-        on PostgreSQL, where each statement is a round trip, the texts' lengths are read
-        first and the cards then in groups of about a megabyte (store/streaming.py).
-        SQLite's statements are calls in this process, and its cursor reads rows as asked."""
+        Up to 16 hrefs (a phone's multiget after a sync) are read in one statement. For
+        more on PostgreSQL, where each statement is a round trip, the texts' lengths are
+        read first and the cards then in groups of at most a megabyte (store/streaming.py).
+        SQLite's statements are calls in this process, and its cursor reads 16 rows at a
+        time as they are asked for."""
         for chunk in _chunks(dict.fromkeys(hrefs)):
             values = {"collection_id": collection_id, "hrefs": chunk}
             if self.is_sqlite or len(chunk) <= BATCH:
