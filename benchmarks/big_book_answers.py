@@ -37,13 +37,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from contacthub.store import ItemData, Store  # noqa: E402
+from contacthub.store import Actor, ItemData, Store  # noqa: E402
 from contacthub.vcard.parse import item_data  # noqa: E402
 from tests.clients.cards import make_card  # noqa: E402
 from tests.support.servers import ContacthubServer, DavSession  # noqa: E402
 from tests.support.vcards import fold  # noqa: E402
 
 USER = "alice"
+FILLER = Actor(USER, "carddav", "big_book_answers.py")  # the cards' versions say who wrote them
 PASSWORD = "bench-Secret-1"
 BOOK = f"/{USER}/contacts/"
 PHOTOS = f"/{USER}/photos/"
@@ -76,7 +77,7 @@ def fill(store_url: str, count: int, photos: int, photo_bytes: int) -> None:
     (base64) in a second book."""
     store = Store.open(store_url)
     try:
-        with store.write([USER, BOOK.strip("/"), PHOTOS.strip("/")]) as tx:
+        with store.write([USER, BOOK.strip("/"), PHOTOS.strip("/")], actor=FILLER) as tx:
             book = tx.ensure_default_book(USER)
             for start in range(0, count, 5000):
                 batch = [
