@@ -53,6 +53,11 @@ def _symbols(password: str) -> str | None:
     return symbols
 
 
+def could_be_app_password(password: str) -> bool:
+    """Whether a sign-in with `password` is first looked up as an app password."""
+    return _symbols(password) is not None
+
+
 def secret_hash(secret: str) -> str:
     symbols = _symbols(secret)
     if symbols is None:
