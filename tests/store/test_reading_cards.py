@@ -41,6 +41,7 @@ def store(store_url: str) -> Iterator[Store]:
         ([("a", 10), ("b", 10)], [["a", "b"]]),
         ([("a", 10), ("b", 11)], [["a"], ["b"]]),
         ([("a", 5), ("big", 50), ("c", 5), ("d", 15)], [["a"], ["big"], ["c", "d"]]),
+        ([("empty", 0), ("a", 20)], [["empty", "a"]]),
     ],
 )
 def test_groups_add_up_to_the_limit_at_most(

@@ -40,9 +40,9 @@ def groups_by_size(lengths: Iterable[tuple[str, int]], limit: int = GROUP_BYTES)
     """The keys of `lengths`, in groups whose lengths add up to at most `limit` (a longer
     one on its own), in the order given."""
     groups: list[list[str]] = []
-    held = limit  # the first key starts a group
+    held = 0
     for key, length in lengths:
-        if held + length > limit:
+        if not groups or held + length > limit:
             groups.append([])
             held = 0
         groups[-1].append(key)
