@@ -110,7 +110,8 @@ _ITEM_OR_UID_OWNER = select(*_RECORD, *INDEX_COLUMNS).where(
 _AT_HREFS = items.c.href.in_(bindparam("hrefs", expanding=True))
 _ITEMS_AT = select(*_RECORD).where(_IN_COLLECTION, _AT_HREFS, _VISIBLE)
 # Bytes, without reading the texts out: PostgreSQL takes a stored text's length from its
-# header.
+# header. (`item_sizes` counts characters, as the answer budget does, which PostgreSQL
+# finds only by reading each text, a photo's decompressed: not for choosing batches.)
 _ITEM_LENGTHS = select(items.c.href, func.octet_length(items.c.text)).where(
     _IN_COLLECTION, _AT_HREFS, _VISIBLE
 )
