@@ -37,6 +37,12 @@ GROUPS = 5
 SYMBOLS = GROUP_LENGTH * GROUPS  # 100 bits
 # A use is recorded at most this often per password (seconds).
 RECORD_USE_EVERY = 60.0
+# How long a process trusts what it read of an account's rule (seconds): a change made
+# through another process counts within this time (one made through this one, at once).
+RULE_FRESH_FOR = 1.0
+# The most accounts' rules kept at once: every name tried at sign-in is looked up, and
+# names made up by strangers must not fill the memory.
+RULES_KEPT = 10_000
 
 
 def new_secret() -> str:
@@ -67,7 +73,8 @@ def secret_hash(secret: str) -> str:
 
 class AppPasswords:
     """Signing in with an app password, and whether an account refuses its own password
-    for CardDAV; the store is asked at every request, so a change counts at the next."""
+    for CardDAV. An app password is looked up at every request, so a revoked one stops
+    working at the next; the rule is read at most once a second per account (RuleCache)."""
 
     def __init__(
         self,
@@ -83,6 +90,7 @@ class AppPasswords:
         # How a check reads the store: CardDAV's share the request's read.
         self._reading = reading
         self.uses = LastUses(store)
+        self._rules = RuleCache(store)
 
     def verify(self, login: str, password: str, agent: str = "") -> AppPassword | None:
         """The account's app password that `password` is, if it is one (and the account
@@ -98,11 +106,49 @@ class AppPasswords:
         return found
 
     def carddav_refuses_main_password(self, login: str) -> bool:
+        return self._rules.get(login, self._read_rule)
+
+    def _read_rule(self, login: str) -> bool:
         with self._read() as tx:
             return tx.carddav_requires_app_password(login)
 
     def _read(self) -> AbstractContextManager[Transaction]:
         return self._reading() if self._reading is not None else self.store.read()
+
+
+class RuleCache:
+    """What this process last read of each account's rule, kept for RULE_FRESH_FOR.
+
+    Every CardDAV request signed in with an account's own password asks the rule; read
+    from the store each time, it was one statement of the three a phone's no-change sync
+    sends. A dictionary and a clock do it (no cache library is worth a dependency here).
+    A change this process commits makes all it kept stale at once
+    (Store.account_rules_version); one made through another process counts when what
+    was read before it is a second old.
+    """
+
+    def __init__(self, store: Store, clock: Callable[[], float] = time.monotonic) -> None:
+        self._store = store
+        self._clock = clock
+        self._kept: dict[str, tuple[bool, float, int]] = {}  # login -> rule, read at, version
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def get(self, login: str, read: Callable[[str], bool]) -> bool:
+        """The account's rule as kept, or as `read` from the store now."""
+        # Both taken before the read: a change committed while it reads is not hidden.
+        now, version = self._clock(), self._store.account_rules_version
+        kept = self._kept.get(login)
+        if kept is not None:
+            refuses, read_at, read_in = kept
+            if read_in == version and now - read_at < RULE_FRESH_FOR:
+                return refuses
+        refuses = read(login)
+        if len(self._kept) >= RULES_KEPT:
+            self._kept.clear()
+        self._kept[login] = (refuses, now, version)
+        return refuses
 
 
 class LastUses:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from contacthub.logins import AppPasswords, new_secret, secret_hash
+from contacthub import logins
+from contacthub.logins import RULE_FRESH_FOR, AppPasswords, RuleCache, new_secret, secret_hash
 from contacthub.store import AlreadyExists, Store
 from contacthub.users import UsersFile
 
@@ -122,3 +123,67 @@ def test_a_use_that_cannot_be_written_is_logged_and_the_sign_in_still_works(
     monkeypatch.undo()
     with store.read() as tx:
         assert tx.app_passwords_of("ann")[0].last_used_at is None
+
+
+class Reads:
+    """A rule read from the store, counted: what RuleCache saves."""
+
+    def __init__(self, refuses: bool = False) -> None:
+        self.refuses = refuses
+        self.logins: list[str] = []
+
+    def __call__(self, login: str) -> bool:
+        self.logins.append(login)
+        return self.refuses
+
+
+def test_the_rule_is_read_at_most_once_a_second_per_account(store: Store) -> None:
+    now = [1000.0]
+    rules = RuleCache(store, clock=lambda: now[0])
+    reads = Reads()
+    assert rules.get("ann", reads) is False
+    now[0] += RULE_FRESH_FOR - 0.01
+    reads.refuses = True  # changed through another process
+    assert rules.get("ann", reads) is False  # still what was read a moment ago
+    assert rules.get("ben", reads) is True  # each account its own
+    now[0] += 0.01
+    assert rules.get("ann", reads) is True  # a second old: read again
+    assert reads.logins == ["ann", "ben", "ann"]
+
+
+def test_a_rule_changed_in_this_process_counts_at_the_next_request(
+    store: Store, users: UsersFile
+) -> None:
+    check = AppPasswords(store, users)
+    assert not check.carddav_refuses_main_password("ann")
+    with store.write() as tx:
+        tx.set_carddav_requires_app_password("ann", True)
+    assert check.carddav_refuses_main_password("ann")
+    assert not check.carddav_refuses_main_password("ben")
+    with store.write() as tx:
+        tx.set_carddav_requires_app_password("ann", False)
+    assert not check.carddav_refuses_main_password("ann")
+
+
+def test_a_change_that_is_rolled_back_keeps_what_was_read(store: Store) -> None:
+    rules = RuleCache(store, clock=lambda: 1000.0)
+    reads = Reads()
+    rules.get("ann", reads)
+    with pytest.raises(RuntimeError), store.write() as tx:
+        tx.set_carddav_requires_app_password("ann", True)
+        raise RuntimeError("the rest of the change failed")
+    assert rules.get("ann", reads) is False
+    assert reads.logins == ["ann"]
+
+
+def test_names_tried_at_sign_in_do_not_fill_the_memory(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(logins, "RULES_KEPT", 3)
+    rules = RuleCache(store, clock=lambda: 1000.0)
+    reads = Reads()
+    for name in ("ann", "x1", "x2", "x3", "x4"):
+        rules.get(name, reads)
+    assert len(rules) <= 3
+    rules.get("ann", reads)  # forgotten with the made-up names: read again
+    assert reads.logins.count("ann") == 2

@@ -220,6 +220,9 @@ class Store:
         self._checkpoints = WalCheckpoints(engine) if is_sqlite(engine) else None
         self._settlers = Settlers()
         self._reserve = SpaceReserve.of(engine.url)
+        # Counts the changes of an account's sign-in rule this process committed: the
+        # rule's readers (contacthub.logins) drop what they read before, at once.
+        self.account_rules_version = 0
 
     @classmethod
     def open(
@@ -296,8 +299,13 @@ class Store:
             if is_busy(error):
                 raise StoreBusy() from error
             raise
+        for then in tx.after_commit:
+            then()
         if self._checkpoints is not None:
             self._checkpoints.wrote()
+
+    def note_account_rules_changed(self) -> None:
+        self.account_rules_version += 1
 
     def checkpoint(self) -> None:
         """On SQLite, copy the WAL into the database now, as far as readers allow, and

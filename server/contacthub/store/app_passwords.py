@@ -151,6 +151,7 @@ class AppPasswordsPart(TxBase):
         return bool(self.conn.execute(_REQUIRES_APP_PASSWORD, {"owner": owner}).scalar())
 
     def set_carddav_requires_app_password(self, owner: str, required: bool) -> None:
+        self.after_commit.append(self.store.note_account_rules_changed)
         if not self.conn.execute(
             update(accounts)
             .where(accounts.c.name == owner)

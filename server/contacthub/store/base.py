@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -39,6 +39,8 @@ class TxBase:
         self.publishing: list[tuple[int, int]] = []
         # A read transaction's collections by path, None where there is none (folders.py).
         self.collections_seen: dict[str, CollectionRecord | None] = {}
+        # What Store.write calls once this transaction committed (nothing if it did not).
+        self.after_commit: list[Callable[[], None]] = []
 
     @property
     def writer(self) -> Actor:
