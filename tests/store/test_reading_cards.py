@@ -1,8 +1,10 @@
 """Reading cards by their hrefs (a multiget): every card found comes back whole, and a
 reader holds about a megabyte of texts at a time, however many cards it asked for.
+Reading all of a collection's cards: every one, in href order.
 
 On PostgreSQL, where each statement is a round trip, the texts' lengths are read first and
-the cards then in groups of at most GROUP_BYTES (one card longer than that alone).
+the cards then in groups of at most GROUP_BYTES (one card longer than that alone); a
+collection's cards go through a server-side cursor only when there are more than a batch.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import event
 
 from contacthub.store import Actor, ItemData, Store
-from contacthub.store.streaming import GROUP_BYTES, groups_by_size
+from contacthub.store.streaming import BATCH, GROUP_BYTES, groups_by_size
 from contacthub.vcard.parse import item_data
 from tests.support.vcards import make_card
 
@@ -86,3 +89,31 @@ def _values(parameters: Any) -> list[Any]:
     if isinstance(parameters, dict):
         return list(parameters.values())
     return list(parameters)
+
+
+@pytest.mark.parametrize("count", [0, BATCH - 1, BATCH, 3 * BATCH + 1])
+def test_a_collection_s_cards_take_a_cursor_only_when_there_are_many(
+    store: Store, count: int
+) -> None:
+    with store.write(actor=ALICE) as tx:
+        home = tx.create_collection("alice", {})
+        book = tx.ensure_default_book("alice")
+        for n in range(count):
+            tx.put_item(book, f"c{n:03}.vcf", card(f"c{n:03}"))
+    cursors: list[bool] = []
+
+    def note(_conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM items" in statement:
+            cursors.append(isinstance(cursor, psycopg.ServerCursor))
+
+    event.listen(store.engine, "before_cursor_execute", note)
+    with store.read() as tx:
+        hrefs = [record.href for record in tx.iter_items(book.id)]
+        assert list(tx.iter_items(home.id)) == []  # a home PROPFIND's Depth 1 asks this
+    assert hrefs == [f"c{n:03}.vcf" for n in range(count)]
+    if store.engine.dialect.name != "postgresql":
+        return
+    if count < BATCH:
+        assert cursors == [False, False]  # one statement each, no DECLARE, FETCH, CLOSE
+    else:
+        assert cursors == [False, True, False]

@@ -27,7 +27,7 @@ from contacthub.store.schema import (
     pending_links,
     stagings,
 )
-from contacthub.store.streaming import BATCH, groups_by_size, rows_of
+from contacthub.store.streaming import BATCH, every_row, groups_by_size, rows_of
 from contacthub.store.versions import (
     DELETE_RETURNING_IMAGE,
     INDEX_COLUMNS,
@@ -97,6 +97,9 @@ _RECORD = (
 
 _IN_COLLECTION = items.c.collection_id == bindparam("collection_id")
 _VISIBLE = visible(bindparam("collection_id"))
+_ITEMS_OF_COLLECTION = select(*_RECORD).where(_IN_COLLECTION, _VISIBLE).order_by(items.c.href)
+_FIRST_ITEMS_OF_COLLECTION = _ITEMS_OF_COLLECTION.limit(BATCH)
+_EVERY_ITEM_OF_COLLECTION = _ITEMS_OF_COLLECTION.execution_options(yield_per=1000)
 
 # Built once: every PUT runs these, and building a statement costs more than running it.
 _GET_ITEM = select(*_RECORD).where(_IN_COLLECTION, items.c.href == bindparam("href"), _VISIBLE)
@@ -260,11 +263,11 @@ class ItemsPart(FoldersPart, ChangesPart, VersionsPart):
         return [ItemRecord.from_row(row) for row in rows]
 
     def iter_items(self, collection_id: int) -> Iterator[ItemRecord]:
-        rows = self.conn.execute(
-            select(*_RECORD)
-            .where(items.c.collection_id == collection_id, visible(collection_id))
-            .order_by(items.c.href)
-            .execution_options(yield_per=1000)
+        rows = every_row(
+            self.conn,
+            _FIRST_ITEMS_OF_COLLECTION,
+            _EVERY_ITEM_OF_COLLECTION,
+            {"collection_id": collection_id},
         )
         return (ItemRecord.from_row(row) for row in rows)
 

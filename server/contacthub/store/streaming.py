@@ -63,3 +63,16 @@ def first_rows(
     if len(first) < BATCH or limit <= BATCH:
         return first
     return conn.execute(query.execution_options(yield_per=BATCH), values | {"rows_limit": limit})
+
+
+def every_row(
+    conn: Connection, first: Select[*Columns], every: Select[*Columns], values: dict[str, Any]
+) -> Iterable[Row[*Columns]]:
+    """All rows of the query `every` (ordered) with `values`, and `first` the same query
+    limited to BATCH rows: that batch at once, and `every` only when it came back full. A
+    home's PROPFIND lists the items of the home itself, which has none: one statement,
+    not a cursor's three round trips."""
+    rows = conn.execute(first, values).all()
+    if len(rows) < BATCH:
+        return rows
+    return conn.execute(every, values)
