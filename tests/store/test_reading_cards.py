@@ -86,9 +86,9 @@ def test_a_multiget_reads_every_card_whole_a_megabyte_at_a_time(store: Store) ->
 
 
 def _values(parameters: Any) -> list[Any]:
-    if isinstance(parameters, dict):
-        return list(parameters.values())
-    return list(parameters)
+    """A statement's values, the hrefs of an array (PostgreSQL's `= ANY`) one by one."""
+    values = parameters.values() if isinstance(parameters, dict) else parameters
+    return [one for value in values for one in (value if isinstance(value, list) else [value])]
 
 
 @pytest.mark.parametrize("count", [0, BATCH - 1, BATCH, 3 * BATCH + 1])
@@ -117,3 +117,30 @@ def test_a_collection_s_cards_take_a_cursor_only_when_there_are_many(
         assert cursors == [False, False]  # one statement each, no DECLARE, FETCH, CLOSE
     else:
         assert cursors == [False, True, False]
+
+
+def test_a_multiget_s_statements_are_the_same_whatever_its_length(store: Store) -> None:
+    """On PostgreSQL the hrefs go as one array: psycopg and the server prepare each
+    statement once, where an IN list was a new text (parsed, planned) for every length."""
+    with store.write(actor=ALICE) as tx:
+        tx.create_collection("alice", {})
+        book = tx.ensure_default_book("alice")
+        for n in range(60):
+            tx.put_item(book, f"c{n:02}.vcf", card(f"c{n:02}"))
+    texts: set[str] = set()
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM items" in statement:
+            texts.add(statement)
+
+    event.listen(store.engine, "before_cursor_execute", note)
+    with store.read() as tx:
+        for count in (3, 5, 20, 41, 60):
+            wanted = [f"c{n:02}.vcf" for n in range(count)]
+            assert sorted(r.href for r in tx.stream_items(book.id, wanted)) == wanted
+            assert sorted(h.href for h in tx.item_etags(book.id, wanted)) == wanted
+    if store.engine.dialect.name == "postgresql":
+        # the cards, their lengths (over a batch of hrefs), the heads of a sync page
+        assert len(texts) == 3, texts
+    else:
+        assert len(texts) > 3  # SQLite's IN lists: one text per length
