@@ -26,6 +26,7 @@ import contextvars
 import io
 import logging
 import posixpath
+import re
 import xml.etree.ElementTree as ET
 import zlib
 from collections.abc import Callable, Generator, Iterator
@@ -289,11 +290,20 @@ def _wanted(
     return [p.tag for p in prop]
 
 
+# An href of these characters alone, not starting with "//", is its own path: urlparse
+# would find no scheme, host, query or parameters in it, and unquote nothing to decode.
+# Parsing each href of a multiget of 100 was a tenth of its CPU.
+_PLAIN_HREF = re.compile(r"/(?!/)[A-Za-z0-9/._~@+-]*\Z")
+
+
 def _request_path(href: str, base_prefix: str, path: str) -> str | None:
     """The path an href names under `base_prefix`, as Radicale's xml_report finds it."""
-    href_path = pathutils.sanitize_path(
-        radicale_report.unquote(radicale_report.urlparse(href).path)
-    )
+    if _PLAIN_HREF.match(href):
+        href_path = pathutils.sanitize_path(href)
+    else:
+        href_path = pathutils.sanitize_path(
+            radicale_report.unquote(radicale_report.urlparse(href).path)
+        )
     if (href_path + "/").startswith(base_prefix + "/"):
         return href_path[len(base_prefix) :]
     radicale_report.logger.warning(
