@@ -6,6 +6,7 @@ It serves app.py's app: CardDAV, and the web sidecar under /api/; and, unless
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -83,6 +84,7 @@ def serve(
     level = settings.radicale.get("logging", {}).get("level", "info")
     with _radicale_quiet(level):
         app = make_app(settings, store)
+    _keep_the_start_out_of_collections()
     server = waitress.create_server(
         app,
         host=settings.host,
@@ -116,6 +118,16 @@ def serve(
             scheduler.join(timeout=SCHEDULER_GRACE)
         store.close()
         logger.info("stopped")
+
+
+def _keep_the_start_out_of_collections() -> None:
+    """What the start built (modules, functions, Radicale's and Flask's objects: about
+    180,000 of them) lives as long as the process. Python's full collections walked all
+    of it, stopping every thread of `serve` for 90-160 ms each time, which set the load
+    test's p99. Frozen (gc.freeze), it is left out of every collection: a full one walks
+    only what was made since the start, 2-15 ms."""
+    gc.collect()
+    gc.freeze()
 
 
 def _address(settings: Settings, port: int) -> str:

@@ -232,9 +232,11 @@ class ContacthubServer(DavServer):
         admins: tuple[str, ...] = (),
         host: str = LOOPBACK,
         port: int | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(users, host, port)
         self.data_dir = Path(data_dir)
+        self.env = env  # more environment variables for `serve`
         self.store_url = store_url
         self.config = config
         self.admins = admins
@@ -299,7 +301,7 @@ class ContacthubServer(DavServer):
             argv += ["--store", self.store_url]
         if self.config_path:
             argv += ["--config", str(self.config_path)]
-        self._proc = proc = _Process(argv, self.log_path)
+        self._proc = proc = _Process(argv, self.log_path, self.env)
         ready = f"listening on http://{re.escape(self.host)}:{self.port}"
         try:
             wait_until(
