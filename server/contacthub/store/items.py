@@ -178,14 +178,9 @@ class ItemsPart(FoldersPart, ChangesPart, VersionsPart):
 
     def get_items(self, collection_id: int, hrefs: Iterable[str]) -> dict[str, ItemRecord]:
         found: dict[str, ItemRecord] = {}
+        items_at = _ITEMS_AT[self.conn.dialect.name]
         for chunk in _chunks(dict.fromkeys(hrefs)):
-            rows = self.conn.execute(
-                select(*_RECORD).where(
-                    items.c.collection_id == collection_id,
-                    items.c.href.in_(chunk),
-                    visible(collection_id),
-                )
-            )
+            rows = self.conn.execute(items_at, {"collection_id": collection_id, "hrefs": chunk})
             found.update((row.href, ItemRecord.from_row(row)) for row in rows)
         return found
 
