@@ -15,13 +15,15 @@ addressbook-multiget of what changed, and sometimes a PUT (a new card, or a new 
 of one it made) or a DELETE of one it made. Meanwhile `contacthub import` puts a
 CSV_ROWS-row file into another account's book (at the lower CPU priority it takes itself,
 `[contacthub] background_nice`), and halfway through one `serve` is
-killed with SIGKILL and started again.
+killed with SIGKILL and started again. Each `serve` and the import run in a session of
+their own, as systemd units and cron jobs do: with autogroup, Linux shares the CPU
+between sessions first (contacthub/cpu_priority.py).
 
 The devices run as asyncio tasks (aiohttp) in CLIENTS processes. After DURATION seconds
 everything stops; every PUT answered 201/204 is read back (its content must be the
 version acknowledged last) and every DELETE answered 204 must be gone. Prints a table
-(requests/s, p50/p99 by kind, errors by status) and exits 1 if an acknowledged write
-was lost. Results also go to benchmarks/results/.
+(requests/s, p50/p99 by kind, errors by status, the sync-collections' p99 in each 10 s)
+and exits 1 if an acknowledged write was lost. Results also go to benchmarks/results/.
 """
 
 from __future__ import annotations
@@ -79,6 +81,7 @@ VCARD = {"Content-Type": "text/vcard; charset=utf-8"}
 MULTIGET_BATCH = 100
 TARGET_SYNC_PER_SECOND = 300
 TARGET_SYNC_P99_MS = 100
+SLICE_S = 10  # the seconds of each p99 in the run's timeline
 
 DELETED = "<deleted>"  # what an acknowledged DELETE promises
 UNKNOWN = "<unknown>"  # a write whose answer never came or was refused: no promise
@@ -217,6 +220,8 @@ class Tally:
         default_factory=lambda: collections.defaultdict(collections.Counter)
     )
     failed_at: list[float] = field(default_factory=list)
+    # When each sync-collection answered as asked was sent, and how long it took.
+    syncs: list[tuple[float, float]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     expected: dict[str, str] = field(default_factory=dict)
 
@@ -226,6 +231,8 @@ class Tally:
         self.statuses[kind][status] += 1
         if ok:  # an instant 502 while no process is up is not a fast answer
             self.latencies[kind].append(elapsed)
+            if kind == "sync-collection":
+                self.syncs.append((started, elapsed))
         else:
             self.failed_at.append(started)
 
@@ -441,6 +448,7 @@ def run_client(
         "latencies": dict(tally.latencies),
         "statuses": {kind: dict(counts) for kind, counts in tally.statuses.items()},
         "failed_at": tally.failed_at,
+        "syncs": tally.syncs,
         "failures": tally.failures,
         "expected": tally.expected,
     }
@@ -557,7 +565,8 @@ def start_import(server: ContacthubServer, csv_file: Path) -> subprocess.Popen[b
     if server.config_path:
         argv += ["--config", str(server.config_path)]
     log = open(server.work_dir / "import.log", "w")  # noqa: SIM115 - the child holds it
-    return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+    # In a session of its own, as the worker's unit or cron runs one beside `serve`'s.
+    return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def percentile_ms(values: Sequence[float], fraction: float) -> float:
@@ -567,16 +576,28 @@ def percentile_ms(values: Sequence[float], fraction: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000, 1)
 
 
+def sync_p99_by_slice(
+    syncs: Sequence[tuple[float, float]], start_at: float, seconds: float
+) -> list[float]:
+    """The sync-collections' p99 in each SLICE_S seconds of the run, by when they were
+    sent: tells the kill's seconds from the import's."""
+    slices: list[list[float]] = [[] for _ in range(max(1, round(seconds / SLICE_S)))]
+    for started, elapsed in syncs:
+        slices[min(len(slices) - 1, int((started - start_at) // SLICE_S))].append(elapsed)
+    return [percentile_ms(values, 0.99) for values in slices]
+
+
 def merge(parts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     latencies: dict[str, list[float]] = collections.defaultdict(list)
     statuses: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
-    merged: dict[str, Any] = {"failed_at": [], "failures": [], "expected": {}}
+    merged: dict[str, Any] = {"failed_at": [], "syncs": [], "failures": [], "expected": {}}
     for part in parts:
         for kind, values in part["latencies"].items():
             latencies[kind] += values
         for kind, counts in part["statuses"].items():
             statuses[kind].update(counts)
         merged["failed_at"] += part["failed_at"]
+        merged["syncs"] += part["syncs"]
         merged["failures"] += part["failures"]
         merged["expected"].update(part["expected"])
     merged["latencies"] = latencies
@@ -632,6 +653,10 @@ def print_table(result: Mapping[str, Any]) -> None:
             f"the kill and restart, {result['failed_elsewhere']} at other times"
         )
     print(f"CSV import of {result['csv_rows']} rows: {result['csv_import']}")
+    print(
+        f"sync-collection p99 by {SLICE_S} s (ms): "
+        + ", ".join(f"{n * SLICE_S}-: {ms}" for n, ms in enumerate(result["sync_p99_by_slice"]))
+    )
     sync = result["kinds"]["sync-collection"]
     met = sync["per_second"] >= TARGET_SYNC_PER_SECOND and sync["p99_ms"] < TARGET_SYNC_P99_MS
     print(
@@ -665,7 +690,8 @@ def load(
     }
     users = dict.fromkeys([*accounts, BULK_USER], PASSWORD)
     servers = [
-        ContacthubServer(work / f"data{n}", users, config=config) for n in range(args.processes)
+        ContacthubServer(work / f"data{n}", users, config=config, own_session=True)
+        for n in range(args.processes)
     ]
     for server in servers:
         server._users_created = True  # the shared users file already holds them
@@ -765,6 +791,7 @@ def load(
         RESULTS.mkdir(exist_ok=True)
         shutil.copy(work / "profile.txt", RESULTS / f"load_test-{args.processes}p-profile.txt")
     failed_at = merged["failed_at"]
+    slices = sync_p99_by_slice(merged["syncs"], start_at, args.duration)
     near = 0
     if kill.at:
         near = sum(1 for t in failed_at if kill.at - 5 <= t <= kill.back + 5)
@@ -786,6 +813,7 @@ def load(
             if kill.at
             else None
         ),
+        sync_p99_by_slice=slices,
         failed_near_kill=near,
         failed_elsewhere=len(failed_at) - near,
         csv_rows=args.csv_rows,

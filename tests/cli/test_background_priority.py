@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -86,21 +88,59 @@ def test_an_import_reads_its_file_at_the_lower_priority(
     assert priority == expected_priority
 
 
-def test_a_worker_runs_at_the_lower_priority(data_dir: Path, expected_priority: int) -> None:
+@contextmanager
+def running_worker(data_dir: Path, own_session: bool = False) -> Iterator[int]:
+    """A `contacthub worker` (in a session of its own, as systemd and cron start one),
+    once it has lowered its priority and opened the store: its pid."""
     process = subprocess.Popen(
         command(data_dir, "worker", "--interval", "60"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=own_session,
     )
     try:
         assert process.stderr is not None
         # The line it says once it has lowered it and opened the store.
         started = next(line for line in process.stderr if "running due syncs" in line)
-        priority = os.getpriority(os.PRIO_PROCESS, process.pid)
+        assert started.startswith("contacthub worker ")
+        yield process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
 
-    assert started.startswith("contacthub worker ")
+
+def session_nice(pid: int | str) -> int:
+    """The nice value of the scheduling group of `pid`'s session (sched(7), autogroup)."""
+    autogroup = Path(f"/proc/{pid}/autogroup")
+    if not autogroup.exists():
+        pytest.skip("this kernel has no autogroup (CONFIG_SCHED_AUTOGROUP): nice(2) is all")
+    return int(autogroup.read_text().split()[-1])
+
+
+def test_a_worker_runs_at_the_lower_priority(data_dir: Path, expected_priority: int) -> None:
+    with running_worker(data_dir) as pid:
+        priority = os.getpriority(os.PRIO_PROCESS, pid)
+
     assert priority == expected_priority
+
+
+def test_a_worker_leading_its_session_lowers_the_session_too(
+    data_dir: Path, expected_priority: int, request: pytest.FixtureRequest
+) -> None:
+    # Beside `serve` in another session, only the session's own value weighs.
+    lowered = SETTINGS[request.node.callspec.params["data_dir"]][1] > 0
+    with running_worker(data_dir, own_session=True) as pid:
+        nice = session_nice(pid)
+
+    assert nice == (expected_priority if lowered else 0)
+
+
+def test_a_worker_started_from_a_session_leaves_the_session_as_it_was(data_dir: Path) -> None:
+    ours = session_nice("self")
+    with running_worker(data_dir) as pid:
+        assert (
+            Path(f"/proc/{pid}/autogroup").read_text() == Path("/proc/self/autogroup").read_text()
+        )
+
+    assert session_nice("self") == ours

@@ -69,7 +69,13 @@ def write_ini(path: Path, sections: ConfigSections) -> Path:
 class _Process:
     """A subprocess whose merged stdout/stderr is collected line by line."""
 
-    def __init__(self, argv: list[str], log_path: Path, env: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        argv: list[str],
+        log_path: Path,
+        env: Mapping[str, str] | None = None,
+        own_session: bool = False,
+    ):
         self.argv = argv
         self.log_path = log_path
         self.lines: collections.deque[str] = collections.deque(maxlen=5000)
@@ -87,6 +93,7 @@ class _Process:
             encoding="utf-8",
             errors="replace",
             env=full_env,
+            start_new_session=own_session,
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -233,10 +240,13 @@ class ContacthubServer(DavServer):
         host: str = LOOPBACK,
         port: int | None = None,
         env: Mapping[str, str] | None = None,
+        own_session: bool = False,
     ) -> None:
         super().__init__(users, host, port)
         self.data_dir = Path(data_dir)
         self.env = env  # more environment variables for `serve`
+        # As systemd starts a unit: a session (and so, with autogroup, a CPU share) of its own.
+        self.own_session = own_session
         self.store_url = store_url
         self.config = config
         self.admins = admins
@@ -301,7 +311,7 @@ class ContacthubServer(DavServer):
             argv += ["--store", self.store_url]
         if self.config_path:
             argv += ["--config", str(self.config_path)]
-        self._proc = proc = _Process(argv, self.log_path, self.env)
+        self._proc = proc = _Process(argv, self.log_path, self.env, self.own_session)
         ready = f"listening on http://{re.escape(self.host)}:{self.port}"
         try:
             wait_until(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ import click
 
 from contacthub import config as config_module
 from contacthub.config import ConfigError, Settings
+from contacthub.cpu_priority import lower_cpu_priority
 from contacthub.errors import UserError
 from contacthub.sources.context import RunContext
 from contacthub.store import CannotWrite, StorageFull, Store
@@ -61,8 +61,7 @@ def yield_cpu_to_serve(settings: Settings) -> None:
     """Lower this process's CPU priority by `[contacthub] background_nice`: a bulk command
     (an import, a worker's scheduled runs) then runs on what `serve`'s requests leave,
     and a phone's sync waits less behind it on a small machine."""
-    if settings.background_nice > 0:
-        os.nice(settings.background_nice)
+    lower_cpu_priority(settings.background_nice)
 
 
 def location_options(command: Callable[..., Any]) -> Callable[..., Any]:
