@@ -17,7 +17,7 @@ PACKAGES = (ROOT / "server" / "contacthub", ROOT / "plugins" / "contacthub_radic
 
 # Bottom to top. A module may import its own layer and any layer listed before it.
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "measures"),  # measures: the Prometheus instruments, imported where counted
+    ("errors", "measures", "cpu_priority"),  # measures: Prometheus instruments, where counted
     ("store",),
     ("fetch", "credentials", "users", "logins", "signin_throttle"),
     ("config",),

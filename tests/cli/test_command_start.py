@@ -36,3 +36,18 @@ def test_every_command_is_found_by_its_name_and_listed() -> None:
     listed = CliRunner().invoke(main, ["--help"]).output
     for name in [*COMMANDS, "serve"]:
         assert f"\n  {name} " in listed, name
+
+
+def test_listing_the_kinds_of_source_does_not_import_exchangelib() -> None:
+    # Every `serve` (its scheduler) and the sync commands list them; exchangelib takes
+    # 0.2 s to import, and is imported when an Exchange account logs in or runs.
+    code = (
+        "import sys\n"
+        "import contacthub.serve, contacthub.cli.syncs, contacthub.sources.registry\n"
+        "import contacthub.web.admin.mail_accounts\n"
+        "print('exchangelib' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.splitlines()[-1] == "False", done.stdout

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 from contextlib import suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -44,6 +44,7 @@ from oauthlib.oauth2 import TokenExpiredError
 from contacthub.fetch import FetchError, FetchPolicy
 from contacthub.fetch.model import HostNotFound
 from contacthub.fetch.pinned import PinnedAdapter
+from contacthub.sources.exchange.account import ExchangeAccount, service_endpoint
 from contacthub.sources.exchange.errors import (
     ChangeKeyConflict,
     ContactGone,
@@ -52,9 +53,9 @@ from contacthub.sources.exchange.errors import (
     ServerNotFound,
     ServerRefused,
     SyncStateExpired,
-    translated,
 )
 from contacthub.sources.exchange.mapping import card_to_contact, contact_to_card
+from contacthub.sources.exchange.translate import translated
 from contacthub.sources.mail_account import guard_sentence
 from contacthub.vcard.parse import parse_one
 
@@ -77,7 +78,6 @@ __all__ = [
     "uid_for",
 ]
 
-EWS_PATH = "/EWS/Exchange.asmx"
 _UID_NAMESPACE = uuid.UUID("1b0c3f2e-7d4a-5e8f-9a61-0c2d3e4f5a6b")
 # The longest a run waits when Exchange says it is busy (throttling), in seconds.
 MAX_BACK_OFF = 300
@@ -95,31 +95,6 @@ class HubUid(ExtendedProperty):
 
 if "contacthub_uid" not in {field.name for field in Contact.FIELDS}:
     Contact.register("contacthub_uid", HubUid)
-
-
-@dataclass(frozen=True)
-class ExchangeAccount:
-    """What the user enters: email and password; username and server under Advanced settings.
-
-    With ``client_id`` set, the login is OAuth2 client credentials instead of the password: the
-    app (client id) of the Azure AD tenant (tenant id), by its client secret.
-    """
-
-    email: str
-    password: str = field(default="", repr=False)
-    username: str | None = None  # DOMAIN\\user or user@domain; the email address when None
-    server: str | None = None  # host[:port] or an https:// URL; autodiscover when None
-    client_id: str | None = None  # OAuth2: the app's Application (client) ID
-    tenant_id: str | None = None  # OAuth2: the directory (tenant) ID or its domain name
-    client_secret: str | None = field(default=None, repr=False)
-
-    @property
-    def login(self) -> str:
-        return self.username or self.email
-
-    @property
-    def oauth2(self) -> bool:
-        return self.client_id is not None
 
 
 class PulledContact(NamedTuple):
@@ -272,17 +247,6 @@ class _AppCredentials(OAuth2Credentials):
 
     def session_params(self) -> dict[str, Any]:
         return {"token": self.access_token}
-
-
-def service_endpoint(server: str) -> str:
-    """The EWS URL for what the user typed as server: a host[:port], or a URL."""
-    server = server.strip()
-    if "://" not in server:
-        return f"https://{server.strip('/')}{EWS_PATH}"
-    parts = urlsplit(server)
-    if parts.path.lower().endswith(".asmx"):
-        return server
-    return f"{parts.scheme}://{parts.netloc}{EWS_PATH}"
 
 
 def pull(account: Account, sync_state: str | None) -> tuple[list[PulledContact], str]:

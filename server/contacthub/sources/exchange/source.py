@@ -28,37 +28,33 @@ import logging
 import re
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-from exchangelib import Account
 
 from contacthub.credentials import CredentialError
 from contacthub.reconcile import Incoming, Policy, RunFailed, SourceReport, run_source
 from contacthub.reconcile.effect import NOTHING_TO_DO
 from contacthub.sources.base import record_outcome
 from contacthub.sources.context import RunContext
-from contacthub.sources.exchange.client import (
-    ExchangeAccount,
+from contacthub.sources.exchange.account import ExchangeAccount, service_endpoint
+from contacthub.sources.exchange.errors import (
+    AutodiscoverFailed,
     ExchangeError,
+    ExchangeLoginRefused,
     ServerNotFound,
     ServerRefused,
-    connect,
-    service_endpoint,
-)
-from contacthub.sources.exchange.errors import AutodiscoverFailed, ExchangeLoginRefused
-from contacthub.sources.exchange.sync import (
-    Local,
-    Sent,
-    incoming,
-    note_sent,
-    pull_changes,
-    push_local,
-    read_local,
-    state_saver,
 )
 from contacthub.sources.mail_account import AccountError, account_book
 from contacthub.store import AlreadyExists, RunRecord, SourceRecord, Transaction
+
+if TYPE_CHECKING:
+    from exchangelib import Account
+
+    from contacthub.sources.exchange.sync import Local, Sent
+
+# The modules that speak to Exchange (client, sync) are imported by the functions that log
+# in or run: importing exchangelib takes 0.2 s, and every `serve` and most commands import
+# this module to list the kinds of source.
 
 logger = logging.getLogger(__name__)
 
@@ -305,6 +301,8 @@ def test_connection(ctx: RunContext, account: ExchangeAccount) -> dict[str, Any]
 
 
 def _open(ctx: RunContext, account: ExchangeAccount, field: str) -> Account:
+    from contacthub.sources.exchange.client import connect
+
     try:
         return connect(account, verify=_verify(ctx), policy=ctx.fetch_policy)
     except ServerRefused as error:
@@ -426,18 +424,21 @@ def run(
 ) -> RunRecord:
     """One run both ways (`override`, for the mass-deletion guard, has nothing to do here:
     nothing is ever deleted). A login or server failure is recorded as a failed run."""
+    from contacthub.sources.exchange import sync
+    from contacthub.sources.exchange.client import connect
+
     try:
         account = stored_account(ctx, source)
         mailbox = connect(account, verify=_verify(ctx), policy=ctx.fetch_policy)
-        local = read_local(ctx.store, source)
-        sent = Sent()
+        local = sync.read_local(ctx.store, source)
+        sent = sync.Sent()
         try:
-            push_local(mailbox, local, sent)
+            sync.push_local(mailbox, local, sent)
         finally:
             with ctx.store.write() as tx:  # what reached Exchange is never sent twice
-                note_sent(tx, source, sent)
-        pulled, sync_state = pull_changes(mailbox, source.settings.get("sync_state"))
-        records = incoming(mailbox, ctx.store, source, local, sent, pulled)
+                sync.note_sent(tx, source, sent)
+        pulled, sync_state = sync.pull_changes(mailbox, source.settings.get("sync_state"))
+        records = sync.incoming(mailbox, ctx.store, source, local, sent, pulled)
     except (ExchangeError, CredentialError, AccountError) as error:
         logger.warning("Exchange source %s: syncing the mailbox failed: %s", source.id, error)
         return record_outcome(ctx, source, started, trigger, "failed", str(error))
@@ -463,6 +464,8 @@ def _reconcile(
     records: list[Incoming],
     sync_state: str,
 ) -> RunRecord:
+    from contacthub.sources.exchange.sync import state_saver
+
     try:
         report = SourceReport(
             sent.counts,
