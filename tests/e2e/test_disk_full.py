@@ -44,13 +44,22 @@ class FullDiskServer:
     server: ContacthubServer
     disk: SmallDisk
     postgres: PostgresServer | None = None
+    database: str = ""
 
     def fill(self, leave: int = 0) -> None:
         if self.postgres is not None:
-            # Pages PostgreSQL keeps in memory go to their files first: the disk then holds
-            # all it has to, and only new pages find it full (as a long-full disk would).
-            with self.postgres.connect() as conn:
+            with self.postgres.connect(self.database) as conn:
+                # Nothing left for autovacuum in the catalogs: its VACUUM or ANALYZE of one
+                # drops the database's relation cache file, which each new backend then
+                # writes again before it answers, and on a full disk that start fails
+                # ("could not write init file"), a read or not: PostgreSQL's limit.
+                conn.execute("VACUUM ANALYZE")
+                # Pages PostgreSQL keeps in memory go to their files first: the disk then
+                # holds all it has to, and only new pages find it full (as a long-full
+                # disk would).
                 conn.execute("CHECKPOINT")
+            with self.postgres.connect(self.database):
+                pass  # a new backend writes the relation cache file, while there is room
         elif not leave:
             self.disk.fill_under(self.disk.path / "contacthub.db")
             return
@@ -59,7 +68,7 @@ class FullDiskServer:
 
 @contextmanager
 def _tablespace_database(postgres: PostgresServer, disk: SmallDisk) -> Iterator[str]:
-    """A database whose every file lives on `disk` (its tablespace there)."""
+    """A database whose every file lives on `disk` (its tablespace there): its name."""
     location = disk.path / "tablespace"
     location.mkdir()
     owner = pwd.getpwnam("postgres")
@@ -69,7 +78,7 @@ def _tablespace_database(postgres: PostgresServer, disk: SmallDisk) -> Iterator[
         conn.execute(f"CREATE TABLESPACE {name} LOCATION '{location}'")
         conn.execute(f"CREATE DATABASE {name} TABLESPACE {name}")
     try:
-        yield postgres.url(name)
+        yield name
     finally:
         disk.free()
         with postgres.connect() as conn:
@@ -91,10 +100,10 @@ def full_disk(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FullDi
     mount_point = postgres.base / f"disk-{uuid.uuid4().hex[:8]}"
     with (
         SmallDisk(mount_point, 40 * MiB, owner="postgres") as disk,
-        _tablespace_database(postgres, disk) as url,
-        ContacthubServer(tmp_path / "data", ALICE, store_url=url) as server,
+        _tablespace_database(postgres, disk) as database,
+        ContacthubServer(tmp_path / "data", ALICE, store_url=postgres.url(database)) as server,
     ):
-        yield FullDiskServer(server, disk, postgres)
+        yield FullDiskServer(server, disk, postgres, database)
 
 
 def card_with_photo(uid: str, name: str, photo_bytes: int = 256 * 1024) -> str:
