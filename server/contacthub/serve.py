@@ -100,15 +100,21 @@ def serve(
 
     signal.signal(signal.SIGTERM, stop)
     scheduling = threading.Event()
-    scheduler = _start_scheduler(settings, store, scheduling) if settings.scheduler else None
-    if welcome is not None:
-        welcome(_address(settings, server.effective_port))
-    if announce:
-        print(
-            f"contacthub: listening on http://{settings.host}:{server.effective_port}/", flush=True
-        )
+    scheduler = None
     try:
+        scheduler = _start_scheduler(settings, store, scheduling) if settings.scheduler else None
+        if welcome is not None:
+            welcome(_address(settings, server.effective_port))
+        if announce:
+            print(
+                f"contacthub: listening on http://{settings.host}:{server.effective_port}/",
+                flush=True,
+            )
         server.run()
+    except KeyboardInterrupt:
+        # Stopped before waitress's loop began, which takes the stops that come later
+        # (a script may send one as soon as it reads "listening on").
+        server.task_dispatcher.shutdown()
     finally:
         server.close()
         scheduling.set()

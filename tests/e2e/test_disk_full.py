@@ -27,6 +27,7 @@ from tests.api import spec
 from tests.conftest import BACKENDS, USERS
 from tests.support import dav
 from tests.support.disks import SmallDisk
+from tests.support.net import wait_until
 from tests.support.postgres import PostgresServer
 from tests.support.servers import ContacthubServer, DavSession
 from tests.support.vcards import fold, make_card
@@ -36,6 +37,9 @@ pytestmark = pytest.mark.contacthub_only
 MiB = 1024 * 1024
 FULL = "The server's disk is full: the change was not saved. Ask the administrator to free space."
 BOOK = "/alice/contacts/"
+AUTOVACUUM_WORKERS = (
+    "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
+)
 ALICE = {"alice": USERS["alice"]}
 
 
@@ -48,22 +52,30 @@ class FullDiskServer:
 
     def fill(self, leave: int = 0) -> None:
         if self.postgres is not None:
-            with self.postgres.connect(self.database) as conn:
-                # Nothing left for autovacuum in the catalogs: its VACUUM or ANALYZE of one
-                # drops the database's relation cache file, which each new backend then
-                # writes again before it answers, and on a full disk that start fails
-                # ("could not write init file"), a read or not: PostgreSQL's limit.
-                conn.execute("VACUUM ANALYZE")
-                # Pages PostgreSQL keeps in memory go to their files first: the disk then
-                # holds all it has to, and only new pages find it full (as a long-full
-                # disk would).
-                conn.execute("CHECKPOINT")
-            with self.postgres.connect(self.database):
-                pass  # a new backend writes the relation cache file, while there is room
+            self._settle_postgres()
         elif not leave:
             self.disk.fill_under(self.disk.path / "contacthub.db")
             return
         self.disk.fill(leave)
+
+    def _settle_postgres(self) -> None:
+        """PostgreSQL as a long-full disk finds it. Autovacuum stops: its VACUUM or ANALYZE
+        of a catalog drops the database's relation cache file, which every new backend
+        then writes again before it answers, and on the full disk that start fails
+        ("could not write init file"), a read or not: PostgreSQL's limit (it came under
+        load, and at every run with autovacuum_naptime = 1s). A new backend writes the
+        file while there is room, and the pages kept in memory go to their files."""
+        assert self.postgres is not None
+        with self.postgres.connect() as conn:
+            conn.execute("ALTER SYSTEM SET autovacuum = off")
+            conn.execute("SELECT pg_reload_conf()")
+            wait_until(
+                lambda: conn.execute(AUTOVACUUM_WORKERS).fetchone() == (0,),
+                timeout=60,
+                what="autovacuum's workers to end",
+            )
+        with self.postgres.connect(self.database) as conn:
+            conn.execute("CHECKPOINT")
 
 
 @contextmanager
@@ -103,7 +115,12 @@ def full_disk(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FullDi
         _tablespace_database(postgres, disk) as database,
         ContacthubServer(tmp_path / "data", ALICE, store_url=postgres.url(database)) as server,
     ):
-        yield FullDiskServer(server, disk, postgres, database)
+        try:
+            yield FullDiskServer(server, disk, postgres, database)
+        finally:
+            with postgres.connect() as conn:
+                conn.execute("ALTER SYSTEM RESET autovacuum")
+                conn.execute("SELECT pg_reload_conf()")
 
 
 def card_with_photo(uid: str, name: str, photo_bytes: int = 256 * 1024) -> str:
