@@ -2,18 +2,44 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 LOOPBACK = "127.0.0.1"
 
+# Ports are handed out from below the kernel's ephemeral range (32768 and up by default),
+# each pytest-xdist worker from a slice of its own, in turn. A port the kernel picked
+# (bind to port 0) could be taken before the server bound it: by another worker's pick, or
+# as the local port of any outgoing connection, which then refuses the server's bind
+# (EADDRINUSE: CI saw it once).
+PORT_RANGE = range(10000, 32000)
+PORTS_PER_WORKER = 2000
+
+
+def _worker_ports() -> Iterator[int]:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")  # "gw3" under pytest -n
+    index = int(worker.removeprefix("gw")) % (len(PORT_RANGE) // PORTS_PER_WORKER)
+    first = PORT_RANGE.start + index * PORTS_PER_WORKER
+    return itertools.cycle(range(first, first + PORTS_PER_WORKER))
+
+
+_ports = _worker_ports()
+
 
 def free_port(host: str = LOOPBACK) -> int:
-    """Return a TCP port on *host* that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+    """Return a TCP port on *host* that nothing uses right now, and that no other test of
+    this run is handed until this worker has gone through its whole slice."""
+    for port in itertools.islice(_ports, PORTS_PER_WORKER):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))  # without SO_REUSEADDR: skips TIME_WAIT ports too
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port on {host} in this worker's slice of {PORT_RANGE}")
 
 
 def port_open(host: str, port: int) -> bool:
