@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import random
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +24,10 @@ def _worker_ports() -> Iterator[int]:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")  # "gw3" under pytest -n
     index = int(worker.removeprefix("gw")) % (len(PORT_RANGE) // PORTS_PER_WORKER)
     first = PORT_RANGE.start + index * PORTS_PER_WORKER
-    return itertools.cycle(range(first, first + PORTS_PER_WORKER))
+    ports = range(first, first + PORTS_PER_WORKER)
+    # From a random place in the slice: two runs on one machine do not walk it in step.
+    start = random.SystemRandom().randrange(PORTS_PER_WORKER)
+    return itertools.cycle([*ports[start:], *ports[:start]])
 
 
 _ports = _worker_ports()
