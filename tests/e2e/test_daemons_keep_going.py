@@ -124,6 +124,7 @@ def count_logged(server: ContacthubServer, pattern: str) -> int:
 
 
 def wait_logged(server: ContacthubServer, pattern: str, what: str, timeout: float = 60) -> None:
+    """Waits: a line the server wrote before it answered may not have been read yet."""
     wait_until(lambda: logged(server, pattern), timeout, what, abort=_exited(server))
 
 
@@ -329,7 +330,12 @@ def test_a_report_email_whose_outcome_cannot_be_saved_leaves_the_run_standing(
         assert [r["id"] for r in runs_of(alice, sync_id)] == [answer.json()["id"]]
         assert [envelope.rcpt_tos for envelope in mailbox.envelopes] == [["boss@example.org"]]
         assert shown(alice, sync_id)["status"] == "ok"
-        assert logged(server, rf"run {answer.json()['id']}: the outcome of its report email was")
+        wait_logged(
+            server,
+            rf"run {answer.json()['id']}: the outcome of its report email was",
+            "the log to say the email's outcome was not saved",
+            timeout=10,
+        )
 
 
 def test_report_emails_that_fail_leave_the_runs_and_the_scheduler_going(
@@ -422,7 +428,7 @@ def test_a_background_run_that_breaks_is_logged_and_its_page_ends_with_the_run(
         finally:
             gate.set()
 
-        assert logged(server, rf"contacthub.store.errors.StoreBusy: {BUSY}")
+        wait_logged(server, rf"contacthub.store.errors.StoreBusy: {BUSY}", "the run's error", 10)
         wait_until(
             lambda: [r["status"] for r in runs_of(alice, sync_id)] == ["failed"],
             4 * LEASE,
@@ -470,7 +476,9 @@ def test_a_scheduled_run_that_breaks_does_not_stop_the_other_due_syncs(
         finally:
             gate.set()
 
-        assert logged(server, r"terminating connection due to administrator command")
+        wait_logged(
+            server, r"terminating connection due to administrator command", "the cut", timeout=10
+        )
         assert not logged(server, r"scheduler tick failed")  # the tick itself went on
         wait_until(
             lambda: [r["status"] for r in runs_of(alice, broken)] == ["failed"],
@@ -511,6 +519,8 @@ def test_a_report_email_that_breaks_unforeseen_leaves_the_run_standing(
         run = answer.json()
         assert (run["status"], run["counts"]["added"]) == ("ok", 1)
         assert run["email"] == "not sent: an internal error; the server log has the details"
-        assert logged(server, rf"the report email of run {run['id']} failed")
+        wait_logged(
+            server, rf"the report email of run {run['id']} failed", "the email's error", timeout=10
+        )
         assert mailbox.envelopes == []
         assert shown(alice, sync_id)["status"] == "ok"
