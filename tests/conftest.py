@@ -2,7 +2,8 @@
 
 - ``postgres_server`` (session): a private PostgreSQL cluster from the machine's
   binaries; ``pg_url``: a fresh empty database on it for one test.
-- ``store_url``: parametrized over ``sqlite`` (a temp file) and ``postgresql``.
+- ``store_url``: parametrized over ``sqlite`` (a temp file) and ``postgresql``, at the
+  current schema; ``empty_store_url``: the same before any migration.
 - ``contacthub_server`` (module): ``contacthub serve`` with users alice, bob and
   carol, parametrized over the SQLite and the PostgreSQL store.
 - ``contacthub_factory``: start servers with their own config for one test.
@@ -34,6 +35,7 @@ from tests.support.mail_fixtures import (  # noqa: F401 - fixtures for tests/ima
 )
 from tests.support.postgres import PostgresServer
 from tests.support.servers import ConfigSections, ContacthubServer, DavServer, RadicaleServer
+from tests.support.stores import new_sqlite_store
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -110,9 +112,28 @@ def pg_url(postgres_server: PostgresServer) -> str:
     return postgres_server.create_database()
 
 
+@pytest.fixture(scope="session")
+def postgres_at_head(postgres_server: PostgresServer) -> str:
+    """The name of a database at the current schema, to copy (tests/support/stores.py):
+    a template, which no one connects to."""
+    name = "contacthub_at_head"
+    Store.open(postgres_server.create_database(name)).close()
+    return name
+
+
 @pytest.fixture(params=BACKENDS)
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty store: a SQLite file, or a fresh PostgreSQL database."""
+    """A store at the current schema with nothing in it: a SQLite file, or a PostgreSQL
+    database (for an empty database, before any migration: ``empty_store_url``)."""
+    if request.param == "sqlite":
+        return new_sqlite_store(tmp_path / "store.db")
+    pg: PostgresServer = request.getfixturevalue("postgres_server")
+    return pg.create_database(template=request.getfixturevalue("postgres_at_head"))
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty store, no table in it yet: a SQLite file, or a fresh PostgreSQL database."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.db'}"
     return str(request.getfixturevalue("pg_url"))

@@ -17,6 +17,7 @@ from contacthub.carddav.app import radicale_configuration
 from contacthub.store import Store
 from contacthub.users import UsersFile
 from contacthub_radicale.auth import Auth
+from tests.support.stores import new_sqlite_store
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def auth(tmp_path: Path) -> tuple[Auth, UsersFile]:
     settings.radicale = {"auth": {"delay": "0"}}
     users = UsersFile(settings.users_file)
     users.add("ann", "right-password")
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    store = Store.open(new_sqlite_store(tmp_path / "store.db"))
     return Auth(radicale_configuration(settings, store)), users
 
 

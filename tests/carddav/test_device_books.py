@@ -18,13 +18,14 @@ from contacthub.store import BookView, Store, Transaction
 from contacthub.users import UsersFile
 from contacthub_radicale.auth import Auth
 from contacthub_radicale.context import client
+from tests.support.stores import new_sqlite_store
 
 MAC = "macOS/14.2 (23C64) AddressBookCore/2487.300.5"
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    opened = Store.open(new_sqlite_store(tmp_path / "store.db"))
     yield opened
     opened.close()
 

@@ -20,6 +20,7 @@ from contacthub.signin_throttle import SignInThrottle
 from contacthub.store import Store
 from contacthub.users import UsersFile
 from contacthub_radicale.auth import Auth
+from tests.support.stores import new_sqlite_store
 
 VADDRESSBOOK = {"tag": "VADDRESSBOOK"}
 ALICE = ("alice", "alice-password")
@@ -34,7 +35,7 @@ def radicale_stand_in(
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterable[Client]:
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    store = Store.open(new_sqlite_store(tmp_path / "store.db"))
     with store.write() as tx:
         tx.create_collection("alice/contacts", VADDRESSBOOK)
     settings = config.load(tmp_path)

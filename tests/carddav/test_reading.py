@@ -22,6 +22,7 @@ from contacthub.store import Store
 from contacthub.users import UsersFile
 from contacthub.vcard.parse import InvalidVCard, parse_one
 from contacthub_radicale import reading
+from tests.support.stores import new_sqlite_store
 from tests.support.vcards import REALISTIC_CARDS, big_photo_card, new_uid
 
 ALICE = ("alice", "alice-password")
@@ -131,7 +132,7 @@ def test_client_cards_and_big_photos_read_alike(text: str) -> None:
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[Client]:
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    store = Store.open(new_sqlite_store(tmp_path / "store.db"))
     settings_ = config.load(tmp_path)
     UsersFile(settings_.users_file).add(*ALICE)
     client = Client(make_carddav_app(settings_, store))

@@ -24,6 +24,7 @@ from contacthub.users import UsersFile
 from contacthub_radicale.budget import AnswerBudget
 from contacthub_radicale.collection import Collection
 from tests.support import dav
+from tests.support.stores import new_sqlite_store
 
 ALICE = ("alice", "alice-password")
 BOOK = "/alice/contacts/"
@@ -47,7 +48,7 @@ MULTIGET = (
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[Client]:
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    store = Store.open(new_sqlite_store(tmp_path / "store.db"))
     settings_ = config.load(tmp_path)
     UsersFile(settings_.users_file).add(*ALICE)
     client = Client(make_carddav_app(settings_, store))

@@ -19,6 +19,7 @@ from contacthub_radicale.one_book import showing_one_book
 from contacthub_radicale.union import UnionBook
 from contacthub_radicale.union_names import group_book, group_href
 from contacthub_radicale.union_windows import plan_books
+from tests.support.stores import new_sqlite_store
 
 BOOKS = ("alice/contacts", "alice/from-csv", "alice/from-imap")
 
@@ -29,7 +30,7 @@ def card(uid: str) -> str:
 
 @pytest.fixture
 def storage(tmp_path: Path) -> Iterator[Storage]:
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    store = Store.open(new_sqlite_store(tmp_path / "store.db"))
     with store.write() as tx:
         for number, path in enumerate(BOOKS):
             book = tx.create_collection(path, {"tag": "VADDRESSBOOK"})

@@ -65,17 +65,19 @@ def backup_of(source: tuple[Path, str], tmp_path: Path) -> Path:
 
 
 def test_restore_into_an_empty_store_with_the_same_key(
-    source: tuple[Path, str], store_url: str, tmp_path: Path
+    source: tuple[Path, str], empty_store_url: str, tmp_path: Path
 ) -> None:
     file = backup_of(source, tmp_path)
     target = tmp_path / "target"
     target.mkdir()
     (target / "secret.key").write_bytes((source[0] / "secret.key").read_bytes())
-    done = run("backup", "restore", str(file), "--data-dir", str(target), "--store", store_url)
+    done = run(
+        "backup", "restore", str(file), "--data-dir", str(target), "--store", empty_store_url
+    )
     assert done.exit_code == 0, done.output
     assert "restored 3 cards" in done.output
     assert "typed again" not in done.output
-    store = Store.open(store_url)
+    store = Store.open(empty_store_url)
     with store.read() as tx:
         book = tx.get_collection("ann/contacts")
         assert book is not None and book.sync_epoch
@@ -86,7 +88,7 @@ def test_restore_into_an_empty_store_with_the_same_key(
         assert Vault.from_config(None, target).open(mail.settings["sealed_password"]) == "pw"
     store.close()
     assert (target / "users").read_text().startswith("ann:")
-    assert f"url = {store_url}" in (target / "contacthub.conf").read_text()
+    assert f"url = {empty_store_url}" in (target / "contacthub.conf").read_text()
 
 
 def test_a_different_key_names_the_sources_whose_password_is_typed_again(

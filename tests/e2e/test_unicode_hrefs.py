@@ -19,6 +19,7 @@ from contacthub.store import Store
 from contacthub.users import UsersFile
 from tests.support import dav
 from tests.support.servers import DavServer, DavSession
+from tests.support.stores import new_sqlite_store
 
 NAMES = (
     "град",  # Cyrillic
@@ -100,7 +101,7 @@ def wsgiref_server(tmp_path: Path) -> Iterator[str]:
     """The app of `contacthub serve` under the standard library's wsgiref server."""
     settings = config.load(tmp_path)
     UsersFile(settings.users_file).add("alice", "alice-Secret-1")
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    store = Store.open(new_sqlite_store(tmp_path / "store.db"))
     server: WSGIServer = make_server(
         "127.0.0.1", 0, make_app(settings, store), handler_class=_Quiet
     )

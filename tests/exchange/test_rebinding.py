@@ -32,6 +32,7 @@ from tests.fetch.certs import CertificateFiles, make_certificates
 from tests.support.dns_server import DnsServer
 from tests.support.ews_server import EwsServer
 from tests.support.net import LOOPBACK, Tripwire
+from tests.support.stores import new_sqlite_store
 
 ALLOWED = "127.0.0.2"
 REFUSED = LOOPBACK
@@ -125,7 +126,7 @@ def test_a_name_answering_the_refused_address_first_is_refused_before_connecting
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    opened = Store.open(new_sqlite_store(tmp_path / "store.db"))
     with opened.write() as tx:
         tx.create_collection(OWNER, {})
     yield opened

@@ -31,6 +31,7 @@ from tests.imap.messages import EXPECTED, INBOX_COUNT, SENT_COUNT, mailbox
 from tests.support.dns_server import DnsServer
 from tests.support.dovecot import DovecotServer
 from tests.support.net import LOOPBACK, Tripwire
+from tests.support.stores import new_sqlite_store
 
 ALLOWED = "127.0.0.2"
 REFUSED = LOOPBACK
@@ -93,7 +94,7 @@ def account(dovecot_at_allowed: DovecotServer) -> ImapAccount:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    opened = Store.open(new_sqlite_store(tmp_path / "store.db"))
     with opened.write() as tx:
         tx.create_collection(OWNER, {})
     yield opened

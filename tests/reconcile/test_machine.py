@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -33,6 +34,7 @@ from tests.reconcile.tiny_source import (
     reading,
     snapshot,
 )
+from tests.support.stores import new_sqlite_store
 
 KEYS = st.sampled_from("abcdef")
 NAMES = st.sampled_from(["Ann", "Bob"])
@@ -77,7 +79,7 @@ class Reconciling(RuleBasedStateMachine):
         super().__init__()
         # A store of its own for each example: a pytest fixture would be shared by all.
         self.directory = tempfile.TemporaryDirectory()
-        self.store = Store.open(f"sqlite:///{self.directory.name}/store.db")
+        self.store = Store.open(new_sqlite_store(Path(self.directory.name) / "store.db"))
         self.source = create_source(self.store, MINE)
         self.neighbour = create_source(self.store, "neighbour")  # another source, same book
         self.records: dict[str, str] = {}  # what the source holds now: key -> name

@@ -10,6 +10,7 @@ import pytest
 from contacthub.services import exports
 from contacthub.store import Store
 from contacthub.vcard.parse import item_data
+from tests.support.stores import new_sqlite_store
 
 
 def card(uid: str, name: str, *lines: str) -> str:
@@ -19,7 +20,7 @@ def card(uid: str, name: str, *lines: str) -> str:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    opened = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    opened = Store.open(new_sqlite_store(tmp_path / "store.db"))
     with opened.write() as tx:
         tx.create_collection("ann", {})
         book = tx.create_collection("ann/book", {"tag": "VADDRESSBOOK"})

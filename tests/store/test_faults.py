@@ -23,6 +23,7 @@ from contacthub.store import CannotWrite, ItemData, StorageFull, Store, is_stora
 from contacthub.store.faults import unwritable_sqlite_store
 from contacthub.store.schema import collections
 from contacthub.vcard.parse import item_data
+from tests.support.stores import new_sqlite_store
 from tests.support.vcards import make_card
 
 
@@ -33,7 +34,7 @@ def item(uid: str, note_bytes: int = 0) -> ItemData:
 @pytest.fixture
 def full_sqlite_store(tmp_path: Path) -> Iterator[Store]:
     """A SQLite store with alice's book and one card, that may not grow by a single page."""
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    store = Store.open(new_sqlite_store(tmp_path / "store.db"))
     with store.write() as tx:
         tx.create_collection("alice", {})
         book = tx.ensure_default_book("alice")

@@ -34,8 +34,8 @@ NOT_A_GROUP = make_card(
 
 
 @pytest.fixture
-def engine(store_url: str) -> Iterator[Engine]:
-    made = make_engine(store_url)
+def engine(empty_store_url: str) -> Iterator[Engine]:
+    made = make_engine(empty_store_url)
     upgrade(made, "0013")
     # The live Store, which writes and counts the cards below, reads a column a later
     # revision (0017) adds; it is taken away again before the store is brought to head.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -13,6 +15,7 @@ from sqlalchemy import Engine
 from contacthub.store import Store, TextMatch, etag_of
 from contacthub.store.engine import make_engine
 from contacthub.store.migrate import alembic_config, current_revision, schema_filter, upgrade
+from contacthub.store.revision import VERSIONS, newest_revision
 from contacthub.store.schema import metadata
 
 CARD = (
@@ -21,8 +24,8 @@ CARD = (
 )
 
 
-def test_migrations_build_exactly_the_schema_the_code_uses(store_url: str) -> None:
-    engine = make_engine(store_url)
+def test_migrations_build_exactly_the_schema_the_code_uses(empty_store_url: str) -> None:
+    engine = make_engine(empty_store_url)
     upgrade(engine)
     with engine.connect() as conn:
         context = MigrationContext.configure(
@@ -33,14 +36,14 @@ def test_migrations_build_exactly_the_schema_the_code_uses(store_url: str) -> No
     assert differences == []
 
 
-def test_every_revision_upgrades_in_place_keeping_the_data(store_url: str) -> None:
-    engine = make_engine(store_url)
+def test_every_revision_upgrades_in_place_keeping_the_data(empty_store_url: str) -> None:
+    engine = make_engine(empty_store_url)
     revisions = [
         r.revision for r in ScriptDirectory.from_config(alembic_config(engine)).walk_revisions()
     ]
     upgrade(engine, revisions[-1])
     _store_a_card_as_the_first_release_did(engine)
-    upgrade(engine)  # what `contacthub serve` does on start
+    Store.open(empty_store_url).close()  # what `contacthub serve` does on start
     assert current_revision(engine) == revisions[0]
     store = Store(engine, history_retention=60)
     with store.read() as tx:
@@ -132,3 +135,41 @@ def _store_a_card_as_the_first_release_did(engine: Engine) -> None:
                 idx_org="",
             )
         )
+
+
+def test_each_migration_revises_the_one_numbered_before_it() -> None:
+    """What lets a start tell a current store by the newest file name, without Alembic."""
+    scripts = ScriptDirectory.from_config(alembic_config(make_engine("sqlite://")))
+    previous = None
+    for path in sorted(VERSIONS.glob("*.py")):
+        number = path.name[:4]
+        script = next(s for s in scripts.walk_revisions() if s.path == str(path))
+        assert (script.revision, script.down_revision) == (number, previous), path.name
+        previous = number
+    assert newest_revision() == previous == scripts.get_current_head()
+
+
+def test_a_current_store_opens_without_loading_the_migrations(store_url: str) -> None:
+    opened = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from contacthub.store import Store; "
+            f"Store.open({store_url!r}).close(); print(sorted(sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "'contacthub.store.migrate'" not in opened.stdout
+    assert "'alembic'" not in opened.stdout
+
+
+def test_a_store_one_revision_behind_is_brought_to_the_newest_on_open(
+    empty_store_url: str,
+) -> None:
+    engine = make_engine(empty_store_url)
+    upgrade(engine, f"{int(newest_revision()) - 1:04d}")
+    Store.open(empty_store_url).close()
+    assert current_revision(engine) == newest_revision()
+    engine.dispose()

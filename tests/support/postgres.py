@@ -173,13 +173,16 @@ class PostgresServer:
             autocommit=True,
         )
 
-    def create_database(self, name: str | None = None) -> str:
-        """Create an empty database and return its SQLAlchemy URL."""
+    def create_database(self, name: str | None = None, template: str | None = None) -> str:
+        """Create a database, empty or a copy of *template* (a database of this server
+        nobody is connected to), and return its SQLAlchemy URL."""
         name = name or f"t_{uuid.uuid4().hex[:16]}"
-        if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-            raise ValueError(f"unsafe database name {name!r}")
+        for given in (name, template or name):
+            if not re.fullmatch(r"[a-z_][a-z0-9_]*", given):
+                raise ValueError(f"unsafe database name {given!r}")
+        copied = f' TEMPLATE "{template}"' if template else ""
         with self.connect() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"{copied}')
         return self.url(name)
 
     def drop_database(self, name: str) -> None:

@@ -40,7 +40,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from contacthub.store import text_index
+from contacthub.store import revision, text_index
 from contacthub.store.actor import Actor
 from contacthub.store.alerts import AlertRecord, ClientDeletion
 from contacthub.store.book_trash import DeletedBook, purge_deleted_books
@@ -242,7 +242,7 @@ class Store:
         check_store_writable(url)
         with storage_full_translated():
             engine = make_engine(url, busy_timeout=busy_timeout)
-            if upgrade:
+            if upgrade and not revision.is_current(engine):
                 from contacthub.store.migrate import upgrade as upgrade_schema
 
                 upgrade_schema(engine)
