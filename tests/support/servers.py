@@ -35,6 +35,7 @@ from contacthub.cli import main as contacthub_main
 from contacthub.firstrun import prepare_data_dir
 from tests.support.commands import contacthub_command
 from tests.support.net import LOOPBACK, free_port, port_open, wait_until
+from tests.support.stores import new_sqlite_store
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
@@ -290,10 +291,19 @@ class ContacthubServer(DavServer):
             ) from result.exception
         self.users[name] = password
 
+    def _store_at_head(self) -> None:
+        """The data directory's SQLite store, as its first `user add` would migrate it,
+        copied from one at head (tests/support/stores.py)."""
+        database = self.data_dir / "contacthub.db"
+        elsewhere = self.store_url or "url" in (self.config or {}).get("store", {})
+        if not elsewhere and not database.exists():
+            new_sqlite_store(database)
+
     def start(self) -> ContacthubServer:
         if not self._users_created:
             if self.users:  # before the first start: its data directory, as serve makes it
                 prepare_data_dir(self.data_dir, self.config_path or self.data_dir / DEFAULT_CONF)
+                self._store_at_head()
             for user, password in self.users.items():
                 self.add_user(user, password, admin=user in self.admins)
             self._users_created = True
