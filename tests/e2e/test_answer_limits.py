@@ -18,6 +18,7 @@ Real `serve` on SQLite and PostgreSQL; the books are filled through the store (f
 
 from __future__ import annotations
 
+import functools
 import gzip
 import re
 import time
@@ -59,6 +60,12 @@ def photo_card(index: int) -> ItemData:
     return replace(item_data(plain), text=plain.replace("END:VCARD", folded + "\r\nEND:VCARD"))
 
 
+@functools.cache
+def big_book() -> list[tuple[str, ItemData]]:
+    """The big book's cards, made once for both stores (3 s of CPU each time)."""
+    return [(href(i), item_data(make_card(i))) for i in range(BIG_CARDS)]
+
+
 def fill(store_url: str) -> None:
     store = Store.open(store_url)
     try:
@@ -66,8 +73,7 @@ def fill(store_url: str) -> None:
             tx.ensure_collection("alice")
             book = tx.create_collection(BIG.strip("/"), {"tag": "VADDRESSBOOK"})
             for start in range(0, BIG_CARDS, 2000):
-                stop = min(start + 2000, BIG_CARDS)
-                tx.add_items(book, [(href(i), item_data(make_card(i))) for i in range(start, stop)])
+                tx.add_items(book, big_book()[start : start + 2000])
             album = tx.create_collection(
                 PHOTOS.strip("/"), {"tag": "VADDRESSBOOK", "D:displayname": "Photos"}
             )
