@@ -29,6 +29,9 @@ PEOPLE = (
 )
 SYNCS = "/admin/syncs/"
 
+# Each test has accounts of its own on the module's server (tests/admin/shared_server.py).
+pytestmark = pytest.mark.shared_server
+
 
 # --- a file server whose answers can be held back --------------------------------------
 
