@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from contacthub.store import Actor, Store
 from contacthub.vcard.parse import item_data
 from tests.admin.conftest import AdminPage, artifacts_folder, open_context
+from tests.admin.shared_server import OwnAccounts
 from tests.admin.test_books import card, create, stored
 from tests.support.browser import Screenshots
 from tests.support.servers import ContacthubServer
@@ -29,6 +30,14 @@ CSV = (
     b"3,Cid Carter,cid@example.org\r\n"
 )
 RUN_LINK = re.compile(r"^Run \d+$")
+
+# Each test has accounts of its own on the module's server (tests/admin/shared_server.py).
+pytestmark = pytest.mark.shared_server
+
+
+def alice(admin: AdminPage) -> str:
+    """The account the test's alice is on the module's server (as pages name it)."""
+    return admin.server.login("alice") if isinstance(admin.server, OwnAccounts) else "alice"
 
 
 def contacts_of(server: ContacthubServer, book: str) -> dict[str, dict[str, Any]]:
@@ -110,7 +119,7 @@ def test_a_contact_deleted_on_the_page_is_found_in_the_trash_and_restored(
     expect(page.get_by_role("heading", name="Trash of “Contacts”")).to_be_visible()
     admin.shot("the trash")
     deleted = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Ann Smith"))
-    expect(deleted).to_contain_text("alice, on this admin page")
+    expect(deleted).to_contain_text(f"{alice(admin)}, on this admin page")
     expect(deleted.locator("time")).to_have_attribute("datetime", re.compile(r"^\d{4}-"))
     expect(page.get_by_role("rowheader", name="Bob Jones")).to_have_count(0)
 
@@ -137,7 +146,7 @@ def test_several_contacts_come_back_selected_or_all_at_once(admin: AdminPage) ->
     page = admin.sign_in("alice")
     admin.go("/admin/books/contacts/trash")
     expect(page.get_by_role("row").filter(has_text="Cid Carter")).to_contain_text(
-        "alice, through the API"
+        f"{alice(admin)}, through the API"
     )
     page.get_by_role("button", name="Restore selected").click()
     expect(flash(page)).to_have_text("Select the contacts to restore.")
@@ -179,11 +188,11 @@ def test_a_contact_edited_twice_gets_its_first_version_back_from_its_history(
     expect(versions).to_have_count(3)
     expect(versions.nth(0)).to_contain_text("Current")
     expect(versions.nth(0)).to_contain_text("Changed")
-    expect(versions.nth(0)).to_contain_text("alice, on this admin page")
+    expect(versions.nth(0)).to_contain_text(f"{alice(admin)}, on this admin page")
     expect(versions.nth(0)).to_contain_text("Changed: Phone")
     expect(versions.nth(1)).to_contain_text("Changed: Organization")
     expect(versions.nth(2)).to_contain_text("Created")
-    expect(versions.nth(2)).to_contain_text("alice, through the API")
+    expect(versions.nth(2)).to_contain_text(f"{alice(admin)}, through the API")
     expect(versions.nth(0).get_by_role("button")).to_have_count(0)  # the current one
 
     page.once("dialog", lambda dialog: dialog.dismiss())
@@ -356,19 +365,19 @@ def test_a_mass_deletion_lists_500_in_the_trash_folds_its_preview_and_all_come_b
     """A phone deletes 501 contacts: the trash lists the last 500 and says how many more,
     its next page the first one deleted, the restore's preview folds its long list, and
     Restore all brings back every one."""
-    phone = Actor("alice", "carddav", "DAVx5/4.4.2-ose (2024/05/01; okhttp/4.12.0)")
+    phone = Actor(alice(admin), "carddav", "DAVx5/4.4.2-ose (2024/05/01; okhttp/4.12.0)")
     names = [f"Person {number:03d}" for number in range(501)]
     page = admin.sign_in("alice")  # the account's book exists from here on
     store = Store.open(f"sqlite:///{admin.server.data_dir / 'contacthub.db'}", upgrade=False)
     try:
-        with store.write(["alice/contacts"], actor=phone) as tx:
-            book = tx.require_collection("alice/contacts")
+        with store.write([f"{alice(admin)}/contacts"], actor=phone) as tx:
+            book = tx.require_collection(f"{alice(admin)}/contacts")
             for number, name in enumerate(names):
                 tx.put_item(book, f"p{number}.vcf", item_data(card(f"p{number}", name)))
         then = math.ceil(time.time())
         wait_past(then + 0.5)
-        with store.write(["alice/contacts"], actor=phone) as tx:
-            book = tx.require_collection("alice/contacts")
+        with store.write([f"{alice(admin)}/contacts"], actor=phone) as tx:
+            book = tx.require_collection(f"{alice(admin)}/contacts")
             for number in range(501):
                 tx.delete_item(book, f"p{number}.vcf")
     finally:
@@ -386,7 +395,7 @@ def test_a_mass_deletion_lists_500_in_the_trash_folds_its_preview_and_all_come_b
     expect(page.get_by_role("rowheader")).to_have_count(500)
     expect(page.locator("p.count")).to_contain_text("1 more are in the trash too")
     expect(page.locator("table.trash tbody tr").first).to_contain_text(
-        "alice, with a CardDAV client (DAVx5/4.4.2-ose)"
+        f"{alice(admin)}, with a CardDAV client (DAVx5/4.4.2-ose)"
     )
     admin.shot("a trash of 501")
     page.get_by_role("link", name="Next").click()
