@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 from playwright.sync_api import Page
 
 from contacthub.sources.imap.connection import ImapAccount
-from tests.admin.conftest import AdminPage, open_confirmation
-from tests.admin.test_accounts import admin_server as admin_server  # the fixture
-from tests.admin.test_accounts import connect_by_api
+from tests.admin.conftest import USERS, AdminPage, open_confirmation
+from tests.admin.test_accounts import connect_by_api, trusting_dovecot
 from tests.admin.test_alert_banner import phone_deletes_the_book
 from tests.admin.test_duplicates_page import fill as fill_duplicates
 from tests.admin.test_syncs import Files, remote_sync
 from tests.admin.test_syncs import files as files  # the fixture
+from tests.fetch.certs import CertificateFiles
 from tests.support.dovecot import DovecotServer
+from tests.support.servers import ContacthubServer
 from tests.support.vcards import make_card
 
 PHONE_WIDTH = 390
@@ -58,6 +62,15 @@ _CONTROLS_OFF_SCREEN = """(width) => [...document.querySelectorAll(
                          return box.width > 1 && box.height > 1 &&
                                 (box.left < -1 || box.right > width + 1); })
   .map((element) => (element.innerText || element.name || element.outerHTML).slice(0, 80))"""
+
+
+@pytest.fixture
+def admin_server(tmp_path: Path, mail_certificates: CertificateFiles) -> Iterator[ContacthubServer]:
+    """A server of the test's own (its pages show what other modules' helpers fill for
+    "alice"), trusting the CA of the tests' Dovecot certificate."""
+    config = trusting_dovecot(mail_certificates)
+    with ContacthubServer(tmp_path / "data", users=USERS, config=config) as server:
+        yield server
 
 
 def fill(admin: AdminPage, files: Files, dovecot: DovecotServer, account: ImapAccount) -> str:
