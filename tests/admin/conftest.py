@@ -29,7 +29,7 @@ from playwright.sync_api import (
 
 from tests.admin.shared_server import OwnAccounts
 from tests.support.browser import ARTIFACTS, Screenshots
-from tests.support.servers import ContacthubServer
+from tests.support.servers import ConfigSections, ContacthubServer
 
 USERS = {"alice": "alice-password", "bob": "bob-password"}
 SERVER_CONFIG = {
@@ -48,22 +48,32 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="module")
-def module_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ContacthubServer]:
+def server_config() -> ConfigSections:
+    """The settings of the module's servers (a module may define its own)."""
+    return SERVER_CONFIG
+
+
+@pytest.fixture(scope="module")
+def module_server(
+    tmp_path_factory: pytest.TempPathFactory, server_config: ConfigSections
+) -> Iterator[ContacthubServer]:
     """The one `serve` of a module marked shared_server (its first start's admin aside,
     it has only the accounts its tests make)."""
     data = tmp_path_factory.mktemp("admin-module") / "data"
-    with ContacthubServer(data, users={}, config=SERVER_CONFIG) as server:
+    with ContacthubServer(data, users={}, config=server_config) as server:
         yield server
 
 
 @pytest.fixture
-def admin_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[ContacthubServer]:
+def admin_server(
+    tmp_path: Path, request: pytest.FixtureRequest, server_config: ConfigSections
+) -> Iterator[ContacthubServer]:
     """The test's server with alice and bob: its own, or in a module marked shared_server
     the module's, with an alice and a bob made for this test."""
     if request.node.get_closest_marker("shared_server"):
         yield OwnAccounts.made_on(request.getfixturevalue("module_server"), USERS)
         return
-    with ContacthubServer(tmp_path / "data", users=USERS, config=SERVER_CONFIG) as server:
+    with ContacthubServer(tmp_path / "data", users=USERS, config=server_config) as server:
         yield server
 
 

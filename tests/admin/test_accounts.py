@@ -14,14 +14,13 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from contacthub.sources.imap.connection import ImapAccount
-from tests.admin.conftest import SERVER_CONFIG, USERS, AdminPage, open_confirmation
-from tests.admin.shared_server import OwnAccounts
+from tests.admin.conftest import SERVER_CONFIG, AdminPage, open_confirmation
 from tests.fetch.certs import CertificateFiles
 from tests.imap.messages import EXPECTED, INBOX_COUNT, SENT_COUNT
 from tests.support.dovecot import DovecotServer
 from tests.support.ews_server import EwsServer
 from tests.support.held_connections import HeldConnections
-from tests.support.servers import ConfigSections, ContacthubServer
+from tests.support.servers import ConfigSections
 
 ACCOUNTS = "/admin/accounts/"
 EWS_EMAIL, EWS_PASSWORD = "alice@example.org", "correct horse"
@@ -29,29 +28,17 @@ REPORT = re.compile(r"/admin/runs/\d+/\d+(#\w+)?$")  # a form's #imap carries ov
 PROGRESS = re.compile(r"/admin/runs/\d+/progress(#\w+)?$")
 
 
+# Each test has accounts of its own on the module's server (tests/admin/shared_server.py).
+pytestmark = pytest.mark.shared_server
+
+
 @pytest.fixture(scope="module")
-def accounts_server(
-    tmp_path_factory: pytest.TempPathFactory, mail_certificates: CertificateFiles
-) -> Iterator[ContacthubServer]:
-    """The module's server (tests/admin/shared_server.py)."""
-    data = tmp_path_factory.mktemp("admin-accounts") / "data"
-    with ContacthubServer(data, users={}, config=trusting_dovecot(mail_certificates)) as server:
-        yield server
-
-
-def trusting_dovecot(certificates: CertificateFiles) -> ConfigSections:
+def server_config(mail_certificates: CertificateFiles) -> ConfigSections:
     """The admin tests' server settings, trusting the CA of the tests' Dovecot certificate."""
     return {
         **SERVER_CONFIG,
-        "fetch": {**SERVER_CONFIG["fetch"], "ca_bundle": str(certificates.ca_file)},
+        "fetch": {**SERVER_CONFIG["fetch"], "ca_bundle": str(mail_certificates.ca_file)},
     }
-
-
-@pytest.fixture
-def admin_server(accounts_server: ContacthubServer) -> ContacthubServer:
-    """The module's server with an alice and a bob of the test's own
-    (tests/admin/shared_server.py)."""
-    return OwnAccounts.made_on(accounts_server, USERS)
 
 
 @pytest.fixture

@@ -8,23 +8,21 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
 from playwright.sync_api import Page
 
 from contacthub.sources.imap.connection import ImapAccount
-from tests.admin.conftest import USERS, AdminPage, open_confirmation
-from tests.admin.test_accounts import connect_by_api, trusting_dovecot
+from tests.admin.conftest import AdminPage, open_confirmation
+from tests.admin.test_accounts import connect_by_api
+
+# A server of the test's own (other modules' helpers fill "alice"), set as test_accounts's.
+from tests.admin.test_accounts import server_config as server_config  # the fixture
 from tests.admin.test_alert_banner import phone_deletes_the_book
 from tests.admin.test_duplicates_page import fill as fill_duplicates
 from tests.admin.test_syncs import Files, remote_sync
 from tests.admin.test_syncs import files as files  # the fixture
-from tests.fetch.certs import CertificateFiles
 from tests.support.dovecot import DovecotServer
-from tests.support.servers import ContacthubServer
 from tests.support.vcards import make_card
 
 PHONE_WIDTH = 390
@@ -62,15 +60,6 @@ _CONTROLS_OFF_SCREEN = """(width) => [...document.querySelectorAll(
                          return box.width > 1 && box.height > 1 &&
                                 (box.left < -1 || box.right > width + 1); })
   .map((element) => (element.innerText || element.name || element.outerHTML).slice(0, 80))"""
-
-
-@pytest.fixture
-def admin_server(tmp_path: Path, mail_certificates: CertificateFiles) -> Iterator[ContacthubServer]:
-    """A server of the test's own (its pages show what other modules' helpers fill for
-    "alice"), trusting the CA of the tests' Dovecot certificate."""
-    config = trusting_dovecot(mail_certificates)
-    with ContacthubServer(tmp_path / "data", users=USERS, config=config) as server:
-        yield server
 
 
 def fill(admin: AdminPage, files: Files, dovecot: DovecotServer, account: ImapAccount) -> str:
