@@ -119,8 +119,7 @@ class AdminPage:
 
     def sign_in(self, user: str = "alice", password: str | None = None) -> Page:
         self.go("/admin/")
-        login = self.server.login(user) if isinstance(self.server, OwnAccounts) else user
-        self.page.get_by_label("User name").fill(login)
+        self.page.get_by_label("User name").fill(self.server.login(user))
         self.page.get_by_label("Password").fill(password or self.server.users[user])
         self.page.get_by_role("button", name="Sign in").click()
         expect(self.page.get_by_role("button", name="Sign out")).to_be_visible()

@@ -20,7 +20,6 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from contacthub.store import Actor, Store
 from contacthub.vcard.parse import item_data
 from tests.admin.conftest import AdminPage, artifacts_folder, open_context
-from tests.admin.shared_server import OwnAccounts
 from tests.admin.test_books import card, create, stored
 from tests.support.browser import Screenshots
 from tests.support.servers import ContacthubServer
@@ -37,7 +36,7 @@ pytestmark = pytest.mark.shared_server
 
 def alice(admin: AdminPage) -> str:
     """The account the test's alice is on the module's server (as pages name it)."""
-    return admin.server.login("alice") if isinstance(admin.server, OwnAccounts) else "alice"
+    return admin.server.login("alice")
 
 
 def contacts_of(server: ContacthubServer, book: str) -> dict[str, dict[str, Any]]:

@@ -278,6 +278,11 @@ class ContacthubServer(DavServer):
             )
         return proc
 
+    def login(self, user: str) -> str:
+        """The account a test's user name stands for: itself (a shared server's view,
+        tests/admin/shared_server.py, names the test's own account)."""
+        return user
+
     def add_user(self, name: str, password: str, admin: bool = False) -> None:
         """``contacthub user add`` (password on stdin), run in this process: the command's
         own code, without the second or more a new interpreter takes to import it."""
